@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * iobmd - IOKit memory descriptors for Linux: the /dev/iobmd ABI.
+ *
+ * Every command is _IO(IOBMD_TYPE, nr) and takes a pointer to a struct
+ * whose first member, @size, is the number of bytes userspace passes.
+ * The kernel accepts any @size from the end of the struct's last
+ * version-1 member up: a larger struct must be zero past what the kernel
+ * knows (else -E2BIG), a smaller one gets -EINVAL.  Every @flags bit and
+ * option bit the kernel does not know, and every non-zero reserved
+ * member, gets -EINVAL.  A bad pointer gets -EFAULT; an unknown command
+ * gets -ENOTTY.  A command that fails changes nothing.
+ *
+ * Handles are small positive integers private to one open file of
+ * /dev/iobmd (the "task"); closing the file releases every handle it
+ * holds.  Mappings and sub-objects keep what they use alive on their own.
+ *
+ * The numeric values of options and directions are IOKit's, so ported
+ * code keeps its constants.
+ */
+#ifndef _UAPI_IOBMD_H
+#define _UAPI_IOBMD_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define IOBMD_ABI_MAJOR		1
+#define IOBMD_ABI_MINOR		0
+
+#define IOBMD_TYPE		0xB6
+
+/* IODirection (IOKit values). */
+#define IOBMD_DIRECTION_NONE		0x0
+#define IOBMD_DIRECTION_IN		0x1	/* device writes memory */
+#define IOBMD_DIRECTION_OUT		0x2	/* device reads memory */
+#define IOBMD_DIRECTION_INOUT		0x3
+#define IOBMD_DIRECTION_MASK		0x3
+
+/* IOOptionBits accepted when creating a buffer (IOKit values). */
+#define IOBMD_OPT_PHYSICALLY_CONTIGUOUS		0x00000010
+#define IOBMD_OPT_PAGEABLE			0x00000020
+#define IOBMD_OPT_PURGEABLE			0x00000040
+#define IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS	0x00000080
+#define IOBMD_OPT_CACHE_MASK			0x00000700
+#define IOBMD_OPT_MAPPER_NONE			0x00000800
+#define IOBMD_OPT_HOST_ONLY			0x00001000
+#define IOBMD_OPT_KERNEL_USER_SHARED		0x00010000
+#define IOBMD_OPT_SHARING_MASK			0x000f0000
+#define IOBMD_OPT_THREAD_SAFE			0x00100000
+#define IOBMD_OPT_CLEAR_ENCRYPT			0x00200000
+#define IOBMD_OPT_USE_RESERVE			0x00800000
+
+/* Cache modes inside IOBMD_OPT_CACHE_MASK (kIOMapCacheMask values). */
+#define IOBMD_CACHE_DEFAULT		0x000
+#define IOBMD_CACHE_INHIBIT		0x100
+#define IOBMD_CACHE_WRITE_THRU		0x200
+#define IOBMD_CACHE_COPYBACK		0x300
+#define IOBMD_CACHE_WRITE_COMBINE	0x400
+
+/* Descriptor kinds reported by IOBMD_GET_INFO. */
+enum iobmd_kind {
+	IOBMD_KIND_BUFFER = 1,
+	IOBMD_KIND_GENERAL = 2,
+	IOBMD_KIND_SUB = 3,
+	IOBMD_KIND_MULTI = 4,
+	IOBMD_KIND_INTERLEAVED = 5,
+	IOBMD_KIND_DEVICE = 6,
+};
+
+/* Feature bits reported by IOBMD_GET_VERSION. */
+#define IOBMD_FEATURE_BUFFER		0x1ULL
+#define IOBMD_FEATURE_PHYS_MASK		0x2ULL
+#define IOBMD_FEATURE_MMAP		0x4ULL
+#define IOBMD_FEATURE_SEGMENTS		0x8ULL
+
+/**
+ * struct iobmd_version - IOBMD_GET_VERSION
+ * @size: sizeof(struct iobmd_version)
+ * @flags: must be 0
+ * @abi_major: out: IOBMD_ABI_MAJOR of the running module
+ * @abi_minor: out: IOBMD_ABI_MINOR of the running module
+ * @features: out: IOBMD_FEATURE_* the module implements
+ * @page_size: out: the kernel's page size in bytes
+ * @__reserved: must be 0
+ * @max_capacity: out: the largest buffer capacity the module accepts
+ *
+ * Errors: EINVAL (bad size, flags or reserved), E2BIG, EFAULT.
+ */
+struct iobmd_version {
+	__u32 size;
+	__u32 flags;
+	__u32 abi_major;
+	__u32 abi_minor;
+	__aligned_u64 features;
+	__u32 page_size;
+	__u32 __reserved;
+	__aligned_u64 max_capacity;
+};
+
+/* iobmd_buf_create.flags */
+#define IOBMD_BUF_CREATE_PHYS_MASK	0x1 /* inTaskWithPhysicalMask */
+#define IOBMD_BUF_CREATE_WITH_BYTES	0x2 /* withBytes */
+
+/**
+ * struct iobmd_buf_create - IOBMD_BUF_CREATE: a new buffer descriptor
+ * @size: sizeof(struct iobmd_buf_create)
+ * @flags: IOBMD_BUF_CREATE_*; selects the IOKit creation form
+ * @options: IOBMD_DIRECTION_* | IOBMD_OPT_* (IOKit's IOOptionBits)
+ * @handle: out: the new descriptor's handle
+ * @capacity: bytes to allocate; must be 0 with IOBMD_BUF_CREATE_WITH_BYTES,
+ *	where the capacity is @bytes_len
+ * @alignment: 0 or 1 for none, else a power of two (inTaskWithOptions);
+ *	must be 0 with IOBMD_BUF_CREATE_PHYS_MASK or _WITH_BYTES, where the
+ *	kernel derives it as IOKit does
+ * @phys_mask: with IOBMD_BUF_CREATE_PHYS_MASK, the IOKit physical mask:
+ *	its lowest set bit gives the alignment and @phys_mask | (alignment - 1)
+ *	the highest physical address; else must be 0
+ * @bytes: with IOBMD_BUF_CREATE_WITH_BYTES, user pointer to the initial
+ *	contents; else must be 0
+ * @bytes_len: with IOBMD_BUF_CREATE_WITH_BYTES, their length; else 0
+ *
+ * IOKit's initWithPhysicalMask rules apply: capacity 0 fails; an alignment
+ * above a page implies IOBMD_OPT_PHYSICALLY_CONTIGUOUS; with an alignment of
+ * a page or more the capacity is rounded up to whole pages.  The memory is
+ * zeroed, charged to the caller's memory cgroup, and every byte of it lies
+ * at or below the highest address and on the alignment; when that cannot be
+ * had the call fails.  Length starts equal to capacity (withBytes: equal
+ * to @bytes_len).
+ *
+ * Errors: EINVAL (capacity 0, alignment not a power of two, mask 0, unknown
+ * option or flag, fields that the form does not use not 0), E2BIG (capacity
+ * above the module's max_capacity), ENOMEM (no memory meets the mask or
+ * alignment, or the cgroup's limit is reached), EMFILE (the file holds
+ * max_handles descriptors), EFAULT, EINTR (fatal signal while allocating).
+ */
+struct iobmd_buf_create {
+	__u32 size;
+	__u32 flags;
+	__u32 options;
+	__u32 handle;
+	__aligned_u64 capacity;
+	__aligned_u64 alignment;
+	__aligned_u64 phys_mask;
+	__aligned_u64 bytes;
+	__aligned_u64 bytes_len;
+};
+
+/**
+ * struct iobmd_handle_arg - IOBMD_RELEASE: drop a handle
+ * @size: sizeof(struct iobmd_handle_arg)
+ * @flags: must be 0
+ * @handle: the handle to release
+ * @__reserved: must be 0
+ *
+ * The descriptor goes when nothing else (a mapping, another descriptor)
+ * still uses it.
+ *
+ * Errors: ENOENT (no such handle), EINVAL, E2BIG, EFAULT.
+ */
+struct iobmd_handle_arg {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+};
+
+/**
+ * struct iobmd_info - IOBMD_GET_INFO: what a descriptor is
+ * @size: sizeof(struct iobmd_info)
+ * @flags: must be 0
+ * @handle: the descriptor
+ * @kind: out: enum iobmd_kind
+ * @length: out: getLength()
+ * @capacity: out: getCapacity() (buffers; else the length)
+ * @alignment: out: the alignment the memory was allocated with
+ * @phys_mask: out: the physical mask it was created with (0 if none)
+ * @options: out: the creation options, direction bits excluded
+ * @direction: out: getDirection()
+ * @tag: out: getTag()
+ * @__reserved: must be 0
+ *
+ * Errors: ENOENT, EINVAL, E2BIG, EFAULT.
+ */
+struct iobmd_info {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 kind;
+	__aligned_u64 length;
+	__aligned_u64 capacity;
+	__aligned_u64 alignment;
+	__aligned_u64 phys_mask;
+	__u32 options;
+	__u32 direction;
+	__aligned_u64 tag;
+	__aligned_u64 __reserved;
+};
+
+/**
+ * struct iobmd_set_arg - IOBMD_SET_LENGTH, IOBMD_SET_DIRECTION, IOBMD_SET_TAG
+ * @size: sizeof(struct iobmd_set_arg)
+ * @flags: must be 0
+ * @handle: the descriptor
+ * @__reserved: must be 0
+ * @value: in: the new length, direction or tag; out: the value now in force
+ *
+ * SET_LENGTH follows IOKit's setLength: a length above the capacity is
+ * ignored (the call succeeds and @value returns the unchanged length).
+ * SET_DIRECTION replaces the direction bits; a value outside
+ * IOBMD_DIRECTION_MASK is EINVAL.  SET_TAG stores any 64-bit tag.
+ *
+ * Errors: ENOENT, EINVAL, E2BIG, EFAULT; ENOTTY for SET_LENGTH on a kind
+ * that has no capacity.
+ */
+struct iobmd_set_arg {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 value;
+};
+
+/**
+ * struct iobmd_rw - IOBMD_READ, IOBMD_WRITE, IOBMD_APPEND
+ * @size: sizeof(struct iobmd_rw)
+ * @flags: must be 0
+ * @handle: the descriptor
+ * @__reserved: must be 0
+ * @offset: byte offset in the descriptor (READ, WRITE); must be 0 for APPEND
+ * @buf: user pointer; for WRITE, 0 zero-fills the range
+ * @len: bytes to copy
+ * @done: out: bytes copied
+ *
+ * READ and WRITE copy the whole range or nothing, as IOKit's
+ * readBytes/writeBytes: the range must lie within the descriptor's length.
+ * APPEND is appendBytes: it copies min(@len, capacity - length) bytes at
+ * the current length and advances the length by that much; truncation is
+ * not an error.
+ *
+ * Errors: ENOENT, EINVAL, E2BIG, EFAULT (nothing is copied and the length
+ * does not move), ERANGE (READ/WRITE range outside the length or
+ * overflowing), ENOTTY (APPEND on a kind without capacity).
+ */
+struct iobmd_rw {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 offset;
+	__aligned_u64 buf;
+	__aligned_u64 len;
+	__aligned_u64 done;
+};
+
+/**
+ * struct iobmd_segment - one physically contiguous run
+ * @addr: physical address of its first byte
+ * @len: its length in bytes
+ */
+struct iobmd_segment {
+	__aligned_u64 addr;
+	__aligned_u64 len;
+};
+
+/**
+ * struct iobmd_segments - IOBMD_GET_SEGMENTS: physical segments of a range
+ * @size: sizeof(struct iobmd_segments)
+ * @flags: must be 0
+ * @handle: the descriptor
+ * @count: in: room in @segs (entries); out: entries written
+ * @offset: first byte of the range
+ * @len: bytes in the range; 0 means up to the descriptor's length
+ * @segs: user pointer to an array of struct iobmd_segment
+ * @total: out: entries the whole range needs (may exceed @count)
+ *
+ * Adjacent pages are merged into one segment, as getPhysicalSegment's
+ * returned length does.  Requires CAP_SYS_ADMIN, like the PFNs of
+ * /proc/self/pagemap.
+ *
+ * Errors: EPERM, ENOENT, EINVAL, E2BIG, EFAULT, ERANGE (range outside the
+ * length).
+ */
+struct iobmd_segments {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 count;
+	__aligned_u64 offset;
+	__aligned_u64 len;
+	__aligned_u64 segs;
+	__aligned_u64 total;
+};
+
+/* iobmd_map.flags */
+#define IOBMD_MAP_READONLY	0x1 /* kIOMapReadOnly: no PROT_WRITE */
+
+/**
+ * struct iobmd_map - IOBMD_MAP: an mmap offset for a descriptor range
+ * @size: sizeof(struct iobmd_map)
+ * @flags: IOBMD_MAP_*
+ * @handle: the descriptor
+ * @__reserved: must be 0
+ * @offset: page-aligned byte offset in the descriptor's pages
+ * @len: bytes to map; 0 means from @offset to the end of the capacity
+ *	rounded up to a page
+ * @cookie: out: pass as mmap()'s offset, with MAP_SHARED and a length of
+ *	at most @len rounded up to a page
+ *
+ * The mapping holds the descriptor: releasing the handle or closing the
+ * file while mapped is safe, and the memory goes at the last munmap.
+ * Buffers that are not physically contiguous are mapped with their own
+ * pages (get_user_pages, O_DIRECT and io_uring work on the mapping);
+ * physically contiguous buffers are mapped as one PFN range in one call
+ * (get_user_pages fails on it with EFAULT).  A MAP_PRIVATE mapping gets
+ * EINVAL; PROT_WRITE on a read-only cookie gets EACCES.
+ *
+ * Errors: ENOENT, EINVAL (unknown flag, misaligned offset), E2BIG, EFAULT,
+ * ERANGE (range outside the descriptor), EOVERFLOW (handle or range too
+ * large to encode).
+ */
+struct iobmd_map {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 offset;
+	__aligned_u64 len;
+	__aligned_u64 cookie;
+};
+
+#define IOBMD_GET_VERSION	_IO(IOBMD_TYPE, 0x00)
+#define IOBMD_BUF_CREATE	_IO(IOBMD_TYPE, 0x01)
+#define IOBMD_RELEASE		_IO(IOBMD_TYPE, 0x02)
+#define IOBMD_GET_INFO		_IO(IOBMD_TYPE, 0x03)
+#define IOBMD_SET_LENGTH	_IO(IOBMD_TYPE, 0x04)
+#define IOBMD_SET_DIRECTION	_IO(IOBMD_TYPE, 0x05)
+#define IOBMD_SET_TAG		_IO(IOBMD_TYPE, 0x06)
+#define IOBMD_APPEND		_IO(IOBMD_TYPE, 0x07)
+#define IOBMD_READ		_IO(IOBMD_TYPE, 0x08)
+#define IOBMD_WRITE		_IO(IOBMD_TYPE, 0x09)
+#define IOBMD_GET_SEGMENTS	_IO(IOBMD_TYPE, 0x0a)
+#define IOBMD_MAP		_IO(IOBMD_TYPE, 0x0b)
+
+#endif /* _UAPI_IOBMD_H */
