@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Installs everything iobmd's build, tests and demo need on Debian 12, as
+# root: the toolchain, QEMU, busybox, the newest 6.1 kernel from bookworm,
+# the newest 6.12 kernel from bookworm-backports (image and headers), and
+# linux-source-6.12 (for the kselftest harness and checkpatch.pl), which is
+# unpacked once into the cache directory.
+#
+# Idempotent: a second run installs nothing and returns quickly.
+# Prints, as its last lines, the resolved kernel releases:
+#   KREL_61=<release>  KREL_612=<release>  KSRC=<unpacked source dir>
+set -euo pipefail
+
+CACHE=${IOBMD_CACHE:-/var/cache/iobmd}
+STAMP=$CACHE/deps.env
+export DEBIAN_FRONTEND=noninteractive
+
+log() { echo "install-deps: $*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+	log "must run as root (it installs Debian packages)"
+	exit 1
+fi
+mkdir -p "$CACHE"
+
+# Re-use what an earlier run resolved when it is all still there.
+if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
+	# shellcheck disable=SC1090
+	. "$STAMP"
+	if [ -e "/boot/vmlinuz-$KREL_61" ] && [ -e "/boot/vmlinuz-$KREL_612" ] &&
+	   [ -d "/lib/modules/$KREL_61/build" ] && [ -d "/lib/modules/$KREL_612/build" ] &&
+	   [ -f "$KSRC/scripts/checkpatch.pl" ] && command -v qemu-system-x86_64 >/dev/null &&
+	   [ -x /bin/busybox ] && command -v sparse >/dev/null; then
+		cat "$STAMP"
+		exit 0
+	fi
+fi
+
+# bookworm-backports, on the same mirror the machine already uses for bookworm.
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	uri=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+	      awk '/^URIs:/ && !/security/ {print $2; exit} /^deb / && !/security/ {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}' || true)
+	[ -n "$uri" ] || { log "cannot find the Debian mirror in apt's sources"; exit 1; }
+	log "adding bookworm-backports from $uri"
+	echo "deb $uri bookworm-backports main" > /etc/apt/sources.list.d/iobmd-backports.list
+fi
+
+log "apt-get update"
+apt-get update -qq
+
+# Newest version of a metapackage in one suite -> the versioned package it pulls.
+resolve() { # $1 meta package, $2 suite
+	local ver dep
+	ver=$(apt-cache madison "$1" | awk -v s="$2" '$0 ~ " "s"/" {print $3; exit}')
+	[ -n "$ver" ] || { log "no $1 in $2"; return 1; }
+	dep=$(apt-cache show "$1=$ver" | sed -n 's/^Depends: //p' | head -n1 |
+	      tr ',' '\n' | sed -E 's/^ *//; s/ .*//' | grep -E '^linux-(image|headers)-[0-9]' | head -n1)
+	[ -n "$dep" ] || { log "cannot resolve $1=$ver"; return 1; }
+	echo "$dep"
+}
+
+img61=$(resolve linux-image-amd64 bookworm)
+img612=$(resolve linux-image-amd64 bookworm-backports)
+KREL_61=${img61#linux-image-}
+KREL_612=${img612#linux-image-}
+# Debian names the unsigned image package "-unsigned"; the release has no suffix.
+KREL_61=${KREL_61%-unsigned}
+KREL_612=${KREL_612%-unsigned}
+log "kernels: $KREL_61 (bookworm), $KREL_612 (bookworm-backports)"
+
+src612=$(apt-cache madison linux-source | awk '/bookworm-backports/ {print $3; exit}')
+srcpkg=linux-source-$(echo "$src612" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+
+apt-get install -y -qq --no-install-recommends \
+	build-essential g++ make bc bison flex libelf-dev libssl-dev cpio kmod \
+	xz-utils zstd sparse perl python3 qemu-system-x86 busybox-static \
+	"linux-image-$KREL_61" "linux-headers-$KREL_61" >/dev/null
+apt-get install -y -qq --no-install-recommends -t bookworm-backports \
+	"linux-image-$KREL_612" "linux-headers-$KREL_612" "$srcpkg" >/dev/null
+
+# Unpack the kernel source once (harness headers, checkpatch.pl, debug kernel).
+tarball=$(ls /usr/src/"$srcpkg".tar.* | head -n1)
+KSRC=$CACHE/$srcpkg
+if [ ! -f "$KSRC/scripts/checkpatch.pl" ] || [ "$tarball" -nt "$KSRC/.unpacked" ]; then
+	log "unpacking $tarball"
+	rm -rf "$KSRC"
+	tar -C "$CACHE" -xf "$tarball"
+	touch "$KSRC/.unpacked"
+fi
+
+printf 'KREL_61=%s\nKREL_612=%s\nKSRC=%s\n' "$KREL_61" "$KREL_612" "$KSRC" > "$STAMP"
+cat "$STAMP"
