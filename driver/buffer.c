@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd: IOBufferMemoryDescriptor, memory the descriptor allocates itself,
+ * placed as IOKit's physical mask and alignment demand.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iobmd_priv.h"
+
+/* Chunk orders tried from high to low; a failed order is not tried again. */
+static const unsigned int iobmd_buffer_orders[] = { 9, 4, 0 };
+
+/* Zones from the highest to the lowest; each allocation starts at one. */
+static const gfp_t iobmd_buffer_zones[] = { 0, __GFP_DMA32, __GFP_DMA };
+
+#define IOBMD_BUFFER_HIGH_ORDER_GFP \
+	((GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
+#define IOBMD_BUFFER_ORDER0_GFP \
+	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+
+static struct iobmd_buffer *iobmd_buffer_of(struct iobmd_desc *d)
+{
+	return container_of(d, struct iobmd_buffer, desc);
+}
+
+/**
+ * iobmd_to_buffer() - the buffer behind a descriptor
+ * @d: any descriptor
+ *
+ * Return: the buffer, or NULL when @d is of another kind.
+ */
+struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d)
+{
+	return d->kind == IOBMD_KIND_BUFFER ? iobmd_buffer_of(d) : NULL;
+}
+
+static bool iobmd_buffer_contiguous(const struct iobmd_buffer *b)
+{
+	return b->cpu_addr;
+}
+
+static int iobmd_buffer_walk(struct iobmd_desc *d, u64 offset, u64 len,
+			     iobmd_run_fn fn, void *arg)
+{
+	struct iobmd_buffer *b = iobmd_buffer_of(d);
+	int ret;
+
+	if (iobmd_buffer_contiguous(b))
+		return fn(arg, virt_to_phys(b->cpu_addr) + offset,
+			  b->cpu_addr + offset, len);
+
+	while (len) {
+		unsigned long idx = offset >> PAGE_SHIFT;
+		unsigned long pfn = page_to_pfn(b->pages[idx]);
+		u64 start = offset_in_page(offset);
+		u64 run = min_t(u64, PAGE_SIZE - start, len);
+
+		/* Extend the run over pages that follow in physical memory. */
+		while (run < len && page_to_pfn(b->pages[idx + 1]) == pfn + 1) {
+			idx++;
+			pfn++;
+			run = min_t(u64, run + PAGE_SIZE, len);
+		}
+		ret = fn(arg, page_to_phys(b->pages[offset >> PAGE_SHIFT]) + start,
+			 page_address(b->pages[offset >> PAGE_SHIFT]) + start, run);
+		if (ret)
+			return ret;
+		offset += run;
+		len -= run;
+	}
+	return 0;
+}
+
+static struct page *iobmd_buffer_page(struct iobmd_desc *d, u64 offset)
+{
+	struct iobmd_buffer *b = iobmd_buffer_of(d);
+
+	if (iobmd_buffer_contiguous(b) || offset >= (u64)b->npages << PAGE_SHIFT)
+		return NULL;
+	return b->pages[offset >> PAGE_SHIFT];
+}
+
+static int iobmd_buffer_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
+			     u64 offset)
+{
+	struct iobmd_buffer *b = iobmd_buffer_of(d);
+	unsigned long size = vma->vm_end - vma->vm_start;
+	unsigned long num = size >> PAGE_SHIFT;
+	int ret;
+
+	if (iobmd_buffer_contiguous(b))
+		return remap_pfn_range(vma, vma->vm_start,
+				       PHYS_PFN(virt_to_phys(b->cpu_addr) + offset),
+				       size, vma->vm_page_prot);
+
+	ret = vm_insert_pages(vma, vma->vm_start,
+			      &b->pages[offset >> PAGE_SHIFT], &num);
+	return ret ?: (num ? -ENOMEM : 0);
+}
+
+static u64 iobmd_buffer_map_size(struct iobmd_desc *d)
+{
+	return PAGE_ALIGN(iobmd_buffer_of(d)->capacity);
+}
+
+static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
+{
+	while (n)
+		__free_page(b->pages[--n]);
+	kvfree(b->pages);
+	b->pages = NULL;
+}
+
+static void iobmd_buffer_release(struct iobmd_desc *d)
+{
+	struct iobmd_buffer *b = iobmd_buffer_of(d);
+
+	if (iobmd_buffer_contiguous(b))
+		dma_free_coherent(b->dmadev, b->alloc_size, b->cpu_addr,
+				  b->dma_addr);
+	else
+		iobmd_buffer_free_pages(b, b->npages);
+	kfree(b);
+}
+
+static const struct iobmd_desc_ops iobmd_buffer_ops = {
+	.walk = iobmd_buffer_walk,
+	.page = iobmd_buffer_page,
+	.mmap = iobmd_buffer_mmap,
+	.map_size = iobmd_buffer_map_size,
+	.release = iobmd_buffer_release,
+};
+
+/* The first zone worth trying for memory at or below @limit. */
+static unsigned int iobmd_buffer_first_zone(u64 limit)
+{
+	if (limit >= DMA_BIT_MASK(32))
+		return 0;
+	if (limit >= DMA_BIT_MASK(24))
+		return 1;
+	return 2;
+}
+
+/*
+ * Non-contiguous memory: chunks of the highest order that still fits, each
+ * checked against @limit; a chunk above it moves the search to the next
+ * lower zone.  Chunks are split so every page can be mapped on its own.
+ */
+static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
+{
+	unsigned int zone = iobmd_buffer_first_zone(limit);
+	unsigned long n = 0, i;
+	unsigned int oi = 0;
+	struct page *page;
+	int ret;
+
+	b->pages = kvmalloc_array(b->npages, sizeof(*b->pages),
+				  GFP_KERNEL_ACCOUNT);
+	if (!b->pages)
+		return -ENOMEM;
+
+	while (n < b->npages) {
+		unsigned int order = iobmd_buffer_orders[oi];
+		gfp_t gfp = order ? IOBMD_BUFFER_HIGH_ORDER_GFP :
+				    IOBMD_BUFFER_ORDER0_GFP;
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_free;
+		}
+		if ((1UL << order) > b->npages - n) {
+			oi++;
+			continue;
+		}
+		page = alloc_pages(gfp | iobmd_buffer_zones[zone] | __GFP_ZERO |
+				   __GFP_ACCOUNT, order);
+		if (page && page_to_phys(page) + (PAGE_SIZE << order) - 1 > limit) {
+			__free_pages(page, order);
+			page = NULL;
+			if (zone + 1 < ARRAY_SIZE(iobmd_buffer_zones)) {
+				zone++;
+				continue;
+			}
+		}
+		if (!page) {
+			if (order) {
+				oi++;
+				continue;
+			}
+			ret = -ENOMEM;
+			goto err_free;
+		}
+		split_page(page, order);
+		for (i = 0; i < (1UL << order); i++)
+			b->pages[n++] = page + i;
+		cond_resched();
+	}
+	return 0;
+
+err_free:
+	iobmd_buffer_free_pages(b, n);
+	return ret;
+}
+
+/* Contiguous memory from the DMA API on a device masked to @limit. */
+static int iobmd_buffer_alloc_coherent(struct iobmd_buffer *b, u64 limit)
+{
+	struct device *dev = iobmd_dmadev_get(limit);
+	phys_addr_t phys;
+
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+
+	/* The DMA API aligns to the allocation's order: ask for enough. */
+	b->alloc_size = max_t(u64, PAGE_ALIGN(b->capacity), b->alignment);
+	b->cpu_addr = dma_alloc_coherent(dev, b->alloc_size, &b->dma_addr,
+					 GFP_KERNEL | __GFP_ACCOUNT |
+					 __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	if (!b->cpu_addr)
+		return -ENOMEM;
+	b->dmadev = dev;
+
+	/* Never hand out memory that misses the mask or the alignment. */
+	phys = virt_to_phys(b->cpu_addr);
+	if (is_vmalloc_addr(b->cpu_addr) || phys + b->alloc_size - 1 > limit ||
+	    (is_power_of_2(b->alignment) && !IS_ALIGNED(phys, b->alignment))) {
+		dma_free_coherent(dev, b->alloc_size, b->cpu_addr, b->dma_addr);
+		b->cpu_addr = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * IOKit's initWithPhysicalMask: derive alignment, highest address, capacity
+ * and contiguity from the request (iokit-semantics §2).
+ */
+static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
+			       struct iobmd_buffer *b, u64 *limit)
+{
+	u64 alignment = spec->alignment ?: 1;
+	u64 capacity = spec->capacity;
+	u32 options = spec->options;
+
+	if (options & ~IOBMD_BUFFER_OPTIONS)
+		return -EINVAL;
+	if (!capacity)
+		return -EINVAL;
+	if (alignment > PAGE_SIZE && !is_power_of_2(alignment))
+		return -EINVAL;
+
+	*limit = U64_MAX;
+	if (spec->phys_mask) {
+		if (alignment > 1)
+			return -EINVAL;
+		alignment = spec->phys_mask & -spec->phys_mask;
+		*limit = spec->phys_mask | (alignment - 1);
+		if (alignment < PAGE_SIZE)
+			alignment = PAGE_SIZE;
+	}
+	if (options & (IOBMD_OPT_SHARING_MASK | IOBMD_OPT_CACHE_MASK))
+		alignment = max_t(u64, alignment, PAGE_SIZE);
+	if (alignment >= PAGE_SIZE) {
+		if (capacity > U64_MAX - PAGE_SIZE)
+			return -E2BIG;
+		capacity = PAGE_ALIGN(capacity);
+	}
+	if (alignment > PAGE_SIZE)
+		options |= IOBMD_OPT_PHYSICALLY_CONTIGUOUS;
+	if (capacity > iobmd_capacity_limit())
+		return -E2BIG;
+	if (*limit < PAGE_ALIGN(capacity) - 1)
+		return -ENOMEM;
+
+	b->capacity = capacity;
+	b->alignment = alignment;
+	b->phys_mask = spec->phys_mask;
+	b->options = options & ~IOBMD_DIRECTION_MASK;
+	b->npages = PAGE_ALIGN(capacity) >> PAGE_SHIFT;
+	return 0;
+}
+
+/**
+ * iobmd_buffer_create() - IOBufferMemoryDescriptor::initWithPhysicalMask
+ * @spec: options, capacity, alignment and physical mask
+ *
+ * The memory is zeroed, charged to the current task's memory cgroup, and
+ * lies entirely at or below the highest address the mask allows, on the
+ * alignment.  Length starts equal to the capacity.
+ *
+ * Return: the buffer holding one reference, or ERR_PTR(-EINVAL) for a bad
+ * request, -E2BIG above max_capacity, -ENOMEM when no memory meets it,
+ * -EINTR on a fatal signal.
+ */
+struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
+{
+	struct iobmd_buffer *b;
+	u64 limit;
+	int ret;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	ret = iobmd_buffer_derive(spec, b, &limit);
+	if (ret)
+		goto err_free;
+
+	if (b->options & (IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
+			  IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS))
+		ret = iobmd_buffer_alloc_coherent(b, limit);
+	else
+		ret = iobmd_buffer_alloc_pages(b, limit);
+	if (ret)
+		goto err_free;
+
+	iobmd_desc_init(&b->desc, &iobmd_buffer_ops, IOBMD_KIND_BUFFER,
+			b->capacity, spec->options & IOBMD_DIRECTION_MASK);
+	return b;
+
+err_free:
+	kfree(b);
+	return ERR_PTR(ret);
+}
+
+/**
+ * iobmd_buffer_set_length() - setLength(): a length above the capacity is
+ * ignored, as IOKit does
+ * @b: the buffer
+ * @length: the new length
+ *
+ * Return: 0.
+ */
+int iobmd_buffer_set_length(struct iobmd_buffer *b, u64 length)
+{
+	mutex_lock(&b->desc.lock);
+	if (length <= b->capacity)
+		b->desc.length = length;
+	mutex_unlock(&b->desc.lock);
+	return 0;
+}
+
+struct iobmd_buffer_src {
+	const u8 __user *ubuf;
+};
+
+static int iobmd_buffer_append_run(void *arg, phys_addr_t phys, void *kaddr,
+				   u64 len)
+{
+	struct iobmd_buffer_src *src = arg;
+
+	if (copy_from_user(kaddr, src->ubuf, len))
+		return -EFAULT;
+	src->ubuf += len;
+	return 0;
+}
+
+/**
+ * iobmd_buffer_append() - appendBytes()
+ * @b: the buffer
+ * @buf: user source
+ * @len: bytes offered
+ * @done: out: bytes appended, min(@len, capacity - length)
+ *
+ * Truncation is not an error.  On a fault the length does not move.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
+			u64 len, u64 *done)
+{
+	struct iobmd_buffer_src src = { .ubuf = buf };
+	u64 n;
+	int ret = 0;
+
+	mutex_lock(&b->desc.lock);
+	n = min(len, b->capacity - b->desc.length);
+	if (n)
+		ret = iobmd_buffer_walk(&b->desc, b->desc.length, n,
+					iobmd_buffer_append_run, &src);
+	if (!ret) {
+		b->desc.length += n;
+		*done = n;
+	}
+	mutex_unlock(&b->desc.lock);
+	return ret;
+}

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd: the ioctl commands of /dev/iobmd and their dispatch table.
+ *
+ * Every command's struct starts with its size.  The dispatcher reads the
+ * size, refuses one short of the command's last version-1 member with
+ * -EINVAL, copies the rest size-tolerantly (a longer struct must be zero
+ * past what the kernel knows, else -E2BIG) and hands the command to its
+ * handler.  Each handler validates flags and reserved members itself and
+ * changes nothing when it fails.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+
+#include "iobmd_priv.h"
+
+struct iobmd_ucmd {
+	struct iobmd_file *file;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+static int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+/* The descriptor a command names, with a reference, or ERR_PTR(-ENOENT). */
+static struct iobmd_desc *iobmd_ucmd_desc(struct iobmd_ucmd *ucmd, u32 handle)
+{
+	return iobmd_file_get(ucmd->file, handle);
+}
+
+/*
+ * IOBMD_GET_VERSION - the ABI version and features.
+ * Errors: EINVAL (flags or reserved not 0), EFAULT.
+ */
+static int iobmd_ioctl_version(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_version *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	cmd->abi_major = IOBMD_ABI_MAJOR;
+	cmd->abi_minor = IOBMD_ABI_MINOR;
+	cmd->features = IOBMD_FEATURE_BUFFER | IOBMD_FEATURE_PHYS_MASK |
+			IOBMD_FEATURE_MMAP | IOBMD_FEATURE_SEGMENTS;
+	cmd->page_size = PAGE_SIZE;
+	cmd->max_capacity = iobmd_capacity_limit();
+	return iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* Turn the creation form of @cmd into initWithPhysicalMask's arguments. */
+static int iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
+				struct iobmd_buffer_spec *spec)
+{
+	const u32 known = IOBMD_BUF_CREATE_PHYS_MASK |
+			  IOBMD_BUF_CREATE_WITH_BYTES;
+
+	if (cmd->flags & ~known)
+		return -EINVAL;
+	spec->options = cmd->options;
+	spec->capacity = cmd->capacity;
+	spec->alignment = cmd->alignment;
+	spec->phys_mask = cmd->phys_mask;
+
+	if (cmd->flags & IOBMD_BUF_CREATE_PHYS_MASK) {
+		if (cmd->alignment || !cmd->phys_mask)
+			return -EINVAL;
+	} else if (cmd->phys_mask) {
+		return -EINVAL;
+	}
+
+	if (cmd->flags & IOBMD_BUF_CREATE_WITH_BYTES) {
+		if (cmd->flags & IOBMD_BUF_CREATE_PHYS_MASK || cmd->capacity ||
+		    cmd->alignment || !cmd->bytes || !cmd->bytes_len)
+			return -EINVAL;
+		/* withBytes: capacity = length, alignment = min(length, page) */
+		spec->capacity = cmd->bytes_len;
+		spec->alignment = min_t(u64, cmd->bytes_len, PAGE_SIZE);
+		return 0;
+	}
+	if (cmd->bytes || cmd->bytes_len)
+		return -EINVAL;
+	if (cmd->alignment > 1 && !is_power_of_2(cmd->alignment))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * IOBMD_BUF_CREATE - a new buffer descriptor in one of IOKit's forms.
+ * Errors: EINVAL (unknown flag or option, capacity 0, alignment not a power
+ * of two, a member the form does not use not 0), E2BIG (above max_capacity),
+ * ENOMEM (no memory meets the mask or alignment), EMFILE (max_handles
+ * reached), EFAULT, EINTR.  On any error no handle exists afterwards.
+ */
+static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_buf_create *cmd = ucmd->cmd;
+	struct iobmd_buffer_spec spec;
+	struct iobmd_buffer *b;
+	u64 done;
+	u32 handle;
+	int ret;
+
+	ret = iobmd_ioctl_buf_spec(cmd, &spec);
+	if (ret)
+		return ret;
+	b = iobmd_buffer_create(&spec);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+
+	if (cmd->flags & IOBMD_BUF_CREATE_WITH_BYTES) {
+		iobmd_buffer_set_length(b, 0);
+		ret = iobmd_buffer_append(b, u64_to_user_ptr(cmd->bytes),
+					  cmd->bytes_len, &done);
+		if (ret)
+			goto err_put;
+	}
+
+	ret = iobmd_file_reserve(ucmd->file, &handle);
+	if (ret)
+		goto err_put;
+	cmd->handle = handle;
+	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_unreserve;
+	iobmd_file_install(ucmd->file, handle, &b->desc);
+	return 0;
+
+err_unreserve:
+	iobmd_file_unreserve(ucmd->file, handle);
+err_put:
+	iobmd_desc_put(&b->desc);
+	return ret;
+}
+
+/*
+ * IOBMD_RELEASE - drop a handle.
+ * Errors: EINVAL (flags or reserved not 0), ENOENT (no such handle).
+ */
+static int iobmd_ioctl_release(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_handle_arg *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	return iobmd_file_remove(ucmd->file, cmd->handle);
+}
+
+/*
+ * IOBMD_GET_INFO - kind, length, capacity, alignment, mask, options,
+ * direction and tag.
+ * Errors: EINVAL (flags or reserved not 0), ENOENT, EFAULT.
+ */
+static int iobmd_ioctl_get_info(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_info *cmd = ucmd->cmd;
+	struct iobmd_buffer *b;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+
+	mutex_lock(&d->lock);
+	cmd->kind = d->kind;
+	cmd->length = d->length;
+	cmd->direction = d->direction;
+	cmd->tag = d->tag;
+	mutex_unlock(&d->lock);
+	cmd->capacity = cmd->length;
+	cmd->alignment = 1;
+	cmd->phys_mask = 0;
+	cmd->options = 0;
+	b = iobmd_to_buffer(d);
+	if (b) {
+		cmd->capacity = b->capacity;
+		cmd->alignment = b->alignment;
+		cmd->phys_mask = b->phys_mask;
+		cmd->options = b->options;
+	}
+	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_SET_LENGTH - setLength(); above the capacity it is ignored.
+ * Errors: EINVAL (flags or reserved not 0), ENOENT, ENOTTY (not a buffer),
+ * EFAULT.
+ */
+static int iobmd_ioctl_set_length(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_set_arg *cmd = ucmd->cmd;
+	struct iobmd_buffer *b;
+	struct iobmd_desc *d;
+	int ret = -ENOTTY;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	b = iobmd_to_buffer(d);
+	if (b) {
+		iobmd_buffer_set_length(b, cmd->value);
+		cmd->value = iobmd_desc_length(d);
+		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_SET_DIRECTION - setDirection(); replaces the direction bits.
+ * Errors: EINVAL (flags or reserved not 0, value above
+ * IOBMD_DIRECTION_MASK), ENOENT, EFAULT.
+ */
+static int iobmd_ioctl_set_direction(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_set_arg *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->value & ~IOBMD_DIRECTION_MASK)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	mutex_lock(&d->lock);
+	d->direction = cmd->value;
+	mutex_unlock(&d->lock);
+	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_SET_TAG - setTag().
+ * Errors: EINVAL (flags or reserved not 0), ENOENT, EFAULT.
+ */
+static int iobmd_ioctl_set_tag(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_set_arg *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	mutex_lock(&d->lock);
+	d->tag = cmd->value;
+	mutex_unlock(&d->lock);
+	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_APPEND - appendBytes(); truncation at the capacity is not an error.
+ * Errors: EINVAL (flags, reserved or offset not 0), ENOENT, ENOTTY (not a
+ * buffer), EFAULT (the length does not move).
+ */
+static int iobmd_ioctl_append(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_rw *cmd = ucmd->cmd;
+	struct iobmd_buffer *b;
+	struct iobmd_desc *d;
+	int ret = -ENOTTY;
+
+	if (cmd->flags || cmd->__reserved || cmd->offset)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	b = iobmd_to_buffer(d);
+	if (b) {
+		ret = iobmd_buffer_append(b, u64_to_user_ptr(cmd->buf),
+					  cmd->len, &cmd->done);
+		if (!ret)
+			ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_READ / IOBMD_WRITE - readBytes() / writeBytes(): all or nothing.
+ * Errors: EINVAL (flags or reserved not 0), ENOENT, ERANGE (range
+ * not inside the length), EFAULT, EINTR.
+ */
+static int iobmd_ioctl_rw(struct iobmd_ucmd *ucmd, bool write)
+{
+	struct iobmd_rw *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (write)
+		ret = iobmd_desc_write(d, cmd->offset,
+				       u64_to_user_ptr(cmd->buf), cmd->len);
+	else
+		ret = iobmd_desc_read(d, cmd->offset,
+				      u64_to_user_ptr(cmd->buf), cmd->len);
+	if (!ret) {
+		cmd->done = cmd->len;
+		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iobmd_desc_put(d);
+	return ret;
+}
+
+static int iobmd_ioctl_read(struct iobmd_ucmd *ucmd)
+{
+	return iobmd_ioctl_rw(ucmd, false);
+}
+
+static int iobmd_ioctl_write(struct iobmd_ucmd *ucmd)
+{
+	return iobmd_ioctl_rw(ucmd, true);
+}
+
+/*
+ * IOBMD_GET_SEGMENTS - physical segments of a range; CAP_SYS_ADMIN only.
+ * Errors: EINVAL (flags not 0), EPERM, ENOENT, ERANGE,
+ * EFAULT.
+ */
+static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_segments *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	ret = iobmd_desc_segments(d, cmd->offset, cmd->len,
+				  u64_to_user_ptr(cmd->segs), cmd->count,
+				  &cmd->count, &cmd->total);
+	if (!ret)
+		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_MAP - an mmap cookie for a page-aligned range of the descriptor.
+ * Errors: EINVAL (unknown flag, reserved not 0, offset not page aligned),
+ * ENOENT, ERANGE (range outside the descriptor's pages), EOVERFLOW (offset
+ * too large to encode), EFAULT.
+ */
+static int iobmd_ioctl_map(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_map *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+	u64 map_size, end;
+	int ret;
+
+	if (cmd->flags & ~IOBMD_MAP_READONLY || cmd->__reserved ||
+	    !PAGE_ALIGNED(cmd->offset))
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+
+	map_size = iobmd_desc_map_size(d);
+	ret = -ERANGE;
+	if (cmd->offset >= map_size)
+		goto out_put;
+	if (!cmd->len)
+		cmd->len = map_size - cmd->offset;
+	if (check_add_overflow(cmd->offset, cmd->len, &end) || end > map_size)
+		goto out_put;
+	ret = -EOVERFLOW;
+	if (end - 1 > IOBMD_COOKIE_OFFSET_MASK || cmd->handle > IOBMD_HANDLE_MAX)
+		goto out_put;
+
+	cmd->cookie = (u64)cmd->handle << IOBMD_COOKIE_HANDLE_SHIFT |
+		      cmd->offset;
+	if (cmd->flags & IOBMD_MAP_READONLY)
+		cmd->cookie |= IOBMD_COOKIE_RO;
+	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	iobmd_desc_put(d);
+	return ret;
+}
+
+union iobmd_ucmd_buffer {
+	struct iobmd_version version;
+	struct iobmd_buf_create buf_create;
+	struct iobmd_handle_arg handle;
+	struct iobmd_info info;
+	struct iobmd_set_arg set;
+	struct iobmd_rw rw;
+	struct iobmd_segments segments;
+	struct iobmd_map map;
+};
+
+struct iobmd_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct iobmd_ucmd *ucmd);
+};
+
+#define IOBMD_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+	{								\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union iobmd_ucmd_buffer) < \
+					  sizeof(_struct)),		\
+		.min_size = offsetofend(_struct, _last),		\
+		.ioctl_num = _ioctl,					\
+		.execute = _fn,						\
+	}
+
+static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
+	IOBMD_IOCTL_OP(IOBMD_GET_VERSION, iobmd_ioctl_version,
+		       struct iobmd_version, max_capacity),
+	IOBMD_IOCTL_OP(IOBMD_BUF_CREATE, iobmd_ioctl_buf_create,
+		       struct iobmd_buf_create, bytes_len),
+	IOBMD_IOCTL_OP(IOBMD_RELEASE, iobmd_ioctl_release,
+		       struct iobmd_handle_arg, __reserved),
+	IOBMD_IOCTL_OP(IOBMD_GET_INFO, iobmd_ioctl_get_info,
+		       struct iobmd_info, __reserved),
+	IOBMD_IOCTL_OP(IOBMD_SET_LENGTH, iobmd_ioctl_set_length,
+		       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP(IOBMD_SET_DIRECTION, iobmd_ioctl_set_direction,
+		       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP(IOBMD_SET_TAG, iobmd_ioctl_set_tag,
+		       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP(IOBMD_APPEND, iobmd_ioctl_append,
+		       struct iobmd_rw, done),
+	IOBMD_IOCTL_OP(IOBMD_READ, iobmd_ioctl_read, struct iobmd_rw, done),
+	IOBMD_IOCTL_OP(IOBMD_WRITE, iobmd_ioctl_write, struct iobmd_rw, done),
+	IOBMD_IOCTL_OP(IOBMD_GET_SEGMENTS, iobmd_ioctl_segments,
+		       struct iobmd_segments, total),
+	IOBMD_IOCTL_OP(IOBMD_MAP, iobmd_ioctl_map, struct iobmd_map, cookie),
+};
+
+/**
+ * iobmd_ioctl() - the ioctl file operation of /dev/iobmd
+ * @file: the open file
+ * @cmd: an IOBMD_* command
+ * @arg: user pointer to the command's struct
+ *
+ * Errors common to every command: ENOTTY (unknown command), EFAULT (the
+ * struct cannot be read or written), EINVAL (size below the command's
+ * version-1 struct), E2BIG (larger struct with non-zero bytes past it).
+ *
+ * Return: 0 or a negative errno.
+ */
+long iobmd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	const struct iobmd_ioctl_op *op;
+	union iobmd_ucmd_buffer buf;
+	struct iobmd_ucmd ucmd = {
+		.file = file->private_data,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	int ret;
+
+	for (op = iobmd_ioctl_ops; op->ioctl_num != cmd; op++)
+		if (op == &iobmd_ioctl_ops[ARRAY_SIZE(iobmd_ioctl_ops) - 1])
+			return -ENOTTY;
+
+	ret = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
+	if (ret)
+		return ret;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				    ucmd.user_size);
+	if (ret)
+		return ret;
+	return op->execute(&ucmd);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd: the newest kernel APIs the module uses, spelled for older kernels.
+ * Supported: 6.1 and later, 64-bit only.  The IOBMD_HAVE_* feature macros
+ * come from Kbuild, which looks for each API in the target's headers.
+ */
+#ifndef _IOBMD_COMPAT_H
+#define _IOBMD_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/mm.h>
+
+#if KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE
+#error "iobmd needs Linux 6.1 or later"
+#endif
+
+#ifndef CONFIG_64BIT
+#error "iobmd needs a 64-bit kernel (its buffers live in the direct map)"
+#endif
+
+/* 6.3 made vma->vm_flags read-only behind vm_flags_set()/vm_flags_clear(). */
+#ifndef IOBMD_HAVE_VM_FLAGS_SET
+static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  unsigned long flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+#endif /* _IOBMD_COMPAT_H */
