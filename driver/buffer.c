@@ -120,11 +120,15 @@ static void iobmd_buffer_release(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
-	if (iobmd_buffer_contiguous(b))
+	if (iobmd_buffer_contiguous(b)) {
 		dma_free_coherent(b->dmadev, b->alloc_size, b->cpu_addr,
 				  b->dma_addr);
-	else
+		atomic64_sub(b->alloc_size, &iobmd_stats.coherent_bytes);
+	} else {
 		iobmd_buffer_free_pages(b, b->npages);
+		atomic64_sub((u64)b->npages << PAGE_SHIFT,
+			     &iobmd_stats.page_bytes);
+	}
 	kfree(b);
 }
 
@@ -315,8 +319,15 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 		ret = iobmd_buffer_alloc_coherent(b, limit);
 	else
 		ret = iobmd_buffer_alloc_pages(b, limit);
-	if (ret)
+	if (ret) {
+		atomic64_inc(&iobmd_stats.alloc_failures);
 		goto err_free;
+	}
+	if (b->cpu_addr)
+		atomic64_add(b->alloc_size, &iobmd_stats.coherent_bytes);
+	else
+		atomic64_add((u64)b->npages << PAGE_SHIFT,
+			     &iobmd_stats.page_bytes);
 
 	iobmd_desc_init(&b->desc, &iobmd_buffer_ops, IOBMD_KIND_BUFFER,
 			b->capacity, spec->options & IOBMD_DIRECTION_MASK);

@@ -29,6 +29,7 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	d->length = length;
 	d->direction = direction;
 	d->tag = 0;
+	atomic64_inc(&iobmd_stats.descriptors);
 }
 
 /**
@@ -46,6 +47,7 @@ static void iobmd_desc_release(struct kref *ref)
 
 	mutex_destroy(&d->lock);
 	d->ops->release(d);
+	atomic64_dec(&iobmd_stats.descriptors);
 }
 
 /**

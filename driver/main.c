@@ -53,16 +53,23 @@ static struct miscdevice iobmd_misc = {
 
 static int __init iobmd_init(void)
 {
+	int ret;
+
 	if (dev_mode & ~0777)
 		return -EINVAL;
 	iobmd_misc.mode = dev_mode;
-	return misc_register(&iobmd_misc);
+	iobmd_stats_init();
+	ret = misc_register(&iobmd_misc);
+	if (ret)
+		iobmd_stats_exit();
+	return ret;
 }
 
 static void __exit iobmd_exit(void)
 {
 	misc_deregister(&iobmd_misc);
 	iobmd_dmadev_exit();
+	iobmd_stats_exit();
 }
 
 module_init(iobmd_init);

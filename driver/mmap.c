@@ -28,10 +28,12 @@ u64 iobmd_desc_map_size(struct iobmd_desc *d)
 static void iobmd_mmap_open(struct vm_area_struct *vma)
 {
 	iobmd_desc_get(vma->vm_private_data);
+	atomic64_inc(&iobmd_stats.mappings);
 }
 
 static void iobmd_mmap_close(struct vm_area_struct *vma)
 {
+	atomic64_dec(&iobmd_stats.mappings);
 	iobmd_desc_put(vma->vm_private_data);
 }
 
@@ -107,6 +109,7 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 	ret = d->ops->mmap(d, vma, offset);
 	if (ret)
 		goto err_put;
+	atomic64_inc(&iobmd_stats.mappings);
 	return 0;
 
 err_put:

@@ -167,6 +167,26 @@ struct iobmd_desc *iobmd_file_get(struct iobmd_file *f, u32 handle);
 int iobmd_file_remove(struct iobmd_file *f, u32 handle);
 extern const struct file_operations iobmd_fops;
 
+/**
+ * struct iobmd_stats - what the module holds right now
+ * @descriptors: live descriptors of every kind
+ * @page_bytes: bytes of page-allocator memory held by buffers
+ * @coherent_bytes: bytes of dma_alloc_coherent() memory held by buffers
+ * @mappings: live user mappings (VMAs)
+ * @alloc_failures: buffer allocations that failed since the module loaded
+ */
+struct iobmd_stats {
+	atomic64_t descriptors;
+	atomic64_t page_bytes;
+	atomic64_t coherent_bytes;
+	atomic64_t mappings;
+	atomic64_t alloc_failures;
+};
+
+extern struct iobmd_stats iobmd_stats;
+void iobmd_stats_init(void);
+void iobmd_stats_exit(void);
+
 long iobmd_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 u32 iobmd_handle_limit(void);
