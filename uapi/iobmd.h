@@ -302,9 +302,10 @@ struct iobmd_segments {
  * @__reserved: must be 0
  * @offset: page-aligned byte offset in the descriptor's pages
  * @len: bytes to map; 0 means from @offset to the end of the capacity
- *	rounded up to a page
- * @cookie: out: pass as mmap()'s offset, with MAP_SHARED and a length of
- *	at most @len rounded up to a page
+ *	rounded up to a page; the range must lie inside the buffer's pages
+ * @cookie: out: pass as mmap()'s offset, with MAP_SHARED; the cookie names
+ *	the start, and the mmap() length may reach up to the end of the
+ *	buffer's pages from there
  *
  * The mapping holds the descriptor: releasing the handle or closing the
  * file while mapped is safe, and the memory goes at the last munmap.

@@ -1,0 +1,637 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers for the iobmd selftests.
+ *
+ * Every ioctl has a _test_ioctl_*() wrapper that returns what ioctl()
+ * returns, a test_ioctl_*() macro that asserts success, and a test_err_*()
+ * twin that asserts failure with an exact errno.  The macros use self->fd,
+ * so they work inside any TEST_F() whose fixture holds the open
+ * /dev/iobmd file in @fd.
+ */
+#ifndef __SELFTEST_IOBMD_UTILS_H
+#define __SELFTEST_IOBMD_UTILS_H
+
+/*
+ * Upstream builds selftests with -Wall only; three -Wextra warnings fire
+ * inside kselftest_harness.h's own code and macros, not in the tests: its
+ * callbacks and TEST_F() bodies take parameters they do not always use,
+ * ASSERT_EQ(expected, seen) copies its operands into locals of their own
+ * types (so a literal compared with an unsigned field trips -Wsign-compare
+ * although both are non-negative), and its TEST_F() wrapper keeps a local
+ * across setjmp() (-Wclobbered once a test body is inlined into it).
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wclobbered"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sysinfo.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "iobmd.h"
+
+#define IOBMD_DEV_PATH "/dev/iobmd"
+
+#define SZ_1K	0x400ULL
+#define SZ_64K	0x10000ULL
+#define SZ_256K	0x40000ULL
+#define SZ_1M	0x100000ULL
+#define SZ_2M	0x200000ULL
+#define SZ_4M	0x400000ULL
+#define SZ_16M	0x1000000ULL
+#define SZ_64M	0x4000000ULL
+#define SZ_128M	0x8000000ULL
+#define SZ_4G	0x100000000ULL
+#define SZ_64G	0x1000000000ULL
+
+#define DMA_BIT_MASK(n) (((n) == 64) ? ~0ULL : ((1ULL << (n)) - 1))
+
+#define sizeof_field(TYPE, MEMBER) sizeof((((TYPE *)0)->MEMBER))
+#define offsetofend(TYPE, MEMBER) \
+	(offsetof(TYPE, MEMBER) + sizeof_field(TYPE, MEMBER))
+
+#define ALIGN_UP(x, a) ((((x) + (a) - 1) / (a)) * (a))
+#define IS_ALIGNED(x, a) (((x) & ((__u64)(a) - 1)) == 0)
+
+/* Every option bit IOBMD_BUF_CREATE accepts (IOKit's IOOptionBits). */
+#define IOBMD_TEST_VALID_OPTIONS                                           \
+	(IOBMD_DIRECTION_MASK | IOBMD_OPT_PHYSICALLY_CONTIGUOUS |          \
+	 IOBMD_OPT_PAGEABLE | IOBMD_OPT_PURGEABLE |                        \
+	 IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS | IOBMD_OPT_CACHE_MASK |     \
+	 IOBMD_OPT_MAPPER_NONE | IOBMD_OPT_HOST_ONLY |                     \
+	 IOBMD_OPT_KERNEL_USER_SHARED | IOBMD_OPT_THREAD_SAFE |            \
+	 IOBMD_OPT_CLEAR_ENCRYPT | IOBMD_OPT_USE_RESERVE)
+
+static unsigned long PAGE_SIZE;
+
+static __attribute__((constructor)) void iobmd_setup_sizes(void)
+{
+	PAGE_SIZE = sysconf(_SC_PAGESIZE);
+}
+
+#define EXPECT_ERRNO(expected_errno, cmd)         \
+	({                                        \
+		ASSERT_EQ(-1, cmd);               \
+		EXPECT_EQ(expected_errno, errno); \
+	})
+
+/*
+ * Opens /dev/iobmd into @_fd from a FIXTURE_SETUP(); skips the test only
+ * when the device node does not exist (module not loaded).
+ */
+#define iobmd_fixture_open(_fd)                                              \
+	do {                                                                 \
+		(_fd) = -1;                                                  \
+		if (access(IOBMD_DEV_PATH, F_OK) && errno == ENOENT)         \
+			SKIP(return, "%s is absent (iobmd.ko not loaded)",   \
+			     IOBMD_DEV_PATH);                                \
+		(_fd) = open(IOBMD_DEV_PATH, O_RDWR);                        \
+		ASSERT_NE(-1, (_fd));                                        \
+	} while (0)
+
+/* IOBMD_GET_VERSION */
+
+static inline int _test_ioctl_get_version(int fd, struct iobmd_version *ver)
+{
+	memset(ver, 0, sizeof(*ver));
+	ver->size = sizeof(*ver);
+	return ioctl(fd, IOBMD_GET_VERSION, ver);
+}
+#define test_ioctl_get_version(ver)                                           \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_get_version(self->fd, ver));         \
+	})
+
+static inline __u64 iobmd_max_capacity(int fd)
+{
+	struct iobmd_version ver;
+
+	if (_test_ioctl_get_version(fd, &ver))
+		return 0;
+	return ver.max_capacity;
+}
+
+/* IOBMD_BUF_CREATE */
+
+static inline int _test_ioctl_buf_create(int fd, __u32 flags, __u32 options,
+					 __u64 capacity, __u64 alignment,
+					 __u64 phys_mask, const void *bytes,
+					 __u64 bytes_len, __u32 *handle)
+{
+	struct iobmd_buf_create cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.options = options,
+		.capacity = capacity,
+		.alignment = alignment,
+		.phys_mask = phys_mask,
+		.bytes = (uintptr_t)bytes,
+		.bytes_len = bytes_len,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_BUF_CREATE, &cmd);
+	/* On failure this hands back whatever the kernel left: must be 0. */
+	if (handle)
+		*handle = cmd.handle;
+	return ret;
+}
+
+/* inTaskWithOptions(options, capacity, alignment) */
+#define test_ioctl_buf_create(options, capacity, alignment, handle_p)         \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0, options,     \
+						    capacity, alignment, 0,   \
+						    NULL, 0, handle_p));      \
+		ASSERT_NE(0, *(handle_p));                                    \
+	})
+#define test_err_buf_create(_errno, options, capacity, alignment)             \
+	({                                                                    \
+		__u32 __h = 0;                                                \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_buf_create(self->fd, 0, options,     \
+						    capacity, alignment, 0,   \
+						    NULL, 0, &__h));          \
+		EXPECT_EQ(0, __h);                                            \
+	})
+
+/* inTaskWithPhysicalMask(options, capacity, mask) */
+#define test_ioctl_buf_create_mask(options, capacity, mask, handle_p)          \
+	({                                                                     \
+		ASSERT_EQ(0, _test_ioctl_buf_create(                           \
+				     self->fd, IOBMD_BUF_CREATE_PHYS_MASK,     \
+				     options, capacity, 0, mask, NULL, 0,      \
+				     handle_p));                               \
+		ASSERT_NE(0, *(handle_p));                                     \
+	})
+#define test_err_buf_create_mask(_errno, options, capacity, mask)              \
+	({                                                                     \
+		__u32 __h = 0;                                                 \
+		EXPECT_ERRNO(_errno,                                           \
+			     _test_ioctl_buf_create(                           \
+				     self->fd, IOBMD_BUF_CREATE_PHYS_MASK,     \
+				     options, capacity, 0, mask, NULL, 0,      \
+				     &__h));                                   \
+		EXPECT_EQ(0, __h);                                             \
+	})
+
+/* withBytes(bytes, len, options) */
+#define test_ioctl_buf_create_bytes(options, bytes, len, handle_p)            \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_buf_create(                          \
+				     self->fd, IOBMD_BUF_CREATE_WITH_BYTES,   \
+				     options, 0, 0, 0, bytes, len,            \
+				     handle_p));                              \
+		ASSERT_NE(0, *(handle_p));                                    \
+	})
+#define test_err_buf_create_bytes(_errno, options, bytes, len)                \
+	({                                                                    \
+		__u32 __h = 0;                                                \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_buf_create(                          \
+				     self->fd, IOBMD_BUF_CREATE_WITH_BYTES,   \
+				     options, 0, 0, 0, bytes, len, &__h));    \
+		EXPECT_EQ(0, __h);                                            \
+	})
+
+/* Any combination of fields, for the negative tests. */
+#define test_err_buf_create_raw(_errno, flags, options, capacity, alignment,   \
+				mask, bytes, len)                              \
+	({                                                                     \
+		__u32 __h = 0;                                                 \
+		EXPECT_ERRNO(_errno,                                           \
+			     _test_ioctl_buf_create(self->fd, flags, options,  \
+						    capacity, alignment, mask, \
+						    bytes, len, &__h));        \
+		EXPECT_EQ(0, __h);                                             \
+	})
+
+/* IOBMD_RELEASE */
+
+static inline int _test_ioctl_release(int fd, __u32 handle)
+{
+	struct iobmd_handle_arg cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+	};
+
+	return ioctl(fd, IOBMD_RELEASE, &cmd);
+}
+#define test_ioctl_release(handle)                                            \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_release(self->fd, handle));          \
+	})
+#define test_err_release(_errno, handle)                                      \
+	({                                                                    \
+		EXPECT_ERRNO(_errno, _test_ioctl_release(self->fd, handle));  \
+	})
+
+/* IOBMD_GET_INFO */
+
+static inline int _test_ioctl_get_info(int fd, __u32 handle,
+				       struct iobmd_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->handle = handle;
+	return ioctl(fd, IOBMD_GET_INFO, info);
+}
+#define test_ioctl_get_info(handle, info)                                     \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_get_info(self->fd, handle, info));   \
+	})
+#define test_err_get_info(_errno, handle)                                    \
+	({                                                                   \
+		struct iobmd_info __info;                                    \
+		EXPECT_ERRNO(_errno,                                         \
+			     _test_ioctl_get_info(self->fd, handle, &__info)); \
+	})
+
+/* IOBMD_SET_LENGTH, IOBMD_SET_DIRECTION, IOBMD_SET_TAG */
+
+static inline int _test_ioctl_set(int fd, unsigned long cmd_num, __u32 handle,
+				  __u64 value, __u64 *out)
+{
+	struct iobmd_set_arg cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.value = value,
+	};
+	int ret;
+
+	ret = ioctl(fd, cmd_num, &cmd);
+	if (out)
+		*out = cmd.value;
+	return ret;
+}
+#define test_ioctl_set_length(handle, value, out_p)                           \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_set(self->fd, IOBMD_SET_LENGTH,      \
+					     handle, value, out_p));          \
+	})
+#define test_err_set_length(_errno, handle, value)                            \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_set(self->fd, IOBMD_SET_LENGTH,      \
+					     handle, value, NULL));           \
+	})
+#define test_ioctl_set_direction(handle, value, out_p)                        \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_set(self->fd, IOBMD_SET_DIRECTION,   \
+					     handle, value, out_p));          \
+	})
+#define test_err_set_direction(_errno, handle, value)                         \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_set(self->fd, IOBMD_SET_DIRECTION,   \
+					     handle, value, NULL));           \
+	})
+#define test_ioctl_set_tag(handle, value, out_p)                              \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_set(self->fd, IOBMD_SET_TAG, handle, \
+					     value, out_p));                  \
+	})
+#define test_err_set_tag(_errno, handle, value)                               \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_set(self->fd, IOBMD_SET_TAG, handle, \
+					     value, NULL));                   \
+	})
+
+/* IOBMD_READ, IOBMD_WRITE, IOBMD_APPEND */
+
+static inline int _test_ioctl_rw(int fd, unsigned long cmd_num, __u32 handle,
+				 __u64 offset, const void *buf, __u64 len,
+				 __u64 *done)
+{
+	struct iobmd_rw cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.offset = offset,
+		.buf = (uintptr_t)buf,
+		.len = len,
+	};
+	int ret;
+
+	ret = ioctl(fd, cmd_num, &cmd);
+	if (done)
+		*done = cmd.done;
+	return ret;
+}
+
+/* READ and WRITE copy the whole range or fail. */
+#define test_ioctl_read(handle, offset, buf, len)                             \
+	({                                                                    \
+		__u64 __done = 0;                                             \
+		ASSERT_EQ(0, _test_ioctl_rw(self->fd, IOBMD_READ, handle,     \
+					    offset, buf, len, &__done));      \
+		ASSERT_EQ((__u64)(len), __done);                              \
+	})
+#define test_err_read(_errno, handle, offset, buf, len)                       \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_rw(self->fd, IOBMD_READ, handle,     \
+					    offset, buf, len, NULL));         \
+	})
+#define test_ioctl_write(handle, offset, buf, len)                            \
+	({                                                                    \
+		__u64 __done = 0;                                             \
+		ASSERT_EQ(0, _test_ioctl_rw(self->fd, IOBMD_WRITE, handle,    \
+					    offset, buf, len, &__done));      \
+		ASSERT_EQ((__u64)(len), __done);                              \
+	})
+#define test_err_write(_errno, handle, offset, buf, len)                      \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_rw(self->fd, IOBMD_WRITE, handle,    \
+					    offset, buf, len, NULL));         \
+	})
+#define test_ioctl_append(handle, buf, len, done_p)                           \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_rw(self->fd, IOBMD_APPEND, handle,   \
+					    0, buf, len, done_p));            \
+	})
+#define test_err_append(_errno, handle, offset, buf, len)                     \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_rw(self->fd, IOBMD_APPEND, handle,   \
+					    offset, buf, len, NULL));         \
+	})
+
+/* IOBMD_GET_SEGMENTS */
+
+static inline int _test_ioctl_get_segments(int fd, __u32 handle, __u64 offset,
+					   __u64 len,
+					   struct iobmd_segment *segs,
+					   __u32 *count, __u64 *total)
+{
+	struct iobmd_segments cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.count = count ? *count : 0,
+		.offset = offset,
+		.len = len,
+		.segs = (uintptr_t)segs,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_GET_SEGMENTS, &cmd);
+	if (count)
+		*count = cmd.count;
+	if (total)
+		*total = cmd.total;
+	return ret;
+}
+#define test_ioctl_get_segments(handle, offset, len, segs, count_p, total_p)  \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_get_segments(self->fd, handle,       \
+						      offset, len, segs,      \
+						      count_p, total_p));     \
+	})
+#define test_err_get_segments(_errno, handle, offset, len, segs, count)       \
+	({                                                                    \
+		__u32 __count = count;                                        \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_get_segments(self->fd, handle,       \
+						      offset, len, segs,      \
+						      &__count, NULL));       \
+	})
+
+/*
+ * Fetches every segment of [offset, offset + len) into a calloc()ed array
+ * (*segs_p, *nr_p entries; the caller frees it).  Returns 0 or -1/errno.
+ */
+static inline int _test_get_all_segments(int fd, __u32 handle, __u64 offset,
+					 __u64 len,
+					 struct iobmd_segment **segs_p,
+					 __u32 *nr_p)
+{
+	struct iobmd_segment *segs;
+	__u64 total = 0;
+	__u32 count = 0;
+	int ret;
+
+	*segs_p = NULL;
+	*nr_p = 0;
+	ret = _test_ioctl_get_segments(fd, handle, offset, len, NULL, &count,
+				       &total);
+	if (ret)
+		return ret;
+	if (total == 0 || total > UINT32_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	segs = calloc(total, sizeof(*segs));
+	if (!segs) {
+		errno = ENOMEM;
+		return -1;
+	}
+	count = total;
+	ret = _test_ioctl_get_segments(fd, handle, offset, len, segs, &count,
+				       &total);
+	if (ret || count != total) {
+		if (!ret)
+			errno = EAGAIN;
+		free(segs);
+		return -1;
+	}
+	*segs_p = segs;
+	*nr_p = count;
+	return 0;
+}
+#define test_get_all_segments(handle, offset, len, segs_p, nr_p)              \
+	({                                                                    \
+		ASSERT_EQ(0, _test_get_all_segments(self->fd, handle, offset, \
+						    len, segs_p, nr_p));      \
+	})
+
+/* IOBMD_MAP and mmap() */
+
+static inline int _test_ioctl_map(int fd, __u32 handle, __u32 flags,
+				  __u64 offset, __u64 len, __u64 *cookie)
+{
+	struct iobmd_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.handle = handle,
+		.offset = offset,
+		.len = len,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_MAP, &cmd);
+	if (cookie)
+		*cookie = cmd.cookie;
+	return ret;
+}
+#define test_ioctl_map(handle, flags, offset, len, cookie_p)                  \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_map(self->fd, handle, flags, offset, \
+					     len, cookie_p));                 \
+		ASSERT_EQ(0, *(cookie_p) % PAGE_SIZE);                        \
+	})
+#define test_err_map(_errno, handle, flags, offset, len)                      \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_map(self->fd, handle, flags, offset, \
+					     len, NULL));                     \
+	})
+
+static inline void *iobmd_mmap(int fd, __u64 cookie, size_t len, int prot)
+{
+	return mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)cookie);
+}
+
+/* IOBMD_MAP then mmap() read-write; asserts both work. */
+#define test_map_rw(handle, offset, len, map_len, ptr_p)                      \
+	({                                                                    \
+		__u64 __cookie = 0;                                           \
+		test_ioctl_map(handle, 0, offset, len, &__cookie);            \
+		*(ptr_p) = iobmd_mmap(self->fd, __cookie, map_len,            \
+				      PROT_READ | PROT_WRITE);                \
+		ASSERT_NE(MAP_FAILED, *(ptr_p));                              \
+	})
+
+/* Buffer shapes the data and mapping tests run over. */
+
+struct iobmd_shape {
+	__u32 flags;		/* IOBMD_BUF_CREATE_* */
+	__u32 options;
+	__u64 pages;		/* capacity = pages * PAGE_SIZE + extra */
+	__u64 extra;		/* (the bytes_len for WITH_BYTES) */
+	__u64 alignment;
+	__u64 phys_mask;
+	bool contiguous;	/* mapped as one PFN range */
+};
+
+static inline __u64 iobmd_shape_size(const struct iobmd_shape *shape)
+{
+	return shape->pages * PAGE_SIZE + shape->extra;
+}
+
+/* Deterministic, page-sensitive byte pattern: byte @off of stream @seed. */
+static inline __u8 iobmd_pattern_byte(__u64 seed, __u64 off)
+{
+	__u64 x = off + seed * 0x9E3779B97F4A7C15ULL;
+
+	x ^= x >> 29;
+	x *= 0xBF58476D1CE4E5B9ULL;
+	x ^= x >> 32;
+	return (__u8)x;
+}
+
+static inline void iobmd_fill_pattern(void *buf, size_t len, __u64 off,
+				      __u64 seed)
+{
+	__u8 *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = iobmd_pattern_byte(seed, off + i);
+}
+
+/* Index of the first byte that differs from the pattern, or @len. */
+static inline size_t iobmd_check_pattern(const void *buf, size_t len,
+					 __u64 off, __u64 seed)
+{
+	const __u8 *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != iobmd_pattern_byte(seed, off + i))
+			return i;
+	return len;
+}
+
+/* Index of the first byte that is not @c, or @len. */
+static inline size_t iobmd_check_bytes(const void *buf, size_t len, __u8 c)
+{
+	const __u8 *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			return i;
+	return len;
+}
+
+/*
+ * Creates a buffer of @shape; WITH_BYTES shapes are filled from the pattern
+ * stream @seed.  Returns 0 or -1/errno.
+ */
+static inline int _test_create_shape(int fd, const struct iobmd_shape *shape,
+				     __u64 seed, __u32 *handle)
+{
+	__u64 size = iobmd_shape_size(shape);
+	void *bytes;
+	int ret;
+
+	if (!(shape->flags & IOBMD_BUF_CREATE_WITH_BYTES))
+		return _test_ioctl_buf_create(fd, shape->flags, shape->options,
+					      size, shape->alignment,
+					      shape->phys_mask, NULL, 0,
+					      handle);
+	bytes = malloc(size);
+	if (!bytes) {
+		errno = ENOMEM;
+		return -1;
+	}
+	iobmd_fill_pattern(bytes, size, 0, seed);
+	ret = _test_ioctl_buf_create(fd, shape->flags, shape->options, 0, 0, 0,
+				     bytes, size, handle);
+	free(bytes);
+	return ret;
+}
+#define test_create_shape(shape, seed, handle_p)                              \
+	({                                                                    \
+		ASSERT_EQ(0, _test_create_shape(self->fd, shape, seed,        \
+						handle_p));                   \
+		ASSERT_NE(0, *(handle_p));                                    \
+	})
+
+/*
+ * Runs @fn(@arg) in a forked child and returns its exit status, or 128 plus
+ * the signal that killed it.  Children report with exit codes, not with
+ * ASSERT_*(): the harness's longjmp() must stay in the test's own process.
+ */
+static inline int iobmd_run_child(int (*fn)(void *arg), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Free RAM in bytes (MemFree), from sysinfo(2) so /proc is not needed. */
+static inline __u64 iobmd_free_ram(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si))
+		return 0;
+	return (__u64)si.freeram * si.mem_unit;
+}
+
+#endif /* __SELFTEST_IOBMD_UTILS_H */
