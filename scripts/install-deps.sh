@@ -31,7 +31,8 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	if [ -e "/boot/vmlinuz-$KREL_61" ] && [ -e "/boot/vmlinuz-$KREL_612" ] &&
 	   [ -d "/lib/modules/$KREL_61/build" ] && [ -d "/lib/modules/$KREL_612/build" ] &&
 	   [ -f "$KSRC/scripts/checkpatch.pl" ] && command -v qemu-system-x86_64 >/dev/null &&
-	   [ -x /bin/busybox ] && command -v sparse >/dev/null; then
+	   [ -x /bin/busybox ] && command -v sparse >/dev/null &&
+	   command -v g++ >/dev/null && command -v cpio >/dev/null; then
 		cat "$STAMP"
 		exit 0
 	fi

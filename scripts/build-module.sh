@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-module.sh [--sparse] KREL [DIR]
+#
+# Builds iobmd.ko for kernel release KREL against /lib/modules/KREL/build,
+# with W=1, from a fresh copy of the module's sources (Kbuild, driver/,
+# include/, uapi/) in DIR (default build/KREL/module).  The module ends up
+# at DIR/iobmd.ko and the build's output in DIR/build.log.
+#
+# Fails when the build fails or prints any warning.  With --sparse it also
+# runs sparse on every file (C=2) and fails on any sparse or W=1 warning
+# about the module's own files (the kernel's headers are not ours to fix).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+sparse=
+if [ "${1:-}" = --sparse ]; then
+	sparse=1
+	shift
+fi
+[ $# -ge 1 ] || die "usage: $0 [--sparse] KREL [DIR]"
+krel=$1
+dir=${2:-$BUILD/$krel/module}
+kdir=/lib/modules/$krel/build
+[ -d "$kdir" ] || die "no kernel headers for $krel at $kdir"
+
+copy_module_sources "$dir"
+dir=$(cd "$dir" && pwd)
+log=$dir/build.log
+args=(-C "$kdir" M="$dir" W=1 -j"$(nproc)")
+[ -n "$sparse" ] && args+=(C=2)
+
+if ! make "${args[@]}" modules >"$log" 2>&1; then
+	cat "$log" >&2
+	die "module build for $krel failed (log: $log)"
+fi
+
+if [ -n "$sparse" ]; then
+	# Sparse also complains about kernel headers; only our files count.
+	warnings=$(build_warnings "$log" | grep -F -e "$dir/" -e "warning: the compiler" || true)
+else
+	warnings=$(build_warnings "$log")
+fi
+if [ -n "$warnings" ]; then
+	echo "$warnings" >&2
+	die "module build for $krel printed warnings (log: $log)"
+fi
+[ -f "$dir/iobmd.ko" ] || die "module build for $krel made no iobmd.ko (log: $log)"
+msg "built $dir/iobmd.ko for $krel${sparse:+ (sparse, W=1)}"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-selftests.sh [--optional] [OUTDIR]
+#
+# Builds every selftests/iobmd_*_test.c into a static binary of the same
+# name in OUTDIR (default build/selftests), with selftests/config and
+# selftests/settings beside them, as kselftests ship.  The kselftest
+# harness comes from the kernel source tree in $KSRC (default: the one
+# scripts/install-deps.sh unpacked).
+#
+# Fails when a test does not compile or the compiler warns.  With
+# --optional, a missing kselftest harness is a note, not an error (plain
+# `make` on a machine without the kernel source still builds the module).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+optional=
+if [ "${1:-}" = --optional ]; then
+	optional=1
+	shift
+fi
+outdir=${1:-$BUILD/selftests}
+
+if [ -z "${KSRC:-}" ]; then
+	try_deps
+fi
+harness=${KSRC:-}/tools/testing/selftests/kselftest_harness.h
+if [ -z "${KSRC:-}" ] || [ ! -f "$harness" ]; then
+	if [ -n "$optional" ]; then
+		msg "selftests not built: no kselftest_harness.h (run scripts/install-deps.sh as root, or pass KSRC=<kernel source>)"
+		exit 0
+	fi
+	die "no kselftest harness at '$harness' (run scripts/install-deps.sh as root, or pass KSRC=<kernel source>)"
+fi
+
+CC=${CC:-gcc}
+# The harness is a system header so that -Wextra judges only our code.
+CFLAGS=(-O2 -g -static -Wall -Wextra -D_GNU_SOURCE
+	-isystem "$KSRC/tools/testing/selftests" -Iuapi -Iselftests)
+
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+# Relative paths keep the file names in assertion messages short.
+cd "$ROOT"
+shopt -s nullglob
+srcs=(selftests/iobmd_*_test.c)
+[ ${#srcs[@]} -gt 0 ] || die "no selftests/iobmd_*_test.c"
+
+# Drop binaries of tests that no longer exist.
+for bin in "$outdir"/iobmd_*_test; do
+	[ -f "selftests/$(basename "$bin").c" ] || rm -f "$bin"
+done
+
+failed=
+for src in "${srcs[@]}"; do
+	name=$(basename "$src" .c)
+	log=$outdir/$name.log
+	rm -f "$outdir/$name"
+	if ! "$CC" "${CFLAGS[@]}" -o "$outdir/$name" "$src" >"$log" 2>&1; then
+		cat "$log" >&2
+		msg "$name: compile failed"
+		failed=1
+	elif grep -q 'warning:' "$log"; then
+		cat "$log" >&2
+		msg "$name: compiler warnings"
+		failed=1
+	fi
+	[ -s "$log" ] || rm -f "$log"
+done
+for f in config settings; do
+	if [ -f "selftests/$f" ]; then cp "selftests/$f" "$outdir/"; fi
+done
+[ -z "$failed" ] || exit 1
+msg "built ${#srcs[@]} selftest(s) in $outdir"

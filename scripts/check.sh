@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: what `make check` runs.  As root on Debian 12:
+#   1. scripts/install-deps.sh (quick when everything is installed);
+#   2. checkpatch on the module's sources (scripts/lint.sh --checkpatch-only);
+#   3. the selftests, once (build/selftests);
+#   4. for the 6.1 and the 6.12 kernel: the module, built with W=1 in
+#      build/<krel>/module, then scripts/vm-run.sh boots that kernel in QEMU,
+#      loads the module and runs every selftest.
+# Prints each kernel's TAP results under a header naming the kernel and
+# ends with one line "N passed, N failed" (", N skipped" when any were):
+# "failed" counts failed tests plus every other failure (build, checkpatch,
+# insmod, rmmod, device node, kernel report, timeout, a test binary's exit
+# status or missing TAP plan).  Exits non-zero on any failure or skip.
+#
+# Environment: IOBMD_KERNELS="<krel> ..." tests only those kernels;
+# IOBMD_VM_TIMEOUT (seconds, default 900) bounds each VM run.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+t0=$(date +%s)
+passed=0 failed=0 skipped=0
+failures=()
+fail() { failures+=("$*"); failed=$((failed + 1)); }
+
+echo "=== dependencies"
+load_deps
+echo "kernels: $KREL_61 $KREL_612"
+kernels=${IOBMD_KERNELS:-"$KREL_61 $KREL_612"}
+
+echo "=== checkpatch"
+bash "$ROOT/scripts/lint.sh" --checkpatch-only || fail "checkpatch"
+
+echo "=== selftests build"
+bash "$ROOT/scripts/build-selftests.sh" "$BUILD/selftests" || fail "selftests build"
+# Those that did build still run.
+shopt -s nullglob
+tests=("$BUILD"/selftests/iobmd_*_test)
+shopt -u nullglob
+prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$BUILD/selftests/settings" 2>/dev/null || true)
+prog_timeout=${prog_timeout:-300}
+
+for krel in $kernels; do
+	echo
+	echo "=== kernel $krel"
+	tk=$(date +%s)
+	moddir=$BUILD/$krel/module
+	if ! bash "$ROOT/scripts/build-module.sh" "$krel" "$moddir"; then
+		fail "$krel: module build"
+		continue
+	fi
+	if [ ${#tests[@]} -eq 0 ]; then
+		fail "$krel: no selftests to run"
+		continue
+	fi
+	vmdir=$BUILD/$krel/vm
+	rc=0
+	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" \
+		--prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
+	if [ ! -f "$vmdir/summary" ]; then
+		fail "$krel: VM run did not complete (status $rc)"
+		continue
+	fi
+	# summary: pass=N fail=N skip=N problems=N seconds=N
+	read -r s_pass s_fail s_skip s_problems s_seconds \
+		< <(sed -E 's/[a-z]+=//g' "$vmdir/summary")
+	passed=$((passed + s_pass)) skipped=$((skipped + s_skip))
+	failed=$((failed + s_fail))
+	[ "$s_fail" = 0 ] || failures+=("$krel: $s_fail test(s) not ok")
+	[ "$s_skip" = 0 ] || failures+=("$krel: $s_skip test(s) skipped")
+	[ "$s_problems" = 0 ] || {
+		failed=$((failed + s_problems))
+		failures+=("$krel: $s_problems problem(s) in the VM run (see above)")
+	}
+	if [ "$rc" != 0 ] && [ "$s_fail" = 0 ] && [ "$s_skip" = 0 ] && [ "$s_problems" = 0 ]; then
+		fail "$krel: VM run failed (status $rc)"
+	fi
+	echo "--- $krel: $s_pass passed, $s_fail failed, $s_skip skipped," \
+		"$s_problems problem(s); module+VM $(elapsed "$tk") (guest ${s_seconds}s)"
+done
+
+echo
+echo "=== summary ($(elapsed "$t0"))"
+for f in "${failures[@]}"; do
+	echo "FAILED: $f"
+done
+line="$passed passed, $failed failed"
+[ "$skipped" = 0 ] || line+=", $skipped skipped"
+echo "$line"
+[ "$failed" = 0 ] && [ "$skipped" = 0 ] && [ "${#failures[@]}" = 0 ]

@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the iobmd test VM.  scripts/vm-run.sh copies this file into the
+# initramfs beside busybox, iobmd.ko, the programs to run and
+# /etc/iobmd-run.conf, which sets:
+#   IOBMD_PROGS         programs to run, in order (paths in the initramfs)
+#   IOBMD_INSMOD_ARGS   module parameters for insmod
+#   IOBMD_PROG_TIMEOUT  seconds each program may run before it is killed
+#
+# Everything the host parses goes to the second serial port (ttyS1) as
+# lines starting with "@@IOBMD@@"; the console (ttyS0) gets the kernel's
+# messages and a live copy of the programs' output.  Markers, in order:
+#   begin <kernel release>
+#   insmod rc=N
+#   devnode mode=<ls-style mode>|missing
+#   run-begin NAME ... (the program's output) ... run-end NAME rc=N
+#   held <what the module still holds: "name value" pairs from debugfs>
+#   rmmod rc=N
+#   dmesg-begin ... dmesg-end
+#   kmemleak-begin ... kmemleak-end   (only on kernels with kmemleak)
+#   done
+
+export PATH=/bin
+/bin/busybox --install -s /bin
+
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+
+. /etc/iobmd-run.conf
+
+RESULTS=/dev/ttyS1
+[ -c "$RESULTS" ] || RESULTS=/dev/console
+
+mark() {
+	echo "@@IOBMD@@ $*"
+	echo "@@IOBMD@@ $*" >"$RESULTS"
+}
+
+finish() {
+	sync
+	if [ -d /sys/firmware/acpi ]; then
+		poweroff -f
+	fi
+	# Kernels without ACPI cannot power off; QEMU runs with -no-reboot.
+	reboot -f
+}
+
+mark "begin $(uname -r)"
+
+# shellcheck disable=SC2086 # one word per module parameter
+insmod /lib/modules/iobmd.ko $IOBMD_INSMOD_ARGS
+rc=$?
+mark "insmod rc=$rc"
+
+if [ "$rc" = 0 ]; then
+	if [ -c /dev/iobmd ]; then
+		mark "devnode mode=$(stat -c %A /dev/iobmd)"
+	else
+		mark "devnode mode=missing"
+	fi
+
+	for prog in $IOBMD_PROGS; do
+		name=${prog##*/}
+		mark "run-begin $name"
+		cd /tmp || exit 1
+		{
+			timeout -s KILL "$IOBMD_PROG_TIMEOUT" "$prog" </dev/null
+			echo $? >/tmp/rc
+		} 2>&1 | tee /tmp/out
+		cat /tmp/out >"$RESULTS"
+		# A last line without a newline would swallow the next marker.
+		[ -n "$(tail -c 1 /tmp/out)" ] && echo >"$RESULTS"
+		mark "run-end $name rc=$(cat /tmp/rc)"
+	done
+
+	# Every program has exited: the module must hold nothing any more.
+	stats=/sys/kernel/debug/iobmd/stats
+	if [ -r "$stats" ]; then
+		mark "held $(grep -v '^alloc_failures ' "$stats" | tr '\n' ' ')"
+	else
+		mark "held unreadable"
+	fi
+
+	rmmod iobmd
+	mark "rmmod rc=$?"
+fi
+
+mark "dmesg-begin"
+dmesg >"$RESULTS"
+mark "dmesg-end"
+
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	# kmemleak reports only objects older than 5 s, after two scans.
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	mark "kmemleak-begin"
+	cat /sys/kernel/debug/kmemleak >"$RESULTS"
+	mark "kmemleak-end"
+fi
+
+mark "done"
+finish

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers shared by iobmd's build and test scripts.  Source it; it sets
+# ROOT (the repository) and BUILD (the build output directory, build/).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${IOBMD_BUILD:-$ROOT/build}
+DEPS_ENV=${IOBMD_CACHE:-/var/cache/iobmd}/deps.env
+
+# The files that make up the module's source: copied into each per-kernel
+# build directory, checked by lint.
+MODULE_SOURCES=(Kbuild driver include uapi)
+
+msg() { echo "$(basename "$0"): $*" >&2; }
+die() { msg "$*"; exit 1; }
+
+# Runs scripts/install-deps.sh (quiet and quick when all is installed) and
+# loads the kernel releases and source directory it resolved.
+load_deps() {
+	local log=$BUILD/install-deps.log
+	mkdir -p "$BUILD"
+	if ! bash "$ROOT/scripts/install-deps.sh" >"$log" 2>&1; then
+		cat "$log" >&2
+		die "scripts/install-deps.sh failed"
+	fi
+	# shellcheck disable=SC1090
+	. "$DEPS_ENV"
+	export KREL_61 KREL_612 KSRC
+}
+
+# Reads deps.env when an earlier install-deps run left one; never installs.
+try_deps() {
+	if [ -f "$DEPS_ENV" ]; then
+		# shellcheck disable=SC1090
+		. "$DEPS_ENV"
+	fi
+}
+
+# copy_module_sources DIR: a fresh copy of the module's sources in DIR.
+copy_module_sources() {
+	local dir=$1 f
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	for f in "${MODULE_SOURCES[@]}"; do
+		[ -e "$ROOT/$f" ] && cp -a "$ROOT/$f" "$dir/"
+	done
+	[ -f "$dir/Kbuild" ] || die "no Kbuild in $ROOT"
+	# Leave behind what an in-tree `make` built for another kernel.
+	find "$dir" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.a' -o -name 'modules.order' \) -delete
+}
+
+# Prints the lines of a kbuild log that are warnings or errors (compiler,
+# sparse, modpost), or nothing.
+build_warnings() {
+	grep -E '(warning|error|WARNING|ERROR)[: ]' "$1" || true
+}
+
+# elapsed SECONDS_SINCE: "1m23s"
+elapsed() {
+	local s=$(( $(date +%s) - $1 ))
+	printf '%dm%02ds' $((s / 60)) $((s % 60))
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-run.sh [options] KREL MODULE [PROGRAM...]
+#
+# Boots /boot/vmlinuz-KREL in QEMU (TCG) from an initramfs holding busybox,
+# MODULE (installed as iobmd.ko), the PROGRAMs and scripts/guest-init.sh
+# as /init.  The guest loads the module, checks /dev/iobmd, runs each
+# program as root in order, unloads the module, dumps dmesg and powers off.
+#
+# Options:
+#   --out DIR            where the logs go (default build/KREL/vm)
+#   --tap                the programs are kselftests: each must print a TAP
+#                        plan, and its results are counted
+#   --timeout SECS       QEMU's time limit (default $IOBMD_VM_TIMEOUT or 900)
+#   --prog-timeout SECS  each program's time limit (default 300)
+#   --insmod-args ARGS   module parameters
+#   --expect-mode MODE   /dev/iobmd's mode as ls shows it (default crw-------)
+#
+# Prints each program's output under a "## NAME (exit N)" line, then any
+# problem found.  Writes DIR/console.log (the guest console), DIR/results.log
+# (the marker channel), DIR/dmesg.log, DIR/progs/NAME.{out,rc},
+# DIR/problems (one a line) and DIR/summary ("pass=N fail=N skip=N
+# problems=N seconds=N": TAP results with --tap, problems found, seconds
+# the guest ran).
+#
+# Exits 0 only when the guest ran to the end, insmod and rmmod succeeded,
+# the device node had the expected mode, every program exited 0 (and with
+# --tap printed a plan that its results match, none "not ok" or skipped),
+# and the kernel logged no WARNING, BUG, Oops, KASAN, lockdep, kmemleak or
+# Call Trace.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out='' tap='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
+expect_mode=crw-------
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) out=$2; shift 2 ;;
+	--tap) tap=1; shift ;;
+	--timeout) vm_timeout=$2; shift 2 ;;
+	--prog-timeout) prog_timeout=$2; shift 2 ;;
+	--insmod-args) insmod_args=$2; shift 2 ;;
+	--expect-mode) expect_mode=$2; shift 2 ;;
+	--) shift; break ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 2 ] || die "usage: $0 [options] KREL MODULE [PROGRAM...]"
+krel=$1 module=$2
+shift 2
+out=${out:-$BUILD/$krel/vm}
+kernel=/boot/vmlinuz-$krel
+[ -r "$kernel" ] || die "no kernel image $kernel"
+[ -f "$module" ] || die "no module $module"
+
+rm -rf "$out"
+mkdir -p "$out/progs"
+out=$(cd "$out" && pwd)
+
+# --- initramfs ---------------------------------------------------------
+stage=$out/initramfs
+mkdir -p "$stage"/{bin,dev,etc,lib/modules,proc,sys,tmp,progs}
+cp /bin/busybox "$stage/bin/busybox"
+ln -s busybox "$stage/bin/sh"
+cp "$ROOT/scripts/guest-init.sh" "$stage/init"
+chmod 755 "$stage/init"
+cp "$module" "$stage/lib/modules/iobmd.ko"
+progs=()
+for p in "$@"; do
+	[ -x "$p" ] || die "not an executable: $p"
+	cp "$p" "$stage/progs/"
+	progs+=("/progs/$(basename "$p")")
+done
+{
+	printf 'IOBMD_PROGS=%q\n' "${progs[*]}"
+	printf 'IOBMD_INSMOD_ARGS=%q\n' "$insmod_args"
+	printf 'IOBMD_PROG_TIMEOUT=%q\n' "$prog_timeout"
+} >"$stage/etc/iobmd-run.conf"
+# The kernel opens /dev/console for /init before devtmpfs is mounted.
+mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out/initramfs.cpio.gz"
+rm -rf "$stage"
+
+# --- boot ----------------------------------------------------------------
+# TCG, because KVM is not available everywhere this runs.  Single-threaded
+# TCG by default: with one host thread per vCPU, QEMU 7.2 now and then lets
+# a vCPU run code another vCPU is patching (an "Oops: int3" at boot, about
+# one boot in 50); IOBMD_QEMU_ACCEL=tcg turns multi-threading back on.
+start=$(date +%s)
+qrc=0
+timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
+	-accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" -cpu max -m 6G -smp 2 \
+	-nographic -no-reboot -monitor none \
+	-serial "file:$out/console.log" -serial "file:$out/results.log" \
+	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 printk.time=1 loglevel=7 rdinit=/init" \
+	</dev/null >"$out/qemu.log" 2>&1 || qrc=$?
+secs=$(( $(date +%s) - start ))
+
+# --- parse -------------------------------------------------------------
+problems=$out/problems
+: >"$problems"
+problem() { echo "$*" >>"$problems"; }
+
+[ "$qrc" = 0 ] || {
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		problem "QEMU timed out after ${vm_timeout}s"
+	else
+		problem "QEMU exited with status $qrc: $(tail -n 3 "$out/qemu.log" | tr '\n' ' ')"
+	fi
+}
+
+tr -d '\r' <"$out/results.log" >"$out/results.txt" 2>/dev/null || : >"$out/results.txt"
+tr -d '\r' <"$out/console.log" >"$out/console.txt" 2>/dev/null || : >"$out/console.txt"
+
+# Splits the marker channel: program output into progs/NAME.out and .rc,
+# dmesg and kmemleak into their files, the rest into markers.txt.
+awk -v dir="$out" '
+	/^@@IOBMD@@ run-begin / { name = $3; file = dir "/progs/" name ".out";
+		printf "" > file; print > (dir "/markers.txt"); next }
+	/^@@IOBMD@@ run-end / { close(file); file = "";
+		rc = $4; sub(/^rc=/, "", rc); print rc > (dir "/progs/" $3 ".rc");
+		print > (dir "/markers.txt"); next }
+	/^@@IOBMD@@ dmesg-begin/ { file = dir "/dmesg.log"; printf "" > file; next }
+	/^@@IOBMD@@ kmemleak-begin/ { file = dir "/kmemleak.log"; printf "" > file; next }
+	/^@@IOBMD@@ (dmesg|kmemleak)-end/ { close(file); file = ""; next }
+	/^@@IOBMD@@ / { print > (dir "/markers.txt"); next }
+	file != "" { print > file }
+' "$out/results.txt"
+touch "$out/markers.txt" "$out/dmesg.log"
+
+marker() { sed -n "s/^@@IOBMD@@ $1 //p" "$out/markers.txt" | tail -n 1; }
+
+if ! grep -q '^@@IOBMD@@ begin' "$out/markers.txt"; then
+	problem "the guest never started /init (see $out/console.log)"
+fi
+insmod=$(marker insmod)
+if [ -z "$insmod" ]; then
+	problem "insmod never reported"
+elif [ "$insmod" != rc=0 ]; then
+	problem "insmod iobmd.ko failed ($insmod)"
+else
+	mode=$(marker devnode)
+	[ "$mode" = "mode=$expect_mode" ] ||
+		problem "/dev/iobmd: expected mode $expect_mode, got ${mode#mode=}"
+	held=$(marker held)
+	# "name value" pairs; every value must be 0 once the programs are gone.
+	if [ -z "$held" ] || [ "$held" = unreadable ]; then
+		problem "the module's counters could not be read (${held:-no report})"
+	elif echo "$held" | awk '{ for (i = 2; i <= NF; i += 2) if ($i != 0) bad = 1 } END { exit !bad }'; then
+		problem "the module still holds memory after every program exited: $held"
+	fi
+	rmmod=$(marker rmmod)
+	if [ -z "$rmmod" ]; then
+		problem "rmmod never reported"
+	elif [ "$rmmod" != rc=0 ]; then
+		problem "rmmod iobmd failed ($rmmod)"
+	fi
+fi
+grep -q '^@@IOBMD@@ done' "$out/markers.txt" ||
+	problem "the guest did not finish (timeout, panic or hang; see $out/console.log)"
+
+# Kernel reports: only lines printk wrote (they carry a timestamp), so that
+# programs printing these words do not count.
+splat='(WARNING:|BUG:|Oops|KASAN:|UBSAN:|possible circular|inconsistent lock state|sleeping function called|possible recursive locking|Call Trace|Kernel panic|general protection fault|suspected memory leak|unreferenced object|blocked for more than|self-detected stall|soft lockup|hard LOCKUP)'
+grep -hE "\[ *[0-9]+\.[0-9]+\].*$splat" "$out/console.txt" "$out/dmesg.log" |
+	sed -E 's/^.*(\[ *[0-9]+\.[0-9]+\])/\1/' | sort -u >"$out/splats.log" || true
+if [ -s "$out/splats.log" ]; then
+	problem "the kernel reported problems:"
+	head -n 20 "$out/splats.log" | sed 's/^/    /' >>"$problems"
+fi
+if [ -s "$out/kmemleak.log" ]; then
+	problem "kmemleak found leaks:"
+	head -n 20 "$out/kmemleak.log" | sed 's/^/    /' >>"$problems"
+fi
+
+# --- programs ---------------------------------------------------------
+pass=0 fail=0 skip=0
+for p in "$@"; do
+	name=$(basename "$p")
+	f=$out/progs/$name.out
+	if [ ! -f "$out/progs/$name.rc" ]; then
+		# insmod failed (already reported) or the guest stopped before it.
+		[ "$insmod" = rc=0 ] || continue
+		problem "$name: did not run to the end"
+		if grep -q "^@@IOBMD@@ run-begin $name\$" "$out/console.txt"; then
+			echo "## $name (did not finish; the end of the console from its start)"
+			sed -n "/^@@IOBMD@@ run-begin $name\$/,\$p" "$out/console.txt" | tail -n 40
+		fi
+		continue
+	fi
+	rc=$(cat "$out/progs/$name.rc")
+	echo "## $name (exit $rc)"
+	cat "$f"
+	if [ "$rc" = 137 ]; then
+		problem "$name: killed after ${prog_timeout}s (timeout)"
+		continue
+	fi
+	if [ -n "$tap" ]; then
+		# Top-level TAP lines only; indented ones are subtests.
+		# "1..0 # SKIP reason" skips the whole program.
+		read -r plan p_ok p_notok p_skip p_skipall < <(awk '
+			/^1\.\.[0-9]+/ && plan == "" { plan = substr($1, 4)
+				if (toupper($0) ~ /# *SKIP/) skipall = 1 }
+			/^not ok / { notok++; next }
+			/^ok / { if (toupper($0) ~ /# *SKIP/) skip++; else ok++ }
+			END { printf "%s %d %d %d %d\n", plan == "" ? "-" : plan,
+				ok, notok, skip, skipall }
+		' "$f")
+		pass=$((pass + p_ok)) fail=$((fail + p_notok))
+		skip=$((skip + p_skip + p_skipall))
+		if [ "$plan" = - ]; then
+			problem "$name: printed no TAP plan"
+		elif [ "$plan" != $((p_ok + p_notok + p_skip)) ]; then
+			problem "$name: planned $plan tests, reported $((p_ok + p_notok + p_skip))"
+		fi
+		# The harness exits 1 after a failure and 4 when all skipped.
+		if [ "$rc" != 0 ] && ! { [ "$rc" = 1 ] && [ "$p_notok" -gt 0 ]; } &&
+		   ! { [ "$rc" = 4 ] && [ $((p_skip + p_skipall)) -gt 0 ]; }; then
+			problem "$name: exited with status $rc"
+		fi
+	elif [ "$rc" != 0 ]; then
+		problem "$name: exited with status $rc"
+	fi
+done
+
+nprob=$(grep -c '^[^ ]' "$problems" || true)
+echo "pass=$pass fail=$fail skip=$skip problems=$nprob seconds=$secs" >"$out/summary"
+if [ "$nprob" -gt 0 ]; then
+	echo "## problems on $krel"
+	sed 's/^/  /' "$problems"
+	echo "  (console: $out/console.log)"
+fi
+echo "## $krel: guest ran ${secs}s"
+[ "$nprob" = 0 ] && [ "$fail" = 0 ] && [ "$skip" = 0 ]
