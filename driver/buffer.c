@@ -9,6 +9,9 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#ifdef CONFIG_X86
+#include <asm/set_memory.h>
+#endif
 
 #include "iobmd_priv.h"
 
@@ -45,67 +48,88 @@ static bool iobmd_buffer_contiguous(const struct iobmd_buffer *b)
 }
 
 static int iobmd_buffer_walk(struct iobmd_desc *d, u64 offset, u64 len,
-			     iobmd_run_fn fn, void *arg)
+			     unsigned int how, iobmd_run_fn fn, void *arg)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
+	struct iobmd_run run = { .cache = b->cache };
 	int ret;
 
-	if (iobmd_buffer_contiguous(b))
-		return fn(arg, virt_to_phys(b->cpu_addr) + offset,
-			  b->cpu_addr + offset, len);
+	if (how & IOBMD_WALK_DMA) {
+		if (iobmd_buffer_contiguous(b)) {
+			run.addr = b->dma_addr + offset;
+			run.len = len;
+			return fn(arg, &run);
+		}
+		return iobmd_sgt_walk(&b->sgt, offset, len, fn, arg);
+	}
+	if (iobmd_buffer_contiguous(b)) {
+		run.addr = virt_to_phys(b->cpu_addr) + offset;
+		run.kaddr = b->cpu_addr + offset;
+		run.len = len;
+		return fn(arg, &run);
+	}
 
+	run.flags = IOBMD_RUN_PAGES;
 	while (len) {
 		unsigned long idx = offset >> PAGE_SHIFT;
-		unsigned long pfn = page_to_pfn(b->pages[idx]);
+		struct page *first = b->pages[idx];
+		unsigned long pfn = page_to_pfn(first);
 		u64 start = offset_in_page(offset);
-		u64 run = min_t(u64, PAGE_SIZE - start, len);
 
+		run.len = min_t(u64, PAGE_SIZE - start, len);
 		/* Extend the run over pages that follow in physical memory. */
-		while (run < len && page_to_pfn(b->pages[idx + 1]) == pfn + 1) {
+		while (run.len < len && page_to_pfn(b->pages[idx + 1]) == pfn + 1) {
 			idx++;
 			pfn++;
-			run = min_t(u64, run + PAGE_SIZE, len);
+			run.len = min_t(u64, run.len + PAGE_SIZE, len);
 		}
-		ret = fn(arg, page_to_phys(b->pages[offset >> PAGE_SHIFT]) + start,
-			 page_address(b->pages[offset >> PAGE_SHIFT]) + start, run);
+		run.addr = page_to_phys(first) + start;
+		run.kaddr = page_address(first) + start;
+		ret = fn(arg, &run);
 		if (ret)
 			return ret;
-		offset += run;
-		len -= run;
+		offset += run.len;
+		len -= run.len;
 	}
 	return 0;
 }
 
-static struct page *iobmd_buffer_page(struct iobmd_desc *d, u64 offset)
+static int iobmd_buffer_dma_map(struct iobmd_desc *d, struct device *dev,
+				u32 direction)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
-	if (iobmd_buffer_contiguous(b) || offset >= (u64)b->npages << PAGE_SHIFT)
-		return NULL;
-	return b->pages[offset >> PAGE_SHIFT];
+	if (iobmd_buffer_contiguous(b)) {
+		/* Coherent memory is mapped for its own device already. */
+		if (b->dma_addr + b->alloc_size - 1 > *dev->dma_mask)
+			return -ERANGE;
+		return 0;
+	}
+	b->dma_dir = iobmd_dma_dir(direction);
+	return iobmd_sgt_map(&b->sgt, b->pages, b->npages, dev, b->dma_dir);
 }
 
-static int iobmd_buffer_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
-			     u64 offset)
+static void iobmd_buffer_dma_unmap(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
-	unsigned long size = vma->vm_end - vma->vm_start;
-	unsigned long num = size >> PAGE_SHIFT;
-	int ret;
 
-	if (iobmd_buffer_contiguous(b))
-		return remap_pfn_range(vma, vma->vm_start,
-				       PHYS_PFN(virt_to_phys(b->cpu_addr) + offset),
-				       size, vma->vm_page_prot);
-
-	ret = vm_insert_pages(vma, vma->vm_start,
-			      &b->pages[offset >> PAGE_SHIFT], &num);
-	return ret ?: (num ? -ENOMEM : 0);
+	if (!iobmd_buffer_contiguous(b))
+		iobmd_sgt_unmap(&b->sgt, d->dma_dev, b->dma_dir);
 }
 
-static u64 iobmd_buffer_map_size(struct iobmd_desc *d)
+static void iobmd_buffer_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
+				  bool for_device)
 {
-	return PAGE_ALIGN(iobmd_buffer_of(d)->capacity);
+	struct iobmd_buffer *b = iobmd_buffer_of(d);
+
+	if (!iobmd_buffer_contiguous(b))
+		iobmd_sgt_sync(&b->sgt, d->dma_dev, b->dma_dir, offset, len,
+			       for_device);
+}
+
+static u64 iobmd_buffer_extent(struct iobmd_desc *d)
+{
+	return iobmd_buffer_of(d)->capacity;
 }
 
 static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
@@ -116,9 +140,47 @@ static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
 	b->pages = NULL;
 }
 
+static void iobmd_buffer_free_memory(struct iobmd_buffer *b)
+{
+	if (iobmd_buffer_contiguous(b))
+		dma_free_coherent(b->dmadev, b->alloc_size, b->cpu_addr,
+				  b->dma_addr);
+	else
+		iobmd_buffer_free_pages(b, b->npages);
+}
+
+/*
+ * Give the kernel's own mapping of the memory the cache mode the buffer
+ * asked for, so that user mappings with that mode never alias it with
+ * another one.
+ */
+static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
+{
+#ifdef CONFIG_X86
+	unsigned long addr = (unsigned long)b->cpu_addr;
+	int n = b->npages;
+
+	switch (cache) {
+	case IOBMD_CACHE_INHIBIT:
+		return b->cpu_addr ? set_memory_uc(addr, n) :
+				     set_pages_array_uc(b->pages, n);
+	case IOBMD_CACHE_WRITE_COMBINE:
+		return b->cpu_addr ? set_memory_wc(addr, n) :
+				     set_pages_array_wc(b->pages, n);
+	case IOBMD_CACHE_DEFAULT:
+		return b->cpu_addr ? set_memory_wb(addr, n) :
+				     set_pages_array_wb(b->pages, n);
+	}
+#endif
+	return cache == IOBMD_CACHE_DEFAULT ? 0 : -EOPNOTSUPP;
+}
+
 static void iobmd_buffer_release(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
+
+	if (b->cache != IOBMD_CACHE_DEFAULT)
+		iobmd_buffer_set_cache(b, IOBMD_CACHE_DEFAULT);
 
 	if (iobmd_buffer_contiguous(b)) {
 		dma_free_coherent(b->dmadev, b->alloc_size, b->cpu_addr,
@@ -134,9 +196,10 @@ static void iobmd_buffer_release(struct iobmd_desc *d)
 
 static const struct iobmd_desc_ops iobmd_buffer_ops = {
 	.walk = iobmd_buffer_walk,
-	.page = iobmd_buffer_page,
-	.mmap = iobmd_buffer_mmap,
-	.map_size = iobmd_buffer_map_size,
+	.dma_map = iobmd_buffer_dma_map,
+	.dma_unmap = iobmd_buffer_dma_unmap,
+	.dma_sync = iobmd_buffer_dma_sync,
+	.extent = iobmd_buffer_extent,
 	.release = iobmd_buffer_release,
 };
 
@@ -281,6 +344,20 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
 	if (*limit < PAGE_ALIGN(capacity) - 1)
 		return -ENOMEM;
 
+	switch (options & IOBMD_OPT_CACHE_MASK) {
+	case IOBMD_CACHE_DEFAULT:
+	case IOBMD_CACHE_COPYBACK:
+	case IOBMD_CACHE_COPYBACK_INNER:
+		b->cache = IOBMD_CACHE_DEFAULT;
+		break;
+	case IOBMD_CACHE_INHIBIT:
+	case IOBMD_CACHE_WRITE_COMBINE:
+		b->cache = options & IOBMD_OPT_CACHE_MASK;
+		break;
+	default:
+		/* RAM cannot be write-through or posted-write here. */
+		return -EOPNOTSUPP;
+	}
 	b->capacity = capacity;
 	b->alignment = alignment;
 	b->phys_mask = spec->phys_mask;
@@ -323,14 +400,23 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 		atomic64_inc(&iobmd_stats.alloc_failures);
 		goto err_free;
 	}
+	if (b->cache != IOBMD_CACHE_DEFAULT) {
+		ret = iobmd_buffer_set_cache(b, b->cache);
+		if (ret) {
+			b->cache = IOBMD_CACHE_DEFAULT;
+			iobmd_buffer_free_memory(b);
+			goto err_free;
+		}
+	}
 	if (b->cpu_addr)
 		atomic64_add(b->alloc_size, &iobmd_stats.coherent_bytes);
 	else
 		atomic64_add((u64)b->npages << PAGE_SHIFT,
 			     &iobmd_stats.page_bytes);
 
+	b->purgeable = IOBMD_PURGEABLE_NON_VOLATILE;
 	iobmd_desc_init(&b->desc, &iobmd_buffer_ops, IOBMD_KIND_BUFFER,
-			b->capacity, spec->options & IOBMD_DIRECTION_MASK);
+			b->capacity, spec->options & IOBMD_DIRECTION_MASK, 1);
 	return b;
 
 err_free:
@@ -359,14 +445,13 @@ struct iobmd_buffer_src {
 	const u8 __user *ubuf;
 };
 
-static int iobmd_buffer_append_run(void *arg, phys_addr_t phys, void *kaddr,
-				   u64 len)
+static int iobmd_buffer_append_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_buffer_src *src = arg;
 
-	if (copy_from_user(kaddr, src->ubuf, len))
+	if (copy_from_user(run->kaddr, src->ubuf, run->len))
 		return -EFAULT;
-	src->ubuf += len;
+	src->ubuf += run->len;
 	return 0;
 }
 
@@ -391,7 +476,7 @@ int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 	mutex_lock(&b->desc.lock);
 	n = min(len, b->capacity - b->desc.length);
 	if (n)
-		ret = iobmd_buffer_walk(&b->desc, b->desc.length, n,
+		ret = iobmd_buffer_walk(&b->desc, b->desc.length, n, 0,
 					iobmd_buffer_append_run, &src);
 	if (!ret) {
 		b->desc.length += n;
@@ -399,4 +484,39 @@ int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 	}
 	mutex_unlock(&b->desc.lock);
 	return ret;
+}
+
+static int iobmd_buffer_zero_run(void *arg, const struct iobmd_run *run)
+{
+	memset(run->kaddr, 0, run->len);
+	return 0;
+}
+
+/**
+ * iobmd_buffer_set_purgeable() - setPurgeable()
+ * @b: a buffer created with IOBMD_OPT_PURGEABLE
+ * @state: IOBMD_PURGEABLE_*; KEEP_CURRENT only reads the state
+ * @old: out: the state before the call
+ *
+ * Volatile memory is never reclaimed behind the owner's back here; Empty
+ * discards the contents at once (they read back as zero).
+ *
+ * Return: 0, -EOPNOTSUPP for a buffer that is not purgeable, -EINVAL for an
+ * unknown state.
+ */
+int iobmd_buffer_set_purgeable(struct iobmd_buffer *b, u32 state, u32 *old)
+{
+	if (!(b->options & IOBMD_OPT_PURGEABLE))
+		return -EOPNOTSUPP;
+	if (state < IOBMD_PURGEABLE_KEEP_CURRENT || state > IOBMD_PURGEABLE_EMPTY)
+		return -EINVAL;
+	mutex_lock(&b->desc.lock);
+	*old = b->purgeable;
+	if (state != IOBMD_PURGEABLE_KEEP_CURRENT)
+		b->purgeable = state;
+	if (state == IOBMD_PURGEABLE_EMPTY)
+		iobmd_buffer_walk(&b->desc, 0, b->capacity, 0,
+				  iobmd_buffer_zero_run, NULL);
+	mutex_unlock(&b->desc.lock);
+	return 0;
 }

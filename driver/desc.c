@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd: IOMemoryDescriptor, the operations every kind shares, written once
- * against the kind's ops.
+ * against the kind's ops: references, pin and prepare counting, readBytes,
+ * writeBytes, physical and DMA segments, cache maintenance.
  */
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -16,19 +19,26 @@
  * @kind: enum iobmd_kind
  * @length: initial getLength()
  * @direction: initial getDirection()
+ * @depth: 1, or 1 + the depth of the deepest descriptor it uses
  *
  * The descriptor starts with one reference, owned by the caller.
  */
 void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
-		     u32 kind, u64 length, u32 direction)
+		     u32 kind, u64 length, u32 direction, u32 depth)
 {
 	kref_init(&d->ref);
 	mutex_init(&d->lock);
+	mutex_init(&d->prep_lock);
 	d->ops = ops;
 	d->kind = kind;
+	d->depth = depth;
 	d->length = length;
 	d->direction = direction;
 	d->tag = 0;
+	d->pin_count = 0;
+	d->pin_write = false;
+	d->prepare_count = 0;
+	d->dma_dev = NULL;
 	atomic64_inc(&iobmd_stats.descriptors);
 }
 
@@ -45,6 +55,7 @@ static void iobmd_desc_release(struct kref *ref)
 {
 	struct iobmd_desc *d = container_of(ref, struct iobmd_desc, ref);
 
+	mutex_destroy(&d->prep_lock);
 	mutex_destroy(&d->lock);
 	d->ops->release(d);
 	atomic64_dec(&iobmd_stats.descriptors);
@@ -75,6 +86,194 @@ u64 iobmd_desc_length(struct iobmd_desc *d)
 	return len;
 }
 
+/**
+ * iobmd_desc_direction() - getDirection()
+ * @d: the descriptor
+ *
+ * Return: the direction now in force.
+ */
+u32 iobmd_desc_direction(struct iobmd_desc *d)
+{
+	u32 dir;
+
+	mutex_lock(&d->lock);
+	dir = d->direction;
+	mutex_unlock(&d->lock);
+	return dir;
+}
+
+/**
+ * iobmd_desc_extent() - bytes of memory behind a descriptor
+ * @d: the descriptor
+ *
+ * Return: the capacity for buffers, else the length.
+ */
+u64 iobmd_desc_extent(struct iobmd_desc *d)
+{
+	return d->ops->extent ? d->ops->extent(d) : iobmd_desc_length(d);
+}
+
+/**
+ * iobmd_desc_wired() - whether the memory exists without a prepare
+ * @d: the descriptor
+ *
+ * Return: true for buffers, device memory and what is built only of them.
+ */
+bool iobmd_desc_wired(struct iobmd_desc *d)
+{
+	return !d->ops->wired || d->ops->wired(d);
+}
+
+/**
+ * iobmd_dma_dir() - the DMA API direction of an IODirection
+ * @direction: IOBMD_DIRECTION_* bits
+ *
+ * Return: DMA_FROM_DEVICE for In, DMA_TO_DEVICE for Out, else
+ * DMA_BIDIRECTIONAL.
+ */
+int iobmd_dma_dir(u32 direction)
+{
+	switch (direction & IOBMD_DIRECTION_MASK) {
+	case IOBMD_DIRECTION_IN:
+		return DMA_FROM_DEVICE;
+	case IOBMD_DIRECTION_OUT:
+		return DMA_TO_DEVICE;
+	default:
+		return DMA_BIDIRECTIONAL;
+	}
+}
+
+static void iobmd_desc_lock_prep(struct iobmd_desc *d)
+{
+	mutex_lock_nested(&d->prep_lock, d->depth - 1);
+}
+
+/**
+ * iobmd_desc_pin() - make the memory present until iobmd_desc_unpin()
+ * @d: the descriptor
+ * @flags: IOBMD_PIN_WRITE when the memory will be written through the pin;
+ *	IOBMD_PIN_NOFAULT to take a pin only on memory that needs no faulting
+ *	in (wired, or pinned already), as under mmap_lock
+ *
+ * Pins nest.  The first pin decides whether user memory is pinned
+ * writable; a later writing pin of read-only pinned memory fails.
+ *
+ * Return: 0, -EACCES (pinned read-only), -ENODATA (NOFAULT, and user memory
+ * is not pinned), or the kind's pin error.
+ */
+int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
+{
+	bool write = flags & IOBMD_PIN_WRITE;
+	int ret = 0;
+
+	iobmd_desc_lock_prep(d);
+	if (!d->pin_count) {
+		if (d->ops->pin)
+			ret = d->ops->pin(d, flags);
+		d->pin_write = write;
+	} else if (write && !d->pin_write && d->ops->pin) {
+		ret = -EACCES;
+	}
+	if (!ret)
+		d->pin_count++;
+	mutex_unlock(&d->prep_lock);
+	return ret;
+}
+
+/**
+ * iobmd_desc_unpin() - drop a pin taken with iobmd_desc_pin()
+ * @d: the descriptor
+ */
+void iobmd_desc_unpin(struct iobmd_desc *d)
+{
+	iobmd_desc_lock_prep(d);
+	if (!--d->pin_count && d->ops->unpin)
+		d->ops->unpin(d);
+	mutex_unlock(&d->prep_lock);
+}
+
+/**
+ * iobmd_desc_prepare() - prepare(): wire the memory and map it for DMA
+ * @d: the descriptor
+ * @direction: IOBMD_DIRECTION_* (None: the descriptor's own) with
+ *	IOBMD_PREPARE_* modifiers
+ *
+ * Prepares nest; the first maps the memory on the module's DMA device
+ * (32-bit with IOBMD_PREPARE_PHYS32) and later ones must ask for the same
+ * device.
+ *
+ * Return: 0, -EBUSY (already mapped on the other device), -EACCES, or the
+ * kind's error (-ENOMEM, -EFAULT for user memory that cannot be pinned).
+ */
+int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
+{
+	u32 dir = direction & IOBMD_DIRECTION_MASK;
+	struct device *dev;
+	int ret;
+
+	if (!dir)
+		dir = iobmd_desc_direction(d) ?: IOBMD_DIRECTION_INOUT;
+	dev = iobmd_dmadev_get(direction & IOBMD_PREPARE_PHYS32 ?
+			       DMA_BIT_MASK(32) : DMA_BIT_MASK(64));
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	ret = iobmd_desc_pin(d, dir & IOBMD_DIRECTION_IN ? IOBMD_PIN_WRITE : 0);
+	if (ret)
+		return ret;
+
+	iobmd_desc_lock_prep(d);
+	if (d->prepare_count) {
+		if (d->dma_dev != dev)
+			ret = -EBUSY;
+	} else if (d->ops->dma_map) {
+		ret = d->ops->dma_map(d, dev,
+				      dir | (direction & ~IOBMD_DIRECTION_MASK));
+	}
+	if (!ret) {
+		d->dma_dev = dev;
+		d->prepare_count++;
+	}
+	mutex_unlock(&d->prep_lock);
+	if (ret)
+		iobmd_desc_unpin(d);
+	return ret;
+}
+
+/**
+ * iobmd_desc_complete() - complete(): undo one iobmd_desc_prepare() or
+ * iobmd_desc_hold_prepared()
+ * @d: the descriptor; the caller guarantees a prepare is outstanding
+ */
+void iobmd_desc_complete(struct iobmd_desc *d)
+{
+	iobmd_desc_lock_prep(d);
+	if (!--d->prepare_count && d->ops->dma_unmap)
+		d->ops->dma_unmap(d);
+	mutex_unlock(&d->prep_lock);
+	iobmd_desc_unpin(d);
+}
+
+/**
+ * iobmd_desc_hold_prepared() - keep an already prepared descriptor so
+ * until iobmd_desc_complete()
+ * @d: the descriptor
+ *
+ * Return: 0, or -ENODATA when it is not prepared.
+ */
+int iobmd_desc_hold_prepared(struct iobmd_desc *d)
+{
+	int ret = -ENODATA;
+
+	iobmd_desc_lock_prep(d);
+	if (d->prepare_count) {
+		d->prepare_count++;
+		d->pin_count++;
+		ret = 0;
+	}
+	mutex_unlock(&d->prep_lock);
+	return ret;
+}
+
 /* readBytes/writeBytes: the whole range must lie inside the length. */
 static int iobmd_desc_check_range(struct iobmd_desc *d, u64 offset, u64 len)
 {
@@ -92,25 +291,79 @@ struct iobmd_copy {
 	bool to_user;
 };
 
-static int iobmd_desc_copy_run(void *arg, phys_addr_t phys, void *kaddr,
-			       u64 len)
+#define IOBMD_IO_CHUNK	256
+
+/* Device memory: through a bounce buffer with the I/O accessors. */
+static int iobmd_desc_copy_io(struct iobmd_copy *c, void __iomem *io, u64 len)
+{
+	u8 bounce[IOBMD_IO_CHUNK];
+
+	while (len) {
+		size_t n = min_t(u64, len, sizeof(bounce));
+
+		if (c->to_user) {
+			memcpy_fromio(bounce, io, n);
+			if (copy_to_user(c->ubuf, bounce, n))
+				return -EFAULT;
+		} else if (c->ubuf) {
+			if (copy_from_user(bounce, c->ubuf, n))
+				return -EFAULT;
+			memcpy_toio(io, bounce, n);
+		} else {
+			memset_io(io, 0, n);
+		}
+		if (c->ubuf)
+			c->ubuf += n;
+		io += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int iobmd_desc_copy_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_copy *c = arg;
-	unsigned long left;
+	unsigned long left = 0;
 
+	if (run->flags & IOBMD_RUN_IOMEM) {
+		int ret = iobmd_desc_copy_io(c, (void __iomem *)run->kaddr,
+					     run->len);
+
+		if (ret)
+			return ret;
+		goto next;
+	}
 	if (c->to_user)
-		left = copy_to_user(c->ubuf, kaddr, len);
+		left = copy_to_user(c->ubuf, run->kaddr, run->len);
 	else if (c->ubuf)
-		left = copy_from_user(kaddr, c->ubuf, len);
+		left = copy_from_user(run->kaddr, c->ubuf, run->len);
 	else
-		left = (memset(kaddr, 0, len), 0);
+		memset(run->kaddr, 0, run->len);
 	if (left)
 		return -EFAULT;
 	if (c->ubuf)
-		c->ubuf += len;
+		c->ubuf += run->len;
+next:
 	if (fatal_signal_pending(current))
 		return -EINTR;
 	return 0;
+}
+
+static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset, u8 __user *buf,
+			   u64 len, bool to_user)
+{
+	struct iobmd_copy c = { .ubuf = buf, .to_user = to_user };
+	int ret;
+
+	ret = iobmd_desc_check_range(d, offset, len);
+	if (ret || !len)
+		return ret;
+	ret = iobmd_desc_pin(d, to_user ? 0 : IOBMD_PIN_WRITE);
+	if (ret)
+		return ret;
+	ret = d->ops->walk(d, offset, len, 0, iobmd_desc_copy_run, &c);
+	iobmd_desc_unpin(d);
+	return ret;
 }
 
 /**
@@ -120,18 +373,13 @@ static int iobmd_desc_copy_run(void *arg, phys_addr_t phys, void *kaddr,
  * @buf: user destination
  * @len: bytes
  *
- * Return: 0, -ERANGE when the range is not inside the length, -EFAULT.
+ * Return: 0, -ERANGE when the range is not inside the length, -EFAULT,
+ * -EINTR, or the error of pinning user memory.
  */
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len)
 {
-	struct iobmd_copy c = { .ubuf = buf, .to_user = true };
-	int ret;
-
-	ret = iobmd_desc_check_range(d, offset, len);
-	if (ret || !len)
-		return ret;
-	return d->ops->walk(d, offset, len, iobmd_desc_copy_run, &c);
+	return iobmd_desc_copy(d, offset, buf, len, true);
 }
 
 /**
@@ -141,19 +389,14 @@ int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
  * @buf: user source, or NULL to zero-fill the range
  * @len: bytes
  *
- * Return: 0, -ERANGE when the range is not inside the length, -EFAULT
- * (bytes before the fault may have been written).
+ * Return: 0, -ERANGE when the range is not inside the length, -EACCES when
+ * the memory is prepared read-only, -EFAULT (bytes before the fault may
+ * have been written), -EINTR.
  */
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
 		     const void __user *buf, u64 len)
 {
-	struct iobmd_copy c = { .ubuf = (u8 __user *)buf, .to_user = false };
-	int ret;
-
-	ret = iobmd_desc_check_range(d, offset, len);
-	if (ret || !len)
-		return ret;
-	return d->ops->walk(d, offset, len, iobmd_desc_copy_run, &c);
+	return iobmd_desc_copy(d, offset, (u8 __user *)buf, len, false);
 }
 
 struct iobmd_segs {
@@ -175,14 +418,13 @@ static int iobmd_desc_flush_seg(struct iobmd_segs *s)
 	return 0;
 }
 
-static int iobmd_desc_seg_run(void *arg, phys_addr_t phys, void *kaddr,
-			      u64 len)
+static int iobmd_desc_seg_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_segs *s = arg;
 	int ret;
 
-	if (s->cur.len && s->cur.addr + s->cur.len == phys) {
-		s->cur.len += len;
+	if (s->cur.len && s->cur.addr + s->cur.len == run->addr) {
+		s->cur.len += run->len;
 		return 0;
 	}
 	if (s->cur.len) {
@@ -190,28 +432,48 @@ static int iobmd_desc_seg_run(void *arg, phys_addr_t phys, void *kaddr,
 		if (ret)
 			return ret;
 	}
-	s->cur.addr = phys;
-	s->cur.len = len;
+	s->cur.addr = run->addr;
+	s->cur.len = run->len;
 	return 0;
 }
 
+/* Keep the memory (and for DMA, the DMA mapping) for a walk. */
+static int iobmd_desc_hold(struct iobmd_desc *d, unsigned int how)
+{
+	if (how & IOBMD_WALK_DMA || !iobmd_desc_wired(d))
+		return iobmd_desc_hold_prepared(d);
+	return iobmd_desc_pin(d, 0);
+}
+
+static void iobmd_desc_unhold(struct iobmd_desc *d, unsigned int how)
+{
+	if (how & IOBMD_WALK_DMA || !iobmd_desc_wired(d))
+		iobmd_desc_complete(d);
+	else
+		iobmd_desc_unpin(d);
+}
+
 /**
- * iobmd_desc_segments() - the physical segments of a range
+ * iobmd_desc_segments() - the physical or DMA segments of a range
  * @d: the descriptor
  * @offset: first byte
  * @len: bytes; 0 means up to the length
+ * @how: 0 for physical addresses, IOBMD_WALK_DMA for DMA addresses
  * @segs: user array to fill
  * @room: entries @segs holds
  * @count: out: entries written
  * @total: out: entries the range needs
  *
- * Adjacent runs are merged, as getPhysicalSegment() reports them.
+ * Adjacent runs are merged, as getPhysicalSegment() reports them.  DMA
+ * segments, and physical segments of user memory, exist only while the
+ * descriptor is prepared.
  *
- * Return: 0, -ERANGE when the range is not inside the length, -EFAULT.
+ * Return: 0, -ERANGE when the range is not inside the length, -ENODATA
+ * when not prepared, -EFAULT.
  */
 int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
-			struct iobmd_segment __user *segs, u32 room,
-			u32 *count, u64 *total)
+			unsigned int how, struct iobmd_segment __user *segs,
+			u32 room, u32 *count, u64 *total)
 {
 	struct iobmd_segs s = { .useg = segs, .room = room };
 	int ret;
@@ -226,12 +488,65 @@ int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 	ret = iobmd_desc_check_range(d, offset, len);
 	if (ret)
 		return ret;
-	ret = d->ops->walk(d, offset, len, iobmd_desc_seg_run, &s);
+	ret = iobmd_desc_hold(d, how);
+	if (ret)
+		return ret;
+	ret = d->ops->walk(d, offset, len, how, iobmd_desc_seg_run, &s);
 	if (!ret && s.cur.len)
 		ret = iobmd_desc_flush_seg(&s);
+	iobmd_desc_unhold(d, how);
 	if (ret)
 		return ret;
 	*count = s.count;
 	*total = s.total;
 	return 0;
+}
+
+/**
+ * iobmd_desc_sync() - performOperation(): cache maintenance for DMA
+ * @d: the descriptor
+ * @offset: first byte
+ * @len: bytes
+ * @for_device: hand the range to the device (flush/store) rather than
+ *	back to the CPU
+ *
+ * Return: 0, -ERANGE, or -ENODATA when the descriptor is not prepared.
+ */
+int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
+		    bool for_device)
+{
+	int ret;
+
+	ret = iobmd_desc_check_range(d, offset, len);
+	if (ret)
+		return ret;
+	ret = iobmd_desc_hold_prepared(d);
+	if (ret)
+		return ret;
+	if (d->ops->dma_sync && len)
+		d->ops->dma_sync(d, offset, len, for_device);
+	iobmd_desc_complete(d);
+	return 0;
+}
+
+/**
+ * iobmd_desc_set_purgeable() - setPurgeable() on any kind
+ * @d: the descriptor
+ * @state: IOBMD_PURGEABLE_*
+ * @old: out: the state before
+ *
+ * Return: 0, -EOPNOTSUPP (no purgeable buffer beneath), -EINVAL.
+ */
+int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old)
+{
+	switch (d->kind) {
+	case IOBMD_KIND_BUFFER:
+		return iobmd_buffer_set_purgeable(iobmd_to_buffer(d), state,
+						  old);
+	case IOBMD_KIND_SUB:
+	case IOBMD_KIND_MULTI:
+	case IOBMD_KIND_INTERLEAVED:
+		return iobmd_compose_set_purgeable(d, state, old);
+	}
+	return -EOPNOTSUPP;
 }

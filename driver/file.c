@@ -1,12 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd: an open file of /dev/iobmd is IOKit's task; it owns a table of
- * handles, and closing it releases every descriptor it still holds.
+ * handles, and closing it releases every descriptor it still holds and
+ * completes every prepare its handles left outstanding.
  */
 #include <linux/fs.h>
 #include <linux/slab.h>
 
 #include "iobmd_priv.h"
+
+/**
+ * struct iobmd_handle - one entry of a file's handle table
+ * @d: the descriptor, referenced by the entry
+ * @prepares: prepares made through this handle and not yet completed;
+ *	protected by the table's xa_lock
+ */
+struct iobmd_handle {
+	struct iobmd_desc *d;
+	unsigned int prepares;
+};
 
 /**
  * iobmd_file_reserve() - reserve a handle for a descriptor being created
@@ -28,12 +40,15 @@ int iobmd_file_reserve(struct iobmd_file *f, u32 *handle)
  * iobmd_file_install() - make a reserved handle name a descriptor
  * @f: the file
  * @handle: a handle from iobmd_file_reserve()
+ * @h: a zeroed entry from iobmd_handle_alloc(); the table owns it now
  * @d: the descriptor; the table takes over the caller's reference
  */
-void iobmd_file_install(struct iobmd_file *f, u32 handle, struct iobmd_desc *d)
+void iobmd_file_install(struct iobmd_file *f, u32 handle,
+			struct iobmd_handle *h, struct iobmd_desc *d)
 {
+	h->d = d;
 	/* The slot is reserved, so storing into it allocates nothing. */
-	xa_store(&f->handles, handle, d, GFP_KERNEL);
+	xa_store(&f->handles, handle, h, GFP_KERNEL);
 }
 
 /**
@@ -47,6 +62,16 @@ void iobmd_file_unreserve(struct iobmd_file *f, u32 handle)
 }
 
 /**
+ * iobmd_handle_alloc() - an entry for iobmd_file_install()
+ *
+ * Return: the entry, or NULL; kfree() it if it is not installed.
+ */
+struct iobmd_handle *iobmd_handle_alloc(void)
+{
+	return kzalloc(sizeof(struct iobmd_handle), GFP_KERNEL_ACCOUNT);
+}
+
+/**
  * iobmd_file_get() - look a handle up
  * @f: the file
  * @handle: the handle
@@ -56,18 +81,29 @@ void iobmd_file_unreserve(struct iobmd_file *f, u32 handle)
  */
 struct iobmd_desc *iobmd_file_get(struct iobmd_file *f, u32 handle)
 {
-	struct iobmd_desc *d;
+	struct iobmd_desc *d = NULL;
+	struct iobmd_handle *h;
 
 	xa_lock(&f->handles);
-	d = xa_load(&f->handles, handle);
-	if (d)
+	h = xa_load(&f->handles, handle);
+	if (h) {
+		d = h->d;
 		iobmd_desc_get(d);
+	}
 	xa_unlock(&f->handles);
 	return d ?: ERR_PTR(-ENOENT);
 }
 
+static void iobmd_handle_free(struct iobmd_handle *h)
+{
+	for (; h->prepares; h->prepares--)
+		iobmd_desc_complete(h->d);
+	iobmd_desc_put(h->d);
+	kfree(h);
+}
+
 /**
- * iobmd_file_remove() - release a handle
+ * iobmd_file_remove() - release a handle, completing what it prepared
  * @f: the file
  * @handle: the handle
  *
@@ -75,12 +111,77 @@ struct iobmd_desc *iobmd_file_get(struct iobmd_file *f, u32 handle)
  */
 int iobmd_file_remove(struct iobmd_file *f, u32 handle)
 {
-	struct iobmd_desc *d = xa_erase(&f->handles, handle);
+	struct iobmd_handle *h = xa_erase(&f->handles, handle);
 
-	if (!d)
+	if (!h)
 		return -ENOENT;
-	iobmd_desc_put(d);
+	iobmd_handle_free(h);
 	return 0;
+}
+
+/**
+ * iobmd_file_prepare() - prepare() through a handle
+ * @f: the file
+ * @handle: the handle
+ * @direction: as iobmd_desc_prepare()
+ *
+ * Return: 0, -ENOENT, or iobmd_desc_prepare()'s error.
+ */
+int iobmd_file_prepare(struct iobmd_file *f, u32 handle, u32 direction)
+{
+	struct iobmd_desc *d = iobmd_file_get(f, handle);
+	struct iobmd_handle *h;
+	int ret;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	ret = iobmd_desc_prepare(d, direction);
+	if (!ret) {
+		xa_lock(&f->handles);
+		h = xa_load(&f->handles, handle);
+		if (h && h->d == d)
+			h->prepares++;
+		else
+			ret = -ENOENT;
+		xa_unlock(&f->handles);
+		/* Released meanwhile: nobody could complete it later. */
+		if (ret)
+			iobmd_desc_complete(d);
+	}
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/**
+ * iobmd_file_complete() - complete() through a handle
+ * @f: the file
+ * @handle: the handle
+ *
+ * Return: 0, -ENOENT, or -EINVAL when the handle has no prepare left.
+ */
+int iobmd_file_complete(struct iobmd_file *f, u32 handle)
+{
+	struct iobmd_desc *d = NULL;
+	struct iobmd_handle *h;
+	int ret = -ENOENT;
+
+	xa_lock(&f->handles);
+	h = xa_load(&f->handles, handle);
+	if (h) {
+		ret = -EINVAL;
+		if (h->prepares) {
+			h->prepares--;
+			d = h->d;
+			iobmd_desc_get(d);
+			ret = 0;
+		}
+	}
+	xa_unlock(&f->handles);
+	if (d) {
+		iobmd_desc_complete(d);
+		iobmd_desc_put(d);
+	}
+	return ret;
 }
 
 static int iobmd_file_open(struct inode *inode, struct file *file)
@@ -97,12 +198,12 @@ static int iobmd_file_open(struct inode *inode, struct file *file)
 static int iobmd_file_release(struct inode *inode, struct file *file)
 {
 	struct iobmd_file *f = file->private_data;
-	struct iobmd_desc *d;
+	struct iobmd_handle *h;
 	unsigned long handle;
 
-	xa_for_each(&f->handles, handle, d) {
+	xa_for_each(&f->handles, handle, h) {
 		xa_erase(&f->handles, handle);
-		iobmd_desc_put(d);
+		iobmd_handle_free(h);
 		cond_resched();
 	}
 	xa_destroy(&f->handles);

@@ -30,6 +30,37 @@ static int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd, size_t cmd_len)
 	return 0;
 }
 
+/*
+ * Give a new descriptor a handle, written to *@handle inside the command,
+ * and answer.  Takes over the caller's reference; on failure the
+ * descriptor is gone and no handle exists.
+ */
+static int iobmd_ucmd_publish(struct iobmd_ucmd *ucmd, struct iobmd_desc *d,
+			      u32 *handle, size_t cmd_len)
+{
+	struct iobmd_handle *h = iobmd_handle_alloc();
+	int ret = -ENOMEM;
+
+	if (!h)
+		goto err_put;
+	ret = iobmd_file_reserve(ucmd->file, handle);
+	if (ret)
+		goto err_free;
+	ret = iobmd_ucmd_respond(ucmd, cmd_len);
+	if (ret)
+		goto err_unreserve;
+	iobmd_file_install(ucmd->file, *handle, h, d);
+	return 0;
+
+err_unreserve:
+	iobmd_file_unreserve(ucmd->file, *handle);
+err_free:
+	kfree(h);
+err_put:
+	iobmd_desc_put(d);
+	return ret;
+}
+
 /* The descriptor a command names, with a reference, or ERR_PTR(-ENOENT). */
 static struct iobmd_desc *iobmd_ucmd_desc(struct iobmd_ucmd *ucmd, u32 handle)
 {
@@ -49,7 +80,8 @@ static int iobmd_ioctl_version(struct iobmd_ucmd *ucmd)
 	cmd->abi_major = IOBMD_ABI_MAJOR;
 	cmd->abi_minor = IOBMD_ABI_MINOR;
 	cmd->features = IOBMD_FEATURE_BUFFER | IOBMD_FEATURE_PHYS_MASK |
-			IOBMD_FEATURE_MMAP | IOBMD_FEATURE_SEGMENTS;
+			IOBMD_FEATURE_MMAP | IOBMD_FEATURE_SEGMENTS |
+			IOBMD_FEATURE_HIERARCHY | IOBMD_FEATURE_PREPARE;
 	cmd->page_size = PAGE_SIZE;
 	cmd->max_capacity = iobmd_capacity_limit();
 	return iobmd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -105,7 +137,6 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	struct iobmd_buffer_spec spec;
 	struct iobmd_buffer *b;
 	u64 done;
-	u32 handle;
 	int ret;
 
 	ret = iobmd_ioctl_buf_spec(cmd, &spec);
@@ -119,25 +150,12 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 		iobmd_buffer_set_length(b, 0);
 		ret = iobmd_buffer_append(b, u64_to_user_ptr(cmd->bytes),
 					  cmd->bytes_len, &done);
-		if (ret)
-			goto err_put;
+		if (ret) {
+			iobmd_desc_put(&b->desc);
+			return ret;
+		}
 	}
-
-	ret = iobmd_file_reserve(ucmd->file, &handle);
-	if (ret)
-		goto err_put;
-	cmd->handle = handle;
-	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		goto err_unreserve;
-	iobmd_file_install(ucmd->file, handle, &b->desc);
-	return 0;
-
-err_unreserve:
-	iobmd_file_unreserve(ucmd->file, handle);
-err_put:
-	iobmd_desc_put(&b->desc);
-	return ret;
+	return iobmd_ucmd_publish(ucmd, &b->desc, &cmd->handle, sizeof(*cmd));
 }
 
 /*
@@ -336,9 +354,9 @@ static int iobmd_ioctl_write(struct iobmd_ucmd *ucmd)
 }
 
 /*
- * IOBMD_GET_SEGMENTS - physical segments of a range; CAP_SYS_ADMIN only.
- * Errors: EINVAL (flags not 0), EPERM, ENOENT, ERANGE,
- * EFAULT.
+ * IOBMD_GET_SEGMENTS - physical or DMA segments of a range; CAP_SYS_ADMIN.
+ * Errors: EINVAL (unknown flag), EPERM, ENOENT, ERANGE, ENODATA (not
+ * prepared where it must be), EFAULT.
  */
 static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
 {
@@ -346,7 +364,7 @@ static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
 	struct iobmd_desc *d;
 	int ret;
 
-	if (cmd->flags)
+	if (cmd->flags & ~IOBMD_SEGMENTS_DMA)
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
@@ -354,6 +372,8 @@ static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	ret = iobmd_desc_segments(d, cmd->offset, cmd->len,
+				  cmd->flags & IOBMD_SEGMENTS_DMA ?
+				  IOBMD_WALK_DMA : 0,
 				  u64_to_user_ptr(cmd->segs), cmd->count,
 				  &cmd->count, &cmd->total);
 	if (!ret)
@@ -363,43 +383,326 @@ static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
 }
 
 /*
- * IOBMD_MAP - an mmap cookie for a page-aligned range of the descriptor.
+ * IOBMD_MAP - an mmap cookie for a page-aligned range of the mapping.
  * Errors: EINVAL (unknown flag, reserved not 0, offset not page aligned),
- * ENOENT, ERANGE (range outside the descriptor's pages), EOVERFLOW (offset
- * too large to encode), EFAULT.
+ * ENOENT, ERANGE (range outside the mapping), ENODATA (length 0),
+ * EOVERFLOW (too large to encode), EFAULT, and the errors of pinning user
+ * memory for a look at its layout.
  */
 static int iobmd_ioctl_map(struct iobmd_ucmd *ucmd)
 {
 	struct iobmd_map *cmd = ucmd->cmd;
 	struct iobmd_desc *d;
-	u64 map_size, end;
+	u64 delta, size, end;
 	int ret;
 
-	if (cmd->flags & ~IOBMD_MAP_READONLY || cmd->__reserved ||
-	    !PAGE_ALIGNED(cmd->offset))
+	if (cmd->flags & ~(IOBMD_MAP_READONLY | IOBMD_MAP_CACHE_MASK) ||
+	    cmd->__reserved || !PAGE_ALIGNED(cmd->offset))
 		return -EINVAL;
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 
-	map_size = iobmd_desc_map_size(d);
+	ret = iobmd_desc_map_layout(d, &delta, &size);
+	if (ret)
+		goto out_put;
 	ret = -ERANGE;
-	if (cmd->offset >= map_size)
+	if (cmd->offset >= size)
 		goto out_put;
 	if (!cmd->len)
-		cmd->len = map_size - cmd->offset;
-	if (check_add_overflow(cmd->offset, cmd->len, &end) || end > map_size)
+		cmd->len = size - cmd->offset;
+	if (check_add_overflow(cmd->offset, cmd->len, &end) || end > size)
 		goto out_put;
 	ret = -EOVERFLOW;
 	if (end - 1 > IOBMD_COOKIE_OFFSET_MASK || cmd->handle > IOBMD_HANDLE_MAX)
 		goto out_put;
 
 	cmd->cookie = (u64)cmd->handle << IOBMD_COOKIE_HANDLE_SHIFT |
-		      cmd->offset;
+		      (u64)((cmd->flags & IOBMD_MAP_CACHE_MASK) >> 8) <<
+		      IOBMD_COOKIE_CACHE_SHIFT | cmd->offset;
 	if (cmd->flags & IOBMD_MAP_READONLY)
 		cmd->cookie |= IOBMD_COOKIE_RO;
+	cmd->addr_offset = delta;
+	cmd->extent = size;
 	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_GENERAL_CREATE - describe user or physical memory.
+ * Errors: EINVAL (unknown flag or option, count 0, empty or wrapping range,
+ * physical range not RAM), E2BIG (count), EPERM (physical without
+ * CAP_SYS_RAWIO), EFAULT, EOVERFLOW, EMFILE, ENOMEM.
+ */
+static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_general_create *cmd = ucmd->cmd;
+	bool physical = cmd->flags & IOBMD_GENERAL_PHYSICAL;
+	struct iobmd_range *ranges;
+	struct iobmd_desc *d;
+
+	if (cmd->flags & ~IOBMD_GENERAL_PHYSICAL || cmd->__reserved ||
+	    cmd->options & ~IOBMD_DIRECTION_MASK || !cmd->count)
+		return -EINVAL;
+	if (cmd->count > IOBMD_GENERAL_MAX_RANGES)
+		return -E2BIG;
+	if (physical && !capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	ranges = kmalloc_array(cmd->count, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+	if (!ranges)
+		return -ENOMEM;
+	if (copy_from_user(ranges, u64_to_user_ptr(cmd->ranges),
+			   cmd->count * sizeof(*ranges))) {
+		kfree(ranges);
+		return -EFAULT;
+	}
+	d = iobmd_general_create(ranges, cmd->count, cmd->options, physical);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
+}
+
+/*
+ * IOBMD_SUB_CREATE - a window of another descriptor.
+ * Errors: EINVAL (flags or reserved not 0, bad direction, length 0),
+ * ENOENT, ERANGE, ELOOP, EMFILE, ENOMEM, EFAULT.
+ */
+static int iobmd_ioctl_sub_create(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_sub_create *cmd = ucmd->cmd;
+	struct iobmd_desc *parent, *d;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	parent = iobmd_ucmd_desc(ucmd, cmd->parent);
+	if (IS_ERR(parent))
+		return PTR_ERR(parent);
+	d = iobmd_sub_create(parent, cmd->offset, cmd->length, cmd->direction);
+	iobmd_desc_put(parent);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
+}
+
+/*
+ * IOBMD_MULTI_CREATE - a concatenation of descriptors.
+ * Errors: EINVAL (flags or reserved not 0, count 0, bad direction, a piece
+ * of another direction or of length 0), E2BIG (count), ENOENT, ELOOP,
+ * EOVERFLOW, EMFILE, ENOMEM, EFAULT.
+ */
+static int iobmd_ioctl_multi_create(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_multi_create *cmd = ucmd->cmd;
+	struct iobmd_desc **pieces, *d;
+	u32 *handles, i;
+	int ret = 0;
+
+	if (cmd->flags || cmd->__reserved || !cmd->count)
+		return -EINVAL;
+	if (cmd->count > IOBMD_MULTI_MAX_PIECES)
+		return -E2BIG;
+	handles = kmalloc_array(cmd->count, sizeof(*handles), GFP_KERNEL);
+	pieces = kcalloc(cmd->count, sizeof(*pieces), GFP_KERNEL);
+	if (!handles || !pieces) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (copy_from_user(handles, u64_to_user_ptr(cmd->handles),
+			   cmd->count * sizeof(*handles))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	for (i = 0; i < cmd->count; i++) {
+		pieces[i] = iobmd_ucmd_desc(ucmd, handles[i]);
+		if (IS_ERR(pieces[i])) {
+			ret = PTR_ERR(pieces[i]);
+			pieces[i] = NULL;
+			goto out_put;
+		}
+	}
+	d = iobmd_multi_create(pieces, cmd->count, cmd->direction);
+	if (IS_ERR(d))
+		ret = PTR_ERR(d);
+	else
+		ret = iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
+out_put:
+	for (i = 0; i < cmd->count && pieces[i]; i++)
+		iobmd_desc_put(pieces[i]);
+out_free:
+	kfree(pieces);
+	kfree(handles);
+	return ret;
+}
+
+/*
+ * IOBMD_INTERLEAVED_CREATE - an empty interleaved descriptor.
+ * Errors: EINVAL (flags or reserved not 0, capacity 0, bad direction),
+ * E2BIG (capacity), EMFILE, ENOMEM, EFAULT.
+ */
+static int iobmd_ioctl_interleaved_create(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_interleaved_create *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->capacity > IOBMD_INTERLEAVED_MAX_PIECES)
+		return -E2BIG;
+	d = iobmd_interleaved_create(cmd->capacity, cmd->direction);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
+}
+
+/*
+ * IOBMD_INTERLEAVED_SET - append a piece.
+ * Errors: EINVAL (flags not 0, not interleaved, length 0), ENOENT, EBUSY,
+ * ENOSPC, ERANGE, ELOOP, EOVERFLOW.
+ */
+static int iobmd_ioctl_interleaved_set(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_interleaved_set *cmd = ucmd->cmd;
+	struct iobmd_desc *d, *piece;
+	int ret;
+
+	if (cmd->flags)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	piece = iobmd_ucmd_desc(ucmd, cmd->piece);
+	if (IS_ERR(piece)) {
+		iobmd_desc_put(d);
+		return PTR_ERR(piece);
+	}
+	ret = iobmd_interleaved_set(d, piece, cmd->offset, cmd->length);
+	iobmd_desc_put(piece);
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_INTERLEAVED_CLEAR - drop every piece; value is the new direction
+ * (None keeps it).
+ * Errors: EINVAL (flags or reserved not 0, bad direction, not
+ * interleaved), ENOENT, EBUSY.
+ */
+static int iobmd_ioctl_interleaved_clear(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_set_arg *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->value > U32_MAX)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	ret = iobmd_interleaved_clear(d, cmd->value);
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_DEVICE_CREATE - describe an MMIO range; CAP_SYS_RAWIO.
+ * Errors: EINVAL (flags or reserved not 0, empty, wrapping, touches System
+ * RAM), EPERM, ENOMEM, EMFILE, EFAULT.
+ */
+static int iobmd_ioctl_device_create(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_device_create *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	d = iobmd_device_create(cmd->phys, cmd->length);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
+}
+
+#define IOBMD_PREPARE_BITS (IOBMD_DIRECTION_MASK | IOBMD_PREPARE_PHYS32 | \
+			    IOBMD_PREPARE_NO_FAULT | IOBMD_PREPARE_NON_COHERENT)
+#define IOBMD_COMPLETE_BITS (IOBMD_DIRECTION_MASK | \
+			     IOBMD_COMPLETE_WITH_ERROR | \
+			     IOBMD_COMPLETE_WITH_DATA_VALID)
+
+/*
+ * IOBMD_PREPARE - prepare(direction) through a handle.
+ * Errors: EINVAL (flags not 0, unknown direction bits), ENOENT, EBUSY,
+ * EFAULT, ENOMEM, EACCES, EPERM, EINTR.
+ */
+static int iobmd_ioctl_prepare(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_prepare *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->direction & ~IOBMD_PREPARE_BITS)
+		return -EINVAL;
+	return iobmd_file_prepare(ucmd->file, cmd->handle, cmd->direction);
+}
+
+/*
+ * IOBMD_COMPLETE - complete() one prepare made through this handle.
+ * Errors: EINVAL (flags not 0, unknown bits, nothing prepared through this
+ * handle), ENOENT.
+ */
+static int iobmd_ioctl_complete(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_prepare *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->direction & ~IOBMD_COMPLETE_BITS)
+		return -EINVAL;
+	return iobmd_file_complete(ucmd->file, cmd->handle);
+}
+
+/*
+ * IOBMD_PERFORM - performOperation(): DMA cache maintenance of a range.
+ * Errors: EINVAL (flags not 0, unknown op), ENOENT, ERANGE, ENODATA.
+ */
+static int iobmd_ioctl_perform(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_perform *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags || cmd->op < IOBMD_OP_FLUSH ||
+	    cmd->op > IOBMD_OP_INVALIDATE)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	ret = iobmd_desc_sync(d, cmd->offset, cmd->len,
+			      cmd->op != IOBMD_OP_INVALIDATE);
+	iobmd_desc_put(d);
+	return ret;
+}
+
+/*
+ * IOBMD_SET_PURGEABLE - setPurgeable(value); value returns the old state.
+ * Errors: EINVAL (flags or reserved not 0, unknown state), ENOENT,
+ * EOPNOTSUPP (nothing purgeable), EFAULT.
+ */
+static int iobmd_ioctl_set_purgeable(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_set_arg *cmd = ucmd->cmd;
+	struct iobmd_desc *d;
+	u32 old;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->value > U32_MAX)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	ret = iobmd_desc_set_purgeable(d, cmd->value, &old);
+	if (!ret) {
+		cmd->value = old;
+		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
 	iobmd_desc_put(d);
 	return ret;
 }
@@ -413,6 +716,14 @@ union iobmd_ucmd_buffer {
 	struct iobmd_rw rw;
 	struct iobmd_segments segments;
 	struct iobmd_map map;
+	struct iobmd_general_create general;
+	struct iobmd_sub_create sub;
+	struct iobmd_multi_create multi;
+	struct iobmd_interleaved_create interleaved;
+	struct iobmd_interleaved_set interleaved_set;
+	struct iobmd_device_create device;
+	struct iobmd_prepare prepare;
+	struct iobmd_perform perform;
 };
 
 struct iobmd_ioctl_op {
@@ -453,7 +764,30 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
 	IOBMD_IOCTL_OP(IOBMD_WRITE, iobmd_ioctl_write, struct iobmd_rw, done),
 	IOBMD_IOCTL_OP(IOBMD_GET_SEGMENTS, iobmd_ioctl_segments,
 		       struct iobmd_segments, total),
-	IOBMD_IOCTL_OP(IOBMD_MAP, iobmd_ioctl_map, struct iobmd_map, cookie),
+	IOBMD_IOCTL_OP(IOBMD_MAP, iobmd_ioctl_map, struct iobmd_map, extent),
+	IOBMD_IOCTL_OP(IOBMD_GENERAL_CREATE, iobmd_ioctl_general_create,
+		       struct iobmd_general_create, __reserved),
+	IOBMD_IOCTL_OP(IOBMD_SUB_CREATE, iobmd_ioctl_sub_create,
+		       struct iobmd_sub_create, length),
+	IOBMD_IOCTL_OP(IOBMD_MULTI_CREATE, iobmd_ioctl_multi_create,
+		       struct iobmd_multi_create, __reserved),
+	IOBMD_IOCTL_OP(IOBMD_INTERLEAVED_CREATE,
+		       iobmd_ioctl_interleaved_create,
+		       struct iobmd_interleaved_create, __reserved),
+	IOBMD_IOCTL_OP(IOBMD_INTERLEAVED_SET, iobmd_ioctl_interleaved_set,
+		       struct iobmd_interleaved_set, length),
+	IOBMD_IOCTL_OP(IOBMD_INTERLEAVED_CLEAR, iobmd_ioctl_interleaved_clear,
+		       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP(IOBMD_DEVICE_CREATE, iobmd_ioctl_device_create,
+		       struct iobmd_device_create, length),
+	IOBMD_IOCTL_OP(IOBMD_PREPARE, iobmd_ioctl_prepare,
+		       struct iobmd_prepare, direction),
+	IOBMD_IOCTL_OP(IOBMD_COMPLETE, iobmd_ioctl_complete,
+		       struct iobmd_prepare, direction),
+	IOBMD_IOCTL_OP(IOBMD_PERFORM, iobmd_ioctl_perform,
+		       struct iobmd_perform, len),
+	IOBMD_IOCTL_OP(IOBMD_SET_PURGEABLE, iobmd_ioctl_set_purgeable,
+		       struct iobmd_set_arg, value),
 };
 
 /**

@@ -3,54 +3,278 @@
  * iobmd: mapping descriptors into a process (IOMemoryMap).
  *
  * mmap()'s offset is a cookie from IOBMD_MAP naming a handle, a read-only
- * bit and a page offset in the descriptor.  A mapping holds a reference on
- * the descriptor, not on the handle.  Page-backed memory is inserted as
- * ordinary pages all at once (get_user_pages works on it) and refilled by
- * the fault handler after MADV_DONTNEED; memory without pages of its own
- * (physically contiguous buffers) is mapped as one PFN range in one call.
+ * bit and an offset in the mapping.  The mapping lays the descriptor's
+ * bytes out in order, byte 0 at its page offset in its first page, and is
+ * built once for every kind from the descriptor's walk:
+ *
+ * - memory made only of pages the module owns (non-contiguous buffers) is
+ *   inserted as ordinary pages, in batches, at mmap() time: get_user_pages
+ *   (O_DIRECT, io_uring, process_vm_readv) works on it, and the fault
+ *   handler puts pages back after MADV_DONTNEED;
+ * - anything else (contiguous buffers, user or physical memory, device
+ *   memory, mixtures) is mapped by PFN with remap_pfn_range(), one call
+ *   per contiguous run: get_user_pages fails on it with EFAULT.
+ *
+ * A mapping holds a reference and a pin on the descriptor, so user memory
+ * stays pinned while mapped and nothing goes away under it.  User memory
+ * cannot be pinned under mmap_lock, so it maps only while prepared.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 
 #include "iobmd_priv.h"
 
+#define IOBMD_MMAP_BATCH	(PAGE_SIZE / sizeof(struct page *))
+
 /**
- * iobmd_desc_map_size() - bytes of a descriptor a mapping may cover
- * @d: the descriptor
- *
- * Return: the size of its backing memory in whole pages.
+ * struct iobmd_mapper - the state of laying a descriptor out in a VMA
+ * @vma: the mapping
+ * @start: mapping offset of @vma->vm_start
+ * @delta: page offset of the descriptor's first byte
+ * @pos: descriptor byte the next run starts at
+ * @cache: IOBMD_CACHE_* asked for, then the one in force
+ * @pages: every run so far is made of insertable pages
+ * @next: first address not yet covered by a run
+ * @last_pfn: the page mapped at @next - PAGE_SIZE
+ * @map: second pass: map, rather than check
+ * @batch: pages waiting for vm_insert_pages()
+ * @nbatch: entries in @batch
+ * @batch_addr: address of @batch[0]
  */
-u64 iobmd_desc_map_size(struct iobmd_desc *d)
+struct iobmd_mapper {
+	struct vm_area_struct *vma;
+	u64 start;
+	u64 delta;
+	u64 pos;
+	unsigned int cache;
+	bool pages;
+	unsigned long next;
+	unsigned long last_pfn;
+	bool map;
+	struct page **batch;
+	unsigned long nbatch;
+	unsigned long batch_addr;
+};
+
+/* The cache mode a run gets, or -EINVAL when it cannot have @want. */
+static int iobmd_mmap_cache(const struct iobmd_run *run, unsigned int want)
 {
-	return d->ops->map_size(d);
+	if (!(run->flags & IOBMD_RUN_IOMEM)) {
+		if (want == IOBMD_CACHE_DEFAULT || want == run->cache)
+			return run->cache;
+		if (run->cache == IOBMD_CACHE_DEFAULT &&
+		    (want == IOBMD_CACHE_COPYBACK ||
+		     want == IOBMD_CACHE_COPYBACK_INNER))
+			return IOBMD_CACHE_DEFAULT;
+		return -EINVAL;
+	}
+	switch (want) {
+	case IOBMD_CACHE_DEFAULT:
+		return IOBMD_CACHE_INHIBIT;
+	case IOBMD_CACHE_INHIBIT:
+	case IOBMD_CACHE_WRITE_THRU:
+	case IOBMD_CACHE_WRITE_COMBINE:
+		return want;
+	case IOBMD_CACHE_COPYBACK:
+	case IOBMD_CACHE_COPYBACK_INNER:
+		return IOBMD_CACHE_DEFAULT;
+	}
+	return -EINVAL;
+}
+
+static pgprot_t iobmd_mmap_prot(pgprot_t prot, unsigned int cache)
+{
+	switch (cache) {
+	case IOBMD_CACHE_INHIBIT:
+		return pgprot_noncached(prot);
+	case IOBMD_CACHE_WRITE_THRU:
+		return pgprot_writethrough(prot);
+	case IOBMD_CACHE_WRITE_COMBINE:
+		return pgprot_writecombine(prot);
+	}
+	return prot;
+}
+
+static int iobmd_mmap_flush(struct iobmd_mapper *m)
+{
+	unsigned long num = m->nbatch;
+	int ret;
+
+	if (!num)
+		return 0;
+	ret = vm_insert_pages(m->vma, m->batch_addr, m->batch, &num);
+	m->nbatch = 0;
+	return ret ?: (num ? -ENOMEM : 0);
+}
+
+static int iobmd_mmap_insert(struct iobmd_mapper *m, unsigned long addr,
+			     unsigned long pfn, unsigned long n)
+{
+	int ret;
+
+	if (!m->pages)
+		return remap_pfn_range(m->vma, addr, pfn, n << PAGE_SHIFT,
+				       m->vma->vm_page_prot);
+	while (n--) {
+		if (m->nbatch &&
+		    (m->nbatch == IOBMD_MMAP_BATCH ||
+		     m->batch_addr + (m->nbatch << PAGE_SHIFT) != addr)) {
+			ret = iobmd_mmap_flush(m);
+			if (ret)
+				return ret;
+		}
+		if (!m->nbatch)
+			m->batch_addr = addr;
+		m->batch[m->nbatch++] = pfn_to_page(pfn++);
+		addr += PAGE_SIZE;
+	}
+	return 0;
+}
+
+static int iobmd_mmap_run(void *arg, const struct iobmd_run *run)
+{
+	struct iobmd_mapper *m = arg;
+	u64 off = m->delta + m->pos - m->start;	/* offset in the VMA */
+	unsigned long addr = m->vma->vm_start + (off & PAGE_MASK);
+	unsigned long pfn = PHYS_PFN(run->addr);
+	unsigned long end_pfn = PHYS_PFN(run->addr + run->len - 1) + 1;
+	int cache;
+
+	m->pos += run->len;
+	if (offset_in_page(off) != offset_in_page(run->addr))
+		return -EINVAL;
+	cache = iobmd_mmap_cache(run, m->cache);
+	if (cache < 0)
+		return cache;
+
+	/* A page shared with the previous run must be the same page. */
+	if (addr < m->next) {
+		if (pfn != m->last_pfn)
+			return -EINVAL;
+		addr += PAGE_SIZE;
+		pfn++;
+	}
+	if (!m->map) {
+		if (m->next == m->vma->vm_start)
+			m->cache = cache;
+		else if (cache != m->cache)
+			return -EINVAL;
+		if (!(run->flags & IOBMD_RUN_PAGES) || cache != run->cache)
+			m->pages = false;
+	}
+	if (pfn < end_pfn) {
+		m->next = min(addr + ((end_pfn - pfn) << PAGE_SHIFT),
+			      m->vma->vm_end);
+		m->last_pfn = PHYS_PFN(run->addr + run->len - 1);
+		if (m->map)
+			return iobmd_mmap_insert(m, addr, pfn,
+						 (m->next - addr) >> PAGE_SHIFT);
+	}
+	return 0;
+}
+
+/* Walk the descriptor bytes the VMA shows; the caller holds a pin. */
+static int iobmd_mmap_walk(struct iobmd_desc *d, struct iobmd_mapper *m)
+{
+	u64 size = m->vma->vm_end - m->vma->vm_start;
+	u64 first = m->start > m->delta ? m->start - m->delta : 0;
+	u64 end = min(iobmd_desc_extent(d), m->start + size - m->delta);
+
+	m->pos = first;
+	m->next = m->vma->vm_start;
+	if (first >= end)
+		return -EINVAL;
+	return d->ops->walk(d, first, end - first, 0, iobmd_mmap_run, m);
+}
+
+/* The page offset of a descriptor's first byte; the caller holds a pin. */
+static int iobmd_mmap_delta_run(void *arg, const struct iobmd_run *run)
+{
+	*(u64 *)arg = offset_in_page(run->addr);
+	return 1;
+}
+
+/**
+ * iobmd_desc_map_layout() - where a descriptor sits in a mapping of it
+ * @d: the descriptor
+ * @delta: out: the page offset of its first byte
+ * @size: out: bytes a whole mapping covers, whole pages
+ *
+ * Return: 0, -ENODATA for length 0 or for user memory that is not
+ * prepared.
+ */
+int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size)
+{
+	u64 extent = iobmd_desc_extent(d);
+	int ret;
+
+	if (!extent)
+		return -ENODATA;
+	ret = iobmd_desc_pin(d, IOBMD_PIN_NOFAULT);
+	if (ret)
+		return ret;
+	*delta = 0;
+	ret = d->ops->walk(d, 0, 1, 0, iobmd_mmap_delta_run, delta);
+	iobmd_desc_unpin(d);
+	if (ret < 0)
+		return ret;
+	*size = PAGE_ALIGN(*delta + extent);
+	return 0;
+}
+
+/* mmap_lock is held: user memory must be pinned (prepared) already. */
+static unsigned int iobmd_mmap_pin_flags(struct vm_area_struct *vma)
+{
+	return IOBMD_PIN_NOFAULT |
+	       (vma->vm_flags & VM_MAYWRITE ? IOBMD_PIN_WRITE : 0);
 }
 
 static void iobmd_mmap_open(struct vm_area_struct *vma)
 {
-	iobmd_desc_get(vma->vm_private_data);
+	struct iobmd_desc *d = vma->vm_private_data;
+
+	iobmd_desc_get(d);
+	/* The VMA it was copied from holds the same pin: this cannot fail. */
+	if (iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma)))
+		return;
 	atomic64_inc(&iobmd_stats.mappings);
 }
 
 static void iobmd_mmap_close(struct vm_area_struct *vma)
 {
+	struct iobmd_desc *d = vma->vm_private_data;
+
 	atomic64_dec(&iobmd_stats.mappings);
-	iobmd_desc_put(vma->vm_private_data);
+	iobmd_desc_unpin(d);
+	iobmd_desc_put(d);
+}
+
+static int iobmd_mmap_fault_run(void *arg, const struct iobmd_run *run)
+{
+	*(unsigned long *)arg = PHYS_PFN(run->addr);
+	return 1;
 }
 
 static vm_fault_t iobmd_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct iobmd_desc *d = vma->vm_private_data;
-	u64 offset = ((u64)vmf->pgoff << PAGE_SHIFT) & IOBMD_COOKIE_OFFSET_MASK;
-	struct page *page;
+	u64 off = ((u64)vmf->pgoff << PAGE_SHIFT) & IOBMD_COOKIE_OFFSET_MASK;
+	unsigned long pfn = 0;
+	u64 delta, size, b;
 	int ret;
 
-	if (offset >= iobmd_desc_map_size(d))
+	/* PFN mappings are never zapped by the user: nothing to refill. */
+	if (vma->vm_flags & VM_PFNMAP || iobmd_desc_map_layout(d, &delta, &size))
 		return VM_FAULT_SIGBUS;
-	page = d->ops->page(d, offset);
-	if (!page)
+	if (off >= size)
 		return VM_FAULT_SIGBUS;
-	ret = vm_insert_page(vma, vmf->address & PAGE_MASK, page);
+	b = off > delta ? off - delta : 0;
+	if (b >= iobmd_desc_extent(d) ||
+	    d->ops->walk(d, b, 1, 0, iobmd_mmap_fault_run, &pfn) != 1)
+		return VM_FAULT_SIGBUS;
+	ret = vm_insert_page(vma, vmf->address & PAGE_MASK, pfn_to_page(pfn));
 	if (ret == -ENOMEM)
 		return VM_FAULT_OOM;
 	if (ret && ret != -EBUSY)
@@ -64,21 +288,52 @@ static const struct vm_operations_struct iobmd_mmap_ops = {
 	.fault = iobmd_mmap_fault,
 };
 
+/* Check the layout, then map it, pages or PFNs, with the cache mode. */
+static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
+{
+	int ret;
+
+	ret = iobmd_mmap_walk(d, m);
+	if (ret)
+		return ret;
+	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache);
+	vm_flags_set(m->vma, m->pages ? VM_MIXEDMAP : VM_IO);
+	if (m->pages) {
+		m->batch = kmalloc_array(IOBMD_MMAP_BATCH, sizeof(*m->batch),
+					 GFP_KERNEL);
+		if (!m->batch)
+			return -ENOMEM;
+	}
+	m->map = true;
+	ret = iobmd_mmap_walk(d, m);
+	if (!ret && m->pages)
+		ret = iobmd_mmap_flush(m);
+	kfree(m->batch);
+	return ret;
+}
+
 /**
  * iobmd_mmap() - the mmap file operation of /dev/iobmd
  * @file: the open file
  * @vma: the new mapping
  *
- * Errors: EINVAL (not MAP_SHARED, the cookie names no descriptor, or the
- * size runs past the descriptor's pages), EACCES (PROT_WRITE on a read-only
- * cookie), ENOMEM.
+ * Errors: EINVAL (not MAP_SHARED, the cookie names no descriptor, the size
+ * runs past the mapping, pieces whose page offsets do not line up, a cache
+ * mode the memory cannot have), EACCES (PROT_WRITE on a read-only cookie,
+ * or writable user memory pinned read-only), ENOMEM, and the errors of
+ * pinning user memory.
  *
  * Return: 0 or a negative errno; on failure the mapping holds nothing.
  */
 int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	u64 cookie = (u64)vma->vm_pgoff << PAGE_SHIFT;
-	u64 offset = cookie & IOBMD_COOKIE_OFFSET_MASK;
+	struct iobmd_mapper m = {
+		.vma = vma,
+		.start = cookie & IOBMD_COOKIE_OFFSET_MASK,
+		.cache = iobmd_cookie_cache(cookie),
+		.pages = true,
+	};
 	u64 size = vma->vm_end - vma->vm_start;
 	struct iobmd_desc *d;
 	u64 map_size;
@@ -97,21 +352,27 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 			goto err_put;
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
-	ret = -EINVAL;
-	map_size = iobmd_desc_map_size(d);
-	if (offset > map_size || size > map_size - offset)
-		goto err_put;
-
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP |
-		     (d->ops->page(d, offset) ? VM_MIXEDMAP : 0));
-	vma->vm_ops = &iobmd_mmap_ops;
-	vma->vm_private_data = d;
-	ret = d->ops->mmap(d, vma, offset);
+	ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
 	if (ret)
 		goto err_put;
+	ret = -EINVAL;
+	if (m.start > map_size || size > map_size - m.start)
+		goto err_put;
+	ret = iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma));
+	if (ret)
+		goto err_put;
+
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &iobmd_mmap_ops;
+	vma->vm_private_data = d;
+	ret = iobmd_mmap_populate(d, &m);
+	if (ret)
+		goto err_unpin;
 	atomic64_inc(&iobmd_stats.mappings);
 	return 0;
 
+err_unpin:
+	iobmd_desc_unpin(d);
 err_put:
 	iobmd_desc_put(d);
 	return ret;

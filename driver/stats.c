@@ -21,6 +21,10 @@ static int iobmd_stats_show(struct seq_file *m, void *unused)
 		   atomic64_read(&iobmd_stats.page_bytes));
 	seq_printf(m, "coherent_bytes %lld\n",
 		   atomic64_read(&iobmd_stats.coherent_bytes));
+	seq_printf(m, "pinned_bytes %lld\n",
+		   atomic64_read(&iobmd_stats.pinned_bytes));
+	seq_printf(m, "device_bytes %lld\n",
+		   atomic64_read(&iobmd_stats.device_bytes));
 	seq_printf(m, "mappings %lld\n", atomic64_read(&iobmd_stats.mappings));
 	seq_printf(m, "alloc_failures %lld\n",
 		   atomic64_read(&iobmd_stats.alloc_failures));

@@ -7,6 +7,7 @@
 
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/scatterlist.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -17,71 +18,134 @@ struct device;
 struct vm_area_struct;
 struct iobmd_desc;
 
+/* struct iobmd_run.flags */
+#define IOBMD_RUN_PAGES	BIT(0)	/* pages that may be inserted into a VMA */
+#define IOBMD_RUN_IOMEM	BIT(1)	/* @kaddr is an __iomem address */
+
 /**
- * typedef iobmd_run_fn - called for each physically contiguous run
- * @arg: the walker's private argument
- * @phys: physical address of the run's first byte
- * @kaddr: kernel address of the run's first byte
+ * struct iobmd_run - a physically (or, for DMA walks, DMA-) contiguous run
+ * @addr: physical address of its first byte, or DMA address in DMA walks
+ * @kaddr: kernel address of its first byte (see IOBMD_RUN_IOMEM)
  * @len: bytes in the run
+ * @flags: IOBMD_RUN_*
+ * @cache: IOBMD_CACHE_* the memory is mapped with in the kernel
+ */
+struct iobmd_run {
+	u64 addr;
+	void *kaddr;
+	u64 len;
+	unsigned int flags;
+	unsigned int cache;
+};
+
+/**
+ * typedef iobmd_run_fn - called for each run of a walk, in order
+ * @arg: the walker's private argument
+ * @run: the run
  *
  * Return: 0 to go on, or a negative errno that ends the walk.
  */
-typedef int (*iobmd_run_fn)(void *arg, phys_addr_t phys, void *kaddr,
-			    u64 len);
+typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
+
+/* iobmd_desc_pin() flags */
+#define IOBMD_PIN_WRITE		BIT(0)	/* the memory will be written */
+#define IOBMD_PIN_NOFAULT	BIT(1)	/* only if pinned already (mmap_lock held) */
+
+/* How a walk reports memory. */
+#define IOBMD_WALK_DMA	BIT(0)	/* DMA addresses; only while prepared */
 
 /**
  * struct iobmd_desc_ops - what each descriptor kind provides
- * @walk: call @fn for the physically contiguous runs covering
- *	[@offset, @offset + @len); the range is within the backing memory
- * @page: the page holding byte @offset for page-backed mappings, or NULL
- *	when the kind is mapped by PFN
- * @mmap: populate @vma with the memory from byte @offset (page aligned);
- *	the size has been checked against iobmd_desc_map_size()
- * @map_size: bytes of backing memory a mapping may cover
+ * @walk: call @fn for the runs covering [@offset, @offset + @len), which
+ *	lies inside the descriptor's memory; the caller holds a pin (and, for
+ *	IOBMD_WALK_DMA, a prepare)
+ * @wired: whether the memory exists without a pin (buffers, device memory)
+ * @pin: make the memory present (pin user pages); @flags are
+ *	IOBMD_PIN_*; called when the pin count leaves 0
+ * @unpin: undo @pin; called when the pin count returns to 0
+ * @dma_map: map the memory for DMA on @dev for @direction (IOKit bits,
+ *	prepare modifiers included); called when the prepare count leaves 0
+ * @dma_unmap: undo @dma_map
+ * @dma_sync: dma_sync_*() a range; @for_device selects the direction
+ * @extent: bytes a user mapping may cover (buffers: the capacity); NULL
+ *	means the length
  * @release: free the object once the last reference is gone
  */
 struct iobmd_desc_ops {
 	int (*walk)(struct iobmd_desc *d, u64 offset, u64 len,
-		    iobmd_run_fn fn, void *arg);
-	struct page *(*page)(struct iobmd_desc *d, u64 offset);
-	int (*mmap)(struct iobmd_desc *d, struct vm_area_struct *vma,
-		    u64 offset);
-	u64 (*map_size)(struct iobmd_desc *d);
+		    unsigned int how, iobmd_run_fn fn, void *arg);
+	bool (*wired)(struct iobmd_desc *d);
+	int (*pin)(struct iobmd_desc *d, unsigned int flags);
+	void (*unpin)(struct iobmd_desc *d);
+	int (*dma_map)(struct iobmd_desc *d, struct device *dev,
+		       u32 direction);
+	void (*dma_unmap)(struct iobmd_desc *d);
+	void (*dma_sync)(struct iobmd_desc *d, u64 offset, u64 len,
+			 bool for_device);
+	u64 (*extent)(struct iobmd_desc *d);
 	void (*release)(struct iobmd_desc *d);
 };
+
+/* Deepest nesting of descriptors; also lockdep's subclass for @prep_lock. */
+#define IOBMD_MAX_DEPTH		8
 
 /**
  * struct iobmd_desc - the IOMemoryDescriptor every kind embeds
  * @ref: handles, mappings and other descriptors that hold it
  * @ops: the kind's operations
  * @kind: enum iobmd_kind
+ * @depth: 1 for memory of its own, else 1 + the deepest descriptor it uses
  * @lock: serialises changes of @length, @direction and @tag
  * @length: getLength(); protected by @lock
  * @direction: getDirection(); protected by @lock
  * @tag: getTag(); protected by @lock
+ * @prep_lock: protects the pin and prepare state below; nests inside the
+ *	@prep_lock of descriptors built on this one (subclass = depth - 1)
+ * @pin_count: pins (prepares and internal holds); protected by @prep_lock
+ * @pin_write: the pin allows writes; protected by @prep_lock
+ * @prepare_count: IOKit prepare() nesting; protected by @prep_lock
+ * @dma_dev: the device the memory is DMA-mapped for while prepared;
+ *	protected by @prep_lock
  */
 struct iobmd_desc {
 	struct kref ref;
 	const struct iobmd_desc_ops *ops;
 	u32 kind;
+	u32 depth;
 	struct mutex lock; /* length, direction, tag */
 	u64 length;
 	u32 direction;
 	u64 tag;
+	struct mutex prep_lock; /* pin_count, pin_write, prepare_count */
+	unsigned int pin_count;
+	bool pin_write;
+	unsigned int prepare_count;
+	struct device *dma_dev;
 };
 
 void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
-		     u32 kind, u64 length, u32 direction);
+		     u32 kind, u64 length, u32 direction, u32 depth);
 void iobmd_desc_get(struct iobmd_desc *d);
 void iobmd_desc_put(struct iobmd_desc *d);
 u64 iobmd_desc_length(struct iobmd_desc *d);
+u32 iobmd_desc_direction(struct iobmd_desc *d);
+bool iobmd_desc_wired(struct iobmd_desc *d);
+int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags);
+void iobmd_desc_unpin(struct iobmd_desc *d);
+int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction);
+void iobmd_desc_complete(struct iobmd_desc *d);
+int iobmd_desc_hold_prepared(struct iobmd_desc *d);
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len);
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
 		     const void __user *buf, u64 len);
 int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
-			struct iobmd_segment __user *segs, u32 room,
-			u32 *count, u64 *total);
+			unsigned int how, struct iobmd_segment __user *segs,
+			u32 room, u32 *count, u64 *total);
+int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
+		    bool for_device);
+u64 iobmd_desc_extent(struct iobmd_desc *d);
+int iobmd_dma_dir(u32 direction);
 
 /**
  * struct iobmd_buffer - IOBufferMemoryDescriptor
@@ -96,6 +160,10 @@ int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
  * @dma_addr: its DMA address on @dmadev
  * @alloc_size: bytes dma_alloc_coherent() gave
  * @dmadev: the module's device it was allocated for
+ * @cache: IOBMD_CACHE_* the memory is mapped with (kernel and user)
+ * @sgt: DMA mapping of @pages while prepared; desc.prep_lock
+ * @dma_dir: direction of @sgt; desc.prep_lock
+ * @purgeable: IOBMD_PURGEABLE_* state; desc.lock
  */
 struct iobmd_buffer {
 	struct iobmd_desc desc;
@@ -109,6 +177,10 @@ struct iobmd_buffer {
 	dma_addr_t dma_addr;
 	size_t alloc_size;
 	struct device *dmadev;
+	unsigned int cache;
+	struct sg_table sgt;
+	int dma_dir;
+	u32 purgeable;
 };
 
 /**
@@ -138,33 +210,74 @@ struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d);
 int iobmd_buffer_set_length(struct iobmd_buffer *b, u64 length);
 int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 			u64 len, u64 *done);
+int iobmd_buffer_set_purgeable(struct iobmd_buffer *b, u32 state, u32 *old);
+
+int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
+		  unsigned long npages, struct device *dev, int dir);
+void iobmd_sgt_unmap(struct sg_table *sgt, struct device *dev, int dir);
+int iobmd_sgt_walk(struct sg_table *sgt, u64 offset, u64 len,
+		   iobmd_run_fn fn, void *arg);
+void iobmd_sgt_sync(struct sg_table *sgt, struct device *dev, int dir,
+		    u64 offset, u64 len, bool for_device);
+
+int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
+
+struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
+				    u64 length, u32 direction);
+struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
+				      u32 direction);
+struct iobmd_desc *iobmd_interleaved_create(u32 capacity, u32 direction);
+int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
+			  u64 offset, u64 length);
+int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction);
+int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
+struct iobmd_desc *iobmd_general_create(struct iobmd_range *ranges, u32 count,
+					u32 direction, bool physical);
+struct iobmd_desc *iobmd_device_create(u64 phys, u64 length);
 
 struct device *iobmd_dmadev_get(u64 limit);
 void iobmd_dmadev_exit(void);
 
-/* mmap cookies: handle, read-only bit and byte offset in one file offset. */
-#define IOBMD_COOKIE_HANDLE_SHIFT	39
-#define IOBMD_COOKIE_RO			BIT_ULL(38)
-#define IOBMD_COOKIE_OFFSET_MASK	(BIT_ULL(38) - 1)
-#define IOBMD_HANDLE_MAX		((1U << 24) - 1)
+/*
+ * mmap cookies: handle, read-only bit, cache mode and mapping offset in
+ * one file offset (below 2^62, so positive as a loff_t).
+ */
+#define IOBMD_COOKIE_HANDLE_SHIFT	42
+#define IOBMD_COOKIE_RO			BIT_ULL(41)
+#define IOBMD_COOKIE_CACHE_SHIFT	38
+#define IOBMD_COOKIE_CACHE_MASK		(7ULL << IOBMD_COOKIE_CACHE_SHIFT)
+#define IOBMD_COOKIE_OFFSET_MASK	(BIT_ULL(IOBMD_COOKIE_CACHE_SHIFT) - 1)
+#define IOBMD_HANDLE_MAX		((1U << 20) - 1)
 
-u64 iobmd_desc_map_size(struct iobmd_desc *d);
+static inline unsigned int iobmd_cookie_cache(u64 cookie)
+{
+	return ((cookie & IOBMD_COOKIE_CACHE_MASK) >>
+		IOBMD_COOKIE_CACHE_SHIFT) << 8;
+}
+
+int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size);
 int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
 
 /**
  * struct iobmd_file - one open file of /dev/iobmd: IOKit's task
- * @handles: handle -> struct iobmd_desc *, each entry holding a reference;
- *	protected by its own xa_lock
+ * @handles: handle -> struct iobmd_handle *, each holding a reference on
+ *	its descriptor; protected by its own xa_lock
  */
 struct iobmd_file {
 	struct xarray handles;
 };
 
+struct iobmd_handle;
+
+struct iobmd_handle *iobmd_handle_alloc(void);
 int iobmd_file_reserve(struct iobmd_file *f, u32 *handle);
-void iobmd_file_install(struct iobmd_file *f, u32 handle, struct iobmd_desc *d);
+void iobmd_file_install(struct iobmd_file *f, u32 handle,
+			struct iobmd_handle *h, struct iobmd_desc *d);
 void iobmd_file_unreserve(struct iobmd_file *f, u32 handle);
 struct iobmd_desc *iobmd_file_get(struct iobmd_file *f, u32 handle);
 int iobmd_file_remove(struct iobmd_file *f, u32 handle);
+int iobmd_file_prepare(struct iobmd_file *f, u32 handle, u32 direction);
+int iobmd_file_complete(struct iobmd_file *f, u32 handle);
 extern const struct file_operations iobmd_fops;
 
 /**
@@ -172,6 +285,8 @@ extern const struct file_operations iobmd_fops;
  * @descriptors: live descriptors of every kind
  * @page_bytes: bytes of page-allocator memory held by buffers
  * @coherent_bytes: bytes of dma_alloc_coherent() memory held by buffers
+ * @pinned_bytes: bytes of user memory pinned by general descriptors
+ * @device_bytes: bytes of device memory described
  * @mappings: live user mappings (VMAs)
  * @alloc_failures: buffer allocations that failed since the module loaded
  */
@@ -179,6 +294,8 @@ struct iobmd_stats {
 	atomic64_t descriptors;
 	atomic64_t page_bytes;
 	atomic64_t coherent_bytes;
+	atomic64_t pinned_bytes;
+	atomic64_t device_bytes;
 	atomic64_t mappings;
 	atomic64_t alloc_failures;
 };

@@ -71,7 +71,7 @@ TEST_F(iobmd_abi, unknown_command)
 	struct iobmd_version ver = { .size = sizeof(ver) };
 
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE, 0x7f), &ver));
-	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE, 0x0c), &ver));
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE, 0x17), &ver));
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE, 0xff), &ver));
 	/* The right numbers with a wrong type. */
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE + 1, 0x00), &ver));
@@ -241,10 +241,10 @@ static const struct iobmd_abi_cmd iobmd_abi_cmds[] = {
 	ABI_CMD(IOBMD_APPEND, iobmd_rw, done, 0, abi_prep_append),
 	ABI_CMD(IOBMD_READ, iobmd_rw, done, 0, abi_prep_read),
 	ABI_CMD(IOBMD_WRITE, iobmd_rw, done, 0, abi_prep_write),
-	ABI_CMD_NO_RESERVED(IOBMD_GET_SEGMENTS, iobmd_segments, total, 0,
-			    abi_prep_segments),
-	ABI_CMD(IOBMD_MAP, iobmd_map, cookie, IOBMD_MAP_READONLY,
-		abi_prep_map),
+	ABI_CMD_NO_RESERVED(IOBMD_GET_SEGMENTS, iobmd_segments, total,
+			    IOBMD_SEGMENTS_DMA, abi_prep_segments),
+	ABI_CMD(IOBMD_MAP, iobmd_map, extent,
+		IOBMD_MAP_READONLY | IOBMD_MAP_CACHE_MASK, abi_prep_map),
 };
 
 #define IOBMD_ABI_NR_CMDS ARRAY_SIZE(iobmd_abi_cmds)

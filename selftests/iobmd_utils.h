@@ -64,6 +64,19 @@
 #define ALIGN_UP(x, a) ((((x) + (a) - 1) / (a)) * (a))
 #define IS_ALIGNED(x, a) (((x) & ((__u64)(a) - 1)) == 0)
 
+/*
+ * Cache modes RAM can have here: default, inhibit, copyback (inner too)
+ * and write-combine.  Write-through, posted-write and real-time are
+ * EOPNOTSUPP for buffers.
+ */
+static inline int iobmd_test_cache_ok(__u32 cache)
+{
+	return cache == IOBMD_CACHE_DEFAULT || cache == IOBMD_CACHE_INHIBIT ||
+	       cache == IOBMD_CACHE_COPYBACK ||
+	       cache == IOBMD_CACHE_COPYBACK_INNER ||
+	       cache == IOBMD_CACHE_WRITE_COMBINE;
+}
+
 /* Every option bit IOBMD_BUF_CREATE accepts (IOKit's IOOptionBits). */
 #define IOBMD_TEST_VALID_OPTIONS                                           \
 	(IOBMD_DIRECTION_MASK | IOBMD_OPT_PHYSICALLY_CONTIGUOUS |          \

@@ -56,6 +56,27 @@
 #define IOBMD_CACHE_WRITE_THRU		0x200
 #define IOBMD_CACHE_COPYBACK		0x300
 #define IOBMD_CACHE_WRITE_COMBINE	0x400
+#define IOBMD_CACHE_COPYBACK_INNER	0x500
+#define IOBMD_CACHE_POSTED_WRITE	0x600
+#define IOBMD_CACHE_REAL_TIME		0x700
+
+/* prepare() and complete() modifiers (IOKit values). */
+#define IOBMD_PREPARE_PHYS32		0x04	/* DMA addresses below 4 GiB */
+#define IOBMD_PREPARE_NO_FAULT		0x08
+#define IOBMD_PREPARE_NON_COHERENT	0x20
+#define IOBMD_COMPLETE_WITH_ERROR	0x40
+#define IOBMD_COMPLETE_WITH_DATA_VALID	0x80
+
+/* setPurgeable() states (IOKit values). */
+#define IOBMD_PURGEABLE_KEEP_CURRENT	1
+#define IOBMD_PURGEABLE_NON_VOLATILE	2
+#define IOBMD_PURGEABLE_VOLATILE	3
+#define IOBMD_PURGEABLE_EMPTY		4
+
+/* performOperation() operations. */
+#define IOBMD_OP_FLUSH		1	/* kIOMemoryIncoherentIOFlush: to device */
+#define IOBMD_OP_STORE		2	/* kIOMemoryIncoherentIOStore: to device */
+#define IOBMD_OP_INVALIDATE	3	/* device's writes become the CPU's */
 
 /* Descriptor kinds reported by IOBMD_GET_INFO. */
 enum iobmd_kind {
@@ -72,6 +93,8 @@ enum iobmd_kind {
 #define IOBMD_FEATURE_PHYS_MASK		0x2ULL
 #define IOBMD_FEATURE_MMAP		0x4ULL
 #define IOBMD_FEATURE_SEGMENTS		0x8ULL
+#define IOBMD_FEATURE_HIERARCHY		0x10ULL	/* general..device kinds */
+#define IOBMD_FEATURE_PREPARE		0x20ULL	/* prepare, DMA segments */
 
 /**
  * struct iobmd_version - IOBMD_GET_VERSION
@@ -262,10 +285,13 @@ struct iobmd_segment {
 	__aligned_u64 len;
 };
 
+/* iobmd_segments.flags */
+#define IOBMD_SEGMENTS_DMA	0x1 /* DMA addresses on the module's device */
+
 /**
  * struct iobmd_segments - IOBMD_GET_SEGMENTS: physical segments of a range
  * @size: sizeof(struct iobmd_segments)
- * @flags: must be 0
+ * @flags: IOBMD_SEGMENTS_*
  * @handle: the descriptor
  * @count: in: room in @segs (entries); out: entries written
  * @offset: first byte of the range
@@ -275,10 +301,13 @@ struct iobmd_segment {
  *
  * Adjacent pages are merged into one segment, as getPhysicalSegment's
  * returned length does.  Requires CAP_SYS_ADMIN, like the PFNs of
- * /proc/self/pagemap.
+ * /proc/self/pagemap.  With IOBMD_SEGMENTS_DMA the addresses are those
+ * the module's DMA device uses, and exist only while the descriptor is
+ * prepared; physical segments of user memory (general descriptors, and
+ * what is built on them) also need it prepared.
  *
  * Errors: EPERM, ENOENT, EINVAL, E2BIG, EFAULT, ERANGE (range outside the
- * length).
+ * length), ENODATA (not prepared).
  */
 struct iobmd_segments {
 	__u32 size;
@@ -291,8 +320,9 @@ struct iobmd_segments {
 	__aligned_u64 total;
 };
 
-/* iobmd_map.flags */
+/* iobmd_map.flags: IOBMD_MAP_READONLY and one IOBMD_CACHE_* mode */
 #define IOBMD_MAP_READONLY	0x1 /* kIOMapReadOnly: no PROT_WRITE */
+#define IOBMD_MAP_CACHE_MASK	0x700
 
 /**
  * struct iobmd_map - IOBMD_MAP: an mmap offset for a descriptor range
@@ -300,24 +330,39 @@ struct iobmd_segments {
  * @flags: IOBMD_MAP_*
  * @handle: the descriptor
  * @__reserved: must be 0
- * @offset: page-aligned byte offset in the descriptor's pages
- * @len: bytes to map; 0 means from @offset to the end of the capacity
- *	rounded up to a page; the range must lie inside the buffer's pages
+ * @offset: page-aligned byte offset in the mapping (see @addr_offset)
+ * @len: bytes to map; 0 means from @offset to the end of the mapping; the
+ *	range must lie inside the mapping
  * @cookie: out: pass as mmap()'s offset, with MAP_SHARED; the cookie names
  *	the start, and the mmap() length may reach up to the end of the
- *	buffer's pages from there
+ *	mapping from there
+ * @addr_offset: out: where the descriptor's first byte lies in the
+ *	mapping: its offset in its first page (0 for buffers)
+ * @extent: out: bytes the whole mapping covers, a multiple of the page
+ *	size: the capacity (buffers) or length plus @addr_offset, rounded up
  *
  * The mapping holds the descriptor: releasing the handle or closing the
  * file while mapped is safe, and the memory goes at the last munmap.
  * Buffers that are not physically contiguous are mapped with their own
  * pages (get_user_pages, O_DIRECT and io_uring work on the mapping);
  * physically contiguous buffers are mapped as one PFN range in one call
- * (get_user_pages fails on it with EFAULT).  A MAP_PRIVATE mapping gets
- * EINVAL; PROT_WRITE on a read-only cookie gets EACCES.
+ * (get_user_pages fails on it with EFAULT).  So is every other kind
+ * (user memory, device memory) and everything mapped with a cache mode;
+ * a multi or interleaved descriptor maps as one contiguous range.  A
+ * mapping holds the memory pinned (user memory) while it exists; user
+ * memory maps only while prepared (ENODATA otherwise).  A
+ * MAP_PRIVATE mapping gets EINVAL; PROT_WRITE on a read-only cookie gets
+ * EACCES.
  *
- * Errors: ENOENT, EINVAL (unknown flag, misaligned offset), E2BIG, EFAULT,
- * ERANGE (range outside the descriptor), EOVERFLOW (handle or range too
- * large to encode).
+ * The cache mode defaults to the memory's own (uncached for device memory,
+ * the creation option for buffers).  RAM can be mapped only with the mode
+ * the kernel maps it with (EINVAL otherwise); device memory with any of
+ * inhibit, write-through, write-combine and copyback.
+ *
+ * Errors: ENOENT, EINVAL (unknown flag, misaligned offset, a cache mode the
+ * memory cannot have, pieces whose page offsets do not line up), E2BIG,
+ * EFAULT, ERANGE (range outside the descriptor), EOVERFLOW (handle or range
+ * too large to encode), ENODATA (nothing to map: length 0).
  */
 struct iobmd_map {
 	__u32 size;
@@ -327,6 +372,238 @@ struct iobmd_map {
 	__aligned_u64 offset;
 	__aligned_u64 len;
 	__aligned_u64 cookie;
+	__aligned_u64 addr_offset;
+	__aligned_u64 extent;
+};
+
+/**
+ * struct iobmd_range - one range of memory
+ * @address: user virtual address, or physical address
+ * @length: bytes
+ */
+struct iobmd_range {
+	__aligned_u64 address;
+	__aligned_u64 length;
+};
+
+#define IOBMD_GENERAL_MAX_RANGES	1024
+
+/* iobmd_general_create.flags */
+#define IOBMD_GENERAL_PHYSICAL	0x1 /* withPhysicalAddress: RAM, CAP_SYS_RAWIO */
+
+/**
+ * struct iobmd_general_create - IOBMD_GENERAL_CREATE: describe memory
+ * @size: sizeof(struct iobmd_general_create)
+ * @flags: IOBMD_GENERAL_*
+ * @options: IOBMD_DIRECTION_* (the descriptor's direction)
+ * @handle: out: the new descriptor
+ * @ranges: user pointer to @count struct iobmd_range
+ * @count: 1 to IOBMD_GENERAL_MAX_RANGES
+ * @__reserved: must be 0
+ *
+ * withAddressRange(s): the ranges are the calling process's memory, byte
+ * granular, in order.  They are pinned (FOLL_LONGTERM) while the
+ * descriptor is prepared, mapped, or being read or written, and the pinned
+ * pages are charged to the process's RLIMIT_MEMLOCK.  Only the process
+ * that created the descriptor can pin it.  With IOBMD_GENERAL_PHYSICAL
+ * the ranges are physical addresses of System RAM (CAP_SYS_RAWIO).
+ *
+ * Errors: EINVAL (count 0, an empty or wrapping range, unknown flag or
+ * option, physical range not entirely RAM), E2BIG (count too large), EPERM
+ * (physical without CAP_SYS_RAWIO), EFAULT (@ranges unreadable, or a range
+ * outside the user address space), EMFILE, ENOMEM.
+ */
+struct iobmd_general_create {
+	__u32 size;
+	__u32 flags;
+	__u32 options;
+	__u32 handle;
+	__aligned_u64 ranges;
+	__u32 count;
+	__u32 __reserved;
+};
+
+/**
+ * struct iobmd_sub_create - IOBMD_SUB_CREATE: IOSubMemoryDescriptor
+ * @size: sizeof(struct iobmd_sub_create)
+ * @flags: must be 0
+ * @parent: the descriptor it is a window of
+ * @handle: out: the new descriptor
+ * @direction: IOBMD_DIRECTION_* of the sub-range
+ * @offset: first byte in @parent
+ * @length: bytes, at least 1
+ *
+ * The sub-range holds its parent; it takes the parent's tag.
+ *
+ * Errors: EINVAL (length 0, unknown flag or direction), ERANGE (@offset +
+ * @length beyond the parent's length, or overflowing), ENOENT, ELOOP
+ * (nesting deeper than 8), EMFILE, ENOMEM, EFAULT.
+ */
+struct iobmd_sub_create {
+	__u32 size;
+	__u32 flags;
+	__u32 parent;
+	__u32 handle;
+	__u32 direction;
+	__u32 __reserved;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+#define IOBMD_MULTI_MAX_PIECES	1024
+
+/**
+ * struct iobmd_multi_create - IOBMD_MULTI_CREATE: IOMultiMemoryDescriptor
+ * @size: sizeof(struct iobmd_multi_create)
+ * @flags: must be 0
+ * @direction: IOBMD_DIRECTION_* of the whole
+ * @handle: out: the new descriptor
+ * @handles: user pointer to @count __u32 handles, in order
+ * @count: 1 to IOBMD_MULTI_MAX_PIECES
+ * @__reserved: must be 0
+ *
+ * Length is the sum of the pieces' lengths; the tag is the first non-zero
+ * tag among them.  Every piece's direction must include @direction.
+ *
+ * Errors: EINVAL (count 0, unknown flag or direction, a piece of the wrong
+ * direction, a piece of length 0), E2BIG (count too large), ENOENT, ELOOP,
+ * EOVERFLOW (lengths overflow), EMFILE, ENOMEM, EFAULT.
+ */
+struct iobmd_multi_create {
+	__u32 size;
+	__u32 flags;
+	__u32 direction;
+	__u32 handle;
+	__aligned_u64 handles;
+	__u32 count;
+	__u32 __reserved;
+};
+
+#define IOBMD_INTERLEAVED_MAX_PIECES	1024
+
+/**
+ * struct iobmd_interleaved_create - IOBMD_INTERLEAVED_CREATE
+ * @size: sizeof(struct iobmd_interleaved_create)
+ * @flags: must be 0
+ * @direction: IOBMD_DIRECTION_*
+ * @handle: out: the new descriptor (length 0, no pieces)
+ * @capacity: the most pieces it will hold, 1 to
+ *	IOBMD_INTERLEAVED_MAX_PIECES
+ * @__reserved: must be 0
+ *
+ * IOInterleavedMemoryDescriptor::withCapacity.  Pieces may themselves be
+ * built on at most two levels of other descriptors.
+ *
+ * Errors: EINVAL, E2BIG (capacity too large), EMFILE, ENOMEM, EFAULT.
+ */
+struct iobmd_interleaved_create {
+	__u32 size;
+	__u32 flags;
+	__u32 direction;
+	__u32 handle;
+	__u32 capacity;
+	__u32 __reserved;
+};
+
+/**
+ * struct iobmd_interleaved_set - IOBMD_INTERLEAVED_SET: append a piece
+ * @size: sizeof(struct iobmd_interleaved_set)
+ * @flags: must be 0
+ * @handle: the interleaved descriptor
+ * @piece: the descriptor a piece of which is appended
+ * @offset: first byte in @piece
+ * @length: bytes, at least 1
+ *
+ * setMemoryDescriptor(desc, offset, length).
+ *
+ * Errors: EINVAL (not an interleaved descriptor, length 0), EBUSY
+ * (prepared, mapped, or being read), ENOSPC (full), ERANGE (range beyond
+ * the piece's length), ENOENT, ELOOP (the piece nests too deep), EOVERFLOW.
+ */
+struct iobmd_interleaved_set {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 piece;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+/**
+ * struct iobmd_device_create - IOBMD_DEVICE_CREATE: IODeviceMemory
+ * @size: sizeof(struct iobmd_device_create)
+ * @flags: must be 0
+ * @handle: out: the new descriptor
+ * @__reserved: must be 0
+ * @phys: first physical address of the MMIO range
+ * @length: bytes, at least 1
+ *
+ * IODeviceMemory::withRange.  Requires CAP_SYS_RAWIO; the range must not
+ * touch System RAM.  Mapped uncached unless the mapping asks otherwise;
+ * readBytes/writeBytes use the I/O accessors.  withSubRange is
+ * IOBMD_SUB_CREATE on it.
+ *
+ * Errors: EPERM, EINVAL (length 0, wrapping, overlaps System RAM),
+ * ENOMEM (cannot be mapped), EMFILE, EFAULT.
+ */
+struct iobmd_device_create {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 phys;
+	__aligned_u64 length;
+};
+
+/**
+ * struct iobmd_prepare - IOBMD_PREPARE, IOBMD_COMPLETE
+ * @size: sizeof(struct iobmd_prepare)
+ * @flags: must be 0
+ * @handle: the descriptor
+ * @direction: IOBMD_DIRECTION_* (None: the descriptor's own) with
+ *	IOBMD_PREPARE_* modifiers for PREPARE, IOBMD_COMPLETE_* for COMPLETE
+ *
+ * prepare() wires the memory (pins user pages) and maps it for DMA on the
+ * module's device (below 4 GiB with IOBMD_PREPARE_PHYS32); prepares nest
+ * and complete() undoes one.  A handle can complete only what it
+ * prepared; releasing the handle or closing the file completes what is
+ * left.
+ *
+ * Errors: EINVAL (unknown bits; COMPLETE without an outstanding PREPARE on
+ * this handle), ENOENT, EBUSY (already prepared for the other DMA range),
+ * EFAULT (user memory that cannot be pinned), ENOMEM (RLIMIT_MEMLOCK),
+ * EACCES (prepared read-only, asked for In), EPERM (user memory of another
+ * process), EINTR.
+ */
+struct iobmd_prepare {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 direction;
+};
+
+/**
+ * struct iobmd_perform - IOBMD_PERFORM: performOperation()
+ * @size: sizeof(struct iobmd_perform)
+ * @flags: must be 0
+ * @handle: the descriptor
+ * @op: IOBMD_OP_*
+ * @offset: first byte
+ * @len: bytes
+ *
+ * Synchronises the DMA mapping of a range: FLUSH and STORE hand the CPU's
+ * writes to the device, INVALIDATE hands the device's writes to the CPU.
+ *
+ * Errors: EINVAL (unknown op or flag), ENOENT, ERANGE, ENODATA (not
+ * prepared), EFAULT.
+ */
+struct iobmd_perform {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 op;
+	__aligned_u64 offset;
+	__aligned_u64 len;
 };
 
 #define IOBMD_GET_VERSION	_IO(IOBMD_TYPE, 0x00)
@@ -341,5 +618,16 @@ struct iobmd_map {
 #define IOBMD_WRITE		_IO(IOBMD_TYPE, 0x09)
 #define IOBMD_GET_SEGMENTS	_IO(IOBMD_TYPE, 0x0a)
 #define IOBMD_MAP		_IO(IOBMD_TYPE, 0x0b)
+#define IOBMD_GENERAL_CREATE	_IO(IOBMD_TYPE, 0x0c)
+#define IOBMD_SUB_CREATE	_IO(IOBMD_TYPE, 0x0d)
+#define IOBMD_MULTI_CREATE	_IO(IOBMD_TYPE, 0x0e)
+#define IOBMD_INTERLEAVED_CREATE _IO(IOBMD_TYPE, 0x0f)
+#define IOBMD_INTERLEAVED_SET	_IO(IOBMD_TYPE, 0x10)
+#define IOBMD_INTERLEAVED_CLEAR	_IO(IOBMD_TYPE, 0x11)	/* iobmd_set_arg */
+#define IOBMD_DEVICE_CREATE	_IO(IOBMD_TYPE, 0x12)
+#define IOBMD_PREPARE		_IO(IOBMD_TYPE, 0x13)
+#define IOBMD_COMPLETE		_IO(IOBMD_TYPE, 0x14)
+#define IOBMD_PERFORM		_IO(IOBMD_TYPE, 0x15)
+#define IOBMD_SET_PURGEABLE	_IO(IOBMD_TYPE, 0x16)	/* iobmd_set_arg */
 
 #endif /* _UAPI_IOBMD_H */

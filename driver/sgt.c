@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd: DMA mappings of page lists, shared by the kinds whose memory is
+ * pages (non-contiguous buffers, user memory).
+ */
+#include <linux/dma-mapping.h>
+#include <linux/scatterlist.h>
+
+#include "iobmd_priv.h"
+
+/**
+ * iobmd_sgt_map() - DMA-map a list of whole pages
+ * @sgt: the table to fill; iobmd_sgt_unmap() frees it
+ * @pages: the pages
+ * @npages: how many
+ * @dev: the module's DMA device
+ * @dir: enum dma_data_direction
+ *
+ * Return: 0 or a negative errno; on failure nothing is left allocated.
+ */
+int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
+		  unsigned long npages, struct device *dev, int dir)
+{
+	int ret;
+
+	ret = sg_alloc_table_from_pages(sgt, pages, npages, 0,
+					npages << PAGE_SHIFT, GFP_KERNEL);
+	if (ret)
+		return ret;
+	ret = dma_map_sgtable(dev, sgt, dir, 0);
+	if (ret)
+		sg_free_table(sgt);
+	return ret;
+}
+
+/**
+ * iobmd_sgt_unmap() - undo iobmd_sgt_map()
+ * @sgt: the table
+ * @dev: the device it was mapped for
+ * @dir: the direction it was mapped with
+ */
+void iobmd_sgt_unmap(struct sg_table *sgt, struct device *dev, int dir)
+{
+	dma_unmap_sgtable(dev, sgt, dir, 0);
+	sg_free_table(sgt);
+}
+
+/**
+ * iobmd_sgt_walk() - report the DMA runs of a byte range of the page list
+ * @sgt: a table from iobmd_sgt_map()
+ * @offset: first byte, counted from the start of the first page
+ * @len: bytes
+ * @fn: called for each run, with the DMA address in @run->addr
+ * @arg: passed to @fn
+ *
+ * Return: 0 or what @fn returned.
+ */
+int iobmd_sgt_walk(struct sg_table *sgt, u64 offset, u64 len,
+		   iobmd_run_fn fn, void *arg)
+{
+	struct iobmd_run run = { };
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u64 sglen = sg_dma_len(sg);
+
+		if (offset >= sglen) {
+			offset -= sglen;
+			continue;
+		}
+		run.addr = sg_dma_address(sg) + offset;
+		run.len = min(sglen - offset, len);
+		ret = fn(arg, &run);
+		if (ret)
+			return ret;
+		len -= run.len;
+		offset = 0;
+		if (!len)
+			break;
+	}
+	return 0;
+}
+
+/**
+ * iobmd_sgt_sync() - dma_sync a byte range of the page list
+ * @sgt: a table from iobmd_sgt_map()
+ * @dev: the device it was mapped for
+ * @dir: the direction it was mapped with
+ * @offset: first byte, counted from the start of the first page
+ * @len: bytes
+ * @for_device: towards the device, else towards the CPU
+ */
+void iobmd_sgt_sync(struct sg_table *sgt, struct device *dev, int dir,
+		    u64 offset, u64 len, bool for_device)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u64 sglen = sg_dma_len(sg), n;
+
+		if (offset >= sglen) {
+			offset -= sglen;
+			continue;
+		}
+		n = min(sglen - offset, len);
+		if (for_device)
+			dma_sync_single_range_for_device(dev,
+							 sg_dma_address(sg),
+							 offset, n, dir);
+		else
+			dma_sync_single_range_for_cpu(dev, sg_dma_address(sg),
+						      offset, n, dir);
+		len -= n;
+		offset = 0;
+		if (!len)
+			break;
+	}
+}
