@@ -175,22 +175,46 @@ static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
 	return cache == IOBMD_CACHE_DEFAULT ? 0 : -EOPNOTSUPP;
 }
 
+static void iobmd_buffer_count(struct iobmd_buffer *b, int sign)
+{
+	unsigned int i;
+
+	if (iobmd_buffer_contiguous(b)) {
+		atomic64_add(sign * (s64)b->alloc_size,
+			     &iobmd_stats.coherent_bytes);
+		return;
+	}
+	atomic64_add(sign * (s64)(b->npages << PAGE_SHIFT),
+		     &iobmd_stats.page_bytes);
+	for (i = 0; i < ARRAY_SIZE(b->zone_bytes); i++)
+		atomic64_add(sign * (s64)b->zone_bytes[i],
+			     &iobmd_stats.zone_bytes[i]);
+}
+
+/**
+ * iobmd_desc_bytes() - bytes of memory a descriptor allocated itself
+ * @d: the descriptor
+ *
+ * Return: a buffer's allocation; 0 for kinds that describe memory.
+ */
+u64 iobmd_desc_bytes(struct iobmd_desc *d)
+{
+	struct iobmd_buffer *b = iobmd_to_buffer(d);
+
+	if (!b)
+		return 0;
+	return iobmd_buffer_contiguous(b) ? b->alloc_size :
+					    (u64)b->npages << PAGE_SHIFT;
+}
+
 static void iobmd_buffer_release(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
 	if (b->cache != IOBMD_CACHE_DEFAULT)
 		iobmd_buffer_set_cache(b, IOBMD_CACHE_DEFAULT);
-
-	if (iobmd_buffer_contiguous(b)) {
-		dma_free_coherent(b->dmadev, b->alloc_size, b->cpu_addr,
-				  b->dma_addr);
-		atomic64_sub(b->alloc_size, &iobmd_stats.coherent_bytes);
-	} else {
-		iobmd_buffer_free_pages(b, b->npages);
-		atomic64_sub((u64)b->npages << PAGE_SHIFT,
-			     &iobmd_stats.page_bytes);
-	}
+	iobmd_buffer_count(b, -1);
+	iobmd_buffer_free_memory(b);
 	kfree(b);
 }
 
@@ -202,6 +226,23 @@ static const struct iobmd_desc_ops iobmd_buffer_ops = {
 	.extent = iobmd_buffer_extent,
 	.release = iobmd_buffer_release,
 };
+
+/* Where a page's bytes are counted: ZONE_DMA, ZONE_DMA32, above them. */
+static unsigned int iobmd_buffer_zone_index(struct page *page)
+{
+	switch (page_zonenum(page)) {
+#ifdef CONFIG_ZONE_DMA
+	case ZONE_DMA:
+		return 0;
+#endif
+#ifdef CONFIG_ZONE_DMA32
+	case ZONE_DMA32:
+		return 1;
+#endif
+	default:
+		return 2;
+	}
+}
 
 /* The first zone worth trying for memory at or below @limit. */
 static unsigned int iobmd_buffer_first_zone(u64 limit)
@@ -263,6 +304,7 @@ static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 			goto err_free;
 		}
 		split_page(page, order);
+		b->zone_bytes[iobmd_buffer_zone_index(page)] += PAGE_SIZE << order;
 		for (i = 0; i < (1UL << order); i++)
 			b->pages[n++] = page + i;
 		cond_resched();
@@ -408,11 +450,7 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 			goto err_free;
 		}
 	}
-	if (b->cpu_addr)
-		atomic64_add(b->alloc_size, &iobmd_stats.coherent_bytes);
-	else
-		atomic64_add((u64)b->npages << PAGE_SHIFT,
-			     &iobmd_stats.page_bytes);
+	iobmd_buffer_count(b, 1);
 
 	b->purgeable = IOBMD_PURGEABLE_NON_VOLATILE;
 	iobmd_desc_init(&b->desc, &iobmd_buffer_ops, IOBMD_KIND_BUFFER,

@@ -39,7 +39,9 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	d->pin_write = false;
 	d->prepare_count = 0;
 	d->dma_dev = NULL;
-	atomic64_inc(&iobmd_stats.descriptors);
+	d->acct = NULL;
+	d->charged = 0;
+	iobmd_registry_add(d);
 }
 
 /**
@@ -55,10 +57,11 @@ static void iobmd_desc_release(struct kref *ref)
 {
 	struct iobmd_desc *d = container_of(ref, struct iobmd_desc, ref);
 
+	iobmd_registry_del(d);
+	iobmd_account_uncharge(d);
 	mutex_destroy(&d->prep_lock);
 	mutex_destroy(&d->lock);
 	d->ops->release(d);
-	atomic64_dec(&iobmd_stats.descriptors);
 }
 
 /**
@@ -231,7 +234,8 @@ int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
 	}
 	if (!ret) {
 		d->dma_dev = dev;
-		d->prepare_count++;
+		if (!d->prepare_count++)
+			atomic64_inc(&iobmd_stats.prepares);
 	}
 	mutex_unlock(&d->prep_lock);
 	if (ret)
@@ -247,8 +251,11 @@ int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
 void iobmd_desc_complete(struct iobmd_desc *d)
 {
 	iobmd_desc_lock_prep(d);
-	if (!--d->prepare_count && d->ops->dma_unmap)
-		d->ops->dma_unmap(d);
+	if (!--d->prepare_count) {
+		if (d->ops->dma_unmap)
+			d->ops->dma_unmap(d);
+		atomic64_dec(&iobmd_stats.prepares);
+	}
 	mutex_unlock(&d->prep_lock);
 	iobmd_desc_unpin(d);
 }

@@ -190,6 +190,11 @@ static int iobmd_file_open(struct inode *inode, struct file *file)
 
 	if (!f)
 		return -ENOMEM;
+	f->acct = iobmd_account_new();
+	if (!f->acct) {
+		kfree(f);
+		return -ENOMEM;
+	}
 	xa_init_flags(&f->handles, XA_FLAGS_ALLOC1);
 	file->private_data = f;
 	return 0;
@@ -207,6 +212,7 @@ static int iobmd_file_release(struct inode *inode, struct file *file)
 		cond_resched();
 	}
 	xa_destroy(&f->handles);
+	iobmd_account_put(f->acct);
 	kfree(f);
 	return 0;
 }

@@ -43,6 +43,9 @@ static int iobmd_ucmd_publish(struct iobmd_ucmd *ucmd, struct iobmd_desc *d,
 
 	if (!h)
 		goto err_put;
+	ret = iobmd_account_charge(ucmd->file->acct, d);
+	if (ret)
+		goto err_free;
 	ret = iobmd_file_reserve(ucmd->file, handle);
 	if (ret)
 		goto err_free;
@@ -59,6 +62,20 @@ err_free:
 err_put:
 	iobmd_desc_put(d);
 	return ret;
+}
+
+/*
+ * Before creating a descriptor for userspace: the module-wide descriptor
+ * limit, and for @bytes of new memory the file's and the module's byte
+ * limits.
+ */
+static int iobmd_ucmd_may_create(struct iobmd_ucmd *ucmd, u64 bytes)
+{
+	int ret = iobmd_limits_check_descs();
+
+	if (ret || !bytes)
+		return ret;
+	return iobmd_account_check(ucmd->file->acct, bytes);
 }
 
 /* The descriptor a command names, with a reference, or ERR_PTR(-ENOENT). */
@@ -140,6 +157,10 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	int ret;
 
 	ret = iobmd_ioctl_buf_spec(cmd, &spec);
+	if (ret)
+		return ret;
+	ret = iobmd_ucmd_may_create(ucmd, PAGE_ALIGN(min_t(u64, spec.capacity,
+							   U64_MAX - PAGE_SIZE)));
 	if (ret)
 		return ret;
 	b = iobmd_buffer_create(&spec);
@@ -442,6 +463,7 @@ static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
 	bool physical = cmd->flags & IOBMD_GENERAL_PHYSICAL;
 	struct iobmd_range *ranges;
 	struct iobmd_desc *d;
+	int ret;
 
 	if (cmd->flags & ~IOBMD_GENERAL_PHYSICAL || cmd->__reserved ||
 	    cmd->options & ~IOBMD_DIRECTION_MASK || !cmd->count)
@@ -450,6 +472,9 @@ static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
 		return -E2BIG;
 	if (physical && !capable(CAP_SYS_RAWIO))
 		return -EPERM;
+	ret = iobmd_ucmd_may_create(ucmd, 0);
+	if (ret)
+		return ret;
 	ranges = kmalloc_array(cmd->count, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
 	if (!ranges)
 		return -ENOMEM;
@@ -473,9 +498,13 @@ static int iobmd_ioctl_sub_create(struct iobmd_ucmd *ucmd)
 {
 	struct iobmd_sub_create *cmd = ucmd->cmd;
 	struct iobmd_desc *parent, *d;
+	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
+	ret = iobmd_ucmd_may_create(ucmd, 0);
+	if (ret)
+		return ret;
 	parent = iobmd_ucmd_desc(ucmd, cmd->parent);
 	if (IS_ERR(parent))
 		return PTR_ERR(parent);
@@ -503,6 +532,9 @@ static int iobmd_ioctl_multi_create(struct iobmd_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->count > IOBMD_MULTI_MAX_PIECES)
 		return -E2BIG;
+	ret = iobmd_ucmd_may_create(ucmd, 0);
+	if (ret)
+		return ret;
 	handles = kmalloc_array(cmd->count, sizeof(*handles), GFP_KERNEL);
 	pieces = kcalloc(cmd->count, sizeof(*pieces), GFP_KERNEL);
 	if (!handles || !pieces) {
@@ -545,11 +577,15 @@ static int iobmd_ioctl_interleaved_create(struct iobmd_ucmd *ucmd)
 {
 	struct iobmd_interleaved_create *cmd = ucmd->cmd;
 	struct iobmd_desc *d;
+	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 	if (cmd->capacity > IOBMD_INTERLEAVED_MAX_PIECES)
 		return -E2BIG;
+	ret = iobmd_ucmd_may_create(ucmd, 0);
+	if (ret)
+		return ret;
 	d = iobmd_interleaved_create(cmd->capacity, cmd->direction);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
@@ -614,11 +650,15 @@ static int iobmd_ioctl_device_create(struct iobmd_ucmd *ucmd)
 {
 	struct iobmd_device_create *cmd = ucmd->cmd;
 	struct iobmd_desc *d;
+	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 	if (!capable(CAP_SYS_RAWIO))
 		return -EPERM;
+	ret = iobmd_ucmd_may_create(ucmd, 0);
+	if (ret)
+		return ret;
 	d = iobmd_device_create(cmd->phys, cmd->length);
 	if (IS_ERR(d))
 		return PTR_ERR(d);

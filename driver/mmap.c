@@ -238,6 +238,7 @@ static void iobmd_mmap_open(struct vm_area_struct *vma)
 	/* The VMA it was copied from holds the same pin: this cannot fail. */
 	if (iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma)))
 		return;
+	atomic_inc(&d->maps);
 	atomic64_inc(&iobmd_stats.mappings);
 }
 
@@ -246,6 +247,7 @@ static void iobmd_mmap_close(struct vm_area_struct *vma)
 	struct iobmd_desc *d = vma->vm_private_data;
 
 	atomic64_dec(&iobmd_stats.mappings);
+	atomic_dec(&d->maps);
 	iobmd_desc_unpin(d);
 	iobmd_desc_put(d);
 }
@@ -368,6 +370,7 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 	ret = iobmd_mmap_populate(d, &m);
 	if (ret)
 		goto err_unpin;
+	atomic_inc(&d->maps);
 	atomic64_inc(&iobmd_stats.mappings);
 	return 0;
 

@@ -6,6 +6,7 @@
 #define _IOBMD_PRIV_H
 
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
@@ -106,6 +107,13 @@ struct iobmd_desc_ops {
  * @prepare_count: IOKit prepare() nesting; protected by @prep_lock
  * @dma_dev: the device the memory is DMA-mapped for while prepared;
  *	protected by @prep_lock
+ * @id: unique id while the module is loaded (netlink dumps and events)
+ * @pid: tgid of the creating process
+ * @uid: its uid, in the initial user namespace
+ * @node: entry in the registry of live descriptors; iobmd_registry_lock
+ * @maps: live user mappings (VMAs) of it
+ * @acct: the open file's account it is charged to, or NULL
+ * @charged: bytes charged to @acct
  */
 struct iobmd_desc {
 	struct kref ref;
@@ -121,6 +129,13 @@ struct iobmd_desc {
 	bool pin_write;
 	unsigned int prepare_count;
 	struct device *dma_dev;
+	u64 id;
+	pid_t pid;
+	uid_t uid;
+	struct list_head node;
+	atomic_t maps;
+	struct iobmd_account *acct;
+	u64 charged;
 };
 
 void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
@@ -164,6 +179,7 @@ int iobmd_dma_dir(u32 direction);
  * @sgt: DMA mapping of @pages while prepared; desc.prep_lock
  * @dma_dir: direction of @sgt; desc.prep_lock
  * @purgeable: IOBMD_PURGEABLE_* state; desc.lock
+ * @zone_bytes: bytes of @pages in ZONE_DMA, ZONE_DMA32 and above
  */
 struct iobmd_buffer {
 	struct iobmd_desc desc;
@@ -181,6 +197,7 @@ struct iobmd_buffer {
 	struct sg_table sgt;
 	int dma_dir;
 	u32 purgeable;
+	u64 zone_bytes[3];
 };
 
 /**
@@ -262,9 +279,11 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
  * struct iobmd_file - one open file of /dev/iobmd: IOKit's task
  * @handles: handle -> struct iobmd_handle *, each holding a reference on
  *	its descriptor; protected by its own xa_lock
+ * @acct: what the file has created, for its limits
  */
 struct iobmd_file {
 	struct xarray handles;
+	struct iobmd_account *acct;
 };
 
 struct iobmd_handle;
@@ -283,22 +302,74 @@ extern const struct file_operations iobmd_fops;
 /**
  * struct iobmd_stats - what the module holds right now
  * @descriptors: live descriptors of every kind
+ * @kinds: live descriptors by enum iobmd_kind
+ * @zone_bytes: bytes of buffer pages in ZONE_DMA, ZONE_DMA32, above them
  * @page_bytes: bytes of page-allocator memory held by buffers
  * @coherent_bytes: bytes of dma_alloc_coherent() memory held by buffers
  * @pinned_bytes: bytes of user memory pinned by general descriptors
  * @device_bytes: bytes of device memory described
  * @mappings: live user mappings (VMAs)
+ * @prepares: descriptors prepared now
  * @alloc_failures: buffer allocations that failed since the module loaded
  */
 struct iobmd_stats {
 	atomic64_t descriptors;
+	atomic64_t kinds[IOBMD_KIND_DEVICE + 1];
+	atomic64_t zone_bytes[3];
 	atomic64_t page_bytes;
 	atomic64_t coherent_bytes;
 	atomic64_t pinned_bytes;
 	atomic64_t device_bytes;
 	atomic64_t mappings;
+	atomic64_t prepares;
 	atomic64_t alloc_failures;
 };
+
+/**
+ * struct iobmd_account - what one open file has created, for its limits
+ * @ref: the file and every descriptor charged to it
+ * @bytes: buffer bytes charged
+ */
+struct iobmd_account {
+	struct kref ref;
+	atomic64_t bytes;
+};
+
+struct iobmd_account *iobmd_account_new(void);
+void iobmd_account_put(struct iobmd_account *acct);
+int iobmd_account_check(struct iobmd_account *acct, u64 bytes);
+int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_desc *d);
+void iobmd_account_uncharge(struct iobmd_desc *d);
+int iobmd_limits_check_descs(void);
+int iobmd_limits_check_total(u64 bytes);
+u64 iobmd_desc_bytes(struct iobmd_desc *d);
+
+/**
+ * struct iobmd_limits - limits in force; 0 means none
+ * @task_bytes: buffer bytes one open file may have created and not freed
+ * @total_bytes: buffer bytes of the whole module
+ * @total_descs: descriptors of the whole module
+ */
+struct iobmd_limits {
+	u64 task_bytes;
+	u64 total_bytes;
+	u64 total_descs;
+};
+
+void iobmd_limits_get(struct iobmd_limits *l, u64 *max_handles,
+		      u64 *max_capacity);
+void iobmd_limits_set(const struct iobmd_limits *l, const u64 *max_handles,
+		      const u64 *max_capacity);
+
+void iobmd_registry_add(struct iobmd_desc *d);
+void iobmd_registry_del(struct iobmd_desc *d);
+int iobmd_registry_dump(u64 *last_id, bool all, pid_t pid,
+			int (*fill)(void *arg, struct iobmd_desc *d),
+			void *arg);
+
+int iobmd_nl_init(void);
+void iobmd_nl_exit(void);
+void iobmd_nl_event(struct iobmd_desc *d, bool create);
 
 extern struct iobmd_stats iobmd_stats;
 void iobmd_stats_init(void);

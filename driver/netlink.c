@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd: the generic netlink family "iobmd" (uapi/iobmd_netlink.h): stats,
+ * a dump of descriptors, create/release events and the limits.
+ */
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <net/genetlink.h>
+
+#include "iobmd_netlink.h"
+#include "iobmd_priv.h"
+
+static struct genl_family iobmd_nl_family;
+
+/* Operations that take no attributes at all. */
+static const struct nla_policy iobmd_nl_none_policy[IOBMD_A_MAX + 1] = {
+};
+
+/* Not const: 6.1 takes a non-const pointer. */
+static struct netlink_range_validation iobmd_nl_handles_range = {
+	.min = 1,
+	.max = IOBMD_HANDLE_MAX,
+};
+
+static const struct nla_policy iobmd_nl_limits_policy[IOBMD_A_MAX + 1] = {
+	[IOBMD_A_LIMIT_TASK_BYTES] = { .type = NLA_U64 },
+	[IOBMD_A_LIMIT_TASK_DESCS] =
+		NLA_POLICY_FULL_RANGE(NLA_U64, &iobmd_nl_handles_range),
+	[IOBMD_A_LIMIT_TOTAL_BYTES] = { .type = NLA_U64 },
+	[IOBMD_A_LIMIT_TOTAL_DESCS] = { .type = NLA_U64 },
+	[IOBMD_A_LIMIT_MAX_CAPACITY] = { .type = NLA_U64 },
+};
+
+static int iobmd_nl_put_u64(struct sk_buff *skb, int type, u64 value)
+{
+	return nla_put_u64_64bit(skb, type, value, IOBMD_A_PAD);
+}
+
+static int iobmd_nl_put_stat(struct sk_buff *skb, int type, atomic64_t *v)
+{
+	return iobmd_nl_put_u64(skb, type, atomic64_read(v));
+}
+
+static int iobmd_nl_fill_stats(struct sk_buff *skb)
+{
+	static const struct {
+		int type;
+		atomic64_t *v;
+	} stats[] = {
+		{ IOBMD_A_STATS_BUFFERS, &iobmd_stats.kinds[IOBMD_KIND_BUFFER] },
+		{ IOBMD_A_STATS_GENERALS, &iobmd_stats.kinds[IOBMD_KIND_GENERAL] },
+		{ IOBMD_A_STATS_SUBS, &iobmd_stats.kinds[IOBMD_KIND_SUB] },
+		{ IOBMD_A_STATS_MULTIS, &iobmd_stats.kinds[IOBMD_KIND_MULTI] },
+		{ IOBMD_A_STATS_INTERLEAVEDS,
+		  &iobmd_stats.kinds[IOBMD_KIND_INTERLEAVED] },
+		{ IOBMD_A_STATS_DEVICES, &iobmd_stats.kinds[IOBMD_KIND_DEVICE] },
+		{ IOBMD_A_STATS_BYTES_ZONE_DMA, &iobmd_stats.zone_bytes[0] },
+		{ IOBMD_A_STATS_BYTES_ZONE_DMA32, &iobmd_stats.zone_bytes[1] },
+		{ IOBMD_A_STATS_BYTES_ZONE_NORMAL, &iobmd_stats.zone_bytes[2] },
+		{ IOBMD_A_STATS_BYTES_COHERENT, &iobmd_stats.coherent_bytes },
+		{ IOBMD_A_STATS_BYTES_PINNED, &iobmd_stats.pinned_bytes },
+		{ IOBMD_A_STATS_BYTES_DEVICE, &iobmd_stats.device_bytes },
+		{ IOBMD_A_STATS_MAPPINGS, &iobmd_stats.mappings },
+		{ IOBMD_A_STATS_PREPARES, &iobmd_stats.prepares },
+		{ IOBMD_A_STATS_ALLOC_FAILURES, &iobmd_stats.alloc_failures },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(stats); i++)
+		if (iobmd_nl_put_stat(skb, stats[i].type, stats[i].v))
+			return -EMSGSIZE;
+	return 0;
+}
+
+/* Reads fields without their locks: a dump is a snapshot. */
+static int iobmd_nl_fill_desc(struct sk_buff *skb, struct iobmd_desc *d)
+{
+	struct iobmd_buffer *b = iobmd_to_buffer(d);
+	u64 length = READ_ONCE(d->length);
+
+	if (iobmd_nl_put_u64(skb, IOBMD_A_DESC_ID, d->id) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_PID, d->pid) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_UID, d->uid) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_KIND, d->kind) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_DESC_LENGTH, length) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_DESC_CAPACITY,
+			     b ? b->capacity : length) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_DESC_MASK, b ? b->phys_mask : 0) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_OPTIONS, b ? b->options : 0) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_PREPARES,
+			READ_ONCE(d->prepare_count)) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_MAPS, atomic_read(&d->maps)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * IOBMD_CMD_GET_STATS: the module's counters.
+ * Errors: EINVAL (any attribute), ENOMEM.
+ */
+static int iobmd_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &iobmd_nl_family, 0,
+				IOBMD_CMD_GET_STATS);
+	if (!hdr || iobmd_nl_fill_stats(msg)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+struct iobmd_nl_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+static int iobmd_nl_dump_one(void *arg, struct iobmd_desc *d)
+{
+	struct iobmd_nl_dump *dump = arg;
+	void *hdr;
+
+	hdr = genlmsg_put(dump->skb, NETLINK_CB(dump->cb->skb).portid,
+			  dump->cb->nlh->nlmsg_seq, &iobmd_nl_family,
+			  NLM_F_MULTI, IOBMD_CMD_GET_DESC);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (iobmd_nl_fill_desc(dump->skb, d)) {
+		genlmsg_cancel(dump->skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(dump->skb, hdr);
+	return 0;
+}
+
+/*
+ * IOBMD_CMD_GET_DESC (dump): one message per live descriptor; without
+ * CAP_SYS_ADMIN only those the caller's process created.
+ * Errors: EINVAL (any attribute).
+ */
+static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct iobmd_nl_dump dump = { .skb = skb, .cb = cb };
+	u64 last_id = cb->args[0];
+	int ret;
+
+	ret = iobmd_registry_dump(&last_id,
+				  netlink_capable(cb->skb, CAP_SYS_ADMIN),
+				  task_tgid_nr(current), iobmd_nl_dump_one,
+				  &dump);
+	cb->args[0] = last_id;
+	/* A full message ends this round; the next one goes on from there. */
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ?: skb->len;
+}
+
+static int iobmd_nl_fill_limits(struct sk_buff *skb)
+{
+	struct iobmd_limits l;
+	u64 handles, capacity;
+
+	iobmd_limits_get(&l, &handles, &capacity);
+	if (iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_TASK_BYTES, l.task_bytes) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_TASK_DESCS, handles) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_TOTAL_BYTES, l.total_bytes) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_TOTAL_DESCS, l.total_descs) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_MAX_CAPACITY, capacity))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * IOBMD_CMD_GET_LIMITS: the limits in force.
+ * Errors: EINVAL (any attribute), ENOMEM.
+ */
+static int iobmd_nl_get_limits(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &iobmd_nl_family, 0,
+				IOBMD_CMD_GET_LIMITS);
+	if (!hdr || iobmd_nl_fill_limits(msg)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/*
+ * IOBMD_CMD_SET_LIMITS: change the limits given; CAP_SYS_ADMIN (the core
+ * checks GENL_ADMIN_PERM).  Limits apply to later requests only.
+ * Errors: EPERM, EINVAL (no limit given, wrong type, out of range; extack
+ * names the attribute).
+ */
+static int iobmd_nl_set_limits(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct iobmd_limits l;
+	u64 handles, capacity;
+
+	if (!a[IOBMD_A_LIMIT_TASK_BYTES] && !a[IOBMD_A_LIMIT_TASK_DESCS] &&
+	    !a[IOBMD_A_LIMIT_TOTAL_BYTES] && !a[IOBMD_A_LIMIT_TOTAL_DESCS] &&
+	    !a[IOBMD_A_LIMIT_MAX_CAPACITY]) {
+		NL_SET_ERR_MSG(info->extack, "no limit given");
+		return -EINVAL;
+	}
+	iobmd_limits_get(&l, &handles, &capacity);
+	if (a[IOBMD_A_LIMIT_TASK_BYTES])
+		l.task_bytes = nla_get_u64(a[IOBMD_A_LIMIT_TASK_BYTES]);
+	if (a[IOBMD_A_LIMIT_TOTAL_BYTES])
+		l.total_bytes = nla_get_u64(a[IOBMD_A_LIMIT_TOTAL_BYTES]);
+	if (a[IOBMD_A_LIMIT_TOTAL_DESCS])
+		l.total_descs = nla_get_u64(a[IOBMD_A_LIMIT_TOTAL_DESCS]);
+	if (a[IOBMD_A_LIMIT_TASK_DESCS])
+		handles = nla_get_u64(a[IOBMD_A_LIMIT_TASK_DESCS]);
+	if (a[IOBMD_A_LIMIT_MAX_CAPACITY])
+		capacity = nla_get_u64(a[IOBMD_A_LIMIT_MAX_CAPACITY]);
+	iobmd_limits_set(&l, &handles, &capacity);
+	return 0;
+}
+
+static const struct genl_ops iobmd_nl_ops[] = {
+	{
+		.cmd = IOBMD_CMD_GET_STATS,
+		.doit = iobmd_nl_get_stats,
+		.policy = iobmd_nl_none_policy,
+		.maxattr = IOBMD_A_MAX,
+	},
+	{
+		.cmd = IOBMD_CMD_GET_DESC,
+		.dumpit = iobmd_nl_dump_desc,
+		.policy = iobmd_nl_none_policy,
+		.maxattr = IOBMD_A_MAX,
+	},
+	{
+		.cmd = IOBMD_CMD_GET_LIMITS,
+		.doit = iobmd_nl_get_limits,
+		.policy = iobmd_nl_none_policy,
+		.maxattr = IOBMD_A_MAX,
+	},
+	{
+		.cmd = IOBMD_CMD_SET_LIMITS,
+		.doit = iobmd_nl_set_limits,
+		.policy = iobmd_nl_limits_policy,
+		.maxattr = IOBMD_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static const struct genl_multicast_group iobmd_nl_mcgrps[] = {
+	{ .name = IOBMD_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
+};
+
+static struct genl_family iobmd_nl_family = {
+	.name = IOBMD_GENL_NAME,
+	.version = IOBMD_GENL_VERSION,
+	.maxattr = IOBMD_A_MAX,
+	.module = THIS_MODULE,
+	.ops = iobmd_nl_ops,
+	.n_ops = ARRAY_SIZE(iobmd_nl_ops),
+	.mcgrps = iobmd_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(iobmd_nl_mcgrps),
+	.parallel_ops = true,
+};
+
+/**
+ * iobmd_nl_event() - multicast a descriptor's creation or release
+ * @d: the descriptor
+ * @create: created, else being freed
+ *
+ * Sent only when someone listens; a failure to send is not an error.
+ */
+void iobmd_nl_event(struct iobmd_desc *d, bool create)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!iobmd_nl_family.id ||
+	    !genl_has_listeners(&iobmd_nl_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &iobmd_nl_family, 0,
+			  create ? IOBMD_CMD_EVENT_CREATE :
+				   IOBMD_CMD_EVENT_RELEASE);
+	if (!hdr || iobmd_nl_fill_desc(msg, d)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&iobmd_nl_family, msg, 0, 0, GFP_KERNEL);
+}
+
+/**
+ * iobmd_nl_init() - register the family
+ *
+ * Return: 0 or a negative errno.
+ */
+int iobmd_nl_init(void)
+{
+	return genl_register_family(&iobmd_nl_family);
+}
+
+/**
+ * iobmd_nl_exit() - unregister the family
+ */
+void iobmd_nl_exit(void)
+{
+	genl_unregister_family(&iobmd_nl_family);
+}
