@@ -558,3 +558,70 @@ int iobmd_buffer_set_purgeable(struct iobmd_buffer *b, u32 state, u32 *old)
 	mutex_unlock(&b->desc.lock);
 	return 0;
 }
+
+/**
+ * iobmd_buffer_with_options() - IOBufferMemoryDescriptor::withOptions /
+ * inTaskWithOptions, for drivers
+ * @options: IOBMD_DIRECTION_* | IOBMD_OPT_*
+ * @capacity: bytes
+ * @alignment: 0 or 1 for none, else a power of two
+ *
+ * Return: the buffer's descriptor with one reference (iobmd_desc_put()),
+ * or ERR_PTR(-EINVAL), -E2BIG, -ENOMEM, -EOPNOTSUPP (a cache mode RAM
+ * cannot have).
+ */
+struct iobmd_desc *iobmd_buffer_with_options(u32 options, u64 capacity,
+					     u64 alignment)
+{
+	struct iobmd_buffer_spec spec = {
+		.options = options,
+		.capacity = capacity,
+		.alignment = alignment,
+	};
+	struct iobmd_buffer *b;
+
+	if (alignment > 1 && !is_power_of_2(alignment))
+		return ERR_PTR(-EINVAL);
+	b = iobmd_buffer_create(&spec);
+	return IS_ERR(b) ? ERR_CAST(b) : &b->desc;
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_buffer_with_options, IOBMD);
+
+/**
+ * iobmd_buffer_with_physical_mask() - inTaskWithPhysicalMask, for drivers
+ * @options: IOBMD_DIRECTION_* | IOBMD_OPT_*
+ * @capacity: bytes
+ * @mask: IOKit physical mask: highest address and alignment
+ *
+ * Return: as iobmd_buffer_with_options().
+ */
+struct iobmd_desc *iobmd_buffer_with_physical_mask(u32 options, u64 capacity,
+						   u64 mask)
+{
+	struct iobmd_buffer_spec spec = {
+		.options = options,
+		.capacity = capacity,
+		.phys_mask = mask,
+	};
+	struct iobmd_buffer *b;
+
+	if (!mask)
+		return ERR_PTR(-EINVAL);
+	b = iobmd_buffer_create(&spec);
+	return IS_ERR(b) ? ERR_CAST(b) : &b->desc;
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_buffer_with_physical_mask, IOBMD);
+
+/**
+ * iobmd_buffer_capacity() - getCapacity()
+ * @d: a buffer's descriptor
+ *
+ * Return: the capacity, or 0 when @d is not a buffer.
+ */
+u64 iobmd_buffer_capacity(struct iobmd_desc *d)
+{
+	struct iobmd_buffer *b = iobmd_to_buffer(d);
+
+	return b ? b->capacity : 0;
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_buffer_capacity, IOBMD);

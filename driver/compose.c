@@ -135,7 +135,7 @@ static int iobmd_compose_dma_map(struct iobmd_desc *d, struct device *dev,
 
 	iobmd_compose_lock(c);
 	for (i = 0; i < c->count; i++) {
-		ret = iobmd_desc_prepare(c->pieces[i].d, direction);
+		ret = iobmd_desc_prepare_dev(c->pieces[i].d, direction, dev);
 		if (ret)
 			break;
 	}
@@ -262,6 +262,7 @@ struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 	mutex_unlock(&parent->lock);
 	return &c->desc;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_sub_create, IOBMD);
 
 /**
  * iobmd_multi_create() - IOMultiMemoryDescriptor::withDescriptors
@@ -318,6 +319,7 @@ struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 	c->desc.tag = tag;
 	return &c->desc;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_multi_create, IOBMD);
 
 /**
  * iobmd_interleaved_create() - IOInterleavedMemoryDescriptor::withCapacity
@@ -340,6 +342,7 @@ struct iobmd_desc *iobmd_interleaved_create(u32 capacity, u32 direction)
 			0, direction, IOBMD_INTERLEAVED_DEPTH);
 	return &c->desc;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_create, IOBMD);
 
 /* Lock an interleaved descriptor for a change of its pieces. */
 static int iobmd_interleaved_lock(struct iobmd_desc *d)
@@ -407,6 +410,7 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 	iobmd_interleaved_unlock(d);
 	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_set, IOBMD);
 
 /**
  * iobmd_interleaved_clear() - clearMemoryDescriptors(direction)
@@ -434,6 +438,7 @@ int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction)
 	iobmd_interleaved_unlock(d);
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_clear, IOBMD);
 
 /**
  * iobmd_compose_set_purgeable() - setPurgeable() on every buffer beneath

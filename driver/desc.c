@@ -52,6 +52,7 @@ void iobmd_desc_get(struct iobmd_desc *d)
 {
 	kref_get(&d->ref);
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_get, IOBMD);
 
 static void iobmd_desc_release(struct kref *ref)
 {
@@ -72,6 +73,7 @@ void iobmd_desc_put(struct iobmd_desc *d)
 {
 	kref_put(&d->ref, iobmd_desc_release);
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_put, IOBMD);
 
 /**
  * iobmd_desc_length() - getLength()
@@ -88,6 +90,7 @@ u64 iobmd_desc_length(struct iobmd_desc *d)
 	mutex_unlock(&d->lock);
 	return len;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_length, IOBMD);
 
 /**
  * iobmd_desc_direction() - getDirection()
@@ -104,6 +107,7 @@ u32 iobmd_desc_direction(struct iobmd_desc *d)
 	mutex_unlock(&d->lock);
 	return dir;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_direction, IOBMD);
 
 /**
  * iobmd_desc_extent() - bytes of memory behind a descriptor
@@ -196,30 +200,26 @@ void iobmd_desc_unpin(struct iobmd_desc *d)
 }
 
 /**
- * iobmd_desc_prepare() - prepare(): wire the memory and map it for DMA
+ * iobmd_desc_prepare_dev() - prepare() for a given device
  * @d: the descriptor
  * @direction: IOBMD_DIRECTION_* (None: the descriptor's own) with
  *	IOBMD_PREPARE_* modifiers
+ * @dev: the device the memory is DMA-mapped for
  *
- * Prepares nest; the first maps the memory on the module's DMA device
- * (32-bit with IOBMD_PREPARE_PHYS32) and later ones must ask for the same
- * device.
+ * Pins the memory and, on the first prepare, maps it for DMA on @dev.
+ * Prepares nest; later ones must name the same device.
  *
- * Return: 0, -EBUSY (already mapped on the other device), -EACCES, or the
+ * Return: 0, -EBUSY (already mapped for another device), -EACCES, or the
  * kind's error (-ENOMEM, -EFAULT for user memory that cannot be pinned).
  */
-int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
+int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
+			   struct device *dev)
 {
 	u32 dir = direction & IOBMD_DIRECTION_MASK;
-	struct device *dev;
 	int ret;
 
 	if (!dir)
 		dir = iobmd_desc_direction(d) ?: IOBMD_DIRECTION_INOUT;
-	dev = iobmd_dmadev_get(direction & IOBMD_PREPARE_PHYS32 ?
-			       DMA_BIT_MASK(32) : DMA_BIT_MASK(64));
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
 	ret = iobmd_desc_pin(d, dir & IOBMD_DIRECTION_IN ? IOBMD_PIN_WRITE : 0);
 	if (ret)
 		return ret;
@@ -242,6 +242,28 @@ int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
 		iobmd_desc_unpin(d);
 	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare_dev, IOBMD);
+
+/**
+ * iobmd_desc_prepare() - prepare(): wire the memory and map it for DMA on
+ * the module's own device
+ * @d: the descriptor
+ * @direction: as iobmd_desc_prepare_dev(); with IOBMD_PREPARE_PHYS32 the
+ *	device's DMA mask is 32 bits, else 64
+ *
+ * Return: as iobmd_desc_prepare_dev().
+ */
+int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
+{
+	struct device *dev;
+
+	dev = iobmd_dmadev_get(direction & IOBMD_PREPARE_PHYS32 ?
+			       DMA_BIT_MASK(32) : DMA_BIT_MASK(64));
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	return iobmd_desc_prepare_dev(d, direction, dev);
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare, IOBMD);
 
 /**
  * iobmd_desc_complete() - complete(): undo one iobmd_desc_prepare() or
@@ -259,6 +281,7 @@ void iobmd_desc_complete(struct iobmd_desc *d)
 	mutex_unlock(&d->prep_lock);
 	iobmd_desc_unpin(d);
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_complete, IOBMD);
 
 /**
  * iobmd_desc_hold_prepared() - keep an already prepared descriptor so
@@ -293,10 +316,45 @@ static int iobmd_desc_check_range(struct iobmd_desc *d, u64 offset, u64 len)
 	return 0;
 }
 
+/**
+ * struct iobmd_copy - one readBytes/writeBytes in progress
+ * @ubuf: user buffer, or NULL
+ * @kbuf: kernel buffer, or NULL
+ * @to_user: from the descriptor to the buffer, else the other way
+ *
+ * With neither buffer, writing zero-fills.
+ */
 struct iobmd_copy {
 	u8 __user *ubuf;
+	u8 *kbuf;
 	bool to_user;
 };
+
+static void iobmd_copy_advance(struct iobmd_copy *c, u64 n)
+{
+	if (c->ubuf)
+		c->ubuf += n;
+	if (c->kbuf)
+		c->kbuf += n;
+}
+
+/* Copy @n bytes between @p (kernel memory of the run) and the buffer. */
+static int iobmd_copy_kernel(struct iobmd_copy *c, void *p, u64 n)
+{
+	if (c->kbuf) {
+		if (c->to_user)
+			memcpy(c->kbuf, p, n);
+		else
+			memcpy(p, c->kbuf, n);
+		return 0;
+	}
+	if (c->to_user)
+		return copy_to_user(c->ubuf, p, n) ? -EFAULT : 0;
+	if (c->ubuf)
+		return copy_from_user(p, c->ubuf, n) ? -EFAULT : 0;
+	memset(p, 0, n);
+	return 0;
+}
 
 #define IOBMD_IO_CHUNK	256
 
@@ -307,20 +365,16 @@ static int iobmd_desc_copy_io(struct iobmd_copy *c, void __iomem *io, u64 len)
 
 	while (len) {
 		size_t n = min_t(u64, len, sizeof(bounce));
+		int ret;
 
-		if (c->to_user) {
+		if (c->to_user)
 			memcpy_fromio(bounce, io, n);
-			if (copy_to_user(c->ubuf, bounce, n))
-				return -EFAULT;
-		} else if (c->ubuf) {
-			if (copy_from_user(bounce, c->ubuf, n))
-				return -EFAULT;
+		ret = iobmd_copy_kernel(c, bounce, n);
+		if (ret)
+			return ret;
+		if (!c->to_user)
 			memcpy_toio(io, bounce, n);
-		} else {
-			memset_io(io, 0, n);
-		}
-		if (c->ubuf)
-			c->ubuf += n;
+		iobmd_copy_advance(c, n);
 		io += n;
 		len -= n;
 	}
@@ -330,36 +384,24 @@ static int iobmd_desc_copy_io(struct iobmd_copy *c, void __iomem *io, u64 len)
 static int iobmd_desc_copy_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_copy *c = arg;
-	unsigned long left = 0;
+	int ret;
 
-	if (run->flags & IOBMD_RUN_IOMEM) {
-		int ret = iobmd_desc_copy_io(c, (void __iomem *)run->kaddr,
-					     run->len);
-
-		if (ret)
-			return ret;
-		goto next;
-	}
-	if (c->to_user)
-		left = copy_to_user(c->ubuf, run->kaddr, run->len);
-	else if (c->ubuf)
-		left = copy_from_user(run->kaddr, c->ubuf, run->len);
-	else
-		memset(run->kaddr, 0, run->len);
-	if (left)
-		return -EFAULT;
-	if (c->ubuf)
-		c->ubuf += run->len;
-next:
-	if (fatal_signal_pending(current))
+	if (run->flags & IOBMD_RUN_IOMEM)
+		return iobmd_desc_copy_io(c, (void __iomem *)run->kaddr,
+					  run->len);
+	ret = iobmd_copy_kernel(c, run->kaddr, run->len);
+	if (ret)
+		return ret;
+	iobmd_copy_advance(c, run->len);
+	if (c->ubuf && fatal_signal_pending(current))
 		return -EINTR;
 	return 0;
 }
 
-static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset, u8 __user *buf,
-			   u64 len, bool to_user)
+static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset,
+			   struct iobmd_copy c, u64 len)
 {
-	struct iobmd_copy c = { .ubuf = buf, .to_user = to_user };
+	bool to_user = c.to_user;
 	int ret;
 
 	ret = iobmd_desc_check_range(d, offset, len);
@@ -386,7 +428,9 @@ static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset, u8 __user *buf,
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len)
 {
-	return iobmd_desc_copy(d, offset, buf, len, true);
+	struct iobmd_copy c = { .ubuf = buf, .to_user = true };
+
+	return iobmd_desc_copy(d, offset, c, len);
 }
 
 /**
@@ -403,11 +447,52 @@ int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
 		     const void __user *buf, u64 len)
 {
-	return iobmd_desc_copy(d, offset, (u8 __user *)buf, len, false);
+	struct iobmd_copy c = { .ubuf = (u8 __user *)buf };
+
+	return iobmd_desc_copy(d, offset, c, len);
 }
+
+/**
+ * iobmd_desc_read_bytes() - readBytes() into kernel memory
+ * @d: the descriptor
+ * @offset: first byte
+ * @buf: destination
+ * @len: bytes
+ *
+ * Return: 0, -ERANGE when the range is not inside the length, or the error
+ * of pinning user memory.
+ */
+int iobmd_desc_read_bytes(struct iobmd_desc *d, u64 offset, void *buf,
+			  u64 len)
+{
+	struct iobmd_copy c = { .kbuf = buf, .to_user = true };
+
+	return iobmd_desc_copy(d, offset, c, len);
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_read_bytes, IOBMD);
+
+/**
+ * iobmd_desc_write_bytes() - writeBytes() from kernel memory
+ * @d: the descriptor
+ * @offset: first byte
+ * @buf: source, or NULL to zero-fill
+ * @len: bytes
+ *
+ * Return: 0, -ERANGE, -EACCES (prepared read-only), or the error of
+ * pinning user memory.
+ */
+int iobmd_desc_write_bytes(struct iobmd_desc *d, u64 offset, const void *buf,
+			   u64 len)
+{
+	struct iobmd_copy c = { .kbuf = (u8 *)buf };
+
+	return iobmd_desc_copy(d, offset, c, len);
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_write_bytes, IOBMD);
 
 struct iobmd_segs {
 	struct iobmd_segment __user *useg;
+	struct iobmd_segment *kseg;
 	u32 room;
 	u32 count;
 	u64 total;
@@ -417,7 +502,10 @@ struct iobmd_segs {
 static int iobmd_desc_flush_seg(struct iobmd_segs *s)
 {
 	if (s->count < s->room) {
-		if (copy_to_user(&s->useg[s->count], &s->cur, sizeof(s->cur)))
+		if (s->kseg)
+			s->kseg[s->count] = s->cur;
+		else if (copy_to_user(&s->useg[s->count], &s->cur,
+				      sizeof(s->cur)))
 			return -EFAULT;
 		s->count++;
 	}
@@ -460,6 +548,36 @@ static void iobmd_desc_unhold(struct iobmd_desc *d, unsigned int how)
 		iobmd_desc_unpin(d);
 }
 
+static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
+				unsigned int how, struct iobmd_segs *s,
+				u32 *count, u64 *total)
+{
+	int ret;
+
+	if (!len) {
+		u64 length = iobmd_desc_length(d);
+
+		if (offset >= length)
+			return -ERANGE;
+		len = length - offset;
+	}
+	ret = iobmd_desc_check_range(d, offset, len);
+	if (ret)
+		return ret;
+	ret = iobmd_desc_hold(d, how);
+	if (ret)
+		return ret;
+	ret = d->ops->walk(d, offset, len, how, iobmd_desc_seg_run, s);
+	if (!ret && s->cur.len)
+		ret = iobmd_desc_flush_seg(s);
+	iobmd_desc_unhold(d, how);
+	if (ret)
+		return ret;
+	*count = s->count;
+	*total = s->total;
+	return 0;
+}
+
 /**
  * iobmd_desc_segments() - the physical or DMA segments of a range
  * @d: the descriptor
@@ -483,31 +601,55 @@ int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			u32 room, u32 *count, u64 *total)
 {
 	struct iobmd_segs s = { .useg = segs, .room = room };
-	int ret;
 
-	if (!len) {
-		u64 length = iobmd_desc_length(d);
-
-		if (offset >= length)
-			return -ERANGE;
-		len = length - offset;
-	}
-	ret = iobmd_desc_check_range(d, offset, len);
-	if (ret)
-		return ret;
-	ret = iobmd_desc_hold(d, how);
-	if (ret)
-		return ret;
-	ret = d->ops->walk(d, offset, len, how, iobmd_desc_seg_run, &s);
-	if (!ret && s.cur.len)
-		ret = iobmd_desc_flush_seg(&s);
-	iobmd_desc_unhold(d, how);
-	if (ret)
-		return ret;
-	*count = s.count;
-	*total = s.total;
-	return 0;
+	return iobmd_desc_walk_segs(d, offset, len, how, &s, count, total);
 }
+
+/**
+ * iobmd_desc_dma_segments() - DMA segments of a range, for the device the
+ * descriptor is prepared for
+ * @d: a prepared descriptor
+ * @offset: first byte
+ * @len: bytes; 0 means up to the length
+ * @segs: array to fill
+ * @room: entries @segs holds
+ * @count: out: entries written
+ * @total: out: entries the range needs
+ *
+ * Return: 0, -ERANGE, or -ENODATA when @d is not prepared.
+ */
+int iobmd_desc_dma_segments(struct iobmd_desc *d, u64 offset, u64 len,
+			    struct iobmd_segment *segs, u32 room, u32 *count,
+			    u64 *total)
+{
+	struct iobmd_segs s = { .kseg = segs, .room = room };
+
+	return iobmd_desc_walk_segs(d, offset, len, IOBMD_WALK_DMA, &s, count,
+				    total);
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_dma_segments, IOBMD);
+
+/**
+ * iobmd_desc_phys_segments() - physical segments of a range
+ * @d: the descriptor (user memory must be prepared)
+ * @offset: first byte
+ * @len: bytes; 0 means up to the length
+ * @segs: array to fill
+ * @room: entries @segs holds
+ * @count: out: entries written
+ * @total: out: entries the range needs
+ *
+ * Return: 0, -ERANGE, or -ENODATA for user memory that is not prepared.
+ */
+int iobmd_desc_phys_segments(struct iobmd_desc *d, u64 offset, u64 len,
+			     struct iobmd_segment *segs, u32 room, u32 *count,
+			     u64 *total)
+{
+	struct iobmd_segs s = { .kseg = segs, .room = room };
+
+	return iobmd_desc_walk_segs(d, offset, len, 0, &s, count, total);
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_phys_segments, IOBMD);
 
 /**
  * iobmd_desc_sync() - performOperation(): cache maintenance for DMA

@@ -119,3 +119,4 @@ struct iobmd_desc *iobmd_device_create(u64 phys, u64 length)
 	atomic64_add(length, &iobmd_stats.device_bytes);
 	return &m->desc;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_device_create, IOBMD);

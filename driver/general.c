@@ -288,8 +288,7 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 
 /**
  * iobmd_general_create() - withAddressRanges / withPhysicalAddress
- * @ranges: the ranges, copied by the callee's caller; ownership passes to
- *	the descriptor (kfree'd with it, or on failure)
+ * @ranges: the ranges; the descriptor keeps a copy
  * @count: how many
  * @direction: IOBMD_DIRECTION_*
  * @physical: the ranges are physical RAM rather than the current process's
@@ -299,18 +298,22 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
  * wrapping range, physical range not all RAM), -EFAULT (user range outside
  * the address space), -EOVERFLOW, -ENOMEM.
  */
-struct iobmd_desc *iobmd_general_create(struct iobmd_range *ranges, u32 count,
-					u32 direction, bool physical)
+struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
+					u32 count, u32 direction, bool physical)
 {
 	struct iobmd_general *g;
 	u64 length = 0, end;
 	int ret = -ENOMEM;
 	u32 i;
 
+	if (!count || direction & ~IOBMD_DIRECTION_MASK)
+		return ERR_PTR(-EINVAL);
 	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g)
-		goto err_ranges;
-	g->ranges = ranges;
+		return ERR_PTR(-ENOMEM);
+	g->ranges = kmemdup(ranges, count * sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+	if (!g->ranges)
+		goto err_free;
 	g->count = count;
 	g->physical = physical;
 	g->first_page = kcalloc(count, sizeof(*g->first_page),
@@ -319,7 +322,7 @@ struct iobmd_desc *iobmd_general_create(struct iobmd_range *ranges, u32 count,
 		goto err_free;
 
 	for (i = 0; i < count; i++) {
-		const struct iobmd_range *r = &ranges[i];
+		const struct iobmd_range *r = &g->ranges[i];
 
 		ret = -EINVAL;
 		if (!r->length || check_add_overflow(r->address, r->length, &end))
@@ -350,8 +353,8 @@ struct iobmd_desc *iobmd_general_create(struct iobmd_range *ranges, u32 count,
 err_free:
 	kvfree(g->pages);
 	kfree(g->first_page);
+	kfree(g->ranges);
 	kfree(g);
-err_ranges:
-	kfree(ranges);
 	return ERR_PTR(ret);
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_general_create, IOBMD);

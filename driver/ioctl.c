@@ -484,6 +484,7 @@ static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
 		return -EFAULT;
 	}
 	d = iobmd_general_create(ranges, cmd->count, cmd->options, physical);
+	kfree(ranges);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));

@@ -315,30 +315,84 @@ static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
 }
 
 /**
+ * iobmd_desc_mmap() - map a descriptor into a process (IOMemoryMap)
+ * @d: the descriptor; the mapping takes its own reference
+ * @vma: a shared mapping being set up in an mmap file operation
+ * @offset: page-aligned offset in the descriptor's mapping layout (the
+ *	first byte sits at its page offset in the first page)
+ * @cache: IOBMD_CACHE_* for the mapping; DEFAULT: the memory's own
+ *
+ * For other drivers' mmap handlers as well as /dev/iobmd's.  The mapping
+ * keeps @d and a pin on it until the last munmap.  @vma->vm_pgoff is set
+ * to @offset in pages.  User memory must be prepared.
+ *
+ * Return: 0; -EINVAL (not shared, beyond the mapping, pieces whose page
+ * offsets do not line up, a cache mode the memory cannot have), -ENODATA
+ * (length 0, or user memory not prepared), -EACCES (writable mapping of
+ * user memory pinned read-only), -ENOMEM.  On failure the mapping holds
+ * nothing.
+ */
+int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
+		    u64 offset, unsigned int cache)
+{
+	struct iobmd_mapper m = {
+		.vma = vma,
+		.start = offset,
+		.cache = cache,
+		.pages = true,
+	};
+	u64 size = vma->vm_end - vma->vm_start;
+	u64 map_size;
+	int ret;
+
+	if (!(vma->vm_flags & VM_SHARED) || !PAGE_ALIGNED(offset) ||
+	    offset > IOBMD_COOKIE_OFFSET_MASK || cache & ~IOBMD_OPT_CACHE_MASK)
+		return -EINVAL;
+	ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
+	if (ret)
+		return ret;
+	if (m.start > map_size || size > map_size - m.start)
+		return -EINVAL;
+	ret = iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma));
+	if (ret)
+		return ret;
+
+	iobmd_desc_get(d);
+	vma->vm_pgoff = offset >> PAGE_SHIFT;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &iobmd_mmap_ops;
+	vma->vm_private_data = d;
+	ret = iobmd_mmap_populate(d, &m);
+	if (ret) {
+		iobmd_desc_unpin(d);
+		iobmd_desc_put(d);
+		return ret;
+	}
+	atomic_inc(&d->maps);
+	atomic64_inc(&iobmd_stats.mappings);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD);
+
+/**
  * iobmd_mmap() - the mmap file operation of /dev/iobmd
  * @file: the open file
  * @vma: the new mapping
  *
+ * The offset is a cookie from IOBMD_MAP: handle, read-only bit, cache mode
+ * and mapping offset.
+ *
  * Errors: EINVAL (not MAP_SHARED, the cookie names no descriptor, the size
  * runs past the mapping, pieces whose page offsets do not line up, a cache
  * mode the memory cannot have), EACCES (PROT_WRITE on a read-only cookie,
- * or writable user memory pinned read-only), ENOMEM, and the errors of
- * pinning user memory.
+ * or writable user memory pinned read-only), ENODATA, ENOMEM.
  *
  * Return: 0 or a negative errno; on failure the mapping holds nothing.
  */
 int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	u64 cookie = (u64)vma->vm_pgoff << PAGE_SHIFT;
-	struct iobmd_mapper m = {
-		.vma = vma,
-		.start = cookie & IOBMD_COOKIE_OFFSET_MASK,
-		.cache = iobmd_cookie_cache(cookie),
-		.pages = true,
-	};
-	u64 size = vma->vm_end - vma->vm_start;
 	struct iobmd_desc *d;
-	u64 map_size;
 	int ret;
 
 	if (!(vma->vm_flags & VM_SHARED))
@@ -351,32 +405,13 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 	ret = -EACCES;
 	if (cookie & IOBMD_COOKIE_RO) {
 		if (vma->vm_flags & VM_WRITE)
-			goto err_put;
+			goto out_put;
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
-	ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
-	if (ret)
-		goto err_put;
-	ret = -EINVAL;
-	if (m.start > map_size || size > map_size - m.start)
-		goto err_put;
-	ret = iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma));
-	if (ret)
-		goto err_put;
-
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_ops = &iobmd_mmap_ops;
-	vma->vm_private_data = d;
-	ret = iobmd_mmap_populate(d, &m);
-	if (ret)
-		goto err_unpin;
-	atomic_inc(&d->maps);
-	atomic64_inc(&iobmd_stats.mappings);
-	return 0;
-
-err_unpin:
-	iobmd_desc_unpin(d);
-err_put:
+	ret = iobmd_desc_mmap(d, vma, cookie & IOBMD_COOKIE_OFFSET_MASK,
+			      iobmd_cookie_cache(cookie));
+	/* On success the mapping took its own reference. */
+out_put:
 	iobmd_desc_put(d);
 	return ret;
 }

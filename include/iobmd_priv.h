@@ -12,6 +12,8 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+#include <linux/iobmd.h>
+
 #include "iobmd.h"
 #include "iobmd_compat.h"
 
@@ -140,15 +142,9 @@ struct iobmd_desc {
 
 void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 		     u32 kind, u64 length, u32 direction, u32 depth);
-void iobmd_desc_get(struct iobmd_desc *d);
-void iobmd_desc_put(struct iobmd_desc *d);
-u64 iobmd_desc_length(struct iobmd_desc *d);
-u32 iobmd_desc_direction(struct iobmd_desc *d);
 bool iobmd_desc_wired(struct iobmd_desc *d);
 int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags);
 void iobmd_desc_unpin(struct iobmd_desc *d);
-int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction);
-void iobmd_desc_complete(struct iobmd_desc *d);
 int iobmd_desc_hold_prepared(struct iobmd_desc *d);
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len);
@@ -239,18 +235,7 @@ void iobmd_sgt_sync(struct sg_table *sgt, struct device *dev, int dir,
 
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 
-struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
-				    u64 length, u32 direction);
-struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
-				      u32 direction);
-struct iobmd_desc *iobmd_interleaved_create(u32 capacity, u32 direction);
-int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
-			  u64 offset, u64 length);
-int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction);
 int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
-struct iobmd_desc *iobmd_general_create(struct iobmd_range *ranges, u32 count,
-					u32 direction, bool physical);
-struct iobmd_desc *iobmd_device_create(u64 phys, u64 length);
 
 struct device *iobmd_dmadev_get(u64 limit);
 void iobmd_dmadev_exit(void);
