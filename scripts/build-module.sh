@@ -11,6 +11,9 @@
 # Fails when the build fails or prints any warning.  With --sparse it also
 # runs sparse on every file (C=2) and fails on any sparse or W=1 warning
 # about the module's own files (the kernel's headers are not ours to fix).
+#
+# IOBMD_KDIR=<kernel build tree> builds against that tree instead (the
+# debug kernel of scripts/build-debug-kernel.sh); KREL then only names it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +25,7 @@ fi
 [ $# -ge 1 ] || die "usage: $0 [--sparse] KREL [DIR]"
 krel=$1
 dir=${2:-$BUILD/$krel/module}
-kdir=/lib/modules/$krel/build
+kdir=${IOBMD_KDIR:-/lib/modules/$krel/build}
 [ -d "$kdir" ] || die "no kernel headers for $krel at $kdir"
 
 copy_module_sources "$dir"
@@ -48,3 +51,16 @@ if [ -n "$warnings" ]; then
 fi
 [ -f "$dir/iobmd.ko" ] || die "module build for $krel made no iobmd.ko (log: $log)"
 msg "built $dir/iobmd.ko for $krel${sparse:+ (sparse, W=1)}"
+
+# The in-kernel API's test module, built against this iobmd's symbols.
+kapi=$dir/kapi
+rm -rf "$kapi"
+cp -r "$ROOT/selftests/kapi" "$kapi"
+if ! make -C "$kdir" M="$kapi" W=1 KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers" \
+	modules >"$kapi/build.log" 2>&1; then
+	cat "$kapi/build.log" >&2
+	die "in-kernel API test module build for $krel failed"
+fi
+warnings=$(build_warnings "$kapi/build.log")
+[ -z "$warnings" ] || { echo "$warnings" >&2; die "iobmd_kapi.ko for $krel printed warnings"; }
+msg "built $kapi/iobmd_kapi.ko for $krel"

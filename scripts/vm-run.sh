@@ -16,6 +16,8 @@
 #   --prog-timeout SECS  each program's time limit (default 300)
 #   --insmod-args ARGS   module parameters
 #   --expect-mode MODE   /dev/iobmd's mode as ls shows it (default crw-------)
+#   --kernel IMAGE       boot IMAGE rather than /boot/vmlinuz-KREL (the debug
+#                        kernel); KREL then only names the run
 #
 # Prints each program's output under a "## NAME (exit N)" line, then any
 # problem found.  Writes DIR/console.log (the guest console), DIR/results.log
@@ -32,7 +34,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out='' tap='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
+out='' kernel='' tap='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
 expect_mode=crw-------
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--prog-timeout) prog_timeout=$2; shift 2 ;;
 	--insmod-args) insmod_args=$2; shift 2 ;;
 	--expect-mode) expect_mode=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -51,7 +54,7 @@ done
 krel=$1 module=$2
 shift 2
 out=${out:-$BUILD/$krel/vm}
-kernel=/boot/vmlinuz-$krel
+kernel=${kernel:-/boot/vmlinuz-$krel}
 [ -r "$kernel" ] || die "no kernel image $kernel"
 [ -f "$module" ] || die "no module $module"
 
@@ -67,6 +70,9 @@ ln -s busybox "$stage/bin/sh"
 cp "$ROOT/scripts/guest-init.sh" "$stage/init"
 chmod 755 "$stage/init"
 cp "$module" "$stage/lib/modules/iobmd.ko"
+# The in-kernel API test module, built beside iobmd.ko (build-module.sh).
+kapi=$(dirname "$module")/kapi/iobmd_kapi.ko
+[ -f "$kapi" ] && cp "$kapi" "$stage/lib/modules/iobmd_kapi.ko"
 progs=()
 for p in "$@"; do
 	[ -x "$p" ] || die "not an executable: $p"

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loads selftests/kapi/iobmd_kapi.ko, which exercises iobmd's in-kernel
+ * API as a driver would while it loads, and reports its results: each of
+ * its TAP lines must be "ok", then the module unloads and iobmd holds
+ * nothing it created.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "iobmd_utils.h"
+
+#define KAPI_MODULE	"/lib/modules/iobmd_kapi.ko"
+#define KAPI_RESULTS	"/sys/kernel/debug/iobmd_kapi/results"
+#define KAPI_TESTS	20
+
+static long held_descriptors(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/iobmd/stats", "r");
+	char name[64];
+	long long v;
+	long ret = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, "descriptors"))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+TEST(kapi)
+{
+	char line[256];
+	int fd, ok = 0, not_ok = 0, plan = -1;
+	FILE *f;
+
+	ASSERT_EQ(0, held_descriptors());
+	fd = open(KAPI_MODULE, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", KAPI_MODULE, strerror(errno));
+	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0))
+		TH_LOG("loading %s: %s", KAPI_MODULE, strerror(errno));
+	close(fd);
+
+	f = fopen(KAPI_RESULTS, "r");
+	ASSERT_NE(NULL, f) TH_LOG("%s: %s", KAPI_RESULTS, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "ok ", 3))
+			ok++;
+		else if (!strncmp(line, "not ok ", 7))
+			not_ok++;
+		else
+			sscanf(line, "1..%d", &plan);
+		TH_LOG("kernel: %s", line);
+	}
+	fclose(f);
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_kapi", 0));
+
+	EXPECT_EQ(0, not_ok);
+	EXPECT_EQ(KAPI_TESTS, ok);
+	EXPECT_EQ(KAPI_TESTS, plan);
+	/* Everything the driver created is gone. */
+	EXPECT_EQ(0, held_descriptors());
+}
+
+TEST_HARNESS_MAIN
