@@ -31,8 +31,11 @@ struct iobmd_piece {
 /**
  * struct iobmd_compose - a sub, multi or interleaved descriptor
  * @desc: the descriptor
- * @pieces_lock: protects @count and @pieces; written only by interleaved
- *	set and clear, with desc.prep_lock held and nothing pinned
+ * @pieces_lock: protects @count and @pieces for readers that hold no pin;
+ *	written only by interleaved set and clear, with desc.prep_lock held
+ *	and nothing pinned or being pinned.  Whoever holds a pin (walks, pin
+ *	transitions, prepares) reads the pieces without it: they cannot
+ *	change while pinned
  * @capacity: entries in @pieces
  * @count: pieces in use
  * @pieces: the pieces, in order
@@ -62,7 +65,6 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 	int ret = 0;
 	u32 i;
 
-	iobmd_compose_lock(c);
 	for (i = 0; i < c->count && len; i++) {
 		struct iobmd_piece *p = &c->pieces[i];
 		u64 n;
@@ -78,7 +80,6 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 		len -= n;
 		offset = 0;
 	}
-	up_read(&c->pieces_lock);
 	return ret;
 }
 
@@ -101,7 +102,6 @@ static int iobmd_compose_pin(struct iobmd_desc *d, unsigned int flags)
 	int ret = 0;
 	u32 i;
 
-	iobmd_compose_lock(c);
 	for (i = 0; i < c->count; i++) {
 		ret = iobmd_desc_pin(c->pieces[i].d, flags);
 		if (ret)
@@ -110,7 +110,6 @@ static int iobmd_compose_pin(struct iobmd_desc *d, unsigned int flags)
 	if (ret)
 		while (i--)
 			iobmd_desc_unpin(c->pieces[i].d);
-	up_read(&c->pieces_lock);
 	return ret;
 }
 
@@ -119,10 +118,8 @@ static void iobmd_compose_unpin(struct iobmd_desc *d)
 	struct iobmd_compose *c = iobmd_compose_of(d);
 	u32 i;
 
-	iobmd_compose_lock(c);
 	for (i = 0; i < c->count; i++)
 		iobmd_desc_unpin(c->pieces[i].d);
-	up_read(&c->pieces_lock);
 }
 
 /* IOMultiMemoryDescriptor::prepare: in order, undoing them on a failure. */
@@ -133,7 +130,6 @@ static int iobmd_compose_dma_map(struct iobmd_desc *d, struct device *dev,
 	int ret = 0;
 	u32 i;
 
-	iobmd_compose_lock(c);
 	for (i = 0; i < c->count; i++) {
 		ret = iobmd_desc_prepare_dev(c->pieces[i].d, direction, dev);
 		if (ret)
@@ -142,7 +138,6 @@ static int iobmd_compose_dma_map(struct iobmd_desc *d, struct device *dev,
 	if (ret)
 		while (i--)
 			iobmd_desc_complete(c->pieces[i].d);
-	up_read(&c->pieces_lock);
 	return ret;
 }
 
@@ -151,10 +146,8 @@ static void iobmd_compose_dma_unmap(struct iobmd_desc *d)
 	struct iobmd_compose *c = iobmd_compose_of(d);
 	u32 i;
 
-	iobmd_compose_lock(c);
 	for (i = 0; i < c->count; i++)
 		iobmd_desc_complete(c->pieces[i].d);
-	up_read(&c->pieces_lock);
 }
 
 static void iobmd_compose_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
@@ -163,7 +156,6 @@ static void iobmd_compose_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 	struct iobmd_compose *c = iobmd_compose_of(d);
 	u32 i;
 
-	iobmd_compose_lock(c);
 	for (i = 0; i < c->count && len; i++) {
 		struct iobmd_piece *p = &c->pieces[i];
 		u64 n;
@@ -179,7 +171,6 @@ static void iobmd_compose_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 		len -= n;
 		offset = 0;
 	}
-	up_read(&c->pieces_lock);
 }
 
 static void iobmd_compose_put_pieces(struct iobmd_compose *c)
@@ -352,7 +343,7 @@ static int iobmd_interleaved_lock(struct iobmd_desc *d)
 	if (d->kind != IOBMD_KIND_INTERLEAVED)
 		return -EINVAL;
 	mutex_lock_nested(&d->prep_lock, d->depth - 1);
-	if (d->pin_count) {
+	if (d->pin_count || d->pinning) {
 		mutex_unlock(&d->prep_lock);
 		return -EBUSY;
 	}

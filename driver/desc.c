@@ -36,6 +36,7 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	d->direction = direction;
 	d->tag = 0;
 	d->pin_count = 0;
+	d->pinning = false;
 	d->pin_write = false;
 	d->prepare_count = 0;
 	d->dma_dev = NULL;
@@ -150,6 +151,9 @@ int iobmd_dma_dir(u32 direction)
 	}
 }
 
+/* Woken when a descriptor's @pinning clears. */
+static DECLARE_WAIT_QUEUE_HEAD(iobmd_pin_wq);
+
 static void iobmd_desc_lock_prep(struct iobmd_desc *d)
 {
 	mutex_lock_nested(&d->prep_lock, d->depth - 1);
@@ -174,15 +178,41 @@ int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 	int ret = 0;
 
 	iobmd_desc_lock_prep(d);
-	if (!d->pin_count) {
-		if (d->ops->pin)
-			ret = d->ops->pin(d, flags);
-		d->pin_write = write;
-	} else if (write && !d->pin_write && d->ops->pin) {
-		ret = -EACCES;
+	while (d->pinning) {
+		/* Under mmap_lock the pinner may be waiting for us. */
+		if (flags & IOBMD_PIN_NOFAULT) {
+			mutex_unlock(&d->prep_lock);
+			return -ENODATA;
+		}
+		mutex_unlock(&d->prep_lock);
+		wait_event(iobmd_pin_wq, !READ_ONCE(d->pinning));
+		iobmd_desc_lock_prep(d);
 	}
-	if (!ret)
-		d->pin_count++;
+	if (d->pin_count) {
+		if (write && !d->pin_write && d->ops->pin)
+			ret = -EACCES;
+		else
+			d->pin_count++;
+		mutex_unlock(&d->prep_lock);
+		return ret;
+	}
+	if (d->ops->pin) {
+		/*
+		 * Pinning user memory takes mmap_lock, which mmap() holds when
+		 * it takes @prep_lock: pin without @prep_lock, with @pinning
+		 * keeping everyone else out of the 0 -> 1 transition.
+		 */
+		WRITE_ONCE(d->pinning, true);
+		mutex_unlock(&d->prep_lock);
+		ret = d->ops->pin(d, flags);
+		iobmd_desc_lock_prep(d);
+		WRITE_ONCE(d->pinning, false);
+		wake_up_all(&iobmd_pin_wq);
+	}
+	if (!ret) {
+		d->pin_write = write;
+		d->pin_count = 1;
+	}
 	mutex_unlock(&d->prep_lock);
 	return ret;
 }
@@ -190,13 +220,24 @@ int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 /**
  * iobmd_desc_unpin() - drop a pin taken with iobmd_desc_pin()
  * @d: the descriptor
+ *
+ * Safe under mmap_lock (munmap of the last mapping): unpinning takes no
+ * mmap_lock.
  */
 void iobmd_desc_unpin(struct iobmd_desc *d)
 {
 	iobmd_desc_lock_prep(d);
-	if (!--d->pin_count && d->ops->unpin)
-		d->ops->unpin(d);
+	if (--d->pin_count || !d->ops->unpin) {
+		mutex_unlock(&d->prep_lock);
+		return;
+	}
+	WRITE_ONCE(d->pinning, true);
 	mutex_unlock(&d->prep_lock);
+	d->ops->unpin(d);
+	iobmd_desc_lock_prep(d);
+	WRITE_ONCE(d->pinning, false);
+	mutex_unlock(&d->prep_lock);
+	wake_up_all(&iobmd_pin_wq);
 }
 
 /**
@@ -296,6 +337,7 @@ int iobmd_desc_hold_prepared(struct iobmd_desc *d)
 
 	iobmd_desc_lock_prep(d);
 	if (d->prepare_count) {
+		/* Prepared means pinned: no transition, no @pinning. */
 		d->prepare_count++;
 		d->pin_count++;
 		ret = 0;

@@ -2,7 +2,8 @@
 /*
  * iobmd: IOGeneralMemoryDescriptor, memory that exists already: ranges of
  * the creating process's address space (pinned with FOLL_LONGTERM while
- * pinned, charged to RLIMIT_MEMLOCK), or ranges of physical RAM.
+ * pinned, charged to its pinned_vm against RLIMIT_MEMLOCK), or ranges of
+ * physical RAM.
  */
 #include <linux/ioport.h>
 #include <linux/mm.h>
@@ -121,6 +122,23 @@ static bool iobmd_general_wired(struct iobmd_desc *d)
 	return iobmd_general_of(d)->physical;
 }
 
+/*
+ * Charge the pages to the process's pinned_vm against RLIMIT_MEMLOCK, as
+ * RDMA and VFIO pinning do: no mmap_lock, so unpinning is safe from
+ * munmap().
+ */
+static int iobmd_general_charge(struct iobmd_general *g)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	s64 pinned = atomic64_add_return(g->npages, &g->mm->pinned_vm);
+
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(g->npages, &g->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int iobmd_general_pin(struct iobmd_desc *d, unsigned int flags)
 {
 	struct iobmd_general *g = iobmd_general_of(d);
@@ -137,11 +155,14 @@ static int iobmd_general_pin(struct iobmd_desc *d, unsigned int flags)
 		gup |= FOLL_WRITE;
 	if (current->mm != g->mm)
 		return -EPERM;
-	ret = account_locked_vm(g->mm, g->npages, true);
+	/* Ranges can span more pages than exist; their list cannot. */
+	if (g->npages > totalram_pages())
+		return -ENOMEM;
+	ret = iobmd_general_charge(g);
 	if (ret)
 		return ret;
 	g->pages = kvmalloc_array(g->npages, sizeof(*g->pages),
-				  GFP_KERNEL_ACCOUNT);
+				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!g->pages) {
 		ret = -ENOMEM;
 		goto err_unaccount;
@@ -177,7 +198,7 @@ err_unpin:
 	kvfree(g->pages);
 	g->pages = NULL;
 err_unaccount:
-	account_locked_vm(g->mm, g->npages, false);
+	atomic64_sub(g->npages, &g->mm->pinned_vm);
 	return ret;
 }
 
@@ -190,7 +211,7 @@ static void iobmd_general_unpin(struct iobmd_desc *d)
 	unpin_user_pages_dirty_lock(g->pages, g->npages, d->pin_write);
 	kvfree(g->pages);
 	g->pages = NULL;
-	account_locked_vm(g->mm, g->npages, false);
+	atomic64_sub(g->npages, &g->mm->pinned_vm);
 	atomic64_sub((u64)g->npages << PAGE_SHIFT, &iobmd_stats.pinned_bytes);
 }
 

@@ -64,8 +64,9 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
  *	IOBMD_WALK_DMA, a prepare)
  * @wired: whether the memory exists without a pin (buffers, device memory)
  * @pin: make the memory present (pin user pages); @flags are
- *	IOBMD_PIN_*; called when the pin count leaves 0
- * @unpin: undo @pin; called when the pin count returns to 0
+ *	IOBMD_PIN_*; called when the pin count leaves 0, without @prep_lock
+ * @unpin: undo @pin; called when the pin count returns to 0, without
+ *	@prep_lock, maybe under mmap_lock (must not take it)
  * @dma_map: map the memory for DMA on @dev for @direction (IOKit bits,
  *	prepare modifiers included); called when the prepare count leaves 0
  * @dma_unmap: undo @dma_map
@@ -105,6 +106,8 @@ struct iobmd_desc_ops {
  * @prep_lock: protects the pin and prepare state below; nests inside the
  *	@prep_lock of descriptors built on this one (subclass = depth - 1)
  * @pin_count: pins (prepares and internal holds); protected by @prep_lock
+ * @pinning: a 0 -> 1 or 1 -> 0 pin transition is running without
+ *	@prep_lock (it takes mmap_lock); set and cleared under @prep_lock
  * @pin_write: the pin allows writes; protected by @prep_lock
  * @prepare_count: IOKit prepare() nesting; protected by @prep_lock
  * @dma_dev: the device the memory is DMA-mapped for while prepared;
@@ -128,6 +131,7 @@ struct iobmd_desc {
 	u64 tag;
 	struct mutex prep_lock; /* pin_count, pin_write, prepare_count */
 	unsigned int pin_count;
+	bool pinning;
 	bool pin_write;
 	unsigned int prepare_count;
 	struct device *dma_dev;
