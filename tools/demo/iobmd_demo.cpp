@@ -220,6 +220,8 @@ std::string feature_names(std::uint64_t features)
 		{IOBMD_FEATURE_PHYS_MASK, "phys-mask"},
 		{IOBMD_FEATURE_MMAP, "mmap"},
 		{IOBMD_FEATURE_SEGMENTS, "segments"},
+		{IOBMD_FEATURE_HIERARCHY, "hierarchy"},
+		{IOBMD_FEATURE_PREPARE, "prepare"},
 	};
 	std::string s;
 
