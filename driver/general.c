@@ -202,13 +202,31 @@ err_unaccount:
 	return ret;
 }
 
+/*
+ * Unpin (and dirty, after writable pins) run by physically contiguous run,
+ * so that large folios are dirtied and released once, not page by page.
+ */
+static void iobmd_general_unpin_pages(struct iobmd_general *g, bool dirty)
+{
+	unsigned long i = 0, n;
+
+	while (i < g->npages) {
+		for (n = 1; i + n < g->npages &&
+		     page_to_pfn(g->pages[i + n]) == page_to_pfn(g->pages[i]) + n;
+		     n++)
+			;
+		unpin_user_page_range_dirty_lock(g->pages[i], n, dirty);
+		i += n;
+	}
+}
+
 static void iobmd_general_unpin(struct iobmd_desc *d)
 {
 	struct iobmd_general *g = iobmd_general_of(d);
 
 	if (g->physical)
 		return;
-	unpin_user_pages_dirty_lock(g->pages, g->npages, d->pin_write);
+	iobmd_general_unpin_pages(g, d->pin_write);
 	kvfree(g->pages);
 	g->pages = NULL;
 	atomic64_sub(g->npages, &g->mm->pinned_vm);
