@@ -7,6 +7,7 @@
 #include <linux/gfp.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #ifdef CONFIG_X86
@@ -267,8 +268,10 @@ static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 	struct page *page;
 	int ret;
 
+	/* Past the memory cgroup's limit: ENOMEM, not its OOM killer. */
 	b->pages = kvmalloc_array(b->npages, sizeof(*b->pages),
-				  GFP_KERNEL_ACCOUNT);
+				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				  __GFP_NOWARN);
 	if (!b->pages)
 		return -ENOMEM;
 
@@ -502,25 +505,36 @@ static int iobmd_buffer_append_run(void *arg, const struct iobmd_run *run)
  *
  * Truncation is not an error.  On a fault the length does not move.
  *
+ * The copy never faults with desc.lock held: mmap() takes it (and locks
+ * that nest outside it) under mmap_lock.  It runs with page faults off and,
+ * when it needs one, starts over once the source is faulted in.
+ *
  * Return: 0 or -EFAULT.
  */
 int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 			u64 len, u64 *done)
 {
-	struct iobmd_buffer_src src = { .ubuf = buf };
+	struct iobmd_buffer_src src;
 	u64 n;
-	int ret = 0;
+	int ret;
 
-	mutex_lock(&b->desc.lock);
-	n = min(len, b->capacity - b->desc.length);
-	if (n)
-		ret = iobmd_buffer_walk(&b->desc, b->desc.length, n, 0,
-					iobmd_buffer_append_run, &src);
-	if (!ret) {
-		b->desc.length += n;
-		*done = n;
-	}
-	mutex_unlock(&b->desc.lock);
+	do {
+		src.ubuf = buf;
+		ret = 0;
+		mutex_lock(&b->desc.lock);
+		n = min(len, b->capacity - b->desc.length);
+		if (n) {
+			pagefault_disable();
+			ret = iobmd_buffer_walk(&b->desc, b->desc.length, n, 0,
+						iobmd_buffer_append_run, &src);
+			pagefault_enable();
+		}
+		if (!ret) {
+			b->desc.length += n;
+			*done = n;
+		}
+		mutex_unlock(&b->desc.lock);
+	} while (ret == -EFAULT && !fault_in_readable(buf, n));
 	return ret;
 }
 

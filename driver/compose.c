@@ -437,21 +437,27 @@ EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_clear, IOBMD);
  * @state: IOBMD_PURGEABLE_*
  * @old: out: the combined old state: Empty beats Volatile beats NonVolatile
  *
- * Return: 0, or the first piece's error.
+ * Return: 0, or the first piece's error; then no piece has changed.
  */
 int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old)
 {
 	struct iobmd_compose *c = iobmd_compose_of(d);
+	bool change = state != IOBMD_PURGEABLE_KEEP_CURRENT;
 	u32 combined = IOBMD_PURGEABLE_NON_VOLATILE, one;
 	int ret = 0;
 	u32 i;
 
 	iobmd_compose_lock(c);
+	/* Every piece's state first: when one has none, nothing changes. */
 	for (i = 0; i < c->count && !ret; i++) {
-		ret = iobmd_desc_set_purgeable(c->pieces[i].d, state, &one);
+		ret = iobmd_desc_set_purgeable(c->pieces[i].d,
+					       IOBMD_PURGEABLE_KEEP_CURRENT,
+					       &one);
 		if (!ret)
 			combined = max(combined, one);
 	}
+	for (i = 0; change && i < c->count && !ret; i++)
+		ret = iobmd_desc_set_purgeable(c->pieces[i].d, state, &one);
 	up_read(&c->pieces_lock);
 	if (!ret)
 		*old = combined;

@@ -48,6 +48,12 @@ static int iobmd_devmem_walk(struct iobmd_desc *d, u64 offset, u64 len,
 		run.addr = m->dma_addr + offset;
 		return fn(arg, &run);
 	}
+	/*
+	 * Mappings need no kernel address; an ioremap() (uncached) alive
+	 * while they map would also make the PAT give them its type.
+	 */
+	if (how & IOBMD_WALK_ADDR)
+		return fn(arg, &run);
 	io = ioremap(run.addr, len);
 	if (!io)
 		return -ENOMEM;
@@ -62,6 +68,9 @@ static int iobmd_devmem_dma_map(struct iobmd_desc *d, struct device *dev,
 {
 	struct iobmd_devmem *m = iobmd_devmem_of(d);
 
+	/* dma_map_resource() warns about what the device cannot reach. */
+	if (m->phys + d->length - 1 > *dev->dma_mask)
+		return -ERANGE;
 	m->dma_dir = iobmd_dma_dir(direction);
 	m->dma_addr = dma_map_resource(dev, m->phys, d->length, m->dma_dir, 0);
 	return dma_mapping_error(dev, m->dma_addr) ? -ENOMEM : 0;
@@ -97,15 +106,17 @@ static const struct iobmd_desc_ops iobmd_devmem_ops = {
  * The caller checks privilege.
  *
  * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) for an
- * empty or wrapping range or one touching System RAM, -ENOMEM.
+ * empty or wrapping range, one beyond the CPU's physical address space or
+ * one touching System RAM, -ENOMEM.
  */
 struct iobmd_desc *iobmd_device_create(u64 phys, u64 length)
 {
 	struct iobmd_devmem *m;
 	u64 end;
 
+	/* ioremap() warns about addresses the CPU cannot have. */
 	if (!length || check_add_overflow(phys, length - 1, &end) ||
-	    end > PHYS_ADDR_MAX)
+	    end > iomem_resource.end)
 		return ERR_PTR(-EINVAL);
 	if (region_intersects(phys, length, IORESOURCE_SYSTEM_RAM,
 			      IORES_DESC_NONE) != REGION_DISJOINT)

@@ -310,7 +310,7 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 			return -EINVAL;
 	}
 	g->pages = kvmalloc_array(g->npages, sizeof(*g->pages),
-				  GFP_KERNEL_ACCOUNT);
+				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!g->pages)
 		return -ENOMEM;
 	for (i = 0; i < g->count; i++) {

@@ -82,7 +82,8 @@ void *iobmd_desc_vmap(struct iobmd_desc *d)
 		goto err_unpin;
 	k.room = size >> PAGE_SHIFT;
 	k.pos = delta;
-	k.pages = kvmalloc_array(k.room, sizeof(*k.pages), GFP_KERNEL);
+	k.pages = kvmalloc_array(k.room, sizeof(*k.pages),
+				 GFP_KERNEL | __GFP_NOWARN);
 	ret = -ENOMEM;
 	if (!k.pages)
 		goto err_unpin;

@@ -7,13 +7,15 @@
  * bytes out in order, byte 0 at its page offset in its first page, and is
  * built once for every kind from the descriptor's walk:
  *
- * - memory made only of pages the module owns (non-contiguous buffers) is
- *   inserted as ordinary pages, in batches, at mmap() time: get_user_pages
- *   (O_DIRECT, io_uring, process_vm_readv) works on it, and the fault
- *   handler puts pages back after MADV_DONTNEED;
+ * - memory made only of pages the module owns (non-contiguous buffers),
+ *   mapped with the default cache mode, is inserted as ordinary pages, in
+ *   batches, at mmap() time: get_user_pages (O_DIRECT, io_uring,
+ *   process_vm_readv) works on it, and the fault handler puts pages back
+ *   after MADV_DONTNEED;
  * - anything else (contiguous buffers, user or physical memory, device
- *   memory, mixtures) is mapped by PFN with remap_pfn_range(), one call
- *   per contiguous run: get_user_pages fails on it with EFAULT.
+ *   memory, mixtures, write-combined or uncached buffers) is mapped by PFN
+ *   with remap_pfn_range(), one call per contiguous run: get_user_pages
+ *   fails on it with EFAULT.
  *
  * A mapping holds a reference and a pin on the descriptor, so user memory
  * stays pinned while mapped and nothing goes away under it.  User memory
@@ -160,7 +162,8 @@ static int iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 			m->cache = cache;
 		else if (cache != m->cache)
 			return -EINVAL;
-		if (!(run->flags & IOBMD_RUN_PAGES) || cache != run->cache)
+		if (!(run->flags & IOBMD_RUN_PAGES) ||
+		    cache != IOBMD_CACHE_DEFAULT)
 			m->pages = false;
 	}
 	if (pfn < end_pfn) {
@@ -185,7 +188,8 @@ static int iobmd_mmap_walk(struct iobmd_desc *d, struct iobmd_mapper *m)
 	m->next = m->vma->vm_start;
 	if (first >= end)
 		return -EINVAL;
-	return d->ops->walk(d, first, end - first, 0, iobmd_mmap_run, m);
+	return d->ops->walk(d, first, end - first, IOBMD_WALK_ADDR,
+			    iobmd_mmap_run, m);
 }
 
 /* The page offset of a descriptor's first byte; the caller holds a pin. */
@@ -215,7 +219,8 @@ int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size)
 	if (ret)
 		return ret;
 	*delta = 0;
-	ret = d->ops->walk(d, 0, 1, 0, iobmd_mmap_delta_run, delta);
+	ret = d->ops->walk(d, 0, 1, IOBMD_WALK_ADDR, iobmd_mmap_delta_run,
+			   delta);
 	iobmd_desc_unpin(d);
 	if (ret < 0)
 		return ret;
@@ -274,7 +279,8 @@ static vm_fault_t iobmd_mmap_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	b = off > delta ? off - delta : 0;
 	if (b >= iobmd_desc_extent(d) ||
-	    d->ops->walk(d, b, 1, 0, iobmd_mmap_fault_run, &pfn) != 1)
+	    d->ops->walk(d, b, 1, IOBMD_WALK_ADDR, iobmd_mmap_fault_run,
+			 &pfn) != 1)
 		return VM_FAULT_SIGBUS;
 	ret = vm_insert_page(vma, vmf->address & PAGE_MASK, pfn_to_page(pfn));
 	if (ret == -ENOMEM)

@@ -4,6 +4,7 @@
  * a dump of descriptors, create/release events and the limits.
  */
 #include <linux/capability.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <net/genetlink.h>
 
@@ -16,16 +17,10 @@ static struct genl_family iobmd_nl_family;
 static const struct nla_policy iobmd_nl_none_policy[IOBMD_A_MAX + 1] = {
 };
 
-/* Not const: 6.1 takes a non-const pointer. */
-static struct netlink_range_validation iobmd_nl_handles_range = {
-	.min = 1,
-	.max = IOBMD_HANDLE_MAX,
-};
-
+/* IOBMD_A_LIMIT_TASK_DESCS is range-checked by the handler: EINVAL. */
 static const struct nla_policy iobmd_nl_limits_policy[IOBMD_A_MAX + 1] = {
 	[IOBMD_A_LIMIT_TASK_BYTES] = { .type = NLA_U64 },
-	[IOBMD_A_LIMIT_TASK_DESCS] =
-		NLA_POLICY_FULL_RANGE(NLA_U64, &iobmd_nl_handles_range),
+	[IOBMD_A_LIMIT_TASK_DESCS] = { .type = NLA_U64 },
 	[IOBMD_A_LIMIT_TOTAL_BYTES] = { .type = NLA_U64 },
 	[IOBMD_A_LIMIT_TOTAL_DESCS] = { .type = NLA_U64 },
 	[IOBMD_A_LIMIT_MAX_CAPACITY] = { .type = NLA_U64 },
@@ -198,9 +193,13 @@ static int iobmd_nl_get_limits(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* Serialises SET_LIMITS's read-modify-write (the family runs in parallel). */
+static DEFINE_MUTEX(iobmd_nl_limits_lock);
+
 /*
- * IOBMD_CMD_SET_LIMITS: change the limits given; CAP_SYS_ADMIN (the core
- * checks GENL_ADMIN_PERM).  Limits apply to later requests only.
+ * IOBMD_CMD_SET_LIMITS: change the limits given; CAP_SYS_ADMIN, checked
+ * here (GENL_ADMIN_PERM would ask for CAP_NET_ADMIN).  Limits apply to
+ * later requests only.
  * Errors: EPERM, EINVAL (no limit given, wrong type, out of range; extack
  * names the attribute).
  */
@@ -210,12 +209,25 @@ static int iobmd_nl_set_limits(struct sk_buff *skb, struct genl_info *info)
 	struct iobmd_limits l;
 	u64 handles, capacity;
 
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack, "changing limits needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
 	if (!a[IOBMD_A_LIMIT_TASK_BYTES] && !a[IOBMD_A_LIMIT_TASK_DESCS] &&
 	    !a[IOBMD_A_LIMIT_TOTAL_BYTES] && !a[IOBMD_A_LIMIT_TOTAL_DESCS] &&
 	    !a[IOBMD_A_LIMIT_MAX_CAPACITY]) {
 		NL_SET_ERR_MSG(info->extack, "no limit given");
 		return -EINVAL;
 	}
+	BUILD_BUG_ON(IOBMD_HANDLE_MAX != 1048575);
+	if (a[IOBMD_A_LIMIT_TASK_DESCS] &&
+	    (!nla_get_u64(a[IOBMD_A_LIMIT_TASK_DESCS]) ||
+	     nla_get_u64(a[IOBMD_A_LIMIT_TASK_DESCS]) > IOBMD_HANDLE_MAX)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[IOBMD_A_LIMIT_TASK_DESCS],
+				    "task_descs must be 1 to 1048575");
+		return -EINVAL;
+	}
+	mutex_lock(&iobmd_nl_limits_lock);
 	iobmd_limits_get(&l, &handles, &capacity);
 	if (a[IOBMD_A_LIMIT_TASK_BYTES])
 		l.task_bytes = nla_get_u64(a[IOBMD_A_LIMIT_TASK_BYTES]);
@@ -228,6 +240,7 @@ static int iobmd_nl_set_limits(struct sk_buff *skb, struct genl_info *info)
 	if (a[IOBMD_A_LIMIT_MAX_CAPACITY])
 		capacity = nla_get_u64(a[IOBMD_A_LIMIT_MAX_CAPACITY]);
 	iobmd_limits_set(&l, &handles, &capacity);
+	mutex_unlock(&iobmd_nl_limits_lock);
 	return 0;
 }
 
@@ -255,7 +268,6 @@ static const struct genl_ops iobmd_nl_ops[] = {
 		.doit = iobmd_nl_set_limits,
 		.policy = iobmd_nl_limits_policy,
 		.maxattr = IOBMD_A_MAX,
-		.flags = GENL_ADMIN_PERM,
 	},
 };
 

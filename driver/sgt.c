@@ -16,21 +16,30 @@
  * @dev: the module's DMA device
  * @dir: enum dma_data_direction
  *
- * Return: 0 or a negative errno; on failure nothing is left allocated.
+ * Return: 0 or -ENOMEM (also when the DMA API cannot map the pages, as
+ * when bounce buffers run out); on failure nothing is left allocated.
  */
 int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
 		  unsigned long npages, struct device *dev, int dir)
 {
+	/* No entry longer than the device (or its bounce buffers) takes. */
+	size_t max = min3(dma_max_mapping_size(dev),
+			  (size_t)dma_get_max_seg_size(dev), (size_t)UINT_MAX);
 	int ret;
 
-	ret = sg_alloc_table_from_pages(sgt, pages, npages, 0,
-					npages << PAGE_SHIFT, GFP_KERNEL);
+	ret = sg_alloc_table_from_pages_segment(sgt, pages, npages, 0,
+						npages << PAGE_SHIFT,
+						max_t(size_t, max, PAGE_SIZE),
+						GFP_KERNEL);
 	if (ret)
 		return ret;
 	ret = dma_map_sgtable(dev, sgt, dir, 0);
-	if (ret)
+	if (ret) {
 		sg_free_table(sgt);
-	return ret;
+		/* Out of IOVA or bounce space, whatever the DMA API calls it. */
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /**

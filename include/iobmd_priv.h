@@ -56,12 +56,14 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
 
 /* How a walk reports memory. */
 #define IOBMD_WALK_DMA	BIT(0)	/* DMA addresses; only while prepared */
+#define IOBMD_WALK_ADDR	BIT(1)	/* addresses only: no @kaddr needed */
 
 /**
  * struct iobmd_desc_ops - what each descriptor kind provides
  * @walk: call @fn for the runs covering [@offset, @offset + @len), which
  *	lies inside the descriptor's memory; the caller holds a pin (and, for
- *	IOBMD_WALK_DMA, a prepare)
+ *	IOBMD_WALK_DMA, a prepare); with IOBMD_WALK_ADDR a run's @kaddr may
+ *	be NULL
  * @wired: whether the memory exists without a pin (buffers, device memory)
  * @pin: make the memory present (pin user pages); @flags are
  *	IOBMD_PIN_*; called when the pin count leaves 0, without @prep_lock

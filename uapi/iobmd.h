@@ -262,7 +262,10 @@ struct iobmd_set_arg {
  *
  * Errors: ENOENT, EINVAL, E2BIG, EFAULT (nothing is copied and the length
  * does not move), ERANGE (READ/WRITE range outside the length or
- * overflowing), ENOTTY (APPEND on a kind without capacity).
+ * overflowing), ENOTTY (APPEND on a kind without capacity); for READ and
+ * WRITE of user memory, what pinning it gives (see IOBMD_PREPARE: ENOMEM,
+ * EACCES, EPERM, EINTR), and ENOMEM for device memory that cannot be
+ * mapped.
  */
 struct iobmd_rw {
 	__u32 size;
@@ -321,7 +324,7 @@ struct iobmd_segments {
 };
 
 /* iobmd_map.flags: IOBMD_MAP_READONLY and one IOBMD_CACHE_* mode */
-#define IOBMD_MAP_READONLY	0x1 /* kIOMapReadOnly: no PROT_WRITE */
+#define IOBMD_MAP_READONLY	0x1000 /* kIOMapReadOnly: no PROT_WRITE */
 #define IOBMD_MAP_CACHE_MASK	0x700
 
 /**
@@ -543,8 +546,9 @@ struct iobmd_interleaved_set {
  * readBytes/writeBytes use the I/O accessors.  withSubRange is
  * IOBMD_SUB_CREATE on it.
  *
- * Errors: EPERM, EINVAL (length 0, wrapping, overlaps System RAM),
- * ENOMEM (cannot be mapped), EMFILE, EFAULT.
+ * Errors: EPERM, EINVAL (length 0, wrapping, beyond the CPU's physical
+ * address space, overlaps System RAM), ENOMEM (cannot be mapped), EMFILE,
+ * EFAULT.
  */
 struct iobmd_device_create {
 	__u32 size;
@@ -573,7 +577,9 @@ struct iobmd_device_create {
  * this handle), ENOENT, EBUSY (already prepared for the other DMA range),
  * EFAULT (user memory that cannot be pinned), ENOMEM (RLIMIT_MEMLOCK),
  * EACCES (prepared read-only, asked for In), EPERM (user memory of another
- * process), EINTR.
+ * process), EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for memory that cannot be
+ * moved below 4 GiB: a physically contiguous buffer or device memory above
+ * it).
  */
 struct iobmd_prepare {
 	__u32 size;
