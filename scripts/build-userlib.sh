@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-userlib.sh [MODE [OUTDIR]]
+#
+# The C++ library (userlib/), through the Makefile fragment
+# userlib/userlib.mk, into build/userlib:
+#   all      (default) libiobmd.so, libiobmd.a and the examples
+#            (build/userlib/examples/iobmd_*)
+#   tests    the GoogleTest suite as the static program
+#            OUTDIR/iobmd_userlib_test (default build/selftests), which the
+#            selftest runner picks up
+#   install  headers, library, iobmd.pc and the CMake package under
+#            $DESTDIR$PREFIX (default /usr/local; LIBDIR, INCLUDEDIR)
+#   package  installs into a scratch prefix and builds (and runs) a small
+#            program against it through pkg-config and through CMake
+#   check    all, tests and package: what `make check` runs
+#
+# Any compiler warning fails the build (-Werror).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=${1:-all}
+outdir=${2:-$BUILD/selftests}
+O=$BUILD/userlib
+MAKE=${MAKE:-make}
+mk=(-C "$ROOT" -f userlib/userlib.mk O="$O" --no-print-directory -s -j"$(nproc)")
+
+build_all() {
+	"$MAKE" "${mk[@]}" all
+	msg "built $O/libiobmd.so and the examples in $O/examples"
+}
+
+build_tests() {
+	if [ ! -f /usr/include/gtest/gtest.h ] ||
+	   ! compgen -G '/usr/lib/*/libgtest.a' >/dev/null; then
+		die "no GoogleTest (install libgtest-dev, or run scripts/install-deps.sh as root)"
+	fi
+	mkdir -p "$outdir"
+	outdir=$(cd "$outdir" && pwd)
+	# Static glibc warns that GoogleTest's (unused) streaming listener
+	# calls getaddrinfo(), and that libnl-3.a's (unused) address and
+	# protocol helpers call it and getprotoby*(); those are not ours.
+	"$MAKE" "${mk[@]}" TEST_BIN="$outdir/iobmd_userlib_test" tests 2>&1 |
+		{ grep -v -e "in function .testing::internal::StreamingListener::" \
+			-e "libnl-3.a(.*): in function" \
+			-e "warning: Using '\(getaddrinfo\|getprotobyname\|getprotobynumber\)' in statically linked" ||
+			true; }
+	msg "built $outdir/iobmd_userlib_test"
+}
+
+install_lib() {
+	"$MAKE" "${mk[@]}" PREFIX="${PREFIX:-/usr/local}" \
+		${LIBDIR:+LIBDIR="$LIBDIR"} ${INCLUDEDIR:+INCLUDEDIR="$INCLUDEDIR"} \
+		DESTDIR="${DESTDIR:-}" install
+	# A new library in a system directory: refresh the loader's cache.
+	if [ -z "${DESTDIR:-}" ] && [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then
+		ldconfig
+	fi
+}
+
+# The installed package, used the two ways the README shows (a subshell,
+# for the scratch directory's cleanup).
+check_package() (
+	scratch=$(mktemp -d "${TMPDIR:-/tmp}/iobmd-package.XXXXXX")
+	trap 'rm -rf "$scratch"' EXIT
+	prefix=$scratch/prefix
+	"$MAKE" "${mk[@]}" PREFIX="$prefix" install >/dev/null
+
+	command -v pkg-config >/dev/null || die "no pkg-config (install pkg-config)"
+	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd) ||
+		die "pkg-config does not find the installed iobmd.pc"
+	# shellcheck disable=SC2086 # pkg-config's output is a list of words
+	"${CXX:-g++}" -std=c++20 -Wall -Wextra -Wpedantic -Werror \
+		-o "$scratch/consumer-pc" "$ROOT/userlib/tests/package/consumer.cpp" $pc_flags ||
+		die "the pkg-config consumer does not build"
+	LD_LIBRARY_PATH=$prefix/lib "$scratch/consumer-pc" ||
+		die "the pkg-config consumer failed"
+
+	command -v cmake >/dev/null || die "no cmake (install cmake)"
+	if ! cmake -S "$ROOT/userlib/tests/package" -B "$scratch/cmake" \
+		-DCMAKE_PREFIX_PATH="$prefix" >"$scratch/cmake.log" 2>&1 ||
+	   ! cmake --build "$scratch/cmake" >>"$scratch/cmake.log" 2>&1; then
+		cat "$scratch/cmake.log" >&2
+		die "the CMake consumer does not build"
+	fi
+	"$scratch/cmake/consumer" || die "the CMake consumer failed"
+	msg "the installed package works through pkg-config and CMake"
+)
+
+case $mode in
+all) build_all ;;
+tests) build_tests ;;
+install) install_lib ;;
+package) check_package ;;
+check)
+	build_all
+	build_tests
+	check_package
+	;;
+*) die "unknown mode '$mode' (all, tests, install, package, check)" ;;
+esac

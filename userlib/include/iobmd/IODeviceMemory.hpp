@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd C++ library: IODeviceMemory, a physical MMIO range (a PCI BAR,
+ * say) that is not System RAM.  Needs CAP_SYS_RAWIO.  Mapped uncached
+ * unless the map asks for write-through, write-combine or copyback;
+ * readBytes/writeBytes go through the kernel's I/O accessors.
+ */
+#ifndef IOBMD_IODEVICEMEMORY_HPP
+#define IOBMD_IODEVICEMEMORY_HPP
+
+#include "IOMemoryDescriptor.hpp"
+#include "export.hpp"
+#include "types.hpp"
+
+namespace iobmd {
+
+class IOBMD_API IODeviceMemory : public IOMemoryDescriptor {
+public:
+	/* Made in current_task(). */
+	static OSSharedPtr<IODeviceMemory> withRange(IOPhysicalAddress start,
+						     IOPhysicalLength length) noexcept;
+	/* A window of @of, in its task, holding it. */
+	static OSSharedPtr<IODeviceMemory> withSubRange(IODeviceMemory *of,
+							IOPhysicalAddress offset,
+							IOPhysicalLength length) noexcept;
+
+protected:
+	explicit IODeviceMemory(task_t task) noexcept
+		: IOMemoryDescriptor(std::move(task)) {}
+};
+
+} // namespace iobmd
+
+#endif /* IOBMD_IODEVICEMEMORY_HPP */

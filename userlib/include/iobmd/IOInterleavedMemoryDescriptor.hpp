@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd C++ library: IOInterleavedMemoryDescriptor, a list of ranges of
+ * other descriptors that grows with setMemoryDescriptor() and empties
+ * with clearMemoryDescriptors().  Pieces must live in its task; it holds
+ * each until cleared.
+ */
+#ifndef IOBMD_IOINTERLEAVEDMEMORYDESCRIPTOR_HPP
+#define IOBMD_IOINTERLEAVEDMEMORYDESCRIPTOR_HPP
+
+#include <mutex>
+
+#include "IOMemoryDescriptor.hpp"
+#include "export.hpp"
+#include "task.hpp"
+#include "types.hpp"
+
+namespace iobmd {
+
+class IOBMD_API IOInterleavedMemoryDescriptor : public IOMemoryDescriptor {
+public:
+	/* @capacity: the most pieces, 1 to 1024.  Made in current_task(). */
+	static OSSharedPtr<IOInterleavedMemoryDescriptor> withCapacity(
+		IOByteCount capacity, IODirection direction) noexcept;
+	/* iobmd: the same in @inTask. */
+	static OSSharedPtr<IOInterleavedMemoryDescriptor> withCapacity(
+		IOByteCount capacity, IODirection direction,
+		task_t inTask) noexcept;
+
+	/* Appends [offset, offset + length) of @descriptor.  False when
+	 * prepared or mapped (kIOReturnBusy), full (kIOReturnNoSpace), or
+	 * the range leaves the piece (kIOReturnBadArgument). */
+	bool setMemoryDescriptor(IOMemoryDescriptor *descriptor,
+				 IOByteCount offset, IOByteCount length) noexcept;
+	/* Drops every piece; takes @direction unless it is None. */
+	void clearMemoryDescriptors(IODirection direction = kIODirectionNone) noexcept;
+
+protected:
+	explicit IOInterleavedMemoryDescriptor(task_t task) noexcept
+		: IOMemoryDescriptor(std::move(task)) {}
+
+private:
+	std::mutex pieces_lock_; /* retained_ */
+};
+
+} // namespace iobmd
+
+#endif /* IOBMD_IOINTERLEAVEDMEMORYDESCRIPTOR_HPP */

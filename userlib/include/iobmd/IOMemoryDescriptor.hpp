@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd C++ library: IOMemoryDescriptor, what every kind of descriptor
+ * can do.
+ *
+ * A descriptor is one handle of the module, in one task; destroying the
+ * object releases the handle (which completes what it left prepared).
+ * Descriptors are made only by the kinds' factories and always live in an
+ * OSSharedPtr; a descriptor holds its task and the descriptors it is
+ * built from.  Every call records its outcome for lastError() (see
+ * IOReturn.hpp); none throws.
+ */
+#ifndef IOBMD_IOMEMORYDESCRIPTOR_HPP
+#define IOBMD_IOMEMORYDESCRIPTOR_HPP
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "IOMemoryMap.hpp"
+#include "IOReturn.hpp"
+#include "export.hpp"
+#include "task.hpp"
+#include "types.hpp"
+
+namespace iobmd {
+
+class IOBMD_API IOMemoryDescriptor
+	: public std::enable_shared_from_this<IOMemoryDescriptor> {
+public:
+	virtual ~IOMemoryDescriptor();
+	IOMemoryDescriptor(const IOMemoryDescriptor &) = delete;
+	IOMemoryDescriptor &operator=(const IOMemoryDescriptor &) = delete;
+
+	/* IOKit's factories of general descriptors (IOGeneralMemoryDescriptor.hpp). */
+	static OSSharedPtr<IOMemoryDescriptor> withAddressRange(
+		mach_vm_address_t address, mach_vm_size_t length,
+		IOOptionBits options, task_t task) noexcept;
+	static OSSharedPtr<IOMemoryDescriptor> withAddressRanges(
+		IOAddressRange *ranges, UInt32 rangeCount,
+		IOOptionBits options, task_t task) noexcept;
+	static OSSharedPtr<IOMemoryDescriptor> withPhysicalAddress(
+		IOPhysicalAddress address, IOByteCount withLength,
+		IODirection withDirection) noexcept;
+
+	IOByteCount getLength() const noexcept;
+	IODirection getDirection() const noexcept;
+	void setDirection(IODirection direction) noexcept;
+	IOOptionBits getTag() const noexcept;
+	void setTag(IOOptionBits tag) noexcept;
+
+	/*
+	 * Copy between the descriptor and @bytes: all of
+	 * [offset, offset + length) or nothing.  Return the bytes copied.
+	 * writeBytes() with a null @bytes zero-fills the range.
+	 */
+	IOByteCount readBytes(IOByteCount offset, void *bytes,
+			      IOByteCount length) noexcept;
+	IOByteCount writeBytes(IOByteCount offset, const void *bytes,
+			       IOByteCount length) noexcept;
+
+	/*
+	 * Wire the memory and map it for DMA; prepares nest, complete()
+	 * undoes one made through this object.  kIODirectionNone: the
+	 * descriptor's own direction.
+	 */
+	IOReturn prepare(IODirection forDirection = kIODirectionNone) noexcept;
+	IOReturn complete(IODirection forDirection = kIODirectionNone) noexcept;
+
+	/*
+	 * The address of the byte at @offset and, in *@length, the bytes
+	 * that follow it contiguously.  The DMA address while prepared (the
+	 * physical address on machines without an IOMMU); the physical address
+	 * otherwise, or always with kIOMemoryMapperNone.  User memory needs
+	 * prepare() first.  Needs CAP_SYS_ADMIN.  0 (and length 0) on failure
+	 * or past the end.
+	 */
+	IOPhysicalAddress getPhysicalSegment(IOByteCount offset,
+					     IOByteCount *length,
+					     IOOptionBits options = 0) noexcept;
+	IOPhysicalAddress getPhysicalAddress() noexcept;
+
+	/*
+	 * Map [offset, offset + length) (length 0: to the end) into this
+	 * process.  Every task is this process, so @intoTask may be any
+	 * (or null).  @atAddress (page aligned) places the mapping unless
+	 * @options has kIOMapAnywhere or it is 0.  Options: kIOMapAnywhere,
+	 * kIOMapReadOnly, one kIOMap*Cache mode, and kIOMapStatic,
+	 * kIOMapReference, kIOMapUnique, kIOMapPrefault (accepted).  User
+	 * memory maps only while prepared (kIOReturnNotReady).
+	 */
+	OSSharedPtr<IOMemoryMap> createMappingInTask(
+		task_t intoTask, mach_vm_address_t atAddress,
+		IOOptionBits options, mach_vm_size_t offset = 0,
+		mach_vm_size_t length = 0) noexcept;
+	/* The whole descriptor, anywhere. */
+	OSSharedPtr<IOMemoryMap> map(IOOptionBits options = 0) noexcept;
+
+	IOReturn setPurgeable(IOOptionBits newState,
+			      IOOptionBits *oldState) noexcept;
+	/* kIOMemoryIncoherentIOFlush, kIOMemoryIncoherentIOStore or
+	 * kIOMemoryIncoherentIOInvalidate on a prepared range. */
+	IOReturn performOperation(IOOptionBits options, IOByteCount offset,
+				  IOByteCount length) noexcept;
+
+	/* iobmd: the task it lives in, and its handle there. */
+	const task_t &getTask() const noexcept { return task_; }
+	std::uint32_t getHandle() const noexcept { return handle_; }
+
+protected:
+	explicit IOMemoryDescriptor(task_t task) noexcept;
+
+	/* Maps a range of the module's mapping of the descriptor (which for
+	 * buffers reaches the capacity). */
+	OSSharedPtr<IOMemoryMap> mapRange(mach_vm_address_t atAddress,
+					  IOOptionBits options,
+					  mach_vm_size_t offset,
+					  mach_vm_size_t length) noexcept;
+	void setHandle(std::uint32_t handle) noexcept { handle_ = handle; }
+
+	/* The descriptors this one is built from, held for its life. */
+	std::vector<OSSharedPtr<IOMemoryDescriptor>> retained_;
+
+private:
+	task_t task_;
+	std::uint32_t handle_ = 0;
+};
+
+} // namespace iobmd
+
+#endif /* IOBMD_IOMEMORYDESCRIPTOR_HPP */

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd C++ library: IOMemoryMap, a descriptor mapped into this process.
+ *
+ * Made by IOMemoryDescriptor::createMappingInTask() and map().  The map
+ * owns the mmap() and unmaps it when destroyed (move-only).  The module's
+ * mapping holds the memory, so a map stays valid after its descriptor and
+ * its task are gone.
+ */
+#ifndef IOBMD_IOMEMORYMAP_HPP
+#define IOBMD_IOMEMORYMAP_HPP
+
+#include <cstddef>
+
+#include "IOReturn.hpp"
+#include "export.hpp"
+#include "types.hpp"
+
+namespace iobmd {
+
+class IOMemoryDescriptor;
+
+class IOBMD_API IOMemoryMap {
+public:
+	IOMemoryMap(IOMemoryMap &&other) noexcept;
+	IOMemoryMap &operator=(IOMemoryMap &&other) noexcept;
+	IOMemoryMap(const IOMemoryMap &) = delete;
+	IOMemoryMap &operator=(const IOMemoryMap &) = delete;
+	~IOMemoryMap();
+
+	/* Address of the first byte mapped: the page the mapping starts
+	 * with plus the offset of that byte in it.  0 once unmapped. */
+	IOVirtualAddress getVirtualAddress() const noexcept;
+	mach_vm_address_t getAddress() const noexcept { return getVirtualAddress(); }
+	/* Bytes of the descriptor mapped.  0 once unmapped. */
+	IOByteCount getLength() const noexcept;
+	mach_vm_size_t getSize() const noexcept { return getLength(); }
+	/* The options it was made with. */
+	IOOptionBits getMapOptions() const noexcept { return options_; }
+	/* Unmaps it; later calls do nothing and succeed. */
+	IOReturn unmap() noexcept;
+
+private:
+	friend class IOMemoryDescriptor;
+	IOMemoryMap() noexcept = default;
+
+	void *base_ = nullptr;          /* what mmap() returned */
+	std::size_t size_ = 0;          /* bytes mmap()ed: whole pages */
+	IOVirtualAddress address_ = 0;  /* base_ + offset of the first byte */
+	IOByteCount length_ = 0;
+	IOOptionBits options_ = 0;
+};
+
+} // namespace iobmd
+
+#endif /* IOBMD_IOMEMORYMAP_HPP */

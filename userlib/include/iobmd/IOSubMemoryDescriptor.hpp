@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd C++ library: IOSubMemoryDescriptor, a window of another
+ * descriptor.  It lives in its parent's task, holds the parent, and takes
+ * the parent's tag.
+ */
+#ifndef IOBMD_IOSUBMEMORYDESCRIPTOR_HPP
+#define IOBMD_IOSUBMEMORYDESCRIPTOR_HPP
+
+#include "IOMemoryDescriptor.hpp"
+#include "export.hpp"
+#include "types.hpp"
+
+namespace iobmd {
+
+class IOBMD_API IOSubMemoryDescriptor : public IOMemoryDescriptor {
+public:
+	/* @options: the window's IODirection.  Nesting is limited to 8
+	 * levels (kIOReturnNoResources beyond). */
+	static OSSharedPtr<IOSubMemoryDescriptor> withSubRange(
+		IOMemoryDescriptor *of, IOByteCount offset,
+		IOByteCount length, IOOptionBits options) noexcept;
+
+protected:
+	explicit IOSubMemoryDescriptor(task_t task) noexcept
+		: IOMemoryDescriptor(std::move(task)) {}
+};
+
+} // namespace iobmd
+
+#endif /* IOBMD_IOSUBMEMORYDESCRIPTOR_HPP */

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd C++ library: symbol visibility.
+ *
+ * The library is built with -fvisibility=hidden; only what carries
+ * IOBMD_API is exported from libiobmd.so.
+ */
+#ifndef IOBMD_EXPORT_HPP
+#define IOBMD_EXPORT_HPP
+
+#define IOBMD_API __attribute__((visibility("default")))
+
+#endif /* IOBMD_EXPORT_HPP */

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd C++ library: the task.
+ *
+ * IOKit names the address space a descriptor belongs to with a task_t.
+ * Here the task is one open file of /dev/iobmd: the module keeps a table
+ * of descriptor handles per open file, and closing it releases them all.
+ * Every task maps into, and describes memory of, this process.
+ *
+ * task_t is a shared pointer to a task; every descriptor holds its task, so
+ * the file stays open while anything created in it lives.  current_task()
+ * is the process's default task, opened on first use and kept until exit;
+ * kernel_task and a null task_t stand for it wherever IOKit takes a task.
+ */
+#ifndef IOBMD_TASK_HPP
+#define IOBMD_TASK_HPP
+
+#include <cstdint>
+#include <sys/types.h>
+
+#include "IOReturn.hpp"
+#include "export.hpp"
+#include "types.hpp"
+
+namespace iobmd {
+
+/* Owns a file descriptor: move-only, closes it on destruction. */
+class IOBMD_API unique_fd {
+public:
+	unique_fd() noexcept = default;
+	explicit unique_fd(int fd) noexcept : fd_(fd) {}
+	unique_fd(unique_fd &&other) noexcept;
+	unique_fd &operator=(unique_fd &&other) noexcept;
+	unique_fd(const unique_fd &) = delete;
+	unique_fd &operator=(const unique_fd &) = delete;
+	~unique_fd();
+
+	int get() const noexcept { return fd_; }
+	bool isValid() const noexcept { return fd_ >= 0; }
+	/* Gives the descriptor up without closing it. */
+	[[nodiscard]] int release() noexcept;
+	/* Closes what it holds and takes @fd. */
+	void reset(int fd = -1) noexcept;
+
+private:
+	int fd_ = -1;
+};
+
+class IOBMD_API task {
+public:
+	static constexpr const char *kDefaultPath = "/dev/iobmd";
+
+	/*
+	 * Opens @path (close-on-exec) and checks it speaks ABI 1.  Null on
+	 * failure: kIOReturnNotFound (no such node: module not loaded),
+	 * kIOReturnNotPrivileged, kIOReturnUnsupported (not iobmd, or
+	 * another ABI major version).
+	 */
+	static OSSharedPtr<task> open(const char *path = kDefaultPath) noexcept;
+
+	task(task &&other) noexcept = default;
+	task &operator=(task &&other) noexcept = default;
+	task(const task &) = delete;
+	task &operator=(const task &) = delete;
+	~task() = default;
+
+	/* The open file; -1 once moved from. */
+	int fd() const noexcept { return fd_.get(); }
+	/* The module's page size, ABI version, features and capacity limit. */
+	std::uint32_t pageSize() const noexcept { return page_size_; }
+	std::uint32_t abiMajor() const noexcept { return abi_major_; }
+	std::uint32_t abiMinor() const noexcept { return abi_minor_; }
+	std::uint64_t features() const noexcept { return features_; }
+	std::uint64_t maxCapacity() const noexcept { return max_capacity_; }
+	/*
+	 * Whether this process opened it.  After fork() the child shares the
+	 * file; objects the child inherited then leave the parent's handles
+	 * alone when they are destroyed.
+	 */
+	bool isOwner() const noexcept;
+
+private:
+	task() noexcept = default;
+
+	unique_fd fd_;
+	pid_t pid_ = 0;
+	std::uint32_t page_size_ = 0;
+	std::uint32_t abi_major_ = 0;
+	std::uint32_t abi_minor_ = 0;
+	std::uint64_t features_ = 0;
+	std::uint64_t max_capacity_ = 0;
+};
+
+using task_t = OSSharedPtr<task>;
+
+/* The process's default task; null (and lastError()) when it cannot be
+ * opened.  A later call tries again. */
+IOBMD_API task_t current_task() noexcept;
+
+/* IOKit's kernel_task: converts to current_task(). */
+struct kernel_task_t {
+	operator task_t() const noexcept { return current_task(); }
+};
+inline constexpr kernel_task_t kernel_task{};
+
+/* IOKit's vm_map_t, the address space a source address lies in: every
+ * task's is this process's, so a task names it. */
+using vm_map_t = task_t;
+
+inline vm_map_t get_task_map(const task_t &t) noexcept
+{
+	return t;
+}
+
+} // namespace iobmd
+
+#endif /* IOBMD_TASK_HPP */

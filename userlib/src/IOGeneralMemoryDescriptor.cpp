@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd C++ library: IOGeneralMemoryDescriptor, user and physical ranges
+ * (IOBMD_GENERAL_CREATE), and IOMemoryDescriptor's factories of them.
+ */
+#include <cerrno>
+#include <cstdint>
+#include <vector>
+
+#include "internal.hpp"
+#include "iobmd/IOGeneralMemoryDescriptor.hpp"
+
+namespace iobmd {
+
+namespace {
+
+/* The module's range array has IOAddressRange's layout. */
+static_assert(sizeof(iobmd_range) == sizeof(IOAddressRange));
+
+OSSharedPtr<IOGeneralMemoryDescriptor> nothing(int err) noexcept
+{
+	detail::fail(err);
+	return nullptr;
+}
+
+} // namespace
+
+OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRanges(
+	IOAddressRange *ranges, UInt32 rangeCount, IOOptionBits options,
+	task_t task) noexcept
+{
+	using result = OSSharedPtr<IOGeneralMemoryDescriptor>;
+
+	return detail::guarded(result{}, [&]() -> result {
+		std::uint32_t flags = 0;
+
+		switch (options & kIOMemoryTypeMask) {
+		case 0:
+		case kIOMemoryTypeVirtual:
+			break;
+		case kIOMemoryTypePhysical:
+			flags = IOBMD_GENERAL_PHYSICAL;
+			break;
+		default:
+			return nothing(EOPNOTSUPP);
+		}
+		if (!ranges || !rangeCount)
+			return nothing(EINVAL);
+		task_t t = detail::resolve(task);
+		if (!t)
+			return nullptr;
+
+		std::vector<iobmd_range> copy(rangeCount);
+		for (UInt32 i = 0; i < rangeCount; i++)
+			copy[i] = { ranges[i].address, ranges[i].length };
+		result me(new IOGeneralMemoryDescriptor(t));
+		iobmd_general_create c{};
+		c.flags = flags;
+		c.options = options & kIOMemoryDirectionMask;
+		c.ranges = reinterpret_cast<std::uintptr_t>(copy.data());
+		c.count = rangeCount;
+		int err = detail::call(t->fd(), IOBMD_GENERAL_CREATE, c);
+		if (err)
+			return nothing(err);
+		me->setHandle(c.handle);
+		detail::succeed();
+		return me;
+	});
+}
+
+OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRange(
+	mach_vm_address_t address, mach_vm_size_t length, IOOptionBits options,
+	task_t task) noexcept
+{
+	IOAddressRange range = { address, length };
+
+	return withAddressRanges(&range, 1, options, std::move(task));
+}
+
+OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withPhysicalAddress(
+	IOPhysicalAddress address, IOByteCount withLength,
+	IODirection withDirection) noexcept
+{
+	IOAddressRange range = { address, withLength };
+
+	return withAddressRanges(&range, 1, withDirection | kIOMemoryTypePhysical,
+				 nullptr);
+}
+
+OSSharedPtr<IOMemoryDescriptor> IOMemoryDescriptor::withAddressRange(
+	mach_vm_address_t address, mach_vm_size_t length, IOOptionBits options,
+	task_t task) noexcept
+{
+	return IOGeneralMemoryDescriptor::withAddressRange(address, length,
+							   options,
+							   std::move(task));
+}
+
+OSSharedPtr<IOMemoryDescriptor> IOMemoryDescriptor::withAddressRanges(
+	IOAddressRange *ranges, UInt32 rangeCount, IOOptionBits options,
+	task_t task) noexcept
+{
+	return IOGeneralMemoryDescriptor::withAddressRanges(ranges, rangeCount,
+							    options,
+							    std::move(task));
+}
+
+OSSharedPtr<IOMemoryDescriptor> IOMemoryDescriptor::withPhysicalAddress(
+	IOPhysicalAddress address, IOByteCount withLength,
+	IODirection withDirection) noexcept
+{
+	return IOGeneralMemoryDescriptor::withPhysicalAddress(address, withLength,
+							      withDirection);
+}
+
+} // namespace iobmd

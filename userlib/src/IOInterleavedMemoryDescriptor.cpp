@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd C++ library: IOInterleavedMemoryDescriptor
+ * (IOBMD_INTERLEAVED_CREATE, _SET and _CLEAR).
+ */
+#include <cerrno>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+
+#include "internal.hpp"
+#include "iobmd/IOInterleavedMemoryDescriptor.hpp"
+
+namespace iobmd {
+
+OSSharedPtr<IOInterleavedMemoryDescriptor> IOInterleavedMemoryDescriptor::withCapacity(
+	IOByteCount capacity, IODirection direction) noexcept
+{
+	return withCapacity(capacity, direction, nullptr);
+}
+
+OSSharedPtr<IOInterleavedMemoryDescriptor> IOInterleavedMemoryDescriptor::withCapacity(
+	IOByteCount capacity, IODirection direction, task_t inTask) noexcept
+{
+	using result = OSSharedPtr<IOInterleavedMemoryDescriptor>;
+
+	return detail::guarded(result{}, [&]() -> result {
+		if (capacity > std::numeric_limits<std::uint32_t>::max()) {
+			detail::fail(E2BIG);
+			return nullptr;
+		}
+		task_t t = detail::resolve(inTask);
+		if (!t)
+			return nullptr;
+		result me(new IOInterleavedMemoryDescriptor(t));
+		iobmd_interleaved_create c{};
+		c.direction = direction;
+		c.capacity = static_cast<std::uint32_t>(capacity);
+		int err = detail::call(t->fd(), IOBMD_INTERLEAVED_CREATE, c);
+		if (err) {
+			detail::fail(err);
+			return nullptr;
+		}
+		me->setHandle(c.handle);
+		detail::succeed();
+		return me;
+	});
+}
+
+bool IOInterleavedMemoryDescriptor::setMemoryDescriptor(IOMemoryDescriptor *descriptor,
+							IOByteCount offset,
+							IOByteCount length) noexcept
+{
+	return detail::guarded(false, [&]() -> bool {
+		OSSharedPtr<IOMemoryDescriptor> piece =
+			descriptor ? descriptor->weak_from_this().lock() : nullptr;
+		if (!piece) {
+			detail::fail(EINVAL);
+			return false;
+		}
+		if (piece->getTask() != getTask()) {
+			detail::fail(EXDEV);
+			return false;
+		}
+		std::lock_guard<std::mutex> lock(pieces_lock_);
+		retained_.reserve(retained_.size() + 1);
+
+		iobmd_interleaved_set s{};
+		s.handle = getHandle();
+		s.piece = piece->getHandle();
+		s.offset = offset;
+		s.length = length;
+		int err = detail::call(getTask()->fd(), IOBMD_INTERLEAVED_SET, s);
+		if (err) {
+			detail::fail(err);
+			return false;
+		}
+		retained_.push_back(std::move(piece));
+		detail::succeed();
+		return true;
+	});
+}
+
+void IOInterleavedMemoryDescriptor::clearMemoryDescriptors(IODirection direction) noexcept
+{
+	std::lock_guard<std::mutex> lock(pieces_lock_);
+	iobmd_set_arg a{};
+	a.handle = getHandle();
+	a.value = direction;
+	int err = detail::call(getTask()->fd(), IOBMD_INTERLEAVED_CLEAR, a);
+
+	if (!err)
+		retained_.clear();
+	detail::setErrno(err);
+}
+
+} // namespace iobmd

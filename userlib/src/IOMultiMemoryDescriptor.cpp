@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd C++ library: IOMultiMemoryDescriptor (IOBMD_MULTI_CREATE).
+ */
+#include <cerrno>
+#include <cstdint>
+#include <vector>
+
+#include "internal.hpp"
+#include "iobmd/IOMultiMemoryDescriptor.hpp"
+
+namespace iobmd {
+
+OSSharedPtr<IOMultiMemoryDescriptor> IOMultiMemoryDescriptor::withDescriptors(
+	IOMemoryDescriptor **descriptors, UInt32 withCount,
+	IODirection withDirection, bool asReference) noexcept
+{
+	using result = OSSharedPtr<IOMultiMemoryDescriptor>;
+
+	/* The pieces are always held, never copied. */
+	(void)asReference;
+	return detail::guarded(result{}, [&]() -> result {
+		if (!descriptors || !withCount) {
+			detail::fail(EINVAL);
+			return nullptr;
+		}
+		std::vector<OSSharedPtr<IOMemoryDescriptor>> pieces;
+		std::vector<std::uint32_t> handles;
+		pieces.reserve(withCount);
+		handles.reserve(withCount);
+		for (UInt32 i = 0; i < withCount; i++) {
+			IOMemoryDescriptor *d = descriptors[i];
+			OSSharedPtr<IOMemoryDescriptor> piece =
+				d ? d->weak_from_this().lock() : nullptr;
+			if (!piece) {
+				detail::fail(EINVAL);
+				return nullptr;
+			}
+			/* Handles name descriptors of one task only. */
+			if (!pieces.empty() &&
+			    piece->getTask() != pieces.front()->getTask()) {
+				detail::fail(EXDEV);
+				return nullptr;
+			}
+			handles.push_back(piece->getHandle());
+			pieces.push_back(std::move(piece));
+		}
+
+		result me(new IOMultiMemoryDescriptor(pieces.front()->getTask()));
+		iobmd_multi_create c{};
+		c.direction = withDirection;
+		c.handles = reinterpret_cast<std::uintptr_t>(handles.data());
+		c.count = withCount;
+		int err = detail::call(me->getTask()->fd(), IOBMD_MULTI_CREATE, c);
+		if (err) {
+			detail::fail(err);
+			return nullptr;
+		}
+		me->setHandle(c.handle);
+		me->retained_ = std::move(pieces);
+		detail::succeed();
+		return me;
+	});
+}
+
+} // namespace iobmd

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd C++ library: IOSubMemoryDescriptor (IOBMD_SUB_CREATE).
+ */
+#include <cerrno>
+
+#include "internal.hpp"
+#include "iobmd/IOSubMemoryDescriptor.hpp"
+
+namespace iobmd {
+
+OSSharedPtr<IOSubMemoryDescriptor> IOSubMemoryDescriptor::withSubRange(
+	IOMemoryDescriptor *of, IOByteCount offset, IOByteCount length,
+	IOOptionBits options) noexcept
+{
+	using result = OSSharedPtr<IOSubMemoryDescriptor>;
+
+	return detail::guarded(result{}, [&]() -> result {
+		OSSharedPtr<IOMemoryDescriptor> parent =
+			of ? of->weak_from_this().lock() : nullptr;
+		if (!parent) {
+			detail::fail(EINVAL);
+			return nullptr;
+		}
+		result me(new IOSubMemoryDescriptor(parent->getTask()));
+		me->retained_.push_back(parent);
+
+		iobmd_sub_create c{};
+		c.parent = parent->getHandle();
+		c.direction = options;
+		c.offset = offset;
+		c.length = length;
+		int err = detail::call(me->getTask()->fd(), IOBMD_SUB_CREATE, c);
+		if (err) {
+			detail::fail(err);
+			return nullptr;
+		}
+		me->setHandle(c.handle);
+		detail::succeed();
+		return me;
+	});
+}
+
+} // namespace iobmd

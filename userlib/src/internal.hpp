@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iobmd C++ library: what the library's files share and do not export:
+ * the error slot, the guard that keeps exceptions inside, and the ioctl
+ * call.
+ */
+#ifndef IOBMD_SRC_INTERNAL_HPP
+#define IOBMD_SRC_INTERNAL_HPP
+
+#include <cerrno>
+#include <cstdint>
+#include <new>
+
+#include <sys/ioctl.h>
+
+#include "iobmd.h"
+#include "iobmd/IOReturn.hpp"
+#include "iobmd/task.hpp"
+
+namespace iobmd::detail {
+
+/* Records an outcome for lastError(): @err is an errno, 0 for success. */
+void setErrno(int err) noexcept;
+/* Records an IOReturn that has no errno behind it. */
+void setReturn(IOReturn ret, int err) noexcept;
+
+/* Records @err and returns its IOReturn. */
+inline IOReturn fail(int err) noexcept
+{
+	setErrno(err);
+	return IOReturnFromErrno(err);
+}
+
+inline IOReturn succeed() noexcept
+{
+	setErrno(0);
+	return kIOReturnSuccess;
+}
+
+/*
+ * Runs @body, turning an exception into a failure: bad_alloc into
+ * kIOReturnNoMemory, anything else into kIOReturnInternalError.  Returns
+ * what @body returns, or @on_error.
+ */
+template <typename R, typename F>
+R guarded(R on_error, F &&body) noexcept
+{
+	try {
+		return body();
+	} catch (const std::bad_alloc &) {
+		setErrno(ENOMEM);
+	} catch (...) {
+		setReturn(kIOReturnInternalError, 0);
+	}
+	return on_error;
+}
+
+/* One command on @fd: sets the struct's size; returns 0 or the errno. */
+template <typename Arg>
+int call(int fd, unsigned long cmd, Arg &arg) noexcept
+{
+	arg.size = sizeof(Arg);
+	return ::ioctl(fd, cmd, &arg) ? errno : 0;
+}
+
+/* @t, or current_task() for a null one (null, and recorded, if that
+ * cannot be opened). */
+task_t resolve(const task_t &t) noexcept;
+
+/* IOBMD_GET_INFO of a handle; 0 or the errno. */
+int info(const task &t, std::uint32_t handle, iobmd_info &out) noexcept;
+
+} // namespace iobmd::detail
+
+#endif /* IOBMD_SRC_INTERNAL_HPP */

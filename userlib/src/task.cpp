@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd C++ library: unique_fd, the task (an open /dev/iobmd) and the
+ * process's default task.
+ */
+#include <cerrno>
+#include <mutex>
+#include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "internal.hpp"
+
+namespace iobmd {
+
+unique_fd::unique_fd(unique_fd &&other) noexcept : fd_(other.release())
+{
+}
+
+unique_fd &unique_fd::operator=(unique_fd &&other) noexcept
+{
+	if (this != &other)
+		reset(other.release());
+	return *this;
+}
+
+unique_fd::~unique_fd()
+{
+	reset();
+}
+
+int unique_fd::release() noexcept
+{
+	return std::exchange(fd_, -1);
+}
+
+void unique_fd::reset(int fd) noexcept
+{
+	if (fd_ >= 0)
+		::close(fd_);
+	fd_ = fd;
+}
+
+OSSharedPtr<task> task::open(const char *path) noexcept
+{
+	return detail::guarded(OSSharedPtr<task>{}, [&]() -> OSSharedPtr<task> {
+		if (!path) {
+			detail::fail(EINVAL);
+			return nullptr;
+		}
+		OSSharedPtr<task> t(new task());
+		t->fd_.reset(::open(path, O_RDWR | O_CLOEXEC));
+		if (!t->fd_.isValid()) {
+			detail::fail(errno);
+			return nullptr;
+		}
+
+		iobmd_version v{};
+		int err = detail::call(t->fd(), IOBMD_GET_VERSION, v);
+		if (err) {
+			/* Not the iobmd device. */
+			detail::fail(err == ENOTTY || err == EINVAL ? EPROTO : err);
+			return nullptr;
+		}
+		if (v.abi_major != IOBMD_ABI_MAJOR) {
+			detail::fail(EPROTO);
+			return nullptr;
+		}
+		t->pid_ = ::getpid();
+		t->page_size_ = v.page_size;
+		t->abi_major_ = v.abi_major;
+		t->abi_minor_ = v.abi_minor;
+		t->features_ = v.features;
+		t->max_capacity_ = v.max_capacity;
+		detail::succeed();
+		return t;
+	});
+}
+
+bool task::isOwner() const noexcept
+{
+	return fd_.isValid() && pid_ == ::getpid();
+}
+
+namespace {
+
+std::mutex default_task_lock;
+task_t default_task; /* default_task_lock */
+
+} // namespace
+
+task_t current_task() noexcept
+{
+	std::lock_guard<std::mutex> lock(default_task_lock);
+
+	/* A forked child gets a file of its own. */
+	if (!default_task || !default_task->isOwner())
+		default_task = task::open();
+	else
+		detail::succeed();
+	return default_task;
+}
+
+namespace detail {
+
+task_t resolve(const task_t &t) noexcept
+{
+	return t ? t : current_task();
+}
+
+int info(const task &t, std::uint32_t handle, iobmd_info &out) noexcept
+{
+	out = iobmd_info{};
+	out.handle = handle;
+	return call(t.fd(), IOBMD_GET_INFO, out);
+}
+
+} // namespace detail
+
+} // namespace iobmd

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IOInterleavedMemoryDescriptor: pieces of other descriptors, added and
+ * cleared.
+ */
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "helpers.hpp"
+
+using namespace iobmd;
+using namespace iobmd_test;
+
+TEST(IOInterleavedMemoryDescriptor, WithCapacity)
+{
+	auto d = IOInterleavedMemoryDescriptor::withCapacity(4, kIODirectionOut);
+	ASSERT_MADE(d);
+	EXPECT_EQ(current_task(), d->getTask());
+	EXPECT_EQ(0U, d->getLength());
+	EXPECT_EQ(kIODirectionOut, d->getDirection());
+
+	task_t t = task::open();
+	ASSERT_MADE(t);
+	auto e = IOInterleavedMemoryDescriptor::withCapacity(1, kIODirectionIn, t);
+	ASSERT_MADE(e);
+	EXPECT_EQ(t, e->getTask());
+
+	EXPECT_FALSE(IOInterleavedMemoryDescriptor::withCapacity(0, kIODirectionIn));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_FALSE(IOInterleavedMemoryDescriptor::withCapacity(1025, kIODirectionIn));
+	EXPECT_RET(kIOReturnNoResources, lastError());
+	EXPECT_FALSE(IOInterleavedMemoryDescriptor::withCapacity(
+		std::numeric_limits<IOByteCount>::max(), kIODirectionIn));
+	EXPECT_RET(kIOReturnNoResources, lastError());
+	EXPECT_FALSE(IOInterleavedMemoryDescriptor::withCapacity(1, 0x10));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+}
+
+TEST(IOInterleavedMemoryDescriptor, SetMemoryDescriptor)
+{
+	auto a = IOBufferMemoryDescriptor::withCapacity(100, kIODirectionInOut);
+	auto b = IOBufferMemoryDescriptor::withCapacity(100, kIODirectionIn);
+	ASSERT_MADE(a);
+	ASSERT_MADE(b);
+	auto sa = pattern(100, 15), sb = pattern(100, 16);
+	ASSERT_EQ(100U, a->writeBytes(0, sa.data(), 100));
+	ASSERT_EQ(100U, b->writeBytes(0, sb.data(), 100));
+
+	auto d = IOInterleavedMemoryDescriptor::withCapacity(3, kIODirectionOut);
+	ASSERT_MADE(d);
+	/* The piece's direction is not checked. */
+	EXPECT_TRUE(d->setMemoryDescriptor(b.get(), 70, 30));
+	EXPECT_RET(kIOReturnSuccess, lastError());
+	EXPECT_TRUE(d->setMemoryDescriptor(a.get(), 10, 20));
+	EXPECT_TRUE(d->setMemoryDescriptor(b.get(), 0, 5));
+	EXPECT_EQ(55U, d->getLength());
+
+	std::uint8_t back[55];
+	EXPECT_EQ(55U, d->readBytes(0, back, sizeof(back)));
+	EXPECT_EQ(0, std::memcmp(back, sb.data() + 70, 30));
+	EXPECT_EQ(0, std::memcmp(back + 30, sa.data() + 10, 20));
+	EXPECT_EQ(0, std::memcmp(back + 50, sb.data(), 5));
+
+	/* Full. */
+	EXPECT_FALSE(d->setMemoryDescriptor(a.get(), 0, 1));
+	EXPECT_RET(kIOReturnNoSpace, lastError());
+	EXPECT_EQ(55U, d->getLength());
+}
+
+TEST(IOInterleavedMemoryDescriptor, SetMemoryDescriptorErrors)
+{
+	auto a = IOBufferMemoryDescriptor::withCapacity(100, kIODirectionInOut);
+	ASSERT_MADE(a);
+	auto d = IOInterleavedMemoryDescriptor::withCapacity(4, kIODirectionInOut);
+	ASSERT_MADE(d);
+	EXPECT_FALSE(d->setMemoryDescriptor(a.get(), 95, 10));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_EQ(ERANGE, lastErrno());
+	EXPECT_FALSE(d->setMemoryDescriptor(a.get(), 0, 0));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_FALSE(d->setMemoryDescriptor(nullptr, 0, 1));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+
+	task_t other = task::open();
+	ASSERT_MADE(other);
+	auto b = IOBufferMemoryDescriptor::inTaskWithOptions(other, kIODirectionInOut, 100);
+	ASSERT_MADE(b);
+	EXPECT_FALSE(d->setMemoryDescriptor(b.get(), 0, 1));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_EQ(EXDEV, lastErrno());
+	EXPECT_EQ(0U, d->getLength());
+}
+
+TEST(IOInterleavedMemoryDescriptor, BusyWhilePreparedOrMapped)
+{
+	auto a = IOBufferMemoryDescriptor::withCapacity(page(), kIODirectionInOut);
+	ASSERT_MADE(a);
+	auto d = IOInterleavedMemoryDescriptor::withCapacity(4, kIODirectionInOut);
+	ASSERT_MADE(d);
+	ASSERT_TRUE(d->setMemoryDescriptor(a.get(), 0, page()));
+
+	ASSERT_RET(kIOReturnSuccess, d->prepare());
+	EXPECT_FALSE(d->setMemoryDescriptor(a.get(), 0, 1));
+	EXPECT_RET(kIOReturnBusy, lastError());
+	d->clearMemoryDescriptors();
+	EXPECT_RET(kIOReturnBusy, lastError());
+	EXPECT_EQ(page(), d->getLength());
+	EXPECT_RET(kIOReturnSuccess, d->complete());
+
+	auto m = d->map();
+	ASSERT_MADE(m);
+	EXPECT_FALSE(d->setMemoryDescriptor(a.get(), 0, 1));
+	EXPECT_RET(kIOReturnBusy, lastError());
+	m.reset();
+	EXPECT_TRUE(d->setMemoryDescriptor(a.get(), 0, 1));
+}
+
+TEST(IOInterleavedMemoryDescriptor, ClearMemoryDescriptors)
+{
+	auto a = IOBufferMemoryDescriptor::withCapacity(100, kIODirectionInOut);
+	ASSERT_MADE(a);
+	auto d = IOInterleavedMemoryDescriptor::withCapacity(1, kIODirectionInOut);
+	ASSERT_MADE(d);
+	ASSERT_TRUE(d->setMemoryDescriptor(a.get(), 0, 100));
+
+	/* None keeps the direction. */
+	d->clearMemoryDescriptors();
+	EXPECT_RET(kIOReturnSuccess, lastError());
+	EXPECT_EQ(0U, d->getLength());
+	EXPECT_EQ(kIODirectionInOut, d->getDirection());
+	EXPECT_FALSE(d->map());
+	EXPECT_RET(kIOReturnNotReady, lastError());
+
+	/* Room again, and a new direction. */
+	ASSERT_TRUE(d->setMemoryDescriptor(a.get(), 50, 50));
+	d->clearMemoryDescriptors(kIODirectionIn);
+	EXPECT_EQ(kIODirectionIn, d->getDirection());
+	EXPECT_EQ(0U, d->getLength());
+	d->clearMemoryDescriptors(0x10);
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+}

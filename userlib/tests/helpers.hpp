@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the C++ library's tests: IOReturn printing, capability drops,
+ * raw looks at handles, patterns, and a device-memory range to test
+ * IODeviceMemory on.
+ */
+#ifndef IOBMD_TESTS_HELPERS_HPP
+#define IOBMD_TESTS_HELPERS_HPP
+
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <iobmd/iobmd.hpp>
+
+namespace iobmd_test {
+
+using namespace iobmd;
+
+/* An IOReturn that prints as its name's description and hex value. */
+struct ret {
+	IOReturn value;
+	bool operator==(const ret &) const = default;
+};
+
+inline void PrintTo(const ret &r, std::ostream *os)
+{
+	*os << stringFromReturn(r.value) << " (0x" << std::hex
+	    << static_cast<std::uint32_t>(r.value) << std::dec << ")";
+}
+
+/* The page size of this machine. */
+std::uint64_t page();
+
+/* While it lives, the calling thread lacks capability @cap (effective). */
+class without_capability {
+public:
+	explicit without_capability(int cap);
+	~without_capability();
+	without_capability(const without_capability &) = delete;
+	without_capability &operator=(const without_capability &) = delete;
+
+private:
+	void set(bool on);
+	int cap_;
+};
+
+/* IOBMD_GET_INFO of a handle in a task: 0 or the errno (ENOENT: gone). */
+int handle_state(const task &t, std::uint32_t handle);
+
+/* @n bytes of a pattern that depends on @seed. */
+std::vector<std::uint8_t> pattern(std::size_t n, unsigned seed);
+
+/* A RAM-backed MMIO range of this machine (the standard VGA's framebuffer,
+ * BAR 0, or else the upper half of ivshmem's BAR 2); length 0 when there
+ * is none. */
+struct mmio_range {
+	std::uint64_t phys = 0;
+	std::uint64_t length = 0;
+};
+mmio_range find_device_memory();
+
+/* A fresh page-aligned anonymous mapping, unmapped on destruction. */
+class anon_pages {
+public:
+	explicit anon_pages(std::size_t bytes);
+	~anon_pages();
+	anon_pages(const anon_pages &) = delete;
+	anon_pages &operator=(const anon_pages &) = delete;
+	std::uint8_t *data() const { return p_; }
+	std::size_t size() const { return n_; }
+	mach_vm_address_t address() const
+	{
+		return reinterpret_cast<mach_vm_address_t>(p_);
+	}
+
+private:
+	std::uint8_t *p_;
+	std::size_t n_;
+};
+
+/* The segments of a whole descriptor, by getPhysicalSegment(); physical
+ * addresses unless @options lacks kIOMemoryMapperNone. */
+struct segment {
+	IOPhysicalAddress address;
+	IOByteCount length;
+};
+std::vector<segment> segments_of(IOMemoryDescriptor &d,
+				 IOOptionBits options = kIOMemoryMapperNone);
+
+/* Whether [p, p + n) is mapped in this process. */
+bool is_mapped(const void *p, std::size_t n);
+
+} // namespace iobmd_test
+
+#define EXPECT_RET(expected, actual) \
+	EXPECT_EQ(::iobmd_test::ret{expected}, ::iobmd_test::ret{actual})
+#define ASSERT_RET(expected, actual) \
+	ASSERT_EQ(::iobmd_test::ret{expected}, ::iobmd_test::ret{actual})
+/* A factory's result, with the reason when it is null. */
+#define ASSERT_MADE(ptr) \
+	ASSERT_TRUE(ptr) << "lastError: " << ::iobmd::stringFromReturn(::iobmd::lastError()) \
+			 << ", errno " << ::iobmd::lastErrno()
+
+#endif /* IOBMD_TESTS_HELPERS_HPP */

@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The C++ library, its examples and its tests; run from the repository's
+# top directory by scripts/build-userlib.sh:
+#
+#   make -f userlib/userlib.mk [O=build/userlib] lib examples
+#   make -f userlib/userlib.mk TEST_BIN=<path> tests
+#   make -f userlib/userlib.mk PREFIX=/usr/local [LIBDIR=..] [DESTDIR=..] install
+#
+# Objects are compiled once, position independent, with hidden visibility
+# (only IOBMD_API is exported), into libiobmd.so and libiobmd.a; the test
+# program links libiobmd.a and GoogleTest statically, the examples link
+# libiobmd.so.  Any compiler warning is an error.
+
+O ?= build/userlib
+CXX ?= g++
+AR ?= ar
+
+VERSION := 1.0.0
+SOVERSION := 1
+
+# Empty counts as unset (the top Makefile passes them on as they are).
+PREFIX := $(or $(PREFIX),/usr/local)
+LIBDIR := $(or $(LIBDIR),$(PREFIX)/lib)
+INCLUDEDIR := $(or $(INCLUDEDIR),$(PREFIX)/include)
+DESTDIR ?=
+
+TEST_BIN ?= $(O)/tests/iobmd_userlib_test
+
+WARN := -Wall -Wextra -Wpedantic -Werror
+BASE_CXXFLAGS := -std=c++20 -O2 -g $(WARN)
+# The control plane (src/control.cpp) speaks generic netlink through
+# libnl-genl-3: shared for libiobmd.so, static for the test program.
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0)
+NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0)
+NL_STATIC_LIBS := $(shell pkg-config --static --libs libnl-genl-3.0)
+LIB_CXXFLAGS := $(BASE_CXXFLAGS) $(NL_CFLAGS) -fPIC -fvisibility=hidden \
+	-fvisibility-inlines-hidden -Iuserlib/include -Iuapi
+USER_CXXFLAGS := $(BASE_CXXFLAGS) -Iuserlib/include
+
+# The library: one file per class.  (control, the netlink control plane,
+# links libnl-genl-3; see NL_* above.)
+lib_classes := IOReturn task IOMemoryMap IOMemoryDescriptor \
+	IOGeneralMemoryDescriptor IOBufferMemoryDescriptor IOSubMemoryDescriptor \
+	IOMultiMemoryDescriptor IOInterleavedMemoryDescriptor IODeviceMemory \
+	control
+lib_srcs := $(patsubst %,userlib/src/%.cpp,$(lib_classes))
+lib_headers := $(patsubst %,userlib/include/iobmd/%.hpp,$(lib_classes) \
+	types export iobmd)
+lib_objs := $(patsubst userlib/src/%.cpp,$(O)/obj/lib/%.o,$(lib_srcs))
+test_srcs := $(sort $(wildcard userlib/tests/*.cpp))
+test_objs := $(patsubst userlib/tests/%.cpp,$(O)/obj/tests/%.o,$(test_srcs))
+example_srcs := $(sort $(wildcard userlib/examples/*.cpp))
+example_names := $(patsubst userlib/examples/%.cpp,%,$(example_srcs))
+examples := $(addprefix $(O)/examples/iobmd_,$(example_names))
+# Each example's main() renamed, so that the test program runs it too.
+example_test_objs := $(patsubst %,$(O)/obj/tests/example_%.o,$(example_names))
+
+SONAME := libiobmd.so.$(SOVERSION)
+shlib := $(O)/libiobmd.so.$(VERSION)
+
+all: lib examples
+lib: $(shlib) $(O)/$(SONAME) $(O)/libiobmd.so $(O)/libiobmd.a
+examples: $(examples)
+tests: $(TEST_BIN)
+
+$(O)/obj/lib/%.o: userlib/src/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(LIB_CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(shlib): $(lib_objs)
+	$(CXX) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -Wl,-z,defs \
+		-o $@ $(lib_objs) $(NL_LIBS)
+
+$(O)/$(SONAME): $(shlib)
+	ln -sf $(notdir $<) $@
+
+$(O)/libiobmd.so: $(O)/$(SONAME)
+	ln -sf $(notdir $<) $@
+
+$(O)/libiobmd.a: $(lib_objs)
+	rm -f $@
+	$(AR) rcs $@ $(lib_objs)
+
+$(O)/obj/examples/%.o: userlib/examples/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(USER_CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/examples/iobmd_%: $(O)/obj/examples/%.o $(O)/libiobmd.so
+	@mkdir -p $(@D)
+	$(CXX) -o $@ $< -L$(O) -liobmd -Wl,-rpath,'$$ORIGIN/..'
+
+$(O)/obj/tests/%.o: userlib/tests/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(USER_CXXFLAGS) -Iuapi -MMD -MP -c -o $@ $<
+
+$(O)/obj/tests/example_%.o: userlib/examples/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(USER_CXXFLAGS) -Dmain=iobmd_example_$(subst -,_,$*) \
+		-MMD -MP -c -o $@ $<
+
+$(TEST_BIN): $(test_objs) $(example_test_objs) $(O)/libiobmd.a
+	@mkdir -p $(@D)
+	$(CXX) -static -pthread -o $@ $(test_objs) $(example_test_objs) \
+		$(O)/libiobmd.a -lgtest $(NL_STATIC_LIBS)
+
+# --- install -------------------------------------------------------------
+# pkg-config paths relative to ${prefix} when they lie under it; the CMake
+# package finds the library and headers relative to its own directory.
+pc_libdir := $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+pc_includedir := $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+cmakedir := $(LIBDIR)/cmake/iobmd
+cmake_to_libdir = $(shell realpath -m --relative-to=$(cmakedir) $(LIBDIR))
+cmake_to_includedir = $(shell realpath -m --relative-to=$(cmakedir) $(INCLUDEDIR))
+
+install: lib
+	install -d $(DESTDIR)$(INCLUDEDIR)/iobmd $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(cmakedir)
+	install -m 644 $(lib_headers) $(DESTDIR)$(INCLUDEDIR)/iobmd/
+	install -m 755 $(shlib) $(DESTDIR)$(LIBDIR)/
+	ln -sf libiobmd.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libiobmd.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(pc_libdir)|' \
+		-e 's|@INCLUDEDIR@|$(pc_includedir)|' -e 's|@VERSION@|$(VERSION)|' \
+		userlib/iobmd.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/iobmd.pc
+	sed -e 's|@CMAKE_TO_LIBDIR@|$(cmake_to_libdir)|' \
+		-e 's|@CMAKE_TO_INCLUDEDIR@|$(cmake_to_includedir)|' \
+		-e 's|@SONAME@|$(SONAME)|' \
+		userlib/cmake/iobmdConfig.cmake.in > $(DESTDIR)$(cmakedir)/iobmdConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|' \
+		userlib/cmake/iobmdConfigVersion.cmake.in \
+		> $(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
+
+-include $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
+	$(patsubst userlib/examples/%.cpp,$(O)/obj/examples/%.d,$(example_srcs))
+
+.PHONY: all lib examples tests install
+.DELETE_ON_ERROR:
