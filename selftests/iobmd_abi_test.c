@@ -44,6 +44,17 @@ TEST_F(iobmd_abi, version)
 	ASSERT_LT(0, ver.max_capacity);
 }
 
+/* The descriptor hierarchy and prepare are there. */
+TEST_F(iobmd_abi, version_hierarchy_features)
+{
+	struct iobmd_version ver;
+
+	test_ioctl_get_version(&ver);
+	ASSERT_EQ(IOBMD_FEATURE_HIERARCHY | IOBMD_FEATURE_PREPARE,
+		  ver.features & (IOBMD_FEATURE_HIERARCHY |
+				  IOBMD_FEATURE_PREPARE));
+}
+
 /* A longer struct with a zero tail works and the tail stays zero. */
 TEST_F(iobmd_abi, version_long_struct)
 {
@@ -97,6 +108,14 @@ union iobmd_abi_arg {
 	struct iobmd_rw rw;
 	struct iobmd_segments segments;
 	struct iobmd_map map;
+	struct iobmd_general_create general;
+	struct iobmd_sub_create sub;
+	struct iobmd_multi_create multi;
+	struct iobmd_interleaved_create interleaved;
+	struct iobmd_interleaved_set interleaved_set;
+	struct iobmd_device_create device;
+	struct iobmd_prepare prepare;
+	struct iobmd_perform perform;
 	__u8 raw[256 + IOBMD_ABI_TAIL];
 };
 
@@ -200,6 +219,141 @@ static int abi_prep_map(int fd, __u32 h, union iobmd_abi_arg *a)
 	return 0;
 }
 
+/*
+ * Descriptors a row's prep made besides the row's buffer: checked for
+ * changes like it, released after the row.
+ */
+static __u32 iobmd_abi_extra[2];
+static unsigned int iobmd_abi_nextra;
+
+static struct iobmd_range iobmd_abi_range;
+static __u32 iobmd_abi_handles[2];
+
+static int abi_prep_general(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	iobmd_abi_range.address = (uintptr_t)iobmd_abi_data;
+	iobmd_abi_range.length = sizeof(iobmd_abi_data);
+	a->general.size = sizeof(a->general);
+	a->general.options = IOBMD_DIRECTION_INOUT;
+	a->general.ranges = (uintptr_t)&iobmd_abi_range;
+	a->general.count = 1;
+	return 0;
+}
+
+static int abi_prep_sub(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	a->sub.size = sizeof(a->sub);
+	a->sub.parent = h;
+	a->sub.direction = IOBMD_DIRECTION_INOUT;
+	a->sub.offset = 8;
+	a->sub.length = 100;
+	return 0;
+}
+
+static int abi_prep_multi(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	iobmd_abi_handles[0] = h;
+	iobmd_abi_handles[1] = h;
+	a->multi.size = sizeof(a->multi);
+	a->multi.direction = IOBMD_DIRECTION_INOUT;
+	a->multi.handles = (uintptr_t)iobmd_abi_handles;
+	a->multi.count = 2;
+	return 0;
+}
+
+static int abi_prep_interleaved(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	a->interleaved.size = sizeof(a->interleaved);
+	a->interleaved.direction = IOBMD_DIRECTION_INOUT;
+	a->interleaved.capacity = 4;
+	return 0;
+}
+
+/* An interleaved descriptor (an extra) with @pieces pieces of @h. */
+static int abi_make_interleaved(int fd, __u32 h, int pieces, __u32 *il)
+{
+	if (_test_ioctl_interleaved_create(fd, IOBMD_DIRECTION_INOUT, 4, il))
+		return -1;
+	iobmd_abi_extra[iobmd_abi_nextra++] = *il;
+	while (pieces--)
+		if (_test_ioctl_interleaved_set(fd, *il, h, 0, 100))
+			return -1;
+	return 0;
+}
+
+static int abi_prep_interleaved_set(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	__u32 il;
+
+	if (abi_make_interleaved(fd, h, 1, &il))
+		return -1;
+	a->interleaved_set.size = sizeof(a->interleaved_set);
+	a->interleaved_set.handle = il;
+	a->interleaved_set.piece = h;
+	a->interleaved_set.offset = 10;
+	a->interleaved_set.length = 20;
+	return 0;
+}
+
+static int abi_prep_interleaved_clear(int fd, __u32 h,
+				      union iobmd_abi_arg *a)
+{
+	__u32 il;
+
+	if (abi_make_interleaved(fd, h, 2, &il))
+		return -1;
+	a->set.size = sizeof(a->set);
+	a->set.handle = il;
+	a->set.value = IOBMD_DIRECTION_OUT;
+	return 0;
+}
+
+static int abi_prep_device(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	a->device.size = sizeof(a->device);
+	a->device.phys = IOBMD_TEST_NOT_RAM;
+	a->device.length = PAGE_SIZE;
+	return 0;
+}
+
+static int abi_prep_prepare(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	a->prepare.size = sizeof(a->prepare);
+	a->prepare.handle = h;
+	a->prepare.direction = IOBMD_DIRECTION_INOUT;
+	return 0;
+}
+
+static int abi_prep_complete(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	if (_test_ioctl_prepare(fd, IOBMD_PREPARE, h, 0))
+		return -1;
+	a->prepare.size = sizeof(a->prepare);
+	a->prepare.handle = h;
+	a->prepare.direction = IOBMD_COMPLETE_WITH_DATA_VALID;
+	return 0;
+}
+
+static int abi_prep_perform(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	if (_test_ioctl_prepare(fd, IOBMD_PREPARE, h, 0))
+		return -1;
+	a->perform.size = sizeof(a->perform);
+	a->perform.handle = h;
+	a->perform.op = IOBMD_OP_FLUSH;
+	a->perform.offset = 1;
+	a->perform.len = PAGE_SIZE - 2;
+	return 0;
+}
+
+static int abi_prep_purgeable(int fd, __u32 h, union iobmd_abi_arg *a)
+{
+	a->set.size = sizeof(a->set);
+	a->set.handle = h;
+	a->set.value = IOBMD_PURGEABLE_VOLATILE;
+	return 0;
+}
+
 struct iobmd_abi_cmd {
 	const char *name;
 	unsigned long num;
@@ -209,6 +363,8 @@ struct iobmd_abi_cmd {
 	size_t reserved_size;	/* 0: the struct has no reserved member */
 	__u32 known_flags;
 	int (*prep)(int fd, __u32 handle, union iobmd_abi_arg *arg);
+	size_t out_handle;	/* offset of a new handle, 0 for none */
+	__u32 buf_options;	/* more options for the row's buffer */
 };
 
 #define ABI_CMD(_num, _struct, _last, _flags, _prep)                          \
@@ -222,6 +378,15 @@ struct iobmd_abi_cmd {
 	{ .name = #_num, .num = _num, .size = sizeof(struct _struct),         \
 	  .min_size = offsetofend(struct _struct, _last),                     \
 	  .known_flags = _flags, .prep = _prep }
+
+/* A command that creates a descriptor, its handle in @_out. */
+#define ABI_CMD_CREATE(_num, _struct, _last, _flags, _prep, _out)             \
+	{ .name = #_num, .num = _num, .size = sizeof(struct _struct),         \
+	  .min_size = offsetofend(struct _struct, _last),                     \
+	  .reserved_offset = offsetof(struct _struct, __reserved),            \
+	  .reserved_size = sizeof_field(struct _struct, __reserved),          \
+	  .known_flags = _flags, .prep = _prep,                               \
+	  .out_handle = offsetof(struct _struct, _out) }
 
 static const struct iobmd_abi_cmd iobmd_abi_cmds[] = {
 	ABI_CMD(IOBMD_GET_VERSION, iobmd_version, max_capacity, 0,
@@ -245,6 +410,32 @@ static const struct iobmd_abi_cmd iobmd_abi_cmds[] = {
 			    IOBMD_SEGMENTS_DMA, abi_prep_segments),
 	ABI_CMD(IOBMD_MAP, iobmd_map, extent,
 		IOBMD_MAP_READONLY | IOBMD_MAP_CACHE_MASK, abi_prep_map),
+	ABI_CMD_CREATE(IOBMD_GENERAL_CREATE, iobmd_general_create, __reserved,
+		       IOBMD_GENERAL_PHYSICAL, abi_prep_general, handle),
+	ABI_CMD_CREATE(IOBMD_SUB_CREATE, iobmd_sub_create, length, 0,
+		       abi_prep_sub, handle),
+	ABI_CMD_CREATE(IOBMD_MULTI_CREATE, iobmd_multi_create, __reserved, 0,
+		       abi_prep_multi, handle),
+	ABI_CMD_CREATE(IOBMD_INTERLEAVED_CREATE, iobmd_interleaved_create,
+		       __reserved, 0, abi_prep_interleaved, handle),
+	ABI_CMD_NO_RESERVED(IOBMD_INTERLEAVED_SET, iobmd_interleaved_set,
+			    length, 0, abi_prep_interleaved_set),
+	ABI_CMD(IOBMD_INTERLEAVED_CLEAR, iobmd_set_arg, value, 0,
+		abi_prep_interleaved_clear),
+	ABI_CMD_CREATE(IOBMD_DEVICE_CREATE, iobmd_device_create, length, 0,
+		       abi_prep_device, handle),
+	ABI_CMD_NO_RESERVED(IOBMD_PREPARE, iobmd_prepare, direction, 0,
+			    abi_prep_prepare),
+	ABI_CMD_NO_RESERVED(IOBMD_COMPLETE, iobmd_prepare, direction, 0,
+			    abi_prep_complete),
+	ABI_CMD_NO_RESERVED(IOBMD_PERFORM, iobmd_perform, len, 0,
+			    abi_prep_perform),
+	{ .name = "IOBMD_SET_PURGEABLE", .num = IOBMD_SET_PURGEABLE,
+	  .size = sizeof(struct iobmd_set_arg),
+	  .min_size = offsetofend(struct iobmd_set_arg, value),
+	  .reserved_offset = offsetof(struct iobmd_set_arg, __reserved),
+	  .reserved_size = sizeof_field(struct iobmd_set_arg, __reserved),
+	  .prep = abi_prep_purgeable, .buf_options = IOBMD_OPT_PURGEABLE },
 };
 
 #define IOBMD_ABI_NR_CMDS ARRAY_SIZE(iobmd_abi_cmds)
@@ -254,6 +445,8 @@ struct iobmd_abi_state {
 	struct iobmd_info info;
 	__u8 data[4096];
 	__u64 data_len;
+	int prepared;		/* DMA segments can be had */
+	__u64 purgeable;	/* state, or 0 when not purgeable */
 };
 
 static void abi_snapshot(struct __test_metadata *_metadata, int fd, __u32 h,
@@ -268,6 +461,16 @@ static void abi_snapshot(struct __test_metadata *_metadata, int fd, __u32 h,
 		ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_READ, h, 0, st->data,
 					    st->data_len, NULL));
 	}
+	if (st->info.kind != IOBMD_KIND_INTERLEAVED || st->info.length) {
+		struct iobmd_segment seg;
+		__u32 count = 1;
+
+		st->prepared = !_test_ioctl_get_segments_flags(
+			fd, h, IOBMD_SEGMENTS_DMA, 0, 0, &seg, &count, NULL);
+	}
+	if (_test_ioctl_set(fd, IOBMD_SET_PURGEABLE, h,
+			    IOBMD_PURGEABLE_KEEP_CURRENT, &st->purgeable))
+		st->purgeable = 0;
 }
 
 static void abi_check_unchanged(struct __test_metadata *_metadata, int fd,
@@ -287,6 +490,10 @@ static void abi_check_unchanged(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(before->info.tag, after->info.tag) TH_LOG("%s", what);
 	ASSERT_EQ(0, memcmp(before->data, after->data, before->data_len))
 		TH_LOG("%s: contents changed", what);
+	ASSERT_EQ(before->prepared, after->prepared)
+		TH_LOG("%s: prepared or completed", what);
+	ASSERT_EQ(before->purgeable, after->purgeable)
+		TH_LOG("%s: purgeable state changed", what);
 	free(after);
 }
 
@@ -300,11 +507,17 @@ static void abi_issue(struct __test_metadata *_metadata, int fd,
 		      int expect, const char *row)
 {
 	struct iobmd_abi_state *before = malloc(sizeof(*before));
+	struct iobmd_abi_state *extra = calloc(2, sizeof(*extra));
 	union iobmd_abi_arg *a = arg;
+	long long descs = iobmd_stat("descriptors");
+	unsigned int x;
 	int rc, err;
 
 	ASSERT_NE(NULL, before);
+	ASSERT_NE(NULL, extra);
 	abi_snapshot(_metadata, fd, h, before);
+	for (x = 0; x != iobmd_abi_nextra; x++)
+		abi_snapshot(_metadata, fd, iobmd_abi_extra[x], &extra[x]);
 	errno = 0;
 	rc = ioctl(fd, c->num, arg);
 	err = errno;
@@ -312,6 +525,12 @@ static void abi_issue(struct __test_metadata *_metadata, int fd,
 		ASSERT_EQ(-1, rc) TH_LOG("%s, %s: succeeded", c->name, row);
 		ASSERT_EQ(expect, err) TH_LOG("%s, %s", c->name, row);
 		abi_check_unchanged(_metadata, fd, h, before, row);
+		for (x = 0; x != iobmd_abi_nextra; x++)
+			abi_check_unchanged(_metadata, fd, iobmd_abi_extra[x],
+					    &extra[x], row);
+		/* Nothing was created either. */
+		ASSERT_EQ(descs, iobmd_stat("descriptors"))
+			TH_LOG("%s, %s", c->name, row);
 	} else {
 		ASSERT_EQ(0, rc)
 			TH_LOG("%s, %s: errno %d", c->name, row, err);
@@ -328,7 +547,26 @@ static void abi_issue(struct __test_metadata *_metadata, int fd,
 		if (c->num == IOBMD_GET_VERSION) {
 			ASSERT_EQ(IOBMD_ABI_MAJOR, a->version.abi_major);
 		}
+		if (c->out_handle) {
+			__u32 nh;
+
+			memcpy(&nh, a->raw + c->out_handle, sizeof(nh));
+			ASSERT_NE(0, nh) TH_LOG("%s", c->name);
+			ASSERT_EQ(0, _test_ioctl_release(fd, nh));
+		}
+		if (c->num == IOBMD_SET_PURGEABLE) {
+			ASSERT_EQ(IOBMD_PURGEABLE_NON_VOLATILE, a->set.value);
+		}
+		if (c->num == IOBMD_INTERLEAVED_CLEAR) {
+			struct iobmd_info info;
+
+			ASSERT_EQ(0, _test_ioctl_get_info(fd, iobmd_abi_extra[0],
+							  &info));
+			ASSERT_EQ(0, info.length);
+			ASSERT_EQ(IOBMD_DIRECTION_OUT, info.direction);
+		}
 	}
+	free(extra);
 	free(before);
 }
 
@@ -338,9 +576,11 @@ static __u32 abi_prepare(struct __test_metadata *_metadata, int fd,
 {
 	__u32 h = 0;
 
-	ASSERT_EQ(0, _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT,
-					    PAGE_SIZE, 0, 0, NULL, 0, &h));
+	ASSERT_EQ(0, _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT |
+					    c->buf_options, PAGE_SIZE, 0, 0,
+					    NULL, 0, &h));
 	ASSERT_NE(0, h);
+	iobmd_abi_nextra = 0;
 	memset(a, 0, sizeof(*a));
 	ASSERT_EQ(0, c->prep(fd, h, a)) TH_LOG("%s: prep", c->name);
 	return h;
@@ -350,9 +590,16 @@ static void abi_finish(struct __test_metadata *_metadata, int fd, __u32 h)
 {
 	struct iobmd_info info;
 
+	unsigned int x;
+
+	for (x = 0; x != iobmd_abi_nextra; x++)
+		ASSERT_EQ(0, _test_ioctl_release(fd, iobmd_abi_extra[x]));
+	iobmd_abi_nextra = 0;
 	if (_test_ioctl_get_info(fd, h, &info) == 0) {
 		ASSERT_EQ(0, _test_ioctl_release(fd, h));
 	}
+	/* Every row leaves the file as it found it. */
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
 }
 
 /*

@@ -26,9 +26,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -646,5 +648,622 @@ static inline __u64 iobmd_free_ram(void)
 		return 0;
 	return (__u64)si.freeram * si.mem_unit;
 }
+
+/*
+ * The descriptor hierarchy: general, sub, multi, interleaved and device
+ * descriptors, prepare/complete, performOperation and setPurgeable.
+ */
+
+/* IOBMD_GET_SEGMENTS with IOBMD_SEGMENTS_* flags (DMA addresses). */
+static inline int _test_ioctl_get_segments_flags(int fd, __u32 handle,
+						 __u32 flags, __u64 offset,
+						 __u64 len,
+						 struct iobmd_segment *segs,
+						 __u32 *count, __u64 *total)
+{
+	struct iobmd_segments cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.handle = handle,
+		.count = count ? *count : 0,
+		.offset = offset,
+		.len = len,
+		.segs = (uintptr_t)segs,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_GET_SEGMENTS, &cmd);
+	if (count)
+		*count = cmd.count;
+	if (total)
+		*total = cmd.total;
+	return ret;
+}
+#define test_err_get_dma_segments(_errno, handle, offset, len)               \
+	({                                                                   \
+		struct iobmd_segment __seg[4];                               \
+		__u32 __count = 4;                                           \
+		EXPECT_ERRNO(_errno, _test_ioctl_get_segments_flags(         \
+					     self->fd, handle,               \
+					     IOBMD_SEGMENTS_DMA, offset,     \
+					     len, __seg, &__count, NULL));   \
+	})
+
+/* Every segment of a range, as _test_get_all_segments(), with @flags. */
+static inline int _test_get_all_segments_flags(int fd, __u32 handle,
+					       __u32 flags, __u64 offset,
+					       __u64 len,
+					       struct iobmd_segment **segs_p,
+					       __u32 *nr_p)
+{
+	struct iobmd_segment *segs;
+	__u64 total = 0;
+	__u32 count = 0;
+	int ret;
+
+	*segs_p = NULL;
+	*nr_p = 0;
+	ret = _test_ioctl_get_segments_flags(fd, handle, flags, offset, len,
+					     NULL, &count, &total);
+	if (ret)
+		return ret;
+	if (total == 0 || total > UINT32_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	segs = calloc(total, sizeof(*segs));
+	if (!segs) {
+		errno = ENOMEM;
+		return -1;
+	}
+	count = total;
+	ret = _test_ioctl_get_segments_flags(fd, handle, flags, offset, len,
+					     segs, &count, &total);
+	if (ret || count != total) {
+		if (!ret)
+			errno = EAGAIN;
+		free(segs);
+		return -1;
+	}
+	*segs_p = segs;
+	*nr_p = count;
+	return 0;
+}
+#define test_get_dma_segments(handle, offset, len, segs_p, nr_p)             \
+	({                                                                   \
+		ASSERT_EQ(0, _test_get_all_segments_flags(                   \
+				     self->fd, handle, IOBMD_SEGMENTS_DMA,   \
+				     offset, len, segs_p, nr_p));            \
+	})
+
+/* IOBMD_MAP, returning the whole answer (addr_offset, extent). */
+static inline int _test_ioctl_map_full(int fd, __u32 handle, __u32 flags,
+				       __u64 offset, __u64 len,
+				       struct iobmd_map *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->flags = flags;
+	out->handle = handle;
+	out->offset = offset;
+	out->len = len;
+	return ioctl(fd, IOBMD_MAP, out);
+}
+#define test_ioctl_map_full(handle, flags, offset, len, out_p)               \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_map_full(self->fd, handle, flags,   \
+						  offset, len, out_p));      \
+		ASSERT_EQ(0, (out_p)->cookie % PAGE_SIZE);                   \
+	})
+
+/*
+ * A refused mapping: IOBMD_MAP may refuse it, else mmap() of the cookie
+ * must.  Returns the errno of the refusal, or 0 when both worked (the
+ * mapping is undone).
+ */
+static inline int iobmd_map_refusal(int fd, __u32 handle, __u32 flags,
+				    __u64 offset, __u64 len, size_t map_len,
+				    int prot)
+{
+	struct iobmd_map m;
+	void *p;
+
+	if (_test_ioctl_map_full(fd, handle, flags, offset, len, &m))
+		return errno;
+	p = iobmd_mmap(fd, m.cookie, map_len, prot);
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, map_len);
+	return 0;
+}
+
+/* IOBMD_GENERAL_CREATE */
+
+static inline int _test_ioctl_general_create(int fd, __u32 flags,
+					     __u32 options,
+					     const struct iobmd_range *ranges,
+					     __u32 count, __u32 *handle)
+{
+	struct iobmd_general_create cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.options = options,
+		.ranges = (uintptr_t)ranges,
+		.count = count,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_GENERAL_CREATE, &cmd);
+	if (handle)
+		*handle = cmd.handle;
+	return ret;
+}
+/* withAddressRanges(ranges, count, options, task) */
+#define test_ioctl_general_create(options, ranges, count, handle_p)          \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_general_create(self->fd, 0, options,\
+							ranges, count,       \
+							handle_p));          \
+		ASSERT_NE(0, *(handle_p));                                   \
+	})
+/* withAddressRange(address, length, options, task) */
+#define test_ioctl_general_range(options, addr, len, handle_p)               \
+	({                                                                   \
+		struct iobmd_range __r = { .address = (uintptr_t)(addr),     \
+					   .length = (len) };                \
+		test_ioctl_general_create(options, &__r, 1, handle_p);       \
+	})
+/* withPhysicalAddress: ranges of RAM */
+#define test_ioctl_general_physical(options, ranges, count, handle_p)        \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_general_create(                     \
+				     self->fd, IOBMD_GENERAL_PHYSICAL,       \
+				     options, ranges, count, handle_p));     \
+		ASSERT_NE(0, *(handle_p));                                   \
+	})
+#define test_err_general_create(_errno, flags, options, ranges, count)       \
+	({                                                                   \
+		__u32 __h = 0;                                               \
+		EXPECT_ERRNO(_errno, _test_ioctl_general_create(             \
+					     self->fd, flags, options,       \
+					     ranges, count, &__h));          \
+		EXPECT_EQ(0, __h);                                           \
+	})
+
+/* IOBMD_SUB_CREATE */
+
+static inline int _test_ioctl_sub_create(int fd, __u32 parent,
+					 __u32 direction, __u64 offset,
+					 __u64 length, __u32 *handle)
+{
+	struct iobmd_sub_create cmd = {
+		.size = sizeof(cmd),
+		.parent = parent,
+		.direction = direction,
+		.offset = offset,
+		.length = length,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_SUB_CREATE, &cmd);
+	if (handle)
+		*handle = cmd.handle;
+	return ret;
+}
+/* withSubRange(parent, offset, length, direction) */
+#define test_ioctl_sub_create(parent, direction, offset, length, handle_p)   \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_sub_create(self->fd, parent,        \
+						    direction, offset,       \
+						    length, handle_p));      \
+		ASSERT_NE(0, *(handle_p));                                   \
+	})
+#define test_err_sub_create(_errno, parent, direction, offset, length)       \
+	({                                                                   \
+		__u32 __h = 0;                                               \
+		EXPECT_ERRNO(_errno, _test_ioctl_sub_create(                 \
+					     self->fd, parent, direction,    \
+					     offset, length, &__h));         \
+		EXPECT_EQ(0, __h);                                           \
+	})
+
+/* IOBMD_MULTI_CREATE */
+
+static inline int _test_ioctl_multi_create(int fd, __u32 direction,
+					   const __u32 *handles, __u32 count,
+					   __u32 *handle)
+{
+	struct iobmd_multi_create cmd = {
+		.size = sizeof(cmd),
+		.direction = direction,
+		.handles = (uintptr_t)handles,
+		.count = count,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_MULTI_CREATE, &cmd);
+	if (handle)
+		*handle = cmd.handle;
+	return ret;
+}
+/* withDescriptors(handles, count, direction) */
+#define test_ioctl_multi_create(direction, handles, count, handle_p)         \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_multi_create(self->fd, direction,   \
+						      handles, count,        \
+						      handle_p));            \
+		ASSERT_NE(0, *(handle_p));                                   \
+	})
+#define test_err_multi_create(_errno, direction, handles, count)             \
+	({                                                                   \
+		__u32 __h = 0;                                               \
+		EXPECT_ERRNO(_errno, _test_ioctl_multi_create(               \
+					     self->fd, direction, handles,   \
+					     count, &__h));                  \
+		EXPECT_EQ(0, __h);                                           \
+	})
+
+/* IOBMD_INTERLEAVED_CREATE, IOBMD_INTERLEAVED_SET, IOBMD_INTERLEAVED_CLEAR */
+
+static inline int _test_ioctl_interleaved_create(int fd, __u32 direction,
+						 __u32 capacity,
+						 __u32 *handle)
+{
+	struct iobmd_interleaved_create cmd = {
+		.size = sizeof(cmd),
+		.direction = direction,
+		.capacity = capacity,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_INTERLEAVED_CREATE, &cmd);
+	if (handle)
+		*handle = cmd.handle;
+	return ret;
+}
+/* withCapacity(capacity, direction) */
+#define test_ioctl_interleaved_create(direction, capacity, handle_p)         \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_interleaved_create(                 \
+				     self->fd, direction, capacity,          \
+				     handle_p));                             \
+		ASSERT_NE(0, *(handle_p));                                   \
+	})
+#define test_err_interleaved_create(_errno, direction, capacity)             \
+	({                                                                   \
+		__u32 __h = 0;                                               \
+		EXPECT_ERRNO(_errno, _test_ioctl_interleaved_create(         \
+					     self->fd, direction, capacity,  \
+					     &__h));                         \
+		EXPECT_EQ(0, __h);                                           \
+	})
+
+static inline int _test_ioctl_interleaved_set(int fd, __u32 handle,
+					      __u32 piece, __u64 offset,
+					      __u64 length)
+{
+	struct iobmd_interleaved_set cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.piece = piece,
+		.offset = offset,
+		.length = length,
+	};
+
+	return ioctl(fd, IOBMD_INTERLEAVED_SET, &cmd);
+}
+/* setMemoryDescriptor(piece, offset, length) */
+#define test_ioctl_interleaved_set(handle, piece, offset, length)            \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_interleaved_set(self->fd, handle,   \
+							 piece, offset,      \
+							 length));           \
+	})
+#define test_err_interleaved_set(_errno, handle, piece, offset, length)      \
+	({                                                                   \
+		EXPECT_ERRNO(_errno, _test_ioctl_interleaved_set(            \
+					     self->fd, handle, piece,        \
+					     offset, length));               \
+	})
+/* clearMemoryDescriptors(direction); None keeps the direction. */
+#define test_ioctl_interleaved_clear(handle, direction)                      \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_set(self->fd,                       \
+					     IOBMD_INTERLEAVED_CLEAR,        \
+					     handle, direction, NULL));      \
+	})
+#define test_err_interleaved_clear(_errno, handle, direction)                \
+	({                                                                   \
+		EXPECT_ERRNO(_errno, _test_ioctl_set(self->fd,               \
+						     IOBMD_INTERLEAVED_CLEAR,\
+						     handle, direction,      \
+						     NULL));                 \
+	})
+
+/* IOBMD_DEVICE_CREATE */
+
+/*
+ * A physical range that is no RAM, inside what the CPU can address: device
+ * memory there can be created (never touched).
+ */
+#define IOBMD_TEST_NOT_RAM (1ULL << 36)
+
+static inline int _test_ioctl_device_create(int fd, __u64 phys,
+					    __u64 length, __u32 *handle)
+{
+	struct iobmd_device_create cmd = {
+		.size = sizeof(cmd),
+		.phys = phys,
+		.length = length,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOBMD_DEVICE_CREATE, &cmd);
+	if (handle)
+		*handle = cmd.handle;
+	return ret;
+}
+/* IODeviceMemory::withRange(phys, length) */
+#define test_ioctl_device_create(phys, length, handle_p)                     \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_device_create(self->fd, phys,       \
+						       length, handle_p));   \
+		ASSERT_NE(0, *(handle_p));                                   \
+	})
+#define test_err_device_create(_errno, phys, length)                         \
+	({                                                                   \
+		__u32 __h = 0;                                               \
+		EXPECT_ERRNO(_errno, _test_ioctl_device_create(              \
+					     self->fd, phys, length, &__h)); \
+		EXPECT_EQ(0, __h);                                           \
+	})
+
+/* IOBMD_PREPARE, IOBMD_COMPLETE */
+
+static inline int _test_ioctl_prepare(int fd, unsigned long cmd_num,
+				      __u32 handle, __u32 direction)
+{
+	struct iobmd_prepare cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.direction = direction,
+	};
+
+	return ioctl(fd, cmd_num, &cmd);
+}
+/* prepare(direction): direction bits (None: the descriptor's own) and
+ * IOBMD_PREPARE_* modifiers */
+#define test_ioctl_prepare(handle, direction)                                \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_prepare(self->fd, IOBMD_PREPARE,    \
+						 handle, direction));        \
+	})
+#define test_err_prepare(_errno, handle, direction)                          \
+	({                                                                   \
+		EXPECT_ERRNO(_errno, _test_ioctl_prepare(self->fd,           \
+							 IOBMD_PREPARE,      \
+							 handle, direction));\
+	})
+#define test_ioctl_complete(handle, direction)                               \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_prepare(self->fd, IOBMD_COMPLETE,   \
+						 handle, direction));        \
+	})
+#define test_err_complete(_errno, handle, direction)                         \
+	({                                                                   \
+		EXPECT_ERRNO(_errno, _test_ioctl_prepare(self->fd,           \
+							 IOBMD_COMPLETE,     \
+							 handle, direction));\
+	})
+
+/* IOBMD_PERFORM */
+
+static inline int _test_ioctl_perform(int fd, __u32 handle, __u32 op,
+				      __u64 offset, __u64 len)
+{
+	struct iobmd_perform cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.op = op,
+		.offset = offset,
+		.len = len,
+	};
+
+	return ioctl(fd, IOBMD_PERFORM, &cmd);
+}
+#define test_ioctl_perform(handle, op, offset, len)                          \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_perform(self->fd, handle, op,       \
+						 offset, len));              \
+	})
+#define test_err_perform(_errno, handle, op, offset, len)                    \
+	({                                                                   \
+		EXPECT_ERRNO(_errno, _test_ioctl_perform(self->fd, handle,   \
+							 op, offset, len));  \
+	})
+
+/* IOBMD_SET_PURGEABLE: @value in, the old state out */
+#define test_ioctl_set_purgeable(handle, state, old_p)                       \
+	({                                                                   \
+		ASSERT_EQ(0, _test_ioctl_set(self->fd, IOBMD_SET_PURGEABLE,  \
+					     handle, state, old_p));         \
+	})
+#define test_err_set_purgeable(_errno, handle, state)                        \
+	({                                                                   \
+		EXPECT_ERRNO(_errno, _test_ioctl_set(self->fd,               \
+						     IOBMD_SET_PURGEABLE,    \
+						     handle, state, NULL));  \
+	})
+
+/* The module's counters: /sys/kernel/debug/iobmd/stats */
+
+#define IOBMD_STATS_PATH "/sys/kernel/debug/iobmd/stats"
+
+/* The counter @name, or -1 when the file or the counter is missing. */
+static inline long long iobmd_stat(const char *name)
+{
+	char key[64];
+	long long v, found = -1;
+	FILE *f = fopen(IOBMD_STATS_PATH, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2) {
+		if (!strcmp(key, name)) {
+			found = v;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A child's way out of root: no supplementary groups, gid and uid 65534,
+ * hence no capabilities.  Returns 0 or -1/errno.
+ */
+static inline int iobmd_drop_root(void)
+{
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return -1;
+	return 0;
+}
+
+/*
+ * An anonymous, private, populated area of @pages pages whose contents are
+ * the pattern stream @seed; NULL on failure.
+ */
+static inline __u8 *iobmd_user_area(__u64 pages, __u64 seed)
+{
+	__u8 *p = mmap(NULL, pages * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	iobmd_fill_pattern(p, pages * PAGE_SIZE, 0, seed);
+	return p;
+}
+
+/* Fills descriptor @handle, @len bytes long, from the pattern @seed. */
+#define test_fill_desc(handle, len, seed)                                    \
+	({                                                                   \
+		__u8 *__b = malloc(len);                                     \
+		ASSERT_NE(NULL, __b);                                        \
+		iobmd_fill_pattern(__b, len, 0, seed);                       \
+		test_ioctl_write(handle, 0, __b, len);                       \
+		free(__b);                                                   \
+	})
+
+/* Checks that descriptor @handle reads back as @len bytes of @model. */
+#define test_check_desc(handle, model, len)                                  \
+	({                                                                   \
+		__u8 *__b = malloc((len) + 1);                               \
+		ASSERT_NE(NULL, __b);                                        \
+		memset(__b, 0xee, len);                                      \
+		test_ioctl_read(handle, 0, __b, len);                        \
+		ASSERT_EQ(0, memcmp(__b, model, len));                       \
+		free(__b);                                                   \
+	})
+
+/* A small deterministic generator, so failures reproduce. */
+static inline __u64 iobmd_next_rand(__u64 *state)
+{
+	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *state >> 33;
+}
+
+/*
+ * Byte-granular READ and WRITE of descriptor @handle (@len bytes) against
+ * @model: single bytes and two-byte pairs around each offset of @edges
+ * (piece and page boundaries), then @steps random reads, writes and
+ * zero-fills of up to three pages.  @model follows every write.
+ */
+static inline void iobmd_rw_model(struct __test_metadata *_metadata, int fd,
+				  __u32 handle, __u8 *model, __u64 len,
+				  const __u64 *edges, size_t nedges,
+				  unsigned int steps, __u64 seed)
+{
+	__u64 state = seed, max_io = 3 * PAGE_SIZE + 7;
+	__u8 *buf = malloc(max_io);
+	size_t e;
+	unsigned int i;
+	int k;
+
+	ASSERT_NE(NULL, buf);
+	for (e = 0; e != nedges; e++) {
+		for (k = -1; k <= 1; k++) {
+			__u64 off = edges[e] + k;
+			__u8 v;
+
+			if (edges[e] == 0 && k < 0)
+				continue;
+			if (off >= len)
+				continue;
+			v = iobmd_pattern_byte(seed + e, off) ^ 0x5a;
+			ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_WRITE, handle,
+						    off, &v, 1, NULL))
+				TH_LOG("write byte %llu: errno %d", off, errno);
+			model[off] = v;
+			v = ~v;
+			ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_READ, handle,
+						    off, &v, 1, NULL));
+			ASSERT_EQ(model[off], v) TH_LOG("byte %llu", off);
+			/* Two bytes across the edge. */
+			if (off + 2 <= len) {
+				ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_READ,
+							    handle, off, buf, 2,
+							    NULL));
+				ASSERT_EQ(0, memcmp(buf, model + off, 2))
+					TH_LOG("bytes %llu..%llu", off,
+					       off + 1);
+			}
+		}
+	}
+	for (i = 0; i != steps; i++) {
+		__u64 off = iobmd_next_rand(&state) % len;
+		__u64 room = len - off;
+		__u64 n = 1 + iobmd_next_rand(&state) %
+				      (room < max_io ? room : max_io);
+		int op = iobmd_next_rand(&state) % 4;
+
+		if (op == 0) {
+			ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_WRITE, handle,
+						    off, NULL, n, NULL))
+				TH_LOG("zero %llu at %llu: errno %d", n, off,
+				       errno);
+			memset(model + off, 0, n);
+		} else if (op == 1) {
+			iobmd_fill_pattern(buf, n, off, seed + 1000 + i);
+			ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_WRITE, handle,
+						    off, buf, n, NULL))
+				TH_LOG("write %llu at %llu: errno %d", n, off,
+				       errno);
+			memcpy(model + off, buf, n);
+		} else {
+			memset(buf, 0xee, n);
+			ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_READ, handle,
+						    off, buf, n, NULL))
+				TH_LOG("read %llu at %llu: errno %d", n, off,
+				       errno);
+			ASSERT_EQ(0, memcmp(buf, model + off, n))
+				TH_LOG("step %u: read %llu at %llu", i, n, off);
+		}
+	}
+	free(buf);
+}
+
+/*
+ * READ and WRITE just outside the length: ERANGE, and nothing moves.
+ */
+#define test_rw_bounds(handle, len)                                          \
+	({                                                                   \
+		__u8 __b[2] = { 0 };                                         \
+		test_err_read(ERANGE, handle, len, __b, 1);                  \
+		test_err_read(ERANGE, handle, (len) - 1, __b, 2);            \
+		test_err_write(ERANGE, handle, len, __b, 1);                 \
+		test_err_write(ERANGE, handle, (len) - 1, __b, 2);           \
+		test_err_read(ERANGE, handle, 1, __b, UINT64_MAX);           \
+		test_err_write(ERANGE, handle, UINT64_MAX, __b, 1);          \
+	})
 
 #endif /* __SELFTEST_IOBMD_UTILS_H */

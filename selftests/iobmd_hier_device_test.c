@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd device memory (IODeviceMemory::withRange / withSubRange) on a real
+ * PCI BAR: BAR2 of the ivshmem-plain device the test VM has (PCI
+ * 1af4:1110), backed by a file on the host.  Creation and its errors,
+ * byte-granular READ/WRITE through the I/O accessors, mappings (uncached
+ * by default, write-combining on request, as the PAT sees them), windows
+ * of it, prepare, and a pattern written through a mapping that the host
+ * finds in its file after the VM has exited: the program prints
+ * "@@IOBMD@@ ivshmem offset=N pattern=P" and scripts/vm-run.sh checks it.
+ */
+#include <dirent.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+
+#include "iobmd_utils.h"
+
+#define IVSHMEM_VENDOR	0x1af4
+#define IVSHMEM_DEVICE	0x1110
+#define IVSHMEM_SIZE	SZ_1M
+/* Where the host-checked pattern goes; the tests below keep clear of it. */
+#define IVSHMEM_PATTERN_OFF	0x100
+#define PAT_LIST	"/sys/kernel/debug/x86/pat_memtype_list"
+
+FIXTURE(iobmd_device)
+{
+	int fd;
+	__u64 bar;	/* physical address of BAR2 */
+	__u64 bar_len;
+};
+
+/* BAR2 of the ivshmem device: the third line of its sysfs resource file. */
+static int ivshmem_bar2(__u64 *start, __u64 *len)
+{
+	const char *base = "/sys/bus/pci/devices";
+	char path[512], line[256];
+	struct dirent *de;
+	int found = -1;
+	DIR *dir = opendir(base);
+
+	if (!dir)
+		return -1;
+	while (found && (de = readdir(dir))) {
+		unsigned int vendor = 0, device = 0;
+		unsigned long long s, e, flags;
+		FILE *f;
+		int i;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/vendor", base, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%x", &vendor) != 1)
+			vendor = 0;
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/%s/device", base, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%x", &device) != 1)
+			device = 0;
+		fclose(f);
+		if (vendor != IVSHMEM_VENDOR || device != IVSHMEM_DEVICE)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/resource", base,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		for (i = 0; i != 3 && fgets(line, sizeof(line), f); i++)
+			;
+		fclose(f);
+		if (i == 3 && sscanf(line, "%llx %llx %llx", &s, &e, &flags) ==
+				      3 && e > s) {
+			*start = s;
+			*len = e - s + 1;
+			found = 0;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+FIXTURE_SETUP(iobmd_device)
+{
+	iobmd_fixture_open(self->fd);
+	ASSERT_EQ(0, ivshmem_bar2(&self->bar, &self->bar_len))
+		TH_LOG("no ivshmem device (PCI %04x:%04x) in this machine",
+		       IVSHMEM_VENDOR, IVSHMEM_DEVICE);
+	ASSERT_EQ(IVSHMEM_SIZE, self->bar_len);
+}
+
+FIXTURE_TEARDOWN(iobmd_device)
+{
+	if (self->fd != -1)
+		close(self->fd);
+}
+
+/* Whether the PAT has [@start, @start + @len) as @type. */
+static bool pat_has(__u64 start, __u64 len, const char *type)
+{
+	char want[128], line[256];
+	bool found = false;
+	FILE *f = fopen(PAT_LIST, "r");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "[mem 0x%016llx-0x%016llx] %s\n",
+		 (unsigned long long)start, (unsigned long long)(start + len),
+		 type);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
+TEST_F(iobmd_device, create_info)
+{
+	struct iobmd_info info;
+	__u64 v;
+	__u32 d;
+
+	test_ioctl_device_create(self->bar, self->bar_len, &d);
+	test_ioctl_get_info(d, &info);
+	ASSERT_EQ(IOBMD_KIND_DEVICE, info.kind);
+	ASSERT_EQ(self->bar_len, info.length);
+	ASSERT_EQ(self->bar_len, info.capacity);
+	ASSERT_EQ(IOBMD_DIRECTION_INOUT, info.direction);
+	ASSERT_EQ(0, info.options);
+	ASSERT_EQ(0, info.tag);
+	ASSERT_EQ(self->bar_len, iobmd_stat("device_bytes"));
+	test_err_set_length(ENOTTY, d, 0);
+	test_err_append(ENOTTY, d, 0, &v, 1);
+	test_err_set_purgeable(EOPNOTSUPP, d, IOBMD_PURGEABLE_KEEP_CURRENT);
+	test_ioctl_set_direction(d, IOBMD_DIRECTION_OUT, &v);
+	test_ioctl_set_tag(d, 42, &v);
+	test_ioctl_release(d);
+	ASSERT_EQ(0, iobmd_stat("device_bytes"));
+}
+
+/* Top-level "System RAM" ranges of /proc/iomem, up to @max of them. */
+static int iomem_ram(struct iobmd_range *ram, int max)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	char line[256];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+
+		if (line[0] == ' ' || !strstr(line, ": System RAM"))
+			continue;
+		if (sscanf(line, "%llx-%llx", &start, &end) != 2)
+			continue;
+		ram[n].address = start;
+		ram[n].length = end - start + 1;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+TEST_F(iobmd_device, create_errors)
+{
+	long long before = iobmd_stat("descriptors");
+	struct iobmd_range ram[64];
+	int n = iomem_ram(ram, 64), i;
+
+	ASSERT_LT(0, n);
+	/* length 0 */
+	test_err_device_create(EINVAL, self->bar, 0);
+	/* System RAM: at 1 MiB, and every RAM range, whole or touched */
+	test_err_device_create(EINVAL, 0x100000, PAGE_SIZE);
+	for (i = 0; i != n; i++) {
+		test_err_device_create(EINVAL, ram[i].address, ram[i].length);
+		test_err_device_create(EINVAL, ram[i].address, 1);
+		test_err_device_create(EINVAL,
+				       ram[i].address + ram[i].length - 1, 2);
+		if (ram[i].address >= PAGE_SIZE)
+			test_err_device_create(EINVAL,
+					       ram[i].address - PAGE_SIZE,
+					       PAGE_SIZE + 1);
+	}
+	/* the BAR and the RAM at 1 MiB together */
+	test_err_device_create(EINVAL, 0x100000, self->bar - 0x100000 +
+				       self->bar_len);
+	/* wrapping, or beyond what the CPU can address */
+	test_err_device_create(EINVAL, UINT64_MAX - 10, 100);
+	test_err_device_create(EINVAL, self->bar, UINT64_MAX);
+	test_err_device_create(EINVAL, 1ULL << 63, PAGE_SIZE);
+	ASSERT_EQ(before, iobmd_stat("descriptors"));
+	ASSERT_EQ(0, iobmd_stat("device_bytes"));
+}
+
+/*
+ * The pattern the host checks: written through a mapping (uncached),
+ * read back with READ, announced on stdout for scripts/vm-run.sh.
+ */
+TEST_F(iobmd_device, host_sees_pattern)
+{
+	char pattern[64], back[64];
+	unsigned char rnd[8];
+	struct iobmd_map m;
+	__u8 *p;
+	__u32 d;
+	int i;
+
+	ASSERT_EQ(sizeof(rnd), getrandom(rnd, sizeof(rnd), 0));
+	strcpy(pattern, "iobmd-ivshmem-");
+	for (i = 0; i != sizeof(rnd); i++)
+		sprintf(pattern + strlen(pattern), "%02x", rnd[i]);
+
+	test_ioctl_device_create(self->bar, self->bar_len, &d);
+	test_ioctl_map_full(d, 0, 0, 0, &m);
+	ASSERT_EQ(0, m.addr_offset);
+	ASSERT_EQ(self->bar_len, m.extent);
+	p = iobmd_mmap(self->fd, m.cookie, m.extent, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; pattern[i]; i++)
+		((volatile __u8 *)p)[IVSHMEM_PATTERN_OFF + i] = pattern[i];
+	ASSERT_EQ(0, munmap(p, m.extent));
+
+	memset(back, 0, sizeof(back));
+	test_ioctl_read(d, IVSHMEM_PATTERN_OFF, back, strlen(pattern));
+	ASSERT_EQ(0, strcmp(pattern, back));
+	test_ioctl_release(d);
+	printf("@@IOBMD@@ ivshmem offset=%d pattern=%s\n", IVSHMEM_PATTERN_OFF,
+	       pattern);
+	fflush(stdout);
+}
+
+/* READ and WRITE through the I/O accessors, byte granular, vs a mapping. */
+TEST_F(iobmd_device, data_rw)
+{
+	const __u64 off = PAGE_SIZE, len = 16 * PAGE_SIZE + 100;
+	__u64 edges[] = { 0, 1, PAGE_SIZE, 256, 3 * PAGE_SIZE + 7, len - 1 };
+	__u8 *model = malloc(len), *p;
+	struct iobmd_map m;
+	__u32 d, s;
+
+	ASSERT_NE(NULL, model);
+	test_ioctl_device_create(self->bar + off, len, &d);
+	iobmd_fill_pattern(model, len, 0, 300);
+	test_ioctl_write(d, 0, model, len);
+	test_check_desc(d, model, len);
+	test_rw_bounds(d, len);
+	iobmd_rw_model(_metadata, self->fd, d, model, len, edges,
+		       ARRAY_SIZE(edges), 200, 301);
+	/* The mapping of the whole BAR shows the same bytes. */
+	test_ioctl_device_create(self->bar, self->bar_len, &s);
+	test_ioctl_map_full(s, IOBMD_MAP_READONLY, 0, 0, &m);
+	p = iobmd_mmap(self->fd, m.cookie, m.extent, PROT_READ);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, memcmp(p + off, model, len));
+	/* Zero-filling WRITE. */
+	test_ioctl_write(d, 5, NULL, 2 * PAGE_SIZE);
+	memset(model + 5, 0, 2 * PAGE_SIZE);
+	ASSERT_EQ(0, memcmp(p + off, model, len));
+	ASSERT_EQ(0, munmap(p, m.extent));
+	test_ioctl_release(s);
+	test_ioctl_release(d);
+	free(model);
+}
+
+/* withSubRange: IOBMD_SUB_CREATE on device memory, mapped and read. */
+TEST_F(iobmd_device, sub_range)
+{
+	const __u64 off = 0x20000 + 0x234, len = 3 * PAGE_SIZE;
+	__u8 *model = malloc(len), *p;
+	struct iobmd_segment *segs;
+	struct iobmd_info info;
+	struct iobmd_map m;
+	__u32 d, s, pair[2], mu, n;
+
+	ASSERT_NE(NULL, model);
+	test_ioctl_device_create(self->bar, self->bar_len, &d);
+	test_ioctl_sub_create(d, IOBMD_DIRECTION_IN, off, len, &s);
+	test_ioctl_get_info(s, &info);
+	ASSERT_EQ(IOBMD_KIND_SUB, info.kind);
+	ASSERT_EQ(len, info.length);
+	ASSERT_EQ(IOBMD_DIRECTION_IN, info.direction);
+	iobmd_fill_pattern(model, len, 0, 310);
+	test_ioctl_write(s, 0, model, len);
+	{
+		__u8 *whole = malloc(len);
+
+		ASSERT_NE(NULL, whole);
+		test_ioctl_read(d, off, whole, len);
+		ASSERT_EQ(0, memcmp(whole, model, len));
+		free(whole);
+	}
+	/* Physical segments without a prepare: the BAR's own addresses. */
+	test_get_all_segments(s, 0, 0, &segs, &n);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(self->bar + off, segs[0].addr);
+	ASSERT_EQ(len, segs[0].len);
+	free(segs);
+	/* Mapped: byte 0 at its offset in the page. */
+	test_ioctl_map_full(s, 0, 0, 0, &m);
+	ASSERT_EQ(0x234, m.addr_offset);
+	ASSERT_EQ(4 * PAGE_SIZE, m.extent);
+	p = iobmd_mmap(self->fd, m.cookie, m.extent, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, memcmp(p + 0x234, model, len));
+	p[0x234 + len - 1] = 0x5e;
+	model[len - 1] = 0x5e;
+	test_check_desc(s, model, len);
+	ASSERT_EQ(0, munmap(p, m.extent));
+
+	/* A multi of two windows of it. */
+	pair[0] = s;
+	test_ioctl_sub_create(d, IOBMD_DIRECTION_INOUT, 0x40000, 100, &pair[1]);
+	test_ioctl_write(pair[1], 0, NULL, 100);
+	test_ioctl_multi_create(IOBMD_DIRECTION_IN, pair, 2, &mu);
+	{
+		__u8 *back = malloc(len + 100);
+
+		ASSERT_NE(NULL, back);
+		test_ioctl_read(mu, 0, back, len + 100);
+		ASSERT_EQ(0, memcmp(back, model, len));
+		ASSERT_EQ(100, iobmd_check_bytes(back + len, 100, 0));
+		free(back);
+	}
+	test_ioctl_release(mu);
+	test_ioctl_release(pair[1]);
+	test_ioctl_release(s);
+	test_ioctl_release(d);
+	free(model);
+}
+
+/*
+ * Cache modes: uncached by default, write-combining on request, as the
+ * PAT records them for the BAR; modes no mapping can have are refused.
+ */
+TEST_F(iobmd_device, cache_modes)
+{
+	struct iobmd_map m;
+	__u8 *p;
+	__u32 d;
+
+	test_ioctl_device_create(self->bar, self->bar_len, &d);
+	ASSERT_EQ(0, access(PAT_LIST, R_OK)) TH_LOG("%s unreadable", PAT_LIST);
+
+	test_ioctl_map_full(d, 0, 0, 0, &m);
+	p = iobmd_mmap(self->fd, m.cookie, m.extent, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(true, pat_has(self->bar, self->bar_len, "uncached-minus") ||
+			pat_has(self->bar, self->bar_len, "uncached"));
+	ASSERT_EQ(false, pat_has(self->bar, self->bar_len, "write-combining"));
+	ASSERT_EQ(0, munmap(p, m.extent));
+
+	test_ioctl_map_full(d, IOBMD_CACHE_WRITE_COMBINE, 0, 0, &m);
+	p = iobmd_mmap(self->fd, m.cookie, m.extent, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(true, pat_has(self->bar, self->bar_len, "write-combining"));
+	/* Data goes through either way. */
+	p[PAGE_SIZE] = 0x4c;
+	{
+		__u8 v;
+
+		test_ioctl_read(d, PAGE_SIZE, &v, 1);
+		ASSERT_EQ(0x4c, v);
+	}
+	ASSERT_EQ(0, munmap(p, m.extent));
+	ASSERT_EQ(false, pat_has(self->bar, self->bar_len, "write-combining"));
+
+	/* Inhibit is the default's mode. */
+	test_ioctl_map_full(d, IOBMD_CACHE_INHIBIT, 0, 0, &m);
+	p = iobmd_mmap(self->fd, m.cookie, m.extent, PROT_READ);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(true, pat_has(self->bar, self->bar_len, "uncached-minus") ||
+			pat_has(self->bar, self->bar_len, "uncached"));
+	ASSERT_EQ(0, munmap(p, m.extent));
+	/* Write-through works too. */
+	ASSERT_EQ(0, iobmd_map_refusal(self->fd, d, IOBMD_CACHE_WRITE_THRU, 0,
+				       0, self->bar_len, PROT_READ));
+	/* Posted-write and real-time: no mapping has them. */
+	ASSERT_EQ(EINVAL, iobmd_map_refusal(self->fd, d,
+					    IOBMD_CACHE_POSTED_WRITE, 0, 0,
+					    self->bar_len, PROT_READ));
+	ASSERT_EQ(EINVAL, iobmd_map_refusal(self->fd, d, IOBMD_CACHE_REAL_TIME,
+					    0, 0, self->bar_len, PROT_READ));
+	test_ioctl_release(d);
+	ASSERT_EQ(0, iobmd_stat("mappings"));
+}
+
+/* Device memory is mapped by PFN: get_user_pages fails on it. */
+TEST_F(iobmd_device, not_page_backed)
+{
+	struct iovec local, remote;
+	struct iobmd_map m;
+	__u8 buf[64], *p;
+	int pfd[2];
+	__u32 d;
+
+	test_ioctl_device_create(self->bar + 0x80000, 4 * PAGE_SIZE, &d);
+	test_ioctl_map_full(d, 0, 0, 0, &m);
+	p = iobmd_mmap(self->fd, m.cookie, m.extent, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	local = (struct iovec){ buf, sizeof(buf) };
+	remote = (struct iovec){ p, sizeof(buf) };
+	EXPECT_ERRNO(EFAULT, process_vm_readv(getpid(), &local, 1, &remote, 1,
+					      0));
+	ASSERT_EQ(0, pipe(pfd));
+	EXPECT_ERRNO(EFAULT, vmsplice(pfd[1], &remote, 1, 0));
+	close(pfd[0]);
+	close(pfd[1]);
+	/* MADV_DONTNEED does not apply to PFN mappings; the data stays. */
+	EXPECT_ERRNO(EINVAL, madvise(p, PAGE_SIZE, MADV_DONTNEED));
+	ASSERT_EQ(1, p[0]);
+	ASSERT_EQ(0, munmap(p, m.extent));
+	test_ioctl_release(d);
+}
+
+/* prepare() maps it for DMA: one segment, the BAR's address here. */
+TEST_F(iobmd_device, prepare)
+{
+	struct iobmd_segment *segs;
+	__u32 d, n;
+
+	test_ioctl_device_create(self->bar, self->bar_len, &d);
+	test_err_get_dma_segments(ENODATA, d, 0, 0);
+	test_err_perform(ENODATA, d, IOBMD_OP_FLUSH, 0, 1);
+	test_ioctl_prepare(d, 0);
+	test_get_dma_segments(d, 0, 0, &segs, &n);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(self->bar, segs[0].addr);
+	ASSERT_EQ(self->bar_len, segs[0].len);
+	free(segs);
+	test_get_dma_segments(d, 5, 10, &segs, &n);
+	ASSERT_EQ(self->bar + 5, segs[0].addr);
+	ASSERT_EQ(10, segs[0].len);
+	free(segs);
+	test_ioctl_perform(d, IOBMD_OP_FLUSH, 0, self->bar_len);
+	test_ioctl_perform(d, IOBMD_OP_INVALIDATE, 5, 10);
+	test_err_prepare(EBUSY, d, IOBMD_PREPARE_PHYS32);
+	test_ioctl_complete(d, 0);
+	test_err_get_dma_segments(ENODATA, d, 0, 0);
+	/* Below 4 GiB, the 32-bit range works; above, it cannot (ERANGE). */
+	if (self->bar + self->bar_len <= SZ_4G) {
+		test_ioctl_prepare(d, IOBMD_PREPARE_PHYS32);
+		test_ioctl_complete(d, 0);
+	} else {
+		test_err_prepare(ERANGE, d, IOBMD_PREPARE_PHYS32);
+	}
+	test_ioctl_release(d);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd prepare() and complete(), DMA segments and performOperation():
+ * prepares nest per handle, COMPLETE needs one outstanding on the handle,
+ * DMA segments exist only while prepared, IOBMD_PREPARE_PHYS32 puts them
+ * below 4 GiB (bouncing pages above it), a second prepare for the other
+ * DMA range is EBUSY, releasing a handle or closing the file completes
+ * what it left, and IOBMD_PERFORM moves data between the CPU and the
+ * device's view.  Needs root, and RAM above 4 GiB (the test VM has 6 GiB).
+ */
+#include "iobmd_utils.h"
+
+FIXTURE(iobmd_prepare)
+{
+	int fd;
+};
+
+FIXTURE_SETUP(iobmd_prepare)
+{
+	iobmd_fixture_open(self->fd);
+}
+
+FIXTURE_TEARDOWN(iobmd_prepare)
+{
+	if (self->fd != -1)
+		close(self->fd);
+}
+
+#define PREPARE_KNOWN (IOBMD_DIRECTION_MASK | IOBMD_PREPARE_PHYS32 |         \
+		       IOBMD_PREPARE_NO_FAULT | IOBMD_PREPARE_NON_COHERENT)
+#define COMPLETE_KNOWN (IOBMD_DIRECTION_MASK | IOBMD_COMPLETE_WITH_ERROR |   \
+			IOBMD_COMPLETE_WITH_DATA_VALID)
+
+/* Whether DMA segments of @h can be had, i.e. it is prepared. */
+static bool is_prepared(int fd, __u32 h)
+{
+	struct iobmd_segment seg;
+	__u32 count = 1;
+
+	return !_test_ioctl_get_segments_flags(fd, h, IOBMD_SEGMENTS_DMA, 0, 0,
+					       &seg, &count, NULL);
+}
+
+TEST_F(iobmd_prepare, nesting)
+{
+	__u32 b;
+	int i;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE, 0, &b);
+	ASSERT_EQ(false, is_prepared(self->fd, b));
+	for (i = 0; i != 5; i++)
+		test_ioctl_prepare(b, 0);
+	for (i = 0; i != 4; i++) {
+		test_ioctl_complete(b, 0);
+		ASSERT_EQ(true, is_prepared(self->fd, b)) TH_LOG("%d", i);
+	}
+	test_ioctl_complete(b, 0);
+	ASSERT_EQ(false, is_prepared(self->fd, b));
+	test_err_complete(EINVAL, b, 0);
+	/* Again after it came back to 0. */
+	test_ioctl_prepare(b, IOBMD_DIRECTION_OUT);
+	test_ioctl_prepare(b, IOBMD_DIRECTION_IN);
+	test_ioctl_complete(b, IOBMD_COMPLETE_WITH_ERROR);
+	test_ioctl_complete(b, IOBMD_COMPLETE_WITH_DATA_VALID |
+			       IOBMD_DIRECTION_INOUT);
+	test_err_complete(EINVAL, b, 0);
+	ASSERT_EQ(false, is_prepared(self->fd, b));
+	test_ioctl_release(b);
+}
+
+TEST_F(iobmd_prepare, bits_and_handles)
+{
+	__u32 b, s;
+	int i;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	test_ioctl_sub_create(b, IOBMD_DIRECTION_INOUT, 0, 10, &s);
+	for (i = 0; i != 32; i++) {
+		if (!(PREPARE_KNOWN & (1U << i)))
+			test_err_prepare(EINVAL, b, 1U << i);
+	}
+	ASSERT_EQ(false, is_prepared(self->fd, b));
+	/* Every known modifier is accepted. */
+	test_ioctl_prepare(b, IOBMD_PREPARE_NO_FAULT |
+			      IOBMD_PREPARE_NON_COHERENT |
+			      IOBMD_DIRECTION_INOUT);
+	for (i = 0; i != 32; i++) {
+		if (!(COMPLETE_KNOWN & (1U << i)))
+			test_err_complete(EINVAL, b, 1U << i);
+	}
+	ASSERT_EQ(true, is_prepared(self->fd, b));
+
+	/* A handle completes only what it prepared. */
+	test_err_complete(EINVAL, s, 0);
+	test_ioctl_prepare(s, 0);
+	test_ioctl_complete(b, 0);
+	test_err_complete(EINVAL, b, 0);
+	/* The parent stays prepared for the sub. */
+	ASSERT_EQ(true, is_prepared(self->fd, b));
+	test_ioctl_complete(s, 0);
+	ASSERT_EQ(false, is_prepared(self->fd, b));
+	test_err_complete(EINVAL, s, 0);
+
+	test_err_prepare(ENOENT, b + 1000, 0);
+	test_err_complete(ENOENT, b + 1000, 0);
+	test_err_prepare(ENOENT, 0, 0);
+	test_ioctl_release(s);
+	test_ioctl_release(b);
+	test_err_prepare(ENOENT, b, 0);
+	test_err_complete(ENOENT, b, 0);
+}
+
+/* DMA segments exist only while prepared, for every kind. */
+TEST_F(iobmd_prepare, dma_segments_need_prepare)
+{
+	__u8 *a = iobmd_user_area(2, 200);
+	struct iobmd_segment *segs;
+	__u32 h[7], pair[2], n, i, k;
+	struct iobmd_range pr;
+
+	ASSERT_NE(NULL, a);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 3 * PAGE_SIZE, 0, &h[0]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 3 * PAGE_SIZE,
+			      0, &h[1]);
+	test_ioctl_sub_create(h[0], IOBMD_DIRECTION_INOUT, 5, 100, &h[2]);
+	pair[0] = h[0];
+	pair[1] = h[1];
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &h[3]);
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 2, &h[4]);
+	test_ioctl_interleaved_set(h[4], h[1], 1, 2 * PAGE_SIZE);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, a + 3, PAGE_SIZE, &h[5]);
+	test_get_all_segments(h[0], 0, PAGE_SIZE, &segs, &n);
+	pr = (struct iobmd_range){ segs[0].addr + 1, 50 };
+	free(segs);
+	test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, &pr, 1, &h[6]);
+
+	for (k = 0; k != 7; k++) {
+		struct iobmd_info info;
+		__u64 sum = 0;
+
+		test_err_get_dma_segments(ENODATA, h[k], 0, 0);
+		test_ioctl_prepare(h[k], 0);
+		test_get_dma_segments(h[k], 0, 0, &segs, &n);
+		for (i = 0; i != n; i++)
+			sum += segs[i].len;
+		test_ioctl_get_info(h[k], &info);
+		ASSERT_EQ(info.length, sum) TH_LOG("kind %u", info.kind);
+		free(segs);
+		/* Ranges: ERANGE outside the length. */
+		{
+			__u32 count = 1;
+			struct iobmd_segment seg;
+
+			EXPECT_ERRNO(ERANGE, _test_ioctl_get_segments_flags(
+						     self->fd, h[k],
+						     IOBMD_SEGMENTS_DMA,
+						     info.length, 0, &seg,
+						     &count, NULL));
+		}
+		test_ioctl_complete(h[k], 0);
+		test_err_get_dma_segments(ENODATA, h[k], 0, 0);
+	}
+	for (k = 7; k != 0; k--)
+		test_ioctl_release(h[k - 1]);
+	munmap(a, 2 * PAGE_SIZE);
+}
+
+/*
+ * Prepared for the 64-bit range, DMA addresses are the physical ones
+ * (no IOMMU here); a contiguous buffer is one segment.
+ */
+TEST_F(iobmd_prepare, dma_segments_64bit)
+{
+	struct iobmd_segment *ps, *ds;
+	__u32 b, c, pn, dn;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 64 * PAGE_SIZE + 9, 1, &b);
+	test_ioctl_prepare(b, 0);
+	test_get_all_segments(b, 0, 0, &ps, &pn);
+	test_get_dma_segments(b, 0, 0, &ds, &dn);
+	ASSERT_EQ(pn, dn);
+	ASSERT_EQ(0, memcmp(ps, ds, pn * sizeof(*ps)));
+	free(ps);
+	free(ds);
+	/* A range of it. */
+	test_get_all_segments(b, PAGE_SIZE + 3, 5 * PAGE_SIZE, &ps, &pn);
+	test_get_dma_segments(b, PAGE_SIZE + 3, 5 * PAGE_SIZE, &ds, &dn);
+	ASSERT_EQ(pn, dn);
+	ASSERT_EQ(0, memcmp(ps, ds, pn * sizeof(*ps)));
+	free(ps);
+	free(ds);
+	test_ioctl_release(b);
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 16 * PAGE_SIZE,
+			      0, &c);
+	test_ioctl_prepare(c, 0);
+	test_get_all_segments(c, 0, 0, &ps, &pn);
+	test_get_dma_segments(c, 0, 0, &ds, &dn);
+	ASSERT_EQ(1, dn);
+	ASSERT_EQ(16 * PAGE_SIZE, ds[0].len);
+	ASSERT_EQ(ps[0].addr, ds[0].addr);
+	free(ps);
+	free(ds);
+	test_ioctl_complete(c, 0);
+	test_ioctl_release(c);
+}
+
+/* Some segment of @h lies above 4 GiB. */
+static bool has_high_page(struct __test_metadata *_metadata, int fd, __u32 h)
+{
+	struct iobmd_segment *segs;
+	bool high = false;
+	__u32 n, i;
+
+	if (_test_get_all_segments(fd, h, 0, 0, &segs, &n))
+		return false;
+	for (i = 0; i != n; i++)
+		if (segs[i].addr + segs[i].len > SZ_4G)
+			high = true;
+	free(segs);
+	return high;
+}
+
+/*
+ * IOBMD_PREPARE_PHYS32 puts the DMA segments below 4 GiB, bouncing pages
+ * above it; IOBMD_PERFORM moves the data between the bounce pages (what a
+ * device sees, read and written here through a physical-address general
+ * descriptor) and the buffer.
+ */
+TEST_F(iobmd_prepare, phys32_bounce)
+{
+	const __u64 sizes[] = { 16 * PAGE_SIZE, SZ_4M };
+	size_t k;
+
+	for (k = 0; k != ARRAY_SIZE(sizes); k++) {
+		__u64 len = sizes[k];
+		__u8 *model = malloc(len), *dev = malloc(len);
+		struct iobmd_segment *segs;
+		struct iobmd_range *r;
+		__u32 b, g, n, i;
+		__u64 sum = 0;
+
+		ASSERT_NE(NULL, model);
+		ASSERT_NE(NULL, dev);
+		test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 0, &b);
+		ASSERT_EQ(true, has_high_page(_metadata, self->fd, b))
+			TH_LOG("no page of the buffer above 4 GiB");
+		iobmd_fill_pattern(model, len, 0, 201 + k);
+		test_ioctl_write(b, 0, model, len);
+
+		test_ioctl_prepare(b, IOBMD_PREPARE_PHYS32);
+		test_get_dma_segments(b, 0, 0, &segs, &n);
+		r = calloc(n, sizeof(*r));
+		ASSERT_NE(NULL, r);
+		for (i = 0; i != n; i++) {
+			ASSERT_GE(SZ_4G, segs[i].addr + segs[i].len)
+				TH_LOG("segment %u: 0x%llx + 0x%llx", i,
+				       segs[i].addr, segs[i].len);
+			r[i] = (struct iobmd_range){ segs[i].addr,
+						     segs[i].len };
+			sum += segs[i].len;
+		}
+		ASSERT_EQ(len, sum);
+		/* What the device sees: the buffer, copied at prepare. */
+		test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, r, n, &g);
+		test_check_desc(g, model, len);
+
+		/* The device writes; INVALIDATE hands it to the CPU. */
+		iobmd_fill_pattern(dev, len, 0, 211 + k);
+		test_ioctl_write(g, 0, dev, len);
+		test_ioctl_perform(b, IOBMD_OP_INVALIDATE, 0, len);
+		test_check_desc(b, dev, len);
+		/* The CPU writes a range; FLUSH hands it to the device. */
+		iobmd_fill_pattern(model, len, 0, 221 + k);
+		test_ioctl_write(b, PAGE_SIZE + 5, model, 100);
+		memcpy(dev + PAGE_SIZE + 5, model, 100);
+		test_ioctl_perform(b, IOBMD_OP_FLUSH, PAGE_SIZE, PAGE_SIZE);
+		test_check_desc(g, dev, len);
+		/* STORE does the same. */
+		test_ioctl_write(b, 0, model, 10);
+		memcpy(dev, model, 10);
+		test_ioctl_perform(b, IOBMD_OP_STORE, 0, 10);
+		test_check_desc(g, dev, len);
+		/* The last device write comes back at complete(). */
+		dev[len - 1] ^= 0xff;
+		test_ioctl_write(g, len - 1, dev + len - 1, 1);
+		test_ioctl_release(g);
+		test_ioctl_complete(b, 0);
+		test_check_desc(b, dev, len);
+
+		test_ioctl_release(b);
+		free(r);
+		free(segs);
+		free(model);
+		free(dev);
+	}
+}
+
+/* User memory above 4 GiB is bounced the same way. */
+TEST_F(iobmd_prepare, phys32_general)
+{
+	const __u64 len = 64 * PAGE_SIZE;
+	__u8 *a = iobmd_user_area(64, 230);
+	struct iobmd_segment *segs;
+	__u32 g, n, i;
+	__u64 sum = 0;
+
+	ASSERT_NE(NULL, a);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, a + 1, len - 2, &g);
+	test_ioctl_prepare(g, IOBMD_PREPARE_PHYS32);
+	ASSERT_EQ(true, has_high_page(_metadata, self->fd, g))
+		TH_LOG("no page of the memory above 4 GiB");
+	test_get_dma_segments(g, 0, 0, &segs, &n);
+	for (i = 0; i != n; i++) {
+		ASSERT_GE(SZ_4G, segs[i].addr + segs[i].len);
+		sum += segs[i].len;
+	}
+	ASSERT_EQ(len - 2, sum);
+	free(segs);
+	test_ioctl_perform(g, IOBMD_OP_INVALIDATE, 0, len - 2);
+	test_ioctl_complete(g, 0);
+	test_ioctl_release(g);
+	munmap(a, len);
+}
+
+/* Contiguous memory is not bounced: below 4 GiB or ERANGE. */
+TEST_F(iobmd_prepare, phys32_contiguous)
+{
+	struct iobmd_segment *segs, *ds;
+	__u32 c, m32, n, dn;
+
+	test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT |
+				   IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+				   8 * PAGE_SIZE, 0x00000000FFFFF000ULL, &m32);
+	test_ioctl_prepare(m32, IOBMD_PREPARE_PHYS32);
+	test_get_all_segments(m32, 0, 0, &segs, &n);
+	test_get_dma_segments(m32, 0, 0, &ds, &dn);
+	ASSERT_EQ(1, dn);
+	ASSERT_EQ(segs[0].addr, ds[0].addr);
+	free(segs);
+	free(ds);
+	test_ioctl_release(m32);
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 8 * PAGE_SIZE,
+			      0, &c);
+	test_get_all_segments(c, 0, 0, &segs, &n);
+	if (segs[0].addr + segs[0].len > SZ_4G) {
+		test_err_prepare(ERANGE, c, IOBMD_PREPARE_PHYS32);
+		ASSERT_EQ(false, is_prepared(self->fd, c));
+	} else {
+		test_ioctl_prepare(c, IOBMD_PREPARE_PHYS32);
+		test_ioctl_complete(c, 0);
+	}
+	free(segs);
+	test_ioctl_release(c);
+}
+
+/* A descriptor is prepared for one DMA range at a time. */
+TEST_F(iobmd_prepare, other_range_busy)
+{
+	__u8 *a = iobmd_user_area(2, 240);
+	__u32 b, g;
+
+	ASSERT_NE(NULL, a);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE, 0, &b);
+	test_ioctl_prepare(b, 0);
+	test_err_prepare(EBUSY, b, IOBMD_PREPARE_PHYS32);
+	test_err_prepare(EBUSY, b, IOBMD_PREPARE_PHYS32 | IOBMD_DIRECTION_IN);
+	test_ioctl_prepare(b, IOBMD_DIRECTION_OUT);
+	test_ioctl_complete(b, 0);
+	test_ioctl_complete(b, 0);
+	test_err_complete(EINVAL, b, 0);
+	test_ioctl_prepare(b, IOBMD_PREPARE_PHYS32);
+	test_err_prepare(EBUSY, b, 0);
+	test_err_prepare(EBUSY, b, IOBMD_DIRECTION_INOUT);
+	test_ioctl_prepare(b, IOBMD_PREPARE_PHYS32);
+	test_ioctl_complete(b, 0);
+	test_ioctl_complete(b, 0);
+	test_ioctl_prepare(b, 0);
+	test_ioctl_release(b);
+
+	/* User memory: the failed prepare leaves the pin count alone. */
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, a, 2 * PAGE_SIZE, &g);
+	test_ioctl_prepare(g, IOBMD_PREPARE_PHYS32);
+	test_err_prepare(EBUSY, g, 0);
+	ASSERT_EQ(2 * PAGE_SIZE, iobmd_stat("pinned_bytes"));
+	test_ioctl_complete(g, 0);
+	test_err_complete(EINVAL, g, 0);
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	test_ioctl_release(g);
+	munmap(a, 2 * PAGE_SIZE);
+}
+
+/* Releasing a handle or closing the file completes its prepares. */
+TEST_F(iobmd_prepare, release_and_close_complete)
+{
+	__u8 *a = iobmd_user_area(3, 250);
+	__u32 b, s, s2, g;
+	int fd2;
+
+	ASSERT_NE(NULL, a);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE, 0, &b);
+	test_ioctl_sub_create(b, IOBMD_DIRECTION_INOUT, 0, PAGE_SIZE, &s);
+	test_ioctl_sub_create(b, IOBMD_DIRECTION_INOUT, PAGE_SIZE, PAGE_SIZE,
+			      &s2);
+	test_ioctl_prepare(s, 0);
+	test_ioctl_prepare(s, 0);
+	test_ioctl_prepare(s2, 0);
+	ASSERT_EQ(true, is_prepared(self->fd, b));
+	test_ioctl_release(s);
+	ASSERT_EQ(true, is_prepared(self->fd, b));
+	test_ioctl_release(s2);
+	ASSERT_EQ(false, is_prepared(self->fd, b));
+
+	/* Another file: closing it completes, here for user memory. */
+	fd2 = open(IOBMD_DEV_PATH, O_RDWR);
+	ASSERT_NE(-1, fd2);
+	ASSERT_EQ(0, _test_ioctl_general_create(
+			     fd2, 0, IOBMD_DIRECTION_INOUT,
+			     &(struct iobmd_range){ (uintptr_t)a,
+						    3 * PAGE_SIZE },
+			     1, &g));
+	ASSERT_EQ(0, _test_ioctl_prepare(fd2, IOBMD_PREPARE, g, 0));
+	ASSERT_EQ(0, _test_ioctl_prepare(fd2, IOBMD_PREPARE, g,
+					 IOBMD_PREPARE_NON_COHERENT));
+	ASSERT_EQ(3 * PAGE_SIZE, iobmd_stat("pinned_bytes"));
+	ASSERT_EQ(0, close(fd2));
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	test_ioctl_release(b);
+	munmap(a, 3 * PAGE_SIZE);
+}
+
+TEST_F(iobmd_prepare, perform)
+{
+	const __u64 len = 3 * PAGE_SIZE + 11;
+	__u8 *a = iobmd_user_area(4, 260);
+	__u32 h[4], pair[2], k, op;
+
+	ASSERT_NE(NULL, a);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 1, &h[0]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, len, 1, &h[1]);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, a + 7, len, &h[2]);
+	pair[0] = h[0];
+	pair[1] = h[2];
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &h[3]);
+
+	for (k = 0; k != 4; k++) {
+		struct iobmd_info info;
+		__u64 l;
+
+		test_ioctl_get_info(h[k], &info);
+		l = info.length;
+		/* Not prepared. */
+		for (op = IOBMD_OP_FLUSH; op <= IOBMD_OP_INVALIDATE; op++)
+			test_err_perform(ENODATA, h[k], op, 0, l);
+		/* Unknown operations, prepared or not. */
+		test_err_perform(EINVAL, h[k], 0, 0, 1);
+		test_err_perform(EINVAL, h[k], 4, 0, 1);
+		test_err_perform(EINVAL, h[k], UINT32_MAX, 0, 1);
+		/* Ranges outside the length, prepared or not. */
+		test_err_perform(ERANGE, h[k], IOBMD_OP_FLUSH, l, 1);
+		test_err_perform(ERANGE, h[k], IOBMD_OP_FLUSH, 0, l + 1);
+
+		test_ioctl_prepare(h[k], 0);
+		for (op = IOBMD_OP_FLUSH; op <= IOBMD_OP_INVALIDATE; op++) {
+			test_ioctl_perform(h[k], op, 0, l);
+			test_ioctl_perform(h[k], op, l - 1, 1);
+			test_ioctl_perform(h[k], op, PAGE_SIZE - 1, 2);
+			test_ioctl_perform(h[k], op, 5, 0);
+			test_err_perform(ERANGE, h[k], op, l, 1);
+			test_err_perform(ERANGE, h[k], op, l - 1, 2);
+			test_err_perform(ERANGE, h[k], op, 1, UINT64_MAX);
+			test_err_perform(ERANGE, h[k], op, UINT64_MAX, 1);
+		}
+		test_err_perform(EINVAL, h[k], 0, 0, 1);
+		test_err_perform(EINVAL, h[k], 4, 0, 1);
+		test_ioctl_complete(h[k], 0);
+		test_err_perform(ENODATA, h[k], IOBMD_OP_FLUSH, 0, 1);
+	}
+	test_err_perform(ENOENT, h[3] + 1000, IOBMD_OP_FLUSH, 0, 1);
+	for (k = 4; k != 0; k--)
+		test_ioctl_release(h[k - 1]);
+	munmap(a, 4 * PAGE_SIZE);
+}
+
+/* prepare(None) takes the descriptor's own direction (InOut for None). */
+TEST_F(iobmd_prepare, default_direction)
+{
+	__u8 *a = iobmd_user_area(1, 270), v = 0;
+	__u32 g;
+
+	ASSERT_NE(NULL, a);
+	/* A None descriptor is prepared InOut: writable. */
+	test_ioctl_general_range(IOBMD_DIRECTION_NONE, a, PAGE_SIZE, &g);
+	test_ioctl_prepare(g, 0);
+	test_ioctl_write(g, 0, &v, 1);
+	test_ioctl_release(g);
+	/* An In descriptor: writable. */
+	test_ioctl_general_range(IOBMD_DIRECTION_IN, a, PAGE_SIZE, &g);
+	test_ioctl_prepare(g, 0);
+	test_ioctl_write(g, 0, &v, 1);
+	test_ioctl_release(g);
+	/* An Out descriptor: read-only; an explicit In overrides it. */
+	test_ioctl_general_range(IOBMD_DIRECTION_OUT, a, PAGE_SIZE, &g);
+	test_ioctl_prepare(g, 0);
+	test_err_write(EACCES, g, 0, &v, 1);
+	test_ioctl_complete(g, 0);
+	test_ioctl_prepare(g, IOBMD_DIRECTION_IN);
+	test_ioctl_write(g, 0, &v, 1);
+	test_ioctl_release(g);
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	munmap(a, PAGE_SIZE);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd buffers and the memory cgroup: a buffer's pages, contiguous or
+ * not, and the module's page array for it are charged to the cgroup of the
+ * process that creates it, so a buffer beyond the cgroup's memory.max
+ * fails cleanly with ENOMEM (no OOM kill, the process lives on), whichever
+ * allocation reaches the limit; one below it works, and releasing it
+ * uncharges every byte.
+ *
+ * Each test forks a worker, moves it into a new child cgroup of the
+ * cgroup2 hierarchy (mounted at /sys/fs/cgroup when nothing is there yet:
+ * the test VM boots a bare initramfs) and reads the cgroup's files from
+ * there.  Runs as root.
+ */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+
+#include "iobmd_utils.h"
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define MEMCG_LIMIT	SZ_64M
+
+/*
+ * What the cgroup's usage may differ by from the buffers alone: the
+ * worker's own pages (stack, page tables), the kernel's bookkeeping of the
+ * buffer (its page array: 2 KiB per MiB) and the per-CPU charge caches the
+ * memory controller keeps (64 pages each).
+ */
+#define MEMCG_SLACK	SZ_1M
+
+/* Reads a whole small file into @buf; 0 or -errno. */
+static int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* A number file of cgroup @dir, or -1.  No stdio: no heap. */
+static long long cg_read(const char *dir, const char *file)
+{
+	char path[256], buf[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* One "key value" line of a flat-keyed file (memory.events), or -1. */
+static long long cg_read_key(const char *dir, const char *file,
+			     const char *key)
+{
+	char path[256], buf[1024], *line;
+	size_t klen = strlen(key);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	for (line = buf; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, key, klen) && line[klen] == ' ')
+			return strtoll(line + klen + 1, NULL, 10);
+	}
+	return -1;
+}
+
+/* What the worker saw, in memory it shares with the test. */
+struct memcg_report {
+	int step;		/* the step that failed, 0 when all ran */
+	long long start;	/* memory.current when it began */
+	int big_errno;		/* 128 MiB, non-contiguous: the errno */
+	long long after_big;	/* memory.current after that failed */
+	long long with_small;	/* ... while a 32 MiB buffer lived */
+	long long after_small;	/* ... once it was released */
+	long long filler;	/* bytes of the buffer that filled the cgroup */
+	int contig_over_errno;	/* 4 MiB contiguous beyond the limit */
+	int contig_ok_errno;	/* 4 MiB contiguous once room was made */
+	long long with_contig;	/* memory.current while it lived */
+	long long filler2;	/* bytes of the buffer that filled it again */
+	int huge_errno;		/* 1 GiB whose page array does not fit */
+	long long end;		/* memory.current at the end */
+};
+
+static int create(int fd, __u32 options, __u64 capacity, __u32 *handle)
+{
+	*handle = 0;
+	return _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT | options,
+				      capacity, 0, 0, NULL, 0, handle) ?
+		       errno :
+		       0;
+}
+
+/* The worker: joins cgroup @dir, then allocates; exits 0 unless a step
+ * that must work did not. */
+static int memcg_worker(const char *dir, struct memcg_report *r)
+{
+	char procs[256];
+	__u32 h, filler;
+	__u64 room;
+	int fd;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	r->step = 1;
+	if (write_file(procs, "0"))
+		return 1;
+	r->step = 2;
+	fd = open(IOBMD_DEV_PATH, O_RDWR);
+	if (fd < 0)
+		return 1;
+	r->start = cg_read(dir, "memory.current");
+
+	/* Twice the limit: the charge fails part way, all of it is undone. */
+	r->big_errno = create(fd, 0, SZ_128M, &h);
+	r->step = 3;
+	if (!r->big_errno || h)
+		return 1;
+	r->after_big = cg_read(dir, "memory.current");
+
+	/* Half of it: charged while it lives, uncharged when released. */
+	r->step = 4;
+	if (create(fd, 0, 32 * SZ_1M, &h))
+		return 1;
+	r->with_small = cg_read(dir, "memory.current");
+	if (_test_ioctl_release(fd, h))
+		return 1;
+	r->after_small = cg_read(dir, "memory.current");
+
+	/* Fill the cgroup to 2 MiB below the limit: a 4 MiB contiguous
+	 * buffer does not fit, and does once the filler is gone. */
+	r->step = 5;
+	room = MEMCG_LIMIT - cg_read(dir, "memory.current");
+	r->filler = (room - 2 * SZ_1M) & ~(SZ_64K - 1);
+	if (create(fd, 0, r->filler, &filler))
+		return 1;
+	r->contig_over_errno = create(fd, IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+				      SZ_4M, &h);
+	r->step = 6;
+	if (!r->contig_over_errno || h || _test_ioctl_release(fd, filler))
+		return 1;
+	r->contig_ok_errno = create(fd, IOBMD_OPT_PHYSICALLY_CONTIGUOUS, SZ_4M,
+				    &h);
+	r->step = 7;
+	if (r->contig_ok_errno)
+		return 1;
+	r->with_contig = cg_read(dir, "memory.current");
+	if (_test_ioctl_release(fd, h))
+		return 1;
+
+	/* Fill it to 256 KiB below the limit: a 1 GiB buffer's page array
+	 * (2 MiB) does not fit either, and that fails as cleanly. */
+	r->step = 8;
+	room = MEMCG_LIMIT - cg_read(dir, "memory.current");
+	r->filler2 = (room - SZ_256K - room / 512) & ~(SZ_64K - 1);
+	if (create(fd, 0, r->filler2, &filler))
+		return 1;
+	r->huge_errno = create(fd, 0, 1024 * SZ_1M, &h);
+	r->step = 9;
+	if (!r->huge_errno || h || _test_ioctl_release(fd, filler))
+		return 1;
+	close(fd);
+	r->end = cg_read(dir, "memory.current");
+	r->step = 0;
+	return 0;
+}
+
+FIXTURE(iobmd_memcg)
+{
+	bool mounted;
+	char dir[128];
+	struct memcg_report *r;
+};
+
+FIXTURE_SETUP(iobmd_memcg)
+{
+	char buf[256], max[32];
+	struct statfs sfs;
+
+	self->mounted = false;
+	self->dir[0] = 0;
+	self->r = MAP_FAILED;
+	if (access(IOBMD_DEV_PATH, F_OK))
+		SKIP(return, "%s is absent (iobmd.ko not loaded)",
+		     IOBMD_DEV_PATH);
+	ASSERT_EQ(0, statfs(CGROUP_ROOT, &sfs)) TH_LOG("no %s", CGROUP_ROOT);
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		ASSERT_EQ(0, mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
+			TH_LOG("mounting cgroup2: %s", strerror(errno));
+		self->mounted = true;
+	}
+	ASSERT_EQ(0, read_file(CGROUP_ROOT "/cgroup.controllers", buf,
+			       sizeof(buf)));
+	ASSERT_NE(NULL, strstr(buf, "memory"))
+		TH_LOG("no memory controller in '%s'", buf);
+	ASSERT_EQ(0, write_file(CGROUP_ROOT "/cgroup.subtree_control",
+				"+memory"));
+
+	snprintf(self->dir, sizeof(self->dir), CGROUP_ROOT "/iobmd_memcg.%d",
+		 getpid());
+	ASSERT_EQ(0, mkdir(self->dir, 0755));
+	snprintf(buf, sizeof(buf), "%s/memory.max", self->dir);
+	snprintf(max, sizeof(max), "%llu", MEMCG_LIMIT);
+	ASSERT_EQ(0, write_file(buf, max));
+	ASSERT_EQ(MEMCG_LIMIT, cg_read(self->dir, "memory.max"));
+
+	self->r = mmap(NULL, sizeof(*self->r), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->r);
+	memset(self->r, 0, sizeof(*self->r));
+}
+
+FIXTURE_TEARDOWN(iobmd_memcg)
+{
+	int i;
+
+	/* The worker is gone; its cgroup empties as it is reaped. */
+	for (i = 0; self->dir[0] && i < 100; i++) {
+		if (!rmdir(self->dir) || errno == ENOENT)
+			break;
+		usleep(10000);
+	}
+	if (self->mounted)
+		umount(CGROUP_ROOT);
+	if (self->r != MAP_FAILED)
+		munmap(self->r, sizeof(*self->r));
+}
+
+TEST_F(iobmd_memcg, limit)
+{
+	struct memcg_report *r = self->r;
+	long long failures = iobmd_stat("alloc_failures");
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(memcg_worker(self->dir, r));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+
+	TH_LOG("memory.current: %lld at the start, %lld after 128 MiB failed, %lld with 32 MiB, %lld after, %lld with 4 MiB contiguous, %lld at the end; fillers %lld, %lld",
+	       r->start, r->after_big, r->with_small, r->after_small,
+	       r->with_contig, r->end, r->filler, r->filler2);
+	/* The worker lived to the end and was not killed. */
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("worker killed by signal %d", WTERMSIG(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d", r->step);
+
+	/* Beyond the limit: ENOMEM, and nothing stays charged. */
+	EXPECT_EQ(ENOMEM, r->big_errno);
+	EXPECT_EQ(ENOMEM, r->contig_over_errno);
+	EXPECT_EQ(0, r->contig_ok_errno);
+	EXPECT_EQ(ENOMEM, r->huge_errno);
+	EXPECT_GE(r->start + MEMCG_SLACK, r->after_big);
+	/*
+	 * Below it: the buffer's bytes are charged, and given back.  (The
+	 * usage at the start may include charge caches that a failed charge
+	 * drains, hence lower bounds of the buffers alone.)
+	 */
+	EXPECT_LE(32 * (long long)SZ_1M, r->with_small);
+	EXPECT_GE(r->start + 32 * (long long)SZ_1M + MEMCG_SLACK,
+		  r->with_small);
+	EXPECT_GE(r->start + MEMCG_SLACK, r->after_small);
+	EXPECT_LE((long long)SZ_4M, r->with_contig);
+	EXPECT_GE(r->start + (long long)SZ_4M + MEMCG_SLACK, r->with_contig);
+	EXPECT_GE(r->start + MEMCG_SLACK, r->end);
+
+	/* The limit was reached, and no OOM killer ran. */
+	EXPECT_LT(0, cg_read_key(self->dir, "memory.events", "max"));
+	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "oom"));
+	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "oom_kill"));
+	/* The module counted the failures of its allocator. */
+	if (failures >= 0)
+		EXPECT_EQ(failures + 3, iobmd_stat("alloc_failures"));
+}
+
+TEST_HARNESS_MAIN
