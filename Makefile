@@ -3,12 +3,22 @@
 # iobmd: IOKit memory descriptors for Linux.
 #
 #   make                    the module (iobmd.ko) against the running kernel,
-#                           and the selftests (build/selftests/)
+#                           the selftests (build/selftests/) and the C++
+#                           library with its examples (build/userlib/)
 #   make KDIR=<tree>        the module against another kernel build tree
 #   make modules_install    install iobmd.ko into /lib/modules/<release>/
-#   make tools              the demo program (build/tools/iobmd_demo)
+#   make tools              the demo and iobmdctl (build/tools/)
+#   make userlib            the C++ library (libiobmd.so) and its examples
+#   make install            the C++ library's headers, library, iobmd.pc and
+#                           CMake package under $(DESTDIR)$(PREFIX)
 #   make check              everything tested in QEMU on 6.1 and 6.12 (root)
+#   make check-debug        the same on a KASAN/kmemleak/lockdep kernel, with
+#                           fault injection and fuzzing (root)
 #   make demo               the demo run in QEMU on 6.12 (root)
+#   make bench              iobmd against dma-heap, udmabuf, anonymous memory
+#                           and io_uring in QEMU on 6.12: bench/results.json,
+#                           bench/results.png (root; BENCH_OPTS="--perf" to
+#                           profile instead, see scripts/bench.sh)
 #   make lint               checkpatch, sparse and W=1
 #   make clean
 #
@@ -16,8 +26,9 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KSRC ?=
+PREFIX ?= /usr/local
 
-all: modules selftests
+all: modules selftests userlib tools
 
 modules modules_install: kdir
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
@@ -31,14 +42,28 @@ kdir:
 selftests:
 	KSRC="$(KSRC)" bash scripts/build-selftests.sh $(if $(filter selftests,$(MAKECMDGOALS)),,--optional)
 
+# Part of `all`: iobmdctl is skipped with a note without libnl's headers.
 tools:
-	bash scripts/build-demo.sh
+	bash scripts/build-tools.sh $(if $(filter tools,$(MAKECMDGOALS)),,--optional)
+
+userlib:
+	bash scripts/build-userlib.sh
+
+install:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
+		INCLUDEDIR="$(INCLUDEDIR)" bash scripts/build-userlib.sh install
 
 check:
 	@bash scripts/check.sh
 
+check-debug:
+	@bash scripts/check-debug.sh
+
 demo:
 	@bash scripts/demo.sh
+
+bench:
+	@bash scripts/bench.sh $(BENCH_OPTS)
 
 lint:
 	@bash scripts/lint.sh
@@ -49,4 +74,4 @@ clean:
 	rm -f iobmd.ko *.o *.mod *.mod.c Module.symvers modules.order .*.cmd \
 		driver/*.o driver/.*.cmd
 
-.PHONY: all kdir modules modules_install selftests tools check demo lint clean
+.PHONY: all kdir modules modules_install selftests tools userlib install check check-debug demo bench lint clean

@@ -47,9 +47,11 @@ shopt -s nullglob
 srcs=(selftests/iobmd_*_test.c)
 [ ${#srcs[@]} -gt 0 ] || die "no selftests/iobmd_*_test.c"
 
-# Drop binaries of tests that no longer exist.
+# Drop binaries of tests that no longer exist (iobmd_userlib_test is
+# scripts/build-userlib.sh's).
 for bin in "$outdir"/iobmd_*_test; do
-	[ -f "selftests/$(basename "$bin").c" ] || rm -f "$bin"
+	[ "$(basename "$bin")" = iobmd_userlib_test ] ||
+		[ -f "selftests/$(basename "$bin").c" ] || rm -f "$bin"
 done
 
 failed=
@@ -57,11 +59,17 @@ for src in "${srcs[@]}"; do
 	name=$(basename "$src" .c)
 	log=$outdir/$name.log
 	rm -f "$outdir/$name"
-	if ! "$CC" "${CFLAGS[@]}" -o "$outdir/$name" "$src" >"$log" 2>&1; then
+	# Tests that speak generic netlink link libnl-genl-3 statically.
+	libs=()
+	if grep -q '^#include <netlink/' "$src"; then
+		read -ra libs < <(pkg-config --static --cflags --libs libnl-genl-3.0) ||
+			die "$name needs libnl-genl-3.0 (run scripts/install-deps.sh as root)"
+	fi
+	if ! "$CC" "${CFLAGS[@]}" -o "$outdir/$name" "$src" "${libs[@]}" >"$log" 2>&1; then
 		cat "$log" >&2
 		msg "$name: compile failed"
 		failed=1
-	elif grep -q 'warning:' "$log"; then
+	elif static_link_warnings "$log" | grep -q 'warning:'; then
 		cat "$log" >&2
 		msg "$name: compiler warnings"
 		failed=1

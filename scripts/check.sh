@@ -4,10 +4,14 @@
 # check.sh: what `make check` runs.  As root on Debian 12:
 #   1. scripts/install-deps.sh (quick when everything is installed);
 #   2. checkpatch on the module's sources (scripts/lint.sh --checkpatch-only);
-#   3. the selftests, once (build/selftests);
+#   3. the selftests, once (build/selftests), and the C++ library with its
+#      test suite (scripts/build-userlib.sh check); the tools (build/tools),
+#      and iobmdctl run on this host, where iobmd is not loaded
+#      (scripts/ctl-host-test.sh);
 #   4. for the 6.1 and the 6.12 kernel: the module, built with W=1 in
 #      build/<krel>/module, then scripts/vm-run.sh boots that kernel in QEMU,
-#      loads the module and runs every selftest.
+#      loads the module and runs every selftest but the iobmd_debug_*_test
+#      programs, which need the debug kernel (scripts/check-debug.sh).
 # Prints each kernel's TAP results under a header naming the kernel and
 # ends with one line "N passed, N failed" (", N skipped" when any were):
 # "failed" counts failed tests plus every other failure (build, checkpatch,
@@ -34,9 +38,34 @@ bash "$ROOT/scripts/lint.sh" --checkpatch-only || fail "checkpatch"
 
 echo "=== selftests build"
 bash "$ROOT/scripts/build-selftests.sh" "$BUILD/selftests" || fail "selftests build"
-# Those that did build still run.
+
+echo "=== userlib build"
+# The C++ library, its examples and its installed package; its GoogleTest
+# suite joins the selftests as iobmd_userlib_test.
+bash "$ROOT/scripts/build-userlib.sh" check "$BUILD/selftests" || fail "userlib build"
+
+echo "=== tools build"
+# iobmdctl, installed in the VM's /bin for iobmd_ctl_test, and checked
+# here first on this host, where iobmd is not loaded.
+bins=()
+if bash "$ROOT/scripts/build-tools.sh" "$BUILD/tools"; then
+	bins=(--bin "$BUILD/tools/iobmdctl")
+	if bash "$ROOT/scripts/ctl-host-test.sh" "$BUILD/tools/iobmdctl"; then
+		passed=$((passed + 1))
+	else
+		fail "iobmdctl on the host"
+	fi
+else
+	fail "tools build"
+fi
+
+# Those that did build still run; iobmd_debug_*_test need the debug
+# kernel and run in `make check-debug` only.
 shopt -s nullglob
-tests=("$BUILD"/selftests/iobmd_*_test)
+tests=()
+for t in "$BUILD"/selftests/iobmd_*_test; do
+	case ${t##*/} in iobmd_debug_*) ;; *) tests+=("$t") ;; esac
+done
 shopt -u nullglob
 prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$BUILD/selftests/settings" 2>/dev/null || true)
 prog_timeout=${prog_timeout:-300}
@@ -56,7 +85,7 @@ for krel in $kernels; do
 	fi
 	vmdir=$BUILD/$krel/vm
 	rc=0
-	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" \
+	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" "${bins[@]}" \
 		--prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 	if [ ! -f "$vmdir/summary" ]; then
 		fail "$krel: VM run did not complete (status $rc)"

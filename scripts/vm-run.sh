@@ -16,6 +16,10 @@
 #   --prog-timeout SECS  each program's time limit (default 300)
 #   --insmod-args ARGS   module parameters
 #   --expect-mode MODE   /dev/iobmd's mode as ls shows it (default crw-------)
+#   --bin FILE           also install FILE as /bin/NAME (repeatable), for
+#                        programs the tests run (iobmdctl)
+#   --add-tree DIR       copy DIR's contents into the initramfs root (files
+#                        the programs use: the benchmark and perf)
 #   --kernel IMAGE       boot IMAGE rather than /boot/vmlinuz-KREL (the debug
 #                        kernel); KREL then only names the run
 #
@@ -25,6 +29,11 @@
 # DIR/problems (one a line) and DIR/summary ("pass=N fail=N skip=N
 # problems=N seconds=N": TAP results with --tap, problems found, seconds
 # the guest ran).
+#
+# The guest has an ivshmem-plain PCI device (1af4:1110) whose 1 MiB BAR2 is
+# the host file DIR/ivshmem.bin, zeroed before boot: a program that writes
+# a pattern into it prints "@@IOBMD@@ ivshmem offset=N pattern=P", and the
+# run fails unless the file holds P at N once the guest is gone.
 #
 # Exits 0 only when the guest ran to the end, insmod and rmmod succeeded,
 # the device node had the expected mode, every program exited 0 (and with
@@ -36,6 +45,7 @@ set -euo pipefail
 
 out='' kernel='' tap='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
 expect_mode=crw-------
+bins=() add_tree=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -44,6 +54,8 @@ while [ $# -gt 0 ]; do
 	--prog-timeout) prog_timeout=$2; shift 2 ;;
 	--insmod-args) insmod_args=$2; shift 2 ;;
 	--expect-mode) expect_mode=$2; shift 2 ;;
+	--bin) bins+=("$2"); shift 2 ;;
+	--add-tree) add_tree=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -70,6 +82,11 @@ ln -s busybox "$stage/bin/sh"
 cp "$ROOT/scripts/guest-init.sh" "$stage/init"
 chmod 755 "$stage/init"
 cp "$module" "$stage/lib/modules/iobmd.ko"
+[ -z "$add_tree" ] || cp -a "$add_tree/." "$stage/"
+for b in "${bins[@]}"; do
+	[ -x "$b" ] || die "not an executable: $b"
+	cp "$b" "$stage/bin/"
+done
 # The in-kernel API test module, built beside iobmd.ko (build-module.sh).
 kapi=$(dirname "$module")/kapi/iobmd_kapi.ko
 [ -f "$kapi" ] && cp "$kapi" "$stage/lib/modules/iobmd_kapi.ko"
@@ -95,12 +112,17 @@ rm -rf "$stage"
 # TCG by default: with one host thread per vCPU, QEMU 7.2 now and then lets
 # a vCPU run code another vCPU is patching (an "Oops: int3" at boot, about
 # one boot in 50); IOBMD_QEMU_ACCEL=tcg turns multi-threading back on.
+# IOBMD_QEMU_CPU replaces -cpu max (the benchmark's --cpu).
+ivshmem=$out/ivshmem.bin
+head -c 1M /dev/zero >"$ivshmem"
 start=$(date +%s)
 qrc=0
 timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
-	-accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" -cpu max -m 6G -smp 2 \
+	-accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" -cpu "${IOBMD_QEMU_CPU:-max}" -m 6G -smp 2 \
 	-nographic -no-reboot -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" \
+	-object "memory-backend-file,id=iobmdshm,size=1M,share=on,mem-path=$ivshmem" \
+	-device ivshmem-plain,memdev=iobmdshm \
 	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 printk.time=1 loglevel=7 rdinit=/init" \
 	</dev/null >"$out/qemu.log" 2>&1 || qrc=$?
@@ -168,6 +190,12 @@ else
 fi
 grep -q '^@@IOBMD@@ done' "$out/markers.txt" ||
 	problem "the guest did not finish (timeout, panic or hang; see $out/console.log)"
+
+# What the guest wrote into the ivshmem BAR must be in the host's file.
+while read -r off pat; do
+	cmp -s <(printf %s "$pat") <(tail -c +$((off + 1)) "$ivshmem" | head -c ${#pat}) ||
+		problem "ivshmem: $ivshmem lacks \"$pat\" at offset $off"
+done < <(sed -n 's/^@@IOBMD@@ ivshmem offset=\([0-9][0-9]*\) pattern=\([!-~]*\)$/\1 \2/p' "$out/markers.txt")
 
 # Kernel reports: only lines printk wrote (they carry a timestamp), so that
 # programs printing these words do not count.

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL]: what `make bench`
+# runs.  As root on Debian 12:
+#   1. scripts/install-deps.sh, plus gnuplot-nox for the chart (and
+#      linux-perf with --perf);
+#   2. iobmd.ko for the 6.12 kernel (build/<krel>/module) and
+#      bench/iobmd_bench (C++20, static; build/bench/iobmd_bench);
+#   3. scripts/vm-run.sh boots 6.12 in QEMU, loads the module and runs
+#      bench/guest-bench.sh, which runs iobmd_bench once: every workload,
+#      every allocator, in one guest;
+#   4. bench/report.py takes the JSON the guest printed on the results
+#      port, adds the host's details, writes bench/results.json and
+#      bench/results.png (the iobmd/peer ratios against their targets) and
+#      prints the table.
+#
+# --quick runs a fifth of the repetitions and leaves its results under
+# build/bench/ only.  --perf profiles each workload with perf inside the
+# guest instead (build/bench/profile.txt; --perf=w4-iobmd,w4-io_uring takes
+# only the profiles named in bench/guest-bench.sh); bench/results.* stay as
+# they are.  --cpu gives QEMU's -cpu (default max): under TCG the string
+# instructions the kernel zeroes and copies with when the CPU has ERMS
+# (rep stosb, rep movsb) run far slower than on hardware, and "max,-erms"
+# makes it use rep stosq/movsq instead; results then go to build/bench/.
+# Exits non-zero when a step fails, the VM run reports a problem (kernel
+# warning, leak, timeout) or an iobmd case could not run; a missed target
+# is a result, not a failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+quick='' perf='' profiles='' cpu=max
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--perf) perf=perf ;;
+	--perf=*) perf=perf profiles=${1#--perf=} ;;
+	--cpu) cpu=${2:?--cpu needs a model}; shift ;;
+	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL]" ;;
+	esac
+	shift
+done
+
+t0=$(date +%s)
+echo "=== dependencies"
+load_deps
+krel=$KREL_612
+bench_pkgs=()
+command -v gnuplot >/dev/null || bench_pkgs+=(gnuplot-nox)
+if [ -n "$perf" ] && ! perf version >/dev/null 2>&1; then
+	bench_pkgs+=(linux-perf)
+fi
+if [ ${#bench_pkgs[@]} -gt 0 ]; then
+	msg "installing ${bench_pkgs[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-t bookworm-backports "${bench_pkgs[@]}" >"$BUILD/bench-deps.log" 2>&1 ||
+		{ cat "$BUILD/bench-deps.log" >&2; die "cannot install ${bench_pkgs[*]}"; }
+fi
+
+echo "=== build (kernel $krel)"
+moddir=$BUILD/$krel/module
+bash "$ROOT/scripts/build-module.sh" "$krel" "$moddir"
+out=$BUILD/bench
+mkdir -p "$out"
+log=$out/iobmd_bench.log
+if ! "${CXX:-g++}" -std=c++20 -O2 -g -static -Wall -Wextra -I"$ROOT/uapi" \
+	-o "$out/iobmd_bench" "$ROOT"/bench/*.cpp >"$log" 2>&1; then
+	cat "$log" >&2
+	die "iobmd_bench: compile failed"
+fi
+if grep -q 'warning:' "$log"; then
+	cat "$log" >&2
+	die "iobmd_bench: compiler warnings"
+fi
+msg "built $out/iobmd_bench"
+
+# What the guest gets besides the module: /bench/ and, for --perf, perf
+# with the libraries it loads.
+tree=$out/tree
+rm -rf "$tree"
+mkdir -p "$tree/bench"
+cp "$out/iobmd_bench" "$tree/bench/"
+{
+	echo "BENCH_MODE=${perf:-run}"
+	echo "BENCH_ARGS='${quick:+--quick}'"
+	echo "BENCH_PROFILES='${profiles//,/ }'"
+} >"$tree/bench/bench.conf"
+if [ -n "$perf" ]; then
+	perfbin=$(readlink -f "$(command -v perf)")
+	mkdir -p "$tree/usr/bin"
+	cp "$perfbin" "$tree/usr/bin/perf"
+	ldd "$perfbin" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+	while read -r lib; do
+		mkdir -p "$tree$(dirname "$lib")"
+		cp -L "$lib" "$tree$lib"
+	done
+fi
+
+echo "=== QEMU: boot $krel, insmod iobmd.ko, run the benchmark${perf:+ under perf}"
+vmdir=$out/vm
+rc=0
+IOBMD_QEMU_CPU=$cpu bash "$ROOT/scripts/vm-run.sh" --out "$vmdir" --timeout 1500 --prog-timeout 1200 \
+	--add-tree "$tree" "$krel" "$moddir/iobmd.ko" "$ROOT/bench/guest-bench.sh" \
+	>"$out/vm-run.log" 2>&1 || rc=$?
+progout=$vmdir/progs/guest-bench.sh.out
+if [ -n "$perf" ]; then
+	cp "$progout" "$out/profile.txt" 2>/dev/null || true
+	cat "$out/vm-run.log"
+	echo "profile: $out/profile.txt ($(elapsed "$t0"))"
+	exit "$rc"
+fi
+if [ ! -f "$progout" ] || ! grep -q '^@@BENCH@@ json-end' "$progout"; then
+	cat "$out/vm-run.log"
+	die "the guest printed no results (status $rc; logs in $vmdir)"
+fi
+sed -n '/^@@BENCH@@ json-begin$/,/^@@BENCH@@ json-end$/p' "$progout" |
+	sed '1d;$d' >"$out/guest.json"
+# The VM run's problems (kernel reports, leaks), if any.
+if [ "$rc" != 0 ]; then
+	sed -n '/^## problems/,$p' "$out/vm-run.log"
+fi
+
+echo "=== results"
+dest=$ROOT/bench
+[ -z "$quick" ] && [ "$cpu" = max ] || dest=$out
+python3 "$ROOT/bench/report.py" --guest "$out/guest.json" --out "$dest" \
+	--vm-seconds "$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$vmdir/summary")" \
+	--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
+	--accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" --cpu "$cpu"
+echo "bench: $(elapsed "$t0") (results: $dest/results.json, $dest/results.png)"
+exit "$rc"

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-debug.sh: what `make check-debug` runs.  As root on Debian 12:
+#   1. scripts/install-deps.sh (quick when everything is installed);
+#   2. scripts/build-debug-kernel.sh: the debug kernel (KASAN, kmemleak,
+#      lockdep, DEBUG_VM, fault injection; selftests/config.debug), built
+#      once and kept under /var/cache/iobmd;
+#   3. the selftests, once (build/debug/selftests): every iobmd_*_test,
+#      including the iobmd_debug_*_test programs `make check` leaves out
+#      because they need this kernel, and the C++ library's test suite;
+#   4. the checkers, checked: selftests/canary/ is a module that inverts a
+#      lock order, trips DEBUG_VM, leaks and reads out of bounds on purpose;
+#      the run fails unless lockdep, DEBUG_VM, KASAN and kmemleak (scanned
+#      after rmmod) each report it;
+#   5. iobmd.ko built with W=1 against the debug kernel, then
+#      scripts/vm-run.sh boots the kernel, loads the module and runs every
+#      selftest; any kernel report fails the run as in `make check`.
+# Prints the TAP results and ends with one line "N passed, N failed"
+# (", N skipped" when any were), counted as check.sh counts.  Exits
+# non-zero on any failure or skip.
+#
+# Environment: IOBMD_VM_TIMEOUT (seconds, default 900) bounds each VM run.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+t0=$(date +%s)
+passed=0 failed=0 skipped=0
+failures=()
+fail() { failures+=("$*"); failed=$((failed + 1)); }
+dbg=$BUILD/debug
+
+finish() {
+	echo
+	echo "=== summary ($(elapsed "$t0"))"
+	for f in "${failures[@]}"; do
+		echo "FAILED: $f"
+	done
+	line="$passed passed, $failed failed"
+	[ "$skipped" = 0 ] || line+=", $skipped skipped"
+	echo "$line"
+	[ "$failed" = 0 ] && [ "$skipped" = 0 ] && [ "${#failures[@]}" = 0 ]
+	exit
+}
+
+echo "=== dependencies"
+load_deps
+
+echo "=== debug kernel"
+tk=$(date +%s)
+mkdir -p "$dbg"
+if ! bash "$ROOT/scripts/build-debug-kernel.sh" >"$dbg/kernel.env"; then
+	fail "debug kernel build"
+	finish
+fi
+eval "$(grep -E '^DEBUG_(KDIR|KREL|IMAGE)=' "$dbg/kernel.env")"
+echo "kernel: $DEBUG_KREL ($DEBUG_KDIR; $(elapsed "$tk"))"
+
+echo "=== selftests build"
+bash "$ROOT/scripts/build-selftests.sh" "$dbg/selftests" || fail "selftests build"
+# The C++ library's test suite joins them, as in `make check`.
+if [ -f "$ROOT/scripts/build-userlib.sh" ]; then
+	bash "$ROOT/scripts/build-userlib.sh" tests "$dbg/selftests" || fail "userlib tests build"
+fi
+# iobmdctl, for iobmd_ctl_test, in the VM's /bin as in `make check`.
+bins=()
+if bash "$ROOT/scripts/build-tools.sh" "$dbg/tools"; then
+	bins=(--bin "$dbg/tools/iobmdctl")
+else
+	fail "tools build"
+fi
+shopt -s nullglob
+tests=("$dbg"/selftests/iobmd_*_test)
+shopt -u nullglob
+prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$dbg/selftests/settings" 2>/dev/null || true)
+prog_timeout=${prog_timeout:-300}
+
+# --- the checkers, checked --------------------------------------------
+echo
+echo "=== checkers: a module with mistakes on purpose (selftests/canary)"
+tc=$(date +%s)
+canary=$dbg/canary
+rm -rf "$canary"
+mkdir -p "$canary"
+cp "$ROOT"/selftests/canary/* "$canary/"
+if ! make -C "$DEBUG_KDIR" M="$canary" modules >"$canary/build.log" 2>&1; then
+	cat "$canary/build.log" >&2
+	fail "canary module build"
+else
+	# Its own problems (no /dev/iobmd, no counters, the reports) are
+	# expected: only whether each report is there counts.
+	bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --out "$canary/vm" \
+		"$DEBUG_KREL" "$canary/iobmd.ko" >"$canary/vm-run.log" 2>&1 || true
+	splats=$canary/vm/splats.log
+	leaks=$canary/vm/kmemleak.log
+	seen=()
+	check_report() { # NAME FILE PATTERN
+		if [ -f "$2" ] && grep -qE "$3" "$2"; then
+			seen+=("$1")
+		else
+			fail "the debug kernel did not report the canary's $1 (see $canary/vm)"
+		fi
+	}
+	check_report lockdep "$splats" 'possible circular locking dependency'
+	check_report DEBUG_VM "$splats" 'WARNING: .*iobmd_canary'
+	check_report KASAN "$splats" 'BUG: KASAN: slab-out-of-bounds'
+	# The hex dump of the object's first bytes shows what it holds.
+	check_report kmemleak "$leaks" 'iobmd-canary-lea'
+	echo "reported: ${seen[*]:-nothing} ($(elapsed "$tc"))"
+	[ ${#seen[@]} = 4 ] && passed=$((passed + 1))
+fi
+
+# --- the suite -----------------------------------------------------------
+echo
+echo "=== kernel $DEBUG_KREL"
+tm=$(date +%s)
+moddir=$dbg/module
+if ! IOBMD_KDIR=$DEBUG_KDIR bash "$ROOT/scripts/build-module.sh" "$DEBUG_KREL" "$moddir"; then
+	fail "$DEBUG_KREL: module build"
+	finish
+fi
+if [ ${#tests[@]} -eq 0 ]; then
+	fail "$DEBUG_KREL: no selftests to run"
+	finish
+fi
+vmdir=$dbg/vm
+rc=0
+bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --out "$vmdir" "${bins[@]}" \
+	--prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
+if [ ! -f "$vmdir/summary" ]; then
+	fail "$DEBUG_KREL: VM run did not complete (status $rc)"
+	finish
+fi
+# summary: pass=N fail=N skip=N problems=N seconds=N
+read -r s_pass s_fail s_skip s_problems s_seconds \
+	< <(sed -E 's/[a-z]+=//g' "$vmdir/summary")
+passed=$((passed + s_pass)) skipped=$((skipped + s_skip))
+failed=$((failed + s_fail))
+[ "$s_fail" = 0 ] || failures+=("$DEBUG_KREL: $s_fail test(s) not ok")
+[ "$s_skip" = 0 ] || failures+=("$DEBUG_KREL: $s_skip test(s) skipped")
+[ "$s_problems" = 0 ] || {
+	failed=$((failed + s_problems))
+	failures+=("$DEBUG_KREL: $s_problems problem(s) in the VM run (see above)")
+}
+if [ "$rc" != 0 ] && [ "$s_fail" = 0 ] && [ "$s_skip" = 0 ] && [ "$s_problems" = 0 ]; then
+	fail "$DEBUG_KREL: VM run failed (status $rc)"
+fi
+echo "--- $DEBUG_KREL: $s_pass passed, $s_fail failed, $s_skip skipped," \
+	"$s_problems problem(s); module+VM $(elapsed "$tm") (guest ${s_seconds}s)"
+finish
