@@ -607,7 +607,7 @@ static void abi_finish(struct __test_metadata *_metadata, int fd, __u32 h)
  * a non-zero tail, a long struct with a zero tail, every unknown flag bit,
  * a non-zero reserved field and bad pointers each get their exact errno.
  */
-TEST_F(iobmd_abi, cmd_rules)
+TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 {
 	const size_t short_sizes[] = { 0, 1, 4, 8 };
 	union iobmd_abi_arg *a;
