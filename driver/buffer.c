@@ -53,7 +53,6 @@ static int iobmd_buffer_walk(struct iobmd_desc *d, u64 offset, u64 len,
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 	struct iobmd_run run = { .cache = b->cache };
-	int ret;
 
 	if (how & IOBMD_WALK_DMA) {
 		if (iobmd_buffer_contiguous(b)) {
@@ -71,28 +70,7 @@ static int iobmd_buffer_walk(struct iobmd_desc *d, u64 offset, u64 len,
 	}
 
 	run.flags = IOBMD_RUN_PAGES;
-	while (len) {
-		unsigned long idx = offset >> PAGE_SHIFT;
-		struct page *first = b->pages[idx];
-		unsigned long pfn = page_to_pfn(first);
-		u64 start = offset_in_page(offset);
-
-		run.len = min_t(u64, PAGE_SIZE - start, len);
-		/* Extend the run over pages that follow in physical memory. */
-		while (run.len < len && page_to_pfn(b->pages[idx + 1]) == pfn + 1) {
-			idx++;
-			pfn++;
-			run.len = min_t(u64, run.len + PAGE_SIZE, len);
-		}
-		run.addr = page_to_phys(first) + start;
-		run.kaddr = page_address(first) + start;
-		ret = fn(arg, &run);
-		if (ret)
-			return ret;
-		offset += run.len;
-		len -= run.len;
-	}
-	return 0;
+	return iobmd_pages_walk(b->pages, offset, len, &run, fn, arg);
 }
 
 static int iobmd_buffer_dma_map(struct iobmd_desc *d, struct device *dev,

@@ -61,31 +61,10 @@ static u64 iobmd_general_list_offset(struct iobmd_general *g, u32 i, u64 local)
 static int iobmd_general_walk_range(struct iobmd_general *g, u32 i, u64 local,
 				    u64 len, iobmd_run_fn fn, void *arg)
 {
-	u64 pos = iobmd_general_list_offset(g, i, local);
-	struct iobmd_run run = { };
-	int ret;
+	const struct iobmd_run run = { };
 
-	while (len) {
-		unsigned long idx = pos >> PAGE_SHIFT;
-		struct page *first = g->pages[idx];
-		unsigned long pfn = page_to_pfn(first);
-		u64 start = offset_in_page(pos);
-
-		run.len = min_t(u64, PAGE_SIZE - start, len);
-		while (run.len < len && page_to_pfn(g->pages[idx + 1]) == pfn + 1) {
-			idx++;
-			pfn++;
-			run.len = min_t(u64, run.len + PAGE_SIZE, len);
-		}
-		run.addr = page_to_phys(first) + start;
-		run.kaddr = page_address(first) + start;
-		ret = fn(arg, &run);
-		if (ret)
-			return ret;
-		pos += run.len;
-		len -= run.len;
-	}
-	return 0;
+	return iobmd_pages_walk(g->pages, iobmd_general_list_offset(g, i, local),
+				len, &run, fn, arg);
 }
 
 static int iobmd_general_walk(struct iobmd_desc *d, u64 offset, u64 len,

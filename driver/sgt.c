@@ -1,12 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iobmd: DMA mappings of page lists, shared by the kinds whose memory is
- * pages (non-contiguous buffers, user memory).
+ * iobmd: page lists, shared by the kinds whose memory is an array of pages
+ * (non-contiguous buffers, user and physical memory): walking them by
+ * physically contiguous run, and mapping them for DMA.
  */
 #include <linux/dma-mapping.h>
 #include <linux/scatterlist.h>
 
 #include "iobmd_priv.h"
+
+/**
+ * iobmd_pages_walk() - report the physically contiguous runs of a byte
+ * range of a page list
+ * @pages: the pages
+ * @pos: first byte, counted from the start of the first page
+ * @len: bytes
+ * @tmpl: flags and cache mode for every run
+ * @fn: called for each run
+ * @arg: passed to @fn
+ *
+ * Return: 0 or what @fn returned.
+ */
+int iobmd_pages_walk(struct page **pages, u64 pos, u64 len,
+		     const struct iobmd_run *tmpl, iobmd_run_fn fn, void *arg)
+{
+	struct iobmd_run run = *tmpl;
+	int ret;
+
+	while (len) {
+		unsigned long idx = pos >> PAGE_SHIFT;
+		struct page *first = pages[idx];
+		unsigned long pfn = page_to_pfn(first);
+		u64 start = offset_in_page(pos);
+
+		run.len = min_t(u64, PAGE_SIZE - start, len);
+		/* Extend the run over pages that follow in physical memory. */
+		while (run.len < len && page_to_pfn(pages[idx + 1]) == pfn + 1) {
+			idx++;
+			pfn++;
+			run.len = min_t(u64, run.len + PAGE_SIZE, len);
+		}
+		run.addr = page_to_phys(first) + start;
+		run.kaddr = page_address(first) + start;
+		ret = fn(arg, &run);
+		if (ret)
+			return ret;
+		pos += run.len;
+		len -= run.len;
+	}
+	return 0;
+}
 
 /**
  * iobmd_sgt_map() - DMA-map a list of whole pages
