@@ -140,8 +140,10 @@ static int iobmd_general_pin(struct iobmd_desc *d, unsigned int flags)
 	ret = iobmd_general_charge(g);
 	if (ret)
 		return ret;
+	/* Past the memory cgroup's limit: ENOMEM, not its OOM killer. */
 	g->pages = kvmalloc_array(g->npages, sizeof(*g->pages),
-				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				  __GFP_NOWARN);
 	if (!g->pages) {
 		ret = -ENOMEM;
 		goto err_unaccount;
@@ -289,7 +291,8 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 			return -EINVAL;
 	}
 	g->pages = kvmalloc_array(g->npages, sizeof(*g->pages),
-				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				  __GFP_NOWARN);
 	if (!g->pages)
 		return -ENOMEM;
 	for (i = 0; i < g->count; i++) {

@@ -80,7 +80,7 @@ static struct fault_knob fault_knobs[] = {
 	{ .path = FAIL_PAGE_DIR "min-order", .value = { "11", "0" } },	/* 11: above any order */
 };
 
-#define FAULT_NR_KNOBS (sizeof(fault_knobs) / sizeof(fault_knobs[0]))
+#define FAULT_NR_KNOBS ARRAY_SIZE(fault_knobs)
 
 static int knob_read(const char *path, char *buf, size_t len)
 {
@@ -97,18 +97,6 @@ static int knob_read(const char *path, char *buf, size_t len)
 		n--;
 	buf[n] = 0;
 	return 0;
-}
-
-static int knob_write(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	return n == (ssize_t)strlen(value) ? 0 : -1;
 }
 
 /* Saves every knob's value; returns NULL, or the path that failed. */
@@ -129,7 +117,7 @@ static const char *knobs_apply(enum fault_kind kind)
 	size_t i;
 
 	for (i = 0; i < FAULT_NR_KNOBS; i++)
-		if (knob_write(fault_knobs[i].path, fault_knobs[i].value[kind]))
+		if (iobmd_write_file(fault_knobs[i].path, fault_knobs[i].value[kind]))
 			return fault_knobs[i].path;
 	return NULL;
 }
@@ -139,7 +127,7 @@ static void knobs_restore(void)
 	size_t i;
 
 	for (i = FAULT_NR_KNOBS; i--;)
-		knob_write(fault_knobs[i].path, fault_knobs[i].saved);
+		iobmd_write_file(fault_knobs[i].path, fault_knobs[i].saved);
 }
 
 /* --- one path ------------------------------------------------------------ */

@@ -5,7 +5,8 @@
  * process that creates it, so a buffer beyond the cgroup's memory.max
  * fails cleanly with ENOMEM (no OOM kill, the process lives on), whichever
  * allocation reaches the limit; one below it works, and releasing it
- * uncharges every byte.
+ * uncharges every byte.  Pinning user memory (prepare() of a general
+ * descriptor) charges the list of pinned pages, and fails as cleanly.
  *
  * Each test forks a worker, moves it into a new child cgroup of the
  * cgroup2 hierarchy (mounted at /sys/fs/cgroup when nothing is there yet:
@@ -44,18 +45,6 @@ static int read_file(const char *path, char *buf, size_t size)
 		return -errno;
 	buf[n] = 0;
 	return 0;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : n < 0 ? -errno : -EIO;
 }
 
 /* A number file of cgroup @dir, or -1.  No stdio: no heap. */
@@ -125,7 +114,7 @@ static int memcg_worker(const char *dir, struct memcg_report *r)
 
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 	r->step = 1;
-	if (write_file(procs, "0"))
+	if (iobmd_write_file(procs, "0"))
 		return 1;
 	r->step = 2;
 	fd = open(IOBMD_DEV_PATH, O_RDWR);
@@ -191,7 +180,7 @@ FIXTURE(iobmd_memcg)
 {
 	bool mounted;
 	char dir[128];
-	struct memcg_report *r;
+	void *shared;	/* the worker's report: a page shared with it */
 };
 
 FIXTURE_SETUP(iobmd_memcg)
@@ -201,7 +190,7 @@ FIXTURE_SETUP(iobmd_memcg)
 
 	self->mounted = false;
 	self->dir[0] = 0;
-	self->r = MAP_FAILED;
+	self->shared = MAP_FAILED;
 	if (access(IOBMD_DEV_PATH, F_OK))
 		SKIP(return, "%s is absent (iobmd.ko not loaded)",
 		     IOBMD_DEV_PATH);
@@ -215,7 +204,7 @@ FIXTURE_SETUP(iobmd_memcg)
 			       sizeof(buf)));
 	ASSERT_NE(NULL, strstr(buf, "memory"))
 		TH_LOG("no memory controller in '%s'", buf);
-	ASSERT_EQ(0, write_file(CGROUP_ROOT "/cgroup.subtree_control",
+	ASSERT_EQ(0, iobmd_write_file(CGROUP_ROOT "/cgroup.subtree_control",
 				"+memory"));
 
 	snprintf(self->dir, sizeof(self->dir), CGROUP_ROOT "/iobmd_memcg.%d",
@@ -223,13 +212,12 @@ FIXTURE_SETUP(iobmd_memcg)
 	ASSERT_EQ(0, mkdir(self->dir, 0755));
 	snprintf(buf, sizeof(buf), "%s/memory.max", self->dir);
 	snprintf(max, sizeof(max), "%llu", MEMCG_LIMIT);
-	ASSERT_EQ(0, write_file(buf, max));
+	ASSERT_EQ(0, iobmd_write_file(buf, max));
 	ASSERT_EQ(MEMCG_LIMIT, cg_read(self->dir, "memory.max"));
 
-	self->r = mmap(NULL, sizeof(*self->r), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->r);
-	memset(self->r, 0, sizeof(*self->r));
+	self->shared = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->shared);
 }
 
 FIXTURE_TEARDOWN(iobmd_memcg)
@@ -244,13 +232,13 @@ FIXTURE_TEARDOWN(iobmd_memcg)
 	}
 	if (self->mounted)
 		umount(CGROUP_ROOT);
-	if (self->r != MAP_FAILED)
-		munmap(self->r, sizeof(*self->r));
+	if (self->shared != MAP_FAILED)
+		munmap(self->shared, PAGE_SIZE);
 }
 
 TEST_F(iobmd_memcg, limit)
 {
-	struct memcg_report *r = self->r;
+	struct memcg_report *r = self->shared;
 	long long failures = iobmd_stat("alloc_failures");
 	int status;
 	pid_t pid;
@@ -297,6 +285,115 @@ TEST_F(iobmd_memcg, limit)
 	/* The module counted the failures of its allocator. */
 	if (failures >= 0)
 		EXPECT_EQ(failures + 3, iobmd_stat("alloc_failures"));
+}
+
+/* What the worker of the general-descriptor test saw. */
+struct pin_report {
+	int step;		/* the step that failed, 0 when all ran */
+	int first_errno;	/* prepare() with room to spare */
+	int full_errno;		/* prepare() with the cgroup full */
+	int again_errno;	/* prepare() once room was made again */
+};
+
+#define PIN_RANGE	(256 * SZ_1M)	/* its page list: 512 KiB */
+#define PIN_LIMIT	(320 * SZ_1M)
+
+static int prepare(int fd, __u32 h)
+{
+	return _test_ioctl_prepare(fd, IOBMD_PREPARE, h, IOBMD_DIRECTION_NONE) ?
+		       errno :
+		       0;
+}
+
+static int complete(int fd, __u32 h)
+{
+	return _test_ioctl_prepare(fd, IOBMD_COMPLETE, h, IOBMD_DIRECTION_NONE);
+}
+
+/*
+ * Joins cgroup @dir, describes 256 MiB of its own (charged) memory and
+ * prepares it three times: with room, with the cgroup filled to 64 KiB
+ * below its limit (the list of pinned pages does not fit), and with room
+ * again.
+ */
+static int pin_worker(const char *dir, struct pin_report *r)
+{
+	char procs[256];
+	__u32 general, filler;
+	__u64 room, filler_len;
+	__u8 *area;
+	int fd;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	r->step = 1;
+	if (iobmd_write_file(procs, "0"))
+		return 1;
+	fd = open(IOBMD_DEV_PATH, O_RDWR);
+	area = mmap(NULL, PIN_RANGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	r->step = 2;
+	if (fd < 0 || area == MAP_FAILED ||
+	    _test_ioctl_general_create(fd, 0, IOBMD_DIRECTION_INOUT,
+				       &(struct iobmd_range){
+					       (uintptr_t)area, PIN_RANGE },
+				       1, &general))
+		return 1;
+	r->first_errno = prepare(fd, general);
+	r->step = 3;
+	if (r->first_errno || complete(fd, general))
+		return 1;
+
+	room = PIN_LIMIT - cg_read(dir, "memory.current");
+	filler_len = (room - SZ_64K - room / 512) & ~(SZ_64K - 1);
+	r->step = 4;
+	if (create(fd, 0, filler_len, &filler))
+		return 1;
+	r->full_errno = prepare(fd, general);
+	r->step = 5;
+	if (!r->full_errno)
+		complete(fd, general);
+	if (_test_ioctl_release(fd, filler))
+		return 1;
+	r->again_errno = prepare(fd, general);
+	r->step = 6;
+	if (r->again_errno || complete(fd, general) ||
+	    _test_ioctl_release(fd, general))
+		return 1;
+	close(fd);
+	r->step = 0;
+	return 0;
+}
+
+/*
+ * Pinning user memory (a general descriptor's prepare) needs a list of
+ * its pages, charged too: when that does not fit, prepare() fails with
+ * ENOMEM and nobody is killed.
+ */
+TEST_F(iobmd_memcg, general_pin)
+{
+	struct pin_report *r = self->shared;
+	char path[256], max[32];
+	int status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
+	snprintf(max, sizeof(max), "%llu", PIN_LIMIT);
+	ASSERT_EQ(0, iobmd_write_file(path, max));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(pin_worker(self->dir, r));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("worker killed by signal %d", WTERMSIG(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d", r->step);
+	EXPECT_EQ(0, r->first_errno);
+	EXPECT_EQ(ENOMEM, r->full_errno);
+	EXPECT_EQ(0, r->again_errno);
+	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "oom"));
+	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "oom_kill"));
 }
 
 TEST_HARNESS_MAIN

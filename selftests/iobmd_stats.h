@@ -10,57 +10,44 @@
 #include <string.h>
 
 #define IOBMD_STATS_PATH "/sys/kernel/debug/iobmd/stats"
+#define IOBMD_MAX_STATS 32
 
-/* What the module holds; alloc_failures only ever grows, so it is apart. */
-enum {
-	IOBMD_STAT_DESCRIPTORS,
-	IOBMD_STAT_PAGE_BYTES,
-	IOBMD_STAT_COHERENT_BYTES,
-	IOBMD_STAT_PINNED_BYTES,
-	IOBMD_STAT_DEVICE_BYTES,
-	IOBMD_STAT_MAPPINGS,
-	IOBMD_NR_STATS,
-};
-
-static const char *const iobmd_stat_names[IOBMD_NR_STATS] = {
-	"descriptors", "page_bytes", "coherent_bytes", "pinned_bytes",
-	"device_bytes", "mappings",
-};
-
+/*
+ * What the module holds: every "name value" line of the file but
+ * alloc_failures, which only ever grows.  All of them are back to zero
+ * once nothing is held.
+ */
 struct iobmd_test_stats {
-	long long held[IOBMD_NR_STATS];
+	int n;
+	char name[IOBMD_MAX_STATS][32];
+	long long held[IOBMD_MAX_STATS];
 	long long alloc_failures;
 };
 
-/* Reads the counters; returns 0, or -1 when the file or a counter is missing. */
+/* Reads the counters; returns 0, or -1 when the file cannot be read. */
 static inline int iobmd_read_stats(struct iobmd_test_stats *st)
 {
-	char name[64];
+	char name[32];
 	long long v;
-	int found = 0, i;
 	FILE *f;
 
 	memset(st, 0, sizeof(*st));
 	f = fopen(IOBMD_STATS_PATH, "r");
 	if (!f)
 		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+	while (fscanf(f, "%31s %lld", name, &v) == 2) {
 		if (!strcmp(name, "alloc_failures")) {
 			st->alloc_failures = v;
-			continue;
-		}
-		for (i = 0; i < IOBMD_NR_STATS; i++) {
-			if (!strcmp(name, iobmd_stat_names[i])) {
-				st->held[i] = v;
-				found |= 1 << i;
-			}
+		} else if (st->n < IOBMD_MAX_STATS) {
+			strcpy(st->name[st->n], name);
+			st->held[st->n++] = v;
 		}
 	}
 	fclose(f);
-	return found == (1 << IOBMD_NR_STATS) - 1 ? 0 : -1;
+	return st->n ? 0 : -1;
 }
 
-/* "name a->b" for each held counter that differs, or "" when none does. */
+/* "name a->b" for each counter that differs, or "" when none does. */
 static inline const char *iobmd_stats_diff(const struct iobmd_test_stats *a,
 					   const struct iobmd_test_stats *b)
 {
@@ -69,11 +56,13 @@ static inline const char *iobmd_stats_diff(const struct iobmd_test_stats *a,
 	int i;
 
 	buf[0] = 0;
-	for (i = 0; i < IOBMD_NR_STATS; i++) {
+	if (a->n != b->n)
+		return "the set of counters changed";
+	for (i = 0; i < a->n; i++) {
 		if (a->held[i] == b->held[i] || n >= sizeof(buf))
 			continue;
 		n += snprintf(buf + n, sizeof(buf) - n, "%s%s %lld->%lld",
-			      n ? ", " : "", iobmd_stat_names[i], a->held[i],
+			      n ? ", " : "", a->name[i], a->held[i],
 			      b->held[i]);
 	}
 	return buf;

@@ -54,6 +54,7 @@
 #define SZ_16M	0x1000000ULL
 #define SZ_64M	0x4000000ULL
 #define SZ_128M	0x8000000ULL
+#define SZ_256M	0x10000000ULL
 #define SZ_4G	0x100000000ULL
 #define SZ_64G	0x1000000000ULL
 
@@ -1099,12 +1100,15 @@ static inline int _test_ioctl_perform(int fd, __u32 handle, __u32 op,
 
 #define IOBMD_STATS_PATH "/sys/kernel/debug/iobmd/stats"
 
-/* The counter @name, or -1 when the file or the counter is missing. */
-static inline long long iobmd_stat(const char *name)
+/*
+ * The value of @name in @path, a file of "name value" lines (debugfs
+ * counters, /proc/vmstat), or -1 when the file or the name is missing.
+ */
+static inline long long iobmd_file_value(const char *path, const char *name)
 {
 	char key[64];
 	long long v, found = -1;
-	FILE *f = fopen(IOBMD_STATS_PATH, "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
@@ -1116,6 +1120,25 @@ static inline long long iobmd_stat(const char *name)
 	}
 	fclose(f);
 	return found;
+}
+
+/* The counter @name, or -1 when the file or the counter is missing. */
+static inline long long iobmd_stat(const char *name)
+{
+	return iobmd_file_value(IOBMD_STATS_PATH, name);
+}
+
+/* Writes @text into @path: 0, or -errno (-EIO for a short write). */
+static inline int iobmd_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : n < 0 ? -errno : -EIO;
 }
 
 /*
