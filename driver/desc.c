@@ -609,7 +609,9 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
 	ret = iobmd_desc_hold(d, how);
 	if (ret)
 		return ret;
-	ret = d->ops->walk(d, offset, len, how, iobmd_desc_seg_run, s);
+	/* Segments are addresses: no kernel mapping of device memory. */
+	ret = d->ops->walk(d, offset, len, how | IOBMD_WALK_ADDR,
+			   iobmd_desc_seg_run, s);
 	if (!ret && s->cur.len)
 		ret = iobmd_desc_flush_seg(s);
 	iobmd_desc_unhold(d, how);
