@@ -59,6 +59,11 @@ int iobmd_pages_walk(struct page **pages, u64 pos, u64 len,
  * @dev: the module's DMA device
  * @dir: enum dma_data_direction
  *
+ * The same pages may be mapped by several descriptors at once (two over
+ * the same user memory, a multi holding one buffer twice), which the DMA
+ * API allows only without its own CPU syncs: they are done here instead,
+ * once the pages are mapped and before they are unmapped.
+ *
  * Return: 0 or -ENOMEM (also when the DMA API cannot map the pages, as
  * when bounce buffers run out); on failure nothing is left allocated.
  */
@@ -76,12 +81,13 @@ int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
 						GFP_KERNEL);
 	if (ret)
 		return ret;
-	ret = dma_map_sgtable(dev, sgt, dir, 0);
+	ret = dma_map_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret) {
 		sg_free_table(sgt);
 		/* Out of IOVA or bounce space, whatever the DMA API calls it. */
 		return -ENOMEM;
 	}
+	dma_sync_sgtable_for_device(dev, sgt, dir);
 	return 0;
 }
 
@@ -93,7 +99,8 @@ int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
  */
 void iobmd_sgt_unmap(struct sg_table *sgt, struct device *dev, int dir)
 {
-	dma_unmap_sgtable(dev, sgt, dir, 0);
+	dma_sync_sgtable_for_cpu(dev, sgt, dir);
+	dma_unmap_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 }
 
