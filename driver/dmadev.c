@@ -47,6 +47,11 @@ struct device *iobmd_dmadev_get(u64 limit)
 			mutex_unlock(&iobmd_dmadev_lock);
 			return ERR_PTR(-ENOMEM);
 		}
+		/*
+		 * No hardware behind it: a DMA segment may be as long as the
+		 * memory is contiguous (the DMA API's default is 64 KiB).
+		 */
+		dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 		iobmd_dmadevs[bits] = pdev;
 	}
 	mutex_unlock(&iobmd_dmadev_lock);
