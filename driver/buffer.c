@@ -23,7 +23,8 @@ static const unsigned int iobmd_buffer_orders[] = { 9, 4, 0 };
 static const gfp_t iobmd_buffer_zones[] = { 0, __GFP_DMA32, __GFP_DMA };
 
 #define IOBMD_BUFFER_HIGH_ORDER_GFP \
-	((GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_RECLAIM)
+	((GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP) & \
+	 ~__GFP_RECLAIM)
 #define IOBMD_BUFFER_ORDER0_GFP \
 	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
@@ -111,10 +112,18 @@ static u64 iobmd_buffer_extent(struct iobmd_desc *d)
 	return iobmd_buffer_of(d)->capacity;
 }
 
+/* Frees the first @n pages: whole chunks, each a compound page or one page. */
 static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
 {
-	while (n)
-		__free_page(b->pages[--n]);
+	unsigned long i = 0;
+	unsigned int order;
+
+	while (i < n) {
+		order = compound_order(b->pages[i]);
+		__free_pages(b->pages[i], order);
+		i += 1UL << order;
+		cond_resched();
+	}
 	kvfree(b->pages);
 	b->pages = NULL;
 }
@@ -223,12 +232,16 @@ static unsigned int iobmd_buffer_zone_index(struct page *page)
 	}
 }
 
-/* The first zone worth trying for memory at or below @limit. */
+/*
+ * The first zone worth trying for memory at or below @limit: ZONE_NORMAL
+ * starts at 4 GiB and ZONE_DMA32 at 16 MiB, so a limit of exactly 4 GiB-1
+ * starts in ZONE_DMA32 (rather than throwing a zeroed chunk away).
+ */
 static unsigned int iobmd_buffer_first_zone(u64 limit)
 {
-	if (limit >= DMA_BIT_MASK(32))
+	if (limit > DMA_BIT_MASK(32))
 		return 0;
-	if (limit >= DMA_BIT_MASK(24))
+	if (limit > DMA_BIT_MASK(24))
 		return 1;
 	return 2;
 }
@@ -236,7 +249,8 @@ static unsigned int iobmd_buffer_first_zone(u64 limit)
 /*
  * Non-contiguous memory: chunks of the highest order that still fits, each
  * checked against @limit; a chunk above it moves the search to the next
- * lower zone.  Chunks are split so every page can be mapped on its own.
+ * lower zone.  Chunks stay compound pages, so that freeing one is one call;
+ * their pages are still mapped into processes one by one.
  */
 static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 {
@@ -284,7 +298,6 @@ static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 			ret = -ENOMEM;
 			goto err_free;
 		}
-		split_page(page, order);
 		b->zone_bytes[iobmd_buffer_zone_index(page)] += PAGE_SIZE << order;
 		for (i = 0; i < (1UL << order); i++)
 			b->pages[n++] = page + i;
@@ -468,7 +481,8 @@ static int iobmd_buffer_append_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_buffer_src *src = arg;
 
-	if (copy_from_user(run->kaddr, src->ubuf, run->len))
+	if (iobmd_usercopy(run->kaddr, (u8 __user *)src->ubuf, run->len,
+			   false))
 		return -EFAULT;
 	src->ubuf += run->len;
 	return 0;

@@ -390,12 +390,11 @@ static int iobmd_copy_kernel(struct iobmd_copy *c, void *p, u64 n)
 			memcpy(p, c->kbuf, n);
 		return 0;
 	}
-	if (c->to_user)
-		return copy_to_user(c->ubuf, p, n) ? -EFAULT : 0;
-	if (c->ubuf)
-		return copy_from_user(p, c->ubuf, n) ? -EFAULT : 0;
-	memset(p, 0, n);
-	return 0;
+	if (!c->ubuf) {
+		memset(p, 0, n);
+		return 0;
+	}
+	return iobmd_usercopy(p, c->ubuf, n, c->to_user);
 }
 
 #define IOBMD_IO_CHUNK	256

@@ -5,7 +5,9 @@
  * physically contiguous run, and mapping them for DMA.
  */
 #include <linux/dma-mapping.h>
+#include <linux/mm.h>
 #include <linux/scatterlist.h>
+#include <linux/uaccess.h>
 
 #include "iobmd_priv.h"
 
@@ -47,6 +49,42 @@ int iobmd_pages_walk(struct page **pages, u64 pos, u64 len,
 			return ret;
 		pos += run.len;
 		len -= run.len;
+	}
+	return 0;
+}
+
+/**
+ * iobmd_usercopy() - copy between kernel memory of a run and user memory
+ * @kaddr: the run's kernel address
+ * @ubuf: the user address
+ * @len: bytes
+ * @to_user: from @kaddr to @ubuf, else the other way
+ *
+ * Runs join physically adjacent pages, which may belong to different
+ * folios, and hardened usercopy refuses a copy that leaves the large folio
+ * it starts in: the copy goes folio by folio.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int iobmd_usercopy(void *kaddr, u8 __user *ubuf, u64 len, bool to_user)
+{
+	struct folio *folio;
+	u64 n;
+
+	while (len) {
+		n = len;
+		if (virt_addr_valid(kaddr)) {
+			folio = virt_to_folio(kaddr);
+			if (folio_test_large(folio))
+				n = min_t(u64, n, folio_size(folio) -
+					  (kaddr - folio_address(folio)));
+		}
+		if (to_user ? copy_to_user(ubuf, kaddr, n) :
+			      copy_from_user(kaddr, ubuf, n))
+			return -EFAULT;
+		kaddr += n;
+		ubuf += n;
+		len -= n;
 	}
 	return 0;
 }

@@ -233,6 +233,7 @@ int iobmd_buffer_set_purgeable(struct iobmd_buffer *b, u32 state, u32 *old);
 
 int iobmd_pages_walk(struct page **pages, u64 pos, u64 len,
 		     const struct iobmd_run *tmpl, iobmd_run_fn fn, void *arg);
+int iobmd_usercopy(void *kaddr, u8 __user *ubuf, u64 len, bool to_user);
 int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
 		  unsigned long npages, struct device *dev, int dir);
 void iobmd_sgt_unmap(struct sg_table *sgt, struct device *dev, int dir);
