@@ -427,8 +427,15 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	if (ret)
 		goto err_free;
 
-	if (b->options & (IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
-			  IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS))
+	/*
+	 * More than the system has available fails at once, rather than
+	 * after reclaiming everything it can and leaving other tasks to the
+	 * OOM killer.
+	 */
+	if (b->npages > (unsigned long)si_mem_available())
+		ret = -ENOMEM;
+	else if (b->options & (IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
+			       IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS))
 		ret = iobmd_buffer_alloc_coherent(b, limit);
 	else
 		ret = iobmd_buffer_alloc_pages(b, limit);
