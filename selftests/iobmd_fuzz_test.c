@@ -169,7 +169,7 @@ static const struct {
 	{ EOPNOTSUPP, "EOPNOTSUPP" },
 };
 
-#define NR_ERRNO_NAMES (sizeof(errno_names) / sizeof(errno_names[0]))
+#define NR_ERRNO_NAMES ARRAY_SIZE(errno_names)
 
 static const char *errno_name(int err)
 {
@@ -224,6 +224,8 @@ struct fuzz {
 	int nstale;
 	__u32 foreign[8];
 	int nforeign;
+	__u32 prepared[16];	/* handles PREPARE succeeded on, lately */
+	__u32 purgeable[8];	/* buffers created purgeable, lately */
 	struct fuzz_map maps[FUZZ_MAX_MAPS];
 	int nmaps;
 	__u64 cookies[16];
@@ -266,7 +268,7 @@ static __u64 edge_value(struct fuzz *f)
 		1ULL << 31, 1ULL << 47, ~0ULL - PAGE_SIZE + 1,
 	};
 
-	return edges[below(f, sizeof(edges) / sizeof(edges[0]))];
+	return edges[below(f, ARRAY_SIZE(edges))];
 }
 
 /* Any 64-bit value, leaning to the boundaries and to small ones. */
@@ -346,6 +348,19 @@ static __u32 pick_handle(struct fuzz *f)
 		return (1U << 20) - 1;
 	}
 	return below(f, 64);
+}
+
+/* Mostly one of @recent (a ring of @n, 0 where empty), else any handle. */
+static __u32 pick_recent(struct fuzz *f, const __u32 *recent, int n)
+{
+	__u32 h = recent[below(f, n)];
+
+	return h && chance(f, 70) ? h : pick_handle(f);
+}
+
+static void remember(struct fuzz *f, __u32 *recent, int n, __u32 handle)
+{
+	recent[below(f, n)] = handle;
 }
 
 static int find_obj(struct fuzz *f, __u32 handle)
@@ -600,10 +615,14 @@ static int do_buf_create(struct fuzz *f, void **where)
 	if (chance(f, 5))
 		cmd.handle = any_u32(f);
 	ret = ioctl_at(f, C_BUF_CREATE, &cmd, where);
-	if (!ret)
-		record(f, handle_at(*where,
-				    offsetof(struct iobmd_buf_create, handle)),
-		       IOBMD_KIND_BUFFER, true);
+	if (!ret) {
+		__u32 h = handle_at(*where,
+				    offsetof(struct iobmd_buf_create, handle));
+
+		record(f, h, IOBMD_KIND_BUFFER, true);
+		if (cmd.options & IOBMD_OPT_PURGEABLE)
+			remember(f, f->purgeable, 8, h);
+	}
 	return ret;
 }
 
@@ -639,6 +658,8 @@ static int do_set(struct fuzz *f, int c, void **where)
 {
 	struct iobmd_set_arg cmd = { .handle = pick_handle(f) };
 
+	if (c == C_PURGEABLE)
+		cmd.handle = pick_recent(f, f->purgeable, 8);
 	switch (c) {
 	case C_SET_LENGTH:
 		cmd.value = pick_in(f, obj_length(f, cmd.handle));
@@ -947,7 +968,10 @@ static int do_device(struct fuzz *f, void **where)
 static int do_prepare_cmd(struct fuzz *f, int c, void **where)
 {
 	struct iobmd_prepare cmd = { .handle = pick_handle(f) };
+	int ret;
 
+	if (c == C_COMPLETE)
+		cmd.handle = pick_recent(f, f->prepared, 16);
 	if (c == C_PREPARE)
 		cmd.direction = below(f, 4) |
 				(chance(f, 30) ? IOBMD_PREPARE_PHYS32 : 0) |
@@ -961,12 +985,17 @@ static int do_prepare_cmd(struct fuzz *f, int c, void **where)
 		cmd.direction = any_u32(f);
 	if (chance(f, 5))
 		cmd.flags = any_u32(f);
-	return ioctl_at(f, c, &cmd, where);
+	ret = ioctl_at(f, c, &cmd, where);
+	if (!ret && c == C_PREPARE)
+		remember(f, f->prepared, 16, cmd.handle);
+	return ret;
 }
 
 static int do_perform(struct fuzz *f, void **where)
 {
-	struct iobmd_perform cmd = { .handle = pick_handle(f) };
+	struct iobmd_perform cmd = {
+		.handle = pick_recent(f, f->prepared, 16),
+	};
 	__u64 len = obj_length(f, cmd.handle);
 
 	cmd.op = chance(f, 85) ? 1 + below(f, 3) : any_u32(f);
@@ -1093,11 +1122,10 @@ static int do_munmap(struct fuzz *f)
 		munmap(m->addr + (first + n) * PAGE_SIZE,
 		       m->len - (first + n) * PAGE_SIZE);
 	}
-	if (first) {
+	if (first)
 		m->len = first * PAGE_SIZE;
-	} else {
+	else
 		f->maps[i] = f->maps[--f->nmaps];
-	}
 	return 0;
 }
 
@@ -1418,10 +1446,10 @@ TEST_F_TIMEOUT(fuzz, random_ops, 900)
 	close(f->fd_arena);
 	ASSERT_EQ(0, iobmd_read_stats(&st))
 		TH_LOG("cannot read %s", IOBMD_STATS_PATH);
-	for (k = 0; k < IOBMD_NR_STATS; k++)
+	for (k = 0; k < st.n; k++)
 		EXPECT_EQ(0, st.held[k])
 			TH_LOG("%s is %lld after everything was released",
-			       iobmd_stat_names[k], st.held[k]);
+			       st.name[k], st.held[k]);
 	munmap(f->reserve, (SCRATCH_PAGES + 2 * GUARD_PAGES) * PAGE_SIZE);
 	free(f);
 }
