@@ -111,8 +111,18 @@ static void iobmd_handle_free(struct iobmd_handle *h)
  */
 int iobmd_file_remove(struct iobmd_file *f, u32 handle)
 {
-	struct iobmd_handle *h = xa_erase(&f->handles, handle);
+	struct iobmd_handle *h;
 
+	/*
+	 * A handle being created is reserved but names nothing yet: it is
+	 * not there to release.  xa_erase() would drop the reservation, and
+	 * the next create could be handed the same handle.
+	 */
+	xa_lock(&f->handles);
+	h = xa_load(&f->handles, handle);
+	if (h)
+		__xa_erase(&f->handles, handle);
+	xa_unlock(&f->handles);
 	if (!h)
 		return -ENOENT;
 	iobmd_handle_free(h);
