@@ -89,6 +89,47 @@ int iobmd_usercopy(void *kaddr, u8 __user *ubuf, u64 len, bool to_user)
 	return 0;
 }
 
+/* The end of the run of contiguous pages starting at @i, at most @max long. */
+static unsigned long iobmd_sgt_run_end(struct page **pages, unsigned long i,
+				       unsigned long n, unsigned long max)
+{
+	unsigned long pfn = page_to_pfn(pages[i]), j = i + 1;
+
+	while (j < n && j - i < max && page_to_pfn(pages[j]) == pfn + (j - i))
+		j++;
+	return j;
+}
+
+/*
+ * One table entry per physically contiguous run of @pages, each at most
+ * @max pages: sg_alloc_table_from_pages_segment() without reading every
+ * struct page (it checks each pair for ZONE_DEVICE memory, which none of
+ * these pages is), which cost a large pin as much as pinning it.
+ */
+static int iobmd_sgt_build(struct sg_table *sgt, struct page **pages,
+			   unsigned long npages, unsigned long max)
+{
+	struct scatterlist *sg;
+	unsigned int nents = 0;
+	unsigned long i, j;
+	int ret;
+
+	for (i = 0; i < npages; i = j) {
+		j = iobmd_sgt_run_end(pages, i, npages, max);
+		nents++;
+	}
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
+	if (ret)
+		return ret;
+	sg = sgt->sgl;
+	for (i = 0; i < npages; i = j) {
+		j = iobmd_sgt_run_end(pages, i, npages, max);
+		sg_set_page(sg, pages[i], (j - i) << PAGE_SHIFT, 0);
+		sg = sg_next(sg);
+	}
+	return 0;
+}
+
 /**
  * iobmd_sgt_map() - DMA-map a list of whole pages
  * @sgt: the table to fill; iobmd_sgt_unmap() frees it
@@ -113,10 +154,8 @@ int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
 			  (size_t)dma_get_max_seg_size(dev), (size_t)UINT_MAX);
 	int ret;
 
-	ret = sg_alloc_table_from_pages_segment(sgt, pages, npages, 0,
-						npages << PAGE_SHIFT,
-						max_t(size_t, max, PAGE_SIZE),
-						GFP_KERNEL);
+	ret = iobmd_sgt_build(sgt, pages, npages,
+			      max_t(size_t, max >> PAGE_SHIFT, 1));
 	if (ret)
 		return ret;
 	ret = dma_map_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
