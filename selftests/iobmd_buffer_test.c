@@ -860,13 +860,6 @@ FIXTURE_TEARDOWN(iobmd_data)
 		close(self->fd);
 }
 
-/* A small deterministic generator, so failures reproduce. */
-static __u64 iobmd_rand(__u64 *state)
-{
-	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-	return *state >> 33;
-}
-
 TEST_F(iobmd_data, initial_contents)
 {
 	__u8 *buf = malloc(self->size);
@@ -922,11 +915,11 @@ TEST_F(iobmd_data, random_rw)
 
 	ASSERT_NE(NULL, buf);
 	for (i = 0; i != 300; i++) {
-		__u64 off = iobmd_rand(&state) % self->size;
+		__u64 off = iobmd_next_rand(&state) % self->size;
 		__u64 max = self->size - off;
-		__u64 len = iobmd_rand(&state) % (max < 3 * PAGE_SIZE ?
+		__u64 len = iobmd_next_rand(&state) % (max < 3 * PAGE_SIZE ?
 						  max + 1 : 3 * PAGE_SIZE);
-		int op = iobmd_rand(&state) % 4;
+		int op = iobmd_next_rand(&state) % 4;
 
 		if (op == 0) {
 			/* Zero-fill. */

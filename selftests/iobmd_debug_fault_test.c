@@ -63,10 +63,9 @@ static __attribute__((constructor)) void fault_totals_init(void)
 struct fault_knob {
 	const char *path;
 	const char *value[FAULT_NR_KINDS];	/* for a slab / a page sweep */
-	char saved[32];
 };
 
-static struct fault_knob fault_knobs[] = {
+static const struct fault_knob fault_knobs[] = {
 	{ .path = FAILSLAB_DIR "probability", .value = { "0", "0" } },
 	{ .path = FAILSLAB_DIR "verbose", .value = { "1", "1" } },
 	{ .path = FAILSLAB_DIR "task-filter", .value = { "Y", "Y" } },
@@ -81,6 +80,11 @@ static struct fault_knob fault_knobs[] = {
 };
 
 #define FAULT_NR_KNOBS ARRAY_SIZE(fault_knobs)
+
+/* The knobs' values as found, in fault_knobs[]' order. */
+struct fault_saved_knobs {
+	char v[FAULT_NR_KNOBS][32];
+};
 
 static int knob_read(const char *path, char *buf, size_t len)
 {
@@ -100,13 +104,12 @@ static int knob_read(const char *path, char *buf, size_t len)
 }
 
 /* Saves every knob's value; returns NULL, or the path that failed. */
-static const char *knobs_save(void)
+static const char *knobs_save(struct fault_saved_knobs *saved)
 {
 	size_t i;
 
 	for (i = 0; i < FAULT_NR_KNOBS; i++)
-		if (knob_read(fault_knobs[i].path, fault_knobs[i].saved,
-			      sizeof(fault_knobs[i].saved)))
+		if (knob_read(fault_knobs[i].path, saved->v[i], sizeof(saved->v[i])))
 			return fault_knobs[i].path;
 	return NULL;
 }
@@ -122,12 +125,16 @@ static const char *knobs_apply(enum fault_kind kind)
 	return NULL;
 }
 
-static void knobs_restore(void)
+/* Puts back what knobs_save() saved; NULL, or the last path that failed. */
+static const char *knobs_restore(const struct fault_saved_knobs *saved)
 {
+	const char *bad = NULL;
 	size_t i;
 
 	for (i = FAULT_NR_KNOBS; i--;)
-		iobmd_write_file(fault_knobs[i].path, fault_knobs[i].saved);
+		if (iobmd_write_file(fault_knobs[i].path, saved->v[i]))
+			bad = fault_knobs[i].path;
+	return bad;
 }
 
 /* --- one path ------------------------------------------------------------ */
@@ -1026,7 +1033,7 @@ FIXTURE(fault)
 {
 	int fd;
 	int nth;		/* /proc/thread-self/fail-nth */
-	bool knobs_set;
+	struct fault_saved_knobs saved;	/* the knobs as found; restored */
 	struct fault_ctx c;
 };
 
@@ -1084,12 +1091,6 @@ FIXTURE_SETUP(fault)
 	self->nth = open(FAIL_NTH, O_RDWR);
 	ASSERT_NE(-1, self->nth) TH_LOG("cannot open %s", FAIL_NTH);
 
-	bad = knobs_save();
-	ASSERT_EQ(NULL, bad) TH_LOG("cannot read %s", bad);
-	self->knobs_set = true;
-	bad = knobs_apply(variant->kind);
-	ASSERT_EQ(NULL, bad) TH_LOG("cannot write %s", bad);
-
 	c->fd = self->fd;
 	c->user = mmap(NULL, FAULT_USER_PAGES * PAGE_SIZE,
 		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -1101,18 +1102,33 @@ FIXTURE_SETUP(fault)
 	/* Touched now, so no page fault allocates while a fault is armed. */
 	iobmd_fill_pattern(c->user, FAULT_USER_PAGES * PAGE_SIZE, 0, 3);
 	memset(c->io, 0, 4 * FAULT_USER_PAGES * PAGE_SIZE);
+
+	/* Last: the teardown runs only once the setup got to its end. */
+	bad = knobs_save(&self->saved);
+	ASSERT_EQ(NULL, bad) TH_LOG("cannot read %s", bad);
+	bad = knobs_apply(variant->kind);
+	if (bad)
+		knobs_restore(&self->saved);
+	ASSERT_EQ(NULL, bad) TH_LOG("cannot write %s", bad);
 }
 
-FIXTURE_TEARDOWN(fault)
+/*
+ * Run by the harness outside the test's body, also after a failed
+ * ASSERT_*() (a FIXTURE_TEARDOWN() is skipped then at -O2), so the
+ * debugfs knobs are put back whatever happened.  It may run in the
+ * test's process or in its parent, so it reaches fail-nth by path (in the
+ * parent that is its own thread's, unarmed) and leaves setup's files
+ * alone (they close as their process exits).  EXPECT_*() only: after a
+ * failed assertion any ASSERT_*() would end it there.
+ */
+FIXTURE_TEARDOWN_PARENT(fault)
 {
-	if (self->nth != -1) {
-		pwrite(self->nth, "0", 1, 0);
-		close(self->nth);
-	}
-	if (self->knobs_set)
-		knobs_restore();
-	if (self->fd != -1)
-		close(self->fd);
+	const char *bad;
+
+	/* Disarmed first, so that restoring the knobs fails nothing. */
+	iobmd_write_file(FAIL_NTH, "0");
+	bad = knobs_restore(&self->saved);
+	EXPECT_EQ(NULL, bad) TH_LOG("cannot restore %s", bad);
 }
 
 /* Grows the stack now, so that the armed call never faults a page in. */

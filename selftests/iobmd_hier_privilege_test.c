@@ -6,8 +6,6 @@
  * up either all of root (uid 65534) or just the one capability; the rest
  * of the interface keeps working for it.
  */
-#include <linux/capability.h>
-#include <sys/syscall.h>
 
 #include "iobmd_utils.h"
 
@@ -25,22 +23,6 @@ FIXTURE_TEARDOWN(iobmd_privilege)
 {
 	if (self->fd != -1)
 		close(self->fd);
-}
-
-/* Removes capability @cap from the effective and permitted sets. */
-static int drop_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[cap / 32].effective &= ~(1U << (cap % 32));
-	data[cap / 32].permitted &= ~(1U << (cap % 32));
-	data[cap / 32].inheritable &= ~(1U << (cap % 32));
-	return syscall(SYS_capset, &hdr, data);
 }
 
 /* 1 when @call failed with @err, else 0. */
@@ -64,7 +46,7 @@ static int child_without(void *argp)
 	__u32 count = 1, h;
 	int fd = arg->fd;
 
-	if (arg->drop < 0 ? iobmd_drop_root() : drop_cap(arg->drop))
+	if (arg->drop < 0 ? iobmd_drop_root() : iobmd_drop_cap(arg->drop))
 		return 1;
 
 	/* Segments: EPERM, even before the handle is looked at. */

@@ -34,8 +34,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1142,14 +1145,56 @@ static inline int iobmd_write_file(const char *path, const char *text)
 }
 
 /*
- * A child's way out of root: no supplementary groups, gid and uid 65534,
- * hence no capabilities.  Returns 0 or -1/errno.
+ * A child's way out of root: the @n supplementary groups @groups, gid and
+ * uid 65534, hence no capabilities.  Returns 0 or -1/errno.
  */
-static inline int iobmd_drop_root(void)
+static inline int iobmd_drop_root_groups(const gid_t *groups, size_t n)
 {
-	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+	if (setgroups(n, groups) || setgid(65534) || setuid(65534))
 		return -1;
 	return 0;
+}
+
+/* iobmd_drop_root_groups() with no supplementary group. */
+static inline int iobmd_drop_root(void)
+{
+	return iobmd_drop_root_groups(NULL, 0);
+}
+
+/* Removes capability @cap from every set of this process; 0 or -1/errno. */
+static inline int iobmd_drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &hdr, d))
+		return -1;
+	d[cap / 32].effective &= ~(1U << (cap % 32));
+	d[cap / 32].permitted &= ~(1U << (cap % 32));
+	d[cap / 32].inheritable &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &hdr, d);
+}
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+
+/*
+ * Removes the cgroup @dir unless @dir is "", waiting up to a second for
+ * it to empty (its last process may still be being reaped), then unmounts
+ * CGROUP_ROOT when @mounted: the test mounted it.
+ */
+static inline void iobmd_cgroup_remove(const char *dir, bool mounted)
+{
+	int i;
+
+	for (i = 0; dir[0] && i < 100; i++) {
+		if (!rmdir(dir) || errno == ENOENT)
+			break;
+		usleep(10000);
+	}
+	if (mounted)
+		umount(CGROUP_ROOT);
 }
 
 /*
@@ -1187,6 +1232,28 @@ static inline __u8 *iobmd_user_area(__u64 pages, __u64 seed)
 		ASSERT_EQ(0, memcmp(__b, model, len));                       \
 		free(__b);                                                   \
 	})
+
+/* splitmix64: the random stream of the fuzzer and the stress test. */
+static inline __u64 iobmd_rand(__u64 *state)
+{
+	__u64 z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* A random number below @n (0 when @n is 0). */
+static inline __u64 iobmd_rand_below(__u64 *state, __u64 n)
+{
+	return n ? iobmd_rand(state) % n : 0;
+}
+
+/* True @percent times in 100. */
+static inline bool iobmd_rand_chance(__u64 *state, unsigned int percent)
+{
+	return iobmd_rand_below(state, 100) < percent;
+}
 
 /* A small deterministic generator, so failures reproduce. */
 static inline __u64 iobmd_next_rand(__u64 *state)
