@@ -309,6 +309,9 @@ struct iobmd_segment {
  * prepared; physical segments of user memory (general descriptors, and
  * what is built on them) also need it prepared.
  *
+ * The capability is checked before the handle: without it the call gets
+ * EPERM whatever @handle is, and writes nothing to @segs.
+ *
  * Errors: EPERM, ENOENT, EINVAL, E2BIG, EFAULT, ERANGE (range outside the
  * length), ENODATA (not prepared).
  */
@@ -354,8 +357,9 @@ struct iobmd_segments {
  * a multi or interleaved descriptor maps as one contiguous range.  A
  * mapping holds the memory pinned (user memory) while it exists; user
  * memory maps only while prepared (ENODATA otherwise).  A
- * MAP_PRIVATE mapping gets EINVAL; PROT_WRITE on a read-only cookie gets
- * EACCES.
+ * MAP_PRIVATE mapping gets EINVAL, and so does a cookie that names no
+ * handle of the file mmap() is called on (a cookie of another open file
+ * works only on that file); PROT_WRITE on a read-only cookie gets EACCES.
  *
  * The cache mode defaults to the memory's own (uncached for device memory,
  * the creation option for buffers).  RAM can be mapped only with the mode

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd security pass, limits: an unprivileged caller (see
+ * iobmd_security.h) cannot change limits or listen to events over netlink,
+ * sees only its own process's descriptors in the dump, and stays inside
+ * RLIMIT_MEMLOCK, the module's limits and its memory cgroup.
+ *
+ * Runs as root, alone: every test puts the module's counters and limits
+ * back as found, and removes the cgroup it made.
+ */
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <sys/resource.h>
+#include <sys/vfs.h>
+
+#include "iobmd_security.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define MAX_CAPACITY_PARAM "/sys/module/iobmd/parameters/max_capacity"
+
+/* --- the module's limits over netlink -------------------------------- */
+
+static const int limit_types[] = {
+	IOBMD_A_LIMIT_TASK_BYTES, IOBMD_A_LIMIT_TASK_DESCS,
+	IOBMD_A_LIMIT_TOTAL_BYTES, IOBMD_A_LIMIT_TOTAL_DESCS,
+	IOBMD_A_LIMIT_MAX_CAPACITY,
+};
+
+static int nl_values_cb(const struct nlmsghdr *h, void *arg)
+{
+	if (h->nlmsg_type >= NLMSG_MIN_TYPE)
+		nl_attrs(h, nl_value_attr, arg);
+	return 0;
+}
+
+/* GET_LIMITS into @v, indexed by attribute type. */
+static int nl_get_limits(struct nlc *nl, __u64 *v)
+{
+	memset(v, 0, (IOBMD_A_MAX + 1) * sizeof(*v));
+	return nl_call(nl, nl->family, IOBMD_CMD_GET_LIMITS, NLM_F_ACK, NULL, 0,
+		       nl_values_cb, v);
+}
+
+/* SET_LIMITS: @n (type, value) pairs. */
+static int nl_set_limits(struct nlc *nl, const int *types, const __u64 *vals,
+			 int n)
+{
+	char a[128];
+	size_t alen = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		nl_put(a, &alen, types[i], &vals[i], 8);
+	return nl_call(nl, nl->family, IOBMD_CMD_SET_LIMITS, NLM_F_ACK, a,
+		       alen, NULL, NULL);
+}
+
+static int nl_set_limit(struct nlc *nl, int type, __u64 value)
+{
+	return nl_set_limits(nl, &type, &value, 1);
+}
+
+/* --- the fixture ----------------------------------------------------- */
+
+/* See "the fixtures' common part" in iobmd_security.h. */
+FIXTURE(iobmd_sec)
+{
+	int fd;
+	struct iobmd_test_stats stats;	/* as found; must be so at the end */
+	struct stat node;
+	struct nlc nl;
+	__u64 limits[IOBMD_A_MAX + 1];	/* as found; restored */
+	char cg[128];			/* a cgroup a test made */
+	bool cg_mounted;
+};
+
+FIXTURE_SETUP(iobmd_sec)
+{
+	self->nl.fd = -1;
+	self->cg[0] = 0;
+	self->cg_mounted = false;
+	sec_setup(_metadata, &self->fd, &self->node, &self->stats);
+	ASSERT_EQ(0, nl_open(&self->nl));
+	ASSERT_EQ(0, nl_get_limits(&self->nl, self->limits));
+}
+
+FIXTURE_TEARDOWN_PARENT(iobmd_sec)
+{
+	__u64 vals[ARRAY_SIZE(limit_types)], l[IOBMD_A_MAX + 1];
+	struct nlc nl;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(limit_types); i++)
+		vals[i] = self->limits[limit_types[i]];
+	EXPECT_EQ(0, nl_open(&nl));
+	EXPECT_EQ(0, nl_set_limits(&nl, limit_types, vals,
+				   ARRAY_SIZE(limit_types)));
+	EXPECT_EQ(0, nl_get_limits(&nl, l));
+	EXPECT_EQ(0, memcmp(l, self->limits, sizeof(l)));
+	close(nl.fd);
+	iobmd_cgroup_remove(self->cg, self->cg_mounted);
+	sec_teardown_held(_metadata, &self->stats);
+}
+
+/* --- capabilities and limits ------------------------------------------ */
+
+static int nl_limits_child(void *arg)
+{
+	__u64 l[IOBMD_A_MAX + 1], before[IOBMD_A_MAX + 1];
+	struct nlc nl;
+	int ret;
+
+	CHK(!unprivilege((intptr_t)arg), "drop");
+	CHK(!nl_open(&nl), "netlink");
+	CHK(!nl_get_limits(&nl, before), "GET_LIMITS");
+	ret = nl_set_limit(&nl, IOBMD_A_LIMIT_TOTAL_DESCS, 1);
+	CHK(ret == -EPERM, "SET_LIMITS gave %d", ret);
+	ret = nl_set_limit(&nl, IOBMD_A_LIMIT_TASK_DESCS, 1);
+	CHK(ret == -EPERM, "SET_LIMITS gave %d", ret);
+	CHK(!nl_get_limits(&nl, l) && !memcmp(l, before, sizeof(l)),
+	    "limits changed");
+	close(nl.fd);
+	return 0;
+}
+
+TEST_F(iobmd_sec, nl_set_limits_refused)
+{
+	run_child(nl_limits_child, (void *)-1L);
+	run_child(nl_limits_child, (void *)(intptr_t)CAP_SYS_ADMIN);
+	test_held_nothing();
+}
+
+static int nl_events_child(void *arg)
+{
+	struct nlc nl;
+
+	CHK(!unprivilege((intptr_t)arg), "drop");
+	CHK(!nl_open(&nl), "netlink");
+	CHK(FAILS(EPERM, setsockopt(nl.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				    &nl.group, sizeof(nl.group))), "join");
+	close(nl.fd);
+	return 0;
+}
+
+TEST_F(iobmd_sec, nl_events_refused)
+{
+	/* The group is real: root joins it. */
+	ASSERT_EQ(0, setsockopt(self->nl.fd, SOL_NETLINK,
+				NETLINK_ADD_MEMBERSHIP, &self->nl.group,
+				sizeof(self->nl.group)));
+	ASSERT_EQ(0, setsockopt(self->nl.fd, SOL_NETLINK,
+				NETLINK_DROP_MEMBERSHIP, &self->nl.group,
+				sizeof(self->nl.group)));
+	run_child(nl_events_child, (void *)-1L);
+	run_child(nl_events_child, (void *)(intptr_t)CAP_SYS_ADMIN);
+	test_held_nothing();
+}
+
+struct dump_seen {
+	int n, foreign;
+	__u64 v[IOBMD_A_MAX + 1];
+};
+
+static int nl_dump_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct dump_seen *d = arg;
+
+	if (h->nlmsg_type < NLMSG_MIN_TYPE)
+		return 0;
+	memset(d->v, 0, sizeof(d->v));
+	nl_attrs(h, nl_value_attr, d->v);
+	d->n++;
+	if (d->v[IOBMD_A_DESC_PID] != (__u64)getpid() ||
+	    d->v[IOBMD_A_DESC_UID] != NOBODY)
+		d->foreign++;
+	return 0;
+}
+
+static int nl_dump_child(void *arg)
+{
+	struct dump_seen d = { 0 };
+	struct nlc nl;
+	__u32 h[3];
+	int i;
+
+	CHK(!become_nobody(NULL, 0), "drop");
+	for (i = 0; i < 3; i++)
+		CHK(!mkbuf(sh->fd, 0, PAGE_SIZE, &h[i]), "buffer");
+	CHK(!nl_open(&nl), "netlink");
+	CHK(!nl_call(&nl, nl.family, IOBMD_CMD_GET_DESC, NLM_F_DUMP, NULL, 0,
+		     nl_dump_cb, &d), "GET_DESC");
+	close(nl.fd);
+	CHK(d.n == 3 && !d.foreign, "dump: %d entries, %d not its own", d.n,
+	    d.foreign);
+	for (i = 0; i < 3; i++)
+		CHK(!_test_ioctl_release(sh->fd, h[i]), "release");
+	return 0;
+}
+
+/* The dump shows an unprivileged caller its own three, not root's two. */
+TEST_F(iobmd_sec, nl_dump_own_only)
+{
+	struct dump_seen d = { 0 };
+	__u32 a, b;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &a);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	ASSERT_EQ(0, nl_call(&self->nl, self->nl.family, IOBMD_CMD_GET_DESC,
+			     NLM_F_DUMP, NULL, 0, nl_dump_cb, &d));
+	ASSERT_LE(2, d.n);
+	sh->fd = self->fd;
+	run_child(nl_dump_child, NULL);
+	test_ioctl_release(a);
+	test_ioctl_release(b);
+	test_held_nothing();
+}
+
+static int memlock_child(void *arg)
+{
+	const struct rlimit lim = { 8 * PAGE_SIZE, 8 * PAGE_SIZE };
+	__u8 *a = iobmd_user_area(32, 6), v;
+	int fd = sh->fd;
+	__u32 big, small;
+
+	CHK(a && !setrlimit(RLIMIT_MEMLOCK, &lim), "setup");
+	CHK(!mkgen(fd, a, 32 * PAGE_SIZE, &big) &&
+	    !mkgen(fd, a, 8 * PAGE_SIZE, &small), "general");
+	/* Root (CAP_IPC_LOCK) is not held to it. */
+	CHK(!_test_ioctl_prepare(fd, IOBMD_PREPARE, big, 0) &&
+	    !_test_ioctl_prepare(fd, IOBMD_COMPLETE, big, 0), "as root");
+	CHK(!become_nobody(NULL, 0), "drop");
+	CHK(FAILS(ENOMEM, _test_ioctl_prepare(fd, IOBMD_PREPARE, big, 0)),
+	    "prepare beyond RLIMIT_MEMLOCK");
+	CHK(FAILS(ENOMEM, _test_ioctl_rw(fd, IOBMD_READ, big, 0, &v, 1, NULL)),
+	    "read beyond RLIMIT_MEMLOCK");
+	CHK(!_test_ioctl_prepare(fd, IOBMD_PREPARE, small, 0), "within it");
+	CHK(!_test_ioctl_prepare(fd, IOBMD_COMPLETE, small, 0) &&
+	    !_test_ioctl_release(fd, small) && !_test_ioctl_release(fd, big),
+	    "release");
+	return 0;
+}
+
+TEST_F(iobmd_sec, memlock_limit)
+{
+	sh->fd = self->fd;
+	run_child(memlock_child, NULL);
+	test_held_nothing();
+}
+
+struct limit_case {
+	__u64 size;	/* each buffer */
+	int n_ok;	/* that many work ... */
+	__u64 last;	/* ... then one of this size fails */
+	int err;	/* with this */
+};
+
+static int limit_child(void *arg)
+{
+	const struct limit_case *lc = arg;
+	struct iobmd_info info;
+	int fd = sh->fd, i;
+	__u32 h[8];
+
+	CHK(!become_nobody(NULL, 0), "drop");
+	for (i = 0; i < lc->n_ok; i++)
+		CHK(!mkbuf(fd, 0, lc->size, &h[i]),
+		    "buffer %d of %d", i + 1, lc->n_ok);
+	h[i] = 0;
+	CHK(FAILS(lc->err, mkbuf(fd, 0, lc->last, &h[i])) && !h[i],
+	    "buffer beyond the limit");
+	CHK(FAILS(ENOENT, _test_ioctl_get_info(fd, lc->n_ok + 1, &info)),
+	    "a handle appeared");
+	for (i = 0; i < lc->n_ok; i++)
+		CHK(!_test_ioctl_release(fd, h[i]), "release");
+	return 0;
+}
+
+/* Runs limit_child on a new file of root's, after root set the limit. */
+static void limit_test(struct __test_metadata *_metadata, struct limit_case *lc)
+{
+	sh->fd = open(IOBMD_DEV_PATH, O_RDWR);
+	ASSERT_LE(0, sh->fd);
+	run_child(limit_child, lc);
+	close(sh->fd);
+}
+
+TEST_F(iobmd_sec, limit_task_bytes)
+{
+	struct limit_case lc = { PAGE_SIZE, 4, PAGE_SIZE, EDQUOT };
+
+	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_TASK_BYTES,
+				  4 * PAGE_SIZE));
+	limit_test(_metadata, &lc);
+	test_held_nothing();
+}
+
+TEST_F(iobmd_sec, limit_total_descs)
+{
+	struct limit_case lc = { PAGE_SIZE, 3, PAGE_SIZE, ENFILE };
+	long long live = iobmd_stat("descriptors");
+
+	ASSERT_LE(0, live);
+	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_TOTAL_DESCS,
+				  live + 3));
+	limit_test(_metadata, &lc);
+	test_held_nothing();
+}
+
+TEST_F(iobmd_sec, limit_max_handles)
+{
+	struct limit_case lc = { PAGE_SIZE, 3, PAGE_SIZE, EMFILE };
+
+	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_TASK_DESCS, 3));
+	limit_test(_metadata, &lc);
+	test_held_nothing();
+}
+
+/* Set through the module parameter rather than netlink. */
+TEST_F(iobmd_sec, limit_max_capacity)
+{
+	struct limit_case lc = { 16 * PAGE_SIZE, 1, 17 * PAGE_SIZE, E2BIG };
+	char value[32];
+
+	snprintf(value, sizeof(value), "%lu\n", 16 * PAGE_SIZE);
+	ASSERT_EQ(0, iobmd_write_file(MAX_CAPACITY_PARAM, value));
+	ASSERT_EQ(16 * PAGE_SIZE, iobmd_max_capacity(self->fd));
+	limit_test(_metadata, &lc);
+	test_held_nothing();
+}
+
+static int memcg_child(void *arg)
+{
+	char procs[160];
+	__u32 h = 0;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", (char *)arg);
+	CHK(!iobmd_write_file(procs, "0"), "joining %s", procs);
+	CHK(!become_nobody(NULL, 0), "drop");
+	CHK(FAILS(ENOMEM, mkbuf(sh->fd, 0, SZ_64M, &h)) && !h, "64 MiB in 32");
+	CHK(!mkbuf(sh->fd, 0, SZ_4M, &h), "4 MiB in 32");
+	CHK(!_test_ioctl_release(sh->fd, h), "release");
+	return 0;
+}
+
+/* memory.max holds for nobody: ENOMEM, no OOM kill. */
+TEST_F(iobmd_sec, memcg_limit)
+{
+	long long oom_kills = iobmd_file_value("/proc/vmstat", "oom_kill");
+	char path[192];
+	struct statfs sfs;
+
+	ASSERT_LE(0, oom_kills);
+	ASSERT_EQ(0, statfs(CGROUP_ROOT, &sfs));
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		ASSERT_EQ(0, mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL));
+		self->cg_mounted = true;
+	}
+	ASSERT_EQ(0, iobmd_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"));
+	snprintf(self->cg, sizeof(self->cg), CGROUP_ROOT "/iobmd_sec.%d",
+		 getpid());
+	ASSERT_EQ(0, mkdir(self->cg, 0755));
+	snprintf(path, sizeof(path), "%s/memory.max", self->cg);
+	ASSERT_EQ(0, iobmd_write_file(path, "33554432"));
+	sh->fd = self->fd;
+	run_child(memcg_child, self->cg);
+	snprintf(path, sizeof(path), "%s/memory.events", self->cg);
+	EXPECT_LT(0, iobmd_file_value(path, "max"));
+	EXPECT_EQ(0, iobmd_file_value(path, "oom"));
+	EXPECT_EQ(0, iobmd_file_value(path, "oom_kill"));
+	EXPECT_EQ(oom_kills, iobmd_file_value("/proc/vmstat", "oom_kill"));
+	test_held_nothing();
+}
+
+TEST_HARNESS_MAIN
