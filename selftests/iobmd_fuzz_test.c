@@ -240,26 +240,6 @@ struct fuzz {
 	char bad[256];		/* the first call that broke the rules */
 };
 
-static __u64 rnd(struct fuzz *f)
-{
-	/* splitmix64 */
-	__u64 z = (f->rng += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-static __u64 below(struct fuzz *f, __u64 n)
-{
-	return n ? rnd(f) % n : 0;
-}
-
-static bool chance(struct fuzz *f, unsigned int percent)
-{
-	return below(f, 100) < percent;
-}
-
 static __u64 edge_value(struct fuzz *f)
 {
 	const __u64 edges[] = {
@@ -268,33 +248,33 @@ static __u64 edge_value(struct fuzz *f)
 		1ULL << 31, 1ULL << 47, ~0ULL - PAGE_SIZE + 1,
 	};
 
-	return edges[below(f, ARRAY_SIZE(edges))];
+	return edges[iobmd_rand_below(&f->rng, ARRAY_SIZE(edges))];
 }
 
 /* Any 64-bit value, leaning to the boundaries and to small ones. */
 static __u64 any_u64(struct fuzz *f)
 {
-	switch (below(f, 8)) {
+	switch (iobmd_rand_below(&f->rng, 8)) {
 	case 0:
 	case 1:
 	case 2:
 		return edge_value(f);
 	case 3:
-		return below(f, 0x10000);
+		return iobmd_rand_below(&f->rng, 0x10000);
 	case 4:
-		return below(f, 8ULL << 20);
+		return iobmd_rand_below(&f->rng, 8ULL << 20);
 	case 5:
-		return below(f, 1ULL << 47);
+		return iobmd_rand_below(&f->rng, 1ULL << 47);
 	case 6:
-		return below(f, 1024) * PAGE_SIZE;
+		return iobmd_rand_below(&f->rng, 1024) * PAGE_SIZE;
 	}
-	return rnd(f);
+	return iobmd_rand(&f->rng);
 }
 
 /* A length or offset in an object of @len bytes, or beside it. */
 static __u64 pick_in(struct fuzz *f, __u64 len)
 {
-	switch (below(f, 10)) {
+	switch (iobmd_rand_below(&f->rng, 10)) {
 	case 0:
 		return 0;
 	case 1:
@@ -306,14 +286,14 @@ static __u64 pick_in(struct fuzz *f, __u64 len)
 	case 4:
 		return any_u64(f);
 	case 5:
-		return below(f, len / PAGE_SIZE + 1) * PAGE_SIZE;
+		return iobmd_rand_below(&f->rng, len / PAGE_SIZE + 1) * PAGE_SIZE;
 	}
-	return below(f, len + 1);
+	return iobmd_rand_below(&f->rng, len + 1);
 }
 
 static __u32 any_u32(struct fuzz *f)
 {
-	switch (below(f, 6)) {
+	switch (iobmd_rand_below(&f->rng, 6)) {
 	case 0:
 		return 0;
 	case 1:
@@ -321,23 +301,23 @@ static __u32 any_u32(struct fuzz *f)
 	case 2:
 		return 0xFFFFFFFFU;
 	case 3:
-		return 1U << below(f, 32);
+		return 1U << iobmd_rand_below(&f->rng, 32);
 	}
-	return (__u32)rnd(f);
+	return (__u32)iobmd_rand(&f->rng);
 }
 
 /* A handle: mostly one of ours, else released, foreign or made up. */
 static __u32 pick_handle(struct fuzz *f)
 {
-	unsigned int r = below(f, 100);
+	unsigned int r = iobmd_rand_below(&f->rng, 100);
 
 	if (r < 75 && f->nobj)
-		return f->obj[below(f, f->nobj)].handle;
+		return f->obj[iobmd_rand_below(&f->rng, f->nobj)].handle;
 	if (r < 83 && f->nstale)
-		return f->stale[below(f, f->nstale)];
+		return f->stale[iobmd_rand_below(&f->rng, f->nstale)];
 	if (r < 91 && f->nforeign)
-		return f->foreign[below(f, f->nforeign)];
-	switch (below(f, 5)) {
+		return f->foreign[iobmd_rand_below(&f->rng, f->nforeign)];
+	switch (iobmd_rand_below(&f->rng, 5)) {
 	case 0:
 		return 0;
 	case 1:
@@ -347,20 +327,20 @@ static __u32 pick_handle(struct fuzz *f)
 	case 3:
 		return (1U << 20) - 1;
 	}
-	return below(f, 64);
+	return iobmd_rand_below(&f->rng, 64);
 }
 
 /* Mostly one of @recent (a ring of @n, 0 where empty), else any handle. */
 static __u32 pick_recent(struct fuzz *f, const __u32 *recent, int n)
 {
-	__u32 h = recent[below(f, n)];
+	__u32 h = recent[iobmd_rand_below(&f->rng, n)];
 
-	return h && chance(f, 70) ? h : pick_handle(f);
+	return h && iobmd_rand_chance(&f->rng, 70) ? h : pick_handle(f);
 }
 
 static void remember(struct fuzz *f, __u32 *recent, int n, __u32 handle)
 {
-	recent[below(f, n)] = handle;
+	recent[iobmd_rand_below(&f->rng, n)] = handle;
 }
 
 static int find_obj(struct fuzz *f, __u32 handle)
@@ -378,7 +358,7 @@ static __u64 obj_length(struct fuzz *f, __u32 handle)
 	struct iobmd_info info;
 
 	if (_test_ioctl_get_info(f->fd, handle, &info))
-		return below(f, 4 * PAGE_SIZE);
+		return iobmd_rand_below(&f->rng, 4 * PAGE_SIZE);
 	return info.length;
 }
 
@@ -390,32 +370,32 @@ static __u64 out_ptr(struct fuzz *f, size_t len)
 {
 	size_t room;
 
-	switch (below(f, 12)) {
+	switch (iobmd_rand_below(&f->rng, 12)) {
 	case 0:
 		return 0;
 	case 1:
-		return (uintptr_t)f->guard + below(f, PAGE_SIZE);
+		return (uintptr_t)f->guard + iobmd_rand_below(&f->rng, PAGE_SIZE);
 	case 2:
 		/* Runs off the end of the scratch area into its guard. */
-		return (uintptr_t)f->scratch + f->scratch_len - 1 - below(f, 64);
+		return (uintptr_t)f->scratch + f->scratch_len - 1 - iobmd_rand_below(&f->rng, 64);
 	case 3:
-		return KERNEL_PTR + below(f, 1 << 20);
+		return KERNEL_PTR + iobmd_rand_below(&f->rng, 1 << 20);
 	case 4:
 		return edge_value(f);
 	}
 	room = len < f->scratch_len ? f->scratch_len - len : 0;
 	/* Any alignment. */
-	return (uintptr_t)f->scratch + below(f, room + 1);
+	return (uintptr_t)f->scratch + iobmd_rand_below(&f->rng, room + 1);
 }
 
 /* User memory the kernel only reads: the above, or one of our mappings. */
 static __u64 in_ptr(struct fuzz *f, size_t len)
 {
-	if (f->nmaps && chance(f, 15)) {
-		struct fuzz_map *m = &f->maps[below(f, f->nmaps)];
+	if (f->nmaps && iobmd_rand_chance(&f->rng, 15)) {
+		struct fuzz_map *m = &f->maps[iobmd_rand_below(&f->rng, f->nmaps)];
 
 		if (m->prot & PROT_READ)
-			return (uintptr_t)m->addr + below(f, m->len);
+			return (uintptr_t)m->addr + iobmd_rand_below(&f->rng, m->len);
 	}
 	return out_ptr(f, len);
 }
@@ -430,16 +410,16 @@ static void *place(struct fuzz *f, int c, void *cmd)
 	size_t size = fuzz_cmds[c].size, usize = size, tail = 0, off;
 	__u8 *p;
 
-	switch (below(f, 20)) {
+	switch (iobmd_rand_below(&f->rng, 20)) {
 	case 0:
-		usize = fuzz_cmds[c].min_size - 1 - below(f, 4);
+		usize = fuzz_cmds[c].min_size - 1 - iobmd_rand_below(&f->rng, 4);
 		break;
 	case 1:
-		usize = below(f, 2) ? 0 : 0xFFFFFFFFU;
+		usize = iobmd_rand_below(&f->rng, 2) ? 0 : 0xFFFFFFFFU;
 		break;
 	case 2:
 	case 3:
-		tail = 8 + below(f, 64);
+		tail = 8 + iobmd_rand_below(&f->rng, 64);
 		usize = size + tail;
 		break;
 	case 4:
@@ -447,20 +427,20 @@ static void *place(struct fuzz *f, int c, void *cmd)
 		break;
 	}
 	((__u32 *)cmd)[0] = usize;
-	off = SCRATCH_ARGS + below(f, f->scratch_len - SCRATCH_ARGS - size - 80);
-	if (chance(f, 70))
+	off = SCRATCH_ARGS + iobmd_rand_below(&f->rng, f->scratch_len - SCRATCH_ARGS - size - 80);
+	if (iobmd_rand_chance(&f->rng, 70))
 		off &= ~7UL;
 	p = f->scratch + off;
 	memcpy(p, cmd, size);
 	if (tail) {
 		memset(p + size, 0, tail);
-		if (chance(f, 50))
-			p[size + below(f, tail)] = 1 + below(f, 255);
+		if (iobmd_rand_chance(&f->rng, 50))
+			p[size + iobmd_rand_below(&f->rng, tail)] = 1 + iobmd_rand_below(&f->rng, 255);
 	} else if (usize == 0xFFFFFFFFU) {
 		/* Zero up to the guard: the kernel reads until it faults. */
 		memset(p + size, 0, f->scratch_len - off - size);
 	}
-	switch (below(f, 40)) {
+	switch (iobmd_rand_below(&f->rng, 40)) {
 	case 0:
 		return NULL;
 	case 1:
@@ -499,7 +479,7 @@ static void forget(struct fuzz *f, __u32 handle)
 		return;
 	f->obj[i] = f->obj[--f->nobj];
 	if (f->nstale == 16)
-		f->stale[below(f, 16)] = handle;
+		f->stale[iobmd_rand_below(&f->rng, 16)] = handle;
 	else
 		f->stale[f->nstale++] = handle;
 }
@@ -531,7 +511,7 @@ static void record(struct fuzz *f, __u32 handle, __u32 kind, bool safe)
 	}
 	if (i < 0) {
 		if (f->nobj == FUZZ_MAX_OBJS)
-			release(f, f->obj[below(f, f->nobj)].handle);
+			release(f, f->obj[iobmd_rand_below(&f->rng, f->nobj)].handle);
 		i = f->nobj++;
 	}
 	f->obj[i] = (struct fuzz_obj){ handle, kind };
@@ -544,7 +524,7 @@ static void record(struct fuzz *f, __u32 handle, __u32 kind, bool safe)
 
 static __u32 pick_direction(struct fuzz *f)
 {
-	return chance(f, 85) ? below(f, 4) : any_u32(f);
+	return iobmd_rand_chance(&f->rng, 85) ? iobmd_rand_below(&f->rng, 4) : any_u32(f);
 }
 
 static int ioctl_at(struct fuzz *f, int c, void *cmd, void **where)
@@ -566,9 +546,9 @@ static int do_version(struct fuzz *f, void **where)
 {
 	struct iobmd_version cmd = { 0 };
 
-	if (chance(f, 10))
+	if (iobmd_rand_chance(&f->rng, 10))
 		cmd.flags = any_u32(f);
-	if (chance(f, 10))
+	if (iobmd_rand_chance(&f->rng, 10))
 		cmd.__reserved = any_u32(f);
 	return ioctl_at(f, C_VERSION, &cmd, where);
 }
@@ -584,35 +564,35 @@ static int do_buf_create(struct fuzz *f, void **where)
 	struct iobmd_buf_create cmd = { 0 };
 	int ret;
 
-	cmd.flags = below(f, 3);	/* options, mask, bytes */
-	if (chance(f, 5))
+	cmd.flags = iobmd_rand_below(&f->rng, 3);	/* options, mask, bytes */
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	cmd.options = below(f, 4);
-	if (chance(f, 20))
+	cmd.options = iobmd_rand_below(&f->rng, 4);
+	if (iobmd_rand_chance(&f->rng, 20))
 		cmd.options |= IOBMD_OPT_PHYSICALLY_CONTIGUOUS;
-	if (chance(f, 10))
-		cmd.options |= caches[below(f, 8)];
-	if (chance(f, 10))
+	if (iobmd_rand_chance(&f->rng, 10))
+		cmd.options |= caches[iobmd_rand_below(&f->rng, 8)];
+	if (iobmd_rand_chance(&f->rng, 10))
 		cmd.options |= IOBMD_OPT_PURGEABLE;
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.options = any_u32(f);
-	cmd.capacity = chance(f, 75) ? 1 + below(f, 64 * PAGE_SIZE) : any_u64(f);
+	cmd.capacity = iobmd_rand_chance(&f->rng, 75) ? 1 + iobmd_rand_below(&f->rng, 64 * PAGE_SIZE) : any_u64(f);
 	if (cmd.flags == IOBMD_BUF_CREATE_PHYS_MASK) {
 		static const __u64 masks[] = {
 			0x00000000FFFFF000ULL, 0x00000000FFFF0000ULL,
 			0x0000000000FFF000ULL, 0xFFFFFFFFFFFFF000ULL,
 			0x00000000FFFFFFFFULL, 0x000000000000F000ULL,
 		};
-		cmd.phys_mask = chance(f, 80) ? masks[below(f, 6)] : any_u64(f);
+		cmd.phys_mask = iobmd_rand_chance(&f->rng, 80) ? masks[iobmd_rand_below(&f->rng, 6)] : any_u64(f);
 	} else if (cmd.flags == IOBMD_BUF_CREATE_WITH_BYTES) {
-		cmd.bytes_len = chance(f, 80) ? 1 + below(f, 4 * PAGE_SIZE) :
+		cmd.bytes_len = iobmd_rand_chance(&f->rng, 80) ? 1 + iobmd_rand_below(&f->rng, 4 * PAGE_SIZE) :
 						any_u64(f);
 		cmd.bytes = in_ptr(f, cmd.bytes_len);
-		cmd.capacity = chance(f, 90) ? 0 : cmd.capacity;
-	} else if (chance(f, 50)) {
-		cmd.alignment = chance(f, 80) ? 1ULL << below(f, 18) : any_u64(f);
+		cmd.capacity = iobmd_rand_chance(&f->rng, 90) ? 0 : cmd.capacity;
+	} else if (iobmd_rand_chance(&f->rng, 50)) {
+		cmd.alignment = iobmd_rand_chance(&f->rng, 80) ? 1ULL << iobmd_rand_below(&f->rng, 18) : any_u64(f);
 	}
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.handle = any_u32(f);
 	ret = ioctl_at(f, C_BUF_CREATE, &cmd, where);
 	if (!ret) {
@@ -631,9 +611,9 @@ static int do_handle_cmd(struct fuzz *f, int c, void **where)
 	struct iobmd_handle_arg cmd = { .handle = pick_handle(f) };
 	int ret;
 
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	ret = ioctl_at(f, c, &cmd, where);
 	if (!ret)
@@ -645,11 +625,11 @@ static int do_get_info(struct fuzz *f, void **where)
 {
 	struct iobmd_info cmd = { .handle = pick_handle(f) };
 
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u64(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.length = any_u64(f);	/* out: ignored */
 	return ioctl_at(f, C_GET_INFO, &cmd, where);
 }
@@ -666,17 +646,17 @@ static int do_set(struct fuzz *f, int c, void **where)
 		break;
 	case C_SET_DIRECTION:
 	case C_IL_CLEAR:
-		cmd.value = chance(f, 85) ? below(f, 4) : any_u64(f);
+		cmd.value = iobmd_rand_chance(&f->rng, 85) ? iobmd_rand_below(&f->rng, 4) : any_u64(f);
 		break;
 	case C_PURGEABLE:
-		cmd.value = chance(f, 85) ? below(f, 6) : any_u64(f);
+		cmd.value = iobmd_rand_chance(&f->rng, 85) ? iobmd_rand_below(&f->rng, 6) : any_u64(f);
 		break;
 	default:
 		cmd.value = any_u64(f);
 	}
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	return ioctl_at(f, c, &cmd, where);
 }
@@ -686,18 +666,18 @@ static int do_rw(struct fuzz *f, int c, void **where)
 	struct iobmd_rw cmd = { .handle = pick_handle(f) };
 	__u64 len = obj_length(f, cmd.handle);
 
-	if (c != C_APPEND || chance(f, 5))
+	if (c != C_APPEND || iobmd_rand_chance(&f->rng, 5))
 		cmd.offset = pick_in(f, len);
-	cmd.len = chance(f, 85) ? below(f, len + 2) : pick_in(f, len);
-	if (c == C_APPEND && chance(f, 80))
-		cmd.len = below(f, 3 * PAGE_SIZE);
+	cmd.len = iobmd_rand_chance(&f->rng, 85) ? iobmd_rand_below(&f->rng, len + 2) : pick_in(f, len);
+	if (c == C_APPEND && iobmd_rand_chance(&f->rng, 80))
+		cmd.len = iobmd_rand_below(&f->rng, 3 * PAGE_SIZE);
 	/* READ writes to the buffer; WRITE and APPEND read it. */
 	cmd.buf = c == C_READ ? out_ptr(f, cmd.len) : in_ptr(f, cmd.len);
-	if (c == C_WRITE && chance(f, 10))
+	if (c == C_WRITE && iobmd_rand_chance(&f->rng, 10))
 		cmd.buf = 0;
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	return ioctl_at(f, c, &cmd, where);
 }
@@ -707,11 +687,11 @@ static int do_segments(struct fuzz *f, void **where)
 	struct iobmd_segments cmd = { .handle = pick_handle(f) };
 	__u64 len = obj_length(f, cmd.handle);
 
-	cmd.flags = chance(f, 70) ? 0 : chance(f, 80) ? IOBMD_SEGMENTS_DMA :
+	cmd.flags = iobmd_rand_chance(&f->rng, 70) ? 0 : iobmd_rand_chance(&f->rng, 80) ? IOBMD_SEGMENTS_DMA :
 							any_u32(f);
-	cmd.offset = chance(f, 60) ? 0 : pick_in(f, len);
-	cmd.len = chance(f, 50) ? 0 : pick_in(f, len);
-	cmd.count = chance(f, 80) ? below(f, 300) : any_u32(f);
+	cmd.offset = iobmd_rand_chance(&f->rng, 60) ? 0 : pick_in(f, len);
+	cmd.len = iobmd_rand_chance(&f->rng, 50) ? 0 : pick_in(f, len);
+	cmd.count = iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, 300) : any_u32(f);
 	/* The kernel writes at most one entry per page of the range. */
 	cmd.segs = out_ptr(f, (size_t)(cmd.count < 300 ? cmd.count : 300) *
 				      sizeof(struct iobmd_segment));
@@ -724,20 +704,20 @@ static int do_map(struct fuzz *f, void **where)
 	__u64 len = obj_length(f, cmd.handle);
 	int ret, i;
 
-	cmd.flags = chance(f, 60) ? 0 : chance(f, 50) ? IOBMD_MAP_READONLY :
-		    chance(f, 80) ? below(f, 8) << 8 : any_u32(f);
-	cmd.offset = chance(f, 60) ? 0 : pick_in(f, len);
-	if (chance(f, 70))
+	cmd.flags = iobmd_rand_chance(&f->rng, 60) ? 0 : iobmd_rand_chance(&f->rng, 50) ? IOBMD_MAP_READONLY :
+		    iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, 8) << 8 : any_u32(f);
+	cmd.offset = iobmd_rand_chance(&f->rng, 60) ? 0 : pick_in(f, len);
+	if (iobmd_rand_chance(&f->rng, 70))
 		cmd.offset &= ~(PAGE_SIZE - 1);
-	cmd.len = chance(f, 50) ? 0 : pick_in(f, len);
-	if (chance(f, 5))
+	cmd.len = iobmd_rand_chance(&f->rng, 50) ? 0 : pick_in(f, len);
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	ret = ioctl_at(f, C_MAP, &cmd, where);
 	if (!ret) {
 		struct iobmd_map back;
 
 		memcpy(&back, *where, sizeof(back));
-		i = f->ncookies < 16 ? f->ncookies++ : (int)below(f, 16);
+		i = f->ncookies < 16 ? f->ncookies++ : (int)iobmd_rand_below(&f->rng, 16);
 		f->cookies[i] = back.cookie;
 		f->cookie_len[i] = back.extent - back.offset;
 	}
@@ -748,43 +728,43 @@ static int do_map(struct fuzz *f, void **where)
 static void pick_range(struct fuzz *f, struct iobmd_range *r, bool physical)
 {
 	if (physical) {
-		if (f->narena && chance(f, 85)) {
+		if (f->narena && iobmd_rand_chance(&f->rng, 85)) {
 			const struct iobmd_segment *s =
-				&f->arena[below(f, f->narena)];
-			__u64 off = below(f, s->len);
+				&f->arena[iobmd_rand_below(&f->rng, f->narena)];
+			__u64 off = iobmd_rand_below(&f->rng, s->len);
 
 			r->address = s->addr + off;
-			r->length = 1 + below(f, s->len - off);
+			r->length = 1 + iobmd_rand_below(&f->rng, s->len - off);
 		} else {
 			r->address = any_u64(f);
 			r->length = any_u64(f);
 		}
 		return;
 	}
-	switch (below(f, 10)) {
+	switch (iobmd_rand_below(&f->rng, 10)) {
 	case 0:
 		r->address = out_ptr(f, 0);
 		r->length = any_u64(f);
 		return;
 	case 1:
 		/* Huge, from an unmapped low address: pinning must fail. */
-		r->address = 0x10000 + below(f, 0x10000);
-		r->length = 1 + below(f, 1ULL << 46);
+		r->address = 0x10000 + iobmd_rand_below(&f->rng, 0x10000);
+		r->length = 1 + iobmd_rand_below(&f->rng, 1ULL << 46);
 		return;
 	case 2:
 		if (f->nmaps) {
-			struct fuzz_map *m = &f->maps[below(f, f->nmaps)];
-			__u64 off = below(f, m->len);
+			struct fuzz_map *m = &f->maps[iobmd_rand_below(&f->rng, f->nmaps)];
+			__u64 off = iobmd_rand_below(&f->rng, m->len);
 
 			r->address = (uintptr_t)m->addr + off;
-			r->length = 1 + below(f, m->len - off);
+			r->length = 1 + iobmd_rand_below(&f->rng, m->len - off);
 			return;
 		}
 		break;
 	}
-	r->address = (uintptr_t)f->scratch + below(f, f->scratch_len);
+	r->address = (uintptr_t)f->scratch + iobmd_rand_below(&f->rng, f->scratch_len);
 	/* Mostly inside the scratch area, sometimes into its guard. */
-	r->length = 1 + below(f, chance(f, 90) ?
+	r->length = 1 + iobmd_rand_below(&f->rng, iobmd_rand_chance(&f->rng, 90) ?
 			 f->scratch_len - (r->address - (uintptr_t)f->scratch) :
 			 f->scratch_len);
 }
@@ -810,12 +790,12 @@ static int do_general(struct fuzz *f, void **where)
 	__u32 n, i;
 	int ret;
 
-	cmd.flags = chance(f, 80) ? 0 : chance(f, 80) ?
+	cmd.flags = iobmd_rand_chance(&f->rng, 80) ? 0 : iobmd_rand_chance(&f->rng, 80) ?
 		    IOBMD_GENERAL_PHYSICAL : any_u32(f);
 	cmd.options = pick_direction(f);
-	n = chance(f, 90) ? 1 + below(f, 4) : any_u32(f);
+	n = iobmd_rand_chance(&f->rng, 90) ? 1 + iobmd_rand_below(&f->rng, 4) : any_u32(f);
 	cmd.count = n;
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	/* The ranges array sits at the start of the scratch area. */
 	ranges = (struct iobmd_range *)f->scratch;
@@ -827,7 +807,7 @@ static int do_general(struct fuzz *f, void **where)
 		if (cmd.flags & IOBMD_GENERAL_PHYSICAL &&
 		    !in_arena(f, &ranges[i]))
 			safe = false;
-	cmd.ranges = chance(f, 95) ? (uintptr_t)ranges : out_ptr(f, 0);
+	cmd.ranges = iobmd_rand_chance(&f->rng, 95) ? (uintptr_t)ranges : out_ptr(f, 0);
 	if (cmd.ranges != (uintptr_t)ranges)
 		safe = false;
 	/* place() keeps clear of the ranges. */
@@ -846,12 +826,12 @@ static int do_sub(struct fuzz *f, void **where)
 	int ret;
 
 	cmd.direction = pick_direction(f);
-	cmd.offset = chance(f, 80) ? below(f, len + 1) : pick_in(f, len);
-	cmd.length = chance(f, 80) ? below(f, len - cmd.offset + 1) :
+	cmd.offset = iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, len + 1) : pick_in(f, len);
+	cmd.length = iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, len - cmd.offset + 1) :
 				     pick_in(f, len);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	ret = ioctl_at(f, C_SUB, &cmd, where);
 	if (!ret)
@@ -867,16 +847,16 @@ static int do_multi(struct fuzz *f, void **where)
 	__u32 *handles = (__u32 *)f->scratch, n, i;
 	int ret;
 
-	n = chance(f, 90) ? 1 + below(f, 5) :
-	    chance(f, 50) ? IOBMD_MULTI_MAX_PIECES + below(f, 2) : any_u32(f);
+	n = iobmd_rand_chance(&f->rng, 90) ? 1 + iobmd_rand_below(&f->rng, 5) :
+	    iobmd_rand_chance(&f->rng, 50) ? IOBMD_MULTI_MAX_PIECES + iobmd_rand_below(&f->rng, 2) : any_u32(f);
 	cmd.count = n;
 	for (i = 0; i < n && i < 16; i++)
 		handles[i] = pick_handle(f);
-	cmd.handles = chance(f, 95) ? (uintptr_t)handles : out_ptr(f, 0);
+	cmd.handles = iobmd_rand_chance(&f->rng, 95) ? (uintptr_t)handles : out_ptr(f, 0);
 	cmd.direction = pick_direction(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	ret = ioctl_at(f, C_MULTI, &cmd, where);
 	if (!ret)
@@ -891,13 +871,13 @@ static int do_interleaved(struct fuzz *f, void **where)
 	struct iobmd_interleaved_create cmd = { 0 };
 	int ret;
 
-	cmd.capacity = chance(f, 85) ? below(f, 9) :
-		       chance(f, 50) ? IOBMD_INTERLEAVED_MAX_PIECES + below(f, 2) :
+	cmd.capacity = iobmd_rand_chance(&f->rng, 85) ? iobmd_rand_below(&f->rng, 9) :
+		       iobmd_rand_chance(&f->rng, 50) ? IOBMD_INTERLEAVED_MAX_PIECES + iobmd_rand_below(&f->rng, 2) :
 				       any_u32(f);
 	cmd.direction = pick_direction(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	ret = ioctl_at(f, C_INTERLEAVED, &cmd, where);
 	if (!ret)
@@ -914,7 +894,7 @@ static __u32 pick_kind(struct fuzz *f, __u32 kind)
 	__u32 found = 0;
 
 	for (i = 0; i < f->nobj; i++)
-		if (f->obj[i].kind == kind && below(f, ++n) == 0)
+		if (f->obj[i].kind == kind && iobmd_rand_below(&f->rng, ++n) == 0)
 			found = f->obj[i].handle;
 	return found ?: pick_handle(f);
 }
@@ -924,14 +904,14 @@ static int do_il_set(struct fuzz *f, void **where)
 	struct iobmd_interleaved_set cmd = { 0 };
 	__u64 len;
 
-	cmd.handle = chance(f, 80) ? pick_kind(f, IOBMD_KIND_INTERLEAVED) :
+	cmd.handle = iobmd_rand_chance(&f->rng, 80) ? pick_kind(f, IOBMD_KIND_INTERLEAVED) :
 				     pick_handle(f);
 	cmd.piece = pick_handle(f);
 	len = obj_length(f, cmd.piece);
-	cmd.offset = chance(f, 80) ? below(f, len + 1) : pick_in(f, len);
-	cmd.length = chance(f, 80) ? below(f, len - cmd.offset + 1) :
+	cmd.offset = iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, len + 1) : pick_in(f, len);
+	cmd.length = iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, len - cmd.offset + 1) :
 				     pick_in(f, len);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
 	return ioctl_at(f, C_IL_SET, &cmd, where);
 }
@@ -942,10 +922,10 @@ static int do_device(struct fuzz *f, void **where)
 	bool safe;
 	int ret;
 
-	if (chance(f, 80)) {
-		cmd.phys = DEVMEM_BASE + below(f, DEVMEM_SIZE / 2);
-		cmd.length = chance(f, 50) ? 1 + below(f, 1 << 20) :
-			     (1 + below(f, 256)) * PAGE_SIZE;
+	if (iobmd_rand_chance(&f->rng, 80)) {
+		cmd.phys = DEVMEM_BASE + iobmd_rand_below(&f->rng, DEVMEM_SIZE / 2);
+		cmd.length = iobmd_rand_chance(&f->rng, 50) ? 1 + iobmd_rand_below(&f->rng, 1 << 20) :
+			     (1 + iobmd_rand_below(&f->rng, 256)) * PAGE_SIZE;
 	} else {
 		cmd.phys = any_u64(f);
 		cmd.length = any_u64(f);
@@ -953,9 +933,9 @@ static int do_device(struct fuzz *f, void **where)
 	safe = (cmd.phys >= DEVMEM_BASE && cmd.length <= DEVMEM_SIZE &&
 		cmd.phys - DEVMEM_BASE <= DEVMEM_SIZE - cmd.length) ||
 	       cmd.phys >= PHYS_BEYOND;
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.__reserved = any_u32(f);
 	ret = ioctl_at(f, C_DEVICE, &cmd, where);
 	if (!ret)
@@ -973,17 +953,17 @@ static int do_prepare_cmd(struct fuzz *f, int c, void **where)
 	if (c == C_COMPLETE)
 		cmd.handle = pick_recent(f, f->prepared, 16);
 	if (c == C_PREPARE)
-		cmd.direction = below(f, 4) |
-				(chance(f, 30) ? IOBMD_PREPARE_PHYS32 : 0) |
-				(chance(f, 10) ? IOBMD_PREPARE_NO_FAULT : 0) |
-				(chance(f, 10) ? IOBMD_PREPARE_NON_COHERENT : 0);
+		cmd.direction = iobmd_rand_below(&f->rng, 4) |
+				(iobmd_rand_chance(&f->rng, 30) ? IOBMD_PREPARE_PHYS32 : 0) |
+				(iobmd_rand_chance(&f->rng, 10) ? IOBMD_PREPARE_NO_FAULT : 0) |
+				(iobmd_rand_chance(&f->rng, 10) ? IOBMD_PREPARE_NON_COHERENT : 0);
 	else
-		cmd.direction = below(f, 4) |
-				(chance(f, 20) ? IOBMD_COMPLETE_WITH_ERROR : 0) |
-				(chance(f, 20) ? IOBMD_COMPLETE_WITH_DATA_VALID : 0);
-	if (chance(f, 5))
+		cmd.direction = iobmd_rand_below(&f->rng, 4) |
+				(iobmd_rand_chance(&f->rng, 20) ? IOBMD_COMPLETE_WITH_ERROR : 0) |
+				(iobmd_rand_chance(&f->rng, 20) ? IOBMD_COMPLETE_WITH_DATA_VALID : 0);
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.direction = any_u32(f);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
 	ret = ioctl_at(f, c, &cmd, where);
 	if (!ret && c == C_PREPARE)
@@ -998,11 +978,11 @@ static int do_perform(struct fuzz *f, void **where)
 	};
 	__u64 len = obj_length(f, cmd.handle);
 
-	cmd.op = chance(f, 85) ? 1 + below(f, 3) : any_u32(f);
-	cmd.offset = chance(f, 80) ? below(f, len + 1) : pick_in(f, len);
-	cmd.len = chance(f, 80) ? below(f, len - cmd.offset + 1) :
+	cmd.op = iobmd_rand_chance(&f->rng, 85) ? 1 + iobmd_rand_below(&f->rng, 3) : any_u32(f);
+	cmd.offset = iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, len + 1) : pick_in(f, len);
+	cmd.len = iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, len - cmd.offset + 1) :
 				  pick_in(f, len);
-	if (chance(f, 5))
+	if (iobmd_rand_chance(&f->rng, 5))
 		cmd.flags = any_u32(f);
 	return ioctl_at(f, C_PERFORM, &cmd, where);
 }
@@ -1017,10 +997,10 @@ static int do_unknown(struct fuzz *f)
 	};
 	unsigned long nr;
 
-	if (chance(f, 60))
-		nr = _IO(IOBMD_TYPE, 0x17 + below(f, 0xE9));
+	if (iobmd_rand_chance(&f->rng, 60))
+		nr = _IO(IOBMD_TYPE, 0x17 + iobmd_rand_below(&f->rng, 0xE9));
 	else
-		nr = others[below(f, 4)];
+		nr = others[iobmd_rand_below(&f->rng, 4)];
 	return ioctl(f->fd, nr, f->scratch);
 }
 
@@ -1032,32 +1012,32 @@ static int do_mmap(struct fuzz *f)
 		PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE, PROT_NONE,
 		PROT_READ | PROT_WRITE | PROT_EXEC,
 	};
-	int prot = prots[below(f, 5)], flags = MAP_SHARED, i;
+	int prot = prots[iobmd_rand_below(&f->rng, 5)], flags = MAP_SHARED, i;
 	__u64 cookie, len;
 	void *p;
 
-	if (f->ncookies && chance(f, 85)) {
-		i = below(f, f->ncookies);
+	if (f->ncookies && iobmd_rand_chance(&f->rng, 85)) {
+		i = iobmd_rand_below(&f->rng, f->ncookies);
 		cookie = f->cookies[i];
-		len = chance(f, 70) ? f->cookie_len[i] :
-		      chance(f, 70) ? (1 + below(f, f->cookie_len[i] / PAGE_SIZE + 2)) *
+		len = iobmd_rand_chance(&f->rng, 70) ? f->cookie_len[i] :
+		      iobmd_rand_chance(&f->rng, 70) ? (1 + iobmd_rand_below(&f->rng, f->cookie_len[i] / PAGE_SIZE + 2)) *
 				      PAGE_SIZE : any_u64(f);
-		if (chance(f, 10))
-			cookie ^= 1ULL << below(f, 63);
+		if (iobmd_rand_chance(&f->rng, 10))
+			cookie ^= 1ULL << iobmd_rand_below(&f->rng, 63);
 	} else {
 		cookie = any_u64(f) & ~(PAGE_SIZE - 1);
-		len = chance(f, 50) ? PAGE_SIZE : any_u64(f);
+		len = iobmd_rand_chance(&f->rng, 50) ? PAGE_SIZE : any_u64(f);
 	}
-	if (chance(f, 10))
+	if (iobmd_rand_chance(&f->rng, 10))
 		flags = MAP_PRIVATE;
-	if (chance(f, 10))
+	if (iobmd_rand_chance(&f->rng, 10))
 		flags |= MAP_POPULATE;
 	/* Never MAP_FIXED: the kernel chooses where. */
 	p = mmap(NULL, len, prot, flags, f->fd, (off_t)cookie);
 	if (p == MAP_FAILED)
 		return -1;
 	if (f->nmaps == FUZZ_MAX_MAPS) {
-		i = below(f, FUZZ_MAX_MAPS);
+		i = iobmd_rand_below(&f->rng, FUZZ_MAX_MAPS);
 		munmap(f->maps[i].addr, f->maps[i].len);
 	} else {
 		i = f->nmaps++;
@@ -1073,8 +1053,8 @@ static int do_touch(struct fuzz *f)
 
 	if (!f->nmaps)
 		return 0;
-	m = &f->maps[below(f, f->nmaps)];
-	off = below(f, m->len);
+	m = &f->maps[iobmd_rand_below(&f->rng, f->nmaps)];
+	off = iobmd_rand_below(&f->rng, m->len);
 	if (m->prot & PROT_WRITE && m->prot & PROT_READ)
 		m->addr[off] ^= 0x5a;
 	else if (m->prot & PROT_READ)
@@ -1089,11 +1069,11 @@ static int do_dontneed(struct fuzz *f)
 
 	if (!f->nmaps)
 		return 0;
-	m = &f->maps[below(f, f->nmaps)];
+	m = &f->maps[iobmd_rand_below(&f->rng, f->nmaps)];
 	ret = madvise(m->addr, m->len, MADV_DONTNEED);
 	/* The fault handler puts the pages back. */
 	if (!ret && m->prot & PROT_READ)
-		(void)*(volatile __u8 *)&m->addr[below(f, m->len)];
+		(void)*(volatile __u8 *)&m->addr[iobmd_rand_below(&f->rng, m->len)];
 	return ret;
 }
 
@@ -1106,11 +1086,11 @@ static int do_munmap(struct fuzz *f)
 
 	if (!f->nmaps)
 		return 0;
-	i = below(f, f->nmaps);
+	i = iobmd_rand_below(&f->rng, f->nmaps);
 	m = &f->maps[i];
 	pages = (m->len + PAGE_SIZE - 1) / PAGE_SIZE;
-	first = below(f, pages);
-	n = 1 + below(f, pages - first);
+	first = iobmd_rand_below(&f->rng, pages);
+	n = 1 + iobmd_rand_below(&f->rng, pages - first);
 	if (munmap(m->addr + first * PAGE_SIZE, n * PAGE_SIZE))
 		return -1;
 	if (first + n < pages && f->nmaps < FUZZ_MAX_MAPS) {
@@ -1185,7 +1165,7 @@ static int pick_op(struct fuzz *f)
 
 	for (c = 0; c < C_NR; c++)
 		total += fuzz_weights[c];
-	r = below(f, total);
+	r = iobmd_rand_below(&f->rng, total);
 	for (c = 0; c < C_NR; c++) {
 		if (r < fuzz_weights[c])
 			return c;
