@@ -402,6 +402,22 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
 	return 0;
 }
 
+/*
+ * Whether @npages may be taken from what the system has available and
+ * still leave 1/32 of RAM (at most 1 GiB) to everything else.  A buffer
+ * that does not fit fails at once, rather than after reclaiming all it can
+ * and leaving other tasks to the OOM killer.
+ */
+static bool iobmd_buffer_fits_memory(unsigned long npages)
+{
+	unsigned long reserve = min(totalram_pages() / 32,
+				    1UL << (30 - PAGE_SHIFT));
+	long avail = si_mem_available();
+
+	return avail > 0 && npages <= (unsigned long)avail &&
+	       (unsigned long)avail - npages >= reserve;
+}
+
 /**
  * iobmd_buffer_create() - IOBufferMemoryDescriptor::initWithPhysicalMask
  * @spec: options, capacity, alignment and physical mask
@@ -427,12 +443,7 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	if (ret)
 		goto err_free;
 
-	/*
-	 * More than the system has available fails at once, rather than
-	 * after reclaiming everything it can and leaving other tasks to the
-	 * OOM killer.
-	 */
-	if (b->npages > (unsigned long)si_mem_available())
+	if (!iobmd_buffer_fits_memory(b->npages))
 		ret = -ENOMEM;
 	else if (b->options & (IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
 			       IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS))

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iobmd under memory pressure: buffers larger than the memory the system
- * has available fail with ENOMEM at once, buffers taken until memory runs
+ * iobmd under memory pressure: a buffer that would leave the system less
+ * than its reserve (1/32 of RAM, at most 1 GiB) of the memory it has
+ * available fails with ENOMEM at once, buffers taken until memory runs
  * short end with ENOMEM too, the OOM killer never runs, and the system
  * stays usable: other processes can still allocate and the buffers held
  * keep their contents.
@@ -77,6 +78,14 @@ FIXTURE_TEARDOWN_PARENT(iobmd_pressure)
 				      self->saved_capacity));
 }
 
+/* What the module leaves to the rest of the system, as driver/buffer.c. */
+static __u64 reserve(void)
+{
+	__u64 r = meminfo("MemTotal") / 32;
+
+	return r < SZ_1G ? r : SZ_1G;
+}
+
 /* A child maps and touches @bytes of anonymous memory: 0 when it could. */
 static int touch_anon(void *arg)
 {
@@ -93,17 +102,21 @@ static int touch_anon(void *arg)
 	return 0;
 }
 
-/* More than RAM, and more than is available: ENOMEM, nothing held. */
+/*
+ * More than RAM, more than is available, and what would eat half of the
+ * reserve: ENOMEM, nothing held.
+ */
 TEST_F(iobmd_pressure, beyond_memory)
 {
 	__u64 sizes[] = {
 		meminfo("MemTotal") + STEP,
 		ALIGN_UP(meminfo("MemAvailable") + STEP, PAGE_SIZE),
+		ALIGN_UP(meminfo("MemAvailable") - reserve() / 2, PAGE_SIZE),
 	};
 	struct iobmd_test_stats after;
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		test_err_buf_create(ENOMEM, IOBMD_DIRECTION_INOUT, sizes[i], 0);
 		test_err_buf_create(ENOMEM, IOBMD_DIRECTION_INOUT |
 				    IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
@@ -118,8 +131,9 @@ TEST_F(iobmd_pressure, beyond_memory)
 
 /*
  * Buffers of 256 MiB until one fails: it fails with ENOMEM, without the
- * OOM killer, another process can still take 64 MiB, and every buffer
- * held reads back what was written into it.
+ * OOM killer, having left the reserve (less what the page lists took),
+ * another process can still take 64 MiB, and every buffer held reads back
+ * what was written into it.
  */
 TEST_F_TIMEOUT(iobmd_pressure, until_exhausted, 240)
 {
@@ -147,6 +161,7 @@ TEST_F_TIMEOUT(iobmd_pressure, until_exhausted, 240)
 	TH_LOG("%d buffers of 256 MiB held, %llu MiB still available", n,
 	       meminfo("MemAvailable") >> 20);
 	EXPECT_LE(total / STEP / 2, n);
+	EXPECT_LE(reserve() / 2, meminfo("MemAvailable"));
 	EXPECT_EQ(self->oom_kills, iobmd_file_value("/proc/vmstat", "oom_kill"));
 	EXPECT_EQ(0, iobmd_run_child(touch_anon, &anon));
 	for (i = 0; i < n; i++) {
