@@ -20,7 +20,8 @@
 # (", N skipped" when any were), counted as check.sh counts.  Exits
 # non-zero on any failure or skip.
 #
-# Environment: IOBMD_VM_TIMEOUT (seconds, default 900) bounds each VM run.
+# Environment: IOBMD_VM_TIMEOUT (seconds) bounds each VM run: by default
+# 900 for the canary's, 2400 for the suite's.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -69,8 +70,19 @@ if bash "$ROOT/scripts/build-tools.sh" "$dbg/tools"; then
 else
 	fail "tools build"
 fi
+# The shipped udev rule where udev would read it (iobmd_security_access_test).
+guest_tree=$dbg/guest-tree
+rm -rf "$guest_tree"
+install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/60-iobmd.rules"
+# The iobmd_debug_*_test programs last: failing allocations on purpose,
+# they can make the kernel's own debugging give up (DMA-API debugging
+# turns itself off when its bookkeeping cannot allocate).
 shopt -s nullglob
-tests=("$dbg"/selftests/iobmd_*_test)
+tests=() last=()
+for t in "$dbg"/selftests/iobmd_*_test; do
+	case ${t##*/} in iobmd_debug_*) last+=("$t") ;; *) tests+=("$t") ;; esac
+done
+tests+=("${last[@]}")
 shopt -u nullglob
 prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$dbg/selftests/settings" 2>/dev/null || true)
 prog_timeout=${prog_timeout:-300}
@@ -125,8 +137,9 @@ if [ ${#tests[@]} -eq 0 ]; then
 fi
 vmdir=$dbg/vm
 rc=0
+# The whole suite under KASAN and TCG takes 10 to 15 minutes.
 bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --out "$vmdir" "${bins[@]}" \
-	--prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
+	--add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-2400}" --prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 if [ ! -f "$vmdir/summary" ]; then
 	fail "$DEBUG_KREL: VM run did not complete (status $rc)"
 	finish

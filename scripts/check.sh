@@ -58,6 +58,11 @@ if bash "$ROOT/scripts/build-tools.sh" "$BUILD/tools"; then
 else
 	fail "tools build"
 fi
+# The guest has no udev: the shipped rule goes where udev would read it,
+# for iobmd_security_access_test to apply.
+guest_tree=$BUILD/guest-tree
+rm -rf "$guest_tree"
+install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/60-iobmd.rules"
 
 # Those that did build still run; iobmd_debug_*_test need the debug
 # kernel and run in `make check-debug` only.
@@ -86,7 +91,7 @@ for krel in $kernels; do
 	vmdir=$BUILD/$krel/vm
 	rc=0
 	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" "${bins[@]}" \
-		--prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
+		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 	if [ ! -f "$vmdir/summary" ]; then
 		fail "$krel: VM run did not complete (status $rc)"
 		continue
