@@ -232,6 +232,7 @@ void iobmd_sgt_sync(struct sg_table *sgt, struct device *dev, int dir,
 		    u64 offset, u64 len, bool for_device)
 {
 	struct scatterlist *sg;
+	dma_addr_t addr;
 	unsigned int i;
 
 	for_each_sgtable_dma_sg(sgt, sg, i) {
@@ -242,13 +243,18 @@ void iobmd_sgt_sync(struct sg_table *sgt, struct device *dev, int dir,
 			continue;
 		}
 		n = min(sglen - offset, len);
-		if (for_device)
-			dma_sync_single_range_for_device(dev,
-							 sg_dma_address(sg),
-							 offset, n, dir);
-		else
-			dma_sync_single_range_for_cpu(dev, sg_dma_address(sg),
-						      offset, n, dir);
+		/*
+		 * Entries that need no sync (coherent, not bounced) are left
+		 * alone: pages mapped by two descriptors at once have two DMA
+		 * API entries there, and DMA-API debugging cannot tell which
+		 * one a part of an entry belongs to.
+		 */
+		addr = sg_dma_address(sg);
+		if (dma_need_sync(dev, addr) && for_device)
+			dma_sync_single_range_for_device(dev, addr, offset, n,
+							 dir);
+		else if (dma_need_sync(dev, addr))
+			dma_sync_single_range_for_cpu(dev, addr, offset, n, dir);
 		len -= n;
 		offset = 0;
 		if (!len)
