@@ -140,24 +140,5 @@ rc=0
 # The whole suite under KASAN and TCG takes 10 to 15 minutes.
 bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --out "$vmdir" "${bins[@]}" \
 	--add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-2400}" --prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
-if [ ! -f "$vmdir/summary" ]; then
-	fail "$DEBUG_KREL: VM run did not complete (status $rc)"
-	finish
-fi
-# summary: pass=N fail=N skip=N problems=N seconds=N
-read -r s_pass s_fail s_skip s_problems s_seconds \
-	< <(sed -E 's/[a-z]+=//g' "$vmdir/summary")
-passed=$((passed + s_pass)) skipped=$((skipped + s_skip))
-failed=$((failed + s_fail))
-[ "$s_fail" = 0 ] || failures+=("$DEBUG_KREL: $s_fail test(s) not ok")
-[ "$s_skip" = 0 ] || failures+=("$DEBUG_KREL: $s_skip test(s) skipped")
-[ "$s_problems" = 0 ] || {
-	failed=$((failed + s_problems))
-	failures+=("$DEBUG_KREL: $s_problems problem(s) in the VM run (see above)")
-}
-if [ "$rc" != 0 ] && [ "$s_fail" = 0 ] && [ "$s_skip" = 0 ] && [ "$s_problems" = 0 ]; then
-	fail "$DEBUG_KREL: VM run failed (status $rc)"
-fi
-echo "--- $DEBUG_KREL: $s_pass passed, $s_fail failed, $s_skip skipped," \
-	"$s_problems problem(s); module+VM $(elapsed "$tm") (guest ${s_seconds}s)"
+count_vm_run "$DEBUG_KREL" "$vmdir" "$rc" "$tm" || true
 finish

@@ -92,26 +92,7 @@ for krel in $kernels; do
 	rc=0
 	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" "${bins[@]}" \
 		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
-	if [ ! -f "$vmdir/summary" ]; then
-		fail "$krel: VM run did not complete (status $rc)"
-		continue
-	fi
-	# summary: pass=N fail=N skip=N problems=N seconds=N
-	read -r s_pass s_fail s_skip s_problems s_seconds \
-		< <(sed -E 's/[a-z]+=//g' "$vmdir/summary")
-	passed=$((passed + s_pass)) skipped=$((skipped + s_skip))
-	failed=$((failed + s_fail))
-	[ "$s_fail" = 0 ] || failures+=("$krel: $s_fail test(s) not ok")
-	[ "$s_skip" = 0 ] || failures+=("$krel: $s_skip test(s) skipped")
-	[ "$s_problems" = 0 ] || {
-		failed=$((failed + s_problems))
-		failures+=("$krel: $s_problems problem(s) in the VM run (see above)")
-	}
-	if [ "$rc" != 0 ] && [ "$s_fail" = 0 ] && [ "$s_skip" = 0 ] && [ "$s_problems" = 0 ]; then
-		fail "$krel: VM run failed (status $rc)"
-	fi
-	echo "--- $krel: $s_pass passed, $s_fail failed, $s_skip skipped," \
-		"$s_problems problem(s); module+VM $(elapsed "$tk") (guest ${s_seconds}s)"
+	count_vm_run "$krel" "$vmdir" "$rc" "$tk" || continue
 done
 
 echo
