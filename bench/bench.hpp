@@ -168,9 +168,11 @@ struct run_config {
 	std::string only;				/* run only this workload */
 	std::string peer;				/* only this peer (W1, W2, W4, W5) */
 	std::uint64_t size = 0;				/* W1: only this size */
+	std::string op;					/* W4: only this op */
 	unsigned samples = 0;				/* if set, samples of every case */
 
 	bool wants(const std::string &p) const { return peer.empty() || peer == p; }
+	bool wants_op(const std::string &o) const { return op.empty() || op == o; }
 	/* @n, or the --samples override. */
 	unsigned count(unsigned n) const { return samples ? samples : n; }
 };

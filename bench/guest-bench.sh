@@ -74,6 +74,7 @@ profile w3 --only w3
 # Many samples, so that pinning outweighs writing the memory once.
 for peer in iobmd io_uring; do
 	profile "w4-$peer" --only w4 --peer "$peer" --samples 100
+	profile "w4-thp-$peer" --only w4 --op pin --peer "$peer" --samples 400
 done
 
 [ -z "${BENCH_PROFILES:-}" ] || exit "$status"

@@ -317,7 +317,7 @@ void usage()
 {
 	std::fprintf(stderr, "usage: iobmd_bench [--quick] [--samples N] "
 			     "[--only w1|w2|w3|w4|w5] [--peer NAME] [--size BYTES] "
-			     "[--json FILE] [--no-print]\n");
+			     "[--op pin|pin-4k] [--json FILE] [--no-print]\n");
 }
 
 } // namespace
@@ -341,6 +341,8 @@ int main(int argc, char **argv)
 			cfg.peer = argv[++i];
 		} else if (a == "--size" && i + 1 < argc) {
 			cfg.size = std::strtoull(argv[++i], nullptr, 0);
+		} else if (a == "--op" && i + 1 < argc) {
+			cfg.op = argv[++i];
 		} else if (a == "--json" && i + 1 < argc) {
 			json_path = argv[++i];
 		} else if (a == "--no-print") {

@@ -126,6 +126,8 @@ void run_w4_pin(const run_config &cfg, result_store &store)
 	}
 
 	for (const char *op : { "pin", "pin-4k" }) {
+		if (!cfg.wants_op(op))
+			continue;
 		mapping m = user_memory(std::string(op) == "pin-4k");
 		/* A peer left out (--peer) is measured into a result not stored. */
 		result skip_i, skip_u;

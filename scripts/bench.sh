@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL]: what `make bench`
+# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--args OPTIONS]:
+# what `make bench`
 # runs.  As root on Debian 12:
 #   1. scripts/install-deps.sh, plus gnuplot-nox for the chart (and
 #      linux-perf with --perf);
@@ -23,20 +24,23 @@
 # instructions the kernel zeroes and copies with when the CPU has ERMS
 # (rep stosb, rep movsb) run far slower than on hardware, and "max,-erms"
 # makes it use rep stosq/movsq instead; results then go to build/bench/.
+# --args passes more options to iobmd_bench ("--only w4 --op pin"); such a
+# partial run also writes to build/bench/ only.
 # Exits non-zero when a step fails, the VM run reports a problem (kernel
 # warning, leak, timeout) or an iobmd case could not run; a missed target
 # is a result, not a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-quick='' perf='' profiles='' cpu=max
+quick='' perf='' profiles='' cpu=max args=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--perf) perf=perf ;;
 	--perf=*) perf=perf profiles=${1#--perf=} ;;
 	--cpu) cpu=${2:?--cpu needs a model}; shift ;;
-	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL]" ;;
+	--args) args=${2:?--args needs options}; shift ;;
+	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--args OPTIONS]" ;;
 	esac
 	shift
 done
@@ -82,7 +86,7 @@ mkdir -p "$tree/bench"
 cp "$out/iobmd_bench" "$tree/bench/"
 {
 	echo "BENCH_MODE=${perf:-run}"
-	echo "BENCH_ARGS='${quick:+--quick}'"
+	echo "BENCH_ARGS='${quick:+--quick}${args:+ $args}'"
 	echo "BENCH_PROFILES='${profiles//,/ }'"
 } >"$tree/bench/bench.conf"
 if [ -n "$perf" ]; then
@@ -122,7 +126,7 @@ fi
 
 echo "=== results"
 dest=$ROOT/bench
-[ -z "$quick" ] && [ "$cpu" = max ] || dest=$out
+[ -z "$quick$args" ] && [ "$cpu" = max ] || dest=$out
 python3 "$ROOT/bench/report.py" --guest "$out/guest.json" --out "$dest" \
 	--vm-seconds "$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$vmdir/summary")" \
 	--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
