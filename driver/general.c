@@ -21,10 +21,11 @@
  * @mm: the address space of user ranges, grabbed
  * @count: ranges
  * @ranges: the ranges, in order
- * @first_page: index in @pages of each range's first page
+ * @first_page: index in @runs of each range's first page
  * @npages: pages the ranges touch
- * @pages: the pages; for user memory only while pinned (desc.prep_lock)
- * @sgt: DMA mapping of @pages while prepared; desc.prep_lock
+ * @runs: the pages, as physically contiguous runs; for user memory only
+ *	while pinned (desc.prep_lock)
+ * @sgt: DMA mapping of @runs while prepared; desc.prep_lock
  * @dma_dir: direction of @sgt; desc.prep_lock
  */
 struct iobmd_general {
@@ -35,7 +36,7 @@ struct iobmd_general {
 	struct iobmd_range *ranges;
 	unsigned long *first_page;
 	unsigned long npages;
-	struct page **pages;
+	struct iobmd_runs runs;
 	struct sg_table sgt;
 	int dma_dir;
 };
@@ -63,8 +64,8 @@ static int iobmd_general_walk_range(struct iobmd_general *g, u32 i, u64 local,
 {
 	const struct iobmd_run run = { };
 
-	return iobmd_pages_walk(g->pages, iobmd_general_list_offset(g, i, local),
-				len, &run, fn, arg);
+	return iobmd_runs_walk(&g->runs, iobmd_general_list_offset(g, i, local),
+			       len, &run, fn, arg);
 }
 
 static int iobmd_general_walk(struct iobmd_desc *d, u64 offset, u64 len,
@@ -118,12 +119,54 @@ static int iobmd_general_charge(struct iobmd_general *g)
 	return 0;
 }
 
+/* Pages pinned per call: the batch is a page of page pointers. */
+#define IOBMD_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
+
+/*
+ * Pin range @i into @g->runs through @batch; on failure, what was pinned
+ * is in @g->runs.  The first batch sizes the list for the whole
+ * descriptor, as if the rest were as contiguous.
+ */
+static int iobmd_general_pin_range(struct iobmd_general *g, u32 i,
+				   unsigned int gup, struct page **batch)
+{
+	unsigned long start = g->ranges[i].address & PAGE_MASK;
+	unsigned long n = iobmd_general_range_pages(&g->ranges[i]);
+	unsigned long got = 0, hint;
+	int ret;
+
+	while (got < n) {
+		int nr = min_t(unsigned long, n - got, IOBMD_PIN_BATCH);
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = pin_user_pages_fast(start + (got << PAGE_SHIFT), nr, gup,
+					  batch);
+		if (ret <= 0)
+			return ret ?: -EFAULT;
+		nr = ret;
+		ret = iobmd_runs_add(&g->runs, batch, nr);
+		if (ret) {
+			unpin_user_pages(batch, nr);
+			return ret;
+		}
+		got += nr;
+		if (g->runs.npages == nr) {
+			hint = DIV_ROUND_UP(g->runs.n * g->npages, nr);
+			ret = iobmd_runs_reserve(&g->runs, hint + 1);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 static int iobmd_general_pin(struct iobmd_desc *d, unsigned int flags)
 {
 	struct iobmd_general *g = iobmd_general_of(d);
 	unsigned int gup = FOLL_LONGTERM;
-	unsigned long done = 0;
-	int ret;
+	struct page **batch;
+	int ret = 0;
 	u32 i;
 
 	if (g->physical)
@@ -140,65 +183,26 @@ static int iobmd_general_pin(struct iobmd_desc *d, unsigned int flags)
 	ret = iobmd_general_charge(g);
 	if (ret)
 		return ret;
-	/* Past the memory cgroup's limit: ENOMEM, not its OOM killer. */
-	g->pages = kvmalloc_array(g->npages, sizeof(*g->pages),
-				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
-				  __GFP_NOWARN);
-	if (!g->pages) {
+	batch = kmalloc_array(min_t(unsigned long, g->npages, IOBMD_PIN_BATCH),
+			      sizeof(*batch), GFP_KERNEL);
+	if (!batch) {
 		ret = -ENOMEM;
 		goto err_unaccount;
 	}
-
-	for (i = 0; i < g->count; i++) {
-		unsigned long start = g->ranges[i].address & PAGE_MASK;
-		unsigned long n = iobmd_general_range_pages(&g->ranges[i]);
-		unsigned long got = 0;
-
-		while (got < n) {
-			int nr = min_t(unsigned long, n - got, INT_MAX >> PAGE_SHIFT);
-
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
-				goto err_unpin;
-			}
-			ret = pin_user_pages_fast(start + (got << PAGE_SHIFT), nr,
-						  gup, g->pages + done);
-			if (ret <= 0) {
-				ret = ret ?: -EFAULT;
-				goto err_unpin;
-			}
-			got += ret;
-			done += ret;
-		}
-	}
+	for (i = 0; i < g->count && !ret; i++)
+		ret = iobmd_general_pin_range(g, i, gup, batch);
+	kfree(batch);
+	if (ret)
+		goto err_unpin;
 	atomic64_add((u64)g->npages << PAGE_SHIFT, &iobmd_stats.pinned_bytes);
 	return 0;
 
 err_unpin:
-	unpin_user_pages(g->pages, done);
-	kvfree(g->pages);
-	g->pages = NULL;
+	iobmd_runs_unpin(&g->runs, false);
+	iobmd_runs_free(&g->runs);
 err_unaccount:
 	atomic64_sub(g->npages, &g->mm->pinned_vm);
 	return ret;
-}
-
-/*
- * Unpin (and dirty, after writable pins) run by physically contiguous run,
- * so that large folios are dirtied and released once, not page by page.
- */
-static void iobmd_general_unpin_pages(struct iobmd_general *g, bool dirty)
-{
-	unsigned long i = 0, n;
-
-	while (i < g->npages) {
-		for (n = 1; i + n < g->npages &&
-		     page_to_pfn(g->pages[i + n]) == page_to_pfn(g->pages[i]) + n;
-		     n++)
-			;
-		unpin_user_page_range_dirty_lock(g->pages[i], n, dirty);
-		i += n;
-	}
 }
 
 static void iobmd_general_unpin(struct iobmd_desc *d)
@@ -207,9 +211,8 @@ static void iobmd_general_unpin(struct iobmd_desc *d)
 
 	if (g->physical)
 		return;
-	iobmd_general_unpin_pages(g, d->pin_write);
-	kvfree(g->pages);
-	g->pages = NULL;
+	iobmd_runs_unpin(&g->runs, d->pin_write);
+	iobmd_runs_free(&g->runs);
 	atomic64_sub(g->npages, &g->mm->pinned_vm);
 	atomic64_sub((u64)g->npages << PAGE_SHIFT, &iobmd_stats.pinned_bytes);
 }
@@ -220,7 +223,7 @@ static int iobmd_general_dma_map(struct iobmd_desc *d, struct device *dev,
 	struct iobmd_general *g = iobmd_general_of(d);
 
 	g->dma_dir = iobmd_dma_dir(direction);
-	return iobmd_sgt_map(&g->sgt, g->pages, g->npages, dev, g->dma_dir);
+	return iobmd_runs_sgt_map(&g->sgt, &g->runs, dev, g->dma_dir);
 }
 
 static void iobmd_general_dma_unmap(struct iobmd_desc *d)
@@ -257,7 +260,7 @@ static void iobmd_general_release(struct iobmd_desc *d)
 	struct iobmd_general *g = iobmd_general_of(d);
 
 	if (g->physical)
-		kvfree(g->pages);
+		iobmd_runs_free(&g->runs);
 	if (g->mm)
 		mmdrop(g->mm);
 	kfree(g->first_page);
@@ -279,7 +282,8 @@ static const struct iobmd_desc_ops iobmd_general_ops = {
 /* Physical ranges are RAM with struct pages; list them once. */
 static int iobmd_general_physical_pages(struct iobmd_general *g)
 {
-	unsigned long n = 0, j;
+	unsigned long pfn, n, j;
+	int ret;
 	u32 i;
 
 	for (i = 0; i < g->count; i++) {
@@ -290,19 +294,15 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 				      IORES_DESC_NONE) != REGION_INTERSECTS)
 			return -EINVAL;
 	}
-	g->pages = kvmalloc_array(g->npages, sizeof(*g->pages),
-				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
-				  __GFP_NOWARN);
-	if (!g->pages)
-		return -ENOMEM;
 	for (i = 0; i < g->count; i++) {
-		unsigned long pfn = PHYS_PFN(g->ranges[i].address);
-
-		for (j = 0; j < iobmd_general_range_pages(&g->ranges[i]); j++) {
+		pfn = PHYS_PFN(g->ranges[i].address);
+		n = iobmd_general_range_pages(&g->ranges[i]);
+		for (j = 0; j < n; j++)
 			if (!pfn_valid(pfn + j))
 				return -EINVAL;
-			g->pages[n++] = pfn_to_page(pfn + j);
-		}
+		ret = iobmd_runs_add_range(&g->runs, pfn, n);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -372,7 +372,7 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 	return &g->desc;
 
 err_free:
-	kvfree(g->pages);
+	iobmd_runs_free(&g->runs);
 	kfree(g->first_page);
 	kfree(g->ranges);
 	kfree(g);

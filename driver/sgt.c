@@ -131,10 +131,23 @@ static int iobmd_sgt_build(struct sg_table *sgt, struct page **pages,
 }
 
 /**
- * iobmd_sgt_map() - DMA-map a list of whole pages
- * @sgt: the table to fill; iobmd_sgt_unmap() frees it
- * @pages: the pages
- * @npages: how many
+ * iobmd_sgt_max_pages() - the longest table entry a device takes
+ * @dev: the module's DMA device
+ *
+ * Return: pages, at least 1: no entry longer than the device's segments,
+ * its bounce buffers or a scatterlist entry's length.
+ */
+unsigned long iobmd_sgt_max_pages(struct device *dev)
+{
+	size_t max = min3(dma_max_mapping_size(dev),
+			  (size_t)dma_get_max_seg_size(dev), (size_t)UINT_MAX);
+
+	return max_t(size_t, max >> PAGE_SHIFT, 1);
+}
+
+/**
+ * iobmd_sgt_map_table() - DMA-map a filled table of whole pages
+ * @sgt: the table; iobmd_sgt_unmap() frees it
  * @dev: the module's DMA device
  * @dir: enum dma_data_direction
  *
@@ -144,28 +157,39 @@ static int iobmd_sgt_build(struct sg_table *sgt, struct page **pages,
  * once the pages are mapped and before they are unmapped.
  *
  * Return: 0 or -ENOMEM (also when the DMA API cannot map the pages, as
- * when bounce buffers run out); on failure nothing is left allocated.
+ * when bounce buffers run out); on failure the table is freed.
  */
-int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
-		  unsigned long npages, struct device *dev, int dir)
+int iobmd_sgt_map_table(struct sg_table *sgt, struct device *dev, int dir)
 {
-	/* No entry longer than the device (or its bounce buffers) takes. */
-	size_t max = min3(dma_max_mapping_size(dev),
-			  (size_t)dma_get_max_seg_size(dev), (size_t)UINT_MAX);
-	int ret;
-
-	ret = iobmd_sgt_build(sgt, pages, npages,
-			      max_t(size_t, max >> PAGE_SHIFT, 1));
-	if (ret)
-		return ret;
-	ret = dma_map_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
-	if (ret) {
+	if (dma_map_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC)) {
 		sg_free_table(sgt);
 		/* Out of IOVA or bounce space, whatever the DMA API calls it. */
 		return -ENOMEM;
 	}
 	dma_sync_sgtable_for_device(dev, sgt, dir);
 	return 0;
+}
+
+/**
+ * iobmd_sgt_map() - DMA-map a list of whole pages
+ * @sgt: the table to fill; iobmd_sgt_unmap() frees it
+ * @pages: the pages
+ * @npages: how many
+ * @dev: the module's DMA device
+ * @dir: enum dma_data_direction
+ *
+ * Return: 0 or -ENOMEM, as iobmd_sgt_map_table(); on failure nothing is
+ * left allocated.
+ */
+int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
+		  unsigned long npages, struct device *dev, int dir)
+{
+	int ret;
+
+	ret = iobmd_sgt_build(sgt, pages, npages, iobmd_sgt_max_pages(dev));
+	if (ret)
+		return ret;
+	return iobmd_sgt_map_table(sgt, dev, dir);
 }
 
 /**

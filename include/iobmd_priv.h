@@ -234,6 +234,8 @@ int iobmd_buffer_set_purgeable(struct iobmd_buffer *b, u32 state, u32 *old);
 int iobmd_pages_walk(struct page **pages, u64 pos, u64 len,
 		     const struct iobmd_run *tmpl, iobmd_run_fn fn, void *arg);
 int iobmd_usercopy(void *kaddr, u8 __user *ubuf, u64 len, bool to_user);
+unsigned long iobmd_sgt_max_pages(struct device *dev);
+int iobmd_sgt_map_table(struct sg_table *sgt, struct device *dev, int dir);
 int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
 		  unsigned long npages, struct device *dev, int dir);
 void iobmd_sgt_unmap(struct sg_table *sgt, struct device *dev, int dir);
@@ -241,6 +243,42 @@ int iobmd_sgt_walk(struct sg_table *sgt, u64 offset, u64 len,
 		   iobmd_run_fn fn, void *arg);
 void iobmd_sgt_sync(struct sg_table *sgt, struct device *dev, int dir,
 		    u64 offset, u64 len, bool for_device);
+
+/**
+ * struct iobmd_prun - a run of physically contiguous pages in a page list
+ * @pfn: frame number of its first page
+ * @first: index in the list of its first page
+ */
+struct iobmd_prun {
+	unsigned long pfn;
+	unsigned long first;
+};
+
+/**
+ * struct iobmd_runs - a page list kept as its runs; a run ends where the
+ * next one starts, the last one at @npages
+ * @v: the runs, in list order
+ * @n: runs in @v
+ * @cap: runs @v has room for
+ * @npages: pages in the list
+ */
+struct iobmd_runs {
+	struct iobmd_prun *v;
+	unsigned long n;
+	unsigned long cap;
+	unsigned long npages;
+};
+
+int iobmd_runs_reserve(struct iobmd_runs *r, unsigned long cap);
+int iobmd_runs_add(struct iobmd_runs *r, struct page **pages, unsigned long n);
+int iobmd_runs_add_range(struct iobmd_runs *r, unsigned long pfn,
+			 unsigned long n);
+void iobmd_runs_free(struct iobmd_runs *r);
+void iobmd_runs_unpin(const struct iobmd_runs *r, bool dirty);
+int iobmd_runs_walk(const struct iobmd_runs *r, u64 pos, u64 len,
+		    const struct iobmd_run *tmpl, iobmd_run_fn fn, void *arg);
+int iobmd_runs_sgt_map(struct sg_table *sgt, const struct iobmd_runs *r,
+		       struct device *dev, int dir);
 
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 

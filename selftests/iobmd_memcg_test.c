@@ -290,7 +290,7 @@ struct pin_report {
 	int again_errno;	/* prepare() once room was made again */
 };
 
-#define PIN_RANGE	(256 * SZ_1M)	/* its page list: 512 KiB */
+#define PIN_RANGE	(256 * SZ_1M)	/* its list of runs: 1 MiB */
 #define PIN_LIMIT	(320 * SZ_1M)
 
 static int prepare(int fd, __u32 h)
@@ -308,14 +308,14 @@ static int complete(int fd, __u32 h)
 /*
  * Joins cgroup @dir, describes 256 MiB of its own (charged) memory and
  * prepares it three times: with room, with the cgroup filled to 64 KiB
- * below its limit (the list of pinned pages does not fit), and with room
- * again.
+ * below its limit (the list of the pinned pages' runs does not fit), and
+ * with room again.
  */
 static int pin_worker(const char *dir, struct pin_report *r)
 {
 	char procs[256];
 	__u32 general, filler;
-	__u64 room, filler_len;
+	__u64 room, filler_len, off;
 	__u8 *area;
 	int fd;
 
@@ -325,10 +325,20 @@ static int pin_worker(const char *dir, struct pin_report *r)
 		return 1;
 	fd = open(IOBMD_DEV_PATH, O_RDWR);
 	area = mmap(NULL, PIN_RANGE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	r->step = 2;
 	if (fd < 0 || area == MAP_FAILED ||
-	    _test_ioctl_general_create(fd, 0, IOBMD_DIRECTION_INOUT,
+	    madvise(area, PIN_RANGE, MADV_NOHUGEPAGE))
+		return 1;
+	/*
+	 * Even pages, then odd ones: neighbours come from different times,
+	 * so hardly any two are physically adjacent, and each page is a run.
+	 */
+	for (off = 0; off < PIN_RANGE; off += 2 * PAGE_SIZE)
+		area[off] = 1;
+	for (off = PAGE_SIZE; off < PIN_RANGE; off += 2 * PAGE_SIZE)
+		area[off] = 1;
+	if (_test_ioctl_general_create(fd, 0, IOBMD_DIRECTION_INOUT,
 				       &(struct iobmd_range){
 					       (uintptr_t)area, PIN_RANGE },
 				       1, &general))
@@ -361,8 +371,8 @@ static int pin_worker(const char *dir, struct pin_report *r)
 
 /*
  * Pinning user memory (a general descriptor's prepare) needs a list of
- * its pages, charged too: when that does not fit, prepare() fails with
- * ENOMEM and nobody is killed.
+ * its physically contiguous runs, charged too: when that does not fit,
+ * prepare() fails with ENOMEM and nobody is killed.
  */
 TEST_F(iobmd_memcg, general_pin)
 {
