@@ -147,7 +147,7 @@ static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)
 
 	ret = iobmd_registry_dump(&last_id,
 				  netlink_capable(cb->skb, CAP_SYS_ADMIN),
-				  task_tgid_nr(current), iobmd_nl_dump_one,
+				  task_tgid(current), iobmd_nl_dump_one,
 				  &dump);
 	cb->args[0] = last_id;
 	/* A full message ends this round; the next one goes on from there. */

@@ -3,6 +3,7 @@
  * iobmd: the registry of live descriptors, for netlink dumps and events.
  */
 #include <linux/cred.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 
@@ -21,6 +22,7 @@ static u64 iobmd_registry_last_id;
 void iobmd_registry_add(struct iobmd_desc *d)
 {
 	d->pid = task_tgid_nr(current);
+	d->creator = get_pid(task_tgid(current));
 	d->uid = from_kuid(&init_user_ns, current_uid());
 	atomic_set(&d->maps, 0);
 	spin_lock(&iobmd_registry_lock);
@@ -44,19 +46,21 @@ void iobmd_registry_del(struct iobmd_desc *d)
 	atomic64_dec(&iobmd_stats.kinds[d->kind]);
 	atomic64_dec(&iobmd_stats.descriptors);
 	iobmd_nl_event(d, false);
+	put_pid(d->creator);
 }
 
 /**
  * iobmd_registry_dump() - call @fill for live descriptors after an id
  * @last_id: in: continue after this id; out: the last one filled
- * @all: every descriptor, else only those created by process @pid
- * @pid: the caller's tgid
+ * @all: every descriptor, else only those created by process @creator
+ * @creator: the caller's process (task_tgid()); a process that reuses the
+ *	number of a gone one is another struct pid
  * @fill: puts a descriptor in a message; must not sleep; non-zero stops
  * @arg: passed to @fill
  *
  * Return: what @fill returned last (0 when every descriptor fitted).
  */
-int iobmd_registry_dump(u64 *last_id, bool all, pid_t pid,
+int iobmd_registry_dump(u64 *last_id, bool all, struct pid *creator,
 			int (*fill)(void *arg, struct iobmd_desc *d),
 			void *arg)
 {
@@ -65,7 +69,7 @@ int iobmd_registry_dump(u64 *last_id, bool all, pid_t pid,
 
 	spin_lock(&iobmd_registry_lock);
 	list_for_each_entry(d, &iobmd_registry, node) {
-		if (d->id <= *last_id || (!all && d->pid != pid))
+		if (d->id <= *last_id || (!all && d->creator != creator))
 			continue;
 		ret = fill(arg, d);
 		if (ret)

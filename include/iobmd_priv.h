@@ -115,7 +115,9 @@ struct iobmd_desc_ops {
  * @dma_dev: the device the memory is DMA-mapped for while prepared;
  *	protected by @prep_lock
  * @id: unique id while the module is loaded (netlink dumps and events)
- * @pid: tgid of the creating process
+ * @pid: tgid of the creating process, in the initial pid namespace
+ * @creator: the creating process (its struct pid, referenced), which a
+ *	dump compares: the number can be reused once the process is gone
  * @uid: its uid, in the initial user namespace
  * @node: entry in the registry of live descriptors; iobmd_registry_lock
  * @maps: live user mappings (VMAs) of it
@@ -139,6 +141,7 @@ struct iobmd_desc {
 	struct device *dma_dev;
 	u64 id;
 	pid_t pid;
+	struct pid *creator;
 	uid_t uid;
 	struct list_head node;
 	atomic_t maps;
@@ -395,7 +398,7 @@ void iobmd_limits_set(const struct iobmd_limits *l, const u64 *max_handles,
 
 void iobmd_registry_add(struct iobmd_desc *d);
 void iobmd_registry_del(struct iobmd_desc *d);
-int iobmd_registry_dump(u64 *last_id, bool all, pid_t pid,
+int iobmd_registry_dump(u64 *last_id, bool all, struct pid *creator,
 			int (*fill)(void *arg, struct iobmd_desc *d),
 			void *arg);
 

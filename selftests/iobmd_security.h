@@ -35,6 +35,7 @@ struct shared {
 	int nh;				/* handles in @h */
 	__u32 h[16];
 	__u64 cookie;
+	pid_t pid;			/* a child that is gone */
 	__u64 max_capacity;
 	int npages;			/* physical and DMA pages, >= 1 MiB */
 	__u64 page[MAX_PAGES];

@@ -2,7 +2,8 @@
 /*
  * iobmd security pass, limits: an unprivileged caller (see
  * iobmd_security.h) cannot change limits or listen to events over netlink,
- * sees only its own process's descriptors in the dump, and stays inside
+ * sees only its own process's descriptors in the dump (not those of a gone
+ * process whose pid it got), and stays inside
  * RLIMIT_MEMLOCK, the module's limits and its memory cgroup.
  *
  * Runs as root, alone: every test puts the module's counters and limits
@@ -215,6 +216,66 @@ TEST_F(iobmd_sec, nl_dump_own_only)
 	run_child(nl_dump_child, NULL);
 	test_ioctl_release(a);
 	test_ioctl_release(b);
+	test_held_nothing();
+}
+
+/* Makes a buffer on the shared file and exits, leaving it there. */
+static int nl_creator_child(void *arg)
+{
+	sh->pid = getpid();
+	CHK(!mkbuf(sh->fd, 0, PAGE_SIZE, &sh->h[0]), "buffer");
+	return 0;
+}
+
+/* Has the gone creator's pid: the dump must not count its buffer. */
+static int nl_reused_pid_child(void *arg)
+{
+	struct dump_seen d = { 0 };
+	struct nlc nl;
+
+	CHK(getpid() == sh->pid, "pid %d, not %d", getpid(), sh->pid);
+	CHK(!become_nobody(NULL, 0), "drop");
+	CHK(!nl_open(&nl), "netlink");
+	CHK(!nl_call(&nl, nl.family, IOBMD_CMD_GET_DESC, NLM_F_DUMP, NULL, 0,
+		     nl_dump_cb, &d), "GET_DESC");
+	close(nl.fd);
+	CHK(d.n == 0, "dump: %d entries of a gone process of that pid", d.n);
+	return 0;
+}
+
+/* clone3() version 1 arguments, for a child with the pid @set_tid. */
+struct clone_args_v1 {
+	__u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack;
+	__u64 stack_size, tls, set_tid, set_tid_size;
+};
+
+/*
+ * A buffer outlives the process that made it (the file stays open in
+ * another), and a later process gets the same pid: the dump shows it that
+ * buffer as its own no more than any other process's.
+ */
+TEST_F(iobmd_sec, nl_dump_reused_pid)
+{
+	struct clone_args_v1 args = { .exit_signal = SIGCHLD };
+	pid_t pid, want;
+	int status;
+
+	sh->fd = self->fd;
+	run_child(nl_creator_child, NULL);
+	want = sh->pid;
+	args.set_tid = (uintptr_t)&want;
+	args.set_tid_size = 1;
+	sh->note[0] = 0;
+	fflush(stdout);
+	fflush(stderr);
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0)
+		_exit(nl_reused_pid_child(NULL));
+	ASSERT_EQ(want, pid) TH_LOG("clone3 with set_tid: %s", strerror(errno));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", sh->note);
+	test_ioctl_release(sh->h[0]);
 	test_held_nothing();
 }
 
