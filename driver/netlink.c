@@ -89,11 +89,9 @@ static int iobmd_nl_fill_desc(struct sk_buff *skb, struct iobmd_desc *d)
 	return 0;
 }
 
-/*
- * IOBMD_CMD_GET_STATS: the module's counters.
- * Errors: EINVAL (any attribute), ENOMEM.
- */
-static int iobmd_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+/* Replies to @info with one message of command @cmd that @fill fills. */
+static int iobmd_nl_reply(struct genl_info *info, u8 cmd,
+			  int (*fill)(struct sk_buff *msg))
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -101,14 +99,22 @@ static int iobmd_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &iobmd_nl_family, 0,
-				IOBMD_CMD_GET_STATS);
-	if (!hdr || iobmd_nl_fill_stats(msg)) {
+	hdr = genlmsg_put_reply(msg, info, &iobmd_nl_family, 0, cmd);
+	if (!hdr || fill(msg)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+}
+
+/*
+ * IOBMD_CMD_GET_STATS: the module's counters.
+ * Errors: EINVAL (any attribute), ENOMEM.
+ */
+static int iobmd_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	return iobmd_nl_reply(info, IOBMD_CMD_GET_STATS, iobmd_nl_fill_stats);
 }
 
 struct iobmd_nl_dump {
@@ -177,20 +183,7 @@ static int iobmd_nl_fill_limits(struct sk_buff *skb)
  */
 static int iobmd_nl_get_limits(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sk_buff *msg;
-	void *hdr;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &iobmd_nl_family, 0,
-				IOBMD_CMD_GET_LIMITS);
-	if (!hdr || iobmd_nl_fill_limits(msg)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return iobmd_nl_reply(info, IOBMD_CMD_GET_LIMITS, iobmd_nl_fill_limits);
 }
 
 /* Serialises SET_LIMITS's read-modify-write (the family runs in parallel). */
