@@ -480,8 +480,8 @@ static int setup_buffer_prepare32(struct fault_ctx *c)
 	return 0;
 }
 
-/* A multi descriptor of two general ones: the second may fail. */
-static int setup_multi_general_prepare(struct fault_ctx *c)
+/* Made in setup: a multi descriptor of two general ones; its handle. */
+static int make_multi_general(struct fault_ctx *c, __u32 *handle)
 {
 	struct iobmd_multi_create cmd = {
 		.size = sizeof(cmd),
@@ -497,7 +497,18 @@ static int setup_multi_general_prepare(struct fault_ctx *c)
 	if (ioctl(c->fd, IOBMD_MULTI_CREATE, &cmd))
 		return -1;
 	c->pre[c->npre++] = cmd.handle;
-	set_prepare(c, cmd.handle, IOBMD_DIRECTION_INOUT);
+	*handle = cmd.handle;
+	return 0;
+}
+
+/* A multi descriptor of two general ones: the second may fail. */
+static int setup_multi_general_prepare(struct fault_ctx *c)
+{
+	__u32 h;
+
+	if (make_multi_general(c, &h))
+		return -1;
+	set_prepare(c, h, IOBMD_DIRECTION_INOUT);
 	return 0;
 }
 
@@ -858,21 +869,11 @@ static int unchanged_user(struct fault_ctx *c, const char **why)
 
 static int setup_read_multi_general(struct fault_ctx *c)
 {
-	struct iobmd_multi_create cmd = {
-		.size = sizeof(cmd),
-		.direction = IOBMD_DIRECTION_INOUT,
-		.handles = (uintptr_t)c->handles,
-		.count = 2,
-	};
+	__u32 h;
 
-	if (make_general(c) || make_general(c))
+	if (make_multi_general(c, &h))
 		return -1;
-	c->handles[0] = c->pre[0];
-	c->handles[1] = c->pre[1];
-	if (ioctl(c->fd, IOBMD_MULTI_CREATE, &cmd))
-		return -1;
-	c->pre[c->npre++] = cmd.handle;
-	set_rw(c, cmd.handle, 0, 2 * ranges_len(c));
+	set_rw(c, h, 0, 2 * ranges_len(c));
 	memset(c->io, 0xAA, c->io_len);
 	return 0;
 }
