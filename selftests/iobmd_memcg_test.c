@@ -376,7 +376,7 @@ static int pin_worker(const char *dir, struct pin_report *r)
  * its physically contiguous runs, charged too: when that does not fit,
  * prepare() fails with ENOMEM and nobody is killed.
  */
-TEST_F(iobmd_memcg, general_pin)
+TEST_F_TIMEOUT(iobmd_memcg, general_pin, 180)
 {
 	struct pin_report *r = self->shared;
 	char path[256], max[32];
