@@ -52,6 +52,17 @@ struct device *iobmd_dmadev_get(u64 limit)
 		 * memory is contiguous (the DMA API's default is 64 KiB).
 		 */
 		dma_set_max_seg_size(&pdev->dev, UINT_MAX);
+		/*
+		 * The mask again, through the DMA API this time: since 6.10
+		 * that also tells it whether syncs for this device do
+		 * anything (not on a coherent one until it bounces), which
+		 * spares a walk over every entry on each prepare and
+		 * complete.  The mask the device was created with stays if
+		 * this fails.
+		 */
+		if (dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(bits)))
+			dev_dbg(&pdev->dev, "DMA mask %u bits not supported\n",
+				bits);
 		iobmd_dmadevs[bits] = pdev;
 	}
 	mutex_unlock(&iobmd_dmadev_lock);
