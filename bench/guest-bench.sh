@@ -75,6 +75,7 @@ profile w3 --only w3
 for peer in iobmd io_uring; do
 	profile "w4-$peer" --only w4 --peer "$peer" --samples 100
 	profile "w4-thp-$peer" --only w4 --op pin --peer "$peer" --samples 400
+	profile "w4-4k-$peer" --only w4 --op pin-4k --peer "$peer" --samples 40
 done
 
 [ -z "${BENCH_PROFILES:-}" ] || exit "$status"
