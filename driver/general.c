@@ -21,10 +21,11 @@
  * @mm: the address space of user ranges, grabbed
  * @count: ranges
  * @ranges: the ranges, in order
- * @first_page: index in @runs of each range's first page
+ * @first_page: index in the page list (@runs) of each range's first page
  * @npages: pages the ranges touch
  * @runs: the pages, as physically contiguous runs; for user memory only
- *	while pinned (desc.prep_lock)
+ *	while pinned: built and freed as desc.pin_count leaves and returns
+ *	to 0 (desc.pinning keeps other pinners out meanwhile)
  * @sgt: DMA mapping of @runs while prepared; desc.prep_lock
  * @dma_dir: direction of @sgt; desc.prep_lock
  */
@@ -124,8 +125,9 @@ static int iobmd_general_charge(struct iobmd_general *g)
 
 /*
  * Pin range @i into @g->runs through @batch; on failure, what was pinned
- * is in @g->runs.  The first batch sizes the list for the whole
- * descriptor, as if the rest were as contiguous.
+ * is in @g->runs.  A full first batch sizes the list for the whole
+ * descriptor, as if the rest were as contiguous; the list grows as needed
+ * when that guess is short or could not be had.
  */
 static int iobmd_general_pin_range(struct iobmd_general *g, u32 i,
 				   unsigned int gup, struct page **batch)
@@ -140,22 +142,22 @@ static int iobmd_general_pin_range(struct iobmd_general *g, u32 i,
 
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		cond_resched();
 		ret = pin_user_pages_fast(start + (got << PAGE_SHIFT), nr, gup,
 					  batch);
 		if (ret <= 0)
 			return ret ?: -EFAULT;
 		nr = ret;
-		ret = iobmd_runs_add(&g->runs, batch, nr);
+		ret = iobmd_runs_add(&g->runs, batch, nr, g->npages);
 		if (ret) {
 			unpin_user_pages(batch, nr);
 			return ret;
 		}
 		got += nr;
-		if (g->runs.npages == nr) {
-			hint = DIV_ROUND_UP(g->runs.n * g->npages, nr);
-			ret = iobmd_runs_reserve(&g->runs, hint + 1);
-			if (ret)
-				return ret;
+		if (g->runs.npages == IOBMD_PIN_BATCH) {
+			hint = DIV_ROUND_UP(g->runs.n * g->npages,
+					    g->runs.npages);
+			iobmd_runs_reserve(&g->runs, min(hint + 1, g->npages));
 		}
 	}
 	return 0;
@@ -294,12 +296,18 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 				      IORES_DESC_NONE) != REGION_INTERSECTS)
 			return -EINVAL;
 	}
+	/* Ranges may name the same RAM again, but not more of it than exists. */
+	if (g->npages > totalram_pages())
+		return -ENOMEM;
 	for (i = 0; i < g->count; i++) {
 		pfn = PHYS_PFN(g->ranges[i].address);
 		n = iobmd_general_range_pages(&g->ranges[i]);
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n; j++) {
 			if (!pfn_valid(pfn + j))
 				return -EINVAL;
+			if (!(j % IOBMD_PIN_BATCH))
+				cond_resched();
+		}
 		ret = iobmd_runs_add_range(&g->runs, pfn, n);
 		if (ret)
 			return ret;
@@ -317,7 +325,8 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
  *
  * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) (empty or
  * wrapping range, physical range not all RAM), -EFAULT (user range outside
- * the address space), -EOVERFLOW, -ENOMEM.
+ * the address space), -EOVERFLOW, -ENOMEM (also physical ranges that name
+ * more pages, counting repeats, than the system has).
  */
 struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 					u32 count, u32 direction, bool physical)

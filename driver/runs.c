@@ -2,7 +2,9 @@
 /*
  * iobmd: page lists kept as their physically contiguous runs (general
  * descriptors): built in one pass over the pages as they are pinned, then
- * walked, DMA-mapped and unpinned run by run, never page by page.
+ * walked, DMA-mapped and unpinned run by run, never page by page.  The
+ * list changes only while its descriptor's pin count goes from 0 to 1 or
+ * back (see iobmd_desc_pin()); walks run while it is above 0.
  */
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
@@ -54,19 +56,23 @@ int iobmd_runs_reserve(struct iobmd_runs *r, unsigned long cap)
  * @r: the list
  * @pages: the pages, in list order
  * @n: how many
+ * @max: pages the list will hold in the end, so runs it can ever need
  *
  * A page that follows the list's last page in physical memory extends its
- * last run; any other starts a run.
+ * last run; any other starts a run.  The list grows by doubling, never
+ * beyond @max runs.
  *
  * Return: 0 or -ENOMEM, with none of @pages added.
  */
-int iobmd_runs_add(struct iobmd_runs *r, struct page **pages, unsigned long n)
+int iobmd_runs_add(struct iobmd_runs *r, struct page **pages, unsigned long n,
+		   unsigned long max)
 {
 	unsigned long i, next = 0;
 	int ret;
 
 	if (r->n + n > r->cap) {
-		ret = iobmd_runs_reserve(r, max3(r->cap * 2, r->n + n, 16UL));
+		ret = iobmd_runs_reserve(r, clamp(max(r->cap * 2, 16UL),
+						  r->n + n, max(max, r->n + n)));
 		if (ret)
 			return ret;
 	}

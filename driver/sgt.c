@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iobmd: page lists, shared by the kinds whose memory is an array of pages
- * (non-contiguous buffers, user and physical memory): walking them by
- * physically contiguous run, and mapping them for DMA.
+ * iobmd: DMA tables (scatterlists) of whole pages: built from an array of
+ * pages (non-contiguous buffers) or from a list of runs (runs.c), mapped,
+ * walked, synced and unmapped; and walking an array of pages by physically
+ * contiguous run.
  */
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
@@ -193,7 +194,7 @@ int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
 }
 
 /**
- * iobmd_sgt_unmap() - undo iobmd_sgt_map()
+ * iobmd_sgt_unmap() - undo iobmd_sgt_map() or iobmd_runs_sgt_map()
  * @sgt: the table
  * @dev: the device it was mapped for
  * @dir: the direction it was mapped with
@@ -207,7 +208,7 @@ void iobmd_sgt_unmap(struct sg_table *sgt, struct device *dev, int dir)
 
 /**
  * iobmd_sgt_walk() - report the DMA runs of a byte range of the page list
- * @sgt: a table from iobmd_sgt_map()
+ * @sgt: a table from iobmd_sgt_map() or iobmd_runs_sgt_map()
  * @offset: first byte, counted from the start of the first page
  * @len: bytes
  * @fn: called for each run, with the DMA address in @run->addr
@@ -245,7 +246,7 @@ int iobmd_sgt_walk(struct sg_table *sgt, u64 offset, u64 len,
 
 /**
  * iobmd_sgt_sync() - dma_sync a byte range of the page list
- * @sgt: a table from iobmd_sgt_map()
+ * @sgt: a table from iobmd_sgt_map() or iobmd_runs_sgt_map()
  * @dev: the device it was mapped for
  * @dir: the direction it was mapped with
  * @offset: first byte, counted from the start of the first page

@@ -273,7 +273,8 @@ struct iobmd_runs {
 };
 
 int iobmd_runs_reserve(struct iobmd_runs *r, unsigned long cap);
-int iobmd_runs_add(struct iobmd_runs *r, struct page **pages, unsigned long n);
+int iobmd_runs_add(struct iobmd_runs *r, struct page **pages, unsigned long n,
+		   unsigned long max);
 int iobmd_runs_add_range(struct iobmd_runs *r, unsigned long pfn,
 			 unsigned long n);
 void iobmd_runs_free(struct iobmd_runs *r);

@@ -8,6 +8,7 @@
  * which process may pin.  Needs root (segments, /proc/self/pagemap, the
  * module's debugfs counters).
  */
+#include <sys/sysinfo.h>
 #include <sys/uio.h>
 
 #include "iobmd_pagemap.h"
@@ -715,6 +716,44 @@ TEST_F(iobmd_general, physical_not_ram)
 		test_err_general_create(EINVAL, IOBMD_GENERAL_PHYSICAL, 0, &r,
 					1);
 	}
+	ASSERT_EQ(before, iobmd_stat("descriptors"));
+}
+
+/*
+ * Physical ranges may name the same RAM more than once, but not more pages
+ * than the system has in all: exactly that many work, one more is ENOMEM.
+ */
+TEST_F(iobmd_general, physical_more_than_ram)
+{
+	struct iobmd_range ram[64], r[IOBMD_GENERAL_MAX_RANGES];
+	int n = iomem_ram(ram, 64), i, big = 0;
+	long long before = iobmd_stat("descriptors");
+	__u64 total, lpages, q, rem;
+	struct sysinfo si;
+	__u32 count = 0, h;
+
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, sysinfo(&si));
+	total = (__u64)si.totalram * si.mem_unit / PAGE_SIZE;
+	for (i = 1; i < n; i++)
+		if (ram[i].length > ram[big].length)
+			big = i;
+	/* Whole pages of the largest RAM range. */
+	ram[big].address = (ram[big].address + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	lpages = (ram[big].length - PAGE_SIZE) / PAGE_SIZE;
+	q = total / lpages;
+	rem = total % lpages;
+	ASSERT_GT(IOBMD_GENERAL_MAX_RANGES - 2, q);
+	for (count = 0; count != q; count++)
+		r[count] = (struct iobmd_range){ ram[big].address,
+						 lpages * PAGE_SIZE };
+	if (rem)
+		r[count++] = (struct iobmd_range){ ram[big].address,
+						   rem * PAGE_SIZE };
+	test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, r, count, &h);
+	test_ioctl_release(h);
+	r[count++] = (struct iobmd_range){ ram[big].address, 1 };
+	test_err_general_create(ENOMEM, IOBMD_GENERAL_PHYSICAL, 0, r, count);
 	ASSERT_EQ(before, iobmd_stat("descriptors"));
 }
 

@@ -54,11 +54,11 @@ FIXTURE_SETUP(iobmd_runs)
 		iobmd_fill_pattern(self->a + off - PAGE_SIZE, PAGE_SIZE,
 				   off - PAGE_SIZE, 21);
 	iobmd_fill_pattern(self->a, SMALL_OFF, 0, 21);
-	/* Each huge page is one physical run. */
+	/* Each huge page is one physical run, unless memory is too broken up. */
 	for (off = 0; off < SMALL_OFF; off += PAGE_SIZE)
-		ASSERT_EQ(pagemap_phys(self->a + off - off % HUGE_SIZE) +
-			  off % HUGE_SIZE, pagemap_phys(self->a + off))
-			TH_LOG("no huge page at offset %zu", off);
+		if (pagemap_phys(self->a + off - off % HUGE_SIZE) +
+		    off % HUGE_SIZE != pagemap_phys(self->a + off))
+			SKIP(return, "no huge page at offset %zu", off);
 }
 
 FIXTURE_TEARDOWN(iobmd_runs)
@@ -71,7 +71,8 @@ FIXTURE_TEARDOWN(iobmd_runs)
 
 /*
  * Pages the system pinned minus those it unpinned (/proc/vmstat, after
- * folding the CPUs' pending counts into it).
+ * folding the CPUs' pending counts into it).  System-wide: the tests
+ * expect nothing else to pin or unpin meanwhile, as in the test VM.
  */
 static long long pins_held(void)
 {
