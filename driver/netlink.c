@@ -5,6 +5,7 @@
  */
 #include <linux/capability.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <net/genetlink.h>
 
@@ -141,8 +142,25 @@ static int iobmd_nl_dump_one(void *arg, struct iobmd_desc *d)
 }
 
 /*
+ * A dump goes on in whichever process reads the socket next (one that
+ * inherited it, say): it shows the descriptors of the process that asked,
+ * held in cb->args[1] from start to done.
+ */
+static int iobmd_nl_dump_desc_start(struct netlink_callback *cb)
+{
+	cb->args[1] = (long)get_pid(task_tgid(current));
+	return 0;
+}
+
+static int iobmd_nl_dump_desc_done(struct netlink_callback *cb)
+{
+	put_pid((struct pid *)cb->args[1]);
+	return 0;
+}
+
+/*
  * IOBMD_CMD_GET_DESC (dump): one message per live descriptor; without
- * CAP_SYS_ADMIN only those the caller's process created.
+ * CAP_SYS_ADMIN only those the process that asked created.
  * Errors: EINVAL (any attribute).
  */
 static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)
@@ -153,7 +171,7 @@ static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)
 
 	ret = iobmd_registry_dump(&last_id,
 				  netlink_capable(cb->skb, CAP_SYS_ADMIN),
-				  task_tgid(current), iobmd_nl_dump_one,
+				  (struct pid *)cb->args[1], iobmd_nl_dump_one,
 				  &dump);
 	cb->args[0] = last_id;
 	/* A full message ends this round; the next one goes on from there. */
@@ -246,7 +264,9 @@ static const struct genl_ops iobmd_nl_ops[] = {
 	},
 	{
 		.cmd = IOBMD_CMD_GET_DESC,
+		.start = iobmd_nl_dump_desc_start,
 		.dumpit = iobmd_nl_dump_desc,
+		.done = iobmd_nl_dump_desc_done,
 		.policy = iobmd_nl_none_policy,
 		.maxattr = IOBMD_A_MAX,
 	},

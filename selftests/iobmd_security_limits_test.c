@@ -162,6 +162,7 @@ TEST_F(iobmd_sec, nl_events_refused)
 
 struct dump_seen {
 	int n, foreign;
+	pid_t pid;	/* whose descriptors are its own; 0: this process's */
 	__u64 v[IOBMD_A_MAX + 1];
 };
 
@@ -174,7 +175,7 @@ static int nl_dump_cb(const struct nlmsghdr *h, void *arg)
 	memset(d->v, 0, sizeof(d->v));
 	nl_attrs(h, nl_value_attr, d->v);
 	d->n++;
-	if (d->v[IOBMD_A_DESC_PID] != (__u64)getpid() ||
+	if (d->v[IOBMD_A_DESC_PID] != (__u64)(d->pid ?: getpid()) ||
 	    d->v[IOBMD_A_DESC_UID] != NOBODY)
 		d->foreign++;
 	return 0;
@@ -216,6 +217,107 @@ TEST_F(iobmd_sec, nl_dump_own_only)
 	run_child(nl_dump_child, NULL);
 	test_ioctl_release(a);
 	test_ioctl_release(b);
+	test_held_nothing();
+}
+
+#define HANDOFF_BUFS	200
+
+/*
+ * Reads one datagram of the dump on socket @fd (@all: every one until the
+ * end) into @d, 4 KiB at a time: the socket then asks for no larger
+ * datagrams, and a dump of many descriptors takes several.  Returns 0 at
+ * the end, 1 when there is more, or -errno (-EMSGSIZE: one was larger).
+ */
+static int nl_dump_read(int fd, struct dump_seen *d, bool all)
+{
+	static __u64 buf[4096 / sizeof(__u64)];
+	struct nlmsghdr *h;
+	int len;
+
+	do {
+		len = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		if (len < 0)
+			return -errno;
+		if (len > (int)sizeof(buf))
+			return -EMSGSIZE;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return *(int *)NLMSG_DATA(h);
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			nl_dump_cb(h, d);
+		}
+	} while (all);
+	return 1;
+}
+
+/*
+ * Unprivileged, makes HANDOFF_BUFS buffers, asks for the dump on a fresh
+ * socket, reads its first datagram (which has the kernel make the second)
+ * and leaves the rest to a child that inherits the socket: the third and
+ * later datagrams are made while the child reads.
+ */
+static int nl_handoff_child(void *arg)
+{
+	struct dump_seen first = { 0 }, *rest;
+	struct {
+		struct nlmsghdr h;
+		struct genlmsghdr g;
+	} req = { 0 };
+	int i, fd, status;
+	struct nlc nl;
+	pid_t pid;
+
+	CHK(!become_nobody(NULL, 0), "drop");
+	for (i = 0; i < HANDOFF_BUFS; i++)
+		CHK(!mkbuf(sh->fd, 0, PAGE_SIZE, &sh->h[0]), "buffer %d", i);
+	CHK(!nl_open(&nl), "netlink");
+	close(nl.fd);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	CHK(fd >= 0, "socket");
+	req.h.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.h.nlmsg_type = nl.family;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 1;
+	req.g.cmd = IOBMD_CMD_GET_DESC;
+	req.g.version = 1;
+	CHK(send(fd, &req, req.h.nlmsg_len, 0) == req.h.nlmsg_len, "send");
+	CHK(nl_dump_read(fd, &first, false) == 1, "first datagram");
+	CHK(first.n > 0 && first.n < HANDOFF_BUFS && !first.foreign,
+	    "first datagram: %d entries, %d not its own", first.n,
+	    first.foreign);
+	rest = mmap(NULL, sizeof(*rest), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHK(rest != MAP_FAILED, "mmap");
+	rest->pid = getpid();
+	fflush(stdout);
+	pid = fork();
+	CHK(pid >= 0, "fork");
+	if (pid == 0)
+		_exit(nl_dump_read(fd, rest, true) ? 1 : 0);
+	CHK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    !WEXITSTATUS(status), "the child's read of the rest");
+	CHK(first.n + rest->n == HANDOFF_BUFS && !rest->foreign,
+	    "dump: %d then %d entries (%d not its own), not %d", first.n,
+	    rest->n, rest->foreign, HANDOFF_BUFS);
+	close(fd);
+	return 0;
+}
+
+/*
+ * A dump read on by another process (here a child that inherited the
+ * socket) goes on listing the descriptors of the process that asked.
+ */
+TEST_F(iobmd_sec, nl_dump_handed_over)
+{
+	int fd;
+
+	fd = open(IOBMD_DEV_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	sh->fd = fd;
+	run_child(nl_handoff_child, NULL);
+	ASSERT_EQ(0, close(fd));
 	test_held_nothing();
 }
 
