@@ -51,6 +51,24 @@ int iobmd_runs_reserve(struct iobmd_runs *r, unsigned long cap)
 	return 0;
 }
 
+/* Room for @need runs: doubling, at least 16, at most @max unless @need. */
+static int iobmd_runs_grow(struct iobmd_runs *r, unsigned long need,
+			   unsigned long max)
+{
+	if (need <= r->cap)
+		return 0;
+	return iobmd_runs_reserve(r, clamp(max(r->cap * 2, 16UL), need,
+					   max(max, need)));
+}
+
+/* Starts a run at frame @pfn after the list's last page; room is there. */
+static void iobmd_runs_start(struct iobmd_runs *r, unsigned long pfn)
+{
+	r->v[r->n].pfn = pfn;
+	r->v[r->n].first = r->npages;
+	r->n++;
+}
+
 /**
  * iobmd_runs_add() - append pages to the list
  * @r: the list
@@ -70,22 +88,16 @@ int iobmd_runs_add(struct iobmd_runs *r, struct page **pages, unsigned long n,
 	unsigned long i, next = 0;
 	int ret;
 
-	if (r->n + n > r->cap) {
-		ret = iobmd_runs_reserve(r, clamp(max(r->cap * 2, 16UL),
-						  r->n + n, max(max, r->n + n)));
-		if (ret)
-			return ret;
-	}
+	ret = iobmd_runs_grow(r, r->n + n, max);
+	if (ret)
+		return ret;
 	if (r->n)
 		next = iobmd_runs_next_pfn(r);
 	for (i = 0; i < n; i++) {
 		unsigned long pfn = page_to_pfn(pages[i]);
 
-		if (!r->n || pfn != next) {
-			r->v[r->n].pfn = pfn;
-			r->v[r->n].first = r->npages;
-			r->n++;
-		}
+		if (!r->n || pfn != next)
+			iobmd_runs_start(r, pfn);
 		next = pfn + 1;
 		r->npages++;
 	}
@@ -107,18 +119,12 @@ int iobmd_runs_add_range(struct iobmd_runs *r, unsigned long pfn,
 
 	if (!n)
 		return 0;
-	if (r->n && iobmd_runs_next_pfn(r) == pfn) {
-		r->npages += n;
-		return 0;
-	}
-	if (r->n == r->cap) {
-		ret = iobmd_runs_reserve(r, max(r->cap * 2, 16UL));
+	if (!r->n || iobmd_runs_next_pfn(r) != pfn) {
+		ret = iobmd_runs_grow(r, r->n + 1, ULONG_MAX);
 		if (ret)
 			return ret;
+		iobmd_runs_start(r, pfn);
 	}
-	r->v[r->n].pfn = pfn;
-	r->v[r->n].first = r->npages;
-	r->n++;
 	r->npages += n;
 	return 0;
 }
