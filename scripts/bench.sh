@@ -20,10 +20,13 @@
 # build/bench/ only.  --perf profiles each workload with perf inside the
 # guest instead (build/bench/profile.txt; --perf=w4-iobmd,w4-io_uring takes
 # only the profiles named in bench/guest-bench.sh); bench/results.* stay as
-# they are.  --cpu gives QEMU's -cpu (default max): under TCG the string
-# instructions the kernel zeroes and copies with when the CPU has ERMS
-# (rep stosb, rep movsb) run far slower than on hardware, and "max,-erms"
-# makes it use rep stosq/movsq instead; results then go to build/bench/.
+# they are.  --cpu gives QEMU's -cpu, default "max,-erms": TCG runs the
+# string instructions the kernel zeroes and copies with on CPUs with ERMS
+# (rep stosb, rep movsb) one byte per step, six to ten times slower than
+# the eight bytes per step it uses without ERMS; hardware runs the byte
+# forms at least as fast.  With ERMS, zeroing and copying would hide everything else the
+# workloads measure, for every allocator alike (see README, Performance).
+# Another model ("--cpu max" keeps ERMS) writes to build/bench/.
 # --args passes more options to iobmd_bench ("--only w4 --op pin"); such a
 # partial run also writes to build/bench/ only.
 # Exits non-zero when a step fails, the VM run reports a problem (kernel
@@ -32,7 +35,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-quick='' perf='' profiles='' cpu=max args=''
+default_cpu=max,-erms
+quick='' perf='' profiles='' cpu=$default_cpu args=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
@@ -126,7 +130,7 @@ fi
 
 echo "=== results"
 dest=$ROOT/bench
-[ -z "$quick$args" ] && [ "$cpu" = max ] || dest=$out
+[ -z "$quick$args" ] && [ "$cpu" = "$default_cpu" ] || dest=$out
 python3 "$ROOT/bench/report.py" --guest "$out/guest.json" --out "$dest" \
 	--vm-seconds "$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$vmdir/summary")" \
 	--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
