@@ -4,9 +4,12 @@
  * a dump of descriptors, create/release events and the limits.
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/user_namespace.h>
 #include <net/genetlink.h>
 
 #include "iobmd_netlink.h"
@@ -68,15 +71,21 @@ static int iobmd_nl_fill_stats(struct sk_buff *skb)
 	return 0;
 }
 
-/* Reads fields without their locks: a dump is a snapshot. */
-static int iobmd_nl_fill_desc(struct sk_buff *skb, struct iobmd_desc *d)
+/*
+ * Reads fields without their locks: a dump is a snapshot.  The creator's
+ * pid and uid are given as seen from @pid_ns and @user_ns.
+ */
+static int iobmd_nl_fill_desc(struct sk_buff *skb, struct iobmd_desc *d,
+			      struct pid_namespace *pid_ns,
+			      struct user_namespace *user_ns)
 {
 	struct iobmd_buffer *b = iobmd_to_buffer(d);
 	u64 length = READ_ONCE(d->length);
 
 	if (iobmd_nl_put_u64(skb, IOBMD_A_DESC_ID, d->id) ||
-	    nla_put_u32(skb, IOBMD_A_DESC_PID, d->pid) ||
-	    nla_put_u32(skb, IOBMD_A_DESC_UID, d->uid) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_PID, pid_nr_ns(d->creator, pid_ns)) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_UID,
+			from_kuid_munged(user_ns, d->uid)) ||
 	    nla_put_u32(skb, IOBMD_A_DESC_KIND, d->kind) ||
 	    iobmd_nl_put_u64(skb, IOBMD_A_DESC_LENGTH, length) ||
 	    iobmd_nl_put_u64(skb, IOBMD_A_DESC_CAPACITY,
@@ -118,9 +127,22 @@ static int iobmd_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	return iobmd_nl_reply(info, IOBMD_CMD_GET_STATS, iobmd_nl_fill_stats);
 }
 
+/*
+ * What a dump holds from .start to .done, in cb->ctx: it goes on in
+ * whichever process reads the socket next (one that inherited it, say),
+ * and shows what the process that asked would see.
+ */
+struct iobmd_nl_dump_ctx {
+	u64 last_id;			/* the last descriptor sent */
+	struct pid *asker;		/* its tgid, referenced */
+	struct user_namespace *user_ns;	/* its user namespace, referenced */
+	bool all;			/* it has CAP_SYS_ADMIN */
+};
+
 struct iobmd_nl_dump {
 	struct sk_buff *skb;
 	struct netlink_callback *cb;
+	struct iobmd_nl_dump_ctx *ctx;
 };
 
 static int iobmd_nl_dump_one(void *arg, struct iobmd_desc *d)
@@ -133,7 +155,8 @@ static int iobmd_nl_dump_one(void *arg, struct iobmd_desc *d)
 			  NLM_F_MULTI, IOBMD_CMD_GET_DESC);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (iobmd_nl_fill_desc(dump->skb, d)) {
+	if (iobmd_nl_fill_desc(dump->skb, d, ns_of_pid(dump->ctx->asker),
+			       dump->ctx->user_ns)) {
 		genlmsg_cancel(dump->skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -141,20 +164,24 @@ static int iobmd_nl_dump_one(void *arg, struct iobmd_desc *d)
 	return 0;
 }
 
-/*
- * A dump goes on in whichever process reads the socket next (one that
- * inherited it, say): it shows the descriptors of the process that asked,
- * held in cb->args[1] from start to done.
- */
 static int iobmd_nl_dump_desc_start(struct netlink_callback *cb)
 {
-	cb->args[1] = (long)get_pid(task_tgid(current));
+	struct iobmd_nl_dump_ctx *ctx = (void *)cb->ctx;
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+	ctx->last_id = 0;
+	ctx->asker = get_pid(task_tgid(current));
+	ctx->user_ns = get_user_ns(current_user_ns());
+	ctx->all = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	return 0;
 }
 
 static int iobmd_nl_dump_desc_done(struct netlink_callback *cb)
 {
-	put_pid((struct pid *)cb->args[1]);
+	struct iobmd_nl_dump_ctx *ctx = (void *)cb->ctx;
+
+	put_user_ns(ctx->user_ns);
+	put_pid(ctx->asker);
 	return 0;
 }
 
@@ -165,15 +192,12 @@ static int iobmd_nl_dump_desc_done(struct netlink_callback *cb)
  */
 static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct iobmd_nl_dump dump = { .skb = skb, .cb = cb };
-	u64 last_id = cb->args[0];
+	struct iobmd_nl_dump dump = { .skb = skb, .cb = cb,
+				      .ctx = (void *)cb->ctx };
 	int ret;
 
-	ret = iobmd_registry_dump(&last_id,
-				  netlink_capable(cb->skb, CAP_SYS_ADMIN),
-				  (struct pid *)cb->args[1], iobmd_nl_dump_one,
-				  &dump);
-	cb->args[0] = last_id;
+	ret = iobmd_registry_dump(&dump.ctx->last_id, dump.ctx->all,
+				  dump.ctx->asker, iobmd_nl_dump_one, &dump);
 	/* A full message ends this round; the next one goes on from there. */
 	if (ret == -EMSGSIZE && skb->len)
 		return skb->len;
@@ -321,7 +345,7 @@ void iobmd_nl_event(struct iobmd_desc *d, bool create)
 	hdr = genlmsg_put(msg, 0, 0, &iobmd_nl_family, 0,
 			  create ? IOBMD_CMD_EVENT_CREATE :
 				   IOBMD_CMD_EVENT_RELEASE);
-	if (!hdr || iobmd_nl_fill_desc(msg, d)) {
+	if (!hdr || iobmd_nl_fill_desc(msg, d, &init_pid_ns, &init_user_ns)) {
 		nlmsg_free(msg);
 		return;
 	}

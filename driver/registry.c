@@ -21,9 +21,8 @@ static u64 iobmd_registry_last_id;
  */
 void iobmd_registry_add(struct iobmd_desc *d)
 {
-	d->pid = task_tgid_nr(current);
 	d->creator = get_pid(task_tgid(current));
-	d->uid = from_kuid(&init_user_ns, current_uid());
+	d->uid = current_uid();
 	atomic_set(&d->maps, 0);
 	spin_lock(&iobmd_registry_lock);
 	d->id = ++iobmd_registry_last_id;

@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/xarray.h>
 
 #include <linux/iobmd.h>
@@ -115,10 +116,10 @@ struct iobmd_desc_ops {
  * @dma_dev: the device the memory is DMA-mapped for while prepared;
  *	protected by @prep_lock
  * @id: unique id while the module is loaded (netlink dumps and events)
- * @pid: tgid of the creating process, in the initial pid namespace
  * @creator: the creating process (its struct pid, referenced), which a
- *	dump compares: the number can be reused once the process is gone
- * @uid: its uid, in the initial user namespace
+ *	dump compares (the number can be reused once the process is gone)
+ *	and shows as seen from the asker's pid namespace
+ * @uid: its uid, shown as seen from the asker's user namespace
  * @node: entry in the registry of live descriptors; iobmd_registry_lock
  * @maps: live user mappings (VMAs) of it
  * @acct: the open file's account it is charged to, or NULL
@@ -140,9 +141,8 @@ struct iobmd_desc {
 	unsigned int prepare_count;
 	struct device *dma_dev;
 	u64 id;
-	pid_t pid;
 	struct pid *creator;
-	uid_t uid;
+	kuid_t uid;
 	struct list_head node;
 	atomic_t maps;
 	struct iobmd_account *acct;

@@ -221,6 +221,7 @@ TEST_F(iobmd_sec, nl_dump_own_only)
 }
 
 #define HANDOFF_BUFS	200
+#define HANDOFF_OTHERS	100
 
 /*
  * Reads one datagram of the dump on socket @fd (@all: every one until the
@@ -252,39 +253,74 @@ static int nl_dump_read(int fd, struct dump_seen *d, bool all)
 	return 1;
 }
 
-/*
- * Unprivileged, makes HANDOFF_BUFS buffers, asks for the dump on a fresh
- * socket, reads its first datagram (which has the kernel make the second)
- * and leaves the rest to a child that inherits the socket: the third and
- * later datagrams are made while the child reads.
- */
-static int nl_handoff_child(void *arg)
+/* A socket that has asked for the dump of @family; -1 on failure. */
+static int nl_dump_request(__u16 family)
 {
-	struct dump_seen first = { 0 }, *rest;
 	struct {
 		struct nlmsghdr h;
 		struct genlmsghdr g;
 	} req = { 0 };
-	int i, fd, status;
-	struct nlc nl;
-	pid_t pid;
+	int fd;
 
-	CHK(!become_nobody(NULL, 0), "drop");
-	for (i = 0; i < HANDOFF_BUFS; i++)
-		CHK(!mkbuf(sh->fd, 0, PAGE_SIZE, &sh->h[0]), "buffer %d", i);
-	CHK(!nl_open(&nl), "netlink");
-	close(nl.fd);
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	CHK(fd >= 0, "socket");
+	if (fd < 0)
+		return -1;
 	req.h.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	req.h.nlmsg_type = nl.family;
+	req.h.nlmsg_type = family;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.h.nlmsg_seq = 1;
 	req.g.cmd = IOBMD_CMD_GET_DESC;
 	req.g.version = 1;
-	CHK(send(fd, &req, req.h.nlmsg_len, 0) == req.h.nlmsg_len, "send");
+	if (send(fd, &req, req.h.nlmsg_len, 0) != req.h.nlmsg_len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Another process's HANDOFF_OTHERS buffers, left on the shared file. */
+static int nl_other_bufs_child(void *arg)
+{
+	int i;
+
+	for (i = 0; i < HANDOFF_OTHERS; i++)
+		CHK(!mkbuf(sh->fd, 0, PAGE_SIZE, &sh->h[0]), "buffer %d", i);
+	return 0;
+}
+
+/*
+ * Makes HANDOFF_BUFS buffers (unprivileged, or as root when @arg is not
+ * NULL, after which another process makes HANDOFF_OTHERS), asks for the
+ * dump on a fresh socket, reads its first datagram (which has the kernel
+ * make the second) and leaves the rest to a child that inherits the
+ * socket and is unprivileged: the third and later datagrams are made while
+ * the child reads.  The dump is what the asker may see: its own buffers,
+ * or (root) every one.
+ */
+static int nl_handoff_child(void *arg)
+{
+	struct dump_seen first = { 0 }, *rest;
+	bool root = arg;
+	int i, fd, status, want = HANDOFF_BUFS;
+	struct nlc nl;
+	pid_t pid;
+
+	if (!root)
+		CHK(!become_nobody(NULL, 0), "drop");
+	for (i = 0; i < HANDOFF_BUFS; i++)
+		CHK(!mkbuf(sh->fd, 0, PAGE_SIZE, &sh->h[0]), "buffer %d", i);
+	if (root) {
+		CHK(!iobmd_run_child(nl_other_bufs_child, NULL), "%s",
+		    sh->note);
+		want += HANDOFF_OTHERS;
+	}
+	CHK(!nl_open(&nl), "netlink");
+	close(nl.fd);
+	fd = nl_dump_request(nl.family);
+	CHK(fd >= 0, "dump request");
 	CHK(nl_dump_read(fd, &first, false) == 1, "first datagram");
-	CHK(first.n > 0 && first.n < HANDOFF_BUFS && !first.foreign,
+	CHK(first.n > 0 && first.n < HANDOFF_BUFS &&
+	    (root || !first.foreign),
 	    "first datagram: %d entries, %d not its own", first.n,
 	    first.foreign);
 	rest = mmap(NULL, sizeof(*rest), PROT_READ | PROT_WRITE,
@@ -295,19 +331,21 @@ static int nl_handoff_child(void *arg)
 	pid = fork();
 	CHK(pid >= 0, "fork");
 	if (pid == 0)
-		_exit(nl_dump_read(fd, rest, true) ? 1 : 0);
+		_exit((root && become_nobody(NULL, 0)) ||
+		      nl_dump_read(fd, rest, true));
 	CHK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	    !WEXITSTATUS(status), "the child's read of the rest");
-	CHK(first.n + rest->n == HANDOFF_BUFS && !rest->foreign,
+	CHK(first.n + rest->n == want && (root || !rest->foreign),
 	    "dump: %d then %d entries (%d not its own), not %d", first.n,
-	    rest->n, rest->foreign, HANDOFF_BUFS);
+	    rest->n, rest->foreign, want);
 	close(fd);
 	return 0;
 }
 
 /*
- * A dump read on by another process (here a child that inherited the
- * socket) goes on listing the descriptors of the process that asked.
+ * A dump read on by another process (here an unprivileged child that
+ * inherited the socket) goes on listing the descriptors of the process
+ * that asked.
  */
 TEST_F(iobmd_sec, nl_dump_handed_over)
 {
@@ -317,6 +355,19 @@ TEST_F(iobmd_sec, nl_dump_handed_over)
 	ASSERT_LE(0, fd);
 	sh->fd = fd;
 	run_child(nl_handoff_child, NULL);
+	ASSERT_EQ(0, close(fd));
+	test_held_nothing();
+}
+
+/* ... and, when root asked, every process's descriptors. */
+TEST_F(iobmd_sec, nl_dump_handed_over_by_root)
+{
+	int fd;
+
+	fd = open(IOBMD_DEV_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	sh->fd = fd;
+	run_child(nl_handoff_child, (void *)1);
 	ASSERT_EQ(0, close(fd));
 	test_held_nothing();
 }

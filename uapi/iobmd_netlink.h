@@ -61,6 +61,12 @@ enum iobmd_nl_attr {
 
 	/* IOBMD_CMD_GET_DESC and events */
 	IOBMD_A_DESC_ID,		/* unique while the module is loaded */
+	/*
+	 * The creator's tgid and uid as the dump's asker sees them from its
+	 * pid and user namespaces (pid 0: not in the asker's; uid 65534, the
+	 * overflow uid: not mapped there); events give them as seen from the
+	 * initial namespaces.
+	 */
 	IOBMD_A_DESC_PID,		/* u32: creating process (tgid) */
 	IOBMD_A_DESC_UID,		/* u32: its uid */
 	IOBMD_A_DESC_KIND,		/* u32: enum iobmd_kind */
