@@ -285,7 +285,10 @@ static inline int nl_family_cb(const struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
-/* Opens a socket and resolves the family and its group; 0 or -errno. */
+/*
+ * Opens a socket and resolves the family and its group: 0, or -errno with
+ * no socket left open (nl->fd -1).
+ */
 static inline int nl_open(struct nlc *nl)
 {
 	char a[64];
@@ -302,7 +305,67 @@ static inline int nl_open(struct nlc *nl)
 		      nl_family_cb, nl);
 	if (!ret && (!nl->family || !nl->group))
 		ret = -ENOENT;
+	if (ret) {
+		close(nl->fd);
+		nl->fd = -1;
+	}
 	return ret;
+}
+
+/* A new socket that has asked for the GET_DESC dump of @family, or -1. */
+static inline int nl_dump_request(__u16 family)
+{
+	struct {
+		struct nlmsghdr h;
+		struct genlmsghdr g;
+	} req = { 0 };
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -1;
+	req.h.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.h.nlmsg_type = family;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 1;
+	req.g.cmd = IOBMD_CMD_GET_DESC;
+	req.g.version = 1;
+	if (send(fd, &req, req.h.nlmsg_len, 0) != (ssize_t)req.h.nlmsg_len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Reads one datagram of the dump on socket @fd (@all: every one until the
+ * end), 4 KiB at a time, and hands each message to @cb: the socket then
+ * asks for no larger datagrams, and a dump of many descriptors takes
+ * several.  Returns 0 at the end, 1 when there is more, or -errno
+ * (-EMSGSIZE: one was larger).
+ */
+static inline int nl_dump_recv(int fd, nl_cb cb, void *arg, bool all)
+{
+	static __u64 buf[4096 / sizeof(__u64)];
+	struct nlmsghdr *h;
+	int len;
+
+	do {
+		len = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		if (len < 0)
+			return -errno;
+		if (len > (int)sizeof(buf))
+			return -EMSGSIZE;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return *(int *)NLMSG_DATA(h);
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			cb(h, arg);
+		}
+	} while (all);
+	return 1;
 }
 
 /* --- the physical and DMA pages of a descriptor ---------------------- */

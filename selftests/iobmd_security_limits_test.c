@@ -160,23 +160,35 @@ TEST_F(iobmd_sec, nl_events_refused)
 	test_held_nothing();
 }
 
+/*
+ * A dump's entries: @n in all, @n_other of them made by process @other,
+ * @foreign made by neither @pid nor @other, or not with the uid expected
+ * (0 when @root, else NOBODY).
+ */
 struct dump_seen {
-	int n, foreign;
+	int n, n_other, foreign;
 	pid_t pid;	/* whose descriptors are its own; 0: this process's */
+	pid_t other;	/* another creator expected, or 0 */
+	bool root;
 	__u64 v[IOBMD_A_MAX + 1];
 };
 
 static int nl_dump_cb(const struct nlmsghdr *h, void *arg)
 {
 	struct dump_seen *d = arg;
+	__u64 pid;
 
 	if (h->nlmsg_type < NLMSG_MIN_TYPE)
 		return 0;
 	memset(d->v, 0, sizeof(d->v));
 	nl_attrs(h, nl_value_attr, d->v);
 	d->n++;
-	if (d->v[IOBMD_A_DESC_PID] != (__u64)(d->pid ?: getpid()) ||
-	    d->v[IOBMD_A_DESC_UID] != NOBODY)
+	pid = d->v[IOBMD_A_DESC_PID];
+	if (d->v[IOBMD_A_DESC_UID] != (d->root ? 0 : NOBODY))
+		d->foreign++;
+	else if (d->other && pid == (__u64)d->other)
+		d->n_other++;
+	else if (pid != (__u64)(d->pid ?: getpid()))
 		d->foreign++;
 	return 0;
 }
@@ -223,66 +235,12 @@ TEST_F(iobmd_sec, nl_dump_own_only)
 #define HANDOFF_BUFS	200
 #define HANDOFF_OTHERS	100
 
-/*
- * Reads one datagram of the dump on socket @fd (@all: every one until the
- * end) into @d, 4 KiB at a time: the socket then asks for no larger
- * datagrams, and a dump of many descriptors takes several.  Returns 0 at
- * the end, 1 when there is more, or -errno (-EMSGSIZE: one was larger).
- */
-static int nl_dump_read(int fd, struct dump_seen *d, bool all)
-{
-	static __u64 buf[4096 / sizeof(__u64)];
-	struct nlmsghdr *h;
-	int len;
-
-	do {
-		len = recv(fd, buf, sizeof(buf), MSG_TRUNC);
-		if (len < 0)
-			return -errno;
-		if (len > (int)sizeof(buf))
-			return -EMSGSIZE;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return *(int *)NLMSG_DATA(h);
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			nl_dump_cb(h, d);
-		}
-	} while (all);
-	return 1;
-}
-
-/* A socket that has asked for the dump of @family; -1 on failure. */
-static int nl_dump_request(__u16 family)
-{
-	struct {
-		struct nlmsghdr h;
-		struct genlmsghdr g;
-	} req = { 0 };
-	int fd;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (fd < 0)
-		return -1;
-	req.h.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	req.h.nlmsg_type = family;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = 1;
-	req.g.cmd = IOBMD_CMD_GET_DESC;
-	req.g.version = 1;
-	if (send(fd, &req, req.h.nlmsg_len, 0) != req.h.nlmsg_len) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Another process's HANDOFF_OTHERS buffers, left on the shared file. */
 static int nl_other_bufs_child(void *arg)
 {
 	int i;
 
+	sh->pid = getpid();
 	for (i = 0; i < HANDOFF_OTHERS; i++)
 		CHK(!mkbuf(sh->fd, 0, PAGE_SIZE, &sh->h[0]), "buffer %d", i);
 	return 0;
@@ -300,10 +258,10 @@ static int nl_other_bufs_child(void *arg)
 static int nl_handoff_child(void *arg)
 {
 	struct dump_seen first = { 0 }, *rest;
+	pid_t pid, other = 0;
+	int i, fd, status;
 	bool root = arg;
-	int i, fd, status, want = HANDOFF_BUFS;
 	struct nlc nl;
-	pid_t pid;
 
 	if (!root)
 		CHK(!become_nobody(NULL, 0), "drop");
@@ -312,32 +270,36 @@ static int nl_handoff_child(void *arg)
 	if (root) {
 		CHK(!iobmd_run_child(nl_other_bufs_child, NULL), "%s",
 		    sh->note);
-		want += HANDOFF_OTHERS;
+		other = sh->pid;
 	}
 	CHK(!nl_open(&nl), "netlink");
 	close(nl.fd);
 	fd = nl_dump_request(nl.family);
 	CHK(fd >= 0, "dump request");
-	CHK(nl_dump_read(fd, &first, false) == 1, "first datagram");
-	CHK(first.n > 0 && first.n < HANDOFF_BUFS &&
-	    (root || !first.foreign),
-	    "first datagram: %d entries, %d not its own", first.n,
-	    first.foreign);
+	first.root = root;
+	first.other = other;
+	CHK(nl_dump_recv(fd, nl_dump_cb, &first, false) == 1, "first datagram");
+	CHK(first.n > 0 && first.n < HANDOFF_BUFS && !first.n_other &&
+	    !first.foreign, "first datagram: %d entries, %d + %d not its own",
+	    first.n, first.n_other, first.foreign);
 	rest = mmap(NULL, sizeof(*rest), PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CHK(rest != MAP_FAILED, "mmap");
 	rest->pid = getpid();
+	rest->root = root;
+	rest->other = other;
 	fflush(stdout);
 	pid = fork();
 	CHK(pid >= 0, "fork");
 	if (pid == 0)
 		_exit((root && become_nobody(NULL, 0)) ||
-		      nl_dump_read(fd, rest, true));
+		      nl_dump_recv(fd, nl_dump_cb, rest, true));
 	CHK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	    !WEXITSTATUS(status), "the child's read of the rest");
-	CHK(first.n + rest->n == want && (root || !rest->foreign),
-	    "dump: %d then %d entries (%d not its own), not %d", first.n,
-	    rest->n, rest->foreign, want);
+	CHK(first.n + rest->n - rest->n_other == HANDOFF_BUFS &&
+	    rest->n_other == (root ? HANDOFF_OTHERS : 0) && !rest->foreign,
+	    "dump: %d then %d entries, %d of them another's, %d of neither",
+	    first.n, rest->n, rest->n_other, rest->foreign);
 	close(fd);
 	return 0;
 }

@@ -63,9 +63,10 @@ enum iobmd_nl_attr {
 	IOBMD_A_DESC_ID,		/* unique while the module is loaded */
 	/*
 	 * The creator's tgid and uid as the dump's asker sees them from its
-	 * pid and user namespaces (pid 0: not in the asker's; uid 65534, the
-	 * overflow uid: not mapped there); events give them as seen from the
-	 * initial namespaces.
+	 * pid and user namespaces (pid 0: not in the asker's; the overflow
+	 * uid, kernel.overflowuid: not mapped there); events give them as
+	 * seen from the initial namespaces.  The pid of a creator that has
+	 * exited is the number it had.
 	 */
 	IOBMD_A_DESC_PID,		/* u32: creating process (tgid) */
 	IOBMD_A_DESC_UID,		/* u32: its uid */
