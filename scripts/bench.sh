@@ -22,11 +22,12 @@
 # only the profiles named in bench/guest-bench.sh); bench/results.* stay as
 # they are.  --cpu gives QEMU's -cpu, default "max,-erms": TCG runs the
 # string instructions the kernel zeroes and copies with on CPUs with ERMS
-# (rep stosb, rep movsb) one byte per step, six to ten times slower than
-# the eight bytes per step it uses without ERMS; hardware runs the byte
-# forms at least as fast.  With ERMS, zeroing and copying would hide everything else the
-# workloads measure, for every allocator alike (see README, Performance).
-# Another model ("--cpu max" keeps ERMS) writes to build/bench/.
+# (rep stosb, rep movsb) one byte per step, about five and a half times
+# slower than the eight bytes per step it uses without ERMS, where on
+# hardware ERMS marks the byte forms as the fast ones.  With ERMS the
+# kernel's zeroing hides most of what W1 measures and W3 times TCG's
+# rep movsb (see README, Performance, for both runs' figures).  Another
+# model ("--cpu max" keeps ERMS) writes to build/bench/.
 # --args passes more options to iobmd_bench ("--only w4 --op pin"); such a
 # partial run also writes to build/bench/ only.
 # Exits non-zero when a step fails, the VM run reports a problem (kernel
