@@ -61,8 +61,12 @@ struct control_stats {
 /* One descriptor, from get_descs() or an event (IOBMD_A_DESC_*). */
 struct control_desc {
 	std::uint64_t id = 0;	   /* unique while the module is loaded */
-	std::uint32_t pid = 0;	   /* the process that created it */
-	std::uint32_t uid = 0;	   /* its uid then */
+	/* The creator's pid and uid then, in get_descs() as this process's
+	 * pid and user namespaces number them (pid 0: outside its pid
+	 * namespace; the overflow uid: not mapped), in events as the initial
+	 * namespaces do. */
+	std::uint32_t pid = 0;
+	std::uint32_t uid = 0;
 	std::uint32_t kind = 0;	   /* enum iobmd_kind */
 	std::uint64_t length = 0;
 	std::uint64_t capacity = 0; /* buffers; else the length */
