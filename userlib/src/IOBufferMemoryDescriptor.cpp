@@ -132,6 +132,11 @@ buffer_ptr IOBufferMemoryDescriptor::withCopy(task_t inTask,
 {
 	/* Every map is this process's memory. */
 	(void)sourceMap;
+	/* IOKit's initWithPhysicalMask refuses a copy that is not pageable. */
+	if (!(options & kIOMemoryPageable)) {
+		detail::fail(EINVAL);
+		return nullptr;
+	}
 	task_t t = detail::resolve(inTask);
 	if (!t)
 		return nullptr;
@@ -156,6 +161,12 @@ kern_return_t IOBufferMemoryDescriptor::Create(std::uint64_t options,
 					    kIOMemoryThreadSafe,
 				    capacity, alignment);
 	return *memory ? kIOReturnSuccess : lastError();
+}
+
+vm_size_t IOBufferMemoryDescriptor::getCapacity() const noexcept
+{
+	detail::succeed();
+	return capacity_;
 }
 
 void IOBufferMemoryDescriptor::setLength(vm_size_t length) noexcept

@@ -24,7 +24,9 @@ IOMemoryMap::IOMemoryMap(IOMemoryMap &&other) noexcept
 IOMemoryMap &IOMemoryMap::operator=(IOMemoryMap &&other) noexcept
 {
 	if (this != &other) {
-		unmap();
+		/* As the destructor: leaves lastError() alone. */
+		if (base_)
+			::munmap(base_, size_);
 		base_ = std::exchange(other.base_, nullptr);
 		size_ = std::exchange(other.size_, 0);
 		address_ = std::exchange(other.address_, 0);
@@ -50,6 +52,12 @@ IOByteCount IOMemoryMap::getLength() const noexcept
 {
 	detail::succeed();
 	return length_;
+}
+
+IOOptionBits IOMemoryMap::getMapOptions() const noexcept
+{
+	detail::succeed();
+	return options_;
 }
 
 IOReturn IOMemoryMap::unmap() noexcept

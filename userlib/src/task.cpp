@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "internal.hpp"
@@ -87,6 +88,24 @@ namespace {
 
 std::mutex default_task_lock;
 task_t default_task; /* default_task_lock */
+
+/*
+ * A fork() while another thread holds default_task_lock would leave it
+ * held for good in the child, whose first current_task() would then
+ * wait forever: the lock is held across fork() instead.
+ */
+void lock_for_fork() noexcept
+{
+	default_task_lock.lock();
+}
+
+void unlock_after_fork() noexcept
+{
+	default_task_lock.unlock();
+}
+
+[[maybe_unused]] const int fork_handlers =
+	::pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
 
 } // namespace
 

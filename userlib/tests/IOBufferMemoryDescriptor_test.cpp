@@ -186,8 +186,14 @@ TEST(IOBufferMemoryDescriptor, WithBytes)
 TEST(IOBufferMemoryDescriptor, WithCopy)
 {
 	auto src = pattern(5000, 2);
-	auto b = IOBufferMemoryDescriptor::withCopy(
+	/* IOKit requires a pageable copy. */
+	EXPECT_FALSE(IOBufferMemoryDescriptor::withCopy(
 		kernel_task, kIODirectionInOut, get_task_map(current_task()),
+		reinterpret_cast<mach_vm_address_t>(src.data()), src.size()));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	auto b = IOBufferMemoryDescriptor::withCopy(
+		kernel_task, kIODirectionInOut | kIOMemoryPageable,
+		get_task_map(current_task()),
 		reinterpret_cast<mach_vm_address_t>(src.data()), src.size());
 	ASSERT_MADE(b);
 	/* Page aligned, so whole pages. */
@@ -200,11 +206,11 @@ TEST(IOBufferMemoryDescriptor, WithCopy)
 	EXPECT_EQ(1U, b->readBytes(0, back.data(), 1));
 	EXPECT_NE(src[0], back[0]);
 
-	EXPECT_FALSE(IOBufferMemoryDescriptor::withCopy(kernel_task, kIODirectionInOut,
-							kernel_task, 8, 100));
+	EXPECT_FALSE(IOBufferMemoryDescriptor::withCopy(
+		kernel_task, kIODirectionInOut | kIOMemoryPageable, kernel_task, 8, 100));
 	EXPECT_RET(kIOReturnVMError, lastError());
 	EXPECT_FALSE(IOBufferMemoryDescriptor::withCopy(
-		kernel_task, kIODirectionInOut, kernel_task,
+		kernel_task, kIODirectionInOut | kIOMemoryPageable, kernel_task,
 		reinterpret_cast<mach_vm_address_t>(src.data()), 0));
 	EXPECT_RET(kIOReturnBadArgument, lastError());
 }
@@ -223,7 +229,9 @@ TEST(IOBufferMemoryDescriptor, CreateDriverKit)
 	EXPECT_RET(kIOReturnSuccess,
 		   IOBufferMemoryDescriptor::Create(kIOMemoryDirectionIn, 100, 4 * page(), &c));
 	ASSERT_MADE(c);
-	EXPECT_EQ(0U, segments_of(*c)[0].address % (4 * page()));
+	auto segs = segments_of(*c);
+	ASSERT_FALSE(segs.empty());
+	EXPECT_EQ(0U, segs[0].address % (4 * page()));
 
 	/* Only directions are options. */
 	OSSharedPtr<IOBufferMemoryDescriptor> d;

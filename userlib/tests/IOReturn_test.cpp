@@ -4,12 +4,14 @@
  * IOKit's constants.
  */
 #include <cerrno>
+#include <cstdint>
 #include <system_error>
 #include <thread>
 
 #include "helpers.hpp"
 
 using namespace iobmd;
+using namespace iobmd_test;
 
 TEST(IOReturn, ValuesAreIOKits)
 {
@@ -111,6 +113,20 @@ TEST(IOReturn, LastErrorFollowsEveryCall)
 	EXPECT_RET(kIOReturnSuccess, lastError());
 	EXPECT_EQ(0, lastErrno());
 	EXPECT_FALSE(lastErrorCode());
+
+	/* Getters too, of a buffer and of a map. */
+	auto b = IOBufferMemoryDescriptor::withCapacity(page(), kIODirectionInOut);
+	ASSERT_MADE(b);
+	auto m = b->map();
+	ASSERT_MADE(m);
+	std::uint8_t byte;
+	EXPECT_EQ(0U, b->readBytes(page(), &byte, 1));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_EQ(page(), b->getCapacity());
+	EXPECT_RET(kIOReturnSuccess, lastError());
+	EXPECT_EQ(0U, b->readBytes(page(), &byte, 1));
+	EXPECT_EQ(0U, m->getMapOptions() & kIOMapReadOnly);
+	EXPECT_RET(kIOReturnSuccess, lastError());
 }
 
 TEST(IOReturn, LastErrorIsPerThread)

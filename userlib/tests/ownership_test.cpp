@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <iobmd/control.hpp>
+
 #include "helpers.hpp"
 
 using namespace iobmd;
@@ -201,9 +203,29 @@ TEST(Ownership, GetBytesNoCopyLivesWithTheDescriptor)
 
 TEST(Ownership, PreparedDescriptorsMayBeDestroyed)
 {
-	/* Releasing a handle completes what it left prepared. */
-	anon_pages mem(page());
+	/* Releasing a handle completes what it left prepared, however
+	 * deep; a descriptor built on it keeps it, prepared, until it goes. */
+	control c;
+	control_stats before, alone, both, one, after;
+	ASSERT_FALSE(c.open());
+	ASSERT_FALSE(c.get_stats(before));
+	anon_pages mem(2 * page());
 	ASSERT_NE(nullptr, mem.data());
+
+	auto h = IOGeneralMemoryDescriptor::withAddressRange(mem.address() + page(), page(),
+							     kIODirectionInOut, nullptr);
+	ASSERT_MADE(h);
+	ASSERT_RET(kIOReturnSuccess, h->prepare());
+	ASSERT_RET(kIOReturnSuccess, h->prepare());
+	ASSERT_FALSE(c.get_stats(alone));
+	EXPECT_EQ(before.prepares + 1, alone.prepares);
+	EXPECT_EQ(before.bytes_pinned + page(), alone.bytes_pinned);
+	h.reset();
+	ASSERT_FALSE(c.get_stats(after));
+	EXPECT_EQ(before.prepares, after.prepares);
+	EXPECT_EQ(before.bytes_pinned, after.bytes_pinned);
+	EXPECT_EQ(before.generals, after.generals);
+
 	auto g = IOGeneralMemoryDescriptor::withAddressRange(mem.address(), page(),
 							     kIODirectionInOut, nullptr);
 	ASSERT_MADE(g);
@@ -212,9 +234,21 @@ TEST(Ownership, PreparedDescriptorsMayBeDestroyed)
 	auto sub = IOSubMemoryDescriptor::withSubRange(g.get(), 0, 10, kIODirectionInOut);
 	ASSERT_MADE(sub);
 	ASSERT_RET(kIOReturnSuccess, sub->prepare());
+	ASSERT_FALSE(c.get_stats(both));
+	EXPECT_EQ(before.prepares + 2, both.prepares);
+	EXPECT_EQ(before.bytes_pinned + page(), both.bytes_pinned);
 	g.reset();
+	/* The sub holds the general and its pin. */
+	ASSERT_FALSE(c.get_stats(one));
+	EXPECT_EQ(before.generals + 1, one.generals);
+	EXPECT_EQ(before.bytes_pinned + page(), one.bytes_pinned);
 	EXPECT_NE(0U, sub->getPhysicalSegment(0, nullptr));
 	sub.reset();
+	ASSERT_FALSE(c.get_stats(after));
+	EXPECT_EQ(before.prepares, after.prepares);
+	EXPECT_EQ(before.bytes_pinned, after.bytes_pinned);
+	EXPECT_EQ(before.generals, after.generals);
+	EXPECT_EQ(before.subs, after.subs);
 }
 
 TEST(Ownership, ForkedChildLeavesTheParentsHandles)

@@ -46,7 +46,8 @@ public:
 		const void *bytes, vm_size_t length, IODirection direction,
 		bool contiguous = false) noexcept;
 	/* A new page-aligned buffer holding a copy of [source, source +
-	 * size) of @sourceMap (this process's memory). */
+	 * size) of @sourceMap (this process's memory).  @options must have
+	 * kIOMemoryPageable, as IOKit requires (kIOReturnBadArgument). */
 	static OSSharedPtr<IOBufferMemoryDescriptor> withCopy(
 		task_t inTask, IOOptionBits options, vm_map_t sourceMap,
 		mach_vm_address_t source, mach_vm_size_t size) noexcept;
@@ -58,7 +59,7 @@ public:
 				    std::uint64_t alignment,
 				    OSSharedPtr<IOBufferMemoryDescriptor> *memory) noexcept;
 
-	vm_size_t getCapacity() const noexcept { return capacity_; }
+	vm_size_t getCapacity() const noexcept;
 	/* A length above the capacity is ignored. */
 	void setLength(vm_size_t length) noexcept;
 	/* Appends what fits below the capacity; true even when truncated. */

@@ -32,7 +32,9 @@ public:
 	 * the range leaves the piece (kIOReturnBadArgument). */
 	bool setMemoryDescriptor(IOMemoryDescriptor *descriptor,
 				 IOByteCount offset, IOByteCount length) noexcept;
-	/* Drops every piece; takes @direction unless it is None. */
+	/* Drops every piece; takes @direction unless it is None.  Refused
+	 * while prepared or mapped (kIOReturnBusy; IOKit completes the
+	 * pieces): complete() and unmap first. */
 	void clearMemoryDescriptors(IODirection direction = kIODirectionNone) noexcept;
 
 protected:

@@ -104,7 +104,8 @@ public:
 	IOReturn performOperation(IOOptionBits options, IOByteCount offset,
 				  IOByteCount length) noexcept;
 
-	/* iobmd: the task it lives in, and its handle there. */
+	/* iobmd: the task it lives in, and its handle there (accessors of
+	 * this object: they leave lastError() as it was). */
 	const task_t &getTask() const noexcept { return task_; }
 	std::uint32_t getHandle() const noexcept { return handle_; }
 

@@ -36,7 +36,7 @@ public:
 	IOByteCount getLength() const noexcept;
 	mach_vm_size_t getSize() const noexcept { return getLength(); }
 	/* The options it was made with. */
-	IOOptionBits getMapOptions() const noexcept { return options_; }
+	IOOptionBits getMapOptions() const noexcept;
 	/* Unmaps it; later calls do nothing and succeed. */
 	IOReturn unmap() noexcept;
 

@@ -58,13 +58,15 @@ public:
 	 */
 	static OSSharedPtr<task> open(const char *path = kDefaultPath) noexcept;
 
-	task(task &&other) noexcept = default;
-	task &operator=(task &&other) noexcept = default;
+	/* Lives only behind a task_t: descriptors hold it and the file
+	 * their handles belong to, which a move would take from under them. */
 	task(const task &) = delete;
 	task &operator=(const task &) = delete;
+	task(task &&) = delete;
+	task &operator=(task &&) = delete;
 	~task() = default;
 
-	/* The open file; -1 once moved from. */
+	/* The open file. */
 	int fd() const noexcept { return fd_.get(); }
 	/* The module's page size, ABI version, features and capacity limit. */
 	std::uint32_t pageSize() const noexcept { return page_size_; }
