@@ -250,8 +250,9 @@ void iobmd_desc_unpin(struct iobmd_desc *d)
  * Pins the memory and, on the first prepare, maps it for DMA on @dev.
  * Prepares nest; later ones must name the same device.
  *
- * Return: 0, -EBUSY (already mapped for another device), -EACCES, or the
- * kind's error (-ENOMEM, -EFAULT for user memory that cannot be pinned).
+ * Return: 0, -EBUSY (already mapped for another device), -EACCES,
+ * -EOVERFLOW (IOBMD_PREPARE_MAX prepares outstanding), or the kind's error
+ * (-ENOMEM, -EFAULT for user memory that cannot be pinned).
  */
 int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 			   struct device *dev)
@@ -266,7 +267,9 @@ int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 		return ret;
 
 	iobmd_desc_lock_prep(d);
-	if (d->prepare_count) {
+	if (d->prepare_count >= IOBMD_PREPARE_MAX) {
+		ret = -EOVERFLOW;
+	} else if (d->prepare_count) {
 		if (d->dma_dev != dev)
 			ret = -EBUSY;
 	} else if (d->ops->dma_map) {
@@ -328,6 +331,9 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_complete, IOBMD);
  * iobmd_desc_hold_prepared() - keep an already prepared descriptor so
  * until iobmd_desc_complete()
  * @d: the descriptor
+ *
+ * A hold is not held to IOBMD_PREPARE_MAX: holds last as long as a call,
+ * so there are no more of them than calls in progress.
  *
  * Return: 0, or -ENODATA when it is not prepared.
  */

@@ -675,7 +675,8 @@ static int iobmd_ioctl_device_create(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_PREPARE - prepare(direction) through a handle.
  * Errors: EINVAL (flags not 0, unknown direction bits), ENOENT, EBUSY,
- * EFAULT, ENOMEM, EACCES, EPERM, EINTR.
+ * EFAULT, ENOMEM, EACCES, EPERM, EINTR, ERANGE, EOVERFLOW (prepared
+ * IOBMD_PREPARE_MAX deep).
  */
 static int iobmd_ioctl_prepare(struct iobmd_ucmd *ucmd)
 {

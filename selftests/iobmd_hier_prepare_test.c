@@ -68,6 +68,44 @@ TEST_F(iobmd_prepare, nesting)
 	test_ioctl_release(b);
 }
 
+/*
+ * Prepares nest IOBMD_PREPARE_MAX deep and no deeper: the count cannot
+ * wrap and let go of memory still prepared.  The refused one changes
+ * nothing, and a descriptor built on it cannot prepare it further either;
+ * its segments can still be had.
+ */
+TEST_F_TIMEOUT(iobmd_prepare, nesting_limit, 300)
+{
+	struct iobmd_segment seg;
+	__u32 b, sub, count;
+	int i;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	test_ioctl_sub_create(b, 0, 0, PAGE_SIZE, &sub);
+	for (i = 0; i != IOBMD_PREPARE_MAX; i++)
+		ASSERT_EQ(0, _test_ioctl_prepare(self->fd, IOBMD_PREPARE, b, 0))
+			TH_LOG("prepare %d: %s", i, strerror(errno));
+	test_err_prepare(EOVERFLOW, b, 0);
+	test_err_prepare(EOVERFLOW, sub, 0);
+	count = 1;
+	ASSERT_EQ(0, _test_ioctl_get_segments_flags(self->fd, b,
+						    IOBMD_SEGMENTS_DMA, 0, 0,
+						    &seg, &count, NULL));
+	ASSERT_EQ(1, count);
+	/* Room for one: the sub's prepare takes it. */
+	test_ioctl_complete(b, 0);
+	test_ioctl_prepare(sub, 0);
+	test_err_prepare(EOVERFLOW, b, 0);
+	test_ioctl_complete(sub, 0);
+	for (i = 0; i != IOBMD_PREPARE_MAX - 1; i++)
+		ASSERT_EQ(0, _test_ioctl_prepare(self->fd, IOBMD_COMPLETE, b,
+						 0));
+	ASSERT_EQ(false, is_prepared(self->fd, b));
+	test_err_complete(EINVAL, b, 0);
+	test_ioctl_release(sub);
+	test_ioctl_release(b);
+}
+
 TEST_F(iobmd_prepare, bits_and_handles)
 {
 	__u32 b, s;

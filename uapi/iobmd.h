@@ -583,7 +583,8 @@ struct iobmd_device_create {
  * EACCES (prepared read-only, asked for In), EPERM (user memory of another
  * process), EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for memory that cannot be
  * moved below 4 GiB: a physically contiguous buffer or device memory above
- * it).
+ * it), EOVERFLOW (IOBMD_PREPARE_MAX prepares already outstanding on the
+ * descriptor, from every handle and every descriptor built on it).
  */
 struct iobmd_prepare {
 	__u32 size;
@@ -591,6 +592,9 @@ struct iobmd_prepare {
 	__u32 handle;
 	__u32 direction;
 };
+
+/* How deep prepares of one descriptor nest. */
+#define IOBMD_PREPARE_MAX	65535
 
 /**
  * struct iobmd_perform - IOBMD_PERFORM: performOperation()
