@@ -368,11 +368,11 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
 	}
 	if (options & (IOBMD_OPT_SHARING_MASK | IOBMD_OPT_CACHE_MASK))
 		alignment = max_t(u64, alignment, PAGE_SIZE);
-	if (alignment >= PAGE_SIZE) {
-		if (capacity > U64_MAX - PAGE_SIZE)
-			return -E2BIG;
+	/* Whole pages back every buffer: their count must not wrap. */
+	if (capacity > U64_MAX - PAGE_SIZE)
+		return -E2BIG;
+	if (alignment >= PAGE_SIZE)
 		capacity = PAGE_ALIGN(capacity);
-	}
 	if (alignment > PAGE_SIZE)
 		options |= IOBMD_OPT_PHYSICALLY_CONTIGUOUS;
 	if (capacity > iobmd_capacity_limit())

@@ -507,6 +507,25 @@ TEST_F(iobmd_sec, limit_max_capacity)
 	test_held_nothing();
 }
 
+/*
+ * With max_capacity at its largest ("no limit" written as 2^64 - 1), a
+ * capacity whose pages would wrap is E2BIG, and the largest one that does
+ * not wrap fails as too large for RAM; nothing is created.
+ */
+TEST_F(iobmd_sec, limit_max_capacity_unbounded)
+{
+	__u32 h = 0;
+
+	ASSERT_EQ(0, iobmd_write_file(MAX_CAPACITY_PARAM,
+				      "18446744073709551615\n"));
+	ASSERT_EQ(UINT64_MAX, iobmd_max_capacity(self->fd));
+	EXPECT_ERRNO(E2BIG, mkbuf(self->fd, 0, UINT64_MAX - 100, &h));
+	EXPECT_ERRNO(E2BIG, mkbuf(self->fd, 0, UINT64_MAX - PAGE_SIZE + 1, &h));
+	EXPECT_ERRNO(ENOMEM, mkbuf(self->fd, 0, UINT64_MAX - PAGE_SIZE, &h));
+	EXPECT_EQ(0, h);
+	test_held_nothing();
+}
+
 static int memcg_child(void *arg)
 {
 	char procs[160];
