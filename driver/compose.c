@@ -80,6 +80,9 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 		len -= n;
 		offset = 0;
 	}
+	/* Pieces cleared under a descriptor built on this one. */
+	if (!ret && len)
+		ret = -ERANGE;
 	return ret;
 }
 

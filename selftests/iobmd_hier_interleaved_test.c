@@ -406,6 +406,32 @@ TEST_F(iobmd_interleaved, clear)
 	ASSERT_EQ(before, iobmd_stat("descriptors"));
 }
 
+/*
+ * A sub-range holds the interleaved descriptor, not its pieces: once they
+ * are cleared, copying through the sub finds nothing there and fails with
+ * ERANGE, rather than claiming to have copied.
+ */
+TEST_F(iobmd_interleaved, sub_of_cleared)
+{
+	__u8 v[2 * PAGE_SIZE];
+	__u32 il, b, sub;
+
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 1, &il);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &b);
+	test_ioctl_interleaved_set(il, b, 0, 2 * PAGE_SIZE);
+	test_ioctl_sub_create(il, 0, 0, 2 * PAGE_SIZE, &sub);
+	test_ioctl_read(sub, 0, v, sizeof(v));
+	test_ioctl_interleaved_clear(il, IOBMD_DIRECTION_NONE);
+	memset(v, 0xa5, sizeof(v));
+	test_err_read(ERANGE, sub, 0, v, sizeof(v));
+	ASSERT_EQ(0xa5, v[0]);
+	test_err_read(ERANGE, sub, PAGE_SIZE, v, 1);
+	test_err_write(ERANGE, sub, 0, v, sizeof(v));
+	test_ioctl_release(sub);
+	test_ioctl_release(b);
+	test_ioctl_release(il);
+}
+
 /* Prepared, the pieces are prepared; DMA segments cover the pieces. */
 TEST_F(iobmd_interleaved, prepare)
 {

@@ -262,7 +262,8 @@ struct iobmd_set_arg {
  *
  * Errors: ENOENT, EINVAL, E2BIG, EFAULT (nothing is copied and the length
  * does not move), ERANGE (READ/WRITE range outside the length or
- * overflowing), ENOTTY (APPEND on a kind without capacity); for READ and
+ * overflowing, or no longer backed: a sub-range of an interleaved
+ * descriptor whose pieces were cleared), ENOTTY (APPEND on a kind without capacity); for READ and
  * WRITE of user memory, what pinning it gives (see IOBMD_PREPARE: ENOMEM,
  * EACCES, EPERM, EINTR), and ENOMEM for device memory that cannot be
  * mapped.
