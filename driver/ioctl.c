@@ -31,6 +31,17 @@ static int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd, size_t cmd_len)
 }
 
 /*
+ * A command that changes something and then answers checks first that its
+ * answer can be delivered, by writing the command back as it came: a
+ * command that fails changes nothing, and a struct in read-only memory
+ * would otherwise fail only after the change.
+ */
+static int iobmd_ucmd_check_answer(struct iobmd_ucmd *ucmd, size_t cmd_len)
+{
+	return iobmd_ucmd_respond(ucmd, cmd_len);
+}
+
+/*
  * Give a new descriptor a handle, written to *@handle inside the command,
  * and answer.  Takes over the caller's reference; on failure the
  * descriptor is gone and no handle exists.
@@ -250,7 +261,9 @@ static int iobmd_ioctl_set_length(struct iobmd_ucmd *ucmd)
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	b = iobmd_to_buffer(d);
-	if (b) {
+	if (b)
+		ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd));
+	if (b && !ret) {
 		iobmd_buffer_set_length(b, cmd->value);
 		cmd->value = iobmd_desc_length(d);
 		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -275,10 +288,12 @@ static int iobmd_ioctl_set_direction(struct iobmd_ucmd *ucmd)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	mutex_lock(&d->lock);
-	d->direction = cmd->value;
-	mutex_unlock(&d->lock);
-	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd));
+	if (!ret) {
+		mutex_lock(&d->lock);
+		d->direction = cmd->value;
+		mutex_unlock(&d->lock);
+	}
 	iobmd_desc_put(d);
 	return ret;
 }
@@ -298,10 +313,12 @@ static int iobmd_ioctl_set_tag(struct iobmd_ucmd *ucmd)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	mutex_lock(&d->lock);
-	d->tag = cmd->value;
-	mutex_unlock(&d->lock);
-	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd));
+	if (!ret) {
+		mutex_lock(&d->lock);
+		d->tag = cmd->value;
+		mutex_unlock(&d->lock);
+	}
 	iobmd_desc_put(d);
 	return ret;
 }
@@ -324,7 +341,9 @@ static int iobmd_ioctl_append(struct iobmd_ucmd *ucmd)
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	b = iobmd_to_buffer(d);
-	if (b) {
+	if (b)
+		ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd));
+	if (b && !ret) {
 		ret = iobmd_buffer_append(b, u64_to_user_ptr(cmd->buf),
 					  cmd->len, &cmd->done);
 		if (!ret)
@@ -350,12 +369,14 @@ static int iobmd_ioctl_rw(struct iobmd_ucmd *ucmd, bool write)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	if (write)
-		ret = iobmd_desc_write(d, cmd->offset,
+	if (write) {
+		ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd)) ?:
+		      iobmd_desc_write(d, cmd->offset,
 				       u64_to_user_ptr(cmd->buf), cmd->len);
-	else
+	} else {
 		ret = iobmd_desc_read(d, cmd->offset,
 				      u64_to_user_ptr(cmd->buf), cmd->len);
+	}
 	if (!ret) {
 		cmd->done = cmd->len;
 		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -740,7 +761,8 @@ static int iobmd_ioctl_set_purgeable(struct iobmd_ucmd *ucmd)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	ret = iobmd_desc_set_purgeable(d, cmd->value, &old);
+	ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd)) ?:
+	      iobmd_desc_set_purgeable(d, cmd->value, &old);
 	if (!ret) {
 		cmd->value = old;
 		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));

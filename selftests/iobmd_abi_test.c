@@ -602,10 +602,28 @@ static void abi_finish(struct __test_metadata *_metadata, int fd, __u32 h)
 	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
 }
 
+/* Whether @num writes an answer into its struct. */
+static bool abi_answers(unsigned long num)
+{
+	switch (num) {
+	case IOBMD_RELEASE:
+	case IOBMD_INTERLEAVED_SET:
+	case IOBMD_INTERLEAVED_CLEAR:
+	case IOBMD_PREPARE:
+	case IOBMD_COMPLETE:
+	case IOBMD_PERFORM:
+		return false;
+	default:
+		return true;
+	}
+}
+
 /*
  * For every command: the exact struct, a short struct, a long struct with
  * a non-zero tail, a long struct with a zero tail, every unknown flag bit,
  * a non-zero reserved field and bad pointers each get their exact errno.
+ * A valid struct in read-only memory works for a command that does not
+ * answer, and is EFAULT, with nothing changed, for one that does.
  */
 TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 {
@@ -715,6 +733,17 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 		memcpy(page + PAGE_SIZE - 8, a, 8);
 		abi_issue(_metadata, self->fd, c, h, page + PAGE_SIZE - 8,
 			  EFAULT, "struct straddling into an unmapped page");
+		abi_finish(_metadata, self->fd, h);
+
+		/* A valid struct the kernel cannot write. */
+		h = abi_prepare(_metadata, self->fd, c, a);
+		memcpy(page, a, c->size);
+		ASSERT_EQ(0, mprotect(page, PAGE_SIZE, PROT_READ));
+		abi_issue(_metadata, self->fd, c, h, page,
+			  abi_answers(c->num) ? EFAULT : 0,
+			  "read-only struct");
+		ASSERT_EQ(0, mprotect(page, PAGE_SIZE,
+				      PROT_READ | PROT_WRITE));
 		abi_finish(_metadata, self->fd, h);
 	}
 

@@ -9,7 +9,9 @@
  * knows (else -E2BIG), a smaller one gets -EINVAL.  Every @flags bit and
  * option bit the kernel does not know, and every non-zero reserved
  * member, gets -EINVAL.  A bad pointer gets -EFAULT; an unknown command
- * gets -ENOTTY.  A command that fails changes nothing.
+ * gets -ENOTTY.  A command that fails changes nothing, with one exception:
+ * an IOBMD_WRITE whose source faults part way (-EFAULT, -EINTR) has
+ * written the bytes before the fault.
  *
  * Handles are small positive integers private to one open file of
  * /dev/iobmd (the "task"); closing the file releases every handle it
@@ -260,8 +262,9 @@ struct iobmd_set_arg {
  * the current length and advances the length by that much; truncation is
  * not an error.
  *
- * Errors: ENOENT, EINVAL, E2BIG, EFAULT (nothing is copied and the length
- * does not move), ERANGE (READ/WRITE range outside the length or
+ * Errors: ENOENT, EINVAL, E2BIG, EFAULT (APPEND: nothing is copied and the
+ * length does not move; WRITE: the bytes before the fault are written),
+ * ERANGE (READ/WRITE range outside the length or
  * overflowing, or no longer backed: a sub-range of an interleaved
  * descriptor whose pieces were cleared), ENOTTY (APPEND on a kind without capacity); for READ and
  * WRITE of user memory, what pinning it gives (see IOBMD_PREPARE: ENOMEM,
