@@ -164,14 +164,18 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	struct iobmd_buf_create *cmd = ucmd->cmd;
 	struct iobmd_buffer_spec spec;
 	struct iobmd_buffer *b;
-	u64 done;
+	u64 done, bytes;
 	int ret;
 
 	ret = iobmd_ioctl_buf_spec(cmd, &spec);
 	if (ret)
 		return ret;
-	ret = iobmd_ucmd_may_create(ucmd, PAGE_ALIGN(min_t(u64, spec.capacity,
-							   U64_MAX - PAGE_SIZE)));
+	/* What it will take: an alignment above a page, if larger. */
+	bytes = spec.capacity;
+	if (spec.alignment > PAGE_SIZE)
+		bytes = max(bytes, spec.alignment);
+	ret = iobmd_ucmd_may_create(ucmd, PAGE_ALIGN(min(bytes,
+							 U64_MAX - PAGE_SIZE)));
 	if (ret)
 		return ret;
 	b = iobmd_buffer_create(&spec);

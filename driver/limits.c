@@ -172,15 +172,25 @@ int iobmd_account_check(struct iobmd_account *acct, u64 bytes)
 /**
  * iobmd_account_charge() - charge a new descriptor's memory to a file
  * @acct: the file's account
- * @d: the descriptor; it keeps a reference on @acct until it is freed
+ * @d: the descriptor, its memory allocated and counted; it keeps a
+ *	reference on @acct until it is freed
  *
- * Return: 0, or -EDQUOT when it does not fit task_bytes (nothing charged).
+ * iobmd_account_check() looked before the allocation; this looks at what
+ * was allocated (an alignment can take more than the capacity), with
+ * every other creation that got there first already counted.  Two
+ * creations at once may then both fail; both never pass the limit.
+ *
+ * Return: 0, or -EDQUOT when it does not fit task_bytes or total_bytes
+ * (nothing charged).
  */
 int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_desc *d)
 {
 	u64 bytes = iobmd_desc_bytes(d);
 	u64 limit = READ_ONCE(task_bytes);
+	u64 total = READ_ONCE(total_bytes);
 
+	if (bytes && total && iobmd_limits_buffer_bytes() > total)
+		return -EDQUOT;
 	if (atomic64_add_return(bytes, &acct->bytes) > limit && limit) {
 		atomic64_sub(bytes, &acct->bytes);
 		return -EDQUOT;

@@ -526,6 +526,39 @@ TEST_F(iobmd_sec, limit_max_capacity_unbounded)
 	test_held_nothing();
 }
 
+/*
+ * total_bytes counts what a buffer takes: 4 KiB aligned to 4 MiB (asked
+ * for, or from a mask) takes 4 MiB, so it does not fit under a 2 MiB
+ * limit; aligned to 1 MiB it does, and then one aligned to 2 MiB does not
+ * fit beside it.
+ */
+TEST_F(iobmd_sec, limit_total_bytes_alignment)
+{
+	__u32 h = 0, h2 = 0;
+
+	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_TOTAL_BYTES,
+				  SZ_2M));
+	EXPECT_ERRNO(EDQUOT, _test_ioctl_buf_create(self->fd, 0,
+						    IOBMD_DIRECTION_INOUT,
+						    PAGE_SIZE, SZ_4M, 0, NULL,
+						    0, &h));
+	/* The same alignment from a mask, known only once allocated. */
+	EXPECT_ERRNO(EDQUOT, _test_ioctl_buf_create(self->fd,
+						    IOBMD_BUF_CREATE_PHYS_MASK,
+						    IOBMD_DIRECTION_INOUT,
+						    PAGE_SIZE, 0, 0xFFC00000ULL,
+						    NULL, 0, &h));
+	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT,
+					    PAGE_SIZE, SZ_1M, 0, NULL, 0, &h));
+	EXPECT_ERRNO(EDQUOT, _test_ioctl_buf_create(self->fd, 0,
+						    IOBMD_DIRECTION_INOUT,
+						    PAGE_SIZE, SZ_2M, 0, NULL,
+						    0, &h2));
+	EXPECT_EQ(0, h2);
+	test_ioctl_release(h);
+	test_held_nothing();
+}
+
 static int memcg_child(void *arg)
 {
 	char procs[160];
