@@ -430,7 +430,8 @@ static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
 
 /*
  * IOBMD_MAP - an mmap cookie for a page-aligned range of the mapping.
- * Errors: EINVAL (unknown flag, reserved not 0, offset not page aligned),
+ * Errors: EINVAL (unknown flag, reserved not 0, offset not page aligned,
+ * posted-write or real-time cache mode),
  * ENOENT, ERANGE (range outside the mapping), ENODATA (length 0),
  * EOVERFLOW (too large to encode), EFAULT, and the errors of pinning user
  * memory for a look at its layout.
@@ -445,6 +446,12 @@ static int iobmd_ioctl_map(struct iobmd_ucmd *ucmd)
 	if (cmd->flags & ~(IOBMD_MAP_READONLY | IOBMD_MAP_CACHE_MASK) ||
 	    cmd->__reserved || !PAGE_ALIGNED(cmd->offset))
 		return -EINVAL;
+	/* Modes no memory can be mapped with; the rest mmap() checks. */
+	switch (cmd->flags & IOBMD_MAP_CACHE_MASK) {
+	case IOBMD_CACHE_POSTED_WRITE:
+	case IOBMD_CACHE_REAL_TIME:
+		return -EINVAL;
+	}
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);

@@ -113,6 +113,17 @@ TEST_F(iobmd_cachemode, modes)
 						    PROT_READ))
 			TH_LOG("mode 0x%x, sub", all_modes[i]);
 	}
+	/* Modes no memory can have: IOBMD_MAP itself refuses them. */
+	for (i = 0; i != ARRAY_SIZE(all_modes); i++) {
+		struct iobmd_map m;
+
+		if (all_modes[i] != IOBMD_CACHE_POSTED_WRITE &&
+		    all_modes[i] != IOBMD_CACHE_REAL_TIME)
+			continue;
+		EXPECT_ERRNO(EINVAL, _test_ioctl_map_full(self->fd, b,
+							  all_modes[i], 0, 0,
+							  &m));
+	}
 	ASSERT_EQ(0, iobmd_stat("mappings"));
 	test_ioctl_release(s);
 	test_ioctl_release(b);

@@ -368,10 +368,13 @@ struct iobmd_segments {
  * The cache mode defaults to the memory's own (uncached for device memory,
  * the creation option for buffers).  RAM can be mapped only with the mode
  * the kernel maps it with (EINVAL otherwise); device memory with any of
- * inhibit, write-through, write-combine and copyback.
+ * inhibit, write-through, write-combine and copyback.  IOBMD_MAP refuses
+ * the modes no memory can have (posted write, real time); the cookie
+ * carries the mode, and mmap() refuses one the memory cannot have.
  *
- * Errors: ENOENT, EINVAL (unknown flag, misaligned offset, a cache mode the
- * memory cannot have, pieces whose page offsets do not line up), E2BIG,
+ * Errors: ENOENT, EINVAL (unknown flag, misaligned offset, a cache mode no
+ * memory can have; from mmap(): a cache mode this memory cannot have,
+ * pieces whose page offsets do not line up), E2BIG,
  * EFAULT, ERANGE (range outside the descriptor), EOVERFLOW (handle or range
  * too large to encode), ENODATA (nothing to map: length 0).
  */
