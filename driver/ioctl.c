@@ -31,17 +31,6 @@ static int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd, size_t cmd_len)
 }
 
 /*
- * A command that changes something and then answers checks first that its
- * answer can be delivered, by writing the command back as it came: a
- * command that fails changes nothing, and a struct in read-only memory
- * would otherwise fail only after the change.
- */
-static int iobmd_ucmd_check_answer(struct iobmd_ucmd *ucmd, size_t cmd_len)
-{
-	return iobmd_ucmd_respond(ucmd, cmd_len);
-}
-
-/*
  * Give a new descriptor a handle, written to *@handle inside the command,
  * and answer.  Takes over the caller's reference; on failure the
  * descriptor is gone and no handle exists.
@@ -265,9 +254,7 @@ static int iobmd_ioctl_set_length(struct iobmd_ucmd *ucmd)
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	b = iobmd_to_buffer(d);
-	if (b)
-		ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd));
-	if (b && !ret) {
+	if (b) {
 		iobmd_buffer_set_length(b, cmd->value);
 		cmd->value = iobmd_desc_length(d);
 		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -292,12 +279,10 @@ static int iobmd_ioctl_set_direction(struct iobmd_ucmd *ucmd)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd));
-	if (!ret) {
-		mutex_lock(&d->lock);
-		d->direction = cmd->value;
-		mutex_unlock(&d->lock);
-	}
+	mutex_lock(&d->lock);
+	d->direction = cmd->value;
+	mutex_unlock(&d->lock);
+	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
 	iobmd_desc_put(d);
 	return ret;
 }
@@ -317,12 +302,10 @@ static int iobmd_ioctl_set_tag(struct iobmd_ucmd *ucmd)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd));
-	if (!ret) {
-		mutex_lock(&d->lock);
-		d->tag = cmd->value;
-		mutex_unlock(&d->lock);
-	}
+	mutex_lock(&d->lock);
+	d->tag = cmd->value;
+	mutex_unlock(&d->lock);
+	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
 	iobmd_desc_put(d);
 	return ret;
 }
@@ -345,9 +328,7 @@ static int iobmd_ioctl_append(struct iobmd_ucmd *ucmd)
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	b = iobmd_to_buffer(d);
-	if (b)
-		ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd));
-	if (b && !ret) {
+	if (b) {
 		ret = iobmd_buffer_append(b, u64_to_user_ptr(cmd->buf),
 					  cmd->len, &cmd->done);
 		if (!ret)
@@ -373,14 +354,12 @@ static int iobmd_ioctl_rw(struct iobmd_ucmd *ucmd, bool write)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	if (write) {
-		ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd)) ?:
-		      iobmd_desc_write(d, cmd->offset,
+	if (write)
+		ret = iobmd_desc_write(d, cmd->offset,
 				       u64_to_user_ptr(cmd->buf), cmd->len);
-	} else {
+	else
 		ret = iobmd_desc_read(d, cmd->offset,
 				      u64_to_user_ptr(cmd->buf), cmd->len);
-	}
 	if (!ret) {
 		cmd->done = cmd->len;
 		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -772,8 +751,7 @@ static int iobmd_ioctl_set_purgeable(struct iobmd_ucmd *ucmd)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	ret = iobmd_ucmd_check_answer(ucmd, sizeof(*cmd)) ?:
-	      iobmd_desc_set_purgeable(d, cmd->value, &old);
+	ret = iobmd_desc_set_purgeable(d, cmd->value, &old);
 	if (!ret) {
 		cmd->value = old;
 		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -801,22 +779,35 @@ union iobmd_ucmd_buffer {
 	struct iobmd_perform perform;
 };
 
+/*
+ * @changes: the command changes something and then writes its struct
+ * back; the dispatcher writes the struct back as it came before running
+ * it, so that one in read-only memory fails before the change (a command
+ * that fails changes nothing).  Commands that create answer before they
+ * install the new handle.
+ */
 struct iobmd_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
+	bool changes;
 	int (*execute)(struct iobmd_ucmd *ucmd);
 };
 
-#define IOBMD_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+#define __IOBMD_IOCTL_OP(_ioctl, _fn, _struct, _last, _changes)	\
 	{								\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union iobmd_ucmd_buffer) < \
 					  sizeof(_struct)),		\
 		.min_size = offsetofend(_struct, _last),		\
 		.ioctl_num = _ioctl,					\
+		.changes = _changes,					\
 		.execute = _fn,						\
 	}
+#define IOBMD_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+	__IOBMD_IOCTL_OP(_ioctl, _fn, _struct, _last, false)
+#define IOBMD_IOCTL_OP_CHANGES(_ioctl, _fn, _struct, _last)		\
+	__IOBMD_IOCTL_OP(_ioctl, _fn, _struct, _last, true)
 
 static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
 	IOBMD_IOCTL_OP(IOBMD_GET_VERSION, iobmd_ioctl_version,
@@ -827,16 +818,17 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
 		       struct iobmd_handle_arg, __reserved),
 	IOBMD_IOCTL_OP(IOBMD_GET_INFO, iobmd_ioctl_get_info,
 		       struct iobmd_info, __reserved),
-	IOBMD_IOCTL_OP(IOBMD_SET_LENGTH, iobmd_ioctl_set_length,
-		       struct iobmd_set_arg, value),
-	IOBMD_IOCTL_OP(IOBMD_SET_DIRECTION, iobmd_ioctl_set_direction,
-		       struct iobmd_set_arg, value),
-	IOBMD_IOCTL_OP(IOBMD_SET_TAG, iobmd_ioctl_set_tag,
-		       struct iobmd_set_arg, value),
-	IOBMD_IOCTL_OP(IOBMD_APPEND, iobmd_ioctl_append,
-		       struct iobmd_rw, done),
+	IOBMD_IOCTL_OP_CHANGES(IOBMD_SET_LENGTH, iobmd_ioctl_set_length,
+			       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP_CHANGES(IOBMD_SET_DIRECTION, iobmd_ioctl_set_direction,
+			       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP_CHANGES(IOBMD_SET_TAG, iobmd_ioctl_set_tag,
+			       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP_CHANGES(IOBMD_APPEND, iobmd_ioctl_append,
+			       struct iobmd_rw, done),
 	IOBMD_IOCTL_OP(IOBMD_READ, iobmd_ioctl_read, struct iobmd_rw, done),
-	IOBMD_IOCTL_OP(IOBMD_WRITE, iobmd_ioctl_write, struct iobmd_rw, done),
+	IOBMD_IOCTL_OP_CHANGES(IOBMD_WRITE, iobmd_ioctl_write,
+			       struct iobmd_rw, done),
 	IOBMD_IOCTL_OP(IOBMD_GET_SEGMENTS, iobmd_ioctl_segments,
 		       struct iobmd_segments, total),
 	IOBMD_IOCTL_OP(IOBMD_MAP, iobmd_ioctl_map, struct iobmd_map, extent),
@@ -861,8 +853,8 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
 		       struct iobmd_prepare, direction),
 	IOBMD_IOCTL_OP(IOBMD_PERFORM, iobmd_ioctl_perform,
 		       struct iobmd_perform, len),
-	IOBMD_IOCTL_OP(IOBMD_SET_PURGEABLE, iobmd_ioctl_set_purgeable,
-		       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP_CHANGES(IOBMD_SET_PURGEABLE, iobmd_ioctl_set_purgeable,
+			       struct iobmd_set_arg, value),
 };
 
 /**
@@ -901,5 +893,10 @@ long iobmd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 				    ucmd.user_size);
 	if (ret)
 		return ret;
+	if (op->changes) {
+		ret = iobmd_ucmd_respond(&ucmd, op->size);
+		if (ret)
+			return ret;
+	}
 	return op->execute(&ucmd);
 }
