@@ -33,7 +33,7 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   [ -d "/lib/modules/$KREL_61/build" ] && [ -d "/lib/modules/$KREL_612/build" ] &&
 	   [ -f "$KSRC/scripts/checkpatch.pl" ] && command -v qemu-system-x86_64 >/dev/null &&
 	   [ -x /bin/busybox ] && command -v sparse >/dev/null &&
-	   command -v g++ >/dev/null && command -v cpio >/dev/null &&
+	   command -v g++ >/dev/null && command -v cpio >/dev/null && command -v openssl >/dev/null &&
 	   [ -f /usr/include/gtest/gtest.h ] && compgen -G '/usr/lib/*/libgtest.a' >/dev/null &&
 	   command -v cmake >/dev/null && command -v pkg-config >/dev/null &&
 	   pkg-config --exists libnl-genl-3.0; then
@@ -79,7 +79,7 @@ srcpkg=linux-source-$(echo "$src612" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
 
 apt-get install -y -qq --no-install-recommends \
 	build-essential g++ make bc bison flex libelf-dev libssl-dev cpio kmod \
-	xz-utils zstd sparse perl python3 qemu-system-x86 busybox-static \
+	xz-utils zstd sparse perl python3 openssl qemu-system-x86 busybox-static \
 	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev \
 	"linux-image-$KREL_61" "linux-headers-$KREL_61" >/dev/null
 apt-get install -y -qq --no-install-recommends -t bookworm-backports \
