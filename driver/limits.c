@@ -249,8 +249,14 @@ void iobmd_user_hold(struct iobmd_user *u)
  */
 void iobmd_user_put(struct iobmd_user *u)
 {
-	if (!u || !refcount_dec_and_lock(&u->ref, &iobmd_users.xa_lock))
+	if (!u || refcount_dec_not_one(&u->ref))
 		return;
+	/* Maybe the last: drop it where a lookup under the lock cannot race. */
+	xa_lock(&iobmd_users);
+	if (!refcount_dec_and_test(&u->ref)) {
+		xa_unlock(&iobmd_users);
+		return;
+	}
 	__xa_erase(&iobmd_users, __kuid_val(u->uid));
 	xa_unlock(&iobmd_users);
 	atomic64_dec(&iobmd_stats.users);
