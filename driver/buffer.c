@@ -195,6 +195,32 @@ u64 iobmd_desc_bytes(struct iobmd_desc *d)
 					    (u64)b->npages << PAGE_SHIFT;
 }
 
+/*
+ * ZONE_DMA memory a user's buffer takes is charged to the user (see
+ * iobmd_user_charge_zone_dma()); kernel callers' buffers have no user.
+ */
+static int iobmd_buffer_charge_zone_dma(struct iobmd_buffer *b, u64 bytes)
+{
+	int ret;
+
+	if (!b->zone_dma_user)
+		return 0;
+	ret = iobmd_user_charge_zone_dma(b->zone_dma_user, bytes);
+	if (!ret)
+		b->zone_dma_charged += bytes;
+	return ret;
+}
+
+static void iobmd_buffer_uncharge_zone_dma(struct iobmd_buffer *b)
+{
+	if (!b->zone_dma_user)
+		return;
+	iobmd_user_uncharge_zone_dma(b->zone_dma_user, b->zone_dma_charged);
+	iobmd_user_put(b->zone_dma_user);
+	b->zone_dma_user = NULL;
+	b->zone_dma_charged = 0;
+}
+
 static void iobmd_buffer_release(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
@@ -203,6 +229,7 @@ static void iobmd_buffer_release(struct iobmd_desc *d)
 		iobmd_buffer_set_cache(b, IOBMD_CACHE_DEFAULT);
 	iobmd_buffer_count(b, -1);
 	iobmd_buffer_free_memory(b);
+	iobmd_buffer_uncharge_zone_dma(b);
 	kfree(b);
 }
 
@@ -247,18 +274,38 @@ static unsigned int iobmd_buffer_first_zone(u64 limit)
 }
 
 /*
+ * Whether every page at or below @limit is ZONE_DMA's: then the whole
+ * allocation is charged before anything is allocated.
+ */
+static bool iobmd_buffer_all_zone_dma(u64 limit)
+{
+	return IS_ENABLED(CONFIG_ZONE_DMA) &&
+	       iobmd_buffer_first_zone(limit) == 2;
+}
+
+/*
  * Non-contiguous memory: chunks of the highest order that still fits, each
  * checked against @limit; a chunk above it moves the search to the next
  * lower zone.  Chunks stay compound pages, so that freeing one is one call;
- * their pages are still mapped into processes one by one.
+ * their pages are still mapped into processes one by one.  ZONE_DMA
+ * chunks are charged to the user: all of them at once below 16 MiB, else
+ * each one the allocator falls back to ZONE_DMA for.
  */
 static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 {
 	unsigned int zone = iobmd_buffer_first_zone(limit);
+	bool prepaid = iobmd_buffer_all_zone_dma(limit);
 	unsigned long n = 0, i;
 	unsigned int oi = 0;
 	struct page *page;
 	int ret;
+
+	if (prepaid) {
+		ret = iobmd_buffer_charge_zone_dma(b,
+						   (u64)b->npages << PAGE_SHIFT);
+		if (ret)
+			return ret;
+	}
 
 	/* Past the memory cgroup's limit: ENOMEM, not its OOM killer. */
 	b->pages = kvmalloc_array(b->npages, sizeof(*b->pages),
@@ -298,6 +345,13 @@ static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 			ret = -ENOMEM;
 			goto err_free;
 		}
+		if (!prepaid && !iobmd_buffer_zone_index(page)) {
+			ret = iobmd_buffer_charge_zone_dma(b, PAGE_SIZE << order);
+			if (ret) {
+				__free_pages(page, order);
+				goto err_free;
+			}
+		}
 		b->zone_bytes[iobmd_buffer_zone_index(page)] += PAGE_SIZE << order;
 		for (i = 0; i < (1UL << order); i++)
 			b->pages[n++] = page + i;
@@ -310,17 +364,32 @@ err_free:
 	return ret;
 }
 
-/* Contiguous memory from the DMA API on a device masked to @limit. */
+/*
+ * Contiguous memory from the DMA API on a device masked to @limit.  The
+ * DMA API takes one block of the allocation's order from the page
+ * allocator (these kernels have no DMA_CMA; see "Limits" in the README):
+ * when it is ZONE_DMA's, that block is charged to the user, before the
+ * allocation below 16 MiB.
+ */
 static int iobmd_buffer_alloc_coherent(struct iobmd_buffer *b, u64 limit)
 {
 	struct device *dev = iobmd_dmadev_get(limit);
+	bool prepaid = iobmd_buffer_all_zone_dma(limit);
 	phys_addr_t phys;
+	u64 block;
+	int ret;
 
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 
 	/* The DMA API aligns to the allocation's order: ask for enough. */
 	b->alloc_size = max_t(u64, PAGE_ALIGN(b->capacity), b->alignment);
+	block = PAGE_SIZE << get_order(b->alloc_size);
+	if (prepaid) {
+		ret = iobmd_buffer_charge_zone_dma(b, block);
+		if (ret)
+			return ret;
+	}
 	b->cpu_addr = dma_alloc_coherent(dev, b->alloc_size, &b->dma_addr,
 					 GFP_KERNEL | __GFP_ACCOUNT |
 					 __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
@@ -330,13 +399,21 @@ static int iobmd_buffer_alloc_coherent(struct iobmd_buffer *b, u64 limit)
 
 	/* Never hand out memory that misses the mask or the alignment. */
 	phys = virt_to_phys(b->cpu_addr);
+	ret = -ENOMEM;
 	if (is_vmalloc_addr(b->cpu_addr) || phys + b->alloc_size - 1 > limit ||
-	    (is_power_of_2(b->alignment) && !IS_ALIGNED(phys, b->alignment))) {
-		dma_free_coherent(dev, b->alloc_size, b->cpu_addr, b->dma_addr);
-		b->cpu_addr = NULL;
-		return -ENOMEM;
+	    (is_power_of_2(b->alignment) && !IS_ALIGNED(phys, b->alignment)))
+		goto err_free;
+	if (!prepaid && !iobmd_buffer_zone_index(virt_to_page(b->cpu_addr))) {
+		ret = iobmd_buffer_charge_zone_dma(b, block);
+		if (ret)
+			goto err_free;
 	}
 	return 0;
+
+err_free:
+	dma_free_coherent(dev, b->alloc_size, b->cpu_addr, b->dma_addr);
+	b->cpu_addr = NULL;
+	return ret;
 }
 
 /*
@@ -428,7 +505,7 @@ static bool iobmd_buffer_fits_memory(unsigned long npages)
  *
  * Return: the buffer holding one reference, or ERR_PTR(-EINVAL) for a bad
  * request, -E2BIG above max_capacity, -ENOMEM when no memory meets it,
- * -EINTR on a fatal signal.
+ * -EDQUOT beyond @spec->user's ZONE_DMA budget, -EINTR on a fatal signal.
  */
 struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 {
@@ -439,6 +516,10 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
+	if (spec->user) {
+		iobmd_user_hold(spec->user);
+		b->zone_dma_user = spec->user;
+	}
 	ret = iobmd_buffer_derive(spec, b, &limit);
 	if (ret)
 		goto err_free;
@@ -451,7 +532,9 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	else
 		ret = iobmd_buffer_alloc_pages(b, limit);
 	if (ret) {
-		atomic64_inc(&iobmd_stats.alloc_failures);
+		/* A refused budget is no failure of the allocator's. */
+		if (ret != -EDQUOT)
+			atomic64_inc(&iobmd_stats.alloc_failures);
 		goto err_free;
 	}
 	if (b->cache != IOBMD_CACHE_DEFAULT) {
@@ -470,6 +553,7 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	return b;
 
 err_free:
+	iobmd_buffer_uncharge_zone_dma(b);
 	kfree(b);
 	return ERR_PTR(ret);
 }

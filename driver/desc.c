@@ -41,6 +41,7 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	d->prepare_count = 0;
 	d->dma_dev = NULL;
 	d->acct = NULL;
+	d->user = NULL;
 	d->charged = 0;
 	iobmd_registry_add(d);
 }

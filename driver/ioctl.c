@@ -65,15 +65,15 @@ err_put:
 }
 
 /*
- * Before creating a descriptor for userspace: the module-wide descriptor
- * limit, and for @bytes of new memory the file's and the module's byte
- * limits.
+ * Before creating a descriptor for userspace: the module's and the user's
+ * descriptor limits, and for @bytes of new memory the file's, the user's
+ * and the module's byte limits.
  */
 static int iobmd_ucmd_may_create(struct iobmd_ucmd *ucmd, u64 bytes)
 {
 	int ret = iobmd_limits_check_descs();
 
-	if (ret || !bytes)
+	if (ret)
 		return ret;
 	return iobmd_account_check(ucmd->file->acct, bytes);
 }
@@ -145,8 +145,12 @@ static int iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
  * IOBMD_BUF_CREATE - a new buffer descriptor in one of IOKit's forms.
  * Errors: EINVAL (unknown flag or option, capacity 0, alignment not a power
  * of two, a member the form does not use not 0), E2BIG (above max_capacity),
- * ENOMEM (no memory meets the mask or alignment), EMFILE (max_handles
- * reached), EFAULT, EINTR.  On any error no handle exists afterwards.
+ * ENOMEM (no memory meets the mask or alignment), EMFILE (max_handles or
+ * user_descs reached), ENFILE (total_descs reached), EDQUOT (above
+ * task_bytes, user_bytes, total_bytes, or the user's ZONE_DMA budget
+ * user_zone_dma without CAP_SYS_RESOURCE), EFAULT, EINTR.  On any error no
+ * handle exists afterwards, and a refused ZONE_DMA budget allocated
+ * nothing when every page had to come from ZONE_DMA.
  */
 static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 {
@@ -167,7 +171,11 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 							 U64_MAX - PAGE_SIZE)));
 	if (ret)
 		return ret;
+	spec.user = iobmd_user_get();
+	if (IS_ERR(spec.user))
+		return PTR_ERR(spec.user);
 	b = iobmd_buffer_create(&spec);
+	iobmd_user_put(spec.user);
 	if (IS_ERR(b))
 		return PTR_ERR(b);
 

@@ -1,11 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iobmd: the limits on what userspace may hold, per open file and for the
- * whole module, as module parameters that netlink can change at run time.
+ * iobmd: the limits on what userspace may hold, per open file, per user
+ * and for the whole module, as module parameters that netlink can change
+ * at run time.
+ *
+ * Per user: every descriptor created through /dev/iobmd is charged to the
+ * real uid (kuid, global across user namespaces) of the process that
+ * created it, as io_uring and iommufd charge a user_struct; a user holds
+ * the same account however many files it opens.  An account lives while
+ * something is charged to it.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 
 #include "iobmd_priv.h"
 
@@ -33,6 +45,45 @@ static unsigned long long total_descs;
 module_param(total_descs, ullong, 0644);
 MODULE_PARM_DESC(total_descs,
 		 "Descriptors all of userspace may hold (default 0: no limit)");
+
+static unsigned long long user_bytes;
+module_param(user_bytes, ullong, 0644);
+MODULE_PARM_DESC(user_bytes,
+		 "Buffer bytes one user may hold over all its files (default 0: no limit)");
+
+static unsigned long long user_descs;
+module_param(user_descs, ullong, 0644);
+MODULE_PARM_DESC(user_descs,
+		 "Descriptors one user may hold over all its files (default 0: no limit)");
+
+static unsigned long long user_zone_dma = SZ_1M;
+module_param(user_zone_dma, ullong, 0644);
+MODULE_PARM_DESC(user_zone_dma,
+		 "ZONE_DMA bytes one user may hold, CAP_SYS_RESOURCE exempt (default 1 MiB, 0: no limit)");
+
+/**
+ * struct iobmd_user - what one user has created through /dev/iobmd
+ * @ref: descriptors and buffers charged to it, and callers looking
+ * @uid: the user
+ * @descs: descriptors charged
+ * @bytes: buffer bytes charged
+ * @zone_dma: bytes of buffers in ZONE_DMA charged
+ * @rcu: frees it after lookups without iobmd_users' lock are done
+ *
+ * The counters are atomic64_t: no lock.  iobmd_users (its xa_lock) holds
+ * the accounts; an account's @ref drops to 0 only under that lock.
+ */
+struct iobmd_user {
+	refcount_t ref;
+	kuid_t uid;
+	atomic64_t descs;
+	atomic64_t bytes;
+	atomic64_t zone_dma;
+	struct rcu_head rcu;
+};
+
+/* Accounts by kuid; the xa_lock also orders a last put against a lookup. */
+static DEFINE_XARRAY(iobmd_users);
 
 /**
  * iobmd_handle_limit() - the highest handle a file may hold
@@ -68,6 +119,9 @@ void iobmd_limits_get(struct iobmd_limits *l, u64 *max_handles_out,
 	l->task_bytes = READ_ONCE(task_bytes);
 	l->total_bytes = READ_ONCE(total_bytes);
 	l->total_descs = READ_ONCE(total_descs);
+	l->user_bytes = READ_ONCE(user_bytes);
+	l->user_descs = READ_ONCE(user_descs);
+	l->user_zone_dma = READ_ONCE(user_zone_dma);
 	*max_handles_out = READ_ONCE(max_handles);
 	*max_capacity_out = READ_ONCE(max_capacity);
 }
@@ -84,6 +138,9 @@ void iobmd_limits_set(const struct iobmd_limits *l, const u64 *max_handles_new,
 	WRITE_ONCE(task_bytes, l->task_bytes);
 	WRITE_ONCE(total_bytes, l->total_bytes);
 	WRITE_ONCE(total_descs, l->total_descs);
+	WRITE_ONCE(user_bytes, l->user_bytes);
+	WRITE_ONCE(user_descs, l->user_descs);
+	WRITE_ONCE(user_zone_dma, l->user_zone_dma);
 	if (max_handles_new)
 		WRITE_ONCE(max_handles, *max_handles_new);
 	if (max_capacity_new)
@@ -125,6 +182,139 @@ int iobmd_limits_check_total(u64 bytes)
 	return 0;
 }
 
+/* A reference on @uid's account if there is one, else NULL. */
+static struct iobmd_user *iobmd_user_find(kuid_t uid)
+{
+	struct iobmd_user *u;
+
+	rcu_read_lock();
+	u = xa_load(&iobmd_users, __kuid_val(uid));
+	if (u && !refcount_inc_not_zero(&u->ref))
+		u = NULL;
+	rcu_read_unlock();
+	return u;
+}
+
+/**
+ * iobmd_user_get() - the account of the current task's real uid
+ *
+ * Return: the account with a reference (iobmd_user_put()), made if the
+ * user had none, or ERR_PTR(-ENOMEM).
+ */
+struct iobmd_user *iobmd_user_get(void)
+{
+	kuid_t uid = current_uid();
+	struct iobmd_user *u, *new;
+
+	u = iobmd_user_find(uid);
+	if (u)
+		return u;
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&new->ref, 1);
+	new->uid = uid;
+
+	xa_lock(&iobmd_users);
+	/* Under the lock every account present has references. */
+	u = __xa_cmpxchg(&iobmd_users, __kuid_val(uid), NULL, new,
+			 GFP_KERNEL_ACCOUNT);
+	if (!xa_is_err(u) && u)
+		refcount_inc(&u->ref);
+	xa_unlock(&iobmd_users);
+	if (xa_is_err(u)) {
+		kfree(new);
+		return ERR_PTR(xa_err(u));
+	}
+	if (u) {
+		kfree(new);
+		return u;
+	}
+	atomic64_inc(&iobmd_stats.users);
+	return new;
+}
+
+/**
+ * iobmd_user_hold() - take another reference on an account
+ * @u: the account
+ */
+void iobmd_user_hold(struct iobmd_user *u)
+{
+	refcount_inc(&u->ref);
+}
+
+/**
+ * iobmd_user_put() - drop a reference; the last one forgets the account
+ * @u: the account, or NULL
+ */
+void iobmd_user_put(struct iobmd_user *u)
+{
+	if (!u || refcount_dec_not_one(&u->ref))
+		return;
+	/* Maybe the last: drop it where a lookup under the lock cannot race. */
+	xa_lock(&iobmd_users);
+	if (!refcount_dec_and_test(&u->ref)) {
+		xa_unlock(&iobmd_users);
+		return;
+	}
+	__xa_erase(&iobmd_users, __kuid_val(u->uid));
+	xa_unlock(&iobmd_users);
+	atomic64_dec(&iobmd_stats.users);
+	kfree_rcu(u, rcu);
+}
+
+/**
+ * iobmd_user_charge_zone_dma() - charge ZONE_DMA memory to a user
+ * @u: the account
+ * @bytes: bytes about to be taken, or just taken, from ZONE_DMA
+ *
+ * ZONE_DMA is a few MiB for the whole machine (on x86, the 16 MiB below
+ * 16 MiB less what firmware and the kernel hold), shared with ISA-style
+ * devices and GFP_DMA users: a user without CAP_SYS_RESOURCE in the
+ * initial user namespace may hold at most user_zone_dma bytes of it.
+ * capable() is asked only beyond the budget, so that an unprivileged
+ * caller within it causes no audit record.
+ *
+ * Return: 0, or -EDQUOT beyond the budget (nothing charged).
+ */
+int iobmd_user_charge_zone_dma(struct iobmd_user *u, u64 bytes)
+{
+	u64 limit = READ_ONCE(user_zone_dma);
+
+	if (atomic64_add_return(bytes, &u->zone_dma) > limit && limit &&
+	    !capable(CAP_SYS_RESOURCE)) {
+		atomic64_sub(bytes, &u->zone_dma);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+/**
+ * iobmd_user_uncharge_zone_dma() - give ZONE_DMA bytes back
+ * @u: the account
+ * @bytes: what iobmd_user_charge_zone_dma() charged
+ */
+void iobmd_user_uncharge_zone_dma(struct iobmd_user *u, u64 bytes)
+{
+	atomic64_sub(bytes, &u->zone_dma);
+}
+
+/**
+ * iobmd_user_figures() - what the current task's real uid holds
+ * @descs: out: descriptors charged to it
+ * @bytes: out: buffer bytes
+ * @zone_dma: out: ZONE_DMA bytes
+ */
+void iobmd_user_figures(u64 *descs, u64 *bytes, u64 *zone_dma)
+{
+	struct iobmd_user *u = iobmd_user_find(current_uid());
+
+	*descs = u ? atomic64_read(&u->descs) : 0;
+	*bytes = u ? atomic64_read(&u->bytes) : 0;
+	*zone_dma = u ? atomic64_read(&u->zone_dma) : 0;
+	iobmd_user_put(u);
+}
+
 /**
  * iobmd_account_new() - the account of a newly opened file
  *
@@ -153,56 +343,103 @@ void iobmd_account_put(struct iobmd_account *acct)
 	kref_put(&acct->ref, iobmd_account_free);
 }
 
-/**
- * iobmd_account_check() - may the file create @bytes more?
- * @acct: the file's account
- * @bytes: buffer bytes about to be allocated
- *
- * Return: 0, or -EDQUOT above task_bytes or total_bytes.
- */
-int iobmd_account_check(struct iobmd_account *acct, u64 bytes)
+/* Whether @add more on @now passes @limit (0: none). */
+static bool iobmd_over(u64 now, u64 add, u64 limit)
 {
-	u64 limit = READ_ONCE(task_bytes);
-
-	if (limit && atomic64_read(&acct->bytes) + bytes > limit)
-		return -EDQUOT;
-	return iobmd_limits_check_total(bytes);
+	return limit && (now > limit || add > limit - now);
 }
 
 /**
- * iobmd_account_charge() - charge a new descriptor's memory to a file
+ * iobmd_account_check() - may the current task create a descriptor of
+ * @bytes more on this file?
+ * @acct: the file's account
+ * @bytes: buffer bytes about to be allocated
+ *
+ * Return: 0, -EMFILE at user_descs, or -EDQUOT above task_bytes,
+ * user_bytes or total_bytes.
+ */
+int iobmd_account_check(struct iobmd_account *acct, u64 bytes)
+{
+	struct iobmd_user *u = iobmd_user_find(current_uid());
+	int ret = 0;
+
+	if (u && iobmd_over(atomic64_read(&u->descs), 1,
+			    READ_ONCE(user_descs)))
+		ret = -EMFILE;
+	else if (bytes && u && iobmd_over(atomic64_read(&u->bytes), bytes,
+					  READ_ONCE(user_bytes)))
+		ret = -EDQUOT;
+	else if (bytes && iobmd_over(atomic64_read(&acct->bytes), bytes,
+				     READ_ONCE(task_bytes)))
+		ret = -EDQUOT;
+	else if (bytes)
+		ret = iobmd_limits_check_total(bytes);
+	iobmd_user_put(u);
+	return ret;
+}
+
+/* Adds @add to @v unless that passes @limit (0: none). */
+static bool iobmd_charge(atomic64_t *v, u64 add, u64 limit)
+{
+	if (atomic64_add_return(add, v) > limit && limit) {
+		atomic64_sub(add, v);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * iobmd_account_charge() - charge a new descriptor to a file and a user
  * @acct: the file's account
  * @d: the descriptor, its memory allocated and counted; it keeps a
- *	reference on @acct until it is freed
+ *	reference on @acct and on the current task's user account until it
+ *	is freed
  *
  * iobmd_account_check() looked before the allocation; this looks at what
  * was allocated (an alignment can take more than the capacity), with
  * every other creation that got there first already counted.  Two
  * creations at once may then both fail; both never pass the limit.
  *
- * Return: 0, or -EDQUOT when it does not fit task_bytes or total_bytes
- * (nothing charged).
+ * Return: 0, -ENOMEM, -EMFILE at user_descs, or -EDQUOT when it does not
+ * fit task_bytes, user_bytes or total_bytes (nothing charged).
  */
 int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_desc *d)
 {
 	u64 bytes = iobmd_desc_bytes(d);
-	u64 limit = READ_ONCE(task_bytes);
 	u64 total = READ_ONCE(total_bytes);
+	struct iobmd_user *u;
+	int ret = -EDQUOT;
 
 	if (bytes && total && iobmd_limits_buffer_bytes() > total)
 		return -EDQUOT;
-	if (atomic64_add_return(bytes, &acct->bytes) > limit && limit) {
-		atomic64_sub(bytes, &acct->bytes);
-		return -EDQUOT;
+	u = iobmd_user_get();
+	if (IS_ERR(u))
+		return PTR_ERR(u);
+	if (!iobmd_charge(&u->descs, 1, READ_ONCE(user_descs))) {
+		ret = -EMFILE;
+		goto err_put;
 	}
+	if (!iobmd_charge(&u->bytes, bytes, READ_ONCE(user_bytes)))
+		goto err_descs;
+	if (!iobmd_charge(&acct->bytes, bytes, READ_ONCE(task_bytes)))
+		goto err_bytes;
 	kref_get(&acct->ref);
 	d->acct = acct;
+	d->user = u;
 	d->charged = bytes;
 	return 0;
+
+err_bytes:
+	atomic64_sub(bytes, &u->bytes);
+err_descs:
+	atomic64_dec(&u->descs);
+err_put:
+	iobmd_user_put(u);
+	return ret;
 }
 
 /**
- * iobmd_account_uncharge() - give a freed descriptor's bytes back
+ * iobmd_account_uncharge() - give a freed descriptor's charges back
  * @d: the descriptor
  */
 void iobmd_account_uncharge(struct iobmd_desc *d)
@@ -210,6 +447,10 @@ void iobmd_account_uncharge(struct iobmd_desc *d)
 	if (!d->acct)
 		return;
 	atomic64_sub(d->charged, &d->acct->bytes);
+	atomic64_sub(d->charged, &d->user->bytes);
+	atomic64_dec(&d->user->descs);
+	iobmd_user_put(d->user);
 	iobmd_account_put(d->acct);
+	d->user = NULL;
 	d->acct = NULL;
 }

@@ -28,6 +28,9 @@ static const struct nla_policy iobmd_nl_limits_policy[IOBMD_A_MAX + 1] = {
 	[IOBMD_A_LIMIT_TOTAL_BYTES] = { .type = NLA_U64 },
 	[IOBMD_A_LIMIT_TOTAL_DESCS] = { .type = NLA_U64 },
 	[IOBMD_A_LIMIT_MAX_CAPACITY] = { .type = NLA_U64 },
+	[IOBMD_A_LIMIT_USER_BYTES] = { .type = NLA_U64 },
+	[IOBMD_A_LIMIT_USER_DESCS] = { .type = NLA_U64 },
+	[IOBMD_A_LIMIT_USER_ZONE_DMA] = { .type = NLA_U64 },
 };
 
 static int iobmd_nl_put_u64(struct sk_buff *skb, int type, u64 value)
@@ -40,7 +43,8 @@ static int iobmd_nl_put_stat(struct sk_buff *skb, int type, atomic64_t *v)
 	return iobmd_nl_put_u64(skb, type, atomic64_read(v));
 }
 
-static int iobmd_nl_fill_stats(struct sk_buff *skb)
+/* The asker's user's figures; *@all: the module's too (CAP_SYS_ADMIN). */
+static int iobmd_nl_fill_stats(struct sk_buff *skb, void *all)
 {
 	static const struct {
 		int type;
@@ -63,9 +67,15 @@ static int iobmd_nl_fill_stats(struct sk_buff *skb)
 		{ IOBMD_A_STATS_PREPARES, &iobmd_stats.prepares },
 		{ IOBMD_A_STATS_ALLOC_FAILURES, &iobmd_stats.alloc_failures },
 	};
+	u64 descs, bytes, zone_dma;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(stats); i++)
+	iobmd_user_figures(&descs, &bytes, &zone_dma);
+	if (iobmd_nl_put_u64(skb, IOBMD_A_STATS_USER_DESCS, descs) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_STATS_USER_BYTES, bytes) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_STATS_USER_ZONE_DMA, zone_dma))
+		return -EMSGSIZE;
+	for (i = 0; *(bool *)all && i < ARRAY_SIZE(stats); i++)
 		if (iobmd_nl_put_stat(skb, stats[i].type, stats[i].v))
 			return -EMSGSIZE;
 	return 0;
@@ -101,7 +111,8 @@ static int iobmd_nl_fill_desc(struct sk_buff *skb, struct iobmd_desc *d,
 
 /* Replies to @info with one message of command @cmd that @fill fills. */
 static int iobmd_nl_reply(struct genl_info *info, u8 cmd,
-			  int (*fill)(struct sk_buff *msg))
+			  int (*fill)(struct sk_buff *msg, void *arg),
+			  void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -110,7 +121,7 @@ static int iobmd_nl_reply(struct genl_info *info, u8 cmd,
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &iobmd_nl_family, 0, cmd);
-	if (!hdr || fill(msg)) {
+	if (!hdr || fill(msg, arg)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -119,12 +130,18 @@ static int iobmd_nl_reply(struct genl_info *info, u8 cmd,
 }
 
 /*
- * IOBMD_CMD_GET_STATS: the module's counters.
+ * IOBMD_CMD_GET_STATS: the figures of the asker's real uid (the one its
+ * descriptors are charged to), and with CAP_SYS_ADMIN in the initial user
+ * namespace (for the asker and whoever opened the socket) the module's
+ * counters, which tell what every other user does.
  * Errors: EINVAL (any attribute), ENOMEM.
  */
 static int iobmd_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	return iobmd_nl_reply(info, IOBMD_CMD_GET_STATS, iobmd_nl_fill_stats);
+	bool all = netlink_capable(skb, CAP_SYS_ADMIN);
+
+	return iobmd_nl_reply(info, IOBMD_CMD_GET_STATS, iobmd_nl_fill_stats,
+			      &all);
 }
 
 /*
@@ -204,7 +221,7 @@ static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)
 	return ret ?: skb->len;
 }
 
-static int iobmd_nl_fill_limits(struct sk_buff *skb)
+static int iobmd_nl_fill_limits(struct sk_buff *skb, void *unused)
 {
 	struct iobmd_limits l;
 	u64 handles, capacity;
@@ -214,7 +231,11 @@ static int iobmd_nl_fill_limits(struct sk_buff *skb)
 	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_TASK_DESCS, handles) ||
 	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_TOTAL_BYTES, l.total_bytes) ||
 	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_TOTAL_DESCS, l.total_descs) ||
-	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_MAX_CAPACITY, capacity))
+	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_MAX_CAPACITY, capacity) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_USER_BYTES, l.user_bytes) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_USER_DESCS, l.user_descs) ||
+	    iobmd_nl_put_u64(skb, IOBMD_A_LIMIT_USER_ZONE_DMA,
+			     l.user_zone_dma))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -225,7 +246,8 @@ static int iobmd_nl_fill_limits(struct sk_buff *skb)
  */
 static int iobmd_nl_get_limits(struct sk_buff *skb, struct genl_info *info)
 {
-	return iobmd_nl_reply(info, IOBMD_CMD_GET_LIMITS, iobmd_nl_fill_limits);
+	return iobmd_nl_reply(info, IOBMD_CMD_GET_LIMITS, iobmd_nl_fill_limits,
+			      NULL);
 }
 
 /* Serialises SET_LIMITS's read-modify-write (the family runs in parallel). */
@@ -250,7 +272,8 @@ static int iobmd_nl_set_limits(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (!a[IOBMD_A_LIMIT_TASK_BYTES] && !a[IOBMD_A_LIMIT_TASK_DESCS] &&
 	    !a[IOBMD_A_LIMIT_TOTAL_BYTES] && !a[IOBMD_A_LIMIT_TOTAL_DESCS] &&
-	    !a[IOBMD_A_LIMIT_MAX_CAPACITY]) {
+	    !a[IOBMD_A_LIMIT_MAX_CAPACITY] && !a[IOBMD_A_LIMIT_USER_BYTES] &&
+	    !a[IOBMD_A_LIMIT_USER_DESCS] && !a[IOBMD_A_LIMIT_USER_ZONE_DMA]) {
 		NL_SET_ERR_MSG(info->extack, "no limit given");
 		return -EINVAL;
 	}
@@ -270,6 +293,12 @@ static int iobmd_nl_set_limits(struct sk_buff *skb, struct genl_info *info)
 		l.total_bytes = nla_get_u64(a[IOBMD_A_LIMIT_TOTAL_BYTES]);
 	if (a[IOBMD_A_LIMIT_TOTAL_DESCS])
 		l.total_descs = nla_get_u64(a[IOBMD_A_LIMIT_TOTAL_DESCS]);
+	if (a[IOBMD_A_LIMIT_USER_BYTES])
+		l.user_bytes = nla_get_u64(a[IOBMD_A_LIMIT_USER_BYTES]);
+	if (a[IOBMD_A_LIMIT_USER_DESCS])
+		l.user_descs = nla_get_u64(a[IOBMD_A_LIMIT_USER_DESCS]);
+	if (a[IOBMD_A_LIMIT_USER_ZONE_DMA])
+		l.user_zone_dma = nla_get_u64(a[IOBMD_A_LIMIT_USER_ZONE_DMA]);
 	if (a[IOBMD_A_LIMIT_TASK_DESCS])
 		handles = nla_get_u64(a[IOBMD_A_LIMIT_TASK_DESCS]);
 	if (a[IOBMD_A_LIMIT_MAX_CAPACITY])

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd: counters of what the module holds, shown in debugfs as
- * /sys/kernel/debug/iobmd/stats so that tests can prove nothing is left.
+ * /sys/kernel/debug/iobmd/stats (root only) so that tests can prove
+ * nothing is left.  Over netlink, GET_STATS shows them to CAP_SYS_ADMIN
+ * only, and anyone the figures of its own user (netlink.c).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -29,6 +31,7 @@ static int iobmd_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "prepares %lld\n", atomic64_read(&iobmd_stats.prepares));
 	seq_printf(m, "alloc_failures %lld\n",
 		   atomic64_read(&iobmd_stats.alloc_failures));
+	seq_printf(m, "users %lld\n", atomic64_read(&iobmd_stats.users));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(iobmd_stats);

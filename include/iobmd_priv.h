@@ -123,7 +123,8 @@ struct iobmd_desc_ops {
  * @node: entry in the registry of live descriptors; iobmd_registry_lock
  * @maps: live user mappings (VMAs) of it
  * @acct: the open file's account it is charged to, or NULL
- * @charged: bytes charged to @acct
+ * @user: the user account it is charged to (with @acct), or NULL
+ * @charged: bytes charged to @acct and @user
  */
 struct iobmd_desc {
 	struct kref ref;
@@ -146,6 +147,7 @@ struct iobmd_desc {
 	struct list_head node;
 	atomic_t maps;
 	struct iobmd_account *acct;
+	struct iobmd_user *user;
 	u64 charged;
 };
 
@@ -185,6 +187,8 @@ int iobmd_dma_dir(u32 direction);
  * @dma_dir: direction of @sgt; desc.prep_lock
  * @purgeable: IOBMD_PURGEABLE_* state; desc.lock
  * @zone_bytes: bytes of @pages in ZONE_DMA, ZONE_DMA32 and above
+ * @zone_dma_user: the user its ZONE_DMA memory is charged to, or NULL
+ * @zone_dma_charged: ZONE_DMA bytes charged to @zone_dma_user
  */
 struct iobmd_buffer {
 	struct iobmd_desc desc;
@@ -203,6 +207,8 @@ struct iobmd_buffer {
 	int dma_dir;
 	u32 purgeable;
 	u64 zone_bytes[3];
+	struct iobmd_user *zone_dma_user;
+	u64 zone_dma_charged;
 };
 
 /**
@@ -211,12 +217,15 @@ struct iobmd_buffer {
  * @capacity: bytes
  * @alignment: 0 or 1 for none, else a power of two
  * @phys_mask: 0, or the physical mask (then @alignment must be 0 or 1)
+ * @user: the user its ZONE_DMA memory is charged to, or NULL (kernel
+ *	callers)
  */
 struct iobmd_buffer_spec {
 	u32 options;
 	u64 capacity;
 	u64 alignment;
 	u64 phys_mask;
+	struct iobmd_user *user;
 };
 
 #define IOBMD_BUFFER_OPTIONS						\
@@ -347,6 +356,7 @@ extern const struct file_operations iobmd_fops;
  * @mappings: live user mappings (VMAs)
  * @prepares: descriptors prepared now
  * @alloc_failures: buffer allocations that failed since the module loaded
+ * @users: user accounts alive (users holding descriptors)
  */
 struct iobmd_stats {
 	atomic64_t descriptors;
@@ -359,6 +369,7 @@ struct iobmd_stats {
 	atomic64_t mappings;
 	atomic64_t prepares;
 	atomic64_t alloc_failures;
+	atomic64_t users;
 };
 
 /**
@@ -376,6 +387,13 @@ void iobmd_account_put(struct iobmd_account *acct);
 int iobmd_account_check(struct iobmd_account *acct, u64 bytes);
 int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_desc *d);
 void iobmd_account_uncharge(struct iobmd_desc *d);
+struct iobmd_user;
+struct iobmd_user *iobmd_user_get(void);
+void iobmd_user_hold(struct iobmd_user *u);
+void iobmd_user_put(struct iobmd_user *u);
+int iobmd_user_charge_zone_dma(struct iobmd_user *u, u64 bytes);
+void iobmd_user_uncharge_zone_dma(struct iobmd_user *u, u64 bytes);
+void iobmd_user_figures(u64 *descs, u64 *bytes, u64 *zone_dma);
 int iobmd_limits_check_descs(void);
 int iobmd_limits_check_total(u64 bytes);
 u64 iobmd_desc_bytes(struct iobmd_desc *d);
@@ -385,11 +403,17 @@ u64 iobmd_desc_bytes(struct iobmd_desc *d);
  * @task_bytes: buffer bytes one open file may have created and not freed
  * @total_bytes: buffer bytes of the whole module
  * @total_descs: descriptors of the whole module
+ * @user_bytes: buffer bytes one user may hold over all its files
+ * @user_descs: descriptors one user may hold over all its files
+ * @user_zone_dma: ZONE_DMA bytes one user without CAP_SYS_RESOURCE may hold
  */
 struct iobmd_limits {
 	u64 task_bytes;
 	u64 total_bytes;
 	u64 total_descs;
+	u64 user_bytes;
+	u64 user_descs;
+	u64 user_zone_dma;
 };
 
 void iobmd_limits_get(struct iobmd_limits *l, u64 *max_handles,

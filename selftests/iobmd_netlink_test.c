@@ -787,8 +787,14 @@ static int unprivileged_child(void *p)
 	if (NLT(&d[0], DESC_UID) != 0 || NLT(&d[1], DESC_UID) != uid)
 		return 8;
 
-	/* Reading is for everyone. */
-	if (nlt_get_stats(&nl, &s) || NLT(&s, STATS_BUFFERS) < 2 ||
+	/*
+	 * Reading is for everyone: its user's figures (uid 65534 has h2
+	 * only), not the module's, which tell what other users hold.
+	 */
+	if (nlt_get_stats(&nl, &s) || s.len[IOBMD_A_STATS_BUFFERS] ||
+	    !s.len[IOBMD_A_STATS_USER_DESCS] ||
+	    (arg->drop_root && (NLT(&s, STATS_USER_DESCS) != 1 ||
+				NLT(&s, STATS_USER_BYTES) != 2 * PAGE_SIZE)) ||
 	    nlt_get_limits(&nl, &l))
 		return 9;
 

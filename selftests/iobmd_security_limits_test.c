@@ -3,14 +3,17 @@
  * iobmd security pass, limits: an unprivileged caller (see
  * iobmd_security.h) cannot change limits or listen to events over netlink,
  * sees only its own process's descriptors in the dump (not those of a gone
- * process whose pid it got), and stays inside
- * RLIMIT_MEMLOCK, the module's limits and its memory cgroup.
+ * process whose pid it got) and only its own user's figures in GET_STATS,
+ * and stays inside RLIMIT_MEMLOCK, the module's limits (per file, per user
+ * over all its files, and its ZONE_DMA budget) and its memory cgroup.
  *
  * Runs as root, alone: every test puts the module's counters and limits
  * back as found, and removes the cgroup it made.
  */
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <grp.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
 
@@ -27,7 +30,8 @@
 static const int limit_types[] = {
 	IOBMD_A_LIMIT_TASK_BYTES, IOBMD_A_LIMIT_TASK_DESCS,
 	IOBMD_A_LIMIT_TOTAL_BYTES, IOBMD_A_LIMIT_TOTAL_DESCS,
-	IOBMD_A_LIMIT_MAX_CAPACITY,
+	IOBMD_A_LIMIT_MAX_CAPACITY, IOBMD_A_LIMIT_USER_BYTES,
+	IOBMD_A_LIMIT_USER_DESCS, IOBMD_A_LIMIT_USER_ZONE_DMA,
 };
 
 static int nl_values_cb(const struct nlmsghdr *h, void *arg)
@@ -556,6 +560,428 @@ TEST_F(iobmd_sec, limit_total_bytes_alignment)
 						    0, &h2));
 	EXPECT_EQ(0, h2);
 	test_ioctl_release(h);
+	test_held_nothing();
+}
+
+/* --- per user: every file of a user counts together ------------------ */
+
+#define OTHER_UID	65533
+#define NONE		(~0ULL)
+
+/* GET_STATS into @v by attribute type; those not in the answer are NONE. */
+static int nl_get_stats(struct nlc *nl, __u64 *v)
+{
+	int i;
+
+	for (i = 0; i <= IOBMD_A_MAX; i++)
+		v[i] = NONE;
+	return nl_call(nl, nl->family, IOBMD_CMD_GET_STATS, NLM_F_ACK, NULL, 0,
+		       nl_values_cb, v);
+}
+
+/* uid and gid @uid, no supplementary group, hence no capability. */
+static int become_user(uid_t uid)
+{
+	return setgroups(0, NULL) || setgid(uid) || setuid(uid) ? -1 : 0;
+}
+
+/* Three files of root's for the children, in sh->h[0..2]. */
+static void open_files(struct __test_metadata *_metadata)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		sh->h[i] = open(IOBMD_DEV_PATH, O_RDWR);
+		ASSERT_LE(0, (int)sh->h[i]);
+	}
+}
+
+/* Closing them frees whatever the children left there. */
+static void close_files(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		close(sh->h[i]);
+}
+
+/* As nobody: four pages over two files, then neither file has room. */
+static int user_bytes_child(void *arg)
+{
+	int a = sh->h[0], b = sh->h[1];
+	__u32 h = 0, g = 0;
+	__u64 s[IOBMD_A_MAX + 1];
+	struct nlc nl;
+
+	CHK(!become_nobody(NULL, 0), "drop");
+	CHK(!mkbuf(a, 0, 3 * PAGE_SIZE, &h) && !mkbuf(b, 0, PAGE_SIZE, &h),
+	    "four pages over two files");
+	h = 0;
+	CHK(FAILS(EDQUOT, mkbuf(b, 0, PAGE_SIZE, &h)) && !h,
+	    "a fifth page on the second file");
+	CHK(FAILS(EDQUOT, mkbuf(a, 0, PAGE_SIZE, &h)) && !h,
+	    "a fifth page on the first file");
+	/* Descriptors of no memory of their own still fit. */
+	CHK(!mkgen(a, &g, sizeof(g), &g), "general descriptor");
+	CHK(!nl_open(&nl) && !nl_get_stats(&nl, s), "GET_STATS");
+	close(nl.fd);
+	CHK(s[IOBMD_A_STATS_USER_BYTES] == 4 * PAGE_SIZE &&
+	    s[IOBMD_A_STATS_USER_DESCS] == 3,
+	    "user figures %llu bytes, %llu descriptors",
+	    s[IOBMD_A_STATS_USER_BYTES], s[IOBMD_A_STATS_USER_DESCS]);
+	return 0;
+}
+
+/* Another user, on a third file, has four pages of its own. */
+static int other_user_bytes_child(void *arg)
+{
+	__u32 h = 0;
+	int i;
+
+	CHK(!become_user(OTHER_UID), "drop");
+	for (i = 0; i < 4; i++)
+		CHK(!mkbuf(sh->h[2], 0, PAGE_SIZE, &h), "page %d", i + 1);
+	h = 0;
+	CHK(FAILS(EDQUOT, mkbuf(sh->h[2], 0, PAGE_SIZE, &h)) && !h,
+	    "a fifth page");
+	return 0;
+}
+
+/*
+ * user_bytes holds over every file of a user (opening another file is no
+ * way around it), and each user has its own.
+ */
+TEST_F(iobmd_sec, limit_user_bytes)
+{
+	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_USER_BYTES,
+				  4 * PAGE_SIZE));
+	open_files(_metadata);
+	run_child(user_bytes_child, NULL);
+	run_child(other_user_bytes_child, NULL);
+	close_files();
+	test_held_nothing();
+}
+
+/* As nobody: three descriptors over two files, then none more anywhere. */
+static int user_descs_child(void *arg)
+{
+	int a = sh->h[0], b = sh->h[1];
+	__u32 h = 0, g = 0;
+
+	CHK(!become_nobody(NULL, 0), "drop");
+	CHK(!mkbuf(a, 0, PAGE_SIZE, &h) && !mkbuf(a, 0, PAGE_SIZE, &h) &&
+	    !mkgen(b, &g, sizeof(g), &h), "three over two files");
+	h = 0;
+	CHK(FAILS(EMFILE, mkbuf(b, 0, PAGE_SIZE, &h)) && !h, "a fourth buffer");
+	CHK(FAILS(EMFILE, mkgen(a, &g, sizeof(g), &h)) && !h,
+	    "a fourth descriptor");
+	return 0;
+}
+
+TEST_F(iobmd_sec, limit_user_descs)
+{
+	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_USER_DESCS, 3));
+	open_files(_metadata);
+	run_child(user_descs_child, NULL);
+	close_files();
+	test_held_nothing();
+}
+
+/* --- the ZONE_DMA budget ---------------------------------------------- */
+
+#define ZMASK		0x0000000000FFF000ULL	/* everything below 16 MiB */
+#define ZBUF		SZ_64K
+#define ZMAX		64	/* 4 MiB: four budgets */
+#define ZSLACK		64	/* pages the allocator's per-cpu lists may keep */
+
+/* Free pages of node 0's ZONE_DMA in /proc/zoneinfo, or -1. */
+static long long zone_dma_free(void)
+{
+	bool in_dma = false;
+	long long v = -1;
+	char line[256], zone[32];
+	int node;
+	FILE *f;
+
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s", &node, zone) == 2) {
+			in_dma = node == 0 && !strcmp(zone, "DMA");
+			continue;
+		}
+		if (in_dma && sscanf(line, " pages free %lld", &v) == 1)
+			break;
+	}
+	fclose(f);
+	return v;
+}
+
+/* A 64 KiB buffer below 16 MiB; 0 or -1/errno. */
+static int mkzbuf(int fd, __u32 options, __u32 *h)
+{
+	return _test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+				      IOBMD_DIRECTION_INOUT | options, ZBUF, 0,
+				      ZMASK, NULL, 0, h);
+}
+
+/* Makes buffers on @fd until refused or @max; how many, errno in *@err. */
+static int zone_fill(int fd, __u32 options, __u32 *h, int max, int *err)
+{
+	int n;
+
+	*err = 0;
+	for (n = 0; n < max; n++) {
+		h[n] = 0;
+		if (mkzbuf(fd, options, &h[n])) {
+			*err = errno;
+			break;
+		}
+	}
+	return n;
+}
+
+/*
+ * As nobody, 64 KiB buffers below 16 MiB (@arg: their options) until
+ * refused: exactly the 1 MiB budget, EDQUOT, ZONE_DMA lost no more than
+ * the budget, the refusal took nothing, the user's figures say so, and
+ * all of it comes back.
+ */
+static int zone_dma_child(void *arg)
+{
+	const int want = SZ_1M / ZBUF;
+	__u32 options = (uintptr_t)arg, h[ZMAX + 1];
+	long long before, held, refused, after;
+	int fd = sh->h[0], n, err, i;
+	__u64 s[IOBMD_A_MAX + 1];
+	struct nlc nl;
+
+	CHK(!become_nobody(NULL, 0), "drop");
+	CHK(!nl_open(&nl), "netlink");
+	before = zone_dma_free();
+	CHK(before > 0, "no ZONE_DMA in /proc/zoneinfo");
+	n = zone_fill(fd, options, h, ZMAX, &err);
+	held = zone_dma_free();
+	CHK(n == want && err == EDQUOT,
+	    "as nobody: %d buffers of 64 KiB below 16 MiB (%d KiB), then errno %d; ZONE_DMA free pages %lld -> %lld",
+	    n, n * 64, err, before, held);
+	CHK(held >= before - want * (int)(ZBUF / PAGE_SIZE) - ZSLACK,
+	    "ZONE_DMA free pages %lld -> %lld", before, held);
+	CHK(FAILS(EDQUOT, mkzbuf(fd, options, &h[n])) && !h[n], "again");
+	refused = zone_dma_free();
+	CHK(refused >= held - ZSLACK && refused <= held + ZSLACK,
+	    "the refusals moved ZONE_DMA free pages %lld -> %lld", held,
+	    refused);
+	CHK(!nl_get_stats(&nl, s), "GET_STATS");
+	CHK(s[IOBMD_A_STATS_USER_ZONE_DMA] == SZ_1M &&
+	    s[IOBMD_A_STATS_USER_BYTES] == SZ_1M &&
+	    s[IOBMD_A_STATS_USER_DESCS] == (__u64)want,
+	    "user figures: %llu ZONE_DMA bytes, %llu bytes, %llu descriptors",
+	    s[IOBMD_A_STATS_USER_ZONE_DMA], s[IOBMD_A_STATS_USER_BYTES],
+	    s[IOBMD_A_STATS_USER_DESCS]);
+	for (i = 0; i < n; i++)
+		CHK(!_test_ioctl_release(fd, h[i]), "release");
+	CHK(!nl_get_stats(&nl, s) && !s[IOBMD_A_STATS_USER_ZONE_DMA] &&
+	    !s[IOBMD_A_STATS_USER_BYTES] && !s[IOBMD_A_STATS_USER_DESCS],
+	    "user figures after release: %llu, %llu, %llu",
+	    s[IOBMD_A_STATS_USER_ZONE_DMA], s[IOBMD_A_STATS_USER_BYTES],
+	    s[IOBMD_A_STATS_USER_DESCS]);
+	after = zone_dma_free();
+	CHK(after >= before - ZSLACK,
+	    "ZONE_DMA free pages %lld at the end, %lld before", after, before);
+	close(nl.fd);
+	printf("# as nobody: %d buffers of 64 KiB below 16 MiB, then EDQUOT; ZONE_DMA free pages %lld, %lld held, %lld after the refusals, %lld released\n",
+	       n, before, held, refused, after);
+	fflush(stdout);
+	return 0;
+}
+
+/* The budget is the default, 1 MiB, over netlink and as the parameter. */
+static void zone_dma_default(struct __test_metadata *_metadata,
+			     const __u64 *limits)
+{
+	char buf[32] = "";
+	FILE *f;
+
+	EXPECT_EQ(SZ_1M, limits[IOBMD_A_LIMIT_USER_ZONE_DMA]);
+	f = fopen("/sys/module/iobmd/parameters/user_zone_dma", "r");
+	EXPECT_NE(NULL, f);
+	if (f) {
+		EXPECT_NE(NULL, fgets(buf, sizeof(buf), f));
+		fclose(f);
+	}
+	EXPECT_EQ(SZ_1M, strtoull(buf, NULL, 0));
+}
+
+TEST_F(iobmd_sec, zone_dma_budget)
+{
+	zone_dma_default(_metadata, self->limits);
+	open_files(_metadata);
+	run_child(zone_dma_child, NULL);
+	close_files();
+	test_held_nothing();
+}
+
+TEST_F(iobmd_sec, zone_dma_budget_contiguous)
+{
+	zone_dma_default(_metadata, self->limits);
+	open_files(_metadata);
+	run_child(zone_dma_child, (void *)(uintptr_t)IOBMD_OPT_PHYSICALLY_CONTIGUOUS);
+	close_files();
+	test_held_nothing();
+}
+
+/* As nobody: half the budget on one file, the other half on another. */
+static int zone_dma_two_files_child(void *arg)
+{
+	const int want = SZ_1M / ZBUF;
+	__u32 h[ZMAX];
+	int n, m, err;
+
+	CHK(!become_nobody(NULL, 0), "drop");
+	n = zone_fill(sh->h[0], 0, h, want / 2, &err);
+	CHK(n == want / 2 && !err, "%d on the first file, errno %d", n, err);
+	m = zone_fill(sh->h[1], IOBMD_OPT_PHYSICALLY_CONTIGUOUS, h, ZMAX, &err);
+	CHK(m == want - n && err == EDQUOT,
+	    "%d buffers on the first file, then %d on the second (errno %d)",
+	    n, m, err);
+	return 0;
+}
+
+/* Then another user has a budget of its own. */
+static int zone_dma_other_user_child(void *arg)
+{
+	const int want = SZ_1M / ZBUF;
+	__u32 h[ZMAX];
+	int n, err;
+
+	CHK(!become_user(OTHER_UID), "drop");
+	n = zone_fill(sh->h[2], 0, h, ZMAX, &err);
+	CHK(n == want && err == EDQUOT, "uid %d: %d buffers, then errno %d",
+	    OTHER_UID, n, err);
+	return 0;
+}
+
+TEST_F(iobmd_sec, zone_dma_budget_per_user)
+{
+	zone_dma_default(_metadata, self->limits);
+	open_files(_metadata);
+	run_child(zone_dma_two_files_child, NULL);
+	run_child(zone_dma_other_user_child, NULL);
+	close_files();
+	test_held_nothing();
+}
+
+/*
+ * Root without CAP_SYS_RESOURCE (@arg 0), or root of a user namespace of
+ * its own (@arg 1), is held to uid 0's budget, which root used up.
+ */
+static int zone_dma_root_child(void *arg)
+{
+	__u32 h = 0;
+
+	if (arg)
+		CHK(!unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)");
+	else
+		CHK(!iobmd_drop_cap(CAP_SYS_RESOURCE), "drop");
+	CHK(FAILS(EDQUOT, mkzbuf(sh->h[0], 0, &h)) && !h,
+	    "a buffer below 16 MiB beyond uid 0's budget");
+	return 0;
+}
+
+/* Root (CAP_SYS_RESOURCE) is not held to the budget. */
+TEST_F(iobmd_sec, zone_dma_budget_root)
+{
+	const int want = 2 * SZ_1M / ZBUF;
+	__u32 h[ZMAX];
+	__u64 s[IOBMD_A_MAX + 1];
+	int n, err, i;
+
+	zone_dma_default(_metadata, self->limits);
+	open_files(_metadata);
+	n = zone_fill(self->fd, 0, h, want, &err);
+	ASSERT_EQ(want, n) TH_LOG("errno %d", err);
+	ASSERT_EQ(0, nl_get_stats(&self->nl, s));
+	EXPECT_EQ(2 * SZ_1M, s[IOBMD_A_STATS_USER_ZONE_DMA]);
+	run_child(zone_dma_root_child, NULL);
+	run_child(zone_dma_root_child, (void *)1);
+	for (i = 0; i < n; i++)
+		test_ioctl_release(h[i]);
+	close_files();
+	test_held_nothing();
+}
+
+/* --- GET_STATS: each user its own figures ----------------------------- */
+
+/* Module-wide figures: only for CAP_SYS_ADMIN. */
+static const int module_stats[] = {
+	IOBMD_A_STATS_BUFFERS, IOBMD_A_STATS_GENERALS, IOBMD_A_STATS_SUBS,
+	IOBMD_A_STATS_MULTIS, IOBMD_A_STATS_INTERLEAVEDS,
+	IOBMD_A_STATS_DEVICES, IOBMD_A_STATS_BYTES_ZONE_DMA,
+	IOBMD_A_STATS_BYTES_ZONE_DMA32, IOBMD_A_STATS_BYTES_ZONE_NORMAL,
+	IOBMD_A_STATS_BYTES_COHERENT, IOBMD_A_STATS_BYTES_PINNED,
+	IOBMD_A_STATS_BYTES_DEVICE, IOBMD_A_STATS_MAPPINGS,
+	IOBMD_A_STATS_PREPARES, IOBMD_A_STATS_ALLOC_FAILURES,
+};
+
+/*
+ * Nobody (@arg NULL) with a 3-page buffer of its own, or root without
+ * CAP_SYS_ADMIN: no module-wide figure, its user's figures only.
+ */
+static int stats_child(void *arg)
+{
+	__u64 s[IOBMD_A_MAX + 1], descs, bytes;
+	unsigned int i;
+	struct nlc nl;
+	__u32 h;
+
+	if (arg) {
+		CHK(!iobmd_drop_cap(CAP_SYS_ADMIN), "drop");
+		descs = 2;		/* root's, made by the test */
+		bytes = 5 * PAGE_SIZE;
+	} else {
+		CHK(!become_nobody(NULL, 0), "drop");
+		CHK(!mkbuf(sh->h[0], 0, 3 * PAGE_SIZE, &h), "buffer");
+		descs = 1;
+		bytes = 3 * PAGE_SIZE;
+	}
+	CHK(!nl_open(&nl) && !nl_get_stats(&nl, s), "GET_STATS");
+	close(nl.fd);
+	for (i = 0; i < ARRAY_SIZE(module_stats); i++)
+		CHK(s[module_stats[i]] == NONE,
+		    "module-wide attribute %d shown: %llu", module_stats[i],
+		    s[module_stats[i]]);
+	CHK(s[IOBMD_A_STATS_USER_DESCS] == descs &&
+	    s[IOBMD_A_STATS_USER_BYTES] == bytes &&
+	    s[IOBMD_A_STATS_USER_ZONE_DMA] == 0,
+	    "user figures %llu descriptors, %llu bytes, %llu ZONE_DMA bytes",
+	    s[IOBMD_A_STATS_USER_DESCS], s[IOBMD_A_STATS_USER_BYTES],
+	    s[IOBMD_A_STATS_USER_ZONE_DMA]);
+	return 0;
+}
+
+TEST_F(iobmd_sec, nl_stats_own_user_only)
+{
+	__u64 s[IOBMD_A_MAX + 1];
+	unsigned int i;
+	__u32 a, b;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &a);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 3 * PAGE_SIZE, 0, &b);
+	open_files(_metadata);
+	run_child(stats_child, NULL);
+	run_child(stats_child, (void *)1);
+	/* Root sees everything: its own and nobody's buffers. */
+	ASSERT_EQ(0, nl_get_stats(&self->nl, s));
+	for (i = 0; i < ARRAY_SIZE(module_stats); i++)
+		EXPECT_NE(NONE, s[module_stats[i]]) TH_LOG("%d", module_stats[i]);
+	EXPECT_LE(3, s[IOBMD_A_STATS_BUFFERS]);
+	EXPECT_EQ(2, s[IOBMD_A_STATS_USER_DESCS]);
+	EXPECT_EQ(5 * PAGE_SIZE, s[IOBMD_A_STATS_USER_BYTES]);
+	close_files();
+	test_ioctl_release(a);
+	test_ioctl_release(b);
 	test_held_nothing();
 }
 

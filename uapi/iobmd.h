@@ -156,7 +156,13 @@ struct iobmd_version {
  * option or flag, fields that the form does not use not 0), E2BIG (capacity
  * above the module's max_capacity), ENOMEM (no memory meets the mask or
  * alignment, or the cgroup's limit is reached), EMFILE (the file holds
- * max_handles descriptors), EFAULT, EINTR (fatal signal while allocating).
+ * max_handles descriptors, or the caller's user user_descs), ENFILE (the
+ * module holds total_descs), EDQUOT (above the file's task_bytes, the
+ * user's user_bytes, the module's total_bytes, or, without
+ * CAP_SYS_RESOURCE, the user's ZONE_DMA budget user_zone_dma: 1 MiB by
+ * default, for masks ending at or below 16 MiB), EFAULT, EINTR (fatal
+ * signal while allocating).  Every buffer is charged to the real uid of
+ * the caller (over all its open files) as well as to the file.
  */
 struct iobmd_buf_create {
 	__u32 size;

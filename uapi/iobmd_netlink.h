@@ -7,7 +7,10 @@
  * not take, or one of the wrong type, is refused with EINVAL and an extack
  * message.  All values are u64 unless noted.
  *
- * IOBMD_CMD_GET_STATS (do)    -> IOBMD_A_STATS_* of the whole module
+ * IOBMD_CMD_GET_STATS (do)    -> IOBMD_A_STATS_USER_*: what the asker's user
+ *				  holds; with CAP_SYS_ADMIN also the other
+ *				  IOBMD_A_STATS_* of the whole module (other
+ *				  users' figures are not for anyone else)
  * IOBMD_CMD_GET_DESC  (dump)  -> one message per descriptor, IOBMD_A_DESC_*;
  *				  a caller without CAP_SYS_ADMIN sees only the
  *				  descriptors its own process created
@@ -84,6 +87,25 @@ enum iobmd_nl_attr {
 	IOBMD_A_LIMIT_TOTAL_BYTES,	/* buffer bytes of the whole module */
 	IOBMD_A_LIMIT_TOTAL_DESCS,	/* descriptors of the whole module */
 	IOBMD_A_LIMIT_MAX_CAPACITY,	/* largest buffer (0: half of RAM) */
+
+	/*
+	 * Per user: every descriptor made through /dev/iobmd is charged to
+	 * the real uid (in the initial user namespace) of the process that
+	 * made it, over all the files it opened, until it is freed.  A
+	 * SET_LIMITS without these leaves them as they are.
+	 */
+	IOBMD_A_LIMIT_USER_BYTES,	/* buffer bytes one user holds (EDQUOT) */
+	IOBMD_A_LIMIT_USER_DESCS,	/* descriptors one user holds (EMFILE) */
+	/*
+	 * bytes of ZONE_DMA (below 16 MiB on x86) one user's buffers hold
+	 * (EDQUOT); CAP_SYS_RESOURCE callers exempt; default 1 MiB
+	 */
+	IOBMD_A_LIMIT_USER_ZONE_DMA,
+
+	/* IOBMD_CMD_GET_STATS, for anyone: the asker's real uid's figures */
+	IOBMD_A_STATS_USER_DESCS,	/* descriptors charged to the user */
+	IOBMD_A_STATS_USER_BYTES,	/* buffer bytes charged to it */
+	IOBMD_A_STATS_USER_ZONE_DMA,	/* ZONE_DMA bytes charged to it */
 
 	__IOBMD_A_MAX,
 };

@@ -47,7 +47,8 @@ const char *const usage_text =
 	"usage: iobmdctl [--json] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
-	"  stats                        what the iobmd module holds now\n"
+	"  stats                        what your user holds now, and with\n"
+	"                               CAP_SYS_ADMIN what the iobmd module holds\n"
 	"  list                         live descriptors (without CAP_SYS_ADMIN:\n"
 	"                               only those this process created)\n"
 	"  monitor [--count N] [--timeout S]\n"
@@ -57,7 +58,8 @@ const char *const usage_text =
 	"                               show the limits; --set changes them first\n"
 	"                               (CAP_SYS_ADMIN).  NAME: task_bytes,\n"
 	"                               task_descs, total_bytes, total_descs,\n"
-	"                               max_capacity; VALUE: a number, K/M/G/T\n"
+	"                               max_capacity, user_bytes, user_descs,\n"
+	"                               user_zone_dma; VALUE: a number, K/M/G/T\n"
 	"                               suffixes (powers of 1024) allowed, 0 = none\n"
 	"\n"
 	"options:\n"
@@ -218,6 +220,16 @@ int cmd_stats(iobmd::control &ctl, bool json)
 
 	if (auto ec = ctl.get_stats(s))
 		return failure(ctl, "reading the module's statistics", ec);
+	/* Without CAP_SYS_ADMIN the module tells a user its own figures only. */
+	std::vector<named_value> user = {
+		{ "user_descs", s.user_descs, false, nullptr },
+		{ "user_bytes", s.user_bytes, true, nullptr },
+		{ "user_zone_dma", s.user_zone_dma, true, nullptr },
+	};
+	if (!s.all) {
+		print_pairs(user, json);
+		return EXIT_OK;
+	}
 	print_pairs({
 			    { "buffers", s.buffers, false, nullptr },
 			    { "generals", s.generals, false, nullptr },
@@ -234,6 +246,7 @@ int cmd_stats(iobmd::control &ctl, bool json)
 			    { "mappings", s.mappings, false, nullptr },
 			    { "prepares", s.prepares, false, nullptr },
 			    { "alloc_failures", s.alloc_failures, false, nullptr },
+			    user[0], user[1], user[2],
 		    },
 		    json);
 	return EXIT_OK;
@@ -345,9 +358,15 @@ int cmd_limits(iobmd::control &ctl, bool json,
 			want.total_descs = v;
 		else if (name == "max_capacity")
 			want.max_capacity = v;
+		else if (name == "user_bytes")
+			want.user_bytes = v;
+		else if (name == "user_descs")
+			want.user_descs = v;
+		else if (name == "user_zone_dma")
+			want.user_zone_dma = v;
 		else
 			return usage_error("unknown limit '" + name +
-					   "' (task_bytes, task_descs, total_bytes, total_descs, max_capacity)");
+					   "' (task_bytes, task_descs, total_bytes, total_descs, max_capacity, user_bytes, user_descs, user_zone_dma)");
 	}
 	if (!sets.empty()) {
 		if (auto ec = ctl.set_limits(want))
@@ -361,6 +380,9 @@ int cmd_limits(iobmd::control &ctl, bool json,
 			    { "total_bytes", *l.total_bytes, true, "no limit" },
 			    { "total_descs", *l.total_descs, false, "no limit" },
 			    { "max_capacity", *l.max_capacity, true, "half of RAM" },
+			    { "user_bytes", *l.user_bytes, true, "no limit" },
+			    { "user_descs", *l.user_descs, false, "no limit" },
+			    { "user_zone_dma", *l.user_zone_dma, true, "no limit" },
 		    },
 		    json);
 	return EXIT_OK;

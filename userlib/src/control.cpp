@@ -264,6 +264,10 @@ int parse_stats(nlattr **tb, void *arg)
 {
 	auto *s = static_cast<control_stats *>(arg);
 
+	s->all = tb[IOBMD_A_STATS_BUFFERS] != nullptr;
+	s->user_descs = get_u64(tb[IOBMD_A_STATS_USER_DESCS]);
+	s->user_bytes = get_u64(tb[IOBMD_A_STATS_USER_BYTES]);
+	s->user_zone_dma = get_u64(tb[IOBMD_A_STATS_USER_ZONE_DMA]);
 	s->buffers = get_u64(tb[IOBMD_A_STATS_BUFFERS]);
 	s->generals = get_u64(tb[IOBMD_A_STATS_GENERALS]);
 	s->subs = get_u64(tb[IOBMD_A_STATS_SUBS]);
@@ -305,6 +309,9 @@ int parse_limits(nlattr **tb, void *arg)
 	l->total_bytes = get_u64(tb[IOBMD_A_LIMIT_TOTAL_BYTES]);
 	l->total_descs = get_u64(tb[IOBMD_A_LIMIT_TOTAL_DESCS]);
 	l->max_capacity = get_u64(tb[IOBMD_A_LIMIT_MAX_CAPACITY]);
+	l->user_bytes = get_u64(tb[IOBMD_A_LIMIT_USER_BYTES]);
+	l->user_descs = get_u64(tb[IOBMD_A_LIMIT_USER_DESCS]);
+	l->user_zone_dma = get_u64(tb[IOBMD_A_LIMIT_USER_ZONE_DMA]);
 	return 0;
 }
 
@@ -488,6 +495,9 @@ std::error_code control::set_limits(const control_limits &limits) noexcept
 		{ IOBMD_A_LIMIT_TOTAL_BYTES, limits.total_bytes },
 		{ IOBMD_A_LIMIT_TOTAL_DESCS, limits.total_descs },
 		{ IOBMD_A_LIMIT_MAX_CAPACITY, limits.max_capacity },
+		{ IOBMD_A_LIMIT_USER_BYTES, limits.user_bytes },
+		{ IOBMD_A_LIMIT_USER_DESCS, limits.user_descs },
+		{ IOBMD_A_LIMIT_USER_ZONE_DMA, limits.user_zone_dma },
 	};
 
 	if (!is_open())

@@ -36,8 +36,17 @@
 
 namespace iobmd {
 
-/* IOBMD_CMD_GET_STATS: what the whole module holds now. */
+/*
+ * IOBMD_CMD_GET_STATS: what this process's user holds now (user_*), and
+ * with CAP_SYS_ADMIN (then @all is true) what the whole module holds; the
+ * module-wide members are 0 without it.
+ */
 struct control_stats {
+	bool all = false; /* the module-wide members were given */
+	/* Charged to this process's real uid, over all its files. */
+	std::uint64_t user_descs = 0;
+	std::uint64_t user_bytes = 0;
+	std::uint64_t user_zone_dma = 0;
 	/* Live descriptors of each kind. */
 	std::uint64_t buffers = 0;
 	std::uint64_t generals = 0;
@@ -87,6 +96,9 @@ struct control_limits {
 	std::optional<std::uint64_t> total_bytes;  /* buffer bytes of the module */
 	std::optional<std::uint64_t> total_descs;  /* descriptors of the module */
 	std::optional<std::uint64_t> max_capacity; /* largest buffer */
+	std::optional<std::uint64_t> user_bytes;   /* buffer bytes per user */
+	std::optional<std::uint64_t> user_descs;   /* descriptors per user */
+	std::optional<std::uint64_t> user_zone_dma; /* ZONE_DMA bytes per user */
 };
 
 /* IOBMD_CMD_EVENT_CREATE or IOBMD_CMD_EVENT_RELEASE. */
