@@ -4,9 +4,17 @@
  * the creating process's address space (pinned with FOLL_LONGTERM while
  * pinned, charged to its pinned_vm against RLIMIT_MEMLOCK), or ranges of
  * physical RAM.
+ *
+ * Physical RAM (withPhysicalAddress) is for drivers: a page reference is
+ * held on every page while it is described, and only pages in use (not
+ * free) and in the kernel's direct map (not memfd_secret's) are taken.
+ * Userspace may not name System RAM by address, as /dev/mem with
+ * STRICT_DEVMEM may not; the unsafe_phys_ram parameter lifts that for
+ * test rigs (it taints the kernel), never under lockdown.
  */
 #include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -14,10 +22,17 @@
 
 #include "iobmd_priv.h"
 
+static bool unsafe_phys_ram;
+module_param_unsafe(unsafe_phys_ram, bool, 0644);
+MODULE_PARM_DESC(unsafe_phys_ram,
+		 "Let CAP_SYS_RAWIO describe System RAM by physical address (test rigs only; never under lockdown)");
+
 /**
  * struct iobmd_general - a general descriptor
  * @desc: the descriptor
- * @physical: the ranges are physical RAM, not user memory
+ * @physical: the ranges are physical RAM, not user memory; a page
+ *	reference is held on each page of each range
+ * @user: physical, and named by userspace: refused under lockdown
  * @mm: the address space of user ranges, grabbed
  * @count: ranges
  * @ranges: the ranges, in order
@@ -32,6 +47,7 @@
 struct iobmd_general {
 	struct iobmd_desc desc;
 	bool physical;
+	bool user;
 	struct mm_struct *mm;
 	u32 count;
 	struct iobmd_range *ranges;
@@ -76,6 +92,11 @@ static int iobmd_general_walk(struct iobmd_desc *d, u64 offset, u64 len,
 	int ret = 0;
 	u32 i;
 
+	if (g->user) {
+		ret = iobmd_raw_locked_down();
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < g->count && len; i++) {
 		u64 rlen = g->ranges[i].length, n;
 
@@ -224,6 +245,8 @@ static int iobmd_general_dma_map(struct iobmd_desc *d, struct device *dev,
 {
 	struct iobmd_general *g = iobmd_general_of(d);
 
+	if (g->user && iobmd_raw_locked_down())
+		return -EPERM;
 	g->dma_dir = iobmd_dma_dir(direction);
 	return iobmd_runs_sgt_map(&g->sgt, &g->runs, dev, g->dma_dir);
 }
@@ -257,12 +280,30 @@ static void iobmd_general_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 	}
 }
 
+/* Drop the references physical ranges hold, run by run. */
+static void iobmd_general_put_pages(const struct iobmd_runs *r)
+{
+	unsigned long k, j, n;
+
+	for (k = 0; k < r->n; k++) {
+		n = (k + 1 < r->n ? r->v[k + 1].first : r->npages) -
+		    r->v[k].first;
+		for (j = 0; j < n; j++) {
+			put_page(pfn_to_page(r->v[k].pfn + j));
+			if (!((j + 1) % IOBMD_PIN_BATCH))
+				cond_resched();
+		}
+	}
+}
+
 static void iobmd_general_release(struct iobmd_desc *d)
 {
 	struct iobmd_general *g = iobmd_general_of(d);
 
-	if (g->physical)
+	if (g->physical) {
+		iobmd_general_put_pages(&g->runs);
 		iobmd_runs_free(&g->runs);
+	}
 	if (g->mm)
 		mmdrop(g->mm);
 	kfree(g->first_page);
@@ -281,10 +322,79 @@ static const struct iobmd_desc_ops iobmd_general_ops = {
 	.release = iobmd_general_release,
 };
 
+/* Whether the kernel can reach the page through its direct map. */
+static bool iobmd_general_page_mapped(struct page *page)
+{
+#ifdef CONFIG_X86
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)page_address(page), &level);
+
+	return pte && pte_present(*pte);
+#else
+	/* No exported way to ask: refuse where pages can leave it. */
+	return !IS_ENABLED(CONFIG_ARCH_HAS_SET_DIRECT_MAP);
+#endif
+}
+
+/*
+ * A reference on RAM page @pfn, which must be in use and in the direct
+ * map: -EINVAL (no struct page, free, poisoned), -EPERM (memfd_secret, or
+ * any other page taken out of the direct map).
+ */
+static int iobmd_general_get_page(unsigned long pfn)
+{
+	struct folio *folio;
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return -EINVAL;
+	page = pfn_to_page(pfn);
+	for (;;) {
+		folio = page_folio(page);
+		/* A free page has no owner to keep it: never describe one. */
+		if (!folio_try_get(folio))
+			return -EINVAL;
+		if (likely(page_folio(page) == folio))
+			break;
+		folio_put(folio);	/* split or freed meanwhile: again */
+	}
+	if (PageHWPoison(page)) {
+		folio_put(folio);
+		return -EINVAL;
+	}
+	/* With the reference it cannot be freed and become secret later. */
+	if (!iobmd_general_page_mapped(page)) {
+		folio_put(folio);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* References on the @n pages from @pfn, listed; all or none. */
+static int iobmd_general_add_pages(struct iobmd_general *g, unsigned long pfn,
+				   unsigned long n)
+{
+	unsigned long j;
+	int ret = 0;
+
+	for (j = 0; j < n; j++) {
+		ret = iobmd_general_get_page(pfn + j);
+		if (ret)
+			break;
+		if (!((j + 1) % IOBMD_PIN_BATCH))
+			cond_resched();
+	}
+	if (!ret)
+		ret = iobmd_runs_add_range(&g->runs, pfn, n);
+	if (ret)
+		while (j--)
+			put_page(pfn_to_page(pfn + j));
+	return ret;
+}
+
 /* Physical ranges are RAM with struct pages; list them once. */
 static int iobmd_general_physical_pages(struct iobmd_general *g)
 {
-	unsigned long pfn, n, j;
 	int ret;
 	u32 i;
 
@@ -300,36 +410,19 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 	if (g->npages > totalram_pages())
 		return -ENOMEM;
 	for (i = 0; i < g->count; i++) {
-		pfn = PHYS_PFN(g->ranges[i].address);
-		n = iobmd_general_range_pages(&g->ranges[i]);
-		for (j = 0; j < n; j++) {
-			if (!pfn_valid(pfn + j))
-				return -EINVAL;
-			if (!(j % IOBMD_PIN_BATCH))
-				cond_resched();
-		}
-		ret = iobmd_runs_add_range(&g->runs, pfn, n);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = iobmd_general_add_pages(g, PHYS_PFN(g->ranges[i].address),
+					      iobmd_general_range_pages(&g->ranges[i]));
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-/**
- * iobmd_general_create() - withAddressRanges / withPhysicalAddress
- * @ranges: the ranges; the descriptor keeps a copy
- * @count: how many
- * @direction: IOBMD_DIRECTION_*
- * @physical: the ranges are physical RAM rather than the current process's
- *	memory
- *
- * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) (empty or
- * wrapping range, physical range not all RAM), -EFAULT (user range outside
- * the address space), -EOVERFLOW, -ENOMEM (also physical ranges that name
- * more pages, counting repeats, than the system has).
- */
-struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
-					u32 count, u32 direction, bool physical)
+static struct iobmd_desc *iobmd_general_new(const struct iobmd_range *ranges,
+					     u32 count, u32 direction,
+					     bool physical, bool user)
 {
 	struct iobmd_general *g;
 	u64 length = 0, end;
@@ -338,6 +431,13 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 
 	if (!count || direction & ~IOBMD_DIRECTION_MASK)
 		return ERR_PTR(-EINVAL);
+	if (physical && user) {
+		ret = iobmd_raw_locked_down();
+		if (ret)
+			return ERR_PTR(ret);
+		if (!READ_ONCE(unsafe_phys_ram))
+			return ERR_PTR(-EPERM);
+	}
 	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g)
 		return ERR_PTR(-ENOMEM);
@@ -346,6 +446,7 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 		goto err_free;
 	g->count = count;
 	g->physical = physical;
+	g->user = physical && user;
 	g->first_page = kcalloc(count, sizeof(*g->first_page),
 				GFP_KERNEL_ACCOUNT);
 	if (!g->first_page)
@@ -371,7 +472,7 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 	if (physical) {
 		ret = iobmd_general_physical_pages(g);
 		if (ret)
-			goto err_free;
+			goto err_put;
 	} else {
 		g->mm = current->mm;
 		mmgrab(g->mm);
@@ -380,6 +481,8 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 			length, direction, 1);
 	return &g->desc;
 
+err_put:
+	iobmd_general_put_pages(&g->runs);
 err_free:
 	iobmd_runs_free(&g->runs);
 	kfree(g->first_page);
@@ -387,4 +490,47 @@ err_free:
 	kfree(g);
 	return ERR_PTR(ret);
 }
+
+/**
+ * iobmd_general_create() - withAddressRanges / withPhysicalAddress
+ * @ranges: the ranges; the descriptor keeps a copy
+ * @count: how many
+ * @direction: IOBMD_DIRECTION_*
+ * @physical: the ranges are physical RAM rather than the current process's
+ *	memory; every page must be in use (the descriptor holds a reference
+ *	on it until released) and in the kernel's direct map
+ *
+ * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) (empty or
+ * wrapping range, physical range not all RAM, or naming a free or
+ * poisoned page), -EPERM (a physical page out of the direct map, as
+ * memfd_secret's are), -EFAULT (user range outside the address space),
+ * -EOVERFLOW, -EINTR, -ENOMEM (also physical ranges that name more pages,
+ * counting repeats, than the system has).
+ */
+struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
+					u32 count, u32 direction, bool physical)
+{
+	return iobmd_general_new(ranges, count, direction, physical, false);
+}
 EXPORT_SYMBOL_NS_GPL(iobmd_general_create, IOBMD);
+
+/**
+ * iobmd_general_create_user() - iobmd_general_create() for userspace
+ * @ranges: the ranges; the descriptor keeps a copy
+ * @count: how many
+ * @direction: IOBMD_DIRECTION_*
+ * @physical: physical RAM; the caller checked CAP_SYS_RAWIO
+ *
+ * Physical RAM is refused unless the unsafe_phys_ram parameter is set, and
+ * always under lockdown, where a descriptor made before is refused at
+ * every use.
+ *
+ * Return: as iobmd_general_create(), with -EPERM for physical ranges
+ * refused so.
+ */
+struct iobmd_desc *iobmd_general_create_user(const struct iobmd_range *ranges,
+					     u32 count, u32 direction,
+					     bool physical)
+{
+	return iobmd_general_new(ranges, count, direction, physical, true);
+}

@@ -465,8 +465,10 @@ out_put:
 /*
  * IOBMD_GENERAL_CREATE - describe user or physical memory.
  * Errors: EINVAL (unknown flag or option, count 0, empty or wrapping range,
- * physical range not RAM), E2BIG (count), EPERM (physical without
- * CAP_SYS_RAWIO), EFAULT, EOVERFLOW, EMFILE, ENOMEM.
+ * physical range not RAM or naming a free page), E2BIG (count), EPERM
+ * (physical: without CAP_SYS_RAWIO, without the unsafe_phys_ram parameter,
+ * under lockdown, or a page out of the direct map such as memfd_secret's),
+ * EFAULT, EOVERFLOW, EMFILE, ENOMEM, EINTR.
  */
 static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
 {
@@ -494,7 +496,8 @@ static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
 		kfree(ranges);
 		return -EFAULT;
 	}
-	d = iobmd_general_create(ranges, cmd->count, cmd->options, physical);
+	d = iobmd_general_create_user(ranges, cmd->count, cmd->options,
+				      physical);
 	kfree(ranges);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
@@ -656,7 +659,8 @@ static int iobmd_ioctl_interleaved_clear(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_DEVICE_CREATE - describe an MMIO range; CAP_SYS_RAWIO.
  * Errors: EINVAL (flags or reserved not 0, empty, wrapping, touches System
- * RAM), EPERM, ENOMEM, EMFILE, EFAULT.
+ * RAM), EPERM (no CAP_SYS_RAWIO, lockdown, a page of the range busy or
+ * exclusive MMIO), ENOMEM, EMFILE, EFAULT.
  */
 static int iobmd_ioctl_device_create(struct iobmd_ucmd *ucmd)
 {
@@ -671,7 +675,7 @@ static int iobmd_ioctl_device_create(struct iobmd_ucmd *ucmd)
 	ret = iobmd_ucmd_may_create(ucmd, 0);
 	if (ret)
 		return ret;
-	d = iobmd_device_create(cmd->phys, cmd->length);
+	d = iobmd_device_create_user(cmd->phys, cmd->length);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
