@@ -5,9 +5,11 @@
  * pinned, charged to its pinned_vm against RLIMIT_MEMLOCK), or ranges of
  * physical RAM.
  *
- * Physical RAM (withPhysicalAddress) is for drivers: a page reference is
- * held on every page while it is described, and only pages in use (not
- * free) and in the kernel's direct map (not memfd_secret's) are taken.
+ * Physical RAM (withPhysicalAddress) is for drivers: only pages in use (not
+ * free) and in the kernel's direct map (not memfd_secret's) are taken, a
+ * page reference is held on each while it is described (each that has
+ * one: the later pages of a non-compound higher-order allocation have
+ * none), and the direct map is checked again before the CPU touches them.
  * Userspace may not name System RAM by address, as /dev/mem with
  * STRICT_DEVMEM may not; the unsafe_phys_ram parameter lifts that for
  * test rigs (it taints the kernel), never under lockdown.
@@ -30,8 +32,10 @@ MODULE_PARM_DESC(unsafe_phys_ram,
 /**
  * struct iobmd_general - a general descriptor
  * @desc: the descriptor
- * @physical: the ranges are physical RAM, not user memory; a page
- *	reference is held on each page of each range
+ * @physical: the ranges are physical RAM, not user memory
+ * @held: physical: a bit per page of @runs, set where a reference is held
+ *	on the page (all but the later pages of a higher-order allocation
+ *	that is not a compound page, which have none to take)
  * @user: physical, and named by userspace: refused under lockdown
  * @mm: the address space of user ranges, grabbed
  * @count: ranges
@@ -47,6 +51,7 @@ MODULE_PARM_DESC(unsafe_phys_ram,
 struct iobmd_general {
 	struct iobmd_desc desc;
 	bool physical;
+	unsigned long *held;
 	bool user;
 	struct mm_struct *mm;
 	u32 count;
@@ -57,6 +62,9 @@ struct iobmd_general {
 	struct sg_table sgt;
 	int dma_dir;
 };
+
+/* Pages pinned per call: the batch is a page of page pointers. */
+#define IOBMD_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
 static struct iobmd_general *iobmd_general_of(struct iobmd_desc *d)
 {
@@ -85,10 +93,55 @@ static int iobmd_general_walk_range(struct iobmd_general *g, u32 i, u64 local,
 			       len, &run, fn, arg);
 }
 
+/* Whether the kernel can reach the page through its direct map. */
+static bool iobmd_general_page_mapped(struct page *page)
+{
+#ifdef CONFIG_X86
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)page_address(page), &level);
+
+	return pte && pte_present(*pte);
+#else
+	/* No exported way to ask: refuse where pages can leave it. */
+	return !IS_ENABLED(CONFIG_ARCH_HAS_SET_DIRECT_MAP);
+#endif
+}
+
+/**
+ * struct iobmd_general_check - a CPU walk of physical ranges
+ * @fn: the walk's callback
+ * @arg: its argument
+ */
+struct iobmd_general_check {
+	iobmd_run_fn fn;
+	void *arg;
+};
+
+/*
+ * Before the CPU touches physical RAM (a copy, a mapping): every page must
+ * still be in the direct map.  Pages described without a reference could
+ * have been freed and become memfd_secret's since.
+ */
+static int iobmd_general_check_run(void *arg, const struct iobmd_run *run)
+{
+	struct iobmd_general_check *c = arg;
+	unsigned long pfn = PHYS_PFN(run->addr);
+	unsigned long last = PHYS_PFN(run->addr + run->len - 1);
+
+	for (; pfn <= last; pfn++) {
+		if (!iobmd_general_page_mapped(pfn_to_page(pfn)))
+			return -EPERM;
+		if (!(pfn % IOBMD_PIN_BATCH))
+			cond_resched();
+	}
+	return c->fn(c->arg, run);
+}
+
 static int iobmd_general_walk(struct iobmd_desc *d, u64 offset, u64 len,
 			      unsigned int how, iobmd_run_fn fn, void *arg)
 {
 	struct iobmd_general *g = iobmd_general_of(d);
+	struct iobmd_general_check check = { .fn = fn, .arg = arg };
 	int ret = 0;
 	u32 i;
 
@@ -96,6 +149,10 @@ static int iobmd_general_walk(struct iobmd_desc *d, u64 offset, u64 len,
 		ret = iobmd_raw_locked_down();
 		if (ret)
 			return ret;
+	}
+	if (g->physical && !(how & IOBMD_WALK_DMA)) {
+		fn = iobmd_general_check_run;
+		arg = &check;
 	}
 	for (i = 0; i < g->count && len; i++) {
 		u64 rlen = g->ranges[i].length, n;
@@ -140,9 +197,6 @@ static int iobmd_general_charge(struct iobmd_general *g)
 	}
 	return 0;
 }
-
-/* Pages pinned per call: the batch is a page of page pointers. */
-#define IOBMD_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
 /*
  * Pin range @i into @g->runs through @batch; on failure, what was pinned
@@ -281,15 +335,19 @@ static void iobmd_general_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 }
 
 /* Drop the references physical ranges hold, run by run. */
-static void iobmd_general_put_pages(const struct iobmd_runs *r)
+static void iobmd_general_put_pages(struct iobmd_general *g)
 {
+	const struct iobmd_runs *r = &g->runs;
 	unsigned long k, j, n;
 
+	if (!g->held)
+		return;
 	for (k = 0; k < r->n; k++) {
 		n = (k + 1 < r->n ? r->v[k + 1].first : r->npages) -
 		    r->v[k].first;
 		for (j = 0; j < n; j++) {
-			put_page(pfn_to_page(r->v[k].pfn + j));
+			if (test_bit(r->v[k].first + j, g->held))
+				put_page(pfn_to_page(r->v[k].pfn + j));
 			if (!((j + 1) % IOBMD_PIN_BATCH))
 				cond_resched();
 		}
@@ -301,9 +359,10 @@ static void iobmd_general_release(struct iobmd_desc *d)
 	struct iobmd_general *g = iobmd_general_of(d);
 
 	if (g->physical) {
-		iobmd_general_put_pages(&g->runs);
+		iobmd_general_put_pages(g);
 		iobmd_runs_free(&g->runs);
 	}
+	kvfree(g->held);
 	if (g->mm)
 		mmdrop(g->mm);
 	kfree(g->first_page);
@@ -322,28 +381,16 @@ static const struct iobmd_desc_ops iobmd_general_ops = {
 	.release = iobmd_general_release,
 };
 
-/* Whether the kernel can reach the page through its direct map. */
-static bool iobmd_general_page_mapped(struct page *page)
-{
-#ifdef CONFIG_X86
-	unsigned int level;
-	pte_t *pte = lookup_address((unsigned long)page_address(page), &level);
-
-	return pte && pte_present(*pte);
-#else
-	/* No exported way to ask: refuse where pages can leave it. */
-	return !IS_ENABLED(CONFIG_ARCH_HAS_SET_DIRECT_MAP);
-#endif
-}
-
 /*
  * A reference on RAM page @pfn, which must be in use and in the direct
- * map: -EINVAL (no struct page, free, poisoned), -EPERM (memfd_secret, or
- * any other page taken out of the direct map).
+ * map: -EINVAL (no struct page, free, poisoned), -EPERM (memfd_secret's, or
+ * any other page taken out of the direct map).  A page with no reference
+ * to take that is not free is a later page of a higher-order allocation
+ * (not a compound page): its owner's keeps it, and *@held is false.
  */
-static int iobmd_general_get_page(unsigned long pfn)
+static int iobmd_general_get_page(unsigned long pfn, bool *held)
 {
-	struct folio *folio;
+	struct folio *folio = NULL;
 	struct page *page;
 
 	if (!pfn_valid(pfn))
@@ -351,36 +398,45 @@ static int iobmd_general_get_page(unsigned long pfn)
 	page = pfn_to_page(pfn);
 	for (;;) {
 		folio = page_folio(page);
-		/* A free page has no owner to keep it: never describe one. */
-		if (!folio_try_get(folio))
-			return -EINVAL;
+		if (!folio_try_get(folio)) {
+			folio = NULL;
+			break;
+		}
 		if (likely(page_folio(page) == folio))
 			break;
 		folio_put(folio);	/* split or freed meanwhile: again */
 	}
-	if (PageHWPoison(page)) {
-		folio_put(folio);
-		return -EINVAL;
-	}
-	/* With the reference it cannot be freed and become secret later. */
+	/* A free page has no owner to keep it: never describe one. */
+	if ((!folio && is_free_buddy_page(page)) || PageHWPoison(page))
+		goto err_inval;
 	if (!iobmd_general_page_mapped(page)) {
-		folio_put(folio);
+		if (folio)
+			folio_put(folio);
 		return -EPERM;
 	}
+	*held = folio;
 	return 0;
+
+err_inval:
+	if (folio)
+		folio_put(folio);
+	return -EINVAL;
 }
 
-/* References on the @n pages from @pfn, listed; all or none. */
+/* The @n pages from @pfn, listed with what references they take. */
 static int iobmd_general_add_pages(struct iobmd_general *g, unsigned long pfn,
 				   unsigned long n)
 {
-	unsigned long j;
+	unsigned long first = g->runs.npages, j;
+	bool held;
 	int ret = 0;
 
 	for (j = 0; j < n; j++) {
-		ret = iobmd_general_get_page(pfn + j);
+		ret = iobmd_general_get_page(pfn + j, &held);
 		if (ret)
 			break;
+		if (held)
+			__set_bit(first + j, g->held);
 		if (!((j + 1) % IOBMD_PIN_BATCH))
 			cond_resched();
 	}
@@ -388,7 +444,8 @@ static int iobmd_general_add_pages(struct iobmd_general *g, unsigned long pfn,
 		ret = iobmd_runs_add_range(&g->runs, pfn, n);
 	if (ret)
 		while (j--)
-			put_page(pfn_to_page(pfn + j));
+			if (__test_and_clear_bit(first + j, g->held))
+				put_page(pfn_to_page(pfn + j));
 	return ret;
 }
 
@@ -408,6 +465,10 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 	}
 	/* Ranges may name the same RAM again, but not more of it than exists. */
 	if (g->npages > totalram_pages())
+		return -ENOMEM;
+	g->held = kvcalloc(BITS_TO_LONGS(g->npages), sizeof(long),
+			   GFP_KERNEL_ACCOUNT);
+	if (!g->held)
 		return -ENOMEM;
 	for (i = 0; i < g->count; i++) {
 		if (fatal_signal_pending(current))
@@ -482,9 +543,10 @@ static struct iobmd_desc *iobmd_general_new(const struct iobmd_range *ranges,
 	return &g->desc;
 
 err_put:
-	iobmd_general_put_pages(&g->runs);
+	iobmd_general_put_pages(g);
 err_free:
 	iobmd_runs_free(&g->runs);
+	kvfree(g->held);
 	kfree(g->first_page);
 	kfree(g->ranges);
 	kfree(g);
