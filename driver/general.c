@@ -481,9 +481,9 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 	return 0;
 }
 
-static struct iobmd_desc *iobmd_general_new(const struct iobmd_range *ranges,
-					     u32 count, u32 direction,
-					     bool physical, bool user)
+static struct iobmd_desc *
+iobmd_general_new(const struct iobmd_range *ranges, u32 count, u32 direction,
+		  bool physical, bool user)
 {
 	struct iobmd_general *g;
 	u64 length = 0, end;
