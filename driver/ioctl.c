@@ -341,7 +341,8 @@ static int iobmd_ioctl_append(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_READ / IOBMD_WRITE - readBytes() / writeBytes(): all or nothing.
  * Errors: EINVAL (flags or reserved not 0), ENOENT, ERANGE (range
- * not inside the length), EFAULT, EINTR.
+ * not inside the length), EFAULT, EINTR, EPERM (device memory or physical
+ * RAM beneath, under lockdown or now busy; a page out of the direct map).
  */
 static int iobmd_ioctl_rw(struct iobmd_ucmd *ucmd, bool write)
 {
@@ -380,8 +381,8 @@ static int iobmd_ioctl_write(struct iobmd_ucmd *ucmd)
 
 /*
  * IOBMD_GET_SEGMENTS - physical or DMA segments of a range; CAP_SYS_ADMIN.
- * Errors: EINVAL (unknown flag), EPERM, ENOENT, ERANGE, ENODATA (not
- * prepared where it must be), EFAULT.
+ * Errors: EINVAL (unknown flag), EPERM (also: as IOBMD_READ), ENOENT,
+ * ERANGE, ENODATA (not prepared where it must be), EFAULT.
  */
 static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
 {
@@ -412,8 +413,8 @@ static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
  * Errors: EINVAL (unknown flag, reserved not 0, offset not page aligned,
  * posted-write or real-time cache mode),
  * ENOENT, ERANGE (range outside the mapping), ENODATA (length 0),
- * EOVERFLOW (too large to encode), EFAULT, and the errors of pinning user
- * memory for a look at its layout.
+ * EOVERFLOW (too large to encode), EFAULT, EPERM (as IOBMD_READ), and the
+ * errors of pinning user memory for a look at its layout.
  */
 static int iobmd_ioctl_map(struct iobmd_ucmd *ucmd)
 {
