@@ -406,7 +406,11 @@ static int iobmd_copy_kernel(struct iobmd_copy *c, void *p, u64 n)
 
 #define IOBMD_IO_CHUNK	256
 
-/* Device memory: through a bounce buffer with the I/O accessors. */
+/*
+ * Device memory: through a bounce buffer with the I/O accessors.  MMIO can
+ * be slow: each chunk may reschedule, and a dying caller stops (one copying
+ * into kernel memory is not a user's to stop).
+ */
 static int iobmd_desc_copy_io(struct iobmd_copy *c, void __iomem *io, u64 len)
 {
 	u8 bounce[IOBMD_IO_CHUNK];
@@ -415,6 +419,9 @@ static int iobmd_desc_copy_io(struct iobmd_copy *c, void __iomem *io, u64 len)
 		size_t n = min_t(u64, len, sizeof(bounce));
 		int ret;
 
+		if (!c->kbuf && fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 		if (c->to_user)
 			memcpy_fromio(bounce, io, n);
 		ret = iobmd_copy_kernel(c, bounce, n);

@@ -4,9 +4,19 @@
  * the creating process's address space (pinned with FOLL_LONGTERM while
  * pinned, charged to its pinned_vm against RLIMIT_MEMLOCK), or ranges of
  * physical RAM.
+ *
+ * Physical RAM (withPhysicalAddress) is for drivers: only pages in use (not
+ * free) and in the kernel's direct map (not memfd_secret's) are taken, a
+ * page reference is held on each while it is described (each that has
+ * one: the later pages of a non-compound higher-order allocation have
+ * none), and the direct map is checked again before the CPU touches them.
+ * Userspace may not name System RAM by address, as /dev/mem with
+ * STRICT_DEVMEM may not; the unsafe_phys_ram parameter lifts that for
+ * test rigs (it taints the kernel), never under lockdown.
  */
 #include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -14,10 +24,19 @@
 
 #include "iobmd_priv.h"
 
+static bool unsafe_phys_ram;
+module_param_unsafe(unsafe_phys_ram, bool, 0644);
+MODULE_PARM_DESC(unsafe_phys_ram,
+		 "Let CAP_SYS_RAWIO describe System RAM by physical address (test rigs only; never under lockdown)");
+
 /**
  * struct iobmd_general - a general descriptor
  * @desc: the descriptor
  * @physical: the ranges are physical RAM, not user memory
+ * @held: physical: a bit per page of @runs, set where a reference is held
+ *	on the page (all but the later pages of a higher-order allocation
+ *	that is not a compound page, which have none to take)
+ * @user: physical, and named by userspace: refused under lockdown
  * @mm: the address space of user ranges, grabbed
  * @count: ranges
  * @ranges: the ranges, in order
@@ -32,6 +51,8 @@
 struct iobmd_general {
 	struct iobmd_desc desc;
 	bool physical;
+	unsigned long *held;
+	bool user;
 	struct mm_struct *mm;
 	u32 count;
 	struct iobmd_range *ranges;
@@ -41,6 +62,9 @@ struct iobmd_general {
 	struct sg_table sgt;
 	int dma_dir;
 };
+
+/* Pages pinned per call: the batch is a page of page pointers. */
+#define IOBMD_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
 static struct iobmd_general *iobmd_general_of(struct iobmd_desc *d)
 {
@@ -69,13 +93,67 @@ static int iobmd_general_walk_range(struct iobmd_general *g, u32 i, u64 local,
 			       len, &run, fn, arg);
 }
 
+/* Whether the kernel can reach the page through its direct map. */
+static bool iobmd_general_page_mapped(struct page *page)
+{
+#ifdef CONFIG_X86
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)page_address(page), &level);
+
+	return pte && pte_present(*pte);
+#else
+	/* No exported way to ask: refuse where pages can leave it. */
+	return !IS_ENABLED(CONFIG_ARCH_HAS_SET_DIRECT_MAP);
+#endif
+}
+
+/**
+ * struct iobmd_general_check - a CPU walk of physical ranges
+ * @fn: the walk's callback
+ * @arg: its argument
+ */
+struct iobmd_general_check {
+	iobmd_run_fn fn;
+	void *arg;
+};
+
+/*
+ * Before the CPU touches physical RAM (a copy, a mapping): every page must
+ * still be in the direct map.  Pages described without a reference could
+ * have been freed and become memfd_secret's since.
+ */
+static int iobmd_general_check_run(void *arg, const struct iobmd_run *run)
+{
+	struct iobmd_general_check *c = arg;
+	unsigned long pfn = PHYS_PFN(run->addr);
+	unsigned long last = PHYS_PFN(run->addr + run->len - 1);
+
+	for (; pfn <= last; pfn++) {
+		if (!iobmd_general_page_mapped(pfn_to_page(pfn)))
+			return -EPERM;
+		if (!(pfn % IOBMD_PIN_BATCH))
+			cond_resched();
+	}
+	return c->fn(c->arg, run);
+}
+
 static int iobmd_general_walk(struct iobmd_desc *d, u64 offset, u64 len,
 			      unsigned int how, iobmd_run_fn fn, void *arg)
 {
 	struct iobmd_general *g = iobmd_general_of(d);
+	struct iobmd_general_check check = { .fn = fn, .arg = arg };
 	int ret = 0;
 	u32 i;
 
+	if (g->user) {
+		ret = iobmd_raw_locked_down();
+		if (ret)
+			return ret;
+	}
+	if (g->physical && !(how & IOBMD_WALK_DMA)) {
+		fn = iobmd_general_check_run;
+		arg = &check;
+	}
 	for (i = 0; i < g->count && len; i++) {
 		u64 rlen = g->ranges[i].length, n;
 
@@ -119,9 +197,6 @@ static int iobmd_general_charge(struct iobmd_general *g)
 	}
 	return 0;
 }
-
-/* Pages pinned per call: the batch is a page of page pointers. */
-#define IOBMD_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
 /*
  * Pin range @i into @g->runs through @batch; on failure, what was pinned
@@ -224,6 +299,8 @@ static int iobmd_general_dma_map(struct iobmd_desc *d, struct device *dev,
 {
 	struct iobmd_general *g = iobmd_general_of(d);
 
+	if (g->user && iobmd_raw_locked_down())
+		return -EPERM;
 	g->dma_dir = iobmd_dma_dir(direction);
 	return iobmd_runs_sgt_map(&g->sgt, &g->runs, dev, g->dma_dir);
 }
@@ -257,12 +334,35 @@ static void iobmd_general_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 	}
 }
 
+/* Drop the references physical ranges hold, run by run. */
+static void iobmd_general_put_pages(struct iobmd_general *g)
+{
+	const struct iobmd_runs *r = &g->runs;
+	unsigned long k, j, n;
+
+	if (!g->held)
+		return;
+	for (k = 0; k < r->n; k++) {
+		n = (k + 1 < r->n ? r->v[k + 1].first : r->npages) -
+		    r->v[k].first;
+		for (j = 0; j < n; j++) {
+			if (test_bit(r->v[k].first + j, g->held))
+				put_page(pfn_to_page(r->v[k].pfn + j));
+			if (!((j + 1) % IOBMD_PIN_BATCH))
+				cond_resched();
+		}
+	}
+}
+
 static void iobmd_general_release(struct iobmd_desc *d)
 {
 	struct iobmd_general *g = iobmd_general_of(d);
 
-	if (g->physical)
+	if (g->physical) {
+		iobmd_general_put_pages(g);
 		iobmd_runs_free(&g->runs);
+	}
+	kvfree(g->held);
 	if (g->mm)
 		mmdrop(g->mm);
 	kfree(g->first_page);
@@ -281,10 +381,77 @@ static const struct iobmd_desc_ops iobmd_general_ops = {
 	.release = iobmd_general_release,
 };
 
+/*
+ * A reference on RAM page @pfn, which must be in use and in the direct
+ * map: -EINVAL (no struct page, free, poisoned), -EPERM (memfd_secret's, or
+ * any other page taken out of the direct map).  A page with no reference
+ * to take that is not free is a later page of a higher-order allocation
+ * (not a compound page): its owner's keeps it, and *@held is false.
+ */
+static int iobmd_general_get_page(unsigned long pfn, bool *held)
+{
+	struct folio *folio = NULL;
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return -EINVAL;
+	page = pfn_to_page(pfn);
+	for (;;) {
+		folio = page_folio(page);
+		if (!folio_try_get(folio)) {
+			folio = NULL;
+			break;
+		}
+		if (likely(page_folio(page) == folio))
+			break;
+		folio_put(folio);	/* split or freed meanwhile: again */
+	}
+	/* A free page has no owner to keep it: never describe one. */
+	if ((!folio && is_free_buddy_page(page)) || PageHWPoison(page))
+		goto err_inval;
+	if (!iobmd_general_page_mapped(page)) {
+		if (folio)
+			folio_put(folio);
+		return -EPERM;
+	}
+	*held = folio;
+	return 0;
+
+err_inval:
+	if (folio)
+		folio_put(folio);
+	return -EINVAL;
+}
+
+/* The @n pages from @pfn, listed with what references they take. */
+static int iobmd_general_add_pages(struct iobmd_general *g, unsigned long pfn,
+				   unsigned long n)
+{
+	unsigned long first = g->runs.npages, j;
+	bool held;
+	int ret = 0;
+
+	for (j = 0; j < n; j++) {
+		ret = iobmd_general_get_page(pfn + j, &held);
+		if (ret)
+			break;
+		if (held)
+			__set_bit(first + j, g->held);
+		if (!((j + 1) % IOBMD_PIN_BATCH))
+			cond_resched();
+	}
+	if (!ret)
+		ret = iobmd_runs_add_range(&g->runs, pfn, n);
+	if (ret)
+		while (j--)
+			if (__test_and_clear_bit(first + j, g->held))
+				put_page(pfn_to_page(pfn + j));
+	return ret;
+}
+
 /* Physical ranges are RAM with struct pages; list them once. */
 static int iobmd_general_physical_pages(struct iobmd_general *g)
 {
-	unsigned long pfn, n, j;
 	int ret;
 	u32 i;
 
@@ -299,37 +466,24 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 	/* Ranges may name the same RAM again, but not more of it than exists. */
 	if (g->npages > totalram_pages())
 		return -ENOMEM;
+	g->held = kvcalloc(BITS_TO_LONGS(g->npages), sizeof(long),
+			   GFP_KERNEL_ACCOUNT);
+	if (!g->held)
+		return -ENOMEM;
 	for (i = 0; i < g->count; i++) {
-		pfn = PHYS_PFN(g->ranges[i].address);
-		n = iobmd_general_range_pages(&g->ranges[i]);
-		for (j = 0; j < n; j++) {
-			if (!pfn_valid(pfn + j))
-				return -EINVAL;
-			if (!(j % IOBMD_PIN_BATCH))
-				cond_resched();
-		}
-		ret = iobmd_runs_add_range(&g->runs, pfn, n);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = iobmd_general_add_pages(g, PHYS_PFN(g->ranges[i].address),
+					      iobmd_general_range_pages(&g->ranges[i]));
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-/**
- * iobmd_general_create() - withAddressRanges / withPhysicalAddress
- * @ranges: the ranges; the descriptor keeps a copy
- * @count: how many
- * @direction: IOBMD_DIRECTION_*
- * @physical: the ranges are physical RAM rather than the current process's
- *	memory
- *
- * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) (empty or
- * wrapping range, physical range not all RAM), -EFAULT (user range outside
- * the address space), -EOVERFLOW, -ENOMEM (also physical ranges that name
- * more pages, counting repeats, than the system has).
- */
-struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
-					u32 count, u32 direction, bool physical)
+static struct iobmd_desc *
+iobmd_general_new(const struct iobmd_range *ranges, u32 count, u32 direction,
+		  bool physical, bool user)
 {
 	struct iobmd_general *g;
 	u64 length = 0, end;
@@ -338,6 +492,13 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 
 	if (!count || direction & ~IOBMD_DIRECTION_MASK)
 		return ERR_PTR(-EINVAL);
+	if (physical && user) {
+		ret = iobmd_raw_locked_down();
+		if (ret)
+			return ERR_PTR(ret);
+		if (!READ_ONCE(unsafe_phys_ram))
+			return ERR_PTR(-EPERM);
+	}
 	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g)
 		return ERR_PTR(-ENOMEM);
@@ -346,6 +507,7 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 		goto err_free;
 	g->count = count;
 	g->physical = physical;
+	g->user = physical && user;
 	g->first_page = kcalloc(count, sizeof(*g->first_page),
 				GFP_KERNEL_ACCOUNT);
 	if (!g->first_page)
@@ -371,7 +533,7 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 	if (physical) {
 		ret = iobmd_general_physical_pages(g);
 		if (ret)
-			goto err_free;
+			goto err_put;
 	} else {
 		g->mm = current->mm;
 		mmgrab(g->mm);
@@ -380,11 +542,57 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 			length, direction, 1);
 	return &g->desc;
 
+err_put:
+	iobmd_general_put_pages(g);
 err_free:
 	iobmd_runs_free(&g->runs);
+	kvfree(g->held);
 	kfree(g->first_page);
 	kfree(g->ranges);
 	kfree(g);
 	return ERR_PTR(ret);
 }
+
+/**
+ * iobmd_general_create() - withAddressRanges / withPhysicalAddress
+ * @ranges: the ranges; the descriptor keeps a copy
+ * @count: how many
+ * @direction: IOBMD_DIRECTION_*
+ * @physical: the ranges are physical RAM rather than the current process's
+ *	memory; every page must be in use (the descriptor holds a reference
+ *	on it until released) and in the kernel's direct map
+ *
+ * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) (empty or
+ * wrapping range, physical range not all RAM, or naming a free or
+ * poisoned page), -EPERM (a physical page out of the direct map, as
+ * memfd_secret's are), -EFAULT (user range outside the address space),
+ * -EOVERFLOW, -EINTR, -ENOMEM (also physical ranges that name more pages,
+ * counting repeats, than the system has).
+ */
+struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
+					u32 count, u32 direction, bool physical)
+{
+	return iobmd_general_new(ranges, count, direction, physical, false);
+}
 EXPORT_SYMBOL_NS_GPL(iobmd_general_create, IOBMD);
+
+/**
+ * iobmd_general_create_user() - iobmd_general_create() for userspace
+ * @ranges: the ranges; the descriptor keeps a copy
+ * @count: how many
+ * @direction: IOBMD_DIRECTION_*
+ * @physical: physical RAM; the caller checked CAP_SYS_RAWIO
+ *
+ * Physical RAM is refused unless the unsafe_phys_ram parameter is set, and
+ * always under lockdown, where a descriptor made before is refused at
+ * every use.
+ *
+ * Return: as iobmd_general_create(), with -EPERM for physical ranges
+ * refused so.
+ */
+struct iobmd_desc *iobmd_general_create_user(const struct iobmd_range *ranges,
+					     u32 count, u32 direction,
+					     bool physical)
+{
+	return iobmd_general_new(ranges, count, direction, physical, true);
+}

@@ -349,7 +349,8 @@ static int iobmd_ioctl_append(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_READ / IOBMD_WRITE - readBytes() / writeBytes(): all or nothing.
  * Errors: EINVAL (flags or reserved not 0), ENOENT, ERANGE (range
- * not inside the length), EFAULT, EINTR.
+ * not inside the length), EFAULT, EINTR, EPERM (device memory or physical
+ * RAM beneath, under lockdown or now busy; a page out of the direct map).
  */
 static int iobmd_ioctl_rw(struct iobmd_ucmd *ucmd, bool write)
 {
@@ -388,8 +389,8 @@ static int iobmd_ioctl_write(struct iobmd_ucmd *ucmd)
 
 /*
  * IOBMD_GET_SEGMENTS - physical or DMA segments of a range; CAP_SYS_ADMIN.
- * Errors: EINVAL (unknown flag), EPERM, ENOENT, ERANGE, ENODATA (not
- * prepared where it must be), EFAULT.
+ * Errors: EINVAL (unknown flag), EPERM (also: as IOBMD_READ), ENOENT,
+ * ERANGE, ENODATA (not prepared where it must be), EFAULT.
  */
 static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
 {
@@ -420,8 +421,8 @@ static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
  * Errors: EINVAL (unknown flag, reserved not 0, offset not page aligned,
  * posted-write or real-time cache mode),
  * ENOENT, ERANGE (range outside the mapping), ENODATA (length 0),
- * EOVERFLOW (too large to encode), EFAULT, and the errors of pinning user
- * memory for a look at its layout.
+ * EOVERFLOW (too large to encode), EFAULT, EPERM (as IOBMD_READ), and the
+ * errors of pinning user memory for a look at its layout.
  */
 static int iobmd_ioctl_map(struct iobmd_ucmd *ucmd)
 {
@@ -473,8 +474,10 @@ out_put:
 /*
  * IOBMD_GENERAL_CREATE - describe user or physical memory.
  * Errors: EINVAL (unknown flag or option, count 0, empty or wrapping range,
- * physical range not RAM), E2BIG (count), EPERM (physical without
- * CAP_SYS_RAWIO), EFAULT, EOVERFLOW, EMFILE, ENOMEM.
+ * physical range not RAM or naming a free page), E2BIG (count), EPERM
+ * (physical: without CAP_SYS_RAWIO, without the unsafe_phys_ram parameter,
+ * under lockdown, or a page out of the direct map such as memfd_secret's),
+ * EFAULT, EOVERFLOW, EMFILE, ENOMEM, EINTR.
  */
 static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
 {
@@ -502,7 +505,8 @@ static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
 		kfree(ranges);
 		return -EFAULT;
 	}
-	d = iobmd_general_create(ranges, cmd->count, cmd->options, physical);
+	d = iobmd_general_create_user(ranges, cmd->count, cmd->options,
+				      physical);
 	kfree(ranges);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
@@ -664,7 +668,8 @@ static int iobmd_ioctl_interleaved_clear(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_DEVICE_CREATE - describe an MMIO range; CAP_SYS_RAWIO.
  * Errors: EINVAL (flags or reserved not 0, empty, wrapping, touches System
- * RAM), EPERM, ENOMEM, EMFILE, EFAULT.
+ * RAM), EPERM (no CAP_SYS_RAWIO, lockdown, a page of the range busy or
+ * exclusive MMIO), ENOMEM, EMFILE, EFAULT.
  */
 static int iobmd_ioctl_device_create(struct iobmd_ucmd *ucmd)
 {
@@ -679,7 +684,7 @@ static int iobmd_ioctl_device_create(struct iobmd_ucmd *ucmd)
 	ret = iobmd_ucmd_may_create(ucmd, 0);
 	if (ret)
 		return ret;
-	d = iobmd_device_create(cmd->phys, cmd->length);
+	d = iobmd_device_create_user(cmd->phys, cmd->length);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));

@@ -391,7 +391,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD);
  * Errors: EINVAL (not MAP_SHARED, the cookie names no descriptor, the size
  * runs past the mapping, pieces whose page offsets do not line up, a cache
  * mode the memory cannot have), EACCES (PROT_WRITE on a read-only cookie,
- * or writable user memory pinned read-only), ENODATA, ENOMEM.
+ * or writable user memory pinned read-only), ENODATA, ENOMEM, EPERM
+ * (device memory or physical RAM userspace named, under lockdown).
  *
  * Return: 0 or a negative errno; on failure the mapping holds nothing.
  */

@@ -300,6 +300,13 @@ int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 struct device *iobmd_dmadev_get(u64 limit);
 void iobmd_dmadev_exit(void);
 
+/* Memory userspace names by physical address: /dev/mem's rules. */
+int iobmd_raw_locked_down(void);
+struct iobmd_desc *iobmd_device_create_user(u64 phys, u64 length);
+struct iobmd_desc *iobmd_general_create_user(const struct iobmd_range *ranges,
+					     u32 count, u32 direction,
+					     bool physical);
+
 /*
  * mmap cookies: handle, read-only bit, cache mode and mapping offset in
  * one file offset (below 2^62, so positive as a loff_t).

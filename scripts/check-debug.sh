@@ -76,13 +76,19 @@ rm -rf "$guest_tree"
 install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/60-iobmd.rules"
 # The iobmd_debug_*_test programs last: failing allocations on purpose,
 # they can make the kernel's own debugging give up (DMA-API debugging
-# turns itself off when its bookkeeping cannot allocate).
+# turns itself off when its bookkeeping cannot allocate).  After them,
+# programs with "lockdown" in their name: lockdown cannot be undone and
+# closes debugfs's fault injection to everything after it.
 shopt -s nullglob
-tests=() last=()
+tests=() last=() final=()
 for t in "$dbg"/selftests/iobmd_*_test; do
-	case ${t##*/} in iobmd_debug_*) last+=("$t") ;; *) tests+=("$t") ;; esac
+	case ${t##*/} in
+	iobmd_debug_*) last+=("$t") ;;
+	*lockdown*) final+=("$t") ;;
+	*) tests+=("$t") ;;
+	esac
 done
-tests+=("${last[@]}")
+tests+=("${last[@]}" "${final[@]}")
 shopt -u nullglob
 prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$dbg/selftests/settings" 2>/dev/null || true)
 prog_timeout=${prog_timeout:-300}
@@ -138,7 +144,8 @@ fi
 vmdir=$dbg/vm
 rc=0
 # The whole suite under KASAN and TCG takes 10 to 15 minutes.
+# unsafe_phys_ram: as in check.sh.
 bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --out "$vmdir" "${bins[@]}" \
-	--add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-2400}" --prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
+	--insmod-args unsafe_phys_ram=1 --add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-2400}" --prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 count_vm_run "$DEBUG_KREL" "$vmdir" "$rc" "$tm" || true
 finish

@@ -5,11 +5,21 @@
  * or a netlink reply - and GET_SEGMENTS is refused to it (see
  * iobmd_security.h for "unprivileged").
  *
+ * Root is held to /dev/mem's rules for what it names by physical address:
+ * no System RAM (unless the unsafe_phys_ram test switch is on), never a
+ * free page or one out of the direct map (memfd_secret's), no MMIO that is
+ * busy or exclusive (the IOAPIC); device-memory copies stay killable.
+ * (Lockdown: iobmd_security_lockdown_test.)
+ *
  * Runs as root, alone: every test leaves the module's counters as found.
  */
+#include <dirent.h>
+#include <signal.h>
+#include <time.h>
 #include <linux/capability.h>
 
 #include "iobmd_security.h"
+#include "iobmd_pagemap.h"
 
 #define TAG_VALUE	0x5a5a5a5a5a5a5a5aULL
 
@@ -101,6 +111,404 @@ FIXTURE_SETUP(iobmd_sec)
 FIXTURE_TEARDOWN_PARENT(iobmd_sec)
 {
 	sec_teardown_held(_metadata, &self->stats);
+}
+
+/* --- physical addresses root names ------------------------------------ */
+
+#define UNSAFE_PHYS_RAM	"/sys/module/iobmd/parameters/unsafe_phys_ram"
+
+/*
+ * Sets the test rigs' switch that lets root describe RAM by address;
+ * returns what it was ('Y' when the module has none: the old module let
+ * root describe RAM), for set_unsafe_phys_ram(old) to restore it.
+ */
+static char set_unsafe_phys_ram(char on)
+{
+	char old = 'Y', text[2] = { on, 0 };
+	int fd = open(UNSAFE_PHYS_RAM, O_RDONLY);
+
+	if (fd < 0)
+		return old;
+	if (read(fd, &old, 1) != 1)
+		old = '?';
+	close(fd);
+	if (iobmd_write_file(UNSAFE_PHYS_RAM, text))
+		return '?';
+	return old;
+}
+
+/* [start, end] of the first /proc/iomem line whose name holds @name. */
+static int iomem_find(const char *name, __u64 *start, __u64 *end)
+{
+	unsigned long long s, e;
+	char line[256];
+	int found = -1;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return -1;
+	while (found && fgets(line, sizeof(line), f)) {
+		char *colon = strstr(line, " : ");
+
+		if (colon && strstr(colon, name) &&
+		    sscanf(line, " %llx-%llx", &s, &e) == 2 && e > s) {
+			*start = s;
+			*end = e;
+			found = 0;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* BAR2 of the test VM's ivshmem-plain device (1af4:1110). */
+static int ivshmem_bar2(__u64 *start, __u64 *len)
+{
+	const char *base = "/sys/bus/pci/devices";
+	unsigned long long s, e, fl;
+	char path[512], line[256];
+	struct dirent *de;
+	int found = -1;
+	DIR *dir = opendir(base);
+
+	if (!dir)
+		return -1;
+	while (found && (de = readdir(dir))) {
+		unsigned int vendor = 0, device = 0, i;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/vendor", base, de->d_name);
+		f = fopen(path, "r");
+		if (!f || fscanf(f, "%x", &vendor) != 1)
+			vendor = 0;
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "%s/%s/device", base, de->d_name);
+		f = fopen(path, "r");
+		if (!f || fscanf(f, "%x", &device) != 1)
+			device = 0;
+		if (f)
+			fclose(f);
+		if (vendor != 0x1af4 || device != 0x1110)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/resource", base, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		for (i = 0; i != 3 && fgets(line, sizeof(line), f); i++)
+			;
+		fclose(f);
+		if (i == 3 && sscanf(line, "%llx %llx %llx", &s, &e, &fl) == 3 &&
+		    e > s) {
+			*start = s;
+			*len = e - s + 1;
+			found = 0;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * System RAM by physical address: refused to root (EPERM), its own
+ * buffer's page as much as the kernel's data, as /dev/mem refuses it with
+ * STRICT_DEVMEM; only the test rigs' switch lets it through.
+ */
+TEST_F(iobmd_sec, ram_by_address_refused)
+{
+	struct iobmd_range r[2];
+	__u64 kstart, kend;
+	__u32 buf, h = 0;
+	char old;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &buf);
+	test_ioctl_prepare(buf, 0);
+	ASSERT_LT(0, collect(self->fd, buf));
+	ASSERT_EQ(0, iomem_find("Kernel data", &kstart, &kend));
+	old = set_unsafe_phys_ram('N');
+	ASSERT_NE('?', old);
+
+	r[0] = (struct iobmd_range){ sh->page[0], PAGE_SIZE };
+	EXPECT_ERRNO(EPERM, _test_ioctl_general_create(self->fd,
+						       IOBMD_GENERAL_PHYSICAL,
+						       IOBMD_DIRECTION_INOUT,
+						       r, 1, &h));
+	EXPECT_EQ(0, h);
+	r[0] = (struct iobmd_range){ kstart, PAGE_SIZE };
+	EXPECT_ERRNO(EPERM, _test_ioctl_general_create(self->fd,
+						       IOBMD_GENERAL_PHYSICAL,
+						       IOBMD_DIRECTION_IN,
+						       r, 1, &h));
+	EXPECT_EQ(0, h);
+	r[1] = (struct iobmd_range){ sh->page[0] + 8, 8 };
+	EXPECT_ERRNO(EPERM, _test_ioctl_general_create(self->fd,
+						       IOBMD_GENERAL_PHYSICAL,
+						       IOBMD_DIRECTION_INOUT,
+						       r, 2, &h));
+	EXPECT_EQ(0, h);
+	/* Device memory over RAM stays EINVAL: it is not device memory. */
+	EXPECT_ERRNO(EINVAL, _test_ioctl_device_create(self->fd, kstart,
+						       PAGE_SIZE, &h));
+	EXPECT_EQ(0, h);
+
+	/* The switch lets the buffer's page through, not the rest. */
+	ASSERT_EQ('N', set_unsafe_phys_ram('Y'));
+	r[0] = (struct iobmd_range){ sh->page[0], PAGE_SIZE };
+	ASSERT_EQ(0, _test_ioctl_general_create(self->fd,
+						IOBMD_GENERAL_PHYSICAL,
+						IOBMD_DIRECTION_INOUT, r, 1,
+						&h));
+	test_ioctl_release(h);
+	set_unsafe_phys_ram(old);
+	test_ioctl_release(buf);
+	test_held_nothing();
+}
+
+#define KPF_BUDDY	10
+
+/*
+ * A free page has no owner whose reference keeps it: EINVAL, even with
+ * the test rigs' switch (pages the buddy allocator holds, from
+ * /proc/kpageflags; one may be taken meanwhile, so most, not all).
+ */
+TEST_F(iobmd_sec, free_page_refused)
+{
+	__u64 flags[512], start, end, pfn;
+	int kfd, tried = 0, refused = 0;
+	struct iobmd_range r;
+	__u32 h;
+	char old;
+
+	ASSERT_EQ(0, iomem_find("System RAM", &start, &end));
+	/* The first RAM range is small: the largest one holds free pages. */
+	{
+		unsigned long long s, e;
+		char line[256];
+		FILE *f = fopen("/proc/iomem", "r");
+
+		ASSERT_NE(NULL, f);
+		while (fgets(line, sizeof(line), f))
+			if (line[0] != ' ' && strstr(line, " : System RAM") &&
+			    sscanf(line, "%llx-%llx", &s, &e) == 2 &&
+			    e - s > end - start) {
+				start = s;
+				end = e;
+			}
+		fclose(f);
+	}
+	kfd = open("/proc/kpageflags", O_RDONLY);
+	ASSERT_LE(0, kfd);
+	old = set_unsafe_phys_ram('Y');
+	ASSERT_NE('?', old);
+	for (pfn = (start + PAGE_SIZE - 1) / PAGE_SIZE;
+	     pfn + 512 <= (end + 1) / PAGE_SIZE && tried < 32; pfn += 512) {
+		int i;
+
+		ASSERT_EQ(sizeof(flags), pread(kfd, flags, sizeof(flags),
+					       pfn * 8));
+		for (i = 0; i < 512 && tried < 32; i += 61) {
+			if (!(flags[i] >> KPF_BUDDY & 1))
+				continue;
+			tried++;
+			h = 0;
+			r = (struct iobmd_range){ (pfn + i) * PAGE_SIZE,
+						  PAGE_SIZE };
+			if (!_test_ioctl_general_create(self->fd,
+							IOBMD_GENERAL_PHYSICAL,
+							IOBMD_DIRECTION_INOUT,
+							&r, 1, &h))
+				test_ioctl_release(h);
+			else if (errno == EINVAL)
+				refused++;
+			else
+				ASSERT_EQ(EINVAL, errno);
+		}
+	}
+	close(kfd);
+	set_unsafe_phys_ram(old);
+	ASSERT_EQ(32, tried);
+	TH_LOG("%d of %d free pages refused", refused, tried);
+	ASSERT_LE(24, refused);
+	test_held_nothing();
+}
+
+#ifndef SYS_memfd_secret
+#define SYS_memfd_secret 447
+#endif
+
+/*
+ * A memfd_secret page is out of the kernel's direct map: never described
+ * (EPERM), even with the test rigs' switch; as device memory it is RAM
+ * (EINVAL).  Describing it once let WRITE with no buffer oops in memset.
+ */
+TEST_F(iobmd_sec, secretmem_refused)
+{
+	__u32 h = 0;
+	__u64 phys;
+	__u8 *p;
+	char old;
+	int sfd = syscall(SYS_memfd_secret, 0);
+
+	if (sfd < 0) {
+		char on[4] = "";
+		FILE *f = fopen("/sys/module/secretmem/parameters/enable", "r");
+
+		/* 6.1 has it off unless booted with secretmem.enable=1. */
+		ASSERT_EQ(ENOSYS, errno);
+		ASSERT_NE(NULL, f);
+		ASSERT_NE(NULL, fgets(on, sizeof(on), f));
+		fclose(f);
+		ASSERT_EQ('N', on[0]);
+		TH_LOG("memfd_secret is disabled in this kernel: no secret page");
+		return;
+	}
+	ASSERT_EQ(0, ftruncate(sfd, PAGE_SIZE));
+	p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x3c, PAGE_SIZE);
+	phys = pagemap_phys(p);
+	ASSERT_NE(0, phys);
+	old = set_unsafe_phys_ram('Y');
+	ASSERT_NE('?', old);
+	{
+		struct iobmd_range r = { phys, PAGE_SIZE };
+
+		EXPECT_ERRNO(EPERM, _test_ioctl_general_create(
+					    self->fd, IOBMD_GENERAL_PHYSICAL,
+					    IOBMD_DIRECTION_INOUT, &r, 1, &h));
+		EXPECT_EQ(0, h);
+	}
+	set_unsafe_phys_ram(old);
+	EXPECT_ERRNO(EINVAL, _test_ioctl_device_create(self->fd, phys,
+						       PAGE_SIZE, &h));
+	EXPECT_EQ(0, h);
+	/* The secret is intact. */
+	EXPECT_EQ(PAGE_SIZE, iobmd_check_bytes(p, PAGE_SIZE, 0x3c));
+	munmap(p, PAGE_SIZE);
+	close(sfd);
+	test_held_nothing();
+}
+
+/*
+ * MMIO a driver claimed (busy: the IOAPIC) is refused (EPERM), a byte of
+ * it or a range that only reaches into it; MMIO nobody claimed
+ * (the ivshmem BAR, addresses with nothing there) is not.
+ */
+TEST_F(iobmd_sec, busy_mmio_refused)
+{
+	__u64 start, end, bar, bar_len;
+	__u32 h = 0;
+
+	ASSERT_EQ(0, iomem_find("IOAPIC", &start, &end));
+	TH_LOG("IOAPIC at 0x%llx-0x%llx", (unsigned long long)start,
+	       (unsigned long long)end);
+	EXPECT_ERRNO(EPERM, _test_ioctl_device_create(self->fd, start,
+						      end - start + 1, &h));
+	EXPECT_EQ(0, h);
+	EXPECT_ERRNO(EPERM, _test_ioctl_device_create(self->fd, start + 0x10,
+						      1, &h));
+	EXPECT_EQ(0, h);
+	EXPECT_ERRNO(EPERM, _test_ioctl_device_create(self->fd,
+						      start - PAGE_SIZE,
+						      PAGE_SIZE + 1, &h));
+	EXPECT_EQ(0, h);
+	/* A large range with the IOAPIC inside. */
+	EXPECT_ERRNO(EPERM, _test_ioctl_device_create(self->fd,
+						      start - SZ_1M, SZ_4M,
+						      &h));
+	EXPECT_EQ(0, h);
+
+	ASSERT_EQ(0, ivshmem_bar2(&bar, &bar_len));
+	ASSERT_EQ(0, _test_ioctl_device_create(self->fd, bar, bar_len, &h));
+	test_ioctl_release(h);
+	ASSERT_EQ(0, _test_ioctl_device_create(self->fd, IOBMD_TEST_NOT_RAM,
+					       PAGE_SIZE, &h));
+	test_ioctl_release(h);
+	test_held_nothing();
+}
+
+/*
+ * Device memory copies, zero-fill included, across the module's mapping
+ * chunks (the whole 1 MiB BAR, at odd offsets): what a mapping shows.
+ * The BAR's bytes are put back after.
+ */
+TEST_F(iobmd_sec, device_copies)
+{
+	__u64 bar, bar_len, off = 0x3ff00 + 7, len = 0x80000 + 300;
+	__u8 *saved, *pat, *back, *p;
+	__u32 h;
+	__u64 cookie;
+
+	ASSERT_EQ(0, ivshmem_bar2(&bar, &bar_len));
+	ASSERT_EQ(SZ_1M, bar_len);
+	saved = malloc(bar_len);
+	pat = malloc(bar_len);
+	back = malloc(bar_len);
+	ASSERT_NE(NULL, saved);
+	ASSERT_NE(NULL, pat);
+	ASSERT_NE(NULL, back);
+	ASSERT_EQ(0, _test_ioctl_device_create(self->fd, bar, bar_len, &h));
+	test_ioctl_read(h, 0, saved, bar_len);
+	iobmd_fill_pattern(pat, bar_len, 0, 77);
+	test_ioctl_write(h, 0, pat, bar_len);
+	/* Zero-fill: no buffer. */
+	ASSERT_EQ(0, _test_ioctl_rw(self->fd, IOBMD_WRITE, h, off, NULL, len,
+				    NULL));
+	memset(pat + off, 0, len);
+	test_ioctl_read(h, 0, back, bar_len);
+	EXPECT_EQ(0, memcmp(pat, back, bar_len));
+	ASSERT_EQ(0, _test_ioctl_map(self->fd, h, 0, 0, 0, &cookie));
+	p = iobmd_mmap(self->fd, cookie, bar_len, PROT_READ);
+	ASSERT_NE(MAP_FAILED, p);
+	memcpy(back, p, bar_len);
+	EXPECT_EQ(0, memcmp(pat, back, bar_len));
+	munmap(p, bar_len);
+	test_ioctl_write(h, 0, saved, bar_len);
+	test_ioctl_release(h);
+	free(saved);
+	free(pat);
+	free(back);
+	test_held_nothing();
+}
+
+/*
+ * A zero-fill of 4 GiB of device memory (addresses with nothing behind
+ * them: slow under emulation) dies with SIGKILL at once, rather than
+ * after the whole copy.
+ */
+TEST_F(iobmd_sec, device_copy_killable)
+{
+	struct timespec t0, t1;
+	int status, i;
+	double secs;
+	__u32 h;
+	pid_t pid;
+
+	ASSERT_EQ(0, _test_ioctl_device_create(self->fd, IOBMD_TEST_NOT_RAM,
+					       SZ_4G, &h));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		_test_ioctl_rw(self->fd, IOBMD_WRITE, h, 0, NULL, SZ_4G, NULL);
+		_exit(3);
+	}
+	usleep(500000);
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG))
+		TH_LOG("4 GiB of MMIO zero-filled in 0.5 s");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	for (i = 0; i < 200 && !waitpid(pid, &status, WNOHANG); i++)
+		usleep(50000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	TH_LOG("killed after %.3f s", secs);
+	ASSERT_LT(i, 200) TH_LOG("still copying 10 s after SIGKILL");
+	ASSERT_TRUE(WIFSIGNALED(status));
+	EXPECT_LT(secs, 2.0);
+	test_ioctl_release(h);
+	test_held_nothing();
 }
 
 /* --- no physical or DMA address reaches an unprivileged caller ------- */
@@ -271,9 +679,12 @@ TEST_F(iobmd_sec, no_address_in_unprivileged_output)
 	test_ioctl_device_create(IOBMD_TEST_NOT_RAM, PAGE_SIZE, &sh->h[R_DEV]);
 	for (i = 0; i < NR_ROOT; i++) {
 		if (i == R_PHYS) {	/* RAM by physical address */
+			char old = set_unsafe_phys_ram('Y');
+
 			ram.address = sh->page[0];
 			test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, &ram,
 						    1, &sh->h[R_PHYS]);
+			set_unsafe_phys_ram(old);
 		}
 		test_ioctl_prepare(sh->h[i], 0);
 		ASSERT_LT(0, collect(self->fd, sh->h[i])) TH_LOG("handle %d", i);

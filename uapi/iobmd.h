@@ -409,7 +409,7 @@ struct iobmd_range {
 #define IOBMD_GENERAL_MAX_RANGES	1024
 
 /* iobmd_general_create.flags */
-#define IOBMD_GENERAL_PHYSICAL	0x1 /* withPhysicalAddress: RAM, CAP_SYS_RAWIO */
+#define IOBMD_GENERAL_PHYSICAL	0x1 /* withPhysicalAddress: RAM; EPERM, see below */
 
 /**
  * struct iobmd_general_create - IOBMD_GENERAL_CREATE: describe memory
@@ -426,12 +426,17 @@ struct iobmd_range {
  * descriptor is prepared, mapped, or being read or written, and the pinned
  * pages are charged to the process's RLIMIT_MEMLOCK.  Only the process
  * that created the descriptor can pin it.  With IOBMD_GENERAL_PHYSICAL
- * the ranges are physical addresses of System RAM (CAP_SYS_RAWIO).
+ * the ranges would be physical addresses of System RAM: refused to
+ * userspace (EPERM), as /dev/mem refuses RAM with STRICT_DEVMEM, unless
+ * the module's unsafe_phys_ram parameter (test rigs only) is set; never
+ * under lockdown, nor for a page that is free or out of the kernel's
+ * direct map (memfd_secret's).
  *
  * Errors: EINVAL (count 0, an empty or wrapping range, unknown flag or
- * option, physical range not entirely RAM), E2BIG (count too large), EPERM
- * (physical without CAP_SYS_RAWIO), EFAULT (@ranges unreadable, or a range
- * outside the user address space), EMFILE, ENOMEM.
+ * option, physical range not entirely RAM or naming a free page), E2BIG
+ * (count too large), EPERM (physical: see above; also without
+ * CAP_SYS_RAWIO), EFAULT (@ranges unreadable, or a range outside the user
+ * address space), EMFILE, ENOMEM.
  */
 struct iobmd_general_create {
 	__u32 size;
@@ -559,13 +564,16 @@ struct iobmd_interleaved_set {
  * @length: bytes, at least 1
  *
  * IODeviceMemory::withRange.  Requires CAP_SYS_RAWIO; the range must not
- * touch System RAM.  Mapped uncached unless the mapping asks otherwise;
- * readBytes/writeBytes use the I/O accessors.  withSubRange is
+ * touch System RAM, nor a page of MMIO that a driver claimed (busy) or
+ * that is exclusive, and lockdown must not close /dev/mem: checked again
+ * at every READ, WRITE, MAP, mmap, GET_SEGMENTS and PREPARE of it or of
+ * what is built on it (EPERM).  Mapped uncached unless the mapping asks
+ * otherwise; readBytes/writeBytes use the I/O accessors.  withSubRange is
  * IOBMD_SUB_CREATE on it.
  *
- * Errors: EPERM, EINVAL (length 0, wrapping, beyond the CPU's physical
- * address space, overlaps System RAM), ENOMEM (cannot be mapped), EMFILE,
- * EFAULT.
+ * Errors: EPERM (no CAP_SYS_RAWIO, busy or exclusive MMIO, lockdown),
+ * EINVAL (length 0, wrapping, beyond the CPU's physical address space,
+ * overlaps System RAM), ENOMEM (cannot be mapped), EMFILE, EFAULT.
  */
 struct iobmd_device_create {
 	__u32 size;

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd security pass, lockdown: once lockdown is at "integrity", which
+ * closes /dev/mem, memory named by physical address is closed too: no new
+ * device or physical-RAM descriptor, and those made before cannot be read,
+ * written, mapped, prepared or asked for segments, directly or through a
+ * descriptor built on them.  Buffers keep working.
+ *
+ * Raising lockdown cannot be undone and restricts debugfs (fault
+ * injection): scripts/check.sh and check-debug.sh run this program last in
+ * its VM.  Runs as root.
+ */
+#include <sys/stat.h>
+
+#include "iobmd_utils.h"
+
+#define SECURITYFS	"/sys/kernel/security"
+#define LOCKDOWN	SECURITYFS "/lockdown"
+#define UNSAFE_PHYS_RAM	"/sys/module/iobmd/parameters/unsafe_phys_ram"
+
+/* @call must fail with EPERM; what it did instead is logged, and the test goes on. */
+#define REFUSED(call)                                                         \
+	do {                                                                  \
+		int __r = (call), __e = errno;                                \
+		if (__r != -1 || __e != EPERM)                                \
+			TH_LOG("%s: %d, errno %d, not EPERM", #call, __r,     \
+			       __r == -1 ? __e : 0);                          \
+		EXPECT_EQ(-1, __r);                                           \
+		EXPECT_EQ(EPERM, __e);                                        \
+	} while (0)
+
+/* The first line of @path into @buf, or "" when it cannot be read. */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	if (!fgets(buf, len, f))
+		buf[0] = 0;
+	fclose(f);
+}
+
+TEST(lockdown_closes_raw_memory)
+{
+	__u32 dev, sub, phys, buf, h = 0;
+	__u64 dev_cookie, phys_cookie, buf_cookie;
+	struct iobmd_segment seg;
+	struct iobmd_range ram;
+	long long before;
+	char line[256];
+	__u8 bytes[64] = { 0 };
+	__u32 count = 1;
+	void *p;
+	int fd;
+
+	/* Lockdown is there, and still off. */
+	if (access(LOCKDOWN, F_OK))
+		ASSERT_EQ(0, mount("securityfs", SECURITYFS, "securityfs", 0,
+				   NULL));
+	read_line(SECURITYFS "/lsm", line, sizeof(line));
+	ASSERT_NE(NULL, strstr(line, "lockdown")) TH_LOG("lsm: %s", line);
+	read_line(LOCKDOWN, line, sizeof(line));
+	ASSERT_NE(NULL, strstr(line, "[none]")) TH_LOG("lockdown: %s", line);
+
+	fd = open(IOBMD_DEV_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	/* Even with the test rigs' switch on (the old module has none). */
+	if (!access(UNSAFE_PHYS_RAM, F_OK))
+		ASSERT_EQ(0, iobmd_write_file(UNSAFE_PHYS_RAM, "Y"));
+	before = iobmd_stat("descriptors");
+
+	/* Made before: MMIO, a window of it, a buffer's page by address. */
+	ASSERT_EQ(0, _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT,
+					    PAGE_SIZE, 0, 0, NULL, 0, &buf));
+	ASSERT_EQ(0, _test_ioctl_get_segments(fd, buf, 0, 0, &seg, &count,
+					      NULL));
+	ram = (struct iobmd_range){ seg.addr, PAGE_SIZE };
+	ASSERT_EQ(0, _test_ioctl_device_create(fd, IOBMD_TEST_NOT_RAM,
+					       2 * PAGE_SIZE, &dev));
+	ASSERT_EQ(0, _test_ioctl_sub_create(fd, dev, IOBMD_DIRECTION_INOUT, 8,
+					    16, &sub));
+	ASSERT_EQ(0, _test_ioctl_general_create(fd, IOBMD_GENERAL_PHYSICAL,
+						IOBMD_DIRECTION_INOUT, &ram, 1,
+						&phys));
+	ASSERT_EQ(0, _test_ioctl_map(fd, dev, 0, 0, 0, &dev_cookie));
+	ASSERT_EQ(0, _test_ioctl_map(fd, phys, 0, 0, 0, &phys_cookie));
+	ASSERT_EQ(0, _test_ioctl_map(fd, buf, 0, 0, 0, &buf_cookie));
+	ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_READ, dev, 0, bytes, 16, NULL));
+
+	ASSERT_EQ(0, iobmd_write_file(LOCKDOWN, "integrity"));
+	read_line(LOCKDOWN, line, sizeof(line));
+	ASSERT_NE(NULL, strstr(line, "[integrity]")) TH_LOG("lockdown: %s",
+							    line);
+
+	/* Nothing new by physical address. */
+	REFUSED(_test_ioctl_device_create(fd, IOBMD_TEST_NOT_RAM,
+						      PAGE_SIZE, &h));
+	EXPECT_EQ(0, h);
+	if (h)
+		_test_ioctl_release(fd, h);
+	h = 0;
+	REFUSED(_test_ioctl_general_create(fd,
+						       IOBMD_GENERAL_PHYSICAL,
+						       IOBMD_DIRECTION_INOUT,
+						       &ram, 1, &h));
+	EXPECT_EQ(0, h);
+	if (h)
+		_test_ioctl_release(fd, h);
+	h = 0;
+
+	/* What was made before: no copy, either way, nor zero-fill. */
+	REFUSED(_test_ioctl_rw(fd, IOBMD_READ, dev, 0, bytes, 16,
+					   NULL));
+	REFUSED(_test_ioctl_rw(fd, IOBMD_WRITE, dev, 0, bytes, 16,
+					   NULL));
+	REFUSED(_test_ioctl_rw(fd, IOBMD_WRITE, dev, 0, NULL, 16,
+					   NULL));
+	REFUSED(_test_ioctl_rw(fd, IOBMD_READ, sub, 0, bytes, 16,
+					   NULL));
+	REFUSED(_test_ioctl_rw(fd, IOBMD_READ, phys, 0, bytes, 64,
+					   NULL));
+	REFUSED(_test_ioctl_rw(fd, IOBMD_WRITE, phys, 0, NULL, 64,
+					   NULL));
+	/* No segments, no new cookie, no mapping with an old one. */
+	count = 1;
+	REFUSED(_test_ioctl_get_segments(fd, dev, 0, 0, &seg,
+						     &count, NULL));
+	REFUSED(_test_ioctl_get_segments(fd, phys, 0, 0, &seg,
+						     &count, NULL));
+	REFUSED(_test_ioctl_map(fd, dev, 0, 0, 0, NULL));
+	p = iobmd_mmap(fd, dev_cookie, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	REFUSED(p == MAP_FAILED ? -1 : munmap(p, PAGE_SIZE));
+	p = iobmd_mmap(fd, phys_cookie, PAGE_SIZE, PROT_READ);
+	REFUSED(p == MAP_FAILED ? -1 : munmap(p, PAGE_SIZE));
+	/* No DMA mapping either. */
+	REFUSED(_test_ioctl_prepare(fd, IOBMD_PREPARE, dev, 0));
+	REFUSED(_test_ioctl_prepare(fd, IOBMD_PREPARE, phys, 0));
+
+	/* Buffers are the caller's own memory: untouched by lockdown. */
+	memset(bytes, 0x5a, sizeof(bytes));
+	EXPECT_EQ(0, _test_ioctl_rw(fd, IOBMD_WRITE, buf, 0, bytes, 64, NULL));
+	p = iobmd_mmap(fd, buf_cookie, PAGE_SIZE, PROT_READ);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, memcmp(p, bytes, sizeof(bytes)));
+	EXPECT_EQ(0, munmap(p, PAGE_SIZE));
+
+	/* Releasing still works, and leaves nothing behind. */
+	EXPECT_EQ(0, _test_ioctl_release(fd, sub));
+	EXPECT_EQ(0, _test_ioctl_release(fd, dev));
+	EXPECT_EQ(0, _test_ioctl_release(fd, phys));
+	EXPECT_EQ(0, _test_ioctl_release(fd, buf));
+	EXPECT_EQ(before, iobmd_stat("descriptors"));
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST_HARNESS_MAIN
