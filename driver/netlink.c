@@ -162,6 +162,7 @@ struct iobmd_nl_dump {
 	struct iobmd_nl_dump_ctx *ctx;
 };
 
+/* Called under the registry's spinlock: must not sleep. */
 static int iobmd_nl_dump_one(void *arg, struct iobmd_desc *d)
 {
 	struct iobmd_nl_dump *dump = arg;
@@ -203,8 +204,10 @@ static int iobmd_nl_dump_desc_done(struct netlink_callback *cb)
 }
 
 /*
- * IOBMD_CMD_GET_DESC (dump): one message per live descriptor; without
- * CAP_SYS_ADMIN only those the process that asked created.
+ * IOBMD_CMD_GET_DESC (dump): one message per live descriptor, by id;
+ * without CAP_SYS_ADMIN only those the process that asked created.  Each
+ * round goes on after the last id sent (iobmd_registry_dump()): a dump
+ * costs O(log n) per descriptor it sends, whatever the others hold.
  * Errors: EINVAL (any attribute).
  */
 static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)

@@ -1,19 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd: the registry of live descriptors, for netlink dumps and events.
+ *
+ * Each live descriptor sits in two red-black trees whose nodes it embeds,
+ * so registering one allocates nothing and cannot fail:
+ * - iobmd_registry_ids, ordered by id: a privileged dump goes through it;
+ * - iobmd_registry_creators, ordered by (creator, id): a process's own
+ *   descriptors are neighbours there, so a dump of them never looks at
+ *   anyone else's.
+ * Ids come from a 64-bit counter, so they only ever increase and are never
+ * given twice while the module is loaded.
+ *
+ * A dump keeps no position in the trees, only the last id it sent: each
+ * step looks up the next descriptor after it (O(log n)) and fills it in
+ * under iobmd_registry_lock, then drops the lock.  A dump of n descriptors
+ * thus costs O(n log n) in all (one of k own descriptors, O(k log n)), and
+ * creation or release waits for at most one descriptor's message, never
+ * for a batch.
  */
 #include <linux/cred.h>
+#include <linux/debugfs.h>
 #include <linux/pid.h>
+#include <linux/rbtree.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 
 #include "iobmd_priv.h"
 
+/* Protects the trees, the id counter and the step counter below. */
 static DEFINE_SPINLOCK(iobmd_registry_lock);
-/* Live descriptors in creation order; iobmd_registry_lock. */
-static LIST_HEAD(iobmd_registry);
-/* The id of the last descriptor added; iobmd_registry_lock. */
+/* Live descriptors by id (struct iobmd_desc.id_node); registry lock. */
+static struct rb_root iobmd_registry_ids = RB_ROOT;
+/* By creator, then id (struct iobmd_desc.creator_node); registry lock. */
+static struct rb_root iobmd_registry_creators = RB_ROOT;
+/* The id of the last descriptor added; registry lock. */
 static u64 iobmd_registry_last_id;
+/*
+ * Descriptors that dumps have looked at since the module loaded, shown in
+ * debugfs (iobmd/dump_steps) so that tests can check that a dump looks at
+ * what it returns and little else; registry lock.
+ */
+static u64 iobmd_registry_steps;
+
+static bool iobmd_registry_id_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct iobmd_desc, id_node)->id <
+	       rb_entry(b, struct iobmd_desc, id_node)->id;
+}
+
+/* Orders by the creator's struct pid (its address), then by id. */
+static bool iobmd_registry_creator_less(struct rb_node *a,
+					const struct rb_node *b)
+{
+	const struct iobmd_desc *da = rb_entry(a, struct iobmd_desc,
+					       creator_node);
+	const struct iobmd_desc *db = rb_entry(b, struct iobmd_desc,
+					       creator_node);
+
+	if (da->creator != db->creator)
+		return (uintptr_t)da->creator < (uintptr_t)db->creator;
+	return da->id < db->id;
+}
 
 /**
  * iobmd_registry_add() - record a new descriptor and announce it
@@ -26,7 +73,9 @@ void iobmd_registry_add(struct iobmd_desc *d)
 	atomic_set(&d->maps, 0);
 	spin_lock(&iobmd_registry_lock);
 	d->id = ++iobmd_registry_last_id;
-	list_add_tail(&d->node, &iobmd_registry);
+	rb_add(&d->id_node, &iobmd_registry_ids, iobmd_registry_id_less);
+	rb_add(&d->creator_node, &iobmd_registry_creators,
+	       iobmd_registry_creator_less);
 	spin_unlock(&iobmd_registry_lock);
 	atomic64_inc(&iobmd_stats.descriptors);
 	atomic64_inc(&iobmd_stats.kinds[d->kind]);
@@ -40,7 +89,8 @@ void iobmd_registry_add(struct iobmd_desc *d)
 void iobmd_registry_del(struct iobmd_desc *d)
 {
 	spin_lock(&iobmd_registry_lock);
-	list_del(&d->node);
+	rb_erase(&d->id_node, &iobmd_registry_ids);
+	rb_erase(&d->creator_node, &iobmd_registry_creators);
 	spin_unlock(&iobmd_registry_lock);
 	atomic64_dec(&iobmd_stats.kinds[d->kind]);
 	atomic64_dec(&iobmd_stats.descriptors);
@@ -48,14 +98,67 @@ void iobmd_registry_del(struct iobmd_desc *d)
 	put_pid(d->creator);
 }
 
+/* The live descriptor with the lowest id above @after, or NULL. */
+static struct iobmd_desc *iobmd_registry_next(u64 after)
+{
+	struct rb_node *n = iobmd_registry_ids.rb_node;
+	struct iobmd_desc *d, *found = NULL;
+
+	lockdep_assert_held(&iobmd_registry_lock);
+	while (n) {
+		d = rb_entry(n, struct iobmd_desc, id_node);
+		if (d->id > after) {
+			found = d;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return found;
+}
+
+/*
+ * The live descriptor that @creator created with the lowest id above
+ * @after, or NULL.
+ */
+static struct iobmd_desc *iobmd_registry_next_of(struct pid *creator,
+						 u64 after)
+{
+	struct rb_node *n = iobmd_registry_creators.rb_node;
+	struct iobmd_desc *d, *found = NULL;
+
+	lockdep_assert_held(&iobmd_registry_lock);
+	while (n) {
+		d = rb_entry(n, struct iobmd_desc, creator_node);
+		if ((uintptr_t)d->creator > (uintptr_t)creator ||
+		    (d->creator == creator && d->id > after)) {
+			found = d;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	if (found && found->creator != creator)
+		return NULL;
+	return found;
+}
+
 /**
  * iobmd_registry_dump() - call @fill for live descriptors after an id
  * @last_id: in: continue after this id; out: the last one filled
  * @all: every descriptor, else only those created by process @creator
- * @creator: the caller's process (task_tgid()); a process that reuses the
- *	number of a gone one is another struct pid
- * @fill: puts a descriptor in a message; must not sleep; non-zero stops
+ * @creator: the caller's process (task_tgid()), referenced by the caller
+ *	for as long as it dumps; a process that reuses the number of a gone
+ *	one is another struct pid
+ * @fill: puts a descriptor in a message; called under a spinlock, so it
+ *	must not sleep; non-zero stops
  * @arg: passed to @fill
+ *
+ * Descriptors come in increasing id order.  One created after the dump
+ * began may or may not come; one released meanwhile may have come already;
+ * every other comes exactly once, whatever the calls' boundaries.  Each
+ * descriptor costs one lookup, O(log n), and the registry lock is held for
+ * one descriptor at a time.
  *
  * Return: what @fill returned last (0 when every descriptor fitted).
  */
@@ -66,15 +169,37 @@ int iobmd_registry_dump(u64 *last_id, bool all, struct pid *creator,
 	struct iobmd_desc *d;
 	int ret = 0;
 
-	spin_lock(&iobmd_registry_lock);
-	list_for_each_entry(d, &iobmd_registry, node) {
-		if (d->id <= *last_id || (!all && d->creator != creator))
-			continue;
-		ret = fill(arg, d);
-		if (ret)
-			break;
-		*last_id = d->id;
-	}
-	spin_unlock(&iobmd_registry_lock);
+	do {
+		spin_lock(&iobmd_registry_lock);
+		d = all ? iobmd_registry_next(*last_id) :
+			  iobmd_registry_next_of(creator, *last_id);
+		if (d) {
+			iobmd_registry_steps++;
+			ret = fill(arg, d);
+			if (!ret)
+				*last_id = d->id;
+		}
+		spin_unlock(&iobmd_registry_lock);
+	} while (d && !ret);
 	return ret;
+}
+
+static int iobmd_registry_steps_get(void *data, u64 *val)
+{
+	spin_lock(&iobmd_registry_lock);
+	*val = iobmd_registry_steps;
+	spin_unlock(&iobmd_registry_lock);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(iobmd_registry_steps_fops, iobmd_registry_steps_get,
+			 NULL, "%llu\n");
+
+/**
+ * iobmd_registry_debugfs() - show the dumps' step counter in debugfs
+ * @dir: the module's debugfs directory (an error pointer is ignored)
+ */
+void iobmd_registry_debugfs(struct dentry *dir)
+{
+	debugfs_create_file_unsafe("dump_steps", 0400, dir, NULL,
+				   &iobmd_registry_steps_fops);
 }

@@ -46,6 +46,7 @@ void iobmd_stats_init(void)
 	iobmd_stats_dir = debugfs_create_dir("iobmd", NULL);
 	debugfs_create_file("stats", 0400, iobmd_stats_dir, NULL,
 			    &iobmd_stats_fops);
+	iobmd_registry_debugfs(iobmd_stats_dir);
 }
 
 /**

@@ -8,6 +8,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -18,6 +19,7 @@
 #include "iobmd.h"
 #include "iobmd_compat.h"
 
+struct dentry;
 struct device;
 struct vm_area_struct;
 struct iobmd_desc;
@@ -120,7 +122,9 @@ struct iobmd_desc_ops {
  *	dump compares (the number can be reused once the process is gone)
  *	and shows as seen from the asker's pid namespace
  * @uid: its uid, shown as seen from the asker's user namespace
- * @node: entry in the registry of live descriptors; iobmd_registry_lock
+ * @id_node: entry in the registry's tree by id; iobmd_registry_lock
+ * @creator_node: entry in the registry's tree by creator and id;
+ *	iobmd_registry_lock
  * @maps: live user mappings (VMAs) of it
  * @acct: the open file's account it is charged to, or NULL
  * @user: the user account it is charged to (with @acct), or NULL
@@ -144,7 +148,8 @@ struct iobmd_desc {
 	u64 id;
 	struct pid *creator;
 	kuid_t uid;
-	struct list_head node;
+	struct rb_node id_node;
+	struct rb_node creator_node;
 	atomic_t maps;
 	struct iobmd_account *acct;
 	struct iobmd_user *user;
@@ -433,6 +438,7 @@ void iobmd_registry_del(struct iobmd_desc *d);
 int iobmd_registry_dump(u64 *last_id, bool all, struct pid *creator,
 			int (*fill)(void *arg, struct iobmd_desc *d),
 			void *arg);
+void iobmd_registry_debugfs(struct dentry *dir);
 
 int iobmd_nl_init(void);
 void iobmd_nl_exit(void);

@@ -24,6 +24,9 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "iobmd_utils.h"
@@ -341,6 +344,151 @@ static int nlt_next_event(const struct nlt *nl, struct nl_sock *ev,
 			return gnlh->cmd;
 		}
 	}
+}
+
+/* --- a dump read datagram by datagram ------------------------------- */
+
+/*
+ * Each datagram of a dump is one round of the module's dump callback: a
+ * raw socket shows where the rounds end, which libnl hides.
+ */
+
+/* One descriptor of a dump. */
+struct rd_entry {
+	__u64 id;
+	__u64 length;
+	__u32 pid;
+	__u32 kind;
+	int datagram;		/* which one it came in, from 0 */
+};
+
+struct rd {
+	int sock;
+	struct rd_entry *e;	/* malloc()ed, grows */
+	int n, room;
+	int datagrams;		/* read so far */
+	bool done;		/* NLMSG_DONE came */
+};
+
+/* Starts a dump of the family's descriptors; 0 or -errno. */
+static int rd_start(struct rd *r, int family)
+{
+	struct {
+		struct nlmsghdr h;
+		struct genlmsghdr g;
+	} req = {
+		.h = {
+			.nlmsg_len = sizeof(req),
+			.nlmsg_type = family,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1,
+		},
+		.g = { .cmd = IOBMD_CMD_GET_DESC, .version = IOBMD_GENL_VERSION },
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	memset(r, 0, sizeof(*r));
+	r->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (r->sock < 0)
+		return -errno;
+	if (sendto(r->sock, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) != sizeof(req))
+		return -errno;
+	return 0;
+}
+
+static int rd_add(struct rd *r, struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[IOBMD_A_MAX + 1];
+	struct nlt_attrs a;
+	struct rd_entry *e;
+
+	if (genlmsg_parse(nlh, 0, tb, IOBMD_A_MAX, NULL) < 0)
+		return -EBADMSG;
+	nlt_parse_attrs(tb, &a);
+	if (r->n == r->room) {
+		r->room = r->room ? 2 * r->room : 4096;
+		e = realloc(r->e, r->room * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		r->e = e;
+	}
+	r->e[r->n++] = (struct rd_entry){
+		.id = NLT(&a, DESC_ID), .length = NLT(&a, DESC_LENGTH),
+		.pid = NLT(&a, DESC_PID), .kind = NLT(&a, DESC_KIND),
+		.datagram = r->datagrams,
+	};
+	return 0;
+}
+
+/* Reads the next datagram of the dump; 0 or -errno (the dump's own). */
+static int rd_next(struct rd *r)
+{
+	static char buf[65536] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	int len, ret;
+
+	len = recv(r->sock, buf, sizeof(buf), MSG_TRUNC);
+	if (len < 0)
+		return -errno;
+	if (len > (int)sizeof(buf))
+		return -EMSGSIZE;
+	for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, len);
+	     nlh = nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			r->done = true;
+			break;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR)
+			return ((struct nlmsgerr *)nlmsg_data(nlh))->error ?: -EIO;
+		ret = rd_add(r, nlh);
+		if (ret)
+			return ret;
+	}
+	r->datagrams++;
+	return 0;
+}
+
+/* Reads the rest of the dump; 0 or -errno. */
+static int rd_finish(struct rd *r)
+{
+	int ret = 0;
+
+	while (!r->done && !ret)
+		ret = rd_next(r);
+	return ret;
+}
+
+static void rd_close(struct rd *r)
+{
+	if (r->sock >= 0)
+		close(r->sock);
+	free(r->e);
+	r->sock = -1;
+	r->e = NULL;
+}
+
+/* A whole dump; 0 or -errno. */
+static int rd_dump(struct rd *r, int family)
+{
+	return rd_start(r, family) ?: rd_finish(r);
+}
+
+/*
+ * Descriptors the module's dumps have looked at since it was loaded
+ * (debugfs), or ~0 when it does not say.
+ */
+static __u64 dump_steps(void)
+{
+	unsigned long long v = ~0ULL;
+	FILE *f = fopen("/sys/kernel/debug/iobmd/dump_steps", "r");
+
+	if (!f)
+		return ~0ULL;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = ~0ULL;
+	fclose(f);
+	return v;
 }
 
 /* --- helpers of the tests -------------------------------------------- */
@@ -1127,6 +1275,381 @@ TEST_F(iobmd_nl, limit_max_capacity)
 	test_ioctl_get_version(&ver);
 	EXPECT_LT(SZ_1M, ver.max_capacity);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, SZ_1M + 1, 0, &a);
+}
+
+/* --- dumps of many descriptors --------------------------------------- */
+
+/* The length of the @k-th sub-range a test makes: 1 to PAGE_SIZE - 1. */
+static __u64 many_length(int k)
+{
+	return k % (PAGE_SIZE - 1) + 1;
+}
+
+/*
+ * Opens @nfiles files, makes a one-page buffer in each (@parents) and then
+ * @nfiles * @per_file sub-ranges of them, the k-th in file k % @nfiles with
+ * length many_length(k); @handles[k] is its handle (may be NULL).
+ * 0 or -errno.
+ */
+static int make_many(int *fds, __u32 *parents, int nfiles, int per_file,
+		     __u32 *handles)
+{
+	int f, k;
+	__u32 h;
+
+	for (f = 0; f < nfiles; f++) {
+		fds[f] = open(IOBMD_DEV_PATH, O_RDWR | O_CLOEXEC);
+		if (fds[f] < 0 ||
+		    _test_ioctl_buf_create(fds[f], 0, IOBMD_DIRECTION_INOUT,
+					   PAGE_SIZE, 0, 0, NULL, 0,
+					   &parents[f]))
+			return -errno;
+	}
+	for (k = 0; k < nfiles * per_file; k++) {
+		if (_test_ioctl_sub_create(fds[k % nfiles], parents[k % nfiles],
+					   IOBMD_DIRECTION_INOUT, 0,
+					   many_length(k), &h))
+			return -errno;
+		if (handles)
+			handles[k] = h;
+	}
+	return 0;
+}
+
+/*
+ * The ids of the sub-ranges of this process in dump @r whose length is
+ * below a page, in dump order, into @ids (room for @n); how many there
+ * were, or -1 when one's length is not many_length() of its rank.
+ */
+static int many_ids(const struct rd *r, __u64 *ids, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < r->n; i++) {
+		if (r->e[i].pid != (__u32)getpid() ||
+		    r->e[i].kind != IOBMD_KIND_SUB ||
+		    r->e[i].length >= PAGE_SIZE)
+			continue;
+		if (r->e[i].length != many_length(k))
+			return -1;
+		if (k < n)
+			ids[k] = r->e[i].id;
+		k++;
+	}
+	return k;
+}
+
+/* Seconds of CLOCK_MONOTONIC, for the logs. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* How many entries of @r do not have a higher id than the one before. */
+static int rd_out_of_order(const struct rd *r)
+{
+	int i, bad = 0;
+
+	for (i = 1; i < r->n; i++)
+		bad += r->e[i].id <= r->e[i - 1].id;
+	return bad;
+}
+
+#define MANY_FILES	3
+#define MANY_PER_FILE	22000	/* 66,000 in all: more than a file holds */
+#define MANY		(MANY_FILES * MANY_PER_FILE)
+
+/*
+ * What churns while a dump runs: releases the sub-ranges of file
+ * MANY_FILES - 1 (every third id of the many) in a scattered order, and
+ * makes and releases sub-ranges of a page there.
+ */
+struct churn {
+	int fd;
+	__u32 parent;
+	const __u32 *victims;	/* handles of the file's sub-ranges */
+	int nvictims;
+	int stop;
+	int rounds;		/* rounds done, read while it runs */
+	int released;		/* victims released */
+	int err;
+};
+
+static void *churn_thread(void *p)
+{
+	struct churn *c = p;
+	__u32 h, prev = 0;
+	int i;
+
+	for (i = 0; !__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE); i++) {
+		if (_test_ioctl_sub_create(c->fd, c->parent,
+					   IOBMD_DIRECTION_INOUT, 0, PAGE_SIZE,
+					   &h) ||
+		    (prev && _test_ioctl_release(c->fd, prev))) {
+			c->err = errno;
+			break;
+		}
+		prev = h;
+		if (i < c->nvictims) {
+			/* 7919 is prime and no divisor of nvictims: each once. */
+			if (_test_ioctl_release(c->fd, c->victims[
+					(long)i * 7919 % c->nvictims])) {
+				c->err = errno;
+				break;
+			}
+			__atomic_store_n(&c->released, i + 1, __ATOMIC_RELEASE);
+		}
+		__atomic_store_n(&c->rounds, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * 66,000 descriptors of three files, dumped twice: alone, then while a
+ * thread releases a third of them (interleaved with the rest) and makes
+ * and releases others.  Each dump comes in hundreds of datagrams (rounds
+ * of the module's dump callback); ids strictly increase across all of
+ * them, so none comes twice; every descriptor that lived throughout comes,
+ * with its own length; nothing else of this test's but the released third
+ * and the churned ones.  The module's step counter shows that each dump
+ * looked at what it sent plus at most one descriptor per round (the one
+ * that did not fit): O(n) descriptors in all, where rewalking the registry
+ * from the start each round looks at O(n^2 / round).
+ */
+TEST_F_TIMEOUT(iobmd_nl, dump_many_while_churning, 240)
+{
+	int fds[MANY_FILES], f, i, k, rounds, datagrams;
+	static __u32 handles[MANY], victims[MANY_PER_FILE];
+	static __u64 ids[MANY];
+	__u32 parents[MANY_FILES];
+	struct churn c = {};
+	struct rd r = { .sock = -1 };
+	double t0 = now_s(), t1;
+	__u64 steps;
+	pthread_t t;
+
+	ASSERT_EQ(0, make_many(fds, parents, MANY_FILES, MANY_PER_FILE,
+			       handles));
+	t1 = now_s();
+	TH_LOG("made %d in %.1f s", MANY, t1 - t0);
+
+	/* Alone: exactly the many, in creation order. */
+	steps = dump_steps();
+	ASSERT_NE(~0ULL, steps) TH_LOG("the module has no dump_steps counter");
+	ASSERT_EQ(0, rd_dump(&r, self->nl.family));
+	steps = dump_steps() - steps;
+	t0 = now_s();
+	TH_LOG("dumped them in %.1f s", t0 - t1);
+	ASSERT_EQ(MANY, many_ids(&r, ids, MANY));
+	EXPECT_EQ(0, rd_out_of_order(&r));
+	EXPECT_LT(MANY / 1000, r.datagrams);
+	EXPECT_GE((__u64)r.n + r.datagrams, steps)
+		TH_LOG("%d descriptors in %d datagrams: %llu looked at",
+		       r.n, r.datagrams, (unsigned long long)steps);
+	TH_LOG("alone: %d descriptors, %d datagrams, %llu looked at",
+	       r.n, r.datagrams, (unsigned long long)steps);
+	rd_close(&r);
+
+	/* Again while a thread churns. */
+	for (k = MANY_FILES - 1, i = 0; k < MANY; k += MANY_FILES)
+		victims[i++] = handles[k];
+	c.fd = fds[MANY_FILES - 1];
+	c.parent = parents[MANY_FILES - 1];
+	c.victims = victims;
+	c.nvictims = MANY_PER_FILE;
+	ASSERT_NE(0, c.nvictims % 7919);
+	ASSERT_EQ(0, pthread_create(&t, NULL, churn_thread, &c));
+	while (!__atomic_load_n(&c.rounds, __ATOMIC_ACQUIRE) && !c.err)
+		sched_yield();
+	steps = dump_steps();
+	rounds = __atomic_load_n(&c.rounds, __ATOMIC_ACQUIRE);
+	ASSERT_EQ(0, rd_dump(&r, self->nl.family));
+	steps = dump_steps() - steps;
+	rounds = __atomic_load_n(&c.rounds, __ATOMIC_ACQUIRE) - rounds;
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, c.err);
+	/* The churn ran during the dump. */
+	EXPECT_LT(0, rounds);
+	EXPECT_EQ(0, rd_out_of_order(&r));
+	EXPECT_GE((__u64)r.n + r.datagrams, steps);
+	datagrams = r.datagrams;
+
+	/* Merge: each of the many that lived throughout is there, and of
+	 * this test's nothing else but the released ones and the churn's. */
+	for (i = 0, k = 0; i < r.n; i++) {
+		const struct rd_entry *e = &r.e[i];
+
+		if (e->pid != (__u32)getpid() || e->kind != IOBMD_KIND_SUB ||
+		    e->length == PAGE_SIZE)
+			continue;
+		while (k < MANY && ids[k] < e->id) {
+			/* Missing: only a released one may be. */
+			EXPECT_EQ(MANY_FILES - 1, k % MANY_FILES)
+				TH_LOG("the %d-th made is missing", k);
+			k++;
+		}
+		ASSERT_GT(MANY, k) TH_LOG("id %llu never made",
+					  (unsigned long long)e->id);
+		ASSERT_EQ(ids[k], e->id);
+		EXPECT_EQ(many_length(k), e->length);
+		k++;
+	}
+	for (; k < MANY; k++)
+		EXPECT_EQ(MANY_FILES - 1, k % MANY_FILES)
+			TH_LOG("the %d-th made is missing", k);
+	TH_LOG("churning: %d descriptors, %d datagrams, %llu looked at; %d rounds of churn, %d released",
+	       r.n, datagrams, (unsigned long long)steps, rounds, c.released);
+	rd_close(&r);
+	t0 = now_s();
+	for (f = 0; f < MANY_FILES; f++)
+		close(fds[f]);
+	TH_LOG("released them in %.1f s", now_s() - t0);
+}
+
+/*
+ * A dump goes on after the last descriptor it sent is released: the first
+ * datagram is read, then the 3k descriptors after it (k: how many the
+ * first one held) are released, which covers the round the module had
+ * filled already and the descriptor it would go on from.  Every other
+ * descriptor comes once, in order; a released one comes only in the
+ * second datagram (filled before the release), never later.
+ */
+TEST_F(iobmd_nl, dump_resumes_after_release)
+{
+	const int n = 3000;
+	static __u32 handles[3000];
+	static __u64 ids[3000];
+	int fd, i, k, first;
+	__u32 parent, extra;
+	struct rd r = { .sock = -1 }, all = { .sock = -1 };
+
+	ASSERT_EQ(0, make_many(&fd, &parent, 1, n, handles));
+	ASSERT_EQ(0, rd_dump(&all, self->nl.family));
+	ASSERT_EQ(n, many_ids(&all, ids, n));
+	rd_close(&all);
+
+	ASSERT_EQ(0, rd_start(&r, self->nl.family));
+	ASSERT_EQ(0, rd_next(&r));
+	ASSERT_FALSE(r.done);
+	first = many_ids(&r, NULL, 0);
+	ASSERT_LT(0, first);
+	ASSERT_GT(n, 4 * first) TH_LOG("the first datagram held %d", first);
+	for (k = first; k < 4 * first; k++)
+		ASSERT_EQ(0, _test_ioctl_release(fd, handles[k]));
+	/* A new one comes after all the others, if at all. */
+	ASSERT_EQ(0, _test_ioctl_sub_create(fd, parent, IOBMD_DIRECTION_INOUT,
+					    0, PAGE_SIZE, &extra));
+	ASSERT_EQ(0, rd_finish(&r));
+	EXPECT_EQ(0, rd_out_of_order(&r));
+
+	for (i = 0, k = 0; i < r.n; i++) {
+		const struct rd_entry *e = &r.e[i];
+
+		if (e->pid != (__u32)getpid() || e->kind != IOBMD_KIND_SUB ||
+		    e->length == PAGE_SIZE)
+			continue;
+		while (k < n && ids[k] < e->id) {
+			EXPECT_TRUE(k >= first && k < 4 * first)
+				TH_LOG("descriptor %d of %d missing", k, n);
+			k++;
+		}
+		ASSERT_GT(n, k);
+		ASSERT_EQ(ids[k], e->id);
+		if (k >= first && k < 4 * first)
+			EXPECT_GE(1, e->datagram)
+				TH_LOG("released descriptor %d came in datagram %d",
+				       k, e->datagram);
+		k++;
+	}
+	EXPECT_EQ(n, k);
+	rd_close(&r);
+	close(fd);
+}
+
+/* What an unprivileged child found, in memory it shares with the test. */
+struct among_result {
+	int step;		/* 0, or the step that failed */
+	int own, datagrams;	/* its dump with its ten descriptors */
+	int none, datagrams2;	/* its dump once they are released */
+};
+
+static int among_child(void *p)
+{
+	struct among_result *res = p;
+	struct rd r = { .sock = -1 };
+	__u32 h[10];
+	int fd, i, family;
+	struct nlt nl;
+
+	fd = open(IOBMD_DEV_PATH, O_RDWR);
+	if (fd < 0)
+		return res->step = 1;
+	if (nlt_open(&nl))
+		return res->step = 2;
+	family = nl.family;
+	nlt_close(&nl);
+	if (iobmd_drop_root())
+		return res->step = 3;
+	for (i = 0; i < 10; i++)
+		if (_test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT, i + 1,
+					   0, 0, NULL, 0, &h[i]))
+			return res->step = 4;
+	if (rd_dump(&r, family))
+		return res->step = 5;
+	res->own = r.n;
+	res->datagrams = r.datagrams;
+	for (i = 0; i < r.n; i++)
+		if (r.e[i].pid != (__u32)getpid() ||
+		    r.e[i].length != (__u64)i + 1 ||
+		    (i && r.e[i].id <= r.e[i - 1].id))
+			return res->step = 6;
+	rd_close(&r);
+	for (i = 0; i < 10; i++)
+		if (_test_ioctl_release(fd, h[i]))
+			return res->step = 7;
+	if (rd_dump(&r, family))
+		return res->step = 8;
+	res->none = r.n;
+	res->datagrams2 = r.datagrams;
+	rd_close(&r);
+	close(fd);
+	return 0;
+}
+
+/*
+ * Among 8,192 descriptors of another process, an unprivileged one with
+ * ten of its own dumps exactly its ten, then none once it released them;
+ * the module looks at its ten only (the step counter), not at the others
+ * (rewalking them all would look at 8,192 per message round).
+ */
+TEST_F(iobmd_nl, unprivileged_among_many)
+{
+	struct among_result *res;
+	__u32 parent;
+	__u64 steps;
+	int fd;
+
+	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+	ASSERT_EQ(0, make_many(&fd, &parent, 1, 8192, NULL));
+	steps = dump_steps();
+	ASSERT_NE(~0ULL, steps) TH_LOG("the module has no dump_steps counter");
+	EXPECT_EQ(0, iobmd_run_child(among_child, res));
+	EXPECT_EQ(0, res->step);
+	steps = dump_steps() - steps;
+	EXPECT_EQ(10, res->own);
+	EXPECT_EQ(0, res->none);
+	/* Its ten, and perhaps one that did not fit per datagram. */
+	EXPECT_GE((__u64)10 + res->datagrams + res->datagrams2, steps)
+		TH_LOG("%llu descriptors looked at", (unsigned long long)steps);
+	EXPECT_LE(10, steps);
+	close(fd);
+	munmap(res, sizeof(*res));
 }
 
 TEST_HARNESS_MAIN
