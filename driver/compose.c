@@ -629,6 +629,9 @@ static int iobmd_compose_purge_collect(struct iobmd_desc *d,
 			ret = iobmd_compose_purge_collect(p, bufs, combined);
 			continue;
 		}
+		/* Seen already: its state is in *@combined. */
+		if (xa_load(bufs, p->id))
+			continue;
 		ret = iobmd_desc_set_purgeable(p, IOBMD_PURGEABLE_KEEP_CURRENT,
 					       &one);
 		if (ret)
@@ -637,8 +640,6 @@ static int iobmd_compose_purge_collect(struct iobmd_desc *d,
 		ret = xa_insert(bufs, p->id, p, GFP_KERNEL);
 		if (!ret)
 			iobmd_desc_get(p);
-		else if (ret == -EBUSY)
-			ret = 0;
 	}
 	up_read(&c->pieces_lock);
 	return ret;
