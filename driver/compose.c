@@ -53,7 +53,8 @@ struct iobmd_piece {
  *	written only by interleaved set and clear, with desc.prep_lock held
  *	and nothing pinned or being pinned.  Whoever holds a pin (walks, pin
  *	transitions, prepares) reads the pieces without it: they cannot
- *	change while pinned
+ *	change while pinned.  Subs and multis never change theirs: only
+ *	interleaved descriptors take it
  * @capacity: entries in @pieces
  * @count: pieces in use
  * @pieces: the pieces, in order
@@ -76,9 +77,21 @@ static struct iobmd_compose *iobmd_compose_of(struct iobmd_desc *d)
 	return container_of(d, struct iobmd_compose, desc);
 }
 
+/*
+ * For readers without a pin.  Only an interleaved descriptor's pieces
+ * change: a sub's or a multi's are fixed at creation and need no lock
+ * (which also spares lockdep a lock per visit of a large tree).
+ */
 static void iobmd_compose_lock(struct iobmd_compose *c)
 {
-	down_read_nested(&c->pieces_lock, c->desc.depth - 1);
+	if (c->desc.kind == IOBMD_KIND_INTERLEAVED)
+		down_read_nested(&c->pieces_lock, c->desc.depth - 1);
+}
+
+static void iobmd_compose_unlock(struct iobmd_compose *c)
+{
+	if (c->desc.kind == IOBMD_KIND_INTERLEAVED)
+		up_read(&c->pieces_lock);
 }
 
 /*
@@ -168,7 +181,7 @@ static bool iobmd_compose_wired(struct iobmd_desc *d)
 		cond_resched();
 		wired = iobmd_desc_wired(c->pieces[i].d);
 	}
-	up_read(&c->pieces_lock);
+	iobmd_compose_unlock(c);
 	return wired;
 }
 
@@ -641,7 +654,7 @@ static int iobmd_compose_purge_collect(struct iobmd_desc *d,
 		if (!ret)
 			iobmd_desc_get(p);
 	}
-	up_read(&c->pieces_lock);
+	iobmd_compose_unlock(c);
 	return ret;
 }
 

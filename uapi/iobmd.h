@@ -479,7 +479,7 @@ struct iobmd_sub_create {
  * counted).  Creating one of more visits, or longer than max_capacity
  * bytes, fails with E2BIG.
  */
-#define IOBMD_COMPOSE_MAX_VISITS	(1U << 20)
+#define IOBMD_COMPOSE_MAX_VISITS	1048576	/* 2^20 */
 
 /**
  * struct iobmd_multi_create - IOBMD_MULTI_CREATE: IOMultiMemoryDescriptor
