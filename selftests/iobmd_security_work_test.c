@@ -324,8 +324,8 @@ static int sub_child(void *arg)
 	CHK(FAILS(E2BIG, multi_of(fd, one, FANOUT, &top)),
 	    "1024 subs of a %u-visit tree accepted", T_VISITS);
 	/*
-	 * 1024 subs of one byte of the 1024-sub multi: the old module let
-	 * SET_PURGEABLE visit 2^20 pieces per byte of it.
+	 * 1024 subs of one byte of the 1024-sub multi, 1024 bytes long: the
+	 * old module let one SET_PURGEABLE of it visit 2^21 pieces.
 	 */
 	CHK(!sub_of(fd, m1, 0, 1, &one), "sub of the multi");
 	CHK(FAILS(E2BIG, multi_of(fd, one, FANOUT, &top)),
