@@ -8,6 +8,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #ifdef CONFIG_X86
@@ -579,14 +580,24 @@ struct iobmd_buffer_src {
 	const u8 __user *ubuf;
 };
 
+/* Bytes copied or zero-filled between two chances to reschedule. */
+#define IOBMD_BUFFER_CHUNK	SZ_1M
+
 static int iobmd_buffer_append_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_buffer_src *src = arg;
+	u8 *p = run->kaddr;
+	u64 len = run->len, n;
 
-	if (iobmd_usercopy(run->kaddr, (u8 __user *)src->ubuf, run->len,
-			   false))
-		return -EFAULT;
-	src->ubuf += run->len;
+	for (; len; len -= n, p += n) {
+		n = min_t(u64, len, IOBMD_BUFFER_CHUNK);
+		if (iobmd_usercopy(p, (u8 __user *)src->ubuf, n, false))
+			return -EFAULT;
+		src->ubuf += n;
+		cond_resched();
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
 	return 0;
 }
 
@@ -603,7 +614,7 @@ static int iobmd_buffer_append_run(void *arg, const struct iobmd_run *run)
  * that nest outside it) under mmap_lock.  It runs with page faults off and,
  * when it needs one, starts over once the source is faulted in.
  *
- * Return: 0 or -EFAULT.
+ * Return: 0, -EFAULT, or -EINTR (a fatal signal; the length does not move).
  */
 int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 			u64 len, u64 *done)
@@ -634,7 +645,14 @@ int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 
 static int iobmd_buffer_zero_run(void *arg, const struct iobmd_run *run)
 {
-	memset(run->kaddr, 0, run->len);
+	u8 *p = run->kaddr;
+	u64 len = run->len, n;
+
+	for (; len; len -= n, p += n) {
+		n = min_t(u64, len, IOBMD_BUFFER_CHUNK);
+		memset(p, 0, n);
+		cond_resched();
+	}
 	return 0;
 }
 

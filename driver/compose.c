@@ -6,9 +6,27 @@
  * grows with setMemoryDescriptor() and empties with clearMemoryDescriptors().
  * Every generic operation goes through the pieces' own ops, so any kind,
  * nested any way, works beneath them.
+ *
+ * The work is bounded.  A multi may repeat one piece and nest, so a few
+ * descriptors over one page could otherwise describe 2^62 bytes and walks
+ * exponential in the nesting.  Each descriptor records at creation the
+ * piece visits a full traversal makes, repeats counted (desc.visits), and
+ * creation fails with -E2BIG past IOBMD_MAX_VISITS or when the length
+ * passes iobmd_capacity_limit(), the most bytes one buffer may hold.  A
+ * sub counts its whole parent, as wired() and setPurgeable() traverse it
+ * whole and a window's walk skips through the parent's pieces.  Every
+ * walk, pin, prepare, sync or purgeable traversal of a descriptor then
+ * makes at most IOBMD_MAX_VISITS visits plus the runs of at most
+ * max_capacity bytes; each visit may reschedule, and user calls end with
+ * -EINTR on a fatal signal.  An interleaved descriptor changes its pieces
+ * after others are built on it: it counts at least 1 + its capacity (as if
+ * each slot held memory of its own), and while descriptors are built on it
+ * (@users) its pieces may not count more than it did when they counted it.
  */
 #include <linux/overflow.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "iobmd_priv.h"
@@ -35,10 +53,14 @@ struct iobmd_piece {
  *	written only by interleaved set and clear, with desc.prep_lock held
  *	and nothing pinned or being pinned.  Whoever holds a pin (walks, pin
  *	transitions, prepares) reads the pieces without it: they cannot
- *	change while pinned
+ *	change while pinned.  Subs and multis never change theirs: only
+ *	interleaved descriptors take it
  * @capacity: entries in @pieces
  * @count: pieces in use
  * @pieces: the pieces, in order
+ * @used: interleaved: 1 + the visits of the pieces in use; desc.lock
+ * @users: interleaved: descriptors built on it (counted its desc.visits);
+ *	desc.lock
  */
 struct iobmd_compose {
 	struct iobmd_desc desc;
@@ -46,6 +68,8 @@ struct iobmd_compose {
 	u32 capacity;
 	u32 count;
 	struct iobmd_piece *pieces;
+	u32 used;
+	u32 users;
 };
 
 static struct iobmd_compose *iobmd_compose_of(struct iobmd_desc *d)
@@ -53,9 +77,66 @@ static struct iobmd_compose *iobmd_compose_of(struct iobmd_desc *d)
 	return container_of(d, struct iobmd_compose, desc);
 }
 
+/*
+ * For readers without a pin.  Only an interleaved descriptor's pieces
+ * change: a sub's or a multi's are fixed at creation and need no lock
+ * (which also spares lockdep a lock per visit of a large tree).
+ */
 static void iobmd_compose_lock(struct iobmd_compose *c)
 {
-	down_read_nested(&c->pieces_lock, c->desc.depth - 1);
+	if (c->desc.kind == IOBMD_KIND_INTERLEAVED)
+		down_read_nested(&c->pieces_lock, c->desc.depth - 1);
+}
+
+static void iobmd_compose_unlock(struct iobmd_compose *c)
+{
+	if (c->desc.kind == IOBMD_KIND_INTERLEAVED)
+		up_read(&c->pieces_lock);
+}
+
+/*
+ * Between two piece visits: let others run and, for a user's call, stop
+ * when the caller is being killed.
+ */
+static int iobmd_compose_step(bool killable)
+{
+	cond_resched();
+	if (killable && fatal_signal_pending(current))
+		return -EINTR;
+	return 0;
+}
+
+/* Visits of a piece's descriptor as one built on it counts them. */
+static u32 iobmd_compose_visits_of(struct iobmd_desc *p)
+{
+	u32 v;
+
+	mutex_lock(&p->lock);
+	v = p->visits;
+	mutex_unlock(&p->lock);
+	return v;
+}
+
+/*
+ * A descriptor built on @p, which counted its visits (and took it as a
+ * user, under its lock), is gone.
+ */
+static void iobmd_compose_unuse(struct iobmd_desc *p)
+{
+	if (p->kind != IOBMD_KIND_INTERLEAVED)
+		return;
+	mutex_lock(&p->lock);
+	iobmd_compose_of(p)->users--;
+	mutex_unlock(&p->lock);
+}
+
+/* @total + @more visits, or -E2BIG past IOBMD_MAX_VISITS. */
+static int iobmd_compose_add_visits(u32 *total, u32 more)
+{
+	if (more > IOBMD_MAX_VISITS || *total > IOBMD_MAX_VISITS - more)
+		return -E2BIG;
+	*total += more;
+	return 0;
 }
 
 static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
@@ -73,6 +154,9 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 			offset -= p->length;
 			continue;
 		}
+		ret = iobmd_compose_step(how & IOBMD_WALK_KILLABLE);
+		if (ret)
+			break;
 		n = min(p->length - offset, len);
 		ret = p->d->ops->walk(p->d, p->offset + offset, n, how, fn, arg);
 		if (ret)
@@ -93,9 +177,11 @@ static bool iobmd_compose_wired(struct iobmd_desc *d)
 	u32 i;
 
 	iobmd_compose_lock(c);
-	for (i = 0; i < c->count && wired; i++)
+	for (i = 0; i < c->count && wired; i++) {
+		cond_resched();
 		wired = iobmd_desc_wired(c->pieces[i].d);
-	up_read(&c->pieces_lock);
+	}
+	iobmd_compose_unlock(c);
 	return wired;
 }
 
@@ -106,13 +192,16 @@ static int iobmd_compose_pin(struct iobmd_desc *d, unsigned int flags)
 	u32 i;
 
 	for (i = 0; i < c->count; i++) {
+		cond_resched();
 		ret = iobmd_desc_pin(c->pieces[i].d, flags);
 		if (ret)
 			break;
 	}
 	if (ret)
-		while (i--)
+		while (i--) {
+			cond_resched();
 			iobmd_desc_unpin(c->pieces[i].d);
+		}
 	return ret;
 }
 
@@ -121,8 +210,10 @@ static void iobmd_compose_unpin(struct iobmd_desc *d)
 	struct iobmd_compose *c = iobmd_compose_of(d);
 	u32 i;
 
-	for (i = 0; i < c->count; i++)
+	for (i = 0; i < c->count; i++) {
+		cond_resched();
 		iobmd_desc_unpin(c->pieces[i].d);
+	}
 }
 
 /* IOMultiMemoryDescriptor::prepare: in order, undoing them on a failure. */
@@ -134,13 +225,16 @@ static int iobmd_compose_dma_map(struct iobmd_desc *d, struct device *dev,
 	u32 i;
 
 	for (i = 0; i < c->count; i++) {
+		cond_resched();
 		ret = iobmd_desc_prepare_dev(c->pieces[i].d, direction, dev);
 		if (ret)
 			break;
 	}
 	if (ret)
-		while (i--)
+		while (i--) {
+			cond_resched();
 			iobmd_desc_complete(c->pieces[i].d);
+		}
 	return ret;
 }
 
@@ -149,10 +243,16 @@ static void iobmd_compose_dma_unmap(struct iobmd_desc *d)
 	struct iobmd_compose *c = iobmd_compose_of(d);
 	u32 i;
 
-	for (i = 0; i < c->count; i++)
+	for (i = 0; i < c->count; i++) {
+		cond_resched();
 		iobmd_desc_complete(c->pieces[i].d);
+	}
 }
 
+/*
+ * Only IOBMD_PERFORM syncs, for the calling process: a fatal signal ends
+ * it early (iobmd_desc_sync() then fails with -EINTR; the caller is dying).
+ */
 static void iobmd_compose_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 				   bool for_device)
 {
@@ -167,6 +267,8 @@ static void iobmd_compose_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 			offset -= p->length;
 			continue;
 		}
+		if (iobmd_compose_step(true))
+			return;
 		n = min(p->length - offset, len);
 		if (p->d->ops->dma_sync)
 			p->d->ops->dma_sync(p->d, p->offset + offset, n,
@@ -178,8 +280,14 @@ static void iobmd_compose_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 
 static void iobmd_compose_put_pieces(struct iobmd_compose *c)
 {
-	while (c->count)
-		iobmd_desc_put(c->pieces[--c->count].d);
+	struct iobmd_desc *p;
+
+	while (c->count) {
+		p = c->pieces[--c->count].d;
+		iobmd_compose_unuse(p);
+		iobmd_desc_put(p);
+		cond_resched();
+	}
 }
 
 static void iobmd_compose_release(struct iobmd_desc *d)
@@ -218,6 +326,12 @@ static struct iobmd_compose *iobmd_compose_alloc(u32 capacity)
 	return c;
 }
 
+/* The length of a new composed descriptor: at most one buffer's. */
+static int iobmd_compose_check_length(u64 length)
+{
+	return length > iobmd_capacity_limit() ? -E2BIG : 0;
+}
+
 /**
  * iobmd_sub_create() - IOSubMemoryDescriptor::withSubRange
  * @parent: the descriptor it is a window of; the sub takes a reference
@@ -227,13 +341,17 @@ static struct iobmd_compose *iobmd_compose_alloc(u32 capacity)
  *
  * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) for
  * length 0 or a bad direction, -ERANGE when the window leaves the parent,
- * -ELOOP when nested too deep, -ENOMEM.
+ * -ELOOP when nested too deep, -E2BIG when longer than
+ * iobmd_capacity_limit() or when a traversal of the parent makes
+ * IOBMD_MAX_VISITS visits, -ENOMEM.
  */
 struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 				    u64 length, u32 direction)
 {
 	struct iobmd_compose *c;
+	u32 visits = 1;
 	u64 end;
+	int ret;
 
 	if (!length || direction & ~IOBMD_DIRECTION_MASK)
 		return ERR_PTR(-EINVAL);
@@ -242,21 +360,43 @@ struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 		return ERR_PTR(-ERANGE);
 	if (parent->depth >= IOBMD_MAX_DEPTH)
 		return ERR_PTR(-ELOOP);
+	ret = iobmd_compose_check_length(length);
+	if (ret)
+		return ERR_PTR(ret);
 	c = iobmd_compose_alloc(1);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
 
+	/* Counted and used under one hold of @parent's lock. */
+	mutex_lock(&parent->lock);
+	ret = iobmd_compose_add_visits(&visits, parent->visits);
+	if (!ret && parent->kind == IOBMD_KIND_INTERLEAVED)
+		iobmd_compose_of(parent)->users++;
+	mutex_unlock(&parent->lock);
+	if (ret) {
+		kvfree(c->pieces);
+		kfree(c);
+		return ERR_PTR(ret);
+	}
 	iobmd_desc_get(parent);
 	c->pieces[0] = (struct iobmd_piece){ parent, offset, length };
 	c->count = 1;
 	iobmd_desc_init(&c->desc, &iobmd_compose_ops, IOBMD_KIND_SUB, length,
 			direction, parent->depth + 1);
+	c->desc.visits = visits;
 	mutex_lock(&parent->lock);
 	c->desc.tag = parent->tag;
 	mutex_unlock(&parent->lock);
 	return &c->desc;
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_sub_create, IOBMD);
+
+static void iobmd_compose_free(struct iobmd_compose *c)
+{
+	iobmd_compose_put_pieces(c);
+	kvfree(c->pieces);
+	kfree(c);
+}
 
 /**
  * iobmd_multi_create() - IOMultiMemoryDescriptor::withDescriptors
@@ -265,15 +405,19 @@ EXPORT_SYMBOL_NS_GPL(iobmd_sub_create, IOBMD);
  * @direction: IOBMD_DIRECTION_*; every piece's direction must include it
  *
  * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) for a
- * bad direction or a piece of length 0, -EOVERFLOW, -ELOOP, -ENOMEM.
+ * bad direction or a piece of length 0, -EOVERFLOW, -ELOOP, -E2BIG when
+ * longer than iobmd_capacity_limit() or of more than IOBMD_MAX_VISITS
+ * visits, -ENOMEM.
  */
 struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 				      u32 direction)
 {
 	struct iobmd_compose *c;
 	u32 depth = 0, i;
+	u32 visits = 1;
 	u64 length = 0;
 	u64 tag = 0;
+	int ret = 0;
 
 	if (!count || direction & ~IOBMD_DIRECTION_MASK)
 		return ERR_PTR(-EINVAL);
@@ -284,32 +428,39 @@ struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 	for (i = 0; i < count; i++) {
 		struct iobmd_desc *p = pieces[i];
 		struct iobmd_piece *piece = &c->pieces[i];
-		int ret = 0;
 
+		cond_resched();
 		mutex_lock(&p->lock);
 		piece->length = p->length;
 		if ((p->direction & direction) != direction || !p->length)
 			ret = -EINVAL;
-		if (!tag)
-			tag = p->tag;
-		mutex_unlock(&p->lock);
 		if (!ret && check_add_overflow(length, piece->length, &length))
 			ret = -EOVERFLOW;
 		if (!ret && p->depth >= IOBMD_MAX_DEPTH)
 			ret = -ELOOP;
-		if (ret) {
-			iobmd_compose_put_pieces(c);
-			kvfree(c->pieces);
-			kfree(c);
-			return ERR_PTR(ret);
-		}
+		if (!ret)
+			ret = iobmd_compose_add_visits(&visits, p->visits);
+		if (!ret && p->kind == IOBMD_KIND_INTERLEAVED)
+			iobmd_compose_of(p)->users++;
+		if (!ret && !tag)
+			tag = p->tag;
+		mutex_unlock(&p->lock);
+		if (ret)
+			break;
 		iobmd_desc_get(p);
 		piece->d = p;
 		c->count++;
 		depth = max(depth, p->depth);
 	}
+	if (!ret)
+		ret = iobmd_compose_check_length(length);
+	if (ret) {
+		iobmd_compose_free(c);
+		return ERR_PTR(ret);
+	}
 	iobmd_desc_init(&c->desc, &iobmd_compose_ops, IOBMD_KIND_MULTI, length,
 			direction, depth + 1);
+	c->desc.visits = visits;
 	c->desc.tag = tag;
 	return &c->desc;
 }
@@ -320,8 +471,11 @@ EXPORT_SYMBOL_NS_GPL(iobmd_multi_create, IOBMD);
  * @capacity: the most pieces it holds, at least 1
  * @direction: IOBMD_DIRECTION_*
  *
+ * It counts as 1 + @capacity visits (or what its pieces count, if more).
+ *
  * Return: the descriptor (length 0) with one reference, or
- * ERR_PTR(-EINVAL), -ENOMEM.
+ * ERR_PTR(-EINVAL), -E2BIG (@capacity of IOBMD_MAX_VISITS or more),
+ * -ENOMEM.
  */
 struct iobmd_desc *iobmd_interleaved_create(u32 capacity, u32 direction)
 {
@@ -329,11 +483,15 @@ struct iobmd_desc *iobmd_interleaved_create(u32 capacity, u32 direction)
 
 	if (!capacity || direction & ~IOBMD_DIRECTION_MASK)
 		return ERR_PTR(-EINVAL);
+	if (capacity >= IOBMD_MAX_VISITS)
+		return ERR_PTR(-E2BIG);
 	c = iobmd_compose_alloc(capacity);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
+	c->used = 1;
 	iobmd_desc_init(&c->desc, &iobmd_compose_ops, IOBMD_KIND_INTERLEAVED,
 			0, direction, IOBMD_INTERLEAVED_DEPTH);
+	c->desc.visits = 1 + capacity;
 	return &c->desc;
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_create, IOBMD);
@@ -368,12 +526,16 @@ static void iobmd_interleaved_unlock(struct iobmd_desc *d)
  * @length: bytes
  *
  * Return: 0, -EINVAL (@d not interleaved, length 0), -EBUSY (prepared,
- * mapped or in use), -ENOSPC (full), -ERANGE, -ELOOP, -EOVERFLOW.
+ * mapped or in use), -ENOSPC (full), -ERANGE, -ELOOP, -EOVERFLOW, -E2BIG
+ * (the length would pass iobmd_capacity_limit(), or the visits
+ * IOBMD_MAX_VISITS or, while descriptors are built on @d, what they
+ * counted for it).
  */
 int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 			  u64 offset, u64 length)
 {
 	struct iobmd_compose *c = iobmd_compose_of(d);
+	u32 visits, used;
 	u64 end, total;
 	int ret;
 
@@ -384,17 +546,29 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 		return -ERANGE;
 	if (piece->depth >= IOBMD_INTERLEAVED_DEPTH)
 		return -ELOOP;
+	/* Pieces are never interleaved (depth): their visits are fixed. */
+	visits = iobmd_compose_visits_of(piece);
 	ret = iobmd_interleaved_lock(d);
 	if (ret)
 		return ret;
 
 	mutex_lock(&d->lock);
+	used = c->used;
 	if (c->count == c->capacity)
 		ret = -ENOSPC;
 	else if (check_add_overflow(d->length, length, &total))
 		ret = -EOVERFLOW;
 	else
+		ret = iobmd_compose_check_length(total);
+	if (!ret)
+		ret = iobmd_compose_add_visits(&used, visits);
+	if (!ret && used > d->visits && c->users)
+		ret = -E2BIG;
+	if (!ret) {
 		d->length = total;
+		c->used = used;
+		d->visits = max(d->visits, used);
+	}
 	mutex_unlock(&d->lock);
 	if (!ret) {
 		iobmd_desc_get(piece);
@@ -416,6 +590,7 @@ EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_set, IOBMD);
  */
 int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction)
 {
+	struct iobmd_compose *c = iobmd_compose_of(d);
 	int ret;
 
 	if (direction & ~IOBMD_DIRECTION_MASK)
@@ -423,9 +598,13 @@ int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction)
 	ret = iobmd_interleaved_lock(d);
 	if (ret)
 		return ret;
-	iobmd_compose_put_pieces(iobmd_compose_of(d));
+	iobmd_compose_put_pieces(c);
 	mutex_lock(&d->lock);
 	d->length = 0;
+	c->used = 1;
+	/* What descriptors built on it counted stays until they are gone. */
+	if (!c->users)
+		d->visits = 1 + c->capacity;
 	if (direction)
 		d->direction = direction;
 	mutex_unlock(&d->lock);
@@ -434,34 +613,83 @@ int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction)
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_clear, IOBMD);
 
+static bool iobmd_compose_is(struct iobmd_desc *d)
+{
+	return d->kind == IOBMD_KIND_SUB || d->kind == IOBMD_KIND_MULTI ||
+	       d->kind == IOBMD_KIND_INTERLEAVED;
+}
+
+/*
+ * The first pass of setPurgeable(): every buffer beneath @d, once each,
+ * referenced, into @bufs (by id), and their combined state.  It changes
+ * nothing, so a fatal signal may end it.
+ */
+static int iobmd_compose_purge_collect(struct iobmd_desc *d,
+				       struct xarray *bufs, u32 *combined)
+{
+	struct iobmd_compose *c = iobmd_compose_of(d);
+	int ret = 0;
+	u32 i, one;
+
+	iobmd_compose_lock(c);
+	for (i = 0; i < c->count && !ret; i++) {
+		struct iobmd_desc *p = c->pieces[i].d;
+
+		ret = iobmd_compose_step(true);
+		if (ret)
+			break;
+		if (iobmd_compose_is(p)) {
+			ret = iobmd_compose_purge_collect(p, bufs, combined);
+			continue;
+		}
+		/* Seen already: its state is in *@combined. */
+		if (xa_load(bufs, p->id))
+			continue;
+		ret = iobmd_desc_set_purgeable(p, IOBMD_PURGEABLE_KEEP_CURRENT,
+					       &one);
+		if (ret)
+			break;
+		*combined = max(*combined, one);
+		ret = xa_insert(bufs, p->id, p, GFP_KERNEL);
+		if (!ret)
+			iobmd_desc_get(p);
+	}
+	iobmd_compose_unlock(c);
+	return ret;
+}
+
 /**
  * iobmd_compose_set_purgeable() - setPurgeable() on every buffer beneath
  * @d: a sub, multi or interleaved descriptor
  * @state: IOBMD_PURGEABLE_*
  * @old: out: the combined old state: Empty beats Volatile beats NonVolatile
  *
- * Return: 0, or the first piece's error; then no piece has changed.
+ * Each buffer changes once however often it is repeated beneath @d (Empty
+ * zero-fills it: once, not once per repeat).  Only IOBMD_SET_PURGEABLE
+ * calls it, for the calling process: a fatal signal ends the first pass,
+ * which changes nothing, with -EINTR; the second always completes.
+ *
+ * Return: 0, -EINTR, -ENOMEM, or the first piece's error; then no piece
+ * has changed.
  */
 int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old)
 {
-	struct iobmd_compose *c = iobmd_compose_of(d);
-	bool change = state != IOBMD_PURGEABLE_KEEP_CURRENT;
 	u32 combined = IOBMD_PURGEABLE_NON_VOLATILE, one;
-	int ret = 0;
-	u32 i;
+	struct iobmd_desc *p;
+	struct xarray bufs;
+	unsigned long id;
+	int ret;
 
-	iobmd_compose_lock(c);
-	/* Every piece's state first: when one has none, nothing changes. */
-	for (i = 0; i < c->count && !ret; i++) {
-		ret = iobmd_desc_set_purgeable(c->pieces[i].d,
-					       IOBMD_PURGEABLE_KEEP_CURRENT,
-					       &one);
-		if (!ret)
-			combined = max(combined, one);
+	xa_init(&bufs);
+	ret = iobmd_compose_purge_collect(d, &bufs, &combined);
+	xa_for_each(&bufs, id, p) {
+		cond_resched();
+		/* Every buffer took KEEP_CURRENT: each takes @state alike. */
+		if (!ret && state != IOBMD_PURGEABLE_KEEP_CURRENT)
+			ret = iobmd_desc_set_purgeable(p, state, &one);
+		iobmd_desc_put(p);
 	}
-	for (i = 0; change && i < c->count && !ret; i++)
-		ret = iobmd_desc_set_purgeable(c->pieces[i].d, state, &one);
-	up_read(&c->pieces_lock);
+	xa_destroy(&bufs);
 	if (!ret)
 		*old = combined;
 	return ret;

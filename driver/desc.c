@@ -7,6 +7,9 @@
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -43,6 +46,7 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	d->acct = NULL;
 	d->user = NULL;
 	d->charged = 0;
+	d->visits = 1;
 	iobmd_registry_add(d);
 }
 
@@ -370,6 +374,10 @@ static int iobmd_desc_check_range(struct iobmd_desc *d, u64 offset, u64 len)
  * @ubuf: user buffer, or NULL
  * @kbuf: kernel buffer, or NULL
  * @to_user: from the descriptor to the buffer, else the other way
+ * @killable: a user's call (IOBMD_READ, IOBMD_WRITE), which a fatal signal
+ *	ends with -EINTR.  Kernel callers (iobmd_desc_read_bytes() and
+ *	iobmd_desc_write_bytes()) always complete: they cannot be told to
+ *	undo a partial copy, and their work is bounded like any descriptor's
  *
  * With neither buffer, writing zero-fills.
  */
@@ -377,7 +385,23 @@ struct iobmd_copy {
 	u8 __user *ubuf;
 	u8 *kbuf;
 	bool to_user;
+	bool killable;
 };
+
+/*
+ * Bytes copied or zero-filled between two chances to reschedule and to
+ * notice a fatal signal: a run can be a whole contiguous buffer.
+ */
+#define IOBMD_COPY_CHUNK	SZ_1M
+
+/* Between two chunks: let others run, stop a user's call being killed. */
+static int iobmd_copy_step(const struct iobmd_copy *c)
+{
+	cond_resched();
+	if (c->killable && fatal_signal_pending(current))
+		return -EINTR;
+	return 0;
+}
 
 static void iobmd_copy_advance(struct iobmd_copy *c, u64 n)
 {
@@ -419,9 +443,10 @@ static int iobmd_desc_copy_io(struct iobmd_copy *c, void __iomem *io, u64 len)
 		size_t n = min_t(u64, len, sizeof(bounce));
 		int ret;
 
-		if (!c->kbuf && fatal_signal_pending(current))
-			return -EINTR;
-		cond_resched();
+		/* Each access may trap to a slow device: step every chunk. */
+		ret = iobmd_copy_step(c);
+		if (ret)
+			return ret;
 		if (c->to_user)
 			memcpy_fromio(bounce, io, n);
 		ret = iobmd_copy_kernel(c, bounce, n);
@@ -439,17 +464,25 @@ static int iobmd_desc_copy_io(struct iobmd_copy *c, void __iomem *io, u64 len)
 static int iobmd_desc_copy_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_copy *c = arg;
+	u8 *p = run->kaddr;
+	u64 len = run->len;
 	int ret;
 
 	if (run->flags & IOBMD_RUN_IOMEM)
-		return iobmd_desc_copy_io(c, (void __iomem *)run->kaddr,
-					  run->len);
-	ret = iobmd_copy_kernel(c, run->kaddr, run->len);
-	if (ret)
-		return ret;
-	iobmd_copy_advance(c, run->len);
-	if (c->ubuf && fatal_signal_pending(current))
-		return -EINTR;
+		return iobmd_desc_copy_io(c, (void __iomem *)run->kaddr, len);
+	while (len) {
+		u64 n = min_t(u64, len, IOBMD_COPY_CHUNK);
+
+		ret = iobmd_copy_kernel(c, p, n);
+		if (ret)
+			return ret;
+		iobmd_copy_advance(c, n);
+		p += n;
+		len -= n;
+		ret = iobmd_copy_step(c);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -465,7 +498,9 @@ static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset,
 	ret = iobmd_desc_pin(d, to_user ? 0 : IOBMD_PIN_WRITE);
 	if (ret)
 		return ret;
-	ret = d->ops->walk(d, offset, len, 0, iobmd_desc_copy_run, &c);
+	ret = d->ops->walk(d, offset, len,
+			   c.killable ? IOBMD_WALK_KILLABLE : 0,
+			   iobmd_desc_copy_run, &c);
 	iobmd_desc_unpin(d);
 	return ret;
 }
@@ -483,7 +518,8 @@ static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset,
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len)
 {
-	struct iobmd_copy c = { .ubuf = buf, .to_user = true };
+	struct iobmd_copy c = { .ubuf = buf, .to_user = true,
+				.killable = true };
 
 	return iobmd_desc_copy(d, offset, c, len);
 }
@@ -497,12 +533,12 @@ int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
  *
  * Return: 0, -ERANGE when the range is not inside the length, -EACCES when
  * the memory is prepared read-only, -EFAULT (bytes before the fault may
- * have been written), -EINTR.
+ * have been written), -EINTR (a fatal signal; zero-filling too).
  */
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
 		     const void __user *buf, u64 len)
 {
-	struct iobmd_copy c = { .ubuf = (u8 __user *)buf };
+	struct iobmd_copy c = { .ubuf = (u8 __user *)buf, .killable = true };
 
 	return iobmd_desc_copy(d, offset, c, len);
 }
@@ -513,6 +549,9 @@ int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
  * @offset: first byte
  * @buf: destination
  * @len: bytes
+ *
+ * Not interrupted by signals (it reschedules between pieces): its work is
+ * bounded by the descriptor's length and IOBMD_MAX_VISITS.
  *
  * Return: 0, -ERANGE when the range is not inside the length, or the error
  * of pinning user memory.
@@ -533,6 +572,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_read_bytes, IOBMD);
  * @buf: source, or NULL to zero-fill
  * @len: bytes
  *
+ * Not interrupted by signals, as iobmd_desc_read_bytes().
+ *
  * Return: 0, -ERANGE, -EACCES (prepared read-only), or the error of
  * pinning user memory.
  */
@@ -546,6 +587,7 @@ int iobmd_desc_write_bytes(struct iobmd_desc *d, u64 offset, const void *buf,
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_write_bytes, IOBMD);
 
 struct iobmd_segs {
+	bool killable;
 	struct iobmd_segment __user *useg;
 	struct iobmd_segment *kseg;
 	u32 room;
@@ -573,6 +615,9 @@ static int iobmd_desc_seg_run(void *arg, const struct iobmd_run *run)
 	struct iobmd_segs *s = arg;
 	int ret;
 
+	cond_resched();
+	if (s->killable && fatal_signal_pending(current))
+		return -EINTR;
 	if (s->cur.len && s->cur.addr + s->cur.len == run->addr) {
 		s->cur.len += run->len;
 		return 0;
@@ -623,6 +668,8 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
 	if (ret)
 		return ret;
 	/* Segments are addresses: no kernel mapping of device memory. */
+	if (s->killable)
+		how |= IOBMD_WALK_KILLABLE;
 	ret = d->ops->walk(d, offset, len, how | IOBMD_WALK_ADDR,
 			   iobmd_desc_seg_run, s);
 	if (!ret && s->cur.len)
@@ -650,14 +697,16 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
  * segments, and physical segments of user memory, exist only while the
  * descriptor is prepared.
  *
+ * A fatal signal ends it (IOBMD_GET_SEGMENTS is a user's call).
+ *
  * Return: 0, -ERANGE when the range is not inside the length, -ENODATA
- * when not prepared, -EFAULT.
+ * when not prepared, -EFAULT, -EINTR.
  */
 int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			unsigned int how, struct iobmd_segment __user *segs,
 			u32 room, u32 *count, u64 *total)
 {
-	struct iobmd_segs s = { .useg = segs, .room = room };
+	struct iobmd_segs s = { .useg = segs, .room = room, .killable = true };
 
 	return iobmd_desc_walk_segs(d, offset, len, how, &s, count, total);
 }
@@ -716,7 +765,10 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_phys_segments, IOBMD);
  * @for_device: hand the range to the device (flush/store) rather than
  *	back to the CPU
  *
- * Return: 0, -ERANGE, or -ENODATA when the descriptor is not prepared.
+ * Only IOBMD_PERFORM calls it: a fatal signal may end it early.
+ *
+ * Return: 0, -ERANGE, -ENODATA when the descriptor is not prepared,
+ * -EINTR (a fatal signal: the range may be partly synced).
  */
 int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
 		    bool for_device)
@@ -732,7 +784,7 @@ int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
 	if (d->ops->dma_sync && len)
 		d->ops->dma_sync(d, offset, len, for_device);
 	iobmd_desc_complete(d);
-	return 0;
+	return fatal_signal_pending(current) ? -EINTR : 0;
 }
 
 /**
@@ -741,7 +793,8 @@ int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
  * @state: IOBMD_PURGEABLE_*
  * @old: out: the state before
  *
- * Return: 0, -EOPNOTSUPP (no purgeable buffer beneath), -EINVAL.
+ * Return: 0, -EOPNOTSUPP (no purgeable buffer beneath), -EINVAL, and for
+ * composed descriptors -EINTR (a fatal signal) or -ENOMEM.
  */
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old)
 {

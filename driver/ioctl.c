@@ -321,7 +321,7 @@ static int iobmd_ioctl_set_tag(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_APPEND - appendBytes(); truncation at the capacity is not an error.
  * Errors: EINVAL (flags, reserved or offset not 0), ENOENT, ENOTTY (not a
- * buffer), EFAULT (the length does not move).
+ * buffer), EFAULT, EINTR (the length does not move).
  */
 static int iobmd_ioctl_append(struct iobmd_ucmd *ucmd)
 {
@@ -390,7 +390,7 @@ static int iobmd_ioctl_write(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_GET_SEGMENTS - physical or DMA segments of a range; CAP_SYS_ADMIN.
  * Errors: EINVAL (unknown flag), EPERM (also: as IOBMD_READ), ENOENT,
- * ERANGE, ENODATA (not prepared where it must be), EFAULT.
+ * ERANGE, ENODATA (not prepared where it must be), EFAULT, EINTR.
  */
 static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
 {
@@ -516,7 +516,8 @@ static int iobmd_ioctl_general_create(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_SUB_CREATE - a window of another descriptor.
  * Errors: EINVAL (flags or reserved not 0, bad direction, length 0),
- * ENOENT, ERANGE, ELOOP, EMFILE, ENOMEM, EFAULT.
+ * ENOENT, ERANGE, ELOOP, E2BIG (the work bound: see iobmd_multi_create()),
+ * EMFILE, ENOMEM, EFAULT.
  */
 static int iobmd_ioctl_sub_create(struct iobmd_ucmd *ucmd)
 {
@@ -542,7 +543,8 @@ static int iobmd_ioctl_sub_create(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_MULTI_CREATE - a concatenation of descriptors.
  * Errors: EINVAL (flags or reserved not 0, count 0, bad direction, a piece
- * of another direction or of length 0), E2BIG (count), ENOENT, ELOOP,
+ * of another direction or of length 0), E2BIG (count, length above
+ * max_capacity, more than IOBMD_COMPOSE_MAX_VISITS visits), ENOENT, ELOOP,
  * EOVERFLOW, EMFILE, ENOMEM, EFAULT.
  */
 static int iobmd_ioctl_multi_create(struct iobmd_ucmd *ucmd)
@@ -619,7 +621,8 @@ static int iobmd_ioctl_interleaved_create(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_INTERLEAVED_SET - append a piece.
  * Errors: EINVAL (flags not 0, not interleaved, length 0), ENOENT, EBUSY,
- * ENOSPC, ERANGE, ELOOP, EOVERFLOW.
+ * ENOSPC, ERANGE, ELOOP, EOVERFLOW, E2BIG (the work bound: see
+ * iobmd_interleaved_set()).
  */
 static int iobmd_ioctl_interleaved_set(struct iobmd_ucmd *ucmd)
 {
@@ -727,7 +730,7 @@ static int iobmd_ioctl_complete(struct iobmd_ucmd *ucmd)
 
 /*
  * IOBMD_PERFORM - performOperation(): DMA cache maintenance of a range.
- * Errors: EINVAL (flags not 0, unknown op), ENOENT, ERANGE, ENODATA.
+ * Errors: EINVAL (flags not 0, unknown op), ENOENT, ERANGE, ENODATA, EINTR.
  */
 static int iobmd_ioctl_perform(struct iobmd_ucmd *ucmd)
 {
@@ -750,7 +753,7 @@ static int iobmd_ioctl_perform(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_SET_PURGEABLE - setPurgeable(value); value returns the old state.
  * Errors: EINVAL (flags or reserved not 0, unknown state), ENOENT,
- * EOPNOTSUPP (nothing purgeable), EFAULT.
+ * EOPNOTSUPP (nothing purgeable), EFAULT, EINTR, ENOMEM.
  */
 static int iobmd_ioctl_set_purgeable(struct iobmd_ucmd *ucmd)
 {

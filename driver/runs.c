@@ -200,6 +200,7 @@ int iobmd_runs_walk(const struct iobmd_runs *r, u64 pos, u64 len,
 			      len);
 		run.addr = PFN_PHYS(pfn) + offset_in_page(start);
 		run.kaddr = page_address(pfn_to_page(pfn)) + offset_in_page(start);
+		cond_resched();
 		ret = fn(arg, &run);
 		if (ret)
 			return ret;

@@ -45,6 +45,7 @@ int iobmd_pages_walk(struct page **pages, u64 pos, u64 len,
 		}
 		run.addr = page_to_phys(first) + start;
 		run.kaddr = page_address(first) + start;
+		cond_resched();
 		ret = fn(arg, &run);
 		if (ret)
 			return ret;
@@ -233,6 +234,7 @@ int iobmd_sgt_walk(struct sg_table *sgt, u64 offset, u64 len,
 		}
 		run.addr = sg_dma_address(sg) + offset;
 		run.len = min(sglen - offset, len);
+		cond_resched();
 		ret = fn(arg, &run);
 		if (ret)
 			return ret;
@@ -275,6 +277,7 @@ void iobmd_sgt_sync(struct sg_table *sgt, struct device *dev, int dir,
 		 * one a part of an entry belongs to.
 		 */
 		addr = sg_dma_address(sg);
+		cond_resched();
 		if (dma_need_sync(dev, addr) && for_device)
 			dma_sync_single_range_for_device(dev, addr, offset, n,
 							 dir);

@@ -60,6 +60,7 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
 /* How a walk reports memory. */
 #define IOBMD_WALK_DMA	BIT(0)	/* DMA addresses; only while prepared */
 #define IOBMD_WALK_ADDR	BIT(1)	/* addresses only: no @kaddr needed */
+#define IOBMD_WALK_KILLABLE	BIT(2)	/* a fatal signal ends it: -EINTR */
 
 /**
  * struct iobmd_desc_ops - what each descriptor kind provides
@@ -98,6 +99,9 @@ struct iobmd_desc_ops {
 /* Deepest nesting of descriptors; also lockdep's subclass for @prep_lock. */
 #define IOBMD_MAX_DEPTH		8
 
+/* Most piece visits a full traversal of one descriptor may make. */
+#define IOBMD_MAX_VISITS	IOBMD_COMPOSE_MAX_VISITS
+
 /**
  * struct iobmd_desc - the IOMemoryDescriptor every kind embeds
  * @ref: handles, mappings and other descriptors that hold it
@@ -129,6 +133,10 @@ struct iobmd_desc_ops {
  * @acct: the open file's account it is charged to, or NULL
  * @user: the user account it is charged to (with @acct), or NULL
  * @charged: bytes charged to @acct and @user
+ * @visits: piece visits a full traversal of it makes, repeats counted (1
+ *	for memory of its own), at most IOBMD_MAX_VISITS; fixed at creation,
+ *	except an interleaved descriptor's, protected by @lock, which grows
+ *	only while no descriptor is built on it
  */
 struct iobmd_desc {
 	struct kref ref;
@@ -154,6 +162,7 @@ struct iobmd_desc {
 	struct iobmd_account *acct;
 	struct iobmd_user *user;
 	u64 charged;
+	u32 visits;
 };
 
 void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,

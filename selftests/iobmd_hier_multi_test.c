@@ -184,39 +184,38 @@ TEST_F(iobmd_multi, create_errors)
 }
 
 /*
- * Lengths that overflow 64 bits: device memory, 4 GiB of it, in multis of
- * 1024 pieces, three levels deep, makes 2^62 bytes; four of those do not
- * fit.
+ * A composed length is capped at max_capacity, the most one buffer holds
+ * (E2BIG beyond).  It used to reach 2^64 - 1 over 4 GiB of device memory
+ * in multis of 1024 pieces, three levels deep, and only overflow was
+ * refused: that shape is now refused at the first level.
  */
-TEST_F(iobmd_multi, length_overflow)
+TEST_F(iobmd_multi, length_capped)
 {
+	__u64 cap = iobmd_max_capacity(self->fd);
 	__u32 *many = calloc(IOBMD_MULTI_MAX_PIECES, sizeof(*many));
-	__u32 d, level[4], m, i, k;
 	struct iobmd_info info;
+	__u32 d, big, one, m, i;
 	long long before;
 
 	ASSERT_NE(NULL, many);
+	ASSERT_LT(cap, IOBMD_MULTI_MAX_PIECES * SZ_4G);
 	test_ioctl_device_create(IOBMD_TEST_NOT_RAM, SZ_4G, &d);
-	level[0] = d;
-	for (k = 1; k != 4; k++) {
-		for (i = 0; i != IOBMD_MULTI_MAX_PIECES; i++)
-			many[i] = level[k - 1];
-		test_ioctl_multi_create(0, many, IOBMD_MULTI_MAX_PIECES,
-					&level[k]);
-	}
-	test_ioctl_get_info(level[3], &info);
-	ASSERT_EQ(1ULL << 62, info.length);
-	for (i = 0; i != 4; i++)
-		many[i] = level[3];
+	test_ioctl_device_create(IOBMD_TEST_NOT_RAM, cap, &big);
+	test_ioctl_device_create(IOBMD_TEST_NOT_RAM, 1, &one);
 	before = iobmd_stat("descriptors");
-	test_ioctl_multi_create(0, many, 3, &m);
+	for (i = 0; i != IOBMD_MULTI_MAX_PIECES; i++)
+		many[i] = d;
+	test_err_multi_create(E2BIG, 0, many, IOBMD_MULTI_MAX_PIECES);
+	many[0] = big;
+	test_ioctl_multi_create(0, many, 1, &m);
 	test_ioctl_get_info(m, &info);
-	ASSERT_EQ(3ULL << 62, info.length);
+	ASSERT_EQ(cap, info.length);
 	test_ioctl_release(m);
-	test_err_multi_create(EOVERFLOW, 0, many, 4);
+	many[1] = one;
+	test_err_multi_create(E2BIG, 0, many, 2);
 	ASSERT_EQ(before, iobmd_stat("descriptors"));
-	for (k = 3; k != 0; k--)
-		test_ioctl_release(level[k]);
+	test_ioctl_release(one);
+	test_ioctl_release(big);
 	test_ioctl_release(d);
 	free(many);
 }

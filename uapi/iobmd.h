@@ -241,7 +241,9 @@ struct iobmd_info {
  * IOBMD_DIRECTION_MASK is EINVAL.  SET_TAG stores any 64-bit tag.
  *
  * Errors: ENOENT, EINVAL, E2BIG, EFAULT; ENOTTY for SET_LENGTH on a kind
- * that has no capacity.
+ * that has no capacity.  SET_PURGEABLE (same struct) on a composed
+ * descriptor changes each buffer beneath it once, and may also fail with
+ * EINTR (a fatal signal; nothing changed) or ENOMEM.
  */
 struct iobmd_set_arg {
 	__u32 size;
@@ -275,7 +277,8 @@ struct iobmd_set_arg {
  * descriptor whose pieces were cleared), ENOTTY (APPEND on a kind without capacity); for READ and
  * WRITE of user memory, what pinning it gives (see IOBMD_PREPARE: ENOMEM,
  * EACCES, EPERM, EINTR), and ENOMEM for device memory that cannot be
- * mapped.
+ * mapped; EINTR when a fatal signal ends a long copy or zero-fill (WRITE:
+ * the bytes before it are written; APPEND: the length does not move).
  */
 struct iobmd_rw {
 	__u32 size;
@@ -323,7 +326,7 @@ struct iobmd_segment {
  * EPERM whatever @handle is, and writes nothing to @segs.
  *
  * Errors: EPERM, ENOENT, EINVAL, E2BIG, EFAULT, ERANGE (range outside the
- * length), ENODATA (not prepared).
+ * length), ENODATA (not prepared), EINTR (a fatal signal).
  */
 struct iobmd_segments {
 	__u32 size;
@@ -462,7 +465,8 @@ struct iobmd_general_create {
  *
  * Errors: EINVAL (length 0, unknown flag or direction), ERANGE (@offset +
  * @length beyond the parent's length, or overflowing), ENOENT, ELOOP
- * (nesting deeper than 8), EMFILE, ENOMEM, EFAULT.
+ * (nesting deeper than 8), E2BIG (length above max_capacity, more than
+ * IOBMD_COMPOSE_MAX_VISITS visits), EMFILE, ENOMEM, EFAULT.
  */
 struct iobmd_sub_create {
 	__u32 size;
@@ -476,6 +480,17 @@ struct iobmd_sub_create {
 };
 
 #define IOBMD_MULTI_MAX_PIECES	1024
+
+/*
+ * The work one composed (sub, multi, interleaved) descriptor may describe.
+ * Its visits are 1 + the visits of each piece's descriptor, repeats
+ * counted (a sub's piece is its whole parent; memory of its own counts 1;
+ * an interleaved descriptor counts 1 + its capacity, or 1 + its pieces'
+ * visits when more, and cannot grow past what descriptors built on it
+ * counted).  Creating one of more visits, or longer than max_capacity
+ * bytes, fails with E2BIG.
+ */
+#define IOBMD_COMPOSE_MAX_VISITS	1048576	/* 2^20 */
 
 /**
  * struct iobmd_multi_create - IOBMD_MULTI_CREATE: IOMultiMemoryDescriptor
@@ -491,7 +506,8 @@ struct iobmd_sub_create {
  * tag among them.  Every piece's direction must include @direction.
  *
  * Errors: EINVAL (count 0, unknown flag or direction, a piece of the wrong
- * direction, a piece of length 0), E2BIG (count too large), ENOENT, ELOOP,
+ * direction, a piece of length 0), E2BIG (count too large, length above
+ * max_capacity, more than IOBMD_COMPOSE_MAX_VISITS visits), ENOENT, ELOOP,
  * EOVERFLOW (lengths overflow), EMFILE, ENOMEM, EFAULT.
  */
 struct iobmd_multi_create {
@@ -543,7 +559,10 @@ struct iobmd_interleaved_create {
  *
  * Errors: EINVAL (not an interleaved descriptor, length 0), EBUSY
  * (prepared, mapped, or being read), ENOSPC (full), ERANGE (range beyond
- * the piece's length), ENOENT, ELOOP (the piece nests too deep), EOVERFLOW.
+ * the piece's length), ENOENT, ELOOP (the piece nests too deep), EOVERFLOW,
+ * E2BIG (the length would pass max_capacity, or the visits
+ * IOBMD_COMPOSE_MAX_VISITS or, while descriptors are built on this one,
+ * what they counted for it).
  */
 struct iobmd_interleaved_set {
 	__u32 size;
@@ -630,7 +649,8 @@ struct iobmd_prepare {
  * writes to the device, INVALIDATE hands the device's writes to the CPU.
  *
  * Errors: EINVAL (unknown op or flag), ENOENT, ERANGE, ENODATA (not
- * prepared), EFAULT.
+ * prepared), EFAULT, EINTR (a fatal signal; the range may be partly
+ * synchronised).
  */
 struct iobmd_perform {
 	__u32 size;
