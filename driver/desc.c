@@ -41,6 +41,7 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	d->pin_write = false;
 	d->prepare_count = 0;
 	d->dma_dev = NULL;
+	d->dma_direction = 0;
 	d->acct = NULL;
 	d->charged = 0;
 	iobmd_registry_add(d);
@@ -255,12 +256,19 @@ void iobmd_desc_unpin(struct iobmd_desc *d)
  *	IOBMD_PREPARE_* modifiers
  * @dev: the device the memory is DMA-mapped for
  *
- * Pins the memory and, on the first prepare, maps it for DMA on @dev.
- * Prepares nest; later ones must name the same device.
+ * Pins the memory and, on the first prepare, maps it for DMA on @dev in
+ * that prepare's direction.  Prepares nest; later ones must name the same
+ * device and a direction the first one covers (In, Out or both): a live
+ * mapping cannot change direction while a device may be using it, so
+ * Out then In (the device's writes would never reach the CPU) fails
+ * rather than being widened.  Complete every prepare, then prepare for
+ * both directions.
  *
- * Return: 0, -EBUSY (already mapped for another device), -EACCES,
- * -EOVERFLOW (IOBMD_PREPARE_MAX prepares outstanding), or the kind's error
- * (-ENOMEM, -EFAULT for user memory that cannot be pinned).
+ * Return: 0, -EBUSY (already mapped for another device), -EACCES (already
+ * mapped, or user memory pinned, for a direction that does not cover
+ * @direction), -EOVERFLOW (IOBMD_PREPARE_MAX prepares outstanding),
+ * -EINTR, or the kind's error (-ENOMEM, -EFAULT for user memory that
+ * cannot be pinned, -ERANGE for memory @dev cannot reach).
  */
 int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 			   struct device *dev)
@@ -280,14 +288,16 @@ int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 	} else if (d->prepare_count) {
 		if (d->dma_dev != dev)
 			ret = -EBUSY;
+		else if (dir & ~d->dma_direction)
+			ret = -EACCES;
 	} else if (d->ops->dma_map) {
 		ret = d->ops->dma_map(d, dev,
 				      dir | (direction & ~IOBMD_DIRECTION_MASK));
 	}
-	if (!ret) {
+	if (!ret && !d->prepare_count++) {
 		d->dma_dev = dev;
-		if (!d->prepare_count++)
-			atomic64_inc(&iobmd_stats.prepares);
+		d->dma_direction = dir;
+		atomic64_inc(&iobmd_stats.prepares);
 	}
 	mutex_unlock(&d->prep_lock);
 	if (ret)
@@ -318,20 +328,34 @@ int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare, IOBMD);
 
 /**
- * iobmd_desc_complete() - complete(): undo one iobmd_desc_prepare() or
- * iobmd_desc_hold_prepared()
- * @d: the descriptor; the caller guarantees a prepare is outstanding
+ * iobmd_desc_complete() - complete(): undo one iobmd_desc_prepare(),
+ * iobmd_desc_prepare_dev() or iobmd_desc_hold_prepared()
+ * @d: the descriptor
+ *
+ * A complete without an outstanding prepare is a bug in the caller: it
+ * warns once and changes nothing.
+ *
+ * Return: 0, or -EINVAL (and a warning) when @d is not prepared.
  */
-void iobmd_desc_complete(struct iobmd_desc *d)
+int iobmd_desc_complete(struct iobmd_desc *d)
 {
 	iobmd_desc_lock_prep(d);
+	if (WARN_ONCE(!d->prepare_count,
+		      "iobmd: complete() of descriptor %llu, not prepared\n",
+		      d->id)) {
+		mutex_unlock(&d->prep_lock);
+		return -EINVAL;
+	}
 	if (!--d->prepare_count) {
 		if (d->ops->dma_unmap)
 			d->ops->dma_unmap(d);
+		d->dma_dev = NULL;
+		d->dma_direction = 0;
 		atomic64_dec(&iobmd_stats.prepares);
 	}
 	mutex_unlock(&d->prep_lock);
 	iobmd_desc_unpin(d);
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_complete, IOBMD);
 

@@ -120,6 +120,8 @@ struct iobmd_desc_ops {
  * @prepare_count: IOKit prepare() nesting; protected by @prep_lock
  * @dma_dev: the device the memory is DMA-mapped for while prepared;
  *	protected by @prep_lock
+ * @dma_direction: IOBMD_DIRECTION_* the memory is DMA-mapped for while
+ *	prepared (the first prepare's); protected by @prep_lock
  * @id: unique id while the module is loaded (netlink dumps and events)
  * @creator: the creating process (its struct pid, referenced), which a
  *	dump compares (the number can be reused once the process is gone)
@@ -146,6 +148,7 @@ struct iobmd_desc {
 	bool pin_write;
 	unsigned int prepare_count;
 	struct device *dma_dev;
+	u32 dma_direction;
 	u64 id;
 	struct pid *creator;
 	kuid_t uid;

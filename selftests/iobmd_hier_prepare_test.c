@@ -58,7 +58,7 @@ TEST_F(iobmd_prepare, nesting)
 	ASSERT_EQ(false, is_prepared(self->fd, b));
 	test_err_complete(EINVAL, b, 0);
 	/* Again after it came back to 0. */
-	test_ioctl_prepare(b, IOBMD_DIRECTION_OUT);
+	test_ioctl_prepare(b, IOBMD_DIRECTION_INOUT);
 	test_ioctl_prepare(b, IOBMD_DIRECTION_IN);
 	test_ioctl_complete(b, IOBMD_COMPLETE_WITH_ERROR);
 	test_ioctl_complete(b, IOBMD_COMPLETE_WITH_DATA_VALID |
@@ -394,6 +394,100 @@ TEST_F(iobmd_prepare, phys32_contiguous)
 	}
 	free(segs);
 	test_ioctl_release(c);
+}
+
+/* Whether prepare(@dir) of @h fails with @err and leaves it as it was. */
+#define test_nested_refused(err, h, dir, prepared)                          \
+	do {                                                                \
+		test_err_prepare(err, h, dir);                              \
+		ASSERT_EQ(prepared, is_prepared(self->fd, h));              \
+	} while (0)
+
+/*
+ * A nested prepare must ask for a direction the first prepare covers: a
+ * live DMA mapping cannot change direction (a device may be using it),
+ * and Out then In would leave the device's writes in bounce pages that
+ * complete() never copies back.  It fails with EACCES and changes
+ * nothing, for every kind; InOut covers both.
+ */
+TEST_F(iobmd_prepare, nested_direction)
+{
+	const __u32 in = IOBMD_DIRECTION_IN, out = IOBMD_DIRECTION_OUT;
+	const __u32 inout = IOBMD_DIRECTION_INOUT;
+	const __u32 mods[] = { 0, IOBMD_PREPARE_PHYS32 };
+	__u8 *a = iobmd_user_area(4, 280);
+	__u32 h[4], m, bo, k, j;
+
+	ASSERT_NE(NULL, a);
+	test_ioctl_buf_create(inout, SZ_1M, 0, &h[0]);
+	ASSERT_EQ(true, has_high_page(_metadata, self->fd, h[0]))
+		TH_LOG("no page of the buffer above 4 GiB (nothing bounces)");
+	test_ioctl_buf_create_mask(inout | IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+				   SZ_64K, 0x00000000FFFFF000ULL, &h[1]);
+	test_ioctl_general_range(inout, a, 4 * PAGE_SIZE, &h[2]);
+	test_ioctl_multi_create(inout, &h[0], 1, &h[3]);
+
+	for (k = 0; k != ARRAY_SIZE(h); k++) {
+		for (j = 0; j != ARRAY_SIZE(mods); j++) {
+			__u32 mod = mods[j];
+
+			/* Out, then In: refused (the bug: it was kept Out). */
+			test_ioctl_prepare(h[k], out | mod);
+			test_nested_refused(EACCES, h[k], in | mod, true);
+			test_nested_refused(EACCES, h[k], inout | mod, true);
+			test_nested_refused(EACCES, h[k], mod, true);
+			test_ioctl_prepare(h[k], out | mod);
+			test_ioctl_complete(h[k], 0);
+			test_ioctl_complete(h[k], 0);
+			test_err_complete(EINVAL, h[k], 0);
+			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
+
+			/* In, then Out: refused too. */
+			test_ioctl_prepare(h[k], in | mod);
+			test_nested_refused(EACCES, h[k], out | mod, true);
+			test_ioctl_prepare(h[k], in | mod);
+			test_ioctl_complete(h[k], 0);
+			test_ioctl_complete(h[k], 0);
+			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
+
+			/* InOut covers both. */
+			test_ioctl_prepare(h[k], mod);
+			test_ioctl_prepare(h[k], in | mod);
+			test_ioctl_prepare(h[k], out | mod);
+			test_ioctl_prepare(h[k], inout | mod);
+			for (m = 0; m != 4; m++)
+				test_ioctl_complete(h[k], 0);
+			test_err_complete(EINVAL, h[k], 0);
+			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
+		}
+	}
+
+	/* A multi prepared InOut over a buffer prepared Out: refused. */
+	test_ioctl_prepare(h[0], out);
+	test_nested_refused(EACCES, h[3], 0, false);
+	test_ioctl_complete(h[0], 0);
+	test_err_complete(EINVAL, h[0], 0);
+	/* The other way round: the buffer under a multi prepared In. */
+	test_ioctl_prepare(h[3], in);
+	test_nested_refused(EACCES, h[0], out, true);
+	test_ioctl_complete(h[3], 0);
+	ASSERT_EQ(false, is_prepared(self->fd, h[0]));
+
+	/* prepare(None) is the descriptor's own direction. */
+	test_ioctl_buf_create(out, PAGE_SIZE, 0, &bo);
+	test_ioctl_prepare(bo, 0);
+	test_nested_refused(EACCES, bo, in, true);
+	test_ioctl_prepare(bo, out);
+	test_ioctl_complete(bo, 0);
+	test_ioctl_complete(bo, 0);
+	ASSERT_EQ(false, is_prepared(self->fd, bo));
+	test_ioctl_release(bo);
+
+	for (k = ARRAY_SIZE(h); k != 0; k--)
+		test_ioctl_release(h[k - 1]);
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	ASSERT_EQ(0, iobmd_stat("prepares"));
+	munmap(a, 4 * PAGE_SIZE);
 }
 
 /* A descriptor is prepared for one DMA range at a time. */
