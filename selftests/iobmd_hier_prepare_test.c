@@ -363,7 +363,10 @@ TEST_F(iobmd_prepare, phys32_general)
 	munmap(a, len);
 }
 
-/* Contiguous memory is not bounced: below 4 GiB or ERANGE. */
+/*
+ * Contiguous memory is not bounced: PHYS32 works when the buffer's mask
+ * keeps it below 4 GiB, and is ERANGE otherwise, wherever it lies.
+ */
 TEST_F(iobmd_prepare, phys32_contiguous)
 {
 	struct iobmd_segment *segs, *ds;
@@ -384,16 +387,110 @@ TEST_F(iobmd_prepare, phys32_contiguous)
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
 			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 8 * PAGE_SIZE,
 			      0, &c);
-	test_get_all_segments(c, 0, 0, &segs, &n);
-	if (segs[0].addr + segs[0].len > SZ_4G) {
-		test_err_prepare(ERANGE, c, IOBMD_PREPARE_PHYS32);
-		ASSERT_EQ(false, is_prepared(self->fd, c));
-	} else {
-		test_ioctl_prepare(c, IOBMD_PREPARE_PHYS32);
-		test_ioctl_complete(c, 0);
-	}
-	free(segs);
+	test_err_prepare(ERANGE, c, IOBMD_PREPARE_PHYS32);
+	ASSERT_EQ(false, is_prepared(self->fd, c));
+	test_ioctl_prepare(c, 0);
+	test_ioctl_complete(c, 0);
 	test_ioctl_release(c);
+}
+
+/* A physically contiguous buffer of @len with no mask, and where it lies. */
+static void contig_at(struct __test_metadata *_metadata, int fd, __u64 len,
+		      __u32 *h, __u64 *addr)
+{
+	struct iobmd_segment *segs;
+	__u32 n;
+
+	ASSERT_EQ(0, _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT |
+					    IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+					    len, 0, 0, NULL, 0, h))
+		TH_LOG("contiguous buffer: %s", strerror(errno));
+	ASSERT_EQ(0, _test_get_all_segments(fd, *h, 0, 0, &segs, &n));
+	ASSERT_EQ(1, n);
+	*addr = segs[0].addr;
+	free(segs);
+}
+
+#define PLACEMENT_FILL	SZ_128M
+
+/*
+ * Whether a contiguous buffer can be prepared with PHYS32 tells nothing
+ * of where it lies: as uid 65534, two contiguous buffers created alike,
+ * one above 4 GiB and one below, give the same answer (ERANGE: their
+ * mask does not keep them below 4 GiB).  Memory above 4 GiB is filled
+ * with ordinary buffers until a new contiguous one comes from below it.
+ */
+TEST_F_TIMEOUT(iobmd_prepare, phys32_contiguous_placement, 600)
+{
+	__u32 fill[128], nfill = 0, c, hi = 0, lo = 0, i;
+	bool have_hi = false, have_lo = false;
+	int status, p[2];
+	__u64 addr;
+	pid_t pid;
+
+	while (!have_hi || !have_lo) {
+		contig_at(_metadata, self->fd, SZ_64K, &c, &addr);
+		if (addr >= SZ_4G && !have_hi) {
+			hi = c;
+			have_hi = true;
+		} else if (addr + SZ_64K <= SZ_4G && !have_lo) {
+			lo = c;
+			have_lo = true;
+		} else {
+			/* Kept: freed, its memory would come back next. */
+			ASSERT_GT(ARRAY_SIZE(fill), nfill);
+			fill[nfill++] = c;
+		}
+		if (have_lo)
+			continue;
+		ASSERT_GT(ARRAY_SIZE(fill), nfill)
+			TH_LOG("%u buffers, and no contiguous one below 4 GiB",
+			       nfill);
+		ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0,
+						    IOBMD_DIRECTION_INOUT,
+						    PLACEMENT_FILL, 0, 0, NULL,
+						    0, &fill[nfill]))
+			TH_LOG("filler %u: %s", nfill, strerror(errno));
+		nfill++;
+	}
+	TH_LOG("a contiguous buffer below 4 GiB after %u other buffers",
+	       nfill);
+	for (i = 0; i != nfill; i++)
+		test_ioctl_release(fill[i]);
+
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		unsigned char err[2];
+
+		close(p[0]);
+		if (iobmd_drop_root())
+			_exit(1);
+		err[0] = _test_ioctl_prepare(self->fd, IOBMD_PREPARE, hi,
+					     IOBMD_PREPARE_PHYS32) ? errno : 0;
+		err[1] = _test_ioctl_prepare(self->fd, IOBMD_PREPARE, lo,
+					     IOBMD_PREPARE_PHYS32) ? errno : 0;
+		_exit(write(p[1], err, 2) == 2 ? 0 : 2);
+	}
+	close(p[1]);
+	{
+		unsigned char err[2] = { 255, 255 };
+
+		ASSERT_EQ(2, read(p[0], err, 2));
+		close(p[0]);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_EQ(0, status);
+		EXPECT_EQ(ERANGE, err[0]) TH_LOG("above 4 GiB: %s",
+						 strerror(err[0]));
+		EXPECT_EQ(ERANGE, err[1]) TH_LOG("below 4 GiB: %s",
+						 strerror(err[1]));
+	}
+	ASSERT_EQ(false, is_prepared(self->fd, hi));
+	ASSERT_EQ(false, is_prepared(self->fd, lo));
+	test_ioctl_release(hi);
+	test_ioctl_release(lo);
 }
 
 /* Whether prepare(@dir) of @h fails with @err and leaves it as it was. */

@@ -591,8 +591,10 @@ struct iobmd_device_create {
  * Out then In, In then Out; a live mapping is never widened), EPERM (user
  * memory of another process), EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for
  * memory that cannot be moved below 4 GiB: a physically contiguous buffer
- * or device memory above it), EOVERFLOW (IOBMD_PREPARE_MAX prepares already outstanding on the
- * descriptor, from every handle and every descriptor built on it).
+ * not created with a physical mask at or below 4 GiB, wherever it lies,
+ * or device memory above it), EOVERFLOW (IOBMD_PREPARE_MAX prepares
+ * already outstanding on the descriptor, from every handle and every
+ * descriptor built on it).
  */
 struct iobmd_prepare {
 	__u32 size;
