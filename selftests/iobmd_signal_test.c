@@ -375,7 +375,7 @@ TEST_F_TIMEOUT(iobmd_signal, waiter_killed_while_pinner_stalls, 240)
 	struct iobmd_test_stats after;
 	int p[2], dev, wstatus, pstatus;
 	pid_t pinner, waiter;
-	char hr[1 + sizeof(__u32)];
+	char hr[1 + sizeof(__u32)] = { 0 };
 	__u64 t0, end;
 	long long vmpin;
 	char state = 0;
@@ -392,17 +392,22 @@ TEST_F_TIMEOUT(iobmd_signal, waiter_killed_while_pinner_stalls, 240)
 		pinner_child(dev, p[1]);
 	}
 	close(p[1]);
-	ASSERT_EQ(sizeof(hr), read(p[0], hr, sizeof(hr)));
-	ASSERT_EQ('H', hr[0]);
+	if (read(p[0], hr, sizeof(hr)) != sizeof(hr) || hr[0] != 'H')
+		kill(pinner, SIGKILL);
+	ASSERT_EQ('H', hr[0]) TH_LOG("the pinner could not start");
 	memcpy(&h, hr + 1, sizeof(h));
 
 	/* The pinner is inside its pin once its pages are charged. */
 	end = now_ms() + 60000;
 	while ((vmpin = proc_status(pinner, "VmPin")) <= 0 && now_ms() < end)
 		usleep(1000);
+	if (vmpin <= 0)
+		kill(pinner, SIGKILL);
 	ASSERT_LT(0, vmpin) TH_LOG("the pinner never started pinning");
 
 	waiter = fork();
+	if (waiter < 0)
+		kill(pinner, SIGKILL);
 	ASSERT_LE(0, waiter);
 	if (waiter == 0) {
 		char c;
