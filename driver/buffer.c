@@ -81,8 +81,13 @@ static int iobmd_buffer_dma_map(struct iobmd_desc *d, struct device *dev,
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
 	if (iobmd_buffer_contiguous(b)) {
-		/* Coherent memory is mapped for its own device already. */
-		if (b->dma_addr + b->alloc_size - 1 > *dev->dma_mask)
+		/*
+		 * Coherent memory is mapped for its own device already, and
+		 * is not bounced: @dev must reach all that the buffer's mask
+		 * allowed, wherever the memory happens to lie, so that the
+		 * answer tells nothing of its physical address.
+		 */
+		if (b->dmadev->coherent_dma_mask > *dev->dma_mask)
 			return -ERANGE;
 		return 0;
 	}

@@ -32,6 +32,7 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	kref_init(&d->ref);
 	mutex_init(&d->lock);
 	mutex_init(&d->prep_lock);
+	mutex_init(&d->pin_lock);
 	d->ops = ops;
 	d->kind = kind;
 	d->depth = depth;
@@ -43,6 +44,7 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	d->pin_write = false;
 	d->prepare_count = 0;
 	d->dma_dev = NULL;
+	d->dma_direction = 0;
 	d->acct = NULL;
 	d->user = NULL;
 	d->charged = 0;
@@ -66,6 +68,7 @@ static void iobmd_desc_release(struct kref *ref)
 
 	iobmd_registry_del(d);
 	iobmd_account_uncharge(d);
+	mutex_destroy(&d->pin_lock);
 	mutex_destroy(&d->prep_lock);
 	mutex_destroy(&d->lock);
 	d->ops->release(d);
@@ -156,12 +159,31 @@ int iobmd_dma_dir(u32 direction)
 	}
 }
 
-/* Woken when a descriptor's @pinning clears. */
-static DECLARE_WAIT_QUEUE_HEAD(iobmd_pin_wq);
-
 static void iobmd_desc_lock_prep(struct iobmd_desc *d)
 {
 	mutex_lock_nested(&d->prep_lock, d->depth - 1);
+}
+
+/*
+ * A pin that needs no 0 -> 1 transition: of memory pinned already, or of
+ * a kind whose memory exists without a pin.
+ *
+ * Return: 0, -EACCES (a writing pin of memory pinned read-only), or
+ * -ENODATA when the transition is needed.
+ */
+static int iobmd_desc_pin_held(struct iobmd_desc *d, bool write)
+{
+	int ret = 0;
+
+	iobmd_desc_lock_prep(d);
+	if (d->pin_count && write && !d->pin_write && d->ops->pin)
+		ret = -EACCES;
+	else if (d->pin_count || !d->ops->pin)
+		d->pin_count++;
+	else
+		ret = -ENODATA;
+	mutex_unlock(&d->prep_lock);
+	return ret;
 }
 
 /**
@@ -174,51 +196,46 @@ static void iobmd_desc_lock_prep(struct iobmd_desc *d)
  * Pins nest.  The first pin decides whether user memory is pinned
  * writable; a later writing pin of read-only pinned memory fails.
  *
+ * The 0 -> 1 transition (pinning user memory takes mmap_lock) runs under
+ * @pin_lock and without @prep_lock, which mmap() takes under mmap_lock.
+ * Others that need the transition wait for @pin_lock, killably; a
+ * NOFAULT pin never waits for it (the pinner may be waiting for the
+ * mmap_lock its caller holds) and fails instead.
+ *
  * Return: 0, -EACCES (pinned read-only), -ENODATA (NOFAULT, and user memory
- * is not pinned), or the kind's pin error.
+ * is not pinned or being pinned), -EINTR (a fatal signal while waiting for
+ * another task's pin), or the kind's pin error.
  */
 int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 {
 	bool write = flags & IOBMD_PIN_WRITE;
-	int ret = 0;
+	int ret;
 
-	iobmd_desc_lock_prep(d);
-	while (d->pinning) {
-		/* Under mmap_lock the pinner may be waiting for us. */
-		if (flags & IOBMD_PIN_NOFAULT) {
-			mutex_unlock(&d->prep_lock);
-			return -ENODATA;
-		}
-		mutex_unlock(&d->prep_lock);
-		wait_event(iobmd_pin_wq, !READ_ONCE(d->pinning));
-		iobmd_desc_lock_prep(d);
-	}
-	if (d->pin_count) {
-		if (write && !d->pin_write && d->ops->pin)
-			ret = -EACCES;
-		else
-			d->pin_count++;
-		mutex_unlock(&d->prep_lock);
+	ret = iobmd_desc_pin_held(d, write);
+	if (ret != -ENODATA)
 		return ret;
+	if (flags & IOBMD_PIN_NOFAULT) {
+		if (!mutex_trylock(&d->pin_lock))
+			return -ENODATA;
+	} else if (mutex_lock_killable_nested(&d->pin_lock, d->depth - 1)) {
+		return -EINTR;
 	}
-	if (d->ops->pin) {
-		/*
-		 * Pinning user memory takes mmap_lock, which mmap() holds when
-		 * it takes @prep_lock: pin without @prep_lock, with @pinning
-		 * keeping everyone else out of the 0 -> 1 transition.
-		 */
-		WRITE_ONCE(d->pinning, true);
+	/* The pinner that held @pin_lock may have pinned it meanwhile. */
+	ret = iobmd_desc_pin_held(d, write);
+	if (ret == -ENODATA) {
+		iobmd_desc_lock_prep(d);
+		d->pinning = true;
 		mutex_unlock(&d->prep_lock);
 		ret = d->ops->pin(d, flags);
 		iobmd_desc_lock_prep(d);
-		WRITE_ONCE(d->pinning, false);
-		wake_up_all(&iobmd_pin_wq);
+		d->pinning = false;
+		if (!ret) {
+			d->pin_write = write;
+			d->pin_count = 1;
+		}
+		mutex_unlock(&d->prep_lock);
 	}
-	if (!ret) {
-		d->pin_write = write;
-		d->pin_count = 1;
-	}
-	mutex_unlock(&d->prep_lock);
+	mutex_unlock(&d->pin_lock);
 	return ret;
 }
 
@@ -226,23 +243,15 @@ int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
  * iobmd_desc_unpin() - drop a pin taken with iobmd_desc_pin()
  * @d: the descriptor
  *
- * Safe under mmap_lock (munmap of the last mapping): unpinning takes no
- * mmap_lock.
+ * Safe under mmap_lock (munmap of the last mapping): the 1 -> 0 transition
+ * runs under @prep_lock and takes no mmap_lock, nor @pin_lock.
  */
 void iobmd_desc_unpin(struct iobmd_desc *d)
 {
 	iobmd_desc_lock_prep(d);
-	if (--d->pin_count || !d->ops->unpin) {
-		mutex_unlock(&d->prep_lock);
-		return;
-	}
-	WRITE_ONCE(d->pinning, true);
+	if (!WARN_ON_ONCE(!d->pin_count) && !--d->pin_count && d->ops->unpin)
+		d->ops->unpin(d);
 	mutex_unlock(&d->prep_lock);
-	d->ops->unpin(d);
-	iobmd_desc_lock_prep(d);
-	WRITE_ONCE(d->pinning, false);
-	mutex_unlock(&d->prep_lock);
-	wake_up_all(&iobmd_pin_wq);
 }
 
 /**
@@ -252,12 +261,19 @@ void iobmd_desc_unpin(struct iobmd_desc *d)
  *	IOBMD_PREPARE_* modifiers
  * @dev: the device the memory is DMA-mapped for
  *
- * Pins the memory and, on the first prepare, maps it for DMA on @dev.
- * Prepares nest; later ones must name the same device.
+ * Pins the memory and, on the first prepare, maps it for DMA on @dev in
+ * that prepare's direction.  Prepares nest; later ones must name the same
+ * device and a direction the first one covers (In, Out or both): a live
+ * mapping cannot change direction while a device may be using it, so
+ * Out then In (the device's writes would never reach the CPU) fails
+ * rather than being widened.  Complete every prepare, then prepare for
+ * both directions.
  *
- * Return: 0, -EBUSY (already mapped for another device), -EACCES,
- * -EOVERFLOW (IOBMD_PREPARE_MAX prepares outstanding), or the kind's error
- * (-ENOMEM, -EFAULT for user memory that cannot be pinned).
+ * Return: 0, -EBUSY (already mapped for another device), -EACCES (already
+ * mapped, or user memory pinned, for a direction that does not cover
+ * @direction), -EOVERFLOW (IOBMD_PREPARE_MAX prepares outstanding),
+ * -EINTR, or the kind's error (-ENOMEM, -EFAULT for user memory that
+ * cannot be pinned, -ERANGE for memory @dev cannot reach).
  */
 int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 			   struct device *dev)
@@ -277,14 +293,16 @@ int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 	} else if (d->prepare_count) {
 		if (d->dma_dev != dev)
 			ret = -EBUSY;
+		else if (dir & ~d->dma_direction)
+			ret = -EACCES;
 	} else if (d->ops->dma_map) {
 		ret = d->ops->dma_map(d, dev,
 				      dir | (direction & ~IOBMD_DIRECTION_MASK));
 	}
-	if (!ret) {
+	if (!ret && !d->prepare_count++) {
 		d->dma_dev = dev;
-		if (!d->prepare_count++)
-			atomic64_inc(&iobmd_stats.prepares);
+		d->dma_direction = dir;
+		atomic64_inc(&iobmd_stats.prepares);
 	}
 	mutex_unlock(&d->prep_lock);
 	if (ret)
@@ -315,20 +333,34 @@ int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare, IOBMD);
 
 /**
- * iobmd_desc_complete() - complete(): undo one iobmd_desc_prepare() or
- * iobmd_desc_hold_prepared()
- * @d: the descriptor; the caller guarantees a prepare is outstanding
+ * iobmd_desc_complete() - complete(): undo one iobmd_desc_prepare(),
+ * iobmd_desc_prepare_dev() or iobmd_desc_hold_prepared()
+ * @d: the descriptor
+ *
+ * A complete without an outstanding prepare is a bug in the caller: it
+ * warns once and changes nothing.
+ *
+ * Return: 0, or -EINVAL (and a warning) when @d is not prepared.
  */
-void iobmd_desc_complete(struct iobmd_desc *d)
+int iobmd_desc_complete(struct iobmd_desc *d)
 {
 	iobmd_desc_lock_prep(d);
+	if (WARN_ONCE(!d->prepare_count,
+		      "iobmd: complete() of descriptor %llu, not prepared\n",
+		      d->id)) {
+		mutex_unlock(&d->prep_lock);
+		return -EINVAL;
+	}
 	if (!--d->prepare_count) {
 		if (d->ops->dma_unmap)
 			d->ops->dma_unmap(d);
+		d->dma_dev = NULL;
+		d->dma_direction = 0;
 		atomic64_dec(&iobmd_stats.prepares);
 	}
 	mutex_unlock(&d->prep_lock);
 	iobmd_desc_unpin(d);
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_complete, IOBMD);
 
@@ -348,7 +380,7 @@ int iobmd_desc_hold_prepared(struct iobmd_desc *d)
 
 	iobmd_desc_lock_prep(d);
 	if (d->prepare_count) {
-		/* Prepared means pinned: no transition, no @pinning. */
+		/* Prepared means pinned: no transition. */
 		d->prepare_count++;
 		d->pin_count++;
 		ret = 0;

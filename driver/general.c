@@ -43,8 +43,8 @@ MODULE_PARM_DESC(unsafe_phys_ram,
  * @first_page: index in the page list (@runs) of each range's first page
  * @npages: pages the ranges touch
  * @runs: the pages, as physically contiguous runs; for user memory only
- *	while pinned: built and freed as desc.pin_count leaves and returns
- *	to 0 (desc.pinning keeps other pinners out meanwhile)
+ *	while pinned: built as desc.pin_count leaves 0 (under desc.pin_lock)
+ *	and freed as it returns to 0 (under desc.prep_lock)
  * @sgt: DMA mapping of @runs while prepared; desc.prep_lock
  * @dma_dir: direction of @sgt; desc.prep_lock
  */

@@ -114,13 +114,20 @@ struct iobmd_desc_ops {
  * @tag: getTag(); protected by @lock
  * @prep_lock: protects the pin and prepare state below; nests inside the
  *	@prep_lock of descriptors built on this one (subclass = depth - 1)
+ * @pin_lock: held across a 0 -> 1 pin transition, which runs without
+ *	@prep_lock because pinning user memory takes mmap_lock: nests
+ *	outside mmap_lock and @prep_lock, and inside the @pin_lock of
+ *	descriptors built on this one (subclass = depth - 1); taken
+ *	killably, and only tried under mmap_lock (iobmd_desc_pin())
  * @pin_count: pins (prepares and internal holds); protected by @prep_lock
- * @pinning: a 0 -> 1 or 1 -> 0 pin transition is running without
- *	@prep_lock (it takes mmap_lock); set and cleared under @prep_lock
+ * @pinning: a 0 -> 1 pin transition is running (under @pin_lock); set and
+ *	cleared under @prep_lock
  * @pin_write: the pin allows writes; protected by @prep_lock
  * @prepare_count: IOKit prepare() nesting; protected by @prep_lock
  * @dma_dev: the device the memory is DMA-mapped for while prepared;
  *	protected by @prep_lock
+ * @dma_direction: IOBMD_DIRECTION_* the memory is DMA-mapped for while
+ *	prepared (the first prepare's); protected by @prep_lock
  * @id: unique id while the module is loaded (netlink dumps and events)
  * @creator: the creating process (its struct pid, referenced), which a
  *	dump compares (the number can be reused once the process is gone)
@@ -148,11 +155,13 @@ struct iobmd_desc {
 	u32 direction;
 	u64 tag;
 	struct mutex prep_lock; /* pin_count, pin_write, prepare_count */
+	struct mutex pin_lock; /* a 0 -> 1 pin transition */
 	unsigned int pin_count;
 	bool pinning;
 	bool pin_write;
 	unsigned int prepare_count;
 	struct device *dma_dev;
+	u32 dma_direction;
 	u64 id;
 	struct pid *creator;
 	kuid_t uid;

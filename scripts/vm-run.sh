@@ -221,10 +221,48 @@ while read -r off pat; do
 		problem "ivshmem: $ivshmem lacks \"$pat\" at offset $off"
 done < <(sed -n 's/^@@IOBMD@@ ivshmem offset=\([0-9][0-9]*\) pattern=\([!-~]*\)$/\1 \2/p' "$out/markers.txt")
 
+# A program that provokes a kernel warning on purpose (checking that a
+# misuse of the in-kernel API is refused) announces it first with a line
+# "@@IOBMD@@ expect-warning FUNCTION": per announcement, one WARNING block
+# ("cut here" to "end trace") raised in FUNCTION is left out of the
+# reports below, and an announced warning that never came is a problem.
+expect_warn=$(sed -n 's/^@@IOBMD@@ expect-warning \([A-Za-z0-9_]*\)$/\1/p' "$out/markers.txt" | tr '\n' ' ')
+drop_expected() {
+	awk -v expect="$expect_warn" -v seen="$1.expected" '
+		BEGIN { n = split(expect, e, " "); for (i = 1; i <= n; i++) left[e[i]]++ }
+		function flush(drop) { if (!drop) for (i = 1; i <= nb; i++) print b[i]; nb = 0 }
+		/-+\[ cut here \]-+/ { flush(0); inblk = 1 }
+		inblk { b[++nb] = $0
+			if (/---\[ end trace/) {
+				drop = 0
+				for (f in left)
+					if (left[f] > 0 && blk ~ ("WARNING: .* " f "\\+0x")) {
+						left[f]--; drop = 1; print f > seen; break
+					}
+				flush(drop); inblk = 0; blk = ""
+			} else { blk = blk "\n" $0 }
+			next }
+		{ print }
+		END { flush(0) }
+	' "$1"
+}
+: >"$out/console.txt.expected"
+if [ -n "$expect_warn" ]; then
+	drop_expected "$out/console.txt" >"$out/console.checked"
+	drop_expected "$out/dmesg.log" >"$out/dmesg.checked"
+	for f in $expect_warn; do
+		grep -qx "$f" "$out/console.txt.expected" ||
+			problem "a program announced a warning in $f, and the kernel gave none"
+	done
+else
+	cp "$out/console.txt" "$out/console.checked"
+	cp "$out/dmesg.log" "$out/dmesg.checked"
+fi
+
 # Kernel reports: only lines printk wrote (they carry a timestamp), so that
 # programs printing these words do not count.
 splat='(WARNING:|BUG:|Oops|KASAN:|UBSAN:|possible circular|inconsistent lock state|sleeping function called|possible recursive locking|Call Trace|Kernel panic|general protection fault|suspected memory leak|unreferenced object|blocked for more than|self-detected stall|soft lockup|hard LOCKUP)'
-grep -hE "\[ *[0-9]+\.[0-9]+\].*$splat" "$out/console.txt" "$out/dmesg.log" |
+grep -hE "\[ *[0-9]+\.[0-9]+\].*$splat" "$out/console.checked" "$out/dmesg.checked" |
 	sed -E 's/^.*(\[ *[0-9]+\.[0-9]+\])/\1/' | sort -u >"$out/splats.log" || true
 if [ -s "$out/splats.log" ]; then
 	problem "the kernel reported problems:"

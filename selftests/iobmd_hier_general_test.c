@@ -530,7 +530,7 @@ TEST_F(iobmd_general, read_only_prepare)
 	v = 2;
 	test_ioctl_write(h, 1, &v, 1);
 	ASSERT_EQ(2, a[1]);
-	test_ioctl_prepare(h, IOBMD_DIRECTION_OUT);
+	test_err_prepare(EACCES, h, IOBMD_DIRECTION_OUT);
 	test_ioctl_release(h);
 	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
 	munmap(a, 2 * PAGE_SIZE);

@@ -58,7 +58,7 @@ TEST_F(iobmd_prepare, nesting)
 	ASSERT_EQ(false, is_prepared(self->fd, b));
 	test_err_complete(EINVAL, b, 0);
 	/* Again after it came back to 0. */
-	test_ioctl_prepare(b, IOBMD_DIRECTION_OUT);
+	test_ioctl_prepare(b, IOBMD_DIRECTION_INOUT);
 	test_ioctl_prepare(b, IOBMD_DIRECTION_IN);
 	test_ioctl_complete(b, IOBMD_COMPLETE_WITH_ERROR);
 	test_ioctl_complete(b, IOBMD_COMPLETE_WITH_DATA_VALID |
@@ -363,7 +363,10 @@ TEST_F(iobmd_prepare, phys32_general)
 	munmap(a, len);
 }
 
-/* Contiguous memory is not bounced: below 4 GiB or ERANGE. */
+/*
+ * Contiguous memory is not bounced: PHYS32 works when the buffer's mask
+ * keeps it below 4 GiB, and is ERANGE otherwise, wherever it lies.
+ */
 TEST_F(iobmd_prepare, phys32_contiguous)
 {
 	struct iobmd_segment *segs, *ds;
@@ -384,16 +387,204 @@ TEST_F(iobmd_prepare, phys32_contiguous)
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
 			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 8 * PAGE_SIZE,
 			      0, &c);
-	test_get_all_segments(c, 0, 0, &segs, &n);
-	if (segs[0].addr + segs[0].len > SZ_4G) {
-		test_err_prepare(ERANGE, c, IOBMD_PREPARE_PHYS32);
-		ASSERT_EQ(false, is_prepared(self->fd, c));
-	} else {
-		test_ioctl_prepare(c, IOBMD_PREPARE_PHYS32);
-		test_ioctl_complete(c, 0);
-	}
-	free(segs);
+	test_err_prepare(ERANGE, c, IOBMD_PREPARE_PHYS32);
+	ASSERT_EQ(false, is_prepared(self->fd, c));
+	test_ioctl_prepare(c, 0);
+	test_ioctl_complete(c, 0);
 	test_ioctl_release(c);
+}
+
+/* A physically contiguous buffer of @len with no mask, and where it lies. */
+static void contig_at(struct __test_metadata *_metadata, int fd, __u64 len,
+		      __u32 *h, __u64 *addr)
+{
+	struct iobmd_segment *segs;
+	__u32 n;
+
+	ASSERT_EQ(0, _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT |
+					    IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+					    len, 0, 0, NULL, 0, h))
+		TH_LOG("contiguous buffer: %s", strerror(errno));
+	ASSERT_EQ(0, _test_get_all_segments(fd, *h, 0, 0, &segs, &n));
+	ASSERT_EQ(1, n);
+	*addr = segs[0].addr;
+	free(segs);
+}
+
+#define PLACEMENT_FILL	SZ_128M
+
+/*
+ * Whether a contiguous buffer can be prepared with PHYS32 tells nothing
+ * of where it lies: as uid 65534, two contiguous buffers created alike,
+ * one above 4 GiB and one below, give the same answer (ERANGE: their
+ * mask does not keep them below 4 GiB).  Memory above 4 GiB is filled
+ * with ordinary buffers until a new contiguous one comes from below it.
+ */
+TEST_F_TIMEOUT(iobmd_prepare, phys32_contiguous_placement, 600)
+{
+	__u32 fill[128], nfill = 0, c, hi = 0, lo = 0, i;
+	bool have_hi = false, have_lo = false;
+	int status, p[2];
+	__u64 addr;
+	pid_t pid;
+
+	while (!have_hi || !have_lo) {
+		contig_at(_metadata, self->fd, SZ_64K, &c, &addr);
+		if (addr >= SZ_4G && !have_hi) {
+			hi = c;
+			have_hi = true;
+		} else if (addr + SZ_64K <= SZ_4G && !have_lo) {
+			lo = c;
+			have_lo = true;
+		} else {
+			/* Kept: freed, its memory would come back next. */
+			ASSERT_GT(ARRAY_SIZE(fill), nfill);
+			fill[nfill++] = c;
+		}
+		if (have_lo)
+			continue;
+		ASSERT_GT(ARRAY_SIZE(fill), nfill)
+			TH_LOG("%u buffers, and no contiguous one below 4 GiB",
+			       nfill);
+		ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0,
+						    IOBMD_DIRECTION_INOUT,
+						    PLACEMENT_FILL, 0, 0, NULL,
+						    0, &fill[nfill]))
+			TH_LOG("filler %u: %s", nfill, strerror(errno));
+		nfill++;
+	}
+	TH_LOG("a contiguous buffer below 4 GiB after %u other buffers",
+	       nfill);
+	for (i = 0; i != nfill; i++)
+		test_ioctl_release(fill[i]);
+
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		unsigned char err[2];
+
+		close(p[0]);
+		if (iobmd_drop_root())
+			_exit(1);
+		err[0] = _test_ioctl_prepare(self->fd, IOBMD_PREPARE, hi,
+					     IOBMD_PREPARE_PHYS32) ? errno : 0;
+		err[1] = _test_ioctl_prepare(self->fd, IOBMD_PREPARE, lo,
+					     IOBMD_PREPARE_PHYS32) ? errno : 0;
+		_exit(write(p[1], err, 2) == 2 ? 0 : 2);
+	}
+	close(p[1]);
+	{
+		unsigned char err[2] = { 255, 255 };
+
+		ASSERT_EQ(2, read(p[0], err, 2));
+		close(p[0]);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_EQ(0, status);
+		EXPECT_EQ(ERANGE, err[0]) TH_LOG("above 4 GiB: %s",
+						 strerror(err[0]));
+		EXPECT_EQ(ERANGE, err[1]) TH_LOG("below 4 GiB: %s",
+						 strerror(err[1]));
+	}
+	ASSERT_EQ(false, is_prepared(self->fd, hi));
+	ASSERT_EQ(false, is_prepared(self->fd, lo));
+	test_ioctl_release(hi);
+	test_ioctl_release(lo);
+}
+
+/* Whether prepare(@dir) of @h fails with @err and leaves it as it was. */
+#define test_nested_refused(err, h, dir, prepared)                          \
+	do {                                                                \
+		test_err_prepare(err, h, dir);                              \
+		ASSERT_EQ(prepared, is_prepared(self->fd, h));              \
+	} while (0)
+
+/*
+ * A nested prepare must ask for a direction the first prepare covers: a
+ * live DMA mapping cannot change direction (a device may be using it),
+ * and Out then In would leave the device's writes in bounce pages that
+ * complete() never copies back.  It fails with EACCES and changes
+ * nothing, for every kind; InOut covers both.
+ */
+TEST_F(iobmd_prepare, nested_direction)
+{
+	const __u32 in = IOBMD_DIRECTION_IN, out = IOBMD_DIRECTION_OUT;
+	const __u32 inout = IOBMD_DIRECTION_INOUT;
+	const __u32 mods[] = { 0, IOBMD_PREPARE_PHYS32 };
+	__u8 *a = iobmd_user_area(4, 280);
+	__u32 h[4], m, bo, k, j;
+
+	ASSERT_NE(NULL, a);
+	test_ioctl_buf_create(inout, SZ_1M, 0, &h[0]);
+	ASSERT_EQ(true, has_high_page(_metadata, self->fd, h[0]))
+		TH_LOG("no page of the buffer above 4 GiB (nothing bounces)");
+	test_ioctl_buf_create_mask(inout | IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+				   SZ_64K, 0x00000000FFFFF000ULL, &h[1]);
+	test_ioctl_general_range(inout, a, 4 * PAGE_SIZE, &h[2]);
+	test_ioctl_multi_create(inout, &h[0], 1, &h[3]);
+
+	for (k = 0; k != ARRAY_SIZE(h); k++) {
+		for (j = 0; j != ARRAY_SIZE(mods); j++) {
+			__u32 mod = mods[j];
+
+			/* Out, then In: refused (the bug: it was kept Out). */
+			test_ioctl_prepare(h[k], out | mod);
+			test_nested_refused(EACCES, h[k], in | mod, true);
+			test_nested_refused(EACCES, h[k], inout | mod, true);
+			test_nested_refused(EACCES, h[k], mod, true);
+			test_ioctl_prepare(h[k], out | mod);
+			test_ioctl_complete(h[k], 0);
+			test_ioctl_complete(h[k], 0);
+			test_err_complete(EINVAL, h[k], 0);
+			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
+
+			/* In, then Out: refused too. */
+			test_ioctl_prepare(h[k], in | mod);
+			test_nested_refused(EACCES, h[k], out | mod, true);
+			test_ioctl_prepare(h[k], in | mod);
+			test_ioctl_complete(h[k], 0);
+			test_ioctl_complete(h[k], 0);
+			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
+
+			/* InOut covers both. */
+			test_ioctl_prepare(h[k], mod);
+			test_ioctl_prepare(h[k], in | mod);
+			test_ioctl_prepare(h[k], out | mod);
+			test_ioctl_prepare(h[k], inout | mod);
+			for (m = 0; m != 4; m++)
+				test_ioctl_complete(h[k], 0);
+			test_err_complete(EINVAL, h[k], 0);
+			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
+		}
+	}
+
+	/* A multi prepared InOut over a buffer prepared Out: refused. */
+	test_ioctl_prepare(h[0], out);
+	test_nested_refused(EACCES, h[3], 0, false);
+	test_ioctl_complete(h[0], 0);
+	test_err_complete(EINVAL, h[0], 0);
+	/* The other way round: the buffer under a multi prepared In. */
+	test_ioctl_prepare(h[3], in);
+	test_nested_refused(EACCES, h[0], out, true);
+	test_ioctl_complete(h[3], 0);
+	ASSERT_EQ(false, is_prepared(self->fd, h[0]));
+
+	/* prepare(None) is the descriptor's own direction. */
+	test_ioctl_buf_create(out, PAGE_SIZE, 0, &bo);
+	test_ioctl_prepare(bo, 0);
+	test_nested_refused(EACCES, bo, in, true);
+	test_ioctl_prepare(bo, out);
+	test_ioctl_complete(bo, 0);
+	test_ioctl_complete(bo, 0);
+	ASSERT_EQ(false, is_prepared(self->fd, bo));
+	test_ioctl_release(bo);
+
+	for (k = ARRAY_SIZE(h); k != 0; k--)
+		test_ioctl_release(h[k - 1]);
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	ASSERT_EQ(0, iobmd_stat("prepares"));
+	munmap(a, 4 * PAGE_SIZE);
 }
 
 /* A descriptor is prepared for one DMA range at a time. */

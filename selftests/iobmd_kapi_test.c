@@ -15,7 +15,7 @@
 
 #define KAPI_MODULE	"/lib/modules/iobmd_kapi.ko"
 #define KAPI_RESULTS	"/sys/kernel/debug/iobmd_kapi/results"
-#define KAPI_TESTS	20
+#define KAPI_TESTS	31
 
 static long held_descriptors(void)
 {
@@ -40,6 +40,9 @@ TEST(kapi)
 	FILE *f;
 
 	ASSERT_EQ(0, held_descriptors());
+	/* It checks that a complete without a prepare is refused: warned. */
+	printf("@@IOBMD@@ expect-warning iobmd_desc_complete\n");
+	fflush(stdout);
 	fd = open(KAPI_MODULE, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", KAPI_MODULE, strerror(errno));
 	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0))

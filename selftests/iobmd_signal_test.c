@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <linux/userfaultfd.h>
 #include <sys/syscall.h>
 
@@ -228,6 +229,227 @@ TEST_F(iobmd_signal, killed_while_appending)
 TEST_F(iobmd_signal, killed_while_reading)
 {
 	test_killed_while_stalled(STALL_READ, 0);
+}
+
+#define WAIT_FRONT	(512ULL << 20)	/* user memory pinned before the stall */
+
+/* Field @name of /proc/@pid/status (a number), or -1. */
+static long long proc_status(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	long long v = -1;
+	size_t n = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':')
+			v = strtoll(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* The state letter of /proc/@pid/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+struct pinner {
+	int dev;		/* /dev/iobmd, shared with the waiter */
+	int report;		/* "H" + handle, then "F" or "R" + errno */
+	__u32 h;
+};
+
+static void *pinner_thread(void *argp)
+{
+	struct pinner *p = argp;
+	char r[2] = { 'R', 0 };
+
+	if (_test_ioctl_prepare(p->dev, IOBMD_PREPARE, p->h, 0))
+		r[1] = errno;
+	if (write(p->report, r, 2) != 2)
+		_exit(90);
+	return NULL;
+}
+
+/*
+ * The pinner: a general descriptor over WAIT_FRONT bytes and a last page
+ * missing behind a userfaultfd nobody serves, prepared by a thread.  The
+ * pin stalls at that page; kernels that fail long-term pins of such pages
+ * at once (6.1) get there only after pinning the whole front, which takes
+ * long.  Never returns; the test kills it.
+ */
+static void pinner_child(int dev, int report)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct pinner p = { .dev = dev, .report = report };
+	__u64 len = WAIT_FRONT + PAGE_SIZE;
+	struct uffd_msg msg;
+	pthread_t thread;
+	char hr[1 + sizeof(p.h)] = { 'H' };
+	__u8 *mem;
+	int uffd;
+
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		_exit(81);
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		_exit(82);
+	if (ioctl(uffd, UFFDIO_API, &api))
+		_exit(83);
+	reg.range.start = (uintptr_t)mem + WAIT_FRONT;
+	reg.range.len = PAGE_SIZE;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		_exit(84);
+	if (_test_ioctl_general_create(dev, 0, IOBMD_DIRECTION_INOUT,
+				       &(struct iobmd_range){
+					       (uintptr_t)mem, len },
+				       1, &p.h))
+		_exit(85);
+	memcpy(hr + 1, &p.h, sizeof(p.h));
+	if (write(report, hr, sizeof(hr)) != sizeof(hr))
+		_exit(86);
+	if (pthread_create(&thread, NULL, pinner_thread, &p))
+		_exit(87);
+	if (read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	    write(report, "F", 1) != 1)
+		_exit(89);
+	for (;;)
+		pause();
+}
+
+/* Polls for up to @ms for @pid to end; its status, or -1 if it lives. */
+static int reap_within(pid_t pid, unsigned int ms)
+{
+	__u64 end = now_ms() + ms;
+	int status;
+
+	do {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	} while (now_ms() < end);
+	return -1;
+}
+
+/*
+ * A task waiting for another's pin of the same memory is killable: one
+ * child (the pinner) is inside PREPARE of a descriptor, pinning its user
+ * memory; another (the waiter) READs the same descriptor through the
+ * same file, so it must wait for that pin.  SIGKILLed, the waiter must
+ * be gone within 10 s, while the pinner is still inside its pin (its
+ * VmPin still charged).  Before, it slept uninterruptibly until the pin
+ * ended: forever with a stalled userfaultfd page.
+ */
+TEST_F_TIMEOUT(iobmd_signal, waiter_killed_while_pinner_stalls, 240)
+{
+	struct iobmd_test_stats after;
+	int p[2], dev, wstatus, pstatus;
+	pid_t pinner, waiter;
+	char hr[1 + sizeof(__u32)] = { 0 };
+	__u64 t0, end;
+	long long vmpin;
+	char state = 0;
+	__u32 h;
+
+	dev = open(IOBMD_DEV_PATH, O_RDWR);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, pipe(p));
+	fflush(stdout);
+	pinner = fork();
+	ASSERT_LE(0, pinner);
+	if (pinner == 0) {
+		close(p[0]);
+		pinner_child(dev, p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], hr, sizeof(hr)) != sizeof(hr) || hr[0] != 'H')
+		kill(pinner, SIGKILL);
+	ASSERT_EQ('H', hr[0]) TH_LOG("the pinner could not start");
+	memcpy(&h, hr + 1, sizeof(h));
+
+	/* The pinner is inside its pin once its pages are charged. */
+	end = now_ms() + 60000;
+	while ((vmpin = proc_status(pinner, "VmPin")) <= 0 && now_ms() < end)
+		usleep(1000);
+	if (vmpin <= 0)
+		kill(pinner, SIGKILL);
+	ASSERT_LT(0, vmpin) TH_LOG("the pinner never started pinning");
+
+	waiter = fork();
+	if (waiter < 0)
+		kill(pinner, SIGKILL);
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		char c;
+
+		close(p[0]);
+		_exit(_test_ioctl_rw(dev, IOBMD_READ, h, 0, &c, 1, NULL) ?
+		      errno : 0);
+	}
+	/* Asleep in the module, waiting for the pinner. */
+	end = now_ms() + 10000;
+	while ((state = proc_state(waiter)) != 'D' && state != 'Z' &&
+	       now_ms() < end)
+		usleep(1000);
+	EXPECT_EQ('D', state) TH_LOG("the waiter is in state %c", state);
+	EXPECT_LT(0, proc_status(pinner, "VmPin"))
+		TH_LOG("the pinner's pin ended before the waiter was killed");
+
+	t0 = now_ms();
+	kill(waiter, SIGKILL);
+	wstatus = reap_within(waiter, 10000);
+	vmpin = proc_status(pinner, "VmPin");
+	EXPECT_NE(-1, wstatus)
+		TH_LOG("the waiter lived 10 s after SIGKILL (state %c)",
+		       proc_state(waiter));
+	if (wstatus != -1)
+		TH_LOG("the waiter died %llu ms after SIGKILL", now_ms() - t0);
+	/* It did not wait for the pin to end. */
+	EXPECT_LT(0, vmpin) TH_LOG("the pinner's pin had ended");
+
+	kill(pinner, SIGKILL);
+	ASSERT_EQ(pinner, waitpid(pinner, &pstatus, 0));
+	EXPECT_TRUE(WIFSIGNALED(pstatus));
+	if (wstatus == -1)
+		ASSERT_EQ(waiter, waitpid(waiter, &wstatus, 0));
+	EXPECT_TRUE(WIFSIGNALED(wstatus))
+		TH_LOG("the waiter exited with %d", WEXITSTATUS(wstatus));
+	if (WIFSIGNALED(wstatus))
+		EXPECT_EQ(SIGKILL, WTERMSIG(wstatus));
+	close(p[0]);
+	close(dev);
+	ASSERT_EQ(0, iobmd_read_stats(&after));
+	EXPECT_STREQ("", iobmd_stats_diff(&self->before, &after));
 }
 
 /*

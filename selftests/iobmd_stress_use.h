@@ -146,6 +146,7 @@ static void do_prepare(struct thr *t)
 		IOBMD_DIRECTION_INOUT,
 	};
 	int i = pick_node(t, iobmd_rand_chance(&t->rng, 80), true);
+	static const int errs_nested_dir[] = { EACCES, 0 };
 	__u32 dir = dirs[iobmd_rand_below(&t->rng, 4)];
 	const int *errs;
 	struct node *n;
@@ -181,7 +182,8 @@ static void do_prepare(struct thr *t)
 		/* On whatever other threads' descriptors lie beneath. */
 		errs = errs_shared_prepare;
 	} else if (n->kind == IOBMD_KIND_BUFFER) {
-		errs = errs_none;
+		/* Prepared (itself or through a view) for another direction. */
+		errs = n->prepares || n->nviews ? errs_nested_dir : errs_none;
 		if (iobmd_rand_chance(&t->rng, 20) && !n->nviews) {
 			/*
 			 * Out only: memory above 4 GiB bounces, and the

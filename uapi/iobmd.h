@@ -620,11 +620,14 @@ struct iobmd_device_create {
  * Errors: EINVAL (unknown bits; COMPLETE without an outstanding PREPARE on
  * this handle), ENOENT, EBUSY (already prepared for the other DMA range),
  * EFAULT (user memory that cannot be pinned), ENOMEM (RLIMIT_MEMLOCK),
- * EACCES (prepared read-only, asked for In), EPERM (user memory of another
- * process), EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for memory that cannot be
- * moved below 4 GiB: a physically contiguous buffer or device memory above
- * it), EOVERFLOW (IOBMD_PREPARE_MAX prepares already outstanding on the
- * descriptor, from every handle and every descriptor built on it).
+ * EACCES (already prepared for a direction that does not cover this one:
+ * Out then In, In then Out; a live mapping is never widened), EPERM (user
+ * memory of another process), EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for
+ * memory that cannot be moved below 4 GiB: a physically contiguous buffer
+ * not created with a physical mask at or below 4 GiB, wherever it lies,
+ * or device memory above it), EOVERFLOW (IOBMD_PREPARE_MAX prepares
+ * already outstanding on the descriptor, from every handle and every
+ * descriptor built on it).
  */
 struct iobmd_prepare {
 	__u32 size;

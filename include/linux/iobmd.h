@@ -58,7 +58,7 @@ int iobmd_desc_write_bytes(struct iobmd_desc *d, u64 offset, const void *buf,
 int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction);
 int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 			   struct device *dev);
-void iobmd_desc_complete(struct iobmd_desc *d);
+int iobmd_desc_complete(struct iobmd_desc *d);
 int iobmd_desc_dma_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			    struct iobmd_segment *segs, u32 room, u32 *count,
 			    u64 *total);

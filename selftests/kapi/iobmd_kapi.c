@@ -6,7 +6,8 @@
  *
  * A buffer below 4 GiB, composed with a sub-range and a contiguous buffer
  * into a multi, prepared for a device of its own with a 32-bit DMA mask,
- * its DMA segments checked, mapped into the kernel, torn down.
+ * its DMA segments checked, mapped into the kernel, torn down; misuses
+ * refused.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
@@ -60,6 +61,54 @@ static bool kapi_segs_below(struct iobmd_desc *d, bool dma, u64 limit)
 	}
 	kfree(segs);
 	return ok && sum == iobmd_desc_length(d);
+}
+
+/* Whether @d is prepared: it has DMA segments. */
+static bool kapi_prepared(struct iobmd_desc *d)
+{
+	u64 total;
+	u32 count;
+
+	return iobmd_desc_dma_segments(d, 0, 0, NULL, 0, &count, &total) !=
+	       -ENODATA;
+}
+
+/*
+ * What a driver must not do is refused and changes nothing: a nested
+ * prepare in a direction the mapping does not cover (the device's writes
+ * would be lost), a complete without a prepare (which also warns once:
+ * selftests/iobmd_kapi_test.c tells the test runner to expect it).
+ */
+static void kapi_misuse(struct iobmd_desc *d, struct device *dev)
+{
+	if (kapi_check(!iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_OUT, dev),
+		       "prepare Out")) {
+		kapi_check(iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_IN,
+						  dev) == -EACCES &&
+			   iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_INOUT,
+						  dev) == -EACCES,
+			   "a nested prepare In or InOut of memory prepared Out is EACCES");
+		kapi_check(!iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_OUT, dev) &&
+			   !iobmd_desc_complete(d),
+			   "a nested prepare Out of memory prepared Out");
+		kapi_check(!iobmd_desc_complete(d) && !kapi_prepared(d),
+			   "one complete each");
+	}
+	if (kapi_check(!iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_IN, dev),
+		       "prepare In")) {
+		kapi_check(iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_OUT,
+						  dev) == -EACCES,
+			   "a nested prepare Out of memory prepared In is EACCES");
+		kapi_check(!iobmd_desc_complete(d), "complete");
+	}
+	kapi_check(iobmd_desc_complete(d) == -EINVAL,
+		   "complete without a prepare is EINVAL");
+	kapi_check(!kapi_prepared(d), "... and leaves it not prepared");
+	if (kapi_check(!iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_INOUT, dev),
+		       "... and a prepare works after it")) {
+		kapi_check(kapi_prepared(d) && !iobmd_desc_complete(d) &&
+			   !kapi_prepared(d), "... and its complete");
+	}
 }
 
 static void kapi_run(struct device *dev)
@@ -140,6 +189,8 @@ static void kapi_run(struct device *dev)
 			   "DMA segments of the buffer");
 		iobmd_desc_complete(buf);
 	}
+
+	kapi_misuse(buf, dev);
 
 out_put:
 	if (!IS_ERR_OR_NULL(multi))
