@@ -2,9 +2,16 @@
 /*
  * iobmd ABI rules: the version query, and for every command the struct
  * size rules, unknown flags, reserved fields, bad pointers and unknown
- * commands, each with its exact errno.
+ * commands, each with its exact errno.  Every command, whether it worked
+ * or failed, leaves the module's counters as they were once its handles
+ * are released (a reference it kept would keep a descriptor alive), and
+ * every test leaves them as found once its file is closed.  Runs alone.
  */
 #include "iobmd_utils.h"
+#include "iobmd_stats.h"
+
+/* The module's counters as the fixture found them. */
+static struct iobmd_test_stats iobmd_abi_found;
 
 FIXTURE(iobmd_abi)
 {
@@ -14,12 +21,15 @@ FIXTURE(iobmd_abi)
 FIXTURE_SETUP(iobmd_abi)
 {
 	iobmd_fixture_open(self->fd);
+	ASSERT_EQ(0, iobmd_read_stats(&iobmd_abi_found))
+		TH_LOG("cannot read %s", IOBMD_STATS_PATH);
 }
 
 FIXTURE_TEARDOWN(iobmd_abi)
 {
 	if (self->fd != -1)
 		close(self->fd);
+	EXPECT_STREQ("", iobmd_stats_changed(&iobmd_abi_found));
 }
 
 TEST_F(iobmd_abi, version)
@@ -586,7 +596,8 @@ static __u32 abi_prepare(struct __test_metadata *_metadata, int fd,
 	return h;
 }
 
-static void abi_finish(struct __test_metadata *_metadata, int fd, __u32 h)
+static void abi_finish(struct __test_metadata *_metadata, int fd,
+		       const struct iobmd_abi_cmd *c, __u32 h)
 {
 	struct iobmd_info info;
 
@@ -598,8 +609,10 @@ static void abi_finish(struct __test_metadata *_metadata, int fd, __u32 h)
 	if (_test_ioctl_get_info(fd, h, &info) == 0) {
 		ASSERT_EQ(0, _test_ioctl_release(fd, h));
 	}
-	/* Every row leaves the file as it found it. */
+	/* Every row leaves the file, and the module, as it found them. */
 	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	ASSERT_STREQ("", iobmd_stats_changed(&iobmd_abi_found))
+		TH_LOG("%s", c->name);
 }
 
 /* Whether @num writes an answer into its struct. */
@@ -651,7 +664,7 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 		/* The exact struct works. */
 		h = abi_prepare(_metadata, self->fd, c, a);
 		abi_issue(_metadata, self->fd, c, h, a, 0, "exact size");
-		abi_finish(_metadata, self->fd, h);
+		abi_finish(_metadata, self->fd, c, h);
 
 		/* Short structs. */
 		for (j = 0; j != ARRAY_SIZE(short_sizes); j++) {
@@ -659,13 +672,13 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 			a->version.size = short_sizes[j];
 			snprintf(row, sizeof(row), "size %zu", short_sizes[j]);
 			abi_issue(_metadata, self->fd, c, h, a, EINVAL, row);
-			abi_finish(_metadata, self->fd, h);
+			abi_finish(_metadata, self->fd, c, h);
 		}
 		h = abi_prepare(_metadata, self->fd, c, a);
 		a->version.size = c->min_size - 1;
 		abi_issue(_metadata, self->fd, c, h, a, EINVAL,
 			  "one byte short");
-		abi_finish(_metadata, self->fd, h);
+		abi_finish(_metadata, self->fd, c, h);
 
 		/* One byte long, non-zero. */
 		h = abi_prepare(_metadata, self->fd, c, a);
@@ -673,7 +686,7 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 		a->raw[c->size] = 0xff;
 		abi_issue(_metadata, self->fd, c, h, a, E2BIG,
 			  "one byte long, non-zero");
-		abi_finish(_metadata, self->fd, h);
+		abi_finish(_metadata, self->fd, c, h);
 
 		/* Longer, non-zero at the very end only. */
 		h = abi_prepare(_metadata, self->fd, c, a);
@@ -681,7 +694,7 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 		a->raw[c->size + IOBMD_ABI_TAIL - 1] = 0x01;
 		abi_issue(_metadata, self->fd, c, h, a, E2BIG,
 			  "long, last tail byte non-zero");
-		abi_finish(_metadata, self->fd, h);
+		abi_finish(_metadata, self->fd, c, h);
 
 		/* Longer with a zero tail works; the tail stays zero. */
 		h = abi_prepare(_metadata, self->fd, c, a);
@@ -691,7 +704,7 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 			  iobmd_check_bytes(&a->raw[c->size], IOBMD_ABI_TAIL,
 					    0))
 			TH_LOG("%s: the kernel wrote past its struct", c->name);
-		abi_finish(_metadata, self->fd, h);
+		abi_finish(_metadata, self->fd, c, h);
 
 		/* Every unknown flag bit on its own. */
 		for (j = 0; j != 32; j++) {
@@ -703,7 +716,7 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 			a->version.flags = bit;
 			snprintf(row, sizeof(row), "flags 0x%x", bit);
 			abi_issue(_metadata, self->fd, c, h, a, EINVAL, row);
-			abi_finish(_metadata, self->fd, h);
+			abi_finish(_metadata, self->fd, c, h);
 		}
 
 		/* Non-zero reserved member: lowest and highest byte. */
@@ -712,14 +725,14 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 			a->raw[c->reserved_offset] = 0x01;
 			abi_issue(_metadata, self->fd, c, h, a, EINVAL,
 				  "reserved, low byte");
-			abi_finish(_metadata, self->fd, h);
+			abi_finish(_metadata, self->fd, c, h);
 
 			h = abi_prepare(_metadata, self->fd, c, a);
 			j = c->reserved_offset + c->reserved_size - 1;
 			a->raw[j] = 0x80;
 			abi_issue(_metadata, self->fd, c, h, a, EINVAL,
 				  "reserved, high byte");
-			abi_finish(_metadata, self->fd, h);
+			abi_finish(_metadata, self->fd, c, h);
 		}
 
 		/* Bad pointers. */
@@ -733,7 +746,7 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 		memcpy(page + PAGE_SIZE - 8, a, 8);
 		abi_issue(_metadata, self->fd, c, h, page + PAGE_SIZE - 8,
 			  EFAULT, "struct straddling into an unmapped page");
-		abi_finish(_metadata, self->fd, h);
+		abi_finish(_metadata, self->fd, c, h);
 
 		/* A valid struct the kernel cannot write. */
 		h = abi_prepare(_metadata, self->fd, c, a);
@@ -744,7 +757,7 @@ TEST_F_TIMEOUT(iobmd_abi, cmd_rules, 120)
 			  "read-only struct");
 		ASSERT_EQ(0, mprotect(page, PAGE_SIZE,
 				      PROT_READ | PROT_WRITE));
-		abi_finish(_metadata, self->fd, h);
+		abi_finish(_metadata, self->fd, c, h);
 	}
 
 	munmap(page, PAGE_SIZE);

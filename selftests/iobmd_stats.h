@@ -68,4 +68,21 @@ static inline const char *iobmd_stats_diff(const struct iobmd_test_stats *a,
 	return buf;
 }
 
+/*
+ * "" when the counters are as @found again, else what differs (see
+ * iobmd_stats_diff()): for a fixture that reads them at setup and checks
+ * them after each command it issued, once its handles are released, and
+ * at teardown once its file is closed.  A reference a command forgot to
+ * drop keeps a descriptor counted here.
+ */
+static inline const char *
+iobmd_stats_changed(const struct iobmd_test_stats *found)
+{
+	struct iobmd_test_stats now;
+
+	if (iobmd_read_stats(&now))
+		return "cannot read " IOBMD_STATS_PATH;
+	return iobmd_stats_diff(found, &now);
+}
+
 #endif /* __SELFTEST_IOBMD_STATS_H */

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd physical masks whose limits lie inside a zone, and memory right
+ * up to a limit.  iobmd_mask_test's masks have their limits on zone
+ * boundaries (16 MiB, 4 GiB, 64 GiB), where a zone's memory is below the
+ * limit anyway; these hold 4 MiB buffers until the memory under the limit
+ * runs out (ENOMEM), so that every chunk the allocator offers, from every
+ * zone, meets the check, and memory up to the limit, not only below the
+ * mask's top bit, is found.
+ *
+ * Needs root (IOBMD_GET_SEGMENTS), and RAM between 2 and 4 GiB (the 6 GiB
+ * guest has 2 to 3 GiB).  Runs alone: it takes most of ZONE_DMA and
+ * ZONE_DMA32 for a moment, and each test leaves the module's counters as
+ * found.
+ */
+#include "iobmd_utils.h"
+#include "iobmd_stats.h"
+
+/* Every segment: non-empty, ends at or below @limit; @len in all. */
+static void check_segments(struct __test_metadata *_metadata,
+			   const struct iobmd_segment *segs, __u32 nr,
+			   __u64 len, __u64 limit)
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	ASSERT_LT(0, nr);
+	for (i = 0; i != nr; i++) {
+		ASSERT_LT(0, segs[i].len) TH_LOG("segment %u", i);
+		ASSERT_GE(limit, segs[i].addr + segs[i].len - 1)
+			TH_LOG("segment %u: 0x%llx + 0x%llx above 0x%llx", i,
+			       segs[i].addr, segs[i].len, limit);
+		sum += segs[i].len;
+	}
+	ASSERT_EQ(len, sum);
+}
+
+/* The module's counters as the fixture found them: so again at teardown. */
+static struct iobmd_test_stats iobmd_mask_limit_found;
+
+FIXTURE(iobmd_mask_limit)
+{
+	int fd;
+};
+
+FIXTURE_SETUP(iobmd_mask_limit)
+{
+	iobmd_fixture_open(self->fd);
+	ASSERT_EQ(0, iobmd_read_stats(&iobmd_mask_limit_found));
+}
+
+FIXTURE_TEARDOWN(iobmd_mask_limit)
+{
+	if (self->fd != -1)
+		close(self->fd);
+	EXPECT_STREQ("", iobmd_stats_changed(&iobmd_mask_limit_found));
+}
+
+#define MASK_1G		0x000000003FFFF000ULL	/* limit 1 GiB - 1, in ZONE_DMA32 */
+#define MASK_4G		0x00000000FFFFF000ULL	/* limit 4 GiB - 1 */
+#define MAX_HELD	2048			/* 8 GiB of 4 MiB buffers */
+
+/*
+ * Creates SZ_4M buffers of @opts under @mask until ENOMEM, holding them in
+ * @h (at most MAX_HELD), and checks each one's segments end at or below
+ * @limit.  With @reach, stops at the first buffer that has a byte at or
+ * above @reach and returns 1; else returns 0 at ENOMEM.  *@n: how many are
+ * held (the caller releases them).  Logs how many and the highest byte.
+ */
+static int hold_until_enomem(struct __test_metadata *_metadata, int fd,
+			     __u32 opts, __u64 mask, __u64 limit, __u64 reach,
+			     __u32 *h, int *n)
+{
+	struct iobmd_segment *segs;
+	__u64 top = 0;
+	__u32 nr, i;
+	int ret;
+
+	for (*n = 0; *n < MAX_HELD; (*n)++) {
+		ret = _test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+					     IOBMD_DIRECTION_INOUT | opts,
+					     SZ_4M, 0, mask, NULL, 0, &h[*n]);
+		if (ret) {
+			ASSERT_EQ(ENOMEM, errno)
+				TH_LOG("buffer %d under 0x%llx", *n, mask);
+			TH_LOG("mask 0x%llx: ENOMEM after %d buffers, highest byte 0x%llx",
+			       mask, *n, top);
+			return 0;
+		}
+		ASSERT_EQ(0, _test_get_all_segments(fd, h[*n], 0, 0, &segs,
+						    &nr));
+		if (opts & IOBMD_OPT_PHYSICALLY_CONTIGUOUS) {
+			ASSERT_EQ(1, nr);
+		}
+		check_segments(_metadata, segs, nr, SZ_4M, limit);
+		for (i = 0; i != nr; i++) {
+			if (segs[i].addr + segs[i].len - 1 > top)
+				top = segs[i].addr + segs[i].len - 1;
+		}
+		free(segs);
+		if (reach && top >= reach) {
+			(*n)++;
+			TH_LOG("mask 0x%llx: byte 0x%llx in buffer %d", mask,
+			       top, *n);
+			return 1;
+		}
+	}
+	ASSERT_LT(*n, MAX_HELD) TH_LOG("no ENOMEM after %d buffers", *n);
+	return 0;
+}
+
+static void release_held(struct __test_metadata *_metadata, int fd,
+			 const __u32 *h, int n)
+{
+	while (n--)
+		ASSERT_EQ(0, _test_ioctl_release(fd, h[n]));
+}
+
+/*
+ * 0x3FFFF000: a limit of 1 GiB, inside ZONE_DMA32.  Every chunk of every
+ * 4 MiB buffer lies below it, until ENOMEM: chunks ZONE_DMA32 offers above
+ * the limit are refused, whichever zone the search has reached.
+ */
+TEST_F_TIMEOUT(iobmd_mask_limit, limit_inside_zone, 240)
+{
+	__u32 *h = calloc(MAX_HELD, sizeof(*h));
+	int n;
+
+	ASSERT_NE(NULL, h);
+	hold_until_enomem(_metadata, self->fd, 0, MASK_1G, SZ_1G - 1, 0, h,
+			  &n);
+	ASSERT_LT(0, n) TH_LOG("not one 4 MiB buffer below 1 GiB");
+	release_held(_metadata, self->fd, h, n);
+	free(h);
+}
+
+/* The same for contiguous buffers. */
+TEST_F_TIMEOUT(iobmd_mask_limit, limit_inside_zone_contiguous, 240)
+{
+	__u32 *h = calloc(MAX_HELD, sizeof(*h));
+	int n;
+
+	ASSERT_NE(NULL, h);
+	hold_until_enomem(_metadata, self->fd, IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+			  MASK_1G, SZ_1G - 1, 0, h, &n);
+	release_held(_metadata, self->fd, h, n);
+	free(h);
+}
+
+/* Bytes of top-level "System RAM" in /proc/iomem within [@lo, @hi). */
+static __u64 iomem_ram_between(__u64 lo, __u64 hi)
+{
+	unsigned long long start, end;
+	FILE *f = fopen("/proc/iomem", "r");
+	char line[256];
+	__u64 sum = 0;
+	int off;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == ' ' ||
+		    sscanf(line, "%llx-%llx : %n", &start, &end, &off) != 2 ||
+		    strncmp(line + off, "System RAM", 10))
+			continue;
+		if (start < lo)
+			start = lo;
+		if (end > hi - 1)
+			end = hi - 1;
+		if (start <= end)
+			sum += end - start + 1;
+	}
+	fclose(f);
+	return sum;
+}
+
+/*
+ * 0xFFFFF000 allows memory right up to 4 GiB - 1, not only below the
+ * mask's top bit: contiguous buffers held until ENOMEM reach RAM at or
+ * above 2 GiB, which the guest has below 4 GiB.  A limit derived as the
+ * mask alone (0xFFFFF000, not 0xFFFFFFFF) gives them a 31-bit device.
+ */
+TEST_F_TIMEOUT(iobmd_mask_limit, limit_reached_contiguous, 240)
+{
+	__u32 *h = calloc(MAX_HELD, sizeof(*h));
+	__u64 ram = iomem_ram_between((2 * SZ_1G), SZ_4G);
+	int n, found;
+
+	ASSERT_NE(NULL, h);
+	ASSERT_LE(64 * SZ_1M, ram)
+		TH_LOG("%llu bytes of RAM in [2 GiB, 4 GiB): the test needs more",
+		       ram);
+	found = hold_until_enomem(_metadata, self->fd,
+				  IOBMD_OPT_PHYSICALLY_CONTIGUOUS, MASK_4G,
+				  SZ_4G - 1, (2 * SZ_1G), h, &n);
+	EXPECT_EQ(1, found)
+		TH_LOG("%d contiguous 4 MiB buffers, none at or above 2 GiB",
+		       n);
+	release_held(_metadata, self->fd, h, n);
+	free(h);
+}
+
+TEST_HARNESS_MAIN
