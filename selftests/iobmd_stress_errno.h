@@ -15,8 +15,7 @@
 /* Errno sets chosen ahead of the call. */
 static const int errs_none[] = { 0 };
 static const int errs_eacces[] = { EACCES, 0 };
-static const int errs_ebusy[] = { EBUSY, 0 };
-static const int errs_phys32_contig[] = { EBUSY, ERANGE, 0 };
+static const int errs_phys32_contig[] = { EBUSY, ERANGE, EACCES, 0 };
 static const int errs_view_prepare[] = { EACCES, EBUSY, 0 };
 static const int errs_shared_prepare[] = { EBUSY, EFAULT, EPERM, EACCES, 0 };
 

@@ -146,7 +146,6 @@ static void do_prepare(struct thr *t)
 		IOBMD_DIRECTION_INOUT,
 	};
 	int i = pick_node(t, iobmd_rand_chance(&t->rng, 80), true);
-	static const int errs_nested_dir[] = { EACCES, 0 };
 	__u32 dir = dirs[iobmd_rand_below(&t->rng, 4)];
 	const int *errs;
 	struct node *n;
@@ -182,8 +181,12 @@ static void do_prepare(struct thr *t)
 		/* On whatever other threads' descriptors lie beneath. */
 		errs = errs_shared_prepare;
 	} else if (n->kind == IOBMD_KIND_BUFFER) {
-		/* Prepared (itself or through a view) for another direction. */
-		errs = n->prepares || n->nviews ? errs_nested_dir : errs_none;
+		/*
+		 * EACCES: prepared already, by this thread or through any
+		 * thread's view of it (every buffer is published), in a
+		 * direction that does not cover this one.
+		 */
+		errs = errs_eacces;
 		if (iobmd_rand_chance(&t->rng, 20) && !n->nviews) {
 			/*
 			 * Out only: memory above 4 GiB bounces, and the
@@ -191,10 +194,12 @@ static void do_prepare(struct thr *t)
 			 * complete(), over what the CPU wrote meanwhile.
 			 */
 			dir = IOBMD_DIRECTION_OUT | IOBMD_PREPARE_PHYS32;
-			/* Prepared meanwhile for the other range (EBUSY);
+			/* Prepared meanwhile for the other range (EBUSY)
+			 * or another direction (EACCES);
 			 * contiguous memory above 4 GiB (ERANGE).
 			 */
-			errs = n->contig ? errs_phys32_contig : errs_ebusy;
+			errs = n->contig ? errs_phys32_contig :
+				 errs_view_prepare;
 		} else if (n->prep32) {
 			return;
 		}
