@@ -287,7 +287,8 @@ grep -vE '^# (chunk [0-9]+ ended|fuzz-summary)' "$out/vm-run.log" || true
 prog_out=$vmdir/progs/iobmd_fuzz_lanes.out
 echo
 echo "=== fuzz: seeds $(awk '{ print $4 }' "$plan" | head -n 1) .. $(awk '{ print $4 }' "$plan" | tail -n 1) ($plan)"
-awk '
+rm -f "$out/calls"
+awk -v callsfile="$out/calls" '
 	/^# fuzz-summary / {
 		chunks++
 		for (i = 3; i <= NF; i++) {
@@ -312,18 +313,19 @@ awk '
 		printf "errnos:"
 		for (e in hist) printf " %s %d", e, hist[e]
 		printf "\n"
-		print calls > "/dev/stderr"
-	}' "$prog_out" 2>"$out/calls" || true
+		print calls + 0 > callsfile
+	}' "$prog_out" || true
 reports=0
 if [ -s "$vmdir/splats.log" ] || [ -s "$vmdir/kmemleak.log" ]; then
-	reports=$(cat "$vmdir/splats.log" "$vmdir/kmemleak.log" 2>/dev/null | wc -l)
+	reports=$(cat "$vmdir/splats.log" "$vmdir/kmemleak.log" 2>/dev/null | wc -l) || true
 	echo "kernel reports: $reports line(s):"
-	cat "$vmdir/splats.log" "$vmdir/kmemleak.log" 2>/dev/null | head -n 20 | sed 's/^/    /'
+	{ cat "$vmdir/splats.log" "$vmdir/kmemleak.log" 2>/dev/null || true; } | head -n 20 | sed 's/^/    /'
 else
 	echo "kernel reports: none"
 fi
 [ ! -s "$vmdir/problems" ] || { echo "problems:"; sed 's/^/    /' "$vmdir/problems"; }
-made=$(cat "$out/calls" 2>/dev/null || echo 0)
+made=$(cat "$out/calls" 2>/dev/null || true)
+[[ $made =~ ^[0-9]+$ ]] || made=0
 echo "time: $(elapsed "$t0") (guest $(sed -n 's/.*seconds=//p' "$vmdir/summary" 2>/dev/null)s)"
 if [ "$rc" = 0 ] && [ "${made:-0}" -ge "$calls" ] && [ "$reports" = 0 ]; then
 	echo "fuzz: PASS, ${made} calls"
