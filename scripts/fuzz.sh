@@ -32,7 +32,7 @@
 #
 # Options:
 #   --calls N      at least N calls in all (default 1000000)
-#   --chunk N      operations per chunk (default 20000)
+#   --chunk N      operations per chunk (default 10000)
 #   --lanes N      processes at once (default 2: one 64-bit, one 32-bit)
 #   --seed S       the first chunk's seed (default: random, printed)
 #   --time SECS    the guest's time limit (default 14400)
@@ -46,7 +46,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-calls=1000000 chunk=20000 lanes=2 seed='' time_limit=14400 huge=1 shapes=1
+calls=1000000 chunk=10000 lanes=2 seed='' time_limit=14400 huge=1 shapes=1
 bits32=1 krel='' out=$BUILD/fuzz
 while [ $# -gt 0 ]; do
 	case $1 in
