@@ -475,7 +475,7 @@ static void sh_ilgrow(struct fuzz *f)
 	/* Grow it while the multi holds it: 2 * cap * len stays bounded. */
 	sets = cap - 1;
 	if (2 * (__u64)cap * len > SHAPE_LIMIT)
-		sets = SHAPE_LIMIT / (2 * len) - 1;
+		sets = SHAPE_LIMIT / (2 * len) > 1 ? SHAPE_LIMIT / (2 * len) - 1 : 0;
 	for (i = 0; i < sets; i++)
 		if (sh_il_set(f, f->fd, il, other, iobmd_rand_below(&f->rng, len), 1))
 			break;
@@ -538,8 +538,10 @@ static __u32 sh_huge_build(struct fuzz *f, __u32 *made, int *nmade)
 	cur = base;
 	if (iobmd_rand_chance(&f->rng, 30)) {
 		next = sh_sub(f, fd, base, iobmd_rand_below(&f->rng, PAGE_SIZE), 1);
-		if (next != SHAPE_NO_HANDLE)
-			made[(*nmade)++] = cur = next;
+		if (next != SHAPE_NO_HANDLE) {
+			cur = next;
+			made[(*nmade)++] = cur;
+		}
 	}
 	if (iobmd_rand_chance(&f->rng, 40)) {
 		/*
@@ -549,7 +551,8 @@ static __u32 sh_huge_build(struct fuzz *f, __u32 *made, int *nmade)
 		next = sh_multi_of(f, fd, cur, IOBMD_MULTI_MAX_PIECES);
 		if (next == SHAPE_NO_HANDLE)
 			return cur;
-		made[(*nmade)++] = cur = next;
+		cur = next;
+		made[(*nmade)++] = cur;
 		len = sh_length(fd, cur);
 		il = sh_il(f, fd, IOBMD_INTERLEAVED_MAX_PIECES);
 		if (il == SHAPE_NO_HANDLE || len == ~0ULL)
@@ -560,7 +563,8 @@ static __u32 sh_huge_build(struct fuzz *f, __u32 *made, int *nmade)
 		next = sh_multi_of(f, fd, il, IOBMD_MULTI_MAX_PIECES);
 		if (next == SHAPE_NO_HANDLE)
 			return cur;
-		made[(*nmade)++] = cur = next;
+		cur = next;
+		made[(*nmade)++] = cur;
 		for (d = 1; d < IOBMD_INTERLEAVED_MAX_PIECES; d++)
 			if (sh_il_set(f, fd, il, made[*nmade - 3], 0, len))
 				break;
@@ -581,7 +585,8 @@ static __u32 sh_huge_build(struct fuzz *f, __u32 *made, int *nmade)
 		}
 		if (next == SHAPE_NO_HANDLE)
 			break;
-		made[(*nmade)++] = cur = next;
+		cur = next;
+		made[(*nmade)++] = cur;
 	}
 	return cur;
 }
