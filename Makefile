@@ -14,6 +14,13 @@
 #   make check              everything tested in QEMU on 6.1 and 6.12 (root)
 #   make check-debug        the same on a KASAN/kmemleak/lockdep kernel, with
 #                           fault injection and fuzzing (root)
+#   make fuzz               at least 1,000,000 fuzzer calls, 64- and 32-bit,
+#                           composed shapes included, on the debug kernel
+#                           (root; not in check; FUZZ_OPTS="--no-huge ..."
+#                           see scripts/fuzz.sh)
+#   make coverage           the suite on the debug kernel with a gcov build
+#                           of the module: line and branch coverage of
+#                           driver/ a file, HTML in build/coverage/ (root)
 #   make demo               the demo run in QEMU on 6.12 (root)
 #   make bench              iobmd against dma-heap, udmabuf, anonymous memory
 #                           and io_uring in QEMU on 6.12: bench/results.json,
@@ -59,6 +66,12 @@ check:
 check-debug:
 	@bash scripts/check-debug.sh
 
+fuzz:
+	@bash scripts/fuzz.sh $(FUZZ_OPTS)
+
+coverage:
+	@bash scripts/coverage.sh
+
 demo:
 	@bash scripts/demo.sh
 
@@ -74,4 +87,4 @@ clean:
 	rm -f iobmd.ko *.o *.mod *.mod.c Module.symvers modules.order .*.cmd \
 		driver/*.o driver/.*.cmd
 
-.PHONY: all kdir modules modules_install selftests tools userlib install check check-debug demo bench lint clean
+.PHONY: all kdir modules modules_install selftests tools userlib install check check-debug fuzz coverage demo bench lint clean

@@ -14,6 +14,8 @@
 #
 # IOBMD_KDIR=<kernel build tree> builds against that tree instead (the
 # debug kernel of scripts/build-debug-kernel.sh); KREL then only names it.
+# IOBMD_GCOV=1 builds iobmd.ko (only) with GCOV_PROFILE=y, for a kernel
+# with CONFIG_GCOV_KERNEL (scripts/coverage.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -33,6 +35,7 @@ dir=$(cd "$dir" && pwd)
 log=$dir/build.log
 args=(-C "$kdir" M="$dir" W=1 -j"$(nproc)")
 [ -n "$sparse" ] && args+=(C=2)
+[ -n "${IOBMD_GCOV:-}" ] && args+=(GCOV_PROFILE=y)
 
 if ! make "${args[@]}" modules >"$log" 2>&1; then
 	cat "$log" >&2

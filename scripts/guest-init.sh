@@ -7,6 +7,8 @@
 #   IOBMD_PROGS         programs to run, in order (paths in the initramfs)
 #   IOBMD_INSMOD_ARGS   module parameters for insmod
 #   IOBMD_PROG_TIMEOUT  seconds each program may run before it is killed
+#   IOBMD_GCOV          non-empty: copy the module's gcov counters out
+#                       before rmmod (vm-run.sh --gcov, for make coverage)
 #
 # Everything the host parses goes to the second serial port (ttyS1) as
 # lines starting with "@@IOBMD@@"; the console (ttyS0) gets the kernel's
@@ -16,6 +18,8 @@
 #   devnode mode=<ls-style mode>|missing
 #   run-begin NAME ... (the program's output) ... run-end NAME rc=N
 #   held <what the module still holds: "name value" pairs from debugfs>
+#   gcov-begin ... gcov-end   (with IOBMD_GCOV: base64 of a .tar.gz of
+#                             every .gcda under /sys/kernel/debug/gcov)
 #   rmmod rc=N
 #   dmesg-begin ... dmesg-end
 #   kmemleak-begin ... kmemleak-end   (only on kernels with kmemleak)
@@ -48,6 +52,22 @@ finish() {
 	fi
 	# Kernels without ACPI cannot power off; QEMU runs with -no-reboot.
 	reboot -f
+}
+
+# Copies the .gcda files out of debugfs (whose sizes read as 0, so cat
+# rather than tar them there) and sends them as base64 on the marker channel.
+gcov_copy() {
+	src=/sys/kernel/debug/gcov
+	rm -rf /tmp/gcov
+	mkdir -p /tmp/gcov
+	find "$src" -name '*.gcda' | while read -r f; do
+		d=/tmp/gcov/${f#"$src"/}
+		mkdir -p "${d%/*}"
+		cat "$f" >"$d"
+	done
+	mark "gcov-begin"
+	tar -C /tmp/gcov -cf - . | gzip | base64 >"$RESULTS"
+	mark "gcov-end"
 }
 
 mark "begin $(uname -r)"
@@ -85,6 +105,9 @@ if [ "$rc" = 0 ]; then
 	else
 		mark "held unreadable"
 	fi
+
+	# The counters exist only while the module is loaded.
+	[ -n "${IOBMD_GCOV:-}" ] && gcov_copy
 
 	rmmod iobmd
 	mark "rmmod rc=$?"

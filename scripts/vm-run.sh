@@ -24,6 +24,10 @@
 #                        kernel); KREL then only names the run
 #   --env NAME=VALUE     export NAME=VALUE to the programs (repeatable), e.g.
 #                        IOBMD_STRESS_SECONDS=30
+#   --gcov               copy the module's gcov counters out before rmmod
+#                        (a module built with GCOV_PROFILE on a kernel with
+#                        CONFIG_GCOV_KERNEL): into DIR/gcov/, as the guest's
+#                        /sys/kernel/debug/gcov tree holds them
 #
 # Prints each program's output under a "## NAME (exit N)" line, then any
 # problem found.  Writes DIR/console.log (the guest console), DIR/results.log
@@ -45,7 +49,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out='' kernel='' tap='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
+out='' kernel='' tap='' gcov='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
 expect_mode=crw-------
 bins=() add_tree= envs=()
 while [ $# -gt 0 ]; do
@@ -59,6 +63,7 @@ while [ $# -gt 0 ]; do
 	--bin) bins+=("$2"); shift 2 ;;
 	--add-tree) add_tree=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
+	--gcov) gcov=1; shift ;;
 	--env)
 		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, not '$2'"
 		envs+=("$2"); shift 2 ;;
@@ -105,6 +110,7 @@ done
 	printf 'IOBMD_PROGS=%q\n' "${progs[*]}"
 	printf 'IOBMD_INSMOD_ARGS=%q\n' "$insmod_args"
 	printf 'IOBMD_PROG_TIMEOUT=%q\n' "$prog_timeout"
+	printf 'IOBMD_GCOV=%q\n' "$gcov"
 	# guest-init.sh sources this file: exported names reach the programs.
 	for e in "${envs[@]}"; do
 		printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
@@ -178,7 +184,8 @@ awk -v dir="$out" '
 		print > (dir "/markers.txt"); next }
 	/^@@IOBMD@@ dmesg-begin/ { file = dir "/dmesg.log"; printf "" > file; next }
 	/^@@IOBMD@@ kmemleak-begin/ { file = dir "/kmemleak.log"; printf "" > file; next }
-	/^@@IOBMD@@ (dmesg|kmemleak)-end/ { close(file); file = ""; next }
+	/^@@IOBMD@@ gcov-begin/ { file = dir "/gcov.b64"; printf "" > file; next }
+	/^@@IOBMD@@ (dmesg|kmemleak|gcov)-end/ { close(file); file = ""; next }
 	/^@@IOBMD@@ / { print > (dir "/markers.txt"); next }
 	file != "" { print > file }
 ' "$out/results.txt"
@@ -210,6 +217,14 @@ else
 		problem "rmmod never reported"
 	elif [ "$rmmod" != rc=0 ]; then
 		problem "rmmod iobmd failed ($rmmod)"
+	fi
+fi
+if [ -n "$gcov" ] && [ "$insmod" = rc=0 ]; then
+	mkdir -p "$out/gcov"
+	if [ ! -s "$out/gcov.b64" ] || ! base64 -d "$out/gcov.b64" | tar -xzf - -C "$out/gcov"; then
+		problem "no gcov counters came out of the guest"
+	elif [ -z "$(find "$out/gcov" -name '*.gcda' -print -quit)" ]; then
+		problem "no .gcda files under the guest's /sys/kernel/debug/gcov (module built without GCOV_PROFILE, or kernel without CONFIG_GCOV_KERNEL?)"
 	fi
 fi
 grep -q '^@@IOBMD@@ done' "$out/markers.txt" ||

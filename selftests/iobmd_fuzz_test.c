@@ -21,6 +21,16 @@
  * runs, max_capacity is 4 MiB and max_handles 48, so that E2BIG and EMFILE
  * are within reach and no buffer is large; both are restored afterwards.
  *
+ * `make fuzz` (scripts/fuzz.sh) runs it longer, in several processes at
+ * once, 64- and 32-bit, with more of its repertoire switched on:
+ *   IOBMD_FUZZ_SHAPES=1  composed graphs (iobmd_fuzz_shapes.h);
+ *   IOBMD_FUZZ_HUGE=1    huge composed graphs walked by a child that is
+ *                        killed (iobmd_fuzz_shapes.h);
+ *   IOBMD_FUZZ_SHARED=1  other fuzzers run beside it: the module's counters
+ *                        are not its alone, so they are not checked at the
+ *                        end (vm-run.sh checks them once all have exited).
+ * The last line it prints, "fuzz-summary ...", is what fuzz.sh adds up.
+ *
  * Memory the kernel may write to (READ destinations, segment arrays,
  * general descriptors that WRITE fills) is only ever the fuzzer's scratch
  * area, framed by inaccessible guard pages, or memory it mapped from
@@ -28,6 +38,7 @@
  * and an unbacked physical window: anything else that gets created is
  * released at once.
  */
+#define _FILE_OFFSET_BITS 64	/* 32-bit callers: mmap offsets past 2 GiB */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +72,12 @@
 #define FUZZ_MAX_MAPS		24
 
 #define KERNEL_PTR		0xffff888000000000ULL
+/* An argument pointer the caller cannot reach: the kernel's, or the top page. */
+#if UINTPTR_MAX > 0xFFFFFFFFU
+#define KERNEL_ARGP		((void *)(uintptr_t)KERNEL_PTR)
+#else
+#define KERNEL_ARGP		((void *)(uintptr_t)0xFFFFF000U)
+#endif
 
 /* --- the commands and the errnos each may return ------------------------ */
 
@@ -81,7 +98,7 @@ enum {
 	C_DEVICE, C_PREPARE, C_COMPLETE, C_PERFORM, C_PURGEABLE,
 	C_NR_IOCTLS,
 	C_UNKNOWN = C_NR_IOCTLS, C_MMAP, C_TOUCH, C_DONTNEED, C_MUNMAP,
-	C_FORK, C_NR,
+	C_FORK, C_SHAPE, C_HUGE, C_NR,
 };
 
 #define CMD(_c, _nr, _type, _last, ...) \
@@ -142,6 +159,9 @@ static const struct fuzz_cmd fuzz_cmds[C_NR] = {
 	[C_DONTNEED] = { "MADV_DONTNEED", 0, 0, 0, ERRS(EINVAL) },
 	[C_MUNMAP] = { "munmap part", 0, 0, 0, ERRS(0) },
 	[C_FORK] = { "fork", 0, 0, 0, ERRS(0) },
+	/* Made of the calls above, each counted on its own line too. */
+	[C_SHAPE] = { "composed shape", 0, 0, 0, ERRS(0) },
+	[C_HUGE] = { "huge shape, walk killed", 0, 0, 0, ERRS(0) },
 };
 
 /* Relative weights of the operations. */
@@ -154,7 +174,11 @@ static const unsigned int fuzz_weights[C_NR] = {
 	[C_DEVICE] = 3, [C_PREPARE] = 6, [C_COMPLETE] = 4, [C_PERFORM] = 3,
 	[C_PURGEABLE] = 2, [C_UNKNOWN] = 1, [C_MMAP] = 6, [C_TOUCH] = 3,
 	[C_DONTNEED] = 2, [C_MUNMAP] = 2, [C_FORK] = 1,
+	/* IOBMD_FUZZ_SHAPES; C_HUGE is drawn apart, 1 in HUGE_EVERY. */
+	[C_SHAPE] = 0, [C_HUGE] = 0,
 };
+
+#define SHAPE_WEIGHT	4
 
 static const struct {
 	int err;
@@ -238,6 +262,14 @@ struct fuzz {
 	unsigned long errs[C_NR][MAX_ERRNO];
 	unsigned long released_unsafe;
 	char bad[256];		/* the first call that broke the rules */
+	/* make fuzz: see the top of the file */
+	bool shapes, huge, shared;
+	int fd_huge;		/* huge shapes live on a file of their own */
+	int huge_lock;		/* IOBMD_FUZZ_HUGE_LOCK, or -1 */
+	unsigned int kill_seconds;
+	unsigned long too_long;	/* objects released rather than walked */
+	unsigned long huge_walks, huge_finished;
+	__u64 max_death_ms;	/* longest a killed walker took to go */
 };
 
 static __u64 edge_value(struct fuzz *f)
@@ -446,7 +478,7 @@ static void *place(struct fuzz *f, int c, void *cmd)
 	case 1:
 		return f->guard;
 	case 2:
-		return (void *)(uintptr_t)KERNEL_PTR;
+		return KERNEL_ARGP;
 	case 3:
 		/* The size is readable, the rest is not. */
 		memcpy(f->scratch + f->scratch_len - 4, cmd, 4);
@@ -519,6 +551,8 @@ static void record(struct fuzz *f, __u32 handle, __u32 kind, bool safe)
 		if (f->stale[i] == handle)
 			f->stale[i] = f->stale[--f->nstale];
 }
+
+#include "iobmd_fuzz_shapes.h"
 
 /* --- the ioctls ----------------------------------------------------------- */
 
@@ -640,6 +674,8 @@ static int do_set(struct fuzz *f, int c, void **where)
 
 	if (c == C_PURGEABLE)
 		cmd.handle = pick_recent(f, f->purgeable, 8);
+	if (f->shapes && c == C_PURGEABLE)
+		sh_too_long(f, cmd.handle, obj_length(f, cmd.handle));
 	switch (c) {
 	case C_SET_LENGTH:
 		cmd.value = pick_in(f, obj_length(f, cmd.handle));
@@ -666,6 +702,8 @@ static int do_rw(struct fuzz *f, int c, void **where)
 	struct iobmd_rw cmd = { .handle = pick_handle(f) };
 	__u64 len = obj_length(f, cmd.handle);
 
+	sh_too_long(f, cmd.handle, len);
+
 	if (c != C_APPEND || iobmd_rand_chance(&f->rng, 5))
 		cmd.offset = pick_in(f, len);
 	cmd.len = iobmd_rand_chance(&f->rng, 85) ? iobmd_rand_below(&f->rng, len + 2) : pick_in(f, len);
@@ -686,6 +724,8 @@ static int do_segments(struct fuzz *f, void **where)
 {
 	struct iobmd_segments cmd = { .handle = pick_handle(f) };
 	__u64 len = obj_length(f, cmd.handle);
+
+	sh_too_long(f, cmd.handle, len);
 
 	cmd.flags = iobmd_rand_chance(&f->rng, 70) ? 0 : iobmd_rand_chance(&f->rng, 80) ? IOBMD_SEGMENTS_DMA :
 							any_u32(f);
@@ -952,6 +992,8 @@ static int do_prepare_cmd(struct fuzz *f, int c, void **where)
 
 	if (c == C_COMPLETE)
 		cmd.handle = pick_recent(f, f->prepared, 16);
+	if (f->shapes && c == C_PREPARE)
+		sh_too_long(f, cmd.handle, obj_length(f, cmd.handle));
 	if (c == C_PREPARE)
 		cmd.direction = iobmd_rand_below(&f->rng, 4) |
 				(iobmd_rand_chance(&f->rng, 30) ? IOBMD_PREPARE_PHYS32 : 0) |
@@ -977,6 +1019,8 @@ static int do_perform(struct fuzz *f, void **where)
 		.handle = pick_recent(f, f->prepared, 16),
 	};
 	__u64 len = obj_length(f, cmd.handle);
+
+	sh_too_long(f, cmd.handle, len);
 
 	cmd.op = iobmd_rand_chance(&f->rng, 85) ? 1 + iobmd_rand_below(&f->rng, 3) : any_u32(f);
 	cmd.offset = iobmd_rand_chance(&f->rng, 80) ? iobmd_rand_below(&f->rng, len + 1) : pick_in(f, len);
@@ -1135,6 +1179,8 @@ static int do_fork(struct fuzz *f)
 			};
 			__u8 byte;
 
+			if (f->shapes && sh_length(f->fd, p.handle) > SHAPE_LIMIT)
+				continue;
 			if (ioctl(f->fd, IOBMD_PREPARE, &p)) {
 				if (!errno_allowed(C_PREPARE, errno))
 					_exit(1);
@@ -1158,27 +1204,38 @@ static int do_fork(struct fuzz *f)
 	return 0;
 }
 
+static unsigned int op_weight(struct fuzz *f, int c)
+{
+	return c == C_SHAPE && f->shapes ? SHAPE_WEIGHT : fuzz_weights[c];
+}
+
 static int pick_op(struct fuzz *f)
 {
 	unsigned int total = 0, r;
 	int c;
 
 	for (c = 0; c < C_NR; c++)
-		total += fuzz_weights[c];
+		total += op_weight(f, c);
 	r = iobmd_rand_below(&f->rng, total);
 	for (c = 0; c < C_NR; c++) {
-		if (r < fuzz_weights[c])
+		if (r < op_weight(f, c))
 			return c;
-		r -= fuzz_weights[c];
+		r -= op_weight(f, c);
 	}
 	return C_GET_INFO;
 }
 
 static void fuzz_one(struct fuzz *f)
 {
-	int c = pick_op(f), ret = 0;
+	int c, ret = 0;
 	void *where = NULL;
 
+	if (f->huge && !iobmd_rand_below(&f->rng, HUGE_EVERY)) {
+		do_huge(f);
+		note(f, C_HUGE, 0, 0);
+		return;
+	}
+	c = pick_op(f);
 	errno = 0;
 	switch (c) {
 	case C_VERSION:
@@ -1254,6 +1311,9 @@ static void fuzz_one(struct fuzz *f)
 	case C_FORK:
 		ret = do_fork(f);
 		break;
+	case C_SHAPE:
+		ret = do_shape(f);
+		break;
 	}
 	note(f, c, ret, ret ? errno : 0);
 }
@@ -1328,17 +1388,20 @@ FIXTURE_TEARDOWN_PARENT(fuzz)
 
 static void fuzz_report(struct fuzz *f, unsigned long ops)
 {
-	unsigned long total = 0, failed = 0;
+	unsigned long total = 0, failed = 0, hist[MAX_ERRNO] = { 0 };
+	char line[1024];
+	size_t n;
 	int c, e;
 
 	for (c = 0; c < C_NR; c++) {
-		char line[512];
-		size_t n;
-
 		if (!f->calls[c])
 			continue;
-		total += f->calls[c];
-		failed += f->calls[c] - f->ok[c];
+		if (c != C_SHAPE && c != C_HUGE) {
+			total += f->calls[c];
+			failed += f->calls[c] - f->ok[c];
+			for (e = 0; e < MAX_ERRNO; e++)
+				hist[e] += f->errs[c][e];
+		}
 		n = snprintf(line, sizeof(line), "%s: %lu call(s), %lu ok",
 			     fuzz_cmds[c].name, f->calls[c], f->ok[c]);
 		for (e = 0; e < MAX_ERRNO && n < sizeof(line); e++)
@@ -1352,6 +1415,22 @@ static void fuzz_report(struct fuzz *f, unsigned long ops)
 	ksft_print_msg("%lu operations (seed %#llx): %lu calls, %lu failed with a documented errno; %lu object(s) over memory not the fuzzer's released at once\n",
 		       ops, (unsigned long long)f->seed, total, failed,
 		       f->released_unsafe);
+	if (f->shapes || f->huge)
+		ksft_print_msg("composed shapes: %lu object(s) grown past %llu bytes released rather than walked; huge shapes walked %lu time(s), %lu walk(s) ended before the SIGKILL, the longest a killed walker took to go: %llu ms\n",
+			       f->too_long, SHAPE_LIMIT, f->huge_walks,
+			       f->huge_finished,
+			       (unsigned long long)f->max_death_ms);
+	/* One line for scripts/fuzz.sh to add up. */
+	n = snprintf(line, sizeof(line),
+		     "fuzz-summary bits=%zu seed=%#llx ops=%lu calls=%lu failed=%lu shapes=%d huge=%d huge_walks=%lu max_death_ms=%llu bad=%d errnos=",
+		     sizeof(void *) * 8, (unsigned long long)f->seed, ops, total,
+		     failed, f->shapes, f->huge, f->huge_walks,
+		     (unsigned long long)f->max_death_ms, !!f->bad[0]);
+	for (e = 0; e < MAX_ERRNO && n < sizeof(line); e++)
+		if (hist[e])
+			n += snprintf(line + n, sizeof(line) - n, "%s:%lu,",
+				      e ? errno_name(e) : "other", hist[e]);
+	ksft_print_msg("%s\n", line);
 	fflush(stdout);
 }
 
@@ -1375,6 +1454,25 @@ TEST_F_TIMEOUT(fuzz, random_ops, 900)
 	env = getenv("IOBMD_FUZZ_SEED");
 	f->seed = env ? strtoull(env, NULL, 0) : FUZZ_SEED;
 	f->rng = f->seed;
+	env = getenv("IOBMD_FUZZ_SHAPES");
+	f->shapes = env && atoi(env);
+	env = getenv("IOBMD_FUZZ_HUGE");
+	f->huge = env && atoi(env);
+	env = getenv("IOBMD_FUZZ_SHARED");
+	f->shared = env && atoi(env);
+	env = getenv("IOBMD_FUZZ_KILL_SECONDS");
+	f->kill_seconds = env ? strtoul(env, NULL, 0) : HUGE_KILL_SECONDS;
+	f->fd_huge = -1;
+	f->huge_lock = -1;
+	if (f->huge) {
+		f->fd_huge = open(IOBMD_DEV_PATH, O_RDWR);
+		ASSERT_NE(-1, f->fd_huge);
+		env = getenv("IOBMD_FUZZ_HUGE_LOCK");
+		if (env) {
+			f->huge_lock = open(env, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+			ASSERT_NE(-1, f->huge_lock);
+		}
+	}
 
 	f->fd = open(IOBMD_DEV_PATH, O_RDWR);
 	f->fd_foreign = open(IOBMD_DEV_PATH, O_RDWR);
@@ -1417,6 +1515,10 @@ TEST_F_TIMEOUT(fuzz, random_ops, 900)
 
 	fuzz_report(f, i);
 	EXPECT_EQ(0, f->bad[0]) TH_LOG("%s", f->bad);
+	if (f->bad[0] && strstr(f->bad, "unkillable")) {
+		/* Its child holds the files: the counters cannot come back. */
+		return;
+	}
 
 	/* Everything goes: the module must hold nothing afterwards. */
 	for (k = 0; k < f->nmaps; k++)
@@ -1424,6 +1526,16 @@ TEST_F_TIMEOUT(fuzz, random_ops, 900)
 	close(f->fd);
 	close(f->fd_foreign);
 	close(f->fd_arena);
+	if (f->fd_huge >= 0)
+		close(f->fd_huge);
+	if (f->huge_lock >= 0)
+		close(f->huge_lock);
+	if (f->shared) {
+		/* Others run beside it; vm-run.sh checks once all are gone. */
+		munmap(f->reserve, (SCRATCH_PAGES + 2 * GUARD_PAGES) * PAGE_SIZE);
+		free(f);
+		return;
+	}
 	ASSERT_EQ(0, iobmd_read_stats(&st))
 		TH_LOG("cannot read %s", IOBMD_STATS_PATH);
 	for (k = 0; k < st.n; k++)
