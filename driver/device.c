@@ -149,7 +149,14 @@ static int iobmd_devmem_dma_map(struct iobmd_desc *d, struct device *dev,
 	if (m->phys + d->length - 1 > *dev->dma_mask)
 		return -ERANGE;
 	m->dma_dir = iobmd_dma_dir(direction);
-	m->dma_addr = dma_map_resource(dev, m->phys, d->length, m->dma_dir, 0);
+	/*
+	 * MMIO is never in the CPU's caches, so there is nothing to sync;
+	 * saying so also lets the same registers be mapped more than once
+	 * at a time (overlapping device descriptors), which DMA-API
+	 * debugging otherwise reports as overlapping cacheline mappings.
+	 */
+	m->dma_addr = dma_map_resource(dev, m->phys, d->length, m->dma_dir,
+				       DMA_ATTR_SKIP_CPU_SYNC);
 	return dma_mapping_error(dev, m->dma_addr) ? -ENOMEM : 0;
 }
 
@@ -157,7 +164,8 @@ static void iobmd_devmem_dma_unmap(struct iobmd_desc *d)
 {
 	struct iobmd_devmem *m = iobmd_devmem_of(d);
 
-	dma_unmap_resource(d->dma_dev, m->dma_addr, d->length, m->dma_dir, 0);
+	dma_unmap_resource(d->dma_dev, m->dma_addr, d->length, m->dma_dir,
+			   DMA_ATTR_SKIP_CPU_SYNC);
 }
 
 static void iobmd_devmem_release(struct iobmd_desc *d)

@@ -451,4 +451,36 @@ TEST_F(iobmd_device, prepare)
 	test_ioctl_release(d);
 }
 
+/*
+ * Overlapping ranges of the same registers prepared at once, directly and
+ * through a multi that holds one twice: the device is not written through
+ * the CPU's caches, so this is fine, and the debug kernel's DMA-API
+ * checking must not report overlapping mappings.
+ */
+TEST_F(iobmd_device, overlapping_prepares)
+{
+	__u32 a, b, m, pieces[2];
+	struct iobmd_segment *segs;
+	__u32 n;
+
+	test_ioctl_device_create(self->bar, SZ_64K, &a);
+	test_ioctl_device_create(self->bar + 4096, SZ_64K, &b);
+	test_ioctl_prepare(a, IOBMD_DIRECTION_IN);
+	test_ioctl_prepare(b, IOBMD_DIRECTION_INOUT);
+	test_get_dma_segments(b, 0, 0, &segs, &n);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(self->bar + 4096, segs[0].addr);
+	free(segs);
+	pieces[0] = a;
+	pieces[1] = a;
+	test_ioctl_multi_create(IOBMD_DIRECTION_IN, pieces, 2, &m);
+	test_ioctl_complete(a, 0);
+	test_ioctl_prepare(m, IOBMD_DIRECTION_IN);
+	test_ioctl_complete(m, 0);
+	test_ioctl_complete(b, 0);
+	test_ioctl_release(m);
+	test_ioctl_release(b);
+	test_ioctl_release(a);
+}
+
 TEST_HARNESS_MAIN
