@@ -15,6 +15,9 @@
 
 #include "iobmd_priv.h"
 
+/* The largest @size a command's struct may claim. */
+#define IOBMD_UCMD_MAX_SIZE	PAGE_SIZE
+
 struct iobmd_ucmd {
 	struct iobmd_file *file;
 	void __user *ubuffer;
@@ -865,7 +868,8 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
  *
  * Errors common to every command: ENOTTY (unknown command), EFAULT (the
  * struct cannot be read or written), EINVAL (size below the command's
- * version-1 struct), E2BIG (larger struct with non-zero bytes past it).
+ * version-1 struct), E2BIG (larger struct with non-zero bytes past it, or
+ * a size above IOBMD_UCMD_MAX_SIZE whatever the bytes).
  *
  * Return: 0 or a negative errno.
  */
@@ -889,6 +893,9 @@ long iobmd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ret;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
+	/* Checking a tail for zeros costs work: a struct is at most a page. */
+	if (ucmd.user_size > IOBMD_UCMD_MAX_SIZE)
+		return -E2BIG;
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
 				    ucmd.user_size);
 	if (ret)

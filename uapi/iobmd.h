@@ -5,8 +5,9 @@
  * Every command is _IO(IOBMD_TYPE, nr) and takes a pointer to a struct
  * whose first member, @size, is the number of bytes userspace passes.
  * The kernel accepts any @size from the end of the struct's last
- * version-1 member up: a larger struct must be zero past what the kernel
- * knows (else -E2BIG), a smaller one gets -EINVAL.  Every @flags bit and
+ * version-1 member up to the page size: a larger struct must be zero past
+ * what the kernel knows (else -E2BIG), a smaller one gets -EINVAL, and
+ * one above a page gets -E2BIG whatever it holds.  Every @flags bit and
  * option bit the kernel does not know, and every non-zero reserved
  * member, gets -EINVAL.  A bad pointer gets -EFAULT; an unknown command
  * gets -ENOTTY.  A command that fails changes nothing, with one exception:
