@@ -235,25 +235,49 @@ static unsigned int iobmd_mmap_pin_flags(struct vm_area_struct *vma)
 	       (vma->vm_flags & VM_MAYWRITE ? IOBMD_PIN_WRITE : 0);
 }
 
+/*
+ * A VMA's private data is its descriptor, which it holds a reference on;
+ * bit 0 set means the VMA holds no pin and is not counted (see
+ * iobmd_mmap_open()).
+ */
+#define IOBMD_MMAP_UNPINNED	1UL
+
+static struct iobmd_desc *iobmd_mmap_desc(struct vm_area_struct *vma)
+{
+	return (void *)((unsigned long)vma->vm_private_data &
+			~IOBMD_MMAP_UNPINNED);
+}
+
 static void iobmd_mmap_open(struct vm_area_struct *vma)
 {
-	struct iobmd_desc *d = vma->vm_private_data;
+	struct iobmd_desc *d = iobmd_mmap_desc(vma);
 
 	iobmd_desc_get(d);
-	/* The VMA it was copied from holds the same pin: this cannot fail. */
-	if (iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma)))
+	/*
+	 * The VMA it was copied from holds the same pin, so this cannot
+	 * fail.  Were it to, the copy keeps its reference but no pin, and
+	 * its close() must not drop one.
+	 */
+	if (WARN_ONCE(iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma)),
+		      "iobmd: a copied mapping could not pin its memory\n")) {
+		vma->vm_private_data = (void *)((unsigned long)d |
+						IOBMD_MMAP_UNPINNED);
 		return;
+	}
+	vma->vm_private_data = d;
 	atomic_inc(&d->maps);
 	atomic64_inc(&iobmd_stats.mappings);
 }
 
 static void iobmd_mmap_close(struct vm_area_struct *vma)
 {
-	struct iobmd_desc *d = vma->vm_private_data;
+	struct iobmd_desc *d = iobmd_mmap_desc(vma);
 
-	atomic64_dec(&iobmd_stats.mappings);
-	atomic_dec(&d->maps);
-	iobmd_desc_unpin(d);
+	if (!((unsigned long)vma->vm_private_data & IOBMD_MMAP_UNPINNED)) {
+		atomic64_dec(&iobmd_stats.mappings);
+		atomic_dec(&d->maps);
+		iobmd_desc_unpin(d);
+	}
 	iobmd_desc_put(d);
 }
 
@@ -266,8 +290,8 @@ static int iobmd_mmap_fault_run(void *arg, const struct iobmd_run *run)
 static vm_fault_t iobmd_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct iobmd_desc *d = vma->vm_private_data;
-	u64 off = ((u64)vmf->pgoff << PAGE_SHIFT) & IOBMD_COOKIE_OFFSET_MASK;
+	struct iobmd_desc *d = iobmd_mmap_desc(vma);
+	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
 	unsigned long pfn = 0;
 	u64 delta, size, b;
 	int ret;
