@@ -376,7 +376,7 @@ int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
 	int ret;
 
 	if (!(vma->vm_flags & VM_SHARED) || !PAGE_ALIGNED(offset) ||
-	    offset > IOBMD_COOKIE_OFFSET_MASK || cache & ~IOBMD_OPT_CACHE_MASK)
+	    cache & ~IOBMD_OPT_CACHE_MASK)
 		return -EINVAL;
 	ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
 	if (ret)
@@ -409,37 +409,39 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD);
  * @file: the open file
  * @vma: the new mapping
  *
- * The offset is a cookie from IOBMD_MAP: handle, read-only bit, cache mode
- * and mapping offset.
+ * The offset is a page inside a cookie from IOBMD_MAP, which names a
+ * handle, the read-only flag and the cache mode; the page stands for the
+ * same page of the mapping.
  *
- * Errors: EINVAL (not MAP_SHARED, the cookie names no descriptor, the size
- * runs past the mapping, pieces whose page offsets do not line up, a cache
- * mode the memory cannot have), EACCES (PROT_WRITE on a read-only cookie,
- * or writable user memory pinned read-only), ENODATA, ENOMEM.
+ * Errors: EINVAL (not MAP_SHARED, no cookie of this file covers the whole
+ * range, the size runs past the mapping, pieces whose page offsets do not
+ * line up, a cache mode the memory cannot have), EACCES (PROT_WRITE on a
+ * read-only cookie, or writable user memory pinned read-only), ENODATA,
+ * ENOMEM.
  *
  * Return: 0 or a negative errno; on failure the mapping holds nothing.
  */
 int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	u64 cookie = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	struct iobmd_desc *d;
+	u64 offset;
+	u32 flags;
 	int ret;
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	d = iobmd_file_get(file->private_data,
-			   cookie >> IOBMD_COOKIE_HANDLE_SHIFT);
+	d = iobmd_file_cookie_get(file->private_data, vma->vm_pgoff,
+				  vma_pages(vma), &offset, &flags);
 	if (IS_ERR(d))
-		return -EINVAL;
+		return PTR_ERR(d);
 
 	ret = -EACCES;
-	if (cookie & IOBMD_COOKIE_RO) {
+	if (flags & IOBMD_MAP_READONLY) {
 		if (vma->vm_flags & VM_WRITE)
 			goto out_put;
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
-	ret = iobmd_desc_mmap(d, vma, cookie & IOBMD_COOKIE_OFFSET_MASK,
-			      iobmd_cookie_cache(cookie));
+	ret = iobmd_desc_mmap(d, vma, offset, flags & IOBMD_MAP_CACHE_MASK);
 	/* On success the mapping took its own reference. */
 out_put:
 	iobmd_desc_put(d);

@@ -8,6 +8,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -292,21 +293,17 @@ struct device *iobmd_dmadev_get(u64 limit);
 void iobmd_dmadev_exit(void);
 
 /*
- * mmap cookies: handle, read-only bit, cache mode and mapping offset in
- * one file offset (below 2^62, so positive as a loff_t).
+ * mmap cookies: each is a range of page offsets in its file's own offset
+ * space, allocated by IOBMD_MAP for one handle and one set of map flags,
+ * covering the whole mapping; mmap() at a page inside it maps from the
+ * same page of the mapping.  The space ends below 2^32 pages, so that
+ * mmap2()'s 32-bit page offset (44 bits of bytes) reaches every cookie of
+ * a 32-bit caller as of a 64-bit one.
  */
-#define IOBMD_COOKIE_HANDLE_SHIFT	42
-#define IOBMD_COOKIE_RO			BIT_ULL(41)
-#define IOBMD_COOKIE_CACHE_SHIFT	38
-#define IOBMD_COOKIE_CACHE_MASK		(7ULL << IOBMD_COOKIE_CACHE_SHIFT)
-#define IOBMD_COOKIE_OFFSET_MASK	(BIT_ULL(IOBMD_COOKIE_CACHE_SHIFT) - 1)
+#define IOBMD_COOKIE_FIRST		1UL
+#define IOBMD_COOKIE_LAST		((unsigned long)U32_MAX - 1)
+#define IOBMD_COOKIE_MAX_PER_HANDLE	64
 #define IOBMD_HANDLE_MAX		((1U << 20) - 1)
-
-static inline unsigned int iobmd_cookie_cache(u64 cookie)
-{
-	return ((cookie & IOBMD_COOKIE_CACHE_MASK) >>
-		IOBMD_COOKIE_CACHE_SHIFT) << 8;
-}
 
 int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size);
 int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
@@ -315,11 +312,20 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
  * struct iobmd_file - one open file of /dev/iobmd: IOKit's task
  * @handles: handle -> struct iobmd_handle *, each holding a reference on
  *	its descriptor; protected by its own xa_lock
+ * @next_handle: where the cyclic handle allocation goes on; xa_lock
  * @acct: what the file has created, for its limits
+ * @map_lock: protects @cookies, @next_cookie and each handle's cookie
+ *	list; taken under mmap_lock (mmap()), never held across a user copy
+ * @cookies: the mmap cookies, struct iobmd_cookie by page-offset range
+ * @next_cookie: the page offset the cyclic cookie allocation tries first
  */
 struct iobmd_file {
 	struct xarray handles;
+	u32 next_handle;
 	struct iobmd_account *acct;
+	struct mutex map_lock; /* cookies, next_cookie, handle cookie lists */
+	struct rb_root_cached cookies;
+	unsigned long next_cookie;
 };
 
 struct iobmd_handle;
@@ -333,6 +339,13 @@ struct iobmd_desc *iobmd_file_get(struct iobmd_file *f, u32 handle);
 int iobmd_file_remove(struct iobmd_file *f, u32 handle);
 int iobmd_file_prepare(struct iobmd_file *f, u32 handle, u32 direction);
 int iobmd_file_complete(struct iobmd_file *f, u32 handle);
+int iobmd_file_map(struct iobmd_file *f, u32 handle, struct iobmd_desc *d,
+		   u32 flags, u64 size, unsigned long *pgoff, bool *created);
+void iobmd_file_unmap(struct iobmd_file *f, unsigned long pgoff);
+struct iobmd_desc *iobmd_file_cookie_get(struct iobmd_file *f,
+					 unsigned long pgoff,
+					 unsigned long npages, u64 *offset,
+					 u32 *flags);
 extern const struct file_operations iobmd_fops;
 
 /**

@@ -16,7 +16,16 @@
  *
  * Handles are small positive integers private to one open file of
  * /dev/iobmd (the "task"); closing the file releases every handle it
- * holds.  Mappings and sub-objects keep what they use alive on their own.
+ * holds.  They are allocated cyclically: a released handle is not handed
+ * out again until the numbers up to the file's max_handles have been
+ * used, so a stale handle fails with ENOENT rather than naming the next
+ * descriptor.  Mappings and sub-objects keep what they use alive on their
+ * own.
+ *
+ * The layout is the same for 32- and 64-bit callers, mmap() cookies
+ * included: every cookie lies below 2^44, which mmap2()'s 32-bit page
+ * offset reaches (32-bit callers pass it as a 64-bit off_t: mmap64(), or
+ * _FILE_OFFSET_BITS=64).
  *
  * The numeric values of options and directions are IOKit's, so ported
  * code keeps its constants.
@@ -346,11 +355,21 @@ struct iobmd_segments {
  *	range must lie inside the mapping
  * @cookie: out: pass as mmap()'s offset, with MAP_SHARED; the cookie names
  *	the start, and the mmap() length may reach up to the end of the
- *	mapping from there
+ *	mapping from there; below 2^44 for every caller
  * @addr_offset: out: where the descriptor's first byte lies in the
  *	mapping: its offset in its first page (0 for buffers)
  * @extent: out: bytes the whole mapping covers, a multiple of the page
  *	size: the capacity (buffers) or length plus @addr_offset, rounded up
+ *
+ * Cookies are ranges of page offsets of the open file: a handle gets one
+ * per set of @flags, covering its whole mapping, and @cookie is its start
+ * plus @offset, so any page-aligned offset inside it maps from that page
+ * of the mapping.  Asking again gives the same cookie, unless the mapping
+ * has outgrown it (an interleaved descriptor gained pieces): then a larger
+ * one, and the old one still maps what it covered.  A cookie stays valid
+ * until its handle is released; afterwards mmap() of it fails with EINVAL.
+ * Cookie space is allocated cyclically, so a freed cookie is not handed
+ * out again until the file has gone through 2^32 pages of them.
  *
  * The mapping holds the descriptor: releasing the handle or closing the
  * file while mapped is safe, and the memory goes at the last munmap.
@@ -376,8 +395,10 @@ struct iobmd_segments {
  * Errors: ENOENT, EINVAL (unknown flag, misaligned offset, a cache mode no
  * memory can have; from mmap(): a cache mode this memory cannot have,
  * pieces whose page offsets do not line up), E2BIG,
- * EFAULT, ERANGE (range outside the descriptor), EOVERFLOW (handle or range
- * too large to encode), ENODATA (nothing to map: length 0).
+ * EFAULT, ERANGE (range outside the descriptor), EOVERFLOW (the mapping is
+ * larger than the cookie space, 2^44 bytes less two pages), ENOSPC (no room
+ * left in the file's cookie space, or the handle already holds 64
+ * cookies), ENOMEM, ENODATA (nothing to map: length 0).
  */
 struct iobmd_map {
 	__u32 size;
