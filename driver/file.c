@@ -201,9 +201,12 @@ int iobmd_file_remove(struct iobmd_file *f, u32 handle)
  * iobmd_file_prepare() - prepare() through a handle
  * @f: the file
  * @handle: the handle
- * @direction: as iobmd_desc_prepare()
+ * @direction: as iobmd_desc_prepare(); with IOBMD_PREPARE_NO_FAULT, only
+ *	memory that needs no faulting in (wired, or user memory pinned
+ *	already) is prepared
  *
- * Return: 0, -ENOENT, or iobmd_desc_prepare()'s error.
+ * Return: 0, -ENOENT, -ENODATA (NO_FAULT and user memory not pinned), or
+ * iobmd_desc_prepare()'s error.
  */
 int iobmd_file_prepare(struct iobmd_file *f, u32 handle, u32 direction)
 {
@@ -213,7 +216,19 @@ int iobmd_file_prepare(struct iobmd_file *f, u32 handle, u32 direction)
 
 	if (IS_ERR(d))
 		return PTR_ERR(d);
+	/*
+	 * NoFault: fault nothing in.  A pin that takes only memory present
+	 * already (wired, or user memory pinned by a prepare or a mapping)
+	 * holds it across the prepare, whose own pin then only counts.
+	 */
+	if (direction & IOBMD_PREPARE_NO_FAULT) {
+		ret = iobmd_desc_pin(d, IOBMD_PIN_NOFAULT);
+		if (ret)
+			goto out_put;
+	}
 	ret = iobmd_desc_prepare(d, direction);
+	if (direction & IOBMD_PREPARE_NO_FAULT)
+		iobmd_desc_unpin(d);
 	if (!ret) {
 		xa_lock(&f->handles);
 		h = xa_load(&f->handles, handle);
@@ -226,6 +241,7 @@ int iobmd_file_prepare(struct iobmd_file *f, u32 handle, u32 direction)
 		if (ret)
 			iobmd_desc_complete(d);
 	}
+out_put:
 	iobmd_desc_put(d);
 	return ret;
 }

@@ -174,7 +174,9 @@ int iobmd_dma_dir(u32 direction);
  * @capacity: getCapacity(); fixed at creation
  * @alignment: the alignment IOKit's rules derived (1 for none)
  * @phys_mask: the physical mask it was created with, 0 for none
- * @options: creation options without the direction bits
+ * @options: the creation options in force: without the direction bits
+ *	and Pageable (the memory is wired), with PhysicallyContiguous when
+ *	the alignment implies it
  * @npages: pages of backing memory
  * @pages: the pages, each with its own reference (non-contiguous buffers)
  * @cpu_addr: kernel address of a contiguous buffer
@@ -220,13 +222,17 @@ struct iobmd_buffer_spec {
 	u64 phys_mask;
 };
 
+/*
+ * The options a buffer accepts: each has an effect, or its request always
+ * holds here (uapi/iobmd.h says which); UseReserve is refused.
+ */
 #define IOBMD_BUFFER_OPTIONS						\
 	(IOBMD_DIRECTION_MASK | IOBMD_OPT_PHYSICALLY_CONTIGUOUS |	\
 	 IOBMD_OPT_PAGEABLE | IOBMD_OPT_PURGEABLE |			\
 	 IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS | IOBMD_OPT_CACHE_MASK |	\
 	 IOBMD_OPT_MAPPER_NONE | IOBMD_OPT_HOST_ONLY |			\
 	 IOBMD_OPT_KERNEL_USER_SHARED | IOBMD_OPT_THREAD_SAFE |		\
-	 IOBMD_OPT_CLEAR_ENCRYPT | IOBMD_OPT_USE_RESERVE)
+	 IOBMD_OPT_CLEAR_ENCRYPT)
 
 struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec);
 struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d);

@@ -48,7 +48,29 @@
 #define IOBMD_DIRECTION_INOUT		0x3
 #define IOBMD_DIRECTION_MASK		0x3
 
-/* IOOptionBits accepted when creating a buffer (IOKit values). */
+/*
+ * IOOptionBits accepted when creating a buffer (IOKit values).  Each has
+ * an effect, or asks for what every buffer has here; IOBMD_GET_INFO
+ * reports the options in force.
+ *
+ * - PHYSICALLY_CONTIGUOUS, HOST_PHYSICALLY_CONTIGUOUS: one contiguous run
+ *   of RAM (no I/O mapper stands between the two meanings here).
+ * - PAGEABLE: accepted, since IOKit requires it of buffers for user tasks,
+ *   but never in force: every buffer is wired, allocated and resident from
+ *   creation to its last release, so IOBMD_GET_INFO never reports it.
+ * - PURGEABLE: allows IOBMD_SET_PURGEABLE.
+ * - CACHE_MASK: the cache mode of the kernel's and every user mapping.
+ * - MAPPER_NONE, HOST_ONLY: no I/O-mapper (IOMMU) mapping; none is ever
+ *   made for a buffer of /dev/iobmd (XNU treats HostOnly as MapperNone
+ *   too), so both always hold.
+ * - KERNEL_USER_SHARED: at least page alignment, whole pages.
+ * - THREAD_SAFE: always holds: every command serialises on the
+ *   descriptor's own locks.
+ * - CLEAR_ENCRYPT: holds where the platform encrypts no memory; where it
+ *   does (AMD SEV, Intel TDX guests) the buffer is refused, EOPNOTSUPP.
+ * - USE_RESERVE: refused (EINVAL): XNU takes such memory from a reserved
+ *   pool; Linux's reserves are not for processes to drain.
+ */
 #define IOBMD_OPT_PHYSICALLY_CONTIGUOUS		0x00000010
 #define IOBMD_OPT_PAGEABLE			0x00000020
 #define IOBMD_OPT_PURGEABLE			0x00000040
@@ -60,7 +82,7 @@
 #define IOBMD_OPT_SHARING_MASK			0x000f0000
 #define IOBMD_OPT_THREAD_SAFE			0x00100000
 #define IOBMD_OPT_CLEAR_ENCRYPT			0x00200000
-#define IOBMD_OPT_USE_RESERVE			0x00800000
+#define IOBMD_OPT_USE_RESERVE			0x00800000	/* refused */
 
 /* Cache modes inside IOBMD_OPT_CACHE_MASK (kIOMapCacheMask values). */
 #define IOBMD_CACHE_DEFAULT		0x000
@@ -72,7 +94,22 @@
 #define IOBMD_CACHE_POSTED_WRITE	0x600
 #define IOBMD_CACHE_REAL_TIME		0x700
 
-/* prepare() and complete() modifiers (IOKit values). */
+/*
+ * prepare() and complete() modifiers (IOKit values).
+ *
+ * - PREPARE_PHYS32: DMA addresses below 4 GiB.
+ * - PREPARE_NO_FAULT: fault nothing in: user memory that is not pinned
+ *   already (by a prepare, or a mapping) fails with ENODATA; wired memory
+ *   (buffers, device and physical memory) never faults.
+ * - PREPARE_NON_COHERENT: always holds: a prepare hands the CPU's caches
+ *   to the device as the DMA API's mapping does on every prepare.
+ * - COMPLETE_WITH_ERROR, COMPLETE_WITH_DATA_VALID: accepted and change
+ *   nothing: user pages a device may have written are marked dirty when
+ *   the last prepare is completed, whatever the outcome (XNU drops them
+ *   on error; on Linux they are the process's own pages and are kept),
+ *   and they are the process's own pages throughout, which is what
+ *   DataValid asks.
+ */
 #define IOBMD_PREPARE_PHYS32		0x04	/* DMA addresses below 4 GiB */
 #define IOBMD_PREPARE_NO_FAULT		0x08
 #define IOBMD_PREPARE_NON_COHERENT	0x20
@@ -163,7 +200,9 @@ struct iobmd_version {
  * to @bytes_len).
  *
  * Errors: EINVAL (capacity 0, alignment not a power of two, mask 0, unknown
- * option or flag, fields that the form does not use not 0), E2BIG (capacity
+ * option or flag, IOBMD_OPT_USE_RESERVE, fields that the form does not use
+ * not 0), EOPNOTSUPP (a cache mode RAM cannot have here, or
+ * IOBMD_OPT_CLEAR_ENCRYPT where memory is encrypted), E2BIG (capacity
  * above the module's max_capacity), ENOMEM (no memory meets the mask or
  * alignment, or the cgroup's limit is reached), EMFILE (the file holds
  * max_handles descriptors), EFAULT, EINTR (fatal signal while allocating).
@@ -209,7 +248,9 @@ struct iobmd_handle_arg {
  * @capacity: out: getCapacity() (buffers; else the length)
  * @alignment: out: the alignment the memory was allocated with
  * @phys_mask: out: the physical mask it was created with (0 if none)
- * @options: out: the creation options, direction bits excluded
+ * @options: out: the creation options in force: direction bits and
+ *	IOBMD_OPT_PAGEABLE (never in force: the memory is wired) excluded,
+ *	IOBMD_OPT_PHYSICALLY_CONTIGUOUS included when the alignment implied it
  * @direction: out: getDirection()
  * @tag: out: getTag()
  * @__reserved: must be 0
@@ -607,7 +648,8 @@ struct iobmd_device_create {
  * left.
  *
  * Errors: EINVAL (unknown bits; COMPLETE without an outstanding PREPARE on
- * this handle), ENOENT, EBUSY (already prepared for the other DMA range),
+ * this handle), ENODATA (IOBMD_PREPARE_NO_FAULT on user memory not pinned
+ * yet), ENOENT, EBUSY (already prepared for the other DMA range),
  * EFAULT (user memory that cannot be pinned), ENOMEM (RLIMIT_MEMLOCK),
  * EACCES (prepared read-only, asked for In), EPERM (user memory of another
  * process), EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for memory that cannot be
