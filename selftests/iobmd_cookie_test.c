@@ -246,4 +246,55 @@ TEST_F(iobmd_cookie, growing_descriptor)
 	test_ioctl_release(b);
 }
 
+/*
+ * The cookie space is 2^32 pages less two: large mappings fill it (512 GiB
+ * of device memory, never touched, takes 2^27 pages a cookie), ENOSPC
+ * says so and changes nothing, and allocation goes round to space that
+ * released handles gave back.
+ */
+TEST_F(iobmd_cookie, cookie_space_wraps)
+{
+	static const __u32 modes[] = {
+		IOBMD_CACHE_DEFAULT, IOBMD_CACHE_INHIBIT,
+		IOBMD_CACHE_WRITE_THRU, IOBMD_CACHE_COPYBACK,
+		IOBMD_CACHE_WRITE_COMBINE, IOBMD_CACHE_COPYBACK_INNER,
+	};
+	const __u64 span = 1ULL << 39;
+	__u64 cookie, first = 0, last = 0;
+	__u32 many[128], d, m[3];
+	int i, j, made = 0;
+
+	test_ioctl_device_create(IOBMD_TEST_NOT_RAM, SZ_4G, &d);
+	for (i = 0; i != 128; i++)
+		many[i] = d;
+	for (i = 0; i != 3; i++)
+		test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, many, 128, &m[i]);
+	/* 31 cookies of 2^27 pages fit; the 32nd does not. */
+	for (i = 0; i != 3 && made != 31; i++) {
+		for (j = 0; j != 12 && made != 31; j++, made++) {
+			test_ioctl_map(m[i], modes[j % 6] |
+				       (j >= 6 ? IOBMD_MAP_READONLY : 0), 0, 0,
+				       &cookie);
+			ASSERT_GE(1ULL << 44, cookie + span);
+			if (!made)
+				first = cookie;
+			last = cookie;
+		}
+	}
+	ASSERT_EQ(first + 30 * span, last);
+	test_err_map(ENOSPC, m[2], IOBMD_MAP_READONLY |
+		     IOBMD_CACHE_COPYBACK_INNER, 0, 0);
+	/* What exists is still served. */
+	test_ioctl_map(m[0], 0, span - PAGE_SIZE, 0, &cookie);
+	ASSERT_EQ(first + span - PAGE_SIZE, cookie);
+	/* Space given back is used again, from the start. */
+	test_ioctl_release(m[0]);
+	test_ioctl_map(m[2], IOBMD_MAP_READONLY | IOBMD_CACHE_COPYBACK_INNER,
+		       0, 0, &cookie);
+	ASSERT_EQ(first, cookie);
+	test_ioctl_release(m[1]);
+	test_ioctl_release(m[2]);
+	test_ioctl_release(d);
+}
+
 TEST_HARNESS_MAIN
