@@ -58,7 +58,7 @@ TEST_F(iobmd_compat, is_32bit)
  * Many handles, each mapped whole and from its second page: each cookie
  * reaches mmap2(), and each mapping shows its own buffer's bytes.
  */
-TEST_F(iobmd_compat, many_handles_map_their_own)
+TEST_F_TIMEOUT(iobmd_compat, many_handles_map_their_own, 120)
 {
 	__u32 h[COMPAT_HANDLES];
 	__u64 cookie[COMPAT_HANDLES], cookie2;
@@ -120,7 +120,7 @@ TEST_F(iobmd_compat, many_handles_map_their_own)
  * A cookie dies with its handle: mmap() of it fails, also once new
  * descriptors exist, and never shows what they hold.
  */
-TEST_F(iobmd_compat, stale_cookie_fails)
+TEST_F_TIMEOUT(iobmd_compat, stale_cookie_fails, 120)
 {
 	__u64 old_cookie[8], cookie;
 	__u32 old[8], h[8];
