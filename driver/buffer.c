@@ -3,6 +3,7 @@
  * iobmd: IOBufferMemoryDescriptor, memory the descriptor allocates itself,
  * placed as IOKit's physical mask and alignment demand.
  */
+#include <linux/cc_platform.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
@@ -437,6 +438,10 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
 		return -EINVAL;
 	if (!capacity)
 		return -EINVAL;
+	/* ClearEncrypt holds only where no memory is encrypted. */
+	if (options & IOBMD_OPT_CLEAR_ENCRYPT &&
+	    cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+		return -EOPNOTSUPP;
 	if (alignment > PAGE_SIZE && !is_power_of_2(alignment))
 		return -EINVAL;
 
@@ -480,7 +485,8 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
 	b->capacity = capacity;
 	b->alignment = alignment;
 	b->phys_mask = spec->phys_mask;
-	b->options = options & ~IOBMD_DIRECTION_MASK;
+	/* The memory is wired whatever was asked: Pageable is not in force. */
+	b->options = options & ~(IOBMD_DIRECTION_MASK | IOBMD_OPT_PAGEABLE);
 	b->npages = PAGE_ALIGN(capacity) >> PAGE_SHIFT;
 	return 0;
 }

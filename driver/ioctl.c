@@ -15,6 +15,9 @@
 
 #include "iobmd_priv.h"
 
+/* The largest @size a command's struct may claim. */
+#define IOBMD_UCMD_MAX_SIZE	PAGE_SIZE
+
 struct iobmd_ucmd {
 	struct iobmd_file *file;
 	void __user *ubuffer;
@@ -421,14 +424,17 @@ static int iobmd_ioctl_segments(struct iobmd_ucmd *ucmd)
  * Errors: EINVAL (unknown flag, reserved not 0, offset not page aligned,
  * posted-write or real-time cache mode),
  * ENOENT, ERANGE (range outside the mapping), ENODATA (length 0),
- * EOVERFLOW (too large to encode), EFAULT, EPERM (as IOBMD_READ), and the
- * errors of pinning user memory for a look at its layout.
+ * EOVERFLOW (mapping larger than the cookie space), ENOSPC (cookie space
+ * full, or IOBMD_COOKIE_MAX_PER_HANDLE cookies on the handle), ENOMEM,
+ * EFAULT, EPERM (as IOBMD_READ), and the errors of pinning user memory for a look at its layout.
  */
 static int iobmd_ioctl_map(struct iobmd_ucmd *ucmd)
 {
 	struct iobmd_map *cmd = ucmd->cmd;
+	unsigned long pgoff;
 	struct iobmd_desc *d;
 	u64 delta, size, end;
+	bool created;
 	int ret;
 
 	if (cmd->flags & ~(IOBMD_MAP_READONLY | IOBMD_MAP_CACHE_MASK) ||
@@ -454,18 +460,17 @@ static int iobmd_ioctl_map(struct iobmd_ucmd *ucmd)
 		cmd->len = size - cmd->offset;
 	if (check_add_overflow(cmd->offset, cmd->len, &end) || end > size)
 		goto out_put;
-	ret = -EOVERFLOW;
-	if (end - 1 > IOBMD_COOKIE_OFFSET_MASK || cmd->handle > IOBMD_HANDLE_MAX)
-		goto out_put;
 
-	cmd->cookie = (u64)cmd->handle << IOBMD_COOKIE_HANDLE_SHIFT |
-		      (u64)((cmd->flags & IOBMD_MAP_CACHE_MASK) >> 8) <<
-		      IOBMD_COOKIE_CACHE_SHIFT | cmd->offset;
-	if (cmd->flags & IOBMD_MAP_READONLY)
-		cmd->cookie |= IOBMD_COOKIE_RO;
+	ret = iobmd_file_map(ucmd->file, cmd->handle, d, cmd->flags, size,
+			     &pgoff, &created);
+	if (ret)
+		goto out_put;
+	cmd->cookie = ((u64)pgoff << PAGE_SHIFT) + cmd->offset;
 	cmd->addr_offset = delta;
 	cmd->extent = size;
 	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret && created)
+		iobmd_file_unmap(ucmd->file, pgoff);
 out_put:
 	iobmd_desc_put(d);
 	return ret;
@@ -847,7 +852,8 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
 			       struct iobmd_rw, done),
 	IOBMD_IOCTL_OP(IOBMD_GET_SEGMENTS, iobmd_ioctl_segments,
 		       struct iobmd_segments, total),
-	IOBMD_IOCTL_OP(IOBMD_MAP, iobmd_ioctl_map, struct iobmd_map, extent),
+	IOBMD_IOCTL_OP_CHANGES(IOBMD_MAP, iobmd_ioctl_map, struct iobmd_map,
+			       extent),
 	IOBMD_IOCTL_OP(IOBMD_GENERAL_CREATE, iobmd_ioctl_general_create,
 		       struct iobmd_general_create, __reserved),
 	IOBMD_IOCTL_OP(IOBMD_SUB_CREATE, iobmd_ioctl_sub_create,
@@ -881,7 +887,8 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
  *
  * Errors common to every command: ENOTTY (unknown command), EFAULT (the
  * struct cannot be read or written), EINVAL (size below the command's
- * version-1 struct), E2BIG (larger struct with non-zero bytes past it).
+ * version-1 struct), E2BIG (larger struct with non-zero bytes past it, or
+ * a size above IOBMD_UCMD_MAX_SIZE whatever the bytes).
  *
  * Return: 0 or a negative errno.
  */
@@ -905,6 +912,9 @@ long iobmd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ret;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
+	/* Checking a tail for zeros costs work: a struct is at most a page. */
+	if (ucmd.user_size > IOBMD_UCMD_MAX_SIZE)
+		return -E2BIG;
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
 				    ucmd.user_size);
 	if (ret)

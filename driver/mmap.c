@@ -235,25 +235,49 @@ static unsigned int iobmd_mmap_pin_flags(struct vm_area_struct *vma)
 	       (vma->vm_flags & VM_MAYWRITE ? IOBMD_PIN_WRITE : 0);
 }
 
+/*
+ * A VMA's private data is its descriptor, which it holds a reference on;
+ * bit 0 set means the VMA holds no pin and is not counted (see
+ * iobmd_mmap_open()).
+ */
+#define IOBMD_MMAP_UNPINNED	1UL
+
+static struct iobmd_desc *iobmd_mmap_desc(struct vm_area_struct *vma)
+{
+	return (void *)((unsigned long)vma->vm_private_data &
+			~IOBMD_MMAP_UNPINNED);
+}
+
 static void iobmd_mmap_open(struct vm_area_struct *vma)
 {
-	struct iobmd_desc *d = vma->vm_private_data;
+	struct iobmd_desc *d = iobmd_mmap_desc(vma);
 
 	iobmd_desc_get(d);
-	/* The VMA it was copied from holds the same pin: this cannot fail. */
-	if (iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma)))
+	/*
+	 * The VMA it was copied from holds the same pin, so this cannot
+	 * fail.  Were it to, the copy keeps its reference but no pin, and
+	 * its close() must not drop one.
+	 */
+	if (WARN_ONCE(iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma)),
+		      "iobmd: a copied mapping could not pin its memory\n")) {
+		vma->vm_private_data = (void *)((unsigned long)d |
+						IOBMD_MMAP_UNPINNED);
 		return;
+	}
+	vma->vm_private_data = d;
 	atomic_inc(&d->maps);
 	atomic64_inc(&iobmd_stats.mappings);
 }
 
 static void iobmd_mmap_close(struct vm_area_struct *vma)
 {
-	struct iobmd_desc *d = vma->vm_private_data;
+	struct iobmd_desc *d = iobmd_mmap_desc(vma);
 
-	atomic64_dec(&iobmd_stats.mappings);
-	atomic_dec(&d->maps);
-	iobmd_desc_unpin(d);
+	if (!((unsigned long)vma->vm_private_data & IOBMD_MMAP_UNPINNED)) {
+		atomic64_dec(&iobmd_stats.mappings);
+		atomic_dec(&d->maps);
+		iobmd_desc_unpin(d);
+	}
 	iobmd_desc_put(d);
 }
 
@@ -266,8 +290,8 @@ static int iobmd_mmap_fault_run(void *arg, const struct iobmd_run *run)
 static vm_fault_t iobmd_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct iobmd_desc *d = vma->vm_private_data;
-	u64 off = ((u64)vmf->pgoff << PAGE_SHIFT) & IOBMD_COOKIE_OFFSET_MASK;
+	struct iobmd_desc *d = iobmd_mmap_desc(vma);
+	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
 	unsigned long pfn = 0;
 	u64 delta, size, b;
 	int ret;
@@ -352,7 +376,7 @@ int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
 	int ret;
 
 	if (!(vma->vm_flags & VM_SHARED) || !PAGE_ALIGNED(offset) ||
-	    offset > IOBMD_COOKIE_OFFSET_MASK || cache & ~IOBMD_OPT_CACHE_MASK)
+	    cache & ~IOBMD_OPT_CACHE_MASK)
 		return -EINVAL;
 	ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
 	if (ret)
@@ -385,38 +409,40 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD);
  * @file: the open file
  * @vma: the new mapping
  *
- * The offset is a cookie from IOBMD_MAP: handle, read-only bit, cache mode
- * and mapping offset.
+ * The offset is a page inside a cookie from IOBMD_MAP, which names a
+ * handle, the read-only flag and the cache mode; the page stands for the
+ * same page of the mapping.
  *
- * Errors: EINVAL (not MAP_SHARED, the cookie names no descriptor, the size
- * runs past the mapping, pieces whose page offsets do not line up, a cache
- * mode the memory cannot have), EACCES (PROT_WRITE on a read-only cookie,
- * or writable user memory pinned read-only), ENODATA, ENOMEM, EPERM
+ * Errors: EINVAL (not MAP_SHARED, no cookie of this file covers the whole
+ * range, the size runs past the mapping, pieces whose page offsets do not
+ * line up, a cache mode the memory cannot have), EACCES (PROT_WRITE on a
+ * read-only cookie, or writable user memory pinned read-only), ENODATA,
+ * ENOMEM, ERANGE (pieces cleared under a composed descriptor), EPERM
  * (device memory or physical RAM userspace named, under lockdown).
  *
  * Return: 0 or a negative errno; on failure the mapping holds nothing.
  */
 int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	u64 cookie = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	struct iobmd_desc *d;
+	u64 offset;
+	u32 flags;
 	int ret;
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	d = iobmd_file_get(file->private_data,
-			   cookie >> IOBMD_COOKIE_HANDLE_SHIFT);
+	d = iobmd_file_cookie_get(file->private_data, vma->vm_pgoff,
+				  vma_pages(vma), &offset, &flags);
 	if (IS_ERR(d))
-		return -EINVAL;
+		return PTR_ERR(d);
 
 	ret = -EACCES;
-	if (cookie & IOBMD_COOKIE_RO) {
+	if (flags & IOBMD_MAP_READONLY) {
 		if (vma->vm_flags & VM_WRITE)
 			goto out_put;
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
-	ret = iobmd_desc_mmap(d, vma, cookie & IOBMD_COOKIE_OFFSET_MASK,
-			      iobmd_cookie_cache(cookie));
+	ret = iobmd_desc_mmap(d, vma, offset, flags & IOBMD_MAP_CACHE_MASK);
 	/* On success the mapping took its own reference. */
 out_put:
 	iobmd_desc_put(d);

@@ -198,7 +198,9 @@ int iobmd_dma_dir(u32 direction);
  * @capacity: getCapacity(); fixed at creation
  * @alignment: the alignment IOKit's rules derived (1 for none)
  * @phys_mask: the physical mask it was created with, 0 for none
- * @options: creation options without the direction bits
+ * @options: the creation options in force: without the direction bits
+ *	and Pageable (the memory is wired), with PhysicallyContiguous when
+ *	the alignment implies it
  * @npages: pages of backing memory
  * @pages: the pages, each with its own reference (non-contiguous buffers)
  * @cpu_addr: kernel address of a contiguous buffer
@@ -251,13 +253,17 @@ struct iobmd_buffer_spec {
 	struct iobmd_user *user;
 };
 
+/*
+ * The options a buffer accepts: each has an effect, or its request always
+ * holds here (uapi/iobmd.h says which); UseReserve is refused.
+ */
 #define IOBMD_BUFFER_OPTIONS						\
 	(IOBMD_DIRECTION_MASK | IOBMD_OPT_PHYSICALLY_CONTIGUOUS |	\
 	 IOBMD_OPT_PAGEABLE | IOBMD_OPT_PURGEABLE |			\
 	 IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS | IOBMD_OPT_CACHE_MASK |	\
 	 IOBMD_OPT_MAPPER_NONE | IOBMD_OPT_HOST_ONLY |			\
 	 IOBMD_OPT_KERNEL_USER_SHARED | IOBMD_OPT_THREAD_SAFE |		\
-	 IOBMD_OPT_CLEAR_ENCRYPT | IOBMD_OPT_USE_RESERVE)
+	 IOBMD_OPT_CLEAR_ENCRYPT)
 
 struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec);
 struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d);
@@ -331,21 +337,17 @@ struct iobmd_desc *iobmd_general_create_user(const struct iobmd_range *ranges,
 					     bool physical);
 
 /*
- * mmap cookies: handle, read-only bit, cache mode and mapping offset in
- * one file offset (below 2^62, so positive as a loff_t).
+ * mmap cookies: each is a range of page offsets in its file's own offset
+ * space, allocated by IOBMD_MAP for one handle and one set of map flags,
+ * covering the whole mapping; mmap() at a page inside it maps from the
+ * same page of the mapping.  The space ends below 2^32 pages, so that
+ * mmap2()'s 32-bit page offset (44 bits of bytes) reaches every cookie of
+ * a 32-bit caller as of a 64-bit one.
  */
-#define IOBMD_COOKIE_HANDLE_SHIFT	42
-#define IOBMD_COOKIE_RO			BIT_ULL(41)
-#define IOBMD_COOKIE_CACHE_SHIFT	38
-#define IOBMD_COOKIE_CACHE_MASK		(7ULL << IOBMD_COOKIE_CACHE_SHIFT)
-#define IOBMD_COOKIE_OFFSET_MASK	(BIT_ULL(IOBMD_COOKIE_CACHE_SHIFT) - 1)
+#define IOBMD_COOKIE_FIRST		1UL
+#define IOBMD_COOKIE_LAST		((unsigned long)U32_MAX - 1)
+#define IOBMD_COOKIE_MAX_PER_HANDLE	64
 #define IOBMD_HANDLE_MAX		((1U << 20) - 1)
-
-static inline unsigned int iobmd_cookie_cache(u64 cookie)
-{
-	return ((cookie & IOBMD_COOKIE_CACHE_MASK) >>
-		IOBMD_COOKIE_CACHE_SHIFT) << 8;
-}
 
 int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size);
 int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
@@ -354,11 +356,20 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
  * struct iobmd_file - one open file of /dev/iobmd: IOKit's task
  * @handles: handle -> struct iobmd_handle *, each holding a reference on
  *	its descriptor; protected by its own xa_lock
+ * @next_handle: where the cyclic handle allocation goes on; xa_lock
  * @acct: what the file has created, for its limits
+ * @map_lock: protects @cookies, @next_cookie and each handle's cookie
+ *	list; taken under mmap_lock (mmap()), never held across a user copy
+ * @cookies: the mmap cookies, struct iobmd_cookie by page-offset range
+ * @next_cookie: the page offset the cyclic cookie allocation tries first
  */
 struct iobmd_file {
 	struct xarray handles;
+	u32 next_handle;
 	struct iobmd_account *acct;
+	struct mutex map_lock; /* cookies, next_cookie, handle cookie lists */
+	struct rb_root_cached cookies;
+	unsigned long next_cookie;
 };
 
 struct iobmd_handle;
@@ -372,6 +383,13 @@ struct iobmd_desc *iobmd_file_get(struct iobmd_file *f, u32 handle);
 int iobmd_file_remove(struct iobmd_file *f, u32 handle);
 int iobmd_file_prepare(struct iobmd_file *f, u32 handle, u32 direction);
 int iobmd_file_complete(struct iobmd_file *f, u32 handle);
+int iobmd_file_map(struct iobmd_file *f, u32 handle, struct iobmd_desc *d,
+		   u32 flags, u64 size, unsigned long *pgoff, bool *created);
+void iobmd_file_unmap(struct iobmd_file *f, unsigned long pgoff);
+struct iobmd_desc *iobmd_file_cookie_get(struct iobmd_file *f,
+					 unsigned long pgoff,
+					 unsigned long npages, u64 *offset,
+					 u32 *flags);
 extern const struct file_operations iobmd_fops;
 
 /**

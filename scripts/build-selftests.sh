@@ -5,7 +5,10 @@
 #
 # Builds every selftests/iobmd_*_test.c into a static binary of the same
 # name in OUTDIR (default build/selftests), with selftests/config and
-# selftests/settings beside them, as kselftests ship.  The kselftest
+# selftests/settings beside them, as kselftests ship.  A test whose source
+# holds the line "iobmd-selftest-build: i386" is a static i386 binary
+# (gcc -m32, 64-bit off_t), which runs through the kernel's compat entry
+# points (gcc-multilib; the kernel needs CONFIG_IA32_EMULATION).  The kselftest
 # harness comes from the kernel source tree in $KSRC (default: the one
 # scripts/install-deps.sh unpacked).
 #
@@ -65,7 +68,11 @@ for src in "${srcs[@]}"; do
 		read -ra libs < <(pkg-config --static --cflags --libs libnl-genl-3.0) ||
 			die "$name needs libnl-genl-3.0 (run scripts/install-deps.sh as root)"
 	fi
-	if ! "$CC" "${CFLAGS[@]}" -o "$outdir/$name" "$src" "${libs[@]}" >"$log" 2>&1; then
+	arch=()
+	if grep -q 'iobmd-selftest-build: i386' "$src"; then
+		arch=(-m32 -D_FILE_OFFSET_BITS=64)
+	fi
+	if ! "$CC" "${CFLAGS[@]}" "${arch[@]}" -o "$outdir/$name" "$src" "${libs[@]}" >"$log" 2>&1; then
 		cat "$log" >&2
 		msg "$name: compile failed"
 		failed=1

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Installs everything iobmd's build, tests and demo need on Debian 12, as
-# root: the toolchain, QEMU, busybox, GoogleTest, CMake and pkg-config (the
+# root: the toolchain (with gcc-multilib, for the static i386 programs that
+# test 32-bit callers), QEMU, busybox, GoogleTest, CMake and pkg-config (the
 # C++ library's tests and package check), the newest 6.1 kernel from bookworm,
 # the newest 6.12 kernel from bookworm-backports (image and headers), and
 # linux-source-6.12 (for the kselftest harness and checkpatch.pl), which is
@@ -34,6 +35,7 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   [ -f "$KSRC/scripts/checkpatch.pl" ] && command -v qemu-system-x86_64 >/dev/null &&
 	   [ -x /bin/busybox ] && command -v sparse >/dev/null &&
 	   command -v g++ >/dev/null && command -v cpio >/dev/null && command -v openssl >/dev/null &&
+	   [ -f /usr/lib32/libc.a ] &&
 	   [ -f /usr/include/gtest/gtest.h ] && compgen -G '/usr/lib/*/libgtest.a' >/dev/null &&
 	   command -v cmake >/dev/null && command -v pkg-config >/dev/null &&
 	   pkg-config --exists libnl-genl-3.0; then
@@ -78,7 +80,7 @@ src612=$(apt-cache madison linux-source | awk '/bookworm-backports/ {print $3; e
 srcpkg=linux-source-$(echo "$src612" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
 
 apt-get install -y -qq --no-install-recommends \
-	build-essential g++ make bc bison flex libelf-dev libssl-dev cpio kmod \
+	build-essential g++ gcc-multilib make bc bison flex libelf-dev libssl-dev cpio kmod \
 	xz-utils zstd sparse perl python3 openssl qemu-system-x86 busybox-static \
 	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev \
 	"linux-image-$KREL_61" "linux-headers-$KREL_61" >/dev/null

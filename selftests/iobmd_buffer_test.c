@@ -85,7 +85,8 @@ TEST_F(iobmd_buffer, create_option_bits)
 						    &h))
 			TH_LOG("options 0x%x", opt);
 		test_ioctl_get_info(h, &info);
-		ASSERT_EQ(opt & ~IOBMD_DIRECTION_MASK, info.options)
+		ASSERT_EQ(opt & ~(IOBMD_DIRECTION_MASK |
+				  IOBMD_TEST_NOT_IN_FORCE), info.options)
 			TH_LOG("options 0x%x", opt);
 		ASSERT_EQ(opt & IOBMD_DIRECTION_MASK, info.direction)
 			TH_LOG("options 0x%x", opt);
@@ -100,6 +101,7 @@ TEST_F(iobmd_buffer, create_invalid_options)
 		0x4, 0x8, 0x2000, 0x4000, 0x8000,
 		0x20000, 0x40000, 0x80000, 0x30000, 0xf0000, /* sharing */
 		0x400000, 0x1000000, 0x80000000,
+		IOBMD_OPT_USE_RESERVE,
 		IOBMD_TEST_VALID_OPTIONS | 0x4,
 		~0U,
 	};
@@ -126,7 +128,7 @@ TEST_F(iobmd_buffer, create_all_options)
 	__u32 cache;
 
 	check_derived(opts, PAGE_SIZE, 0, PAGE_SIZE, PAGE_SIZE,
-		      opts & ~IOBMD_DIRECTION_MASK);
+		      opts & ~(IOBMD_DIRECTION_MASK | IOBMD_TEST_NOT_IN_FORCE));
 	for (cache = 0x100; cache <= IOBMD_OPT_CACHE_MASK; cache += 0x100) {
 		__u32 o = IOBMD_DIRECTION_IN |
 			  IOBMD_OPT_PHYSICALLY_CONTIGUOUS | cache;
@@ -546,7 +548,8 @@ TEST_F(iobmd_buffer, set_direction)
 		ASSERT_EQ(dir, out);
 		test_ioctl_get_info(h, &info);
 		ASSERT_EQ(dir, info.direction);
-		ASSERT_EQ(IOBMD_OPT_PAGEABLE, info.options);
+		/* Pageable is accepted, never in force: the memory is wired. */
+		ASSERT_EQ(0, info.options);
 	}
 	test_err_set_direction(EINVAL, h, 4);
 	test_err_set_direction(EINVAL, h, 7);

@@ -91,7 +91,9 @@ static inline int iobmd_test_cache_ok(__u32 cache)
 	 IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS | IOBMD_OPT_CACHE_MASK |     \
 	 IOBMD_OPT_MAPPER_NONE | IOBMD_OPT_HOST_ONLY |                     \
 	 IOBMD_OPT_KERNEL_USER_SHARED | IOBMD_OPT_THREAD_SAFE |            \
-	 IOBMD_OPT_CLEAR_ENCRYPT | IOBMD_OPT_USE_RESERVE)
+	 IOBMD_OPT_CLEAR_ENCRYPT)
+/* Accepted but never in force, so IOBMD_GET_INFO does not report it. */
+#define IOBMD_TEST_NOT_IN_FORCE	IOBMD_OPT_PAGEABLE
 
 static unsigned long PAGE_SIZE;
 

@@ -5,8 +5,9 @@
  * Every command is _IO(IOBMD_TYPE, nr) and takes a pointer to a struct
  * whose first member, @size, is the number of bytes userspace passes.
  * The kernel accepts any @size from the end of the struct's last
- * version-1 member up: a larger struct must be zero past what the kernel
- * knows (else -E2BIG), a smaller one gets -EINVAL.  Every @flags bit and
+ * version-1 member up to the page size: a larger struct must be zero past
+ * what the kernel knows (else -E2BIG), a smaller one gets -EINVAL, and
+ * one above a page gets -E2BIG whatever it holds.  Every @flags bit and
  * option bit the kernel does not know, and every non-zero reserved
  * member, gets -EINVAL.  A bad pointer gets -EFAULT; an unknown command
  * gets -ENOTTY.  A command that fails changes nothing, with one exception:
@@ -15,7 +16,16 @@
  *
  * Handles are small positive integers private to one open file of
  * /dev/iobmd (the "task"); closing the file releases every handle it
- * holds.  Mappings and sub-objects keep what they use alive on their own.
+ * holds.  They are allocated cyclically: a released handle is not handed
+ * out again until the numbers up to the file's max_handles have been
+ * used, so a stale handle fails with ENOENT rather than naming the next
+ * descriptor.  Mappings and sub-objects keep what they use alive on their
+ * own.
+ *
+ * The layout is the same for 32- and 64-bit callers, mmap() cookies
+ * included: every cookie lies below 2^44, which mmap2()'s 32-bit page
+ * offset reaches (32-bit callers pass it as a 64-bit off_t: mmap64(), or
+ * _FILE_OFFSET_BITS=64).
  *
  * The numeric values of options and directions are IOKit's, so ported
  * code keeps its constants.
@@ -38,7 +48,29 @@
 #define IOBMD_DIRECTION_INOUT		0x3
 #define IOBMD_DIRECTION_MASK		0x3
 
-/* IOOptionBits accepted when creating a buffer (IOKit values). */
+/*
+ * IOOptionBits accepted when creating a buffer (IOKit values).  Each has
+ * an effect, or asks for what every buffer has here; IOBMD_GET_INFO
+ * reports the options in force.
+ *
+ * - PHYSICALLY_CONTIGUOUS, HOST_PHYSICALLY_CONTIGUOUS: one contiguous run
+ *   of RAM (no I/O mapper stands between the two meanings here).
+ * - PAGEABLE: accepted, since IOKit requires it of buffers for user tasks,
+ *   but never in force: every buffer is wired, allocated and resident from
+ *   creation to its last release, so IOBMD_GET_INFO never reports it.
+ * - PURGEABLE: allows IOBMD_SET_PURGEABLE.
+ * - CACHE_MASK: the cache mode of the kernel's and every user mapping.
+ * - MAPPER_NONE, HOST_ONLY: no I/O-mapper (IOMMU) mapping; none is ever
+ *   made for a buffer of /dev/iobmd (XNU treats HostOnly as MapperNone
+ *   too), so both always hold.
+ * - KERNEL_USER_SHARED: at least page alignment, whole pages.
+ * - THREAD_SAFE: always holds: every command serialises on the
+ *   descriptor's own locks.
+ * - CLEAR_ENCRYPT: holds where the platform encrypts no memory; where it
+ *   does (AMD SEV, Intel TDX guests) the buffer is refused, EOPNOTSUPP.
+ * - USE_RESERVE: refused (EINVAL): XNU takes such memory from a reserved
+ *   pool; Linux's reserves are not for processes to drain.
+ */
 #define IOBMD_OPT_PHYSICALLY_CONTIGUOUS		0x00000010
 #define IOBMD_OPT_PAGEABLE			0x00000020
 #define IOBMD_OPT_PURGEABLE			0x00000040
@@ -50,7 +82,7 @@
 #define IOBMD_OPT_SHARING_MASK			0x000f0000
 #define IOBMD_OPT_THREAD_SAFE			0x00100000
 #define IOBMD_OPT_CLEAR_ENCRYPT			0x00200000
-#define IOBMD_OPT_USE_RESERVE			0x00800000
+#define IOBMD_OPT_USE_RESERVE			0x00800000	/* refused */
 
 /* Cache modes inside IOBMD_OPT_CACHE_MASK (kIOMapCacheMask values). */
 #define IOBMD_CACHE_DEFAULT		0x000
@@ -62,7 +94,22 @@
 #define IOBMD_CACHE_POSTED_WRITE	0x600
 #define IOBMD_CACHE_REAL_TIME		0x700
 
-/* prepare() and complete() modifiers (IOKit values). */
+/*
+ * prepare() and complete() modifiers (IOKit values).
+ *
+ * - PREPARE_PHYS32: DMA addresses below 4 GiB.
+ * - PREPARE_NO_FAULT: fault nothing in: user memory that is not pinned
+ *   already (by a prepare, or a mapping) fails with ENODATA; wired memory
+ *   (buffers, device and physical memory) never faults.
+ * - PREPARE_NON_COHERENT: always holds: a prepare hands the CPU's caches
+ *   to the device as the DMA API's mapping does on every prepare.
+ * - COMPLETE_WITH_ERROR, COMPLETE_WITH_DATA_VALID: accepted and change
+ *   nothing: user pages a device may have written are marked dirty when
+ *   the last prepare is completed, whatever the outcome (XNU drops them
+ *   on error; on Linux they are the process's own pages and are kept),
+ *   and they are the process's own pages throughout, which is what
+ *   DataValid asks.
+ */
 #define IOBMD_PREPARE_PHYS32		0x04	/* DMA addresses below 4 GiB */
 #define IOBMD_PREPARE_NO_FAULT		0x08
 #define IOBMD_PREPARE_NON_COHERENT	0x20
@@ -153,7 +200,9 @@ struct iobmd_version {
  * to @bytes_len).
  *
  * Errors: EINVAL (capacity 0, alignment not a power of two, mask 0, unknown
- * option or flag, fields that the form does not use not 0), E2BIG (capacity
+ * option or flag, IOBMD_OPT_USE_RESERVE, fields that the form does not use
+ * not 0), EOPNOTSUPP (a cache mode RAM cannot have here, or
+ * IOBMD_OPT_CLEAR_ENCRYPT where memory is encrypted), E2BIG (capacity
  * above the module's max_capacity), ENOMEM (no memory meets the mask or
  * alignment, or the cgroup's limit is reached), EMFILE (the file holds
  * max_handles descriptors, or the caller's user user_descs), ENFILE (the
@@ -205,7 +254,9 @@ struct iobmd_handle_arg {
  * @capacity: out: getCapacity() (buffers; else the length)
  * @alignment: out: the alignment the memory was allocated with
  * @phys_mask: out: the physical mask it was created with (0 if none)
- * @options: out: the creation options, direction bits excluded
+ * @options: out: the creation options in force: direction bits and
+ *	IOBMD_OPT_PAGEABLE (never in force: the memory is wired) excluded,
+ *	IOBMD_OPT_PHYSICALLY_CONTIGUOUS included when the alignment implied it
  * @direction: out: getDirection()
  * @tag: out: getTag()
  * @__reserved: must be 0
@@ -354,11 +405,21 @@ struct iobmd_segments {
  *	range must lie inside the mapping
  * @cookie: out: pass as mmap()'s offset, with MAP_SHARED; the cookie names
  *	the start, and the mmap() length may reach up to the end of the
- *	mapping from there
+ *	mapping from there; below 2^44 for every caller
  * @addr_offset: out: where the descriptor's first byte lies in the
  *	mapping: its offset in its first page (0 for buffers)
  * @extent: out: bytes the whole mapping covers, a multiple of the page
  *	size: the capacity (buffers) or length plus @addr_offset, rounded up
+ *
+ * Cookies are ranges of page offsets of the open file: a handle gets one
+ * per set of @flags, covering its whole mapping, and @cookie is its start
+ * plus @offset, so any page-aligned offset inside it maps from that page
+ * of the mapping.  Asking again gives the same cookie, unless the mapping
+ * has outgrown it (an interleaved descriptor gained pieces): then a larger
+ * one, and the old one still maps what it covered.  A cookie stays valid
+ * until its handle is released; afterwards mmap() of it fails with EINVAL.
+ * Cookie space is allocated cyclically, so a freed cookie is not handed
+ * out again until the file has gone through 2^32 pages of them.
  *
  * The mapping holds the descriptor: releasing the handle or closing the
  * file while mapped is safe, and the memory goes at the last munmap.
@@ -384,8 +445,10 @@ struct iobmd_segments {
  * Errors: ENOENT, EINVAL (unknown flag, misaligned offset, a cache mode no
  * memory can have; from mmap(): a cache mode this memory cannot have,
  * pieces whose page offsets do not line up), E2BIG,
- * EFAULT, ERANGE (range outside the descriptor), EOVERFLOW (handle or range
- * too large to encode), ENODATA (nothing to map: length 0).
+ * EFAULT, ERANGE (range outside the descriptor), EOVERFLOW (the mapping is
+ * larger than the cookie space, 2^44 bytes less two pages), ENOSPC (no room
+ * left in the file's cookie space, or the handle already holds 64
+ * cookies), ENOMEM, ENODATA (nothing to map: length 0).
  */
 struct iobmd_map {
 	__u32 size;
@@ -618,7 +681,8 @@ struct iobmd_device_create {
  * left.
  *
  * Errors: EINVAL (unknown bits; COMPLETE without an outstanding PREPARE on
- * this handle), ENOENT, EBUSY (already prepared for the other DMA range),
+ * this handle), ENODATA (IOBMD_PREPARE_NO_FAULT on user memory not pinned
+ * yet), ENOENT, EBUSY (already prepared for the other DMA range),
  * EFAULT (user memory that cannot be pinned), ENOMEM (RLIMIT_MEMLOCK),
  * EACCES (already prepared for a direction that does not cover this one:
  * Out then In, In then Out; a live mapping is never widened), EPERM (user
