@@ -152,9 +152,12 @@ static const struct fuzz_cmd fuzz_cmds[C_NR] = {
 	CMD(C_PURGEABLE, IOBMD_SET_PURGEABLE, struct iobmd_set_arg, value,
 	    ENOENT, EOPNOTSUPP),
 	[C_UNKNOWN] = { "unknown command", 0, 0, 0, ERRS(ENOTTY) },
-	/* The kernel's own mmap() adds EOVERFLOW (offset) to what iobmd has. */
+	/*
+	 * The kernel's own mmap() adds EOVERFLOW (offset) to what iobmd has;
+	 * ERANGE: pieces cleared under a composed descriptor.
+	 */
 	[C_MMAP] = { "mmap", 0, 0, 0,
-		     ERRS(EINVAL, EACCES, ENOMEM, ENODATA, EOVERFLOW) },
+		     ERRS(EINVAL, EACCES, ENOMEM, ENODATA, EOVERFLOW, ERANGE) },
 	[C_TOUCH] = { "touch a mapping", 0, 0, 0, ERRS(0) },
 	[C_DONTNEED] = { "MADV_DONTNEED", 0, 0, 0, ERRS(EINVAL) },
 	[C_MUNMAP] = { "munmap part", 0, 0, 0, ERRS(0) },
