@@ -448,7 +448,9 @@ struct iobmd_segments {
  * EFAULT, ERANGE (range outside the descriptor), EOVERFLOW (the mapping is
  * larger than the cookie space, 2^44 bytes less two pages), ENOSPC (no room
  * left in the file's cookie space, or the handle already holds 64
- * cookies), ENOMEM, ENODATA (nothing to map: length 0).
+ * cookies), ENOMEM, ENODATA (nothing to map: length 0).  mmap() adds
+ * ERANGE (an interleaved descriptor beneath was cleared since) and EPERM
+ * (device memory or physical RAM, under lockdown).
  */
 struct iobmd_map {
 	__u32 size;
