@@ -209,6 +209,7 @@ static int iobmd_desc_pin_held(struct iobmd_desc *d, bool write)
 int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 {
 	bool write = flags & IOBMD_PIN_WRITE;
+	bool wired;
 	int ret;
 
 	ret = iobmd_desc_pin_held(d, write);
@@ -227,10 +228,16 @@ int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 		d->pinning = true;
 		mutex_unlock(&d->prep_lock);
 		ret = d->ops->pin(d, flags);
+		/*
+		 * Only user memory pinned without FOLL_WRITE refuses writes:
+		 * memory that is all wired takes them through any pin.  With
+		 * @pinning set, an interleaved descriptor's pieces stay put.
+		 */
+		wired = !ret && iobmd_desc_wired(d);
 		iobmd_desc_lock_prep(d);
 		d->pinning = false;
 		if (!ret) {
-			d->pin_write = write;
+			d->pin_write = write || wired;
 			d->pin_count = 1;
 		}
 		mutex_unlock(&d->prep_lock);
@@ -252,6 +259,32 @@ void iobmd_desc_unpin(struct iobmd_desc *d)
 	if (!WARN_ON_ONCE(!d->pin_count) && !--d->pin_count && d->ops->unpin)
 		d->ops->unpin(d);
 	mutex_unlock(&d->prep_lock);
+}
+
+/**
+ * iobmd_desc_prepare_dir() - the direction a prepare() maps for
+ * @d: the descriptor
+ * @direction: IOBMD_DIRECTION_* with IOBMD_PREPARE_* modifiers
+ *
+ * Return: @direction's direction bits, or for None the descriptor's own
+ * (InOut when it has none).
+ */
+u32 iobmd_desc_prepare_dir(struct iobmd_desc *d, u32 direction)
+{
+	u32 dir = direction & IOBMD_DIRECTION_MASK;
+
+	return dir ?: iobmd_desc_direction(d) ?: IOBMD_DIRECTION_INOUT;
+}
+
+/**
+ * iobmd_desc_prepare_pin_flags() - how a prepare() pins
+ * @dir: from iobmd_desc_prepare_dir()
+ *
+ * Return: IOBMD_PIN_WRITE when the device writes the memory, else 0.
+ */
+unsigned int iobmd_desc_prepare_pin_flags(u32 dir)
+{
+	return dir & IOBMD_DIRECTION_IN ? IOBMD_PIN_WRITE : 0;
 }
 
 /**
@@ -278,12 +311,10 @@ void iobmd_desc_unpin(struct iobmd_desc *d)
 int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 			   struct device *dev)
 {
-	u32 dir = direction & IOBMD_DIRECTION_MASK;
+	u32 dir = iobmd_desc_prepare_dir(d, direction);
 	int ret;
 
-	if (!dir)
-		dir = iobmd_desc_direction(d) ?: IOBMD_DIRECTION_INOUT;
-	ret = iobmd_desc_pin(d, dir & IOBMD_DIRECTION_IN ? IOBMD_PIN_WRITE : 0);
+	ret = iobmd_desc_pin(d, iobmd_desc_prepare_pin_flags(dir));
 	if (ret)
 		return ret;
 
@@ -664,17 +695,36 @@ static int iobmd_desc_seg_run(void *arg, const struct iobmd_run *run)
 	return 0;
 }
 
-/* Keep the memory (and for DMA, the DMA mapping) for a walk. */
-static int iobmd_desc_hold(struct iobmd_desc *d, unsigned int how)
+/*
+ * Keep the memory (and for DMA, the DMA mapping) for a walk: a pin of
+ * wired memory, else a hold of a prepare; @prepared tells
+ * iobmd_desc_unhold() which was taken.
+ */
+static int iobmd_desc_hold(struct iobmd_desc *d, unsigned int how,
+			   bool *prepared)
 {
-	if (how & IOBMD_WALK_DMA || !iobmd_desc_wired(d))
-		return iobmd_desc_hold_prepared(d);
-	return iobmd_desc_pin(d, 0);
+	int ret;
+
+	*prepared = false;
+	if (!(how & IOBMD_WALK_DMA) && iobmd_desc_wired(d)) {
+		ret = iobmd_desc_pin(d, 0);
+		if (ret)
+			return ret;
+		/*
+		 * An interleaved descriptor may have taken user memory
+		 * between the look and the pin; pinned, it cannot any more.
+		 */
+		if (iobmd_desc_wired(d))
+			return 0;
+		iobmd_desc_unpin(d);
+	}
+	*prepared = true;
+	return iobmd_desc_hold_prepared(d);
 }
 
-static void iobmd_desc_unhold(struct iobmd_desc *d, unsigned int how)
+static void iobmd_desc_unhold(struct iobmd_desc *d, bool prepared)
 {
-	if (how & IOBMD_WALK_DMA || !iobmd_desc_wired(d))
+	if (prepared)
 		iobmd_desc_complete(d);
 	else
 		iobmd_desc_unpin(d);
@@ -684,6 +734,7 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
 				unsigned int how, struct iobmd_segs *s,
 				u32 *count, u64 *total)
 {
+	bool prepared;
 	int ret;
 
 	if (!len) {
@@ -696,7 +747,7 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
 	ret = iobmd_desc_check_range(d, offset, len);
 	if (ret)
 		return ret;
-	ret = iobmd_desc_hold(d, how);
+	ret = iobmd_desc_hold(d, how, &prepared);
 	if (ret)
 		return ret;
 	/* Segments are addresses: no kernel mapping of device memory. */
@@ -706,7 +757,7 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
 			   iobmd_desc_seg_run, s);
 	if (!ret && s->cur.len)
 		ret = iobmd_desc_flush_seg(s);
-	iobmd_desc_unhold(d, how);
+	iobmd_desc_unhold(d, prepared);
 	if (ret)
 		return ret;
 	*count = s->count;

@@ -180,6 +180,8 @@ bool iobmd_desc_wired(struct iobmd_desc *d);
 int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags);
 void iobmd_desc_unpin(struct iobmd_desc *d);
 int iobmd_desc_hold_prepared(struct iobmd_desc *d);
+u32 iobmd_desc_prepare_dir(struct iobmd_desc *d, u32 direction);
+unsigned int iobmd_desc_prepare_pin_flags(u32 dir);
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len);
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,

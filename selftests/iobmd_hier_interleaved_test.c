@@ -6,6 +6,11 @@
  * rules of SET and CLEAR (busy while prepared or mapped, full, ranges,
  * nesting), byte-granular data across pieces, prepare and mappings.
  */
+#include <pthread.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "iobmd_stats.h"
 #include "iobmd_utils.h"
 
 FIXTURE(iobmd_interleaved)
@@ -511,6 +516,88 @@ TEST_F(iobmd_interleaved, mapping)
 	test_ioctl_release(b0);
 	test_ioctl_release(b1);
 	free(model);
+}
+
+/*
+ * The pieces of an interleaved descriptor change between two walks: a
+ * walk for physical segments that looked while they were all buffers and
+ * pinned once user memory had come must not take its pin for a prepare
+ * (completing a prepare nobody made, or somebody else's) when it is done.
+ * A thread asks for segments while the main thread swaps a buffer for
+ * user memory and back; every answer is segments, ENODATA (user memory
+ * not prepared) or ERANGE (cleared for a moment), the descriptor can still
+ * be changed afterwards, and nothing is left pinned or prepared.
+ */
+struct il_walker {
+	int fd;
+	__u32 il;
+	volatile int stop;
+	int err;
+	unsigned long walks;
+};
+
+static void *il_walk(void *arg)
+{
+	struct il_walker *w = arg;
+
+	while (!w->stop && !w->err) {
+		struct iobmd_segment seg;
+		__u32 count = 1;
+
+		if (_test_ioctl_get_segments_flags(w->fd, w->il, 0, 0, 0, &seg,
+						   &count, NULL) &&
+		    errno != ENODATA && errno != ERANGE)
+			w->err = errno;
+		w->walks++;
+	}
+	return NULL;
+}
+
+TEST_F(iobmd_interleaved, segments_while_pieces_change)
+{
+	struct il_walker w = { .fd = self->fd };
+	struct iobmd_test_stats before;
+	unsigned long swaps = 0;
+	struct timespec t0, t;
+	pthread_t thread;
+	__u32 b, g;
+	void *mem;
+
+	ASSERT_EQ(0, iobmd_read_stats(&before));
+	mem = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, mem, PAGE_SIZE, &g);
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 1, &w.il);
+	test_ioctl_interleaved_set(w.il, b, 0, PAGE_SIZE);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, il_walk, &w));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		__u32 piece = swaps++ & 1 ? b : g;
+
+		/* EBUSY while the walker holds it. */
+		if (_test_ioctl_set(self->fd, IOBMD_INTERLEAVED_CLEAR, w.il, 0,
+				    NULL)) {
+			w.stop = errno != EBUSY;
+		} else if (_test_ioctl_interleaved_set(self->fd, w.il, piece, 0,
+						       PAGE_SIZE)) {
+			w.stop = errno != EBUSY;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (!w.stop && t.tv_sec - t0.tv_sec < 4);
+	ASSERT_EQ(0, w.stop) TH_LOG("clear or set: errno %d", errno);
+	w.stop = 1;
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, w.err) TH_LOG("segments failed with errno %d", w.err);
+	/* Nothing holds it now: it changes at once. */
+	test_ioctl_interleaved_clear(w.il, 0);
+	test_ioctl_release(w.il);
+	test_ioctl_release(g);
+	test_ioctl_release(b);
+	ASSERT_STREQ("", iobmd_stats_changed(&before));
+	munmap(mem, PAGE_SIZE);
+	TH_LOG("%lu swaps, %lu walks", swaps, w.walks);
 }
 
 TEST_HARNESS_MAIN
