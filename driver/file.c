@@ -222,7 +222,10 @@ int iobmd_file_prepare(struct iobmd_file *f, u32 handle, u32 direction)
 	 * holds it across the prepare, whose own pin then only counts.
 	 */
 	if (direction & IOBMD_PREPARE_NO_FAULT) {
-		ret = iobmd_desc_pin(d, IOBMD_PIN_NOFAULT);
+		u32 dir = iobmd_desc_prepare_dir(d, direction);
+
+		ret = iobmd_desc_pin(d, IOBMD_PIN_NOFAULT |
+				     iobmd_desc_prepare_pin_flags(dir));
 		if (ret)
 			goto out_put;
 	}
