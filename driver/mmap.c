@@ -188,7 +188,9 @@ static int iobmd_mmap_walk(struct iobmd_desc *d, struct iobmd_mapper *m)
 	m->next = m->vma->vm_start;
 	if (first >= end)
 		return -EINVAL;
-	return d->ops->walk(d, first, end - first, IOBMD_WALK_ADDR,
+	/* mmap() runs for the mapping process: it may stop when killed. */
+	return d->ops->walk(d, first, end - first,
+			    IOBMD_WALK_ADDR | IOBMD_WALK_KILLABLE,
 			    iobmd_mmap_run, m);
 }
 
@@ -418,7 +420,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD);
  * line up, a cache mode the memory cannot have), EACCES (PROT_WRITE on a
  * read-only cookie, or writable user memory pinned read-only), ENODATA,
  * ENOMEM, ERANGE (pieces cleared under a composed descriptor), EPERM
- * (device memory or physical RAM userspace named, under lockdown).
+ * (device memory or physical RAM userspace named, under lockdown), EINTR
+ * (killed while mapping a long composed descriptor).
  *
  * Return: 0 or a negative errno; on failure the mapping holds nothing.
  */

@@ -150,9 +150,11 @@ void iobmd_runs_unpin(const struct iobmd_runs *r, bool dirty)
 {
 	unsigned long k;
 
-	for (k = 0; k < r->n; k++)
+	for (k = 0; k < r->n; k++) {
 		unpin_user_page_range_dirty_lock(pfn_to_page(r->v[k].pfn),
 						 iobmd_runs_len(r, k), dirty);
+		cond_resched();
+	}
 }
 
 /* The run holding page @idx of the list. */

@@ -157,7 +157,8 @@ static const struct fuzz_cmd fuzz_cmds[C_NR] = {
 	 * ERANGE: pieces cleared under a composed descriptor.
 	 */
 	[C_MMAP] = { "mmap", 0, 0, 0,
-		     ERRS(EINVAL, EACCES, ENOMEM, ENODATA, EOVERFLOW, ERANGE) },
+		     ERRS(EINVAL, EACCES, ENOMEM, ENODATA, EOVERFLOW, ERANGE,
+			  EINTR) },
 	[C_TOUCH] = { "touch a mapping", 0, 0, 0, ERRS(0) },
 	[C_DONTNEED] = { "MADV_DONTNEED", 0, 0, 0, ERRS(EINVAL) },
 	[C_MUNMAP] = { "munmap part", 0, 0, 0, ERRS(0) },

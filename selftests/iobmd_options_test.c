@@ -159,4 +159,66 @@ TEST_F(iobmd_options, prepare_no_fault_balanced)
 	munmap(mem, len);
 }
 
+/*
+ * NoFault for a device that writes (In, InOut, or None on an InOut
+ * descriptor) works on composed descriptors of wired memory too: the pin
+ * that keeps NoFault from faulting must allow the writes.
+ */
+TEST_F(iobmd_options, prepare_no_fault_composed)
+{
+	__u32 b, s, m, pieces[2];
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &b);
+	test_ioctl_sub_create(b, IOBMD_DIRECTION_INOUT, 0, PAGE_SIZE, &s);
+	pieces[0] = b;
+	pieces[1] = s;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	test_ioctl_prepare(s, IOBMD_PREPARE_NO_FAULT | IOBMD_DIRECTION_INOUT);
+	test_ioctl_prepare(s, IOBMD_PREPARE_NO_FAULT);
+	test_ioctl_prepare(m, IOBMD_PREPARE_NO_FAULT | IOBMD_DIRECTION_IN);
+	test_ioctl_complete(m, 0);
+	test_ioctl_complete(s, 0);
+	test_ioctl_complete(s, 0);
+	test_err_complete(EINVAL, s, 0);
+	test_ioctl_release(m);
+	test_ioctl_release(s);
+	test_ioctl_release(b);
+}
+
+/*
+ * A read-only pin (a read-only mapping) of a descriptor built only of
+ * wired memory does not make it read-only: writes, a prepare for a device
+ * that writes, and a writable mapping still work.  Only user memory pinned
+ * without write access refuses them.
+ */
+TEST_F(iobmd_options, readonly_pin_of_wired_memory)
+{
+	char byte = 0x5a, back = 0;
+	__u64 ro, rw;
+	__u32 b, s;
+	char *p, *q;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &b);
+	test_ioctl_sub_create(b, IOBMD_DIRECTION_INOUT, PAGE_SIZE, PAGE_SIZE,
+			      &s);
+	test_ioctl_map(s, IOBMD_MAP_READONLY, 0, 0, &ro);
+	p = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, self->fd, ro);
+	ASSERT_NE(MAP_FAILED, p);
+	test_ioctl_write(s, 7, &byte, 1);
+	ASSERT_EQ(byte, p[7]);
+	test_ioctl_prepare(s, IOBMD_DIRECTION_IN);
+	test_ioctl_complete(s, 0);
+	test_ioctl_map(s, 0, 0, 0, &rw);
+	q = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd, rw);
+	ASSERT_NE(MAP_FAILED, q);
+	q[8] = byte;
+	test_ioctl_read(b, PAGE_SIZE + 8, &back, 1);
+	ASSERT_EQ(byte, back);
+	ASSERT_EQ(0, munmap(q, PAGE_SIZE));
+	ASSERT_EQ(0, munmap(p, PAGE_SIZE));
+	test_ioctl_release(s);
+	test_ioctl_release(b);
+}
+
 TEST_HARNESS_MAIN

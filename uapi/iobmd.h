@@ -450,7 +450,8 @@ struct iobmd_segments {
  * left in the file's cookie space, or the handle already holds 64
  * cookies), ENOMEM, ENODATA (nothing to map: length 0).  mmap() adds
  * ERANGE (an interleaved descriptor beneath was cleared since) and EPERM
- * (device memory or physical RAM, under lockdown).
+ * (device memory or physical RAM, under lockdown), and EINTR (killed
+ * while mapping).
  */
 struct iobmd_map {
 	__u32 size;
