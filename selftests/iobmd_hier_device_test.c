@@ -9,14 +9,12 @@
  * finds in its file after the VM has exited: the program prints
  * "@@IOBMD@@ ivshmem offset=N pattern=P" and scripts/vm-run.sh checks it.
  */
-#include <dirent.h>
 #include <sys/random.h>
 #include <sys/uio.h>
 
+#include "iobmd_ivshmem.h"
 #include "iobmd_utils.h"
 
-#define IVSHMEM_VENDOR	0x1af4
-#define IVSHMEM_DEVICE	0x1110
 #define IVSHMEM_SIZE	SZ_1M
 /* Where the host-checked pattern goes; the tests below keep clear of it. */
 #define IVSHMEM_PATTERN_OFF	0x100
@@ -29,64 +27,10 @@ FIXTURE(iobmd_device)
 	__u64 bar_len;
 };
 
-/* BAR2 of the ivshmem device: the third line of its sysfs resource file. */
-static int ivshmem_bar2(__u64 *start, __u64 *len)
-{
-	const char *base = "/sys/bus/pci/devices";
-	char path[512], line[256];
-	struct dirent *de;
-	int found = -1;
-	DIR *dir = opendir(base);
-
-	if (!dir)
-		return -1;
-	while (found && (de = readdir(dir))) {
-		unsigned int vendor = 0, device = 0;
-		unsigned long long s, e, flags;
-		FILE *f;
-		int i;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/vendor", base, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fscanf(f, "%x", &vendor) != 1)
-			vendor = 0;
-		fclose(f);
-		snprintf(path, sizeof(path), "%s/%s/device", base, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fscanf(f, "%x", &device) != 1)
-			device = 0;
-		fclose(f);
-		if (vendor != IVSHMEM_VENDOR || device != IVSHMEM_DEVICE)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/resource", base,
-			 de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		for (i = 0; i != 3 && fgets(line, sizeof(line), f); i++)
-			;
-		fclose(f);
-		if (i == 3 && sscanf(line, "%llx %llx %llx", &s, &e, &flags) ==
-				      3 && e > s) {
-			*start = s;
-			*len = e - s + 1;
-			found = 0;
-		}
-	}
-	closedir(dir);
-	return found;
-}
-
 FIXTURE_SETUP(iobmd_device)
 {
 	iobmd_fixture_open(self->fd);
-	ASSERT_EQ(0, ivshmem_bar2(&self->bar, &self->bar_len))
+	ASSERT_EQ(0, iobmd_ivshmem_bar2(&self->bar, &self->bar_len))
 		TH_LOG("no ivshmem device (PCI %04x:%04x) in this machine",
 		       IVSHMEM_VENDOR, IVSHMEM_DEVICE);
 	ASSERT_EQ(IVSHMEM_SIZE, self->bar_len);

@@ -13,13 +13,13 @@
  *
  * Runs as root, alone: every test leaves the module's counters as found.
  */
-#include <dirent.h>
 #include <signal.h>
 #include <time.h>
 #include <linux/capability.h>
 
 #include "iobmd_security.h"
 #include "iobmd_pagemap.h"
+#include "iobmd_ivshmem.h"
 
 #define TAG_VALUE	0x5a5a5a5a5a5a5a5aULL
 
@@ -158,56 +158,6 @@ static int iomem_find(const char *name, __u64 *start, __u64 *end)
 		}
 	}
 	fclose(f);
-	return found;
-}
-
-/* BAR2 of the test VM's ivshmem-plain device (1af4:1110). */
-static int ivshmem_bar2(__u64 *start, __u64 *len)
-{
-	const char *base = "/sys/bus/pci/devices";
-	unsigned long long s, e, fl;
-	char path[512], line[256];
-	struct dirent *de;
-	int found = -1;
-	DIR *dir = opendir(base);
-
-	if (!dir)
-		return -1;
-	while (found && (de = readdir(dir))) {
-		unsigned int vendor = 0, device = 0, i;
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/vendor", base, de->d_name);
-		f = fopen(path, "r");
-		if (!f || fscanf(f, "%x", &vendor) != 1)
-			vendor = 0;
-		if (f)
-			fclose(f);
-		snprintf(path, sizeof(path), "%s/%s/device", base, de->d_name);
-		f = fopen(path, "r");
-		if (!f || fscanf(f, "%x", &device) != 1)
-			device = 0;
-		if (f)
-			fclose(f);
-		if (vendor != 0x1af4 || device != 0x1110)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/resource", base, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		for (i = 0; i != 3 && fgets(line, sizeof(line), f); i++)
-			;
-		fclose(f);
-		if (i == 3 && sscanf(line, "%llx %llx %llx", &s, &e, &fl) == 3 &&
-		    e > s) {
-			*start = s;
-			*len = e - s + 1;
-			found = 0;
-		}
-	}
-	closedir(dir);
 	return found;
 }
 
@@ -420,7 +370,7 @@ TEST_F(iobmd_sec, busy_mmio_refused)
 						      &h));
 	EXPECT_EQ(0, h);
 
-	ASSERT_EQ(0, ivshmem_bar2(&bar, &bar_len));
+	ASSERT_EQ(0, iobmd_ivshmem_bar2(&bar, &bar_len));
 	ASSERT_EQ(0, _test_ioctl_device_create(self->fd, bar, bar_len, &h));
 	test_ioctl_release(h);
 	ASSERT_EQ(0, _test_ioctl_device_create(self->fd, IOBMD_TEST_NOT_RAM,
@@ -441,7 +391,7 @@ TEST_F(iobmd_sec, device_copies)
 	__u32 h;
 	__u64 cookie;
 
-	ASSERT_EQ(0, ivshmem_bar2(&bar, &bar_len));
+	ASSERT_EQ(0, iobmd_ivshmem_bar2(&bar, &bar_len));
 	ASSERT_EQ(SZ_1M, bar_len);
 	saved = malloc(bar_len);
 	pat = malloc(bar_len);
