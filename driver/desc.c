@@ -613,11 +613,13 @@ int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
  * @buf: destination
  * @len: bytes
  *
- * Not interrupted by signals (it reschedules between pieces): its work is
- * bounded by the descriptor's length and IOBMD_MAX_VISITS.
+ * The copy is not interrupted by signals (it reschedules between pieces):
+ * its work is bounded by the descriptor's length and IOBMD_MAX_VISITS.
+ * Pinning is: a dying caller that has to wait for another task's first pin
+ * of user memory, or to fault user memory in, gets -EINTR.
  *
- * Return: 0, -ERANGE when the range is not inside the length, or the error
- * of pinning user memory.
+ * Return: 0, -ERANGE when the range is not inside the length, -EINTR, or
+ * the error of pinning user memory.
  */
 int iobmd_desc_read_bytes(struct iobmd_desc *d, u64 offset, void *buf,
 			  u64 len)
@@ -635,10 +637,10 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_read_bytes, IOBMD);
  * @buf: source, or NULL to zero-fill
  * @len: bytes
  *
- * Not interrupted by signals, as iobmd_desc_read_bytes().
+ * Signals as for iobmd_desc_read_bytes().
  *
- * Return: 0, -ERANGE, -EACCES (prepared read-only), or the error of
- * pinning user memory.
+ * Return: 0, -ERANGE, -EACCES (prepared read-only), -EINTR, or the error
+ * of pinning user memory.
  */
 int iobmd_desc_write_bytes(struct iobmd_desc *d, u64 offset, const void *buf,
 			   u64 len)
