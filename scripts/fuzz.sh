@@ -199,8 +199,10 @@ while :; do
 			stop_all "the kernel reported a problem: $(dmesg | grep -m1 -E "$splat")"
 		else
 			for s in $D/lane*.start; do
-				[ -e "$s" ] || continue
-				if [ $((t - $(cat "$s"))) -ge "$CHUNK_LIMIT" ]; then
+				# A chunk may end, and its file go, meanwhile.
+				st=$(cat "$s" 2>/dev/null) || continue
+				[ -n "$st" ] || continue
+				if [ $((t - st)) -ge "$CHUNK_LIMIT" ]; then
 					stop_all "a chunk of ${s#$D/} ran longer than ${CHUNK_LIMIT}s"
 				fi
 			done
