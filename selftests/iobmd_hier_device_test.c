@@ -407,13 +407,14 @@ TEST_F(iobmd_device, overlapping_prepares)
 	struct iobmd_segment *segs;
 	__u32 n;
 
+	/* The same first byte, as DMA-API debugging tracks mappings by it. */
 	test_ioctl_device_create(self->bar, SZ_64K, &a);
-	test_ioctl_device_create(self->bar + 4096, SZ_64K, &b);
+	test_ioctl_device_create(self->bar, 2 * 4096, &b);
 	test_ioctl_prepare(a, IOBMD_DIRECTION_IN);
 	test_ioctl_prepare(b, IOBMD_DIRECTION_INOUT);
 	test_get_dma_segments(b, 0, 0, &segs, &n);
 	ASSERT_EQ(1, n);
-	ASSERT_EQ(self->bar + 4096, segs[0].addr);
+	ASSERT_EQ(self->bar, segs[0].addr);
 	free(segs);
 	pieces[0] = a;
 	pieces[1] = a;
