@@ -35,35 +35,6 @@ static const int limit_types[] = {
 	IOBMD_A_LIMIT_MAX_CAPACITY,
 };
 
-static int nl_values_cb(const struct nlmsghdr *h, void *arg)
-{
-	if (h->nlmsg_type >= NLMSG_MIN_TYPE)
-		nl_attrs(h, nl_value_attr, arg);
-	return 0;
-}
-
-/* GET_LIMITS into @v, indexed by attribute type: 0 or -errno. */
-static int nl_get_limits(struct nlc *nl, __u64 *v)
-{
-	memset(v, 0, (IOBMD_A_MAX + 1) * sizeof(*v));
-	return nl_call(nl, nl->family, IOBMD_CMD_GET_LIMITS, NLM_F_ACK, NULL, 0,
-		       nl_values_cb, v);
-}
-
-/* SET_LIMITS of @n (type, value) pairs: 0 or -errno. */
-static int nl_set_limits(struct nlc *nl, const int *types, const __u64 *vals,
-			 int n)
-{
-	char a[128];
-	size_t alen = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		nl_put(a, &alen, types[i], &vals[i], 8);
-	return nl_call(nl, nl->family, IOBMD_CMD_SET_LIMITS, NLM_F_ACK, a,
-		       alen, NULL, NULL);
-}
-
 /* --- root of an unprivileged user namespace ---------------------------- */
 
 static bool has_cap(const struct __user_cap_data_struct *d, int cap)
