@@ -299,7 +299,10 @@ awk -v callsfile="$out/calls" '
 			else if (kv[1] == "ops") ops += kv[2]
 			else if (kv[1] == "failed") failed += kv[2]
 			else if (kv[1] == "huge_walks") walks += kv[2]
-			else if (kv[1] == "max_death_ms" && kv[2] > death) death = kv[2]
+			else if (kv[1] == "huge_finished") finished += kv[2]
+			else if (kv[1] == "max_death_ms" && kv[2] + 0 > death) death = kv[2] + 0
+			else if (kv[1] == "huge_visits" && kv[2] + 0 > visits) visits = kv[2] + 0
+			else if (kv[1] == "huge_len" && kv[2] + 0 > hlen) hlen = kv[2] + 0
 			else if (kv[1] == "bits") bits[kv[2]] += 1
 			else if (kv[1] == "errnos") {
 				n = split(kv[2], es, ",")
@@ -311,7 +314,8 @@ awk -v callsfile="$out/calls" '
 	END {
 		printf "chunks passed: %d (%d 64-bit, %d 32-bit)\n", chunks, bits[64], bits[32]
 		printf "operations: %d; calls: %d, %d failed with a documented errno\n", ops, calls, failed
-		printf "huge shapes walked and killed: %d; the longest a killed walker took to go: %d ms\n", walks, death
+		printf "huge shapes walked: %d (%d walks ended before the SIGKILL); the longest a killed walker took to go: %d ms\n", walks, finished, death
+		printf "the largest huge shapes: %d visits; %d bytes\n", visits, hlen
 		printf "errnos:"
 		for (e in hist) printf " %s %d", e, hist[e]
 		printf "\n"

@@ -19,11 +19,9 @@
  * fuzzer (the object is released instead), so every call stays bounded.
  *
  * IOBMD_FUZZ_HUGE=1 adds, about once in HUGE_EVERY operations, a huge
- * shape on a file of its own (so no other operation ever names it): multis
- * of 1024 pieces on each other up to 8 deep over one page (2^62 bytes
- * and beyond: EOVERFLOW), or an interleaved descriptor grown by 1023
- * pieces after being included 1024 times in a multi; then a child walks
- * it, is killed with SIGKILL after 0 to 200 ms, and must be gone within
+ * shape on a file of its own (so no other operation ever names it): the
+ * most work the limits allow one descriptor to describe (sh_huge_build());
+ * then a child walks it, is killed with SIGKILL after 0 to 200 ms, and must be gone within
  * IOBMD_FUZZ_KILL_SECONDS (default 20): a walk that outlives that is a
  * failure (an unkillable kernel loop), reported at once.  With
  * IOBMD_FUZZ_HUGE_LOCK=<file>, fuzzers running side by side take turns
@@ -519,75 +517,141 @@ static __u64 now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-/* Builds a huge graph on fd_huge; returns its top (or the base). */
-static __u32 sh_huge_build(struct fuzz *f, __u32 *made, int *nmade)
+/* max_capacity as the module reports it, or 0. */
+static __u64 sh_max_capacity(int fd)
 {
-	int fd = f->fd_huge, depth = 2 + iobmd_rand_below(&f->rng, 7), d;
-	__u32 base, cur, next, il;
-	__u64 len;
+	struct iobmd_version v = { .size = sizeof(v) };
 
-	base = sh_buf(f, fd, PAGE_SIZE, iobmd_rand_chance(&f->rng, 30));
-	if (base == SHAPE_NO_HANDLE)
-		return base;
-	made[(*nmade)++] = base;
-	{
-		struct iobmd_set_arg set = { .handle = base, .value = PAGE_SIZE };
+	return ioctl(fd, IOBMD_GET_VERSION, &v) ? 0 : v.max_capacity;
+}
 
-		sh_call(f, fd, C_SET_LENGTH, &set);
+/*
+ * The most copies of a piece of @len bytes and @visits visits one multi
+ * may hold: 1 + n * visits within IOBMD_COMPOSE_MAX_VISITS, n * len within
+ * @cap, n within IOBMD_MULTI_MAX_PIECES.  Sometimes one more, which the
+ * module must refuse with E2BIG.
+ */
+static __u32 sh_huge_fit(struct fuzz *f, __u64 cap, __u64 len, __u64 visits)
+{
+	__u64 n = IOBMD_MULTI_MAX_PIECES;
+
+	if (n > cap / len)
+		n = cap / len;
+	if (n > (IOBMD_COMPOSE_MAX_VISITS - 1) / visits)
+		n = (IOBMD_COMPOSE_MAX_VISITS - 1) / visits;
+	if (iobmd_rand_chance(&f->rng, 5))
+		n++;
+	return n;
+}
+
+/*
+ * Builds on fd_huge the most work the module lets one descriptor describe:
+ * over one page, levels of multis each as wide as the limits allow, so the
+ * top makes close to IOBMD_COMPOSE_MAX_VISITS visits or describes close to
+ * max_capacity bytes.  The leaf is the page, or a window of a few bytes of
+ * it (the most visits for the fewest bytes); a level may be an interleaved
+ * descriptor, filled (or left with one piece and filled after a multi took
+ * it) to the visits it counted, or a window deep inside the level below.
+ * Returns the top (or SHAPE_NO_HANDLE), with @len and @visits its length
+ * and visits as uapi/iobmd.h defines them.
+ */
+static __u32 sh_huge_build(struct fuzz *f, __u32 *made, int *nmade,
+			   __u64 *len, __u64 *visits)
+{
+	int fd = f->fd_huge, depth = 1 + iobmd_rand_below(&f->rng, 4), d;
+	__u64 cap = sh_max_capacity(fd), l, v;
+	__u32 cur, next, n, i, il = SHAPE_NO_HANDLE;
+	bool late;
+
+	if (!cap)
+		return SHAPE_NO_HANDLE;
+	cur = sh_buf(f, fd, PAGE_SIZE, iobmd_rand_chance(&f->rng, 30));
+	if (cur == SHAPE_NO_HANDLE)
+		return cur;
+	made[(*nmade)++] = cur;
+	l = PAGE_SIZE;
+	v = 1;
+	if (iobmd_rand_chance(&f->rng, 70)) {
+		__u64 w = 1 + iobmd_rand_below(&f->rng, 8);
+
+		next = sh_sub(f, fd, cur, iobmd_rand_below(&f->rng, PAGE_SIZE - w + 1), w);
+		if (next == SHAPE_NO_HANDLE)
+			return SHAPE_NO_HANDLE;
+		cur = next;
+		made[(*nmade)++] = cur;
+		l = w;
+		v = 2;
 	}
-	cur = base;
-	if (iobmd_rand_chance(&f->rng, 30)) {
-		next = sh_sub(f, fd, base, iobmd_rand_below(&f->rng, PAGE_SIZE), 1);
-		if (next != SHAPE_NO_HANDLE) {
+	for (d = 0; d < depth && *nmade < 30; d++) {
+		n = sh_huge_fit(f, cap, l, v);
+		if (!n)
+			break;
+		if (il == SHAPE_NO_HANDLE && iobmd_rand_chance(&f->rng, 30)) {
+			/*
+			 * An interleaved level: n pieces of the level below.
+			 * Counted at creation as 1 + its capacity.
+			 */
+			if (n > IOBMD_INTERLEAVED_MAX_PIECES)
+				n = IOBMD_INTERLEAVED_MAX_PIECES;
+			il = sh_il(f, fd, n);
+			if (il == SHAPE_NO_HANDLE)
+				break;
+			made[(*nmade)++] = il;
+			late = iobmd_rand_chance(&f->rng, 50);
+			for (i = 0; i < (late ? 1 : n); i++)
+				if (sh_il_set(f, fd, il, cur, 0, l))
+					break;
+			if (!i)
+				break;
+			next = il;
+			if (late) {
+				/*
+				 * A multi takes it with one piece, then it
+				 * grows: past the visits the multi counted
+				 * for it, E2BIG.  The multi's length stays.
+				 */
+				__u64 lv = 1 + (v > n ? v : n);
+				__u32 m = sh_huge_fit(f, cap, l, lv);
+
+				next = sh_multi_of(f, fd, il, m);
+				if (next == SHAPE_NO_HANDLE)
+					break;
+				made[(*nmade)++] = next;
+				for (; i < n; i++)
+					if (sh_il_set(f, fd, il, cur, 0, l))
+						break;
+				l *= m;
+				v = 1 + m * lv;
+			} else {
+				v = 1 + (v * i > n ? v * i : n);
+				l *= i;
+			}
+			cur = next;
+			continue;
+		}
+		if (l > 1 && iobmd_rand_chance(&f->rng, 10)) {
+			/* A window deep inside the level below: its visits stay. */
+			__u64 w = l / 4 ?: 1;
+
+			next = sh_sub(f, fd, cur, l / 2 + iobmd_rand_below(&f->rng, l / 4 + 1), w);
+			if (next == SHAPE_NO_HANDLE)
+				break;
 			cur = next;
 			made[(*nmade)++] = cur;
+			l = w;
+			v += 1;
+			continue;
 		}
-	}
-	if (iobmd_rand_chance(&f->rng, 40)) {
-		/*
-		 * An interleaved descriptor taken 1024 times by a multi, then
-		 * grown by 1023 pieces: lengths no creation saw.
-		 */
-		next = sh_multi_of(f, fd, cur, IOBMD_MULTI_MAX_PIECES);
+		next = sh_multi_of(f, fd, cur, n);
 		if (next == SHAPE_NO_HANDLE)
-			return cur;
+			continue;	/* one too many: try the fit again */
 		cur = next;
 		made[(*nmade)++] = cur;
-		len = sh_length(fd, cur);
-		il = sh_il(f, fd, IOBMD_INTERLEAVED_MAX_PIECES);
-		if (il == SHAPE_NO_HANDLE || len == ~0ULL)
-			return cur;
-		made[(*nmade)++] = il;
-		if (sh_il_set(f, fd, il, cur, 0, len))
-			return cur;
-		next = sh_multi_of(f, fd, il, IOBMD_MULTI_MAX_PIECES);
-		if (next == SHAPE_NO_HANDLE)
-			return cur;
-		cur = next;
-		made[(*nmade)++] = cur;
-		for (d = 1; d < IOBMD_INTERLEAVED_MAX_PIECES; d++)
-			if (sh_il_set(f, fd, il, made[*nmade - 3], 0, len))
-				break;
-		depth -= 2;
+		l *= n;
+		v = 1 + n * v;
 	}
-	for (d = 0; d < depth; d++) {
-		if (iobmd_rand_chance(&f->rng, 15)) {
-			/* A window deep inside: offsets near 2^62. */
-			len = sh_length(fd, cur);
-			if (len == ~0ULL || len < 2)
-				break;
-			next = sh_sub(f, fd, cur, len / 2 + iobmd_rand_below(&f->rng, len / 4),
-				      len / 4);
-		} else {
-			next = sh_multi_of(f, fd, cur, iobmd_rand_chance(&f->rng, 70) ?
-					   IOBMD_MULTI_MAX_PIECES :
-					   512 + iobmd_rand_below(&f->rng, 513));
-		}
-		if (next == SHAPE_NO_HANDLE)
-			break;
-		cur = next;
-		made[(*nmade)++] = cur;
-	}
+	*len = l;
+	*visits = v;
 	return cur;
 }
 
@@ -595,17 +659,27 @@ static void do_huge(struct fuzz *f)
 {
 	__u32 made[32], top;
 	int nmade = 0, p[2], i, status, which;
-	__u64 len, t0, waited;
+	__u64 len, visits, t0, waited;
 	struct { int c, ret, err; } res;
 	pid_t pid;
 	char ready;
 
-	top = sh_huge_build(f, made, &nmade);
+	top = sh_huge_build(f, made, &nmade, &len, &visits);
 	if (top == SHAPE_NO_HANDLE)
 		goto out;
-	len = sh_length(f->fd_huge, top);
-	if (len == ~0ULL)
+	if (sh_length(f->fd_huge, top) != len) {
+		snprintf(f->bad, sizeof(f->bad),
+			 "a shape of %d descriptors is %llu bytes long, not the %llu its pieces make",
+			 nmade, (unsigned long long)sh_length(f->fd_huge, top),
+			 (unsigned long long)len);
 		goto out;
+	}
+	if (visits > f->huge_visits) {
+		f->huge_visits = visits;
+		f->huge_visits_len = len;
+	}
+	if (len > f->huge_len)
+		f->huge_len = len;
 	which = iobmd_rand_below(&f->rng, SH_WALKS);
 	if (f->huge_lock >= 0 && flock(f->huge_lock, LOCK_EX))
 		goto out;

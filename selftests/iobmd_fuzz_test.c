@@ -273,6 +273,8 @@ struct fuzz {
 	unsigned int kill_seconds;
 	unsigned long too_long;	/* objects released rather than walked */
 	unsigned long huge_walks, huge_finished;
+	/* the most visits a huge shape made (and its length); the longest */
+	__u64 huge_visits, huge_visits_len, huge_len;
 	__u64 max_death_ms;	/* longest a killed walker took to go */
 };
 
@@ -1420,16 +1422,21 @@ static void fuzz_report(struct fuzz *f, unsigned long ops)
 		       ops, (unsigned long long)f->seed, total, failed,
 		       f->released_unsafe);
 	if (f->shapes || f->huge)
-		ksft_print_msg("composed shapes: %lu object(s) grown past %llu bytes released rather than walked; huge shapes walked %lu time(s), %lu walk(s) ended before the SIGKILL, the longest a killed walker took to go: %llu ms\n",
+		ksft_print_msg("composed shapes: %lu object(s) grown past %llu bytes released rather than walked; huge shapes walked %lu time(s), %lu walk(s) ended before the SIGKILL, the longest a killed walker took to go: %llu ms; the most visits a huge shape made: %llu (%llu bytes), the longest: %llu bytes\n",
 			       f->too_long, SHAPE_LIMIT, f->huge_walks,
 			       f->huge_finished,
-			       (unsigned long long)f->max_death_ms);
+			       (unsigned long long)f->max_death_ms,
+			       (unsigned long long)f->huge_visits,
+			       (unsigned long long)f->huge_visits_len,
+			       (unsigned long long)f->huge_len);
 	/* One line for scripts/fuzz.sh to add up. */
 	n = snprintf(line, sizeof(line),
-		     "fuzz-summary bits=%zu seed=%#llx ops=%lu calls=%lu failed=%lu shapes=%d huge=%d huge_walks=%lu max_death_ms=%llu bad=%d errnos=",
+		     "fuzz-summary bits=%zu seed=%#llx ops=%lu calls=%lu failed=%lu shapes=%d huge=%d huge_walks=%lu huge_finished=%lu max_death_ms=%llu huge_visits=%llu huge_len=%llu bad=%d errnos=",
 		     sizeof(void *) * 8, (unsigned long long)f->seed, ops, total,
-		     failed, f->shapes, f->huge, f->huge_walks,
-		     (unsigned long long)f->max_death_ms, !!f->bad[0]);
+		     failed, f->shapes, f->huge, f->huge_walks, f->huge_finished,
+		     (unsigned long long)f->max_death_ms,
+		     (unsigned long long)f->huge_visits,
+		     (unsigned long long)f->huge_len, !!f->bad[0]);
 	for (e = 0; e < MAX_ERRNO && n < sizeof(line); e++)
 		if (hist[e])
 			n += snprintf(line + n, sizeof(line) - n, "%s:%lu,",
