@@ -5,11 +5,15 @@
  * pinned, charged to its pinned_vm against RLIMIT_MEMLOCK), or ranges of
  * physical RAM.
  *
- * Physical RAM (withPhysicalAddress) is for drivers: only pages in use (not
- * free) and in the kernel's direct map (not memfd_secret's) are taken, a
- * page reference is held on each while it is described (each that has
- * one: the later pages of a non-compound higher-order allocation have
- * none), and the direct map is checked again before the CPU touches them.
+ * Physical RAM (withPhysicalAddress) is for drivers: only pages in use and
+ * in the kernel's direct map (not memfd_secret's) are taken, and a page
+ * reference is held on each while it is described, so none is freed and
+ * reused meanwhile.  A page with no reference to take is refused: a free
+ * page (in the buddy allocator or on a per-CPU list) looks the same as a
+ * later page of a higher-order allocation that is not a compound page, so
+ * drivers describe such allocations after split_page(), or allocate them
+ * with __GFP_COMP.  The direct map is checked again before the CPU touches
+ * the pages.
  * Userspace may not name System RAM by address, as /dev/mem with
  * STRICT_DEVMEM may not; the unsafe_phys_ram parameter lifts that for
  * test rigs (it taints the kernel), never under lockdown.
@@ -33,9 +37,6 @@ MODULE_PARM_DESC(unsafe_phys_ram,
  * struct iobmd_general - a general descriptor
  * @desc: the descriptor
  * @physical: the ranges are physical RAM, not user memory
- * @held: physical: a bit per page of @runs, set where a reference is held
- *	on the page (all but the later pages of a higher-order allocation
- *	that is not a compound page, which have none to take)
  * @user: physical, and named by userspace: refused under lockdown
  * @mm: the address space of user ranges, grabbed
  * @count: ranges
@@ -51,7 +52,6 @@ MODULE_PARM_DESC(unsafe_phys_ram,
 struct iobmd_general {
 	struct iobmd_desc desc;
 	bool physical;
-	unsigned long *held;
 	bool user;
 	struct mm_struct *mm;
 	u32 count;
@@ -119,8 +119,7 @@ struct iobmd_general_check {
 
 /*
  * Before the CPU touches physical RAM (a copy, a mapping): every page must
- * still be in the direct map.  Pages described without a reference could
- * have been freed and become memfd_secret's since.
+ * still be in the direct map, where its owner may have taken it from since.
  */
 static int iobmd_general_check_run(void *arg, const struct iobmd_run *run)
 {
@@ -334,20 +333,17 @@ static void iobmd_general_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 	}
 }
 
-/* Drop the references physical ranges hold, run by run. */
+/* Drop the reference physical ranges hold on each page, run by run. */
 static void iobmd_general_put_pages(struct iobmd_general *g)
 {
 	const struct iobmd_runs *r = &g->runs;
 	unsigned long k, j, n;
 
-	if (!g->held)
-		return;
 	for (k = 0; k < r->n; k++) {
 		n = (k + 1 < r->n ? r->v[k + 1].first : r->npages) -
 		    r->v[k].first;
 		for (j = 0; j < n; j++) {
-			if (test_bit(r->v[k].first + j, g->held))
-				put_page(pfn_to_page(r->v[k].pfn + j));
+			put_page(pfn_to_page(r->v[k].pfn + j));
 			if (!((j + 1) % IOBMD_PIN_BATCH))
 				cond_resched();
 		}
@@ -362,7 +358,6 @@ static void iobmd_general_release(struct iobmd_desc *d)
 		iobmd_general_put_pages(g);
 		iobmd_runs_free(&g->runs);
 	}
-	kvfree(g->held);
 	if (g->mm)
 		mmdrop(g->mm);
 	kfree(g->first_page);
@@ -383,14 +378,13 @@ static const struct iobmd_desc_ops iobmd_general_ops = {
 
 /*
  * A reference on RAM page @pfn, which must be in use and in the direct
- * map: -EINVAL (no struct page, free, poisoned), -EPERM (memfd_secret's, or
- * any other page taken out of the direct map).  A page with no reference
- * to take that is not free is a later page of a higher-order allocation
- * (not a compound page): its owner's keeps it, and *@held is false.
+ * map: -EINVAL (no struct page, poisoned, or no reference to take: free,
+ * or a later page of a higher-order allocation that is not compound),
+ * -EPERM (memfd_secret's, or any other page taken out of the direct map).
  */
-static int iobmd_general_get_page(unsigned long pfn, bool *held)
+static int iobmd_general_get_page(unsigned long pfn)
 {
-	struct folio *folio = NULL;
+	struct folio *folio;
 	struct page *page;
 
 	if (!pfn_valid(pfn))
@@ -398,45 +392,34 @@ static int iobmd_general_get_page(unsigned long pfn, bool *held)
 	page = pfn_to_page(pfn);
 	for (;;) {
 		folio = page_folio(page);
-		if (!folio_try_get(folio)) {
-			folio = NULL;
-			break;
-		}
+		if (!folio_try_get(folio))
+			return -EINVAL;
 		if (likely(page_folio(page) == folio))
 			break;
 		folio_put(folio);	/* split or freed meanwhile: again */
 	}
-	/* A free page has no owner to keep it: never describe one. */
-	if ((!folio && is_free_buddy_page(page)) || PageHWPoison(page))
-		goto err_inval;
+	if (PageHWPoison(page)) {
+		folio_put(folio);
+		return -EINVAL;
+	}
 	if (!iobmd_general_page_mapped(page)) {
-		if (folio)
-			folio_put(folio);
+		folio_put(folio);
 		return -EPERM;
 	}
-	*held = folio;
 	return 0;
-
-err_inval:
-	if (folio)
-		folio_put(folio);
-	return -EINVAL;
 }
 
-/* The @n pages from @pfn, listed with what references they take. */
+/* The @n pages from @pfn, listed, a reference taken on each. */
 static int iobmd_general_add_pages(struct iobmd_general *g, unsigned long pfn,
 				   unsigned long n)
 {
-	unsigned long first = g->runs.npages, j;
-	bool held;
+	unsigned long j;
 	int ret = 0;
 
 	for (j = 0; j < n; j++) {
-		ret = iobmd_general_get_page(pfn + j, &held);
+		ret = iobmd_general_get_page(pfn + j);
 		if (ret)
 			break;
-		if (held)
-			__set_bit(first + j, g->held);
 		if (!((j + 1) % IOBMD_PIN_BATCH))
 			cond_resched();
 	}
@@ -444,8 +427,7 @@ static int iobmd_general_add_pages(struct iobmd_general *g, unsigned long pfn,
 		ret = iobmd_runs_add_range(&g->runs, pfn, n);
 	if (ret)
 		while (j--)
-			if (__test_and_clear_bit(first + j, g->held))
-				put_page(pfn_to_page(pfn + j));
+			put_page(pfn_to_page(pfn + j));
 	return ret;
 }
 
@@ -465,10 +447,6 @@ static int iobmd_general_physical_pages(struct iobmd_general *g)
 	}
 	/* Ranges may name the same RAM again, but not more of it than exists. */
 	if (g->npages > totalram_pages())
-		return -ENOMEM;
-	g->held = kvcalloc(BITS_TO_LONGS(g->npages), sizeof(long),
-			   GFP_KERNEL_ACCOUNT);
-	if (!g->held)
 		return -ENOMEM;
 	for (i = 0; i < g->count; i++) {
 		if (fatal_signal_pending(current))
@@ -546,7 +524,6 @@ err_put:
 	iobmd_general_put_pages(g);
 err_free:
 	iobmd_runs_free(&g->runs);
-	kvfree(g->held);
 	kfree(g->first_page);
 	kfree(g->ranges);
 	kfree(g);
@@ -559,12 +536,14 @@ err_free:
  * @count: how many
  * @direction: IOBMD_DIRECTION_*
  * @physical: the ranges are physical RAM rather than the current process's
- *	memory; every page must be in use (the descriptor holds a reference
- *	on it until released) and in the kernel's direct map
+ *	memory; every page must be in use with a reference to take (the
+ *	descriptor holds one until released: describe a higher-order
+ *	allocation after split_page(), or allocate it with __GFP_COMP) and
+ *	in the kernel's direct map
  *
  * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) (empty or
- * wrapping range, physical range not all RAM, or naming a free or
- * poisoned page), -EPERM (a physical page out of the direct map, as
+ * wrapping range, physical range not all RAM, or naming a free, poisoned
+ * or unreferenced page), -EPERM (a physical page out of the direct map, as
  * memfd_secret's are), -EFAULT (user range outside the address space),
  * -EOVERFLOW, -EINTR, -ENOMEM (also physical ranges that name more pages,
  * counting repeats, than the system has).

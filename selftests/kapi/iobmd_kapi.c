@@ -7,10 +7,11 @@
  * A buffer below 4 GiB, composed with a sub-range and a contiguous buffer
  * into a multi, prepared for a device of its own with a 32-bit DMA mask,
  * its DMA segments checked, mapped into the kernel, torn down; misuses
- * refused.
+ * refused; physical RAM described only where a page reference is held.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
+#include <linux/gfp.h>
 #include <linux/iobmd.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -111,6 +112,65 @@ static void kapi_misuse(struct iobmd_desc *d, struct device *dev)
 	}
 }
 
+/* withPhysicalAddress over @n pages from @page; the error, or 0 (released). */
+static int kapi_phys(struct page *page, unsigned int n, struct iobmd_desc **keep)
+{
+	struct iobmd_range r = { page_to_phys(page), (u64)n << PAGE_SHIFT };
+	struct iobmd_desc *d;
+
+	d = iobmd_general_create(&r, 1, IOBMD_DIRECTION_INOUT, true);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (keep)
+		*keep = d;
+	else
+		iobmd_desc_put(d);
+	return 0;
+}
+
+/*
+ * Physical RAM holds a reference on every page it describes, so a page with
+ * none to take is refused: a free page (here freshly freed to this CPU's
+ * list, most often still there), and the later pages of an allocation that
+ * is not compound until split_page() gives each its own.
+ */
+static void kapi_physical(void)
+{
+	struct iobmd_desc *d = NULL;
+	struct page *page;
+	int i, refused = 0;
+
+	page = alloc_pages(GFP_KERNEL, 2);
+	if (!kapi_check(page, "an order-2 allocation, not compound"))
+		return;
+	kapi_check(!kapi_phys(page, 1, NULL),
+		   "its first page (referenced) is described");
+	kapi_check(kapi_phys(page, 4, NULL) == -EINVAL,
+		   "its unreferenced later pages are refused with -EINVAL");
+	split_page(page, 2);
+	if (kapi_check(!kapi_phys(page, 4, &d), "all four after split_page()")) {
+		kapi_check(page_ref_count(page) == 2 &&
+			   page_ref_count(page + 3) == 2,
+			   "each page is referenced while described");
+		iobmd_desc_put(d);
+	}
+	kapi_check(page_ref_count(page) == 1 && page_ref_count(page + 3) == 1,
+		   "and released with the descriptor");
+	for (i = 0; i < 4; i++)
+		__free_page(page + i);
+
+	for (i = 0; i < 16; i++) {
+		page = alloc_page(GFP_KERNEL);
+		if (!page)
+			continue;
+		__free_page(page);
+		if (kapi_phys(page, 1, NULL) == -EINVAL)
+			refused++;
+	}
+	pr_info("iobmd_kapi: %d of 16 freed pages refused\n", refused);
+	kapi_check(refused >= 12, "pages just freed are refused");
+}
+
 static void kapi_run(struct device *dev)
 {
 	struct iobmd_desc *buf, *sub = NULL, *contig = NULL, *multi = NULL;
@@ -191,6 +251,7 @@ static void kapi_run(struct device *dev)
 	}
 
 	kapi_misuse(buf, dev);
+	kapi_physical();
 
 out_put:
 	if (!IS_ERR_OR_NULL(multi))
