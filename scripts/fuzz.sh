@@ -289,8 +289,8 @@ grep -vE '^# (chunk [0-9]+ ended|fuzz-summary)' "$out/vm-run.log" || true
 prog_out=$vmdir/progs/iobmd_fuzz_lanes.out
 echo
 echo "=== fuzz: seeds $(awk '{ print $4 }' "$plan" | head -n 1) .. $(awk '{ print $4 }' "$plan" | tail -n 1) ($plan)"
-rm -f "$out/calls"
-awk -v callsfile="$out/calls" '
+rm -f "$out/calls" "$out/walks"
+awk -v callsfile="$out/calls" -v walksfile="$out/walks" '
 	/^# fuzz-summary / {
 		chunks++
 		for (i = 3; i <= NF; i++) {
@@ -320,6 +320,7 @@ awk -v callsfile="$out/calls" '
 		for (e in hist) printf " %s %d", e, hist[e]
 		printf "\n"
 		print calls + 0 > callsfile
+		print walks + 0 > walksfile
 	}' "$prog_out" || true
 reports=0
 if [ -s "$vmdir/splats.log" ] || [ -s "$vmdir/kmemleak.log" ]; then
@@ -333,6 +334,13 @@ fi
 made=$(cat "$out/calls" 2>/dev/null || true)
 [[ $made =~ ^[0-9]+$ ]] || made=0
 echo "time: $(elapsed "$t0") (guest $(sed -n 's/.*seconds=//p' "$vmdir/summary" 2>/dev/null)s)"
+walks=$(cat "$out/walks" 2>/dev/null || true)
+[[ $walks =~ ^[0-9]+$ ]] || walks=0
+# Huge shapes asked for and none walked: that part of the run never ran.
+if [ "$huge" = 1 ] && [ "$walks" = 0 ]; then
+	echo "fuzz: FAIL (no huge shape was walked)"
+	exit 1
+fi
 if [ "$rc" = 0 ] && [ "${made:-0}" -ge "$calls" ] && [ "$reports" = 0 ]; then
 	echo "fuzz: PASS, ${made} calls"
 	exit 0

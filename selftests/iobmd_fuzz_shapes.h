@@ -681,17 +681,24 @@ static void do_huge(struct fuzz *f)
 	if (len > f->huge_len)
 		f->huge_len = len;
 	which = iobmd_rand_below(&f->rng, SH_WALKS);
-	if (f->huge_lock >= 0 && flock(f->huge_lock, LOCK_EX))
+	/* A walk never made is no pass: every failure here is the run's. */
+	if (f->huge_lock >= 0 && flock(f->huge_lock, LOCK_EX)) {
+		snprintf(f->bad, sizeof(f->bad),
+			 "flock(IOBMD_FUZZ_HUGE_LOCK): %s", strerror(errno));
 		goto out;
-	if (pipe(p))
-		goto out;
+	}
+	if (pipe(p)) {
+		snprintf(f->bad, sizeof(f->bad), "pipe: %s", strerror(errno));
+		goto unlock;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
+		snprintf(f->bad, sizeof(f->bad), "fork: %s", strerror(errno));
 		close(p[0]);
 		close(p[1]);
-		goto out;
+		goto unlock;
 	}
 	if (pid == 0) {
 		close(p[0]);
@@ -737,9 +744,10 @@ static void do_huge(struct fuzz *f)
 			 "a child walking a huge shape ended with status %#x", status);
 	}
 	close(p[0]);
-out:
+unlock:
 	if (f->huge_lock >= 0)
 		flock(f->huge_lock, LOCK_UN);
+out:
 	/* Top-down or at random: lower levels live on inside upper ones. */
 	which = iobmd_rand_chance(&f->rng, 50);
 	for (i = 0; i < nmade; i++)
