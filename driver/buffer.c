@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iobmd: IOBufferMemoryDescriptor, memory the descriptor allocates itself,
- * placed as IOKit's physical mask and alignment demand.
+ * iobmd: IOBufferMemoryDescriptor, memory the descriptor allocates itself
+ * from the page allocator, placed by physical address as IOKit's physical
+ * mask and alignment demand.  Every buffer is a list of pages the module
+ * owns: contiguous ones are simply pages that follow each other (see
+ * contig.c), so both kinds walk, map into processes (page-backed) and map
+ * for a device's DMA the same way.
  */
+#include <linux/capability.h>
 #include <linux/cc_platform.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
@@ -20,9 +25,6 @@
 
 /* Chunk orders tried from high to low; a failed order is not tried again. */
 static const unsigned int iobmd_buffer_orders[] = { 9, 4, 0 };
-
-/* Zones from the highest to the lowest; each allocation starts at one. */
-static const gfp_t iobmd_buffer_zones[] = { 0, __GFP_DMA32, __GFP_DMA };
 
 #define IOBMD_BUFFER_HIGH_ORDER_GFP \
 	((GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP) & \
@@ -46,33 +48,14 @@ struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d)
 	return d->kind == IOBMD_KIND_BUFFER ? iobmd_buffer_of(d) : NULL;
 }
 
-static bool iobmd_buffer_contiguous(const struct iobmd_buffer *b)
-{
-	return b->cpu_addr;
-}
-
 static int iobmd_buffer_walk(struct iobmd_desc *d, u64 offset, u64 len,
 			     unsigned int how, iobmd_run_fn fn, void *arg)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
-	struct iobmd_run run = { .cache = b->cache };
+	struct iobmd_run run = { .cache = b->cache, .flags = IOBMD_RUN_PAGES };
 
-	if (how & IOBMD_WALK_DMA) {
-		if (iobmd_buffer_contiguous(b)) {
-			run.addr = b->dma_addr + offset;
-			run.len = len;
-			return fn(arg, &run);
-		}
+	if (how & IOBMD_WALK_DMA)
 		return iobmd_sgt_walk(&b->sgt, offset, len, fn, arg);
-	}
-	if (iobmd_buffer_contiguous(b)) {
-		run.addr = virt_to_phys(b->cpu_addr) + offset;
-		run.kaddr = b->cpu_addr + offset;
-		run.len = len;
-		return fn(arg, &run);
-	}
-
-	run.flags = IOBMD_RUN_PAGES;
 	return iobmd_pages_walk(b->pages, offset, len, &run, fn, arg);
 }
 
@@ -81,17 +64,6 @@ static int iobmd_buffer_dma_map(struct iobmd_desc *d, struct device *dev,
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
-	if (iobmd_buffer_contiguous(b)) {
-		/*
-		 * Coherent memory is mapped for its own device already, and
-		 * is not bounced: @dev must reach all that the buffer's mask
-		 * allowed, wherever the memory happens to lie, so that the
-		 * answer tells nothing of its physical address.
-		 */
-		if (b->dmadev->coherent_dma_mask > *dev->dma_mask)
-			return -ERANGE;
-		return 0;
-	}
 	b->dma_dir = iobmd_dma_dir(direction);
 	return iobmd_sgt_map(&b->sgt, b->pages, b->npages, dev, b->dma_dir);
 }
@@ -100,8 +72,7 @@ static void iobmd_buffer_dma_unmap(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
-	if (!iobmd_buffer_contiguous(b))
-		iobmd_sgt_unmap(&b->sgt, d->dma_dev, b->dma_dir);
+	iobmd_sgt_unmap(&b->sgt, d->dma_dev, b->dma_dir);
 }
 
 static void iobmd_buffer_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
@@ -109,14 +80,18 @@ static void iobmd_buffer_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
-	if (!iobmd_buffer_contiguous(b))
-		iobmd_sgt_sync(&b->sgt, d->dma_dev, b->dma_dir, offset, len,
-			       for_device);
+	iobmd_sgt_sync(&b->sgt, d->dma_dev, b->dma_dir, offset, len,
+		       for_device);
 }
 
 static u64 iobmd_buffer_extent(struct iobmd_desc *d)
 {
 	return iobmd_buffer_of(d)->capacity;
+}
+
+static u64 iobmd_buffer_phys_limit(struct iobmd_desc *d)
+{
+	return iobmd_buffer_of(d)->limit;
 }
 
 /* Frees the first @n pages: whole chunks, each a compound page or one page. */
@@ -137,11 +112,13 @@ static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
 
 static void iobmd_buffer_free_memory(struct iobmd_buffer *b)
 {
-	if (iobmd_buffer_contiguous(b))
-		dma_free_coherent(b->dmadev, b->alloc_size, b->cpu_addr,
-				  b->dma_addr);
-	else
+	if (b->contiguous) {
+		iobmd_contig_free(b->pages[0], b->npages);
+		kvfree(b->pages);
+		b->pages = NULL;
+	} else {
 		iobmd_buffer_free_pages(b, b->npages);
+	}
 }
 
 /*
@@ -152,19 +129,20 @@ static void iobmd_buffer_free_memory(struct iobmd_buffer *b)
 static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
 {
 #ifdef CONFIG_X86
-	unsigned long addr = (unsigned long)b->cpu_addr;
+	unsigned long addr = (unsigned long)page_address(b->pages[0]);
 	int n = b->npages;
 
+	/* A contiguous buffer is one range: one memtype, one call. */
 	switch (cache) {
 	case IOBMD_CACHE_INHIBIT:
-		return b->cpu_addr ? set_memory_uc(addr, n) :
-				     set_pages_array_uc(b->pages, n);
+		return b->contiguous ? set_memory_uc(addr, n) :
+				       set_pages_array_uc(b->pages, n);
 	case IOBMD_CACHE_WRITE_COMBINE:
-		return b->cpu_addr ? set_memory_wc(addr, n) :
-				     set_pages_array_wc(b->pages, n);
+		return b->contiguous ? set_memory_wc(addr, n) :
+				       set_pages_array_wc(b->pages, n);
 	case IOBMD_CACHE_DEFAULT:
-		return b->cpu_addr ? set_memory_wb(addr, n) :
-				     set_pages_array_wb(b->pages, n);
+		return b->contiguous ? set_memory_wb(addr, n) :
+				       set_pages_array_wb(b->pages, n);
 	}
 #endif
 	return cache == IOBMD_CACHE_DEFAULT ? 0 : -EOPNOTSUPP;
@@ -174,8 +152,8 @@ static void iobmd_buffer_count(struct iobmd_buffer *b, int sign)
 {
 	unsigned int i;
 
-	if (iobmd_buffer_contiguous(b)) {
-		atomic64_add(sign * (s64)b->alloc_size,
+	if (b->contiguous) {
+		atomic64_add(sign * (s64)(b->npages << PAGE_SHIFT),
 			     &iobmd_stats.coherent_bytes);
 		return;
 	}
@@ -198,8 +176,7 @@ u64 iobmd_desc_bytes(struct iobmd_desc *d)
 
 	if (!b)
 		return 0;
-	return iobmd_buffer_contiguous(b) ? b->alloc_size :
-					    (u64)b->npages << PAGE_SHIFT;
+	return (u64)b->npages << PAGE_SHIFT;
 }
 
 /*
@@ -246,6 +223,7 @@ static const struct iobmd_desc_ops iobmd_buffer_ops = {
 	.dma_unmap = iobmd_buffer_dma_unmap,
 	.dma_sync = iobmd_buffer_dma_sync,
 	.extent = iobmd_buffer_extent,
+	.phys_limit = iobmd_buffer_phys_limit,
 	.release = iobmd_buffer_release,
 };
 
@@ -267,27 +245,13 @@ static unsigned int iobmd_buffer_zone_index(struct page *page)
 }
 
 /*
- * The first zone worth trying for memory at or below @limit: ZONE_NORMAL
- * starts at 4 GiB and ZONE_DMA32 at 16 MiB, so a limit of exactly 4 GiB-1
- * starts in ZONE_DMA32 (rather than throwing a zeroed chunk away).
- */
-static unsigned int iobmd_buffer_first_zone(u64 limit)
-{
-	if (limit > DMA_BIT_MASK(32))
-		return 0;
-	if (limit > DMA_BIT_MASK(24))
-		return 1;
-	return 2;
-}
-
-/*
  * Whether every page at or below @limit is ZONE_DMA's: then the whole
  * allocation is charged before anything is allocated.
  */
 static bool iobmd_buffer_all_zone_dma(u64 limit)
 {
 	return IS_ENABLED(CONFIG_ZONE_DMA) &&
-	       iobmd_buffer_first_zone(limit) == 2;
+	       iobmd_zone_first(limit) == 2;
 }
 
 /*
@@ -300,7 +264,7 @@ static bool iobmd_buffer_all_zone_dma(u64 limit)
  */
 static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 {
-	unsigned int zone = iobmd_buffer_first_zone(limit);
+	unsigned int zone = iobmd_zone_first(limit);
 	bool prepaid = iobmd_buffer_all_zone_dma(limit);
 	unsigned long n = 0, i;
 	unsigned int oi = 0;
@@ -334,12 +298,12 @@ static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 			oi++;
 			continue;
 		}
-		page = alloc_pages(gfp | iobmd_buffer_zones[zone] | __GFP_ZERO |
+		page = alloc_pages(gfp | iobmd_zone_gfp[zone] | __GFP_ZERO |
 				   __GFP_ACCOUNT, order);
 		if (page && page_to_phys(page) + (PAGE_SIZE << order) - 1 > limit) {
 			__free_pages(page, order);
 			page = NULL;
-			if (zone + 1 < ARRAY_SIZE(iobmd_buffer_zones)) {
+			if (zone + 1 < IOBMD_NR_ZONES) {
 				zone++;
 				continue;
 			}
@@ -372,54 +336,54 @@ err_free:
 }
 
 /*
- * Contiguous memory from the DMA API on a device masked to @limit.  The
- * DMA API takes one block of the allocation's order from the page
- * allocator (these kernels have no DMA_CMA; see "Limits" in the README):
- * when it is ZONE_DMA's, that block is charged to the user, before the
- * allocation below 16 MiB.
+ * Contiguous memory (contig.c).  Below 16 MiB the whole buffer is charged
+ * to the user's ZONE_DMA budget before anything is allocated, elsewhere
+ * when the memory turns out to be ZONE_DMA's.  Blocks beyond the page
+ * allocator's largest order are made with alloc_contig_range(), which no
+ * memory cgroup is charged for: a user needs CAP_IPC_LOCK for them, as
+ * for memory locked beyond its limits.
  */
-static int iobmd_buffer_alloc_coherent(struct iobmd_buffer *b, u64 limit)
+static int iobmd_buffer_alloc_contig(struct iobmd_buffer *b, u64 limit)
 {
-	struct device *dev = iobmd_dmadev_get(limit);
 	bool prepaid = iobmd_buffer_all_zone_dma(limit);
-	phys_addr_t phys;
-	u64 block;
+	u64 bytes = (u64)b->npages << PAGE_SHIFT;
+	struct page *page;
+	unsigned long i;
 	int ret;
 
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-
-	/* The DMA API aligns to the allocation's order: ask for enough. */
-	b->alloc_size = max_t(u64, PAGE_ALIGN(b->capacity), b->alignment);
-	block = PAGE_SIZE << get_order(b->alloc_size);
+	if (b->zone_dma_user && iobmd_contig_large(b->npages, b->alignment) &&
+	    !capable(CAP_IPC_LOCK))
+		return -EPERM;
 	if (prepaid) {
-		ret = iobmd_buffer_charge_zone_dma(b, block);
+		ret = iobmd_buffer_charge_zone_dma(b, bytes);
 		if (ret)
 			return ret;
 	}
-	b->cpu_addr = dma_alloc_coherent(dev, b->alloc_size, &b->dma_addr,
-					 GFP_KERNEL | __GFP_ACCOUNT |
-					 __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
-	if (!b->cpu_addr)
+	b->pages = kvmalloc_array(b->npages, sizeof(*b->pages),
+				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				  __GFP_NOWARN);
+	if (!b->pages)
 		return -ENOMEM;
-	b->dmadev = dev;
-
-	/* Never hand out memory that misses the mask or the alignment. */
-	phys = virt_to_phys(b->cpu_addr);
-	ret = -ENOMEM;
-	if (is_vmalloc_addr(b->cpu_addr) || phys + b->alloc_size - 1 > limit ||
-	    (is_power_of_2(b->alignment) && !IS_ALIGNED(phys, b->alignment)))
-		goto err_free;
-	if (!prepaid && !iobmd_buffer_zone_index(virt_to_page(b->cpu_addr))) {
-		ret = iobmd_buffer_charge_zone_dma(b, block);
-		if (ret)
-			goto err_free;
+	page = iobmd_contig_alloc(b->npages, b->alignment, limit);
+	if (IS_ERR(page)) {
+		ret = PTR_ERR(page);
+		goto err_pages;
 	}
+	if (!prepaid && !iobmd_buffer_zone_index(page)) {
+		ret = iobmd_buffer_charge_zone_dma(b, bytes);
+		if (ret) {
+			iobmd_contig_free(page, b->npages);
+			goto err_pages;
+		}
+	}
+	for (i = 0; i < b->npages; i++)
+		b->pages[i] = page + i;
+	b->contiguous = true;
 	return 0;
 
-err_free:
-	dma_free_coherent(dev, b->alloc_size, b->cpu_addr, b->dma_addr);
-	b->cpu_addr = NULL;
+err_pages:
+	kvfree(b->pages);
+	b->pages = NULL;
 	return ret;
 }
 
@@ -485,6 +449,7 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
 	b->capacity = capacity;
 	b->alignment = alignment;
 	b->phys_mask = spec->phys_mask;
+	b->limit = *limit;
 	/* The memory is wired whatever was asked: Pageable is not in force. */
 	b->options = options & ~(IOBMD_DIRECTION_MASK | IOBMD_OPT_PAGEABLE);
 	b->npages = PAGE_ALIGN(capacity) >> PAGE_SHIFT;
@@ -540,12 +505,12 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 		ret = -ENOMEM;
 	else if (b->options & (IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
 			       IOBMD_OPT_HOST_PHYSICALLY_CONTIGUOUS))
-		ret = iobmd_buffer_alloc_coherent(b, limit);
+		ret = iobmd_buffer_alloc_contig(b, limit);
 	else
 		ret = iobmd_buffer_alloc_pages(b, limit);
 	if (ret) {
-		/* A refused budget is no failure of the allocator's. */
-		if (ret != -EDQUOT)
+		/* A refused budget or privilege is no failure of the allocator's. */
+		if (ret != -EDQUOT && ret != -EPERM)
 			atomic64_inc(&iobmd_stats.alloc_failures);
 		goto err_free;
 	}

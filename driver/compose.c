@@ -299,6 +299,37 @@ static void iobmd_compose_release(struct iobmd_desc *d)
 	kfree(c);
 }
 
+/* Placed as its pieces were; an interleaved one as those it holds now. */
+static u64 iobmd_compose_phys_limit(struct iobmd_desc *d)
+{
+	struct iobmd_compose *c = iobmd_compose_of(d);
+	u64 limit = 0;
+	u32 i;
+
+	iobmd_compose_lock(c);
+	for (i = 0; i < c->count; i++) {
+		cond_resched();
+		limit = max(limit, iobmd_desc_phys_limit(c->pieces[i].d));
+	}
+	iobmd_compose_unlock(c);
+	return limit;
+}
+
+/* Usable when every piece is; the caller holds a pin. */
+static int iobmd_compose_usable(struct iobmd_desc *d)
+{
+	struct iobmd_compose *c = iobmd_compose_of(d);
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < c->count && !ret; i++) {
+		ret = iobmd_compose_step(true);
+		if (!ret)
+			ret = iobmd_desc_usable(c->pieces[i].d);
+	}
+	return ret;
+}
+
 static const struct iobmd_desc_ops iobmd_compose_ops = {
 	.walk = iobmd_compose_walk,
 	.wired = iobmd_compose_wired,
@@ -307,6 +338,8 @@ static const struct iobmd_desc_ops iobmd_compose_ops = {
 	.dma_map = iobmd_compose_dma_map,
 	.dma_unmap = iobmd_compose_dma_unmap,
 	.dma_sync = iobmd_compose_dma_sync,
+	.phys_limit = iobmd_compose_phys_limit,
+	.usable = iobmd_compose_usable,
 	.release = iobmd_compose_release,
 };
 

@@ -287,51 +287,130 @@ unsigned int iobmd_desc_prepare_pin_flags(u32 dir)
 	return dir & IOBMD_DIRECTION_IN ? IOBMD_PIN_WRITE : 0;
 }
 
+/* The end of the highest run a walk reports, in *@arg. */
+static int iobmd_desc_max_run(void *arg, const struct iobmd_run *run)
+{
+	u64 *max = arg;
+
+	*max = max(*max, run->addr + run->len - 1);
+	return 0;
+}
+
 /**
- * iobmd_desc_prepare_dev() - prepare() for a given device
+ * iobmd_desc_phys_limit() - the highest physical address a descriptor's
+ * memory was placed at or below
+ * @d: the descriptor
+ *
+ * A buffer's comes from its physical mask, a composed descriptor's from
+ * its pieces, device and physical memory's from its addresses; memory
+ * placed by no one (the caller's own pages) has none.  Where the memory
+ * happens to lie never enters into it, so the answer tells an
+ * unprivileged caller nothing it did not know.
+ *
+ * Return: the address, or U64_MAX.
+ */
+u64 iobmd_desc_phys_limit(struct iobmd_desc *d)
+{
+	return d->ops->phys_limit ? d->ops->phys_limit(d) : U64_MAX;
+}
+
+/**
+ * iobmd_desc_usable() - whether a descriptor's memory may be used now
+ * @d: the descriptor
+ *
+ * Return: 0, or the kind's reason (see struct iobmd_desc_ops).
+ */
+int iobmd_desc_usable(struct iobmd_desc *d)
+{
+	return d->ops->usable ? d->ops->usable(d) : 0;
+}
+
+/*
+ * IOBMD_PREPARE_PHYS32: without a device, the memory must have been placed
+ * below 4 GiB; with one, its DMA addresses must lie below 4 GiB.
+ */
+static int iobmd_desc_check_phys32(struct iobmd_desc *d, struct device *dev)
+{
+	u64 max = 0;
+	int ret;
+
+	if (!dev)
+		return iobmd_desc_phys_limit(d) > DMA_BIT_MASK(32) ? -ERANGE : 0;
+	ret = d->ops->walk(d, 0, iobmd_desc_extent(d),
+			   IOBMD_WALK_DMA | IOBMD_WALK_ADDR,
+			   iobmd_desc_max_run, &max);
+	return ret ?: max > DMA_BIT_MASK(32) ? -ERANGE : 0;
+}
+
+/**
+ * iobmd_desc_prepare_dev() - prepare() with IODMACommand's mapping for a
+ * device
  * @d: the descriptor
  * @direction: IOBMD_DIRECTION_* (None: the descriptor's own) with
  *	IOBMD_PREPARE_* modifiers
- * @dev: the device the memory is DMA-mapped for
+ * @dev: the device the memory is DMA-mapped for, with its DMA mask; NULL
+ *	to wire the memory only (iobmd_desc_prepare())
  *
- * Pins the memory and, on the first prepare, maps it for DMA on @dev in
- * that prepare's direction.  Prepares nest; later ones must name the same
- * device and a direction the first one covers (In, Out or both): a live
- * mapping cannot change direction while a device may be using it, so
- * Out then In (the device's writes would never reach the CPU) fails
- * rather than being widened.  Complete every prepare, then prepare for
- * both directions.
+ * Pins the memory and, on the first prepare, maps every kind for DMA on
+ * @dev in that prepare's direction: iobmd_desc_dma_segments() then gives
+ * @dev's addresses (behind an IOMMU, IOVAs).  Prepares nest; the first
+ * one decides the device.  Later ones may wire without a device, or name
+ * the same device and a direction the first one covers (In, Out or
+ * both): a live mapping cannot change direction while a device may be
+ * using it, so Out then In (the device's writes would never reach the
+ * CPU) fails rather than being widened.  Complete every prepare, then
+ * prepare for both directions.  With IOBMD_PREPARE_PHYS32, see
+ * iobmd_desc_check_phys32().
  *
- * Return: 0, -EBUSY (already mapped for another device), -EACCES (already
- * mapped, or user memory pinned, for a direction that does not cover
- * @direction), -EOVERFLOW (IOBMD_PREPARE_MAX prepares outstanding),
- * -EINTR, or the kind's error (-ENOMEM, -EFAULT for user memory that
- * cannot be pinned, -ERANGE for memory @dev cannot reach).
+ * Return: 0, -EBUSY (prepared already for another device, or for none),
+ * -EACCES (already mapped, or user memory pinned, for a direction that
+ * does not cover @direction), -EPERM (raw memory userspace named, which
+ * lockdown closed or a driver claimed since), -ERANGE (IOBMD_PREPARE_PHYS32 not met;
+ * memory @dev cannot reach), -EOVERFLOW (IOBMD_PREPARE_MAX prepares
+ * outstanding), -EINTR, or the kind's error (-ENOMEM, -EFAULT for user
+ * memory that cannot be pinned).
  */
 int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 			   struct device *dev)
 {
 	u32 dir = iobmd_desc_prepare_dir(d, direction);
+	bool map;
 	int ret;
 
 	ret = iobmd_desc_pin(d, iobmd_desc_prepare_pin_flags(dir));
 	if (ret)
 		return ret;
+	ret = iobmd_desc_usable(d);
+	if (ret) {
+		iobmd_desc_unpin(d);
+		return ret;
+	}
 
 	iobmd_desc_lock_prep(d);
+	map = dev && !d->prepare_count;
 	if (d->prepare_count >= IOBMD_PREPARE_MAX) {
 		ret = -EOVERFLOW;
-	} else if (d->prepare_count) {
+	} else if (d->prepare_count && dev) {
 		if (d->dma_dev != dev)
 			ret = -EBUSY;
 		else if (dir & ~d->dma_direction)
 			ret = -EACCES;
-	} else if (d->ops->dma_map) {
+	} else if (map && d->ops->dma_map) {
 		ret = d->ops->dma_map(d, dev,
 				      dir | (direction & ~IOBMD_DIRECTION_MASK));
 	}
-	if (!ret && !d->prepare_count++) {
+	/* The kind's unmap and sync find the device here. */
+	if (!ret && map)
 		d->dma_dev = dev;
+	if (!ret && direction & IOBMD_PREPARE_PHYS32) {
+		ret = iobmd_desc_check_phys32(d, dev);
+		if (ret && map) {
+			if (d->ops->dma_unmap)
+				d->ops->dma_unmap(d);
+			d->dma_dev = NULL;
+		}
+	}
+	if (!ret && !d->prepare_count++) {
 		d->dma_direction = dir;
 		atomic64_inc(&iobmd_stats.prepares);
 	}
@@ -343,23 +422,20 @@ int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare_dev, IOBMD);
 
 /**
- * iobmd_desc_prepare() - prepare(): wire the memory and map it for DMA on
- * the module's own device
+ * iobmd_desc_prepare() - prepare(): wire the memory
  * @d: the descriptor
  * @direction: as iobmd_desc_prepare_dev(); with IOBMD_PREPARE_PHYS32 the
- *	device's DMA mask is 32 bits, else 64
+ *	memory must have been placed below 4 GiB (iobmd_desc_phys_limit())
+ *
+ * IOMemoryDescriptor::prepare(): user memory is pinned, all memory stays
+ * put until iobmd_desc_complete().  Nothing is mapped for DMA: a driver
+ * maps for its device with iobmd_desc_prepare_dev().
  *
  * Return: as iobmd_desc_prepare_dev().
  */
 int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
 {
-	struct device *dev;
-
-	dev = iobmd_dmadev_get(direction & IOBMD_PREPARE_PHYS32 ?
-			       DMA_BIT_MASK(32) : DMA_BIT_MASK(64));
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-	return iobmd_desc_prepare_dev(d, direction, dev);
+	return iobmd_desc_prepare_dev(d, direction, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare, IOBMD);
 
@@ -383,7 +459,7 @@ int iobmd_desc_complete(struct iobmd_desc *d)
 		return -EINVAL;
 	}
 	if (!--d->prepare_count) {
-		if (d->ops->dma_unmap)
+		if (d->dma_dev && d->ops->dma_unmap)
 			d->ops->dma_unmap(d);
 		d->dma_dev = NULL;
 		d->dma_direction = 0;
@@ -721,7 +797,13 @@ static int iobmd_desc_hold(struct iobmd_desc *d, unsigned int how,
 		iobmd_desc_unpin(d);
 	}
 	*prepared = true;
-	return iobmd_desc_hold_prepared(d);
+	ret = iobmd_desc_hold_prepared(d);
+	/* DMA addresses exist only for the device it is mapped for. */
+	if (!ret && how & IOBMD_WALK_DMA && !d->dma_dev) {
+		iobmd_desc_complete(d);
+		ret = -ENODATA;
+	}
+	return ret;
 }
 
 static void iobmd_desc_unhold(struct iobmd_desc *d, bool prepared)
@@ -866,7 +948,8 @@ int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
 	ret = iobmd_desc_hold_prepared(d);
 	if (ret)
 		return ret;
-	if (d->ops->dma_sync && len)
+	/* Wired for no device: nothing is mapped, nothing to sync. */
+	if (d->dma_dev && d->ops->dma_sync && len)
 		d->ops->dma_sync(d, offset, len, for_device);
 	iobmd_desc_complete(d);
 	return fatal_signal_pending(current) ? -EINTR : 0;

@@ -138,6 +138,20 @@ static int iobmd_devmem_walk(struct iobmd_desc *d, u64 offset, u64 len,
 	return 0;
 }
 
+static int iobmd_devmem_usable(struct iobmd_desc *d)
+{
+	struct iobmd_devmem *m = iobmd_devmem_of(d);
+
+	if (!m->user)
+		return 0;
+	return iobmd_devmem_user_check(m->phys, m->phys + d->length - 1);
+}
+
+static u64 iobmd_devmem_phys_limit(struct iobmd_desc *d)
+{
+	return iobmd_devmem_of(d)->phys + d->length - 1;
+}
+
 static int iobmd_devmem_dma_map(struct iobmd_desc *d, struct device *dev,
 				u32 direction)
 {
@@ -180,6 +194,8 @@ static const struct iobmd_desc_ops iobmd_devmem_ops = {
 	.walk = iobmd_devmem_walk,
 	.dma_map = iobmd_devmem_dma_map,
 	.dma_unmap = iobmd_devmem_dma_unmap,
+	.phys_limit = iobmd_devmem_phys_limit,
+	.usable = iobmd_devmem_usable,
 	.release = iobmd_devmem_release,
 };
 

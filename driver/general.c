@@ -365,6 +365,26 @@ static void iobmd_general_release(struct iobmd_desc *d)
 	kfree(g);
 }
 
+/* RAM userspace named by address: never under lockdown. */
+static int iobmd_general_usable(struct iobmd_desc *d)
+{
+	return iobmd_general_of(d)->user ? iobmd_raw_locked_down() : 0;
+}
+
+/* Physical ranges are where they are named; the caller's pages anywhere. */
+static u64 iobmd_general_phys_limit(struct iobmd_desc *d)
+{
+	struct iobmd_general *g = iobmd_general_of(d);
+	u64 limit = 0;
+	u32 i;
+
+	if (!g->physical)
+		return U64_MAX;
+	for (i = 0; i < g->count; i++)
+		limit = max(limit, g->ranges[i].address + g->ranges[i].length - 1);
+	return limit;
+}
+
 static const struct iobmd_desc_ops iobmd_general_ops = {
 	.walk = iobmd_general_walk,
 	.wired = iobmd_general_wired,
@@ -373,6 +393,8 @@ static const struct iobmd_desc_ops iobmd_general_ops = {
 	.dma_map = iobmd_general_dma_map,
 	.dma_unmap = iobmd_general_dma_unmap,
 	.dma_sync = iobmd_general_dma_sync,
+	.phys_limit = iobmd_general_phys_limit,
+	.usable = iobmd_general_usable,
 	.release = iobmd_general_release,
 };
 

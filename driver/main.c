@@ -49,7 +49,6 @@ static void __exit iobmd_exit(void)
 {
 	misc_deregister(&iobmd_misc);
 	iobmd_nl_exit();
-	iobmd_dmadev_exit();
 	iobmd_stats_exit();
 }
 

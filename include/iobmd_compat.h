@@ -9,6 +9,7 @@
 
 #include <linux/version.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
 
 #if KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE
 #error "iobmd needs Linux 6.1 or later"
@@ -30,6 +31,18 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 {
 	vma->vm_flags &= ~flags;
 }
+#endif
+
+/*
+ * The largest order the page allocator hands out: 6.4 made MAX_ORDER that
+ * order rather than one past it, 6.8 renamed it MAX_PAGE_ORDER.
+ */
+#if defined(MAX_PAGE_ORDER)
+#define IOBMD_MAX_ORDER		MAX_PAGE_ORDER
+#elif KERNEL_VERSION(6, 4, 0) <= LINUX_VERSION_CODE
+#define IOBMD_MAX_ORDER		MAX_ORDER
+#else
+#define IOBMD_MAX_ORDER		(MAX_ORDER - 1)
 #endif
 
 #endif /* _IOBMD_COMPAT_H */

@@ -75,10 +75,18 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
  *	@prep_lock, maybe under mmap_lock (must not take it)
  * @dma_map: map the memory for DMA on @dev for @direction (IOKit bits,
  *	prepare modifiers included); called when the prepare count leaves 0
- * @dma_unmap: undo @dma_map
- * @dma_sync: dma_sync_*() a range; @for_device selects the direction
+ *	for a device (never for a prepare that only wires)
+ * @dma_unmap: undo @dma_map; desc.dma_dev is the device
+ * @dma_sync: dma_sync_*() a range of mapped memory; @for_device selects
+ *	the direction
  * @extent: bytes a user mapping may cover (buffers: the capacity); NULL
  *	means the length
+ * @phys_limit: the highest physical address the memory was placed at or
+ *	below, whatever its pages happen to be (iobmd_desc_phys_limit());
+ *	NULL means U64_MAX
+ * @usable: 0 when the memory may be used now, else why not (-EPERM: raw
+ *	memory userspace named, since closed by lockdown or claimed by a
+ *	driver); asked at every prepare; NULL means always
  * @release: free the object once the last reference is gone
  */
 struct iobmd_desc_ops {
@@ -93,6 +101,8 @@ struct iobmd_desc_ops {
 	void (*dma_sync)(struct iobmd_desc *d, u64 offset, u64 len,
 			 bool for_device);
 	u64 (*extent)(struct iobmd_desc *d);
+	u64 (*phys_limit)(struct iobmd_desc *d);
+	int (*usable)(struct iobmd_desc *d);
 	void (*release)(struct iobmd_desc *d);
 };
 
@@ -192,7 +202,12 @@ int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
 		    bool for_device);
 u64 iobmd_desc_extent(struct iobmd_desc *d);
+u64 iobmd_desc_phys_limit(struct iobmd_desc *d);
+int iobmd_desc_usable(struct iobmd_desc *d);
 int iobmd_dma_dir(u32 direction);
+
+/* ZONE_NORMAL and above, ZONE_DMA32, ZONE_DMA: see iobmd_zone_first(). */
+#define IOBMD_NR_ZONES	3
 
 /**
  * struct iobmd_buffer - IOBufferMemoryDescriptor
@@ -200,15 +215,15 @@ int iobmd_dma_dir(u32 direction);
  * @capacity: getCapacity(); fixed at creation
  * @alignment: the alignment IOKit's rules derived (1 for none)
  * @phys_mask: the physical mask it was created with, 0 for none
+ * @limit: the highest physical address the mask allows (U64_MAX for none)
  * @options: the creation options in force: without the direction bits
  *	and Pageable (the memory is wired), with PhysicallyContiguous when
  *	the alignment implies it
  * @npages: pages of backing memory
- * @pages: the pages, each with its own reference (non-contiguous buffers)
- * @cpu_addr: kernel address of a contiguous buffer
- * @dma_addr: its DMA address on @dmadev
- * @alloc_size: bytes dma_alloc_coherent() gave
- * @dmadev: the module's device it was allocated for
+ * @pages: the pages: each a reference of its own (a contiguous buffer's
+ *	and the pages of order-0 chunks) or a page of a compound chunk
+ * @contiguous: the pages are physically contiguous, from
+ *	iobmd_contig_alloc()
  * @cache: IOBMD_CACHE_* the memory is mapped with (kernel and user)
  * @sgt: DMA mapping of @pages while prepared; desc.prep_lock
  * @dma_dir: direction of @sgt; desc.prep_lock
@@ -222,18 +237,16 @@ struct iobmd_buffer {
 	u64 capacity;
 	u64 alignment;
 	u64 phys_mask;
+	u64 limit;
 	u32 options;
 	unsigned long npages;
 	struct page **pages;
-	void *cpu_addr;
-	dma_addr_t dma_addr;
-	size_t alloc_size;
-	struct device *dmadev;
+	bool contiguous;
 	unsigned int cache;
 	struct sg_table sgt;
 	int dma_dir;
 	u32 purgeable;
-	u64 zone_bytes[3];
+	u64 zone_bytes[IOBMD_NR_ZONES];
 	struct iobmd_user *zone_dma_user;
 	u64 zone_dma_charged;
 };
@@ -328,8 +341,13 @@ int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 
 int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 
-struct device *iobmd_dmadev_get(u64 limit);
-void iobmd_dmadev_exit(void);
+/* Placement (contig.c): zones below a limit, contiguous memory. */
+extern const gfp_t iobmd_zone_gfp[IOBMD_NR_ZONES];
+unsigned int iobmd_zone_first(u64 limit);
+struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit);
+bool iobmd_contig_large(unsigned long npages, u64 align);
+void iobmd_contig_free(struct page *page, unsigned long npages);
+
 
 /* Memory userspace names by physical address: /dev/mem's rules. */
 int iobmd_raw_locked_down(void);

@@ -3,7 +3,8 @@
  * iobmd mappings: IOBMD_MAP cookies and their rules, mmap() of whole
  * buffers and of ranges, read-only cookies, data seen both ways between
  * mappings and READ/WRITE, and how each kind of buffer is mapped
- * (page-backed for scattered buffers, one PFN range for contiguous ones).
+ * (page-backed, contiguous or not, unless a cache mode of their own makes
+ * them PFN maps).
  */
 #include <sys/uio.h>
 
@@ -310,25 +311,23 @@ FIXTURE_VARIANT_ADD(iobmd_map_shape, large)
 
 FIXTURE_VARIANT_ADD(iobmd_map_shape, contiguous)
 {
-	.shape = { .pages = 8, .options = IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
-		   .contiguous = true },
+	.shape = { .pages = 8, .options = IOBMD_OPT_PHYSICALLY_CONTIGUOUS },
 };
 
 FIXTURE_VARIANT_ADD(iobmd_map_shape, contiguous_large)
 {
-	.shape = { .pages = 1024, .options = IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
-		   .contiguous = true },
+	.shape = { .pages = 1024, .options = IOBMD_OPT_PHYSICALLY_CONTIGUOUS },
 };
 
 FIXTURE_VARIANT_ADD(iobmd_map_shape, mask_64k)
 {
 	.shape = { .pages = 16, .flags = IOBMD_BUF_CREATE_PHYS_MASK,
-		   .phys_mask = 0x00000000FFFF0000ULL, .contiguous = true },
+		   .phys_mask = 0x00000000FFFF0000ULL },
 };
 
 FIXTURE_VARIANT_ADD(iobmd_map_shape, aligned_2m)
 {
-	.shape = { .pages = 512, .alignment = SZ_2M, .contiguous = true },
+	.shape = { .pages = 512, .alignment = SZ_2M },
 };
 
 FIXTURE_VARIANT_ADD(iobmd_map_shape, contiguous_write_combined)
@@ -336,7 +335,7 @@ FIXTURE_VARIANT_ADD(iobmd_map_shape, contiguous_write_combined)
 	.shape = { .pages = 4,
 		   .options = IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
 			      IOBMD_CACHE_WRITE_COMBINE,
-		   .contiguous = true },
+		   .pfnmap = true },
 };
 
 FIXTURE_SETUP(iobmd_map_shape)
@@ -482,8 +481,9 @@ TEST_F(iobmd_map_shape, range_mappings)
 }
 
 /*
- * get_user_pages: page-backed mappings can be read by process_vm_readv();
- * PFN-mapped (contiguous) ones fail with EFAULT.
+ * get_user_pages: page-backed mappings, contiguous buffers' too, can be
+ * read by process_vm_readv() (and pinned by VFIO); PFN-mapped ones
+ * (write-combined) fail with EFAULT.
  */
 TEST_F(iobmd_map_shape, get_user_pages)
 {
@@ -506,7 +506,7 @@ TEST_F(iobmd_map_shape, get_user_pages)
 	remote.iov_base = p;
 	remote.iov_len = len;
 	n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-	if (variant->shape.contiguous) {
+	if (variant->shape.pfnmap) {
 		ASSERT_EQ(-1, n);
 		ASSERT_EQ(EFAULT, errno);
 	} else {
@@ -534,7 +534,7 @@ TEST_F(iobmd_map_shape, madvise_dontneed)
 	test_map_rw(self->handle, 0, 0, self->map_len, &p);
 	iobmd_fill_pattern(p, self->length, 0, 76);
 	rc = madvise(p, self->map_len, MADV_DONTNEED);
-	if (!variant->shape.contiguous) {
+	if (!variant->shape.pfnmap) {
 		ASSERT_EQ(0, rc);
 	}
 	ASSERT_EQ(self->length, iobmd_check_pattern(p, self->length, 0, 76));
@@ -545,7 +545,7 @@ TEST_F(iobmd_map_shape, madvise_dontneed)
 	/* Again after a store, on part of the range. */
 	p[PAGE_SIZE / 2] = 0xa5;
 	rc = madvise(p, PAGE_SIZE, MADV_DONTNEED);
-	if (!variant->shape.contiguous) {
+	if (!variant->shape.pfnmap) {
 		ASSERT_EQ(0, rc);
 	}
 	ASSERT_EQ(0xa5, p[PAGE_SIZE / 2]);

@@ -97,7 +97,11 @@
 /*
  * prepare() and complete() modifiers (IOKit values).
  *
- * - PREPARE_PHYS32: DMA addresses below 4 GiB.
+ * - PREPARE_PHYS32: the memory lies below 4 GiB, for a 32-bit device that
+ *   sees physical addresses: it must have been placed there (a buffer with
+ *   a physical mask at or below 4 GiB, device or physical memory there,
+ *   or descriptors built only of such), whatever its pages happen to be;
+ *   else ERANGE.  Nothing is moved or bounced.
  * - PREPARE_NO_FAULT: fault nothing in: user memory that is not pinned
  *   already (by a prepare, or a mapping) fails with ENODATA; wired memory
  *   (buffers, device and physical memory) never faults.
@@ -110,7 +114,7 @@
  *   and they are the process's own pages throughout, which is what
  *   DataValid asks.
  */
-#define IOBMD_PREPARE_PHYS32		0x04	/* DMA addresses below 4 GiB */
+#define IOBMD_PREPARE_PHYS32		0x04	/* placed below 4 GiB */
 #define IOBMD_PREPARE_NO_FAULT		0x08
 #define IOBMD_PREPARE_NON_COHERENT	0x20
 #define IOBMD_COMPLETE_WITH_ERROR	0x40
@@ -353,7 +357,7 @@ struct iobmd_segment {
 };
 
 /* iobmd_segments.flags */
-#define IOBMD_SEGMENTS_DMA	0x1 /* DMA addresses on the module's device */
+#define IOBMD_SEGMENTS_DMA	0x1 /* DMA addresses of a kernel driver's device */
 
 /**
  * struct iobmd_segments - IOBMD_GET_SEGMENTS: physical segments of a range
@@ -368,16 +372,21 @@ struct iobmd_segment {
  *
  * Adjacent pages are merged into one segment, as getPhysicalSegment's
  * returned length does.  Requires CAP_SYS_ADMIN, like the PFNs of
- * /proc/self/pagemap.  With IOBMD_SEGMENTS_DMA the addresses are those
- * the module's DMA device uses, and exist only while the descriptor is
- * prepared; physical segments of user memory (general descriptors, and
- * what is built on them) also need it prepared.
+ * /proc/self/pagemap.  Physical addresses are what a device sees only
+ * where no IOMMU stands between it and memory (or the IOMMU passes
+ * through); behind one, a userspace driver gets its device's addresses
+ * from VFIO or iommufd.  Physical segments of user memory (general
+ * descriptors, and what is built on them) need the descriptor prepared.
+ * With IOBMD_SEGMENTS_DMA the addresses are those of the device a kernel
+ * driver prepared the descriptor for (the in-kernel API); a prepare from
+ * userspace maps for no device, and then the call fails with ENODATA.
  *
  * The capability is checked before the handle: without it the call gets
  * EPERM whatever @handle is, and writes nothing to @segs.
  *
  * Errors: EPERM, ENOENT, EINVAL, E2BIG, EFAULT, ERANGE (range outside the
- * length), ENODATA (not prepared), EINTR (a fatal signal).
+ * length), ENODATA (not prepared; with IOBMD_SEGMENTS_DMA, not mapped for
+ * a device), EINTR (a fatal signal).
  */
 struct iobmd_segments {
 	__u32 size;
@@ -677,24 +686,21 @@ struct iobmd_device_create {
  * @direction: IOBMD_DIRECTION_* (None: the descriptor's own) with
  *	IOBMD_PREPARE_* modifiers for PREPARE, IOBMD_COMPLETE_* for COMPLETE
  *
- * prepare() wires the memory (pins user pages) and maps it for DMA on the
- * module's device (below 4 GiB with IOBMD_PREPARE_PHYS32); prepares nest
- * and complete() undoes one.  A handle can complete only what it
- * prepared; releasing the handle or closing the file completes what is
- * left.
+ * prepare() wires the memory: user pages are pinned and stay where they
+ * are until complete().  It maps nothing for any device: a userspace
+ * driver maps for its device through VFIO or iommufd (IODMACommand in the
+ * C++ library), a kernel driver with the in-kernel API.  Prepares nest and
+ * complete() undoes one.  A handle can complete only what it prepared;
+ * releasing the handle or closing the file completes what is left.
  *
  * Errors: EINVAL (unknown bits; COMPLETE without an outstanding PREPARE on
  * this handle), ENODATA (IOBMD_PREPARE_NO_FAULT on user memory not pinned
- * yet), ENOENT, EBUSY (already prepared for the other DMA range),
- * EFAULT (user memory that cannot be pinned), ENOMEM (RLIMIT_MEMLOCK),
- * EACCES (already prepared for a direction that does not cover this one:
- * Out then In, In then Out; a live mapping is never widened), EPERM (user
- * memory of another process), EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for
- * memory that cannot be moved below 4 GiB: a physically contiguous buffer
- * not created with a physical mask at or below 4 GiB, wherever it lies,
- * or device memory above it), EOVERFLOW (IOBMD_PREPARE_MAX prepares
- * already outstanding on the descriptor, from every handle and every
- * descriptor built on it).
+ * yet), ENOENT, EFAULT (user memory that cannot be pinned), ENOMEM
+ * (RLIMIT_MEMLOCK), EACCES (user memory already pinned read-only for
+ * Out, then prepared for In), EPERM (user memory of another process),
+ * EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for memory not placed below 4 GiB),
+ * EOVERFLOW (IOBMD_PREPARE_MAX prepares already outstanding on the
+ * descriptor, from every handle and every descriptor built on it).
  */
 struct iobmd_prepare {
 	__u32 size;

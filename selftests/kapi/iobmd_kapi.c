@@ -5,7 +5,8 @@
  * /sys/kernel/debug/iobmd_kapi/results for selftests/iobmd_kapi_test.c.
  *
  * A buffer below 4 GiB, composed with a sub-range and a contiguous buffer
- * into a multi, prepared for a device of its own with a 32-bit DMA mask,
+ * into a multi, prepared for a device of its own with a 32-bit DMA mask
+ * (a platform device: no hardware, the DMA API's bookkeeping only),
  * its DMA segments checked, mapped into the kernel, torn down; misuses
  * refused; physical RAM described only where a page reference is held.
  */
@@ -239,14 +240,18 @@ static void kapi_run(struct device *dev)
 		       "prepare for a 32-bit device")) {
 		kapi_check(kapi_segs_below(multi, true, DMA_BIT_MASK(32)),
 			   "DMA segments below 4 GiB");
-		kapi_check(iobmd_desc_prepare(multi, 0) == -EBUSY,
-			   "prepare for another device is EBUSY");
+		kapi_check(!iobmd_desc_prepare(multi, 0) &&
+			   !iobmd_desc_complete(multi) &&
+			   kapi_segs_below(multi, true, DMA_BIT_MASK(32)),
+			   "a prepare without a device nests inside, maps nothing");
 		iobmd_desc_complete(multi);
 	}
 	if (kapi_check(!iobmd_desc_prepare(buf, IOBMD_DIRECTION_OUT),
-		       "prepare for the module's device")) {
-		kapi_check(kapi_segs_below(buf, true, DMA_BIT_MASK(64)),
-			   "DMA segments of the buffer");
+		       "prepare without a device")) {
+		kapi_check(iobmd_desc_dma_segments(buf, 0, 0, NULL, 0, &count,
+						   &total) == -ENODATA &&
+			   iobmd_desc_prepare_dev(buf, 0, dev) == -EBUSY,
+			   "... wires only: no DMA segments, no device after");
 		iobmd_desc_complete(buf);
 	}
 

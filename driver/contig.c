@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd: physically contiguous memory at or below a physical limit, from
+ * the page allocator, for buffers that are contiguous.
+ *
+ * Up to the largest order the buddy allocator keeps (4 MiB with 4 KiB
+ * pages), one block of the order that covers the size and the alignment,
+ * from the highest zone the limit allows down; the block is split into
+ * pages and the pages past the size go back at once.  Beyond that order,
+ * a range of RAM below the limit is made free with alloc_contig_range(),
+ * which migrates movable pages out of the way: ranges are looked for from
+ * the top of the allowed RAM down, a range that holds a page in use that
+ * cannot move (kernel memory, reserved pages, huge pages) is never tried,
+ * and at most IOBMD_CONTIG_TRIES ranges are tried, so a request no range
+ * can meet fails promptly.  Either way the caller gets order-0 pages, each
+ * with its own reference, zeroed, aligned as asked.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/hugetlb.h>
+#include <linux/ioport.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
+#include <linux/page-flags.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "iobmd_priv.h"
+
+/* Ranges alloc_contig_range() is asked for before the allocation fails. */
+#define IOBMD_CONTIG_TRIES	8
+/* System RAM ranges looked at below the limit. */
+#define IOBMD_CONTIG_RAM_RANGES	32
+
+#define IOBMD_CONTIG_GFP \
+	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_ZERO | \
+	 __GFP_ACCOUNT)
+
+/* Zones from the highest to the lowest; each allocation starts at one. */
+const gfp_t iobmd_zone_gfp[IOBMD_NR_ZONES] = { 0, __GFP_DMA32, __GFP_DMA };
+
+/**
+ * iobmd_zone_first() - the first zone worth trying for memory at or below
+ * a limit, as an index into iobmd_zone_gfp
+ * @limit: the highest physical address allowed
+ *
+ * ZONE_NORMAL starts at 4 GiB and ZONE_DMA32 at 16 MiB, so a limit of
+ * exactly 4 GiB-1 starts in ZONE_DMA32 (rather than throwing a zeroed
+ * chunk away).
+ *
+ * Return: 0 (any zone), 1 (ZONE_DMA32) or 2 (ZONE_DMA).
+ */
+unsigned int iobmd_zone_first(u64 limit)
+{
+	if (limit > DMA_BIT_MASK(32))
+		return 0;
+	if (limit > DMA_BIT_MASK(24))
+		return 1;
+	return 2;
+}
+
+/* A buddy block covering @npages on @align_pages; the rest freed. */
+static struct page *iobmd_contig_buddy(unsigned long npages,
+				       unsigned long align_pages, u64 limit)
+{
+	unsigned int order = get_order(max(npages, align_pages) << PAGE_SHIFT);
+	unsigned int zone;
+	struct page *page;
+	unsigned long i;
+
+	for (zone = iobmd_zone_first(limit); zone < IOBMD_NR_ZONES; zone++) {
+		page = alloc_pages(IOBMD_CONTIG_GFP | iobmd_zone_gfp[zone], order);
+		if (!page)
+			continue;
+		if (page_to_phys(page) + (npages << PAGE_SHIFT) - 1 <= limit) {
+			split_page(page, order);
+			for (i = npages; i < (1UL << order); i++)
+				__free_page(page + i);
+			return page;
+		}
+		__free_pages(page, order);
+	}
+	return NULL;
+}
+
+/*
+ * Whether the page at @pfn may be in a range alloc_contig_range() can
+ * make: free, or in use but movable.  Pages with no reference (the later
+ * pages of a free block) pass; alloc_contig_range() has the last word.
+ */
+static bool iobmd_contig_page_ok(unsigned long pfn, struct zone *zone)
+{
+	struct page *page = pfn_to_online_page(pfn);
+
+	if (!page || page_zone(page) != zone || PageReserved(page) ||
+	    PageHuge(page))
+		return false;
+	if (PageBuddy(page) || !page_count(page))
+		return true;
+	return PageLRU(compound_head(page));
+}
+
+/**
+ * struct iobmd_contig_scan - a search for a range to make free
+ * @npages: pages wanted
+ * @align: their alignment, in pages (a power of two)
+ * @limit_pfn: the last page frame allowed
+ * @n: System RAM ranges in @ram
+ * @ram: first and last page frame of each, below @limit_pfn
+ */
+struct iobmd_contig_scan {
+	unsigned long npages;
+	unsigned long align;
+	unsigned long limit_pfn;
+	unsigned int n;
+	struct { unsigned long first, last; } ram[IOBMD_CONTIG_RAM_RANGES];
+};
+
+static int iobmd_contig_note_ram(struct resource *res, void *arg)
+{
+	struct iobmd_contig_scan *s = arg;
+	unsigned long first = PFN_UP(res->start);
+	unsigned long last = min(PFN_DOWN(res->end + 1), s->limit_pfn + 1);
+
+	if (s->n == IOBMD_CONTIG_RAM_RANGES)
+		return 1;
+	if (last >= first + s->npages) {
+		s->ram[s->n].first = first;
+		s->ram[s->n].last = last - 1;
+		s->n++;
+	}
+	return 0;
+}
+
+/*
+ * The highest aligned candidate in [@first, @last] at or below @top whose
+ * pages all pass iobmd_contig_page_ok(), or 0 when there is none (page
+ * frame 0 is never RAM given out).  Pages are checked from the top, so a
+ * page that fails moves the next candidate below it.
+ */
+static unsigned long iobmd_contig_candidate(struct iobmd_contig_scan *s,
+					    unsigned long first,
+					    unsigned long top, int *err)
+{
+	unsigned long start, pfn;
+	struct zone *zone;
+	struct page *page;
+
+	while (top + 1 >= first + s->npages) {
+		start = ALIGN_DOWN(top + 1 - s->npages, s->align);
+		if (start < first || !start)
+			return 0;
+		page = pfn_to_online_page(start);
+		if (!page) {
+			top = start - 1;
+			continue;
+		}
+		zone = page_zone(page);
+		for (pfn = start + s->npages - 1; pfn >= start; pfn--) {
+			if (!iobmd_contig_page_ok(pfn, zone))
+				break;
+			if (!(pfn & 1023)) {
+				cond_resched();
+				if (fatal_signal_pending(current)) {
+					*err = -EINTR;
+					return 0;
+				}
+			}
+		}
+		if (pfn < start)
+			return start;
+		top = pfn - 1;
+	}
+	return 0;
+}
+
+/* A range made free with alloc_contig_range(), zeroed; or NULL. */
+static struct page *iobmd_contig_range(unsigned long npages,
+				       unsigned long align_pages, u64 limit,
+				       int *err)
+{
+#ifdef CONFIG_CONTIG_ALLOC
+	struct iobmd_contig_scan *s;
+	unsigned long start, top, i;
+	struct page *page = NULL;
+	int tries = 0, r;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->npages = npages;
+	s->align = align_pages;
+	s->limit_pfn = PHYS_PFN(limit);
+	walk_iomem_res_desc(IORES_DESC_NONE,
+			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY, 0, limit,
+			    s, iobmd_contig_note_ram);
+	/* The highest RAM first: memory low down is the scarcer. */
+	for (r = s->n - 1; r >= 0 && !page && !*err; r--) {
+		top = s->ram[r].last;
+		while (tries < IOBMD_CONTIG_TRIES && !*err) {
+			start = iobmd_contig_candidate(s, s->ram[r].first, top,
+						       err);
+			if (!start)
+				break;
+			tries++;
+			if (!alloc_contig_range(start, start + npages,
+						MIGRATE_MOVABLE,
+						GFP_KERNEL | __GFP_NOWARN)) {
+				page = pfn_to_page(start);
+				break;
+			}
+			if (fatal_signal_pending(current))
+				*err = -EINTR;
+			top = start - 1;
+		}
+	}
+	kfree(s);
+	if (!page)
+		return NULL;
+	for (i = 0; i < npages; i++) {
+		clear_highpage(page + i);
+		if (!((i + 1) & 1023))
+			cond_resched();
+	}
+	return page;
+#else
+	return NULL;
+#endif
+}
+
+/**
+ * iobmd_contig_alloc() - physically contiguous pages at or below a limit
+ * @npages: pages
+ * @align: alignment in bytes: 0, or a power of two
+ * @limit: the highest physical address any byte may have
+ *
+ * Return: the first of @npages order-0 pages, each with a reference,
+ * zeroed, or ERR_PTR(-ENOMEM) when no memory meets the request,
+ * -EINTR on a fatal signal.  Free them with iobmd_contig_free().
+ * Memory from a block the buddy allocator keeps is charged to the
+ * current task's memory cgroup; larger ranges cannot be.
+ */
+struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit)
+{
+	unsigned long align_pages = max_t(u64, align >> PAGE_SHIFT, 1);
+	struct page *page;
+	int err = 0;
+
+	if (!npages)
+		return ERR_PTR(-EINVAL);
+	if (get_order(max(npages, align_pages) << PAGE_SHIFT) <= IOBMD_MAX_ORDER)
+		page = iobmd_contig_buddy(npages, align_pages, limit);
+	else
+		page = iobmd_contig_range(npages, align_pages, limit, &err);
+	if (err)
+		return ERR_PTR(err);
+	return page ?: ERR_PTR(-ENOMEM);
+}
+
+/**
+ * iobmd_contig_large() - whether iobmd_contig_alloc() needs a range made
+ * free for the request, rather than a block of the buddy allocator's
+ * @npages: pages
+ * @align: alignment in bytes
+ *
+ * Return: true when the request is beyond the allocator's largest order.
+ */
+bool iobmd_contig_large(unsigned long npages, u64 align)
+{
+	unsigned long align_pages = max_t(u64, align >> PAGE_SHIFT, 1);
+
+	return get_order(max(npages, align_pages) << PAGE_SHIFT) >
+	       IOBMD_MAX_ORDER;
+}
+
+/**
+ * iobmd_contig_free() - give back what iobmd_contig_alloc() gave
+ * @page: the first page
+ * @npages: how many
+ */
+void iobmd_contig_free(struct page *page, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++) {
+		__free_page(page + i);
+		if (!((i + 1) & 1023))
+			cond_resched();
+	}
+}
