@@ -348,7 +348,6 @@ struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit);
 bool iobmd_contig_large(unsigned long npages, u64 align);
 void iobmd_contig_free(struct page *page, unsigned long npages);
 
-
 /* Memory userspace names by physical address: /dev/mem's rules. */
 int iobmd_raw_locked_down(void);
 struct iobmd_desc *iobmd_device_create_user(u64 phys, u64 length);
