@@ -396,8 +396,8 @@ static bool iobmd_charge(atomic64_t *v, u64 add, u64 limit)
  *	is freed
  *
  * iobmd_account_check() looked before the allocation; this looks at what
- * was allocated (an alignment can take more than the capacity), with
- * every other creation that got there first already counted.  Two
+ * was allocated, with every other creation that got there first already
+ * counted.  Two
  * creations at once may then both fail; both never pass the limit.
  *
  * Return: 0, -ENOMEM, -EMFILE at user_descs, or -EDQUOT when it does not
