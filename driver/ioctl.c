@@ -166,10 +166,8 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	ret = iobmd_ioctl_buf_spec(cmd, &spec);
 	if (ret)
 		return ret;
-	/* What it will take: an alignment above a page, if larger. */
+	/* What it will keep: its pages (an alignment takes no more). */
 	bytes = spec.capacity;
-	if (spec.alignment > PAGE_SIZE)
-		bytes = max(bytes, spec.alignment);
 	ret = iobmd_ucmd_may_create(ucmd, PAGE_ALIGN(min(bytes,
 							 U64_MAX - PAGE_SIZE)));
 	if (ret)

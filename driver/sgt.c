@@ -6,6 +6,7 @@
  * contiguous run.
  */
 #include <linux/dma-mapping.h>
+#include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/uaccess.h>
@@ -148,6 +149,29 @@ unsigned long iobmd_sgt_max_pages(struct device *dev)
 }
 
 /**
+ * iobmd_dma_reach() - the highest physical address a device reaches
+ * without bounce buffers
+ * @dev: the device
+ *
+ * Behind an IOMMU that translates, any: its IOVAs are within the device's
+ * mask wherever the memory lies.  Else (no IOMMU, or one that passes
+ * through) its DMA mask and bus limit: the DMA API would bounce memory
+ * above them through swiotlb, which may itself lie beyond the device's
+ * reach, and then warns.  iobmd places memory where devices reach it (the
+ * physical mask) and does not bounce.
+ *
+ * Return: the address.
+ */
+u64 iobmd_dma_reach(struct device *dev)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
+
+	if (dom && dom->type & __IOMMU_DOMAIN_PAGING)
+		return U64_MAX;
+	return min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+}
+
+/**
  * iobmd_sgt_map_table() - DMA-map a filled table of whole pages
  * @sgt: the table; iobmd_sgt_unmap() frees it
  * @dev: the module's DMA device
@@ -158,11 +182,22 @@ unsigned long iobmd_sgt_max_pages(struct device *dev)
  * API allows only without its own CPU syncs: they are done here instead,
  * once the pages are mapped and before they are unmapped.
  *
- * Return: 0 or -ENOMEM (also when the DMA API cannot map the pages, as
- * when bounce buffers run out); on failure the table is freed.
+ * Return: 0, -ERANGE (pages beyond iobmd_dma_reach()) or -ENOMEM (the
+ * DMA API cannot map the pages: out of IOVA space); on failure the table
+ * is freed.
  */
 int iobmd_sgt_map_table(struct sg_table *sgt, struct device *dev, int dir)
 {
+	u64 reach = iobmd_dma_reach(dev);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_sg(sgt, sg, i) {
+		if (sg_phys(sg) + sg->length - 1 > reach) {
+			sg_free_table(sgt);
+			return -ERANGE;
+		}
+	}
 	if (dma_map_sgtable(dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC)) {
 		sg_free_table(sgt);
 		/* Out of IOVA or bounce space, whatever the DMA API calls it. */

@@ -73,10 +73,11 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
  *	IOBMD_PIN_*; called when the pin count leaves 0, without @prep_lock
  * @unpin: undo @pin; called when the pin count returns to 0, without
  *	@prep_lock, maybe under mmap_lock (must not take it)
- * @dma_map: map the memory for DMA on @dev for @direction (IOKit bits,
- *	prepare modifiers included); called when the prepare count leaves 0
- *	for a device (never for a prepare that only wires)
- * @dma_unmap: undo @dma_map; desc.dma_dev is the device
+ * @dma_map: the first prepare: map the memory for DMA on @dev for
+ *	@direction (IOKit bits, prepare modifiers included), or with @dev
+ *	NULL map nothing (memory of its own) or prepare what it is built of
+ *	(composed kinds); called when the prepare count leaves 0
+ * @dma_unmap: undo @dma_map; desc.dma_dev is the device, or NULL
  * @dma_sync: dma_sync_*() a range of mapped memory; @for_device selects
  *	the direction
  * @extent: bytes a user mapping may cover (buffers: the capacity); NULL
@@ -205,6 +206,7 @@ u64 iobmd_desc_extent(struct iobmd_desc *d);
 u64 iobmd_desc_phys_limit(struct iobmd_desc *d);
 int iobmd_desc_usable(struct iobmd_desc *d);
 int iobmd_dma_dir(u32 direction);
+u64 iobmd_dma_reach(struct device *dev);
 
 /* ZONE_NORMAL and above, ZONE_DMA32, ZONE_DMA: see iobmd_zone_first(). */
 #define IOBMD_NR_ZONES	3
