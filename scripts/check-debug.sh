@@ -80,12 +80,15 @@ install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/6
 # programs with "lockdown" in their name: lockdown cannot be undone and
 # closes debugfs's fault injection to everything after it.
 shopt -s nullglob
-tests=() last=() final=()
+tests=() last=() final=() devices=()
 for t in "$dbg"/selftests/iobmd_*_test; do
 	case ${t##*/} in
 	iobmd_debug_*) last+=("$t") ;;
 	*lockdown*) final+=("$t") ;;
 	*) tests+=("$t") ;;
+	esac
+	case ${t##*/} in
+	iobmd_edu_*) devices+=("$t") ;;
 	esac
 done
 tests+=("${last[@]}" "${final[@]}")
@@ -148,4 +151,12 @@ rc=0
 bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --out "$vmdir" "${bins[@]}" \
 	--insmod-args unsafe_phys_ram=1 --add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-2400}" --prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 count_vm_run "$DEBUG_KREL" "$vmdir" "$rc" "$tm" || true
+# The devices again behind QEMU's Intel IOMMU (as in check.sh).
+tm=$(date +%s)
+vmdir=$dbg/vm-iommu
+rc=0
+bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --iommu \
+	--env IOBMD_EDU_IOMMU=1 --out "$vmdir" --insmod-args unsafe_phys_ram=1 \
+	--prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
+count_vm_run "$DEBUG_KREL, IOMMU" "$vmdir" "$rc" "$tm" || true
 finish

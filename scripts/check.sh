@@ -68,12 +68,16 @@ install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/6
 # kernel and run in `make check-debug` only.  Programs with "lockdown" in
 # their name raise lockdown, which cannot be undone: they run last.
 shopt -s nullglob
-tests=() last=()
+tests=() last=() devices=()
 for t in "$BUILD"/selftests/iobmd_*_test; do
 	case ${t##*/} in
 	iobmd_debug_*) ;;
 	*lockdown*) last+=("$t") ;;
 	*) tests+=("$t") ;;
+	esac
+	# Programs that drive a real (emulated) device run again behind the IOMMU.
+	case ${t##*/} in
+	iobmd_edu_*) devices+=("$t") ;;
 	esac
 done
 tests+=("${last[@]}")
@@ -102,6 +106,15 @@ for krel in $kernels; do
 		--insmod-args unsafe_phys_ram=1 \
 		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 	count_vm_run "$krel" "$vmdir" "$rc" "$tk" || continue
+	# The devices again behind QEMU's Intel IOMMU, strict: DMA addresses
+	# are IOVAs there, not physical addresses.
+	tk=$(date +%s)
+	vmdir=$BUILD/$krel/vm-iommu
+	rc=0
+	bash "$ROOT/scripts/vm-run.sh" --tap --iommu --env IOBMD_EDU_IOMMU=1 \
+		--out "$vmdir" --insmod-args unsafe_phys_ram=1 \
+		--prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
+	count_vm_run "$krel, IOMMU" "$vmdir" "$rc" "$tk" || continue
 done
 
 echo

@@ -24,6 +24,9 @@
 #                        kernel); KREL then only names the run
 #   --env NAME=VALUE     export NAME=VALUE to the programs (repeatable), e.g.
 #                        IOBMD_STRESS_SECONDS=30
+#   --iommu              a q35 machine with QEMU's intel-iommu, on in strict
+#                        mode in the guest (intel_iommu=on iommu.strict=1):
+#                        devices' DMA addresses are then IOVAs
 #   --gcov               copy the module's gcov counters out before rmmod
 #                        (a module built with GCOV_PROFILE on a kernel with
 #                        CONFIG_GCOV_KERNEL): into DIR/gcov/, as the guest's
@@ -64,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--add-tree) add_tree=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--gcov) gcov=1; shift ;;
+	--iommu) iommu=1; shift ;;
 	--env)
 		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, not '$2'"
 		envs+=("$2"); shift 2 ;;
@@ -97,9 +101,11 @@ for b in "${bins[@]}"; do
 	[ -x "$b" ] || die "not an executable: $b"
 	cp "$b" "$stage/bin/"
 done
-# The in-kernel API test module, built beside iobmd.ko (build-module.sh).
-kapi=$(dirname "$module")/kapi/iobmd_kapi.ko
-[ -f "$kapi" ] && cp "$kapi" "$stage/lib/modules/iobmd_kapi.ko"
+# The in-kernel API's test modules (iobmd_kapi.ko, the edu driver), built
+# beside iobmd.ko (build-module.sh).
+for k in "$(dirname "$module")"/kapi/*.ko; do
+	[ -f "$k" ] && cp "$k" "$stage/lib/modules/"
+done
 progs=()
 for p in "$@"; do
 	[ -x "$p" ] || die "not an executable: $p"
@@ -135,6 +141,14 @@ rm -rf "$stage"
 # console.boot1.log and the guest boots once more; a second such death
 # is reported like any other.
 ivshmem=$out/ivshmem.bin
+# QEMU's edu device (a DMA engine, 1234:11e8) is always there; with
+# --iommu, behind the Intel IOMMU, which must come before the devices.
+machine=(-device edu)
+append="console=ttyS0 panic=-1 printk.time=1 loglevel=7 rdinit=/init"
+if [ "${iommu:-0}" = 1 ]; then
+	machine=(-machine q35 -device intel-iommu,intremap=off -device edu)
+	append="$append intel_iommu=on iommu.strict=1"
+fi
 start=$(date +%s)
 for boot in 1 2; do
 	head -c 1M /dev/zero >"$ivshmem"
@@ -143,10 +157,11 @@ for boot in 1 2; do
 		-accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" -cpu "${IOBMD_QEMU_CPU:-max}" -m 6G -smp 2 \
 		-nographic -no-reboot -monitor none \
 		-serial "file:$out/console.log" -serial "file:$out/results.log" \
+		"${machine[@]}" \
 		-object "memory-backend-file,id=iobmdshm,size=1M,share=on,mem-path=$ivshmem" \
 		-device ivshmem-plain,memdev=iobmdshm \
 		-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 printk.time=1 loglevel=7 rdinit=/init" \
+		-append "$append" \
 		</dev/null >"$out/qemu.log" 2>&1 || qrc=$?
 	if [ "$boot" = 1 ] && ! grep -q '^@@IOBMD@@ begin' "$out/results.log" 2>/dev/null &&
 	   grep -qE 'Kernel panic|double fault' "$out/console.log" 2>/dev/null; then
