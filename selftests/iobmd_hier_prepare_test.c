@@ -182,11 +182,10 @@ TEST_F(iobmd_prepare, dma_segments_need_device)
 
 		test_ioctl_get_info(h[k], &info);
 		test_err_get_dma_segments(ENODATA, h[k], 0, 0);
-		if (user) {
+		if (user)
 			test_err_get_segments(ENODATA, h[k], 0, 0, &seg, 1);
-		} else {
+		else
 			test_get_all_segments(h[k], 0, 0, &before, &nb);
-		}
 		test_ioctl_prepare(h[k], 0);
 		ASSERT_EQ(true, test_is_prepared(h[k]));
 		test_err_get_dma_segments(ENODATA, h[k], 1, 1);
@@ -231,11 +230,10 @@ TEST_F(iobmd_prepare, prepare_moves_nothing)
 	for (r = 0; r != ARRAY_SIZE(ranges); r++) {
 		test_get_all_segments(b, ranges[r][0], ranges[r][1], &ps, &pn);
 		for (step = 0; step != 2; step++) {
-			if (step == 0) {
+			if (step == 0)
 				test_ioctl_prepare(b, 0);
-			} else {
+			else
 				test_ioctl_complete(b, 0);
-			}
 			test_err_get_dma_segments(ENODATA, b, ranges[r][0],
 						  ranges[r][1]);
 			test_get_all_segments(b, ranges[r][0], ranges[r][1],
@@ -265,6 +263,19 @@ TEST_F(iobmd_prepare, prepare_moves_nothing)
 	test_ioctl_complete(c, 0);
 	test_ioctl_release(c);
 }
+
+/* Asserts @h's physical segments are still @before (@nb); frees @before. */
+#define test_segments_unchanged(h, before, nb)                              \
+	do {                                                                \
+		struct iobmd_segment *__now;                                \
+		__u32 __n;                                                  \
+									    \
+		test_get_all_segments(h, 0, 0, &__now, &__n);               \
+		ASSERT_EQ(nb, __n);                                         \
+		ASSERT_EQ(0, memcmp(before, __now, __n * sizeof(*__now)));  \
+		free(__now);                                                \
+		free(before);                                               \
+	} while (0)
 
 /* Some segment of @h lies above 4 GiB. */
 static bool has_high_page(struct __test_metadata *_metadata, int fd, __u32 h)
@@ -323,9 +334,9 @@ TEST_F(iobmd_prepare, phys32_buffer_mask)
 	for (k = 0; k != ARRAY_SIZE(sizes); k++) {
 		__u64 len = sizes[k], high;
 		__u8 *model = malloc(len), *dev = malloc(len);
-		struct iobmd_segment *before, *after;
+		struct iobmd_segment *before;
 		struct iobmd_range *r;
-		__u32 b, m, g, n, nb, na;
+		__u32 b, m, g, n, nb;
 
 		ASSERT_NE(NULL, model);
 		ASSERT_NE(NULL, dev);
@@ -339,11 +350,7 @@ TEST_F(iobmd_prepare, phys32_buffer_mask)
 		test_err_prepare(ERANGE, b, IOBMD_PREPARE_PHYS32 |
 					    IOBMD_DIRECTION_IN);
 		ASSERT_EQ(false, test_is_prepared(b));
-		test_get_all_segments(b, 0, 0, &after, &na);
-		ASSERT_EQ(nb, na);
-		ASSERT_EQ(0, memcmp(before, after, nb * sizeof(*before)));
-		free(before);
-		free(after);
+		test_segments_unchanged(b, before, nb);
 		test_check_desc(b, model, len);
 		/* Named by address, its pages above 4 GiB are above it. */
 		r = segs_ranges(self->fd, b, &high, &n);
@@ -362,11 +369,7 @@ TEST_F(iobmd_prepare, phys32_buffer_mask)
 		test_get_all_segments(m, 0, 0, &before, &nb);
 		test_ioctl_prepare(m, IOBMD_PREPARE_PHYS32);
 		ASSERT_EQ(true, test_is_prepared(m));
-		test_get_all_segments(m, 0, 0, &after, &na);
-		ASSERT_EQ(nb, na);
-		ASSERT_EQ(0, memcmp(before, after, nb * sizeof(*before)));
-		free(before);
-		free(after);
+		test_segments_unchanged(m, before, nb);
 		r = segs_ranges(self->fd, m, &high, &n);
 		ASSERT_NE(NULL, r);
 		ASSERT_GE(SZ_4G, high);
