@@ -372,8 +372,9 @@ TEST_F(iobmd_general, max_ranges)
 }
 
 /*
- * Physical and DMA segments of user memory exist only while prepared; the
- * physical ones are the pages the process sees.
+ * Physical segments of user memory exist only while prepared, and are the
+ * pages the process sees; DMA segments exist for no device, prepared or
+ * not.
  */
 TEST_F(iobmd_general, segments_need_prepare)
 {
@@ -410,12 +411,13 @@ TEST_F(iobmd_general, segments_need_prepare)
 	free(segs);
 	test_err_get_segments(ERANGE, h, len, 0, seg, 2);
 	test_err_get_segments(ERANGE, h, 0, len + 1, seg, 2);
-	/* DMA segments cover the length. */
-	test_get_dma_segments(h, 0, 0, &segs, &nr);
+	/* Physical segments cover the length; DMA ones are not there. */
+	test_get_all_segments(h, 0, 0, &segs, &nr);
 	for (i = 0, sum = 0; i != nr; i++)
 		sum += segs[i].len;
 	ASSERT_EQ(len, sum);
 	free(segs);
+	ASSERT_EQ(true, test_is_prepared(h));
 
 	test_ioctl_complete(h, 0);
 	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
@@ -490,7 +492,10 @@ TEST_F(iobmd_general, map_needs_prepare)
 	munmap(a, 6 * PAGE_SIZE);
 }
 
-/* Prepared for Out only, the memory is pinned read-only. */
+/*
+ * Prepared for Out only, the memory is pinned read-only; prepared for In
+ * first, it is pinned writable, and a later Out nests inside.
+ */
 TEST_F(iobmd_general, read_only_prepare)
 {
 	__u8 *a = iobmd_user_area(2, 11), v = 1;
@@ -530,7 +535,12 @@ TEST_F(iobmd_general, read_only_prepare)
 	v = 2;
 	test_ioctl_write(h, 1, &v, 1);
 	ASSERT_EQ(2, a[1]);
-	test_err_prepare(EACCES, h, IOBMD_DIRECTION_OUT);
+	test_ioctl_prepare(h, IOBMD_DIRECTION_OUT);
+	v = 3;
+	test_ioctl_write(h, 1, &v, 1);
+	ASSERT_EQ(3, a[1]);
+	test_ioctl_prepare(h, IOBMD_DIRECTION_INOUT);
+	ASSERT_EQ(2 * PAGE_SIZE, iobmd_stat("pinned_bytes"));
 	test_ioctl_release(h);
 	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
 	munmap(a, 2 * PAGE_SIZE);

@@ -329,13 +329,16 @@ TEST_F(iobmd_interleaved, busy)
 	test_ioctl_prepare(s, 0);
 	test_err_interleaved_set(EBUSY, il, b, 0, 1);
 	test_ioctl_complete(s, 0);
+	/* A refused prepare (not placed below 4 GiB) leaves nothing. */
+	test_err_prepare(ERANGE, s, IOBMD_PREPARE_PHYS32);
+	test_ioctl_interleaved_set(il, b, 3 * PAGE_SIZE, PAGE_SIZE);
 	test_ioctl_multi_create(0, &il, 1, &m);
-	test_ioctl_prepare(m, IOBMD_PREPARE_PHYS32);
+	test_ioctl_prepare(m, 0);
 	test_err_interleaved_clear(EBUSY, il, 0);
 	test_ioctl_release(m);	/* completes its prepare */
 	/* A failed SET or CLEAR changed nothing. */
 	test_ioctl_get_info(il, &info);
-	ASSERT_EQ(3 * PAGE_SIZE, info.length);
+	ASSERT_EQ(4 * PAGE_SIZE, info.length);
 	ASSERT_EQ(IOBMD_DIRECTION_INOUT, info.direction);
 	test_ioctl_interleaved_clear(il, 0);
 	test_ioctl_release(s);
@@ -430,7 +433,10 @@ TEST_F(iobmd_interleaved, sub_of_cleared)
 	test_ioctl_release(il);
 }
 
-/* Prepared, the pieces are prepared; DMA segments cover the pieces. */
+/*
+ * Prepared, the pieces are prepared; physical segments cover the pieces.
+ * There are DMA segments of none of them: no device.
+ */
 TEST_F(iobmd_interleaved, prepare)
 {
 	__u8 *a = iobmd_user_area(3, 130);
@@ -453,23 +459,23 @@ TEST_F(iobmd_interleaved, prepare)
 	}
 	test_ioctl_prepare(il, 0);
 	ASSERT_EQ(3 * PAGE_SIZE, iobmd_stat("pinned_bytes"));
-	test_get_dma_segments(il, 0, 0, &segs, &n);
+	ASSERT_EQ(true, test_is_prepared(il));
+	test_get_all_segments(il, 0, 0, &segs, &n);
 	for (i = 0; i != n; i++)
 		sum += segs[i].len;
 	ASSERT_EQ(4 * PAGE_SIZE, sum);
 	free(segs);
-	test_get_all_segments(il, 0, 0, &segs, &n);
-	free(segs);
 	/* The pieces are prepared beneath it. */
-	test_get_dma_segments(b, 0, 0, &segs, &n);
-	free(segs);
-	test_get_dma_segments(g, 0, 0, &segs, &n);
+	ASSERT_EQ(true, test_is_prepared(b));
+	ASSERT_EQ(true, test_is_prepared(g));
+	test_get_all_segments(g, 100, PAGE_SIZE, &segs, &n);
 	free(segs);
 	test_ioctl_perform(il, IOBMD_OP_FLUSH, 0, 4 * PAGE_SIZE);
 	test_ioctl_perform(il, IOBMD_OP_INVALIDATE, PAGE_SIZE - 1, 2);
 	test_ioctl_complete(il, 0);
 	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
-	test_err_get_dma_segments(ENODATA, b, 0, 0);
+	ASSERT_EQ(false, test_is_prepared(b));
+	ASSERT_EQ(false, test_is_prepared(g));
 	test_ioctl_release(il);
 	test_ioctl_release(g);
 	test_ioctl_release(b);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd mappings of every kind and what get_user_pages makes of them.
- * Mappings made only of the module's own pages (non-contiguous buffers,
- * and sub, multi and interleaved descriptors of them) are page-backed:
- * process_vm_readv() and vmsplice() work on them.  PFN mappings
- * (contiguous buffers, user and physical memory, mixtures, non-default
+ * Mappings made only of the module's own pages (buffers, contiguous or
+ * not, and sub, multi and interleaved descriptors of them) are
+ * page-backed: process_vm_readv() and vmsplice() work on them.  PFN
+ * mappings (user and physical memory, mixtures with them, non-default
  * cache modes) make both fail with EFAULT.  The test VM has no block
  * device, so O_DIRECT is not tried; vmsplice() takes page references the
  * same way.
@@ -90,10 +90,13 @@ static void check_gup(struct __test_metadata *_metadata, int fd, __u32 h,
 	ASSERT_EQ(0, munmap(p, m.extent));
 }
 
-/* The module's own pages, however composed: page-backed. */
+/*
+ * The module's own pages, however composed: page-backed.  Contiguous
+ * buffers too: their pages come from the page allocator.
+ */
 TEST_F(iobmd_hmap, page_backed)
 {
-	__u32 b0, b1, s, m, il, pair[2];
+	__u32 b0, b1, c, cm, s, m, il, pair[2];
 
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 8 * PAGE_SIZE, 0, &b0);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE + 100, 1,
@@ -116,6 +119,26 @@ TEST_F(iobmd_hmap, page_backed)
 	test_ioctl_release(il);
 	test_ioctl_release(m);
 	test_ioctl_release(s);
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 4 * PAGE_SIZE,
+			      0, &c);
+	test_fill_desc(c, 4 * PAGE_SIZE, 2);
+	check_gup(_metadata, self->fd, c, 0, "contiguous buffer");
+	/* A 64 KiB-aligned mask implies contiguous. */
+	test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT, 16 * PAGE_SIZE,
+				   0x00000000FFFF0000ULL, &cm);
+	check_gup(_metadata, self->fd, cm, 0, "masked contiguous buffer");
+	test_ioctl_sub_create(c, IOBMD_DIRECTION_INOUT, 1, 2 * PAGE_SIZE, &s);
+	check_gup(_metadata, self->fd, s, 0, "sub of a contiguous buffer");
+	pair[0] = b0;
+	pair[1] = c;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
+	check_gup(_metadata, self->fd, m, 0, "multi with a contiguous piece");
+	test_ioctl_release(m);
+	test_ioctl_release(s);
+	test_ioctl_release(cm);
+	test_ioctl_release(c);
 	test_ioctl_release(b1);
 	test_ioctl_release(b0);
 }
@@ -124,20 +147,13 @@ TEST_F(iobmd_hmap, page_backed)
 TEST_F(iobmd_hmap, pfn_mapped)
 {
 	__u8 *a = iobmd_user_area(4, 2);
-	__u32 b, c, g, pg, m, pair[2], s, wc;
+	__u32 b, g, pg, m, pair[2], wc;
 	struct iobmd_segment *segs;
 	struct iobmd_range r;
 	__u32 n;
 
 	ASSERT_NE(NULL, a);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE, 0, &b);
-	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
-			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 4 * PAGE_SIZE,
-			      0, &c);
-	check_gup(_metadata, self->fd, c, EFAULT, "contiguous buffer");
-	test_ioctl_sub_create(c, IOBMD_DIRECTION_INOUT, 1, 2 * PAGE_SIZE, &s);
-	check_gup(_metadata, self->fd, s, EFAULT, "sub of a contiguous buffer");
-	test_ioctl_release(s);
 
 	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, a, 4 * PAGE_SIZE, &g);
 	test_ioctl_prepare(g, 0);
@@ -151,10 +167,6 @@ TEST_F(iobmd_hmap, pfn_mapped)
 
 	/* Mixtures: a page-backed piece does not make the whole so. */
 	pair[0] = b;
-	pair[1] = c;
-	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
-	check_gup(_metadata, self->fd, m, EFAULT, "multi with a contiguous piece");
-	test_ioctl_release(m);
 	pair[1] = g;
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
 	test_ioctl_prepare(m, 0);
@@ -170,10 +182,15 @@ TEST_F(iobmd_hmap, pfn_mapped)
 			      4 * PAGE_SIZE, 0, &wc);
 	check_gup(_metadata, self->fd, wc, EFAULT, "uncached buffer");
 	test_ioctl_release(wc);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
+			      IOBMD_CACHE_WRITE_COMBINE, 4 * PAGE_SIZE, 0, &wc);
+	check_gup(_metadata, self->fd, wc, EFAULT,
+		  "write-combined contiguous buffer");
+	test_ioctl_release(wc);
 
 	test_ioctl_release(pg);
 	test_ioctl_release(g);
-	test_ioctl_release(c);
 	test_ioctl_release(b);
 	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
 	munmap(a, 4 * PAGE_SIZE);

@@ -350,46 +350,53 @@ TEST_F(iobmd_multi, segments)
 
 /*
  * prepare() prepares each piece in order; when one fails, those before it
- * are completed again.
+ * are completed again.  No DMA segments come of it (no device).  The piece
+ * that fails here is one not placed below 4 GiB, under IOBMD_PREPARE_PHYS32.
  */
 TEST_F(iobmd_multi, prepare_rollback)
 {
-	__u32 p[3], m;
-	struct iobmd_segment *segs;
-	__u32 n;
+	const __u64 mask32 = 0x00000000FFFFF000ULL;
+	__u32 p[3], m, m2, i;
 
-	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &p[0]);
-	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &p[1]);
+	test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, mask32,
+				   &p[0]);
+	test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, mask32,
+				   &p[1]);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &p[2]);
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, p, 3, &m);
 
 	/* The multi's prepare prepares every piece... */
 	test_ioctl_prepare(m, 0);
-	test_get_dma_segments(p[0], 0, 0, &segs, &n);
-	free(segs);
-	test_get_dma_segments(p[2], 0, 0, &segs, &n);
-	free(segs);
-	test_get_dma_segments(m, 0, 0, &segs, &n);
-	free(segs);
+	for (i = 0; i != 3; i++)
+		ASSERT_EQ(true, test_is_prepared(p[i])) TH_LOG("piece %u", i);
+	ASSERT_EQ(true, test_is_prepared(m));
 	/* ... and complete() completes them. */
 	test_ioctl_complete(m, 0);
-	test_err_get_dma_segments(ENODATA, p[0], 0, 0);
-	test_err_get_dma_segments(ENODATA, p[2], 0, 0);
+	for (i = 0; i != 3; i++)
+		ASSERT_EQ(false, test_is_prepared(p[i])) TH_LOG("piece %u", i);
 
-	/* The last piece prepared for the other DMA range: EBUSY, and the
-	 * first two are left as they were. */
-	test_ioctl_prepare(p[2], IOBMD_PREPARE_PHYS32);
-	test_err_prepare(EBUSY, m, 0);
-	test_err_get_dma_segments(ENODATA, p[0], 0, 0);
-	test_err_get_dma_segments(ENODATA, p[1], 0, 0);
-	test_err_get_dma_segments(ENODATA, m, 0, 0);
-	/* The same DMA range works. */
-	test_ioctl_prepare(m, IOBMD_PREPARE_PHYS32);
+	/* The last piece is not below 4 GiB: ERANGE, and the first two
+	 * are left as they were, the second prepared once on its own. */
+	test_ioctl_prepare(p[1], 0);
+	test_err_prepare(ERANGE, m, IOBMD_PREPARE_PHYS32);
+	ASSERT_EQ(false, test_is_prepared(m));
+	ASSERT_EQ(false, test_is_prepared(p[0]));
+	ASSERT_EQ(false, test_is_prepared(p[2]));
+	test_ioctl_complete(p[1], 0);
+	ASSERT_EQ(false, test_is_prepared(p[1]));
+	test_err_complete(EINVAL, p[1], 0);
+	/* The first two alone are. */
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, p, 2, &m2);
+	test_ioctl_prepare(m2, IOBMD_PREPARE_PHYS32);
+	test_ioctl_complete(m2, 0);
+	test_ioctl_release(m2);
+	/* Prepared on its own, a piece stays prepared for the multi. */
+	test_ioctl_prepare(p[2], 0);
+	test_ioctl_prepare(m, 0);
 	test_ioctl_complete(p[2], 0);
-	test_get_dma_segments(p[2], 0, 0, &segs, &n);
-	free(segs);
+	ASSERT_EQ(true, test_is_prepared(p[2]));
 	test_ioctl_complete(m, 0);
-	test_err_get_dma_segments(ENODATA, p[2], 0, 0);
+	ASSERT_EQ(false, test_is_prepared(p[2]));
 	test_ioctl_release(m);
 	test_ioctl_release(p[0]);
 	test_ioctl_release(p[1]);
@@ -412,7 +419,7 @@ TEST_F(iobmd_multi, prepare_rollback_general)
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, p, 3, &m);
 	test_err_prepare(EFAULT, m, 0);
 	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
-	test_err_get_dma_segments(ENODATA, p[1], 0, 0);
+	ASSERT_EQ(false, test_is_prepared(p[1]));
 	/* Data before the hole reads; a range touching the hole does not
 	 * (pinning is all or nothing). */
 	{

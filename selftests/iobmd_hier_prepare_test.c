@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iobmd prepare() and complete(), DMA segments and performOperation():
+ * iobmd prepare() and complete(), segments and performOperation():
  * prepares nest per handle, COMPLETE needs one outstanding on the handle,
- * DMA segments exist only while prepared, IOBMD_PREPARE_PHYS32 puts them
- * below 4 GiB (bouncing pages above it), a second prepare for the other
- * DMA range is EBUSY, releasing a handle or closing the file completes
- * what it left, and IOBMD_PERFORM moves data between the CPU and the
- * device's view.  Needs root, and RAM above 4 GiB (the test VM has 6 GiB).
+ * a prepare from userspace wires the memory and maps it for no device
+ * (DMA segments are ENODATA, physical ones stay what they were), prepares
+ * nest in any direction except over user memory pinned read-only,
+ * IOBMD_PREPARE_PHYS32 succeeds only for memory placed below 4 GiB and
+ * moves nothing, releasing a handle or closing the file completes what it
+ * left, and IOBMD_PERFORM needs a prepare.  Needs root, and RAM above
+ * 4 GiB (the test VM has 6 GiB).
  */
 #include "iobmd_utils.h"
 
@@ -31,31 +33,21 @@ FIXTURE_TEARDOWN(iobmd_prepare)
 #define COMPLETE_KNOWN (IOBMD_DIRECTION_MASK | IOBMD_COMPLETE_WITH_ERROR |   \
 			IOBMD_COMPLETE_WITH_DATA_VALID)
 
-/* Whether DMA segments of @h can be had, i.e. it is prepared. */
-static bool is_prepared(int fd, __u32 h)
-{
-	struct iobmd_segment seg;
-	__u32 count = 1;
-
-	return !_test_ioctl_get_segments_flags(fd, h, IOBMD_SEGMENTS_DMA, 0, 0,
-					       &seg, &count, NULL);
-}
-
 TEST_F(iobmd_prepare, nesting)
 {
 	__u32 b;
 	int i;
 
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE, 0, &b);
-	ASSERT_EQ(false, is_prepared(self->fd, b));
+	ASSERT_EQ(false, test_is_prepared(b));
 	for (i = 0; i != 5; i++)
 		test_ioctl_prepare(b, 0);
 	for (i = 0; i != 4; i++) {
 		test_ioctl_complete(b, 0);
-		ASSERT_EQ(true, is_prepared(self->fd, b)) TH_LOG("%d", i);
+		ASSERT_EQ(true, test_is_prepared(b)) TH_LOG("%d", i);
 	}
 	test_ioctl_complete(b, 0);
-	ASSERT_EQ(false, is_prepared(self->fd, b));
+	ASSERT_EQ(false, test_is_prepared(b));
 	test_err_complete(EINVAL, b, 0);
 	/* Again after it came back to 0. */
 	test_ioctl_prepare(b, IOBMD_DIRECTION_INOUT);
@@ -64,7 +56,7 @@ TEST_F(iobmd_prepare, nesting)
 	test_ioctl_complete(b, IOBMD_COMPLETE_WITH_DATA_VALID |
 			       IOBMD_DIRECTION_INOUT);
 	test_err_complete(EINVAL, b, 0);
-	ASSERT_EQ(false, is_prepared(self->fd, b));
+	ASSERT_EQ(false, test_is_prepared(b));
 	test_ioctl_release(b);
 }
 
@@ -72,7 +64,8 @@ TEST_F(iobmd_prepare, nesting)
  * Prepares nest IOBMD_PREPARE_MAX deep and no deeper: the count cannot
  * wrap and let go of memory still prepared.  The refused one changes
  * nothing, and a descriptor built on it cannot prepare it further either;
- * its segments can still be had.
+ * what holds a prepare for a call (PERFORM) still works, and segments can
+ * still be had (physical ones: DMA ones exist for no device).
  */
 TEST_F_TIMEOUT(iobmd_prepare, nesting_limit, 300)
 {
@@ -87,11 +80,14 @@ TEST_F_TIMEOUT(iobmd_prepare, nesting_limit, 300)
 			TH_LOG("prepare %d: %s", i, strerror(errno));
 	test_err_prepare(EOVERFLOW, b, 0);
 	test_err_prepare(EOVERFLOW, sub, 0);
+	test_ioctl_perform(b, IOBMD_OP_FLUSH, 0, PAGE_SIZE);
+	ASSERT_EQ(false, test_is_prepared(sub));
 	count = 1;
-	ASSERT_EQ(0, _test_ioctl_get_segments_flags(self->fd, b,
-						    IOBMD_SEGMENTS_DMA, 0, 0,
-						    &seg, &count, NULL));
+	ASSERT_EQ(0, _test_ioctl_get_segments(self->fd, b, 0, 0, &seg, &count,
+					      NULL));
 	ASSERT_EQ(1, count);
+	ASSERT_EQ(PAGE_SIZE, seg.len);
+	test_err_get_dma_segments(ENODATA, b, 0, 0);
 	/* Room for one: the sub's prepare takes it. */
 	test_ioctl_complete(b, 0);
 	test_ioctl_prepare(sub, 0);
@@ -100,7 +96,7 @@ TEST_F_TIMEOUT(iobmd_prepare, nesting_limit, 300)
 	for (i = 0; i != IOBMD_PREPARE_MAX - 1; i++)
 		ASSERT_EQ(0, _test_ioctl_prepare(self->fd, IOBMD_COMPLETE, b,
 						 0));
-	ASSERT_EQ(false, is_prepared(self->fd, b));
+	ASSERT_EQ(false, test_is_prepared(b));
 	test_err_complete(EINVAL, b, 0);
 	test_ioctl_release(sub);
 	test_ioctl_release(b);
@@ -117,7 +113,7 @@ TEST_F(iobmd_prepare, bits_and_handles)
 		if (!(PREPARE_KNOWN & (1U << i)))
 			test_err_prepare(EINVAL, b, 1U << i);
 	}
-	ASSERT_EQ(false, is_prepared(self->fd, b));
+	ASSERT_EQ(false, test_is_prepared(b));
 	/* Every known modifier is accepted. */
 	test_ioctl_prepare(b, IOBMD_PREPARE_NO_FAULT |
 			      IOBMD_PREPARE_NON_COHERENT |
@@ -126,7 +122,7 @@ TEST_F(iobmd_prepare, bits_and_handles)
 		if (!(COMPLETE_KNOWN & (1U << i)))
 			test_err_complete(EINVAL, b, 1U << i);
 	}
-	ASSERT_EQ(true, is_prepared(self->fd, b));
+	ASSERT_EQ(true, test_is_prepared(b));
 
 	/* A handle completes only what it prepared. */
 	test_err_complete(EINVAL, s, 0);
@@ -134,9 +130,9 @@ TEST_F(iobmd_prepare, bits_and_handles)
 	test_ioctl_complete(b, 0);
 	test_err_complete(EINVAL, b, 0);
 	/* The parent stays prepared for the sub. */
-	ASSERT_EQ(true, is_prepared(self->fd, b));
+	ASSERT_EQ(true, test_is_prepared(b));
 	test_ioctl_complete(s, 0);
-	ASSERT_EQ(false, is_prepared(self->fd, b));
+	ASSERT_EQ(false, test_is_prepared(b));
 	test_err_complete(EINVAL, s, 0);
 
 	test_err_prepare(ENOENT, b + 1000, 0);
@@ -148,12 +144,17 @@ TEST_F(iobmd_prepare, bits_and_handles)
 	test_err_complete(ENOENT, b, 0);
 }
 
-/* DMA segments exist only while prepared, for every kind. */
-TEST_F(iobmd_prepare, dma_segments_need_prepare)
+/*
+ * A prepare from userspace maps for no device: DMA segments are ENODATA
+ * before, during and after it, for every kind (a range outside the length
+ * is still ERANGE).  Physical segments cover the length while prepared and
+ * are those from before it (nothing moved); user memory's need it.
+ */
+TEST_F(iobmd_prepare, dma_segments_need_device)
 {
 	__u8 *a = iobmd_user_area(2, 200);
-	struct iobmd_segment *segs;
-	__u32 h[7], pair[2], n, i, k;
+	struct iobmd_segment *segs, *before = NULL, seg;
+	__u32 h[7], pair[2], n, nb = 0, i, k;
 	struct iobmd_range pr;
 
 	ASSERT_NE(NULL, a);
@@ -174,30 +175,39 @@ TEST_F(iobmd_prepare, dma_segments_need_prepare)
 	test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, &pr, 1, &h[6]);
 
 	for (k = 0; k != 7; k++) {
+		bool user = k == 5;	/* the only one over user memory */
 		struct iobmd_info info;
+		__u32 count = 1;
 		__u64 sum = 0;
 
+		test_ioctl_get_info(h[k], &info);
 		test_err_get_dma_segments(ENODATA, h[k], 0, 0);
+		if (user)
+			test_err_get_segments(ENODATA, h[k], 0, 0, &seg, 1);
+		else
+			test_get_all_segments(h[k], 0, 0, &before, &nb);
 		test_ioctl_prepare(h[k], 0);
-		test_get_dma_segments(h[k], 0, 0, &segs, &n);
+		ASSERT_EQ(true, test_is_prepared(h[k]));
+		test_err_get_dma_segments(ENODATA, h[k], 1, 1);
+		test_get_all_segments(h[k], 0, 0, &segs, &n);
 		for (i = 0; i != n; i++)
 			sum += segs[i].len;
-		test_ioctl_get_info(h[k], &info);
 		ASSERT_EQ(info.length, sum) TH_LOG("kind %u", info.kind);
-		free(segs);
-		/* Ranges: ERANGE outside the length. */
-		{
-			__u32 count = 1;
-			struct iobmd_segment seg;
-
-			EXPECT_ERRNO(ERANGE, _test_ioctl_get_segments_flags(
-						     self->fd, h[k],
-						     IOBMD_SEGMENTS_DMA,
-						     info.length, 0, &seg,
-						     &count, NULL));
+		if (!user) {
+			ASSERT_EQ(nb, n) TH_LOG("kind %u", info.kind);
+			ASSERT_EQ(0, memcmp(before, segs, n * sizeof(*segs)));
+			free(before);
 		}
+		free(segs);
+		/* Ranges: ERANGE outside the length, before anything else. */
+		EXPECT_ERRNO(ERANGE, _test_ioctl_get_segments_flags(
+					     self->fd, h[k], IOBMD_SEGMENTS_DMA,
+					     info.length, 0, &seg, &count,
+					     NULL));
 		test_ioctl_complete(h[k], 0);
-		test_err_get_dma_segments(ENODATA, h[k], 0, 0);
+		ASSERT_EQ(false, test_is_prepared(h[k]));
+		if (user)
+			test_err_get_segments(ENODATA, h[k], 0, 0, &seg, 1);
 	}
 	for (k = 7; k != 0; k--)
 		test_ioctl_release(h[k - 1]);
@@ -205,45 +215,67 @@ TEST_F(iobmd_prepare, dma_segments_need_prepare)
 }
 
 /*
- * Prepared for the 64-bit range, DMA addresses are the physical ones
- * (no IOMMU here); a contiguous buffer is one segment.
+ * A prepare moves nothing: a buffer's physical segments, of the whole and
+ * of a range, are the same before it, while it lasts and after it, and a
+ * contiguous buffer is one segment throughout.  There are no DMA segments
+ * to compare them with.
  */
-TEST_F(iobmd_prepare, dma_segments_64bit)
+TEST_F(iobmd_prepare, prepare_moves_nothing)
 {
+	const __u64 ranges[][2] = { { 0, 0 }, { PAGE_SIZE + 3, 5 * PAGE_SIZE } };
 	struct iobmd_segment *ps, *ds;
-	__u32 b, c, pn, dn;
+	__u32 b, c, pn, dn, r, step;
 
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 64 * PAGE_SIZE + 9, 1, &b);
-	test_ioctl_prepare(b, 0);
-	test_get_all_segments(b, 0, 0, &ps, &pn);
-	test_get_dma_segments(b, 0, 0, &ds, &dn);
-	ASSERT_EQ(pn, dn);
-	ASSERT_EQ(0, memcmp(ps, ds, pn * sizeof(*ps)));
-	free(ps);
-	free(ds);
-	/* A range of it. */
-	test_get_all_segments(b, PAGE_SIZE + 3, 5 * PAGE_SIZE, &ps, &pn);
-	test_get_dma_segments(b, PAGE_SIZE + 3, 5 * PAGE_SIZE, &ds, &dn);
-	ASSERT_EQ(pn, dn);
-	ASSERT_EQ(0, memcmp(ps, ds, pn * sizeof(*ps)));
-	free(ps);
-	free(ds);
+	for (r = 0; r != ARRAY_SIZE(ranges); r++) {
+		test_get_all_segments(b, ranges[r][0], ranges[r][1], &ps, &pn);
+		for (step = 0; step != 2; step++) {
+			if (step == 0)
+				test_ioctl_prepare(b, 0);
+			else
+				test_ioctl_complete(b, 0);
+			test_err_get_dma_segments(ENODATA, b, ranges[r][0],
+						  ranges[r][1]);
+			test_get_all_segments(b, ranges[r][0], ranges[r][1],
+					      &ds, &dn);
+			ASSERT_EQ(pn, dn);
+			ASSERT_EQ(0, memcmp(ps, ds, pn * sizeof(*ps)));
+			free(ds);
+		}
+		free(ps);
+	}
 	test_ioctl_release(b);
 
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
 			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 16 * PAGE_SIZE,
 			      0, &c);
-	test_ioctl_prepare(c, 0);
 	test_get_all_segments(c, 0, 0, &ps, &pn);
-	test_get_dma_segments(c, 0, 0, &ds, &dn);
+	ASSERT_EQ(1, pn);
+	ASSERT_EQ(16 * PAGE_SIZE, ps[0].len);
+	test_ioctl_prepare(c, 0);
+	test_err_get_dma_segments(ENODATA, c, 0, 0);
+	test_get_all_segments(c, 0, 0, &ds, &dn);
 	ASSERT_EQ(1, dn);
-	ASSERT_EQ(16 * PAGE_SIZE, ds[0].len);
 	ASSERT_EQ(ps[0].addr, ds[0].addr);
+	ASSERT_EQ(ps[0].len, ds[0].len);
 	free(ps);
 	free(ds);
 	test_ioctl_complete(c, 0);
 	test_ioctl_release(c);
 }
+
+/* Asserts @h's physical segments are still @before (@nb); frees @before. */
+#define test_segments_unchanged(h, before, nb)                              \
+	do {                                                                \
+		struct iobmd_segment *__now;                                \
+		__u32 __n;                                                  \
+									    \
+		test_get_all_segments(h, 0, 0, &__now, &__n);               \
+		ASSERT_EQ(nb, __n);                                         \
+		ASSERT_EQ(0, memcmp(before, __now, __n * sizeof(*__now)));  \
+		free(__now);                                                \
+		free(before);                                               \
+	} while (0)
 
 /* Some segment of @h lies above 4 GiB. */
 static bool has_high_page(struct __test_metadata *_metadata, int fd, __u32 h)
@@ -262,133 +294,202 @@ static bool has_high_page(struct __test_metadata *_metadata, int fd, __u32 h)
 }
 
 /*
- * IOBMD_PREPARE_PHYS32 puts the DMA segments below 4 GiB, bouncing pages
- * above it; IOBMD_PERFORM moves the data between the bounce pages (what a
- * device sees, read and written here through a physical-address general
- * descriptor) and the buffer.
+ * The physical segments of @h as ranges for a general descriptor (*@nr of
+ * them, calloc()ed), and in *@high the end of the highest; NULL on error.
  */
-TEST_F(iobmd_prepare, phys32_bounce)
+static struct iobmd_range *segs_ranges(int fd, __u32 h, __u64 *high,
+				       __u32 *nr)
+{
+	struct iobmd_segment *segs;
+	struct iobmd_range *r;
+	__u32 n, i;
+
+	*high = 0;
+	if (_test_get_all_segments(fd, h, 0, 0, &segs, &n))
+		return NULL;
+	r = calloc(n, sizeof(*r));
+	for (i = 0; r && i != n; i++) {
+		r[i] = (struct iobmd_range){ segs[i].addr, segs[i].len };
+		if (segs[i].addr + segs[i].len > *high)
+			*high = segs[i].addr + segs[i].len;
+	}
+	free(segs);
+	*nr = n;
+	return r;
+}
+
+/*
+ * IOBMD_PREPARE_PHYS32 moves nothing: it succeeds for a buffer whose
+ * physical mask placed it below 4 GiB, and what a device sees at its
+ * physical segments (read and written here through a physical-address
+ * general descriptor) is the buffer itself, with or without IOBMD_PERFORM.
+ * A buffer without such a mask is ERANGE and left as it was; physical
+ * ranges are placed where they are named.
+ */
+TEST_F(iobmd_prepare, phys32_buffer_mask)
 {
 	const __u64 sizes[] = { 16 * PAGE_SIZE, SZ_4M };
 	size_t k;
 
 	for (k = 0; k != ARRAY_SIZE(sizes); k++) {
-		__u64 len = sizes[k];
+		__u64 len = sizes[k], high;
 		__u8 *model = malloc(len), *dev = malloc(len);
-		struct iobmd_segment *segs;
+		struct iobmd_segment *before;
 		struct iobmd_range *r;
-		__u32 b, g, n, i;
-		__u64 sum = 0;
+		__u32 b, m, g, n, nb;
 
 		ASSERT_NE(NULL, model);
 		ASSERT_NE(NULL, dev);
-		test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 0, &b);
-		ASSERT_EQ(true, has_high_page(_metadata, self->fd, b))
-			TH_LOG("no page of the buffer above 4 GiB");
 		iobmd_fill_pattern(model, len, 0, 201 + k);
-		test_ioctl_write(b, 0, model, len);
 
-		test_ioctl_prepare(b, IOBMD_PREPARE_PHYS32);
-		test_get_dma_segments(b, 0, 0, &segs, &n);
-		r = calloc(n, sizeof(*r));
+		/* No mask: ERANGE wherever it lies, and nothing changes. */
+		test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 0, &b);
+		test_ioctl_write(b, 0, model, len);
+		test_get_all_segments(b, 0, 0, &before, &nb);
+		test_err_prepare(ERANGE, b, IOBMD_PREPARE_PHYS32);
+		test_err_prepare(ERANGE, b, IOBMD_PREPARE_PHYS32 |
+					    IOBMD_DIRECTION_IN);
+		ASSERT_EQ(false, test_is_prepared(b));
+		test_segments_unchanged(b, before, nb);
+		test_check_desc(b, model, len);
+		/* Named by address, its pages above 4 GiB are above it. */
+		r = segs_ranges(self->fd, b, &high, &n);
 		ASSERT_NE(NULL, r);
-		for (i = 0; i != n; i++) {
-			ASSERT_GE(SZ_4G, segs[i].addr + segs[i].len)
-				TH_LOG("segment %u: 0x%llx + 0x%llx", i,
-				       segs[i].addr, segs[i].len);
-			r[i] = (struct iobmd_range){ segs[i].addr,
-						     segs[i].len };
-			sum += segs[i].len;
-		}
-		ASSERT_EQ(len, sum);
-		/* What the device sees: the buffer, copied at prepare. */
+		ASSERT_LT(SZ_4G, high) TH_LOG("no page above 4 GiB");
 		test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, r, n, &g);
+		test_err_prepare(ERANGE, g, IOBMD_PREPARE_PHYS32);
+		test_ioctl_release(g);
+		free(r);
+		test_ioctl_release(b);
+
+		/* A 32-bit mask: prepared in place, nothing bounced. */
+		test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT, len,
+					   0x00000000FFFFF000ULL, &m);
+		test_ioctl_write(m, 0, model, len);
+		test_get_all_segments(m, 0, 0, &before, &nb);
+		test_ioctl_prepare(m, IOBMD_PREPARE_PHYS32);
+		ASSERT_EQ(true, test_is_prepared(m));
+		test_segments_unchanged(m, before, nb);
+		r = segs_ranges(self->fd, m, &high, &n);
+		ASSERT_NE(NULL, r);
+		ASSERT_GE(SZ_4G, high);
+		/* What a device sees is the buffer, placed below 4 GiB too. */
+		test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, r, n, &g);
+		test_ioctl_prepare(g, IOBMD_PREPARE_PHYS32);
+		test_ioctl_complete(g, 0);
 		test_check_desc(g, model, len);
 
-		/* The device writes; INVALIDATE hands it to the CPU. */
+		/* The device writes: the CPU sees it at once. */
 		iobmd_fill_pattern(dev, len, 0, 211 + k);
 		test_ioctl_write(g, 0, dev, len);
-		test_ioctl_perform(b, IOBMD_OP_INVALIDATE, 0, len);
-		test_check_desc(b, dev, len);
-		/* The CPU writes a range; FLUSH hands it to the device. */
-		iobmd_fill_pattern(model, len, 0, 221 + k);
-		test_ioctl_write(b, PAGE_SIZE + 5, model, 100);
+		test_check_desc(m, dev, len);
+		test_ioctl_perform(m, IOBMD_OP_INVALIDATE, 0, len);
+		test_check_desc(m, dev, len);
+		/* The CPU writes a range: the device sees it at once. */
+		test_ioctl_write(m, PAGE_SIZE + 5, model, 100);
 		memcpy(dev + PAGE_SIZE + 5, model, 100);
-		test_ioctl_perform(b, IOBMD_OP_FLUSH, PAGE_SIZE, PAGE_SIZE);
 		test_check_desc(g, dev, len);
-		/* STORE does the same. */
-		test_ioctl_write(b, 0, model, 10);
-		memcpy(dev, model, 10);
-		test_ioctl_perform(b, IOBMD_OP_STORE, 0, 10);
+		test_ioctl_perform(m, IOBMD_OP_FLUSH, PAGE_SIZE, PAGE_SIZE);
+		test_ioctl_perform(m, IOBMD_OP_STORE, 0, 10);
 		test_check_desc(g, dev, len);
-		/* The last device write comes back at complete(). */
+		/* complete() copies nothing back. */
 		dev[len - 1] ^= 0xff;
 		test_ioctl_write(g, len - 1, dev + len - 1, 1);
 		test_ioctl_release(g);
-		test_ioctl_complete(b, 0);
-		test_check_desc(b, dev, len);
+		test_ioctl_complete(m, 0);
+		ASSERT_EQ(false, test_is_prepared(m));
+		test_check_desc(m, dev, len);
 
-		test_ioctl_release(b);
+		test_ioctl_release(m);
 		free(r);
-		free(segs);
 		free(model);
 		free(dev);
 	}
 }
 
-/* User memory above 4 GiB is bounced the same way. */
+/*
+ * User memory is placed by no one: IOBMD_PREPARE_PHYS32 of it is ERANGE
+ * wherever its pages lie, prepared or not, and pins nothing: above 4 GiB,
+ * and below it (the pages of a buffer masked below 4 GiB, mapped).
+ */
 TEST_F(iobmd_prepare, phys32_general)
 {
 	const __u64 len = 64 * PAGE_SIZE;
-	__u8 *a = iobmd_user_area(64, 230);
-	struct iobmd_segment *segs;
-	__u32 g, n, i;
-	__u64 sum = 0;
+	__u8 *a = iobmd_user_area(64, 230), *p;
+	struct iobmd_segment *segs, *bsegs, seg;
+	__u32 g, m, n, bn;
 
 	ASSERT_NE(NULL, a);
 	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, a + 1, len - 2, &g);
-	test_ioctl_prepare(g, IOBMD_PREPARE_PHYS32);
+	test_err_prepare(ERANGE, g, IOBMD_PREPARE_PHYS32);
+	test_err_prepare(ERANGE, g, IOBMD_PREPARE_PHYS32 | IOBMD_DIRECTION_OUT);
+	ASSERT_EQ(false, test_is_prepared(g));
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	test_err_get_segments(ENODATA, g, 0, 0, &seg, 1);
+	test_ioctl_prepare(g, 0);
 	ASSERT_EQ(true, has_high_page(_metadata, self->fd, g))
 		TH_LOG("no page of the memory above 4 GiB");
-	test_get_dma_segments(g, 0, 0, &segs, &n);
-	for (i = 0; i != n; i++) {
-		ASSERT_GE(SZ_4G, segs[i].addr + segs[i].len);
-		sum += segs[i].len;
-	}
-	ASSERT_EQ(len - 2, sum);
-	free(segs);
-	test_ioctl_perform(g, IOBMD_OP_INVALIDATE, 0, len - 2);
+	test_err_prepare(ERANGE, g, IOBMD_PREPARE_PHYS32);
+	ASSERT_EQ(len, iobmd_stat("pinned_bytes"));
 	test_ioctl_complete(g, 0);
+	ASSERT_EQ(false, test_is_prepared(g));
+	test_err_complete(EINVAL, g, 0);
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
 	test_ioctl_release(g);
 	munmap(a, len);
+
+	/* Pages below 4 GiB: still the caller's memory, still ERANGE. */
+	test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE,
+				   0x00000000FFFFF000ULL, &m);
+	test_map_rw(m, 0, 0, 4 * PAGE_SIZE, &p);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, p, 4 * PAGE_SIZE, &g);
+	test_ioctl_prepare(g, 0);
+	test_get_all_segments(g, 0, 0, &segs, &n);
+	test_get_all_segments(m, 0, 0, &bsegs, &bn);
+	ASSERT_EQ(bn, n);
+	ASSERT_EQ(0, memcmp(bsegs, segs, n * sizeof(*segs)));
+	ASSERT_GE(SZ_4G, segs[n - 1].addr + segs[n - 1].len);
+	free(segs);
+	free(bsegs);
+	test_err_prepare(ERANGE, g, IOBMD_PREPARE_PHYS32);
+	test_ioctl_complete(g, 0);
+	test_err_prepare(ERANGE, g, IOBMD_PREPARE_PHYS32);
+	ASSERT_EQ(false, test_is_prepared(g));
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	/* The buffer itself was placed there. */
+	test_ioctl_prepare(m, IOBMD_PREPARE_PHYS32);
+	test_ioctl_complete(m, 0);
+	test_ioctl_release(g);
+	ASSERT_EQ(0, munmap(p, 4 * PAGE_SIZE));
+	test_ioctl_release(m);
 }
 
 /*
- * Contiguous memory is not bounced: PHYS32 works when the buffer's mask
- * keeps it below 4 GiB, and is ERANGE otherwise, wherever it lies.
+ * Contiguous memory is not moved either: PHYS32 works when the buffer's
+ * mask keeps it below 4 GiB, and is ERANGE otherwise, wherever it lies.
  */
 TEST_F(iobmd_prepare, phys32_contiguous)
 {
-	struct iobmd_segment *segs, *ds;
-	__u32 c, m32, n, dn;
+	struct iobmd_segment *segs;
+	__u32 c, m32, n;
 
 	test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT |
 				   IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
 				   8 * PAGE_SIZE, 0x00000000FFFFF000ULL, &m32);
 	test_ioctl_prepare(m32, IOBMD_PREPARE_PHYS32);
+	ASSERT_EQ(true, test_is_prepared(m32));
 	test_get_all_segments(m32, 0, 0, &segs, &n);
-	test_get_dma_segments(m32, 0, 0, &ds, &dn);
-	ASSERT_EQ(1, dn);
-	ASSERT_EQ(segs[0].addr, ds[0].addr);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(8 * PAGE_SIZE, segs[0].len);
+	ASSERT_GE(SZ_4G, segs[0].addr + segs[0].len);
 	free(segs);
-	free(ds);
 	test_ioctl_release(m32);
 
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
 			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS, 8 * PAGE_SIZE,
 			      0, &c);
 	test_err_prepare(ERANGE, c, IOBMD_PREPARE_PHYS32);
-	ASSERT_EQ(false, is_prepared(self->fd, c));
+	ASSERT_EQ(false, test_is_prepared(c));
 	test_ioctl_prepare(c, 0);
 	test_ioctl_complete(c, 0);
 	test_ioctl_release(c);
@@ -487,8 +588,8 @@ TEST_F_TIMEOUT(iobmd_prepare, phys32_contiguous_placement, 600)
 		EXPECT_EQ(ERANGE, err[1]) TH_LOG("below 4 GiB: %s",
 						 strerror(err[1]));
 	}
-	ASSERT_EQ(false, is_prepared(self->fd, hi));
-	ASSERT_EQ(false, is_prepared(self->fd, lo));
+	ASSERT_EQ(false, test_is_prepared(hi));
+	ASSERT_EQ(false, test_is_prepared(lo));
 	test_ioctl_release(hi);
 	test_ioctl_release(lo);
 }
@@ -497,88 +598,111 @@ TEST_F_TIMEOUT(iobmd_prepare, phys32_contiguous_placement, 600)
 #define test_nested_refused(err, h, dir, prepared)                          \
 	do {                                                                \
 		test_err_prepare(err, h, dir);                              \
-		ASSERT_EQ(prepared, is_prepared(self->fd, h));              \
+		ASSERT_EQ(prepared, test_is_prepared(h));                   \
 	} while (0)
 
 /*
- * A nested prepare must ask for a direction the first prepare covers: a
- * live DMA mapping cannot change direction (a device may be using it),
- * and Out then In would leave the device's writes in bounce pages that
- * complete() never copies back.  It fails with EACCES and changes
- * nothing, for every kind; InOut covers both.
+ * A prepare without a device maps nothing, so prepares nest in any
+ * direction: nothing is left to widen.  Only user memory pinned read-only
+ * by a first prepare for Out refuses a later one the device would write
+ * (In, InOut, None on an InOut descriptor) with EACCES, changing nothing,
+ * through any descriptor built on it too; a first prepare that pins it
+ * writable covers Out.  Once complete, it may be pinned anew either way.
  */
 TEST_F(iobmd_prepare, nested_direction)
 {
 	const __u32 in = IOBMD_DIRECTION_IN, out = IOBMD_DIRECTION_OUT;
 	const __u32 inout = IOBMD_DIRECTION_INOUT;
-	const __u32 mods[] = { 0, IOBMD_PREPARE_PHYS32 };
 	__u8 *a = iobmd_user_area(4, 280);
-	__u32 h[4], m, bo, k, j;
+	__u32 h[5], m, go, k;
 
 	ASSERT_NE(NULL, a);
 	test_ioctl_buf_create(inout, SZ_1M, 0, &h[0]);
-	ASSERT_EQ(true, has_high_page(_metadata, self->fd, h[0]))
-		TH_LOG("no page of the buffer above 4 GiB (nothing bounces)");
 	test_ioctl_buf_create_mask(inout | IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
 				   SZ_64K, 0x00000000FFFFF000ULL, &h[1]);
-	test_ioctl_general_range(inout, a, 4 * PAGE_SIZE, &h[2]);
-	test_ioctl_multi_create(inout, &h[0], 1, &h[3]);
+	test_ioctl_multi_create(inout, &h[0], 1, &h[2]);
+	test_ioctl_general_range(inout, a, 4 * PAGE_SIZE, &h[3]);
+	test_ioctl_multi_create(inout, &h[3], 1, &h[4]);
 
 	for (k = 0; k != ARRAY_SIZE(h); k++) {
-		for (j = 0; j != ARRAY_SIZE(mods); j++) {
-			__u32 mod = mods[j];
+		bool user = k >= 3;	/* user memory beneath */
 
-			/* Out, then In: refused (the bug: it was kept Out). */
-			test_ioctl_prepare(h[k], out | mod);
-			test_nested_refused(EACCES, h[k], in | mod, true);
-			test_nested_refused(EACCES, h[k], inout | mod, true);
-			test_nested_refused(EACCES, h[k], mod, true);
-			test_ioctl_prepare(h[k], out | mod);
-			test_ioctl_complete(h[k], 0);
-			test_ioctl_complete(h[k], 0);
-			test_err_complete(EINVAL, h[k], 0);
-			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
-
-			/* In, then Out: refused too. */
-			test_ioctl_prepare(h[k], in | mod);
-			test_nested_refused(EACCES, h[k], out | mod, true);
-			test_ioctl_prepare(h[k], in | mod);
-			test_ioctl_complete(h[k], 0);
-			test_ioctl_complete(h[k], 0);
-			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
-
-			/* InOut covers both. */
-			test_ioctl_prepare(h[k], mod);
-			test_ioctl_prepare(h[k], in | mod);
-			test_ioctl_prepare(h[k], out | mod);
-			test_ioctl_prepare(h[k], inout | mod);
-			for (m = 0; m != 4; m++)
+		/* Out, then the rest: only read-only user memory refuses. */
+		test_ioctl_prepare(h[k], out);
+		if (user) {
+			test_nested_refused(EACCES, h[k], in, true);
+			test_nested_refused(EACCES, h[k], inout, true);
+			test_nested_refused(EACCES, h[k], 0, true);
+			ASSERT_EQ(4 * PAGE_SIZE, iobmd_stat("pinned_bytes"));
+		} else {
+			test_ioctl_prepare(h[k], in);
+			test_ioctl_prepare(h[k], inout);
+			test_ioctl_prepare(h[k], 0);
+			for (m = 0; m != 3; m++)
 				test_ioctl_complete(h[k], 0);
-			test_err_complete(EINVAL, h[k], 0);
-			ASSERT_EQ(false, is_prepared(self->fd, h[k]));
 		}
+		test_ioctl_prepare(h[k], out);
+		test_ioctl_complete(h[k], 0);
+		test_ioctl_complete(h[k], 0);
+		test_err_complete(EINVAL, h[k], 0);
+		ASSERT_EQ(false, test_is_prepared(h[k]));
+		ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+
+		/* In, then Out: the memory is writable, so readable. */
+		test_ioctl_prepare(h[k], in);
+		test_ioctl_prepare(h[k], out);
+		test_ioctl_prepare(h[k], in);
+		for (m = 0; m != 3; m++)
+			test_ioctl_complete(h[k], 0);
+		ASSERT_EQ(false, test_is_prepared(h[k]));
+
+		/* InOut covers both. */
+		test_ioctl_prepare(h[k], 0);
+		test_ioctl_prepare(h[k], in);
+		test_ioctl_prepare(h[k], out);
+		test_ioctl_prepare(h[k], inout);
+		for (m = 0; m != 4; m++)
+			test_ioctl_complete(h[k], 0);
+		test_err_complete(EINVAL, h[k], 0);
+		ASSERT_EQ(false, test_is_prepared(h[k]));
 	}
 
-	/* A multi prepared InOut over a buffer prepared Out: refused. */
+	/* A multi prepared InOut over a buffer prepared Out: it nests. */
 	test_ioctl_prepare(h[0], out);
-	test_nested_refused(EACCES, h[3], 0, false);
+	test_ioctl_prepare(h[2], 0);
+	test_ioctl_complete(h[2], 0);
 	test_ioctl_complete(h[0], 0);
 	test_err_complete(EINVAL, h[0], 0);
-	/* The other way round: the buffer under a multi prepared In. */
-	test_ioctl_prepare(h[3], in);
-	test_nested_refused(EACCES, h[0], out, true);
+	/* Over user memory prepared Out: refused, and nothing changed. */
+	test_ioctl_prepare(h[3], out);
+	test_nested_refused(EACCES, h[4], 0, false);
+	test_nested_refused(EACCES, h[4], in, false);
+	ASSERT_EQ(true, test_is_prepared(h[3]));
+	ASSERT_EQ(4 * PAGE_SIZE, iobmd_stat("pinned_bytes"));
 	test_ioctl_complete(h[3], 0);
-	ASSERT_EQ(false, is_prepared(self->fd, h[0]));
+	test_err_complete(EINVAL, h[3], 0);
+	/* The other way round: user memory under a multi prepared In. */
+	test_ioctl_prepare(h[4], in);
+	test_ioctl_prepare(h[3], out);
+	test_ioctl_complete(h[3], 0);
+	test_ioctl_complete(h[4], 0);
+	ASSERT_EQ(false, test_is_prepared(h[4]));
+	/* ... and under one prepared Out. */
+	test_ioctl_prepare(h[4], out);
+	test_err_prepare(EACCES, h[3], in);
+	test_ioctl_complete(h[4], 0);
+	test_ioctl_prepare(h[3], in);
+	test_ioctl_complete(h[3], 0);
 
 	/* prepare(None) is the descriptor's own direction. */
-	test_ioctl_buf_create(out, PAGE_SIZE, 0, &bo);
-	test_ioctl_prepare(bo, 0);
-	test_nested_refused(EACCES, bo, in, true);
-	test_ioctl_prepare(bo, out);
-	test_ioctl_complete(bo, 0);
-	test_ioctl_complete(bo, 0);
-	ASSERT_EQ(false, is_prepared(self->fd, bo));
-	test_ioctl_release(bo);
+	test_ioctl_general_range(out, a, PAGE_SIZE, &go);
+	test_ioctl_prepare(go, 0);
+	test_nested_refused(EACCES, go, in, true);
+	test_ioctl_prepare(go, out);
+	test_ioctl_complete(go, 0);
+	test_ioctl_complete(go, 0);
+	ASSERT_EQ(false, test_is_prepared(go));
+	test_ioctl_release(go);
 
 	for (k = ARRAY_SIZE(h); k != 0; k--)
 		test_ioctl_release(h[k - 1]);
@@ -587,34 +711,52 @@ TEST_F(iobmd_prepare, nested_direction)
 	munmap(a, 4 * PAGE_SIZE);
 }
 
-/* A descriptor is prepared for one DMA range at a time. */
-TEST_F(iobmd_prepare, other_range_busy)
+/*
+ * Without a device there is no DMA range to keep to: PHYS32 and plain
+ * prepares nest either way round on memory placed below 4 GiB.  On memory
+ * that is not, PHYS32 is ERANGE whether it is prepared or not, and the
+ * refused prepare leaves the prepare count and the pins as they were.
+ */
+TEST_F(iobmd_prepare, phys32_nests)
 {
+	const __u32 phys32 = IOBMD_PREPARE_PHYS32;
 	__u8 *a = iobmd_user_area(2, 240);
-	__u32 b, g;
+	__u32 m, b, g, k;
 
 	ASSERT_NE(NULL, a);
+	test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE,
+				   0x00000000FFFFF000ULL, &m);
+	test_ioctl_prepare(m, 0);
+	test_ioctl_prepare(m, phys32);
+	test_ioctl_prepare(m, phys32 | IOBMD_DIRECTION_IN);
+	test_ioctl_prepare(m, IOBMD_DIRECTION_OUT);
+	for (k = 0; k != 4; k++)
+		test_ioctl_complete(m, 0);
+	test_err_complete(EINVAL, m, 0);
+	test_ioctl_prepare(m, phys32);
+	test_ioctl_prepare(m, 0);
+	test_ioctl_prepare(m, IOBMD_DIRECTION_INOUT);
+	for (k = 0; k != 3; k++)
+		test_ioctl_complete(m, 0);
+	ASSERT_EQ(false, test_is_prepared(m));
+	test_ioctl_release(m);
+
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE, 0, &b);
+	test_nested_refused(ERANGE, b, phys32, false);
 	test_ioctl_prepare(b, 0);
-	test_err_prepare(EBUSY, b, IOBMD_PREPARE_PHYS32);
-	test_err_prepare(EBUSY, b, IOBMD_PREPARE_PHYS32 | IOBMD_DIRECTION_IN);
+	test_nested_refused(ERANGE, b, phys32, true);
+	test_nested_refused(ERANGE, b, phys32 | IOBMD_DIRECTION_IN, true);
 	test_ioctl_prepare(b, IOBMD_DIRECTION_OUT);
 	test_ioctl_complete(b, 0);
 	test_ioctl_complete(b, 0);
 	test_err_complete(EINVAL, b, 0);
-	test_ioctl_prepare(b, IOBMD_PREPARE_PHYS32);
-	test_err_prepare(EBUSY, b, 0);
-	test_err_prepare(EBUSY, b, IOBMD_DIRECTION_INOUT);
-	test_ioctl_prepare(b, IOBMD_PREPARE_PHYS32);
-	test_ioctl_complete(b, 0);
-	test_ioctl_complete(b, 0);
-	test_ioctl_prepare(b, 0);
+	ASSERT_EQ(false, test_is_prepared(b));
 	test_ioctl_release(b);
 
 	/* User memory: the failed prepare leaves the pin count alone. */
 	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, a, 2 * PAGE_SIZE, &g);
-	test_ioctl_prepare(g, IOBMD_PREPARE_PHYS32);
-	test_err_prepare(EBUSY, g, 0);
+	test_ioctl_prepare(g, 0);
+	test_nested_refused(ERANGE, g, phys32, true);
 	ASSERT_EQ(2 * PAGE_SIZE, iobmd_stat("pinned_bytes"));
 	test_ioctl_complete(g, 0);
 	test_err_complete(EINVAL, g, 0);
@@ -638,11 +780,11 @@ TEST_F(iobmd_prepare, release_and_close_complete)
 	test_ioctl_prepare(s, 0);
 	test_ioctl_prepare(s, 0);
 	test_ioctl_prepare(s2, 0);
-	ASSERT_EQ(true, is_prepared(self->fd, b));
+	ASSERT_EQ(true, test_is_prepared(b));
 	test_ioctl_release(s);
-	ASSERT_EQ(true, is_prepared(self->fd, b));
+	ASSERT_EQ(true, test_is_prepared(b));
 	test_ioctl_release(s2);
-	ASSERT_EQ(false, is_prepared(self->fd, b));
+	ASSERT_EQ(false, test_is_prepared(b));
 
 	/* Another file: closing it completes, here for user memory. */
 	fd2 = open(IOBMD_DEV_PATH, O_RDWR);
@@ -720,9 +862,8 @@ TEST_F(iobmd_prepare, perform)
  * The same pages prepared through several descriptors at once: two
  * general descriptors over one range of user memory, a buffer inside a
  * multi twice and under a sub, each prepared while the others are.  Each
- * gets DMA segments, the overlapping ones the same addresses, and the
- * memory is intact afterwards.  (The debug kernel's DMA-API checking
- * reports overlapping mappings that let the DMA API sync the CPU.)
+ * is prepared (with no DMA segments: no device), the overlapping ones have
+ * the same physical segments, and the memory is intact afterwards.
  */
 TEST_F(iobmd_prepare, overlapping)
 {
@@ -739,8 +880,12 @@ TEST_F(iobmd_prepare, overlapping)
 				 4 * PAGE_SIZE, &g2);
 	test_ioctl_prepare(g1, 0);
 	test_ioctl_prepare(g2, IOBMD_DIRECTION_OUT);
-	test_get_dma_segments(g1, 2 * PAGE_SIZE, 4 * PAGE_SIZE, &s1, &n1);
-	test_get_dma_segments(g2, 0, 0, &s2, &n2);
+	ASSERT_EQ(true, test_is_prepared(g1));
+	ASSERT_EQ(true, test_is_prepared(g2));
+	/* Each pins its pages: the second range counts twice. */
+	ASSERT_EQ(len + 4 * PAGE_SIZE, iobmd_stat("pinned_bytes"));
+	test_get_all_segments(g1, 2 * PAGE_SIZE, 4 * PAGE_SIZE, &s1, &n1);
+	test_get_all_segments(g2, 0, 0, &s2, &n2);
 	ASSERT_EQ(n1, n2);
 	ASSERT_EQ(0, memcmp(s1, s2, n1 * sizeof(*s1)));
 	free(s1);
@@ -758,15 +903,24 @@ TEST_F(iobmd_prepare, overlapping)
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
 	test_ioctl_prepare(m, 0);
 	test_ioctl_prepare(sub, IOBMD_DIRECTION_IN);
-	test_get_dma_segments(m, 0, len, &s1, &n1);
-	test_get_dma_segments(m, len, len, &s2, &n2);
+	ASSERT_EQ(true, test_is_prepared(m));
+	ASSERT_EQ(true, test_is_prepared(sub));
+	test_get_all_segments(m, 0, len, &s1, &n1);
+	test_get_all_segments(m, len, len, &s2, &n2);
+	ASSERT_EQ(n1, n2);
+	ASSERT_EQ(0, memcmp(s1, s2, n1 * sizeof(*s1)));
+	free(s2);
+	test_get_all_segments(b, 0, 0, &s2, &n2);
 	ASSERT_EQ(n1, n2);
 	ASSERT_EQ(0, memcmp(s1, s2, n1 * sizeof(*s1)));
 	free(s1);
 	free(s2);
-	test_get_dma_segments(sub, 0, 0, &s1, &n1);
-	ASSERT_LE(1, n1);
+	test_get_all_segments(sub, 0, 0, &s1, &n1);
+	test_get_all_segments(b, PAGE_SIZE, 2 * PAGE_SIZE, &s2, &n2);
+	ASSERT_EQ(n2, n1);
+	ASSERT_EQ(0, memcmp(s1, s2, n1 * sizeof(*s1)));
 	free(s1);
+	free(s2);
 	test_ioctl_complete(m, 0);
 	test_ioctl_complete(sub, 0);
 	test_check_desc(b, model, len);

@@ -1089,6 +1089,23 @@ static inline int _test_ioctl_perform(int fd, __u32 handle, __u32 op,
 							 op, offset, len));  \
 	})
 
+/*
+ * Whether @handle is prepared (through any handle, or by a prepare of what
+ * is built on it): IOBMD_PERFORM of no bytes needs a prepare and does
+ * nothing else (ENODATA without one).  Prepared or not, its DMA segments
+ * are ENODATA: a prepare from userspace maps it for no device.
+ */
+#define test_is_prepared(handle)                                             \
+	({                                                                   \
+		int __r = _test_ioctl_perform(self->fd, handle,              \
+					      IOBMD_OP_FLUSH, 0, 0);         \
+		if (__r) {                                                   \
+			ASSERT_EQ(ENODATA, errno);                           \
+		}                                                            \
+		test_err_get_dma_segments(ENODATA, handle, 0, 0);            \
+		!__r;                                                        \
+	})
+
 /* IOBMD_SET_PURGEABLE: @value in, the old state out */
 #define test_ioctl_set_purgeable(handle, state, old_p)                       \
 	({                                                                   \
