@@ -544,6 +544,31 @@ TEST_F(iobmd_sec, limit_total_bytes_alignment)
 	test_held_nothing();
 }
 
+/*
+ * The same with the alignment asked for rather than implied by a mask:
+ * 4 KiB aligned to 1 MiB, then to 2 MiB, take 4 KiB each, so both fit
+ * under a 2 MiB limit.
+ */
+TEST_F(iobmd_sec, limit_total_bytes_alignment_asked)
+{
+	long long coherent = iobmd_stat("coherent_bytes");
+	__u32 h, h2;
+
+	ASSERT_LE(0, coherent);
+	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_TOTAL_BYTES,
+				  SZ_2M));
+	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT,
+					    PAGE_SIZE, SZ_1M, 0, NULL, 0, &h));
+	ASSERT_EQ(coherent + PAGE_SIZE, iobmd_stat("coherent_bytes"));
+	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT,
+					    PAGE_SIZE, SZ_2M, 0, NULL, 0,
+					    &h2));
+	ASSERT_EQ(coherent + 2 * PAGE_SIZE, iobmd_stat("coherent_bytes"));
+	test_ioctl_release(h2);
+	test_ioctl_release(h);
+	test_held_nothing();
+}
+
 /* --- per user: every file of a user counts together ------------------ */
 
 #define OTHER_UID	65533
