@@ -329,7 +329,7 @@ static int setup_buf_options(struct fault_ctx *c)
 
 static int setup_buf_aligned(struct fault_ctx *c)
 {
-	/* Alignment above a page: physically contiguous, from the DMA API. */
+	/* Alignment above a page: physically contiguous, from the buddy. */
 	set_buf_create(c, 0, 32 * PAGE_SIZE, SZ_64K, 0);
 	return 0;
 }
@@ -410,12 +410,12 @@ static int undo_prepare(struct fault_ctx *c)
 	return do_complete(c->fd, c->cmd.prep.handle);
 }
 
-/* Prepared: DMA segments exist; not prepared: they do not. */
-static int dma_segments(struct fault_ctx *c, __u32 handle)
+/* GET_SEGMENTS of @handle with @flags: 0 or -1/errno. */
+static int segments(struct fault_ctx *c, __u32 handle, __u32 flags)
 {
 	struct iobmd_segments cmd = {
 		.size = sizeof(cmd),
-		.flags = IOBMD_SEGMENTS_DMA,
+		.flags = flags,
 		.handle = handle,
 		.count = 64,
 		.segs = (uintptr_t)c->segbuf,
@@ -424,10 +424,32 @@ static int dma_segments(struct fault_ctx *c, __u32 handle)
 	return ioctl(c->fd, IOBMD_GET_SEGMENTS, &cmd);
 }
 
+/*
+ * Whether @handle is prepared, for descriptors of user memory (not
+ * buffers): their physical segments exist only then (ENODATA otherwise).
+ */
+static bool user_prepared(struct fault_ctx *c, __u32 handle)
+{
+	return !segments(c, handle, 0);
+}
+
+/*
+ * Prepared: physical segments exist, the prepare is counted, and there
+ * are no DMA segments (a prepare from userspace maps for no device).
+ */
 static int check_prepared(struct fault_ctx *c, const char **why)
 {
-	if (dma_segments(c, c->cmd.prep.handle)) {
-		*why = "no DMA segments after a successful PREPARE";
+	if (segments(c, c->cmd.prep.handle, 0)) {
+		*why = "no physical segments after a successful PREPARE";
+		return -1;
+	}
+	if (!segments(c, c->cmd.prep.handle, IOBMD_SEGMENTS_DMA) ||
+	    errno != ENODATA) {
+		*why = "DMA segments (not ENODATA) after a PREPARE from userspace";
+		return -1;
+	}
+	if (iobmd_stat("prepares") < 1) {
+		*why = "a successful PREPARE is not counted in prepares";
 		return -1;
 	}
 	return 0;
@@ -435,7 +457,14 @@ static int check_prepared(struct fault_ctx *c, const char **why)
 
 static int unchanged_unprepared(struct fault_ctx *c, const char **why)
 {
-	if (!dma_segments(c, c->cmd.prep.handle) || errno != ENODATA) {
+	struct iobmd_info info;
+
+	if (_test_ioctl_get_info(c->fd, c->cmd.prep.handle, &info)) {
+		*why = "GET_INFO failed";
+		return -1;
+	}
+	if (info.kind != IOBMD_KIND_BUFFER &&
+	    user_prepared(c, c->cmd.prep.handle)) {
 		*why = "a failed PREPARE left the descriptor prepared";
 		return -1;
 	}
@@ -471,9 +500,11 @@ static int setup_buffer_prepare(struct fault_ctx *c)
 	return 0;
 }
 
+/* PHYS32 holds for a buffer its mask placed below 4 GiB. */
 static int setup_buffer_prepare32(struct fault_ctx *c)
 {
-	if (make_buffer(c, 0, IOBMD_DIRECTION_INOUT, 64 * PAGE_SIZE, 0, 0))
+	if (make_buffer(c, IOBMD_BUF_CREATE_PHYS_MASK, IOBMD_DIRECTION_INOUT,
+			64 * PAGE_SIZE, 0, 0x00000000FFFFF000ULL))
 		return -1;
 	set_prepare(c, c->pre[0],
 		    IOBMD_DIRECTION_INOUT | IOBMD_PREPARE_PHYS32);
@@ -518,9 +549,9 @@ static int unchanged_multi_unprepared(struct fault_ctx *c, const char **why)
 
 	if (unchanged_unprepared(c, why))
 		return -1;
-	/* Neither piece may stay prepared (or pinned) either. */
+	/* Neither piece may stay prepared (pinned: the counters) either. */
 	for (i = 0; i < 2; i++) {
-		if (!dma_segments(c, c->pre[i]) || errno != ENODATA) {
+		if (user_prepared(c, c->pre[i])) {
 			*why = "a failed PREPARE left a piece prepared";
 			return -1;
 		}
@@ -910,13 +941,13 @@ static int setup_segments_buffer(struct fault_ctx *c)
 	return 0;
 }
 
-static int setup_segments_dma(struct fault_ctx *c)
+/* User memory has physical segments only while prepared. */
+static int setup_segments_general(struct fault_ctx *c)
 {
 	if (make_general(c) || do_prepare(c->fd, c->pre[0], 0))
 		return -1;
 	c->cmd.segs = (struct iobmd_segments){
 		.size = sizeof(c->cmd.segs),
-		.flags = IOBMD_SEGMENTS_DMA,
 		.handle = c->pre[0],
 		.count = 64,
 		.segs = (uintptr_t)c->segbuf,
@@ -1023,8 +1054,8 @@ static const struct fault_path path_segments_buffer = {
 	"GET_SEGMENTS buffer", setup_segments_buffer, op_segments, NULL,
 	NULL, NULL,
 };
-static const struct fault_path path_segments_dma = {
-	"GET_SEGMENTS DMA of prepared general", setup_segments_dma,
+static const struct fault_path path_segments_general = {
+	"GET_SEGMENTS of prepared general", setup_segments_general,
 	op_segments, NULL, NULL, NULL,
 };
 
@@ -1076,7 +1107,7 @@ FAULT_PATH(read_buffer);
 FAULT_PATH(write_buffer);
 FAULT_PATH(append_buffer);
 FAULT_PATH(segments_buffer);
-FAULT_PATH(segments_dma);
+FAULT_PATH(segments_general);
 
 FIXTURE_SETUP(fault)
 {
@@ -1195,8 +1226,7 @@ TEST_F_TIMEOUT(fault, sweep, 600)
 
 	/*
 	 * Once unarmed first: the path must work, and what it sets up on
-	 * first use (the module's DMA devices, slab caches) is there before
-	 * the sweep starts.
+	 * first use (slab caches) is there before the sweep starts.
 	 */
 	for (n = 0; n <= FAULT_MAX_CALLS && !done; n++) {
 		bool armed = n > 0, hit;

@@ -5,8 +5,9 @@
  * 1af4:1110), backed by a file on the host.  Creation and its errors,
  * byte-granular READ/WRITE through the I/O accessors, mappings (uncached
  * by default, write-combining on request, as the PAT sees them), windows
- * of it, prepare, and a pattern written through a mapping that the host
- * finds in its file after the VM has exited: the program prints
+ * of it, prepare (wiring only; PHYS32 by placement), and a pattern written
+ * through a mapping that the host finds in its file after the VM has
+ * exited: the program prints
  * "@@IOBMD@@ ivshmem offset=N pattern=P" and scripts/vm-run.sh checks it.
  */
 #include <sys/random.h>
@@ -361,45 +362,102 @@ TEST_F(iobmd_device, not_page_backed)
 	test_ioctl_release(d);
 }
 
-/* prepare() maps it for DMA: one segment, the BAR's address here. */
+/*
+ * prepare() wires it and maps it for no device: DMA segments stay
+ * ENODATA, the physical ones are the BAR's, PERFORM has nothing to sync.
+ * PHYS32 nests when the BAR ends below 4 GiB (it was placed there), else
+ * it is ERANGE; a composed descriptor meets it only when all its pieces
+ * do, and a refused prepare leaves nothing prepared.
+ */
 TEST_F(iobmd_device, prepare)
 {
+	__u8 *area = iobmd_user_area(1, 14);
+	bool below = self->bar + self->bar_len <= SZ_4G;
 	struct iobmd_segment *segs;
-	__u32 d, n;
+	__u32 d, s, g, m32, mu, pair[2], n;
 
+	ASSERT_NE(NULL, area);
 	test_ioctl_device_create(self->bar, self->bar_len, &d);
 	test_err_get_dma_segments(ENODATA, d, 0, 0);
 	test_err_perform(ENODATA, d, IOBMD_OP_FLUSH, 0, 1);
 	test_ioctl_prepare(d, 0);
-	test_get_dma_segments(d, 0, 0, &segs, &n);
+	test_err_get_dma_segments(ENODATA, d, 0, 0);
+	test_get_all_segments(d, 0, 0, &segs, &n);
 	ASSERT_EQ(1, n);
 	ASSERT_EQ(self->bar, segs[0].addr);
 	ASSERT_EQ(self->bar_len, segs[0].len);
 	free(segs);
-	test_get_dma_segments(d, 5, 10, &segs, &n);
+	test_get_all_segments(d, 5, 10, &segs, &n);
+	ASSERT_EQ(1, n);
 	ASSERT_EQ(self->bar + 5, segs[0].addr);
 	ASSERT_EQ(10, segs[0].len);
 	free(segs);
 	test_ioctl_perform(d, IOBMD_OP_FLUSH, 0, self->bar_len);
 	test_ioctl_perform(d, IOBMD_OP_INVALIDATE, 5, 10);
-	test_err_prepare(EBUSY, d, IOBMD_PREPARE_PHYS32);
-	test_ioctl_complete(d, 0);
-	test_err_get_dma_segments(ENODATA, d, 0, 0);
-	/* Below 4 GiB, the 32-bit range works; above, it cannot (ERANGE). */
-	if (self->bar + self->bar_len <= SZ_4G) {
+	/* Nested: no device to be "prepared for the other range" any more. */
+	if (below) {
 		test_ioctl_prepare(d, IOBMD_PREPARE_PHYS32);
 		test_ioctl_complete(d, 0);
 	} else {
 		test_err_prepare(ERANGE, d, IOBMD_PREPARE_PHYS32);
 	}
+	test_ioctl_complete(d, 0);
+	test_err_complete(EINVAL, d, 0);
+	test_err_get_dma_segments(ENODATA, d, 0, 0);
+	test_err_perform(ENODATA, d, IOBMD_OP_FLUSH, 0, 1);
+	if (below) {
+		test_ioctl_prepare(d, IOBMD_PREPARE_PHYS32);
+		test_err_get_dma_segments(ENODATA, d, 0, 0);
+		test_ioctl_complete(d, 0);
+	} else {
+		test_err_prepare(ERANGE, d, IOBMD_PREPARE_PHYS32);
+		test_err_complete(EINVAL, d, 0);
+	}
+
+	/* A window of it with a buffer placed below 4 GiB by its mask... */
+	test_ioctl_sub_create(d, IOBMD_DIRECTION_INOUT, 0x40000, PAGE_SIZE, &s);
+	test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT, PAGE_SIZE,
+				   0xFFFFF000ULL, &m32);
+	pair[0] = s;
+	pair[1] = m32;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &mu);
+	if (below) {
+		test_ioctl_prepare(mu, IOBMD_PREPARE_PHYS32);
+		test_err_get_dma_segments(ENODATA, mu, 0, 0);
+		test_get_all_segments(mu, 0, PAGE_SIZE, &segs, &n);
+		ASSERT_EQ(1, n);
+		ASSERT_EQ(self->bar + 0x40000, segs[0].addr);
+		free(segs);
+		test_ioctl_complete(mu, 0);
+	} else {
+		test_err_prepare(ERANGE, mu, IOBMD_PREPARE_PHYS32);
+	}
+	test_err_complete(EINVAL, mu, 0);
+	test_ioctl_release(mu);
+	/* ... and with the caller's own pages, placed by no one: ERANGE. */
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, area, PAGE_SIZE, &g);
+	pair[1] = g;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &mu);
+	test_err_prepare(ERANGE, mu, IOBMD_PREPARE_PHYS32);
+	test_err_complete(EINVAL, mu, 0);
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	test_ioctl_prepare(mu, 0);
+	ASSERT_EQ(PAGE_SIZE, iobmd_stat("pinned_bytes"));
+	test_ioctl_complete(mu, 0);
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	test_ioctl_release(mu);
+	test_ioctl_release(g);
+	test_ioctl_release(m32);
+	test_ioctl_release(s);
 	test_ioctl_release(d);
+	munmap(area, PAGE_SIZE);
 }
 
 /*
  * Overlapping ranges of the same registers prepared at once, directly and
- * through a multi that holds one twice: the device is not written through
- * the CPU's caches, so this is fine, and the debug kernel's DMA-API
- * checking must not report overlapping mappings.
+ * through a multi that holds one twice, in different directions: prepares
+ * from userspace only wire, so they nest freely and map nothing (the
+ * debug kernel's DMA-API checking has no mapping to see).
  */
 TEST_F(iobmd_device, overlapping_prepares)
 {
@@ -412,15 +470,28 @@ TEST_F(iobmd_device, overlapping_prepares)
 	test_ioctl_device_create(self->bar, 2 * 4096, &b);
 	test_ioctl_prepare(a, IOBMD_DIRECTION_IN);
 	test_ioctl_prepare(b, IOBMD_DIRECTION_INOUT);
-	test_get_dma_segments(b, 0, 0, &segs, &n);
+	test_err_get_dma_segments(ENODATA, b, 0, 0);
+	test_get_all_segments(b, 0, 0, &segs, &n);
 	ASSERT_EQ(1, n);
 	ASSERT_EQ(self->bar, segs[0].addr);
+	ASSERT_EQ(2 * 4096, segs[0].len);
 	free(segs);
+	/* Out, then In, on one descriptor: nothing mapped, nothing to widen. */
+	test_ioctl_prepare(a, IOBMD_DIRECTION_OUT);
+	test_ioctl_prepare(a, IOBMD_DIRECTION_INOUT);
+	test_ioctl_complete(a, 0);
+	test_ioctl_complete(a, 0);
 	pieces[0] = a;
 	pieces[1] = a;
 	test_ioctl_multi_create(IOBMD_DIRECTION_IN, pieces, 2, &m);
 	test_ioctl_complete(a, 0);
 	test_ioctl_prepare(m, IOBMD_DIRECTION_IN);
+	test_err_get_dma_segments(ENODATA, m, 0, 0);
+	test_get_all_segments(m, 0, 0, &segs, &n);
+	ASSERT_EQ(2, n);
+	ASSERT_EQ(self->bar, segs[0].addr);
+	ASSERT_EQ(self->bar, segs[1].addr);
+	free(segs);
 	test_ioctl_complete(m, 0);
 	test_ioctl_complete(b, 0);
 	test_ioctl_release(m);

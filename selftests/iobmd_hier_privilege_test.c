@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd privileges: physical and DMA segments need CAP_SYS_ADMIN; device
- * memory and physical-address general descriptors need CAP_SYS_RAWIO.
+ * memory and physical-address general descriptors need CAP_SYS_RAWIO;
+ * prepare (wiring, and PHYS32's placement rule) needs nothing.
  * Each check runs in a child that opened /dev/iobmd as root and then gave
  * up either all of root (uid 65534) or just the one capability; the rest
  * of the interface keeps working for it.
@@ -108,7 +109,7 @@ static int child_unprivileged_works(void *argp)
 {
 	struct priv_args *arg = argp;
 	__u8 *a = iobmd_user_area(2, 1), v = 0x5a, back;
-	__u32 b, g, s, m, il, pair[2];
+	__u32 b, b32, g, s, m, il, pair[2];
 	struct iobmd_map mp;
 	int fd = arg->fd;
 	__u8 *p;
@@ -138,9 +139,18 @@ static int child_unprivileged_works(void *argp)
 	if (_test_ioctl_rw(fd, IOBMD_WRITE, il, PAGE_SIZE, &v, 1, NULL) ||
 	    a[1] != 0x5a)
 		return 8;
-	if (_test_ioctl_prepare(fd, IOBMD_PREPARE, il, IOBMD_PREPARE_PHYS32) ||
-	    _test_ioctl_perform(fd, il, IOBMD_OP_FLUSH, 0, 1))
+	/*
+	 * PHYS32: the caller's own pages were placed by no one, so ERANGE
+	 * wherever they lie (nothing about their placement leaks), and the
+	 * refusal leaves nothing prepared; a plain prepare wires them.
+	 */
+	if (!FAILS_WITH(ERANGE, _test_ioctl_prepare(fd, IOBMD_PREPARE, il,
+						    IOBMD_PREPARE_PHYS32)) ||
+	    !FAILS_WITH(EINVAL, _test_ioctl_prepare(fd, IOBMD_COMPLETE, il, 0)))
 		return 9;
+	if (_test_ioctl_prepare(fd, IOBMD_PREPARE, il, 0) ||
+	    _test_ioctl_perform(fd, il, IOBMD_OP_FLUSH, 0, 1))
+		return 14;
 	if (_test_ioctl_map_full(fd, g, 0, 0, 0, &mp))
 		return 10;
 	p = iobmd_mmap(fd, mp.cookie, mp.extent, PROT_READ | PROT_WRITE);
@@ -153,6 +163,14 @@ static int child_unprivileged_works(void *argp)
 	munmap(p, mp.extent);
 	if (_test_ioctl_prepare(fd, IOBMD_COMPLETE, il, 0))
 		return 13;
+	/* A buffer placed below 4 GiB by its mask meets PHYS32. */
+	if (_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+				   IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0,
+				   0xFFFFF000ULL, NULL, 0, &b32) ||
+	    _test_ioctl_prepare(fd, IOBMD_PREPARE, b32, IOBMD_PREPARE_PHYS32) ||
+	    _test_ioctl_prepare(fd, IOBMD_COMPLETE, b32, 0) ||
+	    _test_ioctl_release(fd, b32))
+		return 15;
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * What the iobmd security tests (iobmd_security_*_test.c) share: a page
  * shared with their children and the children's way of reporting, giving
  * up privileges, a raw generic netlink client (raw bytes are what the
- * address test scans), the physical and DMA pages of a descriptor, and
+ * address test scans), the physical pages of a descriptor, and
  * the fixture's common part.
  *
  * "Unprivileged" is a child that was given (or opened as root) a file of
@@ -37,7 +37,7 @@ struct shared {
 	__u64 cookie;
 	pid_t pid;			/* a child that is gone */
 	__u64 max_capacity;
-	int npages;			/* physical and DMA pages, >= 1 MiB */
+	int npages;			/* physical pages, >= 1 MiB */
 	__u64 page[MAX_PAGES];
 };
 
@@ -397,7 +397,7 @@ static inline int nl_dump_recv(int fd, nl_cb cb, void *arg, bool all)
 	return 1;
 }
 
-/* --- the physical and DMA pages of a descriptor ---------------------- */
+/* --- the physical pages of a descriptor ------------------------------ */
 
 /* Adds every page of @segs at or above 1 MiB to sh->page[]. */
 static inline int add_pages(const struct iobmd_segment *segs, __u32 n)
@@ -418,21 +418,30 @@ static inline int add_pages(const struct iobmd_segment *segs, __u32 n)
 	return added;
 }
 
-/* Physical and DMA pages of handle @h (root, prepared); how many, or -1. */
+/*
+ * Physical pages of handle @h (root, prepared from userspace); how many,
+ * or -1.  A userspace prepare maps nothing for any device, so its DMA
+ * segments must be refused with ENODATA: a DMA address from one is -1
+ * too (errno EEXIST), and the pages are then not taken.
+ */
 static inline int collect(int fd, __u32 h)
 {
-	static const __u32 flags[] = { 0, IOBMD_SEGMENTS_DMA };
 	struct iobmd_segment *segs;
-	int i, added = 0;
+	int added;
 	__u32 n;
 
-	for (i = 0; i < 2; i++) {
-		if (_test_get_all_segments_flags(fd, h, flags[i], 0, 0, &segs,
-						 &n))
-			return -1;
-		added += add_pages(segs, n);
+	if (!_test_get_all_segments_flags(fd, h, IOBMD_SEGMENTS_DMA, 0, 0,
+					  &segs, &n)) {
 		free(segs);
+		errno = EEXIST;
+		return -1;
 	}
+	if (errno != ENODATA)
+		return -1;
+	if (_test_get_all_segments_flags(fd, h, 0, 0, 0, &segs, &n))
+		return -1;
+	added = add_pages(segs, n);
+	free(segs);
 	return added;
 }
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd security pass, addresses: an unprivileged caller never sees a
- * physical or DMA address - not in any ioctl's answer, a mapping's bytes
- * or a netlink reply - and GET_SEGMENTS is refused to it (see
- * iobmd_security.h for "unprivileged").
+ * physical address - not in any ioctl's answer, a mapping's bytes or a
+ * netlink reply - and GET_SEGMENTS is refused to it, physical or DMA (see
+ * iobmd_security.h for "unprivileged").  A userspace prepare maps nothing
+ * for a device, so there are no DMA addresses to leak: root's DMA
+ * segments of what it prepared are ENODATA (collect()).
  *
  * Root is held to /dev/mem's rules for what it names by physical address:
  * no System RAM (unless the unsafe_phys_ram test switch is on), never a
@@ -23,7 +25,7 @@
 
 #define TAG_VALUE	0x5a5a5a5a5a5a5a5aULL
 
-/* --- finding physical and DMA addresses in output bytes ------------- */
+/* --- finding physical addresses in output bytes ---------------------- */
 
 /*
  * Byte offset of the first @step-aligned 8-byte word of @out that, page
@@ -59,7 +61,7 @@ static long find_leak(const void *out, const void *in, size_t len,
 		__u64 __w = 0;                                               \
 		if (__o >= 0)                                                \
 			memcpy(&__w, __p + __o, 8);                          \
-		CHK(__o < 0, "%s: byte %ld holds 0x%llx, a physical/DMA page", \
+		CHK(__o < 0, "%s: byte %ld holds 0x%llx, a physical page",   \
 		    what, __o, (unsigned long long)__w);                     \
 	} while (0)
 
@@ -461,7 +463,7 @@ TEST_F(iobmd_sec, device_copy_killable)
 	test_held_nothing();
 }
 
-/* --- no physical or DMA address reaches an unprivileged caller ------- */
+/* --- no physical address reaches an unprivileged caller -------------- */
 
 /* Root's descriptors in sh->h[], then the child's own. */
 enum { R_BUF, R_CONTIG, R_MASK, R_GEN, R_DEV, R_PHYS, NR_ROOT };
@@ -600,8 +602,8 @@ static int leak_child_scan(int fd)
 /*
  * Root makes a non-contiguous, a contiguous, a 32-bit-masked buffer, a
  * general descriptor of its memory, device memory and a general descriptor
- * of RAM by physical address, prepared, and takes their physical and DMA
- * pages;
+ * of RAM by physical address, prepared, and takes their physical pages
+ * (prepared from userspace, they have no DMA addresses: ENODATA);
  * an unprivileged child sharing the file makes the same kinds and a
  * purgeable buffer, prepared, whose pages root also takes.  Then no word
  * of any answer the child gets - ioctls, mappings, netlink - is one of
@@ -676,7 +678,7 @@ TEST_F(iobmd_sec, no_address_in_unprivileged_output)
 	close(p2c[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, status) TH_LOG("%s", sh->note);
-	TH_LOG("%d physical/DMA pages, none seen", sh->npages);
+	TH_LOG("%d physical pages, none seen", sh->npages);
 	for (i = 0; i < NR_ROOT; i++)
 		test_ioctl_release(sh->h[i]);
 	munmap(area, 4 * PAGE_SIZE);
@@ -715,7 +717,10 @@ TEST_F(iobmd_sec, segments_refused)
 {
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE, 0, &sh->h[0]);
 	test_ioctl_prepare(sh->h[0], 0);
-	/* Root gets both kinds. */
+	/*
+	 * Root gets the physical segments, and ENODATA for DMA ones (no
+	 * device mapping); the children get EPERM for both, first.
+	 */
 	ASSERT_LT(0, collect(self->fd, sh->h[0]));
 	sh->fd = self->fd;
 	run_child(segments_child, (void *)-1L);

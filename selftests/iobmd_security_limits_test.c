@@ -502,34 +502,69 @@ TEST_F(iobmd_sec, limit_max_capacity_unbounded)
 }
 
 /*
- * total_bytes counts what a buffer takes: 4 KiB aligned to 4 MiB (asked
- * for, or from a mask) takes 4 MiB, so it does not fit under a 2 MiB
- * limit; aligned to 1 MiB it does, and then one aligned to 2 MiB does not
- * fit beside it.
+ * total_bytes counts what a buffer holds, and a contiguous buffer keeps no
+ * alignment padding: 4 KiB aligned to 4 MiB by its mask takes 4 KiB (in
+ * coherent_bytes), aligned as asked and below the mask's limit, so it fits
+ * under a 2 MiB limit beside 2 MiB less a page of other buffers; then a
+ * page more does not.
  */
 TEST_F(iobmd_sec, limit_total_bytes_alignment)
 {
-	__u32 h = 0, h2 = 0;
+	long long coherent = iobmd_stat("coherent_bytes");
+	struct iobmd_segment *segs;
+	__u32 big, h, h2 = 0, n;
 
+	ASSERT_LE(0, coherent);
 	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_TOTAL_BYTES,
 				  SZ_2M));
-	EXPECT_ERRNO(EDQUOT, _test_ioctl_buf_create(self->fd, 0,
-						    IOBMD_DIRECTION_INOUT,
-						    PAGE_SIZE, SZ_4M, 0, NULL,
-						    0, &h));
-	/* The same alignment from a mask, known only once allocated. */
+	ASSERT_EQ(0, mkbuf(self->fd, 0, SZ_2M - PAGE_SIZE, &big));
+	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd,
+					    IOBMD_BUF_CREATE_PHYS_MASK,
+					    IOBMD_DIRECTION_INOUT, PAGE_SIZE,
+					    0, 0xFFC00000ULL, NULL, 0, &h));
+	ASSERT_EQ(coherent + PAGE_SIZE, iobmd_stat("coherent_bytes"));
+	test_get_all_segments(h, 0, 0, &segs, &n);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(0, segs[0].addr & (SZ_4M - 1));
+	ASSERT_GE(0xFFFFFFFFULL, segs[0].addr + PAGE_SIZE - 1);
+	free(segs);
+	EXPECT_ERRNO(EDQUOT, mkbuf(self->fd, 0, PAGE_SIZE, &h2));
 	EXPECT_ERRNO(EDQUOT, _test_ioctl_buf_create(self->fd,
 						    IOBMD_BUF_CREATE_PHYS_MASK,
 						    IOBMD_DIRECTION_INOUT,
 						    PAGE_SIZE, 0, 0xFFC00000ULL,
-						    NULL, 0, &h));
+						    NULL, 0, &h2));
+	EXPECT_EQ(0, h2);
+	test_ioctl_release(h);
+	ASSERT_EQ(coherent, iobmd_stat("coherent_bytes"));
+	/* The page it held is free for another. */
+	ASSERT_EQ(0, mkbuf(self->fd, 0, PAGE_SIZE, &h2));
+	test_ioctl_release(h2);
+	test_ioctl_release(big);
+	test_held_nothing();
+}
+
+/*
+ * The same with the alignment asked for rather than implied by a mask:
+ * 4 KiB aligned to 1 MiB, then to 2 MiB, take 4 KiB each, so both fit
+ * under a 2 MiB limit.
+ */
+TEST_F(iobmd_sec, limit_total_bytes_alignment_asked)
+{
+	long long coherent = iobmd_stat("coherent_bytes");
+	__u32 h, h2;
+
+	ASSERT_LE(0, coherent);
+	ASSERT_EQ(0, nl_set_limit(&self->nl, IOBMD_A_LIMIT_TOTAL_BYTES,
+				  SZ_2M));
 	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT,
 					    PAGE_SIZE, SZ_1M, 0, NULL, 0, &h));
-	EXPECT_ERRNO(EDQUOT, _test_ioctl_buf_create(self->fd, 0,
-						    IOBMD_DIRECTION_INOUT,
-						    PAGE_SIZE, SZ_2M, 0, NULL,
-						    0, &h2));
-	EXPECT_EQ(0, h2);
+	ASSERT_EQ(coherent + PAGE_SIZE, iobmd_stat("coherent_bytes"));
+	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT,
+					    PAGE_SIZE, SZ_2M, 0, NULL, 0,
+					    &h2));
+	ASSERT_EQ(coherent + 2 * PAGE_SIZE, iobmd_stat("coherent_bytes"));
+	test_ioctl_release(h2);
 	test_ioctl_release(h);
 	test_held_nothing();
 }

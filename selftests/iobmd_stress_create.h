@@ -66,7 +66,6 @@ static void do_buf_create(struct thr *t)
 	} else if (shape < 62) {
 		options |= IOBMD_OPT_PHYSICALLY_CONTIGUOUS;
 		cap = (1 + iobmd_rand_below(&t->rng, 8)) * PAGE_SIZE - iobmd_rand_below(&t->rng, 2) * 100;
-		n->contig = true;
 	} else if (shape < 74) {
 		flags = IOBMD_BUF_CREATE_PHYS_MASK;
 		mask = 0xFFFFF000ULL;

@@ -15,9 +15,10 @@
 /* Errno sets chosen ahead of the call. */
 static const int errs_none[] = { 0 };
 static const int errs_eacces[] = { EACCES, 0 };
-static const int errs_phys32_contig[] = { EBUSY, ERANGE, EACCES, 0 };
-static const int errs_view_prepare[] = { EACCES, EBUSY, 0 };
-static const int errs_shared_prepare[] = { EBUSY, EFAULT, EPERM, EACCES, 0 };
+static const int errs_erange[] = { ERANGE, 0 };
+/* Prepares only wire: nothing is "prepared for another range" (EBUSY). */
+static const int errs_view_prepare[] = { EACCES, 0 };
+static const int errs_shared_prepare[] = { EFAULT, EPERM, EACCES, 0 };
 
 static bool errno_in(int err, const int *allowed)
 {

@@ -44,8 +44,7 @@ static void do_map(struct thr *t)
 			  _test_ioctl_prepare(t->p->fd, IOBMD_PREPARE, n->handle,
 					      ro ? IOBMD_DIRECTION_OUT :
 						   IOBMD_DIRECTION_INOUT),
-			  n->tracked ? ERRS(EACCES, EBUSY) :
-				       ERRS(EBUSY, EFAULT, EPERM, EACCES),
+			  n->tracked ? errs_view_prepare : errs_shared_prepare,
 			  "before MAP", n->handle))
 			return;
 		prepared = true;
@@ -232,18 +231,16 @@ static void do_dontneed(struct thr *t)
 	trace(t, "MADV_DONTNEED %p +%zu of %u: %d", m->addr, m->size,
 	      n->handle, ret ? err : 0);
 	/*
-	 * Buffers of their own pages can drop them and fault them back;
-	 * PFN mappings (contiguous buffers, every other kind) refuse.
+	 * Buffers are pages the module owns, contiguous ones and those a
+	 * mask placed too: they drop them and fault them back.  Other kinds
+	 * (user memory, mixtures) may be PFN mappings, which refuse.
 	 */
-	if (n->kind == IOBMD_KIND_BUFFER && !n->mask)
-		note(t, OP_DONTNEED, ret, err,
-		     n->contig ? ERRS(EINVAL) : NO_ERRS, "buffer mapping",
+	if (n->kind == IOBMD_KIND_BUFFER)
+		note(t, OP_DONTNEED, ret, err, NO_ERRS, "buffer mapping",
 		     n->handle);
 	else
 		note(t, OP_DONTNEED, ret, err, ERRS(EINVAL), "mapping",
 		     n->handle);
-	if (n->kind == IOBMD_KIND_BUFFER && n->contig && !ret)
-		fail(t, "MADV_DONTNEED on a contiguous buffer's mapping worked");
 	if (n->tracked)
 		map_check(t, k, "a mapping after MADV_DONTNEED");
 }

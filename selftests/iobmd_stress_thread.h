@@ -81,15 +81,13 @@ struct stress_shared {
 struct node {
 	bool used;
 	bool tracked;		/* its contents are known */
-	bool contig;		/* a physically contiguous buffer */
-	bool mask;		/* a buffer with a physical mask */
+	bool mask;		/* a buffer placed below 4 GiB by its mask */
 	__u32 kind;
 	__u32 handle;		/* 0 once released */
 	int refs;		/* the handle, mappings and views on it */
 	int depth;
 	int nviews;		/* tracked views built on it */
 	int prepares;		/* outstanding through the handle */
-	int prep32;		/* of which with IOBMD_PREPARE_PHYS32 */
 	__u64 len, cap;
 	__u8 *model;		/* buffer: cap bytes; general: len bytes */
 	__u8 *umem;		/* general: the memory it describes ... */

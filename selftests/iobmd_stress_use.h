@@ -172,8 +172,6 @@ static void do_prepare(struct thr *t)
 			 NO_ERRS, "own", n->handle)) {
 			trace(t, "COMPLETE %u", n->handle);
 			n->prepares--;
-			if (n->prep32)
-				n->prep32--;
 		}
 		return;
 	}
@@ -182,29 +180,19 @@ static void do_prepare(struct thr *t)
 		errs = errs_shared_prepare;
 	} else if (n->kind == IOBMD_KIND_BUFFER) {
 		/*
-		 * EACCES: prepared already, by this thread or through any
-		 * thread's view of it (every buffer is published), in a
-		 * direction that does not cover this one.
+		 * A buffer is wired: a prepare only counts, in any direction,
+		 * however it is prepared through views.  With PHYS32 it must
+		 * have been placed below 4 GiB: a mask buffer (0xFFFFF000) is,
+		 * any other is ERANGE, wherever its pages lie.
 		 */
-		errs = errs_eacces;
-		if (iobmd_rand_chance(&t->rng, 20) && !n->nviews) {
-			/*
-			 * Out only: memory above 4 GiB bounces, and the
-			 * bounce buffer of an In transfer is copied back at
-			 * complete(), over what the CPU wrote meanwhile.
-			 */
-			dir = IOBMD_DIRECTION_OUT | IOBMD_PREPARE_PHYS32;
-			/* Prepared meanwhile for the other range (EBUSY)
-			 * or another direction (EACCES);
-			 * contiguous memory above 4 GiB (ERANGE).
-			 */
-			errs = n->contig ? errs_phys32_contig :
-				 errs_view_prepare;
-		} else if (n->prep32) {
-			return;
+		errs = errs_none;
+		if (iobmd_rand_chance(&t->rng, 20)) {
+			dir |= IOBMD_PREPARE_PHYS32;
+			if (!n->mask)
+				errs = errs_erange;
 		}
 	} else {
-		/* EBUSY: a piece prepared with PHYS32 by its owner. */
+		/* User memory pinned read-only (for Out) refuses In: EACCES. */
 		errs = errs_view_prepare;
 	}
 	if (NOTE(t, OP_PREPARE,
@@ -212,8 +200,9 @@ static void do_prepare(struct thr *t)
 		 errs, n->tracked ? "own" : "own view of shared", n->handle)) {
 		trace(t, "PREPARE %u %#x", n->handle, dir);
 		n->prepares++;
-		if (dir & IOBMD_PREPARE_PHYS32)
-			n->prep32++;
+		if (errs == errs_erange)
+			fail(t, "PREPARE PHYS32 of unmasked buffer %u worked",
+			     n->handle);
 	}
 }
 
@@ -231,8 +220,6 @@ static void do_release(struct thr *t)
 			  NO_ERRS, "own, before release", t->n[i].handle))
 			return;
 		t->n[i].prepares--;
-		if (t->n[i].prep32)
-			t->n[i].prep32--;
 	}
 	if (!NOTE(t, OP_RELEASE, _test_ioctl_release(t->p->fd, t->n[i].handle),
 		  NO_ERRS, "own", t->n[i].handle))
@@ -240,7 +227,6 @@ static void do_release(struct thr *t)
 	trace(t, "RELEASE %u", t->n[i].handle);
 	t->n[i].handle = 0;
 	t->n[i].prepares = 0;
-	t->n[i].prep32 = 0;
 	node_put(t, i);
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IOMemoryDescriptor's calls, shown on buffers: length, direction, tag,
- * readBytes/writeBytes, prepare/complete, physical segments,
- * setPurgeable and performOperation.
+ * readBytes/writeBytes, prepare/complete (wiring only; PrepareToPhys32
+ * by placement), physical segments, setPurgeable and performOperation.
  */
 #include <cerrno>
 #include <cstdint>
@@ -113,19 +113,48 @@ TEST(IOMemoryDescriptor, PrepareAndCompleteNest)
 	EXPECT_RET(kIOReturnBadArgument, b->complete(kIODirectionPrepareToPhys32));
 }
 
+/*
+ * kIODirectionPrepareToPhys32 moves nothing: it holds for memory placed
+ * below 4 GiB (a buffer whose physical mask says so) and fails with ERANGE
+ * (kIOReturnBadArgument) for a buffer without such a mask and for the
+ * process's own pages, wherever they lie, leaving nothing prepared.
+ * Prepares only wire, so they nest with it and without it.
+ */
 TEST(IOMemoryDescriptor, PrepareToPhys32)
 {
+	auto m32 = IOBufferMemoryDescriptor::inTaskWithPhysicalMask(
+		kernel_task, kIODirectionInOut, 16 * page(), 0x00000000FFFFF000ULL);
+	ASSERT_MADE(m32);
+	ASSERT_RET(kIOReturnSuccess, m32->prepare(kIODirectionPrepareToPhys32));
+	for (const auto &s : segments_of(*m32, kIOMemoryMapperNone))
+		EXPECT_LE(s.address + s.length, 0x100000000ULL);
+	EXPECT_RET(kIOReturnSuccess, m32->prepare());
+	EXPECT_RET(kIOReturnSuccess, m32->prepare(kIODirectionPrepareToPhys32));
+	EXPECT_RET(kIOReturnSuccess, m32->complete());
+	EXPECT_RET(kIOReturnSuccess, m32->complete());
+	EXPECT_RET(kIOReturnSuccess, m32->complete());
+	EXPECT_RET(kIOReturnBadArgument, m32->complete());
+
 	auto b = IOBufferMemoryDescriptor::withCapacity(16 * page(), kIODirectionInOut);
 	ASSERT_MADE(b);
-	ASSERT_RET(kIOReturnSuccess, b->prepare(kIODirectionPrepareToPhys32));
-	/* The DMA addresses are 32-bit. */
-	for (const auto &s : segments_of(*b, 0))
-		EXPECT_LE(s.address + s.length, 0x100000000ULL);
-	/* A second prepare must ask for the same DMA range. */
-	EXPECT_RET(kIOReturnBusy, b->prepare());
-	EXPECT_RET(kIOReturnSuccess, b->prepare(kIODirectionPrepareToPhys32));
+	EXPECT_RET(kIOReturnBadArgument, b->prepare(kIODirectionPrepareToPhys32));
+	EXPECT_EQ(ERANGE, lastErrno());
+	EXPECT_RET(kIOReturnBadArgument, b->complete());
+	/* Prepared without it, it still does not meet it. */
+	ASSERT_RET(kIOReturnSuccess, b->prepare());
+	EXPECT_RET(kIOReturnBadArgument, b->prepare(kIODirectionPrepareToPhys32));
+	EXPECT_EQ(ERANGE, lastErrno());
 	EXPECT_RET(kIOReturnSuccess, b->complete());
-	EXPECT_RET(kIOReturnSuccess, b->complete());
+	EXPECT_RET(kIOReturnBadArgument, b->complete());
+
+	anon_pages mem(page());
+	ASSERT_NE(nullptr, mem.data());
+	auto g = IOGeneralMemoryDescriptor::withAddressRange(mem.address(), page(),
+							     kIODirectionInOut, nullptr);
+	ASSERT_MADE(g);
+	EXPECT_RET(kIOReturnBadArgument, g->prepare(kIODirectionPrepareToPhys32));
+	EXPECT_EQ(ERANGE, lastErrno());
+	EXPECT_RET(kIOReturnBadArgument, g->complete());
 }
 
 TEST(IOMemoryDescriptor, PhysicalSegments)
@@ -144,7 +173,10 @@ TEST(IOMemoryDescriptor, PhysicalSegments)
 	EXPECT_EQ(phys, b->getPhysicalAddress());
 	EXPECT_EQ(phys + 1, b->getPhysicalSegment(1, nullptr));
 
-	/* Prepared: the DMA address, which without an IOMMU is the same. */
+	/*
+	 * Prepared: a prepare from userspace maps for no device, so there is
+	 * no DMA address; the default mapper's answer is the physical one.
+	 */
 	ASSERT_RET(kIOReturnSuccess, b->prepare());
 	EXPECT_EQ(phys, b->getPhysicalSegment(0, &len));
 	EXPECT_EQ(4 * page(), len);
