@@ -7,15 +7,15 @@
  * bytes out in order, byte 0 at its page offset in its first page, and is
  * built once for every kind from the descriptor's walk:
  *
- * - memory made only of pages the module owns (non-contiguous buffers),
- *   mapped with the default cache mode, is inserted as ordinary pages, in
- *   batches, at mmap() time: get_user_pages (O_DIRECT, io_uring,
- *   process_vm_readv) works on it, and the fault handler puts pages back
- *   after MADV_DONTNEED;
- * - anything else (contiguous buffers, user or physical memory, device
- *   memory, mixtures, write-combined or uncached buffers) is mapped by PFN
- *   with remap_pfn_range(), one call per contiguous run: get_user_pages
- *   fails on it with EFAULT.
+ * - memory made only of pages the module owns (buffers, contiguous or
+ *   not), mapped with the default cache mode, is inserted as ordinary
+ *   pages, in batches, at mmap() time: get_user_pages (O_DIRECT, io_uring,
+ *   process_vm_readv, VFIO) works on it, and the fault handler puts pages
+ *   back after MADV_DONTNEED;
+ * - anything else (user or physical memory, device memory, mixtures,
+ *   write-combined or uncached buffers) is mapped by PFN with
+ *   remap_pfn_range(), one call per contiguous run: get_user_pages fails
+ *   on it with EFAULT.
  *
  * A mapping holds a reference and a pin on the descriptor, so user memory
  * stays pinned while mapped and nothing goes away under it.  User memory
