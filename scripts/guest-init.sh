@@ -6,6 +6,7 @@
 # /etc/iobmd-run.conf, which sets:
 #   IOBMD_PROGS         programs to run, in order (paths in the initramfs)
 #   IOBMD_INSMOD_ARGS   module parameters for insmod
+#   IOBMD_KMODS         the kernel's own modules to load first, in order
 #   IOBMD_PROG_TIMEOUT  seconds each program may run before it is killed
 #   IOBMD_GCOV          non-empty: copy the module's gcov counters out
 #                       before rmmod (vm-run.sh --gcov, for make coverage)
@@ -14,6 +15,7 @@
 # lines starting with "@@IOBMD@@"; the console (ttyS0) gets the kernel's
 # messages and a live copy of the programs' output.  Markers, in order:
 #   begin <kernel release>
+#   kmod <path> rc=N   (one per IOBMD_KMODS entry)
 #   insmod rc=N
 #   devnode mode=<ls-style mode>|missing
 #   run-begin NAME ... (the program's output) ... run-end NAME rc=N
@@ -71,6 +73,11 @@ gcov_copy() {
 }
 
 mark "begin $(uname -r)"
+
+for m in $IOBMD_KMODS; do
+	insmod "$m"
+	mark "kmod $m rc=$?"
+done
 
 # shellcheck disable=SC2086 # one word per module parameter
 insmod /lib/modules/iobmd.ko $IOBMD_INSMOD_ARGS

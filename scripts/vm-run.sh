@@ -24,6 +24,9 @@
 #                        kernel); KREL then only names the run
 #   --env NAME=VALUE     export NAME=VALUE to the programs (repeatable), e.g.
 #                        IOBMD_STRESS_SECONDS=30
+#   --kmod NAME          load the kernel's module NAME and what it depends on
+#                        (repeatable; from /lib/modules/KREL, as modprobe
+#                        resolves it) before iobmd.ko, e.g. vfio-pci
 #   --iommu              a q35 machine with QEMU's intel-iommu, on in strict
 #                        mode in the guest (intel_iommu=on iommu.strict=1):
 #                        devices' DMA addresses are then IOVAs
@@ -54,7 +57,7 @@ set -euo pipefail
 
 out='' kernel='' tap='' gcov='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
 expect_mode=crw-------
-bins=() add_tree= envs=()
+bins=() add_tree= envs=() kmods=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -68,6 +71,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--gcov) gcov=1; shift ;;
 	--iommu) iommu=1; shift ;;
+	--kmod) kmods+=("$2"); shift 2 ;;
 	--env)
 		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, not '$2'"
 		envs+=("$2"); shift 2 ;;
@@ -101,6 +105,29 @@ for b in "${bins[@]}"; do
 	[ -x "$b" ] || die "not an executable: $b"
 	cp "$b" "$stage/bin/"
 done
+# The kernel's own modules --kmod asked for, with their dependencies, in
+# the order modprobe loads them, decompressed (busybox insmod reads
+# plain .ko files).
+kmod_list=()
+for m in "${kmods[@]}"; do
+	deps=$(modprobe --show-depends -S "$krel" "$m" 2>/dev/null) ||
+		die "--kmod $m: modprobe cannot resolve it for $krel"
+	while read -r word path _; do
+		[ "$word" = insmod ] || continue
+		name=$(basename "$path")
+		name=${name%.xz}
+		name=${name%.zst}
+		[ -e "$stage/lib/modules/kmod/$name" ] && continue
+		mkdir -p "$stage/lib/modules/kmod"
+		case $path in
+		*.xz) xz -dc "$path" >"$stage/lib/modules/kmod/$name" ;;
+		*.zst) zstd -qdc "$path" >"$stage/lib/modules/kmod/$name" ;;
+		*) cp "$path" "$stage/lib/modules/kmod/$name" ;;
+		esac
+		kmod_list+=("/lib/modules/kmod/$name")
+	done <<<"$deps"
+done
+
 # The in-kernel API's test modules (iobmd_kapi.ko, the edu driver), built
 # beside iobmd.ko (build-module.sh).
 for k in "$(dirname "$module")"/kapi/*.ko; do
@@ -115,6 +142,7 @@ done
 {
 	printf 'IOBMD_PROGS=%q\n' "${progs[*]}"
 	printf 'IOBMD_INSMOD_ARGS=%q\n' "$insmod_args"
+	printf 'IOBMD_KMODS=%q\n' "${kmod_list[*]}"
 	printf 'IOBMD_PROG_TIMEOUT=%q\n' "$prog_timeout"
 	printf 'IOBMD_GCOV=%q\n' "$gcov"
 	# guest-init.sh sources this file: exported names reach the programs.
@@ -218,6 +246,8 @@ marker() { sed -n "s/^@@IOBMD@@ $1 //p" "$out/markers.txt" | tail -n 1; }
 if ! grep -q '^@@IOBMD@@ begin' "$out/markers.txt"; then
 	problem "the guest never started /init (see $out/console.log)"
 fi
+{ grep -E '^@@IOBMD@@ kmod .* rc=[1-9]' "$out/markers.txt" 2>/dev/null || true; } |
+	while read -r _ _ line; do problem "insmod $line failed"; done
 insmod=$(marker insmod)
 if [ -z "$insmod" ]; then
 	problem "insmod never reported"
