@@ -1376,4 +1376,38 @@ static inline void iobmd_rw_model(struct __test_metadata *_metadata, int fd,
 		test_err_write(ERANGE, handle, UINT64_MAX, __b, 1);          \
 	})
 
+/*
+ * Loads the test module @path, whose init leaves TAP lines in debugfs at
+ * @results, and checks them: a plan of @tests, every line "ok".  The
+ * lines go to the log.  The module stays loaded.
+ */
+#define iobmd_load_tap_module(path, results, tests)                          \
+	({                                                                    \
+		int __fd, __ok = 0, __not_ok = 0, __plan = -1;                \
+		char __line[256];                                             \
+		FILE *__f;                                                    \
+		__fd = open(path, O_RDONLY | O_CLOEXEC);                      \
+		ASSERT_LE(0, __fd) TH_LOG("%s: %s", path, strerror(errno));   \
+		ASSERT_EQ(0, syscall(SYS_finit_module, __fd, "", 0))          \
+			TH_LOG("loading %s: %s", path, strerror(errno));      \
+		close(__fd);                                                  \
+		__f = fopen(results, "r");                                    \
+		ASSERT_NE(NULL, __f)                                          \
+			TH_LOG("%s: %s", results, strerror(errno));           \
+		while (fgets(__line, sizeof(__line), __f)) {                  \
+			__line[strcspn(__line, "\n")] = 0;                    \
+			if (!strncmp(__line, "ok ", 3))                       \
+				__ok++;                                       \
+			else if (!strncmp(__line, "not ok ", 7))              \
+				__not_ok++;                                   \
+			else                                                  \
+				sscanf(__line, "1..%d", &__plan);             \
+			TH_LOG("kernel: %s", __line);                         \
+		}                                                             \
+		fclose(__f);                                                  \
+		EXPECT_EQ(0, __not_ok);                                       \
+		EXPECT_EQ(tests, __ok);                                       \
+		EXPECT_EQ(tests, __plan);                                     \
+	})
+
 #endif /* __SELFTEST_IOBMD_UTILS_H */

@@ -55,12 +55,24 @@ MODULE_IMPORT_NS(IOBMD);
 #define EDU_DMA_BITS	28
 #define EDU_MASK_28	0x000000000FFFF000ULL	/* IOKit mask: 28 bits, pages */
 
-
+/**
+ * struct edu - one edu device
+ * @pdev: the PCI device
+ * @bar: its registers
+ * @done: a DMA transfer finished (interrupt)
+ * @lock: one transfer at a time
+ * @misc: /dev/iobmd_edu
+ * @dir: debugfs directory of @blob
+ * @blob: the results, as TAP
+ * @out: writes @results
+ * @results: the TAP text
+ * @nr: checks so far
+ */
 struct edu {
 	struct pci_dev *pdev;
 	void __iomem *bar;
 	struct completion done;
-	struct mutex lock;	/* one DMA at a time */
+	struct mutex lock;
 	struct miscdevice misc;
 	struct dentry *dir;
 	struct debugfs_blob_wrapper blob;
@@ -190,13 +202,12 @@ out_src:
 	return ret;
 }
 
-#define edu_check(e, cond, name)					\
-	({								\
-		bool __ok = (cond);					\
-		seq_buf_printf(&(e)->out, "%sok %u %s\n",		\
-			       __ok ? "" : "not ", ++(e)->nr, name);	\
-		__ok;							\
-	})
+static bool edu_check(struct edu *e, bool ok, const char *name)
+{
+	seq_buf_printf(&e->out, "%sok %u %s\n", ok ? "" : "not ", ++e->nr,
+		       name);
+	return ok;
+}
 
 /*
  * A pattern written into @src, copied by the device into @dst (of the
