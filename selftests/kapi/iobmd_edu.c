@@ -72,7 +72,7 @@ struct edu {
 	struct pci_dev *pdev;
 	void __iomem *bar;
 	struct completion done;
-	struct mutex lock;
+	struct mutex lock;	/* one transfer at a time */
 	struct miscdevice misc;
 	struct dentry *dir;
 	struct debugfs_blob_wrapper blob;
