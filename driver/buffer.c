@@ -349,16 +349,19 @@ err_free:
 static int iobmd_buffer_alloc_contig(struct iobmd_buffer *b, u64 limit)
 {
 	bool prepaid = iobmd_buffer_all_zone_dma(limit);
-	u64 bytes = (u64)b->npages << PAGE_SHIFT;
+	bool large = iobmd_contig_large(b->npages, b->alignment);
+	u64 bytes = (u64)b->npages << PAGE_SHIFT, block = bytes;
 	struct page *page;
 	unsigned long i;
 	int ret;
 
-	if (b->zone_dma_user && iobmd_contig_large(b->npages, b->alignment) &&
-	    !capable(CAP_IPC_LOCK))
+	if (b->zone_dma_user && large && !capable(CAP_IPC_LOCK))
 		return -EPERM;
+	/* The whole block is taken for a moment: it must fit the budget. */
+	if (!large)
+		block = PAGE_SIZE << get_order(max(bytes, b->alignment));
 	if (prepaid) {
-		ret = iobmd_buffer_charge_zone_dma(b, bytes);
+		ret = iobmd_buffer_charge_zone_dma(b, block);
 		if (ret)
 			return ret;
 	}
@@ -378,6 +381,11 @@ static int iobmd_buffer_alloc_contig(struct iobmd_buffer *b, u64 limit)
 			iobmd_contig_free(page, b->npages);
 			goto err_pages;
 		}
+	}
+	/* The rest of the block went back: only the pages stay charged. */
+	if (prepaid && b->zone_dma_user && block > bytes) {
+		iobmd_user_uncharge_zone_dma(b->zone_dma_user, block - bytes);
+		b->zone_dma_charged -= block - bytes;
 	}
 	for (i = 0; i < b->npages; i++)
 		b->pages[i] = page + i;
@@ -512,8 +520,8 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	else
 		ret = iobmd_buffer_alloc_pages(b, limit);
 	if (ret) {
-		/* A refused budget or privilege is no failure of the allocator's. */
-		if (ret != -EDQUOT && ret != -EPERM)
+		/* A refused budget or privilege, or a kill, is no failure of the allocator's. */
+		if (ret != -EDQUOT && ret != -EPERM && ret != -EINTR)
 			atomic64_inc(&iobmd_stats.alloc_failures);
 		goto err_free;
 	}

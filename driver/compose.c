@@ -323,9 +323,9 @@ static int iobmd_compose_usable(struct iobmd_desc *d)
 	u32 i;
 
 	for (i = 0; i < c->count && !ret; i++) {
-		ret = iobmd_compose_step(true);
-		if (!ret)
-			ret = iobmd_desc_usable(c->pieces[i].d);
+		/* Kernel callers prepare too: no -EINTR here. */
+		iobmd_compose_step(false);
+		ret = iobmd_desc_usable(c->pieces[i].d);
 	}
 	return ret;
 }

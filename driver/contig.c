@@ -12,8 +12,12 @@
  * the top of the allowed RAM down, a range that holds a page in use that
  * cannot move (kernel memory, reserved pages, huge pages) is never tried,
  * and at most IOBMD_CONTIG_TRIES ranges are tried, so a request no range
- * can meet fails promptly.  Either way the caller gets order-0 pages, each
- * with its own reference, zeroed, aligned as asked.
+ * can meet fails promptly.  Ranges are never taken from ZONE_MOVABLE
+ * (the pages cannot move again), nor from ZONE_DMA unless the limit lies
+ * in it.  CMA areas are not told apart (get_pageblock_migratetype() is
+ * not exported): a try there fails and counts against the tries.  Either
+ * way the caller gets order-0 pages, each with its own reference, zeroed,
+ * aligned as asked.
  */
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
@@ -60,6 +64,16 @@ unsigned int iobmd_zone_first(u64 limit)
 	return 2;
 }
 
+/* Whether @zone is ZONE_DMA (on kernels that have one). */
+static bool iobmd_contig_zone_dma(struct zone *zone)
+{
+#ifdef CONFIG_ZONE_DMA
+	return zone_idx(zone) == ZONE_DMA;
+#else
+	return false;
+#endif
+}
+
 /* A buddy block covering @npages on @align_pages; the rest freed. */
 static struct page *iobmd_contig_buddy(unsigned long npages,
 				       unsigned long align_pages, u64 limit)
@@ -69,10 +83,14 @@ static struct page *iobmd_contig_buddy(unsigned long npages,
 	struct page *page;
 	unsigned long i;
 
+	/*
+	 * A lower zone only when the block came from above the limit: a
+	 * failure in one zone is no reason to drain a scarcer one.
+	 */
 	for (zone = iobmd_zone_first(limit); zone < IOBMD_NR_ZONES; zone++) {
 		page = alloc_pages(IOBMD_CONTIG_GFP | iobmd_zone_gfp[zone], order);
 		if (!page)
-			continue;
+			return NULL;
 		if (page_to_phys(page) + (npages << PAGE_SHIFT) - 1 <= limit) {
 			split_page(page, order);
 			for (i = npages; i < (1UL << order); i++)
@@ -117,19 +135,22 @@ struct iobmd_contig_scan {
 	struct { unsigned long first, last; } ram[IOBMD_CONTIG_RAM_RANGES];
 };
 
+/* Ranges come lowest first: the highest IOBMD_CONTIG_RAM_RANGES stay. */
 static int iobmd_contig_note_ram(struct resource *res, void *arg)
 {
 	struct iobmd_contig_scan *s = arg;
 	unsigned long first = PFN_UP(res->start);
 	unsigned long last = min(PFN_DOWN(res->end + 1), s->limit_pfn + 1);
 
-	if (s->n == IOBMD_CONTIG_RAM_RANGES)
-		return 1;
-	if (last >= first + s->npages) {
-		s->ram[s->n].first = first;
-		s->ram[s->n].last = last - 1;
-		s->n++;
+	if (last < first + s->npages)
+		return 0;
+	if (s->n == IOBMD_CONTIG_RAM_RANGES) {
+		memmove(s->ram, s->ram + 1, sizeof(s->ram) - sizeof(s->ram[0]));
+		s->n--;
 	}
+	s->ram[s->n].first = first;
+	s->ram[s->n].last = last - 1;
+	s->n++;
 	return 0;
 }
 
@@ -152,11 +173,19 @@ static unsigned long iobmd_contig_candidate(struct iobmd_contig_scan *s,
 		if (start < first || !start)
 			return 0;
 		page = pfn_to_online_page(start);
-		if (!page) {
+		zone = page ? page_zone(page) : NULL;
+		/*
+		 * Never ZONE_MOVABLE (the buffer's pages cannot move, and a
+		 * long-term pin would wait for them to), nor ZONE_DMA unless
+		 * the limit needs it: it is scarce and shared.
+		 */
+		if (!zone || zone_idx(zone) == ZONE_MOVABLE ||
+		    (iobmd_contig_zone_dma(zone) && s->limit_pfn >=
+		     PHYS_PFN(DMA_BIT_MASK(24)) + 1)) {
 			top = start - 1;
+			cond_resched();
 			continue;
 		}
-		zone = page_zone(page);
 		for (pfn = start + s->npages - 1; pfn >= start; pfn--) {
 			if (!iobmd_contig_page_ok(pfn, zone))
 				break;

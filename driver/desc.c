@@ -353,20 +353,23 @@ static int iobmd_desc_check_phys32(struct iobmd_desc *d, struct device *dev)
  *
  * Pins the memory and, on the first prepare, maps every kind for DMA on
  * @dev in that prepare's direction: iobmd_desc_dma_segments() then gives
- * @dev's addresses (behind an IOMMU, IOVAs).  Prepares nest; the first
- * one decides the device.  Later ones may wire without a device, or name
- * the same device and a direction the first one covers (In, Out or
- * both): a live mapping cannot change direction while a device may be
- * using it, so Out then In (the device's writes would never reach the
- * CPU) fails rather than being widened.  Complete every prepare, then
- * prepare for both directions.  With IOBMD_PREPARE_PHYS32, see
+ * @dev's addresses (behind an IOMMU, IOVAs); the descriptor holds a
+ * reference on @dev until the last complete.  Prepares nest; the first
+ * one decides the device, and later ones must name the same one (or
+ * none, when it named none), in a direction the first one covers (In,
+ * Out or both): a live mapping cannot change direction while a device
+ * may be using it, so Out then In (the device's writes would never reach
+ * the CPU) fails rather than being widened, and a wire on top of a
+ * device's mapping would keep it past the driver's complete.  Complete
+ * every prepare, then prepare again.  With IOBMD_PREPARE_PHYS32, see
  * iobmd_desc_check_phys32().
  *
- * Return: 0, -EBUSY (prepared already for another device, or for none),
+ * Return: 0, -EINVAL (@dev has no DMA mask), -EBUSY (prepared already
+ * for another device, or for none, or for a device and now for none),
  * -EACCES (already mapped, or user memory pinned, for a direction that
  * does not cover @direction), -EPERM (raw memory userspace named, which
- * lockdown closed or a driver claimed since), -ERANGE (IOBMD_PREPARE_PHYS32 not met;
- * memory @dev cannot reach), -EOVERFLOW (IOBMD_PREPARE_MAX prepares
+ * lockdown closed or a driver claimed since), -ERANGE (IOBMD_PREPARE_PHYS32
+ * not met; memory @dev cannot reach), -EOVERFLOW (IOBMD_PREPARE_MAX prepares
  * outstanding), -EINTR, or the kind's error (-ENOMEM, -EFAULT for user
  * memory that cannot be pinned).
  */
@@ -377,6 +380,8 @@ int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 	bool map;
 	int ret;
 
+	if (dev && !dev->dma_mask)
+		return -EINVAL;
 	ret = iobmd_desc_pin(d, iobmd_desc_prepare_pin_flags(dir));
 	if (ret)
 		return ret;
@@ -390,23 +395,28 @@ int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 	map = !d->prepare_count;
 	if (d->prepare_count >= IOBMD_PREPARE_MAX) {
 		ret = -EOVERFLOW;
-	} else if (d->prepare_count && dev) {
+	} else if (d->prepare_count) {
+		/*
+		 * One kind of prepare at a time: a wire on top of a device's
+		 * mapping would keep it past the driver's complete.
+		 */
 		if (d->dma_dev != dev)
 			ret = -EBUSY;
-		else if (dir & ~d->dma_direction)
+		else if (dev && dir & ~d->dma_direction)
 			ret = -EACCES;
 	} else if (map && d->ops->dma_map) {
 		ret = d->ops->dma_map(d, dev,
 				      dir | (direction & ~IOBMD_DIRECTION_MASK));
 	}
-	/* The kind's unmap and sync find the device here. */
-	if (!ret && map)
-		d->dma_dev = dev;
+	/* The kind's unmap and sync find the device here, referenced. */
+	if (!ret && map && dev)
+		d->dma_dev = get_device(dev);
 	if (!ret && direction & IOBMD_PREPARE_PHYS32) {
 		ret = iobmd_desc_check_phys32(d, dev);
 		if (ret && map) {
 			if (d->ops->dma_unmap)
 				d->ops->dma_unmap(d);
+			put_device(d->dma_dev);
 			d->dma_dev = NULL;
 		}
 	}
@@ -461,6 +471,7 @@ int iobmd_desc_complete(struct iobmd_desc *d)
 	if (!--d->prepare_count) {
 		if (d->ops->dma_unmap)
 			d->ops->dma_unmap(d);
+		put_device(d->dma_dev);
 		d->dma_dev = NULL;
 		d->dma_direction = 0;
 		atomic64_dec(&iobmd_stats.prepares);

@@ -216,12 +216,13 @@ int iobmd_runs_walk(const struct iobmd_runs *r, u64 pos, u64 len,
  * iobmd_runs_sgt_map() - DMA-map the list
  * @sgt: the table to fill; iobmd_sgt_unmap() frees it
  * @r: the list
- * @dev: the module's DMA device
+ * @dev: the device it is mapped for
  * @dir: enum dma_data_direction
  *
  * One table entry per run, split where it is longer than @dev takes.
  *
- * Return: 0 or -ENOMEM, with nothing left allocated.
+ * Return: 0, -ERANGE (beyond iobmd_dma_reach()) or -ENOMEM, with nothing
+ * left allocated.
  */
 int iobmd_runs_sgt_map(struct sg_table *sgt, const struct iobmd_runs *r,
 		       struct device *dev, int dir)

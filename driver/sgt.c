@@ -135,7 +135,7 @@ static int iobmd_sgt_build(struct sg_table *sgt, struct page **pages,
 
 /**
  * iobmd_sgt_max_pages() - the longest table entry a device takes
- * @dev: the module's DMA device
+ * @dev: the device it is mapped for
  *
  * Return: pages, at least 1: no entry longer than the device's segments,
  * its bounce buffers or a scatterlist entry's length.
@@ -164,6 +164,10 @@ unsigned long iobmd_sgt_max_pages(struct device *dev)
  */
 u64 iobmd_dma_reach(struct device *dev)
 {
+	/*
+	 * Physical addresses are compared with the mask, which holds where
+	 * DMA addresses equal them (x86; not behind dma-ranges offsets).
+	 */
 	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
 
 	if (dom && dom->type & __IOMMU_DOMAIN_PAGING)
@@ -174,7 +178,7 @@ u64 iobmd_dma_reach(struct device *dev)
 /**
  * iobmd_sgt_map_table() - DMA-map a filled table of whole pages
  * @sgt: the table; iobmd_sgt_unmap() frees it
- * @dev: the module's DMA device
+ * @dev: the device it is mapped for
  * @dir: enum dma_data_direction
  *
  * The same pages may be mapped by several descriptors at once (two over
@@ -212,11 +216,11 @@ int iobmd_sgt_map_table(struct sg_table *sgt, struct device *dev, int dir)
  * @sgt: the table to fill; iobmd_sgt_unmap() frees it
  * @pages: the pages
  * @npages: how many
- * @dev: the module's DMA device
+ * @dev: the device it is mapped for
  * @dir: enum dma_data_direction
  *
- * Return: 0 or -ENOMEM, as iobmd_sgt_map_table(); on failure nothing is
- * left allocated.
+ * Return: 0, -ERANGE or -ENOMEM, as iobmd_sgt_map_table(); on failure
+ * nothing is left allocated.
  */
 int iobmd_sgt_map(struct sg_table *sgt, struct page **pages,
 		  unsigned long npages, struct device *dev, int dir)

@@ -419,7 +419,8 @@ extern const struct file_operations iobmd_fops;
  * @kinds: live descriptors by enum iobmd_kind
  * @zone_bytes: bytes of buffer pages in ZONE_DMA, ZONE_DMA32, above them
  * @page_bytes: bytes of page-allocator memory held by buffers
- * @coherent_bytes: bytes of dma_alloc_coherent() memory held by buffers
+ * @coherent_bytes: bytes of physically contiguous buffers (not counted in
+ *	@zone_bytes)
  * @pinned_bytes: bytes of user memory pinned by general descriptors
  * @device_bytes: bytes of device memory described
  * @mappings: live user mappings (VMAs)

@@ -198,14 +198,17 @@ struct iobmd_version {
  * IOKit's initWithPhysicalMask rules apply: capacity 0 fails; an alignment
  * above a page implies IOBMD_OPT_PHYSICALLY_CONTIGUOUS; with an alignment of
  * a page or more the capacity is rounded up to whole pages.  The memory is
- * zeroed, charged to the caller's memory cgroup, and every byte of it lies
- * at or below the highest address and on the alignment; when that cannot be
- * had the call fails.  Length starts equal to capacity (withBytes: equal
- * to @bytes_len).
+ * zeroed, charged to the caller's memory cgroup (but for physically
+ * contiguous buffers beyond the page allocator's largest block, 4 MiB,
+ * which are made with alloc_contig_range() and need CAP_IPC_LOCK), and
+ * every byte of it lies at or below the highest address and on the
+ * alignment; when that cannot be had the call fails.  Length starts equal
+ * to capacity (withBytes: equal to @bytes_len).
  *
  * Errors: EINVAL (capacity 0, alignment not a power of two, mask 0, unknown
  * option or flag, IOBMD_OPT_USE_RESERVE, fields that the form does not use
- * not 0), EOPNOTSUPP (a cache mode RAM cannot have here, or
+ * not 0), EPERM (contiguous beyond 4 MiB without CAP_IPC_LOCK),
+ * EOPNOTSUPP (a cache mode RAM cannot have here, or
  * IOBMD_OPT_CLEAR_ENCRYPT where memory is encrypted), E2BIG (capacity
  * above the module's max_capacity), ENOMEM (no memory meets the mask or
  * alignment, or the cgroup's limit is reached), EMFILE (the file holds
@@ -432,11 +435,11 @@ struct iobmd_segments {
  *
  * The mapping holds the descriptor: releasing the handle or closing the
  * file while mapped is safe, and the memory goes at the last munmap.
- * Buffers that are not physically contiguous are mapped with their own
- * pages (get_user_pages, O_DIRECT and io_uring work on the mapping);
- * physically contiguous buffers are mapped as one PFN range in one call
- * (get_user_pages fails on it with EFAULT).  So is every other kind
- * (user memory, device memory) and everything mapped with a cache mode;
+ * Buffers, physically contiguous or not, are mapped with their own pages
+ * (get_user_pages, O_DIRECT, io_uring and VFIO work on the mapping).
+ * Every other kind (user memory, device memory) and everything mapped
+ * with a cache mode is mapped by PFN (get_user_pages fails on it with
+ * EFAULT);
  * a multi or interleaved descriptor maps as one contiguous range.  A
  * mapping holds the memory pinned (user memory) while it exists; user
  * memory maps only while prepared (ENODATA otherwise).  A
@@ -699,6 +702,9 @@ struct iobmd_device_create {
  * (RLIMIT_MEMLOCK), EACCES (user memory already pinned read-only for
  * Out, then prepared for In), EPERM (user memory of another process),
  * EINTR, ERANGE (IOBMD_PREPARE_PHYS32 for memory not placed below 4 GiB),
+ * EBUSY (prepared by a kernel driver for its device), EPERM (device or
+ * physical memory userspace named, since closed by lockdown or claimed
+ * by a driver),
  * EOVERFLOW (IOBMD_PREPARE_MAX prepares already outstanding on the
  * descriptor, from every handle and every descriptor built on it).
  */
@@ -723,6 +729,8 @@ struct iobmd_prepare {
  *
  * Synchronises the DMA mapping of a range: FLUSH and STORE hand the CPU's
  * writes to the device, INVALIDATE hands the device's writes to the CPU.
+ * A descriptor prepared from userspace is mapped for no device: there is
+ * nothing to synchronise, and the call succeeds.
  *
  * Errors: EINVAL (unknown op or flag), ENOENT, ERANGE, ENODATA (not
  * prepared), EFAULT, EINTR (a fatal signal; the range may be partly
