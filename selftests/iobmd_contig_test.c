@@ -189,6 +189,37 @@ TEST_F(iobmd_contig, large_needs_cap_ipc_lock)
 	ASSERT_EQ(0, iobmd_run_child(unprivileged_child, &self->fd));
 }
 
+/*
+ * A contiguous buffer below 16 MiB takes, for a moment, the whole block
+ * its alignment needs from ZONE_DMA: without CAP_SYS_RESOURCE that block
+ * must fit the user's budget (user_zone_dma, 1 MiB by default), so a
+ * 4 KiB buffer aligned to 4 MiB is EDQUOT, while one aligned to 64 KiB
+ * fits.
+ */
+static int zone_dma_child(void *arg)
+{
+	int fd = *(int *)arg;
+	__u32 h = 0;
+
+	if (iobmd_drop_root())
+		return 1;
+	if (!_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+				    IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0,
+				    0x0000000000C00000ULL, NULL, 0, &h) ||
+	    errno != EDQUOT || h)
+		return 2;
+	if (_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+				   IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0,
+				   0x0000000000FF0000ULL, NULL, 0, &h))
+		return 3;
+	return _test_ioctl_release(fd, h) ? 4 : 0;
+}
+
+TEST_F(iobmd_contig, zone_dma_budget_counts_the_block)
+{
+	ASSERT_EQ(0, iobmd_run_child(zone_dma_child, &self->fd));
+}
+
 /* Page-backed: another process's view of the mapping pins its pages. */
 TEST_F(iobmd_contig, mapping_is_page_backed)
 {
