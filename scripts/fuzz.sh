@@ -315,7 +315,7 @@ awk -v callsfile="$out/calls" -v walksfile="$out/walks" '
 		printf "chunks passed: %d (%d 64-bit, %d 32-bit)\n", chunks, bits[64], bits[32]
 		printf "operations: %d; calls: %d, %d failed with a documented errno\n", ops, calls, failed
 		printf "huge shapes walked: %d (%d walks ended before the SIGKILL); the longest a killed walker took to go: %d ms\n", walks, finished, death
-		printf "the largest huge shapes: %d visits; %d bytes\n", visits, hlen
+		printf "the largest huge shapes: %.0f visits; %.0f bytes\n", visits, hlen
 		printf "errnos:"
 		for (e in hist) printf " %s %d", e, hist[e]
 		printf "\n"
