@@ -257,6 +257,15 @@ static bool iobmd_buffer_all_zone_dma(u64 limit)
 	       iobmd_zone_first(limit) == 2;
 }
 
+/* The list of the buffer's pages; past the memcg's limit ENOMEM, not OOM. */
+static int iobmd_buffer_alloc_list(struct iobmd_buffer *b)
+{
+	b->pages = kvmalloc_array(b->npages, sizeof(*b->pages),
+				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+				  __GFP_NOWARN);
+	return b->pages ? 0 : -ENOMEM;
+}
+
 /*
  * Non-contiguous memory: chunks of the highest order that still fits, each
  * checked against @limit; a chunk above it moves the search to the next
@@ -281,12 +290,9 @@ static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 			return ret;
 	}
 
-	/* Past the memory cgroup's limit: ENOMEM, not its OOM killer. */
-	b->pages = kvmalloc_array(b->npages, sizeof(*b->pages),
-				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
-				  __GFP_NOWARN);
-	if (!b->pages)
-		return -ENOMEM;
+	ret = iobmd_buffer_alloc_list(b);
+	if (ret)
+		return ret;
 
 	while (n < b->npages) {
 		unsigned int order = iobmd_buffer_orders[oi];
@@ -365,11 +371,9 @@ static int iobmd_buffer_alloc_contig(struct iobmd_buffer *b, u64 limit)
 		if (ret)
 			return ret;
 	}
-	b->pages = kvmalloc_array(b->npages, sizeof(*b->pages),
-				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
-				  __GFP_NOWARN);
-	if (!b->pages)
-		return -ENOMEM;
+	ret = iobmd_buffer_alloc_list(b);
+	if (ret)
+		return ret;
 	page = iobmd_contig_alloc(b->npages, b->alignment, limit);
 	if (IS_ERR(page)) {
 		ret = PTR_ERR(page);

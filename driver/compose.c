@@ -224,6 +224,8 @@ static int iobmd_compose_dma_map(struct iobmd_desc *d, struct device *dev,
 	int ret = 0;
 	u32 i;
 
+	/* PHYS32 is checked once, over the whole, by the caller. */
+	direction &= ~IOBMD_PREPARE_PHYS32;
 	for (i = 0; i < c->count; i++) {
 		cond_resched();
 		ret = iobmd_desc_prepare_dev(c->pieces[i].d, direction, dev);
