@@ -84,11 +84,13 @@ tests=() last=() final=() devices=()
 for t in "$dbg"/selftests/iobmd_*_test; do
 	case ${t##*/} in
 	iobmd_debug_*) last+=("$t") ;;
+	iobmd_vfio_*) ;;
 	*lockdown*) final+=("$t") ;;
 	*) tests+=("$t") ;;
 	esac
+	# iobmd_vfio_* (VFIO wants an IOMMU) run only behind the IOMMU.
 	case ${t##*/} in
-	iobmd_edu_*) devices+=("$t") ;;
+	iobmd_edu_* | iobmd_vfio_*) devices+=("$t") ;;
 	esac
 done
 tests+=("${last[@]}" "${final[@]}")
@@ -151,7 +153,8 @@ rc=0
 bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --out "$vmdir" "${bins[@]}" \
 	--insmod-args unsafe_phys_ram=1 --add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-2400}" --prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 count_vm_run "$DEBUG_KREL" "$vmdir" "$rc" "$tm" || true
-# The devices again behind QEMU's Intel IOMMU (as in check.sh).
+# The devices again behind QEMU's Intel IOMMU (as in check.sh).  No
+# --kmod: this kernel has VFIO, vfio-pci and the Type1 backend built in.
 tm=$(date +%s)
 vmdir=$dbg/vm-iommu
 rc=0

@@ -11,7 +11,10 @@
 #   4. for the 6.1 and the 6.12 kernel: the module, built with W=1 in
 #      build/<krel>/module, then scripts/vm-run.sh boots that kernel in QEMU,
 #      loads the module and runs every selftest but the iobmd_debug_*_test
-#      programs, which need the debug kernel (scripts/check-debug.sh).
+#      programs, which need the debug kernel (scripts/check-debug.sh), and
+#      the iobmd_vfio_* ones; then once more behind QEMU's Intel IOMMU
+#      (vfio-pci loaded), the programs that drive a device: iobmd_edu_*
+#      and iobmd_vfio_*.
 # Prints each kernel's TAP results under a header naming the kernel and
 # ends with one line "N passed, N failed" (", N skipped" when any were):
 # "failed" counts failed tests plus every other failure (build, checkpatch,
@@ -72,12 +75,14 @@ tests=() last=() devices=()
 for t in "$BUILD"/selftests/iobmd_*_test; do
 	case ${t##*/} in
 	iobmd_debug_*) ;;
+	iobmd_vfio_*) ;;
 	*lockdown*) last+=("$t") ;;
 	*) tests+=("$t") ;;
 	esac
-	# Programs that drive a real (emulated) device run again behind the IOMMU.
+	# Programs that drive a real (emulated) device run again behind the
+	# IOMMU; iobmd_vfio_* (a userspace driver through VFIO) only there.
 	case ${t##*/} in
-	iobmd_edu_*) devices+=("$t") ;;
+	iobmd_edu_* | iobmd_vfio_*) devices+=("$t") ;;
 	esac
 done
 tests+=("${last[@]}")
@@ -107,11 +112,13 @@ for krel in $kernels; do
 		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 	count_vm_run "$krel" "$vmdir" "$rc" "$tk" || continue
 	# The devices again behind QEMU's Intel IOMMU, strict: DMA addresses
-	# are IOVAs there, not physical addresses.
+	# are IOVAs there, not physical addresses.  vfio-pci and its Type1
+	# IOMMU backend for iobmd_vfio_test (the guest has no modprobe).
 	tk=$(date +%s)
 	vmdir=$BUILD/$krel/vm-iommu
 	rc=0
 	bash "$ROOT/scripts/vm-run.sh" --tap --iommu --env IOBMD_EDU_IOMMU=1 \
+		--kmod vfio-pci --kmod vfio_iommu_type1 \
 		--out "$vmdir" --insmod-args unsafe_phys_ram=1 \
 		--prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
 	count_vm_run "$krel, IOMMU" "$vmdir" "$rc" "$tk" || continue
