@@ -192,14 +192,23 @@ public:
 private:
 	IODMACommand() noexcept = default;
 
+	IOReturn makeSegments() noexcept;
+	IOReturn mapSegments() noexcept;
+	IOReturn physicalSegments() noexcept;
+	IOReturn checkSegments() noexcept;
 	void undo() noexcept;
+	template <typename Emit>
+	IOReturn walk(std::uint64_t *offset, std::uint32_t *numSegments,
+		      Emit emit) noexcept;
 
 	/* The specification. */
 	SegmentFunction outSeg_ = nullptr;
 	std::uint8_t bits_ = 64;
 	std::uint64_t maxSegment_ = 0;
 	std::uint64_t maxTransfer_ = 0;
-	std::uint32_t align_ = 1;
+	std::uint32_t align_ = 1;          /* of the first segment's address */
+	std::uint32_t alignLength_ = 1;    /* of every segment's length */
+	std::uint32_t alignInternal_ = 1;  /* of the other segments' addresses */
 	std::uint32_t mapping_ = kMapped;
 	OSSharedPtr<IOMapper> mapper_;
 	void *refCon_ = nullptr;
@@ -208,6 +217,7 @@ private:
 	OSSharedPtr<IOMemoryDescriptor> memory_;
 	unsigned prepared_ = 0;             /* prepare() depth */
 	std::uint64_t offset_ = 0, length_ = 0;
+	IODirection direction_ = kIODirectionNone; /* memory_->prepare()d so */
 	OSSharedPtr<IOMemoryMap> map_;      /* the mapping the IOMMU maps */
 	std::uint64_t iova_ = 0;            /* IOVA of map_'s first page */
 	std::uint64_t iovaLength_ = 0;      /* bytes mapped there */
