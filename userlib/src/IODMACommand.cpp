@@ -264,6 +264,9 @@ IOReturn IODMACommand::synchronize(IOOptionBits options) noexcept
 {
 	if (options & ~kIODirectionInOut)
 		return detail::fail(EOPNOTSUPP);
+	/* One direction at a time, as IOKit has it. */
+	if ((options & kIODirectionInOut) == kIODirectionInOut)
+		return detail::fail(EINVAL);
 	if (!prepared_)
 		return detail::fail(ENODATA);
 	if ((mapping_ & kTypeMask) != kNonCoherent)
@@ -409,7 +412,7 @@ template <typename Emit>
 IOReturn IODMACommand::walk(std::uint64_t *offset, std::uint32_t *numSegments,
 			    Emit emit) noexcept
 {
-	if (!offset || !numSegments)
+	if (!offset || !numSegments || !*numSegments)
 		return detail::fail(EINVAL);
 	if (!prepared_)
 		return detail::fail(ENODATA);
@@ -482,7 +485,7 @@ kern_return_t IODMACommand::Create(OSSharedPtr<IOMapper> mapper,
 {
 	if (options != kIODMACommandCreateNoOptions || !specification ||
 	    specification->options != kIODMACommandSpecificationNoOptions ||
-	    !specification->maxAddressBits || specification->maxAddressBits > 64 ||
+	    specification->maxAddressBits > 64 ||
 	    !command)
 		return detail::fail(EINVAL);
 	auto c = withSpecification(OutputHost64,
@@ -516,7 +519,8 @@ kern_return_t IODMACommand::PrepareForDMA(std::uint64_t options,
 	}
 	std::uint64_t at = 0;
 	std::uint32_t n = 0;
-	ret = walk(&at, segmentsCount, [&](Segment64 s, std::uint32_t i) {
+	ret = !*segmentsCount ? kIOReturnOverrun :
+	      walk(&at, segmentsCount, [&](Segment64 s, std::uint32_t i) {
 		segments[i] = {s.fIOVMAddr, s.fLength};
 		n = i + 1;
 		return true;

@@ -113,6 +113,7 @@ TEST(IODMACommand, SpecificationsItRefuses)
 
 	OSSharedPtr<IODMACommand> made;
 	IODMACommandSpecification spec{};
+	spec.maxAddressBits = 65;
 	EXPECT_RET(kIOReturnBadArgument, IODMACommand::Create(nullptr, 0, &spec, &made));
 	spec.maxAddressBits = 28;
 	EXPECT_RET(kIOReturnBadArgument, IODMACommand::Create(nullptr, 1, &spec, &made));
@@ -120,6 +121,9 @@ TEST(IODMACommand, SpecificationsItRefuses)
 	EXPECT_RET(kIOReturnSuccess, IODMACommand::Create(nullptr, 0, &spec, &made));
 	ASSERT_TRUE(made);
 	EXPECT_EQ(28, made->getNumAddressBits());
+	spec.maxAddressBits = 0;
+	EXPECT_RET(kIOReturnSuccess, IODMACommand::Create(nullptr, 0, &spec, &made));
+	EXPECT_EQ(64, made->getNumAddressBits());
 }
 
 TEST(IODMACommand, WithoutAMapperTheSegmentsArePhysical)
@@ -213,10 +217,16 @@ TEST(IODMACommand, SegmentAndTransferSizesCutTheWalk)
 	EXPECT_EQ(1U, n);
 	EXPECT_EQ(3500U, off);
 	EXPECT_EQ(base + 2600, s[0].fIOVMAddr);
-	/* Past the end. */
+	/* Past the end; no room. */
 	off = 3 * page();
 	n = 1;
 	EXPECT_RET(kIOReturnOverrun, c->gen64IOVMSegments(&off, s, &n));
+	off = 0;
+	n = 0;
+	EXPECT_RET(kIOReturnBadArgument, c->gen64IOVMSegments(&off, s, &n));
+	/* synchronize: one direction at a time. */
+	EXPECT_RET(kIOReturnSuccess, c->synchronize(kIODirectionOut));
+	EXPECT_RET(kIOReturnBadArgument, c->synchronize(kIODirectionInOut));
 
 	/* 32-bit output through the command's segment function. */
 	auto c32 = physical(32, 1000, 0, IODMACommand::OutputHost32);
@@ -361,4 +371,21 @@ TEST(IOVFIOMapper, OnlyAContainerWithAnIOMMU)
 	EXPECT_FALSE(IOVFIOMapper::withContainer(fd));
 	EXPECT_RET(kIOReturnBadArgument, lastError());
 	::close(fd);
+}
+
+TEST(IODMACommand, NonCoherentCommandsKeepTheCachesInStep)
+{
+	auto buf = IOBufferMemoryDescriptor::withCapacity(2 * page(), kIODirectionInOut);
+	ASSERT_MADE(buf);
+	auto c = IODMACommand::withSpecification(IODMACommand::OutputHost64, 64, 0,
+						 IODMACommand::kNonCoherent);
+	ASSERT_MADE(c);
+	EXPECT_RET(kIOReturnNotReady, c->synchronize(kIODirectionIn));
+	ASSERT_RET(kIOReturnSuccess, c->setMemoryDescriptor(buf));
+	EXPECT_RET(kIOReturnSuccess, c->synchronize(kIODirectionOut));
+	EXPECT_RET(kIOReturnSuccess, c->synchronize(kIODirectionIn));
+	EXPECT_RET(kIOReturnUnsupported, c->synchronize(0x01000000 /* kForceDoubleBuffer */));
+	EXPECT_RET(kIOReturnSuccess, c->complete());
+	/* The descriptor was completed: its own complete finds nothing. */
+	EXPECT_RET(kIOReturnBadArgument, buf->complete());
 }
