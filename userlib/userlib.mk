@@ -43,6 +43,7 @@ USER_CXXFLAGS := $(BASE_CXXFLAGS) -Iuserlib/include
 lib_classes := IOReturn task IOMemoryMap IOMemoryDescriptor \
 	IOGeneralMemoryDescriptor IOBufferMemoryDescriptor IOSubMemoryDescriptor \
 	IOMultiMemoryDescriptor IOInterleavedMemoryDescriptor IODeviceMemory \
+	IOMapper IODMACommand \
 	control
 lib_srcs := $(patsubst %,userlib/src/%.cpp,$(lib_classes))
 lib_headers := $(patsubst %,userlib/include/iobmd/%.hpp,$(lib_classes) \

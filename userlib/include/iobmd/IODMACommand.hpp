@@ -97,8 +97,10 @@ public:
 	/*
 	 * IOKit's factories.  @numAddressBits (1..64; 0 means 64) bounds
 	 * every address given; @maxSegmentSize (0: none) splits segments;
-	 * @maxTransferSize (0: none) bounds prepare()'s length; @alignment (a
-	 * power of two) is what the first segment's address must honour.
+	 * @maxTransferSize (0: none) bounds the bytes one generator call
+	 * gives; @alignment (a power of two) is what the first segment's
+	 * address must honour (physical segments that do not: prepare()
+	 * fails with kIOReturnNotAligned; nothing is bounced).
 	 * @mapper null (or kBypassed): physical segments.  Null on failure
 	 * (kIOReturnBadArgument).
 	 */
@@ -145,7 +147,8 @@ public:
 	IOReturn complete(bool invalidateCache = true,
 			  bool synchronize = true) noexcept;
 	/* kIODirectionOut: before the device reads; kIODirectionIn: after
-	 * it wrote.  Cache maintenance for kNonCoherent commands. */
+	 * it wrote (one of them: both is kIOReturnBadArgument).  Cache
+	 * maintenance for kNonCoherent commands. */
 	IOReturn synchronize(IOOptionBits options) noexcept;
 	IOReturn getPreparedOffsetAndLength(std::uint64_t *offset,
 					    std::uint64_t *length) const noexcept;
@@ -154,7 +157,8 @@ public:
 	 * The segments from *@offset (relative to the prepared range) on:
 	 * at most *@numSegments of them; *@offset advances past what was
 	 * given and *@numSegments says how many.  kIOReturnNotReady: not
-	 * prepared; kIOReturnOverrun: *@offset is past the end.
+	 * prepared; kIOReturnOverrun: *@offset is past the end;
+	 * kIOReturnBadArgument: a null pointer or no room.
 	 */
 	IOReturn gen64IOVMSegments(std::uint64_t *offset, Segment64 *segments,
 				   std::uint32_t *numSegments) noexcept;
@@ -168,7 +172,8 @@ public:
 
 	/*
 	 * DriverKit.  Create(): @mapper stands for the device (DriverKit's
-	 * IOService): the device's IOMMU, or null for physical addresses.
+	 * IOService): the device's IOMMU, or null for physical addresses;
+	 * maxAddressBits 0 means 64.
 	 * PrepareForDMA(): prepare [offset, offset + length) of @memory
 	 * (length 0: to the end); *@flags gets the kIOMemoryDirection* the
 	 * device may use; *@segmentsCount in: room in @segments, out: the
@@ -192,14 +197,23 @@ public:
 private:
 	IODMACommand() noexcept = default;
 
+	IOReturn makeSegments() noexcept;
+	IOReturn mapSegments() noexcept;
+	IOReturn physicalSegments() noexcept;
+	IOReturn checkSegments() noexcept;
 	void undo() noexcept;
+	template <typename Emit>
+	IOReturn walk(std::uint64_t *offset, std::uint32_t *numSegments,
+		      Emit emit) noexcept;
 
 	/* The specification. */
 	SegmentFunction outSeg_ = nullptr;
 	std::uint8_t bits_ = 64;
 	std::uint64_t maxSegment_ = 0;
 	std::uint64_t maxTransfer_ = 0;
-	std::uint32_t align_ = 1;
+	std::uint32_t align_ = 1;          /* of the first segment's address */
+	std::uint32_t alignLength_ = 1;    /* of every segment's length */
+	std::uint32_t alignInternal_ = 1;  /* of the other segments' addresses */
 	std::uint32_t mapping_ = kMapped;
 	OSSharedPtr<IOMapper> mapper_;
 	void *refCon_ = nullptr;
@@ -208,6 +222,7 @@ private:
 	OSSharedPtr<IOMemoryDescriptor> memory_;
 	unsigned prepared_ = 0;             /* prepare() depth */
 	std::uint64_t offset_ = 0, length_ = 0;
+	IODirection direction_ = kIODirectionNone; /* memory_->prepare()d so */
 	OSSharedPtr<IOMemoryMap> map_;      /* the mapping the IOMMU maps */
 	std::uint64_t iova_ = 0;            /* IOVA of map_'s first page */
 	std::uint64_t iovaLength_ = 0;      /* bytes mapped there */

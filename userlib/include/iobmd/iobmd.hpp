@@ -19,6 +19,8 @@
 #include "IOMultiMemoryDescriptor.hpp"
 #include "IOInterleavedMemoryDescriptor.hpp"
 #include "IODeviceMemory.hpp"
+#include "IOMapper.hpp"
+#include "IODMACommand.hpp"
 #include "control.hpp"
 
 #endif /* IOBMD_IOBMD_HPP */

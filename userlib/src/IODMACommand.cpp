@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd C++ library: IODMACommand.  prepare() wires the descriptor and
+ * makes the whole prepared range's device addresses once (one IOVA range
+ * from the mapper, or the physical segments); the generators then cut
+ * them to the command's segment and transfer sizes.
+ */
+#include <cerrno>
+#include <cstdint>
+#include <vector>
+
+#include <endian.h>
+#include <unistd.h>
+
+#include "internal.hpp"
+#include "iobmd/IODMACommand.hpp"
+
+namespace iobmd {
+
+namespace {
+
+bool powerOfTwo(std::uint64_t v) noexcept
+{
+	return v && !(v & (v - 1));
+}
+
+/* The highest address @bits address bits reach. */
+std::uint64_t reach(std::uint8_t bits) noexcept
+{
+	return bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+}
+
+template <typename T>
+bool put(void *segments, std::uint32_t index, T addr, T len) noexcept
+{
+	T *out = static_cast<T *>(segments) + 2 * std::size_t{index};
+	out[0] = addr;
+	out[1] = len;
+	return true;
+}
+
+bool fits32(IODMACommand::Segment64 s) noexcept
+{
+	return s.fIOVMAddr <= 0xffffffffu && s.fLength <= 0xffffffffu &&
+	       s.fIOVMAddr + s.fLength - 1 <= 0xffffffffu;
+}
+
+/* How the memory is prepared: its own direction, or both. */
+IODirection directionOf(IOMemoryDescriptor &md) noexcept
+{
+	IODirection d = md.getDirection() & kIODirectionInOut;
+	return d ? d : kIODirectionInOut;
+}
+
+} // namespace
+
+bool IODMACommand::OutputHost64(IODMACommand *, Segment64 s, void *v, std::uint32_t i)
+{
+	return put<std::uint64_t>(v, i, s.fIOVMAddr, s.fLength);
+}
+
+bool IODMACommand::OutputBig64(IODMACommand *, Segment64 s, void *v, std::uint32_t i)
+{
+	return put<std::uint64_t>(v, i, htobe64(s.fIOVMAddr), htobe64(s.fLength));
+}
+
+bool IODMACommand::OutputLittle64(IODMACommand *, Segment64 s, void *v, std::uint32_t i)
+{
+	return put<std::uint64_t>(v, i, htole64(s.fIOVMAddr), htole64(s.fLength));
+}
+
+bool IODMACommand::OutputHost32(IODMACommand *, Segment64 s, void *v, std::uint32_t i)
+{
+	return fits32(s) && put<std::uint32_t>(v, i, s.fIOVMAddr, s.fLength);
+}
+
+bool IODMACommand::OutputBig32(IODMACommand *, Segment64 s, void *v, std::uint32_t i)
+{
+	return fits32(s) && put<std::uint32_t>(v, i, htobe32(s.fIOVMAddr),
+					       htobe32(s.fLength));
+}
+
+bool IODMACommand::OutputLittle32(IODMACommand *, Segment64 s, void *v, std::uint32_t i)
+{
+	return fits32(s) && put<std::uint32_t>(v, i, htole32(s.fIOVMAddr),
+					       htole32(s.fLength));
+}
+
+OSSharedPtr<IODMACommand> IODMACommand::withSpecification(
+	SegmentFunction outSegFunc, std::uint8_t numAddressBits,
+	std::uint64_t maxSegmentSize, MappingOptions mappingOptions,
+	std::uint64_t maxTransferSize, std::uint32_t alignment,
+	OSSharedPtr<IOMapper> mapper, void *refCon) noexcept
+{
+	SegmentOptions o{};
+	o.fStructSize = sizeof(o);
+	o.fNumAddressBits = numAddressBits;
+	o.fMaxSegmentSize = maxSegmentSize;
+	o.fMaxTransferSize = maxTransferSize;
+	o.fAlignment = alignment;
+	o.fAlignmentLength = 1;
+	o.fAlignmentInternalSegments = alignment;
+	return withSpecification(outSegFunc, &o, mappingOptions,
+				 std::move(mapper), refCon);
+}
+
+OSSharedPtr<IODMACommand> IODMACommand::withSpecification(
+	SegmentFunction outSegFunc, const SegmentOptions *o,
+	std::uint32_t mappingOptions, OSSharedPtr<IOMapper> mapper,
+	void *refCon) noexcept
+{
+	return detail::guarded(OSSharedPtr<IODMACommand>{},
+			       [&]() -> OSSharedPtr<IODMACommand> {
+		const std::uint32_t type = mappingOptions & kTypeMask;
+		auto alignOk = [](std::uint32_t a) { return !a || powerOfTwo(a); };
+
+		if (!outSegFunc || !o || o->fStructSize != sizeof(*o) ||
+		    o->fNumAddressBits > 64 || (mappingOptions & ~kTypeMask) ||
+		    type > kNonCoherent || !alignOk(o->fAlignment) ||
+		    !alignOk(o->fAlignmentLength) ||
+		    !alignOk(o->fAlignmentInternalSegments)) {
+			detail::fail(EINVAL);
+			return nullptr;
+		}
+		OSSharedPtr<IODMACommand> c(new IODMACommand());
+		c->outSeg_ = outSegFunc;
+		c->bits_ = o->fNumAddressBits ? o->fNumAddressBits : 64;
+		c->maxSegment_ = o->fMaxSegmentSize;
+		c->maxTransfer_ = o->fMaxTransferSize;
+		c->align_ = o->fAlignment ? o->fAlignment : 1;
+		c->alignLength_ = o->fAlignmentLength ? o->fAlignmentLength : 1;
+		c->alignInternal_ = o->fAlignmentInternalSegments ?
+				    o->fAlignmentInternalSegments : 1;
+		c->mapping_ = mappingOptions;
+		/* kBypassed: physical addresses, whatever mapper was given. */
+		if (type != kBypassed)
+			c->mapper_ = std::move(mapper);
+		c->refCon_ = refCon;
+		detail::succeed();
+		return c;
+	});
+}
+
+OSSharedPtr<IODMACommand> IODMACommand::cloneCommand(void *refCon) noexcept
+{
+	SegmentOptions o{};
+	o.fStructSize = sizeof(o);
+	o.fNumAddressBits = bits_;
+	o.fMaxSegmentSize = maxSegment_;
+	o.fMaxTransferSize = maxTransfer_;
+	o.fAlignment = align_;
+	o.fAlignmentLength = alignLength_;
+	o.fAlignmentInternalSegments = alignInternal_;
+	return withSpecification(outSeg_, &o, mapping_, mapper_, refCon);
+}
+
+IODMACommand::~IODMACommand()
+{
+	if (prepared_) {
+		prepared_ = 0;
+		undo();
+	}
+}
+
+IOReturn IODMACommand::setMemoryDescriptor(OSSharedPtr<IOMemoryDescriptor> mem,
+					   bool autoPrepare) noexcept
+{
+	if (mem && mem == memory_) {
+		if (autoPrepare && !prepared_)
+			return prepare();
+		return detail::succeed();
+	}
+	if (prepared_)
+		return detail::fail(EBUSY);
+	memory_ = std::move(mem);
+	if (!memory_ || !autoPrepare)
+		return detail::succeed();
+	IOReturn ret = prepare();
+	if (ret != kIOReturnSuccess) {
+		/* As it was: no descriptor. */
+		int err = lastErrno();
+		memory_.reset();
+		detail::setReturn(ret, err);
+	}
+	return ret;
+}
+
+IOReturn IODMACommand::clearMemoryDescriptor(bool autoComplete) noexcept
+{
+	if (prepared_) {
+		if (!autoComplete)
+			return detail::fail(EBUSY);
+		prepared_ = 0;
+		undo();
+	}
+	memory_.reset();
+	return detail::succeed();
+}
+
+IOReturn IODMACommand::prepare(std::uint64_t offset, std::uint64_t length,
+			       bool flushCache, bool synchronize) noexcept
+{
+	(void)synchronize;
+	if (!memory_)
+		return detail::fail(ENODATA);
+	const IOByteCount total = memory_->getLength();
+	if (lastError() != kIOReturnSuccess)
+		return lastError();
+	if (offset > total || length > total - offset)
+		return detail::fail(ERANGE);
+	if (!length)
+		length = total - offset;
+	if (!length)
+		return detail::fail(EINVAL);
+	if (prepared_) {
+		if (offset != offset_ || length != length_)
+			return detail::fail(EBUSY);
+		prepared_++;
+		return detail::succeed();
+	}
+
+	direction_ = directionOf(*memory_);
+	IOReturn ret = memory_->prepare(direction_);
+	if (ret != kIOReturnSuccess)
+		return ret;
+	offset_ = offset;
+	length_ = length;
+	ret = makeSegments();
+	if (ret == kIOReturnSuccess && flushCache &&
+	    (mapping_ & kTypeMask) == kNonCoherent)
+		ret = memory_->performOperation(kIOMemoryIncoherentIOFlush,
+						offset_, length_);
+	if (ret != kIOReturnSuccess) {
+		int err = lastErrno();
+		undo();
+		detail::setReturn(ret, err);
+		return ret;
+	}
+	prepared_ = 1;
+	return detail::succeed();
+}
+
+IOReturn IODMACommand::complete(bool invalidateCache, bool synchronize) noexcept
+{
+	(void)synchronize;
+	if (!prepared_)
+		return detail::fail(ENODATA);
+	if (--prepared_)
+		return detail::succeed();
+	IOReturn ret = kIOReturnSuccess;
+	if (invalidateCache && (mapping_ & kTypeMask) == kNonCoherent)
+		ret = memory_->performOperation(kIOMemoryIncoherentIOInvalidate,
+						offset_, length_);
+	int err = lastErrno();
+	undo();
+	if (ret != kIOReturnSuccess) {
+		detail::setReturn(ret, err);
+		return ret;
+	}
+	return detail::succeed();
+}
+
+IOReturn IODMACommand::synchronize(IOOptionBits options) noexcept
+{
+	if (options & ~kIODirectionInOut)
+		return detail::fail(EOPNOTSUPP);
+	/* One direction at a time, as IOKit has it. */
+	if ((options & kIODirectionInOut) == kIODirectionInOut)
+		return detail::fail(EINVAL);
+	if (!prepared_)
+		return detail::fail(ENODATA);
+	if ((mapping_ & kTypeMask) != kNonCoherent)
+		return detail::succeed();
+	if (options & kIODirectionOut) {
+		IOReturn ret = memory_->performOperation(
+			kIOMemoryIncoherentIOFlush, offset_, length_);
+		if (ret != kIOReturnSuccess)
+			return ret;
+	}
+	if (options & kIODirectionIn)
+		return memory_->performOperation(kIOMemoryIncoherentIOInvalidate,
+						 offset_, length_);
+	return detail::succeed();
+}
+
+IOReturn IODMACommand::getPreparedOffsetAndLength(std::uint64_t *offset,
+						  std::uint64_t *length) const noexcept
+{
+	if (!prepared_)
+		return detail::fail(ENODATA);
+	if (offset)
+		*offset = offset_;
+	if (length)
+		*length = length_;
+	return detail::succeed();
+}
+
+/* The device addresses of [offset_, offset_ + length_), in segments_. */
+IOReturn IODMACommand::makeSegments() noexcept
+{
+	segments_.clear();
+	IOReturn ret = mapper_ ? mapSegments() : physicalSegments();
+	return ret == kIOReturnSuccess ? checkSegments() : ret;
+}
+
+/*
+ * The range mapped into this process, and those pages into the mapper at
+ * one IOVA range: one segment.  A mapping only the device reads is read
+ * only.
+ */
+IOReturn IODMACommand::mapSegments() noexcept
+{
+	return detail::guarded(kIOReturnNoMemory, [&]() -> IOReturn {
+		IOOptionBits opts = kIOMapAnywhere;
+		if (direction_ == kIODirectionOut)
+			opts |= kIOMapReadOnly;
+		map_ = memory_->createMappingInTask(memory_->getTask(), 0, opts,
+						    offset_, length_);
+		if (!map_)
+			return lastError();
+		const std::uint64_t page = static_cast<std::uint64_t>(::getpagesize());
+		const std::uint64_t va = map_->getVirtualAddress();
+		const std::uint64_t first = va & ~(page - 1);
+		const std::uint64_t end = (va + length_ + page - 1) & ~(page - 1);
+		std::uint64_t iova;
+		IOReturn ret = mapper_->iovmMap(first, end - first, direction_,
+						reach(bits_),
+						align_ > page ? align_ : page, &iova);
+		if (ret != kIOReturnSuccess)
+			return ret;
+		iova_ = iova;
+		iovaLength_ = end - first;
+		segments_.push_back({iova + (va - first), length_});
+		return detail::succeed();
+	});
+}
+
+/* The physical segments, as the module gives them (CAP_SYS_ADMIN). */
+IOReturn IODMACommand::physicalSegments() noexcept
+{
+	return detail::guarded(kIOReturnNoMemory, [&]() -> IOReturn {
+		iobmd_segment batch[64];
+		std::uint64_t pos = 0;
+
+		while (pos < length_) {
+			iobmd_segments s{};
+			s.handle = memory_->getHandle();
+			s.count = 64;
+			s.offset = offset_ + pos;
+			s.len = length_ - pos;
+			s.segs = reinterpret_cast<std::uintptr_t>(batch);
+			int err = detail::call(memory_->getTask()->fd(),
+					       IOBMD_GET_SEGMENTS, s);
+			if (!err && !s.count)
+				err = EPROTO;
+			if (err)
+				return detail::fail(err);
+			for (std::uint32_t i = 0; i < s.count && pos < length_; i++) {
+				std::uint64_t len = batch[i].len;
+				if (len > length_ - pos)
+					len = length_ - pos;
+				segments_.push_back({batch[i].addr, len});
+				pos += len;
+			}
+		}
+		return detail::succeed();
+	});
+}
+
+/* Every address reachable, and aligned as the specification says. */
+IOReturn IODMACommand::checkSegments() noexcept
+{
+	const std::uint64_t top = reach(bits_);
+
+	for (std::size_t i = 0; i < segments_.size(); i++) {
+		const Segment64 &s = segments_[i];
+		std::uint64_t last;
+		if (__builtin_add_overflow(s.fIOVMAddr, s.fLength - 1, &last) ||
+		    last > top) {
+			detail::setReturn(kIOReturnDMAError, ERANGE);
+			return kIOReturnDMAError;
+		}
+		const std::uint64_t align = i ? alignInternal_ : align_;
+		if ((s.fIOVMAddr & (align - 1)) || (s.fLength & (alignLength_ - 1))) {
+			detail::setReturn(kIOReturnNotAligned, EINVAL);
+			return kIOReturnNotAligned;
+		}
+	}
+	return detail::succeed();
+}
+
+/* Unmap, unwire, forget: what prepare() made, once it is no longer
+ * prepared (errors are not reported: there is nothing left to undo). */
+void IODMACommand::undo() noexcept
+{
+	if (map_) {
+		if (iovaLength_)
+			mapper_->iovmUnmap(iova_, iovaLength_);
+		map_.reset();
+	}
+	iova_ = iovaLength_ = 0;
+	segments_.clear();
+	memory_->complete(direction_);
+}
+
+/*
+ * The segments from *@offset, cut at the maximum segment size, no more
+ * than *@numSegments of them and no more bytes than the maximum transfer;
+ * @emit writes one and may refuse it.
+ */
+template <typename Emit>
+IOReturn IODMACommand::walk(std::uint64_t *offset, std::uint32_t *numSegments,
+			    Emit emit) noexcept
+{
+	if (!offset || !numSegments || !*numSegments)
+		return detail::fail(EINVAL);
+	if (!prepared_)
+		return detail::fail(ENODATA);
+	if (*offset >= length_)
+		return detail::fail(EOVERFLOW);
+
+	std::uint64_t pos = 0, done = 0;
+	std::uint32_t n = 0;
+	for (const Segment64 &s : segments_) {
+		if (n == *numSegments)
+			break;
+		if (pos + s.fLength <= *offset) {
+			pos += s.fLength;
+			continue;
+		}
+		std::uint64_t skip = *offset > pos ? *offset - pos : 0;
+		while (skip < s.fLength && n < *numSegments) {
+			std::uint64_t len = s.fLength - skip;
+			if (maxSegment_ && len > maxSegment_)
+				len = maxSegment_;
+			if (maxTransfer_ && len > maxTransfer_ - done)
+				len = maxTransfer_ - done;
+			if (!len)
+				break;
+			if (!emit(Segment64{s.fIOVMAddr + skip, len}, n)) {
+				*numSegments = n;
+				*offset += done;
+				detail::setReturn(kIOReturnMessageTooLarge, E2BIG);
+				return kIOReturnMessageTooLarge;
+			}
+			n++;
+			skip += len;
+			done += len;
+		}
+		pos += s.fLength;
+		if (maxTransfer_ && done == maxTransfer_)
+			break;
+	}
+	*numSegments = n;
+	*offset += done;
+	return detail::succeed();
+}
+
+IOReturn IODMACommand::gen64IOVMSegments(std::uint64_t *offset,
+					 Segment64 *segments,
+					 std::uint32_t *numSegments) noexcept
+{
+	if (!segments)
+		return detail::fail(EINVAL);
+	return walk(offset, numSegments, [&](Segment64 s, std::uint32_t i) {
+		segments[i] = s;
+		return true;
+	});
+}
+
+IOReturn IODMACommand::genIOVMSegments(std::uint64_t *offset, void *segments,
+				       std::uint32_t *numSegments) noexcept
+{
+	if (!segments)
+		return detail::fail(EINVAL);
+	return walk(offset, numSegments, [&](Segment64 s, std::uint32_t i) {
+		return outSeg_(this, s, segments, i);
+	});
+}
+
+kern_return_t IODMACommand::Create(OSSharedPtr<IOMapper> mapper,
+				   std::uint64_t options,
+				   const IODMACommandSpecification *specification,
+				   OSSharedPtr<IODMACommand> *command) noexcept
+{
+	if (options != kIODMACommandCreateNoOptions || !specification ||
+	    specification->options != kIODMACommandSpecificationNoOptions ||
+	    specification->maxAddressBits > 64 ||
+	    !command)
+		return detail::fail(EINVAL);
+	auto c = withSpecification(OutputHost64,
+				   static_cast<std::uint8_t>(specification->maxAddressBits),
+				   0, kMapped, 0, 1, std::move(mapper));
+	if (!c)
+		return lastError();
+	*command = std::move(c);
+	return kIOReturnSuccess;
+}
+
+kern_return_t IODMACommand::PrepareForDMA(std::uint64_t options,
+					  OSSharedPtr<IOMemoryDescriptor> memory,
+					  std::uint64_t offset, std::uint64_t length,
+					  std::uint64_t *flags,
+					  std::uint32_t *segmentsCount,
+					  IOAddressSegment *segments) noexcept
+{
+	if (options != kIODMACommandPrepareForDMANoOptions || !memory ||
+	    !segmentsCount || (*segmentsCount && !segments))
+		return detail::fail(EINVAL);
+	if (memory_)
+		return detail::fail(EBUSY);
+	memory_ = std::move(memory);
+	IOReturn ret = prepare(offset, length);
+	if (ret != kIOReturnSuccess) {
+		int err = lastErrno();
+		memory_.reset();
+		detail::setReturn(ret, err);
+		return ret;
+	}
+	std::uint64_t at = 0;
+	std::uint32_t n = 0;
+	ret = !*segmentsCount ? kIOReturnOverrun :
+	      walk(&at, segmentsCount, [&](Segment64 s, std::uint32_t i) {
+		segments[i] = {s.fIOVMAddr, s.fLength};
+		n = i + 1;
+		return true;
+	});
+	if (ret == kIOReturnSuccess && at != length_)
+		ret = kIOReturnOverrun;
+	if (ret != kIOReturnSuccess) {
+		clearMemoryDescriptor(true);
+		detail::setReturn(kIOReturnOverrun, EOVERFLOW);
+		return kIOReturnOverrun;
+	}
+	*segmentsCount = n;
+	if (flags)
+		*flags = direction_ & kIODirectionInOut;
+	return detail::succeed();
+}
+
+kern_return_t IODMACommand::CompleteDMA(std::uint64_t options) noexcept
+{
+	if (options != kIODMACommandCompleteDMANoOptions)
+		return detail::fail(EINVAL);
+	if (!prepared_)
+		return detail::fail(ENODATA);
+	return clearMemoryDescriptor(true);
+}
+
+kern_return_t IODMACommand::GetPreparation(std::uint64_t *offset,
+					   std::uint64_t *length,
+					   OSSharedPtr<IOMemoryDescriptor> *memory) noexcept
+{
+	if (!prepared_)
+		return detail::fail(ENODATA);
+	if (offset)
+		*offset = offset_;
+	if (length)
+		*length = length_;
+	if (memory)
+		*memory = memory_;
+	return detail::succeed();
+}
+
+} // namespace iobmd
