@@ -14,6 +14,7 @@
 
 #include "internal.hpp"
 #include "iobmd/IODMACommand.hpp"
+#include "iobmd/IOGeneralMemoryDescriptor.hpp"
 
 namespace iobmd {
 
@@ -306,20 +307,28 @@ IOReturn IODMACommand::makeSegments() noexcept
 /*
  * The range mapped into this process, and those pages into the mapper at
  * one IOVA range: one segment.  A mapping only the device reads is read
- * only.
+ * only.  A general descriptor of one range of this process's memory is
+ * given to the mapper where it is: the module maps user memory by PFN,
+ * and VFIO pins only page-backed mappings (EFAULT on such a one).
  */
 IOReturn IODMACommand::mapSegments() noexcept
 {
 	return detail::guarded(kIOReturnNoMemory, [&]() -> IOReturn {
-		IOOptionBits opts = kIOMapAnywhere;
-		if (direction_ == kIODirectionOut)
-			opts |= kIOMapReadOnly;
-		map_ = memory_->createMappingInTask(memory_->getTask(), 0, opts,
-						    offset_, length_);
-		if (!map_)
-			return lastError();
 		const std::uint64_t page = static_cast<std::uint64_t>(::getpagesize());
-		const std::uint64_t va = map_->getVirtualAddress();
+		std::uint64_t va;
+		auto *general = dynamic_cast<IOGeneralMemoryDescriptor *>(memory_.get());
+		if (general && general->userRange_.length) {
+			va = general->userRange_.address + offset_;
+		} else {
+			IOOptionBits opts = kIOMapAnywhere;
+			if (direction_ == kIODirectionOut)
+				opts |= kIOMapReadOnly;
+			map_ = memory_->createMappingInTask(memory_->getTask(), 0,
+							    opts, offset_, length_);
+			if (!map_)
+				return lastError();
+			va = map_->getVirtualAddress();
+		}
 		const std::uint64_t first = va & ~(page - 1);
 		const std::uint64_t end = (va + length_ + page - 1) & ~(page - 1);
 		std::uint64_t iova;
@@ -393,11 +402,9 @@ IOReturn IODMACommand::checkSegments() noexcept
  * prepared (errors are not reported: there is nothing left to undo). */
 void IODMACommand::undo() noexcept
 {
-	if (map_) {
-		if (iovaLength_)
-			mapper_->iovmUnmap(iova_, iovaLength_);
-		map_.reset();
-	}
+	if (iovaLength_)
+		mapper_->iovmUnmap(iova_, iovaLength_);
+	map_.reset();
 	iova_ = iovaLength_ = 0;
 	segments_.clear();
 	memory_->complete(direction_);

@@ -63,6 +63,8 @@ OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRan
 		if (err)
 			return nothing(err);
 		me->setHandle(c.handle);
+		if (!flags && rangeCount == 1)
+			me->userRange_ = ranges[0];
 		detail::succeed();
 		return me;
 	});

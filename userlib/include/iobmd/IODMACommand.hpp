@@ -223,8 +223,9 @@ private:
 	unsigned prepared_ = 0;             /* prepare() depth */
 	std::uint64_t offset_ = 0, length_ = 0;
 	IODirection direction_ = kIODirectionNone; /* memory_->prepare()d so */
-	OSSharedPtr<IOMemoryMap> map_;      /* the mapping the IOMMU maps */
-	std::uint64_t iova_ = 0;            /* IOVA of map_'s first page */
+	OSSharedPtr<IOMemoryMap> map_;      /* the mapping the IOMMU maps
+					     * (none for a user range) */
+	std::uint64_t iova_ = 0;            /* IOVA of the first page mapped */
 	std::uint64_t iovaLength_ = 0;      /* bytes mapped there */
 	std::vector<Segment64> segments_;   /* the whole range, unsplit */
 };

@@ -41,6 +41,12 @@ public:
 protected:
 	explicit IOGeneralMemoryDescriptor(task_t task) noexcept
 		: IOMemoryDescriptor(std::move(task)) {}
+
+private:
+	friend class IODMACommand;
+	/* The range of a descriptor of one range of this process's memory
+	 * (else empty), which an IOMMU maps as it is. */
+	IOAddressRange userRange_ = {0, 0};
 };
 
 } // namespace iobmd
