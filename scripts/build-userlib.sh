@@ -9,7 +9,8 @@
 #            (build/userlib/examples/iobmd_*)
 #   tests    the GoogleTest suite as the static program
 #            OUTDIR/iobmd_userlib_test (default build/selftests), which the
-#            selftest runner picks up
+#            selftest runner picks up, and beside it iobmd_vfio_test (a
+#            device driven through VFIO: check.sh runs it behind the IOMMU)
 #   install  headers, library, iobmd.pc and the CMake package under
 #            $DESTDIR$PREFIX (default /usr/local; LIBDIR, INCLUDEDIR)
 #   package  installs into a scratch prefix and builds (and runs) a small
@@ -46,7 +47,7 @@ build_tests() {
 			-e "libnl-3.a(.*): in function" \
 			-e "warning: Using '\(getaddrinfo\|getprotobyname\|getprotobynumber\)' in statically linked" ||
 			true; }
-	msg "built $outdir/iobmd_userlib_test"
+	msg "built $outdir/iobmd_userlib_test and $outdir/iobmd_vfio_test"
 }
 
 install_lib() {

@@ -26,6 +26,9 @@ INCLUDEDIR := $(or $(INCLUDEDIR),$(PREFIX)/include)
 DESTDIR ?=
 
 TEST_BIN ?= $(O)/tests/iobmd_userlib_test
+# The userspace-driver tests (a device through VFIO): a program of their own,
+# beside TEST_BIN, that the selftest runner starts only behind an IOMMU.
+VFIO_TEST_BIN ?= $(dir $(TEST_BIN))iobmd_vfio_test
 
 WARN := -Wall -Wextra -Wpedantic -Werror
 BASE_CXXFLAGS := -std=c++20 -O2 -g $(WARN)
@@ -51,6 +54,10 @@ lib_headers := $(patsubst %,userlib/include/iobmd/%.hpp,$(lib_classes) \
 lib_objs := $(patsubst userlib/src/%.cpp,$(O)/obj/lib/%.o,$(lib_srcs))
 test_srcs := $(sort $(wildcard userlib/tests/*.cpp))
 test_objs := $(patsubst userlib/tests/%.cpp,$(O)/obj/tests/%.o,$(test_srcs))
+# userlib/tests/vfio/ with the suite's helpers and TAP main().
+vfio_test_srcs := $(sort $(wildcard userlib/tests/vfio/*.cpp))
+vfio_test_objs := $(patsubst userlib/tests/%.cpp,$(O)/obj/tests/%.o,$(vfio_test_srcs)) \
+	$(O)/obj/tests/helpers.o $(O)/obj/tests/main.o
 example_srcs := $(sort $(wildcard userlib/examples/*.cpp))
 example_names := $(patsubst userlib/examples/%.cpp,%,$(example_srcs))
 examples := $(addprefix $(O)/examples/iobmd_,$(example_names))
@@ -63,7 +70,7 @@ shlib := $(O)/libiobmd.so.$(VERSION)
 all: lib examples
 lib: $(shlib) $(O)/$(SONAME) $(O)/libiobmd.so $(O)/libiobmd.a
 examples: $(examples)
-tests: $(TEST_BIN)
+tests: $(TEST_BIN) $(VFIO_TEST_BIN)
 
 $(O)/obj/lib/%.o: userlib/src/%.cpp
 	@mkdir -p $(@D)
@@ -105,6 +112,11 @@ $(TEST_BIN): $(test_objs) $(example_test_objs) $(O)/libiobmd.a
 	$(CXX) -static -pthread -o $@ $(test_objs) $(example_test_objs) \
 		$(O)/libiobmd.a -lgtest $(NL_STATIC_LIBS)
 
+$(VFIO_TEST_BIN): $(vfio_test_objs) $(O)/libiobmd.a
+	@mkdir -p $(@D)
+	$(CXX) -static -pthread -o $@ $(vfio_test_objs) $(O)/libiobmd.a \
+		-lgtest $(NL_STATIC_LIBS)
+
 # --- install -------------------------------------------------------------
 # pkg-config paths relative to ${prefix} when they lie under it; the CMake
 # package finds the library and headers relative to its own directory.
@@ -133,6 +145,7 @@ install: lib
 		> $(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
 
 -include $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
+	$(vfio_test_objs:.o=.d) \
 	$(patsubst userlib/examples/%.cpp,$(O)/obj/examples/%.d,$(example_srcs))
 
 .PHONY: all lib examples tests install

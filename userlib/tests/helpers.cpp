@@ -184,4 +184,27 @@ bool is_mapped(const void *p, std::size_t n)
 		       reinterpret_cast<std::uintptr_t>(p) + n - a, MS_ASYNC) == 0;
 }
 
+OSSharedPtr<IOBufferMemoryDescriptor> buffer_reaching(std::uint64_t size,
+						       std::uint64_t limit)
+{
+	/* The ones below @limit are held until the end, so that the next
+	 * try gets other memory. */
+	std::vector<OSSharedPtr<IOBufferMemoryDescriptor>> below;
+
+	for (int tries = 0; tries < 16; tries++) {
+		auto b = IOBufferMemoryDescriptor::inTaskWithPhysicalMask(
+			kernel_task, kIODirectionInOut, size, 0);
+		if (!b) {
+			ADD_FAILURE() << "inTaskWithPhysicalMask: "
+				      << stringFromReturn(lastError());
+			return nullptr;
+		}
+		for (const segment &s : segments_of(*b))
+			if (s.address + s.length - 1 >= limit)
+				return b;
+		below.push_back(std::move(b));
+	}
+	return nullptr;
+}
+
 } // namespace iobmd_test

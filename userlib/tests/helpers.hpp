@@ -92,6 +92,12 @@ std::vector<segment> segments_of(IOMemoryDescriptor &d,
 /* Whether [p, p + n) is mapped in this process. */
 bool is_mapped(const void *p, std::size_t n);
 
+/* A buffer of @size bytes made with no physical mask (anywhere in RAM)
+ * that has memory at or above the physical address @limit; null when 16
+ * tries gave none. */
+OSSharedPtr<IOBufferMemoryDescriptor> buffer_reaching(std::uint64_t size,
+						       std::uint64_t limit);
+
 } // namespace iobmd_test
 
 #define EXPECT_RET(expected, actual) \

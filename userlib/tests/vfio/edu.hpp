@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * QEMU's edu device (PCI 1234:11e8; QEMU's docs/specs/edu.rst) driven from
+ * this process through VFIO, for iobmd_vfio_test: its registers through
+ * BAR 0, its DMA engine, and copies of a descriptor's bytes through the
+ * engine at the addresses an IODMACommand gave.
+ *
+ * The engine copies between RAM (a DMA address, clamped by the device to
+ * its 28-bit mask) and a 4 KiB buffer inside the device at device address
+ * 0x40000.  Transfers here stay at 2 KiB at the start of that buffer
+ * (QEMU 7.2 aborts on a transfer that ends at the buffer's end) and are
+ * polled: the command register's bit 0 clears when the transfer is done.
+ */
+#ifndef IOBMD_TESTS_VFIO_EDU_HPP
+#define IOBMD_TESTS_VFIO_EDU_HPP
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <iobmd/IODMACommand.hpp>
+#include <iobmd/IOMapper.hpp>
+#include <iobmd/iobmd.hpp>
+
+#include "../../examples/vfio_pci.hpp"
+#include "../helpers.hpp"
+
+namespace iobmd_test {
+
+using namespace iobmd;
+
+/* Registers (BAR 0 offsets). */
+inline constexpr std::uint32_t kEduIdent = 0x00;     /* 0xRRrr00ed */
+inline constexpr std::uint32_t kEduLiveness = 0x04;  /* reads ~written */
+inline constexpr std::uint32_t kEduDmaSrc = 0x80;
+inline constexpr std::uint32_t kEduDmaDst = 0x88;
+inline constexpr std::uint32_t kEduDmaCount = 0x90;
+inline constexpr std::uint32_t kEduDmaCmd = 0x98;
+inline constexpr std::uint32_t kEduCmdRun = 0x1;
+inline constexpr std::uint32_t kEduCmdToRam = 0x2;
+
+/* The device's buffer, what one transfer moves here, its DMA mask. */
+inline constexpr std::uint64_t kEduBuffer = 0x40000;
+inline constexpr std::uint64_t kEduChunk = 2048;
+inline constexpr unsigned kEduDmaBits = 28;
+inline constexpr std::uint64_t kEduDmaLimit = 1ULL << kEduDmaBits;
+
+class edu {
+public:
+	/*
+	 * The guest's edu, bound to vfio-pci, its group in a Type1
+	 * container, BAR 0 mapped: opened on the first call and kept for
+	 * the process (a VFIO group opens once).  Null, with the reason in
+	 * *@why, when that fails.
+	 */
+	static edu *get(std::string *why);
+
+	int container() const { return dev_->container(); }
+	const std::string &address() const { return dev_->address(); }
+
+	std::uint32_t read32(std::uint32_t reg) const;
+	void write32(std::uint32_t reg, std::uint32_t value);
+	void write64(std::uint32_t reg, std::uint64_t value);
+
+	/*
+	 * One transfer of @count bytes (1 to kEduChunk) between the DMA
+	 * address @ram and the device's buffer: into the device (@toRam
+	 * false) or out of it.  Waits for the engine at most 10 s: true when
+	 * it finished.
+	 */
+	bool transfer(std::uint64_t ram, std::uint32_t count, bool toRam);
+
+private:
+	edu() = default;
+
+	std::unique_ptr<vfio_pci::Device> dev_;
+	volatile std::uint8_t *bar_ = nullptr;
+};
+
+/* Every segment of @cmd's prepared range, by gen64IOVMSegments() a few at
+ * a time; empty (and a test failure) when it fails. */
+std::vector<IODMACommand::Segment64> dma_segments(IODMACommand &cmd);
+
+/*
+ * Copies bytes [@from, @from + @length) of the memory @segments describe
+ * (the prepared range's device addresses, in order) to [@to, @to +
+ * @length) through the edu's buffer: each piece (at most kEduChunk, never
+ * across a segment's end) goes into the device and back out.  Fails when
+ * an address lies beyond the device's 28 bits (it would be clamped), a
+ * range is outside the segments, or the engine does not finish.
+ */
+::testing::AssertionResult copy_through_edu(
+	edu &dev, const std::vector<IODMACommand::Segment64> &segments,
+	std::uint64_t from, std::uint64_t to, std::uint64_t length);
+
+} // namespace iobmd_test
+
+#endif /* IOBMD_TESTS_VFIO_EDU_HPP */
