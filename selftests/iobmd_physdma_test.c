@@ -202,6 +202,27 @@ static void round_trip(struct __test_metadata *_metadata,
 		TH_LOG("device write to 0x%llx", phys);
 }
 
+/*
+ * Round trips over the first @max bytes of segment @seg, 2 KiB at a
+ * time; @virt maps its first byte and @model, which mirrors @virt, gets
+ * what the device wrote.  Patterns from *@seed on.
+ */
+static void segment_round_trips(struct __test_metadata *_metadata,
+				FIXTURE_DATA(iobmd_physdma) *self, __u8 *virt,
+				__u8 *model, const struct iobmd_segment *seg,
+				__u64 max, __u64 *seed)
+{
+	__u64 s, end = seg->len < max ? seg->len : max;
+
+	for (s = 0; s < end; s += EDU_CHUNK) {
+		__u32 n = end - s < EDU_CHUNK ? end - s : EDU_CHUNK;
+
+		round_trip(_metadata, self, virt + s, seg->addr + s, n, *seed);
+		iobmd_fill_pattern(model + s, n, 0, *seed + 1);
+		*seed += 2;
+	}
+}
+
 /* A buffer under @mask, mapped; its segments into *@segs_p, *@nr_p. */
 static __u8 *buffer_mapped(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(iobmd_physdma) *self, __u32 options,
@@ -222,6 +243,16 @@ static __u8 *buffer_mapped(struct __test_metadata *_metadata,
 	ASSERT_NE(MAP_FAILED, p);
 	test_get_all_segments(*h, 0, 0, segs_p, nr_p);
 	return p;
+}
+
+/* Undoes buffer_mapped(). */
+static void buffer_unmapped(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(iobmd_physdma) *self, __u8 *p,
+			    __u64 size, __u32 h, struct iobmd_segment *segs)
+{
+	free(segs);
+	ASSERT_EQ(0, munmap(p, size));
+	test_ioctl_release(h);
 }
 
 FIXTURE_SETUP(iobmd_physdma)
@@ -341,9 +372,7 @@ TEST_F(iobmd_physdma, contiguous_28bit)
 
 	free(back);
 	free(model);
-	free(segs);
-	ASSERT_EQ(0, munmap(p, size));
-	test_ioctl_release(h);
+	buffer_unmapped(_metadata, self, p, size, h, segs);
 }
 
 /*
@@ -377,23 +406,14 @@ TEST_F(iobmd_physdma, noncontiguous_segments)
 	iobmd_fill_pattern(p, size, 0, 4);
 	memcpy(model, p, size);
 	for (i = 0; i < nr; i++) {
-		__u64 s;
-
 		ASSERT_GE(MASK_28_PAGES | (PAGE_SIZE - 1),
 			  segs[i].addr + segs[i].len - 1);
 		if (i && segs[i].addr < segs[i - 1].addr)
 			ascending = false;
 		TH_LOG("segment %u: 0x%llx, %llu bytes", i, segs[i].addr,
 		       segs[i].len);
-		for (s = 0; s < segs[i].len; s += EDU_CHUNK) {
-			__u32 n = segs[i].len - s < EDU_CHUNK ?
-				  segs[i].len - s : EDU_CHUNK;
-
-			round_trip(_metadata, self, p + off + s,
-				   segs[i].addr + s, n, seed);
-			iobmd_fill_pattern(model + off + s, n, 0, seed + 1);
-			seed += 2;
-		}
+		segment_round_trips(_metadata, self, p + off, model + off,
+				    &segs[i], segs[i].len, &seed);
 		off += segs[i].len;
 	}
 	ASSERT_EQ(size, off);
@@ -402,9 +422,7 @@ TEST_F(iobmd_physdma, noncontiguous_segments)
 	       ascending ? "in ascending order" : "out of order");
 
 	free(model);
-	free(segs);
-	ASSERT_EQ(0, munmap(p, size));
-	test_ioctl_release(h);
+	buffer_unmapped(_metadata, self, p, size, h, segs);
 }
 
 /*
@@ -420,8 +438,8 @@ TEST_F(iobmd_physdma, general_own_memory)
 	const __u64 len = 16 * PAGE_SIZE;
 	__u32 h, nr, i, beyond = 0, reached = 0;
 	struct iobmd_segment *segs;
+	__u64 off = 0, seed = 200;
 	__u8 *mem, *p, *model;
-	__u64 off = 0;
 
 	mem = malloc(len + 3000);
 	model = malloc(len);
@@ -435,14 +453,12 @@ TEST_F(iobmd_physdma, general_own_memory)
 	test_get_all_segments(h, 0, 0, &segs, &nr);
 
 	for (i = 0; i < nr; i++) {
-		__u32 n = segs[i].len < EDU_CHUNK ? segs[i].len : EDU_CHUNK;
-
 		if (segs[i].addr + segs[i].len - 1 > EDU_REACH) {
 			beyond++;
 		} else {
-			round_trip(_metadata, self, p + off, segs[i].addr, n,
-				   200 + 2 * i);
-			iobmd_fill_pattern(model + off, n, 0, 201 + 2 * i);
+			segment_round_trips(_metadata, self, p + off,
+					    model + off, &segs[i], EDU_CHUNK,
+					    &seed);
 			reached++;
 		}
 		off += segs[i].len;
@@ -470,12 +486,11 @@ TEST_F(iobmd_physdma, general_over_masked_mapping)
 	const __u64 size = 3 * PAGE_SIZE, len = 2 * PAGE_SIZE;
 	struct iobmd_segment *segs, *gsegs;
 	__u32 b, h, nr, gnr, i;
-	__u64 off = 0, s, seed = 300;
+	__u64 off = 0, seed = 300;
 	__u8 *p, *model;
 
 	p = buffer_mapped(_metadata, self, 0, size, MASK_28_PAGES, &b, &segs,
 			  &nr);
-	free(segs);
 	model = malloc(size);
 	ASSERT_NE(NULL, model);
 	iobmd_fill_pattern(p, size, 0, 6);
@@ -486,16 +501,9 @@ TEST_F(iobmd_physdma, general_over_masked_mapping)
 
 	for (i = 0; i < gnr; i++) {
 		ASSERT_GE(EDU_REACH, gsegs[i].addr + gsegs[i].len - 1);
-		for (s = 0; s < gsegs[i].len; s += EDU_CHUNK) {
-			__u32 n = gsegs[i].len - s < EDU_CHUNK ?
-				  gsegs[i].len - s : EDU_CHUNK;
-
-			round_trip(_metadata, self, p + 100 + off + s,
-				   gsegs[i].addr + s, n, seed);
-			iobmd_fill_pattern(model + 100 + off + s, n, 0,
-					   seed + 1);
-			seed += 2;
-		}
+		segment_round_trips(_metadata, self, p + 100 + off,
+				    model + 100 + off, &gsegs[i], gsegs[i].len,
+				    &seed);
 		off += gsegs[i].len;
 	}
 	ASSERT_EQ(len, off);
@@ -506,8 +514,7 @@ TEST_F(iobmd_physdma, general_over_masked_mapping)
 	test_ioctl_release(h);
 	free(gsegs);
 	free(model);
-	ASSERT_EQ(0, munmap(p, size));
-	test_ioctl_release(b);
+	buffer_unmapped(_metadata, self, p, size, b, segs);
 }
 
 /*
@@ -541,9 +548,7 @@ TEST_F(iobmd_physdma, device_write_visible)
 	ASSERT_EQ(0, memcmp(p, back, PAGE_SIZE));
 
 	free(back);
-	free(segs);
-	ASSERT_EQ(0, munmap(p, PAGE_SIZE));
-	test_ioctl_release(h);
+	buffer_unmapped(_metadata, self, p, PAGE_SIZE, h, segs);
 }
 
 TEST_HARNESS_MAIN
