@@ -362,13 +362,17 @@ TEST(IODMACommand, DriverKitPrepareForDMA)
 	EXPECT_TRUE(mapper->live.empty());
 }
 
-TEST(IOVFIOMapper, OnlyAContainerWithAnIOMMU)
+TEST(IOVFIOMapper, OnlyAContainerOrAnIOMMUFD)
 {
 	EXPECT_FALSE(IOVFIOMapper::withContainer(-1));
 	EXPECT_RET(kIOReturnBadArgument, lastError());
 	int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_FALSE(IOVFIOMapper::withContainer(fd));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_FALSE(IOVFIOMapper::withIOAS(fd, 1));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_FALSE(IOVFIOMapper::withIOAS(-1, 1));
 	EXPECT_RET(kIOReturnBadArgument, lastError());
 	::close(fd);
 }
