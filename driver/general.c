@@ -198,6 +198,60 @@ static int iobmd_general_charge(struct iobmd_general *g)
 }
 
 /*
+ * A read-only long-term pin must see what the process writes later.  In a
+ * private (COW) mapping, a page not yet written there is the shared zero
+ * page or a file's page, and the process's next write moves it to a copy
+ * the device never sees.  Kernels since 6.2 unshare such pages for
+ * FOLL_LONGTERM pins; 6.1 pins them as they are.  Pin those again for
+ * writing with FOLL_FORCE, which breaks COW without changing the mapping's
+ * protection (as a debugger's write does); on newer kernels there are
+ * none.  @batch holds the @nr pages pinned from @start; on failure every
+ * one of them is unpinned.
+ */
+static int iobmd_general_unshare(unsigned long start, int nr,
+				 unsigned int gup, struct page **batch)
+{
+	DECLARE_BITMAP(cow, IOBMD_PIN_BATCH);
+	struct vm_area_struct *vma = NULL;
+	bool locked = false;
+	int i, end, ret;
+
+	bitmap_zero(cow, IOBMD_PIN_BATCH);
+	for (i = 0; i < nr; i++) {
+		unsigned long addr = start + ((unsigned long)i << PAGE_SHIFT);
+
+		if (PageAnon(batch[i]))
+			continue;
+		if (!locked) {
+			mmap_read_lock(current->mm);
+			locked = true;
+		}
+		if (!vma || addr >= vma->vm_end)
+			vma = vma_lookup(current->mm, addr);
+		if (vma && is_cow_mapping(vma->vm_flags))
+			__set_bit(i, cow);
+	}
+	if (locked)
+		mmap_read_unlock(current->mm);
+
+	for_each_set_bitrange(i, end, cow, nr) {
+		unpin_user_pages(batch + i, end - i);
+		ret = pin_user_pages_fast(start + ((unsigned long)i << PAGE_SHIFT),
+					  end - i, gup | FOLL_WRITE | FOLL_FORCE,
+					  batch + i);
+		if (ret == end - i)
+			continue;
+		/* Pinned: all before @i, @ret at @i, all from @end. */
+		unpin_user_pages(batch, i);
+		if (ret > 0)
+			unpin_user_pages(batch + i, ret);
+		unpin_user_pages(batch + end, nr - end);
+		return ret < 0 ? ret : -EFAULT;
+	}
+	return 0;
+}
+
+/*
  * Pin range @i into @g->runs through @batch; on failure, what was pinned
  * is in @g->runs.  A full first batch sizes the list for the whole
  * descriptor, as if the rest were as contiguous; the list grows as needed
@@ -222,6 +276,12 @@ static int iobmd_general_pin_range(struct iobmd_general *g, u32 i,
 		if (ret <= 0)
 			return ret ?: -EFAULT;
 		nr = ret;
+		if (!(gup & FOLL_WRITE)) {
+			ret = iobmd_general_unshare(start + (got << PAGE_SHIFT),
+						    nr, gup, batch);
+			if (ret)
+				return ret;
+		}
 		ret = iobmd_runs_add(&g->runs, batch, nr, g->npages);
 		if (ret) {
 			unpin_user_pages(batch, nr);

@@ -84,8 +84,10 @@ apt-get install -y -qq --no-install-recommends \
 	xz-utils zstd sparse perl python3 openssl qemu-system-x86 busybox-static \
 	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev \
 	"linux-image-$KREL_61" "linux-headers-$KREL_61" >/dev/null
+# linux-libc-dev from there too: the C++ library's IOMMU mapper needs
+# <linux/iommufd.h>, which bookworm's 6.1 headers do not have.
 apt-get install -y -qq --no-install-recommends -t bookworm-backports \
-	"linux-image-$KREL_612" "linux-headers-$KREL_612" "$srcpkg" >/dev/null
+	"linux-image-$KREL_612" "linux-headers-$KREL_612" "$srcpkg" linux-libc-dev >/dev/null
 
 # Unpack the kernel source once (harness headers, checkpatch.pl, debug kernel).
 tarball=$(ls /usr/src/"$srcpkg".tar.* | head -n1)

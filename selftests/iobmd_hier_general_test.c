@@ -546,6 +546,66 @@ TEST_F(iobmd_general, read_only_prepare)
 	munmap(a, 2 * PAGE_SIZE);
 }
 
+/*
+ * A read-only prepare pins what the device will read: the process's own
+ * later writes must reach it.  A private mapping not yet written shows the
+ * shared zero page, or a file's page; pinned as they are, the process's
+ * next write would move it to a copy the device never sees (what 6.1's
+ * GUP does).  Shared mappings are written in place.
+ */
+TEST_F(iobmd_general, read_only_prepare_follows_later_writes)
+{
+	static const struct {
+		const char *what;
+		int prot, flags, file;
+	} cases[] = {
+		{ "untouched anonymous", PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, 0 },
+		{ "read-only anonymous, made writable later", PROT_READ,
+		  MAP_PRIVATE | MAP_ANONYMOUS, 0 },
+		{ "private file", PROT_READ | PROT_WRITE, MAP_PRIVATE, 1 },
+		{ "shared file", PROT_READ | PROT_WRITE, MAP_SHARED, 1 },
+	};
+	const size_t len = 4 * PAGE_SIZE;
+	__u8 *buf = malloc(len);
+	unsigned int i;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int mfd = -1;
+		__u8 *a;
+		__u32 h;
+
+		TH_LOG("%s", cases[i].what);
+		if (cases[i].file) {
+			mfd = memfd_create("iobmd_ro", MFD_CLOEXEC);
+			ASSERT_LE(0, mfd);
+			iobmd_fill_pattern(buf, len, 0, 31);
+			ASSERT_EQ((ssize_t)len, pwrite(mfd, buf, len, 0));
+		}
+		a = mmap(NULL, len, cases[i].prot, cases[i].flags, mfd, 0);
+		ASSERT_NE(MAP_FAILED, a);
+		test_ioctl_general_range(IOBMD_DIRECTION_OUT, a, len, &h);
+		test_ioctl_prepare(h, 0);
+		if (!(cases[i].prot & PROT_WRITE))
+			ASSERT_EQ(0, mprotect(a, len, PROT_READ | PROT_WRITE));
+		iobmd_fill_pattern(a, len, 0, 32 + i);
+		test_ioctl_read(h, 0, buf, len);
+		EXPECT_EQ(len, iobmd_check_pattern(buf, len, 0, 32 + i));
+		if (cases[i].file && (cases[i].flags & MAP_PRIVATE)) {
+			/* The file keeps what it had. */
+			ASSERT_EQ((ssize_t)len, pread(mfd, buf, len, 0));
+			EXPECT_EQ(len, iobmd_check_pattern(buf, len, 0, 31));
+		}
+		test_ioctl_release(h);
+		ASSERT_EQ(0, munmap(a, len));
+		if (mfd >= 0)
+			close(mfd);
+	}
+	ASSERT_EQ(0, iobmd_stat("pinned_bytes"));
+	free(buf);
+}
+
 static int iobmd_child_fd;
 static __u32 iobmd_child_handle;
 

@@ -10,9 +10,12 @@
  * open() binds the device to vfio-pci (driver_override, then a probe; the
  * driver it had, if any, is unbound first), opens its IOMMU group and a
  * container with the Type1 IOMMU, enables the device and its bus
- * mastering.  The device stays bound to vfio-pci when the object goes.
- * Needs root and an IOMMU (or passthrough) with vfio-pci and
- * vfio_iommu_type1 loaded.
+ * mastering.  openIOMMUFD() does the same through iommufd: the device's
+ * own file (/dev/vfio/devices/vfioN) bound to a new iommufd and attached
+ * to a new I/O address space (iobmd::IOVFIOMapper::withIOAS(dev->iommufd(),
+ * dev->ioas())); it needs a kernel with IOMMUFD and VFIO_DEVICE_CDEV.
+ * The device stays bound to vfio-pci when the object goes.  Needs root
+ * and an IOMMU (or passthrough) with vfio-pci and vfio_iommu_type1 loaded.
  */
 #ifndef IOBMD_EXAMPLES_VFIO_PCI_HPP
 #define IOBMD_EXAMPLES_VFIO_PCI_HPP
@@ -29,6 +32,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -89,14 +93,14 @@ public:
 	static std::unique_ptr<Device> open(const std::string &bdf,
 					    std::string *why)
 	{
-		std::unique_ptr<Device> d(new Device());
-		std::string err = d->setUp(bdf);
-		if (!err.empty()) {
-			if (why)
-				*why = bdf + ": " + err;
-			return nullptr;
-		}
-		return d;
+		return make(bdf, why, &Device::openGroup);
+	}
+
+	/* The same through iommufd; null, with the reason, on failure. */
+	static std::unique_ptr<Device> openIOMMUFD(const std::string &bdf,
+						   std::string *why)
+	{
+		return make(bdf, why, &Device::openCdev);
 	}
 
 	~Device()
@@ -106,6 +110,8 @@ public:
 				::munmap(b.base, b.size);
 		if (device_ >= 0)
 			::close(device_);
+		if (iommufd_ >= 0)
+			::close(iommufd_);
 		if (group_ >= 0)
 			::close(group_);
 		if (container_ >= 0)
@@ -115,7 +121,10 @@ public:
 	Device &operator=(const Device &) = delete;
 
 	const std::string &address() const { return bdf_; }
+	/* open(): the container; openIOMMUFD(): the iommufd and the IOAS. */
 	int container() const { return container_; }
+	int iommufd() const { return iommufd_; }
+	std::uint32_t ioas() const { return ioas_; }
 	int device() const { return device_; }
 
 	/* BAR @index mapped into this process (null if it cannot be);
@@ -171,7 +180,26 @@ private:
 
 	Device() : bars_(6) {}
 
-	std::string setUp(const std::string &bdf)
+	static std::unique_ptr<Device> make(const std::string &bdf,
+					    std::string *why,
+					    std::string (Device::*attach)())
+	{
+		std::unique_ptr<Device> d(new Device());
+		std::string err = d->bind(bdf);
+		if (err.empty())
+			err = (d.get()->*attach)();
+		if (err.empty())
+			err = d->enable();
+		if (!err.empty()) {
+			if (why)
+				*why = bdf + ": " + err;
+			return nullptr;
+		}
+		return d;
+	}
+
+	/* The device in vfio-pci's hands. */
+	std::string bind(const std::string &bdf)
 	{
 		bdf_ = bdf;
 		if (bdf.empty())
@@ -193,8 +221,15 @@ private:
 			if (!writeFile("/sys/bus/pci/drivers_probe", bdf))
 				return "vfio-pci did not take it (is vfio-pci loaded?)";
 		}
-		n = ::readlink((dir + "/iommu_group").c_str(), link,
-			       sizeof(link) - 1);
+		return "";
+	}
+
+	/* Its group, in a new container with the Type1 IOMMU. */
+	std::string openGroup()
+	{
+		char link[256];
+		ssize_t n = ::readlink((sysfs(bdf_) + "/iommu_group").c_str(),
+				       link, sizeof(link) - 1);
 		if (n <= 0)
 			return "no IOMMU group (no IOMMU?)";
 		link[n] = '\0';
@@ -227,10 +262,58 @@ private:
 		if (::ioctl(container_, VFIO_SET_IOMMU, type))
 			return "VFIO_SET_IOMMU: " +
 			       std::string(std::strerror(errno));
-		device_ = ::ioctl(group_, VFIO_GROUP_GET_DEVICE_FD, bdf.c_str());
+		device_ = ::ioctl(group_, VFIO_GROUP_GET_DEVICE_FD, bdf_.c_str());
 		if (device_ < 0)
 			return "VFIO_GROUP_GET_DEVICE_FD: " +
 			       std::string(std::strerror(errno));
+		return "";
+	}
+
+	/* Its device file, bound to a new iommufd, attached to a new IOAS. */
+	std::string openCdev()
+	{
+		std::string name;
+		DIR *d = ::opendir((sysfs(bdf_) + "/vfio-dev").c_str());
+		if (!d)
+			return "no VFIO device file (kernel without VFIO_DEVICE_CDEV?)";
+		while (struct dirent *e = ::readdir(d))
+			if (!std::strncmp(e->d_name, "vfio", 4))
+				name = e->d_name;
+		::closedir(d);
+		if (name.empty())
+			return "no VFIO device file";
+		device_ = ::open(("/dev/vfio/devices/" + name).c_str(),
+				 O_RDWR | O_CLOEXEC);
+		if (device_ < 0)
+			return "cannot open /dev/vfio/devices/" + name + ": " +
+			       std::strerror(errno);
+		iommufd_ = ::open("/dev/iommu", O_RDWR | O_CLOEXEC);
+		if (iommufd_ < 0)
+			return "cannot open /dev/iommu (kernel without IOMMUFD?): " +
+			       std::string(std::strerror(errno));
+		vfio_device_bind_iommufd bind{};
+		bind.argsz = sizeof(bind);
+		bind.iommufd = iommufd_;
+		if (::ioctl(device_, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+			return "VFIO_DEVICE_BIND_IOMMUFD: " +
+			       std::string(std::strerror(errno));
+		iommu_ioas_alloc alloc{};
+		alloc.size = sizeof(alloc);
+		if (::ioctl(iommufd_, IOMMU_IOAS_ALLOC, &alloc))
+			return "IOMMU_IOAS_ALLOC: " +
+			       std::string(std::strerror(errno));
+		ioas_ = alloc.out_ioas_id;
+		vfio_device_attach_iommufd_pt attach{};
+		attach.argsz = sizeof(attach);
+		attach.pt_id = ioas_;
+		if (::ioctl(device_, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+			return "VFIO_DEVICE_ATTACH_IOMMUFD_PT: " +
+			       std::string(std::strerror(errno));
+		return "";
+	}
+
+	std::string enable()
+	{
 		/* Memory space and bus mastering on (command register). */
 		std::uint16_t cmd = 0;
 		if (!config(4, &cmd, sizeof(cmd), false))
@@ -242,7 +325,8 @@ private:
 	}
 
 	std::string bdf_;
-	int container_ = -1, group_ = -1, device_ = -1;
+	int container_ = -1, group_ = -1, device_ = -1, iommufd_ = -1;
+	std::uint32_t ioas_ = 0;
 	std::vector<Bar> bars_;
 };
 

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iobmd C++ library: IOMapper, and IOVFIOMapper: IOVAs placed in a VFIO
- * container's usable ranges, mapped with VFIO_IOMMU_MAP_DMA.
+ * iobmd C++ library: IOMapper, and IOVFIOMapper: IOVAs placed in the
+ * usable ranges of a VFIO container (mapped with VFIO_IOMMU_MAP_DMA) or of
+ * an iommufd IOAS (IOMMU_IOAS_MAP at a fixed IOVA).
  */
 #include <cerrno>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -25,6 +28,8 @@ struct IOVFIOMapper::State {
 	std::vector<std::pair<std::uint64_t, std::uint64_t>> usable;
 	/* What this mapper mapped: IOVA -> bytes. */
 	std::map<std::uint64_t, std::uint64_t> used;
+	/* Every IOVA is a multiple of this (a power of two). */
+	std::uint64_t align = 0;
 };
 
 namespace {
@@ -82,6 +87,35 @@ usableRanges(const std::vector<std::uint8_t> &buf)
 	return out;
 }
 
+/* The IOAS's usable ranges and IOVA alignment; false on failure (errno
+ * set). */
+bool ioasRanges(int fd, std::uint32_t ioas,
+		std::vector<std::pair<std::uint64_t, std::uint64_t>> *out,
+		std::uint64_t *align)
+{
+	std::vector<iommu_iova_range> r(4);
+	for (int tries = 0; tries < 4; tries++) {
+		iommu_ioas_iova_ranges q{};
+		q.size = sizeof(q);
+		q.ioas_id = ioas;
+		q.num_iovas = static_cast<std::uint32_t>(r.size());
+		q.allowed_iovas = reinterpret_cast<std::uintptr_t>(r.data());
+		if (!::ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &q)) {
+			out->clear();
+			for (std::uint32_t i = 0; i < q.num_iovas; i++)
+				out->emplace_back(r[i].start, r[i].last);
+			*align = q.out_iova_alignment;
+			return true;
+		}
+		/* EMSGSIZE: num_iovas says how many there are. */
+		if (errno != EMSGSIZE || q.num_iovas <= r.size())
+			return false;
+		r.resize(q.num_iovas);
+	}
+	errno = EPROTO;
+	return false;
+}
+
 std::uint64_t roundUp(std::uint64_t v, std::uint64_t align, bool *overflow)
 {
 	std::uint64_t r;
@@ -119,14 +153,99 @@ OSSharedPtr<IOVFIOMapper> IOVFIOMapper::withContainer(int containerFd) noexcept
 		m->state_ = std::make_unique<State>();
 		m->state_->usable = usableRanges(buf);
 		m->page_ = page;
-		m->fd_ = ::fcntl(containerFd, F_DUPFD_CLOEXEC, 3);
-		if (m->fd_ < 0) {
-			detail::fail(errno);
+		return adopt(std::move(m), containerFd);
+	});
+}
+
+/* @m, with its own duplicate of @fd; null (and recorded) without one. */
+OSSharedPtr<IOVFIOMapper> IOVFIOMapper::adopt(OSSharedPtr<IOVFIOMapper> m,
+					       int fd) noexcept
+{
+	m->fd_ = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (m->fd_ < 0) {
+		detail::fail(errno);
+		return nullptr;
+	}
+	detail::succeed();
+	return m;
+}
+
+OSSharedPtr<IOVFIOMapper> IOVFIOMapper::withIOAS(int iommuFd,
+						 std::uint32_t ioasId) noexcept
+{
+	return detail::guarded(OSSharedPtr<IOVFIOMapper>{},
+			       [&]() -> OSSharedPtr<IOVFIOMapper> {
+		if (iommuFd < 0) {
+			detail::fail(EINVAL);
 			return nullptr;
 		}
-		detail::succeed();
-		return m;
+		OSSharedPtr<IOVFIOMapper> m(new IOVFIOMapper());
+		m->state_ = std::make_unique<State>();
+		std::uint64_t align = 0;
+		if (!ioasRanges(iommuFd, ioasId, &m->state_->usable, &align)) {
+			/* Not an iommufd; no such IOAS. */
+			detail::fail(errno == ENOTTY || errno == EBADF ?
+				     EINVAL : errno);
+			return nullptr;
+		}
+		m->page_ = static_cast<std::uint64_t>(::getpagesize());
+		m->state_->align = align;
+		m->iommufd_ = true;
+		m->ioas_ = ioasId;
+		return adopt(std::move(m), iommuFd);
 	});
+}
+
+/* Unmap [iova, iova + length) from the IOMMU; 0 or the errno. */
+int IOVFIOMapper::unmapRange(std::uint64_t iova, std::uint64_t length) noexcept
+{
+	if (iommufd_) {
+		iommu_ioas_unmap u{};
+		u.size = sizeof(u);
+		u.ioas_id = ioas_;
+		u.iova = iova;
+		u.length = length;
+		return ::ioctl(fd_, IOMMU_IOAS_UNMAP, &u) ? errno : 0;
+	}
+	vfio_iommu_type1_dma_unmap u{};
+	u.argsz = sizeof(u);
+	u.iova = iova;
+	u.size = length;
+	return ::ioctl(fd_, VFIO_IOMMU_UNMAP_DMA, &u) ? errno : 0;
+}
+
+/* Map @length bytes at @vaddr to @iova; 0 or the errno. */
+int IOVFIOMapper::mapRange(std::uint64_t vaddr, std::uint64_t iova,
+			   std::uint64_t length, IODirection direction) noexcept
+{
+	/* In: the device writes memory; Out: it reads it. */
+	const bool write = direction & kIODirectionIn;
+	const bool read = direction & kIODirectionOut;
+
+	if (iommufd_) {
+		iommu_ioas_map m{};
+		m.size = sizeof(m);
+		m.flags = IOMMU_IOAS_MAP_FIXED_IOVA;
+		if (write)
+			m.flags |= IOMMU_IOAS_MAP_WRITEABLE;
+		if (read)
+			m.flags |= IOMMU_IOAS_MAP_READABLE;
+		m.ioas_id = ioas_;
+		m.user_va = vaddr;
+		m.length = length;
+		m.iova = iova;
+		return ::ioctl(fd_, IOMMU_IOAS_MAP, &m) ? errno : 0;
+	}
+	vfio_iommu_type1_dma_map m{};
+	m.argsz = sizeof(m);
+	if (write)
+		m.flags |= VFIO_DMA_MAP_FLAG_WRITE;
+	if (read)
+		m.flags |= VFIO_DMA_MAP_FLAG_READ;
+	m.vaddr = vaddr;
+	m.iova = iova;
+	m.size = length;
+	return ::ioctl(fd_, VFIO_IOMMU_MAP_DMA, &m) ? errno : 0;
 }
 
 IOVFIOMapper::~IOVFIOMapper()
@@ -134,13 +253,8 @@ IOVFIOMapper::~IOVFIOMapper()
 	if (fd_ < 0)
 		return;
 	/* What commands left mapped goes with the mapper. */
-	for (auto &[iova, len] : state_->used) {
-		vfio_iommu_type1_dma_unmap u{};
-		u.argsz = sizeof(u);
-		u.iova = iova;
-		u.size = len;
-		::ioctl(fd_, VFIO_IOMMU_UNMAP_DMA, &u);
-	}
+	for (auto &[iova, len] : state_->used)
+		unmapRange(iova, len);
 	::close(fd_);
 }
 
@@ -153,7 +267,9 @@ IOReturn IOVFIOMapper::iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
 		if (!iova || !length || ((vaddr | length) & (page_ - 1)) ||
 		    !alignment || (alignment & (alignment - 1)))
 			return detail::fail(EINVAL);
-		const std::uint64_t align = alignment > page_ ? alignment : page_;
+		std::uint64_t align = alignment > page_ ? alignment : page_;
+		if (state_->align > align)
+			align = state_->align;
 		const std::uint64_t last_ok = maxAddress;
 		std::uint64_t at = 0;
 		bool found = false;
@@ -183,20 +299,11 @@ IOReturn IOVFIOMapper::iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
 		if (!found)
 			return detail::fail(ENOSPC);
 
-		vfio_iommu_type1_dma_map m{};
-		m.argsz = sizeof(m);
 		if (!(direction & kIODirectionInOut))
 			direction = kIODirectionInOut;
-		/* In: the device writes memory; Out: it reads it. */
-		if (direction & kIODirectionIn)
-			m.flags |= VFIO_DMA_MAP_FLAG_WRITE;
-		if (direction & kIODirectionOut)
-			m.flags |= VFIO_DMA_MAP_FLAG_READ;
-		m.vaddr = vaddr;
-		m.iova = at;
-		m.size = length;
-		if (::ioctl(fd_, VFIO_IOMMU_MAP_DMA, &m))
-			return detail::fail(errno);
+		int err = mapRange(vaddr, at, length, direction);
+		if (err)
+			return detail::fail(err);
 		state_->used.emplace(at, length);
 		*iova = at;
 		return detail::succeed();
@@ -209,12 +316,9 @@ IOReturn IOVFIOMapper::iovmUnmap(std::uint64_t iova, mach_vm_size_t length) noex
 	if (it == state_->used.end() || it->second != length)
 		return detail::fail(EINVAL);
 
-	vfio_iommu_type1_dma_unmap u{};
-	u.argsz = sizeof(u);
-	u.iova = iova;
-	u.size = length;
-	if (::ioctl(fd_, VFIO_IOMMU_UNMAP_DMA, &u))
-		return detail::fail(errno);
+	int err = unmapRange(iova, length);
+	if (err)
+		return detail::fail(err);
 	state_->used.erase(it);
 	return detail::succeed();
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * iobmd C++ library: IOMapper, the IOMMU a userspace driver's device sits
- * behind, and IOVFIOMapper, one that is a VFIO container.
+ * behind, and IOVFIOMapper, one that VFIO gives: a container, or an
+ * iommufd I/O address space.
  *
  * An IODMACommand with a mapper maps a descriptor's pages into the mapper
  * and hands the device the I/O virtual addresses (IOVAs) it chose; without
@@ -9,11 +10,14 @@
  * physical memory (no IOMMU, or an IOMMU in passthrough) can use.
  *
  * IOVFIOMapper takes a VFIO container the caller set up (a group added,
- * VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU set) and keeps its own duplicate
- * of the descriptor, so the caller may close theirs.  It places IOVAs in
- * the ranges the container reports as usable (VFIO_IOMMU_GET_INFO), never
- * at 0, below the limit each request gives.  VFIO pins what it maps and
- * charges it to RLIMIT_MEMLOCK unless the process has CAP_IPC_LOCK.
+ * VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU set), or an iommufd and an IOAS
+ * the caller's device is attached to (VFIO's device files,
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT), and keeps its own duplicate of the file
+ * descriptor, so the caller may close theirs.  It places IOVAs in the
+ * ranges the IOMMU reports as usable (VFIO_IOMMU_GET_INFO,
+ * IOMMU_IOAS_IOVA_RANGES), never at 0, below the limit each request gives.
+ * Either pins what it maps and charges it to RLIMIT_MEMLOCK unless the
+ * process has CAP_IPC_LOCK.
  */
 #ifndef IOBMD_IOMAPPER_HPP
 #define IOBMD_IOMAPPER_HPP
@@ -62,6 +66,13 @@ public:
 	 * kIOReturnBadArgument when it is not such a container.
 	 */
 	static OSSharedPtr<IOVFIOMapper> withContainer(int containerFd) noexcept;
+	/*
+	 * A mapper over I/O address space @ioasId of the iommufd @iommuFd.
+	 * Null on failure: kIOReturnBadArgument when it is not an iommufd,
+	 * kIOReturnNotFound when it has no such IOAS.
+	 */
+	static OSSharedPtr<IOVFIOMapper> withIOAS(int iommuFd,
+						  std::uint32_t ioasId) noexcept;
 	~IOVFIOMapper() override;
 
 	IOReturn iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
@@ -77,8 +88,15 @@ public:
 private:
 	struct State;
 	IOVFIOMapper() noexcept = default;
+	static OSSharedPtr<IOVFIOMapper> adopt(OSSharedPtr<IOVFIOMapper> m,
+					       int fd) noexcept;
+	int mapRange(std::uint64_t vaddr, std::uint64_t iova,
+		     std::uint64_t length, IODirection direction) noexcept;
+	int unmapRange(std::uint64_t iova, std::uint64_t length) noexcept;
 
 	int fd_ = -1;
+	bool iommufd_ = false;          /* fd_: an iommufd, else a container */
+	std::uint32_t ioas_ = 0;
 	std::uint64_t page_ = 0;
 	std::unique_ptr<State> state_;
 };
