@@ -8,46 +8,70 @@
 #include <chrono>
 #include <thread>
 
+#include <unistd.h>
+
 namespace iobmd_test {
 
-edu *edu::get(std::string *why)
+std::vector<vfio_via> vfio_ways()
+{
+	std::vector<vfio_via> ways{vfio_via::container};
+
+	if (::access("/dev/iommu", F_OK) == 0)
+		ways.push_back(vfio_via::iommufd);
+	return ways;
+}
+
+/* The device opened @via into *@made; "" or what failed. */
+std::string edu::open(vfio_via via, std::unique_ptr<edu> *made)
+{
+	const bool fd = via == vfio_via::iommufd;
+	/*
+	 * The test VM's IOMMU has no interrupt remapping (vm-run.sh:
+	 * intremap=off), without which VFIO's Type1 backend and iommufd
+	 * refuse the device (EPERM) unless told that its MSIs may go
+	 * unchecked: the edu raises none here.  The parameters are
+	 * writable whether the code is a module or built in.
+	 */
+	const std::string param = std::string("/sys/module/") +
+				  (fd ? "iommufd" : "vfio_iommu_type1") +
+				  "/parameters/allow_unsafe_interrupts";
+	if (!vfio_pci::writeFile(param, "1"))
+		return "cannot write " + param + " (is it loaded?)";
+
+	std::unique_ptr<edu> e(new edu());
+	std::string why;
+	const std::string bdf = vfio_pci::find(0x1234, 0x11e8);
+	e->via_ = via;
+	e->dev_ = fd ? vfio_pci::Device::openIOMMUFD(bdf, &why) :
+		       vfio_pci::Device::open(bdf, &why);
+	if (!e->dev_)
+		return why.empty() ? "no edu device (1234:11e8)" : why;
+	std::uint64_t size = 0;
+	e->bar_ = e->dev_->bar(0, &size);
+	if (!e->bar_ || size < kEduBuffer)
+		return e->address() + ": BAR 0 cannot be mapped";
+	e->mapper_ = fd ? IOVFIOMapper::withIOAS(e->dev_->iommufd(), e->dev_->ioas()) :
+			  IOVFIOMapper::withContainer(e->dev_->container());
+	if (!e->mapper_)
+		return std::string("no IOVFIOMapper: ") +
+		       stringFromReturn(lastError()) + ", errno " +
+		       std::to_string(lastErrno());
+	*made = std::move(e);
+	return "";
+}
+
+edu *edu::get(std::string *why, vfio_via via)
 {
 	static std::unique_ptr<edu> the;
-	static std::string failure;
+	static std::string failure[2];
+	std::string &failed = failure[via == vfio_via::iommufd];
 
-	if (!the && failure.empty()) {
-		/*
-		 * The test VM's IOMMU has no interrupt remapping
-		 * (vm-run.sh: intremap=off), without which the Type1 backend
-		 * refuses a group (EPERM) unless told that the device's
-		 * MSIs may go unchecked: the edu raises none here.  The
-		 * parameter is writable whether the backend is a module or
-		 * built in.
-		 */
-		if (!vfio_pci::writeFile("/sys/module/vfio_iommu_type1/parameters/"
-					 "allow_unsafe_interrupts", "1")) {
-			failure = "cannot allow the Type1 IOMMU without interrupt "
-				  "remapping (is vfio_iommu_type1 loaded?)";
-			if (why)
-				*why = failure;
-			return nullptr;
-		}
-		std::unique_ptr<edu> e(new edu());
-		e->dev_ = vfio_pci::Device::open(vfio_pci::find(0x1234, 0x11e8),
-						 &failure);
-		if (e->dev_) {
-			std::uint64_t size = 0;
-			e->bar_ = e->dev_->bar(0, &size);
-			if (!e->bar_ || size < kEduBuffer)
-				failure = e->address() + ": BAR 0 cannot be mapped";
-			else
-				the = std::move(e);
-		}
-		if (!the && failure.empty())
-			failure = "no edu device (1234:11e8)";
-	}
+	if (the && the->via_ != via)
+		the.reset();
+	if (!the && failed.empty())
+		failed = open(via, &the);
 	if (!the && why)
-		*why = failure;
+		*why = failed;
 	return the.get();
 }
 

@@ -47,18 +47,30 @@ inline constexpr std::uint64_t kEduChunk = 2048;
 inline constexpr unsigned kEduDmaBits = 28;
 inline constexpr std::uint64_t kEduDmaLimit = 1ULL << kEduDmaBits;
 
+/* How this process holds the device: its IOMMU group in a VFIO
+ * container (Type1), or its VFIO device file attached to an I/O address
+ * space of an iommufd. */
+enum class vfio_via { container, iommufd };
+
+/* The ways this kernel offers: the container always, iommufd when it
+ * has one (/dev/iommu: the debug kernel; Debian's are built without). */
+std::vector<vfio_via> vfio_ways();
+
 class edu {
 public:
 	/*
-	 * The guest's edu, bound to vfio-pci, its group in a Type1
-	 * container, BAR 0 mapped: opened on the first call and kept for
-	 * the process (a VFIO group opens once).  Null, with the reason in
-	 * *@why, when that fails.
+	 * The guest's edu, bound to vfio-pci and held @via, BAR 0 mapped,
+	 * with an IOVFIOMapper over its IOMMU: opened on the first call and
+	 * kept for the process, or closed and opened again when @via
+	 * changes (a device is held one way at a time).  Null, with the
+	 * reason in *@why, when that fails.
 	 */
-	static edu *get(std::string *why);
+	static edu *get(std::string *why, vfio_via via = vfio_via::container);
 
+	vfio_via via() const { return via_; }
 	int container() const { return dev_->container(); }
 	const std::string &address() const { return dev_->address(); }
+	const OSSharedPtr<IOVFIOMapper> &mapper() const { return mapper_; }
 
 	std::uint32_t read32(std::uint32_t reg) const;
 	void write32(std::uint32_t reg, std::uint32_t value);
@@ -74,9 +86,12 @@ public:
 
 private:
 	edu() = default;
+	static std::string open(vfio_via via, std::unique_ptr<edu> *made);
 
+	vfio_via via_ = vfio_via::container;
 	std::unique_ptr<vfio_pci::Device> dev_;
 	volatile std::uint8_t *bar_ = nullptr;
+	OSSharedPtr<IOVFIOMapper> mapper_;
 };
 
 /* Every segment of @cmd's prepared range, by gen64IOVMSegments() a few at
