@@ -8,14 +8,15 @@
  * built once for every kind from the descriptor's walk:
  *
  * - memory made only of pages the module owns (buffers, contiguous or
- *   not), mapped with the default cache mode, is inserted as ordinary
- *   pages, in batches, at mmap() time: get_user_pages (O_DIRECT, io_uring,
- *   process_vm_readv, VFIO) works on it, and the fault handler puts pages
- *   back after MADV_DONTNEED;
- * - anything else (user or physical memory, device memory, mixtures,
- *   write-combined or uncached buffers) is mapped by PFN with
- *   remap_pfn_range(), one call per contiguous run: get_user_pages fails
- *   on it with EFAULT.
+ *   not, in whatever cache mode they are) is inserted as ordinary pages,
+ *   in batches, at mmap() time, with the cache mode in the VMA's
+ *   protection (the kernel's own mapping of those pages was set to the
+ *   same mode when they were allocated): get_user_pages (O_DIRECT,
+ *   io_uring, process_vm_readv, VFIO) works on it, and the fault handler
+ *   puts pages back after MADV_DONTNEED;
+ * - anything else (user or physical memory, device memory, mixtures) is
+ *   mapped by PFN with remap_pfn_range(), one call per contiguous run:
+ *   get_user_pages fails on it with EFAULT.
  *
  * A mapping holds a reference and a pin on the descriptor, so user memory
  * stays pinned while mapped and nothing goes away under it.  User memory
@@ -162,8 +163,7 @@ static int iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 			m->cache = cache;
 		else if (cache != m->cache)
 			return -EINVAL;
-		if (!(run->flags & IOBMD_RUN_PAGES) ||
-		    cache != IOBMD_CACHE_DEFAULT)
+		if (!(run->flags & IOBMD_RUN_PAGES))
 			m->pages = false;
 	}
 	if (pfn < end_pfn) {

@@ -92,11 +92,12 @@ static void check_gup(struct __test_metadata *_metadata, int fd, __u32 h,
 
 /*
  * The module's own pages, however composed: page-backed.  Contiguous
- * buffers too: their pages come from the page allocator.
+ * buffers too (their pages come from the page allocator), and buffers in
+ * any cache mode.
  */
 TEST_F(iobmd_hmap, page_backed)
 {
-	__u32 b0, b1, c, cm, s, m, il, pair[2];
+	__u32 b0, b1, c, cm, s, m, il, pair[2], wc;
 
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 8 * PAGE_SIZE, 0, &b0);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 4 * PAGE_SIZE + 100, 1,
@@ -135,6 +136,21 @@ TEST_F(iobmd_hmap, page_backed)
 	pair[1] = c;
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
 	check_gup(_metadata, self->fd, m, 0, "multi with a contiguous piece");
+	/* Buffers in a cache mode of their own, in that mode. */
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT | IOBMD_CACHE_WRITE_COMBINE,
+			      4 * PAGE_SIZE, 0, &wc);
+	check_gup(_metadata, self->fd, wc, 0, "write-combined buffer");
+	test_ioctl_release(wc);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT | IOBMD_CACHE_INHIBIT,
+			      4 * PAGE_SIZE, 0, &wc);
+	check_gup(_metadata, self->fd, wc, 0, "uncached buffer");
+	test_ioctl_release(wc);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
+			      IOBMD_CACHE_WRITE_COMBINE, 4 * PAGE_SIZE, 0, &wc);
+	check_gup(_metadata, self->fd, wc, 0, "write-combined contiguous buffer");
+	test_ioctl_release(wc);
+
 	test_ioctl_release(m);
 	test_ioctl_release(s);
 	test_ioctl_release(cm);
@@ -147,7 +163,7 @@ TEST_F(iobmd_hmap, page_backed)
 TEST_F(iobmd_hmap, pfn_mapped)
 {
 	__u8 *a = iobmd_user_area(4, 2);
-	__u32 b, g, pg, m, pair[2], wc;
+	__u32 b, g, pg, m, pair[2];
 	struct iobmd_segment *segs;
 	struct iobmd_range r;
 	__u32 n;
@@ -172,22 +188,6 @@ TEST_F(iobmd_hmap, pfn_mapped)
 	test_ioctl_prepare(m, 0);
 	check_gup(_metadata, self->fd, m, EFAULT, "multi with user memory");
 	test_ioctl_release(m);
-
-	/* A cache mode other than the default. */
-	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT | IOBMD_CACHE_WRITE_COMBINE,
-			      4 * PAGE_SIZE, 0, &wc);
-	check_gup(_metadata, self->fd, wc, EFAULT, "write-combined buffer");
-	test_ioctl_release(wc);
-	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT | IOBMD_CACHE_INHIBIT,
-			      4 * PAGE_SIZE, 0, &wc);
-	check_gup(_metadata, self->fd, wc, EFAULT, "uncached buffer");
-	test_ioctl_release(wc);
-	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
-			      IOBMD_OPT_PHYSICALLY_CONTIGUOUS |
-			      IOBMD_CACHE_WRITE_COMBINE, 4 * PAGE_SIZE, 0, &wc);
-	check_gup(_metadata, self->fd, wc, EFAULT,
-		  "write-combined contiguous buffer");
-	test_ioctl_release(wc);
 
 	test_ioctl_release(pg);
 	test_ioctl_release(g);

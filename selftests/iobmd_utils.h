@@ -534,7 +534,6 @@ struct iobmd_shape {
 	__u64 extra;		/* (the bytes_len for WITH_BYTES) */
 	__u64 alignment;
 	__u64 phys_mask;
-	bool pfnmap;		/* mapped by PFN (a cache mode of its own) */
 };
 
 static inline __u64 iobmd_shape_size(const struct iobmd_shape *shape)

@@ -304,33 +304,50 @@ IOReturn IODMACommand::makeSegments() noexcept
 }
 
 /*
- * The range mapped into this process, and those pages into the mapper at
- * one IOVA range: one segment.  A mapping only the device reads is read
- * only.
+ * Each piece of the range into the mapper from where it is in this
+ * process: this process's own memory where it lies (VFIO pins it there),
+ * anything else through a mapping of it (page-backed for the module's own
+ * pages; device memory by PFN, which VFIO takes as I/O memory), read only
+ * when the device only reads.  A piece gets an IOVA range of its own, so
+ * it is a segment of its own unless it follows the one before.
  */
 IOReturn IODMACommand::mapSegments() noexcept
 {
 	return detail::guarded(kIOReturnNoMemory, [&]() -> IOReturn {
-		IOOptionBits opts = kIOMapAnywhere;
-		if (direction_ == kIODirectionOut)
-			opts |= kIOMapReadOnly;
-		map_ = memory_->createMappingInTask(memory_->getTask(), 0, opts,
-						    offset_, length_);
-		if (!map_)
-			return lastError();
 		const std::uint64_t page = static_cast<std::uint64_t>(::getpagesize());
-		const std::uint64_t va = map_->getVirtualAddress();
-		const std::uint64_t first = va & ~(page - 1);
-		const std::uint64_t end = (va + length_ + page - 1) & ~(page - 1);
-		std::uint64_t iova;
-		IOReturn ret = mapper_->iovmMap(first, end - first, direction_,
-						reach(bits_),
-						align_ > page ? align_ : page, &iova);
-		if (ret != kIOReturnSuccess)
-			return ret;
-		iova_ = iova;
-		iovaLength_ = end - first;
-		segments_.push_back({iova + (va - first), length_});
+		std::vector<IOMemoryDescriptor::Extent> pieces;
+		memory_->appendExtents(offset_, length_, pieces);
+
+		for (const auto &e : pieces) {
+			std::uint64_t va = e.address;
+			if (!va) {
+				IOOptionBits opts = kIOMapAnywhere;
+				if (direction_ == kIODirectionOut)
+					opts |= kIOMapReadOnly;
+				auto map = e.descriptor->createMappingInTask(
+					memory_->getTask(), 0, opts, e.offset, e.length);
+				if (!map)
+					return lastError();
+				va = map->getVirtualAddress();
+				maps_.push_back(std::move(map));
+			}
+			const std::uint64_t first = va & ~(page - 1);
+			const std::uint64_t end = (va + e.length + page - 1) & ~(page - 1);
+			std::uint64_t iova;
+			IOReturn ret = mapper_->iovmMap(first, end - first, direction_,
+							reach(bits_),
+							align_ > page ? align_ : page,
+							&iova);
+			if (ret != kIOReturnSuccess)
+				return ret;
+			iovas_.emplace_back(iova, end - first);
+			const std::uint64_t at = iova + (va - first);
+			if (!segments_.empty() &&
+			    segments_.back().fIOVMAddr + segments_.back().fLength == at)
+				segments_.back().fLength += e.length;
+			else
+				segments_.push_back({at, e.length});
+		}
 		return detail::succeed();
 	});
 }
@@ -393,12 +410,10 @@ IOReturn IODMACommand::checkSegments() noexcept
  * prepared (errors are not reported: there is nothing left to undo). */
 void IODMACommand::undo() noexcept
 {
-	if (map_) {
-		if (iovaLength_)
-			mapper_->iovmUnmap(iova_, iovaLength_);
-		map_.reset();
-	}
-	iova_ = iovaLength_ = 0;
+	for (const auto &[iova, len] : iovas_)
+		mapper_->iovmUnmap(iova, len);
+	iovas_.clear();
+	maps_.clear();
 	segments_.clear();
 	memory_->complete(direction_);
 }

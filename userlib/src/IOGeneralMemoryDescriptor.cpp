@@ -63,9 +63,26 @@ OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRan
 		if (err)
 			return nothing(err);
 		me->setHandle(c.handle);
+		if (!flags)
+			me->userRanges_.assign(ranges, ranges + rangeCount);
 		detail::succeed();
 		return me;
 	});
+}
+
+void IOGeneralMemoryDescriptor::appendExtents(IOByteCount offset,
+					      IOByteCount length,
+					      std::vector<Extent> &out)
+{
+	if (userRanges_.empty())
+		return IOMemoryDescriptor::appendExtents(offset, length, out);
+	IOByteCount at = offset;
+	detail::forEachCovered(
+		userRanges_.size(), [&](std::size_t i) { return userRanges_[i].length; },
+		offset, length, [&](std::size_t i, IOByteCount in, IOByteCount n) {
+			out.push_back({this, at, n, userRanges_[i].address + in});
+			at += n;
+		});
 }
 
 OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRange(

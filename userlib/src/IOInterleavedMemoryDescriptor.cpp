@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <vector>
 
 #include "internal.hpp"
 #include "iobmd/IOInterleavedMemoryDescriptor.hpp"
@@ -64,6 +65,7 @@ bool IOInterleavedMemoryDescriptor::setMemoryDescriptor(IOMemoryDescriptor *desc
 		}
 		std::lock_guard<std::mutex> lock(pieces_lock_);
 		retained_.reserve(retained_.size() + 1);
+		ranges_.reserve(ranges_.size() + 1);
 
 		iobmd_interleaved_set s{};
 		s.handle = getHandle();
@@ -76,6 +78,7 @@ bool IOInterleavedMemoryDescriptor::setMemoryDescriptor(IOMemoryDescriptor *desc
 			return false;
 		}
 		retained_.push_back(std::move(piece));
+		ranges_.push_back({offset, length});
 		detail::succeed();
 		return true;
 	});
@@ -89,9 +92,23 @@ void IOInterleavedMemoryDescriptor::clearMemoryDescriptors(IODirection direction
 	a.value = direction;
 	int err = detail::call(getTask()->fd(), IOBMD_INTERLEAVED_CLEAR, a);
 
-	if (!err)
+	if (!err) {
 		retained_.clear();
+		ranges_.clear();
+	}
 	detail::setErrno(err);
+}
+
+void IOInterleavedMemoryDescriptor::appendExtents(IOByteCount offset,
+						  IOByteCount length,
+						  std::vector<Extent> &out)
+{
+	std::lock_guard<std::mutex> lock(pieces_lock_);
+	detail::forEachCovered(
+		retained_.size(), [&](std::size_t i) { return ranges_[i].length; },
+		offset, length, [&](std::size_t i, IOByteCount in, IOByteCount n) {
+			retained_[i]->appendExtents(ranges_[i].address + in, n, out);
+		});
 }
 
 } // namespace iobmd

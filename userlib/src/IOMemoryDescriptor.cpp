@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include <sys/mman.h>
 
@@ -53,6 +54,13 @@ IOMemoryDescriptor::~IOMemoryDescriptor()
 		a.handle = handle_;
 		detail::call(task_->fd(), IOBMD_RELEASE, a);
 	}
+}
+
+/* Memory the module maps as it is: the range itself. */
+void IOMemoryDescriptor::appendExtents(IOByteCount offset, IOByteCount length,
+				       std::vector<Extent> &out)
+{
+	out.push_back({this, offset, length, 0});
 }
 
 IOByteCount IOMemoryDescriptor::getLength() const noexcept

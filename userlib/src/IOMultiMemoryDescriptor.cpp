@@ -63,4 +63,23 @@ OSSharedPtr<IOMultiMemoryDescriptor> IOMultiMemoryDescriptor::withDescriptors(
 	});
 }
 
+void IOMultiMemoryDescriptor::appendExtents(IOByteCount offset,
+					    IOByteCount length,
+					    std::vector<Extent> &out)
+{
+	std::vector<IOByteCount> lengths;
+	for (const auto &piece : retained_) {
+		lengths.push_back(piece->getLength());
+		/* A piece whose length cannot be had: map the whole as the
+		 * module does. */
+		if (lastError() != kIOReturnSuccess)
+			return IOMemoryDescriptor::appendExtents(offset, length, out);
+	}
+	detail::forEachCovered(
+		retained_.size(), [&](std::size_t i) { return lengths[i]; },
+		offset, length, [&](std::size_t i, IOByteCount in, IOByteCount n) {
+			retained_[i]->appendExtents(in, n, out);
+		});
+}
+
 } // namespace iobmd

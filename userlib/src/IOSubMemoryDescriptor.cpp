@@ -3,6 +3,7 @@
  * iobmd C++ library: IOSubMemoryDescriptor (IOBMD_SUB_CREATE).
  */
 #include <cerrno>
+#include <vector>
 
 #include "internal.hpp"
 #include "iobmd/IOSubMemoryDescriptor.hpp"
@@ -36,9 +37,16 @@ OSSharedPtr<IOSubMemoryDescriptor> IOSubMemoryDescriptor::withSubRange(
 			return nullptr;
 		}
 		me->setHandle(c.handle);
+		me->offset_ = offset;
 		detail::succeed();
 		return me;
 	});
+}
+
+void IOSubMemoryDescriptor::appendExtents(IOByteCount offset, IOByteCount length,
+					  std::vector<Extent> &out)
+{
+	retained_.front()->appendExtents(offset_ + offset, length, out);
 }
 
 } // namespace iobmd

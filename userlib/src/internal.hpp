@@ -63,6 +63,30 @@ int call(int fd, unsigned long cmd, Arg &arg) noexcept
 	return ::ioctl(fd, cmd, &arg) ? errno : 0;
 }
 
+/*
+ * For each of @count pieces laid end to end (piece i is @len(i) bytes)
+ * that [offset, offset + length) covers, in order: @fn(i, offset in the
+ * piece, bytes of it).
+ */
+template <typename Len, typename Fn>
+void forEachCovered(std::size_t count, Len len, std::uint64_t offset,
+		    std::uint64_t length, Fn fn)
+{
+	std::uint64_t pos = 0;
+
+	for (std::size_t i = 0; i < count && length; i++) {
+		const std::uint64_t size = len(i);
+		if (offset < pos + size) {
+			const std::uint64_t in = offset - pos;
+			const std::uint64_t n = size - in < length ? size - in : length;
+			fn(i, in, n);
+			offset += n;
+			length -= n;
+		}
+		pos += size;
+	}
+}
+
 /* @t, or current_task() for a null one (null, and recorded, if that
  * cannot be opened). */
 task_t resolve(const task_t &t) noexcept;

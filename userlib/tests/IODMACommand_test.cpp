@@ -313,6 +313,50 @@ TEST(IODMACommand, AMapperGetsWholePagesAndTheSegmentIsItsIOVA)
 	EXPECT_TRUE(mapper->live.empty());
 }
 
+TEST(IODMACommand, AMapperGetsEachPieceFromWhereItIs)
+{
+	auto mapper = std::make_shared<recording_mapper>();
+	auto buf = IOBufferMemoryDescriptor::withCapacity(2 * page(), kIODirectionInOut);
+	ASSERT_MADE(buf);
+	auto src = pattern(2 * page(), 41);
+	ASSERT_EQ(src.size(), buf->writeBytes(0, src.data(), src.size()));
+	anon_pages mem(page());
+	auto user = IOMemoryDescriptor::withAddressRange(mem.address() + 100, 3000,
+							 kIODirectionInOut, kernel_task);
+	ASSERT_MADE(user);
+	IOMemoryDescriptor *pieces[] = {buf.get(), user.get()};
+	auto multi = IOMultiMemoryDescriptor::withDescriptors(pieces, 2, kIODirectionInOut);
+	ASSERT_MADE(multi);
+	/* The buffer's second page and all of the user range. */
+	auto sub = IOSubMemoryDescriptor::withSubRange(multi.get(), page(), page() + 3000,
+						       kIODirectionInOut);
+	ASSERT_MADE(sub);
+	auto c = IODMACommand::withSpecification(IODMACommand::OutputHost64, 64, 0,
+						 IODMACommand::kMapped, 0, 1, mapper);
+	ASSERT_MADE(c);
+	ASSERT_RET(kIOReturnSuccess, c->setMemoryDescriptor(sub));
+
+	ASSERT_EQ(2U, mapper->maps.size());
+	/* The buffer through a mapping of it, which holds its bytes. */
+	const auto &b = mapper->maps[0];
+	EXPECT_EQ(page(), b.length);
+	EXPECT_NE(mem.address(), b.vaddr);
+	EXPECT_EQ(0, std::memcmp(reinterpret_cast<const void *>(b.vaddr),
+				 src.data() + page(), page()));
+	/* This process's memory where it is. */
+	const auto &u = mapper->maps[1];
+	EXPECT_EQ(mem.address(), u.vaddr);
+	EXPECT_EQ(page(), u.length);
+	auto segs = all_segments(*c);
+	ASSERT_EQ(2U, segs.size());
+	EXPECT_EQ(b.iova, segs[0].fIOVMAddr);
+	EXPECT_EQ(page(), segs[0].fLength);
+	EXPECT_EQ(u.iova + 100, segs[1].fIOVMAddr);
+	EXPECT_EQ(3000U, segs[1].fLength);
+	ASSERT_RET(kIOReturnSuccess, c->complete());
+	EXPECT_TRUE(mapper->live.empty());
+}
+
 TEST(IODMACommand, DriverKitPrepareForDMA)
 {
 	auto mapper = std::make_shared<recording_mapper>();

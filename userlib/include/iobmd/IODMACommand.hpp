@@ -7,8 +7,10 @@
  * transfer sizes, alignment) and, for a device behind an IOMMU, that
  * device's mapper (IOMapper.hpp: a VFIO container).  setMemoryDescriptor()
  * names the memory; prepare() wires it and, with a mapper, maps it into
- * the process and from there into the IOMMU (one IOVA range for the whole
- * prepared range); gen64IOVMSegments() then gives the device's addresses;
+ * the IOMMU from where it is in this process: this process's own memory
+ * where it lies, everything else (buffers, device memory) through a
+ * mapping of it, one IOVA range for each such piece of the prepared
+ * range; gen64IOVMSegments() then gives the device's addresses;
  * complete() undoes prepare().  Without a mapper (or with kBypassed) the
  * segments are physical addresses: root only (CAP_SYS_ADMIN), and right
  * only for a device that sees physical memory.  Memory the device cannot
@@ -24,6 +26,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "IOMapper.hpp"
@@ -223,9 +226,10 @@ private:
 	unsigned prepared_ = 0;             /* prepare() depth */
 	std::uint64_t offset_ = 0, length_ = 0;
 	IODirection direction_ = kIODirectionNone; /* memory_->prepare()d so */
-	OSSharedPtr<IOMemoryMap> map_;      /* the mapping the IOMMU maps */
-	std::uint64_t iova_ = 0;            /* IOVA of map_'s first page */
-	std::uint64_t iovaLength_ = 0;      /* bytes mapped there */
+	/* With a mapper: the mappings made for it, and the IOVA ranges
+	 * (first page, bytes) it mapped. */
+	std::vector<OSSharedPtr<IOMemoryMap>> maps_;
+	std::vector<std::pair<std::uint64_t, std::uint64_t>> iovas_;
 	std::vector<Segment64> segments_;   /* the whole range, unsplit */
 };
 

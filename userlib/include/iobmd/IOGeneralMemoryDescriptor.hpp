@@ -38,9 +38,19 @@ public:
 		IOPhysicalAddress address, IOByteCount withLength,
 		IODirection withDirection) noexcept;
 
+	/* This process's ranges, where they are (physical ranges and
+	 * buffers: the descriptor itself). */
+	void appendExtents(IOByteCount offset, IOByteCount length,
+			   std::vector<Extent> &out) override;
+
 protected:
 	explicit IOGeneralMemoryDescriptor(task_t task) noexcept
 		: IOMemoryDescriptor(std::move(task)) {}
+
+private:
+	/* The ranges of this process's memory it was made of (none for
+	 * physical ranges and buffers). */
+	std::vector<IOAddressRange> userRanges_;
 };
 
 } // namespace iobmd

@@ -37,12 +37,18 @@ public:
 	 * pieces): complete() and unmap first. */
 	void clearMemoryDescriptors(IODirection direction = kIODirectionNone) noexcept;
 
+	/* The pieces' ranges, one after the other. */
+	void appendExtents(IOByteCount offset, IOByteCount length,
+			   std::vector<Extent> &out) override;
+
 protected:
 	explicit IOInterleavedMemoryDescriptor(task_t task) noexcept
 		: IOMemoryDescriptor(std::move(task)) {}
 
 private:
-	std::mutex pieces_lock_; /* retained_ */
+	std::mutex pieces_lock_; /* retained_, ranges_ */
+	/* [offset, length) of each piece, in retained_'s order. */
+	std::vector<IOAddressRange> ranges_;
 };
 
 } // namespace iobmd

@@ -104,6 +104,22 @@ public:
 	IOReturn performOperation(IOOptionBits options, IOByteCount offset,
 				  IOByteCount length) noexcept;
 
+	/*
+	 * iobmd: what [offset, offset + length) is made of, appended to
+	 * @out in order, for IODMACommand's IOMMU mapper: ranges of this
+	 * process's own memory (@address: where they are) and ranges of
+	 * descriptors the module maps (@address 0).  May throw
+	 * std::bad_alloc.
+	 */
+	struct Extent {
+		IOMemoryDescriptor *descriptor;
+		IOByteCount offset;
+		IOByteCount length;
+		mach_vm_address_t address;
+	};
+	virtual void appendExtents(IOByteCount offset, IOByteCount length,
+				   std::vector<Extent> &out);
+
 	/* iobmd: the task it lives in, and its handle there (accessors of
 	 * this object: they leave lastError() as it was). */
 	const task_t &getTask() const noexcept { return task_; }

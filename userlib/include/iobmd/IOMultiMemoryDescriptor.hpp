@@ -23,6 +23,10 @@ public:
 		IOMemoryDescriptor **descriptors, UInt32 withCount,
 		IODirection withDirection, bool asReference = false) noexcept;
 
+	/* The pieces', one after the other. */
+	void appendExtents(IOByteCount offset, IOByteCount length,
+			   std::vector<Extent> &out) override;
+
 protected:
 	explicit IOMultiMemoryDescriptor(task_t task) noexcept
 		: IOMemoryDescriptor(std::move(task)) {}

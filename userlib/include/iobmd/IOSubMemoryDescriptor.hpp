@@ -21,9 +21,16 @@ public:
 		IOMemoryDescriptor *of, IOByteCount offset,
 		IOByteCount length, IOOptionBits options) noexcept;
 
+	/* The parent's, shifted by the window's offset. */
+	void appendExtents(IOByteCount offset, IOByteCount length,
+			   std::vector<Extent> &out) override;
+
 protected:
 	explicit IOSubMemoryDescriptor(task_t task) noexcept
 		: IOMemoryDescriptor(std::move(task)) {}
+
+private:
+	IOByteCount offset_ = 0; /* of the window in the parent */
 };
 
 } // namespace iobmd
