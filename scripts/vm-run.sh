@@ -183,14 +183,12 @@ ivshmem=$out/ivshmem.bin
 # enables a device, and the soft-lockup detector says so.
 machine=(-device edu)
 append="console=ttyS0 panic=-1 printk.time=1 loglevel=7 rdinit=/init"
-# Interrupt remapping on: VFIO's Type1 backend refuses a group whose MSIs
-# the IOMMU does not isolate (VFIO_SET_IOMMU: EPERM, "No interrupt
-# remapping support") unless vfio_iommu_type1.allow_unsafe_interrupts=1.
-# The debug kernel has no IRQ_REMAP: that parameter on the command line
-# reaches its built-in Type1 backend (a module insmod loads ignores it).
+# Interrupt remapping on: VFIO's Type1 backend (and iommufd) refuse a
+# device whose MSIs the IOMMU does not isolate (VFIO_SET_IOMMU: EPERM,
+# "No interrupt remapping support").
 if [ "${iommu:-0}" = 1 ]; then
 	machine=(-machine q35 -device intel-iommu,intremap=on -device edu)
-	append="$append intel_iommu=on iommu.strict=1 vfio_iommu_type1.allow_unsafe_interrupts=1"
+	append="$append intel_iommu=on iommu.strict=1"
 else
 	append="$append acpi=noirq"
 fi
