@@ -158,8 +158,16 @@ count_vm_run "$DEBUG_KREL" "$vmdir" "$rc" "$tm" || true
 tm=$(date +%s)
 vmdir=$dbg/vm-iommu
 rc=0
+# With QEMU's NVMe, as in check.sh.
+nvme_img=$dbg/nvme.img
+python3 "$ROOT/scripts/nvme-pattern.py" fill "$nvme_img" 16M || fail "NVMe file"
 bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --iommu \
 	--env IOBMD_EDU_IOMMU=1 --out "$vmdir" --insmod-args unsafe_phys_ram=1 \
-	--prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
+	--prog-timeout "$prog_timeout" --nvme "$nvme_img" "$DEBUG_KREL" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
+if python3 "$ROOT/scripts/nvme-pattern.py" check "$nvme_img"; then
+	passed=$((passed + 1))
+else
+	fail "$DEBUG_KREL, IOMMU: the NVMe file does not hold what the example wrote"
+fi
 count_vm_run "$DEBUG_KREL, IOMMU" "$vmdir" "$rc" "$tm" || true
 finish

@@ -117,10 +117,19 @@ for krel in $kernels; do
 	tk=$(date +%s)
 	vmdir=$BUILD/$krel/vm-iommu
 	rc=0
+	# QEMU's NVMe there too, its namespace a file holding the pattern
+	# iobmd_vfio_nvme_test reads; what it wrote is checked afterwards.
+	nvme_img=$BUILD/$krel/nvme.img
+	python3 "$ROOT/scripts/nvme-pattern.py" fill "$nvme_img" 16M || fail "$krel: NVMe file"
 	bash "$ROOT/scripts/vm-run.sh" --tap --iommu --env IOBMD_EDU_IOMMU=1 \
 		--kmod vfio-pci --kmod vfio_iommu_type1 \
 		--out "$vmdir" --insmod-args unsafe_phys_ram=1 \
-		--prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
+		--prog-timeout "$prog_timeout" --nvme "$nvme_img" "$krel" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
+	if python3 "$ROOT/scripts/nvme-pattern.py" check "$nvme_img"; then
+		passed=$((passed + 1))
+	else
+		fail "$krel, IOMMU: the NVMe file does not hold what the example wrote"
+	fi
 	count_vm_run "$krel, IOMMU" "$vmdir" "$rc" "$tk" || continue
 done
 

@@ -30,6 +30,10 @@
 #   --iommu              a q35 machine with QEMU's intel-iommu, on in strict
 #                        mode in the guest (intel_iommu=on iommu.strict=1):
 #                        devices' DMA addresses are then IOVAs
+#   --nvme FILE          add QEMU's NVMe controller (1b36:0010, serial
+#                        iobmd-nvme) whose namespace 1 is FILE, a raw image
+#                        written in place; no guest driver binds it unless
+#                        a program does (the debug kernel has no NVMe driver)
 #   --gcov               copy the module's gcov counters out before rmmod
 #                        (a module built with GCOV_PROFILE on a kernel with
 #                        CONFIG_GCOV_KERNEL): into DIR/gcov/, as the guest's
@@ -72,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--gcov) gcov=1; shift ;;
 	--iommu) iommu=1; shift ;;
 	--kmod) kmods+=("$2"); shift 2 ;;
+	--nvme) nvme=$2; shift 2 ;;
 	--env)
 		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, not '$2'"
 		envs+=("$2"); shift 2 ;;
@@ -178,11 +183,19 @@ ivshmem=$out/ivshmem.bin
 # enables a device, and the soft-lockup detector says so.
 machine=(-device edu)
 append="console=ttyS0 panic=-1 printk.time=1 loglevel=7 rdinit=/init"
+# Interrupt remapping on: VFIO's Type1 backend (and iommufd) refuse a
+# device whose MSIs the IOMMU does not isolate (VFIO_SET_IOMMU: EPERM,
+# "No interrupt remapping support").
 if [ "${iommu:-0}" = 1 ]; then
-	machine=(-machine q35 -device intel-iommu,intremap=off -device edu)
+	machine=(-machine q35 -device intel-iommu,intremap=on -device edu)
 	append="$append intel_iommu=on iommu.strict=1"
 else
 	append="$append acpi=noirq"
+fi
+if [ -n "${nvme:-}" ]; then
+	[ -f "$nvme" ] && [[ $nvme != *,* ]] || die "--nvme: no such file, or a comma in its name: $nvme"
+	machine+=(-drive "file=$nvme,if=none,id=iobmdnvme,format=raw"
+		-device nvme,serial=iobmd-nvme,drive=iobmdnvme)
 fi
 start=$(date +%s)
 for boot in 1 2; do

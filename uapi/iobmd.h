@@ -196,8 +196,10 @@ struct iobmd_version {
  * @bytes_len: with IOBMD_BUF_CREATE_WITH_BYTES, their length; else 0
  *
  * IOKit's initWithPhysicalMask rules apply: capacity 0 fails; an alignment
- * above a page implies IOBMD_OPT_PHYSICALLY_CONTIGUOUS; with an alignment of
- * a page or more the capacity is rounded up to whole pages.  The memory is
+ * above a page implies IOBMD_OPT_PHYSICALLY_CONTIGUOUS; a physical mask, a
+ * cache mode or a sharing option aligns to a page at least; with an
+ * alignment of a page or more the capacity is rounded up to whole pages
+ * (so every masked buffer's is).  The memory is
  * zeroed, charged to the caller's memory cgroup (but for physically
  * contiguous buffers beyond the page allocator's largest block, 4 MiB,
  * which are made with alloc_contig_range() and need CAP_IPC_LOCK), and
