@@ -113,7 +113,7 @@ for krel in $kernels; do
 	count_vm_run "$krel" "$vmdir" "$rc" "$tk" || continue
 	# The devices again behind QEMU's Intel IOMMU, strict: DMA addresses
 	# are IOVAs there, not physical addresses.  vfio-pci and its Type1
-	# IOMMU backend for iobmd_vfio_test (the guest has no modprobe).
+	# IOMMU backend for the iobmd_vfio_* programs (the guest has no modprobe).
 	tk=$(date +%s)
 	vmdir=$BUILD/$krel/vm-iommu
 	rc=0

@@ -25,19 +25,6 @@ std::vector<vfio_via> vfio_ways()
 std::string edu::open(vfio_via via, std::unique_ptr<edu> *made)
 {
 	const bool fd = via == vfio_via::iommufd;
-	/*
-	 * The test VM's IOMMU has no interrupt remapping (vm-run.sh:
-	 * intremap=off), without which VFIO's Type1 backend and iommufd
-	 * refuse the device (EPERM) unless told that its MSIs may go
-	 * unchecked: the edu raises none here.  The parameters are
-	 * writable whether the code is a module or built in.
-	 */
-	const std::string param = std::string("/sys/module/") +
-				  (fd ? "iommufd" : "vfio_iommu_type1") +
-				  "/parameters/allow_unsafe_interrupts";
-	if (!vfio_pci::writeFile(param, "1"))
-		return "cannot write " + param + " (is it loaded?)";
-
 	std::unique_ptr<edu> e(new edu());
 	std::string why;
 	const std::string bdf = vfio_pci::find(0x1234, 0x11e8);
