@@ -173,19 +173,6 @@ TEST(IODMACommand, MemoryBeyondTheAddressBitsIsRefusedNotBounced)
 	 * descriptor finds nothing prepared). */
 	EXPECT_FALSE(c->getMemoryDescriptor());
 	EXPECT_RET(kIOReturnBadArgument, md->complete());
-
-	/* A buffer placed below 28 bits is accepted by a 28-bit command. */
-	auto low = IOBufferMemoryDescriptor::inTaskWithPhysicalMask(
-		kernel_task, kIODirectionInOut | kIOMemoryPhysicallyContiguous,
-		4 * page(), 0x0FFFF000ull);
-	ASSERT_MADE(low);
-	auto c28 = physical(28);
-	ASSERT_MADE(c28);
-	ASSERT_RET(kIOReturnSuccess, c28->setMemoryDescriptor(low));
-	auto segs = all_segments(*c28);
-	ASSERT_EQ(1U, segs.size());
-	EXPECT_EQ(4 * page(), segs[0].fLength);
-	EXPECT_LE(segs[0].fIOVMAddr + segs[0].fLength - 1, 0x0FFFFFFFull);
 }
 
 TEST(IODMACommand, SegmentAndTransferSizesCutTheWalk)
