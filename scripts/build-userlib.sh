@@ -9,8 +9,9 @@
 #            (build/userlib/examples/iobmd_*)
 #   tests    the GoogleTest suite as the static program
 #            OUTDIR/iobmd_userlib_test (default build/selftests), which the
-#            selftest runner picks up, and beside it iobmd_vfio_test (a
-#            device driven through VFIO: check.sh runs it behind the IOMMU)
+#            selftest runner picks up, and beside it iobmd_vfio_test (the
+#            edu device driven through VFIO) and iobmd_vfio_nvme_test (the
+#            NVMe example), which check.sh runs behind the IOMMU
 #   install  headers, library, iobmd.pc and the CMake package under
 #            $DESTDIR$PREFIX (default /usr/local; LIBDIR, INCLUDEDIR)
 #   package  installs into a scratch prefix and builds (and runs) a small
@@ -47,7 +48,7 @@ build_tests() {
 			-e "libnl-3.a(.*): in function" \
 			-e "warning: Using '\(getaddrinfo\|getprotobyname\|getprotobynumber\)' in statically linked" ||
 			true; }
-	msg "built $outdir/iobmd_userlib_test and $outdir/iobmd_vfio_test"
+	msg "built $outdir/iobmd_userlib_test, iobmd_vfio_test and iobmd_vfio_nvme_test"
 }
 
 install_lib() {

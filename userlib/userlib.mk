@@ -78,7 +78,7 @@ shlib := $(O)/libiobmd.so.$(VERSION)
 all: lib examples
 lib: $(shlib) $(O)/$(SONAME) $(O)/libiobmd.so $(O)/libiobmd.a
 examples: $(examples)
-tests: $(TEST_BIN) $(VFIO_TEST_BIN)
+tests: $(TEST_BIN) $(VFIO_TEST_BIN) $(NVME_TEST_BIN)
 
 $(O)/obj/lib/%.o: userlib/src/%.cpp
 	@mkdir -p $(@D)
@@ -115,21 +115,21 @@ $(O)/obj/tests/example_%.o: userlib/examples/%.cpp
 	$(CXX) $(USER_CXXFLAGS) -Dmain=iobmd_example_$(subst -,_,$*) \
 		-MMD -MP -c -o $@ $<
 
-$(TEST_BIN): $(test_objs) $(example_test_objs) $(O)/libiobmd.a
+# The test programs: static, GoogleTest and libnl linked in.
+define link_test_program
 	@mkdir -p $(@D)
-	$(CXX) -static -pthread -o $@ $(test_objs) $(example_test_objs) \
-		$(O)/libiobmd.a -lgtest $(NL_STATIC_LIBS)
+	$(CXX) -static -pthread -o $@ $(filter %.o,$^) $(O)/libiobmd.a \
+		-lgtest $(NL_STATIC_LIBS)
+endef
+
+$(TEST_BIN): $(test_objs) $(example_test_objs) $(O)/libiobmd.a
+	$(link_test_program)
 
 $(VFIO_TEST_BIN): $(vfio_test_objs) $(O)/libiobmd.a
-	@mkdir -p $(@D)
-	$(CXX) -static -pthread -o $@ $(vfio_test_objs) $(O)/libiobmd.a \
-		-lgtest $(NL_STATIC_LIBS)
+	$(link_test_program)
 
-tests: $(NVME_TEST_BIN)
 $(NVME_TEST_BIN): $(nvme_test_objs) $(O)/libiobmd.a
-	@mkdir -p $(@D)
-	$(CXX) -static -pthread -o $@ $(nvme_test_objs) $(O)/libiobmd.a -lgtest \
-		$(NL_STATIC_LIBS)
+	$(link_test_program)
 
 # --- install -------------------------------------------------------------
 # pkg-config paths relative to ${prefix} when they lie under it; the CMake
