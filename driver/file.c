@@ -8,7 +8,8 @@
  * Handles and cookies are allocated cyclically: a number that was freed
  * is handed out again only once the allocation has gone round the whole
  * space, so a stale handle or cookie fails instead of naming the next
- * descriptor.
+ * descriptor.  A file keeps the handle of its next creation reserved
+ * ahead, which names nothing until that creation installs it.
  */
 #include <linux/fs.h>
 #include <linux/interval_tree_generic.h>
@@ -60,20 +61,59 @@ INTERVAL_TREE_DEFINE(struct iobmd_cookie, rb, unsigned long, subtree_last,
 		     IOBMD_COOKIE_START, IOBMD_COOKIE_END, static inline,
 		     iobmd_cookie_tree);
 
+/*
+ * Reserve the handle after @f's last one for its next creation (under the
+ * table's xa_lock, which an allocation may drop).  Between a release and
+ * the next creation the table is then never empty: its nodes stay where
+ * the handles are, rather than being freed with the last handle and
+ * allocated again for the next.  Failing to reserve is no error: the next
+ * creation allocates its handle itself.
+ */
+static void iobmd_file_reserve_spare(struct iobmd_file *f, u32 limit)
+{
+	u32 spare;
+
+	if (__xa_alloc_cyclic(&f->handles, &spare, NULL, XA_LIMIT(1, limit),
+			      &f->next_handle, GFP_KERNEL_ACCOUNT) < 0)
+		return;
+	/* Another creation reserved one while the lock was dropped. */
+	if (f->spare_handle)
+		__xa_erase(&f->handles, spare);
+	else
+		f->spare_handle = spare;
+}
+
 /**
  * iobmd_file_reserve() - reserve a handle for a descriptor being created
  * @f: the file
  * @handle: out: the handle; it names nothing until iobmd_file_install()
  *
+ * The handle is the one reserved ahead by the previous creation when it is
+ * still within max_handles, else the next free one in cyclic order; then
+ * the one after it is reserved ahead for the next creation.
+ *
  * Return: 0, -EMFILE when the file holds max_handles, -ENOMEM.
  */
 int iobmd_file_reserve(struct iobmd_file *f, u32 *handle)
 {
-	int ret;
+	u32 limit = iobmd_handle_limit();
+	int ret = 0;
 
-	ret = xa_alloc_cyclic(&f->handles, handle, NULL,
-			      XA_LIMIT(1, iobmd_handle_limit()),
-			      &f->next_handle, GFP_KERNEL_ACCOUNT);
+	xa_lock(&f->handles);
+	*handle = f->spare_handle;
+	f->spare_handle = 0;
+	/* Reserved under a higher max_handles than the one now in force. */
+	if (*handle > limit) {
+		__xa_erase(&f->handles, *handle);
+		*handle = 0;
+	}
+	if (!*handle)
+		ret = __xa_alloc_cyclic(&f->handles, handle, NULL,
+					XA_LIMIT(1, limit), &f->next_handle,
+					GFP_KERNEL_ACCOUNT);
+	if (ret >= 0)
+		iobmd_file_reserve_spare(f, limit);
+	xa_unlock(&f->handles);
 	if (ret == -EBUSY)
 		return -EMFILE;
 	return ret < 0 ? ret : 0;

@@ -223,7 +223,9 @@ u64 iobmd_dma_reach(struct device *dev);
  *	the alignment implies it
  * @npages: pages of backing memory
  * @pages: the pages: each a reference of its own (a contiguous buffer's
- *	and the pages of order-0 chunks) or a page of a compound chunk
+ *	and the pages of order-0 chunks) or a page of a compound chunk;
+ *	@one for a buffer of one page
+ * @one: the list of a one-page buffer, which needs no allocation
  * @contiguous: the pages are physically contiguous, from
  *	iobmd_contig_alloc()
  * @cache: IOBMD_CACHE_* the memory is mapped with (kernel and user)
@@ -243,6 +245,7 @@ struct iobmd_buffer {
 	u32 options;
 	unsigned long npages;
 	struct page **pages;
+	struct page *one;
 	bool contiguous;
 	unsigned int cache;
 	struct sg_table sgt;
@@ -378,6 +381,8 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
  * @handles: handle -> struct iobmd_handle *, each holding a reference on
  *	its descriptor; protected by its own xa_lock
  * @next_handle: where the cyclic handle allocation goes on; xa_lock
+ * @spare_handle: a handle reserved in @handles for the next creation, or 0
+ *	(see iobmd_file_reserve()); xa_lock
  * @acct: what the file has created, for its limits
  * @map_lock: protects @cookies, @next_cookie and each handle's cookie
  *	list; taken under mmap_lock (mmap()), never held across a user copy
@@ -387,6 +392,7 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
 struct iobmd_file {
 	struct xarray handles;
 	u32 next_handle;
+	u32 spare_handle;
 	struct iobmd_account *acct;
 	struct mutex map_lock; /* cookies, next_cookie, handle cookie lists */
 	struct rb_root_cached cookies;
