@@ -97,6 +97,13 @@ static u64 iobmd_buffer_phys_limit(struct iobmd_desc *d)
 	return iobmd_buffer_of(d)->limit;
 }
 
+static void iobmd_buffer_free_list(struct iobmd_buffer *b)
+{
+	if (b->pages != &b->one)
+		kvfree(b->pages);
+	b->pages = NULL;
+}
+
 /* Frees the first @n pages: whole chunks, each a compound page or one page. */
 static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
 {
@@ -109,16 +116,14 @@ static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
 		i += 1UL << order;
 		cond_resched();
 	}
-	kvfree(b->pages);
-	b->pages = NULL;
+	iobmd_buffer_free_list(b);
 }
 
 static void iobmd_buffer_free_memory(struct iobmd_buffer *b)
 {
 	if (b->contiguous) {
 		iobmd_contig_free(b->pages[0], b->npages);
-		kvfree(b->pages);
-		b->pages = NULL;
+		iobmd_buffer_free_list(b);
 	} else {
 		iobmd_buffer_free_pages(b, b->npages);
 	}
@@ -260,6 +265,10 @@ static bool iobmd_buffer_all_zone_dma(u64 limit)
 /* The list of the buffer's pages; past the memcg's limit ENOMEM, not OOM. */
 static int iobmd_buffer_alloc_list(struct iobmd_buffer *b)
 {
+	if (b->npages == 1) {
+		b->pages = &b->one;
+		return 0;
+	}
 	b->pages = kvmalloc_array(b->npages, sizeof(*b->pages),
 				  GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
 				  __GFP_NOWARN);
@@ -397,8 +406,7 @@ static int iobmd_buffer_alloc_contig(struct iobmd_buffer *b, u64 limit)
 	return 0;
 
 err_pages:
-	kvfree(b->pages);
-	b->pages = NULL;
+	iobmd_buffer_free_list(b);
 	return ret;
 }
 

@@ -29,6 +29,8 @@
 #include "iobmd_priv.h"
 
 #define IOBMD_MMAP_BATCH	(PAGE_SIZE / sizeof(struct page *))
+/* A mapping of at most this many pages batches them on the stack. */
+#define IOBMD_MMAP_SMALL	16
 
 /**
  * struct iobmd_mapper - the state of laying a descriptor out in a VMA
@@ -42,8 +44,10 @@
  * @last_pfn: the page mapped at @next - PAGE_SIZE
  * @map: second pass: map, rather than check
  * @batch: pages waiting for vm_insert_pages()
+ * @room: entries @batch has
  * @nbatch: entries in @batch
  * @batch_addr: address of @batch[0]
+ * @small: @batch of a small mapping
  */
 struct iobmd_mapper {
 	struct vm_area_struct *vma;
@@ -56,8 +60,10 @@ struct iobmd_mapper {
 	unsigned long last_pfn;
 	bool map;
 	struct page **batch;
+	unsigned long room;
 	unsigned long nbatch;
 	unsigned long batch_addr;
+	struct page *small[IOBMD_MMAP_SMALL];
 };
 
 /* The cache mode a run gets, or -EINVAL when it cannot have @want. */
@@ -121,7 +127,7 @@ static int iobmd_mmap_insert(struct iobmd_mapper *m, unsigned long addr,
 				       m->vma->vm_page_prot);
 	while (n--) {
 		if (m->nbatch &&
-		    (m->nbatch == IOBMD_MMAP_BATCH ||
+		    (m->nbatch == m->room ||
 		     m->batch_addr + (m->nbatch << PAGE_SHIFT) != addr)) {
 			ret = iobmd_mmap_flush(m);
 			if (ret)
@@ -217,6 +223,12 @@ int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size)
 
 	if (!extent)
 		return -ENODATA;
+	/* A buffer is pages of its own from its first byte on: no walk. */
+	if (d->kind == IOBMD_KIND_BUFFER) {
+		*delta = 0;
+		*size = PAGE_ALIGN(extent);
+		return 0;
+	}
 	ret = iobmd_desc_pin(d, IOBMD_PIN_NOFAULT);
 	if (ret)
 		return ret;
@@ -332,17 +344,22 @@ static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
 		return ret;
 	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache);
 	vm_flags_set(m->vma, m->pages ? VM_MIXEDMAP : VM_IO);
-	if (m->pages) {
+	if (m->pages && vma_pages(m->vma) <= IOBMD_MMAP_SMALL) {
+		m->batch = m->small;
+		m->room = IOBMD_MMAP_SMALL;
+	} else if (m->pages) {
 		m->batch = kmalloc_array(IOBMD_MMAP_BATCH, sizeof(*m->batch),
 					 GFP_KERNEL);
 		if (!m->batch)
 			return -ENOMEM;
+		m->room = IOBMD_MMAP_BATCH;
 	}
 	m->map = true;
 	ret = iobmd_mmap_walk(d, m);
 	if (!ret && m->pages)
 		ret = iobmd_mmap_flush(m);
-	kfree(m->batch);
+	if (m->batch != m->small)
+		kfree(m->batch);
 	return ret;
 }
 
