@@ -18,19 +18,6 @@
 #include "iobmd_priv.h"
 
 /**
- * struct iobmd_handle - one entry of a file's handle table
- * @d: the descriptor, referenced by the entry
- * @prepares: prepares made through this handle and not yet completed;
- *	protected by the table's xa_lock
- * @cookies: the mmap cookies made for it; protected by the file's map_lock
- */
-struct iobmd_handle {
-	struct iobmd_desc *d;
-	unsigned int prepares;
-	struct list_head cookies;
-};
-
-/**
  * struct iobmd_cookie - an mmap cookie: page offsets [@start, @last] of
  * the file, which stand for pages 0 to @last - @start of a mapping
  * @rb: node in the file's cookie tree
@@ -60,6 +47,22 @@ struct iobmd_cookie {
 INTERVAL_TREE_DEFINE(struct iobmd_cookie, rb, unsigned long, subtree_last,
 		     IOBMD_COOKIE_START, IOBMD_COOKIE_END, static inline,
 		     iobmd_cookie_tree);
+
+/**
+ * struct iobmd_handle - one entry of a file's handle table
+ * @d: the descriptor, referenced by the entry
+ * @prepares: prepares made through this handle and not yet completed;
+ *	protected by the table's xa_lock
+ * @cookies: the mmap cookies made for it; protected by the file's map_lock
+ * @cookie: room for one of them, free while its @h is NULL, so that a
+ *	handle mapped with one set of flags allocates no cookie; map_lock
+ */
+struct iobmd_handle {
+	struct iobmd_desc *d;
+	unsigned int prepares;
+	struct list_head cookies;
+	struct iobmd_cookie cookie;
+};
 
 /*
  * Reserve the handle after @f's last one for its next creation (under the
@@ -186,7 +189,10 @@ static void iobmd_cookie_del(struct iobmd_file *f, struct iobmd_cookie *c)
 	lockdep_assert_held(&f->map_lock);
 	iobmd_cookie_tree_remove(c, &f->cookies);
 	list_del(&c->node);
-	kfree(c);
+	if (c == &c->h->cookie)
+		c->h = NULL;
+	else
+		kfree(c);
 }
 
 /* Forget the cookies of a handle no longer in the table. */
@@ -380,17 +386,14 @@ int iobmd_file_map(struct iobmd_file *f, u32 handle, struct iobmd_desc *d,
 		   u32 flags, u64 size, unsigned long *pgoff, bool *created)
 {
 	u64 npages = size >> PAGE_SHIFT;
-	struct iobmd_cookie *c, *new;
+	struct iobmd_cookie *c, *new = NULL;
 	struct iobmd_handle *h;
-	unsigned int n = 0;
+	unsigned int n;
 	int ret;
 
 	if (!npages || npages > IOBMD_COOKIE_LAST - IOBMD_COOKIE_FIRST + 1)
 		return -EOVERFLOW;
-	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-	if (!new)
-		return -ENOMEM;
-
+again:
 	mutex_lock(&f->map_lock);
 	/* Under map_lock a handle in the table keeps its cookie list. */
 	xa_lock(&f->handles);
@@ -402,6 +405,7 @@ int iobmd_file_map(struct iobmd_file *f, u32 handle, struct iobmd_desc *d,
 	if (!h)
 		goto out_unlock;
 	*created = false;
+	n = 0;
 	list_for_each_entry(c, &h->cookies, node) {
 		if (c->flags == flags && c->last - c->start + 1 >= npages) {
 			*pgoff = c->start;
@@ -413,15 +417,25 @@ int iobmd_file_map(struct iobmd_file *f, u32 handle, struct iobmd_desc *d,
 	ret = -ENOSPC;
 	if (n >= IOBMD_COOKIE_MAX_PER_HANDLE)
 		goto out_unlock;
-	ret = iobmd_cookie_insert(f, new, npages);
+	c = h->cookie.h ? new : &h->cookie;
+	if (!c) {
+		/* The handle's own is taken: allocate one and look again. */
+		mutex_unlock(&f->map_lock);
+		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new)
+			return -ENOMEM;
+		goto again;
+	}
+	ret = iobmd_cookie_insert(f, c, npages);
 	if (ret)
 		goto out_unlock;
-	new->h = h;
-	new->flags = flags;
-	list_add_tail(&new->node, &h->cookies);
-	*pgoff = new->start;
+	c->h = h;
+	c->flags = flags;
+	list_add_tail(&c->node, &h->cookies);
+	*pgoff = c->start;
 	*created = true;
-	new = NULL;
+	if (c == new)
+		new = NULL;
 out_unlock:
 	mutex_unlock(&f->map_lock);
 	kfree(new);

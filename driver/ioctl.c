@@ -23,6 +23,7 @@ struct iobmd_ucmd {
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
+	struct iobmd_user *user;	/* the caller's account, if held */
 };
 
 static int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd, size_t cmd_len)
@@ -46,7 +47,7 @@ static int iobmd_ucmd_publish(struct iobmd_ucmd *ucmd, struct iobmd_desc *d,
 
 	if (!h)
 		goto err_put;
-	ret = iobmd_account_charge(ucmd->file->acct, d);
+	ret = iobmd_account_charge(ucmd->file->acct, ucmd->user, d);
 	if (ret)
 		goto err_free;
 	ret = iobmd_file_reserve(ucmd->file, handle);
@@ -177,9 +178,10 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	if (IS_ERR(spec.user))
 		return PTR_ERR(spec.user);
 	b = iobmd_buffer_create(&spec);
-	iobmd_user_put(spec.user);
-	if (IS_ERR(b))
-		return PTR_ERR(b);
+	if (IS_ERR(b)) {
+		ret = PTR_ERR(b);
+		goto out_user;
+	}
 
 	if (cmd->flags & IOBMD_BUF_CREATE_WITH_BYTES) {
 		iobmd_buffer_set_length(b, 0);
@@ -187,10 +189,15 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 					  cmd->bytes_len, &done);
 		if (ret) {
 			iobmd_desc_put(&b->desc);
-			return ret;
+			goto out_user;
 		}
 	}
-	return iobmd_ucmd_publish(ucmd, &b->desc, &cmd->handle, sizeof(*cmd));
+	/* The descriptor is charged to the account just looked up. */
+	ucmd->user = spec.user;
+	ret = iobmd_ucmd_publish(ucmd, &b->desc, &cmd->handle, sizeof(*cmd));
+out_user:
+	iobmd_user_put(spec.user);
+	return ret;
 }
 
 /*

@@ -8,7 +8,8 @@
  * real uid (kuid, global across user namespaces) of the process that
  * created it, as io_uring and iommufd charge a user_struct; a user holds
  * the same account however many files it opens.  An account lives while
- * something is charged to it.
+ * something is charged to it; the one that lost its last charge most
+ * recently is kept, idle, for its user's next creation.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -84,6 +85,14 @@ struct iobmd_user {
 
 /* Accounts by kuid; the xa_lock also orders a last put against a lookup. */
 static DEFINE_XARRAY(iobmd_users);
+
+/*
+ * The account whose last reference went most recently, still in
+ * iobmd_users but with no reference and not counted in iobmd_stats.users,
+ * so that a user who creates and releases one descriptor at a time does
+ * not make and free an account each time; iobmd_users' xa_lock.
+ */
+static struct iobmd_user *iobmd_user_idle;
 
 /**
  * iobmd_handle_limit() - the highest handle a file may hold
@@ -195,6 +204,22 @@ static struct iobmd_user *iobmd_user_find(kuid_t uid)
 	return u;
 }
 
+/*
+ * A reference on @u, found in iobmd_users under its lock: the idle account
+ * comes back to life, any other has references already.
+ */
+static void iobmd_user_hold_locked(struct iobmd_user *u)
+{
+	lockdep_assert_held(&iobmd_users.xa_lock);
+	if (u != iobmd_user_idle) {
+		refcount_inc(&u->ref);
+		return;
+	}
+	iobmd_user_idle = NULL;
+	refcount_set(&u->ref, 1);
+	atomic64_inc(&iobmd_stats.users);
+}
+
 /**
  * iobmd_user_get() - the account of the current task's real uid
  *
@@ -209,6 +234,14 @@ struct iobmd_user *iobmd_user_get(void)
 	u = iobmd_user_find(uid);
 	if (u)
 		return u;
+	xa_lock(&iobmd_users);
+	u = xa_load(&iobmd_users, __kuid_val(uid));
+	if (u)
+		iobmd_user_hold_locked(u);
+	xa_unlock(&iobmd_users);
+	if (u)
+		return u;
+
 	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return ERR_PTR(-ENOMEM);
@@ -216,11 +249,10 @@ struct iobmd_user *iobmd_user_get(void)
 	new->uid = uid;
 
 	xa_lock(&iobmd_users);
-	/* Under the lock every account present has references. */
 	u = __xa_cmpxchg(&iobmd_users, __kuid_val(uid), NULL, new,
 			 GFP_KERNEL_ACCOUNT);
 	if (!xa_is_err(u) && u)
-		refcount_inc(&u->ref);
+		iobmd_user_hold_locked(u);
 	xa_unlock(&iobmd_users);
 	if (xa_is_err(u)) {
 		kfree(new);
@@ -249,6 +281,8 @@ void iobmd_user_hold(struct iobmd_user *u)
  */
 void iobmd_user_put(struct iobmd_user *u)
 {
+	struct iobmd_user *old;
+
 	if (!u || refcount_dec_not_one(&u->ref))
 		return;
 	/* Maybe the last: drop it where a lookup under the lock cannot race. */
@@ -257,10 +291,32 @@ void iobmd_user_put(struct iobmd_user *u)
 		xa_unlock(&iobmd_users);
 		return;
 	}
-	__xa_erase(&iobmd_users, __kuid_val(u->uid));
+	/* It stays, idle; the account idle before it goes. */
+	old = iobmd_user_idle;
+	iobmd_user_idle = u;
+	if (old)
+		__xa_erase(&iobmd_users, __kuid_val(old->uid));
 	xa_unlock(&iobmd_users);
 	atomic64_dec(&iobmd_stats.users);
-	kfree_rcu(u, rcu);
+	if (old)
+		kfree_rcu(old, rcu);
+}
+
+/**
+ * iobmd_limits_exit() - free the idle account; no other is left once no
+ * file is open and no descriptor lives
+ */
+void iobmd_limits_exit(void)
+{
+	struct iobmd_user *u;
+
+	xa_lock(&iobmd_users);
+	u = iobmd_user_idle;
+	iobmd_user_idle = NULL;
+	if (u)
+		__xa_erase(&iobmd_users, __kuid_val(u->uid));
+	xa_unlock(&iobmd_users);
+	kfree(u);
 }
 
 /**
@@ -391,6 +447,8 @@ static bool iobmd_charge(atomic64_t *v, u64 add, u64 limit)
 /**
  * iobmd_account_charge() - charge a new descriptor to a file and a user
  * @acct: the file's account
+ * @user: the current task's user account when the caller holds it
+ *	already, else NULL
  * @d: the descriptor, its memory allocated and counted; it keeps a
  *	reference on @acct and on the current task's user account until it
  *	is freed
@@ -403,16 +461,20 @@ static bool iobmd_charge(atomic64_t *v, u64 add, u64 limit)
  * Return: 0, -ENOMEM, -EMFILE at user_descs, or -EDQUOT when it does not
  * fit task_bytes, user_bytes or total_bytes (nothing charged).
  */
-int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_desc *d)
+int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_user *user,
+			 struct iobmd_desc *d)
 {
 	u64 bytes = iobmd_desc_bytes(d);
 	u64 total = READ_ONCE(total_bytes);
-	struct iobmd_user *u;
+	struct iobmd_user *u = user;
 	int ret = -EDQUOT;
 
 	if (bytes && total && iobmd_limits_buffer_bytes() > total)
 		return -EDQUOT;
-	u = iobmd_user_get();
+	if (u)
+		iobmd_user_hold(u);
+	else
+		u = iobmd_user_get();
 	if (IS_ERR(u))
 		return PTR_ERR(u);
 	if (!iobmd_charge(&u->descs, 1, READ_ONCE(user_descs))) {

@@ -49,6 +49,7 @@ static void __exit iobmd_exit(void)
 {
 	misc_deregister(&iobmd_misc);
 	iobmd_nl_exit();
+	iobmd_limits_exit();
 	iobmd_stats_exit();
 }
 

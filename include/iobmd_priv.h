@@ -461,7 +461,8 @@ struct iobmd_account {
 struct iobmd_account *iobmd_account_new(void);
 void iobmd_account_put(struct iobmd_account *acct);
 int iobmd_account_check(struct iobmd_account *acct, u64 bytes);
-int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_desc *d);
+int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_user *user,
+			 struct iobmd_desc *d);
 void iobmd_account_uncharge(struct iobmd_desc *d);
 struct iobmd_user;
 struct iobmd_user *iobmd_user_get(void);
@@ -470,6 +471,7 @@ void iobmd_user_put(struct iobmd_user *u);
 int iobmd_user_charge_zone_dma(struct iobmd_user *u, u64 bytes);
 void iobmd_user_uncharge_zone_dma(struct iobmd_user *u, u64 bytes);
 void iobmd_user_figures(u64 *descs, u64 *bytes, u64 *zone_dma);
+void iobmd_limits_exit(void);
 int iobmd_limits_check_descs(void);
 int iobmd_limits_check_total(u64 bytes);
 u64 iobmd_desc_bytes(struct iobmd_desc *d);
