@@ -1258,6 +1258,27 @@ TEST_F(iobmd_nl, limit_task_descs)
 	close(fd2);
 }
 
+/*
+ * A file reserves the handle of its next creation ahead; once max_handles
+ * falls below that handle, a creation gets EMFILE while every handle up to
+ * the limit is held, and afterwards the one released, never one above it.
+ */
+TEST_F(iobmd_nl, limit_task_descs_lowered)
+{
+	__u32 h[3], again;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &h[0]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &h[1]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &h[2]);
+	ASSERT_EQ(3, h[2]);
+	test_set_limit(IOBMD_A_LIMIT_TASK_DESCS, "max_handles", 3);
+	test_err_buf_create(EMFILE, IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0);
+	test_ioctl_release(h[1]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &again);
+	EXPECT_EQ(h[1], again);
+	test_err_buf_create(EMFILE, IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0);
+}
+
 /* The largest buffer: E2BIG past it; GET_VERSION reports it too. */
 TEST_F(iobmd_nl, limit_max_capacity)
 {
