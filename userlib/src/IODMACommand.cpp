@@ -54,6 +54,23 @@ IODirection directionOf(IOMemoryDescriptor &md) noexcept
 
 } // namespace
 
+/* IOKit's SegmentOptions, of the fields in their order. */
+IODMACommand::SegmentOptions IODMACommand::segmentOptions(
+	std::uint8_t bits, std::uint64_t maxSegment, std::uint64_t maxTransfer,
+	std::uint32_t align, std::uint32_t alignLength,
+	std::uint32_t alignInternal) noexcept
+{
+	SegmentOptions o{};
+	o.fStructSize = sizeof(o);
+	o.fNumAddressBits = bits;
+	o.fMaxSegmentSize = maxSegment;
+	o.fMaxTransferSize = maxTransfer;
+	o.fAlignment = align;
+	o.fAlignmentLength = alignLength;
+	o.fAlignmentInternalSegments = alignInternal;
+	return o;
+}
+
 bool IODMACommand::OutputHost64(IODMACommand *, Segment64 s, void *v, std::uint32_t i)
 {
 	return put<std::uint64_t>(v, i, s.fIOVMAddr, s.fLength);
@@ -92,14 +109,9 @@ OSSharedPtr<IODMACommand> IODMACommand::withSpecification(
 	std::uint64_t maxTransferSize, std::uint32_t alignment,
 	OSSharedPtr<IOMapper> mapper, void *refCon) noexcept
 {
-	SegmentOptions o{};
-	o.fStructSize = sizeof(o);
-	o.fNumAddressBits = numAddressBits;
-	o.fMaxSegmentSize = maxSegmentSize;
-	o.fMaxTransferSize = maxTransferSize;
-	o.fAlignment = alignment;
-	o.fAlignmentLength = 1;
-	o.fAlignmentInternalSegments = alignment;
+	const SegmentOptions o = segmentOptions(numAddressBits, maxSegmentSize,
+						maxTransferSize, alignment, 1,
+						alignment);
 	return withSpecification(outSegFunc, &o, mappingOptions,
 				 std::move(mapper), refCon);
 }
@@ -143,14 +155,9 @@ OSSharedPtr<IODMACommand> IODMACommand::withSpecification(
 
 OSSharedPtr<IODMACommand> IODMACommand::cloneCommand(void *refCon) noexcept
 {
-	SegmentOptions o{};
-	o.fStructSize = sizeof(o);
-	o.fNumAddressBits = bits_;
-	o.fMaxSegmentSize = maxSegment_;
-	o.fMaxTransferSize = maxTransfer_;
-	o.fAlignment = align_;
-	o.fAlignmentLength = alignLength_;
-	o.fAlignmentInternalSegments = alignInternal_;
+	const SegmentOptions o = segmentOptions(bits_, maxSegment_, maxTransfer_,
+						align_, alignLength_,
+						alignInternal_);
 	return withSpecification(outSeg_, &o, mapping_, mapper_, refCon);
 }
 

@@ -199,6 +199,12 @@ public:
 
 private:
 	IODMACommand() noexcept = default;
+	static SegmentOptions segmentOptions(std::uint8_t bits,
+					     std::uint64_t maxSegment,
+					     std::uint64_t maxTransfer,
+					     std::uint32_t align,
+					     std::uint32_t alignLength,
+					     std::uint32_t alignInternal) noexcept;
 
 	IOReturn makeSegments() noexcept;
 	IOReturn mapSegments() noexcept;
