@@ -70,6 +70,18 @@ elapsed() {
 	printf '%dm%02ds' $((s / 60)) $((s % 60))
 }
 
+# The host's check of the file behind QEMU's NVMe (vm-run.sh --nvme) after
+# a run of iobmd_vfio_nvme_test: NAME (the kernel) and the file.  Adds one
+# to the caller's passed, or a failure to failed and failures.
+count_nvme_file() {
+	if python3 "$ROOT/scripts/nvme-pattern.py" check "$2"; then
+		passed=$((passed + 1))
+	else
+		failures+=("$1: the NVMe file does not hold what the example wrote")
+		failed=$((failed + 1))
+	fi
+}
+
 # Adds a vm-run.sh --tap run to the caller's counts: NAME (the kernel),
 # VMDIR, the runner's exit status RC and the time the run started.  Uses
 # and updates the caller's passed, failed, skipped and failures.  Returns 1
