@@ -214,7 +214,7 @@ static int iobmd_general_unshare(unsigned long start, int nr,
 	DECLARE_BITMAP(cow, IOBMD_PIN_BATCH);
 	struct vm_area_struct *vma = NULL;
 	bool locked = false;
-	int i, end, ret;
+	int i, end, ret = 0;
 
 	bitmap_zero(cow, IOBMD_PIN_BATCH);
 	for (i = 0; i < nr; i++) {
@@ -223,7 +223,10 @@ static int iobmd_general_unshare(unsigned long start, int nr,
 		if (PageAnon(batch[i]))
 			continue;
 		if (!locked) {
-			mmap_read_lock(current->mm);
+			/* A pinning caller may be killed while it waits. */
+			ret = mmap_read_lock_killable(current->mm);
+			if (ret)
+				break;
 			locked = true;
 		}
 		if (!vma || addr >= vma->vm_end)
@@ -233,6 +236,10 @@ static int iobmd_general_unshare(unsigned long start, int nr,
 	}
 	if (locked)
 		mmap_read_unlock(current->mm);
+	if (ret) {
+		unpin_user_pages(batch, nr);
+		return ret;
+	}
 
 	for_each_set_bitrange(i, end, cow, nr) {
 		unpin_user_pages(batch + i, end - i);
