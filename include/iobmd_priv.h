@@ -27,6 +27,7 @@ struct iobmd_desc;
 /* struct iobmd_run.flags */
 #define IOBMD_RUN_PAGES	BIT(0)	/* pages that may be inserted into a VMA */
 #define IOBMD_RUN_IOMEM	BIT(1)	/* @kaddr is an __iomem address */
+#define IOBMD_RUN_FOREIGN	BIT(2)	/* another exporter's dma-buf memory */
 
 /**
  * struct iobmd_run - a physically (or, for DMA walks, DMA-) contiguous run
@@ -148,6 +149,7 @@ struct iobmd_desc_ops {
  * @creator_node: entry in the registry's tree by creator and id;
  *	iobmd_registry_lock
  * @maps: live user mappings (VMAs) of it
+ * @exports: live dma-bufs exported from it
  * @acct: the open file's account it is charged to, or NULL
  * @user: the user account it is charged to (with @acct), or NULL
  * @charged: bytes charged to @acct and @user
@@ -179,6 +181,7 @@ struct iobmd_desc {
 	struct rb_node id_node;
 	struct rb_node creator_node;
 	atomic_t maps;
+	atomic_t exports;
 	struct iobmd_account *acct;
 	struct iobmd_user *user;
 	u64 charged;
@@ -432,11 +435,12 @@ extern const struct file_operations iobmd_fops;
  * @mappings: live user mappings (VMAs)
  * @prepares: descriptors prepared now
  * @alloc_failures: buffer allocations that failed since the module loaded
+ * @exports: live dma-bufs exported by the module
  * @users: user accounts alive (users holding descriptors)
  */
 struct iobmd_stats {
 	atomic64_t descriptors;
-	atomic64_t kinds[IOBMD_KIND_DEVICE + 1];
+	atomic64_t kinds[IOBMD_KIND_DMABUF + 1];
 	atomic64_t zone_bytes[3];
 	atomic64_t page_bytes;
 	atomic64_t coherent_bytes;
@@ -445,6 +449,7 @@ struct iobmd_stats {
 	atomic64_t mappings;
 	atomic64_t prepares;
 	atomic64_t alloc_failures;
+	atomic64_t exports;
 	atomic64_t users;
 };
 

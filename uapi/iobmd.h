@@ -37,7 +37,7 @@
 #include <linux/ioctl.h>
 
 #define IOBMD_ABI_MAJOR		1
-#define IOBMD_ABI_MINOR		0
+#define IOBMD_ABI_MINOR		1
 
 #define IOBMD_TYPE		0xB6
 
@@ -139,6 +139,7 @@ enum iobmd_kind {
 	IOBMD_KIND_MULTI = 4,
 	IOBMD_KIND_INTERLEAVED = 5,
 	IOBMD_KIND_DEVICE = 6,
+	IOBMD_KIND_DMABUF = 7,	/* another exporter's dma-buf */
 };
 
 /* Feature bits reported by IOBMD_GET_VERSION. */
@@ -148,6 +149,7 @@ enum iobmd_kind {
 #define IOBMD_FEATURE_SEGMENTS		0x8ULL
 #define IOBMD_FEATURE_HIERARCHY		0x10ULL	/* general..device kinds */
 #define IOBMD_FEATURE_PREPARE		0x20ULL	/* prepare, DMA segments */
+#define IOBMD_FEATURE_DMABUF		0x40ULL	/* EXPORT_DMABUF, IMPORT_DMABUF */
 
 /**
  * struct iobmd_version - IOBMD_GET_VERSION
@@ -747,6 +749,86 @@ struct iobmd_perform {
 	__aligned_u64 len;
 };
 
+/**
+ * struct iobmd_export_dmabuf - IOBMD_EXPORT_DMABUF: a dma-buf of a range
+ * @size: sizeof(struct iobmd_export_dmabuf)
+ * @flags: must be 0
+ * @handle: the descriptor, of any kind
+ * @fd_flags: O_CLOEXEC, and O_RDONLY or O_RDWR: the new file's flags (a
+ *	read-only dma-buf refuses writable mappings)
+ * @offset: first byte, page-aligned, and the first byte of a page of the
+ *	memory (always so for buffers)
+ * @length: bytes, at least 1; 0 means up to the descriptor's length.  The
+ *	dma-buf has whole pages: its size is @length rounded up to a page,
+ *	and the rounding covers the rest of the last page of the memory, as
+ *	a mapping of the descriptor does
+ * @fd: out: the dma-buf's file descriptor
+ * @__reserved: must be 0
+ *
+ * The dma-buf holds a reference to the descriptor and a pin of its memory
+ * (user memory stays pinned) for as long as it lives: releasing the
+ * handle, closing /dev/iobmd or exiting does not end it, and the module
+ * cannot be unloaded while it lives.  Writable unless the descriptor is
+ * user memory pinned read-only (direction Out, O_RDONLY).
+ *
+ * Importers: each device that attaches gets the memory mapped for it with
+ * its own DMA mask, through its IOMMU if it has one.  Nothing is bounced:
+ * memory a device without a translating IOMMU cannot reach fails the
+ * mapping with ERANGE, and a device that would write into memory pinned
+ * read-only with EACCES.  DMA_BUF_IOCTL_SYNC does the cache maintenance
+ * of performOperation() for every device it is mapped for; mmap() of the
+ * dma-buf has the memory's cache mode; in-kernel importers may vmap() it
+ * (not device memory made of more than one range).
+ *
+ * Errors: EINVAL (flags, unknown fd_flags, @offset not page-aligned or
+ * not starting a page of the memory, pieces whose page offsets do not
+ * line up, RAM and device memory mixed, memory imported from another
+ * exporter), ENOENT, ERANGE (range beyond the length), ENODATA (length
+ * 0), EFAULT, ENOMEM (RLIMIT_MEMLOCK, or no memory), EPERM (user memory
+ * of another process; device or physical memory closed by lockdown),
+ * EINTR, EMFILE (no file descriptor).
+ */
+struct iobmd_export_dmabuf {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 fd_flags;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+	__u32 fd;
+	__u32 __reserved;
+};
+
+/**
+ * struct iobmd_import_dmabuf - IOBMD_IMPORT_DMABUF: a descriptor over a
+ *	dma-buf
+ * @size: sizeof(struct iobmd_import_dmabuf)
+ * @flags: must be 0
+ * @fd: the dma-buf's file descriptor (any exporter; the caller may close
+ *	it afterwards: the descriptor holds the dma-buf)
+ * @direction: IOBMD_DIRECTION_*
+ * @handle: out: the new descriptor (IOBMD_KIND_DMABUF, or for a dma-buf
+ *	of iobmd's own a sub-range of the descriptor it was exported from)
+ * @__reserved: must be 0
+ *
+ * Its length is the dma-buf's size.  Reads, writes and the other kinds
+ * built on it go through the exporter's kernel mapping (vmap) with its
+ * CPU-access brackets; a mapping of it alone is the exporter's own mmap;
+ * prepares for a device attach that device to the dma-buf; physical
+ * segments (CAP_SYS_ADMIN) are the exporter's pages where it has them.
+ *
+ * Errors: EINVAL (flags, reserved, direction), EBADF (not a dma-buf),
+ * EMFILE, ENOMEM, EFAULT.
+ */
+struct iobmd_import_dmabuf {
+	__u32 size;
+	__u32 flags;
+	__u32 fd;
+	__u32 direction;
+	__u32 handle;
+	__u32 __reserved;
+};
+
 #define IOBMD_GET_VERSION	_IO(IOBMD_TYPE, 0x00)
 #define IOBMD_BUF_CREATE	_IO(IOBMD_TYPE, 0x01)
 #define IOBMD_RELEASE		_IO(IOBMD_TYPE, 0x02)
@@ -770,5 +852,7 @@ struct iobmd_perform {
 #define IOBMD_COMPLETE		_IO(IOBMD_TYPE, 0x14)
 #define IOBMD_PERFORM		_IO(IOBMD_TYPE, 0x15)
 #define IOBMD_SET_PURGEABLE	_IO(IOBMD_TYPE, 0x16)	/* iobmd_set_arg */
+#define IOBMD_EXPORT_DMABUF	_IO(IOBMD_TYPE, 0x17)
+#define IOBMD_IMPORT_DMABUF	_IO(IOBMD_TYPE, 0x18)
 
 #endif /* _UAPI_IOBMD_H */

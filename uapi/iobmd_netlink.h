@@ -107,6 +107,11 @@ enum iobmd_nl_attr {
 	IOBMD_A_STATS_USER_BYTES,	/* buffer bytes charged to it */
 	IOBMD_A_STATS_USER_ZONE_DMA,	/* ZONE_DMA bytes charged to it */
 
+	/* dma-buf (ABI 1.1) */
+	IOBMD_A_STATS_DMABUFS,		/* descriptors over imported dma-bufs */
+	IOBMD_A_STATS_EXPORTS,		/* live dma-bufs exported by iobmd */
+	IOBMD_A_DESC_EXPORTS,		/* u32: live dma-bufs of the descriptor */
+
 	__IOBMD_A_MAX,
 };
 

@@ -22,6 +22,7 @@
 #include <iobmd.h>	/* uapi/iobmd.h: IOKit constants and structs */
 
 struct device;
+struct dma_buf;
 struct iobmd_desc;
 struct vm_area_struct;
 
@@ -69,5 +70,11 @@ void *iobmd_desc_vmap(struct iobmd_desc *d);
 void iobmd_desc_vunmap(struct iobmd_desc *d, void *addr);
 int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
 		    u64 offset, unsigned int cache);
+
+/* dma-buf: handing memory to other drivers and processes, and taking theirs. */
+struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
+					 u64 length, int flags);
+struct iobmd_desc *iobmd_desc_from_dmabuf(struct dma_buf *dmabuf,
+					  u32 direction);
 
 #endif /* _LINUX_IOBMD_H */
