@@ -1049,7 +1049,7 @@ static int do_unknown(struct fuzz *f)
 	unsigned long nr;
 
 	if (iobmd_rand_chance(&f->rng, 60))
-		nr = _IO(IOBMD_TYPE, 0x17 + iobmd_rand_below(&f->rng, 0xE9));
+		nr = _IO(IOBMD_TYPE, 0x19 + iobmd_rand_below(&f->rng, 0xE7));
 	else
 		nr = others[iobmd_rand_below(&f->rng, 4)];
 	return ioctl(f->fd, nr, f->scratch);
