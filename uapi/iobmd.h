@@ -783,11 +783,12 @@ struct iobmd_perform {
  *
  * Errors: EINVAL (flags, unknown fd_flags, @offset not page-aligned, the
  * memory not starting a page there or at the descriptor's first byte,
- * pieces whose page offsets do not line up, RAM and device memory mixed, memory imported from another
- * exporter), ENOENT, ERANGE (range beyond the length), ENODATA (length
- * 0), EFAULT, ENOMEM (RLIMIT_MEMLOCK, or no memory), EPERM (user memory
- * of another process; device or physical memory closed by lockdown),
- * EINTR, EMFILE (no file descriptor).
+ * pieces whose page offsets do not line up, RAM and device memory mixed,
+ * memory imported from another exporter), ENOENT, ERANGE (range beyond
+ * the length), ENODATA (length 0), EFAULT, ENOMEM (RLIMIT_MEMLOCK, or no
+ * memory), EACCES (user memory pinned read-only, exported O_RDWR), EPERM
+ * (user memory of another process; device or physical memory closed by
+ * lockdown), EINTR, EMFILE (no file descriptor).
  */
 struct iobmd_export_dmabuf {
 	__u32 size;
