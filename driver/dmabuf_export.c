@@ -468,6 +468,12 @@ struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
 		iobmd_export_free(e);
 		return dmabuf;
 	}
+	/*
+	 * bufinfo and fdinfo name the descriptor as the netlink dump does;
+	 * nobody else sees the dma-buf yet, and DMA_BUF_SET_NAME may rename
+	 * it later.  The core frees the name.
+	 */
+	dmabuf->name = kasprintf(GFP_KERNEL, "iobmd-desc-%llu", d->id);
 	atomic_inc(&d->exports);
 	atomic64_inc(&iobmd_stats.exports);
 	return dmabuf;
