@@ -89,6 +89,11 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
  * @usable: 0 when the memory may be used now, else why not (-EPERM: raw
  *	memory userspace named, since closed by lockdown or claimed by a
  *	driver); asked at every prepare; NULL means always
+ * @mmap: map the memory into @vma itself, from page-aligned @offset, with
+ *	IOBMD_CACHE_* @cache, when the mapping is of this descriptor alone
+ *	(another exporter's dma-buf: its exporter's mmap); the mapping then
+ *	holds what it needs, not the descriptor.  The memory starts at a
+ *	page boundary.  NULL: iobmd_desc_mmap() maps the walk's runs
  * @release: free the object once the last reference is gone
  */
 struct iobmd_desc_ops {
@@ -105,6 +110,8 @@ struct iobmd_desc_ops {
 	u64 (*extent)(struct iobmd_desc *d);
 	u64 (*phys_limit)(struct iobmd_desc *d);
 	int (*usable)(struct iobmd_desc *d);
+	int (*mmap)(struct iobmd_desc *d, struct vm_area_struct *vma,
+		    u64 offset, unsigned int cache);
 	void (*release)(struct iobmd_desc *d);
 };
 
