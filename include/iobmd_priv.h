@@ -31,7 +31,9 @@ struct iobmd_desc;
 
 /**
  * struct iobmd_run - a physically (or, for DMA walks, DMA-) contiguous run
- * @addr: physical address of its first byte, or DMA address in DMA walks
+ * @addr: physical address of its first byte, or DMA address in DMA walks;
+ *	0 for another exporter's memory (IOBMD_RUN_FOREIGN) in walks for the
+ *	CPU, which ask for neither IOBMD_WALK_ADDR nor IOBMD_WALK_DMA
  * @kaddr: kernel address of its first byte (see IOBMD_RUN_IOMEM)
  * @len: bytes in the run
  * @flags: IOBMD_RUN_*
@@ -377,6 +379,7 @@ void *iobmd_layout_vmap(const struct iobmd_layout *l);
 struct dma_buf;
 struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
 					 u64 *length);
+void iobmd_dmabuf_import_init(struct device *dev);
 
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 
