@@ -44,8 +44,6 @@
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 
@@ -54,32 +52,19 @@
 MODULE_IMPORT_NS(DMA_BUF);
 
 /**
- * struct iobmd_dmabuf_seg - a physically contiguous piece of the memory
- * @addr: physical address of its first byte
- * @len: bytes
- * @start: offset in the dma-buf of its first byte
- */
-struct iobmd_dmabuf_seg {
-	u64 addr;
-	u64 len;
-	u64 start;
-};
-
-/**
  * struct iobmd_dmabuf - a descriptor over another exporter's dma-buf
  * @desc: the descriptor
  * @dmabuf: the dma-buf, referenced
  * @writable: its file is open for writing: the CPU and devices may write
  *	the memory; else pins that write are refused (not wired, so that a
  *	later writing pin is checked too)
- * @lock: serialises making @vmap and @segs in walks, which run while the
+ * @lock: serialises making @vmap and @phys in walks, which run while the
  *	descriptor is pinned; both are undone when the last pin goes, under
  *	desc.prep_lock, while no walk can run
  * @vmap: the exporter's kernel mapping, or cleared; @lock
  * @phys_attach: the attachment to the module's device that keeps the
- *	memory where @segs says, or NULL; @lock
- * @segs: the memory's physical segments, in order; @lock
- * @nsegs: entries in @segs; @lock
+ *	memory where @phys says, or NULL; @lock
+ * @phys: the memory's pages, by physical address, in order; @lock
  * @dev_attach: the attachment to the device it is prepared for, or NULL;
  *	desc.prep_lock
  * @dev_sgt: that attachment's mapping; desc.prep_lock
@@ -92,11 +77,10 @@ struct iobmd_dmabuf {
 	struct iobmd_desc desc;
 	struct dma_buf *dmabuf;
 	bool writable;
-	struct mutex lock; /* vmap, phys_attach, segs, nsegs */
+	struct mutex lock; /* vmap, phys_attach, phys */
 	struct iosys_map vmap;
 	struct dma_buf_attachment *phys_attach;
-	struct iobmd_dmabuf_seg *segs;
-	unsigned int nsegs;
+	struct iobmd_runs phys;
 	struct dma_buf_attachment *dev_attach;
 	struct sg_table *dev_sgt;
 	int dev_dir;
@@ -127,30 +111,52 @@ static int iobmd_dmabuf_dev_physical(struct device *dev)
 	return 0;
 }
 
-/* Append a DMA segment of the module's device, merging contiguous ones. */
-static void iobmd_dmabuf_add_seg(struct iobmd_dmabuf *m, u64 addr, u64 len,
-				 u64 start)
+/*
+ * @dev attached to the dma-buf, statically (the exporter keeps the memory
+ * in place while it is mapped), and the attachment mapped for @dir.
+ */
+static struct sg_table *iobmd_dmabuf_attach(struct iobmd_dmabuf *m,
+					    struct device *dev, int dir,
+					    struct dma_buf_attachment **attach)
 {
-	struct iobmd_dmabuf_seg *last;
+	struct sg_table *sgt;
 
-	if (m->nsegs) {
-		last = &m->segs[m->nsegs - 1];
-		if (last->addr + last->len == addr) {
-			last->len += len;
-			return;
-		}
-	}
-	m->segs[m->nsegs++] = (struct iobmd_dmabuf_seg){ addr, len, start };
+	*attach = dma_buf_attach(m->dmabuf, dev);
+	if (IS_ERR(*attach))
+		return ERR_CAST(*attach);
+	sgt = dma_buf_map_attachment_unlocked(*attach, dir);
+	if (IS_ERR(sgt))
+		dma_buf_detach(m->dmabuf, *attach);
+	return sgt;
 }
 
-/* Attach the module's device and note the physical segments; @lock held. */
+/*
+ * The pages of the module's device's mapping, by frame number: the
+ * dma-buf core promises whole pages in a mapping.
+ */
+static int iobmd_dmabuf_add_pages(struct iobmd_runs *r, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (!PAGE_ALIGNED(sg_dma_address(sg)) ||
+		    !PAGE_ALIGNED(sg_dma_len(sg)))
+			return -EIO;
+		ret = iobmd_runs_add_range(r, PHYS_PFN(sg_dma_address(sg)),
+					   sg_dma_len(sg) >> PAGE_SHIFT);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Attach the module's device and note the physical pages; @lock held. */
 static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 {
 	struct dma_buf_attachment *attach;
-	struct scatterlist *sg;
 	struct sg_table *sgt;
-	u64 start = 0;
-	unsigned int i;
 	int ret;
 
 	lockdep_assert_held(&m->lock);
@@ -159,127 +165,70 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 	ret = iobmd_dmabuf_dev_physical(iobmd_dmabuf_dev);
 	if (ret)
 		return ret;
-	attach = dma_buf_attach(m->dmabuf, iobmd_dmabuf_dev);
-	if (IS_ERR(attach))
-		return PTR_ERR(attach);
 	/*
 	 * To the device: nothing is synced back, and the DMA API does not
 	 * count the mapping against the exporter's own (or other
 	 * importers') mappings of the same pages for the CPU.
 	 */
-	sgt = dma_buf_map_attachment_unlocked(attach, DMA_TO_DEVICE);
-	if (IS_ERR(sgt)) {
-		ret = PTR_ERR(sgt);
-		goto err_detach;
-	}
-	m->segs = kvmalloc_array(max(sgt->nents, 1U), sizeof(*m->segs),
-				 GFP_KERNEL_ACCOUNT);
-	ret = -ENOMEM;
-	if (!m->segs)
-		goto err_unmap;
-	m->nsegs = 0;
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		iobmd_dmabuf_add_seg(m, sg_dma_address(sg), sg_dma_len(sg),
-				     start);
-		start += sg_dma_len(sg);
-	}
-	ret = -EIO;
-	if (start < m->desc.length)
-		goto err_free;
+	sgt = iobmd_dmabuf_attach(m, iobmd_dmabuf_dev, DMA_TO_DEVICE, &attach);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	ret = iobmd_dmabuf_add_pages(&m->phys, sgt);
+	if (!ret && PFN_PHYS(m->phys.npages) < m->desc.length)
+		ret = -EIO;
 	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
+	if (ret) {
+		iobmd_runs_free(&m->phys);
+		dma_buf_detach(m->dmabuf, attach);
+		return ret;
+	}
 	m->phys_attach = attach;
 	return 0;
-
-err_free:
-	kvfree(m->segs);
-	m->segs = NULL;
-	m->nsegs = 0;
-err_unmap:
-	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
-err_detach:
-	dma_buf_detach(m->dmabuf, attach);
-	return ret;
 }
 
-/* The segment holding byte @offset (inside the memory). */
-static unsigned int iobmd_dmabuf_find_seg(struct iobmd_dmabuf *m, u64 offset)
-{
-	unsigned int lo = 0, hi = m->nsegs - 1;
-
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo + 1) / 2;
-
-		if (m->segs[mid].start <= offset)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return lo;
-}
-
+/* Physical runs; made while pinned, the pages stay until the last unpin. */
 static int iobmd_dmabuf_walk_phys(struct iobmd_dmabuf *m, u64 offset,
-				  u64 len, unsigned int how, iobmd_run_fn fn,
-				  void *arg)
+				  u64 len, iobmd_run_fn fn, void *arg)
 {
-	struct iobmd_run run = { .flags = IOBMD_RUN_FOREIGN,
-				 .cache = IOBMD_CACHE_DEFAULT };
-	unsigned int i;
+	const struct iobmd_run tmpl = { .flags = IOBMD_RUN_FOREIGN,
+					.cache = IOBMD_CACHE_DEFAULT };
 	int ret;
 
 	mutex_lock(&m->lock);
 	ret = iobmd_dmabuf_phys_get(m);
 	mutex_unlock(&m->lock);
-	if (ret || !len)
-		return ret;
-	/* Made while pinned, the segments stay until the last unpin. */
-	for (i = iobmd_dmabuf_find_seg(m, offset); len && i < m->nsegs; i++) {
-		const struct iobmd_dmabuf_seg *s = &m->segs[i];
-		u64 in = offset - s->start;
+	return ret ?: iobmd_runs_walk(&m->phys, offset, len, &tmpl, fn, arg);
+}
 
-		cond_resched();
-		if (how & IOBMD_WALK_KILLABLE && fatal_signal_pending(current))
-			return -EINTR;
-		run.addr = s->addr + in;
-		run.len = min(s->len - in, len);
-		ret = fn(arg, &run);
-		if (ret)
-			return ret;
-		offset += run.len;
-		len -= run.len;
-	}
-	return len ? -ERANGE : 0;
+/**
+ * struct iobmd_dmabuf_marker - a walk whose runs are marked foreign
+ * @fn: the walk's callback
+ * @arg: its argument
+ */
+struct iobmd_dmabuf_marker {
+	iobmd_run_fn fn;
+	void *arg;
+};
+
+static int iobmd_dmabuf_mark_run(void *arg, const struct iobmd_run *run)
+{
+	struct iobmd_dmabuf_marker *mk = arg;
+	struct iobmd_run foreign = *run;
+
+	foreign.flags |= IOBMD_RUN_FOREIGN;
+	return mk->fn(mk->arg, &foreign);
 }
 
 /* The DMA runs of the device it is prepared for; held prepared. */
 static int iobmd_dmabuf_walk_dma(struct iobmd_dmabuf *m, u64 offset, u64 len,
 				 iobmd_run_fn fn, void *arg)
 {
-	struct iobmd_run run = { .flags = IOBMD_RUN_FOREIGN };
-	struct scatterlist *sg;
-	unsigned int i;
-	int ret;
+	struct iobmd_dmabuf_marker mk = { fn, arg };
 
 	if (!m->dev_sgt)
 		return -ENODATA;
-	for_each_sgtable_dma_sg(m->dev_sgt, sg, i) {
-		u64 sglen = sg_dma_len(sg);
-
-		if (!len)
-			return 0;
-		if (offset >= sglen) {
-			offset -= sglen;
-			continue;
-		}
-		run.addr = sg_dma_address(sg) + offset;
-		run.len = min(sglen - offset, len);
-		cond_resched();
-		ret = fn(arg, &run);
-		if (ret)
-			return ret;
-		len -= run.len;
-		offset = 0;
-	}
-	return len ? -ERANGE : 0;
+	return iobmd_sgt_walk(m->dev_sgt, offset, len, iobmd_dmabuf_mark_run,
+			      &mk);
 }
 
 /* The exporter's kernel mapping, made on first need; @lock held. */
@@ -332,7 +281,7 @@ static int iobmd_dmabuf_walk(struct iobmd_desc *d, u64 offset, u64 len,
 	if (how & IOBMD_WALK_DMA)
 		return iobmd_dmabuf_walk_dma(m, offset, len, fn, arg);
 	if (how & IOBMD_WALK_ADDR)
-		return iobmd_dmabuf_walk_phys(m, offset, len, how, fn, arg);
+		return iobmd_dmabuf_walk_phys(m, offset, len, fn, arg);
 	return iobmd_dmabuf_walk_cpu(m, offset, len, fn, arg);
 }
 
@@ -361,16 +310,13 @@ static void iobmd_dmabuf_unpin(struct iobmd_desc *d)
 	if (m->phys_attach) {
 		dma_buf_detach(m->dmabuf, m->phys_attach);
 		m->phys_attach = NULL;
-		kvfree(m->segs);
-		m->segs = NULL;
-		m->nsegs = 0;
+		iobmd_runs_free(&m->phys);
 	}
 }
 
 /*
- * The first prepare for a device: a static attachment of @dev (the
- * exporter keeps the memory in place while it is mapped), mapped for
- * the prepare's direction.  Without a device there is nothing to do.
+ * The first prepare for a device: @dev attached and mapped for the
+ * prepare's direction.  Without a device there is nothing to do.
  */
 static int iobmd_dmabuf_dma_map(struct iobmd_desc *d, struct device *dev,
 				u32 direction)
@@ -382,14 +328,9 @@ static int iobmd_dmabuf_dma_map(struct iobmd_desc *d, struct device *dev,
 
 	if (!dev)
 		return 0;
-	attach = dma_buf_attach(m->dmabuf, dev);
-	if (IS_ERR(attach))
-		return PTR_ERR(attach);
-	sgt = dma_buf_map_attachment_unlocked(attach, dir);
-	if (IS_ERR(sgt)) {
-		dma_buf_detach(m->dmabuf, attach);
+	sgt = iobmd_dmabuf_attach(m, dev, dir, &attach);
+	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
-	}
 	m->dev_attach = attach;
 	m->dev_sgt = sgt;
 	m->dev_dir = dir;
