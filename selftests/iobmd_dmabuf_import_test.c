@@ -710,6 +710,22 @@ TEST_F(import, map_alone)
 	munmap(map, len);
 }
 
+/*
+ * @cookie maps only read-only: not writable (EACCES), readable, and the
+ * mapping cannot be made writable afterwards.
+ */
+#define test_map_readonly(cookie, len)                                        \
+	({                                                                    \
+		void *__p = iobmd_mmap(self->fd, cookie, len,                 \
+				       PROT_READ | PROT_WRITE);               \
+		EXPECT_EQ(MAP_FAILED, __p);                                   \
+		EXPECT_EQ(EACCES, errno);                                     \
+		__p = iobmd_mmap(self->fd, cookie, len, PROT_READ);           \
+		ASSERT_NE(MAP_FAILED, __p);                                   \
+		EXPECT_EQ(-1, mprotect(__p, len, PROT_READ | PROT_WRITE));    \
+		munmap(__p, len);                                             \
+	})
+
 TEST_F(import, map_refusals)
 {
 	__u64 len, cookie;
@@ -726,13 +742,7 @@ TEST_F(import, map_refusals)
 	EXPECT_EQ(EINVAL, errno);
 	/* A read-only cookie maps read-only. */
 	test_ioctl_map(h, IOBMD_MAP_READONLY, 0, 0, &cookie);
-	p = iobmd_mmap(self->fd, cookie, len, PROT_READ | PROT_WRITE);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, errno);
-	p = iobmd_mmap(self->fd, cookie, len, PROT_READ);
-	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(-1, mprotect(p, len, PROT_READ | PROT_WRITE));
-	munmap(p, len);
+	test_map_readonly(cookie, len);
 	/* Not beyond the dma-buf. */
 	test_err_map(ERANGE, h, 0, len, PAGE_SIZE);
 	test_ioctl_map(h, 0, 0, 0, &cookie);
@@ -1138,23 +1148,6 @@ static const char *const failslab_knobs[][2] = {
 
 #define FAILSLAB_NR	ARRAY_SIZE(failslab_knobs)
 
-static int knob_get(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = 0;
-	return 0;
-}
-
 /* Runs @cmd on @dfd in the module; its TAP lines, all "ok". */
 #define test_kapi(cmd, dfd)                                                   \
 	({                                                                    \
@@ -1199,8 +1192,8 @@ TEST_F(import, driver)
 	test_kapi("import", dfd);
 	if (failslab) {
 		for (i = 0; i < FAILSLAB_NR; i++) {
-			ASSERT_EQ(0, knob_get(failslab_knobs[i][0], saved[i],
-					      sizeof(saved[i])));
+			ASSERT_EQ(0, iobmd_read_file(failslab_knobs[i][0],
+						     saved[i], sizeof(saved[i])));
 			ASSERT_EQ(0, iobmd_write_file(failslab_knobs[i][0],
 						      failslab_knobs[i][1]));
 		}
@@ -1326,13 +1319,7 @@ TEST_F(readonly, refuses_writes)
 
 	/* Mapped read-only only, by itself or in a multi. */
 	test_ioctl_map(h, 0, 0, 0, &cookie);
-	p = iobmd_mmap(self->fd, cookie, len, PROT_READ | PROT_WRITE);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, errno);
-	p = iobmd_mmap(self->fd, cookie, len, PROT_READ);
-	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(-1, mprotect(p, len, PROT_READ | PROT_WRITE));
-	munmap(p, len);
+	test_map_readonly(cookie, len);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b[0]);
 	b[1] = h;
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, b, 2, &m);
