@@ -34,7 +34,10 @@
  * calls) under desc.prep_lock at the first prepare, the last complete
  * and the last unpin, and under @lock in walks (which mmap() makes under
  * mmap_lock).  No exporter this reaches calls back into iobmd, since
- * iobmd's own dma-bufs never become this kind.
+ * iobmd's own dma-bufs never become this kind; and iobmd's exporter takes
+ * no descriptor lock under a reservation lock (dmabuf_export.c), so that
+ * lockdep, which sees every prep_lock and every reservation lock as one
+ * lock each, finds no cycle either.
  */
 #include <linux/cc_platform.h>
 #include <linux/dma-buf.h>
