@@ -886,6 +886,40 @@ static int iobmd_ioctl_set_purgeable(struct iobmd_ucmd *ucmd)
 	return ret;
 }
 
+/*
+ * IOBMD_IMPORT_DMABUF - a descriptor over a dma-buf of any exporter; the
+ * caller may close the dma-buf's file afterwards.
+ * Errors: EINVAL (flags or reserved not 0, bad direction, an empty
+ * dma-buf), EBADF (fd not open, or not a dma-buf), EMFILE (max_handles
+ * or user_descs reached), ENFILE (total_descs reached), ENOMEM, EFAULT;
+ * for a dma-buf iobmd exported (a sub-range of its descriptor), also
+ * those of IOBMD_SUB_CREATE: ERANGE (the descriptor is now shorter than
+ * what was exported), ELOOP, E2BIG.
+ */
+static int iobmd_ioctl_import_dmabuf(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_import_dmabuf *cmd = ucmd->cmd;
+	struct dma_buf *dmabuf;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved ||
+	    cmd->direction & ~IOBMD_DIRECTION_MASK)
+		return -EINVAL;
+	ret = iobmd_ucmd_may_create(ucmd, 0);
+	if (ret)
+		return ret;
+	dmabuf = dma_buf_get(cmd->fd);
+	if (IS_ERR(dmabuf))
+		/* dma_buf_get() tells an open file of another kind by EINVAL. */
+		return PTR_ERR(dmabuf) == -EINVAL ? -EBADF : PTR_ERR(dmabuf);
+	d = iobmd_desc_from_dmabuf(dmabuf, cmd->direction);
+	dma_buf_put(dmabuf);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
+}
+
 union iobmd_ucmd_buffer {
 	struct iobmd_version version;
 	struct iobmd_buf_create buf_create;
@@ -986,6 +1020,8 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
 			       struct iobmd_set_arg, value),
 	IOBMD_IOCTL_OP_CHANGES(IOBMD_EXPORT_DMABUF, iobmd_ioctl_export_dmabuf,
 			       struct iobmd_export_dmabuf, __reserved),
+	IOBMD_IOCTL_OP(IOBMD_IMPORT_DMABUF, iobmd_ioctl_import_dmabuf,
+		       struct iobmd_import_dmabuf, __reserved),
 };
 
 /**

@@ -832,17 +832,26 @@ struct iobmd_export_dmabuf {
  *	it afterwards: the descriptor holds the dma-buf)
  * @direction: IOBMD_DIRECTION_*
  * @handle: out: the new descriptor (IOBMD_KIND_DMABUF, or for a dma-buf
- *	of iobmd's own a sub-range of the descriptor it was exported from)
+ *	of iobmd's own a sub-range of the descriptor it was exported from:
+ *	the exported range, the length IOBMD_EXPORT_DMABUF was asked for)
  * @__reserved: must be 0
  *
  * Its length is the dma-buf's size.  Reads, writes and the other kinds
  * built on it go through the exporter's kernel mapping (vmap) with its
- * CPU-access brackets; a mapping of it alone is the exporter's own mmap;
- * prepares for a device attach that device to the dma-buf; physical
- * segments (CAP_SYS_ADMIN) are the exporter's pages where it has them.
+ * CPU-access brackets; a mapping of it alone is the exporter's own mmap
+ * (with the exporter's cache mode: only IOBMD_CACHE_DEFAULT may be asked
+ * for; it holds the dma-buf, not the descriptor); prepares for a device
+ * attach that device to the dma-buf; physical segments (CAP_SYS_ADMIN)
+ * are the exporter's pages where it has them, as the module's own device
+ * sees them 1:1 (EOPNOTSUPP where it would not: swiotlb forced, memory
+ * encryption).  A dma-buf whose file is open read-only is written neither
+ * by the CPU nor by a device: writes, prepares for a device that writes
+ * and writable mappings fail with EACCES.
  *
  * Errors: EINVAL (flags, reserved, direction), EBADF (not a dma-buf),
- * EMFILE, ENOMEM, EFAULT.
+ * EMFILE, ENFILE (the module's total_descs), ENOMEM, EFAULT; for a
+ * dma-buf of iobmd's own, those of IOBMD_SUB_CREATE (ERANGE: the
+ * descriptor is shorter now than what was exported; ELOOP, E2BIG).
  */
 struct iobmd_import_dmabuf {
 	__u32 size;
