@@ -442,6 +442,9 @@ struct iobmd_desc *iobmd_desc_from_dmabuf(struct dma_buf *dmabuf,
 	if (own) {
 		sub = iobmd_sub_create(own, offset, length, direction);
 		iobmd_desc_put(own);
+		/* A read-only file grants no writes through the import. */
+		if (!IS_ERR(sub) && !(dmabuf->file->f_mode & FMODE_WRITE))
+			sub->readonly = true;
 		return sub;
 	}
 	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);

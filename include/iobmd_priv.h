@@ -162,6 +162,8 @@ struct iobmd_desc_ops {
  * @acct: the open file's account it is charged to, or NULL
  * @user: the user account it is charged to (with @acct), or NULL
  * @charged: bytes charged to @acct and @user
+ * @readonly: nothing may write the memory through it (a dma-buf of
+ *	iobmd's own, imported from a read-only file); fixed at creation
  * @visits: piece visits a full traversal of it makes, repeats counted (1
  *	for memory of its own), at most IOBMD_MAX_VISITS; fixed at creation,
  *	except an interleaved descriptor's, protected by @lock, which grows
@@ -194,6 +196,7 @@ struct iobmd_desc {
 	struct iobmd_account *acct;
 	struct iobmd_user *user;
 	u64 charged;
+	bool readonly;
 	u32 visits;
 };
 
