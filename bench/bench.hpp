@@ -128,7 +128,7 @@ summary summarize(std::vector<double> v);
  * workload times its steps separately.
  */
 struct result {
-	std::string workload;		/* "w1" .. "w5" */
+	std::string workload;		/* "w1" .. "w6" */
 	std::string op;			/* what was timed, e.g. "alloc_map_touch_free" */
 	std::string peer;		/* "iobmd", "dma-heap", ... */
 	std::uint64_t size = 0;		/* bytes per operation */
@@ -160,14 +160,14 @@ private:
 /* How many repetitions each workload runs; --quick lowers them. */
 struct run_config {
 	bool quick = false;
-	unsigned reps(std::uint64_t size) const;	/* W1 and W5 samples */
+	unsigned reps(std::uint64_t size) const;	/* W1, W5, W6 samples */
 	unsigned w2_ops = 10000;			/* create/release per sample */
 	unsigned w2_samples = 5;
 	unsigned w3_samples = 15;
 	unsigned w4_samples = 11;
 	std::string only;				/* run only this workload */
-	std::string peer;				/* only this peer (W1, W2, W4, W5) */
-	std::uint64_t size = 0;				/* W1: only this size */
+	std::string peer;				/* only this peer (W1, W2, W4-W6) */
+	std::uint64_t size = 0;				/* W1, W6: only this size */
 	std::string op;					/* W4: only this op */
 	unsigned samples = 0;				/* if set, samples of every case */
 
@@ -186,6 +186,7 @@ void run_w2_rate(const run_config &cfg, result_store &store);
 void run_w3_copy(const run_config &cfg, result_store &store);
 void run_w4_pin(const run_config &cfg, result_store &store);
 void run_w5_map(const run_config &cfg, result_store &store);
+void run_w6_dmabuf(const run_config &cfg, result_store &store);
 
 } // namespace iobmd_bench
 

@@ -71,6 +71,11 @@ for peer in iobmd dma-heap; do
 	profile "w5-$peer" --only w5 --peer "$peer"
 done
 profile w3 --only w3
+for size in 4K:4096 2M:$((2 * mib)) 64M:$((64 * mib)); do
+	for peer in iobmd dma-heap; do
+		profile "w6-${size%%:*}-$peer" --only w6 --size "${size#*:}" --peer "$peer"
+	done
+done
 # Many samples, so that pinning outweighs writing the memory once.
 for peer in iobmd io_uring; do
 	profile "w4-$peer" --only w4 --peer "$peer" --samples 100
