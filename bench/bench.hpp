@@ -180,6 +180,13 @@ struct run_config {
 /* Progress for the console: "w1 iobmd 64 MiB: 12.3 ms". */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A case of a workload by size (W1, W6) whose samples are all taken: an
+ * unavailable one drops what it had, another's faults become per sample;
+ * either way a line of progress.
+ */
+void finish_sized_case(result &r);
+
 /* The workloads; each adds its results to @store. */
 void run_w1_alloc(const run_config &cfg, result_store &store);
 void run_w2_rate(const run_config &cfg, result_store &store);
