@@ -30,6 +30,11 @@
 using namespace iobmd;
 using namespace iobmd_test;
 
+/* A dma-buf createDmaBuf() made, with the reason when it made none. */
+#define ASSERT_EXPORTED(fd) \
+	ASSERT_TRUE((fd).isValid()) << "lastError: " << stringFromReturn(lastError()) \
+				    << ", errno " << lastErrno()
+
 namespace {
 
 /* A mapping of a dma-buf, unmapped on destruction; errno in err when
@@ -199,7 +204,7 @@ TEST(DmaBuf, ExportMapsTheDescriptorsMemory)
 	auto src = pattern(n, 50);
 
 	unique_fd fd = b->createDmaBuf();
-	ASSERT_TRUE(fd.isValid()) << stringFromReturn(lastError()) << ", errno " << lastErrno();
+	ASSERT_EXPORTED(fd);
 	EXPECT_RET(kIOReturnSuccess, lastError());
 	EXPECT_EQ(n, size_of(fd.get()));
 
@@ -233,7 +238,7 @@ TEST(DmaBuf, ExportsASubRange)
 	auto src = pattern(n, 52);
 
 	unique_fd fd = b->createDmaBuf(0, page(), 2 * page());
-	ASSERT_TRUE(fd.isValid()) << stringFromReturn(lastError()) << ", errno " << lastErrno();
+	ASSERT_EXPORTED(fd);
 	EXPECT_EQ(2 * page(), size_of(fd.get()));
 	{
 		fd_map m(fd.get(), 2 * page(), PROT_READ | PROT_WRITE);
@@ -254,7 +259,7 @@ TEST(DmaBuf, ExportsASubRange)
 
 	/* A length that ends inside a page: the dma-buf has the whole page. */
 	unique_fd part = b->createDmaBuf(0, 3 * page(), 100);
-	ASSERT_TRUE(part.isValid()) << stringFromReturn(lastError());
+	ASSERT_EXPORTED(part);
 	EXPECT_EQ(page(), size_of(part.get()));
 	fd_map last(part.get(), page(), PROT_READ);
 	ASSERT_EQ(0, last.err);
@@ -269,7 +274,7 @@ TEST(DmaBuf, ReadOnlyExportRefusesWritableMappings)
 	auto src = pattern(n, 53);
 
 	unique_fd ro = b->createDmaBuf(kIODmaBufReadOnly);
-	ASSERT_TRUE(ro.isValid()) << stringFromReturn(lastError()) << ", errno " << lastErrno();
+	ASSERT_EXPORTED(ro);
 	EXPECT_EQ(O_RDONLY, ::fcntl(ro.get(), F_GETFL) & O_ACCMODE);
 	fd_map w(ro.get(), n, PROT_READ | PROT_WRITE);
 	EXPECT_EQ(EACCES, w.err);
@@ -281,7 +286,7 @@ TEST(DmaBuf, ReadOnlyExportRefusesWritableMappings)
 	EXPECT_EQ(EACCES, errno);
 
 	unique_fd rw = b->createDmaBuf();
-	ASSERT_TRUE(rw.isValid());
+	ASSERT_EXPORTED(rw);
 	EXPECT_EQ(O_RDWR, ::fcntl(rw.get(), F_GETFL) & O_ACCMODE);
 }
 
@@ -291,10 +296,10 @@ TEST(DmaBuf, CloseOnExecUnlessAskedNotTo)
 	ASSERT_MADE(b);
 
 	unique_fd fd = b->createDmaBuf();
-	ASSERT_TRUE(fd.isValid());
+	ASSERT_EXPORTED(fd);
 	EXPECT_EQ(FD_CLOEXEC, ::fcntl(fd.get(), F_GETFD));
 	unique_fd kept = b->createDmaBuf(kIODmaBufNoCloseOnExec | kIODmaBufReadOnly);
-	ASSERT_TRUE(kept.isValid());
+	ASSERT_EXPORTED(kept);
 	EXPECT_EQ(0, ::fcntl(kept.get(), F_GETFD));
 	EXPECT_EQ(O_RDONLY, ::fcntl(kept.get(), F_GETFL) & O_ACCMODE);
 }
@@ -306,7 +311,7 @@ TEST(DmaBuf, TheOwnerClosesTheFileDescriptor)
 	int raw;
 	{
 		unique_fd fd = b->createDmaBuf();
-		ASSERT_TRUE(fd.isValid());
+		ASSERT_EXPORTED(fd);
 		raw = fd.get();
 		EXPECT_NE(-1, ::fcntl(raw, F_GETFD));
 	}
@@ -316,7 +321,7 @@ TEST(DmaBuf, TheOwnerClosesTheFileDescriptor)
 
 	/* Moved: the new owner closes it, the old one holds nothing. */
 	unique_fd a = b->createDmaBuf();
-	ASSERT_TRUE(a.isValid());
+	ASSERT_EXPORTED(a);
 	raw = a.get();
 	unique_fd c = std::move(a);
 	EXPECT_FALSE(a.isValid());
@@ -327,7 +332,7 @@ TEST(DmaBuf, TheOwnerClosesTheFileDescriptor)
 
 	/* Released: the caller's to close. */
 	unique_fd d = b->createDmaBuf();
-	ASSERT_TRUE(d.isValid());
+	ASSERT_EXPORTED(d);
 	raw = d.release();
 	EXPECT_FALSE(d.isValid());
 	EXPECT_NE(-1, ::fcntl(raw, F_GETFD));
@@ -346,7 +351,7 @@ TEST(DmaBuf, ExportOutlivesTheDescriptorAndItsTask)
 		ASSERT_MADE(b);
 		ASSERT_EQ(n, b->writeBytes(0, src.data(), n));
 		fd = b->createDmaBuf();
-		ASSERT_TRUE(fd.isValid());
+		ASSERT_EXPORTED(fd);
 		/* The descriptor goes, then its task (the open file). */
 	}
 	fd_map m(fd.get(), n, PROT_READ | PROT_WRITE);
@@ -367,7 +372,7 @@ TEST(DmaBuf, ExportsUserMemoryAndWindows)
 	ASSERT_MADE(general);
 
 	unique_fd fd = general->createDmaBuf();
-	ASSERT_TRUE(fd.isValid()) << stringFromReturn(lastError()) << ", errno " << lastErrno();
+	ASSERT_EXPORTED(fd);
 	{
 		fd_map m(fd.get(), 3 * page(), PROT_READ | PROT_WRITE);
 		ASSERT_EQ(0, m.err);
@@ -382,7 +387,7 @@ TEST(DmaBuf, ExportsUserMemoryAndWindows)
 						       kIODirectionInOut);
 	ASSERT_MADE(sub);
 	unique_fd sfd = sub->createDmaBuf();
-	ASSERT_TRUE(sfd.isValid()) << stringFromReturn(lastError()) << ", errno " << lastErrno();
+	ASSERT_EXPORTED(sfd);
 	EXPECT_EQ(2 * page(), size_of(sfd.get()));
 	fd_map sm(sfd.get(), 2 * page(), PROT_READ);
 	ASSERT_EQ(0, sm.err);
@@ -431,7 +436,7 @@ TEST(DmaBuf, ImportOfItsOwnExport)
 	auto src = pattern(n, 56);
 
 	unique_fd fd = b->createDmaBuf(0, page(), 2 * page());
-	ASSERT_TRUE(fd.isValid()) << stringFromReturn(lastError());
+	ASSERT_EXPORTED(fd);
 	OSSharedPtr<IOMemoryDescriptor> d = IOMemoryDescriptor::withDmaBuf(fd.get(),
 									  kIODirectionInOut);
 	ASSERT_MADE(d);
@@ -528,7 +533,7 @@ TEST(DmaBuf, ImportErrors)
 	EXPECT_EQ(EBADF, lastErrno());
 	/* Files that are not dma-bufs: a memfd, and /dev/iobmd itself. */
 	unique_fd memfd(::memfd_create("iobmd-dmabuf-test", MFD_CLOEXEC));
-	ASSERT_TRUE(memfd.isValid());
+	ASSERT_TRUE(memfd.isValid()) << "memfd_create: errno " << errno;
 	ASSERT_EQ(0, ::ftruncate(memfd.get(), static_cast<off_t>(page())));
 	EXPECT_EQ(nullptr, IOMemoryDescriptor::withDmaBuf(memfd.get(), kIODirectionInOut));
 	EXPECT_RET(kIOReturnBadArgument, lastError());
@@ -543,7 +548,7 @@ TEST(DmaBuf, ImportErrors)
 	auto b = IOBufferMemoryDescriptor::withCapacity(page(), kIODirectionInOut);
 	ASSERT_MADE(b);
 	unique_fd fd = b->createDmaBuf();
-	ASSERT_TRUE(fd.isValid());
+	ASSERT_EXPORTED(fd);
 	EXPECT_EQ(nullptr, IOMemoryDescriptor::withDmaBuf(fd.get(), 0x8));
 	EXPECT_RET(kIOReturnBadArgument, lastError());
 	EXPECT_EQ(EINVAL, lastErrno());
