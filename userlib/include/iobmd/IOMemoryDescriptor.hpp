@@ -118,9 +118,10 @@ public:
 	/*
 	 * iobmd: [offset, offset + length) (length 0: to the end) as a new
 	 * dma-buf, for another driver or process to import (V4L2, DRM,
-	 * VFIO, iommufd, io_uring) or to mmap.  @offset is page aligned and
-	 * starts a page of the memory; the dma-buf has whole pages (its size
-	 * is @length rounded up).  It holds the descriptor's memory, pinned,
+	 * VFIO, iommufd, io_uring) or to mmap.  @offset is page aligned, and
+	 * the memory starts a page there and at the descriptor's first byte
+	 * (as buffers always do); the dma-buf has whole pages (its size is
+	 * @length rounded up).  It holds the descriptor's memory, pinned,
 	 * for as long as it lives: the descriptor, its task and this process
 	 * may go first.  Options: kIODmaBufReadOnly (a dma-buf that refuses
 	 * writable mappings), kIODmaBufNoCloseOnExec (the file descriptor
@@ -129,7 +130,8 @@ public:
 	 * aligned, a range past the length, memory imported from another
 	 * exporter), kIOReturnNotReady (length 0), kIOReturnNoMemory,
 	 * kIOReturnNoResources (no file descriptor left),
-	 * kIOReturnNotPrivileged.
+	 * kIOReturnNotPrivileged (user memory pinned read-only, exported
+	 * without kIODmaBufReadOnly; another process's memory).
 	 */
 	unique_fd createDmaBuf(IOOptionBits options = 0, IOByteCount offset = 0,
 			       IOByteCount length = 0) noexcept;
