@@ -416,6 +416,17 @@ TEST(DmaBuf, ExportErrors)
 	EXPECT_FALSE(b->createDmaBuf(0, page(), n).isValid());
 	EXPECT_RET(kIOReturnBadArgument, lastError());
 	EXPECT_EQ(ERANGE, lastErrno());
+	/* Memory this process cannot write: the export pins for writing. */
+	void *ro = ::mmap(nullptr, page(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	auto general = IOGeneralMemoryDescriptor::withAddressRange(
+		reinterpret_cast<mach_vm_address_t>(ro), page(), kIODirectionOut, nullptr);
+	ASSERT_MADE(general);
+	EXPECT_FALSE(general->createDmaBuf(kIODmaBufReadOnly).isValid());
+	EXPECT_RET(kIOReturnVMError, lastError());
+	EXPECT_EQ(EFAULT, lastErrno());
+	general.reset();
+	EXPECT_EQ(0, ::munmap(ro, page()));
 	/* Nothing to export. */
 	b->setLength(0);
 	EXPECT_FALSE(b->createDmaBuf().isValid());

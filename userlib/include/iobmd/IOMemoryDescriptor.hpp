@@ -121,17 +121,20 @@ public:
 	 * VFIO, iommufd, io_uring) or to mmap.  @offset is page aligned, and
 	 * the memory starts a page there and at the descriptor's first byte
 	 * (as buffers always do); the dma-buf has whole pages (its size is
-	 * @length rounded up).  It holds the descriptor's memory, pinned,
-	 * for as long as it lives: the descriptor, its task and this process
-	 * may go first.  Options: kIODmaBufReadOnly (a dma-buf that refuses
-	 * writable mappings), kIODmaBufNoCloseOnExec (the file descriptor
-	 * survives exec).  Owned by the result, which closes it; invalid on
-	 * failure: kIOReturnBadArgument (unknown options, @offset not
-	 * aligned, a range past the length, memory imported from another
-	 * exporter), kIOReturnNotReady (length 0), kIOReturnNoMemory,
-	 * kIOReturnNoResources (no file descriptor left),
-	 * kIOReturnNotPrivileged (user memory pinned read-only, exported
-	 * without kIODmaBufReadOnly; another process's memory).
+	 * @length rounded up).  It holds the descriptor's memory, pinned for
+	 * writing, for as long as it lives: the descriptor, its task and
+	 * this process may go first; a descriptor has at most 1024 alive
+	 * (the module's IOBMD_EXPORT_MAX).  Options: kIODmaBufReadOnly (a
+	 * dma-buf that refuses writable mappings; devices may still write),
+	 * kIODmaBufNoCloseOnExec (the file descriptor survives exec).
+	 * Owned by the result, which closes it; invalid on failure:
+	 * kIOReturnBadArgument (unknown options, @offset not aligned, a
+	 * range past the length, memory imported from another exporter),
+	 * kIOReturnNotReady (length 0), kIOReturnVMError (user memory that
+	 * cannot be pinned for writing), kIOReturnNotPrivileged (user memory
+	 * pinned read-only already, or another process's), kIOReturnNoMemory,
+	 * kIOReturnNoResources (no file descriptor left, or the limit of
+	 * live dma-bufs).
 	 */
 	unique_fd createDmaBuf(IOOptionBits options = 0, IOByteCount offset = 0,
 			       IOByteCount length = 0) noexcept;
