@@ -87,7 +87,7 @@ struct foreign {
 	std::string why;      /* why there is none */
 };
 
-foreign from_heap(std::size_t size)
+foreign from_heap(std::size_t size, bool writable)
 {
 	foreign f{ "dma-heap system", unique_fd(), "" };
 	unique_fd heap(::open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC));
@@ -97,7 +97,7 @@ foreign from_heap(std::size_t size)
 	}
 	dma_heap_allocation_data a{};
 	a.len = size;
-	a.fd_flags = O_RDWR | O_CLOEXEC;
+	a.fd_flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
 	if (::ioctl(heap.get(), DMA_HEAP_IOCTL_ALLOC, &a))
 		f.why = "DMA_HEAP_IOCTL_ALLOC: " + std::string(std::strerror(errno));
 	else
@@ -133,7 +133,7 @@ unique_fd open_vgem()
 	return found;
 }
 
-foreign from_vgem(std::size_t size)
+foreign from_vgem(std::size_t size, bool writable)
 {
 	foreign f{ "vgem", unique_fd(), "" };
 	unique_fd card = open_vgem();
@@ -152,7 +152,7 @@ foreign from_vgem(std::size_t size)
 	}
 	drm_prime_handle p{};
 	p.handle = c.handle;
-	p.flags = DRM_CLOEXEC | DRM_RDWR;
+	p.flags = DRM_CLOEXEC | (writable ? DRM_RDWR : 0);
 	if (::ioctl(card.get(), DRM_IOCTL_PRIME_HANDLE_TO_FD, &p))
 		f.why = "DRM_IOCTL_PRIME_HANDLE_TO_FD: " + std::string(std::strerror(errno));
 	else
@@ -164,13 +164,14 @@ foreign from_vgem(std::size_t size)
 	return f;
 }
 
-/* Every other exporter this kernel has, each with a @size-byte dma-buf. */
-std::vector<foreign> foreign_dmabufs(std::size_t size, std::string *why)
+/* Every other exporter this kernel has, each with a @size-byte dma-buf,
+ * open read-write or read-only. */
+std::vector<foreign> foreign_dmabufs(std::size_t size, bool writable, std::string *why)
 {
 	std::vector<foreign> v;
 
-	v.push_back(from_heap(size));
-	v.push_back(from_vgem(size));
+	v.push_back(from_heap(size, writable));
+	v.push_back(from_vgem(size, writable));
 	for (auto it = v.begin(); it != v.end();) {
 		if (it->fd.isValid()) {
 			++it;
@@ -469,11 +470,62 @@ TEST(DmaBuf, ImportOfItsOwnExport)
 	EXPECT_EQ(0x3c, reinterpret_cast<std::uint8_t *>(m->getVirtualAddress())[page() + 9]);
 }
 
+namespace {
+
+/* @d, over a dma-buf open read-only holding @expect: read, never written. */
+void expect_read_only(IOMemoryDescriptor &d, const std::vector<std::uint8_t> &expect)
+{
+	const std::size_t n = expect.size();
+	std::vector<std::uint8_t> back(n);
+	EXPECT_EQ(n, d.readBytes(0, back.data(), n));
+	EXPECT_EQ(0, std::memcmp(back.data(), expect.data(), n));
+	std::uint8_t v = 1;
+	EXPECT_EQ(0U, d.writeBytes(0, &v, 1));
+	EXPECT_RET(kIOReturnNotPrivileged, lastError());
+	EXPECT_EQ(EACCES, lastErrno());
+	EXPECT_EQ(nullptr, d.map());
+	EXPECT_RET(kIOReturnNotPrivileged, lastError());
+	EXPECT_EQ(EACCES, lastErrno());
+	auto m = d.map(kIOMapReadOnly);
+	ASSERT_MADE(m);
+	EXPECT_EQ(0, std::memcmp(reinterpret_cast<void *>(m->getVirtualAddress()),
+				 expect.data(), n));
+}
+
+} // namespace
+
+TEST(DmaBuf, ImportOfAReadOnlyDmaBufIsReadOnly)
+{
+	const std::size_t n = 2 * page();
+	std::string why;
+	std::vector<foreign> bufs = foreign_dmabufs(n, false, &why);
+
+	ASSERT_FALSE(bufs.empty()) << "no other exporter: " << why;
+	for (foreign &f : bufs) {
+		SCOPED_TRACE(f.exporter);
+		EXPECT_EQ(O_RDONLY, ::fcntl(f.fd.get(), F_GETFL) & O_ACCMODE);
+		auto d = IOMemoryDescriptor::withDmaBuf(f.fd.get(), kIODirectionInOut);
+		ASSERT_MADE(d);
+		/* Both exporters hand out zeroed memory. */
+		expect_read_only(*d, std::vector<std::uint8_t>(n));
+	}
+
+	/* iobmd's own read-only export alike. */
+	SCOPED_TRACE("iobmd");
+	auto b = filled_buffer(n, 59);
+	ASSERT_MADE(b);
+	unique_fd fd = b->createDmaBuf(kIODmaBufReadOnly);
+	ASSERT_EXPORTED(fd);
+	auto d = IOMemoryDescriptor::withDmaBuf(fd.get(), kIODirectionInOut);
+	ASSERT_MADE(d);
+	expect_read_only(*d, pattern(n, 59));
+}
+
 TEST(DmaBuf, ImportOfAnotherExportersDmaBuf)
 {
 	const std::size_t n = 4 * page();
 	std::string why;
-	std::vector<foreign> bufs = foreign_dmabufs(n, &why);
+	std::vector<foreign> bufs = foreign_dmabufs(n, true, &why);
 
 	/* 6.12 has the system heap; 6.1 has vgem when the runner loads it. */
 	ASSERT_FALSE(bufs.empty()) << "no other exporter: " << why;

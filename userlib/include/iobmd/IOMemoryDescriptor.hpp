@@ -57,7 +57,9 @@ public:
 	 * @task (null: current_task()); see IODmaBufMemoryDescriptor.hpp.
 	 * The descriptor holds the dma-buf: @fd may be closed afterwards.
 	 * Null on failure: kIOReturnBadArgument for a bad @direction or an
-	 * @fd that is not a dma-buf (lastErrno() EINVAL or EBADF).
+	 * @fd that is not a dma-buf (lastErrno() EINVAL or EBADF), or an
+	 * iobmd export whose descriptor is shorter now (ERANGE);
+	 * kIOReturnNoResources (the module's limits), kIOReturnNoMemory.
 	 */
 	static OSSharedPtr<IOMemoryDescriptor> withDmaBuf(
 		int fd, IODirection direction, task_t task = nullptr) noexcept;
