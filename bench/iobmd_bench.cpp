@@ -121,10 +121,14 @@ std::vector<ratio_spec> ratio_specs()
 		      "mmap + first pass of an existing buffer" });
 	v.push_back({ "w5", "map_pass", "map_pass", 512 * MiB, "iobmd", "udmabuf", 0,
 		      "mmap + first pass of an existing buffer" });
-	for (std::uint64_t size : { 4 * KiB, 2 * MiB, 64 * MiB })
+	for (std::uint64_t size : { 4 * KiB, 2 * MiB, 64 * MiB }) {
 		v.push_back({ "w6", "alloc_export_map_touch_close",
 			      "alloc_export_map_touch_close", size, "iobmd", "dma-heap", 1.0,
-			      "allocate + export + mmap the dma-buf + touch + close" });
+			      "allocate as a dma-buf (one call) + mmap + touch + close" });
+		v.push_back({ "w6", "alloc_export_map_touch_close",
+			      "alloc_export_map_touch_close", size, "iobmd-export", "dma-heap", 0,
+			      "create + export a descriptor + mmap + touch + close" });
+	}
 	return v;
 }
 

@@ -4,16 +4,21 @@
  * dma-buf, mmap the dma-buf, store once in every page, munmap, close
  * everything; at 4 KiB, 2 MiB and 64 MiB.
  *
- *   iobmd     IOBMD_BUF_CREATE, IOBMD_EXPORT_DMABUF (O_RDWR | O_CLOEXEC),
- *             mmap of the dma-buf, touch, munmap, close of the dma-buf
- *             and IOBMD_RELEASE of the handle
- *   dma-heap  DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/system (the dma-buf
- *             comes with the memory), mmap, touch, munmap, close
+ *   iobmd         IOBMD_BUF_CREATE with IOBMD_BUF_CREATE_DMABUF (one
+ *                 call, as the heap's: a buffer with a dma-buf and no
+ *                 handle), mmap of the dma-buf, touch, munmap, close
+ *   iobmd-export  IOBMD_BUF_CREATE, IOBMD_EXPORT_DMABUF (O_RDWR |
+ *                 O_CLOEXEC), mmap, touch, munmap, close of the dma-buf
+ *                 and IOBMD_RELEASE of the handle: exporting a
+ *                 descriptor the program already has
+ *   dma-heap      DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/system (the
+ *                 dma-buf comes with the memory), mmap, touch, munmap,
+ *                 close
  *
- * Phases: alloc (the allocating call), export (iobmd only), map, touch,
- * unmap and close (closing the dma-buf and, for iobmd, releasing the
- * handle: the memory goes with the last of them).  The peers take turns,
- * one sample each per round.
+ * Phases: alloc (the allocating call), export (iobmd-export only), map,
+ * touch, unmap and close (closing the dma-buf and, for iobmd-export,
+ * releasing the handle: the memory goes with the last of them).  The
+ * peers take turns, one sample each per round.
  */
 #include <cerrno>
 #include <string>
@@ -32,7 +37,7 @@ namespace iobmd_bench {
 
 namespace {
 
-const char *const kPeers[] = { "iobmd", "dma-heap" };
+const char *const kPeers[] = { "iobmd", "iobmd-export", "dma-heap" };
 const std::uint64_t kSizes[] = { 4 * KiB, 2 * MiB, 64 * MiB };
 
 /* An iobmd handle, released on destruction. */
@@ -59,13 +64,23 @@ private:
 /* One user's round with a dma-buf from @peer; @heap is the heap's device. */
 void cycle(const std::string &peer, int heap, std::size_t size, result *r)
 {
-	const bool iobmd = peer == "iobmd";
+	const bool iobmd = peer == "iobmd-export";
 	long f0 = minor_faults();
 	std::int64_t t0 = now_ns(), t1, t2;
 	handle_owner handle;
 	unique_fd buf;
 
-	if (iobmd) {
+	if (peer == "iobmd") {
+		struct iobmd_buf_create c = {};
+
+		c.flags = IOBMD_BUF_CREATE_DMABUF;
+		c.options = IOBMD_DIRECTION_INOUT;
+		c.capacity = size;
+		c.fd_flags = O_RDWR | O_CLOEXEC;
+		iobmd_ioctl(IOBMD_BUF_CREATE, c, "IOBMD_BUF_CREATE (dma-buf)");
+		buf = unique_fd(int(c.fd));
+		t1 = t2 = now_ns();
+	} else if (iobmd) {
 		struct iobmd_buf_create c = {};
 		struct iobmd_export_dmabuf e = {};
 
@@ -120,7 +135,7 @@ void run_w6_dmabuf(const run_config &cfg, result_store &store)
 	unique_fd heap;
 	std::string heap_missing;
 
-	if (cfg.wants("iobmd"))
+	if (cfg.wants("iobmd") || cfg.wants("iobmd-export"))
 		iobmd_fd();
 	if (cfg.wants("dma-heap")) {
 		heap = unique_fd(::open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC));
