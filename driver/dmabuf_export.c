@@ -36,9 +36,12 @@ MODULE_IMPORT_NS(DMA_BUF);
  * @desc: the descriptor, referenced and pinned
  * @offset: first byte of the range in the descriptor
  * @length: bytes of the range (the dma-buf has them rounded up to a page)
- * @layout: the pages of the range, collected once at export
- * @lock: protects @attachments and the attachments' mappings, @vaddr and
- *	@vmaps
+ * @layout: the pages of the range, collected once: at export, or for a
+ *	buffer (pages of its own, laid out from its first byte, nothing to
+ *	check) when a device or vmap() first needs them; @lock
+ * @collected: @layout holds the pages; @lock
+ * @lock: protects a @layout collected late, @attachments and the
+ *	attachments' mappings, @vaddr and @vmaps
  * @attachments: struct iobmd_export_attach of each attached device
  * @vaddr: the kernel mapping while @vmaps is above 0
  * @vmaps: vmap() calls not undone
@@ -48,6 +51,7 @@ struct iobmd_export {
 	u64 offset;
 	u64 length;
 	struct iobmd_layout layout;
+	bool collected;
 	struct mutex lock; /* attachments, their mappings, vaddr, vmaps */
 	struct list_head attachments;
 	void *vaddr;
@@ -71,6 +75,9 @@ struct iobmd_export_attach {
 };
 
 static const struct dma_buf_ops iobmd_dmabuf_ops;
+
+/* "iobmd-desc-" and a u64 in decimal. */
+#define IOBMD_EXPORT_NAME_LEN	32
 
 static bool iobmd_export_iomem(const struct iobmd_export *e)
 {
@@ -180,6 +187,25 @@ static void iobmd_dmabuf_detach(struct dma_buf *dmabuf,
 	kfree(a);
 }
 
+/* The pages of the range, collected now if not at export; @lock held. */
+static int iobmd_export_layout(struct iobmd_export *e)
+{
+	int ret;
+
+	lockdep_assert_held(&e->lock);
+	if (e->collected)
+		return 0;
+	ret = iobmd_layout_collect(e->desc, e->offset, e->length,
+				   IOBMD_WALK_ADDR, &e->layout);
+	if (ret) {
+		iobmd_runs_free(&e->layout.runs);
+		e->layout = (struct iobmd_layout){ };
+		return ret;
+	}
+	e->collected = true;
+	return 0;
+}
+
 /*
  * Map for the importer's device.  One mapping an attachment at a time:
  * the core keeps it (cache_sgt_mapping) until the attachment goes.
@@ -197,6 +223,9 @@ static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 	mutex_lock(&e->lock);
 	ret = -EBUSY;
 	if (a->mapped)
+		goto out;
+	ret = iobmd_export_layout(e);
+	if (ret)
 		goto out;
 	a->dir = dir;
 	if (iobmd_export_iomem(e))
@@ -300,7 +329,9 @@ static int iobmd_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	int ret = 0;
 
 	mutex_lock(&e->lock);
-	if (!e->vmaps) {
+	if (!e->vmaps)
+		ret = iobmd_export_layout(e);
+	if (!ret && !e->vmaps) {
 		if (iobmd_export_iomem(e))
 			e->vaddr = (void __force *)iobmd_export_ioremap(e);
 		else
@@ -404,6 +435,9 @@ static int iobmd_export_collect(struct iobmd_export *e)
 	ret = iobmd_desc_pin(e->desc, IOBMD_PIN_WRITE);
 	if (ret)
 		return ret;
+	/* A buffer's pages are its own from byte 0: they wait till needed. */
+	if (iobmd_to_buffer(e->desc))
+		return 0;
 	/* Composed descriptors are asked while pinned: pieces stay. */
 	ret = iobmd_desc_usable(e->desc);
 	if (!ret)
@@ -425,8 +459,10 @@ static int iobmd_export_collect(struct iobmd_export *e)
 	if (ret) {
 		iobmd_runs_free(&l->runs);
 		iobmd_desc_unpin(e->desc);
+		return ret;
 	}
-	return ret;
+	e->collected = true;
+	return 0;
 }
 
 /**
@@ -458,6 +494,7 @@ struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	u64 dlen = iobmd_desc_length(d);
+	char *name;
 	struct iobmd_export *e;
 	struct dma_buf *dmabuf;
 	u64 end;
@@ -509,7 +546,10 @@ struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
 	 * nobody else sees the dma-buf yet, and DMA_BUF_SET_NAME may rename
 	 * it later.  The core frees the name.
 	 */
-	dmabuf->name = kasprintf(GFP_KERNEL, "iobmd-desc-%llu", d->id);
+	name = kmalloc(IOBMD_EXPORT_NAME_LEN, GFP_KERNEL);
+	if (name)
+		snprintf(name, IOBMD_EXPORT_NAME_LEN, "iobmd-desc-%llu", d->id);
+	dmabuf->name = name;
 	atomic64_inc(&iobmd_stats.exports);
 	return dmabuf;
 
