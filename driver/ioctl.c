@@ -10,6 +10,8 @@
  * changes nothing when it fails.
  */
 #include <linux/capability.h>
+#include <linux/dma-buf.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/uaccess.h>
 
@@ -102,7 +104,8 @@ static int iobmd_ioctl_version(struct iobmd_ucmd *ucmd)
 	cmd->abi_minor = IOBMD_ABI_MINOR;
 	cmd->features = IOBMD_FEATURE_BUFFER | IOBMD_FEATURE_PHYS_MASK |
 			IOBMD_FEATURE_MMAP | IOBMD_FEATURE_SEGMENTS |
-			IOBMD_FEATURE_HIERARCHY | IOBMD_FEATURE_PREPARE;
+			IOBMD_FEATURE_HIERARCHY | IOBMD_FEATURE_PREPARE |
+			IOBMD_FEATURE_DMABUF;
 	cmd->page_size = PAGE_SIZE;
 	cmd->max_capacity = iobmd_capacity_limit();
 	return iobmd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -704,6 +707,47 @@ static int iobmd_ioctl_device_create(struct iobmd_ucmd *ucmd)
 	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
 }
 
+/*
+ * IOBMD_EXPORT_DMABUF - a dma-buf of a range of a descriptor.  The file
+ * descriptor is installed only once the answer is written back.
+ * Errors: EINVAL (flags or reserved not 0, unknown fd_flags, offset not
+ * page-aligned or the memory not starting a page there or at its first
+ * byte, pieces that do not line up or mix RAM, device and foreign memory),
+ * ENOENT, ERANGE, ENODATA, EFAULT, ENOMEM, EPERM, EINTR, EMFILE.
+ */
+static int iobmd_ioctl_export_dmabuf(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_export_dmabuf *cmd = ucmd->cmd;
+	struct dma_buf *dmabuf;
+	struct iobmd_desc *d;
+	int fd, ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	d = iobmd_ucmd_desc(ucmd, cmd->handle);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	dmabuf = iobmd_desc_export_dmabuf(d, cmd->offset, cmd->length,
+					  cmd->fd_flags);
+	iobmd_desc_put(d);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	fd = get_unused_fd_flags(cmd->fd_flags & O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	cmd->fd = fd;
+	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return ret;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
+}
+
 #define IOBMD_PREPARE_BITS (IOBMD_DIRECTION_MASK | IOBMD_PREPARE_PHYS32 | \
 			    IOBMD_PREPARE_NO_FAULT | IOBMD_PREPARE_NON_COHERENT)
 #define IOBMD_COMPLETE_BITS (IOBMD_DIRECTION_MASK | \
@@ -804,6 +848,8 @@ union iobmd_ucmd_buffer {
 	struct iobmd_device_create device;
 	struct iobmd_prepare prepare;
 	struct iobmd_perform perform;
+	struct iobmd_export_dmabuf export_dmabuf;
+	struct iobmd_import_dmabuf import_dmabuf;
 };
 
 /*
@@ -883,6 +929,8 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
 		       struct iobmd_perform, len),
 	IOBMD_IOCTL_OP_CHANGES(IOBMD_SET_PURGEABLE, iobmd_ioctl_set_purgeable,
 			       struct iobmd_set_arg, value),
+	IOBMD_IOCTL_OP_CHANGES(IOBMD_EXPORT_DMABUF, iobmd_ioctl_export_dmabuf,
+			       struct iobmd_export_dmabuf, __reserved),
 };
 
 /**

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iobmd: mapping a descriptor into the kernel (IOMemoryDescriptor::map()
- * with the kernel task), for drivers using the in-kernel API.
+ * iobmd: the pages a descriptor's bytes lie in, laid out as a mapping
+ * shows them, and mapping them into the kernel (IOMemoryDescriptor::map()
+ * with the kernel task) for drivers using the in-kernel API.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -9,48 +10,97 @@
 
 #include "iobmd_priv.h"
 
-/**
- * struct iobmd_kmap - the pages of a descriptor, laid out as a mapping
- * @pages: one entry a page
- * @n: entries used
- * @room: entries @pages holds
- * @pos: offset in the mapping of the next byte
- * @cache: IOBMD_CACHE_* the memory has
- */
-struct iobmd_kmap {
-	struct page **pages;
-	unsigned long n;
-	unsigned long room;
-	u64 pos;
-	unsigned int cache;
-};
-
-static int iobmd_kmap_run(void *arg, const struct iobmd_run *run)
+static int iobmd_layout_run(void *arg, const struct iobmd_run *run)
 {
-	struct iobmd_kmap *k = arg;
+	struct iobmd_layout *l = arg;
+	unsigned int flags = run->flags & (IOBMD_RUN_IOMEM | IOBMD_RUN_FOREIGN);
 	unsigned long pfn = PHYS_PFN(run->addr);
 	unsigned long last = PHYS_PFN(run->addr + run->len - 1);
 
-	if (run->flags & IOBMD_RUN_IOMEM)
-		return -EOPNOTSUPP;
-	if (k->n && run->cache != k->cache)
+	if (!l->runs.npages) {
+		l->first = offset_in_page(run->addr);
+		l->pos = l->first;
+		l->cache = run->cache;
+		l->flags = flags;
+		l->kaddr = run->kaddr;
+	} else if (run->cache != l->cache || flags != l->flags) {
 		return -EINVAL;
-	k->cache = run->cache;
+	}
 	/* Bytes keep their page offsets; a page shared must be the same. */
-	if (offset_in_page(k->pos) != offset_in_page(run->addr))
+	if (offset_in_page(l->pos) != offset_in_page(run->addr))
 		return -EINVAL;
-	if (k->n && offset_in_page(k->pos)) {
-		if (page_to_pfn(k->pages[k->n - 1]) != pfn)
+	if (l->runs.npages && offset_in_page(l->pos)) {
+		if (iobmd_runs_next_pfn(&l->runs) - 1 != pfn)
 			return -EINVAL;
 		pfn++;
 	}
-	for (; pfn <= last; pfn++) {
-		if (k->n == k->room)
-			return -EINVAL;
-		k->pages[k->n++] = pfn_to_page(pfn);
+	l->pos += run->len;
+	if (pfn > last)
+		return 0;
+	return iobmd_runs_add_range(&l->runs, pfn, last - pfn + 1);
+}
+
+/**
+ * iobmd_layout_collect() - the pages a byte range of a descriptor lies in
+ * @d: the descriptor; the caller holds a pin
+ * @offset: first byte
+ * @len: bytes, at least 1, within the descriptor's memory
+ * @how: IOBMD_WALK_* for the walk (IOBMD_WALK_ADDR: no @l->kaddr)
+ * @l: out: the layout, zeroed by the caller; free @l->runs with
+ *	iobmd_runs_free(), also after a failure
+ *
+ * The same rule as a user mapping's: each byte keeps its page offset, so
+ * pieces must meet at the same offset in a page, and a page two pieces
+ * share must be the same page; every run must have the same cache mode
+ * and be of the same sort (RAM, device memory, another exporter's).
+ *
+ * Return: 0, -EINVAL (pieces that do not line up, or that differ), -EINTR
+ * (with IOBMD_WALK_KILLABLE) or -ENOMEM.
+ */
+int iobmd_layout_collect(struct iobmd_desc *d, u64 offset, u64 len,
+			 unsigned int how, struct iobmd_layout *l)
+{
+	return d->ops->walk(d, offset, len, how, iobmd_layout_run, l);
+}
+
+static pgprot_t iobmd_kernel_prot(unsigned int cache)
+{
+	if (cache == IOBMD_CACHE_INHIBIT)
+		return pgprot_noncached(PAGE_KERNEL);
+	if (cache == IOBMD_CACHE_WRITE_COMBINE)
+		return pgprot_writecombine(PAGE_KERNEL);
+	return PAGE_KERNEL;
+}
+
+/**
+ * iobmd_layout_vmap() - map a layout of RAM into the kernel
+ * @l: the layout, of RAM the module may map (neither device memory nor
+ *	another exporter's)
+ *
+ * Return: the kernel address of the layout's first page, with the
+ * memory's cache mode, for vunmap(); or NULL (no memory).
+ */
+void *iobmd_layout_vmap(const struct iobmd_layout *l)
+{
+	const struct iobmd_runs *r = &l->runs;
+	struct page **pages;
+	unsigned long k, i, n = 0;
+	void *addr;
+
+	pages = kvmalloc_array(r->npages, sizeof(*pages),
+			       GFP_KERNEL | __GFP_NOWARN);
+	if (!pages)
+		return NULL;
+	for (k = 0; k < r->n; k++) {
+		unsigned long end = k + 1 < r->n ? r->v[k + 1].first :
+						   r->npages;
+
+		for (i = r->v[k].first; i < end; i++)
+			pages[n++] = pfn_to_page(r->v[k].pfn + i - r->v[k].first);
 	}
-	k->pos += run->len;
-	return 0;
+	addr = vmap(pages, n, VM_MAP, iobmd_kernel_prot(l->cache));
+	kvfree(pages);
+	return addr;
 }
 
 /**
@@ -62,53 +112,38 @@ static int iobmd_kmap_run(void *arg, const struct iobmd_run *run)
  * Undo with iobmd_desc_vunmap().
  *
  * Return: the kernel address of the descriptor's first byte, or
- * ERR_PTR(-EOPNOTSUPP) for device memory, -EINVAL for pieces whose page
- * offsets do not line up, -ENODATA for length 0, -ENOMEM, or the error of
+ * ERR_PTR(-EOPNOTSUPP) for device memory or memory imported from another
+ * exporter, -EINVAL for pieces whose page offsets do not line up or that
+ * differ in cache mode, -ENODATA for length 0, -ENOMEM, or the error of
  * pinning user memory.
  */
 void *iobmd_desc_vmap(struct iobmd_desc *d)
 {
-	struct iobmd_kmap k = { };
-	u64 delta, size;
-	pgprot_t prot;
+	struct iobmd_layout l = { };
+	u64 extent = iobmd_desc_extent(d);
 	void *addr;
 	int ret;
 
+	if (!extent)
+		return ERR_PTR(-ENODATA);
 	ret = iobmd_desc_pin(d, IOBMD_PIN_WRITE);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = iobmd_desc_map_layout(d, &delta, &size);
-	if (ret)
-		goto err_unpin;
-	k.room = size >> PAGE_SHIFT;
-	k.pos = delta;
-	k.pages = kvmalloc_array(k.room, sizeof(*k.pages),
-				 GFP_KERNEL | __GFP_NOWARN);
-	ret = -ENOMEM;
-	if (!k.pages)
-		goto err_unpin;
-	ret = d->ops->walk(d, 0, iobmd_desc_extent(d), 0, iobmd_kmap_run, &k);
-	if (ret)
-		goto err_free;
-
-	prot = PAGE_KERNEL;
-	if (k.cache == IOBMD_CACHE_INHIBIT)
-		prot = pgprot_noncached(prot);
-	else if (k.cache == IOBMD_CACHE_WRITE_COMBINE)
-		prot = pgprot_writecombine(prot);
-	addr = vmap(k.pages, k.n, VM_MAP, prot);
-	kvfree(k.pages);
-	if (!addr) {
-		iobmd_desc_unpin(d);
-		return ERR_PTR(-ENOMEM);
+	ret = iobmd_layout_collect(d, 0, extent, IOBMD_WALK_ADDR, &l);
+	if (!ret && l.flags)
+		ret = -EOPNOTSUPP;
+	addr = NULL;
+	if (!ret) {
+		addr = iobmd_layout_vmap(&l);
+		if (!addr)
+			ret = -ENOMEM;
 	}
-	return addr + delta;
-
-err_free:
-	kvfree(k.pages);
-err_unpin:
-	iobmd_desc_unpin(d);
-	return ERR_PTR(ret);
+	iobmd_runs_free(&l.runs);
+	if (ret) {
+		iobmd_desc_unpin(d);
+		return ERR_PTR(ret);
+	}
+	return addr + l.first;
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_vmap, IOBMD);
 

@@ -366,7 +366,8 @@ static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
 /**
  * iobmd_desc_mmap() - map a descriptor into a process (IOMemoryMap)
  * @d: the descriptor; the mapping takes its own reference
- * @vma: a shared mapping being set up in an mmap file operation
+ * @vma: a shared mapping being set up in an mmap file operation (of a
+ *	read-only file too: MAP_SHARED leaves VM_MAYSHARE, not VM_SHARED)
  * @offset: page-aligned offset in the descriptor's mapping layout (the
  *	first byte sits at its page offset in the first page)
  * @cache: IOBMD_CACHE_* for the mapping; DEFAULT: the memory's own
@@ -394,7 +395,7 @@ int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
 	u64 map_size;
 	int ret;
 
-	if (!(vma->vm_flags & VM_SHARED) || !PAGE_ALIGNED(offset) ||
+	if (!(vma->vm_flags & VM_MAYSHARE) || !PAGE_ALIGNED(offset) ||
 	    cache & ~IOBMD_OPT_CACHE_MASK)
 		return -EINVAL;
 	ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
@@ -449,7 +450,7 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 	u32 flags;
 	int ret;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	d = iobmd_file_cookie_get(file->private_data, vma->vm_pgoff,
 				  vma_pages(vma), &offset, &flags);

@@ -57,6 +57,8 @@ static int iobmd_nl_fill_stats(struct sk_buff *skb, void *all)
 		{ IOBMD_A_STATS_INTERLEAVEDS,
 		  &iobmd_stats.kinds[IOBMD_KIND_INTERLEAVED] },
 		{ IOBMD_A_STATS_DEVICES, &iobmd_stats.kinds[IOBMD_KIND_DEVICE] },
+		{ IOBMD_A_STATS_DMABUFS, &iobmd_stats.kinds[IOBMD_KIND_DMABUF] },
+		{ IOBMD_A_STATS_EXPORTS, &iobmd_stats.exports },
 		{ IOBMD_A_STATS_BYTES_ZONE_DMA, &iobmd_stats.zone_bytes[0] },
 		{ IOBMD_A_STATS_BYTES_ZONE_DMA32, &iobmd_stats.zone_bytes[1] },
 		{ IOBMD_A_STATS_BYTES_ZONE_NORMAL, &iobmd_stats.zone_bytes[2] },
@@ -104,7 +106,8 @@ static int iobmd_nl_fill_desc(struct sk_buff *skb, struct iobmd_desc *d,
 	    nla_put_u32(skb, IOBMD_A_DESC_OPTIONS, b ? b->options : 0) ||
 	    nla_put_u32(skb, IOBMD_A_DESC_PREPARES,
 			READ_ONCE(d->prepare_count)) ||
-	    nla_put_u32(skb, IOBMD_A_DESC_MAPS, atomic_read(&d->maps)))
+	    nla_put_u32(skb, IOBMD_A_DESC_MAPS, atomic_read(&d->maps)) ||
+	    nla_put_u32(skb, IOBMD_A_DESC_EXPORTS, atomic_read(&d->exports)))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -19,8 +19,13 @@ static unsigned long iobmd_runs_len(const struct iobmd_runs *r, unsigned long k)
 	return (k + 1 < r->n ? r->v[k + 1].first : r->npages) - r->v[k].first;
 }
 
-/* The frame number that would extend the last run (r->n > 0). */
-static unsigned long iobmd_runs_next_pfn(const struct iobmd_runs *r)
+/**
+ * iobmd_runs_next_pfn() - the frame number that would extend the last run
+ * @r: the list, not empty
+ *
+ * Return: the frame number after the list's last page.
+ */
+unsigned long iobmd_runs_next_pfn(const struct iobmd_runs *r)
 {
 	return r->v[r->n - 1].pfn + (r->npages - r->v[r->n - 1].first);
 }

@@ -29,6 +29,7 @@ static int iobmd_stats_show(struct seq_file *m, void *unused)
 		   atomic64_read(&iobmd_stats.device_bytes));
 	seq_printf(m, "mappings %lld\n", atomic64_read(&iobmd_stats.mappings));
 	seq_printf(m, "prepares %lld\n", atomic64_read(&iobmd_stats.prepares));
+	seq_printf(m, "exports %lld\n", atomic64_read(&iobmd_stats.exports));
 	seq_printf(m, "alloc_failures %lld\n",
 		   atomic64_read(&iobmd_stats.alloc_failures));
 	seq_printf(m, "users %lld\n", atomic64_read(&iobmd_stats.users));

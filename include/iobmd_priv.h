@@ -338,12 +338,40 @@ int iobmd_runs_add(struct iobmd_runs *r, struct page **pages, unsigned long n,
 		   unsigned long max);
 int iobmd_runs_add_range(struct iobmd_runs *r, unsigned long pfn,
 			 unsigned long n);
+unsigned long iobmd_runs_next_pfn(const struct iobmd_runs *r);
 void iobmd_runs_free(struct iobmd_runs *r);
 void iobmd_runs_unpin(const struct iobmd_runs *r, bool dirty);
 int iobmd_runs_walk(const struct iobmd_runs *r, u64 pos, u64 len,
 		    const struct iobmd_run *tmpl, iobmd_run_fn fn, void *arg);
 int iobmd_runs_sgt_map(struct sg_table *sgt, const struct iobmd_runs *r,
 		       struct device *dev, int dir);
+
+/**
+ * struct iobmd_layout - the pages a byte range of a descriptor lies in, in
+ *	the order a mapping of it shows them (iobmd_layout_collect())
+ * @runs: the pages, a page shared by two pieces once
+ * @first: page offset of the range's first byte
+ * @pos: first's page offset plus the bytes collected so far
+ * @cache: IOBMD_CACHE_* of every run
+ * @flags: IOBMD_RUN_IOMEM and IOBMD_RUN_FOREIGN, the same for every run
+ * @kaddr: kernel address of the first byte (with a walk that gives it)
+ */
+struct iobmd_layout {
+	struct iobmd_runs runs;
+	u64 first;
+	u64 pos;
+	unsigned int cache;
+	unsigned int flags;
+	void *kaddr;
+};
+
+int iobmd_layout_collect(struct iobmd_desc *d, u64 offset, u64 len,
+			 unsigned int how, struct iobmd_layout *l);
+void *iobmd_layout_vmap(const struct iobmd_layout *l);
+
+struct dma_buf;
+struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
+					 u64 *length);
 
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 

@@ -42,7 +42,9 @@ TEST_F(iobmd_abi, version)
 	ASSERT_EQ(IOBMD_ABI_MAJOR, ver.abi_major);
 	ASSERT_EQ(IOBMD_ABI_MINOR, ver.abi_minor);
 	ASSERT_EQ(1, ver.abi_major);
-	ASSERT_EQ(0, ver.abi_minor);
+	ASSERT_EQ(1, ver.abi_minor);
+	/* 1.1: dma-buf export and import. */
+	ASSERT_EQ(IOBMD_FEATURE_DMABUF, ver.features & IOBMD_FEATURE_DMABUF);
 	ASSERT_EQ(IOBMD_FEATURE_BUFFER | IOBMD_FEATURE_PHYS_MASK |
 			  IOBMD_FEATURE_MMAP | IOBMD_FEATURE_SEGMENTS,
 		  ver.features & (IOBMD_FEATURE_BUFFER |
@@ -92,7 +94,7 @@ TEST_F(iobmd_abi, unknown_command)
 	struct iobmd_version ver = { .size = sizeof(ver) };
 
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE, 0x7f), &ver));
-	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE, 0x17), &ver));
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE, 0x19), &ver));
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE, 0xff), &ver));
 	/* The right numbers with a wrong type. */
 	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(IOBMD_TYPE + 1, 0x00), &ver));

@@ -43,6 +43,8 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include <linux/dma-buf.h>
+
 #include "iobmd_utils.h"
 #include "iobmd_stats.h"
 
@@ -95,7 +97,7 @@ enum {
 	C_VERSION, C_BUF_CREATE, C_RELEASE, C_GET_INFO, C_SET_LENGTH,
 	C_SET_DIRECTION, C_SET_TAG, C_APPEND, C_READ, C_WRITE, C_SEGMENTS,
 	C_MAP, C_GENERAL, C_SUB, C_MULTI, C_INTERLEAVED, C_IL_SET, C_IL_CLEAR,
-	C_DEVICE, C_PREPARE, C_COMPLETE, C_PERFORM, C_PURGEABLE,
+	C_DEVICE, C_PREPARE, C_COMPLETE, C_PERFORM, C_PURGEABLE, C_EXPORT,
 	C_NR_IOCTLS,
 	C_UNKNOWN = C_NR_IOCTLS, C_MMAP, C_TOUCH, C_DONTNEED, C_MUNMAP,
 	C_FORK, C_SHAPE, C_HUGE, C_NR,
@@ -152,6 +154,10 @@ static const struct fuzz_cmd fuzz_cmds[C_NR] = {
 	    ENOENT, ERANGE, ENODATA),
 	CMD(C_PURGEABLE, IOBMD_SET_PURGEABLE, struct iobmd_set_arg, value,
 	    ENOENT, EOPNOTSUPP),
+	/* EACCES: user memory pinned read-only, exported writable. */
+	CMD(C_EXPORT, IOBMD_EXPORT_DMABUF, struct iobmd_export_dmabuf,
+	    __reserved, ENOENT, ERANGE, ENODATA, ENOMEM, EPERM, EINTR, EMFILE,
+	    EACCES),
 	[C_UNKNOWN] = { "unknown command", 0, 0, 0, ERRS(ENOTTY) },
 	/*
 	 * The kernel's own mmap() adds EOVERFLOW (offset) to what iobmd has;
@@ -177,7 +183,7 @@ static const unsigned int fuzz_weights[C_NR] = {
 	[C_SEGMENTS] = 4, [C_MAP] = 6, [C_GENERAL] = 6, [C_SUB] = 5,
 	[C_MULTI] = 4, [C_INTERLEAVED] = 3, [C_IL_SET] = 5, [C_IL_CLEAR] = 2,
 	[C_DEVICE] = 3, [C_PREPARE] = 6, [C_COMPLETE] = 4, [C_PERFORM] = 3,
-	[C_PURGEABLE] = 2, [C_UNKNOWN] = 1, [C_MMAP] = 6, [C_TOUCH] = 3,
+	[C_PURGEABLE] = 2, [C_EXPORT] = 4, [C_UNKNOWN] = 1, [C_MMAP] = 6, [C_TOUCH] = 3,
 	[C_DONTNEED] = 2, [C_MUNMAP] = 2, [C_FORK] = 1,
 	/* IOBMD_FUZZ_SHAPES; C_HUGE is drawn apart, 1 in HUGE_EVERY. */
 	[C_SHAPE] = 0, [C_HUGE] = 0,
@@ -255,6 +261,8 @@ struct fuzz {
 	int nforeign;
 	__u32 prepared[16];	/* handles PREPARE succeeded on, lately */
 	__u32 purgeable[8];	/* buffers created purgeable, lately */
+	int exports[8];		/* dma-buf fds kept open, a ring */
+	unsigned int nexports;
 	struct fuzz_map maps[FUZZ_MAX_MAPS];
 	int nmaps;
 	__u64 cookies[16];
@@ -1038,6 +1046,69 @@ static int do_perform(struct fuzz *f, void **where)
 	return ioctl_at(f, C_PERFORM, &cmd, where);
 }
 
+/*
+ * A dma-buf of a range: mapped, touched, synchronised and closed at once,
+ * or kept open while the fuzzer goes on (the file closes it at the end).
+ */
+static int do_export(struct fuzz *f, void **where)
+{
+	struct iobmd_export_dmabuf cmd = { .handle = pick_handle(f) };
+	struct dma_buf_sync sync = { DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
+	__u64 len = obj_length(f, cmd.handle), size;
+	int ret, fd, prot = PROT_READ;
+	volatile __u8 *p;
+
+	sh_too_long(f, cmd.handle, len);
+
+	cmd.offset = iobmd_rand_chance(&f->rng, 80) ?
+		     iobmd_rand_below(&f->rng, len + 1) : pick_in(f, len);
+	if (iobmd_rand_chance(&f->rng, 80))
+		cmd.offset &= ~(__u64)(PAGE_SIZE - 1);
+	if (iobmd_rand_chance(&f->rng, 40))
+		cmd.length = 0;
+	else if (iobmd_rand_chance(&f->rng, 70) && cmd.offset <= len)
+		cmd.length = iobmd_rand_below(&f->rng, len - cmd.offset + 1);
+	else
+		cmd.length = pick_in(f, len);
+	cmd.fd_flags = iobmd_rand_chance(&f->rng, 50) ? O_RDWR : O_RDONLY;
+	if (iobmd_rand_chance(&f->rng, 70))
+		cmd.fd_flags |= O_CLOEXEC;
+	if (iobmd_rand_chance(&f->rng, 5))
+		cmd.fd_flags = any_u32(f);
+	if (iobmd_rand_chance(&f->rng, 5))
+		cmd.flags = any_u32(f);
+	if (iobmd_rand_chance(&f->rng, 5))
+		cmd.__reserved = any_u32(f);
+	ret = ioctl_at(f, C_EXPORT, &cmd, where);
+	if (ret)
+		return ret;
+	fd = (int)handle_at(*where, offsetof(struct iobmd_export_dmabuf, fd));
+	size = lseek(fd, 0, SEEK_END);
+	if ((cmd.fd_flags & O_ACCMODE) == O_RDWR)
+		prot |= PROT_WRITE;
+	p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED) {
+		ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+		(void)p[iobmd_rand_below(&f->rng, size)];
+		if (prot & PROT_WRITE)
+			p[iobmd_rand_below(&f->rng, size)] = 0x5a;
+		sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+		ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+		munmap((void *)p, size);
+	}
+	/* One in four stays open a while, so descriptors die under exports. */
+	if (iobmd_rand_below(&f->rng, 4)) {
+		close(fd);
+	} else {
+		int *slot = &f->exports[f->nexports++ % 8];
+
+		if (f->nexports > 8)
+			close(*slot);
+		*slot = fd;
+	}
+	return 0;
+}
+
 static int do_unknown(struct fuzz *f)
 {
 	static const unsigned long others[] = {
@@ -1049,7 +1120,7 @@ static int do_unknown(struct fuzz *f)
 	unsigned long nr;
 
 	if (iobmd_rand_chance(&f->rng, 60))
-		nr = _IO(IOBMD_TYPE, 0x17 + iobmd_rand_below(&f->rng, 0xE9));
+		nr = _IO(IOBMD_TYPE, 0x19 + iobmd_rand_below(&f->rng, 0xE7));
 	else
 		nr = others[iobmd_rand_below(&f->rng, 4)];
 	return ioctl(f->fd, nr, f->scratch);
@@ -1300,6 +1371,9 @@ static void fuzz_one(struct fuzz *f)
 	case C_PERFORM:
 		ret = do_perform(f, &where);
 		break;
+	case C_EXPORT:
+		ret = do_export(f, &where);
+		break;
 	case C_UNKNOWN:
 		ret = do_unknown(f);
 		break;
@@ -1542,6 +1616,9 @@ TEST_F_TIMEOUT(fuzz, random_ops, 900)
 		close(f->fd_huge);
 	if (f->huge_lock >= 0)
 		close(f->huge_lock);
+	/* Last the dma-bufs, which outlive the files they came from. */
+	for (k = 0; k < (int)f->nexports && k < 8; k++)
+		close(f->exports[k]);
 	if (f->shared) {
 		/* Others run beside it; vm-run.sh checks once all are gone. */
 		munmap(f->reserve, (SCRATCH_PAGES + 2 * GUARD_PAGES) * PAGE_SIZE);

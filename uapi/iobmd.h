@@ -756,8 +756,9 @@ struct iobmd_perform {
  * @handle: the descriptor, of any kind
  * @fd_flags: O_CLOEXEC, and O_RDONLY or O_RDWR: the new file's flags (a
  *	read-only dma-buf refuses writable mappings)
- * @offset: first byte, page-aligned, and the first byte of a page of the
- *	memory (always so for buffers)
+ * @offset: first byte, page-aligned; the memory must start a page there
+ *	and at the descriptor's first byte (always so for buffers), so that
+ *	a mapping of the dma-buf is the descriptor's at the same offset
  * @length: bytes, at least 1; 0 means up to the descriptor's length.  The
  *	dma-buf has whole pages: its size is @length rounded up to a page,
  *	and the rounding covers the rest of the last page of the memory, as
@@ -780,13 +781,14 @@ struct iobmd_perform {
  * dma-buf has the memory's cache mode; in-kernel importers may vmap() it
  * (not device memory made of more than one range).
  *
- * Errors: EINVAL (flags, unknown fd_flags, @offset not page-aligned or
- * not starting a page of the memory, pieces whose page offsets do not
- * line up, RAM and device memory mixed, memory imported from another
- * exporter), ENOENT, ERANGE (range beyond the length), ENODATA (length
- * 0), EFAULT, ENOMEM (RLIMIT_MEMLOCK, or no memory), EPERM (user memory
- * of another process; device or physical memory closed by lockdown),
- * EINTR, EMFILE (no file descriptor).
+ * Errors: EINVAL (flags, unknown fd_flags, @offset not page-aligned, the
+ * memory not starting a page there or at the descriptor's first byte,
+ * pieces whose page offsets do not line up, RAM and device memory mixed,
+ * memory imported from another exporter), ENOENT, ERANGE (range beyond
+ * the length), ENODATA (length 0), EFAULT, ENOMEM (RLIMIT_MEMLOCK, or no
+ * memory), EACCES (user memory pinned read-only, exported O_RDWR), EPERM
+ * (user memory of another process; device or physical memory closed by
+ * lockdown), EINTR, EMFILE (no file descriptor).
  */
 struct iobmd_export_dmabuf {
 	__u32 size;
