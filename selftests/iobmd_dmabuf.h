@@ -7,7 +7,8 @@
  * - dma-buf files: DMA_BUF_IOCTL_SYNC, the size, the exporter's name as
  *   /proc/self/fdinfo and /sys/kernel/debug/dma_buf/bufinfo give it.
  * - vgem (DRM): the card whose DRM_IOCTL_VERSION name is "vgem"; PRIME
- *   import and export, dumb buffers, mappings through the card.
+ *   import and export, dumb buffers and mappings of them through the card
+ *   (DRM maps no import that way), fences on an object's reservation.
  * - vivid (V4L2): scripts/lib.sh loads it as two instances with a video
  *   capture node only, vivid-000 allocating with vmalloc (it vmaps an
  *   imported dma-buf) and vivid-001 with dma-contig (it maps an imported
@@ -39,6 +40,7 @@
 #include <linux/videodev2.h>
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
+#include <drm/vgem_drm.h>
 
 #define DMABUF_BUFINFO	"/sys/kernel/debug/dma_buf/bufinfo"
 
@@ -104,18 +106,24 @@ static inline int dmabuf_fdinfo(int fd, const char *key, char *out,
 	return ret;
 }
 
+/* What DMABUF_BUFINFO says of one dma-buf. */
+struct dmabuf_info {
+	char exporter[32];
+	unsigned long long size;
+	int attached;		/* devices attached */
+	char device[64];	/* the first of them */
+};
+
 /*
- * The dma-buf @fd's line of DMABUF_BUFINFO (found by its inode): its
- * exporter's name into @exp (@len bytes), its size and how many devices
- * are attached to it.  0, or -errno (-ENOENT: not listed).
+ * The dma-buf @fd's entry of DMABUF_BUFINFO, found by its inode.  0, or
+ * -errno (-ENOENT: not listed).
  */
-static inline int dmabuf_bufinfo(int fd, char *exp, size_t len,
-				 unsigned long long *size, int *attached)
+static inline int dmabuf_bufinfo(int fd, struct dmabuf_info *info)
 {
 	unsigned long long sz, ino;
 	unsigned int fl, mode;
 	char line[512], name[128];
-	bool mine = false;
+	bool mine = false, devs = false;
 	int ret = -ENOENT;
 	struct stat st;
 	long count;
@@ -126,19 +134,29 @@ static inline int dmabuf_bufinfo(int fd, char *exp, size_t len,
 	f = fopen(DMABUF_BUFINFO, "r");
 	if (!f)
 		return -errno;
+	memset(info, 0, sizeof(*info));
 	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
 		/* size flags mode count exp_name ino name */
 		if (sscanf(line, "%llu %x %x %ld %127s %llu", &sz, &fl, &mode,
 			   &count, name, &ino) == 6) {
 			mine = ino == st.st_ino;
+			devs = false;
 			if (!mine)
 				continue;
-			snprintf(exp, len, "%.*s", (int)len - 1, name);
-			*size = sz;
-			*attached = 0;
+			snprintf(info->exporter, sizeof(info->exporter), "%.*s",
+				 (int)sizeof(info->exporter) - 1, name);
+			info->size = sz;
 			ret = 0;
+		} else if (mine && !strcmp(line, "\tAttached Devices:")) {
+			devs = true;
+		} else if (mine && devs && line[0] == '\t') {
+			if (!info->device[0])
+				snprintf(info->device, sizeof(info->device),
+					 "%.*s", (int)sizeof(info->device) - 1,
+					 line + 1);
 		} else if (mine && sscanf(line, "Total %d devices attached",
-					  attached) == 1) {
+					  &info->attached) == 1) {
 			mine = false;
 		}
 	}
@@ -212,7 +230,10 @@ static inline int vgem_create(int card, __u64 *size, __u32 *handle)
 	return ret;
 }
 
-/* The GEM object @handle mapped through the card; MAP_FAILED and errno. */
+/*
+ * vgem's own object @handle mapped through the card; MAP_FAILED and
+ * errno.  DRM maps no imported object this way (EINVAL).
+ */
 static inline void *vgem_mmap(int card, __u32 handle, size_t len, int prot)
 {
 	struct drm_mode_map_dumb m = { .handle = handle };
@@ -230,6 +251,31 @@ static inline int vgem_close_handle(int card, __u32 handle)
 	struct drm_gem_close c = { .handle = handle };
 
 	return dmabuf_xioctl(card, DRM_IOCTL_GEM_CLOSE, &c);
+}
+
+/*
+ * A fence of vgem's on the object @handle (an import: on the dma-buf's
+ * reservation), a writer's with @write; it signals at vgem_signal(), or
+ * by itself after vgem's timeout (10 s).
+ */
+static inline int vgem_fence(int card, __u32 handle, bool write,
+			     __u32 *fence)
+{
+	struct drm_vgem_fence_attach a = {
+		.handle = handle, .flags = write ? VGEM_FENCE_WRITE : 0,
+	};
+	int ret = dmabuf_xioctl(card, DRM_IOCTL_VGEM_FENCE_ATTACH, &a);
+
+	if (!ret)
+		*fence = a.out_fence;
+	return ret;
+}
+
+static inline int vgem_signal(int card, __u32 fence)
+{
+	struct drm_vgem_fence_signal s = { .fence = fence };
+
+	return dmabuf_xioctl(card, DRM_IOCTL_VGEM_FENCE_SIGNAL, &s);
 }
 
 /* --- vivid ----------------------------------------------------------------- */
