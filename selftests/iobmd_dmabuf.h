@@ -343,7 +343,8 @@ static inline int vivid_set_menu(int fd, const char *ctrl, const char *item)
 
 /*
  * Input 0 (the webcam), YUYV @width x @height (a webcam size: 320x180,
- * 640x360, 1280x720) into *@fmt, and the still test pattern.
+ * 640x360, 1280x720) into *@fmt, the still test pattern, 60 frames a
+ * second.
  */
 static inline int vivid_setup(int fd, __u32 width, __u32 height,
 			      struct v4l2_format *fmt)
@@ -354,6 +355,7 @@ static inline int vivid_setup(int fd, __u32 width, __u32 height,
 		{ "Horizontal Movement", "No Movement" },
 		{ "Vertical Movement", "No Movement" },
 	};
+	struct v4l2_streamparm parm;
 	int input = 0, ret;
 	unsigned int i;
 
@@ -377,7 +379,12 @@ static inline int vivid_setup(int fd, __u32 width, __u32 height,
 		if (ret)
 			return ret;
 	}
-	return 0;
+	/* 60 frames a second, the most the webcam gives at these sizes. */
+	memset(&parm, 0, sizeof(parm));
+	parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	parm.parm.capture.timeperframe.numerator = 1;
+	parm.parm.capture.timeperframe.denominator = 60;
+	return dmabuf_xioctl(fd, VIDIOC_S_PARM, &parm);
 }
 
 /* VIDIOC_REQBUFS: the number of buffers granted, or -errno. */

@@ -35,15 +35,16 @@
 #include "iobmd_netlink.h"
 #include "iobmd_stats.h"
 
+#ifndef SZ_512K
+#define SZ_512K		0x80000ULL
+#endif
 #define MASK_32		0x00000000FFFFF000ULL	/* IOKit mask: 32 bits, pages */
-#define IVSHMEM_EXPORT_OFF	SZ_512K	/* BAR2 bytes this test uses */
+/* BAR2 bytes this test uses: the kinds', the host-checked mark. */
+#define IVSHMEM_EXPORT_OFF	SZ_512K
 #define IVSHMEM_MARK_OFF	(SZ_512K + SZ_256K)
 #define IVSHMEM_MARK		"iobmd-dmabuf-export"
 #define MODULE_REFCNT	"/sys/module/iobmd/refcnt"
 
-#ifndef SZ_512K
-#define SZ_512K		0x80000ULL
-#endif
 
 /* --- IOBMD_EXPORT_DMABUF ---------------------------------------------- */
 
@@ -1380,6 +1381,7 @@ FIXTURE_VARIANT_ADD(v4l2, vmalloc_instance_interleaved)
 	.instance = VIVID_VMALLOC, .kind = K_INTERLEAVED,
 };
 
+
 FIXTURE_SETUP(v4l2)
 {
 	self->video = -1;
@@ -1412,7 +1414,9 @@ FIXTURE_TEARDOWN(v4l2)
 /*
  * Memory of @kind for a frame of @size bytes: made as for the kinds test,
  * or (K_INTERLEAVED) the pages of a contiguous 32-bit buffer in another
- * order, so that it is never contiguous.
+ * order, so that it is never contiguous.  (Not device memory: vb2 takes
+ * an importer's vmap for system memory and BUG()s at its vunmap on I/O
+ * memory.)
  */
 static void make_frame_memory(struct __test_metadata *_metadata, int fd,
 			      enum kind kind, __u64 size, __u64 seed,
