@@ -7,9 +7,12 @@
  * while the dma-buf lives and importers need no move notification.  Each
  * attachment is mapped for the importer's own device: RAM through
  * dma_map_sgtable() (its IOMMU merges the pages into one IOVA range where
- * it has one), device memory through dma_map_resource().  Nothing is
- * bounced (iobmd_dma_reach()).  The CPU's view (mmap, vmap) is the
- * descriptor's own, with its cache mode.
+ * it has one), device memory through dma_map_resource() for importers
+ * that take memory without pages (peer2peer).  Nothing is bounced
+ * (iobmd_dma_reach()).  The CPU's view (mmap, vmap) is the descriptor's
+ * own, with its cache mode.  The memory is always pinned for writing: a
+ * dma-buf cannot keep an importing device (or its CPU mapping, vmap) from
+ * writing, whatever the file's mode.
  *
  * Locks: the dma-buf core calls map/unmap with the dma-buf's reservation
  * lock held (6.2+); struct iobmd_export.lock nests inside it and outside
@@ -18,6 +21,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
+#include <linux/io.h>
 #include <linux/iosys-map.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -33,11 +37,10 @@ MODULE_IMPORT_NS(DMA_BUF);
  * @offset: first byte of the range in the descriptor
  * @length: bytes of the range (the dma-buf has them rounded up to a page)
  * @layout: the pages of the range, collected once at export
- * @write: the pin allows devices and the CPU to write
  * @lock: protects @attachments and the attachments' mappings, @vaddr and
  *	@vmaps
  * @attachments: struct iobmd_export_attach of each attached device
- * @vaddr: the kernel mapping while @vmaps is above 0 (RAM)
+ * @vaddr: the kernel mapping while @vmaps is above 0
  * @vmaps: vmap() calls not undone
  */
 struct iobmd_export {
@@ -45,7 +48,6 @@ struct iobmd_export {
 	u64 offset;
 	u64 length;
 	struct iobmd_layout layout;
-	bool write;
 	struct mutex lock; /* attachments, their mappings, vaddr, vmaps */
 	struct list_head attachments;
 	void *vaddr;
@@ -81,6 +83,9 @@ static int iobmd_dmabuf_attach(struct dma_buf *dmabuf,
 	struct iobmd_export *e = dmabuf->priv;
 	struct iobmd_export_attach *a;
 
+	/* Device memory has no pages: only for importers that need none. */
+	if (iobmd_export_iomem(e) && !attach->peer2peer)
+		return -EOPNOTSUPP;
 	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
@@ -92,18 +97,6 @@ static int iobmd_dmabuf_attach(struct dma_buf *dmabuf,
 	return 0;
 }
 
-static void iobmd_dmabuf_detach(struct dma_buf *dmabuf,
-				struct dma_buf_attachment *attach)
-{
-	struct iobmd_export *e = dmabuf->priv;
-	struct iobmd_export_attach *a = attach->priv;
-
-	mutex_lock(&e->lock);
-	list_del(&a->node);
-	mutex_unlock(&e->lock);
-	kfree(a);
-}
-
 static void iobmd_export_unmap_resources(struct iobmd_export_attach *a,
 					 unsigned int count)
 {
@@ -112,59 +105,84 @@ static void iobmd_export_unmap_resources(struct iobmd_export_attach *a,
 
 	for_each_sg(a->sgt.sgl, sg, count, i)
 		dma_unmap_resource(a->dev, sg_dma_address(sg), sg_dma_len(sg),
-				   a->dir, 0);
+				   a->dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
 /*
- * Device memory has no struct pages: each run is mapped as a resource and
- * the table carries DMA addresses only, as importers of MMIO expect.
+ * Device memory (one physically contiguous range: see
+ * iobmd_export_collect()) has no struct pages: it is mapped as a resource,
+ * in entries the device's segments and a table entry's 32 bits hold, and
+ * the table carries DMA addresses only, as peer2peer importers expect.
+ * MMIO needs no CPU cache maintenance.
  */
 static int iobmd_export_map_resources(struct iobmd_export *e,
 				      struct iobmd_export_attach *a)
 {
-	const struct iobmd_runs *r = &e->layout.runs;
-	u64 reach = iobmd_dma_reach(a->dev);
+	u64 seg = min_t(u64, dma_get_max_seg_size(a->dev), UINT_MAX) &
+		  PAGE_MASK;
+	u64 phys = PFN_PHYS(e->layout.runs.v[0].pfn);
+	u64 len = PFN_PHYS(e->layout.runs.npages), done;
 	struct scatterlist *sg;
-	unsigned long k;
+	unsigned int n;
 	int ret;
 
-	for (k = 0; k < r->n; k++) {
-		unsigned long end = k + 1 < r->n ? r->v[k + 1].first :
-						   r->npages;
-		u64 len = PFN_PHYS(end - r->v[k].first);
-
-		if (PFN_PHYS(r->v[k].pfn) + len - 1 > reach)
-			return -ERANGE;
-		/* A table entry's length is 32 bits. */
-		if (len > UINT_MAX)
-			return -E2BIG;
-	}
-	ret = sg_alloc_table(&a->sgt, r->n, GFP_KERNEL);
+	if (phys + len - 1 > iobmd_dma_reach(a->dev))
+		return -ERANGE;
+	seg = max_t(u64, seg, PAGE_SIZE);
+	ret = sg_alloc_table(&a->sgt, DIV_ROUND_UP_ULL(len, seg), GFP_KERNEL);
 	if (ret)
 		return ret;
-	sg = a->sgt.sgl;
-	for (k = 0; k < r->n; k++, sg = sg_next(sg)) {
-		unsigned long end = k + 1 < r->n ? r->v[k + 1].first :
-						   r->npages;
-		size_t len = (end - r->v[k].first) << PAGE_SHIFT;
+	n = 0;
+	for_each_sgtable_sg(&a->sgt, sg, n) {
+		size_t part;
 		dma_addr_t addr;
 
-		addr = dma_map_resource(a->dev, PFN_PHYS(r->v[k].pfn), len,
-					a->dir, 0);
+		done = (u64)n * seg;
+		part = min(len - done, seg);
+		addr = dma_map_resource(a->dev, phys + done, part, a->dir,
+					DMA_ATTR_SKIP_CPU_SYNC);
 		if (dma_mapping_error(a->dev, addr)) {
-			iobmd_export_unmap_resources(a, k);
+			iobmd_export_unmap_resources(a, n);
 			sg_free_table(&a->sgt);
 			return -ENOMEM;
 		}
 		sg_dma_address(sg) = addr;
-		sg_dma_len(sg) = len;
+		sg_dma_len(sg) = part;
 	}
 	return 0;
 }
 
+/* Undo a mapping of an attachment; under @e->lock. */
+static void iobmd_export_unmap(struct iobmd_export *e,
+			       struct iobmd_export_attach *a)
+{
+	if (iobmd_export_iomem(e)) {
+		iobmd_export_unmap_resources(a, a->sgt.orig_nents);
+		sg_free_table(&a->sgt);
+	} else {
+		iobmd_sgt_unmap(&a->sgt, a->dev, a->dir);
+	}
+	a->mapped = false;
+}
+
+static void iobmd_dmabuf_detach(struct dma_buf *dmabuf,
+				struct dma_buf_attachment *attach)
+{
+	struct iobmd_export *e = dmabuf->priv;
+	struct iobmd_export_attach *a = attach->priv;
+
+	mutex_lock(&e->lock);
+	/* An importer that did not unmap leaves no IOVA behind. */
+	if (a->mapped)
+		iobmd_export_unmap(e, a);
+	list_del(&a->node);
+	mutex_unlock(&e->lock);
+	kfree(a);
+}
+
 /*
  * Map for the importer's device.  One mapping an attachment at a time:
- * importers map once and keep it (the core caches it for them).
+ * the core keeps it (cache_sgt_mapping) until the attachment goes.
  */
 static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 					 enum dma_data_direction dir)
@@ -173,8 +191,6 @@ static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 	struct iobmd_export_attach *a = attach->priv;
 	int ret;
 
-	if (dir != DMA_TO_DEVICE && !e->write)
-		return ERR_PTR(-EACCES);
 	ret = iobmd_desc_usable(e->desc);
 	if (ret)
 		return ERR_PTR(ret);
@@ -201,15 +217,8 @@ static void iobmd_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct iobmd_export_attach *a = attach->priv;
 
 	mutex_lock(&e->lock);
-	if (!WARN_ON_ONCE(!a->mapped || sgt != &a->sgt)) {
-		if (iobmd_export_iomem(e)) {
-			iobmd_export_unmap_resources(a, a->sgt.nents);
-			sg_free_table(&a->sgt);
-		} else {
-			iobmd_sgt_unmap(&a->sgt, a->dev, a->dir);
-		}
-		a->mapped = false;
-	}
+	if (!WARN_ON_ONCE(!a->mapped || sgt != &a->sgt))
+		iobmd_export_unmap(e, a);
 	mutex_unlock(&e->lock);
 }
 
@@ -265,33 +274,47 @@ static int iobmd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 			       IOBMD_CACHE_DEFAULT);
 }
 
-/* The kernel address of device memory: one range, mapped by its kind. */
-static int iobmd_export_vmap_iomem(struct iobmd_export *e,
-				   struct iosys_map *map)
+/* Device memory, one range, in the kernel with its cache mode. */
+static void __iomem *iobmd_export_ioremap(struct iobmd_export *e)
 {
-	if (e->layout.runs.n != 1 || !e->layout.kaddr)
-		return -EOPNOTSUPP;
-	iosys_map_set_vaddr_iomem(map, (void __iomem *)e->layout.kaddr);
-	return 0;
+	u64 phys = PFN_PHYS(e->layout.runs.v[0].pfn);
+	size_t len = PFN_PHYS(e->layout.runs.npages);
+
+	switch (e->layout.cache) {
+	case IOBMD_CACHE_WRITE_COMBINE:
+		return ioremap_wc(phys, len);
+	case IOBMD_CACHE_WRITE_THRU:
+		return ioremap_wt(phys, len);
+	}
+	return ioremap(phys, len);
 }
 
+/*
+ * The dma-buf core warns when vmap fails: it fails only for want of
+ * memory.  Lockdown is not asked here (no caller to refuse): a kernel
+ * importer is a driver, and lockdown limits what userspace maps.
+ */
 static int iobmd_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct iobmd_export *e = dmabuf->priv;
-	int ret;
+	int ret = 0;
 
-	if (iobmd_export_iomem(e))
-		return iobmd_export_vmap_iomem(e, map);
 	mutex_lock(&e->lock);
-	ret = 0;
 	if (!e->vmaps) {
-		e->vaddr = iobmd_layout_vmap(&e->layout);
+		if (iobmd_export_iomem(e))
+			e->vaddr = (void __force *)iobmd_export_ioremap(e);
+		else
+			e->vaddr = iobmd_layout_vmap(&e->layout);
 		if (!e->vaddr)
 			ret = -ENOMEM;
 	}
 	if (!ret) {
 		e->vmaps++;
-		iosys_map_set_vaddr(map, e->vaddr);
+		if (iobmd_export_iomem(e))
+			iosys_map_set_vaddr_iomem(map,
+						  (void __iomem __force *)e->vaddr);
+		else
+			iosys_map_set_vaddr(map, e->vaddr);
 	}
 	mutex_unlock(&e->lock);
 	return ret;
@@ -301,11 +324,12 @@ static void iobmd_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct iobmd_export *e = dmabuf->priv;
 
-	if (iobmd_export_iomem(e))
-		return;
 	mutex_lock(&e->lock);
 	if (!WARN_ON_ONCE(!e->vmaps) && !--e->vmaps) {
-		vunmap(e->vaddr);
+		if (iobmd_export_iomem(e))
+			iounmap((void __iomem __force *)e->vaddr);
+		else
+			vunmap(e->vaddr);
 		e->vaddr = NULL;
 	}
 	mutex_unlock(&e->lock);
@@ -330,6 +354,7 @@ static void iobmd_dmabuf_release(struct dma_buf *dmabuf)
 }
 
 static const struct dma_buf_ops iobmd_dmabuf_ops = {
+	.cache_sgt_mapping = true,
 	.attach = iobmd_dmabuf_attach,
 	.detach = iobmd_dmabuf_detach,
 	.map_dma_buf = iobmd_dmabuf_map,
@@ -370,27 +395,32 @@ struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
  * the range's start a page, so that a mapping of the dma-buf is the
  * descriptor's own mapping at the same page-aligned offset.
  */
-static int iobmd_export_collect(struct iobmd_export *e, unsigned int pin)
+static int iobmd_export_collect(struct iobmd_export *e)
 {
 	struct iobmd_layout *l = &e->layout;
 	u64 delta, size;
 	int ret;
 
+	ret = iobmd_desc_pin(e->desc, IOBMD_PIN_WRITE);
+	if (ret)
+		return ret;
+	/* Composed descriptors are asked while pinned: pieces stay. */
 	ret = iobmd_desc_usable(e->desc);
-	if (ret)
-		return ret;
-	ret = iobmd_desc_pin(e->desc, pin);
-	if (ret)
-		return ret;
-	ret = iobmd_desc_map_layout(e->desc, &delta, &size);
+	if (!ret)
+		ret = iobmd_desc_map_layout(e->desc, &delta, &size);
 	if (!ret && delta)
 		ret = -EINVAL;
 	/* Killable: a composed descriptor may describe much work. */
 	if (!ret)
 		ret = iobmd_layout_collect(e->desc, e->offset, e->length,
-					   IOBMD_WALK_KILLABLE, l);
-	/* The memory of other exporters is not exported again. */
-	if (!ret && (l->first || l->flags & IOBMD_RUN_FOREIGN))
+					   IOBMD_WALK_ADDR | IOBMD_WALK_KILLABLE,
+					   l);
+	/*
+	 * The memory of other exporters is not exported again; device
+	 * memory is one range, which one table entry or ioremap() covers.
+	 */
+	if (!ret && (l->first || l->flags & IOBMD_RUN_FOREIGN ||
+		     (l->flags & IOBMD_RUN_IOMEM && l->runs.n != 1)))
 		ret = -EINVAL;
 	if (ret) {
 		iobmd_runs_free(&l->runs);
@@ -407,17 +437,20 @@ static int iobmd_export_collect(struct iobmd_export *e, unsigned int pin)
  * @length: bytes; 0: to the end of the descriptor
  * @flags: O_CLOEXEC, and O_RDONLY or O_RDWR, for the dma-buf's file
  *
- * The dma-buf pins the range (user memory: call it from the creating
- * process) and holds @d until its last user lets go.  Its size is @length
- * rounded up to a page.  Writable by the CPU and devices with O_RDWR or
- * when @d's direction lets devices write (IOBMD_DIRECTION_IN); else the
- * pin may be read-only and importers that write get -EACCES.  Foreign
- * memory (imported dma-bufs) is not exported again.  May sleep.
+ * The dma-buf pins the range for writing (user memory: call it from the
+ * creating process; memory that cannot be written cannot be exported) and
+ * holds @d until its last user lets go.  Its size is @length rounded up to
+ * a page.  O_RDONLY makes the file refuse writable mappings; importing
+ * devices may write all the same.  Device memory must be one physically
+ * contiguous range and goes only to peer2peer importers.  Foreign memory
+ * (imported dma-bufs) is not exported again.  A descriptor has at most
+ * IOBMD_EXPORT_MAX dma-bufs alive at once.  May sleep.
  *
  * Return: the dma-buf (dma_buf_fd() makes a file descriptor of it; drop it
  * with dma_buf_put()), or ERR_PTR(-EINVAL) (bad @flags, @offset, pieces
- * that do not line up or mix RAM, device and foreign memory), -ERANGE
- * (beyond the length), -ENODATA (length 0), -EPERM, -EFAULT, -ENOMEM,
+ * that do not line up or mix RAM, device and foreign memory, device memory
+ * in more than one range), -ERANGE (beyond the length), -ENODATA (length
+ * 0), -EMFILE (IOBMD_EXPORT_MAX alive), -EPERM, -EFAULT, -EACCES, -ENOMEM,
  * -EINTR (pinning or walking user memory).
  */
 struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
@@ -441,21 +474,23 @@ struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
 	if (!length || check_add_overflow(offset, length, &end) || end > dlen)
 		return ERR_PTR(-ERANGE);
 
+	/* Each export costs kernel memory: a descriptor has a bounded few. */
+	if (!atomic_add_unless(&d->exports, 1, IOBMD_EXPORT_MAX))
+		return ERR_PTR(-EMFILE);
+	ret = -ENOMEM;
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
-		return ERR_PTR(-ENOMEM);
+		goto err_count;
 	e->desc = d;
 	e->offset = offset;
 	e->length = length;
-	e->write = (flags & O_ACCMODE) == O_RDWR ||
-		   iobmd_desc_direction(d) & IOBMD_DIRECTION_IN;
 	mutex_init(&e->lock);
 	INIT_LIST_HEAD(&e->attachments);
-	ret = iobmd_export_collect(e, e->write ? IOBMD_PIN_WRITE : 0);
+	ret = iobmd_export_collect(e);
 	if (ret) {
 		mutex_destroy(&e->lock);
 		kfree(e);
-		return ERR_PTR(ret);
+		goto err_count;
 	}
 	iobmd_desc_get(d);
 
@@ -466,10 +501,20 @@ struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
 	dmabuf = dma_buf_export(&info);
 	if (IS_ERR(dmabuf)) {
 		iobmd_export_free(e);
+		atomic_dec(&d->exports);
 		return dmabuf;
 	}
-	atomic_inc(&d->exports);
+	/*
+	 * bufinfo and fdinfo name the descriptor as the netlink dump does;
+	 * nobody else sees the dma-buf yet, and DMA_BUF_SET_NAME may rename
+	 * it later.  The core frees the name.
+	 */
+	dmabuf->name = kasprintf(GFP_KERNEL, "iobmd-desc-%llu", d->id);
 	atomic64_inc(&iobmd_stats.exports);
 	return dmabuf;
+
+err_count:
+	atomic_dec(&d->exports);
+	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_export_dmabuf, IOBMD);

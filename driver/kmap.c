@@ -22,7 +22,6 @@ static int iobmd_layout_run(void *arg, const struct iobmd_run *run)
 		l->pos = l->first;
 		l->cache = run->cache;
 		l->flags = flags;
-		l->kaddr = run->kaddr;
 	} else if (run->cache != l->cache || flags != l->flags) {
 		return -EINVAL;
 	}
@@ -45,7 +44,7 @@ static int iobmd_layout_run(void *arg, const struct iobmd_run *run)
  * @d: the descriptor; the caller holds a pin
  * @offset: first byte
  * @len: bytes, at least 1, within the descriptor's memory
- * @how: IOBMD_WALK_* for the walk (IOBMD_WALK_ADDR: no @l->kaddr)
+ * @how: IOBMD_WALK_* for the walk
  * @l: out: the layout, zeroed by the caller; free @l->runs with
  *	iobmd_runs_free(), also after a failure
  *

@@ -354,7 +354,6 @@ int iobmd_runs_sgt_map(struct sg_table *sgt, const struct iobmd_runs *r,
  * @pos: first's page offset plus the bytes collected so far
  * @cache: IOBMD_CACHE_* of every run
  * @flags: IOBMD_RUN_IOMEM and IOBMD_RUN_FOREIGN, the same for every run
- * @kaddr: kernel address of the first byte (with a walk that gives it)
  */
 struct iobmd_layout {
 	struct iobmd_runs runs;
@@ -362,7 +361,6 @@ struct iobmd_layout {
 	u64 pos;
 	unsigned int cache;
 	unsigned int flags;
-	void *kaddr;
 };
 
 int iobmd_layout_collect(struct iobmd_desc *d, u64 offset, u64 len,

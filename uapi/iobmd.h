@@ -749,6 +749,9 @@ struct iobmd_perform {
 	__aligned_u64 len;
 };
 
+/* dma-bufs of one descriptor alive at once. */
+#define IOBMD_EXPORT_MAX	1024
+
 /**
  * struct iobmd_export_dmabuf - IOBMD_EXPORT_DMABUF: a dma-buf of a range
  * @size: sizeof(struct iobmd_export_dmabuf)
@@ -769,26 +772,31 @@ struct iobmd_perform {
  * The dma-buf holds a reference to the descriptor and a pin of its memory
  * (user memory stays pinned) for as long as it lives: releasing the
  * handle, closing /dev/iobmd or exiting does not end it, and the module
- * cannot be unloaded while it lives.  Writable unless the descriptor is
- * user memory pinned read-only (direction Out, O_RDONLY).
+ * cannot be unloaded while it lives.  The memory is pinned for writing,
+ * whatever @fd_flags say: a dma-buf cannot keep the devices it is handed
+ * to from writing, so user memory the caller cannot write is not
+ * exported.  A descriptor has at most IOBMD_EXPORT_MAX dma-bufs alive.
  *
  * Importers: each device that attaches gets the memory mapped for it with
  * its own DMA mask, through its IOMMU if it has one.  Nothing is bounced:
  * memory a device without a translating IOMMU cannot reach fails the
- * mapping with ERANGE, and a device that would write into memory pinned
- * read-only with EACCES.  DMA_BUF_IOCTL_SYNC does the cache maintenance
- * of performOperation() for every device it is mapped for; mmap() of the
- * dma-buf has the memory's cache mode; in-kernel importers may vmap() it
- * (not device memory made of more than one range).
+ * mapping with ERANGE.  Device memory must be one physically contiguous
+ * range and goes only to importers that take memory without struct pages
+ * (peer2peer); others fail to attach with EOPNOTSUPP.
+ * DMA_BUF_IOCTL_SYNC does the cache maintenance of performOperation() for
+ * every device it is mapped for; mmap() of the dma-buf has the memory's
+ * cache mode; in-kernel importers may vmap() it.
  *
  * Errors: EINVAL (flags, unknown fd_flags, @offset not page-aligned, the
  * memory not starting a page there or at the descriptor's first byte,
  * pieces whose page offsets do not line up, RAM and device memory mixed,
- * memory imported from another exporter), ENOENT, ERANGE (range beyond
- * the length), ENODATA (length 0), EFAULT, ENOMEM (RLIMIT_MEMLOCK, or no
- * memory), EACCES (user memory pinned read-only, exported O_RDWR), EPERM
- * (user memory of another process; device or physical memory closed by
- * lockdown), EINTR, EMFILE (no file descriptor).
+ * device memory in more than one range, memory imported from another
+ * exporter), ENOENT, ERANGE (range beyond the length), ENODATA (length 0),
+ * EFAULT (user memory that cannot be pinned for writing), ENOMEM
+ * (RLIMIT_MEMLOCK, or no memory), EACCES (user memory pinned read-only
+ * already), EPERM (user memory of another process; device or physical
+ * memory closed by lockdown), EINTR, EMFILE (no file descriptor, or
+ * IOBMD_EXPORT_MAX dma-bufs of the descriptor alive).
  */
 struct iobmd_export_dmabuf {
 	__u32 size;
