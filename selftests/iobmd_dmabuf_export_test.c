@@ -269,6 +269,7 @@ struct nl_find {
 	__u32 kind;
 	int found;		/* such descriptors */
 	long long exports;	/* IOBMD_A_DESC_EXPORTS of the last one */
+	__u64 id;		/* and its IOBMD_A_DESC_ID */
 };
 
 static void nl_take_desc(const __u64 *v, const bool *present, void *arg)
@@ -282,13 +283,16 @@ static void nl_take_desc(const __u64 *v, const bool *present, void *arg)
 	f->found++;
 	f->exports = present[IOBMD_A_DESC_EXPORTS] ?
 			     (long long)v[IOBMD_A_DESC_EXPORTS] : 0;
+	f->id = v[IOBMD_A_DESC_ID];
 }
 
 /*
  * IOBMD_A_DESC_EXPORTS of this process's one descriptor of @kind and
- * @length: -ENOENT when the dump has none, -E2BIG when several, -errno.
+ * @length (its id into *@id if @id): -ENOENT when the dump has none,
+ * -E2BIG when several, -errno.
  */
-static long long nl_desc_exports(struct nl *nl, __u32 kind, __u64 length)
+static long long nl_desc_exports_id(struct nl *nl, __u32 kind, __u64 length,
+				    __u64 *id)
 {
 	struct nl_find f = { .length = length, .kind = kind };
 	int ret;
@@ -298,7 +302,14 @@ static long long nl_desc_exports(struct nl *nl, __u32 kind, __u64 length)
 		ret = nl_recv(nl, IOBMD_A_MAX, nl_take_desc, &f);
 	if (ret)
 		return ret;
+	if (id)
+		*id = f.id;
 	return !f.found ? -ENOENT : f.found > 1 ? -E2BIG : f.exports;
+}
+
+static long long nl_desc_exports(struct nl *nl, __u32 kind, __u64 length)
+{
+	return nl_desc_exports_id(nl, kind, length, NULL);
 }
 
 /* --- the fixture --------------------------------------------------------- */
@@ -587,8 +598,8 @@ TEST_F(exp, rdonly_refuses_writable_mappings)
 /*
  * User memory: only the process that described it exports it (EPERM
  * elsewhere); its pin counts against RLIMIT_MEMLOCK (ENOMEM without
- * CAP_IPC_LOCK); pinned read-only (Out, O_RDONLY) no device may write
- * it (EACCES at the import) and no writable export joins the pin.
+ * CAP_IPC_LOCK); it is pinned for writing whatever the direction and
+ * fd_flags, so memory pinned read-only already is refused (EACCES).
  */
 struct user_child {
 	int fd;
@@ -660,22 +671,24 @@ TEST_F(exp, user_memory_rules)
 	c.expect = 0;
 	EXPECT_EQ(0, iobmd_run_child(user_child_export, &c));
 
-	/* Out, exported read-only: pinned read-only, devices may not write. */
+	/*
+	 * Out, exported read-only: pinned for writing all the same (a device
+	 * it is handed to may write), so vgem imports it.
+	 */
 	test_export(out, 0, 0, O_RDONLY, &ro);
 	p = map_dmabuf(ro, 2 * PAGE_SIZE, PROT_READ);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(0, memcmp(p, mem, 2 * PAGE_SIZE));
 	munmap(p, 2 * PAGE_SIZE);
-	EXPECT_EQ(-EACCES, vgem_import(card, ro, &gem));
-	/* ... and a writable export cannot join that pin. */
-	test_err_export(EACCES, out, 0, 0, O_RDWR);
-	test_export(out, 0, 0, O_RDONLY, &dfd);
-	close(dfd);
-	close(ro);
-	/* Not pinned yet, O_RDWR pins it writable: vgem may import it. */
-	test_export(out, 0, 0, O_RDWR, &dfd);
-	ASSERT_EQ(0, vgem_import(card, dfd, &gem));
+	ASSERT_EQ(0, vgem_import(card, ro, &gem));
 	EXPECT_EQ(0, vgem_close_handle(card, gem));
+	close(ro);
+	/* Pinned read-only already (prepared Out): not exported, any mode. */
+	test_ioctl_prepare(out, IOBMD_DIRECTION_OUT);
+	test_err_export(EACCES, out, 0, 0, O_RDWR);
+	test_err_export(EACCES, out, 0, 0, O_RDONLY);
+	test_ioctl_complete(out, IOBMD_DIRECTION_OUT);
+	test_export(out, 0, 0, O_RDWR, &dfd);
 	close(dfd);
 
 	/* Its pages are the process's own: the same bytes, both ways. */
@@ -708,11 +721,15 @@ TEST_F(exp, user_memory_rules)
 	munmap(mem, pages * PAGE_SIZE);
 }
 
-/* Pieces whose pages do not line up, RAM and MMIO mixed: EINVAL. */
+/*
+ * Pieces whose pages do not line up, RAM and MMIO mixed, MMIO in two
+ * ranges: EINVAL.
+ */
 TEST_F(exp, unexportable_compositions)
 {
 	__u64 bar, bar_len;
-	__u32 odd, whole, pair[2], m, dev;
+	__u32 odd, whole, pair[2], m, dev, dev2;
+	int dfd;
 
 	test_pattern_buffer(0, PAGE_SIZE + 100, 9, &odd);
 	test_pattern_buffer(0, 2 * PAGE_SIZE, 10, &whole);
@@ -729,6 +746,17 @@ TEST_F(exp, unexportable_compositions)
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
 	test_err_export(EINVAL, m, 0, 0, O_RDWR);
 	test_ioctl_release(m);
+	/* Device memory in two ranges, each alone exportable. */
+	test_ioctl_device_create(bar + IVSHMEM_EXPORT_OFF + 4 * PAGE_SIZE,
+				 PAGE_SIZE, &dev2);
+	pair[0] = dev2;
+	pair[1] = dev;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
+	test_err_export(EINVAL, m, 0, 0, O_RDWR);
+	test_export(dev2, 0, 0, O_RDWR, &dfd);
+	close(dfd);
+	test_ioctl_release(m);
+	test_ioctl_release(dev2);
 	test_ioctl_release(dev);
 	test_ioctl_release(whole);
 	test_ioctl_release(odd);
@@ -1053,6 +1081,15 @@ TEST_F(kinds, vgem)
 	len = m.len;
 	size = ALIGN_UP(len, PAGE_SIZE);
 	test_export(m.h, 0, 0, O_RDWR | O_CLOEXEC, &dfd);
+	if (variant->kind == K_DEVICE) {
+		/* MMIO has no pages: only peer2peer importers take it. */
+		EXPECT_EQ(-EOPNOTSUPP, vgem_import(self->card, dfd, &gem));
+		ASSERT_EQ(0, dmabuf_bufinfo(dfd, &info));
+		EXPECT_EQ(0, info.attached);
+		close(dfd);
+		made_free(_metadata, self->fd, &m);
+		return;
+	}
 	ASSERT_EQ(0, vgem_import(self->card, dfd, &gem))
 		TH_LOG("vgem import: %s", strerror(errno));
 	ASSERT_EQ(0, dmabuf_bufinfo(dfd, &info));
@@ -1120,7 +1157,9 @@ TEST_F(kinds, sync)
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, dmabuf_sync(dfd, bad[i]))
 			TH_LOG("flags 0x%llx", (unsigned long long)bad[i]);
-	/* Mapped for a device (vgem's) too. */
+	/* Mapped for a device (vgem's) too; MMIO goes to none of vgem's. */
+	if (variant->kind == K_DEVICE)
+		goto out;
 	ASSERT_EQ(0, vgem_import(self->card, dfd, &gem));
 	ASSERT_EQ(0, vgem_export(self->card, gem, DRM_CLOEXEC | DRM_RDWR,
 				 &gem_dfd));
@@ -1128,6 +1167,7 @@ TEST_F(kinds, sync)
 		EXPECT_EQ(0, dmabuf_sync(gem_dfd, good[i]));
 	close(gem_dfd);
 	EXPECT_EQ(0, vgem_close_handle(self->card, gem));
+out:
 	close(dfd);
 	made_free(_metadata, self->fd, &m);
 }
@@ -1838,13 +1878,16 @@ TEST_F(exp, fork_inherits)
 
 /*
  * IOBMD_A_STATS_EXPORTS counts live dma-bufs, IOBMD_A_DESC_EXPORTS those
- * of each descriptor (of a part too); a released handle's descriptor stays
- * in the dump while exported, and everything goes back to 0.
+ * of each descriptor (of a part too), and a dma-buf's name is its
+ * descriptor's id; a released handle's descriptor stays in the dump while
+ * exported, and everything goes back to 0.
  */
 TEST_F(exp, netlink_counts)
 {
 	const __u64 blen = 7 * PAGE_SIZE, slen = 2 * PAGE_SIZE + 11;
+	char want[64], name[64];
 	int d1, d2, d3;
+	__u64 id = 0;
 	__u32 b, s;
 
 	test_pattern_buffer(0, blen, 110, &b);
@@ -1854,8 +1897,13 @@ TEST_F(exp, netlink_counts)
 	test_export(b, PAGE_SIZE, PAGE_SIZE, O_RDONLY, &d2);
 	test_export(s, 0, 0, O_RDWR, &d3);
 	EXPECT_EQ(3, nl_stats_exports(self->nl));
-	EXPECT_EQ(2, nl_desc_exports(self->nl, IOBMD_KIND_BUFFER, blen));
+	EXPECT_EQ(2, nl_desc_exports_id(self->nl, IOBMD_KIND_BUFFER, blen,
+					&id));
 	EXPECT_EQ(1, nl_desc_exports(self->nl, IOBMD_KIND_SUB, slen));
+	/* Each dma-buf is named after its descriptor as the dump shows it. */
+	snprintf(want, sizeof(want), "iobmd-desc-%llu", (unsigned long long)id);
+	ASSERT_EQ(0, dmabuf_fdinfo(d2, "name", name, sizeof(name)));
+	EXPECT_STREQ(want, name);
 	close(d2);
 	EXPECT_EQ(2, nl_stats_exports(self->nl));
 	EXPECT_EQ(1, nl_desc_exports(self->nl, IOBMD_KIND_BUFFER, blen));

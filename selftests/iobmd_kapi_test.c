@@ -15,7 +15,7 @@
 
 #define KAPI_MODULE	"/lib/modules/iobmd_kapi.ko"
 #define KAPI_RESULTS	"/sys/kernel/debug/iobmd_kapi/results"
-#define KAPI_TESTS	79
+#define KAPI_TESTS	80
 
 static long held_descriptors(void)
 {
