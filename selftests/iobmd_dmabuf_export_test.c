@@ -4,26 +4,30 @@
  * guest's real importers.
  *
  * - The command's rules: struct size, flags, reserved, fd_flags, the
- *   handle, the range; failures leave no file descriptor and no reference
- *   behind; O_CLOEXEC and read-only dma-bufs.
+ *   handle, the range, user memory's pin; failures leave no file
+ *   descriptor and no reference behind; O_CLOEXEC and read-only files.
  * - Every kind exported whole and in part: the dma-buf's mmap shows the
  *   descriptor's bytes and writes through it reach the descriptor, with
- *   DMA_BUF_IOCTL_SYNC around CPU access; vgem imports it through PRIME
- *   (attaching its device) and sees the same bytes through its own
- *   mapping; the mapping has the memory's cache mode.
+ *   DMA_BUF_IOCTL_SYNC around CPU access, also while vgem holds it
+ *   through PRIME (its device attached and mapping it; DRM maps no import
+ *   for userspace, so the dma-buf's own mmap is vgem's view); device
+ *   memory goes to peer2peer importers only; the mapping is the
+ *   descriptor's own mapping's twin.
  * - vivid captures into exported buffers (V4L2_MEMORY_DMABUF): a
  *   contiguous buffer below 4 GiB on its dma-contig instance, scattered
  *   memory on its vmalloc instance, the same frames as into its own MMAP
  *   buffers; memory that is not contiguous is refused by the dma-contig
  *   instance.
  * - Lifetime: the iobmd file, the handle, the dma-buf file, its mapping,
- *   vgem's handle and vgem's mapping let go in every order; fork; the
- *   netlink counters, debugfs's bufinfo and the module's reference.
+ *   vgem's handle and vgem's card let go in every order; fork; the
+ *   netlink counters and names, debugfs's bufinfo, the module's
+ *   reference.
  *
  * Runs as root, alone: it reads the module's counters and reference
  * count.  The importers are set up by scripts/lib.sh (DMABUF_KMODS).
+ * selftests/kapi/iobmd_kapi.c is the in-kernel importer.
  */
-#include <sched.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <linux/genetlink.h>
@@ -44,7 +48,6 @@
 #define IVSHMEM_MARK_OFF	(SZ_512K + SZ_256K)
 #define IVSHMEM_MARK		"iobmd-dmabuf-export"
 #define MODULE_REFCNT	"/sys/module/iobmd/refcnt"
-
 
 /* --- IOBMD_EXPORT_DMABUF ---------------------------------------------- */
 
@@ -483,6 +486,74 @@ TEST_F(exp, bad_pointer)
 	munmap(ro, PAGE_SIZE);
 	munmap(none, PAGE_SIZE);
 	test_ioctl_release(b);
+}
+
+/*
+ * The answer cannot be written back because the struct's page turned
+ * read-only while the export ran: EFAULT, and no file descriptor is left
+ * installed (the fd goes in only once the answer is out).  The kernel
+ * checks the struct is writable before it starts, so only a page that
+ * turns read-only during the export reaches that point: a thread flips
+ * the page while exports of user memory (whose pin takes a while) run.
+ */
+struct flipper {
+	void *page;
+	volatile bool stop;
+};
+
+static void *flip_page(void *arg)
+{
+	struct flipper *f = arg;
+	__u64 state = 1;
+
+	while (!f->stop) {
+		mprotect(f->page, PAGE_SIZE, PROT_READ);
+		usleep(iobmd_rand_below(&state, 300));
+		mprotect(f->page, PAGE_SIZE, PROT_READ | PROT_WRITE);
+		usleep(iobmd_rand_below(&state, 300));
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(exp, answer_fault_leaves_no_fd, 120)
+{
+	const __u64 pages = 1024;
+	struct iobmd_export_dmabuf *cmd;
+	struct flipper f = { 0 };
+	int i, lo, faults = 0, done = 0;
+	__u8 *mem = iobmd_user_area(pages, 9);
+	pthread_t t;
+	__u32 g;
+
+	ASSERT_NE(NULL, mem);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, mem, pages * PAGE_SIZE,
+				 &g);
+	f.page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, f.page);
+	cmd = f.page;
+	*cmd = (struct iobmd_export_dmabuf){
+		.size = sizeof(*cmd), .handle = g, .fd_flags = O_RDWR,
+	};
+	lo = lowest_free_fd();
+	ASSERT_EQ(0, pthread_create(&t, NULL, flip_page, &f));
+	for (i = 0; i < 200; i++) {
+		if (!ioctl(self->fd, IOBMD_EXPORT_DMABUF, cmd)) {
+			close(cmd->fd);
+			done++;
+		} else {
+			EXPECT_EQ(EFAULT, errno);
+			faults++;
+		}
+		ASSERT_EQ(lo, lowest_free_fd()) TH_LOG("attempt %d", i);
+	}
+	f.stop = true;
+	pthread_join(t, NULL);
+	TH_LOG("%d exports, %d faults", done, faults);
+	EXPECT_EQ(0, nl_stats_exports(self->nl));
+	munmap(f.page, PAGE_SIZE);
+	test_ioctl_release(g);
+	munmap(mem, pages * PAGE_SIZE);
 }
 
 TEST_F(exp, enoent)
