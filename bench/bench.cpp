@@ -158,4 +158,20 @@ void progress(const char *fmt, ...)
 	std::fflush(stdout);
 }
 
+void finish_sized_case(result &r)
+{
+	if (!r.unavailable.empty()) {
+		progress("%s %-12s %8s: unavailable: %s", r.workload.c_str(), r.peer.c_str(),
+			 size_name(r.size).c_str(), r.unavailable.c_str());
+		r.samples.clear();
+		r.phases.clear();
+		return;
+	}
+	r.extra["faults"] /= double(r.samples.size());
+	summary s = r.stats();
+	progress("%s %-12s %8s: median %10.1f us (min %.1f, max %.1f)", r.workload.c_str(),
+		 r.peer.c_str(), size_name(r.size).c_str(), s.median / 1e3, s.min / 1e3,
+		 s.max / 1e3);
+}
+
 } // namespace iobmd_bench

@@ -128,7 +128,7 @@ summary summarize(std::vector<double> v);
  * workload times its steps separately.
  */
 struct result {
-	std::string workload;		/* "w1" .. "w5" */
+	std::string workload;		/* "w1" .. "w6" */
 	std::string op;			/* what was timed, e.g. "alloc_map_touch_free" */
 	std::string peer;		/* "iobmd", "dma-heap", ... */
 	std::uint64_t size = 0;		/* bytes per operation */
@@ -160,14 +160,14 @@ private:
 /* How many repetitions each workload runs; --quick lowers them. */
 struct run_config {
 	bool quick = false;
-	unsigned reps(std::uint64_t size) const;	/* W1 and W5 samples */
+	unsigned reps(std::uint64_t size) const;	/* W1, W5, W6 samples */
 	unsigned w2_ops = 10000;			/* create/release per sample */
 	unsigned w2_samples = 5;
 	unsigned w3_samples = 15;
 	unsigned w4_samples = 11;
 	std::string only;				/* run only this workload */
-	std::string peer;				/* only this peer (W1, W2, W4, W5) */
-	std::uint64_t size = 0;				/* W1: only this size */
+	std::string peer;				/* only this peer (W1, W2, W4-W6) */
+	std::uint64_t size = 0;				/* W1, W6: only this size */
 	std::string op;					/* W4: only this op */
 	unsigned samples = 0;				/* if set, samples of every case */
 
@@ -180,12 +180,20 @@ struct run_config {
 /* Progress for the console: "w1 iobmd 64 MiB: 12.3 ms". */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A case of a workload by size (W1, W6) whose samples are all taken: an
+ * unavailable one drops what it had, another's faults become per sample;
+ * either way a line of progress.
+ */
+void finish_sized_case(result &r);
+
 /* The workloads; each adds its results to @store. */
 void run_w1_alloc(const run_config &cfg, result_store &store);
 void run_w2_rate(const run_config &cfg, result_store &store);
 void run_w3_copy(const run_config &cfg, result_store &store);
 void run_w4_pin(const run_config &cfg, result_store &store);
 void run_w5_map(const run_config &cfg, result_store &store);
+void run_w6_dmabuf(const run_config &cfg, result_store &store);
 
 } // namespace iobmd_bench
 

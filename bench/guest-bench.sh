@@ -71,6 +71,14 @@ for peer in iobmd dma-heap; do
 	profile "w5-$peer" --only w5 --peer "$peer"
 done
 profile w3 --only w3
+# NAME:BYTES:SAMPLES, enough samples that the rounds outweigh starting up.
+for case in 4K:4096:3000 2M:$((2 * mib)):300 64M:$((64 * mib)):20; do
+	bytes=${case#*:}
+	for peer in iobmd dma-heap; do
+		profile "w6-${case%%:*}-$peer" --only w6 --size "${bytes%%:*}" \
+			--peer "$peer" --samples "${bytes#*:}"
+	done
+done
 # Many samples, so that pinning outweighs writing the memory once.
 for peer in iobmd io_uring; do
 	profile "w4-$peer" --only w4 --peer "$peer" --samples 100

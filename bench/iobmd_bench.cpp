@@ -11,13 +11,15 @@
  *   W4  describing and preparing 64 MiB of user memory against io_uring
  *       buffer registration
  *   W5  mmap of an existing 512 MiB buffer and one pass over it
+ *   W6  allocate + export a dma-buf + mmap it + touch every page + close,
+ *       4 KiB to 64 MiB: iobmd against the system dma-buf heap
  *
  * Usage: iobmd_bench [--quick] [--samples N] [--only wN] [--peer NAME]
  *                    [--size BYTES] [--json FILE] [--no-print]
  *
  * --quick runs a fifth of the repetitions, --samples N takes N samples of
  * every case; --only, --peer and --size run part of it (one workload; one
- * peer in W1, W2, W4 and W5; one W1 size), e.g. under a profiler.
+ * peer in W1, W2, W4, W5 and W6; one W1 or W6 size), e.g. under a profiler.
  *
  * Prints progress, then the results as JSON between the lines
  * "@@BENCH@@ json-begin" and "@@BENCH@@ json-end" (unless --no-print), and
@@ -119,6 +121,14 @@ std::vector<ratio_spec> ratio_specs()
 		      "mmap + first pass of an existing buffer" });
 	v.push_back({ "w5", "map_pass", "map_pass", 512 * MiB, "iobmd", "udmabuf", 0,
 		      "mmap + first pass of an existing buffer" });
+	for (std::uint64_t size : { 4 * KiB, 2 * MiB, 64 * MiB }) {
+		v.push_back({ "w6", "alloc_export_map_touch_close",
+			      "alloc_export_map_touch_close", size, "iobmd", "dma-heap", 1.0,
+			      "allocate as a dma-buf (one call) + mmap + touch + close" });
+		v.push_back({ "w6", "alloc_export_map_touch_close",
+			      "alloc_export_map_touch_close", size, "iobmd-export", "dma-heap", 0,
+			      "create + export a descriptor + mmap + touch + close" });
+	}
 	return v;
 }
 
@@ -316,7 +326,7 @@ void write_ratio(json_writer &j, const ratio_result &rr)
 void usage()
 {
 	std::fprintf(stderr, "usage: iobmd_bench [--quick] [--samples N] "
-			     "[--only w1|w2|w3|w4|w5] [--peer NAME] [--size BYTES] "
+			     "[--only w1|w2|w3|w4|w5|w6] [--peer NAME] [--size BYTES] "
 			     "[--op pin|pin-4k] [--json FILE] [--no-print]\n");
 }
 
@@ -359,7 +369,7 @@ int main(int argc, char **argv)
 	};
 	const workload workloads[] = {
 		{ "w1", run_w1_alloc }, { "w2", run_w2_rate }, { "w3", run_w3_copy },
-		{ "w4", run_w4_pin }, { "w5", run_w5_map },
+		{ "w4", run_w4_pin }, { "w5", run_w5_map }, { "w6", run_w6_dmabuf },
 	};
 	result_store store;
 	std::vector<std::pair<std::string, std::string>> errors;

@@ -112,22 +112,9 @@ void run_w1_alloc(const run_config &cfg, result_store &store)
 				}
 			}
 		}
-		for (result *r : rs) {
-			if (!r)
-				continue;
-			if (!r->unavailable.empty()) {
-				progress("w1 %-12s %8s: unavailable: %s", r->peer.c_str(),
-					 size_name(size).c_str(), r->unavailable.c_str());
-				r->samples.clear();
-				r->phases.clear();
-				continue;
-			}
-			r->extra["faults"] /= double(r->samples.size());
-			summary s = r->stats();
-			progress("w1 %-12s %8s: median %10.1f us (min %.1f, max %.1f)",
-				 r->peer.c_str(), size_name(size).c_str(), s.median / 1e3,
-				 s.min / 1e3, s.max / 1e3);
-		}
+		for (result *r : rs)
+			if (r)
+				finish_sized_case(*r);
 	}
 }
 

@@ -202,9 +202,10 @@ static int iobmd_desc_pin_held(struct iobmd_desc *d, bool write)
  * NOFAULT pin never waits for it (the pinner may be waiting for the
  * mmap_lock its caller holds) and fails instead.
  *
- * Return: 0, -EACCES (pinned read-only), -ENODATA (NOFAULT, and user memory
- * is not pinned or being pinned), -EINTR (a fatal signal while waiting for
- * another task's pin), or the kind's pin error.
+ * Return: 0, -EACCES (pinned read-only, or @d read-only), -ENODATA
+ * (NOFAULT, and user memory is not pinned or being pinned), -EINTR (a
+ * fatal signal while waiting for another task's pin), or the kind's pin
+ * error.
  */
 int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 {
@@ -212,6 +213,8 @@ int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 	bool wired;
 	int ret;
 
+	if (write && d->readonly)
+		return -EACCES;
 	ret = iobmd_desc_pin_held(d, write);
 	if (ret != -ENODATA)
 		return ret;

@@ -71,6 +71,57 @@ err_put:
 }
 
 /*
+ * Give a new dma-buf a file descriptor, written to *@fd inside the
+ * command, and answer; the descriptor is installed only once the answer
+ * is written.  Takes over the dma-buf; on failure it is gone.
+ */
+static int iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd,
+				     struct dma_buf *dmabuf, u32 fd_flags,
+				     u32 *fd, size_t cmd_len)
+{
+	int ret, nfd;
+
+	nfd = get_unused_fd_flags(fd_flags & O_CLOEXEC);
+	if (nfd < 0) {
+		dma_buf_put(dmabuf);
+		return nfd;
+	}
+	*fd = nfd;
+	ret = iobmd_ucmd_respond(ucmd, cmd_len);
+	if (ret) {
+		put_unused_fd(nfd);
+		dma_buf_put(dmabuf);
+		return ret;
+	}
+	fd_install(nfd, dmabuf->file);
+	return 0;
+}
+
+/*
+ * Hand a new descriptor out as a dma-buf of all of it, with no handle,
+ * charged as one with a handle is.  Takes over the caller's reference; on
+ * failure the descriptor is gone.
+ */
+static int iobmd_ucmd_publish_dmabuf(struct iobmd_ucmd *ucmd,
+				     struct iobmd_desc *d, u32 fd_flags,
+				     u32 *fd, size_t cmd_len)
+{
+	struct dma_buf *dmabuf;
+	int ret;
+
+	ret = iobmd_account_charge(ucmd->file->acct, ucmd->user, d);
+	if (ret) {
+		iobmd_desc_put(d);
+		return ret;
+	}
+	dmabuf = iobmd_desc_export_dmabuf(d, 0, 0, fd_flags);
+	iobmd_desc_put(d);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	return iobmd_ucmd_install_dmabuf(ucmd, dmabuf, fd_flags, fd, cmd_len);
+}
+
+/*
  * Before creating a descriptor for userspace: the module's and the user's
  * descriptor limits, and for @bytes of new memory the file's, the user's
  * and the module's byte limits.
@@ -116,9 +167,12 @@ static int iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
 				struct iobmd_buffer_spec *spec)
 {
 	const u32 known = IOBMD_BUF_CREATE_PHYS_MASK |
-			  IOBMD_BUF_CREATE_WITH_BYTES;
+			  IOBMD_BUF_CREATE_WITH_BYTES |
+			  IOBMD_BUF_CREATE_DMABUF;
 
 	if (cmd->flags & ~known)
+		return -EINVAL;
+	if (!(cmd->flags & IOBMD_BUF_CREATE_DMABUF) && cmd->fd_flags)
 		return -EINVAL;
 	spec->options = cmd->options;
 	spec->capacity = cmd->capacity;
@@ -158,7 +212,10 @@ static int iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
  * task_bytes, user_bytes, total_bytes, or the user's ZONE_DMA budget
  * user_zone_dma without CAP_SYS_RESOURCE), EFAULT, EINTR.  On any error no
  * handle exists afterwards, and a refused ZONE_DMA budget allocated
- * nothing when every page had to come from ZONE_DMA.
+ * nothing when every page had to come from ZONE_DMA.  With
+ * IOBMD_BUF_CREATE_DMABUF (a struct of ABI 1.1 size, else EINVAL) the
+ * buffer gets a dma-buf instead of a handle: also EMFILE (no file
+ * descriptor) and EINVAL (fd_flags).
  */
 static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 {
@@ -171,6 +228,10 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	ret = iobmd_ioctl_buf_spec(cmd, &spec);
 	if (ret)
 		return ret;
+	/* The file descriptor is answered in a member of ABI 1.1. */
+	if (cmd->flags & IOBMD_BUF_CREATE_DMABUF &&
+	    ucmd->user_size < offsetofend(struct iobmd_buf_create, fd))
+		return -EINVAL;
 	/* What it will keep: its pages (an alignment takes no more). */
 	bytes = spec.capacity;
 	ret = iobmd_ucmd_may_create(ucmd, PAGE_ALIGN(min(bytes,
@@ -197,7 +258,14 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	}
 	/* The descriptor is charged to the account just looked up. */
 	ucmd->user = spec.user;
-	ret = iobmd_ucmd_publish(ucmd, &b->desc, &cmd->handle, sizeof(*cmd));
+	if (cmd->flags & IOBMD_BUF_CREATE_DMABUF) {
+		cmd->handle = 0;
+		ret = iobmd_ucmd_publish_dmabuf(ucmd, &b->desc, cmd->fd_flags,
+						&cmd->fd, sizeof(*cmd));
+	} else {
+		ret = iobmd_ucmd_publish(ucmd, &b->desc, &cmd->handle,
+					 sizeof(*cmd));
+	}
 out_user:
 	iobmd_user_put(spec.user);
 	return ret;
@@ -720,7 +788,6 @@ static int iobmd_ioctl_export_dmabuf(struct iobmd_ucmd *ucmd)
 	struct iobmd_export_dmabuf *cmd = ucmd->cmd;
 	struct dma_buf *dmabuf;
 	struct iobmd_desc *d;
-	int fd, ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
@@ -732,20 +799,8 @@ static int iobmd_ioctl_export_dmabuf(struct iobmd_ucmd *ucmd)
 	iobmd_desc_put(d);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-	fd = get_unused_fd_flags(cmd->fd_flags & O_CLOEXEC);
-	if (fd < 0) {
-		dma_buf_put(dmabuf);
-		return fd;
-	}
-	cmd->fd = fd;
-	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		put_unused_fd(fd);
-		dma_buf_put(dmabuf);
-		return ret;
-	}
-	fd_install(fd, dmabuf->file);
-	return 0;
+	return iobmd_ucmd_install_dmabuf(ucmd, dmabuf, cmd->fd_flags,
+					 &cmd->fd, sizeof(*cmd));
 }
 
 #define IOBMD_PREPARE_BITS (IOBMD_DIRECTION_MASK | IOBMD_PREPARE_PHYS32 | \
@@ -829,6 +884,40 @@ static int iobmd_ioctl_set_purgeable(struct iobmd_ucmd *ucmd)
 	}
 	iobmd_desc_put(d);
 	return ret;
+}
+
+/*
+ * IOBMD_IMPORT_DMABUF - a descriptor over a dma-buf of any exporter; the
+ * caller may close the dma-buf's file afterwards.
+ * Errors: EINVAL (flags or reserved not 0, bad direction, an empty
+ * dma-buf), EBADF (fd not open, or not a dma-buf), EMFILE (max_handles
+ * or user_descs reached), ENFILE (total_descs reached), ENOMEM, EFAULT;
+ * for a dma-buf iobmd exported (a sub-range of its descriptor), also
+ * those of IOBMD_SUB_CREATE: ERANGE (the descriptor is now shorter than
+ * what was exported), ELOOP, E2BIG.
+ */
+static int iobmd_ioctl_import_dmabuf(struct iobmd_ucmd *ucmd)
+{
+	struct iobmd_import_dmabuf *cmd = ucmd->cmd;
+	struct dma_buf *dmabuf;
+	struct iobmd_desc *d;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved ||
+	    cmd->direction & ~IOBMD_DIRECTION_MASK)
+		return -EINVAL;
+	ret = iobmd_ucmd_may_create(ucmd, 0);
+	if (ret)
+		return ret;
+	dmabuf = dma_buf_get(cmd->fd);
+	if (IS_ERR(dmabuf))
+		/* dma_buf_get() tells an open file of another kind by EINVAL. */
+		return PTR_ERR(dmabuf) == -EINVAL ? -EBADF : PTR_ERR(dmabuf);
+	d = iobmd_desc_from_dmabuf(dmabuf, cmd->direction);
+	dma_buf_put(dmabuf);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return iobmd_ucmd_publish(ucmd, d, &cmd->handle, sizeof(*cmd));
 }
 
 union iobmd_ucmd_buffer {
@@ -931,6 +1020,8 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
 			       struct iobmd_set_arg, value),
 	IOBMD_IOCTL_OP_CHANGES(IOBMD_EXPORT_DMABUF, iobmd_ioctl_export_dmabuf,
 			       struct iobmd_export_dmabuf, __reserved),
+	IOBMD_IOCTL_OP(IOBMD_IMPORT_DMABUF, iobmd_ioctl_import_dmabuf,
+		       struct iobmd_import_dmabuf, __reserved),
 };
 
 /**

@@ -36,6 +36,7 @@ static int __init iobmd_init(void)
 	ret = misc_register(&iobmd_misc);
 	if (ret)
 		goto err_nl;
+	iobmd_dmabuf_import_init(iobmd_misc.this_device);
 	return 0;
 
 err_nl:

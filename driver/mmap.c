@@ -223,8 +223,11 @@ int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size)
 
 	if (!extent)
 		return -ENODATA;
-	/* A buffer is pages of its own from its first byte on: no walk. */
-	if (d->kind == IOBMD_KIND_BUFFER) {
+	/*
+	 * A buffer is pages of its own from its first byte on, and memory
+	 * its kind maps itself starts a page: no walk.
+	 */
+	if (d->kind == IOBMD_KIND_BUFFER || d->ops->mmap) {
 		*delta = 0;
 		*size = PAGE_ALIGN(extent);
 		return 0;
@@ -374,7 +377,11 @@ static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
  *
  * For other drivers' mmap handlers as well as /dev/iobmd's.  The mapping
  * keeps @d and a pin on it until the last munmap.  @vma->vm_pgoff is set
- * to @offset in pages.  User memory must be prepared.
+ * to @offset in pages.  User memory must be prepared.  Another exporter's
+ * dma-buf, mapped by itself, is its exporter's mapping, which keeps the
+ * dma-buf rather than @d: its file becomes the VMA's, @vma->vm_pgoff
+ * counts in the dma-buf, and the cache mode is the exporter's (only
+ * DEFAULT may be asked for).
  *
  * Return: 0; -EINVAL (not shared, beyond the mapping, pieces whose page
  * offsets do not line up, a cache mode the memory cannot have), -ENODATA
@@ -398,6 +405,8 @@ int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
 	if (!(vma->vm_flags & VM_MAYSHARE) || !PAGE_ALIGNED(offset) ||
 	    cache & ~IOBMD_OPT_CACHE_MASK)
 		return -EINVAL;
+	if (d->ops->mmap)
+		return d->ops->mmap(d, vma, offset, cache);
 	ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
 	if (ret)
 		return ret;

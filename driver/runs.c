@@ -184,7 +184,8 @@ static unsigned long iobmd_runs_find(const struct iobmd_runs *r,
  * @r: the list
  * @pos: first byte, counted from the start of the first page
  * @len: bytes; @pos + @len within the list
- * @tmpl: flags and cache mode for every run
+ * @tmpl: flags and cache mode for every run; with IOBMD_RUN_FOREIGN the
+ *	runs have no kernel address
  * @fn: called for each run
  * @arg: passed to @fn
  *
@@ -206,7 +207,10 @@ int iobmd_runs_walk(const struct iobmd_runs *r, u64 pos, u64 len,
 		run.len = min(((u64)iobmd_runs_len(r, k) << PAGE_SHIFT) - start,
 			      len);
 		run.addr = PFN_PHYS(pfn) + offset_in_page(start);
-		run.kaddr = page_address(pfn_to_page(pfn)) + offset_in_page(start);
+		/* Another exporter's memory is not the kernel's to address. */
+		if (!(run.flags & IOBMD_RUN_FOREIGN))
+			run.kaddr = page_address(pfn_to_page(pfn)) +
+				    offset_in_page(start);
 		cond_resched();
 		ret = fn(arg, &run);
 		if (ret)

@@ -34,6 +34,26 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /*
+ * 6.2 made dma_buf_vmap() a call under the dma-buf's reservation lock and
+ * added the variant that takes it; before, dma_buf_vmap() locked itself.
+ */
+#ifndef IOBMD_HAVE_DMA_BUF_VMAP_UNLOCKED
+#include <linux/dma-buf.h>
+
+static inline int dma_buf_vmap_unlocked(struct dma_buf *dmabuf,
+					struct iosys_map *map)
+{
+	return dma_buf_vmap(dmabuf, map);
+}
+
+static inline void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
+					   struct iosys_map *map)
+{
+	dma_buf_vunmap(dmabuf, map);
+}
+#endif
+
+/*
  * The largest order the page allocator hands out: 6.4 made MAX_ORDER that
  * order rather than one past it, 6.8 renamed it MAX_PAGE_ORDER.
  */

@@ -31,7 +31,9 @@ struct iobmd_desc;
 
 /**
  * struct iobmd_run - a physically (or, for DMA walks, DMA-) contiguous run
- * @addr: physical address of its first byte, or DMA address in DMA walks
+ * @addr: physical address of its first byte, or DMA address in DMA walks;
+ *	0 for another exporter's memory (IOBMD_RUN_FOREIGN) in walks for the
+ *	CPU, which ask for neither IOBMD_WALK_ADDR nor IOBMD_WALK_DMA
  * @kaddr: kernel address of its first byte (see IOBMD_RUN_IOMEM)
  * @len: bytes in the run
  * @flags: IOBMD_RUN_*
@@ -89,6 +91,11 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
  * @usable: 0 when the memory may be used now, else why not (-EPERM: raw
  *	memory userspace named, since closed by lockdown or claimed by a
  *	driver); asked at every prepare; NULL means always
+ * @mmap: map the memory into @vma itself, from page-aligned @offset, with
+ *	IOBMD_CACHE_* @cache, when the mapping is of this descriptor alone
+ *	(another exporter's dma-buf: its exporter's mmap); the mapping then
+ *	holds what it needs, not the descriptor.  The memory starts at a
+ *	page boundary.  NULL: iobmd_desc_mmap() maps the walk's runs
  * @release: free the object once the last reference is gone
  */
 struct iobmd_desc_ops {
@@ -105,6 +112,8 @@ struct iobmd_desc_ops {
 	u64 (*extent)(struct iobmd_desc *d);
 	u64 (*phys_limit)(struct iobmd_desc *d);
 	int (*usable)(struct iobmd_desc *d);
+	int (*mmap)(struct iobmd_desc *d, struct vm_area_struct *vma,
+		    u64 offset, unsigned int cache);
 	void (*release)(struct iobmd_desc *d);
 };
 
@@ -153,6 +162,8 @@ struct iobmd_desc_ops {
  * @acct: the open file's account it is charged to, or NULL
  * @user: the user account it is charged to (with @acct), or NULL
  * @charged: bytes charged to @acct and @user
+ * @readonly: nothing may write the memory through it (a dma-buf of
+ *	iobmd's own, imported from a read-only file); fixed at creation
  * @visits: piece visits a full traversal of it makes, repeats counted (1
  *	for memory of its own), at most IOBMD_MAX_VISITS; fixed at creation,
  *	except an interleaved descriptor's, protected by @lock, which grows
@@ -185,6 +196,7 @@ struct iobmd_desc {
 	struct iobmd_account *acct;
 	struct iobmd_user *user;
 	u64 charged;
+	bool readonly;
 	u32 visits;
 };
 
@@ -370,6 +382,7 @@ void *iobmd_layout_vmap(const struct iobmd_layout *l);
 struct dma_buf;
 struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
 					 u64 *length);
+void iobmd_dmabuf_import_init(struct device *dev);
 
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 

@@ -109,6 +109,68 @@ TEST_F(iobmd_dmabuf_limits, readonly_file_memory_refused)
 	munmap(p, sizeof(page));
 }
 
+/* IOBMD_IMPORT_DMABUF: the new handle, or -errno. */
+static int import_fd(int fd, int dmabuf)
+{
+	struct iobmd_import_dmabuf cmd = {
+		.size = sizeof(cmd),
+		.fd = (__u32)dmabuf,
+		.direction = IOBMD_DIRECTION_INOUT,
+	};
+
+	if (ioctl(fd, IOBMD_IMPORT_DMABUF, &cmd))
+		return -errno;
+	return (int)cmd.handle;
+}
+
+/*
+ * A read-only dma-buf of iobmd's own, imported again (by whoever was given
+ * it), grants no writes: not bytes, not a writable mapping, not a prepare
+ * for a device that writes, not a writable export.
+ */
+TEST_F(iobmd_dmabuf_limits, readonly_own_dmabuf_stays_readonly)
+{
+	__u8 one = 0x11, back = 0;
+	__u64 cookie;
+	__u32 buf;
+	int d, h;
+
+	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT,
+					    PAGE_SIZE, 0, 0, NULL, 0, &buf));
+	ASSERT_EQ(0, _test_ioctl_rw(self->fd, IOBMD_WRITE, buf, 0, &one, 1,
+				    NULL));
+	d = export_range(self->fd, buf, 0, 0, O_RDONLY);
+	ASSERT_LE(0, d);
+	h = import_fd(self->fd, d);
+	ASSERT_LT(0, h);
+	close(d);
+
+	EXPECT_EQ(0, _test_ioctl_rw(self->fd, IOBMD_READ, h, 0, &back, 1,
+				    NULL));
+	EXPECT_EQ(0x11, back);
+	EXPECT_ERRNO(EACCES, _test_ioctl_rw(self->fd, IOBMD_WRITE, h, 0, &one,
+					    1, NULL));
+	EXPECT_ERRNO(EACCES, _test_ioctl_prepare(self->fd, IOBMD_PREPARE, h,
+						 IOBMD_DIRECTION_IN));
+	EXPECT_EQ(-EACCES, export_range(self->fd, h, 0, 0, O_RDWR));
+	ASSERT_EQ(0, _test_ioctl_map(self->fd, h, 0, 0, 0, &cookie));
+	EXPECT_EQ(MAP_FAILED, iobmd_mmap(self->fd, cookie, PAGE_SIZE,
+					 PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+
+	/* The same dma-buf read-write imports writable. */
+	d = export_range(self->fd, buf, 0, 0, O_RDWR);
+	ASSERT_LE(0, d);
+	ASSERT_EQ(0, _test_ioctl_release(self->fd, h));
+	h = import_fd(self->fd, d);
+	ASSERT_LT(0, h);
+	close(d);
+	EXPECT_EQ(0, _test_ioctl_rw(self->fd, IOBMD_WRITE, h, 0, &one, 1,
+				    NULL));
+	ASSERT_EQ(0, _test_ioctl_release(self->fd, h));
+	ASSERT_EQ(0, _test_ioctl_release(self->fd, buf));
+}
+
 /* IOBMD_EXPORT_MAX alive, then EMFILE; one closed makes room. */
 TEST_F(iobmd_dmabuf_limits, exports_per_descriptor_capped)
 {

@@ -98,7 +98,7 @@ enum {
 	C_SET_DIRECTION, C_SET_TAG, C_APPEND, C_READ, C_WRITE, C_SEGMENTS,
 	C_MAP, C_GENERAL, C_SUB, C_MULTI, C_INTERLEAVED, C_IL_SET, C_IL_CLEAR,
 	C_DEVICE, C_PREPARE, C_COMPLETE, C_PERFORM, C_PURGEABLE, C_EXPORT,
-	C_NR_IOCTLS,
+	C_IMPORT, C_NR_IOCTLS,
 	C_UNKNOWN = C_NR_IOCTLS, C_MMAP, C_TOUCH, C_DONTNEED, C_MUNMAP,
 	C_FORK, C_SHAPE, C_HUGE, C_NR,
 };
@@ -158,6 +158,9 @@ static const struct fuzz_cmd fuzz_cmds[C_NR] = {
 	CMD(C_EXPORT, IOBMD_EXPORT_DMABUF, struct iobmd_export_dmabuf,
 	    __reserved, ENOENT, ERANGE, ENODATA, ENOMEM, EPERM, EINTR, EMFILE,
 	    EACCES),
+	/* Its own dma-bufs come back as subs: IOBMD_SUB_CREATE's errors. */
+	CMD(C_IMPORT, IOBMD_IMPORT_DMABUF, struct iobmd_import_dmabuf,
+	    __reserved, EBADF, EMFILE, ENFILE, ENOMEM, ERANGE, ELOOP),
 	[C_UNKNOWN] = { "unknown command", 0, 0, 0, ERRS(ENOTTY) },
 	/*
 	 * The kernel's own mmap() adds EOVERFLOW (offset) to what iobmd has;
@@ -183,7 +186,7 @@ static const unsigned int fuzz_weights[C_NR] = {
 	[C_SEGMENTS] = 4, [C_MAP] = 6, [C_GENERAL] = 6, [C_SUB] = 5,
 	[C_MULTI] = 4, [C_INTERLEAVED] = 3, [C_IL_SET] = 5, [C_IL_CLEAR] = 2,
 	[C_DEVICE] = 3, [C_PREPARE] = 6, [C_COMPLETE] = 4, [C_PERFORM] = 3,
-	[C_PURGEABLE] = 2, [C_EXPORT] = 4, [C_UNKNOWN] = 1, [C_MMAP] = 6, [C_TOUCH] = 3,
+	[C_PURGEABLE] = 2, [C_EXPORT] = 4, [C_IMPORT] = 2, [C_UNKNOWN] = 1, [C_MMAP] = 6, [C_TOUCH] = 3,
 	[C_DONTNEED] = 2, [C_MUNMAP] = 2, [C_FORK] = 1,
 	/* IOBMD_FUZZ_SHAPES; C_HUGE is drawn apart, 1 in HUGE_EVERY. */
 	[C_SHAPE] = 0, [C_HUGE] = 0,
@@ -195,10 +198,10 @@ static const struct {
 	int err;
 	const char *name;
 } errno_names[] = {
-	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" },
+	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EBADF, "EBADF" }, { EINTR, "EINTR" },
 	{ E2BIG, "E2BIG" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
 	{ EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
-	{ EINVAL, "EINVAL" }, { EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" },
+	{ EINVAL, "EINVAL" }, { EMFILE, "EMFILE" }, { ENFILE, "ENFILE" }, { ENOTTY, "ENOTTY" },
 	{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" }, { ELOOP, "ELOOP" },
 	{ ENODATA, "ENODATA" }, { EOVERFLOW, "EOVERFLOW" },
 	{ EOPNOTSUPP, "EOPNOTSUPP" },
@@ -1109,6 +1112,30 @@ static int do_export(struct fuzz *f, void **where)
 	return 0;
 }
 
+/* A descriptor over one of the dma-bufs kept open, or over any fd. */
+static int do_import(struct fuzz *f, void **where)
+{
+	struct iobmd_import_dmabuf cmd = { .direction = pick_direction(f) };
+	int ret;
+
+	if (f->nexports && iobmd_rand_chance(&f->rng, 90))
+		cmd.fd = f->exports[iobmd_rand_below(&f->rng,
+						     f->nexports < 8 ?
+						     f->nexports : 8)];
+	else
+		cmd.fd = any_u32(f);
+	if (iobmd_rand_chance(&f->rng, 5))
+		cmd.flags = any_u32(f);
+	if (iobmd_rand_chance(&f->rng, 5))
+		cmd.__reserved = any_u32(f);
+	ret = ioctl_at(f, C_IMPORT, &cmd, where);
+	if (!ret)
+		record(f, handle_at(*where, offsetof(struct iobmd_import_dmabuf,
+						     handle)),
+		       IOBMD_KIND_SUB, true);
+	return ret;
+}
+
 static int do_unknown(struct fuzz *f)
 {
 	static const unsigned long others[] = {
@@ -1373,6 +1400,9 @@ static void fuzz_one(struct fuzz *f)
 		break;
 	case C_EXPORT:
 		ret = do_export(f, &where);
+		break;
+	case C_IMPORT:
+		ret = do_import(f, &where);
 		break;
 	case C_UNKNOWN:
 		ret = do_unknown(f);

@@ -1164,6 +1164,27 @@ static inline int iobmd_write_file(const char *path, const char *text)
 }
 
 /*
+ * Reads @path into @buf, a string of at most @len - 1 bytes without the
+ * trailing newlines and spaces: 0, or -errno (-EIO for an empty file).
+ */
+static inline int iobmd_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = 0;
+	return 0;
+}
+
+/*
  * A child's way out of root: the @n supplementary groups @groups, gid and
  * uid 65534, hence no capabilities.  Returns 0 or -1/errno.
  */

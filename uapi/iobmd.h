@@ -178,6 +178,7 @@ struct iobmd_version {
 /* iobmd_buf_create.flags */
 #define IOBMD_BUF_CREATE_PHYS_MASK	0x1 /* inTaskWithPhysicalMask */
 #define IOBMD_BUF_CREATE_WITH_BYTES	0x2 /* withBytes */
+#define IOBMD_BUF_CREATE_DMABUF		0x4 /* a dma-buf, no handle (1.1) */
 
 /**
  * struct iobmd_buf_create - IOBMD_BUF_CREATE: a new buffer descriptor
@@ -196,6 +197,15 @@ struct iobmd_version {
  * @bytes: with IOBMD_BUF_CREATE_WITH_BYTES, user pointer to the initial
  *	contents; else must be 0
  * @bytes_len: with IOBMD_BUF_CREATE_WITH_BYTES, their length; else 0
+ * @fd_flags: with IOBMD_BUF_CREATE_DMABUF, the dma-buf's flags as
+ *	IOBMD_EXPORT_DMABUF takes them; else must be 0 (ABI 1.1)
+ * @fd: out: with IOBMD_BUF_CREATE_DMABUF, the dma-buf's file descriptor
+ *	(ABI 1.1)
+ *
+ * With IOBMD_BUF_CREATE_DMABUF (and any form) the buffer gets no handle:
+ * it is handed out at once as a dma-buf of all of it, as IOBMD_EXPORT_DMABUF
+ * would make, and lives as long as the dma-buf; it stays charged to the
+ * file and the user until then.  One call, as a dma-buf heap's.
  *
  * IOKit's initWithPhysicalMask rules apply: capacity 0 fails; an alignment
  * above a page implies IOBMD_OPT_PHYSICALLY_CONTIGUOUS; a physical mask, a
@@ -221,7 +231,9 @@ struct iobmd_version {
  * user's user_bytes, the module's total_bytes, or, without
  * CAP_SYS_RESOURCE, the user's ZONE_DMA budget user_zone_dma: 1 MiB by
  * default, for masks ending at or below 16 MiB), EFAULT, EINTR (fatal
- * signal while allocating).  Every buffer is charged to the real uid of
+ * signal while allocating); with IOBMD_BUF_CREATE_DMABUF also those of
+ * IOBMD_EXPORT_DMABUF's @fd_flags (EINVAL) and EMFILE (no file
+ * descriptor).  Every buffer is charged to the real uid of
  * the caller (over all its open files) as well as to the file.
  */
 struct iobmd_buf_create {
@@ -234,6 +246,8 @@ struct iobmd_buf_create {
 	__aligned_u64 phys_mask;
 	__aligned_u64 bytes;
 	__aligned_u64 bytes_len;
+	__u32 fd_flags;
+	__u32 fd;
 };
 
 /**
@@ -818,17 +832,26 @@ struct iobmd_export_dmabuf {
  *	it afterwards: the descriptor holds the dma-buf)
  * @direction: IOBMD_DIRECTION_*
  * @handle: out: the new descriptor (IOBMD_KIND_DMABUF, or for a dma-buf
- *	of iobmd's own a sub-range of the descriptor it was exported from)
+ *	of iobmd's own a sub-range of the descriptor it was exported from:
+ *	the exported range, the length IOBMD_EXPORT_DMABUF was asked for)
  * @__reserved: must be 0
  *
  * Its length is the dma-buf's size.  Reads, writes and the other kinds
  * built on it go through the exporter's kernel mapping (vmap) with its
- * CPU-access brackets; a mapping of it alone is the exporter's own mmap;
- * prepares for a device attach that device to the dma-buf; physical
- * segments (CAP_SYS_ADMIN) are the exporter's pages where it has them.
+ * CPU-access brackets; a mapping of it alone is the exporter's own mmap
+ * (with the exporter's cache mode: only IOBMD_CACHE_DEFAULT may be asked
+ * for; it holds the dma-buf, not the descriptor); prepares for a device
+ * attach that device to the dma-buf; physical segments (CAP_SYS_ADMIN)
+ * are the exporter's pages where it has them, as the module's own device
+ * sees them 1:1 (EOPNOTSUPP where it would not: swiotlb forced, memory
+ * encryption).  A dma-buf whose file is open read-only is written neither
+ * by the CPU nor by a device: writes, prepares for a device that writes
+ * and writable mappings fail with EACCES.
  *
  * Errors: EINVAL (flags, reserved, direction), EBADF (not a dma-buf),
- * EMFILE, ENOMEM, EFAULT.
+ * EMFILE, ENFILE (the module's total_descs), ENOMEM, EFAULT; for a
+ * dma-buf of iobmd's own, those of IOBMD_SUB_CREATE (ERANGE: the
+ * descriptor is shorter now than what was exported; ELOOP, E2BIG).
  */
 struct iobmd_import_dmabuf {
 	__u32 size;

@@ -46,7 +46,7 @@ USER_CXXFLAGS := $(BASE_CXXFLAGS) -Iuserlib/include
 lib_classes := IOReturn task IOMemoryMap IOMemoryDescriptor \
 	IOGeneralMemoryDescriptor IOBufferMemoryDescriptor IOSubMemoryDescriptor \
 	IOMultiMemoryDescriptor IOInterleavedMemoryDescriptor IODeviceMemory \
-	IOMapper IODMACommand \
+	IOMapper IODMACommand IODmaBufMemoryDescriptor \
 	control
 lib_srcs := $(patsubst %,userlib/src/%.cpp,$(lib_classes))
 lib_headers := $(patsubst %,userlib/include/iobmd/%.hpp,$(lib_classes) \

@@ -30,6 +30,7 @@ constexpr errno_entry errno_table[] = {
 	{ 0, kIOReturnSuccess },
 	{ ENOMEM, kIOReturnNoMemory },
 	{ EINVAL, kIOReturnBadArgument },
+	{ EBADF, kIOReturnBadArgument },
 	{ ERANGE, kIOReturnBadArgument },
 	{ EXDEV, kIOReturnBadArgument },
 	{ EPERM, kIOReturnNotPrivileged },

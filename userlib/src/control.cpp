@@ -658,6 +658,7 @@ const char *control::kind_name(std::uint32_t kind) noexcept
 {
 	static const char *const names[] = {
 		nullptr, "buffer", "general", "sub", "multi", "interleaved", "device",
+		"dmabuf",
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : nullptr;

@@ -49,6 +49,7 @@ TEST(IOReturn, ErrnoTable)
 		{ 0, kIOReturnSuccess },
 		{ ENOMEM, kIOReturnNoMemory },
 		{ EINVAL, kIOReturnBadArgument },
+		{ EBADF, kIOReturnBadArgument },
 		{ ERANGE, kIOReturnBadArgument },
 		{ EXDEV, kIOReturnBadArgument },
 		{ EPERM, kIOReturnNotPrivileged },

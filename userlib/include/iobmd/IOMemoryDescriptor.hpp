@@ -26,6 +26,13 @@
 
 namespace iobmd {
 
+/*
+ * createDmaBuf() options (iobmd's own: IOKit has no dma-buf).  With none,
+ * the dma-buf is readable and writable and closed on exec.
+ */
+inline constexpr IOOptionBits kIODmaBufReadOnly = 0x00000001;
+inline constexpr IOOptionBits kIODmaBufNoCloseOnExec = 0x00000002;
+
 class IOBMD_API IOMemoryDescriptor
 	: public std::enable_shared_from_this<IOMemoryDescriptor> {
 public:
@@ -43,6 +50,19 @@ public:
 	static OSSharedPtr<IOMemoryDescriptor> withPhysicalAddress(
 		IOPhysicalAddress address, IOByteCount withLength,
 		IODirection withDirection) noexcept;
+
+	/*
+	 * iobmd: a descriptor over the dma-buf @fd, any exporter's (a dma-buf
+	 * heap, udmabuf, a DRM or V4L2 driver, or iobmd itself), made in
+	 * @task (null: current_task()); see IODmaBufMemoryDescriptor.hpp.
+	 * The descriptor holds the dma-buf: @fd may be closed afterwards.
+	 * Null on failure: kIOReturnBadArgument for a bad @direction or an
+	 * @fd that is not a dma-buf (lastErrno() EINVAL or EBADF), or an
+	 * iobmd export whose descriptor is shorter now (ERANGE);
+	 * kIOReturnNoResources (the module's limits), kIOReturnNoMemory.
+	 */
+	static OSSharedPtr<IOMemoryDescriptor> withDmaBuf(
+		int fd, IODirection direction, task_t task = nullptr) noexcept;
 
 	IOByteCount getLength() const noexcept;
 	IODirection getDirection() const noexcept;
@@ -96,6 +116,30 @@ public:
 		mach_vm_size_t length = 0) noexcept;
 	/* The whole descriptor, anywhere. */
 	OSSharedPtr<IOMemoryMap> map(IOOptionBits options = 0) noexcept;
+
+	/*
+	 * iobmd: [offset, offset + length) (length 0: to the end) as a new
+	 * dma-buf, for another driver or process to import (V4L2, DRM,
+	 * VFIO, iommufd, io_uring) or to mmap.  @offset is page aligned, and
+	 * the memory starts a page there and at the descriptor's first byte
+	 * (as buffers always do); the dma-buf has whole pages (its size is
+	 * @length rounded up).  It holds the descriptor's memory, pinned for
+	 * writing, for as long as it lives: the descriptor, its task and
+	 * this process may go first; a descriptor has at most 1024 alive
+	 * (the module's IOBMD_EXPORT_MAX).  Options: kIODmaBufReadOnly (a
+	 * dma-buf that refuses writable mappings; devices may still write),
+	 * kIODmaBufNoCloseOnExec (the file descriptor survives exec).
+	 * Owned by the result, which closes it; invalid on failure:
+	 * kIOReturnBadArgument (unknown options, @offset not aligned, a
+	 * range past the length, memory imported from another exporter),
+	 * kIOReturnNotReady (length 0), kIOReturnVMError (user memory that
+	 * cannot be pinned for writing), kIOReturnNotPrivileged (user memory
+	 * pinned read-only already, or another process's), kIOReturnNoMemory,
+	 * kIOReturnNoResources (no file descriptor left, or the limit of
+	 * live dma-bufs).
+	 */
+	unique_fd createDmaBuf(IOOptionBits options = 0, IOByteCount offset = 0,
+			       IOByteCount length = 0) noexcept;
 
 	IOReturn setPurgeable(IOOptionBits newState,
 			      IOOptionBits *oldState) noexcept;

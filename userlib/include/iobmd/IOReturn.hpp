@@ -13,6 +13,8 @@
  *   0                                 kIOReturnSuccess
  *   ENOMEM                            kIOReturnNoMemory
  *   EINVAL                            kIOReturnBadArgument
+ *   EBADF                             kIOReturnBadArgument (not a file
+ *                                     descriptor, or not a dma-buf)
  *   ERANGE                            kIOReturnBadArgument (a range outside
  *                                     a descriptor; DriverKit's choice too)
  *   EXDEV                             kIOReturnBadArgument (pieces of

@@ -19,6 +19,7 @@
 #include "IOMultiMemoryDescriptor.hpp"
 #include "IOInterleavedMemoryDescriptor.hpp"
 #include "IODeviceMemory.hpp"
+#include "IODmaBufMemoryDescriptor.hpp"
 #include "IOMapper.hpp"
 #include "IODMACommand.hpp"
 #include "control.hpp"

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd: descriptors over another exporter's dma-buf (IOBMD_KIND_DMABUF).
+ *
+ * The descriptor holds a reference to the dma-buf for its whole life and
+ * never looks at the exporter's struct pages (dma-buf's rule; with
+ * CONFIG_DMABUF_DEBUG the pages of an exporter's table are scrambled).
+ * What it needs of the memory it asks the exporter for, the first time
+ * a walk needs it while the descriptor is pinned, and gives back when the
+ * last pin goes:
+ *
+ * - bytes (readBytes, writeBytes and every kind built on it) go through
+ *   the exporter's kernel mapping (dma_buf_vmap()), which may be I/O
+ *   memory, each walk bracketed by dma_buf_begin_cpu_access() and
+ *   dma_buf_end_cpu_access();
+ * - physical addresses (physical segments, the PFN mappings of composed
+ *   descriptors over it) come from an attachment to the module's own
+ *   misc device, which has no bus and so no IOMMU: with a 64-bit mask
+ *   the DMA API maps it 1:1 (dma-direct), and the DMA addresses of the
+ *   exporter's table are physical addresses.  Where they would not be
+ *   (swiotlb forced, encrypted memory, an IOMMU) the addresses are
+ *   refused with -EOPNOTSUPP.  The table is mapped only long enough to
+ *   read it (for the device reads nothing): the attachment alone keeps
+ *   the memory in place, as a static attachment does;
+ * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
+ *   dma-buf and maps the attachment for the prepare's direction;
+ * - a mapping of the descriptor by itself is the exporter's own mmap.
+ *
+ * Runs of this memory carry IOBMD_RUN_FOREIGN and never IOBMD_RUN_PAGES.
+ * A dma-buf iobmd exported itself is not imported as foreign memory: the
+ * descriptor is a sub-range of the one it was exported from.
+ *
+ * Locking: the dma-buf's reservation lock is taken (inside the dma-buf
+ * calls) under desc.prep_lock at the first prepare, the last complete
+ * and the last unpin, and under @lock in walks (which mmap() makes under
+ * mmap_lock).  No exporter this reaches calls back into iobmd, since
+ * iobmd's own dma-bufs never become this kind; and iobmd's exporter takes
+ * no descriptor lock under a reservation lock (dmabuf_export.c), so that
+ * lockdep, which sees every prep_lock and every reservation lock as one
+ * lock each, finds no cycle either.
+ */
+#include <linux/cc_platform.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/iommu.h>
+#include <linux/iosys-map.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/swiotlb.h>
+
+#include "iobmd_priv.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/**
+ * struct iobmd_dmabuf - a descriptor over another exporter's dma-buf
+ * @desc: the descriptor
+ * @dmabuf: the dma-buf, referenced
+ * @writable: its file is open for writing: the CPU and devices may write
+ *	the memory; else pins that write are refused (not wired, so that a
+ *	later writing pin is checked too)
+ * @lock: serialises making @vmap and @phys in walks, which run while the
+ *	descriptor is pinned; both are undone when the last pin goes, under
+ *	desc.prep_lock, while no walk can run
+ * @vmap: the exporter's kernel mapping, or cleared; @lock
+ * @phys_attach: the attachment to the module's device that keeps the
+ *	memory where @phys says, or NULL; @lock
+ * @phys: the memory's pages, by physical address, in order; @lock
+ * @dev_attach: the attachment to the device it is prepared for, or NULL;
+ *	desc.prep_lock
+ * @dev_sgt: that attachment's mapping; desc.prep_lock
+ * @dev_dir: its DMA direction; desc.prep_lock
+ * @cpu_dir: the direction CPU access is bracketed with: @dev_dir while
+ *	prepared for a device (exporters sync every mapping with it), else
+ *	DMA_BIDIRECTIONAL; written under desc.prep_lock, read without
+ */
+struct iobmd_dmabuf {
+	struct iobmd_desc desc;
+	struct dma_buf *dmabuf;
+	bool writable;
+	struct mutex lock; /* vmap, phys_attach, phys */
+	struct iosys_map vmap;
+	struct dma_buf_attachment *phys_attach;
+	struct iobmd_runs phys;
+	struct dma_buf_attachment *dev_attach;
+	struct sg_table *dev_sgt;
+	int dev_dir;
+	int cpu_dir;
+};
+
+/* The module's misc device, for physical addresses; NULL if unusable. */
+static struct device *iobmd_dmabuf_dev;
+/* Its DMA parameters: segments as long as an exporter makes them. */
+static struct device_dma_parameters iobmd_dmabuf_dma_parms;
+
+static struct iobmd_dmabuf *iobmd_dmabuf_of(struct iobmd_desc *d)
+{
+	return container_of(d, struct iobmd_dmabuf, desc);
+}
+
+/*
+ * Whether the DMA addresses of the module's device are physical
+ * addresses: dma-direct without bouncing, encryption bits or a
+ * translating IOMMU.
+ */
+static int iobmd_dmabuf_dev_physical(struct device *dev)
+{
+	if (!dev || is_swiotlb_force_bounce(dev) ||
+	    iommu_get_domain_for_dev(dev) ||
+	    cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * @dev attached to the dma-buf, statically (the exporter keeps the memory
+ * in place while it is mapped), and the attachment mapped for @dir.
+ */
+static struct sg_table *iobmd_dmabuf_attach(struct iobmd_dmabuf *m,
+					    struct device *dev, int dir,
+					    struct dma_buf_attachment **attach)
+{
+	struct sg_table *sgt;
+
+	*attach = dma_buf_attach(m->dmabuf, dev);
+	if (IS_ERR(*attach))
+		return ERR_CAST(*attach);
+	sgt = dma_buf_map_attachment_unlocked(*attach, dir);
+	if (IS_ERR(sgt))
+		dma_buf_detach(m->dmabuf, *attach);
+	return sgt;
+}
+
+/*
+ * The pages of the module's device's mapping, by frame number: the
+ * dma-buf core promises whole pages in a mapping.
+ */
+static int iobmd_dmabuf_add_pages(struct iobmd_runs *r, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (!PAGE_ALIGNED(sg_dma_address(sg)) ||
+		    !PAGE_ALIGNED(sg_dma_len(sg)))
+			return -EIO;
+		ret = iobmd_runs_add_range(r, PHYS_PFN(sg_dma_address(sg)),
+					   sg_dma_len(sg) >> PAGE_SHIFT);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Attach the module's device and note the physical pages; @lock held. */
+static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
+{
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	int ret;
+
+	lockdep_assert_held(&m->lock);
+	if (m->phys_attach)
+		return 0;
+	ret = iobmd_dmabuf_dev_physical(iobmd_dmabuf_dev);
+	if (ret)
+		return ret;
+	/*
+	 * To the device: nothing is synced back, and the DMA API does not
+	 * count the mapping against the exporter's own (or other
+	 * importers') mappings of the same pages for the CPU.
+	 */
+	sgt = iobmd_dmabuf_attach(m, iobmd_dmabuf_dev, DMA_TO_DEVICE, &attach);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	ret = iobmd_dmabuf_add_pages(&m->phys, sgt);
+	if (!ret && PFN_PHYS(m->phys.npages) < m->desc.length)
+		ret = -EIO;
+	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
+	if (ret) {
+		iobmd_runs_free(&m->phys);
+		dma_buf_detach(m->dmabuf, attach);
+		return ret;
+	}
+	m->phys_attach = attach;
+	return 0;
+}
+
+/* Physical runs; made while pinned, the pages stay until the last unpin. */
+static int iobmd_dmabuf_walk_phys(struct iobmd_dmabuf *m, u64 offset,
+				  u64 len, iobmd_run_fn fn, void *arg)
+{
+	const struct iobmd_run tmpl = { .flags = IOBMD_RUN_FOREIGN,
+					.cache = IOBMD_CACHE_DEFAULT };
+	int ret;
+
+	mutex_lock(&m->lock);
+	ret = iobmd_dmabuf_phys_get(m);
+	mutex_unlock(&m->lock);
+	return ret ?: iobmd_runs_walk(&m->phys, offset, len, &tmpl, fn, arg);
+}
+
+/**
+ * struct iobmd_dmabuf_marker - a walk whose runs are marked foreign
+ * @fn: the walk's callback
+ * @arg: its argument
+ */
+struct iobmd_dmabuf_marker {
+	iobmd_run_fn fn;
+	void *arg;
+};
+
+static int iobmd_dmabuf_mark_run(void *arg, const struct iobmd_run *run)
+{
+	struct iobmd_dmabuf_marker *mk = arg;
+	struct iobmd_run foreign = *run;
+
+	foreign.flags |= IOBMD_RUN_FOREIGN;
+	return mk->fn(mk->arg, &foreign);
+}
+
+/* The DMA runs of the device it is prepared for; held prepared. */
+static int iobmd_dmabuf_walk_dma(struct iobmd_dmabuf *m, u64 offset, u64 len,
+				 iobmd_run_fn fn, void *arg)
+{
+	struct iobmd_dmabuf_marker mk = { fn, arg };
+
+	if (!m->dev_sgt)
+		return -ENODATA;
+	return iobmd_sgt_walk(m->dev_sgt, offset, len, iobmd_dmabuf_mark_run,
+			      &mk);
+}
+
+/* The exporter's kernel mapping, made on first need; @lock held. */
+static int iobmd_dmabuf_vmap_get(struct iobmd_dmabuf *m)
+{
+	lockdep_assert_held(&m->lock);
+	if (!iosys_map_is_null(&m->vmap))
+		return 0;
+	return dma_buf_vmap_unlocked(m->dmabuf, &m->vmap);
+}
+
+/*
+ * The CPU's bytes: one run through the exporter's kernel mapping, with
+ * the CPU-access brackets around it.  The run has no physical address:
+ * those are a walk with IOBMD_WALK_ADDR.
+ */
+static int iobmd_dmabuf_walk_cpu(struct iobmd_dmabuf *m, u64 offset, u64 len,
+				 iobmd_run_fn fn, void *arg)
+{
+	struct iobmd_run run = { .len = len, .flags = IOBMD_RUN_FOREIGN,
+				 .cache = IOBMD_CACHE_DEFAULT };
+	int dir = READ_ONCE(m->cpu_dir);
+	int ret, end;
+
+	mutex_lock(&m->lock);
+	ret = iobmd_dmabuf_vmap_get(m);
+	mutex_unlock(&m->lock);
+	if (ret || !len)
+		return ret;
+	if (m->vmap.is_iomem) {
+		run.kaddr = (void __force *)(m->vmap.vaddr_iomem + offset);
+		run.flags |= IOBMD_RUN_IOMEM;
+	} else {
+		run.kaddr = m->vmap.vaddr + offset;
+	}
+	/* It waits for the dma-buf's fences, interruptibly. */
+	ret = dma_buf_begin_cpu_access(m->dmabuf, dir);
+	if (ret)
+		return ret == -ERESTARTSYS ? -EINTR : ret;
+	ret = fn(arg, &run);
+	end = dma_buf_end_cpu_access(m->dmabuf, dir);
+	return ret ?: end;
+}
+
+static int iobmd_dmabuf_walk(struct iobmd_desc *d, u64 offset, u64 len,
+			     unsigned int how, iobmd_run_fn fn, void *arg)
+{
+	struct iobmd_dmabuf *m = iobmd_dmabuf_of(d);
+
+	if (how & IOBMD_WALK_DMA)
+		return iobmd_dmabuf_walk_dma(m, offset, len, fn, arg);
+	if (how & IOBMD_WALK_ADDR)
+		return iobmd_dmabuf_walk_phys(m, offset, len, fn, arg);
+	return iobmd_dmabuf_walk_cpu(m, offset, len, fn, arg);
+}
+
+/* A read-only dma-buf is written neither by the CPU nor by a device. */
+static bool iobmd_dmabuf_wired(struct iobmd_desc *d)
+{
+	return iobmd_dmabuf_of(d)->writable;
+}
+
+static int iobmd_dmabuf_pin(struct iobmd_desc *d, unsigned int flags)
+{
+	if (flags & IOBMD_PIN_WRITE && !iobmd_dmabuf_of(d)->writable)
+		return -EACCES;
+	return 0;
+}
+
+/* The last pin is gone: no walk runs, nothing of the memory is kept. */
+static void iobmd_dmabuf_unpin(struct iobmd_desc *d)
+{
+	struct iobmd_dmabuf *m = iobmd_dmabuf_of(d);
+
+	if (!iosys_map_is_null(&m->vmap)) {
+		dma_buf_vunmap_unlocked(m->dmabuf, &m->vmap);
+		iosys_map_clear(&m->vmap);
+	}
+	if (m->phys_attach) {
+		dma_buf_detach(m->dmabuf, m->phys_attach);
+		m->phys_attach = NULL;
+		iobmd_runs_free(&m->phys);
+	}
+}
+
+/*
+ * The first prepare for a device: @dev attached and mapped for the
+ * prepare's direction.  Without a device there is nothing to do.
+ */
+static int iobmd_dmabuf_dma_map(struct iobmd_desc *d, struct device *dev,
+				u32 direction)
+{
+	struct iobmd_dmabuf *m = iobmd_dmabuf_of(d);
+	struct dma_buf_attachment *attach;
+	int dir = iobmd_dma_dir(direction);
+	struct sg_table *sgt;
+
+	if (!dev)
+		return 0;
+	sgt = iobmd_dmabuf_attach(m, dev, dir, &attach);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	m->dev_attach = attach;
+	m->dev_sgt = sgt;
+	m->dev_dir = dir;
+	WRITE_ONCE(m->cpu_dir, dir);
+	return 0;
+}
+
+static void iobmd_dmabuf_dma_unmap(struct iobmd_desc *d)
+{
+	struct iobmd_dmabuf *m = iobmd_dmabuf_of(d);
+
+	if (!m->dev_attach)
+		return;
+	WRITE_ONCE(m->cpu_dir, DMA_BIDIRECTIONAL);
+	dma_buf_unmap_attachment_unlocked(m->dev_attach, m->dev_sgt,
+					  m->dev_dir);
+	dma_buf_detach(m->dmabuf, m->dev_attach);
+	m->dev_attach = NULL;
+	m->dev_sgt = NULL;
+}
+
+/* performOperation(): the device's mapping, as the exporter made it. */
+static void iobmd_dmabuf_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
+				  bool for_device)
+{
+	struct iobmd_dmabuf *m = iobmd_dmabuf_of(d);
+
+	if (m->dev_sgt)
+		iobmd_sgt_sync(m->dev_sgt, d->dma_dev, m->dev_dir, offset, len,
+			       for_device);
+}
+
+/*
+ * The exporter's own mmap: the mapping then holds the dma-buf, not the
+ * descriptor, and has the exporter's cache mode.  A dma-buf open
+ * read-only is mapped read-only.
+ */
+static int iobmd_dmabuf_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
+			     u64 offset, unsigned int cache)
+{
+	struct iobmd_dmabuf *m = iobmd_dmabuf_of(d);
+
+	if (cache != IOBMD_CACHE_DEFAULT)
+		return -EINVAL;
+	if (!m->writable) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
+	return dma_buf_mmap(m->dmabuf, vma, offset >> PAGE_SHIFT);
+}
+
+static void iobmd_dmabuf_release(struct iobmd_desc *d)
+{
+	struct iobmd_dmabuf *m = iobmd_dmabuf_of(d);
+
+	/* The last unpin and complete came first. */
+	WARN_ON_ONCE(m->phys_attach || m->dev_attach ||
+		     !iosys_map_is_null(&m->vmap));
+	dma_buf_put(m->dmabuf);
+	mutex_destroy(&m->lock);
+	kfree(m);
+}
+
+static const struct iobmd_desc_ops iobmd_dmabuf_import_ops = {
+	.walk = iobmd_dmabuf_walk,
+	.wired = iobmd_dmabuf_wired,
+	.pin = iobmd_dmabuf_pin,
+	.unpin = iobmd_dmabuf_unpin,
+	.dma_map = iobmd_dmabuf_dma_map,
+	.dma_unmap = iobmd_dmabuf_dma_unmap,
+	.dma_sync = iobmd_dmabuf_dma_sync,
+	.mmap = iobmd_dmabuf_mmap,
+	.release = iobmd_dmabuf_release,
+};
+
+/**
+ * iobmd_desc_from_dmabuf() - a descriptor over a dma-buf
+ * @dmabuf: the dma-buf; the descriptor takes its own reference, so the
+ *	caller may drop its own (close the file) afterwards
+ * @direction: IOBMD_DIRECTION_*
+ *
+ * The descriptor's length is the dma-buf's size.  Bytes go through the
+ * exporter's kernel mapping, so an exporter without one cannot be read
+ * or written; iobmd_desc_prepare_dev() attaches the device to the dma-buf
+ * and maps that attachment; physical segments are those of the
+ * exporter's memory where the module's device sees it 1:1 (else
+ * -EOPNOTSUPP).  A dma-buf whose file is open read-only may not be
+ * written (-EACCES from everything that would).  A dma-buf iobmd
+ * exported gives a sub-range of the descriptor it was exported from.
+ *
+ * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) for a
+ * bad direction or an empty dma-buf, -ENOMEM, and for iobmd's own
+ * dma-bufs the errors of iobmd_sub_create().
+ */
+struct iobmd_desc *iobmd_desc_from_dmabuf(struct dma_buf *dmabuf,
+					  u32 direction)
+{
+	struct iobmd_desc *own, *sub;
+	struct iobmd_dmabuf *m;
+	u64 offset, length;
+
+	if (!dmabuf || direction & ~IOBMD_DIRECTION_MASK || !dmabuf->size)
+		return ERR_PTR(-EINVAL);
+	own = iobmd_dmabuf_exported(dmabuf, &offset, &length);
+	if (own) {
+		sub = iobmd_sub_create(own, offset, length, direction);
+		iobmd_desc_put(own);
+		/* A read-only file grants no writes through the import. */
+		if (!IS_ERR(sub) && !(dmabuf->file->f_mode & FMODE_WRITE))
+			sub->readonly = true;
+		return sub;
+	}
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	get_dma_buf(dmabuf);
+	m->dmabuf = dmabuf;
+	m->writable = dmabuf->file->f_mode & FMODE_WRITE;
+	mutex_init(&m->lock);
+	m->cpu_dir = DMA_BIDIRECTIONAL;
+	iobmd_desc_init(&m->desc, &iobmd_dmabuf_import_ops, IOBMD_KIND_DMABUF,
+			dmabuf->size, direction, 1);
+	return &m->desc;
+}
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_from_dmabuf, IOBMD);
+
+/**
+ * iobmd_dmabuf_import_init() - take the module's device for physical
+ * addresses of imported memory
+ * @dev: /dev/iobmd's device, registered; it never does DMA
+ *
+ * It gets a 64-bit DMA mask and no limit on the length of a segment;
+ * without them, imported memory has no physical segments (-EOPNOTSUPP).
+ */
+void iobmd_dmabuf_import_init(struct device *dev)
+{
+	if (dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)))
+		return;
+	dev->dma_parms = &iobmd_dmabuf_dma_parms;
+	dma_set_max_seg_size(dev, UINT_MAX);
+	iobmd_dmabuf_dev = dev;
+}
+

@@ -1,0 +1,1344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IOBMD_IMPORT_DMABUF: descriptors over other exporters' dma-bufs, run
+ * once per exporter (the fixture's variants): the dma-heap system heap,
+ * the CMA heap, udmabuf (a memfd's pages), vgem (DRM PRIME) and vivid
+ * (a V4L2 capture buffer, VIDIOC_EXPBUF).
+ *
+ * For each: kind and length, bytes written through iobmd seen in the
+ * exporter's own mmap of the dma-buf and the other way, a sub-range,
+ * the descriptor mapped by itself (the exporter's mapping), a multi of an
+ * iobmd buffer and the foreign memory mapped as one range, an interleaved
+ * descriptor over it, physical segments (root) equal to what pagemap says
+ * of the exporter's mapping, a userspace prepare that only pins, closing
+ * the dma-buf's file after the import, the errors and the struct-size
+ * rules, the netlink counter of imported dma-bufs, and a driver's prepare
+ * for its device (selftests/kapi/iobmd_dmabuf_kapi.ko), including an
+ * exporter whose mapping fails.  Every test ends with the module's
+ * counters and the kernel's list of dma-bufs as they were.
+ *
+ * Debian's 6.1 has neither dma-heaps nor udmabuf: there the heap variants
+ * run over vgem exports and the udmabuf one over vivid's, so that nothing
+ * is skipped; only the debug kernel has the CMA heap, which elsewhere is
+ * replaced by the system heap.  vgem and vivid come as modules on Debian
+ * (vm-run.sh --kmod vgem --kmod vivid), built in on the debug kernel.
+ */
+#include <dirent.h>
+#include <drm/drm.h>
+#include <drm/drm_mode.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/udmabuf.h>
+#include <linux/videodev2.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+
+#include "iobmd_utils.h"
+#include "iobmd_netlink.h"
+#include "iobmd_pagemap.h"
+#include "iobmd_stats.h"
+
+#define BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
+#define KAPI_MODULE	"/lib/modules/iobmd_dmabuf_kapi.ko"
+#define KAPI_DIR	"/sys/kernel/debug/iobmd_dmabuf_kapi/"
+#define FAILSLAB_DIR	"/sys/kernel/debug/failslab/"
+#define VIVID_BUFS	8
+
+/* --- exporters ---------------------------------------------------------- */
+
+enum exp_kind { EXP_SYSTEM, EXP_CMA, EXP_UDMABUF, EXP_VGEM, EXP_VIVID };
+
+static const char *const exp_names[] = {
+	"system heap", "CMA heap", "udmabuf", "vgem", "vivid",
+};
+
+/**
+ * struct exporter - where the dma-bufs of a test come from
+ * @kind: the exporter in use
+ * @fd: the heap, /dev/udmabuf, the vgem card or the vivid capture node
+ * @vivid_next: the next vivid buffer to export
+ * @memfd: udmabuf: the memfd of the last dma-buf, whose own mapping
+ *	shows its pages in pagemap (the dma-buf's is a PFN map), or -1
+ */
+struct exporter {
+	enum exp_kind kind;
+	int fd;
+	unsigned int vivid_next;
+	int memfd;
+};
+
+/* The running kernel is older than @major.@minor. */
+static bool kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma < major || (ma == major && mi < minor);
+}
+
+/* The debug kernel of `make check-debug`, which has every exporter. */
+static bool kernel_debug(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && strstr(u.release, "iobmd-debug");
+}
+
+static int open_vgem(void)
+{
+	char path[64], name[16];
+	int i, fd;
+
+	for (i = 0; i < 16; i++) {
+		struct drm_version v = { .name = name,
+					 .name_len = sizeof(name) - 1 };
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* vivid's capture node, with VIVID_BUFS MMAP buffers to export. */
+static int open_vivid(void)
+{
+	char path[64];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		struct v4l2_requestbuffers req = {
+			.count = VIVID_BUFS,
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.memory = V4L2_MEMORY_MMAP,
+		};
+		struct v4l2_capability cap = { };
+
+		snprintf(path, sizeof(path), "/dev/video%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
+		    !strcmp((char *)cap.driver, "vivid") &&
+		    cap.device_caps & V4L2_CAP_VIDEO_CAPTURE &&
+		    cap.device_caps & V4L2_CAP_STREAMING &&
+		    !ioctl(fd, VIDIOC_REQBUFS, &req) && req.count == VIVID_BUFS)
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+static int open_heap(const char *name)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Opens the exporter @want, or where this kernel cannot have it, the one
+ * that stands in for it (the file's comment): 0 or -errno.
+ */
+static int exporter_open(struct exporter *e, enum exp_kind want)
+{
+	static const char *const cma[] = { "reserved", "linux,cma",
+					   "default_cma_region" };
+	unsigned int i;
+	int fd = -ENOENT;
+
+	e->kind = want;
+	e->vivid_next = 0;
+	e->memfd = -1;
+	switch (want) {
+	case EXP_CMA:
+		for (i = 0; i < ARRAY_SIZE(cma) && fd < 0; i++)
+			fd = open_heap(cma[i]);
+		if (fd >= 0 || kernel_debug())
+			break;
+		/* No CMA area here: the system heap stands in. */
+		e->kind = EXP_SYSTEM;
+		__attribute__((fallthrough));
+	case EXP_SYSTEM:
+		fd = open_heap("system");
+		if (fd == -ENOENT && kernel_before(6, 2)) {
+			e->kind = EXP_VGEM;
+			fd = open_vgem();
+		}
+		break;
+	case EXP_UDMABUF:
+		fd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+		fd = fd < 0 ? -errno : fd;
+		if (fd == -ENOENT && kernel_before(6, 2)) {
+			e->kind = EXP_VIVID;
+			fd = open_vivid();
+		}
+		break;
+	case EXP_VGEM:
+		fd = open_vgem();
+		break;
+	case EXP_VIVID:
+		fd = open_vivid();
+		break;
+	}
+	e->fd = fd;
+	return fd < 0 ? fd : 0;
+}
+
+static void exporter_close(struct exporter *e)
+{
+	if (e->memfd >= 0)
+		close(e->memfd);
+	if (e->fd >= 0)
+		close(e->fd);
+	e->memfd = -1;
+	e->fd = -1;
+}
+
+/*
+ * A new dma-buf of at least @size bytes (vivid's are the size of a
+ * frame), open read-only if @rdonly: its fd, or -errno.
+ */
+static int exporter_alloc(struct exporter *e, __u64 size, bool rdonly)
+{
+	int acc = rdonly ? O_RDONLY : O_RDWR;
+
+	switch (e->kind) {
+	case EXP_SYSTEM:
+	case EXP_CMA: {
+		struct dma_heap_allocation_data a = {
+			.len = size,
+			.fd_flags = acc | O_CLOEXEC,
+		};
+
+		return ioctl(e->fd, DMA_HEAP_IOCTL_ALLOC, &a) ? -errno :
+								 (int)a.fd;
+	}
+	case EXP_UDMABUF: {
+		struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC,
+					    .size = size };
+		int memfd, fd;
+
+		if (rdonly)
+			return -EINVAL;
+		memfd = memfd_create("iobmd-udmabuf", MFD_ALLOW_SEALING);
+		if (memfd < 0)
+			return -errno;
+		c.memfd = memfd;
+		if (ftruncate(memfd, size) ||
+		    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+			fd = -errno;
+		else
+			fd = ioctl(e->fd, UDMABUF_CREATE, &c);
+		if (fd < 0 && fd != -errno)
+			fd = -errno;
+		if (e->memfd >= 0)
+			close(e->memfd);
+		e->memfd = memfd;
+		return fd;
+	}
+	case EXP_VGEM: {
+		struct drm_mode_create_dumb d = {
+			.width = 1024,
+			.bpp = 32,
+			.height = (size + 4095) / 4096,
+		};
+		struct drm_prime_handle p = { .flags = DRM_CLOEXEC };
+		struct drm_gem_close gc = { };
+		int ret;
+
+		if (ioctl(e->fd, DRM_IOCTL_MODE_CREATE_DUMB, &d))
+			return -errno;
+		p.handle = d.handle;
+		if (!rdonly)
+			p.flags |= DRM_RDWR;
+		ret = ioctl(e->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p) ? -errno :
+								       p.fd;
+		/* The dma-buf holds the object. */
+		gc.handle = d.handle;
+		ioctl(e->fd, DRM_IOCTL_GEM_CLOSE, &gc);
+		return ret;
+	}
+	case EXP_VIVID: {
+		struct v4l2_exportbuffer x = {
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.flags = acc | O_CLOEXEC,
+		};
+
+		if (e->vivid_next == VIVID_BUFS)
+			return -ENOSPC;
+		x.index = e->vivid_next++;
+		return ioctl(e->fd, VIDIOC_EXPBUF, &x) ? -errno : (int)x.fd;
+	}
+	}
+	return -EINVAL;
+}
+
+static __u64 dmabuf_size(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	lseek(fd, 0, SEEK_SET);
+	return end < 0 ? 0 : end;
+}
+
+/* DMA_BUF_IOCTL_SYNC around CPU access through the exporter's mmap. */
+static int dmabuf_sync(int fd, bool start)
+{
+	struct dma_buf_sync s = {
+		.flags = DMA_BUF_SYNC_RW |
+			 (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END),
+	};
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
+}
+
+/* The number of dma-bufs the kernel has ("Total N objects"), or -1. */
+static long dmabufs_alive(void)
+{
+	char line[256];
+	long n = -1;
+	FILE *f;
+
+	f = fopen(BUFINFO, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "Total %ld objects", &n);
+	fclose(f);
+	return n;
+}
+
+/* --- IOBMD_IMPORT_DMABUF ------------------------------------------------ */
+
+static int _test_ioctl_import(int fd, __u32 size, __u32 flags, __u32 dmabuf,
+			      __u32 direction, __u32 reserved, __u32 *handle)
+{
+	struct {
+		struct iobmd_import_dmabuf cmd;
+		__u8 tail[8];
+	} big;
+	int ret;
+
+	memset(&big, 0, sizeof(big));
+	big.cmd.size = size;
+	big.cmd.flags = flags;
+	big.cmd.fd = dmabuf;
+	big.cmd.direction = direction;
+	big.cmd.__reserved = reserved;
+	big.cmd.handle = 0xdeadbeef;
+	ret = ioctl(fd, IOBMD_IMPORT_DMABUF, &big);
+	if (handle)
+		*handle = big.cmd.handle;
+	return ret;
+}
+
+#define test_ioctl_import(dmabuf, direction, handle_p)                        \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_import(self->fd,                     \
+						sizeof(struct iobmd_import_dmabuf), \
+						0, dmabuf, direction, 0,      \
+						handle_p));                   \
+	})
+#define test_err_import(_errno, flags, dmabuf, direction, reserved)           \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_import(self->fd,                     \
+						sizeof(struct iobmd_import_dmabuf), \
+						flags, dmabuf, direction,     \
+						reserved, NULL));             \
+	})
+
+/* IOBMD_EXPORT_DMABUF of [@offset, @offset + @length): the fd, or -1. */
+static int _test_export(int fd, __u32 handle, __u64 offset, __u64 length)
+{
+	struct iobmd_export_dmabuf cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+		.offset = offset,
+		.length = length,
+	};
+
+	return ioctl(fd, IOBMD_EXPORT_DMABUF, &cmd) ? -1 : (int)cmd.fd;
+}
+
+/* --- the netlink counter --------------------------------------------------- */
+
+struct nl_msg {
+	struct nlmsghdr h;
+	struct genlmsghdr g;
+	char a[512];
+};
+
+/* One request on a generic netlink socket; the answer in @ans. */
+static int nl_ask(int fd, __u16 type, __u8 cmd, const void *attr,
+		  size_t alen, struct nl_msg *ans, size_t room)
+{
+	struct nl_msg req;
+	ssize_t n;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + alen);
+	req.h.nlmsg_type = type;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.g.cmd = cmd;
+	req.g.version = 1;
+	memcpy(req.a, attr, alen);
+	if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(fd, ans, room, 0);
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(&ans->h, n) || ans->h.nlmsg_type == NLMSG_ERROR)
+		return -EPROTO;
+	return 0;
+}
+
+/* Attribute @type (a u16 or u64) of @m, or -1. */
+static long long nl_attr(const struct nl_msg *m, int type)
+{
+	const char *p = (const char *)m + NLMSG_LENGTH(GENL_HDRLEN);
+	int len = m->h.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	const struct nlattr *a = (const void *)p;
+	__u64 v64;
+	__u16 v16;
+
+	for (; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	       a->nla_len <= len;
+	     len -= NLA_ALIGN(a->nla_len),
+	     a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len))) {
+		if ((a->nla_type & NLA_TYPE_MASK) != type)
+			continue;
+		if (a->nla_len == NLA_HDRLEN + 8) {
+			memcpy(&v64, a + 1, 8);
+			return v64;
+		}
+		memcpy(&v16, a + 1, 2);
+		return v16;
+	}
+	return -1;
+}
+
+/* IOBMD_A_STATS_DMABUFS from GET_STATS (as root), or -1. */
+static long long nl_stat_dmabufs(void)
+{
+	static __u64 buf[1024];
+	struct nl_msg *ans = (void *)buf;
+	struct {
+		struct nlattr a;
+		char name[8];
+	} fam = { { NLA_HDRLEN + sizeof(IOBMD_GENL_NAME),
+		    CTRL_ATTR_FAMILY_NAME }, IOBMD_GENL_NAME };
+	long long id, v = -1;
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -1;
+	if (!nl_ask(fd, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, &fam,
+		    NLA_ALIGN(fam.a.nla_len), ans, sizeof(buf))) {
+		id = nl_attr(ans, CTRL_ATTR_FAMILY_ID);
+		if (id > 0 && !nl_ask(fd, id, IOBMD_CMD_GET_STATS, NULL, 0,
+				      ans, sizeof(buf)))
+			v = nl_attr(ans, IOBMD_A_STATS_DMABUFS);
+	}
+	close(fd);
+	return v;
+}
+
+/* --- the fixture ------------------------------------------------------- */
+
+FIXTURE(import)
+{
+	int fd;
+	struct exporter e;
+	struct iobmd_test_stats before;
+	long dmabufs;
+};
+
+FIXTURE_VARIANT(import)
+{
+	enum exp_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(import, system_heap) { .kind = EXP_SYSTEM };
+FIXTURE_VARIANT_ADD(import, cma_heap) { .kind = EXP_CMA };
+FIXTURE_VARIANT_ADD(import, udmabuf) { .kind = EXP_UDMABUF };
+FIXTURE_VARIANT_ADD(import, vgem) { .kind = EXP_VGEM };
+FIXTURE_VARIANT_ADD(import, vivid) { .kind = EXP_VIVID };
+
+FIXTURE_SETUP(import)
+{
+	self->e.fd = -1;
+	self->e.memfd = -1;
+	iobmd_fixture_open(self->fd);
+	ASSERT_EQ(0, iobmd_read_stats(&self->before));
+	self->dmabufs = dmabufs_alive();
+	ASSERT_LE(0, self->dmabufs) TH_LOG("cannot read %s", BUFINFO);
+	ASSERT_EQ(0, exporter_open(&self->e, variant->kind))
+		TH_LOG("no %s in this kernel", exp_names[variant->kind]);
+	if (self->e.kind != variant->kind)
+		TH_LOG("this kernel has no %s: %s stands in",
+		       exp_names[variant->kind], exp_names[self->e.kind]);
+}
+
+FIXTURE_TEARDOWN(import)
+{
+	if (self->fd != -1)
+		close(self->fd);
+	exporter_close(&self->e);
+	/* The descriptors and every dma-buf the test made are gone. */
+	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
+	EXPECT_EQ(self->dmabufs, dmabufs_alive());
+}
+
+/* A dma-buf of @size of the test's exporter, its size in *@len. */
+#define test_alloc(size, len_p)                                               \
+	({                                                                    \
+		int __fd = exporter_alloc(&self->e, size, false);             \
+		ASSERT_LE(0, __fd) TH_LOG("%s: %s", exp_names[self->e.kind],  \
+					  strerror(-__fd));                   \
+		*(len_p) = dmabuf_size(__fd);                                 \
+		ASSERT_LE(size, *(len_p));                                    \
+		ASSERT_EQ(0, *(len_p) % PAGE_SIZE);                           \
+		__fd;                                                         \
+	})
+
+/* The exporter's own shared mapping of a dma-buf. */
+#define test_exp_mmap(dfd, len)                                               \
+	({                                                                    \
+		__u8 *__p = mmap(NULL, len, PROT_READ | PROT_WRITE,           \
+				 MAP_SHARED, dfd, 0);                         \
+		ASSERT_NE(MAP_FAILED, __p) TH_LOG("%s", strerror(errno));     \
+		__p;                                                          \
+	})
+
+/* Bytes [@off, @off + @n) of the dma-buf, read through @map. */
+#define test_exp_read(dfd, map, off, buf, n)                                  \
+	({                                                                    \
+		ASSERT_EQ(0, dmabuf_sync(dfd, true));                         \
+		memcpy(buf, (map) + (off), n);                                \
+		ASSERT_EQ(0, dmabuf_sync(dfd, false));                        \
+	})
+
+#define test_exp_write(dfd, map, off, buf, n)                                 \
+	({                                                                    \
+		ASSERT_EQ(0, dmabuf_sync(dfd, true));                         \
+		memcpy((map) + (off), buf, n);                                \
+		ASSERT_EQ(0, dmabuf_sync(dfd, false));                        \
+	})
+
+TEST_F(import, info)
+{
+	struct iobmd_info info;
+	__u32 h[4], dir;
+	long long before = nl_stat_dmabufs();
+	__u64 len;
+	int dfd;
+
+	ASSERT_LE(0, before);
+	dfd = test_alloc(16 * PAGE_SIZE, &len);
+	for (dir = 0; dir <= IOBMD_DIRECTION_MASK; dir++) {
+		test_ioctl_import(dfd, dir, &h[dir]);
+		test_ioctl_get_info(h[dir], &info);
+		EXPECT_EQ(IOBMD_KIND_DMABUF, info.kind);
+		EXPECT_EQ(len, info.length);
+		EXPECT_EQ(len, info.capacity);
+		EXPECT_EQ(dir, info.direction);
+		EXPECT_EQ(1, info.alignment);
+		EXPECT_EQ(0, info.options);
+		EXPECT_EQ(0, info.phys_mask);
+		EXPECT_EQ(0, info.tag);
+	}
+	/* Each import is one more descriptor over a dma-buf. */
+	EXPECT_EQ(before + 4, nl_stat_dmabufs());
+	for (dir = 0; dir <= IOBMD_DIRECTION_MASK; dir++)
+		test_ioctl_release(h[dir]);
+	EXPECT_EQ(before, nl_stat_dmabufs());
+	close(dfd);
+}
+
+TEST_F(import, bytes)
+{
+	__u8 *map, *want, *got;
+	__u64 len, off;
+	__u32 h;
+	int dfd;
+
+	dfd = test_alloc(16 * PAGE_SIZE, &len);
+	map = test_exp_mmap(dfd, len);
+	want = malloc(len);
+	got = malloc(len);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, got);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+
+	/* iobmd writes, the exporter's mapping reads. */
+	iobmd_fill_pattern(want, len, 0, 11);
+	test_ioctl_write(h, 0, want, len);
+	test_exp_read(dfd, map, 0, got, len);
+	ASSERT_EQ(len, iobmd_check_pattern(got, len, 0, 11));
+
+	/* The exporter's mapping writes, iobmd reads, at odd offsets. */
+	off = PAGE_SIZE - 77;
+	iobmd_fill_pattern(want, 3 * PAGE_SIZE + 5, off, 12);
+	test_exp_write(dfd, map, off, want, 3 * PAGE_SIZE + 5);
+	memset(got, 0, len);
+	test_ioctl_read(h, off, got, 3 * PAGE_SIZE + 5);
+	ASSERT_EQ(3 * PAGE_SIZE + 5,
+		  iobmd_check_pattern(got, 3 * PAGE_SIZE + 5, off, 12));
+	/* The rest is as iobmd wrote it. */
+	test_ioctl_read(h, 0, got, off);
+	ASSERT_EQ(off, iobmd_check_pattern(got, off, 0, 11));
+
+	/* One byte at each end; nothing beyond. */
+	test_ioctl_write(h, len - 1, "z", 1);
+	test_exp_read(dfd, map, len - 1, got, 1);
+	EXPECT_EQ('z', got[0]);
+	test_err_read(ERANGE, h, len - 1, got, 2);
+	test_err_write(ERANGE, h, len, got, 1);
+
+	test_ioctl_release(h);
+	munmap(map, len);
+	close(dfd);
+	free(want);
+	free(got);
+}
+
+TEST_F(import, sub)
+{
+	__u8 buf[3 * 4096], back[3 * 4096];
+	__u64 len, off = PAGE_SIZE + 100, n = 2 * PAGE_SIZE;
+	struct iobmd_info info;
+	__u32 h, s;
+	__u8 *map;
+	int dfd;
+
+	ASSERT_GE(sizeof(buf), n);
+	dfd = test_alloc(8 * PAGE_SIZE, &len);
+	map = test_exp_mmap(dfd, len);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	test_ioctl_sub_create(h, IOBMD_DIRECTION_INOUT, off, n, &s);
+	test_ioctl_get_info(s, &info);
+	EXPECT_EQ(IOBMD_KIND_SUB, info.kind);
+	EXPECT_EQ(n, info.length);
+
+	iobmd_fill_pattern(buf, n, 0, 21);
+	test_ioctl_write(s, 0, buf, n);
+	test_exp_read(dfd, map, off, back, n);
+	ASSERT_EQ(n, iobmd_check_pattern(back, n, 0, 21));
+
+	iobmd_fill_pattern(buf, n, 0, 22);
+	test_exp_write(dfd, map, off, buf, n);
+	test_ioctl_read(s, 0, back, n);
+	ASSERT_EQ(n, iobmd_check_pattern(back, n, 0, 22));
+	test_err_sub_create(ERANGE, h, 0, len - 10, 11);
+
+	/* The sub holds the import: released first, it still reads. */
+	test_ioctl_release(h);
+	test_ioctl_read(s, 10, back, 20);
+	ASSERT_EQ(20, iobmd_check_pattern(back, 20, 10, 22));
+	test_ioctl_release(s);
+	munmap(map, len);
+	close(dfd);
+}
+
+/* Whether the mapping at @addr is a dma-buf's (in /proc/self/maps). */
+static bool mapped_from_dmabuf(const void *addr)
+{
+	unsigned long a = (unsigned long)addr, start, end;
+	char line[512];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    a >= start && a < end)
+			found = strstr(line, "dmabuf") && !strstr(line, "iobmd");
+	fclose(f);
+	return found;
+}
+
+TEST_F(import, map_alone)
+{
+	long long maps = iobmd_stat("mappings");
+	__u8 *map, *mine, back[64];
+	__u64 len, cookie;
+	__u32 h;
+	int dfd;
+
+	dfd = test_alloc(8 * PAGE_SIZE, &len);
+	map = test_exp_mmap(dfd, len);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	test_ioctl_map(h, 0, 0, 0, &cookie);
+	mine = iobmd_mmap(self->fd, cookie, len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, mine) TH_LOG("%s", strerror(errno));
+	/* The exporter's own mapping: its file, not /dev/iobmd's. */
+	EXPECT_TRUE(mapped_from_dmabuf(mine));
+	EXPECT_EQ(maps, iobmd_stat("mappings"));
+
+	ASSERT_EQ(0, dmabuf_sync(dfd, true));
+	memcpy(mine + len - 40, "through iobmd's mapping", 24);
+	memcpy(map + 100, "through the exporter's", 23);
+	ASSERT_EQ(0, dmabuf_sync(dfd, false));
+	test_ioctl_read(h, len - 40, back, 24);
+	EXPECT_STREQ("through iobmd's mapping", (char *)back);
+	test_exp_read(dfd, mine, 100, back, 23);
+	EXPECT_STREQ("through the exporter's", (char *)back);
+
+	/* The mapping holds the dma-buf, not the descriptor. */
+	test_ioctl_release(h);
+	close(dfd);
+	EXPECT_EQ(0, memcmp(mine + 100, "through the exporter's", 23));
+	munmap(mine, len);
+	munmap(map, len);
+}
+
+/*
+ * @cookie maps only read-only: not writable (EACCES), readable, and the
+ * mapping cannot be made writable afterwards.
+ */
+#define test_map_readonly(cookie, len)                                        \
+	({                                                                    \
+		void *__p = iobmd_mmap(self->fd, cookie, len,                 \
+				       PROT_READ | PROT_WRITE);               \
+		EXPECT_EQ(MAP_FAILED, __p);                                   \
+		EXPECT_EQ(EACCES, errno);                                     \
+		__p = iobmd_mmap(self->fd, cookie, len, PROT_READ);           \
+		ASSERT_NE(MAP_FAILED, __p);                                   \
+		EXPECT_EQ(-1, mprotect(__p, len, PROT_READ | PROT_WRITE));    \
+		munmap(__p, len);                                             \
+	})
+
+TEST_F(import, map_refusals)
+{
+	__u64 len, cookie;
+	__u32 h;
+	void *p;
+	int dfd;
+
+	dfd = test_alloc(4 * PAGE_SIZE, &len);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	/* The exporter's mapping has the exporter's cache mode. */
+	test_ioctl_map(h, IOBMD_CACHE_WRITE_COMBINE, 0, 0, &cookie);
+	p = iobmd_mmap(self->fd, cookie, len, PROT_READ);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/* A read-only cookie maps read-only. */
+	test_ioctl_map(h, IOBMD_MAP_READONLY, 0, 0, &cookie);
+	test_map_readonly(cookie, len);
+	/* Not beyond the dma-buf. */
+	test_err_map(ERANGE, h, 0, len, PAGE_SIZE);
+	test_ioctl_map(h, 0, 0, 0, &cookie);
+	p = mmap(NULL, len + PAGE_SIZE, PROT_READ, MAP_SHARED, self->fd,
+		 cookie);
+	EXPECT_EQ(MAP_FAILED, p);
+	test_ioctl_release(h);
+	close(dfd);
+}
+
+TEST_F(import, multi_map)
+{
+	__u64 len, cookie, total, bl = 3 * PAGE_SIZE;
+	long long maps = iobmd_stat("mappings");
+	__u8 *map, *mine, *b;
+	__u32 p[2], m;
+	int dfd;
+
+	dfd = test_alloc(8 * PAGE_SIZE, &len);
+	map = test_exp_mmap(dfd, len);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, bl, 0, &p[0]);
+	b = malloc(bl + len);
+	ASSERT_NE(NULL, b);
+	iobmd_fill_pattern(b, bl, 0, 31);
+	test_ioctl_write(p[0], 0, b, bl);
+	iobmd_fill_pattern(b, len, 0, 32);
+	test_exp_write(dfd, map, 0, b, len);
+
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &p[1]);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, p, 2, &m);
+	total = bl + len;
+	test_ioctl_map(m, 0, 0, 0, &cookie);
+	mine = iobmd_mmap(self->fd, cookie, total, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, mine) TH_LOG("%s", strerror(errno));
+	EXPECT_FALSE(mapped_from_dmabuf(mine));
+	EXPECT_EQ(maps + 1, iobmd_stat("mappings"));
+
+	/* One range: the iobmd buffer, then the exporter's memory. */
+	ASSERT_EQ(bl, iobmd_check_pattern(mine, bl, 0, 31));
+	ASSERT_EQ(0, dmabuf_sync(dfd, true));
+	ASSERT_EQ(len, iobmd_check_pattern(mine + bl, len, 0, 32));
+	/* Written through it, across the pieces' boundary. */
+	iobmd_fill_pattern(b, 2 * PAGE_SIZE, bl - PAGE_SIZE, 33);
+	memcpy(mine + bl - PAGE_SIZE, b, 2 * PAGE_SIZE);
+	ASSERT_EQ(0, dmabuf_sync(dfd, false));
+	test_exp_read(dfd, map, 0, b, PAGE_SIZE);
+	ASSERT_EQ(PAGE_SIZE, iobmd_check_pattern(b, PAGE_SIZE, bl, 33));
+	test_ioctl_read(p[0], bl - PAGE_SIZE, b, PAGE_SIZE);
+	ASSERT_EQ(PAGE_SIZE,
+		  iobmd_check_pattern(b, PAGE_SIZE, bl - PAGE_SIZE, 33));
+	/* And the exporter's writes show in it. */
+	test_exp_write(dfd, map, len - 5, "tail", 5);
+	EXPECT_STREQ("tail", (char *)mine + total - 5);
+
+	/* The mapping holds what it maps. */
+	test_ioctl_release(m);
+	test_ioctl_release(p[1]);
+	close(dfd);
+	EXPECT_STREQ("tail", (char *)mine + total - 5);
+	munmap(mine, total);
+	EXPECT_EQ(maps, iobmd_stat("mappings"));
+	test_ioctl_release(p[0]);
+	munmap(map, len);
+	free(b);
+}
+
+TEST_F(import, interleaved)
+{
+	__u8 exp_bytes[4 * 4096], want[600], got[600];
+	__u64 len;
+	__u32 h, b, il;
+	int dfd;
+
+	dfd = test_alloc(4 * PAGE_SIZE, &len);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	iobmd_fill_pattern(exp_bytes, sizeof(exp_bytes), 0, 41);
+	test_ioctl_write(h, 0, exp_bytes, sizeof(exp_bytes));
+	iobmd_fill_pattern(want, 100, 5, 42);
+	test_ioctl_write(b, 5, want, 100);
+
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 4, &il);
+	test_ioctl_interleaved_set(il, h, PAGE_SIZE + 7, 300);
+	test_ioctl_interleaved_set(il, b, 5, 100);
+	test_ioctl_interleaved_set(il, h, 0, 50);
+	test_ioctl_read(il, 0, got, 450);
+	memcpy(want, exp_bytes + PAGE_SIZE + 7, 300);
+	iobmd_fill_pattern(want + 300, 100, 5, 42);
+	memcpy(want + 400, exp_bytes, 50);
+	ASSERT_EQ(0, memcmp(want, got, 450));
+
+	/* Written through it, the pieces change. */
+	memset(got, 0xa5, 450);
+	test_ioctl_write(il, 290, got, 120);
+	test_ioctl_read(h, PAGE_SIZE + 7 + 290, want, 10);
+	EXPECT_EQ(10, iobmd_check_bytes(want, 10, 0xa5));
+	test_ioctl_read(h, 0, want, 10);
+	EXPECT_EQ(10, iobmd_check_bytes(want, 10, 0xa5));
+	test_ioctl_read(h, 10, want, 1);
+	EXPECT_EQ(exp_bytes[10], want[0]);
+
+	test_ioctl_release(il);
+	test_ioctl_release(b);
+	test_ioctl_release(h);
+	close(dfd);
+}
+
+/* The address segments @segs give byte @off, or 0. */
+static __u64 seg_addr(const struct iobmd_segment *segs, __u32 n, __u64 off)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (off < segs[i].len)
+			return segs[i].addr + off;
+		off -= segs[i].len;
+	}
+	return 0;
+}
+
+/* Each page of [@off, @off + @len) of @map: as pagemap says, as @segs say. */
+#define test_segs_pagemap(map, off, len, segs, n)                             \
+	({                                                                    \
+		__u64 __p;                                                    \
+		for (__p = 0; __p < (len); __p += PAGE_SIZE) {                \
+			__u64 __phys = pagemap_phys((map) + (off) + __p);     \
+			ASSERT_NE(0, __phys) TH_LOG("page %llu",              \
+						    (off + __p) / PAGE_SIZE); \
+			ASSERT_EQ(__phys, seg_addr(segs, n, __p))             \
+				TH_LOG("page %llu", (off + __p) / PAGE_SIZE); \
+		}                                                             \
+	})
+
+/*
+ * The RAM @segs name holds the dma-buf's bytes (pattern @seed): read
+ * through a descriptor of that physical RAM (unsafe_phys_ram=1), which
+ * holds a reference on each page it names.
+ */
+#define test_segs_content(segs, n, len, seed)                                 \
+	({                                                                    \
+		struct iobmd_range *__r = calloc(n, sizeof(*__r));            \
+		__u8 *__b = malloc(len);                                      \
+		__u32 __i, __g;                                               \
+		ASSERT_NE(NULL, __r);                                         \
+		ASSERT_NE(NULL, __b);                                         \
+		for (__i = 0; __i < (n); __i++) {                             \
+			__r[__i].address = (segs)[__i].addr;                  \
+			__r[__i].length = (segs)[__i].len;                    \
+		}                                                             \
+		test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, __r, n,    \
+					    &__g);                            \
+		test_ioctl_read(__g, 0, __b, len);                            \
+		EXPECT_EQ(len, iobmd_check_pattern(__b, len, 0, seed));       \
+		test_ioctl_release(__g);                                      \
+		free(__b);                                                    \
+		free(__r);                                                    \
+	})
+
+TEST_F(import, physical)
+{
+	struct iobmd_segment *segs, *sub;
+	__u64 len, p, sum = 0;
+	__u8 *map, *pat;
+	__u32 h, s, n, ns, i;
+	int dfd;
+
+	dfd = test_alloc(64 * PAGE_SIZE, &len);
+	pat = malloc(len);
+	ASSERT_NE(NULL, pat);
+	iobmd_fill_pattern(pat, len, 0, 61);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	test_ioctl_write(h, 0, pat, len);
+
+	test_get_all_segments(h, 0, 0, &segs, &n);
+	for (i = 0; i < n; i++)
+		sum += segs[i].len;
+	ASSERT_EQ(len, sum);
+	TH_LOG("%s: %u segments over %llu pages", exp_names[self->e.kind], n,
+	       len / PAGE_SIZE);
+	/* They name the exporter's memory. */
+	test_segs_content(segs, n, len, 61);
+	/*
+	 * And they are what pagemap says of a mapping with pages: vivid's
+	 * own, udmabuf's memfd's (the heaps' and vgem's are PFN maps,
+	 * which pagemap does not show).
+	 */
+	if (self->e.kind == EXP_VIVID || self->e.kind == EXP_UDMABUF) {
+		int mfd = self->e.kind == EXP_VIVID ? dfd : self->e.memfd;
+
+		map = mmap(NULL, len, PROT_READ, MAP_SHARED, mfd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		for (p = 0; p < len; p += PAGE_SIZE)
+			ASSERT_EQ(pat[p], map[p]);
+		test_segs_pagemap(map, 0, len, segs, n);
+		munmap(map, len);
+	}
+	/* A sub-range's are the same pages. */
+	test_ioctl_sub_create(h, 0, 3 * PAGE_SIZE + 5, len - 4 * PAGE_SIZE,
+			      &s);
+	test_get_all_segments(s, 0, 0, &sub, &ns);
+	for (p = 0; p < len - 4 * PAGE_SIZE; p += PAGE_SIZE / 4)
+		ASSERT_EQ(seg_addr(segs, n, 3 * PAGE_SIZE + 5 + p),
+			  seg_addr(sub, ns, p));
+	free(sub);
+	free(segs);
+	/* No DMA addresses without a driver's device. */
+	test_err_get_dma_segments(ENODATA, h, 0, 0);
+	test_ioctl_release(s);
+	test_ioctl_release(h);
+	free(pat);
+	close(dfd);
+}
+
+TEST_F(import, prepare)
+{
+	long long prepares = iobmd_stat("prepares");
+	struct iobmd_segment *segs;
+	__u64 len;
+	__u32 h, n;
+	int dfd;
+
+	dfd = test_alloc(4 * PAGE_SIZE, &len);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	EXPECT_FALSE(test_is_prepared(h));
+	/* A userspace prepare pins: no device, no DMA addresses. */
+	test_ioctl_prepare(h, IOBMD_DIRECTION_INOUT);
+	EXPECT_TRUE(test_is_prepared(h));
+	EXPECT_EQ(prepares + 1, iobmd_stat("prepares"));
+	test_get_all_segments(h, 0, 0, &segs, &n);
+	free(segs);
+	test_ioctl_perform(h, IOBMD_OP_FLUSH, 0, len);
+	test_ioctl_perform(h, IOBMD_OP_INVALIDATE, 0, len);
+	test_ioctl_complete(h, 0);
+	EXPECT_FALSE(test_is_prepared(h));
+	/* Placed by another exporter, not below 4 GiB by iobmd. */
+	test_err_prepare(ERANGE, h, IOBMD_DIRECTION_OUT | IOBMD_PREPARE_PHYS32);
+	EXPECT_FALSE(test_is_prepared(h));
+	/* Prepared when the handle goes: completed with it. */
+	test_ioctl_prepare(h, IOBMD_DIRECTION_OUT);
+	test_ioctl_release(h);
+	EXPECT_EQ(prepares, iobmd_stat("prepares"));
+	close(dfd);
+}
+
+TEST_F(import, not_exported_again)
+{
+	long long exports = iobmd_stat("exports");
+	__u64 len;
+	__u32 p[2], m;
+	int dfd;
+
+	dfd = test_alloc(4 * PAGE_SIZE, &len);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &p[1]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &p[0]);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, p, 2, &m);
+	/* Another exporter's memory, alone or with iobmd's, stays its. */
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, p[1], 0, 0));
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, 0, 0));
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, PAGE_SIZE, 0));
+	/* iobmd's part alone may go. */
+	{
+		int e = _test_export(self->fd, m, 0, PAGE_SIZE);
+
+		ASSERT_LE(0, e);
+		EXPECT_EQ(exports + 1, iobmd_stat("exports"));
+		close(e);
+	}
+	EXPECT_EQ(exports, iobmd_stat("exports"));
+	test_ioctl_release(m);
+	test_ioctl_release(p[0]);
+	test_ioctl_release(p[1]);
+	close(dfd);
+}
+
+TEST_F(import, close_dmabuf_first)
+{
+	long alive = dmabufs_alive();
+	__u8 buf[256], back[256];
+	__u64 len;
+	__u32 h, h2;
+	int dfd;
+
+	dfd = test_alloc(4 * PAGE_SIZE, &len);
+	EXPECT_EQ(alive + 1, dmabufs_alive());
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h2);
+	/* The descriptors keep the dma-buf. */
+	close(dfd);
+	EXPECT_EQ(alive + 1, dmabufs_alive());
+	iobmd_fill_pattern(buf, sizeof(buf), 0, 51);
+	test_ioctl_write(h, len - sizeof(buf), buf, sizeof(buf));
+	test_ioctl_read(h2, len - sizeof(buf), back, sizeof(back));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(buf)));
+	test_ioctl_release(h);
+	EXPECT_EQ(alive + 1, dmabufs_alive());
+	test_ioctl_read(h2, 0, back, 1);
+	/* The last one gone, so is the dma-buf. */
+	test_ioctl_release(h2);
+	EXPECT_EQ(alive, dmabufs_alive());
+
+	/* Closing /dev/iobmd releases the import too. */
+	dfd = test_alloc(4 * PAGE_SIZE, &len);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	close(dfd);
+	EXPECT_EQ(alive + 1, dmabufs_alive());
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(alive, dmabufs_alive());
+}
+
+TEST_F(import, errors)
+{
+	long long descs = iobmd_stat("descriptors");
+	char path[] = "/tmp/iobmd-import-XXXXXX";
+	__u64 len;
+	int dfd, memfd, tmp;
+
+	dfd = test_alloc(PAGE_SIZE, &len);
+	/* Not a dma-buf, or no file at all. */
+	test_err_import(EBADF, 0, self->fd, 0, 0);
+	memfd = memfd_create("iobmd-not-a-dmabuf", 0);
+	ASSERT_LE(0, memfd);
+	test_err_import(EBADF, 0, memfd, 0, 0);
+	tmp = mkstemp(path);
+	ASSERT_LE(0, tmp);
+	unlink(path);
+	test_err_import(EBADF, 0, tmp, 0, 0);
+	close(tmp);
+	test_err_import(EBADF, 0, tmp, 0, 0);
+	test_err_import(EBADF, 0, -1, 0, 0);
+	test_err_import(EBADF, 0, 1 << 30, 0, 0);
+	/* Flags, reserved and direction: one wrong at a time. */
+	test_err_import(EINVAL, 1, dfd, 0, 0);
+	test_err_import(EINVAL, 0x80000000, dfd, 0, 0);
+	test_err_import(EINVAL, 0, dfd, 0, 1);
+	test_err_import(EINVAL, 0, dfd, IOBMD_DIRECTION_MASK + 1, 0);
+	test_err_import(EINVAL, 0, dfd, 0x80000000, 0);
+	/* A read-only struct fails before anything is made. */
+	{
+		struct iobmd_import_dmabuf *ro;
+
+		ro = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, ro);
+		ro->size = sizeof(*ro);
+		ro->fd = dfd;
+		ASSERT_EQ(0, mprotect(ro, PAGE_SIZE, PROT_READ));
+		EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOBMD_IMPORT_DMABUF, ro));
+		EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOBMD_IMPORT_DMABUF,
+					   NULL));
+		munmap(ro, PAGE_SIZE);
+	}
+	EXPECT_EQ(descs, iobmd_stat("descriptors"));
+	close(memfd);
+	close(dfd);
+}
+
+TEST_F(import, struct_size)
+{
+	const __u32 sz = sizeof(struct iobmd_import_dmabuf);
+	struct {
+		struct iobmd_import_dmabuf cmd;
+		__u8 tail[8];
+	} big;
+	__u64 len;
+	__u32 h;
+	int dfd;
+
+	dfd = test_alloc(PAGE_SIZE, &len);
+	/* One byte short. */
+	EXPECT_ERRNO(EINVAL, _test_ioctl_import(self->fd, sz - 1, 0, dfd, 0,
+						0, NULL));
+	EXPECT_ERRNO(EINVAL, _test_ioctl_import(self->fd, 0, 0, dfd, 0, 0,
+						NULL));
+	/* One byte long and zero: works. */
+	ASSERT_EQ(0, _test_ioctl_import(self->fd, sz + 1, 0, dfd, 0, 0, &h));
+	test_ioctl_release(h);
+	ASSERT_EQ(0, _test_ioctl_import(self->fd, sz + 8, 0, dfd, 0, 0, &h));
+	test_ioctl_release(h);
+	/* One byte long and not zero: E2BIG. */
+	memset(&big, 0, sizeof(big));
+	big.cmd.size = sz + 1;
+	big.cmd.fd = dfd;
+	big.tail[0] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(self->fd, IOBMD_IMPORT_DMABUF, &big));
+	/* More than a page, whatever the bytes. */
+	big.tail[0] = 0;
+	big.cmd.size = PAGE_SIZE + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(self->fd, IOBMD_IMPORT_DMABUF, &big));
+	close(dfd);
+}
+
+/* --- a driver's view (selftests/kapi/iobmd_dmabuf_kapi.ko) --------------- */
+
+/* failslab set to fail sleeping allocations to fail-nth (debug kernel). */
+static const char *const failslab_knobs[][2] = {
+	{ FAILSLAB_DIR "probability", "0" },
+	{ FAILSLAB_DIR "verbose", "1" },
+	{ FAILSLAB_DIR "task-filter", "Y" },
+	{ FAILSLAB_DIR "ignore-gfp-wait", "N" },
+	{ FAILSLAB_DIR "cache-filter", "N" },
+};
+
+#define FAILSLAB_NR	ARRAY_SIZE(failslab_knobs)
+
+/* Runs @cmd on @dfd in the module; its TAP lines, all "ok". */
+#define test_kapi(cmd, dfd)                                                   \
+	({                                                                    \
+		char __c[32], __line[256];                                    \
+		int __ok = 0, __bad = 0, __plan = -1;                         \
+		FILE *__f;                                                    \
+		snprintf(__c, sizeof(__c), "%s %d", cmd, dfd);                \
+		ASSERT_EQ(0, iobmd_write_file(KAPI_DIR "run", __c));          \
+		__f = fopen(KAPI_DIR "results", "r");                         \
+		ASSERT_NE(NULL, __f);                                         \
+		while (fgets(__line, sizeof(__line), __f)) {                  \
+			__line[strcspn(__line, "\n")] = 0;                    \
+			if (!strncmp(__line, "ok ", 3))                       \
+				__ok++;                                       \
+			else if (!strncmp(__line, "not ok ", 7))              \
+				__bad++;                                      \
+			else                                                  \
+				sscanf(__line, "1..%d", &__plan);             \
+			TH_LOG("kernel: %s", __line);                         \
+		}                                                             \
+		fclose(__f);                                                  \
+		EXPECT_EQ(0, __bad);                                          \
+		EXPECT_LE(3, __ok);                                           \
+		EXPECT_EQ(__plan, __ok);                                      \
+	})
+
+TEST_F(import, driver)
+{
+	char saved[FAILSLAB_NR][32];
+	bool failslab = !access(FAILSLAB_DIR, F_OK);
+	__u64 len;
+	unsigned int i;
+	int mfd, dfd;
+
+	mfd = open(KAPI_MODULE, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, mfd) TH_LOG("%s: %s", KAPI_MODULE, strerror(errno));
+	ASSERT_EQ(0, syscall(SYS_finit_module, mfd, "", 0))
+		TH_LOG("loading %s: %s", KAPI_MODULE, strerror(errno));
+	close(mfd);
+
+	dfd = test_alloc(16 * PAGE_SIZE, &len);
+	test_kapi("import", dfd);
+	if (failslab) {
+		for (i = 0; i < FAILSLAB_NR; i++) {
+			ASSERT_EQ(0, iobmd_read_file(failslab_knobs[i][0],
+						     saved[i], sizeof(saved[i])));
+			ASSERT_EQ(0, iobmd_write_file(failslab_knobs[i][0],
+						      failslab_knobs[i][1]));
+		}
+	}
+	test_kapi("fail", dfd);
+	for (i = 0; failslab && i < FAILSLAB_NR; i++)
+		EXPECT_EQ(0, iobmd_write_file(failslab_knobs[i][0], saved[i]));
+	close(dfd);
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
+}
+
+/* --- a dma-buf iobmd exported ----------------------------------------- */
+
+FIXTURE(own)
+{
+	int fd;
+	struct iobmd_test_stats before;
+};
+
+FIXTURE_SETUP(own)
+{
+	iobmd_fixture_open(self->fd);
+	ASSERT_EQ(0, iobmd_read_stats(&self->before));
+}
+
+FIXTURE_TEARDOWN(own)
+{
+	if (self->fd != -1)
+		close(self->fd);
+	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
+}
+
+TEST_F(own, is_a_sub_range)
+{
+	__u64 blen = 5 * PAGE_SIZE, off = PAGE_SIZE, n = 2 * PAGE_SIZE + 100;
+	long long dmabufs = nl_stat_dmabufs();
+	long long exports = iobmd_stat("exports");
+	__u8 *pat, back[64];
+	struct iobmd_info info;
+	__u32 b, h;
+	int dfd;
+
+	pat = malloc(blen);
+	ASSERT_NE(NULL, pat);
+	iobmd_fill_pattern(pat, blen, 0, 71);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, blen, 0, &b);
+	test_ioctl_write(b, 0, pat, blen);
+	dfd = _test_export(self->fd, b, off, n);
+	ASSERT_LE(0, dfd);
+	EXPECT_EQ(PAGE_SIZE * 3, dmabuf_size(dfd));
+	test_ioctl_import(dfd, IOBMD_DIRECTION_IN, &h);
+	close(dfd);
+	/* The exported range of the buffer, not foreign memory. */
+	test_ioctl_get_info(h, &info);
+	EXPECT_EQ(IOBMD_KIND_SUB, info.kind);
+	EXPECT_EQ(n, info.length);
+	EXPECT_EQ(IOBMD_DIRECTION_IN, info.direction);
+	EXPECT_EQ(dmabufs, nl_stat_dmabufs());
+	test_ioctl_read(h, n - 64, back, 64);
+	EXPECT_EQ(64, iobmd_check_pattern(back, 64, off + n - 64, 71));
+	test_ioctl_write(h, 0, "own", 4);
+	test_ioctl_read(b, off, back, 4);
+	EXPECT_STREQ("own", (char *)back);
+	test_err_read(ERANGE, h, n, back, 1);
+	/* It holds the buffer, not the dma-buf. */
+	test_ioctl_release(b);
+	EXPECT_EQ(exports, iobmd_stat("exports"));
+	test_ioctl_read(h, 0, back, 4);
+	EXPECT_STREQ("own", (char *)back);
+	test_ioctl_release(h);
+	free(pat);
+}
+
+/* --- a dma-buf open read-only ------------------------------------------ */
+
+FIXTURE(readonly)
+{
+	int fd;
+	struct exporter e;
+};
+
+FIXTURE_SETUP(readonly)
+{
+	self->e.fd = -1;
+	self->e.memfd = -1;
+	iobmd_fixture_open(self->fd);
+	/* vgem: every kernel has it, and it exports read-only. */
+	ASSERT_EQ(0, exporter_open(&self->e, EXP_VGEM));
+}
+
+FIXTURE_TEARDOWN(readonly)
+{
+	if (self->fd != -1)
+		close(self->fd);
+	exporter_close(&self->e);
+}
+
+TEST_F(readonly, refuses_writes)
+{
+	__u8 *map, buf[16];
+	__u64 len, cookie;
+	__u32 h, m, b[2];
+	void *p;
+	int dfd;
+
+	dfd = exporter_alloc(&self->e, 4 * PAGE_SIZE, true);
+	ASSERT_LE(0, dfd);
+	len = dmabuf_size(dfd);
+	ASSERT_EQ(O_RDONLY, fcntl(dfd, F_GETFL) & O_ACCMODE);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+
+	/* Read, yes; written, by the CPU or a device, no. */
+	test_ioctl_read(h, 0, buf, sizeof(buf));
+	EXPECT_EQ(0, memcmp(buf, map, sizeof(buf)));
+	test_err_write(EACCES, h, 0, buf, 1);
+	test_err_prepare(EACCES, h, IOBMD_DIRECTION_IN);
+	test_ioctl_prepare(h, IOBMD_DIRECTION_OUT);
+	/* Pinned read-only, it still refuses a write. */
+	test_err_write(EACCES, h, 0, buf, 1);
+	test_ioctl_complete(h, 0);
+
+	/* Mapped read-only only, by itself or in a multi. */
+	test_ioctl_map(h, 0, 0, 0, &cookie);
+	test_map_readonly(cookie, len);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b[0]);
+	b[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, b, 2, &m);
+	test_err_write(EACCES, m, PAGE_SIZE, buf, 1);
+	test_ioctl_map(m, 0, 0, 0, &cookie);
+	p = iobmd_mmap(self->fd, cookie, len + PAGE_SIZE,
+		       PROT_READ | PROT_WRITE);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	test_ioctl_map(m, IOBMD_MAP_READONLY, 0, 0, &cookie);
+	p = iobmd_mmap(self->fd, cookie, len + PAGE_SIZE, PROT_READ);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, memcmp((__u8 *)p + PAGE_SIZE, map, len));
+	munmap(p, len + PAGE_SIZE);
+	test_ioctl_release(m);
+	test_ioctl_release(b[0]);
+	test_ioctl_release(h);
+	munmap(map, len);
+	close(dfd);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iobmd_dmabuf_kapi: a driver's use of iobmd_desc_from_dmabuf(), for
+ * selftests/iobmd_dmabuf_import_test.c.  The test writes "import FD" or
+ * "fail FD" into /sys/kernel/debug/iobmd_dmabuf_kapi/run, naming a
+ * dma-buf of another exporter it holds; the module imports it in the
+ * writer's context, prepares it for a device of its own, checks what a
+ * driver sees, and leaves the results as TAP in .../results.
+ *
+ * "import": bytes, the DMA segments of its platform device (64-bit mask,
+ * no IOMMU: physical addresses, so they equal the physical segments), the
+ * device's attachment on the dma-buf while prepared and gone after, the
+ * rules of nested prepares, a multi of an iobmd buffer and a sub-range of
+ * the import prepared as one, and a read-only dma-buf refusing a device
+ * that writes.
+ *
+ * "fail": the exporter's attach or map fails, and the prepare fails with
+ * its errno and leaves no attachment and no prepare behind: through a
+ * second device whose DMA operations refuse every mapping where the
+ * kernel has DMA operations (Debian's kernels), else (the debug kernel)
+ * with every allocation of the prepare failed in turn (fail-nth, with
+ * failslab set up by the test).
+ */
+#include <linux/debugfs.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fs.h>
+#include <linux/iobmd.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/sched.h>
+#include <linux/seq_buf.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+MODULE_IMPORT_NS(IOBMD);
+MODULE_IMPORT_NS(DMA_BUF);
+
+#define KAPI_SEGS	256
+
+static char kapi_results[PAGE_SIZE];
+static struct seq_buf kapi_out;
+static unsigned int kapi_nr;
+static DEFINE_MUTEX(kapi_lock);
+static struct dentry *kapi_dir;
+static struct platform_device *kapi_pdev, *kapi_fail_pdev;
+
+#define kapi_check(cond, fmt, ...)					\
+	({								\
+		bool __ok = (cond);					\
+		seq_buf_printf(&kapi_out, "%sok %u " fmt "\n",		\
+			       __ok ? "" : "not ", ++kapi_nr,		\
+			       ##__VA_ARGS__);				\
+		__ok;							\
+	})
+
+/* Whether @dev is attached to @dmabuf now. */
+static bool kapi_attached(struct dma_buf *dmabuf, struct device *dev)
+{
+	struct dma_buf_attachment *a;
+	bool found = false;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	list_for_each_entry(a, &dmabuf->attachments, node)
+		found |= a->dev == dev;
+	dma_resv_unlock(dmabuf->resv);
+	return found;
+}
+
+/* Whether @d has DMA segments (is prepared for a device). */
+static bool kapi_prepared(struct iobmd_desc *d)
+{
+	u64 total;
+	u32 count;
+
+	return iobmd_desc_dma_segments(d, 0, 0, NULL, 0, &count, &total) !=
+	       -ENODATA;
+}
+
+/* Segments of all of @d into @segs: their number, or a negative errno. */
+static int kapi_segs(struct iobmd_desc *d, bool dma, struct iobmd_segment *segs)
+{
+	u64 total, sum = 0;
+	u32 count, i;
+	int ret;
+
+	ret = dma ? iobmd_desc_dma_segments(d, 0, 0, segs, KAPI_SEGS, &count,
+					    &total) :
+		    iobmd_desc_phys_segments(d, 0, 0, segs, KAPI_SEGS, &count,
+					     &total);
+	if (ret)
+		return ret;
+	if (count != total)
+		return -E2BIG;
+	for (i = 0; i < count; i++)
+		sum += segs[i].len;
+	return sum == iobmd_desc_length(d) ? count : -ERANGE;
+}
+
+/*
+ * Prepared for @dev: its DMA segments are the physical ones (no IOMMU,
+ * a 64-bit mask), and the device is attached to the dma-buf.
+ */
+static void kapi_dma_check(struct iobmd_desc *d, struct dma_buf *dmabuf,
+			   struct device *dev, const char *what)
+{
+	struct iobmd_segment *dma, *phys;
+	int n, p;
+
+	dma = kcalloc(KAPI_SEGS, sizeof(*dma), GFP_KERNEL);
+	phys = kcalloc(KAPI_SEGS, sizeof(*phys), GFP_KERNEL);
+	if (!kapi_check(dma && phys, "scratch for %s", what))
+		goto out;
+	n = kapi_segs(d, true, dma);
+	p = kapi_segs(d, false, phys);
+	kapi_check(n > 0, "%s: DMA segments cover it (%d)", what, n);
+	kapi_check(p > 0, "%s: physical segments cover it (%d)", what, p);
+	kapi_check(n == p && !memcmp(dma, phys, n * sizeof(*dma)),
+		   "%s: the device's DMA addresses are the physical ones", what);
+	kapi_check(kapi_attached(dmabuf, dev),
+		   "%s: the device is attached to the dma-buf", what);
+out:
+	kfree(phys);
+	kfree(dma);
+}
+
+/* Nested prepares: the same device in a covered direction, and no other. */
+static void kapi_nesting(struct iobmd_desc *d, struct device *dev)
+{
+	if (!kapi_check(!iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_OUT, dev),
+			"prepare Out"))
+		return;
+	kapi_check(iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_IN, dev) ==
+		   -EACCES, "a nested prepare In of one Out is EACCES");
+	kapi_check(iobmd_desc_prepare(d, 0) == -EBUSY,
+		   "a prepare without a device on a device's is EBUSY");
+	kapi_check(!iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_OUT, dev) &&
+		   !iobmd_desc_complete(d), "a nested prepare Out");
+	kapi_check(!iobmd_desc_complete(d) && !kapi_prepared(d),
+		   "one complete each");
+}
+
+/* A multi of an iobmd buffer and a sub-range of @d, prepared as one. */
+static void kapi_multi(struct iobmd_desc *d, struct dma_buf *dmabuf,
+		       struct device *dev, u32 dir)
+{
+	struct iobmd_desc *buf, *sub = NULL, *multi = NULL, *pieces[2];
+	u64 len = iobmd_desc_length(d);
+	u8 in[16], out[16] = "0123456789abcde";
+
+	buf = iobmd_buffer_with_options(IOBMD_DIRECTION_INOUT, 3 * SZ_4K, 0);
+	if (!kapi_check(!IS_ERR(buf), "a buffer"))
+		return;
+	sub = iobmd_sub_create(d, PAGE_SIZE, len - PAGE_SIZE,
+			       IOBMD_DIRECTION_INOUT);
+	if (!kapi_check(!IS_ERR(sub), "a sub-range of the import"))
+		goto out;
+	pieces[0] = buf;
+	pieces[1] = sub;
+	multi = iobmd_multi_create(pieces, 2, IOBMD_DIRECTION_INOUT);
+	if (!kapi_check(!IS_ERR(multi), "a multi of the buffer and the sub"))
+		goto out;
+	kapi_check(!iobmd_desc_write_bytes(multi, 3 * SZ_4K - 8, out,
+					   sizeof(out)) &&
+		   !iobmd_desc_read_bytes(d, PAGE_SIZE, in, 8) &&
+		   !memcmp(in, out + 8, 8),
+		   "bytes written across the multi's pieces reach the dma-buf");
+	if (kapi_check(!iobmd_desc_prepare_dev(multi, dir, dev),
+		       "prepare the multi for the device")) {
+		kapi_dma_check(multi, dmabuf, dev, "multi");
+		kapi_check(kapi_prepared(sub) && kapi_prepared(d),
+			   "the multi prepared its pieces");
+		kapi_check(!iobmd_desc_complete(multi), "complete the multi");
+	}
+	kapi_check(!kapi_prepared(d) && !kapi_attached(dmabuf, dev),
+		   "... which detaches the device from the dma-buf");
+out:
+	if (!IS_ERR_OR_NULL(multi))
+		iobmd_desc_put(multi);
+	if (!IS_ERR_OR_NULL(sub))
+		iobmd_desc_put(sub);
+	iobmd_desc_put(buf);
+}
+
+/*
+ * The direction to prepare in.  udmabuf keeps a mapping for the CPU of
+ * its own from the first CPU access on, which the DMA API's debugging
+ * counts against any other mapping a device may write through (it
+ * reports "overlapping mappings"): its devices here only read.
+ */
+static u32 kapi_direction(struct dma_buf *dmabuf)
+{
+	return strcmp(dmabuf->exp_name, "udmabuf") ? IOBMD_DIRECTION_INOUT :
+						      IOBMD_DIRECTION_OUT;
+}
+
+static void kapi_import(struct dma_buf *dmabuf, struct device *dev)
+{
+	u32 dir = kapi_direction(dmabuf);
+	u8 *pattern, *back;
+	struct iobmd_desc *d;
+	u64 len;
+	int i;
+
+	pattern = kmalloc(SZ_4K, GFP_KERNEL);
+	back = kmalloc(SZ_4K, GFP_KERNEL);
+	if (!kapi_check(pattern && back, "scratch memory"))
+		goto out_free;
+	for (i = 0; i < SZ_4K; i++)
+		pattern[i] = i * 13 + 5;
+
+	kapi_check(PTR_ERR(iobmd_desc_from_dmabuf(dmabuf, 4)) == -EINVAL,
+		   "an unknown direction is EINVAL");
+	d = iobmd_desc_from_dmabuf(dmabuf, IOBMD_DIRECTION_INOUT);
+	if (!kapi_check(!IS_ERR(d), "import"))
+		goto out_free;
+	len = iobmd_desc_length(d);
+	kapi_check(len == dmabuf->size, "its length is the dma-buf's size");
+	if (!(dmabuf->file->f_mode & FMODE_WRITE)) {
+		kapi_check(iobmd_desc_write_bytes(d, 0, pattern, 1) == -EACCES,
+			   "read-only: writing bytes is EACCES");
+		kapi_check(iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_IN, dev) ==
+			   -EACCES && !kapi_attached(dmabuf, dev),
+			   "read-only: a prepare for a device that writes is EACCES");
+		if (kapi_check(!iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_OUT,
+						       dev),
+			       "read-only: a prepare for a device that reads")) {
+			kapi_dma_check(d, dmabuf, dev, "read-only");
+			iobmd_desc_complete(d);
+		}
+		goto out_put;
+	}
+	kapi_check(!iobmd_desc_write_bytes(d, len - SZ_4K - 100, pattern,
+					   SZ_4K) &&
+		   !iobmd_desc_read_bytes(d, len - SZ_4K - 100, back, SZ_4K) &&
+		   !memcmp(pattern, back, SZ_4K), "write and read bytes");
+	kapi_check(iobmd_desc_read_bytes(d, len - 1, back, 2) == -ERANGE,
+		   "a read past the length is ERANGE");
+	kapi_check(PTR_ERR(iobmd_desc_vmap(d)) == -EOPNOTSUPP,
+		   "iobmd_desc_vmap() of another exporter's memory is EOPNOTSUPP");
+	kapi_check(!kapi_prepared(d) && !kapi_attached(dmabuf, dev),
+		   "not prepared, not attached");
+
+	if (kapi_check(!iobmd_desc_prepare_dev(d, dir, dev),
+		       "prepare for a device")) {
+		kapi_dma_check(d, dmabuf, dev, "import");
+		kapi_check(!iobmd_desc_read_bytes(d, len - SZ_4K - 100, back,
+						  SZ_4K) &&
+			   !memcmp(pattern, back, SZ_4K),
+			   "the CPU reads it while the device has it");
+		kapi_check(!iobmd_desc_complete(d), "complete");
+	}
+	kapi_check(!kapi_prepared(d) && !kapi_attached(dmabuf, dev),
+		   "complete detaches the device");
+	kapi_nesting(d, dev);
+	kapi_multi(d, dmabuf, dev, dir);
+out_put:
+	iobmd_desc_put(d);
+out_free:
+	kfree(back);
+	kfree(pattern);
+}
+
+/* A prepare whose exporter failed left nothing behind. */
+static bool kapi_clean(struct iobmd_desc *d, struct dma_buf *dmabuf,
+		       struct device *dev)
+{
+	return !kapi_prepared(d) && !kapi_attached(dmabuf, dev);
+}
+
+static int kapi_fail_map_sg(struct device *dev, struct scatterlist *sg,
+			    int nents, enum dma_data_direction dir,
+			    unsigned long attrs)
+{
+	return -ENOMEM;
+}
+
+static dma_addr_t kapi_fail_map_page(struct device *dev, struct page *page,
+				     unsigned long offset, size_t size,
+				     enum dma_data_direction dir,
+				     unsigned long attrs)
+{
+	return DMA_MAPPING_ERROR;
+}
+
+/* DMA operations that refuse every mapping. */
+static const struct dma_map_ops kapi_fail_ops = {
+	.map_sg = kapi_fail_map_sg,
+	.map_page = kapi_fail_map_page,
+};
+
+/*
+ * Every allocation of a prepare failed in turn (the debug kernel's
+ * failslab, which the test set to fail sleeping allocations too), until
+ * the prepare runs through without reaching the failing one; a failure
+ * something absorbed gives a prepare that works.  Out, so that the DMA
+ * API's debugging keeps nothing of the mapping (it would turn itself off
+ * when its own bookkeeping failed).
+ */
+static void kapi_fail_nth(struct iobmd_desc *d, struct dma_buf *dmabuf,
+			  struct device *dev)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	unsigned int n, left = 0, failed = 0, absorbed = 0, odd = 0;
+	unsigned int unclean = 0;
+	int ret;
+
+	for (n = 1; n < 1000 && !left; n++) {
+		WRITE_ONCE(current->fail_nth, n);
+		ret = iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_OUT, dev);
+		left = READ_ONCE(current->fail_nth);
+		WRITE_ONCE(current->fail_nth, 0);
+		if (ret) {
+			failed++;
+			odd += ret != -ENOMEM || left;
+		} else {
+			absorbed += !left;
+			odd += !kapi_attached(dmabuf, dev);
+			iobmd_desc_complete(d);
+		}
+		unclean += !kapi_clean(d, dmabuf, dev);
+	}
+	kapi_check(failed > 0, "fail-nth: %u prepares failed, %u absorbed one",
+		   failed, absorbed);
+	kapi_check(!odd, "... each with ENOMEM, or attached (%u not)", odd);
+	kapi_check(!unclean, "... and left no attachment or prepare (%u did)",
+		   unclean);
+	kapi_check(left && !ret, "... until one ran through (%u)", n - 1);
+#else
+	kapi_check(false, "neither DMA operations nor fault injection");
+#endif
+}
+
+static void kapi_fail(struct dma_buf *dmabuf, struct device *dev)
+{
+	struct device *fail = &kapi_fail_pdev->dev;
+	struct iobmd_desc *d;
+	int ret;
+
+	d = iobmd_desc_from_dmabuf(dmabuf, IOBMD_DIRECTION_INOUT);
+	if (!kapi_check(!IS_ERR(d), "import"))
+		return;
+	if (get_dma_ops(fail) == &kapi_fail_ops) {
+		ret = iobmd_desc_prepare_dev(d, kapi_direction(dmabuf), fail);
+		kapi_check(ret < 0 && ret != -EINVAL,
+			   "a map the exporter cannot make fails (%d)", ret);
+		kapi_check(kapi_clean(d, dmabuf, fail),
+			   "... and leaves no attachment or prepare");
+		kapi_check(!iobmd_desc_prepare_dev(d, kapi_direction(dmabuf),
+						   dev) &&
+			   !iobmd_desc_complete(d),
+			   "... and a device that maps it still can");
+	} else {
+		kapi_fail_nth(d, dmabuf, dev);
+	}
+	iobmd_desc_put(d);
+}
+
+static ssize_t kapi_run_write(struct file *file, const char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	struct dma_buf *dmabuf;
+	char cmd[32];
+	int fd;
+
+	if (!len || len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = 0;
+	if (sscanf(cmd, "import %d", &fd) != 1 &&
+	    sscanf(cmd, "fail %d", &fd) != 1)
+		return -EINVAL;
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	mutex_lock(&kapi_lock);
+	seq_buf_init(&kapi_out, kapi_results, sizeof(kapi_results));
+	kapi_nr = 0;
+	if (cmd[0] == 'i')
+		kapi_import(dmabuf, &kapi_pdev->dev);
+	else
+		kapi_fail(dmabuf, &kapi_pdev->dev);
+	seq_buf_printf(&kapi_out, "1..%u\n", kapi_nr);
+	mutex_unlock(&kapi_lock);
+	dma_buf_put(dmabuf);
+	return len;
+}
+
+static ssize_t kapi_results_read(struct file *file, char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&kapi_lock);
+	ret = simple_read_from_buffer(ubuf, len, ppos, kapi_results,
+				      seq_buf_used(&kapi_out));
+	mutex_unlock(&kapi_lock);
+	return ret;
+}
+
+static const struct file_operations kapi_run_fops = {
+	.owner = THIS_MODULE,
+	.write = kapi_run_write,
+};
+
+static const struct file_operations kapi_results_fops = {
+	.owner = THIS_MODULE,
+	.read = kapi_results_read,
+};
+
+static struct platform_device *kapi_device(const char *name)
+{
+	struct platform_device_info info = {
+		.name = name,
+		.id = PLATFORM_DEVID_NONE,
+		.dma_mask = DMA_BIT_MASK(64),
+	};
+
+	return platform_device_register_full(&info);
+}
+
+static int __init kapi_init(void)
+{
+	kapi_pdev = kapi_device("iobmd-dmabuf-kapi");
+	if (IS_ERR(kapi_pdev))
+		return PTR_ERR(kapi_pdev);
+	kapi_fail_pdev = kapi_device("iobmd-dmabuf-kapi-fail");
+	if (IS_ERR(kapi_fail_pdev)) {
+		platform_device_unregister(kapi_pdev);
+		return PTR_ERR(kapi_fail_pdev);
+	}
+	/* Only where the kernel has DMA operations (not the debug kernel). */
+	set_dma_ops(&kapi_fail_pdev->dev, &kapi_fail_ops);
+	seq_buf_init(&kapi_out, kapi_results, sizeof(kapi_results));
+	kapi_dir = debugfs_create_dir("iobmd_dmabuf_kapi", NULL);
+	debugfs_create_file("run", 0200, kapi_dir, NULL, &kapi_run_fops);
+	debugfs_create_file("results", 0400, kapi_dir, NULL,
+			    &kapi_results_fops);
+	return 0;
+}
+
+static void __exit kapi_exit(void)
+{
+	debugfs_remove(kapi_dir);
+	platform_device_unregister(kapi_fail_pdev);
+	platform_device_unregister(kapi_pdev);
+}
+
+module_init(kapi_init);
+module_exit(kapi_exit);
+
+MODULE_DESCRIPTION("Test of iobmd's import of dma-bufs for a driver");
+MODULE_LICENSE("GPL");
