@@ -14,8 +14,8 @@
  *   imported dma-buf) and vivid-001 with dma-contig (it maps an imported
  *   dma-buf for its device, 32-bit DMA mask, and wants it contiguous);
  *   a still test pattern (75% colour bars, no text, no movement), so that
- *   every frame of one format holds the same bytes; streaming with MMAP
- *   or DMABUF buffers.
+ *   every frame of one format holds the same bytes, and what it changed
+ *   put back afterwards; streaming with MMAP or DMABUF buffers.
  *
  * Needs nothing else from the selftests: include it beside iobmd_utils.h
  * or alone.
@@ -385,6 +385,67 @@ static inline int vivid_setup(int fd, __u32 width, __u32 height,
 	parm.parm.capture.timeperframe.numerator = 1;
 	parm.parm.capture.timeperframe.denominator = 60;
 	return dmabuf_xioctl(fd, VIDIOC_S_PARM, &parm);
+}
+
+/*
+ * What vivid_setup() changes, to put back: the node is shared with the
+ * programs that run after (they may count on vivid's defaults).
+ */
+struct vivid_saved {
+	int input;
+	struct v4l2_format fmt;
+	struct v4l2_streamparm parm;
+	struct v4l2_ext_control ctrl[4];
+	unsigned int nctrl;
+};
+
+/* The current value of each menu control vivid_setup() sets. */
+static inline int vivid_save(int fd, struct vivid_saved *sv)
+{
+	static const char *const names[] = {
+		"Test Pattern", "OSD Text Mode", "Horizontal Movement",
+		"Vertical Movement",
+	};
+	struct v4l2_query_ext_ctrl q = { .id = V4L2_CTRL_FLAG_NEXT_CTRL };
+	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL };
+	unsigned int i;
+	int ret;
+
+	memset(sv, 0, sizeof(*sv));
+	ret = dmabuf_xioctl(fd, VIDIOC_G_INPUT, &sv->input);
+	if (ret)
+		return ret;
+	sv->fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	ret = dmabuf_xioctl(fd, VIDIOC_G_FMT, &sv->fmt);
+	if (ret)
+		return ret;
+	sv->parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	ret = dmabuf_xioctl(fd, VIDIOC_G_PARM, &sv->parm);
+	if (ret)
+		return ret;
+	while (!dmabuf_xioctl(fd, VIDIOC_QUERY_EXT_CTRL, &q)) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(q.name, names[i]) && sv->nctrl < 4)
+				sv->ctrl[sv->nctrl++].id = q.id;
+		q.id |= V4L2_CTRL_FLAG_NEXT_CTRL;
+	}
+	cs.count = sv->nctrl;
+	cs.controls = sv->ctrl;
+	return dmabuf_xioctl(fd, VIDIOC_G_EXT_CTRLS, &cs);
+}
+
+/* Puts back what vivid_save() saw; streaming must be off. */
+static inline int vivid_restore(int fd, struct vivid_saved *sv)
+{
+	struct v4l2_ext_controls cs = {
+		.which = V4L2_CTRL_WHICH_CUR_VAL, .count = sv->nctrl,
+		.controls = sv->ctrl,
+	};
+
+	return dmabuf_xioctl(fd, VIDIOC_S_INPUT, &sv->input) ?:
+	       dmabuf_xioctl(fd, VIDIOC_S_FMT, &sv->fmt) ?:
+	       dmabuf_xioctl(fd, VIDIOC_S_PARM, &sv->parm) ?:
+	       dmabuf_xioctl(fd, VIDIOC_S_EXT_CTRLS, &cs);
 }
 
 /* VIDIOC_REQBUFS: the number of buffers granted, or -errno. */

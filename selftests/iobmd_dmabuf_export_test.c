@@ -1460,6 +1460,8 @@ FIXTURE(v4l2)
 	int fd;
 	int video;
 	struct iobmd_test_stats stats;
+	struct vivid_saved saved;	/* vivid as found, put back */
+	bool setup;
 	struct v4l2_format fmt;
 	__u32 sizeimage;
 	__u8 *ref;		/* a frame captured into vivid's own buffers */
@@ -1497,12 +1499,15 @@ FIXTURE_SETUP(v4l2)
 {
 	self->video = -1;
 	self->ref = NULL;
+	self->setup = false;
 	iobmd_fixture_open(self->fd);
 	ASSERT_EQ(0, iobmd_read_stats(&self->stats));
 	self->video = vivid_open(variant->instance);
 	ASSERT_LE(0, self->video)
 		TH_LOG("no vivid-%03d capture node (scripts/lib.sh DMABUF_KMODS)",
 		       variant->instance);
+	ASSERT_EQ(0, vivid_save(self->video, &self->saved));
+	self->setup = true;
 	ASSERT_EQ(0, vivid_setup(self->video, FRAME_W, FRAME_H, &self->fmt));
 	self->sizeimage = self->fmt.fmt.pix.sizeimage;
 	ASSERT_EQ(FRAME_W * FRAME_H * 2, self->sizeimage);
@@ -1515,6 +1520,8 @@ FIXTURE_SETUP(v4l2)
 FIXTURE_TEARDOWN(v4l2)
 {
 	free(self->ref);
+	if (self->setup)
+		EXPECT_EQ(0, vivid_restore(self->video, &self->saved));
 	if (self->video >= 0)
 		close(self->video);
 	if (self->fd != -1)
