@@ -149,9 +149,10 @@ fi
 vmdir=$dbg/vm
 rc=0
 # The whole suite under KASAN and TCG takes 10 to 15 minutes.
-# unsafe_phys_ram: as in check.sh.
+# unsafe_phys_ram: as in check.sh.  vgem and vivid are built in: vivid
+# takes its parameters from the command line (DMABUF_PARAMS, lib.sh).
 bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --out "$vmdir" "${bins[@]}" \
-	--insmod-args unsafe_phys_ram=1 --add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-2400}" --prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
+	--insmod-args unsafe_phys_ram=1 "${DMABUF_PARAMS[@]}" --add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-2400}" --prog-timeout "$prog_timeout" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 count_vm_run "$DEBUG_KREL" "$vmdir" "$rc" "$tm" || true
 # The devices again behind QEMU's Intel IOMMU (as in check.sh).  No
 # --kmod: this kernel has VFIO, vfio-pci and the Type1 backend built in.

@@ -107,10 +107,11 @@ for krel in $kernels; do
 	rc=0
 	# unsafe_phys_ram: the suite describes its own RAM by physical address
 	# (a device's view of bounce buffers, say); see README "Security model".
-	# vgem and vivid: the dma-buf exporters iobmd_dmabuf_import_test
-	# imports from (Debian builds them as modules).
+	# vgem and vivid (Debian builds them as modules): the importers of
+	# iobmd_dmabuf_export_test and the exporters iobmd_dmabuf_import_test
+	# imports from (DMABUF_KMODS, lib.sh).
 	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" "${bins[@]}" \
-		--insmod-args unsafe_phys_ram=1 --kmod vgem --kmod vivid \
+		--insmod-args unsafe_phys_ram=1 "${DMABUF_KMODS[@]}" \
 		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 	count_vm_run "$krel" "$vmdir" "$rc" "$tk" || continue
 	# The devices again behind QEMU's Intel IOMMU, strict: DMA addresses

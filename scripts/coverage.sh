@@ -82,7 +82,7 @@ echo "=== the suite on $DEBUG_KREL (${#tests[@]} program(s))"
 vmdir=$cov/vm
 rc=0
 bash "$ROOT/scripts/vm-run.sh" --gcov --kernel "$DEBUG_IMAGE" --tap --out "$vmdir" "${bins[@]}" \
-	--insmod-args unsafe_phys_ram=1 --add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-3600}" \
+	--insmod-args unsafe_phys_ram=1 "${DMABUF_PARAMS[@]}" --add-tree "$guest_tree" --timeout "${IOBMD_VM_TIMEOUT:-3600}" \
 	--prog-timeout "${prog_timeout:-300}" "$DEBUG_KREL" "$moddir/iobmd.ko" "${tests[@]}" \
 	>"$cov/vm-run.log" 2>&1 || rc=$?
 grep -E '^(ok|not ok) |^## ' "$cov/vm-run.log" || true

@@ -7,6 +7,8 @@
 #   IOBMD_PROGS         programs to run, in order (paths in the initramfs)
 #   IOBMD_INSMOD_ARGS   module parameters for insmod
 #   IOBMD_KMODS         the kernel's own modules to load first, in order
+#                       (a module's parameters, if any, in NAME.params
+#                       beside its NAME.ko)
 #   IOBMD_PROG_TIMEOUT  seconds each program may run before it is killed
 #   IOBMD_GCOV          non-empty: copy the module's gcov counters out
 #                       before rmmod (vm-run.sh --gcov, for make coverage)
@@ -75,7 +77,8 @@ gcov_copy() {
 mark "begin $(uname -r)"
 
 for m in $IOBMD_KMODS; do
-	insmod "$m"
+	# shellcheck disable=SC2046 # one word per module parameter
+	insmod "$m" $(cat "${m%.ko}.params" 2>/dev/null)
 	mark "kmod $m rc=$?"
 done
 

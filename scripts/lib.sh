@@ -12,6 +12,17 @@ DEPS_ENV=${IOBMD_CACHE:-/var/cache/iobmd}/deps.env
 # build directory, checked by lint.
 MODULE_SOURCES=(Kbuild driver include uapi)
 
+# The dma-buf tests' importers (selftests/iobmd_dmabuf.h): vgem, and vivid
+# as two instances with a video capture node only, the first allocating
+# with vmalloc, the second dma-contig.  vm-run.sh options: DMABUF_KMODS
+# loads them on Debian's kernels; the debug kernel has them built in and
+# takes DMABUF_PARAMS alone, on its command line.
+# shellcheck disable=SC2034 # for the scripts that source this file
+DMABUF_PARAMS=(--module-param vivid.n_devs=2 --module-param 'vivid.node_types=0x1,0x1'
+	--module-param 'vivid.allocators=0,1')
+# shellcheck disable=SC2034
+DMABUF_KMODS=(--kmod vgem --kmod vivid "${DMABUF_PARAMS[@]}")
+
 msg() { echo "$(basename "$0"): $*" >&2; }
 die() { msg "$*"; exit 1; }
 

@@ -27,6 +27,11 @@
 #   --kmod NAME          load the kernel's module NAME and what it depends on
 #                        (repeatable; from /lib/modules/KREL, as modprobe
 #                        resolves it) before iobmd.ko, e.g. vfio-pci
+#   --module-param MOD.NAME=VALUE
+#                        a parameter of the kernel's module MOD (repeatable):
+#                        given to insmod when --kmod loads MOD, else put on
+#                        the kernel command line (for MOD built in), e.g.
+#                        vivid.allocators=0,1
 #   --iommu              a q35 machine with QEMU's intel-iommu, on in strict
 #                        mode in the guest (intel_iommu=on iommu.strict=1):
 #                        devices' DMA addresses are then IOVAs
@@ -61,7 +66,7 @@ set -euo pipefail
 
 out='' kernel='' tap='' gcov='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
 expect_mode=crw-------
-bins=() add_tree= envs=() kmods=()
+bins=() add_tree= envs=() kmods=() modparams=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -76,6 +81,9 @@ while [ $# -gt 0 ]; do
 	--gcov) gcov=1; shift ;;
 	--iommu) iommu=1; shift ;;
 	--kmod) kmods+=("$2"); shift 2 ;;
+	--module-param)
+		[[ $2 =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_]+= ]] || die "--module-param wants MOD.NAME=VALUE, not '$2'"
+		modparams+=("$2"); shift 2 ;;
 	--nvme) nvme=$2; shift 2 ;;
 	--env)
 		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, not '$2'"
@@ -131,6 +139,21 @@ for m in "${kmods[@]}"; do
 		esac
 		kmod_list+=("/lib/modules/kmod/$name")
 	done <<<"$deps"
+done
+# --module-param: MOD's parameters beside MOD.ko as MOD.params when --kmod
+# loads it (guest-init.sh hands them to insmod), else on the command line.
+cmdline_params=()
+for p in "${modparams[@]}"; do
+	mod=${p%%.*} ko=
+	for k in "${kmod_list[@]}"; do
+		n=$(basename "$k" .ko)
+		[ "${n//-/_}" = "${mod//-/_}" ] && ko=$k
+	done
+	if [ -n "$ko" ]; then
+		printf '%s ' "${p#*.}" >>"$stage${ko%.ko}.params"
+	else
+		cmdline_params+=("$p")
+	fi
 done
 
 # The in-kernel API's test modules (iobmd_kapi.ko, the edu driver), built
@@ -197,6 +220,7 @@ if [ -n "${nvme:-}" ]; then
 	machine+=(-drive "file=$nvme,if=none,id=iobmdnvme,format=raw"
 		-device nvme,serial=iobmd-nvme,drive=iobmdnvme)
 fi
+[ ${#cmdline_params[@]} -eq 0 ] || append="$append ${cmdline_params[*]}"
 start=$(date +%s)
 for boot in 1 2; do
 	head -c 1M /dev/zero >"$ivshmem"

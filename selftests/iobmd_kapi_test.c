@@ -15,7 +15,7 @@
 
 #define KAPI_MODULE	"/lib/modules/iobmd_kapi.ko"
 #define KAPI_RESULTS	"/sys/kernel/debug/iobmd_kapi/results"
-#define KAPI_TESTS	38
+#define KAPI_TESTS	80
 
 static long held_descriptors(void)
 {
@@ -41,8 +41,9 @@ TEST(kapi)
 	fflush(stdout);
 	iobmd_load_tap_module(KAPI_MODULE, KAPI_RESULTS, KAPI_TESTS);
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_kapi", 0));
-	/* Everything the driver created is gone. */
+	/* Everything the driver created or exported is gone. */
 	EXPECT_EQ(0, held_descriptors());
+	EXPECT_EQ(0, iobmd_stat("exports"));
 }
 
 TEST_HARNESS_MAIN

@@ -9,18 +9,53 @@
  * (a platform device: no hardware, the DMA API's bookkeeping only),
  * its DMA segments checked, mapped into the kernel, torn down; misuses
  * refused; physical RAM described only where a page reference is held.
+ *
+ * Then as an importer of iobmd's dma-bufs (iobmd_desc_export_dmabuf()):
+ * vmapped, the bytes both ways; mapped for devices (its own, QEMU's edu
+ * PCI device, one that reaches no RAM); the cache mode of the kernel's
+ * and a process's mappings of a write-combined buffer's dma-buf; device
+ * memory (the ivshmem BAR) mapped as I/O memory and as a resource.
  */
 #include <linux/debugfs.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fcntl.h>
 #include <linux/gfp.h>
 #include <linux/iobmd.h>
+#include <linux/iosys-map.h>
+#include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/seq_buf.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
 
 MODULE_IMPORT_NS(IOBMD);
+MODULE_IMPORT_NS(DMA_BUF);
+
+/* 6.2 made the plain calls need the reservation lock; before, they took it. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define kapi_dmabuf_vmap	dma_buf_vmap_unlocked
+#define kapi_dmabuf_vunmap	dma_buf_vunmap_unlocked
+#define kapi_dmabuf_map		dma_buf_map_attachment_unlocked
+#define kapi_dmabuf_unmap	dma_buf_unmap_attachment_unlocked
+#else
+#define kapi_dmabuf_vmap	dma_buf_vmap
+#define kapi_dmabuf_vunmap	dma_buf_vunmap
+#define kapi_dmabuf_map		dma_buf_map_attachment
+#define kapi_dmabuf_unmap	dma_buf_unmap_attachment
+#endif
+
+#define KAPI_EDU_VENDOR		0x1234
+#define KAPI_EDU_DEVICE		0x11e8
+#define KAPI_IVSHMEM_VENDOR	0x1af4
+#define KAPI_IVSHMEM_DEVICE	0x1110
+/* A page of the ivshmem BAR no other test uses. */
+#define KAPI_IVSHMEM_OFF	0xf0000
 
 #define KAPI_SEGS	64
 
@@ -172,7 +207,336 @@ static void kapi_physical(void)
 	kapi_check(refused >= 12, "pages just freed are refused");
 }
 
-static void kapi_run(struct device *dev)
+/* --- as an importer of iobmd's dma-bufs ------------------------------ */
+
+static void kapi_move_notify(struct dma_buf_attachment *at)
+{
+}
+
+/* A dynamic importer that takes memory without pages (peer2peer). */
+static const struct dma_buf_attach_ops kapi_p2p_ops = {
+	.allow_peer2peer = true,
+	.move_notify = kapi_move_notify,
+};
+
+/*
+ * @dmabuf mapped for @dev (a peer2peer importer's attachment if @p2p):
+ * the table's DMA addresses cover @len bytes and end at or below @limit;
+ * the first is *@first.  0, or the attach's or the map's error.
+ */
+static int kapi_dmabuf_map_check(struct dma_buf *dmabuf, struct device *dev,
+				 bool p2p, enum dma_data_direction dir,
+				 u64 len, u64 limit, dma_addr_t *first)
+{
+	struct dma_buf_attachment *at;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	u64 sum = 0;
+	bool ok = true;
+	int i, ret = 0;
+
+	at = p2p ? dma_buf_dynamic_attach(dmabuf, dev, &kapi_p2p_ops, NULL) :
+		   dma_buf_attach(dmabuf, dev);
+	if (IS_ERR(at))
+		return PTR_ERR(at);
+	if (p2p) {
+		dma_resv_lock(dmabuf->resv, NULL);
+		sgt = dma_buf_map_attachment(at, dir);
+	} else {
+		sgt = kapi_dmabuf_map(at, dir);
+	}
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto out;
+	}
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (!i && first)
+			*first = sg_dma_address(sg);
+		sum += sg_dma_len(sg);
+		if (!sg_dma_len(sg) ||
+		    sg_dma_address(sg) + sg_dma_len(sg) - 1 > limit)
+			ok = false;
+	}
+	if (p2p)
+		dma_buf_unmap_attachment(at, sgt, dir);
+	else
+		kapi_dmabuf_unmap(at, sgt, dir);
+	if (!ok || sum != len)
+		ret = -EBADE;
+out:
+	if (p2p)
+		dma_resv_unlock(dmabuf->resv);
+	dma_buf_detach(dmabuf, at);
+	return ret;
+}
+
+#ifdef CONFIG_X86
+/* The cache bits (PAT, PCD, PWT) of a protection. */
+static pteval_t kapi_cache_bits(pgprot_t prot)
+{
+	return pgprot_val(prot) & _PAGE_CACHE_MASK;
+}
+
+/* The cache bits of the kernel's mapping of @addr, or ~0. */
+static pteval_t kapi_kernel_cache(void *addr)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)addr, &level);
+
+	if (!pte || level != PG_LEVEL_4K || !pte_present(*pte))
+		return ~(pteval_t)0;
+	return pte_flags(*pte) & _PAGE_CACHE_MASK;
+}
+
+/* The cache bits of this process's mapping of @addr (present), or ~0. */
+static pteval_t kapi_user_cache(unsigned long addr)
+{
+	struct mm_struct *mm = current->mm;
+	pteval_t bits = ~(pteval_t)0;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+	pte_t pte;
+
+	mmap_read_lock(mm);
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(*pgd))
+		goto out;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d))
+		goto out;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || pud_leaf(*pud))
+		goto out;
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(*pmd) || pmd_leaf(*pmd))
+		goto out;
+	/* x86-64 keeps page tables in the direct map. */
+	pte = READ_ONCE(*pte_offset_kernel(pmd, addr));
+	if (pte_present(pte))
+		bits = pte_flags(pte) & _PAGE_CACHE_MASK;
+out:
+	mmap_read_unlock(mm);
+	return bits;
+}
+
+/*
+ * The kernel's vmap and this process's mmap of a dma-buf of a buffer of
+ * @cache both have @cache's bits (write-back: none).
+ */
+static void kapi_dmabuf_cache(u32 cache, pgprot_t want, const char *name)
+{
+	struct iosys_map map = { };
+	struct iobmd_desc *b;
+	struct dma_buf *dmabuf;
+	unsigned long uaddr;
+	char what[96];
+	u8 c;
+
+	b = iobmd_buffer_with_options(IOBMD_DIRECTION_INOUT | cache, SZ_16K,
+				      0);
+	snprintf(what, sizeof(what), "a %s buffer exported", name);
+	if (!kapi_check(!IS_ERR(b), what))
+		return;
+	dmabuf = iobmd_desc_export_dmabuf(b, 0, 0, O_RDWR);
+	iobmd_desc_put(b);
+	if (!kapi_check(!IS_ERR(dmabuf), what))
+		return;
+	snprintf(what, sizeof(what), "its vmap is %s", name);
+	if (kapi_check(!kapi_dmabuf_vmap(dmabuf, &map), "vmap")) {
+		kapi_check(kapi_kernel_cache(map.vaddr + SZ_4K) ==
+			   kapi_cache_bits(want), what);
+		kapi_dmabuf_vunmap(dmabuf, &map);
+	}
+	/* Mapped into the process that loads this module. */
+	uaddr = vm_mmap(dmabuf->file, 0, SZ_16K, PROT_READ | PROT_WRITE,
+			MAP_SHARED, 0);
+	snprintf(what, sizeof(what), "a process's mmap of it is %s", name);
+	if (kapi_check(!IS_ERR_VALUE(uaddr), "vm_mmap of the dma-buf")) {
+		/* Faulted in if it was not: the buffer is zeroed. */
+		kapi_check(!get_user(c, (u8 __user *)uaddr + SZ_8K) && !c &&
+			   kapi_user_cache(uaddr + SZ_8K) ==
+			   kapi_cache_bits(want), what);
+		vm_munmap(uaddr, SZ_16K);
+	}
+	dma_buf_put(dmabuf);
+}
+#endif
+
+/* Device memory exported: vmapped as I/O memory, mapped as a resource. */
+static void kapi_dmabuf_iomem(struct device *dev)
+{
+	struct iosys_map map = { };
+	struct pci_dev *ivshmem;
+	struct iobmd_desc *d;
+	struct dma_buf *dmabuf;
+	dma_addr_t first = 0;
+	u64 phys;
+
+	ivshmem = pci_get_device(KAPI_IVSHMEM_VENDOR, KAPI_IVSHMEM_DEVICE,
+				 NULL);
+	if (!kapi_check(ivshmem, "the ivshmem device"))
+		return;
+	phys = pci_resource_start(ivshmem, 2) + KAPI_IVSHMEM_OFF;
+	pci_dev_put(ivshmem);
+	d = iobmd_device_create(phys, PAGE_SIZE);
+	if (!kapi_check(!IS_ERR(d), "device memory"))
+		return;
+	kapi_check(!iobmd_desc_write_bytes(d, 0, "kapi-iomem", 10),
+		   "device memory written");
+	dmabuf = iobmd_desc_export_dmabuf(d, 0, 0, O_RDWR);
+	iobmd_desc_put(d);
+	if (!kapi_check(!IS_ERR(dmabuf), "device memory exported"))
+		return;
+	if (kapi_check(!kapi_dmabuf_vmap(dmabuf, &map) && map.is_iomem,
+		       "its vmap is I/O memory")) {
+		char got[10];
+
+		memcpy_fromio(got, map.vaddr_iomem, sizeof(got));
+		kapi_check(!memcmp(got, "kapi-iomem", sizeof(got)),
+			   "... holding the bytes");
+		kapi_dmabuf_vunmap(dmabuf, &map);
+	}
+	/*
+	 * Only to importers that take memory without pages; with no IOMMU
+	 * for the platform device, the resource's own address.
+	 */
+	kapi_check(kapi_dmabuf_map_check(dmabuf, dev, false, DMA_BIDIRECTIONAL,
+					 PAGE_SIZE, U64_MAX, NULL) ==
+		   -EOPNOTSUPP, "device memory refused to an importer of pages");
+	kapi_check(!kapi_dmabuf_map_check(dmabuf, dev, true, DMA_BIDIRECTIONAL,
+					  PAGE_SIZE, U64_MAX, &first) &&
+		   first == phys, "device memory mapped for a peer2peer importer");
+	dma_buf_put(dmabuf);
+}
+
+static void kapi_dmabuf(struct device *dev, struct device *tiny)
+{
+	struct iobmd_desc *buf, *out;
+	struct iosys_map map = { };
+	struct iobmd_segment seg;
+	struct dma_buf *dmabuf, *part;
+	struct pci_dev *edu;
+	dma_addr_t first = 0;
+	u8 *pattern, *back;
+	u64 total;
+	u32 count;
+	int i;
+
+	pattern = kmalloc(SZ_64K, GFP_KERNEL);
+	back = kmalloc(SZ_64K, GFP_KERNEL);
+	buf = iobmd_buffer_with_physical_mask(IOBMD_DIRECTION_INOUT, SZ_64K,
+					      0x00000000FFFFF000ULL);
+	if (!kapi_check(pattern && back && !IS_ERR(buf),
+			"dma-buf: a buffer below 4 GiB"))
+		goto out_put;
+	for (i = 0; i < SZ_64K; i++)
+		pattern[i] = i * 11 + 5;
+	iobmd_desc_write_bytes(buf, 0, pattern, SZ_64K);
+
+	kapi_check(PTR_ERR(iobmd_desc_export_dmabuf(buf, 1, 0, O_RDWR)) ==
+		   -EINVAL &&
+		   PTR_ERR(iobmd_desc_export_dmabuf(buf, 0, SZ_64K + 1,
+						    O_RDWR)) == -ERANGE &&
+		   PTR_ERR(iobmd_desc_export_dmabuf(buf, 0, 0, O_WRONLY)) ==
+		   -EINVAL, "export refuses a bad offset, length or mode");
+	dmabuf = iobmd_desc_export_dmabuf(buf, 0, 0, O_RDWR);
+	if (!kapi_check(!IS_ERR(dmabuf) && dmabuf->size == SZ_64K,
+			"exported, 64 KiB"))
+		goto out_put;
+
+	if (kapi_check(!kapi_dmabuf_vmap(dmabuf, &map) && !map.is_iomem,
+		       "vmap of the dma-buf")) {
+		kapi_check(!dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE) &&
+			   !memcmp(map.vaddr, pattern, SZ_64K) &&
+			   !dma_buf_end_cpu_access(dmabuf, DMA_FROM_DEVICE),
+			   "vmap shows the buffer's bytes");
+		memset(map.vaddr + 1000, 0xa5, 100);
+		kapi_check(!iobmd_desc_read_bytes(buf, 1000, back, 100) &&
+			   !memchr_inv(back, 0xa5, 100),
+			   "bytes written through the vmap are the buffer's");
+		kapi_dmabuf_vunmap(dmabuf, &map);
+	}
+	iobmd_desc_write_bytes(buf, 1000, pattern + 1000, 100);
+
+	/* A part: the vmap starts at its first byte. */
+	part = iobmd_desc_export_dmabuf(buf, SZ_8K, SZ_4K + 1, O_RDONLY);
+	if (kapi_check(!IS_ERR(part) && part->size == SZ_8K,
+		       "a part exported, two pages")) {
+		if (kapi_check(!kapi_dmabuf_vmap(part, &map), "its vmap")) {
+			kapi_check(!memcmp(map.vaddr, pattern + SZ_8K, SZ_8K),
+				   "its vmap shows the part");
+			kapi_dmabuf_vunmap(part, &map);
+		}
+		dma_buf_put(part);
+	}
+
+	/* Its own 32-bit device, no IOMMU: the physical segments. */
+	kapi_check(!iobmd_desc_phys_segments(buf, 0, 1, &seg, 1, &count,
+					     &total) &&
+		   !kapi_dmabuf_map_check(dmabuf, dev, false, DMA_BIDIRECTIONAL,
+					  SZ_64K, DMA_BIT_MASK(32), &first) &&
+		   first == seg.addr,
+		   "mapped for a 32-bit device: its physical addresses");
+	/* edu: a PCI device (no driver bound; 32-bit DMA mask). */
+	edu = pci_get_device(KAPI_EDU_VENDOR, KAPI_EDU_DEVICE, NULL);
+	if (kapi_check(edu, "the edu device")) {
+		kapi_check(!kapi_dmabuf_map_check(dmabuf, &edu->dev, false,
+						  DMA_TO_DEVICE, SZ_64K,
+						  dma_get_mask(&edu->dev),
+						  &first) && first,
+			   "mapped for the edu device: an address in its reach");
+		pci_dev_put(edu);
+	}
+	/* Nothing is bounced for a device that reaches no RAM. */
+	kapi_check(kapi_dmabuf_map_check(dmabuf, tiny, false,
+					 DMA_BIDIRECTIONAL, SZ_64K, U64_MAX,
+					 NULL) == -ERANGE,
+		   "a device that cannot reach it: ERANGE");
+	dma_buf_put(dmabuf);
+
+	/*
+	 * Exported read-only with the direction Out: pinned for writing all
+	 * the same, since nothing keeps a device from writing.
+	 */
+	out = iobmd_buffer_with_physical_mask(IOBMD_DIRECTION_OUT, SZ_8K,
+					      0x00000000FFFFF000ULL);
+	if (kapi_check(!IS_ERR(out), "an Out buffer")) {
+		dmabuf = iobmd_desc_export_dmabuf(out, 0, 0, O_RDONLY);
+		iobmd_desc_put(out);
+		if (kapi_check(!IS_ERR(dmabuf), "exported read-only")) {
+			int r = kapi_dmabuf_map_check(dmabuf, dev, false,
+						      DMA_TO_DEVICE, SZ_8K,
+						      DMA_BIT_MASK(32), NULL);
+			int w = kapi_dmabuf_map_check(dmabuf, dev, false,
+						      DMA_FROM_DEVICE, SZ_8K,
+						      DMA_BIT_MASK(32), NULL);
+
+			if (r || w)
+				seq_buf_printf(&kapi_out, "# read %d, write %d\n",
+					       r, w);
+			kapi_check(!r && !w, "a device reads it and writes it");
+			dma_buf_put(dmabuf);
+		}
+	}
+
+#ifdef CONFIG_X86
+	kapi_dmabuf_cache(IOBMD_CACHE_DEFAULT, PAGE_KERNEL, "write-back");
+	kapi_dmabuf_cache(IOBMD_CACHE_WRITE_COMBINE,
+			  pgprot_writecombine(PAGE_KERNEL), "write-combined");
+	kapi_dmabuf_cache(IOBMD_CACHE_INHIBIT, pgprot_noncached(PAGE_KERNEL),
+			  "uncached");
+#endif
+	kapi_dmabuf_iomem(dev);
+out_put:
+	if (!IS_ERR(buf))
+		iobmd_desc_put(buf);
+	kfree(back);
+	kfree(pattern);
+}
+
+static void kapi_run(struct device *dev, struct device *tiny)
 {
 	struct iobmd_desc *buf, *sub = NULL, *contig = NULL, *multi = NULL;
 	struct iobmd_desc *pieces[2];
@@ -255,6 +619,7 @@ static void kapi_run(struct device *dev)
 
 	kapi_misuse(buf, dev);
 	kapi_physical();
+	kapi_dmabuf(dev, tiny);
 
 out_put:
 	if (!IS_ERR_OR_NULL(multi))
@@ -270,7 +635,7 @@ out:
 	seq_buf_printf(&kapi_out, "1..%u\n", kapi_nr);
 }
 
-static struct platform_device *kapi_pdev;
+static struct platform_device *kapi_pdev, *kapi_tiny;
 
 static int __init kapi_init(void)
 {
@@ -279,12 +644,23 @@ static int __init kapi_init(void)
 		.id = PLATFORM_DEVID_NONE,
 		.dma_mask = DMA_BIT_MASK(32),
 	};
+	/* Reaches the first MiB, which x86 keeps from the page allocator. */
+	struct platform_device_info tiny = {
+		.name = "iobmd-kapi-tiny",
+		.id = PLATFORM_DEVID_NONE,
+		.dma_mask = DMA_BIT_MASK(20),
+	};
 
 	kapi_pdev = platform_device_register_full(&info);
 	if (IS_ERR(kapi_pdev))
 		return PTR_ERR(kapi_pdev);
+	kapi_tiny = platform_device_register_full(&tiny);
+	if (IS_ERR(kapi_tiny)) {
+		platform_device_unregister(kapi_pdev);
+		return PTR_ERR(kapi_tiny);
+	}
 	seq_buf_init(&kapi_out, kapi_results, sizeof(kapi_results));
-	kapi_run(&kapi_pdev->dev);
+	kapi_run(&kapi_pdev->dev, &kapi_tiny->dev);
 	kapi_blob.data = kapi_results;
 	kapi_blob.size = seq_buf_used(&kapi_out);
 	kapi_dir = debugfs_create_dir("iobmd_kapi", NULL);
@@ -295,6 +671,7 @@ static int __init kapi_init(void)
 static void __exit kapi_exit(void)
 {
 	debugfs_remove(kapi_dir);
+	platform_device_unregister(kapi_tiny);
 	platform_device_unregister(kapi_pdev);
 }
 
