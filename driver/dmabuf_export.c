@@ -21,7 +21,6 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
-#include <linux/io.h>
 #include <linux/iosys-map.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -74,7 +73,7 @@ struct iobmd_export_attach {
 	bool mapped;
 };
 
-static const struct dma_buf_ops iobmd_dmabuf_ops;
+static const struct dma_buf_ops iobmd_dmabuf_ops, iobmd_dmabuf_iomem_ops;
 
 /* "iobmd-desc-" and a u64 in decimal. */
 #define IOBMD_EXPORT_NAME_LEN	32
@@ -303,25 +302,11 @@ static int iobmd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 			       IOBMD_CACHE_DEFAULT);
 }
 
-/* Device memory, one range, in the kernel with its cache mode. */
-static void __iomem *iobmd_export_ioremap(struct iobmd_export *e)
-{
-	u64 phys = PFN_PHYS(e->layout.runs.v[0].pfn);
-	size_t len = PFN_PHYS(e->layout.runs.npages);
-
-	switch (e->layout.cache) {
-	case IOBMD_CACHE_WRITE_COMBINE:
-		return ioremap_wc(phys, len);
-	case IOBMD_CACHE_WRITE_THRU:
-		return ioremap_wt(phys, len);
-	}
-	return ioremap(phys, len);
-}
-
 /*
- * The dma-buf core warns when vmap fails: it fails only for want of
- * memory.  Lockdown is not asked here (no caller to refuse): a kernel
- * importer is a driver, and lockdown limits what userspace maps.
+ * RAM only: device memory has no vmap (iobmd_dmabuf_iomem_ops), since
+ * importers such as vb2-vmalloc take any kernel mapping for system memory
+ * and the core BUG()s at their vunmap of an I/O one.  It fails only for
+ * want of memory, where the core warns.
  */
 static int iobmd_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -329,23 +314,17 @@ static int iobmd_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	int ret = 0;
 
 	mutex_lock(&e->lock);
-	if (!e->vmaps)
+	if (!e->vmaps) {
 		ret = iobmd_export_layout(e);
-	if (!ret && !e->vmaps) {
-		if (iobmd_export_iomem(e))
-			e->vaddr = (void __force *)iobmd_export_ioremap(e);
-		else
+		if (!ret) {
 			e->vaddr = iobmd_layout_vmap(&e->layout);
-		if (!e->vaddr)
-			ret = -ENOMEM;
+			if (!e->vaddr)
+				ret = -ENOMEM;
+		}
 	}
 	if (!ret) {
 		e->vmaps++;
-		if (iobmd_export_iomem(e))
-			iosys_map_set_vaddr_iomem(map,
-						  (void __iomem __force *)e->vaddr);
-		else
-			iosys_map_set_vaddr(map, e->vaddr);
+		iosys_map_set_vaddr(map, e->vaddr);
 	}
 	mutex_unlock(&e->lock);
 	return ret;
@@ -357,10 +336,7 @@ static void iobmd_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 
 	mutex_lock(&e->lock);
 	if (!WARN_ON_ONCE(!e->vmaps) && !--e->vmaps) {
-		if (iobmd_export_iomem(e))
-			iounmap((void __iomem __force *)e->vaddr);
-		else
-			vunmap(e->vaddr);
+		vunmap(e->vaddr);
 		e->vaddr = NULL;
 	}
 	mutex_unlock(&e->lock);
@@ -398,6 +374,19 @@ static const struct dma_buf_ops iobmd_dmabuf_ops = {
 	.vunmap = iobmd_dmabuf_vunmap,
 };
 
+/* Device memory: the same without vmap (dma_buf_vmap() says EINVAL). */
+static const struct dma_buf_ops iobmd_dmabuf_iomem_ops = {
+	.cache_sgt_mapping = true,
+	.attach = iobmd_dmabuf_attach,
+	.detach = iobmd_dmabuf_detach,
+	.map_dma_buf = iobmd_dmabuf_map,
+	.unmap_dma_buf = iobmd_dmabuf_unmap,
+	.release = iobmd_dmabuf_release,
+	.begin_cpu_access = iobmd_dmabuf_begin_cpu_access,
+	.end_cpu_access = iobmd_dmabuf_end_cpu_access,
+	.mmap = iobmd_dmabuf_mmap,
+};
+
 /**
  * iobmd_dmabuf_exported() - the descriptor range an iobmd dma-buf shows
  * @dmabuf: any dma-buf
@@ -412,7 +401,8 @@ struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
 {
 	struct iobmd_export *e;
 
-	if (dmabuf->ops != &iobmd_dmabuf_ops)
+	if (dmabuf->ops != &iobmd_dmabuf_ops &&
+	    dmabuf->ops != &iobmd_dmabuf_iomem_ops)
 		return NULL;
 	e = dmabuf->priv;
 	*offset = e->offset;
@@ -451,7 +441,7 @@ static int iobmd_export_collect(struct iobmd_export *e)
 					   l);
 	/*
 	 * The memory of other exporters is not exported again; device
-	 * memory is one range, which one table entry or ioremap() covers.
+	 * memory is one range, which one table entry covers.
 	 */
 	if (!ret && (l->first || l->flags & IOBMD_RUN_FOREIGN ||
 		     (l->flags & IOBMD_RUN_IOMEM && l->runs.n != 1)))
@@ -531,7 +521,8 @@ struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
 	}
 	iobmd_desc_get(d);
 
-	info.ops = &iobmd_dmabuf_ops;
+	info.ops = iobmd_export_iomem(e) ? &iobmd_dmabuf_iomem_ops :
+					   &iobmd_dmabuf_ops;
 	info.size = PAGE_ALIGN(length);
 	info.flags = flags;
 	info.priv = e;
@@ -543,13 +534,19 @@ struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
 	}
 	/*
 	 * bufinfo and fdinfo name the descriptor as the netlink dump does;
-	 * nobody else sees the dma-buf yet, and DMA_BUF_SET_NAME may rename
-	 * it later.  The core frees the name.
+	 * bufinfo lists the dma-buf already, so under the core's lock, and
+	 * DMA_BUF_SET_NAME may rename it later.  The core frees the name.
 	 */
 	name = kmalloc(IOBMD_EXPORT_NAME_LEN, GFP_KERNEL);
-	if (name)
+	if (name) {
 		snprintf(name, IOBMD_EXPORT_NAME_LEN, "iobmd-desc-%llu", d->id);
-	dmabuf->name = name;
+		spin_lock(&dmabuf->name_lock);
+		if (!dmabuf->name)
+			dmabuf->name = name;
+		else
+			kfree(name);
+		spin_unlock(&dmabuf->name_lock);
+	}
 	atomic64_inc(&iobmd_stats.exports);
 	return dmabuf;
 

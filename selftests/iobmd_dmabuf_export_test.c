@@ -2077,4 +2077,47 @@ TEST_F(exp, module_held)
 	EXPECT_EQ(0, module_refcnt());
 }
 
+/*
+ * Device memory queued into vivid's vmalloc queue: vb2-vmalloc takes the
+ * importer's kernel mapping (vmap) for system memory and the dma-buf core
+ * BUG()s at its vunmap of an I/O one, so a dma-buf of device memory has
+ * no vmap: the queueing fails cleanly (vb2-vmalloc says EFAULT for any
+ * vmap failure) and nothing is left.
+ */
+TEST(device_memory_into_vb2_vmalloc)
+{
+	struct iobmd_export_dmabuf ex = { .size = sizeof(ex),
+					  .fd_flags = O_RDWR };
+	struct iobmd_test_stats stats;
+	struct vivid_saved saved;
+	struct v4l2_format fmt;
+	__u64 bar, len;
+	__u32 dev;
+	int fd, video, ret;
+
+	ASSERT_EQ(0, iobmd_read_stats(&stats));
+	fd = open(IOBMD_DEV_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, iobmd_ivshmem_bar2(&bar, &len));
+	video = vivid_open(VIVID_VMALLOC);
+	ASSERT_LE(0, video);
+	ASSERT_EQ(0, vivid_save(video, &saved));
+	ASSERT_EQ(0, vivid_setup(video, FRAME_W, FRAME_H, &fmt));
+	ASSERT_LE(ALIGN_UP(fmt.fmt.pix.sizeimage, PAGE_SIZE), len);
+	ASSERT_EQ(0, _test_ioctl_device_create(fd, bar,
+					       ALIGN_UP(fmt.fmt.pix.sizeimage,
+							PAGE_SIZE), &dev));
+	ex.handle = dev;
+	ASSERT_EQ(0, ioctl(fd, IOBMD_EXPORT_DMABUF, &ex));
+	ASSERT_LE(1, vivid_reqbufs(video, V4L2_MEMORY_DMABUF, 2));
+	ret = vivid_qbuf(video, 0, (int)ex.fd, fmt.fmt.pix.sizeimage);
+	EXPECT_EQ(-EFAULT, ret);
+	EXPECT_EQ(0, vivid_reqbufs(video, V4L2_MEMORY_DMABUF, 0));
+	close((int)ex.fd);
+	EXPECT_EQ(0, vivid_restore(video, &saved));
+	close(video);
+	close(fd);
+	EXPECT_STREQ("", iobmd_stats_changed(&stats));
+}
+
 TEST_HARNESS_MAIN

@@ -453,12 +453,12 @@ struct iobmd_segments {
  *
  * The mapping holds the descriptor: releasing the handle or closing the
  * file while mapped is safe, and the memory goes at the last munmap.
- * Buffers, physically contiguous or not, are mapped with their own pages
- * (get_user_pages, O_DIRECT, io_uring and VFIO work on the mapping).
- * Every other kind (user memory, device memory) and everything mapped
- * with a cache mode is mapped by PFN (get_user_pages fails on it with
- * EFAULT);
- * a multi or interleaved descriptor maps as one contiguous range.  A
+ * Buffers, physically contiguous or not and in whatever cache mode they
+ * have, are mapped with their own pages (get_user_pages, O_DIRECT,
+ * io_uring and VFIO work on the mapping).  Every other kind (user memory,
+ * device memory) is mapped by PFN (get_user_pages fails on it with
+ * EFAULT); a multi or interleaved descriptor maps as one contiguous
+ * range.  A
  * mapping holds the memory pinned (user memory) while it exists; user
  * memory maps only while prepared (ENODATA otherwise).  A
  * MAP_PRIVATE mapping gets EINVAL, and so does a cookie that names no
@@ -799,7 +799,9 @@ struct iobmd_perform {
  * (peer2peer); others fail to attach with EOPNOTSUPP.
  * DMA_BUF_IOCTL_SYNC does the cache maintenance of performOperation() for
  * every device it is mapped for; mmap() of the dma-buf has the memory's
- * cache mode; in-kernel importers may vmap() it.
+ * cache mode; in-kernel importers may vmap() it, but for device memory
+ * (EINVAL: importers such as vb2-vmalloc take a kernel mapping for
+ * system memory).
  *
  * Errors: EINVAL (flags, unknown fd_flags, @offset not page-aligned, the
  * memory not starting a page there or at the descriptor's first byte,
