@@ -32,6 +32,8 @@
 #                        given to insmod when --kmod loads MOD, else put on
 #                        the kernel command line (for MOD built in), e.g.
 #                        vivid.allocators=0,1
+#   --cmdline ARG        add ARG to the kernel command line (repeatable),
+#                        e.g. cma=64M@0-4G
 #   --iommu              a q35 machine with QEMU's intel-iommu, on in strict
 #                        mode in the guest (intel_iommu=on iommu.strict=1):
 #                        devices' DMA addresses are then IOVAs
@@ -66,7 +68,7 @@ set -euo pipefail
 
 out='' kernel='' tap='' gcov='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
 expect_mode=crw-------
-bins=() add_tree= envs=() kmods=() modparams=()
+bins=() add_tree= envs=() kmods=() modparams=() extra_cmdline=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -80,6 +82,9 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--gcov) gcov=1; shift ;;
 	--iommu) iommu=1; shift ;;
+	--cmdline)
+		[[ $2 =~ ^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.,@:-]*)?$ ]] || die "--cmdline wants NAME[=VALUE], not '$2'"
+		extra_cmdline+=("$2"); shift 2 ;;
 	--kmod) kmods+=("$2"); shift 2 ;;
 	--module-param)
 		[[ $2 =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_]+= ]] || die "--module-param wants MOD.NAME=VALUE, not '$2'"
@@ -221,6 +226,7 @@ if [ -n "${nvme:-}" ]; then
 		-device nvme,serial=iobmd-nvme,drive=iobmdnvme)
 fi
 [ ${#cmdline_params[@]} -eq 0 ] || append="$append ${cmdline_params[*]}"
+[ ${#extra_cmdline[@]} -eq 0 ] || append="$append ${extra_cmdline[*]}"
 start=$(date +%s)
 for boot in 1 2; do
 	head -c 1M /dev/zero >"$ivshmem"
