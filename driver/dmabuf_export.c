@@ -360,31 +360,27 @@ static void iobmd_dmabuf_release(struct dma_buf *dmabuf)
 	iobmd_export_free(e);
 }
 
+/* What every iobmd dma-buf does. */
+#define IOBMD_DMABUF_OPS						\
+	.cache_sgt_mapping = true,					\
+	.attach = iobmd_dmabuf_attach,					\
+	.detach = iobmd_dmabuf_detach,					\
+	.map_dma_buf = iobmd_dmabuf_map,				\
+	.unmap_dma_buf = iobmd_dmabuf_unmap,				\
+	.release = iobmd_dmabuf_release,				\
+	.begin_cpu_access = iobmd_dmabuf_begin_cpu_access,		\
+	.end_cpu_access = iobmd_dmabuf_end_cpu_access,			\
+	.mmap = iobmd_dmabuf_mmap
+
 static const struct dma_buf_ops iobmd_dmabuf_ops = {
-	.cache_sgt_mapping = true,
-	.attach = iobmd_dmabuf_attach,
-	.detach = iobmd_dmabuf_detach,
-	.map_dma_buf = iobmd_dmabuf_map,
-	.unmap_dma_buf = iobmd_dmabuf_unmap,
-	.release = iobmd_dmabuf_release,
-	.begin_cpu_access = iobmd_dmabuf_begin_cpu_access,
-	.end_cpu_access = iobmd_dmabuf_end_cpu_access,
-	.mmap = iobmd_dmabuf_mmap,
+	IOBMD_DMABUF_OPS,
 	.vmap = iobmd_dmabuf_vmap,
 	.vunmap = iobmd_dmabuf_vunmap,
 };
 
 /* Device memory: the same without vmap (dma_buf_vmap() says EINVAL). */
 static const struct dma_buf_ops iobmd_dmabuf_iomem_ops = {
-	.cache_sgt_mapping = true,
-	.attach = iobmd_dmabuf_attach,
-	.detach = iobmd_dmabuf_detach,
-	.map_dma_buf = iobmd_dmabuf_map,
-	.unmap_dma_buf = iobmd_dmabuf_unmap,
-	.release = iobmd_dmabuf_release,
-	.begin_cpu_access = iobmd_dmabuf_begin_cpu_access,
-	.end_cpu_access = iobmd_dmabuf_end_cpu_access,
-	.mmap = iobmd_dmabuf_mmap,
+	IOBMD_DMABUF_OPS,
 };
 
 /**

@@ -44,6 +44,27 @@
 
 #define DMABUF_BUFINFO	"/sys/kernel/debug/dma_buf/bufinfo"
 
+/*
+ * IOBMD_EXPORT_DMABUF of a range of @handle on /dev/iobmd's @fd: the
+ * ioctl's return, the dma-buf's fd in *@out on success.
+ */
+static inline int _test_export(int fd, __u32 handle, __u64 offset,
+			       __u64 length, __u32 fd_flags, int *out)
+{
+	struct iobmd_export_dmabuf cmd = {
+		.size = sizeof(cmd),
+		.handle = handle,
+		.fd_flags = fd_flags,
+		.offset = offset,
+		.length = length,
+	};
+	int ret = ioctl(fd, IOBMD_EXPORT_DMABUF, &cmd);
+
+	if (!ret)
+		*out = (int)cmd.fd;
+	return ret;
+}
+
 /* ioctl() that returns 0 or -errno, retrying EINTR. */
 static inline int dmabuf_xioctl(int fd, unsigned long cmd, void *arg)
 {

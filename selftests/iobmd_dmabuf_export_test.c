@@ -51,23 +51,6 @@
 
 /* --- IOBMD_EXPORT_DMABUF ---------------------------------------------- */
 
-static int _test_export(int fd, __u32 handle, __u64 offset, __u64 length,
-			__u32 fd_flags, int *out)
-{
-	struct iobmd_export_dmabuf cmd = {
-		.size = sizeof(cmd),
-		.handle = handle,
-		.fd_flags = fd_flags,
-		.offset = offset,
-		.length = length,
-	};
-	int ret = ioctl(fd, IOBMD_EXPORT_DMABUF, &cmd);
-
-	if (!ret)
-		*out = cmd.fd;
-	return ret;
-}
-
 /* IOBMD_EXPORT_DMABUF of @cmd: 0, or the errno it failed with. */
 static int export_errno(int fd, struct iobmd_export_dmabuf *cmd)
 {

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "iobmd_utils.h"
+#include "iobmd_dmabuf.h"
 #include "iobmd_stats.h"
 #include "iobmd_ivshmem.h"
 
@@ -30,17 +31,10 @@
 static int export_range(int fd, __u32 handle, __u64 offset, __u64 length,
 			__u32 fd_flags)
 {
-	struct iobmd_export_dmabuf cmd = {
-		.size = sizeof(cmd),
-		.handle = handle,
-		.fd_flags = fd_flags,
-		.offset = offset,
-		.length = length,
-	};
+	int d;
 
-	if (ioctl(fd, IOBMD_EXPORT_DMABUF, &cmd))
-		return -errno;
-	return (int)cmd.fd;
+	return _test_export(fd, handle, offset, length, fd_flags, &d) ?
+		       -errno : d;
 }
 
 FIXTURE(iobmd_dmabuf_limits)
