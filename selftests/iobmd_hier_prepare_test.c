@@ -512,19 +512,64 @@ static void contig_at(struct __test_metadata *_metadata, int fd, __u64 len,
 	free(segs);
 }
 
-#define PLACEMENT_FILL	SZ_128M
+#define PLACEMENT_FILL		SZ_128M
+#define PLACEMENT_FILLS		64
+/* Below this much MemAvailable the fill stops short of the OOM killer. */
+#define PLACEMENT_SPARE		(512ULL << 20)
+
+/* MemAvailable of /proc/meminfo in bytes, or 0. */
+static __u64 mem_available(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib << 10;
+}
+
+/*
+ * PLACEMENT_FILL bytes of anonymous memory in small pages, written.  A
+ * small page comes from the highest zone whose free memory is above its
+ * watermark, so these use up ZONE_NORMAL, its scattered free pages
+ * included, before any page below 4 GiB.  (A buffer's large chunks would
+ * not: a large block below 4 GiB is taken before small ones above it, and
+ * a small contiguous buffer then still finds room above 4 GiB.)
+ */
+static void *placement_fill(void)
+{
+	void *p = mmap(NULL, PLACEMENT_FILL, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, PLACEMENT_FILL, MADV_NOHUGEPAGE) && errno != EINVAL) {
+		munmap(p, PLACEMENT_FILL);
+		return NULL;
+	}
+	memset(p, 0x5a, PLACEMENT_FILL);
+	return p;
+}
 
 /*
  * Whether a contiguous buffer can be prepared with PHYS32 tells nothing
  * of where it lies: as uid 65534, two contiguous buffers created alike,
  * one above 4 GiB and one below, give the same answer (ERANGE: their
  * mask does not keep them below 4 GiB).  Memory above 4 GiB is filled
- * with ordinary buffers until a new contiguous one comes from below it.
+ * with small anonymous pages until a new contiguous buffer comes from
+ * below it; contiguous buffers that still land above 4 GiB are kept.
  */
 TEST_F_TIMEOUT(iobmd_prepare, phys32_contiguous_placement, 600)
 {
-	__u32 fill[128], nfill = 0, c, hi = 0, lo = 0, i;
+	__u32 kept[128], nkept = 0, c, hi = 0, lo = 0, i;
+	void *fill[PLACEMENT_FILLS];
 	bool have_hi = false, have_lo = false;
+	unsigned int nfill = 0;
 	int status, p[2];
 	__u64 addr;
 	pid_t pid;
@@ -539,25 +584,29 @@ TEST_F_TIMEOUT(iobmd_prepare, phys32_contiguous_placement, 600)
 			have_lo = true;
 		} else {
 			/* Kept: freed, its memory would come back next. */
-			ASSERT_GT(ARRAY_SIZE(fill), nfill);
-			fill[nfill++] = c;
+			ASSERT_GT(ARRAY_SIZE(kept), nkept);
+			kept[nkept++] = c;
 		}
 		if (have_lo)
 			continue;
-		ASSERT_GT(ARRAY_SIZE(fill), nfill)
-			TH_LOG("%u buffers, and no contiguous one below 4 GiB",
-			       nfill);
-		ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0,
-						    IOBMD_DIRECTION_INOUT,
-						    PLACEMENT_FILL, 0, 0, NULL,
-						    0, &fill[nfill]))
+		ASSERT_GT(PLACEMENT_FILLS, nfill)
+			TH_LOG("%u MiB filled, and no contiguous buffer below 4 GiB",
+			       nfill * (PLACEMENT_FILL >> 20));
+		ASSERT_LT(PLACEMENT_SPARE + PLACEMENT_FILL, mem_available())
+			TH_LOG("%u MiB filled, %llu MiB left, and no contiguous buffer below 4 GiB",
+			       nfill * (PLACEMENT_FILL >> 20),
+			       (unsigned long long)mem_available() >> 20);
+		fill[nfill] = placement_fill();
+		ASSERT_NE(NULL, fill[nfill])
 			TH_LOG("filler %u: %s", nfill, strerror(errno));
 		nfill++;
 	}
-	TH_LOG("a contiguous buffer below 4 GiB after %u other buffers",
-	       nfill);
+	TH_LOG("a contiguous buffer below 4 GiB after %u MiB of small pages and %u other contiguous buffers",
+	       nfill * (PLACEMENT_FILL >> 20), nkept);
 	for (i = 0; i != nfill; i++)
-		test_ioctl_release(fill[i]);
+		munmap(fill[i], PLACEMENT_FILL);
+	for (i = 0; i != nkept; i++)
+		test_ioctl_release(kept[i]);
 
 	ASSERT_EQ(0, pipe(p));
 	fflush(stdout);
