@@ -483,14 +483,19 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
  * Whether @npages may be taken from what the system has available and
  * still leave 1/32 of RAM (at most 1 GiB) to everything else.  A buffer
  * that does not fit fails at once, rather than after reclaiming all it can
- * and leaving other tasks to the OOM killer.
+ * and leaving other tasks to the OOM killer.  A buffer of 2 MiB or less
+ * is not worth the look (which costs more than its pages): the page
+ * allocator's own reserves and the limits bound what many of them take.
  */
 static bool iobmd_buffer_fits_memory(unsigned long npages)
 {
 	unsigned long reserve = min(totalram_pages() / 32,
 				    1UL << (30 - PAGE_SHIFT));
-	long avail = si_mem_available();
+	long avail;
 
+	if (npages <= SZ_2M >> PAGE_SHIFT)
+		return true;
+	avail = si_mem_available();
 	return avail > 0 && npages <= (unsigned long)avail &&
 	       (unsigned long)avail - npages >= reserve;
 }

@@ -238,7 +238,7 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 							 U64_MAX - PAGE_SIZE)));
 	if (ret)
 		return ret;
-	spec.user = iobmd_user_get();
+	spec.user = iobmd_account_user(ucmd->file->acct);
 	if (IS_ERR(spec.user))
 		return PTR_ERR(spec.user);
 	b = iobmd_buffer_create(&spec);

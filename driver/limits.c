@@ -88,9 +88,10 @@ static DEFINE_XARRAY(iobmd_users);
 
 /*
  * The account whose last reference went most recently, still in
- * iobmd_users but with no reference and not counted in iobmd_stats.users,
- * so that a user who creates and releases one descriptor at a time does
- * not make and free an account each time; iobmd_users' xa_lock.
+ * iobmd_users but with no reference, so that a user who creates and
+ * releases one descriptor at a time with no file open (an exported
+ * dma-buf's descriptor outliving it, say) does not make and free an
+ * account each time; iobmd_users' xa_lock.
  */
 static struct iobmd_user *iobmd_user_idle;
 
@@ -217,7 +218,6 @@ static void iobmd_user_hold_locked(struct iobmd_user *u)
 	}
 	iobmd_user_idle = NULL;
 	refcount_set(&u->ref, 1);
-	atomic64_inc(&iobmd_stats.users);
 }
 
 /**
@@ -262,7 +262,6 @@ struct iobmd_user *iobmd_user_get(void)
 		kfree(new);
 		return u;
 	}
-	atomic64_inc(&iobmd_stats.users);
 	return new;
 }
 
@@ -297,7 +296,6 @@ void iobmd_user_put(struct iobmd_user *u)
 	if (old)
 		__xa_erase(&iobmd_users, __kuid_val(old->uid));
 	xa_unlock(&iobmd_users);
-	atomic64_dec(&iobmd_stats.users);
 	if (old)
 		kfree_rcu(old, rcu);
 }
@@ -380,14 +378,48 @@ struct iobmd_account *iobmd_account_new(void)
 {
 	struct iobmd_account *acct = kzalloc(sizeof(*acct), GFP_KERNEL_ACCOUNT);
 
-	if (acct)
-		kref_init(&acct->ref);
+	if (!acct)
+		return NULL;
+	kref_init(&acct->ref);
+	acct->user = iobmd_user_get();
+	if (IS_ERR(acct->user)) {
+		kfree(acct);
+		return NULL;
+	}
 	return acct;
 }
 
 static void iobmd_account_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct iobmd_account, ref));
+	struct iobmd_account *acct = container_of(ref, struct iobmd_account, ref);
+
+	iobmd_user_put(acct->user);
+	kfree(acct);
+}
+
+/* The opener's account when the current task is that user's, held. */
+static struct iobmd_user *iobmd_account_opener(struct iobmd_account *acct)
+{
+	if (!uid_eq(acct->user->uid, current_uid()))
+		return NULL;
+	iobmd_user_hold(acct->user);
+	return acct->user;
+}
+
+/**
+ * iobmd_account_user() - iobmd_user_get() for a task using a file
+ * @acct: the file's account
+ *
+ * The file holds its opener's account, so that the user's accounting
+ * stays put between one descriptor and the next: a task of that user
+ * gets it without a lookup.
+ *
+ * Return: the current task's account with a reference, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct iobmd_user *iobmd_account_user(struct iobmd_account *acct)
+{
+	return iobmd_account_opener(acct) ?: iobmd_user_get();
 }
 
 /**
@@ -416,7 +448,8 @@ static bool iobmd_over(u64 now, u64 add, u64 limit)
  */
 int iobmd_account_check(struct iobmd_account *acct, u64 bytes)
 {
-	struct iobmd_user *u = iobmd_user_find(current_uid());
+	struct iobmd_user *u = iobmd_account_opener(acct) ?:
+			       iobmd_user_find(current_uid());
 	int ret = 0;
 
 	if (u && iobmd_over(atomic64_read(&u->descs), 1,
@@ -432,6 +465,31 @@ int iobmd_account_check(struct iobmd_account *acct, u64 bytes)
 		ret = iobmd_limits_check_total(bytes);
 	iobmd_user_put(u);
 	return ret;
+}
+
+/*
+ * One descriptor more for @u unless that passes user_descs; iobmd_stats
+ * counts the users who hold any.
+ */
+static bool iobmd_user_charge_desc(struct iobmd_user *u)
+{
+	s64 n = atomic64_inc_return(&u->descs);
+	u64 limit = READ_ONCE(user_descs);
+
+	if (limit && n > limit) {
+		if (atomic64_dec_and_test(&u->descs))
+			atomic64_dec(&iobmd_stats.users);
+		return false;
+	}
+	if (n == 1)
+		atomic64_inc(&iobmd_stats.users);
+	return true;
+}
+
+static void iobmd_user_uncharge_desc(struct iobmd_user *u)
+{
+	if (atomic64_dec_and_test(&u->descs))
+		atomic64_dec(&iobmd_stats.users);
 }
 
 /* Adds @add to @v unless that passes @limit (0: none). */
@@ -474,10 +532,10 @@ int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_user *user,
 	if (u)
 		iobmd_user_hold(u);
 	else
-		u = iobmd_user_get();
+		u = iobmd_account_user(acct);
 	if (IS_ERR(u))
 		return PTR_ERR(u);
-	if (!iobmd_charge(&u->descs, 1, READ_ONCE(user_descs))) {
+	if (!iobmd_user_charge_desc(u)) {
 		ret = -EMFILE;
 		goto err_put;
 	}
@@ -494,7 +552,7 @@ int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_user *user,
 err_bytes:
 	atomic64_sub(bytes, &u->bytes);
 err_descs:
-	atomic64_dec(&u->descs);
+	iobmd_user_uncharge_desc(u);
 err_put:
 	iobmd_user_put(u);
 	return ret;
@@ -510,7 +568,7 @@ void iobmd_account_uncharge(struct iobmd_desc *d)
 		return;
 	atomic64_sub(d->charged, &d->acct->bytes);
 	atomic64_sub(d->charged, &d->user->bytes);
-	atomic64_dec(&d->user->descs);
+	iobmd_user_uncharge_desc(d->user);
 	iobmd_user_put(d->user);
 	iobmd_account_put(d->acct);
 	d->user = NULL;

@@ -496,10 +496,13 @@ struct iobmd_stats {
  * struct iobmd_account - what one open file has created, for its limits
  * @ref: the file and every descriptor charged to it
  * @bytes: buffer bytes charged
+ * @user: the account of the user who opened the file, held while @ref
+ *	lives, so that it stays in use between that user's descriptors
  */
 struct iobmd_account {
 	struct kref ref;
 	atomic64_t bytes;
+	struct iobmd_user *user;
 };
 
 struct iobmd_account *iobmd_account_new(void);
@@ -510,6 +513,7 @@ int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_user *user,
 void iobmd_account_uncharge(struct iobmd_desc *d);
 struct iobmd_user;
 struct iobmd_user *iobmd_user_get(void);
+struct iobmd_user *iobmd_account_user(struct iobmd_account *acct);
 void iobmd_user_hold(struct iobmd_user *u);
 void iobmd_user_put(struct iobmd_user *u);
 int iobmd_user_charge_zone_dma(struct iobmd_user *u, u64 bytes);
