@@ -22,6 +22,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
 #include <linux/iosys-map.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -75,8 +76,30 @@ struct iobmd_export_attach {
 
 static const struct dma_buf_ops iobmd_dmabuf_ops, iobmd_dmabuf_iomem_ops;
 
-/* "iobmd-desc-" and a u64 in decimal. */
-#define IOBMD_EXPORT_NAME_LEN	32
+#define IOBMD_EXPORT_NAME_PREFIX	"iobmd-desc-"
+/* The prefix, a u64 in decimal and the NUL. */
+#define IOBMD_EXPORT_NAME_LEN	(sizeof(IOBMD_EXPORT_NAME_PREFIX) + 20)
+
+/*
+ * The name bufinfo and fdinfo show for descriptor @id, made by hand: with
+ * snprintf() naming took a sixth of the time of making a one-page buffer
+ * and its dma-buf (one emulated round, cold caches).
+ */
+static void iobmd_export_name(char *buf, u64 id)
+{
+	char digits[20];
+	int n = 0;
+
+	do {
+		digits[n++] = '0' + do_div(id, 10);
+	} while (id);
+	memcpy(buf, IOBMD_EXPORT_NAME_PREFIX,
+	       sizeof(IOBMD_EXPORT_NAME_PREFIX) - 1);
+	buf += sizeof(IOBMD_EXPORT_NAME_PREFIX) - 1;
+	while (n)
+		*buf++ = digits[--n];
+	*buf = '\0';
+}
 
 static bool iobmd_export_iomem(const struct iobmd_export *e)
 {
@@ -535,7 +558,7 @@ struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
 	 */
 	name = kmalloc(IOBMD_EXPORT_NAME_LEN, GFP_KERNEL);
 	if (name) {
-		snprintf(name, IOBMD_EXPORT_NAME_LEN, "iobmd-desc-%llu", d->id);
+		iobmd_export_name(name, d->id);
 		spin_lock(&dmabuf->name_lock);
 		if (!dmabuf->name)
 			dmabuf->name = name;
