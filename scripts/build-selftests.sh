@@ -68,6 +68,12 @@ for src in "${srcs[@]}"; do
 		read -ra libs < <(pkg-config --static --cflags --libs libnl-genl-3.0) ||
 			die "$name needs libnl-genl-3.0 (run scripts/install-deps.sh as root)"
 	fi
+	# Tests of the C library (userlib/c) build its sources in; it takes
+	# the kernel ABI as <iobmd/uapi.h>, as installed.
+	if grep -q 'iobmd-selftest-build: libiobmd' "$src"; then
+		install -D -m 644 uapi/iobmd.h "$outdir/include/iobmd/uapi.h"
+		libs+=(-Iuserlib/c/include -I"$outdir/include" userlib/c/src/*.c)
+	fi
 	arch=()
 	if grep -q 'iobmd-selftest-build: i386' "$src"; then
 		arch=(-m32 -D_FILE_OFFSET_BITS=64)

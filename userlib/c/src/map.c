@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libiobmd: mapping a descriptor's bytes into the process, with one
+ * command and one mmap().
+ */
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static uint64_t iobmd_page_size(void)
+{
+	return (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+IOBMD_EXPORT int iobmd_map(struct iobmd_dev *dev, iobmd_handle handle,
+			   uint64_t offset, uint64_t length, uint32_t flags,
+			   void **addr, uint64_t *mapped)
+{
+	/* The whole mapping's cookie: any page of it maps from cookie + its offset. */
+	struct iobmd_map m = { .flags = flags, .handle = handle };
+	uint64_t page = iobmd_page_size(), start, end, first, last;
+	int prot = PROT_READ;
+	void *p;
+	int ret;
+
+	if (!addr || !mapped)
+		return -EINVAL;
+	ret = IOBMD_CMD(dev, IOBMD_MAP, &m);
+	if (ret)
+		return ret;
+	/* The descriptor's byte 0 lies @addr_offset into the mapping. */
+	if (__builtin_add_overflow(m.addr_offset, offset, &start) ||
+	    start > m.extent)
+		return -ERANGE;
+	if (!length)
+		length = m.extent - start;
+	if (!length)
+		return -ENODATA;
+	if (__builtin_add_overflow(start, length, &end) || end > m.extent)
+		return -ERANGE;
+	first = start & ~(page - 1);
+	last = (end + page - 1) & ~(page - 1);
+	if (!(flags & IOBMD_MAP_READONLY))
+		prot |= PROT_WRITE;
+	p = mmap(NULL, last - first, prot, MAP_SHARED, dev->fd,
+		 (off_t)(m.cookie + first));
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = (char *)p + (start - first);
+	*mapped = length;
+	return 0;
+}
+
+IOBMD_EXPORT int iobmd_unmap(void *addr, uint64_t length)
+{
+	uint64_t page = iobmd_page_size();
+	uintptr_t first = (uintptr_t)addr & ~(uintptr_t)(page - 1);
+	uint64_t last;
+
+	if (!addr || !length ||
+	    __builtin_add_overflow((uint64_t)(uintptr_t)addr, length, &last))
+		return -EINVAL;
+	last = (last + page - 1) & ~(page - 1);
+	return munmap((void *)first, last - first) ? -errno : 0;
+}
