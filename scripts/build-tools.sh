@@ -36,7 +36,7 @@ log=$outdir/iobmdctl.log
 if ! "$CXX" -std=c++20 -O2 -g -static -Wall -Wextra \
 	-I"$ROOT/userlib/include" -I"$ROOT/uapi" \
 	-o "$outdir/iobmdctl" "$ROOT/tools/iobmdctl/iobmdctl.cpp" \
-	"$ROOT/userlib/src/control.cpp" $nl >"$log" 2>&1; then
+	"$ROOT"/userlib/src/control*.cpp $nl >"$log" 2>&1; then
 	cat "$log" >&2
 	die "iobmdctl: compile failed"
 fi

@@ -481,8 +481,8 @@ static const char *const stat_names[] = {
 	"buffers", "generals", "subs", "multis", "interleaveds", "devices",
 	"bytes_zone_dma", "bytes_zone_dma32", "bytes_zone_normal",
 	"bytes_coherent", "bytes_pinned", "bytes_device", "mappings",
-	"prepares", "alloc_failures", "user_descs", "user_bytes",
-	"user_zone_dma",
+	"prepares", "alloc_failures", "dmabufs", "exports", "user_descs",
+	"user_bytes", "user_zone_dma",
 };
 
 /* Limits as iobmdctl names them, and the module parameters behind them. */
@@ -649,7 +649,8 @@ TEST_F(iobmd_ctl, list)
 	ASSERT_EQ(J_ARR, all->type);
 	for (e = all->child; e; e = e->next) {
 		ASSERT_EQ(J_OBJ, e->type);
-		EXPECT_EQ(10, jcount(e));
+		EXPECT_EQ(11, jcount(e));
+		EXPECT_NE(~0ULL, jnum(e, "exports"));
 		if (jnum(e, "pid") != (unsigned long long)getpid())
 			continue;
 		EXPECT_EQ(0, jnum(e, "uid"));
@@ -663,6 +664,7 @@ TEST_F(iobmd_ctl, list)
 			EXPECT_STREQ("0x00000000fffff000", jstr(e, "mask"));
 			EXPECT_EQ(0, jnum(e, "options"));
 			EXPECT_EQ(0, jnum(e, "maps"));
+			EXPECT_EQ(0, jnum(e, "exports"));
 			break;
 		case 1:
 			EXPECT_STREQ("buffer", jstr(e, "kind"));
@@ -818,7 +820,7 @@ TEST_F(iobmd_ctl, monitor_json)
 	for (i = 1; i < 4; i++)
 		e[i] = e[i - 1]->next;
 	for (i = 0; i < 4; i++) {
-		EXPECT_EQ(11, jcount(e[i]));
+		EXPECT_EQ(12, jcount(e[i]));
 		EXPECT_EQ((unsigned long long)getpid(), jnum(e[i], "pid"));
 		EXPECT_EQ(0, jnum(e[i], "uid"));
 	}

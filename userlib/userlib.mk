@@ -48,7 +48,9 @@ lib_classes := IOReturn task IOMemoryMap IOMemoryDescriptor \
 	IOMultiMemoryDescriptor IOInterleavedMemoryDescriptor IODeviceMemory \
 	IOMapper IODMACommand IODmaBufMemoryDescriptor \
 	control
-lib_srcs := $(patsubst %,userlib/src/%.cpp,$(lib_classes))
+# Files of the library that no header of its own goes with.
+lib_internal := control_transport control_parse
+lib_srcs := $(patsubst %,userlib/src/%.cpp,$(lib_classes) $(lib_internal))
 lib_headers := $(patsubst %,userlib/include/iobmd/%.hpp,$(lib_classes) \
 	types export iobmd)
 lib_objs := $(patsubst userlib/src/%.cpp,$(O)/obj/lib/%.o,$(lib_srcs))
@@ -106,9 +108,10 @@ $(O)/examples/iobmd_%: $(O)/obj/examples/%.o $(O)/libiobmd.so
 	@mkdir -p $(@D)
 	$(CXX) -o $@ $< -L$(O) -liobmd -Wl,-rpath,'$$ORIGIN/..'
 
+# (libnl's headers: control_parse_test.cpp reads answers it makes.)
 $(O)/obj/tests/%.o: userlib/tests/%.cpp
 	@mkdir -p $(@D)
-	$(CXX) $(USER_CXXFLAGS) -Iuapi -MMD -MP -c -o $@ $<
+	$(CXX) $(USER_CXXFLAGS) $(NL_CFLAGS) -Iuapi -MMD -MP -c -o $@ $<
 
 $(O)/obj/tests/example_%.o: userlib/examples/%.cpp
 	@mkdir -p $(@D)

@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -160,6 +161,12 @@ std::string kind_string(std::uint32_t kind)
 	return name ? name : "kind" + std::to_string(kind);
 }
 
+/* The figure as printed: the number, or "unknown" ("null" in JSON). */
+std::string value_string(const std::optional<std::uint64_t> &v, bool json)
+{
+	return v ? std::to_string(*v) : json ? "null" : "unknown";
+}
+
 /* The JSON members of a descriptor, without braces. */
 std::string json_desc(const iobmd::control_desc &d)
 {
@@ -168,18 +175,21 @@ std::string json_desc(const iobmd::control_desc &d)
 	std::snprintf(buf, sizeof(buf),
 		      "\"id\": %llu, \"pid\": %u, \"uid\": %u, \"kind\": \"%s\", "
 		      "\"length\": %llu, \"capacity\": %llu, \"mask\": \"%s\", "
-		      "\"options\": %u, \"prepares\": %u, \"maps\": %u",
+		      "\"options\": %u, \"prepares\": %u, \"maps\": %u, "
+		      "\"exports\": %s",
 		      static_cast<unsigned long long>(d.id), d.pid, d.uid,
 		      kind_string(d.kind).c_str(),
 		      static_cast<unsigned long long>(d.length),
 		      static_cast<unsigned long long>(d.capacity),
-		      hex(d.mask, 16).c_str(), d.options, d.prepares, d.maps);
+		      hex(d.mask, 16).c_str(), d.options, d.prepares, d.maps,
+		      value_string(d.exports, true).c_str());
 	return buf;
 }
 
+/* A figure; empty when the module did not give it (an older module). */
 struct named_value {
 	const char *name;
-	std::uint64_t value;
+	std::optional<std::uint64_t> value;
 	bool bytes;
 	const char *zero; /* what 0 means, or nullptr */
 };
@@ -189,8 +199,8 @@ void print_pairs(const std::vector<named_value> &v, bool json)
 	if (json) {
 		std::printf("{");
 		for (std::size_t i = 0; i < v.size(); i++)
-			std::printf("%s\"%s\": %llu", i ? ", " : "", v[i].name,
-				    static_cast<unsigned long long>(v[i].value));
+			std::printf("%s\"%s\": %s", i ? ", " : "", v[i].name,
+				    value_string(v[i].value, true).c_str());
 		std::printf("}\n");
 		return;
 	}
@@ -199,17 +209,18 @@ void print_pairs(const std::vector<named_value> &v, bool json)
 	int name_w = 0, value_w = 0;
 	for (const auto &p : v) {
 		name_w = std::max(name_w, static_cast<int>(std::strlen(p.name)));
-		value_w = std::max(value_w, static_cast<int>(std::to_string(p.value).size()));
+		value_w = std::max(value_w,
+				   static_cast<int>(value_string(p.value, false).size()));
 	}
 	for (const auto &p : v) {
 		std::string note;
 
-		if (p.value == 0 && p.zero)
+		if (p.value == 0u && p.zero)
 			note = std::string("(") + p.zero + ")";
-		else if (p.bytes && p.value >= 1024)
-			note = "(" + human_bytes(p.value) + ")";
-		std::printf("%-*s  %*llu%s%s\n", name_w, p.name, value_w,
-			    static_cast<unsigned long long>(p.value),
+		else if (p.bytes && p.value >= 1024u)
+			note = "(" + human_bytes(*p.value) + ")";
+		std::printf("%-*s  %*s%s%s\n", name_w, p.name, value_w,
+			    value_string(p.value, false).c_str(),
 			    note.empty() ? "" : "  ", note.c_str());
 	}
 }
@@ -246,6 +257,8 @@ int cmd_stats(iobmd::control &ctl, bool json)
 			    { "mappings", s.mappings, false, nullptr },
 			    { "prepares", s.prepares, false, nullptr },
 			    { "alloc_failures", s.alloc_failures, false, nullptr },
+			    { "dmabufs", s.dmabufs, false, nullptr },
+			    { "exports", s.exports, false, nullptr },
 			    user[0], user[1], user[2],
 		    },
 		    json);
@@ -375,14 +388,14 @@ int cmd_limits(iobmd::control &ctl, bool json,
 	if (auto ec = ctl.get_limits(l))
 		return failure(ctl, "reading limits", ec);
 	print_pairs({
-			    { "task_bytes", *l.task_bytes, true, "no limit" },
-			    { "task_descs", *l.task_descs, false, "no limit" },
-			    { "total_bytes", *l.total_bytes, true, "no limit" },
-			    { "total_descs", *l.total_descs, false, "no limit" },
-			    { "max_capacity", *l.max_capacity, true, "half of RAM" },
-			    { "user_bytes", *l.user_bytes, true, "no limit" },
-			    { "user_descs", *l.user_descs, false, "no limit" },
-			    { "user_zone_dma", *l.user_zone_dma, true, "no limit" },
+			    { "task_bytes", l.task_bytes, true, "no limit" },
+			    { "task_descs", l.task_descs, false, "no limit" },
+			    { "total_bytes", l.total_bytes, true, "no limit" },
+			    { "total_descs", l.total_descs, false, "no limit" },
+			    { "max_capacity", l.max_capacity, true, "half of RAM" },
+			    { "user_bytes", l.user_bytes, true, "no limit" },
+			    { "user_descs", l.user_descs, false, "no limit" },
+			    { "user_zone_dma", l.user_zone_dma, true, "no limit" },
 		    },
 		    json);
 	return EXIT_OK;

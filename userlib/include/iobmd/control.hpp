@@ -18,7 +18,12 @@
  * own explanation (netlink extended ack), when it gave one.
  *
  * Without CAP_SYS_ADMIN, get_descs() returns only the descriptors this
- * process created.  A control object is not thread-safe; use one per
+ * process created.
+ *
+ * Nothing the module did not say is reported as 0: an answer that lacks a
+ * figure every version of the module sends is malformed (EPROTO), and a
+ * figure a newer module added is a std::optional, empty ("unknown") when
+ * the module loaded is older than this library.  A control object is not thread-safe; use one per
  * thread.
  */
 #ifndef IOBMD_CONTROL_HPP
@@ -65,6 +70,10 @@ struct control_stats {
 	std::uint64_t mappings = 0;	  /* live user mappings */
 	std::uint64_t prepares = 0;	  /* descriptors prepared now */
 	std::uint64_t alloc_failures = 0; /* since the module loaded */
+	/* Since ABI 1.1: descriptors over imported dma-bufs, and live
+	 * dma-bufs exported by iobmd. */
+	std::optional<std::uint64_t> dmabufs;
+	std::optional<std::uint64_t> exports;
 };
 
 /* One descriptor, from get_descs() or an event (IOBMD_A_DESC_*). */
@@ -83,11 +92,13 @@ struct control_desc {
 	std::uint32_t options = 0; /* buffers' creation options */
 	std::uint32_t prepares = 0; /* prepare() nesting */
 	std::uint32_t maps = 0;	   /* live user mappings */
+	std::optional<std::uint64_t> exports; /* live dma-bufs (ABI 1.1) */
 };
 
 /*
  * IOBMD_A_LIMIT_*; 0 means no limit (max_capacity 0: half of RAM).
- * get_limits() fills every member; set_limits() changes those that hold
+ * get_limits() fills every member the module has (one it lacks stays
+ * empty: unknown, never "no limit"); set_limits() changes those that hold
  * a value.
  */
 struct control_limits {
