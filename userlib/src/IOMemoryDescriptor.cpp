@@ -314,12 +314,12 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 			detail::fail(EEXIST);
 			return nullptr;
 		}
-		m->base_ = p;
 		m->size_ = req.len;
 		m->address_ = reinterpret_cast<std::uintptr_t>(p) +
 			      (pos - req.offset);
 		m->length_ = length;
 		m->options_ = options;
+		m->base_.store(p);
 		detail::succeed();
 		return m;
 	});

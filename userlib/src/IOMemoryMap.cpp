@@ -13,7 +13,7 @@
 namespace iobmd {
 
 IOMemoryMap::IOMemoryMap(IOMemoryMap &&other) noexcept
-	: base_(std::exchange(other.base_, nullptr)),
+	: base_(other.base_.exchange(nullptr)),
 	  size_(std::exchange(other.size_, 0)),
 	  address_(std::exchange(other.address_, 0)),
 	  length_(std::exchange(other.length_, 0)),
@@ -25,9 +25,9 @@ IOMemoryMap &IOMemoryMap::operator=(IOMemoryMap &&other) noexcept
 {
 	if (this != &other) {
 		/* As the destructor: leaves lastError() alone. */
-		if (base_)
-			::munmap(base_, size_);
-		base_ = std::exchange(other.base_, nullptr);
+		if (void *b = base_.exchange(nullptr))
+			::munmap(b, size_);
+		base_ = other.base_.exchange(nullptr);
 		size_ = std::exchange(other.size_, 0);
 		address_ = std::exchange(other.address_, 0);
 		length_ = std::exchange(other.length_, 0);
@@ -38,20 +38,20 @@ IOMemoryMap &IOMemoryMap::operator=(IOMemoryMap &&other) noexcept
 
 IOMemoryMap::~IOMemoryMap()
 {
-	if (base_)
-		::munmap(base_, size_);
+	if (void *b = base_.exchange(nullptr))
+		::munmap(b, size_);
 }
 
 IOVirtualAddress IOMemoryMap::getVirtualAddress() const noexcept
 {
 	detail::succeed();
-	return address_;
+	return base_.load() ? address_ : 0;
 }
 
 IOByteCount IOMemoryMap::getLength() const noexcept
 {
 	detail::succeed();
-	return length_;
+	return base_.load() ? length_ : 0;
 }
 
 IOOptionBits IOMemoryMap::getMapOptions() const noexcept
@@ -62,12 +62,15 @@ IOOptionBits IOMemoryMap::getMapOptions() const noexcept
 
 IOReturn IOMemoryMap::unmap() noexcept
 {
-	if (base_ && ::munmap(base_, size_))
-		return detail::fail(errno);
-	base_ = nullptr;
-	size_ = 0;
-	address_ = 0;
-	length_ = 0;
+	/* Only the call that takes the mapping unmaps it. */
+	void *b = base_.exchange(nullptr);
+
+	if (b && ::munmap(b, size_)) {
+		int err = errno;
+
+		base_.store(b);
+		return detail::fail(err);
+	}
 	return detail::succeed();
 }
 

@@ -3,9 +3,11 @@
  * IOMemoryMap: createMappingInTask() and map() with their options,
  * offsets and placement; unmap and moves.
  */
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -239,4 +241,51 @@ TEST(IOMemoryMap, ASubRangeStartsInsideAPage)
 	ASSERT_MADE(part);
 	EXPECT_EQ(150U, part->getVirtualAddress() % page());
 	EXPECT_EQ(0, std::memcmp(bytes_of(part), src.data() + 150, 10));
+}
+
+/*
+ * unmap() from two threads at once unmaps once: a mapping the first
+ * thread makes where the map was, once its unmap() returns, survives the
+ * second thread's unmap().
+ */
+TEST(IOMemoryMap, TwoThreadsUnmapOnce)
+{
+	auto b = IOBufferMemoryDescriptor::withCapacity(page(), kIODirectionInOut);
+	ASSERT_MADE(b);
+	for (int i = 0; i < 300; i++) {
+		auto m = b->map();
+		ASSERT_MADE(m);
+		void *at = reinterpret_cast<void *>(m->getVirtualAddress());
+		void *sentinel = MAP_FAILED;
+		std::atomic<bool> go{false};
+		IOReturn r1 = kIOReturnError, r2 = kIOReturnError;
+
+		std::thread t1([&] {
+			while (!go.load())
+				;
+			r1 = m->unmap();
+			sentinel = ::mmap(at, page(), PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+					  -1, 0);
+		});
+		std::thread t2([&] {
+			while (!go.load())
+				;
+			r2 = m->unmap();
+		});
+		go.store(true);
+		t1.join();
+		t2.join();
+		EXPECT_RET(kIOReturnSuccess, r1);
+		EXPECT_RET(kIOReturnSuccess, r2);
+		EXPECT_EQ(0u, m->getVirtualAddress());
+		EXPECT_EQ(0u, m->getLength());
+		if (sentinel != MAP_FAILED) {
+			unsigned char vec = 0;
+
+			EXPECT_EQ(0, ::mincore(sentinel, page(), &vec))
+				<< "round " << i << ": the other thread unmapped it";
+			::munmap(sentinel, page());
+		}
+	}
 }

@@ -6,10 +6,16 @@
  * owns the mmap() and unmaps it when destroyed (move-only).  The module's
  * mapping holds the memory, so a map stays valid after its descriptor and
  * its task are gone.
+ *
+ * Threads: the getters and unmap() may be called from several threads at
+ * once; the mapping is unmapped exactly once, by whichever unmap() (or the
+ * destructor) takes it first.  Moving a map, and destroying it, must not
+ * overlap other calls on it.
  */
 #ifndef IOBMD_IOMEMORYMAP_HPP
 #define IOBMD_IOMEMORYMAP_HPP
 
+#include <atomic>
 #include <cstddef>
 
 #include "IOReturn.hpp"
@@ -44,7 +50,8 @@ private:
 	friend class IOMemoryDescriptor;
 	IOMemoryMap() noexcept = default;
 
-	void *base_ = nullptr;          /* what mmap() returned */
+	/* What mmap() returned; taken (set to null) by the one unmap. */
+	std::atomic<void *> base_{nullptr};
 	std::size_t size_ = 0;          /* bytes mmap()ed: whole pages */
 	IOVirtualAddress address_ = 0;  /* base_ + offset of the first byte */
 	IOByteCount length_ = 0;
