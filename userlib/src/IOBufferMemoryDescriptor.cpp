@@ -41,7 +41,7 @@ buffer_ptr IOBufferMemoryDescriptor::create(task_t inTask, std::uint32_t flags,
 		} else {
 			c.capacity = capacity;
 		}
-		int err = detail::call(t->fd(), IOBMD_BUF_CREATE, c);
+		int err = detail::call(*t, IOBMD_BUF_CREATE, c);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
@@ -174,7 +174,7 @@ void IOBufferMemoryDescriptor::setLength(vm_size_t length) noexcept
 	iobmd_set_arg a{};
 	a.handle = getHandle();
 	a.value = length;
-	detail::setErrno(detail::call(getTask()->fd(), IOBMD_SET_LENGTH, a));
+	detail::setErrno(detail::call(*getTask(), IOBMD_SET_LENGTH, a));
 }
 
 bool IOBufferMemoryDescriptor::appendBytes(const void *bytes,
@@ -184,7 +184,7 @@ bool IOBufferMemoryDescriptor::appendBytes(const void *bytes,
 	rw.handle = getHandle();
 	rw.buf = reinterpret_cast<std::uintptr_t>(bytes);
 	rw.len = withLength;
-	int err = detail::call(getTask()->fd(), IOBMD_APPEND, rw);
+	int err = detail::call(*getTask(), IOBMD_APPEND, rw);
 
 	detail::setErrno(err);
 	return !err;

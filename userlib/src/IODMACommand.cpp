@@ -373,7 +373,7 @@ IOReturn IODMACommand::physicalSegments() noexcept
 			s.offset = offset_ + pos;
 			s.len = length_ - pos;
 			s.segs = reinterpret_cast<std::uintptr_t>(batch);
-			int err = detail::call(memory_->getTask()->fd(),
+			int err = detail::call(*memory_->getTask(),
 					       IOBMD_GET_SEGMENTS, s);
 			if (!err && !s.count)
 				err = EPROTO;

@@ -23,7 +23,7 @@ OSSharedPtr<IODeviceMemory> IODeviceMemory::withRange(IOPhysicalAddress start,
 		iobmd_device_create c{};
 		c.phys = start;
 		c.length = length;
-		int err = detail::call(t->fd(), IOBMD_DEVICE_CREATE, c);
+		int err = detail::call(*t, IOBMD_DEVICE_CREATE, c);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
@@ -58,7 +58,7 @@ OSSharedPtr<IODeviceMemory> IODeviceMemory::withSubRange(IODeviceMemory *of,
 		c.direction = direction;
 		c.offset = offset;
 		c.length = length;
-		int err = detail::call(me->getTask()->fd(), IOBMD_SUB_CREATE, c);
+		int err = detail::call(*me->getTask(), IOBMD_SUB_CREATE, c);
 		if (err) {
 			detail::fail(err);
 			return nullptr;

@@ -35,7 +35,7 @@ unique_fd IOMemoryDescriptor::createDmaBuf(IOOptionBits options,
 		e.fd_flags |= O_CLOEXEC;
 	e.offset = offset;
 	e.length = length;
-	int err = detail::call(task_->fd(), IOBMD_EXPORT_DMABUF, e);
+	int err = detail::call(*task_, IOBMD_EXPORT_DMABUF, e);
 	if (err) {
 		detail::fail(err);
 		return unique_fd();
@@ -62,7 +62,7 @@ OSSharedPtr<IODmaBufMemoryDescriptor> IODmaBufMemoryDescriptor::withDmaBuf(
 		iobmd_import_dmabuf c{};
 		c.fd = static_cast<std::uint32_t>(fd);
 		c.direction = direction;
-		int err = detail::call(t->fd(), IOBMD_IMPORT_DMABUF, c);
+		int err = detail::call(*t, IOBMD_IMPORT_DMABUF, c);
 		if (err) {
 			detail::fail(err);
 			return nullptr;

@@ -59,7 +59,7 @@ OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRan
 		c.options = options & kIOMemoryDirectionMask;
 		c.ranges = reinterpret_cast<std::uintptr_t>(copy.data());
 		c.count = rangeCount;
-		int err = detail::call(t->fd(), IOBMD_GENERAL_CREATE, c);
+		int err = detail::call(*t, IOBMD_GENERAL_CREATE, c);
 		if (err)
 			return nothing(err);
 		me->setHandle(c.handle);

@@ -37,7 +37,7 @@ OSSharedPtr<IOInterleavedMemoryDescriptor> IOInterleavedMemoryDescriptor::withCa
 		iobmd_interleaved_create c{};
 		c.direction = direction;
 		c.capacity = static_cast<std::uint32_t>(capacity);
-		int err = detail::call(t->fd(), IOBMD_INTERLEAVED_CREATE, c);
+		int err = detail::call(*t, IOBMD_INTERLEAVED_CREATE, c);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
@@ -72,7 +72,7 @@ bool IOInterleavedMemoryDescriptor::setMemoryDescriptor(IOMemoryDescriptor *desc
 		s.piece = piece->getHandle();
 		s.offset = offset;
 		s.length = length;
-		int err = detail::call(getTask()->fd(), IOBMD_INTERLEAVED_SET, s);
+		int err = detail::call(*getTask(), IOBMD_INTERLEAVED_SET, s);
 		if (err) {
 			detail::fail(err);
 			return false;
@@ -90,7 +90,7 @@ void IOInterleavedMemoryDescriptor::clearMemoryDescriptors(IODirection direction
 	iobmd_set_arg a{};
 	a.handle = getHandle();
 	a.value = direction;
-	int err = detail::call(getTask()->fd(), IOBMD_INTERLEAVED_CLEAR, a);
+	int err = detail::call(*getTask(), IOBMD_INTERLEAVED_CLEAR, a);
 
 	if (!err) {
 		retained_.clear();

@@ -28,7 +28,7 @@ int set(const task &t, std::uint32_t handle, unsigned long cmd,
 	iobmd_set_arg a{};
 	a.handle = handle;
 	a.value = value;
-	int err = detail::call(t.fd(), cmd, a);
+	int err = detail::call(t, cmd, a);
 	if (!err && out)
 		*out = a.value;
 	return err;
@@ -52,7 +52,7 @@ IOMemoryDescriptor::~IOMemoryDescriptor()
 	if (handle_ && task_ && task_->isOwner()) {
 		iobmd_handle_arg a{};
 		a.handle = handle_;
-		detail::call(task_->fd(), IOBMD_RELEASE, a);
+		detail::call(*task_, IOBMD_RELEASE, a);
 	}
 }
 
@@ -120,7 +120,7 @@ IOByteCount IOMemoryDescriptor::readBytes(IOByteCount offset, void *bytes,
 	rw.offset = offset;
 	rw.buf = reinterpret_cast<std::uintptr_t>(bytes);
 	rw.len = length;
-	int err = detail::call(task_->fd(), IOBMD_READ, rw);
+	int err = detail::call(*task_, IOBMD_READ, rw);
 
 	if (err) {
 		detail::fail(err);
@@ -139,7 +139,7 @@ IOByteCount IOMemoryDescriptor::writeBytes(IOByteCount offset,
 	rw.offset = offset;
 	rw.buf = reinterpret_cast<std::uintptr_t>(bytes);
 	rw.len = length;
-	int err = detail::call(task_->fd(), IOBMD_WRITE, rw);
+	int err = detail::call(*task_, IOBMD_WRITE, rw);
 
 	if (err) {
 		detail::fail(err);
@@ -154,7 +154,7 @@ IOReturn IOMemoryDescriptor::prepare(IODirection forDirection) noexcept
 	iobmd_prepare p{};
 	p.handle = handle_;
 	p.direction = forDirection;
-	int err = detail::call(task_->fd(), IOBMD_PREPARE, p);
+	int err = detail::call(*task_, IOBMD_PREPARE, p);
 
 	return err ? detail::fail(err) : detail::succeed();
 }
@@ -164,7 +164,7 @@ IOReturn IOMemoryDescriptor::complete(IODirection forDirection) noexcept
 	iobmd_prepare p{};
 	p.handle = handle_;
 	p.direction = forDirection;
-	int err = detail::call(task_->fd(), IOBMD_COMPLETE, p);
+	int err = detail::call(*task_, IOBMD_COMPLETE, p);
 
 	return err ? detail::fail(err) : detail::succeed();
 }
@@ -184,12 +184,12 @@ IOPhysicalAddress IOMemoryDescriptor::getPhysicalSegment(IOByteCount offset,
 	/* The DMA address exists while prepared; else the physical one. */
 	if (!(options & kIOMemoryMapperNone)) {
 		s.flags = IOBMD_SEGMENTS_DMA;
-		err = detail::call(task_->fd(), IOBMD_GET_SEGMENTS, s);
+		err = detail::call(*task_, IOBMD_GET_SEGMENTS, s);
 	}
 	if (err == ENODATA) {
 		s.flags = 0;
 		s.count = 1;
-		err = detail::call(task_->fd(), IOBMD_GET_SEGMENTS, s);
+		err = detail::call(*task_, IOBMD_GET_SEGMENTS, s);
 	}
 	if (!err && !s.count)
 		err = ERANGE;
@@ -267,7 +267,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 		/* Where the descriptor's first byte lies in the mapping. */
 		iobmd_map probe{};
 		probe.handle = handle_;
-		int err = detail::call(task_->fd(), IOBMD_MAP, probe);
+		int err = detail::call(*task_, IOBMD_MAP, probe);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
@@ -288,7 +288,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 			req.flags |= IOBMD_MAP_READONLY;
 		req.offset = round_down(pos, page);
 		req.len = round_down(end + page - 1, page) - req.offset;
-		err = detail::call(task_->fd(), IOBMD_MAP, req);
+		err = detail::call(*task_, IOBMD_MAP, req);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
@@ -360,7 +360,7 @@ IOReturn IOMemoryDescriptor::performOperation(IOOptionBits options,
 	p.handle = handle_;
 	p.offset = offset;
 	p.len = length;
-	int err = detail::call(task_->fd(), IOBMD_PERFORM, p);
+	int err = detail::call(*task_, IOBMD_PERFORM, p);
 
 	return err ? detail::fail(err) : detail::succeed();
 }

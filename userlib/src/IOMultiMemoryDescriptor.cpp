@@ -51,7 +51,7 @@ OSSharedPtr<IOMultiMemoryDescriptor> IOMultiMemoryDescriptor::withDescriptors(
 		c.direction = withDirection;
 		c.handles = reinterpret_cast<std::uintptr_t>(handles.data());
 		c.count = withCount;
-		int err = detail::call(me->getTask()->fd(), IOBMD_MULTI_CREATE, c);
+		int err = detail::call(*me->getTask(), IOBMD_MULTI_CREATE, c);
 		if (err) {
 			detail::fail(err);
 			return nullptr;

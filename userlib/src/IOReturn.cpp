@@ -55,6 +55,7 @@ constexpr errno_entry errno_table[] = {
 	{ ENXIO, kIOReturnNoDevice },
 	{ EIO, kIOReturnIOError },
 	{ ETIMEDOUT, kIOReturnTimeout },
+	{ ECHILD, kIOReturnNotPermitted },
 };
 
 struct name_entry {

@@ -31,7 +31,7 @@ OSSharedPtr<IOSubMemoryDescriptor> IOSubMemoryDescriptor::withSubRange(
 		c.direction = options;
 		c.offset = offset;
 		c.length = length;
-		int err = detail::call(me->getTask()->fd(), IOBMD_SUB_CREATE, c);
+		int err = detail::call(*me->getTask(), IOBMD_SUB_CREATE, c);
 		if (err) {
 			detail::fail(err);
 			return nullptr;

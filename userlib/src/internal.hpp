@@ -55,12 +55,18 @@ R guarded(R on_error, F &&body) noexcept
 	return on_error;
 }
 
-/* One command on @fd: sets the struct's size; returns 0 or the errno. */
+/*
+ * One command on @t's file: sets the struct's size; returns 0 or the
+ * errno.  ECHILD in a process that did not open @t (a forked child): its
+ * handles are the parent's, and a child must not act on them.
+ */
 template <typename Arg>
-int call(int fd, unsigned long cmd, Arg &arg) noexcept
+int call(const task &t, unsigned long cmd, Arg &arg) noexcept
 {
+	if (!t.isOwner())
+		return ECHILD;
 	arg.size = sizeof(Arg);
-	return ::ioctl(fd, cmd, &arg) ? errno : 0;
+	return ::ioctl(t.fd(), cmd, &arg) ? errno : 0;
 }
 
 /*

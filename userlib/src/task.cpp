@@ -56,9 +56,10 @@ OSSharedPtr<task> task::open(const char *path) noexcept
 			detail::fail(errno);
 			return nullptr;
 		}
+		t->pid_ = ::getpid();
 
 		iobmd_version v{};
-		int err = detail::call(t->fd(), IOBMD_GET_VERSION, v);
+		int err = detail::call(*t, IOBMD_GET_VERSION, v);
 		if (err) {
 			/* Not the iobmd device. */
 			detail::fail(err == ENOTTY || err == EINVAL ? EPROTO : err);
@@ -68,7 +69,6 @@ OSSharedPtr<task> task::open(const char *path) noexcept
 			detail::fail(EPROTO);
 			return nullptr;
 		}
-		t->pid_ = ::getpid();
 		t->page_size_ = v.page_size;
 		t->abi_major_ = v.abi_major;
 		t->abi_minor_ = v.abi_minor;
@@ -132,7 +132,7 @@ int info(const task &t, std::uint32_t handle, iobmd_info &out) noexcept
 {
 	out = iobmd_info{};
 	out.handle = handle;
-	return call(t.fd(), IOBMD_GET_INFO, out);
+	return call(t, IOBMD_GET_INFO, out);
 }
 
 } // namespace detail

@@ -74,6 +74,7 @@ TEST(IOReturn, ErrnoTable)
 		{ ENXIO, kIOReturnNoDevice },
 		{ EIO, kIOReturnIOError },
 		{ ETIMEDOUT, kIOReturnTimeout },
+		{ ECHILD, kIOReturnNotPermitted },
 		{ EDOM, kIOReturnError },
 		{ -1, kIOReturnError },
 	};

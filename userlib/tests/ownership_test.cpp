@@ -261,12 +261,26 @@ TEST(Ownership, ForkedChildLeavesTheParentsHandles)
 	pid_t pid = ::fork();
 	ASSERT_NE(-1, pid);
 	if (pid == 0) {
+		/* The parent's objects do nothing for the child, and say so. */
+		std::uint8_t byte = 1;
+		int rc = 0;
+		if (b->readBytes(0, &byte, 1) != 0 ||
+		    lastError() != kIOReturnNotPermitted || lastErrno() != ECHILD)
+			rc = 3;
+		b->setLength(10);
+		if (lastError() != kIOReturnNotPermitted)
+			rc = 4;
+		if (b->prepare() != kIOReturnNotPermitted || b->map())
+			rc = 5;
+		if (IOSubMemoryDescriptor::withSubRange(b.get(), 0, 10, kIODirectionIn))
+			rc = 6;
 		/* The child's copy goes; the parent's handle stays. */
 		b.reset();
 		/* The child gets a default task of its own. */
 		task_t mine = current_task();
-		int rc = mine && mine != parent_task && mine->isOwner() &&
-				 !parent_task->isOwner() ? 0 : 1;
+		if (!mine || mine == parent_task || !mine->isOwner() ||
+		    parent_task->isOwner())
+			rc = 1;
 		auto c = IOBufferMemoryDescriptor::withCapacity(10, kIODirectionInOut);
 		if (!c || c->getTask() != mine)
 			rc = 2;

@@ -34,6 +34,8 @@
  *   ENODEV, ENXIO                     kIOReturnNoDevice
  *   EIO                               kIOReturnIOError
  *   ETIMEDOUT                         kIOReturnTimeout
+ *   ECHILD                            kIOReturnNotPermitted (a forked
+ *                                     child using its parent's objects)
  *   anything else                     kIOReturnError
  */
 #ifndef IOBMD_IORETURN_HPP
