@@ -73,7 +73,8 @@ check_package() (
 	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd) ||
 		die "pkg-config does not find the installed iobmd.pc"
 	# shellcheck disable=SC2086 # pkg-config's output is a list of words
-	"${CXX:-g++}" -std=c++20 -Wall -Wextra -Wpedantic -Werror \
+	# C++17: what the headers ask of a consumer.
+	"${CXX:-g++}" -std=c++17 -Wall -Wextra -Wpedantic -Werror \
 		-o "$scratch/consumer-pc" "$ROOT/userlib/tests/package/consumer.cpp" $pc_flags ||
 		die "the pkg-config consumer does not build"
 	LD_LIBRARY_PATH=$prefix/lib "$scratch/consumer-pc" ||
@@ -96,6 +97,8 @@ tests) build_tests ;;
 install) install_lib ;;
 package) check_package ;;
 check)
+	# The project's own check: any warning is an error.
+	mk+=(WERROR=-Werror)
 	build_all
 	build_tests
 	check_package

@@ -9,8 +9,9 @@
 #
 # Objects are compiled once, position independent, with hidden visibility
 # (only IOBMD_API is exported), into libiobmd.so and libiobmd.a; the test
-# program links libiobmd.a and GoogleTest statically, the examples link
-# libiobmd.so.  Any compiler warning is an error.
+# program links libiobmd.a and GoogleTest (statically, unless
+# TEST_STATIC=), the examples link libiobmd.so.  The project's checks make
+# any compiler warning an error (WERROR=-Werror).
 
 O ?= build/userlib
 CXX ?= g++
@@ -30,8 +31,19 @@ TEST_BIN ?= $(O)/tests/iobmd_userlib_test
 # beside TEST_BIN, that the selftest runner starts only behind an IOMMU.
 VFIO_TEST_BIN ?= $(dir $(TEST_BIN))iobmd_vfio_test
 
-WARN := -Wall -Wextra -Wpedantic -Werror
-BASE_CXXFLAGS := -std=c++20 -O2 -g $(WARN)
+# What a packager or a sanitizer build sets (CPPFLAGS, CXXFLAGS, LDFLAGS,
+# DESTDIR) is honoured; the defaults build the library as released.
+CXXFLAGS ?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS ?=
+# Warnings are errors only in the project's own checks
+# (scripts/build-userlib.sh check passes WERROR=-Werror).
+WERROR ?=
+WARN := -Wall -Wextra -Wpedantic $(WERROR)
+BASE_CXXFLAGS := -std=c++20 $(WARN) $(CPPFLAGS) $(CXXFLAGS)
+# The test programs link statically (the guest has no GoogleTest);
+# TEST_STATIC= links them dynamically, as AddressSanitizer needs.
+TEST_STATIC ?= -static
 # The control plane (src/control.cpp) speaks generic netlink through
 # libnl-genl-3: shared for libiobmd.so, static for the test program.
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0)
@@ -87,8 +99,8 @@ $(O)/obj/lib/%.o: userlib/src/%.cpp
 	$(CXX) $(LIB_CXXFLAGS) -MMD -MP -c -o $@ $<
 
 $(shlib): $(lib_objs)
-	$(CXX) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -Wl,-z,defs \
-		-o $@ $(lib_objs) $(NL_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--no-undefined -Wl,-z,defs -o $@ $(lib_objs) $(NL_LIBS)
 
 $(O)/$(SONAME): $(shlib)
 	ln -sf $(notdir $<) $@
@@ -106,7 +118,8 @@ $(O)/obj/examples/%.o: userlib/examples/%.cpp
 
 $(O)/examples/iobmd_%: $(O)/obj/examples/%.o $(O)/libiobmd.so
 	@mkdir -p $(@D)
-	$(CXX) -o $@ $< -L$(O) -liobmd -Wl,-rpath,'$$ORIGIN/..'
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< -L$(O) -liobmd \
+		-Wl,-rpath,'$$ORIGIN/..'
 
 # (libnl's headers: control_parse_test.cpp reads answers it makes.)
 $(O)/obj/tests/%.o: userlib/tests/%.cpp
@@ -118,11 +131,12 @@ $(O)/obj/tests/example_%.o: userlib/examples/%.cpp
 	$(CXX) $(USER_CXXFLAGS) -Dmain=iobmd_example_$(subst -,_,$*) \
 		-MMD -MP -c -o $@ $<
 
-# The test programs: static, GoogleTest and libnl linked in.
+# The test programs: GoogleTest and libnl linked in.
 define link_test_program
 	@mkdir -p $(@D)
-	$(CXX) -static -pthread -o $@ $(filter %.o,$^) $(O)/libiobmd.a \
-		-lgtest $(NL_STATIC_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(TEST_STATIC) -pthread -o $@ \
+		$(filter %.o,$^) $(O)/libiobmd.a -lgtest \
+		$(if $(TEST_STATIC),$(NL_STATIC_LIBS),$(NL_LIBS))
 endef
 
 $(TEST_BIN): $(test_objs) $(example_test_objs) $(O)/libiobmd.a

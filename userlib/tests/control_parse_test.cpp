@@ -200,6 +200,13 @@ thread_local long allocations_before_failure = -1;
 
 } // namespace
 
+/*
+ * The replacements pair malloc() with free(); inlined at -O1 and above,
+ * GCC takes the pair for a mismatch of new and free.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void *operator new(std::size_t n)
 {
 	if (allocations_before_failure == 0) {
@@ -222,6 +229,8 @@ void operator delete(void *p, std::size_t) noexcept
 {
 	std::free(p);
 }
+
+#pragma GCC diagnostic pop
 
 /*
  * open() is noexcept: whichever of its allocations fails, it answers
