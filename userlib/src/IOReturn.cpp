@@ -126,7 +126,7 @@ public:
 
 	std::string message(int ret) const override
 	{
-		return stringFromReturn(ret);
+		return stringFromReturn(static_cast<IOReturn>(ret));
 	}
 
 	std::error_condition default_error_condition(int ret) const noexcept override
@@ -168,6 +168,10 @@ int lastErrno() noexcept
 
 std::error_code lastErrorCode() noexcept
 {
+	/* An outcome with no errno behind it (an internal error) is still
+	 * a failure: as an IOReturn. */
+	if (!last.err && last.ret != kIOReturnSuccess)
+		return make_error_code(last.ret);
 	return {last.err, std::generic_category()};
 }
 

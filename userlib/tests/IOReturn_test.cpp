@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 
+#include "../src/internal.hpp"
 #include "helpers.hpp"
 
 using namespace iobmd;
@@ -88,7 +90,23 @@ TEST(IOReturn, StringFromReturn)
 	EXPECT_STREQ("memory allocation error", stringFromReturn(kIOReturnNoMemory));
 	EXPECT_STREQ("invalid argument", stringFromReturn(kIOReturnBadArgument));
 	EXPECT_STREQ("not ready", stringFromReturn(kIOReturnNotReady));
-	EXPECT_STREQ("unknown IOReturn", stringFromReturn(0x1234));
+	EXPECT_STREQ("unknown IOReturn", stringFromReturn(static_cast<IOReturn>(0x1234)));
+}
+
+/* An int is not an IOReturn by accident; an IOReturn reads as a number. */
+static_assert(!std::is_convertible_v<int, IOReturn>);
+static_assert(std::is_convertible_v<IOReturn, kern_return_t>);
+static_assert(sizeof(IOReturn) == sizeof(kern_return_t));
+
+/* An outcome with no errno behind it is still an error as a std::error_code. */
+TEST(IOReturn, InternalErrorIsAnErrorCode)
+{
+	iobmd::detail::setReturn(kIOReturnInternalError, 0);
+	EXPECT_EQ(0, lastErrno());
+	EXPECT_TRUE(lastErrorCode());
+	EXPECT_EQ(make_error_code(kIOReturnInternalError), lastErrorCode());
+	iobmd::detail::setErrno(0);
+	EXPECT_FALSE(lastErrorCode());
 }
 
 TEST(IOReturn, ErrorCategory)

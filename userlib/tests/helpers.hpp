@@ -100,10 +100,13 @@ OSSharedPtr<IOBufferMemoryDescriptor> buffer_reaching(std::uint64_t size,
 
 } // namespace iobmd_test
 
+/* (DriverKit's calls return kern_return_t: the same values.) */
 #define EXPECT_RET(expected, actual) \
-	EXPECT_EQ(::iobmd_test::ret{expected}, ::iobmd_test::ret{actual})
+	EXPECT_EQ(::iobmd_test::ret{expected}, \
+		  ::iobmd_test::ret{static_cast<::iobmd::IOReturn>(actual)})
 #define ASSERT_RET(expected, actual) \
-	ASSERT_EQ(::iobmd_test::ret{expected}, ::iobmd_test::ret{actual})
+	ASSERT_EQ(::iobmd_test::ret{expected}, \
+		  ::iobmd_test::ret{static_cast<::iobmd::IOReturn>(actual)})
 /* A factory's result, with the reason when it is null. */
 #define ASSERT_MADE(ptr) \
 	ASSERT_TRUE(ptr) << "lastError: " << ::iobmd::stringFromReturn(::iobmd::lastError()) \

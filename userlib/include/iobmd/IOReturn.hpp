@@ -49,14 +49,19 @@
 
 namespace iobmd {
 
-using IOReturn = kern_return_t;
+/*
+ * A type of its own with kern_return_t's values: it reads as a number
+ * (comparisons, switch, printing), but a plain int does not become one
+ * by accident (make_error_code(EINVAL) does not compile as an IOReturn).
+ */
+enum IOReturn : kern_return_t {};
 
 constexpr IOReturn iokit_common_err(std::uint32_t code) noexcept
 {
 	return static_cast<IOReturn>(0xe0000000u | code);
 }
 
-inline constexpr IOReturn kIOReturnSuccess = 0;
+inline constexpr IOReturn kIOReturnSuccess = IOReturn{};
 inline constexpr IOReturn kIOReturnError = iokit_common_err(0x2bc);
 inline constexpr IOReturn kIOReturnNoMemory = iokit_common_err(0x2bd);
 inline constexpr IOReturn kIOReturnNoResources = iokit_common_err(0x2be);
@@ -119,7 +124,10 @@ IOBMD_API const char *stringFromReturn(IOReturn ret) noexcept;
 /* The outcome of this thread's last IOKit-named call. */
 IOBMD_API IOReturn lastError() noexcept;
 IOBMD_API int lastErrno() noexcept;
-/* lastErrno() as a std::error_code of std::generic_category() (0: none). */
+/*
+ * lastErrno() as a std::error_code of std::generic_category() (0: none);
+ * an outcome with no errno (kIOReturnInternalError) as an IOReturn.
+ */
 IOBMD_API std::error_code lastErrorCode() noexcept;
 
 /*
