@@ -625,7 +625,7 @@ bool Controller::transfer(std::uint8_t opcode, std::uint64_t at, std::uint64_t l
 	/* clearMemoryDescriptor() completes what is prepared, on every path. */
 	struct Clear {
 		IODMACommand *dma;
-		~Clear() { dma->clearMemoryDescriptor(); }
+		~Clear() { (void)dma->clearMemoryDescriptor(); }
 	} clear{data_.get()};
 
 	while (length) {

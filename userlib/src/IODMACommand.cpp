@@ -422,7 +422,7 @@ void IODMACommand::undo() noexcept
 	iovas_.clear();
 	maps_.clear();
 	segments_.clear();
-	memory_->complete(direction_);
+	(void)memory_->complete(direction_);
 }
 
 /*
@@ -550,7 +550,9 @@ kern_return_t IODMACommand::PrepareForDMA(std::uint64_t options,
 	if (ret == kIOReturnSuccess && at != length_)
 		ret = kIOReturnOverrun;
 	if (ret != kIOReturnSuccess) {
-		clearMemoryDescriptor(true);
+		/* The overrun is what the caller learns; the clean-up's
+		 * outcome is replaced by it. */
+		(void)clearMemoryDescriptor(true);
 		detail::setReturn(kIOReturnOverrun, EOVERFLOW);
 		return kIOReturnOverrun;
 	}

@@ -206,7 +206,7 @@ TEST(Control, AThrowingCallbackLeavesTheRestQueued)
 	ASSERT_MADE(b);
 	b.reset();
 	/* Both events are queued in the socket by now. */
-	EXPECT_THROW(c.wait_events([](const control_event &) {
+	EXPECT_THROW((void)c.wait_events([](const control_event &) {
 			     throw std::runtime_error("first");
 		     }, 5000),
 		     std::runtime_error);

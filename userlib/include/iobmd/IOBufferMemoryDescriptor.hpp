@@ -26,35 +26,35 @@ namespace iobmd {
 class IOBMD_API IOBufferMemoryDescriptor : public IOGeneralMemoryDescriptor {
 public:
 	/* @alignment 0 or 1: none; else a power of two. */
-	static OSSharedPtr<IOBufferMemoryDescriptor> inTaskWithOptions(
+	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> inTaskWithOptions(
 		task_t inTask, IOOptionBits options, vm_size_t capacity,
 		vm_offset_t alignment = 1) noexcept;
 	/* The mask's lowest set bit is the alignment, mask | (alignment - 1)
 	 * the highest address; a mask of 0 constrains nothing. */
-	static OSSharedPtr<IOBufferMemoryDescriptor> inTaskWithPhysicalMask(
+	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> inTaskWithPhysicalMask(
 		task_t inTask, IOOptionBits options, mach_vm_size_t capacity,
 		mach_vm_address_t physicalMask) noexcept;
-	static OSSharedPtr<IOBufferMemoryDescriptor> withOptions(
+	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> withOptions(
 		IOOptionBits options, vm_size_t capacity,
 		vm_offset_t alignment = 1) noexcept;
 	/* Contiguous: aligned to the capacity (rounded up to a power of two,
 	 * which the module requires of alignments). */
-	static OSSharedPtr<IOBufferMemoryDescriptor> withCapacity(
+	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> withCapacity(
 		vm_size_t capacity, IODirection direction,
 		bool contiguous = false) noexcept;
-	static OSSharedPtr<IOBufferMemoryDescriptor> withBytes(
+	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> withBytes(
 		const void *bytes, vm_size_t length, IODirection direction,
 		bool contiguous = false) noexcept;
 	/* A new page-aligned buffer holding a copy of [source, source +
 	 * size) of @sourceMap (this process's memory).  @options must have
 	 * kIOMemoryPageable, as IOKit requires (kIOReturnBadArgument). */
-	static OSSharedPtr<IOBufferMemoryDescriptor> withCopy(
+	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> withCopy(
 		task_t inTask, IOOptionBits options, vm_map_t sourceMap,
 		mach_vm_address_t source, mach_vm_size_t size) noexcept;
 
 	/* DriverKit: @options is a kIOMemoryDirection*; the buffer is
 	 * kernel-user shared (page aligned, whole pages). */
-	static kern_return_t Create(std::uint64_t options,
+	[[nodiscard]] static kern_return_t Create(std::uint64_t options,
 				    std::uint64_t capacity,
 				    std::uint64_t alignment,
 				    OSSharedPtr<IOBufferMemoryDescriptor> *memory) noexcept;
@@ -71,15 +71,15 @@ public:
 	void *getBytesNoCopy(vm_size_t start, vm_size_t withLength) noexcept;
 
 	/* DriverKit: the buffer's address in this process and its length. */
-	kern_return_t GetAddressRange(IOAddressSegment *range) noexcept;
-	kern_return_t SetLength(std::uint64_t length) noexcept;
+	[[nodiscard]] kern_return_t GetAddressRange(IOAddressSegment *range) noexcept;
+	[[nodiscard]] kern_return_t SetLength(std::uint64_t length) noexcept;
 
 protected:
 	explicit IOBufferMemoryDescriptor(task_t task) noexcept
 		: IOGeneralMemoryDescriptor(std::move(task)) {}
 
 private:
-	static OSSharedPtr<IOBufferMemoryDescriptor> create(
+	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> create(
 		task_t inTask, std::uint32_t flags, IOOptionBits options,
 		std::uint64_t capacity, std::uint64_t alignment,
 		std::uint64_t physicalMask, const void *bytes) noexcept;

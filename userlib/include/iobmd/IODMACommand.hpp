@@ -107,19 +107,19 @@ public:
 	 * @mapper null (or kBypassed): physical segments.  Null on failure
 	 * (kIOReturnBadArgument).
 	 */
-	static OSSharedPtr<IODMACommand> withSpecification(
+	[[nodiscard]] static OSSharedPtr<IODMACommand> withSpecification(
 		SegmentFunction outSegFunc, std::uint8_t numAddressBits,
 		std::uint64_t maxSegmentSize,
 		MappingOptions mappingOptions = kMapped,
 		std::uint64_t maxTransferSize = 0, std::uint32_t alignment = 1,
 		OSSharedPtr<IOMapper> mapper = nullptr,
 		void *refCon = nullptr) noexcept;
-	static OSSharedPtr<IODMACommand> withSpecification(
+	[[nodiscard]] static OSSharedPtr<IODMACommand> withSpecification(
 		SegmentFunction outSegFunc, const SegmentOptions *segmentOptions,
 		std::uint32_t mappingOptions, OSSharedPtr<IOMapper> mapper,
 		void *refCon) noexcept;
 	/* A command of the same specification, with no descriptor. */
-	OSSharedPtr<IODMACommand> cloneCommand(void *refCon = nullptr) noexcept;
+	[[nodiscard]] OSSharedPtr<IODMACommand> cloneCommand(void *refCon = nullptr) noexcept;
 
 	~IODMACommand();
 	IODMACommand(const IODMACommand &) = delete;
@@ -130,10 +130,10 @@ public:
 	 * @autoPrepare, prepare() the whole of it.  kIOReturnBusy while
 	 * another descriptor is prepared.
 	 */
-	IOReturn setMemoryDescriptor(OSSharedPtr<IOMemoryDescriptor> mem,
+	[[nodiscard]] IOReturn setMemoryDescriptor(OSSharedPtr<IOMemoryDescriptor> mem,
 				     bool autoPrepare = true) noexcept;
-	IOReturn clearMemoryDescriptor(bool autoComplete = true) noexcept;
-	OSSharedPtr<IOMemoryDescriptor> getMemoryDescriptor() const noexcept
+	[[nodiscard]] IOReturn clearMemoryDescriptor(bool autoComplete = true) noexcept;
+	[[nodiscard]] OSSharedPtr<IOMemoryDescriptor> getMemoryDescriptor() const noexcept
 	{
 		return memory_;
 	}
@@ -145,15 +145,15 @@ public:
 	 * descriptor.  @flushCache: kNonCoherent commands flush the CPU's
 	 * caches.  @synchronize: accepted (nothing is double buffered).
 	 */
-	IOReturn prepare(std::uint64_t offset = 0, std::uint64_t length = 0,
+	[[nodiscard]] IOReturn prepare(std::uint64_t offset = 0, std::uint64_t length = 0,
 			 bool flushCache = true, bool synchronize = true) noexcept;
-	IOReturn complete(bool invalidateCache = true,
+	[[nodiscard]] IOReturn complete(bool invalidateCache = true,
 			  bool synchronize = true) noexcept;
 	/* kIODirectionOut: before the device reads; kIODirectionIn: after
 	 * it wrote (one of them: both is kIOReturnBadArgument).  Cache
 	 * maintenance for kNonCoherent commands. */
-	IOReturn synchronize(IOOptionBits options) noexcept;
-	IOReturn getPreparedOffsetAndLength(std::uint64_t *offset,
+	[[nodiscard]] IOReturn synchronize(IOOptionBits options) noexcept;
+	[[nodiscard]] IOReturn getPreparedOffsetAndLength(std::uint64_t *offset,
 					    std::uint64_t *length) const noexcept;
 
 	/*
@@ -163,10 +163,10 @@ public:
 	 * prepared; kIOReturnOverrun: *@offset is past the end;
 	 * kIOReturnBadArgument: a null pointer or no room.
 	 */
-	IOReturn gen64IOVMSegments(std::uint64_t *offset, Segment64 *segments,
+	[[nodiscard]] IOReturn gen64IOVMSegments(std::uint64_t *offset, Segment64 *segments,
 				   std::uint32_t *numSegments) noexcept;
 	/* The same, written by the command's SegmentFunction. */
-	IOReturn genIOVMSegments(std::uint64_t *offset, void *segments,
+	[[nodiscard]] IOReturn genIOVMSegments(std::uint64_t *offset, void *segments,
 				 std::uint32_t *numSegments) noexcept;
 
 	std::uint8_t getNumAddressBits() const noexcept { return bits_; }
@@ -182,18 +182,18 @@ public:
 	 * device may use; *@segmentsCount in: room in @segments, out: the
 	 * segments written (kIOReturnOverrun when there is not room).
 	 */
-	static kern_return_t Create(OSSharedPtr<IOMapper> mapper,
+	[[nodiscard]] static kern_return_t Create(OSSharedPtr<IOMapper> mapper,
 				    std::uint64_t options,
 				    const IODMACommandSpecification *specification,
 				    OSSharedPtr<IODMACommand> *command) noexcept;
-	kern_return_t PrepareForDMA(std::uint64_t options,
+	[[nodiscard]] kern_return_t PrepareForDMA(std::uint64_t options,
 				    OSSharedPtr<IOMemoryDescriptor> memory,
 				    std::uint64_t offset, std::uint64_t length,
 				    std::uint64_t *flags,
 				    std::uint32_t *segmentsCount,
 				    IOAddressSegment *segments) noexcept;
-	kern_return_t CompleteDMA(std::uint64_t options) noexcept;
-	kern_return_t GetPreparation(std::uint64_t *offset,
+	[[nodiscard]] kern_return_t CompleteDMA(std::uint64_t options) noexcept;
+	[[nodiscard]] kern_return_t GetPreparation(std::uint64_t *offset,
 				     std::uint64_t *length,
 				     OSSharedPtr<IOMemoryDescriptor> *memory) noexcept;
 
@@ -206,13 +206,13 @@ private:
 					     std::uint32_t alignLength,
 					     std::uint32_t alignInternal) noexcept;
 
-	IOReturn makeSegments() noexcept;
-	IOReturn mapSegments() noexcept;
-	IOReturn physicalSegments() noexcept;
-	IOReturn checkSegments() noexcept;
+	[[nodiscard]] IOReturn makeSegments() noexcept;
+	[[nodiscard]] IOReturn mapSegments() noexcept;
+	[[nodiscard]] IOReturn physicalSegments() noexcept;
+	[[nodiscard]] IOReturn checkSegments() noexcept;
 	void undo() noexcept;
 	template <typename Emit>
-	IOReturn walk(std::uint64_t *offset, std::uint32_t *numSegments,
+	[[nodiscard]] IOReturn walk(std::uint64_t *offset, std::uint32_t *numSegments,
 		      Emit emit) noexcept;
 
 	/* The specification. */

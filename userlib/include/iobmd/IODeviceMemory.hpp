@@ -17,10 +17,10 @@ namespace iobmd {
 class IOBMD_API IODeviceMemory : public IOMemoryDescriptor {
 public:
 	/* Made in current_task(). */
-	static OSSharedPtr<IODeviceMemory> withRange(IOPhysicalAddress start,
+	[[nodiscard]] static OSSharedPtr<IODeviceMemory> withRange(IOPhysicalAddress start,
 						     IOPhysicalLength length) noexcept;
 	/* A window of @of, in its task, holding it. */
-	static OSSharedPtr<IODeviceMemory> withSubRange(IODeviceMemory *of,
+	[[nodiscard]] static OSSharedPtr<IODeviceMemory> withSubRange(IODeviceMemory *of,
 							IOPhysicalAddress offset,
 							IOPhysicalLength length) noexcept;
 

@@ -30,7 +30,7 @@ namespace iobmd {
 class IOBMD_API IODmaBufMemoryDescriptor : public IOMemoryDescriptor {
 public:
 	/* As IOMemoryDescriptor::withDmaBuf(). */
-	static OSSharedPtr<IODmaBufMemoryDescriptor> withDmaBuf(
+	[[nodiscard]] static OSSharedPtr<IODmaBufMemoryDescriptor> withDmaBuf(
 		int fd, IODirection direction, task_t task = nullptr) noexcept;
 
 protected:

@@ -27,14 +27,14 @@ public:
 	 * other IOMemoryDescriptor option bits are ignored.  Up to 1024
 	 * ranges.  A null @task is current_task().
 	 */
-	static OSSharedPtr<IOGeneralMemoryDescriptor> withAddressRange(
+	[[nodiscard]] static OSSharedPtr<IOGeneralMemoryDescriptor> withAddressRange(
 		mach_vm_address_t address, mach_vm_size_t length,
 		IOOptionBits options, task_t task) noexcept;
-	static OSSharedPtr<IOGeneralMemoryDescriptor> withAddressRanges(
+	[[nodiscard]] static OSSharedPtr<IOGeneralMemoryDescriptor> withAddressRanges(
 		IOAddressRange *ranges, UInt32 rangeCount,
 		IOOptionBits options, task_t task) noexcept;
 	/* Physical RAM; needs CAP_SYS_RAWIO. */
-	static OSSharedPtr<IOGeneralMemoryDescriptor> withPhysicalAddress(
+	[[nodiscard]] static OSSharedPtr<IOGeneralMemoryDescriptor> withPhysicalAddress(
 		IOPhysicalAddress address, IOByteCount withLength,
 		IODirection withDirection) noexcept;
 

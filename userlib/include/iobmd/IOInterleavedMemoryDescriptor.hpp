@@ -20,10 +20,10 @@ namespace iobmd {
 class IOBMD_API IOInterleavedMemoryDescriptor : public IOMemoryDescriptor {
 public:
 	/* @capacity: the most pieces, 1 to 1024.  Made in current_task(). */
-	static OSSharedPtr<IOInterleavedMemoryDescriptor> withCapacity(
+	[[nodiscard]] static OSSharedPtr<IOInterleavedMemoryDescriptor> withCapacity(
 		IOByteCount capacity, IODirection direction) noexcept;
 	/* iobmd: the same in @inTask. */
-	static OSSharedPtr<IOInterleavedMemoryDescriptor> withCapacity(
+	[[nodiscard]] static OSSharedPtr<IOInterleavedMemoryDescriptor> withCapacity(
 		IOByteCount capacity, IODirection direction,
 		task_t inTask) noexcept;
 

@@ -46,12 +46,12 @@ public:
 	 * kIOReturnNoSpace: no such IOVA range is free;
 	 * kIOReturnBadArgument: not page aligned, or empty.
 	 */
-	virtual IOReturn iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
+	[[nodiscard]] virtual IOReturn iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
 				 IODirection direction, std::uint64_t maxAddress,
 				 std::uint64_t alignment,
 				 std::uint64_t *iova) noexcept = 0;
 	/* Undo one iovmMap() exactly (same IOVA and length). */
-	virtual IOReturn iovmUnmap(std::uint64_t iova,
+	[[nodiscard]] virtual IOReturn iovmUnmap(std::uint64_t iova,
 				   mach_vm_size_t length) noexcept = 0;
 
 protected:
@@ -65,21 +65,21 @@ public:
 	 * /dev/vfio/vfio with an IOMMU type set).  Null on failure:
 	 * kIOReturnBadArgument when it is not such a container.
 	 */
-	static OSSharedPtr<IOVFIOMapper> withContainer(int containerFd) noexcept;
+	[[nodiscard]] static OSSharedPtr<IOVFIOMapper> withContainer(int containerFd) noexcept;
 	/*
 	 * A mapper over I/O address space @ioasId of the iommufd @iommuFd.
 	 * Null on failure: kIOReturnBadArgument when it is not an iommufd,
 	 * kIOReturnNotFound when it has no such IOAS.
 	 */
-	static OSSharedPtr<IOVFIOMapper> withIOAS(int iommuFd,
+	[[nodiscard]] static OSSharedPtr<IOVFIOMapper> withIOAS(int iommuFd,
 						  std::uint32_t ioasId) noexcept;
 	~IOVFIOMapper() override;
 
-	IOReturn iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
+	[[nodiscard]] IOReturn iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
 			 IODirection direction, std::uint64_t maxAddress,
 			 std::uint64_t alignment,
 			 std::uint64_t *iova) noexcept override;
-	IOReturn iovmUnmap(std::uint64_t iova,
+	[[nodiscard]] IOReturn iovmUnmap(std::uint64_t iova,
 			   mach_vm_size_t length) noexcept override;
 
 	/* The smallest page the IOMMU maps. */
@@ -88,7 +88,7 @@ public:
 private:
 	struct State;
 	IOVFIOMapper() noexcept = default;
-	static OSSharedPtr<IOVFIOMapper> adopt(OSSharedPtr<IOVFIOMapper> m,
+	[[nodiscard]] static OSSharedPtr<IOVFIOMapper> adopt(OSSharedPtr<IOVFIOMapper> m,
 					       int fd) noexcept;
 	int mapRange(std::uint64_t vaddr, std::uint64_t iova,
 		     std::uint64_t length, IODirection direction) noexcept;

@@ -41,13 +41,13 @@ public:
 	IOMemoryDescriptor &operator=(const IOMemoryDescriptor &) = delete;
 
 	/* IOKit's factories of general descriptors (IOGeneralMemoryDescriptor.hpp). */
-	static OSSharedPtr<IOMemoryDescriptor> withAddressRange(
+	[[nodiscard]] static OSSharedPtr<IOMemoryDescriptor> withAddressRange(
 		mach_vm_address_t address, mach_vm_size_t length,
 		IOOptionBits options, task_t task) noexcept;
-	static OSSharedPtr<IOMemoryDescriptor> withAddressRanges(
+	[[nodiscard]] static OSSharedPtr<IOMemoryDescriptor> withAddressRanges(
 		IOAddressRange *ranges, UInt32 rangeCount,
 		IOOptionBits options, task_t task) noexcept;
-	static OSSharedPtr<IOMemoryDescriptor> withPhysicalAddress(
+	[[nodiscard]] static OSSharedPtr<IOMemoryDescriptor> withPhysicalAddress(
 		IOPhysicalAddress address, IOByteCount withLength,
 		IODirection withDirection) noexcept;
 
@@ -61,10 +61,10 @@ public:
 	 * iobmd export whose descriptor is shorter now (ERANGE);
 	 * kIOReturnNoResources (the module's limits), kIOReturnNoMemory.
 	 */
-	static OSSharedPtr<IOMemoryDescriptor> withDmaBuf(
+	[[nodiscard]] static OSSharedPtr<IOMemoryDescriptor> withDmaBuf(
 		int fd, IODirection direction, task_t task = nullptr) noexcept;
 
-	IOByteCount getLength() const noexcept;
+	[[nodiscard]] IOByteCount getLength() const noexcept;
 	IODirection getDirection() const noexcept;
 	void setDirection(IODirection direction) noexcept;
 	IOOptionBits getTag() const noexcept;
@@ -75,9 +75,9 @@ public:
 	 * [offset, offset + length) or nothing.  Return the bytes copied.
 	 * writeBytes() with a null @bytes zero-fills the range.
 	 */
-	IOByteCount readBytes(IOByteCount offset, void *bytes,
+	[[nodiscard]] IOByteCount readBytes(IOByteCount offset, void *bytes,
 			      IOByteCount length) noexcept;
-	IOByteCount writeBytes(IOByteCount offset, const void *bytes,
+	[[nodiscard]] IOByteCount writeBytes(IOByteCount offset, const void *bytes,
 			       IOByteCount length) noexcept;
 
 	/*
@@ -85,8 +85,8 @@ public:
 	 * undoes one made through this object.  kIODirectionNone: the
 	 * descriptor's own direction.
 	 */
-	IOReturn prepare(IODirection forDirection = kIODirectionNone) noexcept;
-	IOReturn complete(IODirection forDirection = kIODirectionNone) noexcept;
+	[[nodiscard]] IOReturn prepare(IODirection forDirection = kIODirectionNone) noexcept;
+	[[nodiscard]] IOReturn complete(IODirection forDirection = kIODirectionNone) noexcept;
 
 	/*
 	 * The address of the byte at @offset and, in *@length, the bytes
@@ -96,10 +96,10 @@ public:
 	 * prepare() first.  Needs CAP_SYS_ADMIN.  0 (and length 0) on failure
 	 * or past the end.
 	 */
-	IOPhysicalAddress getPhysicalSegment(IOByteCount offset,
+	[[nodiscard]] IOPhysicalAddress getPhysicalSegment(IOByteCount offset,
 					     IOByteCount *length,
 					     IOOptionBits options = 0) noexcept;
-	IOPhysicalAddress getPhysicalAddress() noexcept;
+	[[nodiscard]] IOPhysicalAddress getPhysicalAddress() noexcept;
 
 	/*
 	 * Map [offset, offset + length) (length 0: to the end) into this
@@ -110,12 +110,12 @@ public:
 	 * kIOMapReference, kIOMapUnique, kIOMapPrefault (accepted).  User
 	 * memory maps only while prepared (kIOReturnNotReady).
 	 */
-	OSSharedPtr<IOMemoryMap> createMappingInTask(
+	[[nodiscard]] OSSharedPtr<IOMemoryMap> createMappingInTask(
 		task_t intoTask, mach_vm_address_t atAddress,
 		IOOptionBits options, mach_vm_size_t offset = 0,
 		mach_vm_size_t length = 0) noexcept;
 	/* The whole descriptor, anywhere. */
-	OSSharedPtr<IOMemoryMap> map(IOOptionBits options = 0) noexcept;
+	[[nodiscard]] OSSharedPtr<IOMemoryMap> map(IOOptionBits options = 0) noexcept;
 
 	/*
 	 * iobmd: [offset, offset + length) (length 0: to the end) as a new
@@ -138,14 +138,14 @@ public:
 	 * kIOReturnNoResources (no file descriptor left, or the limit of
 	 * live dma-bufs).
 	 */
-	unique_fd createDmaBuf(IOOptionBits options = 0, IOByteCount offset = 0,
+	[[nodiscard]] unique_fd createDmaBuf(IOOptionBits options = 0, IOByteCount offset = 0,
 			       IOByteCount length = 0) noexcept;
 
-	IOReturn setPurgeable(IOOptionBits newState,
+	[[nodiscard]] IOReturn setPurgeable(IOOptionBits newState,
 			      IOOptionBits *oldState) noexcept;
 	/* kIOMemoryIncoherentIOFlush, kIOMemoryIncoherentIOStore or
 	 * kIOMemoryIncoherentIOInvalidate on a prepared range. */
-	IOReturn performOperation(IOOptionBits options, IOByteCount offset,
+	[[nodiscard]] IOReturn performOperation(IOOptionBits options, IOByteCount offset,
 				  IOByteCount length) noexcept;
 
 	/*
@@ -174,7 +174,7 @@ protected:
 
 	/* Maps a range of the module's mapping of the descriptor (which for
 	 * buffers reaches the capacity). */
-	OSSharedPtr<IOMemoryMap> mapRange(mach_vm_address_t atAddress,
+	[[nodiscard]] OSSharedPtr<IOMemoryMap> mapRange(mach_vm_address_t atAddress,
 					  IOOptionBits options,
 					  mach_vm_size_t offset,
 					  mach_vm_size_t length) noexcept;

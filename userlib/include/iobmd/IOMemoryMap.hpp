@@ -39,12 +39,12 @@ public:
 	IOVirtualAddress getVirtualAddress() const noexcept;
 	mach_vm_address_t getAddress() const noexcept { return getVirtualAddress(); }
 	/* Bytes of the descriptor mapped.  0 once unmapped. */
-	IOByteCount getLength() const noexcept;
+	[[nodiscard]] IOByteCount getLength() const noexcept;
 	mach_vm_size_t getSize() const noexcept { return getLength(); }
 	/* The options it was made with. */
 	IOOptionBits getMapOptions() const noexcept;
 	/* Unmaps it; later calls do nothing and succeed. */
-	IOReturn unmap() noexcept;
+	[[nodiscard]] IOReturn unmap() noexcept;
 
 private:
 	friend class IOMemoryDescriptor;

@@ -19,7 +19,7 @@ class IOBMD_API IOMultiMemoryDescriptor : public IOMemoryDescriptor {
 public:
 	/* @asReference is accepted for IOKit's sake: the pieces are always
 	 * held, never copied. */
-	static OSSharedPtr<IOMultiMemoryDescriptor> withDescriptors(
+	[[nodiscard]] static OSSharedPtr<IOMultiMemoryDescriptor> withDescriptors(
 		IOMemoryDescriptor **descriptors, UInt32 withCount,
 		IODirection withDirection, bool asReference = false) noexcept;
 

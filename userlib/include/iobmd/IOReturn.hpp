@@ -116,19 +116,19 @@ inline constexpr IOReturn kIOReturnNotFound = iokit_common_err(0x2f0);
 inline constexpr IOReturn kIOReturnInvalid = iokit_common_err(0x1);
 
 /* The table above. */
-IOBMD_API IOReturn IOReturnFromErrno(int err) noexcept;
+[[nodiscard]] IOBMD_API IOReturn IOReturnFromErrno(int err) noexcept;
 
 /* A short description of @ret, as IOService::stringFromReturn() gives. */
-IOBMD_API const char *stringFromReturn(IOReturn ret) noexcept;
+[[nodiscard]] IOBMD_API const char *stringFromReturn(IOReturn ret) noexcept;
 
 /* The outcome of this thread's last IOKit-named call. */
-IOBMD_API IOReturn lastError() noexcept;
+[[nodiscard]] IOBMD_API IOReturn lastError() noexcept;
 IOBMD_API int lastErrno() noexcept;
 /*
  * lastErrno() as a std::error_code of std::generic_category() (0: none);
  * an outcome with no errno (kIOReturnInternalError) as an IOReturn.
  */
-IOBMD_API std::error_code lastErrorCode() noexcept;
+[[nodiscard]] IOBMD_API std::error_code lastErrorCode() noexcept;
 
 /*
  * IOReturn values as std::error_code: messages from stringFromReturn(),
@@ -137,7 +137,7 @@ IOBMD_API std::error_code lastErrorCode() noexcept;
  */
 IOBMD_API const std::error_category &ioreturn_category() noexcept;
 
-inline std::error_code make_error_code(IOReturn ret) noexcept
+[[nodiscard]] inline std::error_code make_error_code(IOReturn ret) noexcept
 {
 	return {ret, ioreturn_category()};
 }

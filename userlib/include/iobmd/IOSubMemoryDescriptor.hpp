@@ -17,7 +17,7 @@ class IOBMD_API IOSubMemoryDescriptor : public IOMemoryDescriptor {
 public:
 	/* @options: the window's IODirection.  Nesting is limited to 8
 	 * levels (kIOReturnNoResources beyond). */
-	static OSSharedPtr<IOSubMemoryDescriptor> withSubRange(
+	[[nodiscard]] static OSSharedPtr<IOSubMemoryDescriptor> withSubRange(
 		IOMemoryDescriptor *of, IOByteCount offset,
 		IOByteCount length, IOOptionBits options) noexcept;
 

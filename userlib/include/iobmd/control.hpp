@@ -135,27 +135,27 @@ public:
 	 * Opens a generic netlink socket and resolves the family and its
 	 * events group.  ENOENT: the family does not resolve.
 	 */
-	std::error_code open() noexcept;
+	[[nodiscard]] std::error_code open() noexcept;
 	bool is_open() const noexcept;
 	/* The family's id and version, and the events group's id. */
 	int family_id() const noexcept;
 	std::uint32_t family_version() const noexcept;
 	std::uint32_t events_group() const noexcept;
 
-	std::error_code get_stats(control_stats &out) noexcept;
+	[[nodiscard]] std::error_code get_stats(control_stats &out) noexcept;
 	/* Every live descriptor (without CAP_SYS_ADMIN: those this process
 	 * created), in creation order. */
-	std::error_code get_descs(std::vector<control_desc> &out) noexcept;
-	std::error_code get_limits(control_limits &out) noexcept;
+	[[nodiscard]] std::error_code get_descs(std::vector<control_desc> &out) noexcept;
+	[[nodiscard]] std::error_code get_limits(control_limits &out) noexcept;
 	/* EINVAL when no member holds a value; nothing changes on error. */
-	std::error_code set_limits(const control_limits &limits) noexcept;
+	[[nodiscard]] std::error_code set_limits(const control_limits &limits) noexcept;
 
 	/*
 	 * Joins the events group on a second socket (EPERM without
 	 * CAP_SYS_ADMIN).  Events queue from then on; event_fd() polls
 	 * readable when some are queued.
 	 */
-	std::error_code subscribe() noexcept;
+	[[nodiscard]] std::error_code subscribe() noexcept;
 	int event_fd() const noexcept;
 	/*
 	 * Calls @fn for each queued event, in order, without waiting.
@@ -163,13 +163,13 @@ public:
 	 * time (those still queued are delivered first).  Exceptions thrown
 	 * by @fn propagate; events after it stay queued.
 	 */
-	std::error_code read_events(const std::function<void(const control_event &)> &fn);
+	[[nodiscard]] std::error_code read_events(const std::function<void(const control_event &)> &fn);
 	/*
 	 * Waits up to @timeout_ms (negative: for ever) for events, then
 	 * does read_events().  std::errc::timed_out when none came;
 	 * EINTR when a signal interrupted the wait.
 	 */
-	std::error_code wait_events(const std::function<void(const control_event &)> &fn,
+	[[nodiscard]] std::error_code wait_events(const std::function<void(const control_event &)> &fn,
 				    int timeout_ms);
 
 	/* The module's explanation of the last failed call, or "". */

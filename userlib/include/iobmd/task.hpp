@@ -56,7 +56,7 @@ public:
 	 * kIOReturnNotPrivileged, kIOReturnUnsupported (not iobmd, or
 	 * another ABI major version).
 	 */
-	static OSSharedPtr<task> open(const char *path = kDefaultPath) noexcept;
+	[[nodiscard]] static OSSharedPtr<task> open(const char *path = kDefaultPath) noexcept;
 
 	/* Lives only behind a task_t: descriptors hold it and the file
 	 * their handles belong to, which a move would take from under them. */
@@ -97,7 +97,7 @@ using task_t = OSSharedPtr<task>;
 
 /* The process's default task; null (and lastError()) when it cannot be
  * opened.  A later call tries again. */
-IOBMD_API task_t current_task() noexcept;
+[[nodiscard]] IOBMD_API task_t current_task() noexcept;
 
 /* IOKit's kernel_task: converts to current_task(). */
 struct kernel_task_t {
