@@ -48,6 +48,15 @@ try_deps() {
 	fi
 }
 
+# Prints the Debian mirror apt's sources name (the first that is not a
+# security archive), as scripts/install-deps.sh finds it; fails without one.
+debian_mirror() {
+	local uri
+	uri=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+	      awk '/^URIs:/ && !/security/ {print $2; exit} /^deb / && !/security/ {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}' || true)
+	[ -n "$uri" ] && echo "$uri"
+}
+
 # copy_module_sources DIR: a fresh copy of the module's sources in DIR.
 copy_module_sources() {
 	local dir=$1 f
