@@ -34,8 +34,10 @@
 #include <linux/uaccess.h>
 #include <linux/version.h>
 
-MODULE_IMPORT_NS(IOBMD);
-MODULE_IMPORT_NS(DMA_BUF);
+#include <iobmd_compat.h>
+
+MODULE_IMPORT_NS(IOBMD_NS);
+MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 /* 6.2 made the plain calls need the reservation lock; before, they took it. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
@@ -216,7 +218,7 @@ static void kapi_move_notify(struct dma_buf_attachment *at)
 /* A dynamic importer that takes memory without pages (peer2peer). */
 static const struct dma_buf_attach_ops kapi_p2p_ops = {
 	.allow_peer2peer = true,
-	.move_notify = kapi_move_notify,
+	.IOBMD_DMA_BUF_INVALIDATE = kapi_move_notify,
 };
 
 /*
