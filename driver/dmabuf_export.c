@@ -207,10 +207,10 @@ static int iobmd_export_layout(struct iobmd_export *e)
 
 /*
  * Map for the importer's device.  One mapping an attachment: mapping it
- * again in the same direction hands out the same table, counted, and the
- * last unmap undoes it (what the dma-buf core did itself for exporters
- * with cache_sgt_mapping, which 6.16 removed); in another direction it is
- * busy.
+ * again in its direction (any, when it is bidirectional) hands out the
+ * same table, counted, and the last unmap undoes it (what the dma-buf
+ * core did itself for exporters with cache_sgt_mapping, which 6.16
+ * removed); in another direction it is busy.
  */
 static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 					 enum dma_data_direction dir)
@@ -224,7 +224,7 @@ static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 		return ERR_PTR(ret);
 	mutex_lock(&e->lock);
 	if (a->maps) {
-		ret = a->dir == dir ? 0 : -EBUSY;
+		ret = a->dir == dir || a->dir == DMA_BIDIRECTIONAL ? 0 : -EBUSY;
 		if (!ret)
 			a->maps++;
 		goto out;

@@ -272,6 +272,45 @@ out:
 	return ret;
 }
 
+/*
+ * One attachment of @dmabuf to @dev mapped again: the same table while
+ * the first mapping lasts, in its direction or any when that is
+ * bidirectional; in another direction EBUSY.  True when so.
+ */
+static bool kapi_dmabuf_map_again(struct dma_buf *dmabuf, struct device *dev)
+{
+	struct dma_buf_attachment *at;
+	struct sg_table *a, *b, *c, *d;
+	bool ok;
+
+	at = dma_buf_attach(dmabuf, dev);
+	if (IS_ERR(at))
+		return false;
+	a = kapi_dmabuf_map(at, DMA_TO_DEVICE);
+	b = kapi_dmabuf_map(at, DMA_TO_DEVICE);
+	c = kapi_dmabuf_map(at, DMA_FROM_DEVICE);
+	ok = !IS_ERR(a) && a == b && PTR_ERR(c) == -EBUSY;
+	if (!IS_ERR(c))
+		kapi_dmabuf_unmap(at, c, DMA_FROM_DEVICE);
+	if (!IS_ERR(b))
+		kapi_dmabuf_unmap(at, b, DMA_TO_DEVICE);
+	if (!IS_ERR(a))
+		kapi_dmabuf_unmap(at, a, DMA_TO_DEVICE);
+	/* Unmapped for good: a new direction is free now. */
+	a = kapi_dmabuf_map(at, DMA_BIDIRECTIONAL);
+	c = kapi_dmabuf_map(at, DMA_FROM_DEVICE);
+	d = kapi_dmabuf_map(at, DMA_TO_DEVICE);
+	ok = ok && !IS_ERR(a) && a == c && a == d;
+	if (!IS_ERR(d))
+		kapi_dmabuf_unmap(at, d, DMA_TO_DEVICE);
+	if (!IS_ERR(c))
+		kapi_dmabuf_unmap(at, c, DMA_FROM_DEVICE);
+	if (!IS_ERR(a))
+		kapi_dmabuf_unmap(at, a, DMA_BIDIRECTIONAL);
+	dma_buf_detach(dmabuf, at);
+	return ok;
+}
+
 #ifdef CONFIG_X86
 /* The cache bits (PAT, PCD, PWT) of a protection. */
 static pteval_t kapi_cache_bits(pgprot_t prot)
@@ -486,6 +525,8 @@ static void kapi_dmabuf(struct device *dev, struct device *tiny)
 					  SZ_64K, DMA_BIT_MASK(32), &first) &&
 		   first == seg.addr,
 		   "mapped for a 32-bit device: its physical addresses");
+	kapi_check(kapi_dmabuf_map_again(dmabuf, dev),
+		   "an attachment mapped again: the same table, or EBUSY");
 	/*
 	 * edu: a PCI device with no driver bound now.  Its mask is 32 bits,
 	 * or the 28 its driver set when a test bound one earlier in this
