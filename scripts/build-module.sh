@@ -46,6 +46,7 @@ log=$dir/build.log
 # The kernel's compiler: "x86_64-linux-gnu-gcc-14 (Debian 14.2.0-19) 14.2.0".
 cc=$(sed -nE 's/^CONFIG_CC_VERSION_TEXT="([^ "]+).*/\1/p' "$kdir/.config" 2>/dev/null || true)
 chroot_dir=
+CACHE_DIR=${IOBMD_CACHE:-/var/cache/iobmd}
 if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
 	# Its Debian package: gcc-N, or gcc-N-<triplet> for a cross compiler.
 	[[ $cc =~ ^(([a-z0-9_]+-linux-gnu[a-z]*)-)?gcc-([0-9]+)$ ]] ||
@@ -63,8 +64,17 @@ if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
 	if [ -f "$kroot/../build-depends" ]; then
 		mapfile -t -O ${#chroot_pkgs[@]} chroot_pkgs <"$kroot/../build-depends"
 	fi
-	# Debian 13 when it has that compiler, else unstable.
+	# Debian 13 when it has that compiler, else unstable; a chroot that
+	# already has it first (asking the mirror costs time).
+	suites=()
 	for suite in trixie sid; do
+		if [ -x "$CACHE_DIR/chroot-$suite-$(dpkg --print-architecture)/usr/bin/$cc" ]; then
+			suites=("$suite" "${suites[@]}")
+		else
+			suites+=("$suite")
+		fi
+	done
+	for suite in "${suites[@]}"; do
 		rc=0
 		chroot_dir=$(bash "$ROOT/scripts/debian-chroot.sh" --suite "$suite" "${chroot_pkgs[@]}" |
 			sed -n 's/^CHROOT=//p') || rc=$?
