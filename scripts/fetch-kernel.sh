@@ -73,7 +73,8 @@ flock 9
 # --- a private apt: SUITE only, for ARCH and this machine's architecture ---
 mirror=$(debian_mirror) || die "cannot find the Debian mirror in apt's sources"
 adir=$CACHE/kernels/apt-$suite-$arch
-mkdir -p "$adir/state/lists/partial" "$adir/cache/archives/partial" "$adir/etc"
+# etc/none: an empty directory, for the parts directories apt reads.
+mkdir -p "$adir/state/lists/partial" "$adir/cache/archives/partial" "$adir/etc/none"
 : >"$adir/state/status"
 archs=$arch
 [ "$arch" = "$host_arch" ] || archs="$arch,$host_arch"
@@ -132,7 +133,9 @@ while [ ${#queue[@]} -gt 0 ]; do
 		*) continue ;;
 		esac
 		# Architecture-independent packages (the common headers) take no qualifier.
-		acache show "$q" >/dev/null 2>&1 || q=${q%:*}
+		if ! acache show "$q" 2>/dev/null | grep -q "^Architecture: ${q#*:}$"; then
+			q=${q%:*}
+		fi
 		case " ${pkgs[*]} " in *" $q "*) continue ;; esac
 		pkgs+=("$q")
 		queue+=("$q")
