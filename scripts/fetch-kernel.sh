@@ -20,7 +20,8 @@
 # the unpacked common headers (Debian's names /usr/src).  A second call
 # with the same answer from the mirror costs one `apt-get update`;
 # IOBMD_OFFLINE=1 skips that and reuses the newest kernel of SERIES/ARCH
-# fetched before.  Runs are serialised by a lock.
+# fetched before.  Runs are serialised by a lock.  A newer kernel of the
+# series replaces the one fetched before.
 #
 # Prints, as its last lines:
 #   KREL=<kernel release>
@@ -54,6 +55,18 @@ report() {
 }
 
 complete() { [ -f "$1/.iobmd-complete" ]; }
+
+# $krel is the newest of the series now: the one it replaces (the suite
+# moved on) is of no further use.
+record_last() {
+	local old
+	old=$(cat "$last" 2>/dev/null || true)
+	if [ -n "$old" ] && [ "$old" != "$krel" ] && [[ $old =~ ^[A-Za-z0-9.+~-]+$ ]]; then
+		msg "removing $CACHE/kernels/$arch-$old (replaced by $krel)"
+		rm -rf "${CACHE:?}/kernels/$arch-$old"
+	fi
+	echo "$krel" >"$last"
+}
 
 # The release of the kernel a run fetched last for SERIES/ARCH.
 last=$CACHE/kernels/last-$series-$arch-$suite
@@ -103,7 +116,7 @@ image_pkg=linux-image-$krel
 acache show "$image_pkg:$arch" >/dev/null 2>&1 || image_pkg=linux-image-$krel-unsigned
 dir=$CACHE/kernels/$arch-$krel
 if complete "$dir"; then
-	echo "$krel" >"$last"
+	record_last
 	msg "$krel ($arch, $suite) already fetched"
 	report "$dir" "$krel"
 	exit 0
@@ -189,6 +202,6 @@ for p in "${pkgs[@]}"; do
 done | grep -vE '^(linux-|gcc-)' | sort -u >"$tmp/build-depends"
 mv "$tmp" "$dir"
 touch "$dir/.iobmd-complete"
-echo "$krel" >"$last"
+record_last
 msg "fetched $krel ($arch, $suite) into $dir"
 report "$dir" "$krel"
