@@ -279,34 +279,32 @@ out:
  */
 static bool kapi_dmabuf_map_again(struct dma_buf *dmabuf, struct device *dev)
 {
+	/*
+	 * Per round, three maps in these directions: the third is busy in
+	 * the first round; in the second, after every unmap of the first,
+	 * a bidirectional mapping serves all three.
+	 */
+	static const enum dma_data_direction dirs[2][3] = {
+		{ DMA_TO_DEVICE, DMA_TO_DEVICE, DMA_FROM_DEVICE },
+		{ DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE },
+	};
 	struct dma_buf_attachment *at;
-	struct sg_table *a, *b, *c, *d;
-	bool ok;
+	struct sg_table *t[3];
+	bool ok = true;
+	int round, i;
 
 	at = dma_buf_attach(dmabuf, dev);
 	if (IS_ERR(at))
 		return false;
-	a = kapi_dmabuf_map(at, DMA_TO_DEVICE);
-	b = kapi_dmabuf_map(at, DMA_TO_DEVICE);
-	c = kapi_dmabuf_map(at, DMA_FROM_DEVICE);
-	ok = !IS_ERR(a) && a == b && PTR_ERR(c) == -EBUSY;
-	if (!IS_ERR(c))
-		kapi_dmabuf_unmap(at, c, DMA_FROM_DEVICE);
-	if (!IS_ERR(b))
-		kapi_dmabuf_unmap(at, b, DMA_TO_DEVICE);
-	if (!IS_ERR(a))
-		kapi_dmabuf_unmap(at, a, DMA_TO_DEVICE);
-	/* Unmapped for good: a new direction is free now. */
-	a = kapi_dmabuf_map(at, DMA_BIDIRECTIONAL);
-	c = kapi_dmabuf_map(at, DMA_FROM_DEVICE);
-	d = kapi_dmabuf_map(at, DMA_TO_DEVICE);
-	ok = ok && !IS_ERR(a) && a == c && a == d;
-	if (!IS_ERR(d))
-		kapi_dmabuf_unmap(at, d, DMA_TO_DEVICE);
-	if (!IS_ERR(c))
-		kapi_dmabuf_unmap(at, c, DMA_FROM_DEVICE);
-	if (!IS_ERR(a))
-		kapi_dmabuf_unmap(at, a, DMA_BIDIRECTIONAL);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 3; i++)
+			t[i] = kapi_dmabuf_map(at, dirs[round][i]);
+		ok = ok && !IS_ERR(t[0]) && t[1] == t[0] &&
+		     (round ? t[2] == t[0] : PTR_ERR(t[2]) == -EBUSY);
+		for (i = 2; i >= 0; i--)
+			if (!IS_ERR(t[i]))
+				kapi_dmabuf_unmap(at, t[i], dirs[round][i]);
+	}
 	dma_buf_detach(dmabuf, at);
 	return ok;
 }
