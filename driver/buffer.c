@@ -715,7 +715,7 @@ struct iobmd_desc *iobmd_buffer_with_options(u32 options, u64 capacity,
 	b = iobmd_buffer_create(&spec);
 	return IS_ERR(b) ? ERR_CAST(b) : &b->desc;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_buffer_with_options, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_buffer_with_options, IOBMD_NS);
 
 /**
  * iobmd_buffer_with_physical_mask() - inTaskWithPhysicalMask, for drivers
@@ -740,7 +740,7 @@ struct iobmd_desc *iobmd_buffer_with_physical_mask(u32 options, u64 capacity,
 	b = iobmd_buffer_create(&spec);
 	return IS_ERR(b) ? ERR_CAST(b) : &b->desc;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_buffer_with_physical_mask, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_buffer_with_physical_mask, IOBMD_NS);
 
 /**
  * iobmd_buffer_capacity() - getCapacity()
@@ -754,4 +754,4 @@ u64 iobmd_buffer_capacity(struct iobmd_desc *d)
 
 	return b ? b->capacity : 0;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_buffer_capacity, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_buffer_capacity, IOBMD_NS);

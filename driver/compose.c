@@ -424,7 +424,7 @@ struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 	mutex_unlock(&parent->lock);
 	return &c->desc;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_sub_create, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_sub_create, IOBMD_NS);
 
 static void iobmd_compose_free(struct iobmd_compose *c)
 {
@@ -499,7 +499,7 @@ struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 	c->desc.tag = tag;
 	return &c->desc;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_multi_create, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_multi_create, IOBMD_NS);
 
 /**
  * iobmd_interleaved_create() - IOInterleavedMemoryDescriptor::withCapacity
@@ -529,7 +529,7 @@ struct iobmd_desc *iobmd_interleaved_create(u32 capacity, u32 direction)
 	c->desc.visits = 1 + capacity;
 	return &c->desc;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_create, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_create, IOBMD_NS);
 
 /* Lock an interleaved descriptor for a change of its pieces. */
 static int iobmd_interleaved_lock(struct iobmd_desc *d)
@@ -613,7 +613,7 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 	iobmd_interleaved_unlock(d);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_set, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_set, IOBMD_NS);
 
 /**
  * iobmd_interleaved_clear() - clearMemoryDescriptors(direction)
@@ -646,7 +646,7 @@ int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction)
 	iobmd_interleaved_unlock(d);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_clear, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_clear, IOBMD_NS);
 
 static bool iobmd_compose_is(struct iobmd_desc *d)
 {

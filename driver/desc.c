@@ -60,7 +60,7 @@ void iobmd_desc_get(struct iobmd_desc *d)
 {
 	kref_get(&d->ref);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_get, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_get, IOBMD_NS);
 
 static void iobmd_desc_release(struct kref *ref)
 {
@@ -82,7 +82,7 @@ void iobmd_desc_put(struct iobmd_desc *d)
 {
 	kref_put(&d->ref, iobmd_desc_release);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_put, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_put, IOBMD_NS);
 
 /**
  * iobmd_desc_length() - getLength()
@@ -99,7 +99,7 @@ u64 iobmd_desc_length(struct iobmd_desc *d)
 	mutex_unlock(&d->lock);
 	return len;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_length, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_length, IOBMD_NS);
 
 /**
  * iobmd_desc_direction() - getDirection()
@@ -116,7 +116,7 @@ u32 iobmd_desc_direction(struct iobmd_desc *d)
 	mutex_unlock(&d->lock);
 	return dir;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_direction, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_direction, IOBMD_NS);
 
 /**
  * iobmd_desc_extent() - bytes of memory behind a descriptor
@@ -432,7 +432,7 @@ int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 		iobmd_desc_unpin(d);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare_dev, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare_dev, IOBMD_NS);
 
 /**
  * iobmd_desc_prepare() - prepare(): wire the memory
@@ -450,7 +450,7 @@ int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction)
 {
 	return iobmd_desc_prepare_dev(d, direction, NULL);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_prepare, IOBMD_NS);
 
 /**
  * iobmd_desc_complete() - complete(): undo one iobmd_desc_prepare(),
@@ -483,7 +483,7 @@ int iobmd_desc_complete(struct iobmd_desc *d)
 	iobmd_desc_unpin(d);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_complete, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_complete, IOBMD_NS);
 
 /**
  * iobmd_desc_hold_prepared() - keep an already prepared descriptor so
@@ -718,7 +718,7 @@ int iobmd_desc_read_bytes(struct iobmd_desc *d, u64 offset, void *buf,
 
 	return iobmd_desc_copy(d, offset, c, len);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_read_bytes, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_read_bytes, IOBMD_NS);
 
 /**
  * iobmd_desc_write_bytes() - writeBytes() from kernel memory
@@ -739,7 +739,7 @@ int iobmd_desc_write_bytes(struct iobmd_desc *d, u64 offset, const void *buf,
 
 	return iobmd_desc_copy(d, offset, c, len);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_write_bytes, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_write_bytes, IOBMD_NS);
 
 struct iobmd_segs {
 	bool killable;
@@ -914,7 +914,7 @@ int iobmd_desc_dma_segments(struct iobmd_desc *d, u64 offset, u64 len,
 	return iobmd_desc_walk_segs(d, offset, len, IOBMD_WALK_DMA, &s, count,
 				    total);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_dma_segments, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_dma_segments, IOBMD_NS);
 
 /**
  * iobmd_desc_phys_segments() - physical segments of a range
@@ -936,7 +936,7 @@ int iobmd_desc_phys_segments(struct iobmd_desc *d, u64 offset, u64 len,
 
 	return iobmd_desc_walk_segs(d, offset, len, 0, &s, count, total);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_phys_segments, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_phys_segments, IOBMD_NS);
 
 /**
  * iobmd_desc_sync() - performOperation(): cache maintenance for DMA

@@ -245,7 +245,7 @@ struct iobmd_desc *iobmd_device_create(u64 phys, u64 length)
 {
 	return iobmd_device_new(phys, length, false);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_device_create, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_device_create, IOBMD_NS);
 
 /**
  * iobmd_device_create_user() - IODeviceMemory::withRange for userspace

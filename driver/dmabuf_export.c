@@ -29,7 +29,7 @@
 
 #include "iobmd_priv.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 /**
  * struct iobmd_export - what an exported dma-buf holds
@@ -62,16 +62,16 @@ struct iobmd_export {
  * struct iobmd_export_attach - an importer's device
  * @node: entry in iobmd_export.attachments
  * @dev: the device
- * @sgt: its mapping of the pages while @mapped
+ * @sgt: its mapping of the pages while @maps is above 0
  * @dir: enum dma_data_direction of the mapping
- * @mapped: @sgt holds a mapping
+ * @maps: map_dma_buf calls not undone by unmap_dma_buf
  */
 struct iobmd_export_attach {
 	struct list_head node;
 	struct device *dev;
 	struct sg_table sgt;
 	enum dma_data_direction dir;
-	bool mapped;
+	unsigned int maps;
 };
 
 static const struct dma_buf_ops iobmd_dmabuf_ops, iobmd_dmabuf_iomem_ops;
@@ -191,7 +191,7 @@ static void iobmd_export_unmap(struct iobmd_export *e,
 	} else {
 		iobmd_sgt_unmap(&a->sgt, a->dev, a->dir);
 	}
-	a->mapped = false;
+	a->maps = 0;
 }
 
 static void iobmd_dmabuf_detach(struct dma_buf *dmabuf,
@@ -202,7 +202,7 @@ static void iobmd_dmabuf_detach(struct dma_buf *dmabuf,
 
 	mutex_lock(&e->lock);
 	/* An importer that did not unmap leaves no IOVA behind. */
-	if (a->mapped)
+	if (a->maps)
 		iobmd_export_unmap(e, a);
 	list_del(&a->node);
 	mutex_unlock(&e->lock);
@@ -229,8 +229,11 @@ static int iobmd_export_layout(struct iobmd_export *e)
 }
 
 /*
- * Map for the importer's device.  One mapping an attachment at a time:
- * the core keeps it (cache_sgt_mapping) until the attachment goes.
+ * Map for the importer's device.  One mapping an attachment: mapping it
+ * again in its direction (any, when it is bidirectional) hands out the
+ * same table, counted, and the last unmap undoes it (what the dma-buf
+ * core did itself for exporters with cache_sgt_mapping, which 6.16
+ * removed); in another direction it is busy.
  */
 static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 					 enum dma_data_direction dir)
@@ -243,9 +246,12 @@ static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 	if (ret)
 		return ERR_PTR(ret);
 	mutex_lock(&e->lock);
-	ret = -EBUSY;
-	if (a->mapped)
+	if (a->maps) {
+		ret = a->dir == dir || a->dir == DMA_BIDIRECTIONAL ? 0 : -EBUSY;
+		if (!ret)
+			a->maps++;
 		goto out;
+	}
 	ret = iobmd_export_layout(e);
 	if (ret)
 		goto out;
@@ -254,7 +260,8 @@ static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 		ret = iobmd_export_map_resources(e, a);
 	else
 		ret = iobmd_runs_sgt_map(&a->sgt, &e->layout.runs, a->dev, dir);
-	a->mapped = !ret;
+	if (!ret)
+		a->maps = 1;
 out:
 	mutex_unlock(&e->lock);
 	return ret ? ERR_PTR(ret) : &a->sgt;
@@ -268,7 +275,7 @@ static void iobmd_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct iobmd_export_attach *a = attach->priv;
 
 	mutex_lock(&e->lock);
-	if (!WARN_ON_ONCE(!a->mapped || sgt != &a->sgt))
+	if (!WARN_ON_ONCE(!a->maps || sgt != &a->sgt) && !--a->maps)
 		iobmd_export_unmap(e, a);
 	mutex_unlock(&e->lock);
 }
@@ -287,7 +294,7 @@ static int iobmd_dmabuf_cpu_access(struct dma_buf *dmabuf, bool for_device)
 		return 0;
 	mutex_lock(&e->lock);
 	list_for_each_entry(a, &e->attachments, node) {
-		if (!a->mapped)
+		if (!a->maps)
 			continue;
 		if (for_device)
 			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
@@ -385,7 +392,6 @@ static void iobmd_dmabuf_release(struct dma_buf *dmabuf)
 
 /* What every iobmd dma-buf does. */
 #define IOBMD_DMABUF_OPS						\
-	.cache_sgt_mapping = true,					\
 	.attach = iobmd_dmabuf_attach,					\
 	.detach = iobmd_dmabuf_detach,					\
 	.map_dma_buf = iobmd_dmabuf_map,				\
@@ -573,4 +579,4 @@ err_count:
 	atomic_dec(&d->exports);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_export_dmabuf, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_export_dmabuf, IOBMD_NS);

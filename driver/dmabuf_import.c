@@ -52,7 +52,7 @@
 
 #include "iobmd_priv.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 /**
  * struct iobmd_dmabuf - a descriptor over another exporter's dma-buf
@@ -459,7 +459,7 @@ struct iobmd_desc *iobmd_desc_from_dmabuf(struct dma_buf *dmabuf,
 			dmabuf->size, direction, 1);
 	return &m->desc;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_from_dmabuf, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_from_dmabuf, IOBMD_NS);
 
 /**
  * iobmd_dmabuf_import_init() - take the module's device for physical

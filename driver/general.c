@@ -231,7 +231,7 @@ static int iobmd_general_unshare(unsigned long start, int nr,
 		}
 		if (!vma || addr >= vma->vm_end)
 			vma = vma_lookup(current->mm, addr);
-		if (vma && is_cow_mapping(vma->vm_flags))
+		if (vma && vma_is_cow_mapping(vma))
 			__set_bit(i, cow);
 	}
 	if (locked)
@@ -643,7 +643,7 @@ struct iobmd_desc *iobmd_general_create(const struct iobmd_range *ranges,
 {
 	return iobmd_general_new(ranges, count, direction, physical, false);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_general_create, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_general_create, IOBMD_NS);
 
 /**
  * iobmd_general_create_user() - iobmd_general_create() for userspace

@@ -144,7 +144,7 @@ void *iobmd_desc_vmap(struct iobmd_desc *d)
 	}
 	return addr + l.first;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_vmap, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_vmap, IOBMD_NS);
 
 /**
  * iobmd_desc_vunmap() - undo iobmd_desc_vmap()
@@ -156,4 +156,4 @@ void iobmd_desc_vunmap(struct iobmd_desc *d, void *addr)
 	vunmap((void *)((unsigned long)addr & PAGE_MASK));
 	iobmd_desc_unpin(d);
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_vunmap, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_vunmap, IOBMD_NS);

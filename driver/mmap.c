@@ -431,7 +431,7 @@ int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
 	atomic64_inc(&iobmd_stats.mappings);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD);
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD_NS);
 
 /**
  * iobmd_mmap() - the mmap file operation of /dev/iobmd

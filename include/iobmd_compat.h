@@ -34,6 +34,17 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /*
+ * 7.0 keeps a VMA's flags in a vma_flags_t and asks the VMA itself
+ * whether it is a copy-on-write mapping; before, its vm_flags did.
+ */
+#ifndef IOBMD_HAVE_VMA_IS_COW_MAPPING
+static inline bool vma_is_cow_mapping(const struct vm_area_struct *vma)
+{
+	return is_cow_mapping(vma->vm_flags);
+}
+#endif
+
+/*
  * 6.2 made dma_buf_vmap() a call under the dma-buf's reservation lock and
  * added the variant that takes it; before, dma_buf_vmap() locked itself.
  */
@@ -51,6 +62,29 @@ static inline void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 {
 	dma_buf_vunmap(dmabuf, map);
 }
+#endif
+
+/*
+ * Symbol namespaces: 6.13 made EXPORT_SYMBOL_NS_GPL() and MODULE_IMPORT_NS()
+ * take a string literal; before, they stringified a bare name (which
+ * __stringify() expands first, so the names below work there too).
+ */
+#ifdef IOBMD_HAVE_STRING_NS
+#define IOBMD_NS		"IOBMD"
+#define IOBMD_DMA_BUF_NS	"DMA_BUF"
+#else
+#define IOBMD_NS		IOBMD
+#define IOBMD_DMA_BUF_NS	DMA_BUF
+#endif
+
+/*
+ * 7.0 named a dynamic importer's callback for an exporter about to move
+ * the memory invalidate_mappings; before, it was move_notify.
+ */
+#ifdef IOBMD_HAVE_DMA_BUF_INVALIDATE_MAPPINGS
+#define IOBMD_DMA_BUF_INVALIDATE	invalidate_mappings
+#else
+#define IOBMD_DMA_BUF_INVALIDATE	move_notify
 #endif
 
 /*

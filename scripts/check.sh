@@ -21,7 +21,12 @@
 # insmod, rmmod, device node, kernel report, timeout, a test binary's exit
 # status or missing TAP plan).  Exits non-zero on any failure or skip.
 #
-# Environment: IOBMD_KERNELS="<krel> ..." tests only those kernels;
+# Environment: KERNELS="6.1 6.12 7.2 7.3" picks kernels by name (default
+# "6.1 6.12"): 6.1 and 6.12 are the installed ones, the others Debian's
+# newest of the series (FETCHED_KERNELS in lib.sh), fetched and unpacked by
+# scripts/fetch-kernel.sh, the module built for them in the chroot of
+# scripts/debian-chroot.sh, booted with vm-run.sh --kernel and --moddir;
+# IOBMD_KERNELS="<krel> ..." tests only those installed kernels;
 # IOBMD_VM_TIMEOUT (seconds, default 900) bounds each VM run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -35,6 +40,32 @@ echo "=== dependencies"
 load_deps
 echo "kernels: $KREL_61 $KREL_612"
 kernels=${IOBMD_KERNELS:-"$KREL_61 $KREL_612"}
+# Kernels by name; a fetched one's build tree, image and modules by release.
+declare -A k_kdir=() k_image=() k_moddir=()
+if [ -n "${KERNELS:-}" ] && [ -z "${IOBMD_KERNELS:-}" ]; then
+	kernels=
+	for name in $KERNELS; do
+		case $name in
+		6.1) kernels+=" $KREL_61" ;;
+		6.12) kernels+=" $KREL_612" ;;
+		*)
+			[ -n "${FETCHED_KERNELS[$name]:-}" ] ||
+				die "KERNELS: no kernel named '$name' (6.1 6.12 ${!FETCHED_KERNELS[*]})"
+			# shellcheck disable=SC2086 # "SERIES ARCH SUITE"
+			if ! fetched=$(bash "$ROOT/scripts/fetch-kernel.sh" ${FETCHED_KERNELS[$name]}); then
+				fail "$name: fetching the kernel"
+				continue
+			fi
+			krel=$(sed -n 's/^KREL=//p' <<<"$fetched")
+			k_kdir[$krel]=$(sed -n 's/^KDIR=//p' <<<"$fetched")
+			k_image[$krel]=$(sed -n 's/^IMAGE=//p' <<<"$fetched")
+			k_moddir[$krel]=$(sed -n 's/^MODDIR=//p' <<<"$fetched")
+			kernels+=" $krel"
+			;;
+		esac
+	done
+	echo "picked: $kernels"
+fi
 
 echo "=== checkpatch"
 bash "$ROOT/scripts/lint.sh" --checkpatch-only || fail "checkpatch"
@@ -95,7 +126,12 @@ for krel in $kernels; do
 	echo "=== kernel $krel"
 	tk=$(date +%s)
 	moddir=$BUILD/$krel/module
-	if ! bash "$ROOT/scripts/build-module.sh" "$krel" "$moddir"; then
+	kdir_env=() vm_kernel=()
+	if [ -n "${k_kdir[$krel]:-}" ]; then
+		kdir_env=("IOBMD_KDIR=${k_kdir[$krel]}")
+		vm_kernel=(--kernel "${k_image[$krel]}" --moddir "${k_moddir[$krel]}")
+	fi
+	if ! env "${kdir_env[@]}" bash "$ROOT/scripts/build-module.sh" "$krel" "$moddir"; then
 		fail "$krel: module build"
 		continue
 	fi
@@ -112,7 +148,8 @@ for krel in $kernels; do
 	# imports from (DMABUF_KMODS, lib.sh).
 	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" "${bins[@]}" \
 		--insmod-args unsafe_phys_ram=1 "${DMABUF_KMODS[@]}" \
-		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
+		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "${vm_kernel[@]}" \
+		"$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
 	count_vm_run "$krel" "$vmdir" "$rc" "$tk" || continue
 	# The devices again behind QEMU's Intel IOMMU, strict: DMA addresses
 	# are IOVAs there, not physical addresses.  vfio-pci and its Type1
@@ -127,7 +164,8 @@ for krel in $kernels; do
 	bash "$ROOT/scripts/vm-run.sh" --tap --iommu --env IOBMD_EDU_IOMMU=1 \
 		--kmod vfio-pci --kmod vfio_iommu_type1 \
 		--out "$vmdir" --insmod-args unsafe_phys_ram=1 \
-		--prog-timeout "$prog_timeout" --nvme "$nvme_img" "$krel" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
+		--prog-timeout "$prog_timeout" --nvme "$nvme_img" "${vm_kernel[@]}" \
+		"$krel" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
 	count_nvme_file "$krel, IOMMU" "$nvme_img"
 	count_vm_run "$krel, IOMMU" "$vmdir" "$rc" "$tk" || continue
 done

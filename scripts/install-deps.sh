@@ -4,7 +4,9 @@
 # Installs everything iobmd's build, tests and demo need on Debian 12, as
 # root: the toolchain (with gcc-multilib, for the static i386 programs that
 # test 32-bit callers), QEMU, busybox, GoogleTest, CMake and pkg-config (the
-# C++ library's tests and package check), the newest 6.1 kernel from bookworm,
+# C++ library's tests and package check), debootstrap (the Debian 13 and
+# unstable chroots that build for 7.x kernels, scripts/debian-chroot.sh),
+# the newest 6.1 kernel from bookworm,
 # the newest 6.12 kernel from bookworm-backports (image and headers), and
 # linux-source-6.12 (for the kselftest harness and checkpatch.pl), which is
 # unpacked once into the cache directory.
@@ -38,6 +40,7 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   [ -f /usr/lib32/libc.a ] &&
 	   [ -f /usr/include/gtest/gtest.h ] && compgen -G '/usr/lib/*/libgtest.a' >/dev/null &&
 	   command -v cmake >/dev/null && command -v pkg-config >/dev/null &&
+	   command -v debootstrap >/dev/null &&
 	   pkg-config --exists libnl-genl-3.0; then
 		cat "$STAMP"
 		exit 0
@@ -82,7 +85,7 @@ srcpkg=linux-source-$(echo "$src612" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
 apt-get install -y -qq --no-install-recommends \
 	build-essential g++ gcc-multilib make bc bison flex libelf-dev libssl-dev cpio kmod \
 	xz-utils zstd sparse perl python3 openssl qemu-system-x86 busybox-static \
-	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev \
+	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev debootstrap \
 	"linux-image-$KREL_61" "linux-headers-$KREL_61" >/dev/null
 # linux-libc-dev from there too: the C++ library's IOMMU mapper needs
 # <linux/iommufd.h>, which bookworm's 6.1 headers do not have.

@@ -23,6 +23,12 @@ DMABUF_PARAMS=(--module-param vivid.n_devs=2 --module-param 'vivid.node_types=0x
 # shellcheck disable=SC2034
 DMABUF_KMODS=(--kmod vgem --kmod vivid "${DMABUF_PARAMS[@]}")
 
+# The kernels scripts/check.sh fetches rather than installs
+# (scripts/fetch-kernel.sh, built for in scripts/debian-chroot.sh's
+# chroot): name (KERNELS="6.1 6.12 7.2 7.3") -> "SERIES ARCH SUITE".
+# shellcheck disable=SC2034
+declare -A FETCHED_KERNELS=([7.2]="7.2 amd64 sid" [7.3]="7.3 amd64 trixie-backports")
+
 msg() { echo "$(basename "$0"): $*" >&2; }
 die() { msg "$*"; exit 1; }
 
@@ -46,6 +52,15 @@ try_deps() {
 		# shellcheck disable=SC1090
 		. "$DEPS_ENV"
 	fi
+}
+
+# Prints the Debian mirror apt's sources name (the first that is not a
+# security archive), as scripts/install-deps.sh finds it; fails without one.
+debian_mirror() {
+	local uri
+	uri=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+	      awk '/^URIs:/ && !/security/ {print $2; exit} /^deb / && !/security/ {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}' || true)
+	[ -n "$uri" ] && echo "$uri"
 }
 
 # copy_module_sources DIR: a fresh copy of the module's sources in DIR.

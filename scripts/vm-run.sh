@@ -27,6 +27,10 @@
 #   --kmod NAME          load the kernel's module NAME and what it depends on
 #                        (repeatable; from /lib/modules/KREL, as modprobe
 #                        resolves it) before iobmd.ko, e.g. vfio-pci
+#   --moddir DIR         the kernel's modules for --kmod are in DIR (its
+#                        lib/modules/KREL, with modules.dep) rather than
+#                        /lib/modules/KREL: a kernel scripts/fetch-kernel.sh
+#                        unpacked (MODDIR=), booted with --kernel
 #   --module-param MOD.NAME=VALUE
 #                        a parameter of the kernel's module MOD (repeatable):
 #                        given to insmod when --kmod loads MOD, else put on
@@ -86,6 +90,7 @@ while [ $# -gt 0 ]; do
 		[[ $2 =~ ^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.,@:-]*)?$ ]] || die "--cmdline wants NAME[=VALUE], not '$2'"
 		extra_cmdline+=("$2"); shift 2 ;;
 	--kmod) kmods+=("$2"); shift 2 ;;
+	--moddir) moddir=$2; shift 2 ;;
 	--module-param)
 		[[ $2 =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_]+= ]] || die "--module-param wants MOD.NAME=VALUE, not '$2'"
 		modparams+=("$2"); shift 2 ;;
@@ -127,8 +132,16 @@ done
 # the order modprobe loads them, decompressed (busybox insmod reads
 # plain .ko files).
 kmod_list=()
+modprobe_base=()
+if [ -n "${moddir:-}" ] && [ ${#kmods[@]} -gt 0 ]; then
+	[ -f "$moddir/modules.dep" ] || die "--moddir $moddir: no modules.dep there"
+	# modprobe -d wants BASE/lib/modules/KREL.
+	mkdir -p "$out/modbase/lib/modules"
+	ln -s "$(cd "$moddir" && pwd)" "$out/modbase/lib/modules/$krel"
+	modprobe_base=(-d "$out/modbase")
+fi
 for m in "${kmods[@]}"; do
-	deps=$(modprobe --show-depends -S "$krel" "$m" 2>/dev/null) ||
+	deps=$(modprobe "${modprobe_base[@]}" --show-depends -S "$krel" "$m" 2>/dev/null) ||
 		die "--kmod $m: modprobe cannot resolve it for $krel"
 	while read -r word path _; do
 		[ "$word" = insmod ] || continue
@@ -187,7 +200,7 @@ done
 mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out/initramfs.cpio.gz"
-rm -rf "$stage"
+rm -rf "$stage" "$out/modbase"
 
 # --- boot ----------------------------------------------------------------
 # TCG, because KVM is not available everywhere this runs.  Single-threaded

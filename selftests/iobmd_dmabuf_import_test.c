@@ -61,12 +61,16 @@ static const char *const exp_names[] = {
  * @vivid_next: the next vivid buffer to export
  * @memfd: udmabuf: the memfd of the last dma-buf, whose own mapping
  *	shows its pages in pagemap (the dma-buf's is a PFN map), or -1
+ * @vivid_input: vivid's input as found, put back when the test is done
+ * @vivid_fmt: vivid's format as found, likewise
  */
 struct exporter {
 	enum exp_kind kind;
 	int fd;
 	unsigned int vivid_next;
 	int memfd;
+	int vivid_input;
+	struct v4l2_format vivid_fmt;
 };
 
 /* The running kernel is older than @major.@minor. */
@@ -109,8 +113,38 @@ static int open_vgem(void)
 	return -ENOENT;
 }
 
-/* vivid's capture node, with VIVID_BUFS MMAP buffers to export. */
-static int open_vivid(void)
+#define VIVID_W		640
+#define VIVID_H		360
+
+/*
+ * Input 0 (the webcam) at VIVID_W x VIVID_H YUYV, what was there before
+ * in @e: 0 or -errno.
+ */
+static int vivid_frame(int fd, struct exporter *e)
+{
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	int input = 0;
+
+	e->vivid_fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	if (ioctl(fd, VIDIOC_G_INPUT, &e->vivid_input) ||
+	    ioctl(fd, VIDIOC_G_FMT, &e->vivid_fmt))
+		return -errno;
+	f.fmt.pix.width = VIVID_W;
+	f.fmt.pix.height = VIVID_H;
+	f.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
+	f.fmt.pix.field = V4L2_FIELD_NONE;
+	if (ioctl(fd, VIDIOC_S_INPUT, &input) || ioctl(fd, VIDIOC_S_FMT, &f))
+		return -errno;
+	return f.fmt.pix.width == VIVID_W && f.fmt.pix.height == VIVID_H ?
+	       0 : -EINVAL;
+}
+
+/*
+ * vivid's capture node, with VIVID_BUFS MMAP buffers to export, each a
+ * VIVID_W x VIVID_H frame (from 7.x on, vivid's default frame is smaller
+ * than a test's 64 pages); the node as found kept in @e.
+ */
+static int open_vivid(struct exporter *e)
 {
 	char path[64];
 	int i, fd;
@@ -131,6 +165,7 @@ static int open_vivid(void)
 		    !strcmp((char *)cap.driver, "vivid") &&
 		    cap.device_caps & V4L2_CAP_VIDEO_CAPTURE &&
 		    cap.device_caps & V4L2_CAP_STREAMING &&
+		    !vivid_frame(fd, e) &&
 		    !ioctl(fd, VIDIOC_REQBUFS, &req) && req.count == VIVID_BUFS)
 			return fd;
 		close(fd);
@@ -183,14 +218,14 @@ static int exporter_open(struct exporter *e, enum exp_kind want)
 		fd = fd < 0 ? -errno : fd;
 		if (fd == -ENOENT && kernel_before(6, 2)) {
 			e->kind = EXP_VIVID;
-			fd = open_vivid();
+			fd = open_vivid(e);
 		}
 		break;
 	case EXP_VGEM:
 		fd = open_vgem();
 		break;
 	case EXP_VIVID:
-		fd = open_vivid();
+		fd = open_vivid(e);
 		break;
 	}
 	e->fd = fd;
@@ -201,6 +236,20 @@ static void exporter_close(struct exporter *e)
 {
 	if (e->memfd >= 0)
 		close(e->memfd);
+	/*
+	 * vivid as it was found: its buffers go first (exported ones live
+	 * on in their dma-bufs).
+	 */
+	if (e->fd >= 0 && e->kind == EXP_VIVID) {
+		struct v4l2_requestbuffers req = {
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.memory = V4L2_MEMORY_MMAP,
+		};
+
+		if (!ioctl(e->fd, VIDIOC_REQBUFS, &req) &&
+		    !ioctl(e->fd, VIDIOC_S_INPUT, &e->vivid_input))
+			ioctl(e->fd, VIDIOC_S_FMT, &e->vivid_fmt);
+	}
 	if (e->fd >= 0)
 		close(e->fd);
 	e->memfd = -1;

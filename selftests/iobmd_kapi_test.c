@@ -15,7 +15,7 @@
 
 #define KAPI_MODULE	"/lib/modules/iobmd_kapi.ko"
 #define KAPI_RESULTS	"/sys/kernel/debug/iobmd_kapi/results"
-#define KAPI_TESTS	80
+#define KAPI_TESTS	81
 
 static long held_descriptors(void)
 {

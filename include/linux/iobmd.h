@@ -3,7 +3,9 @@
  * iobmd: IOKit memory descriptors, the in-kernel API for other drivers.
  *
  * Build against it with -I<iobmd>/include -I<iobmd>/uapi, put iobmd's
- * Module.symvers in KBUILD_EXTRA_SYMBOLS, and MODULE_IMPORT_NS(IOBMD).
+ * Module.symvers in KBUILD_EXTRA_SYMBOLS, and MODULE_IMPORT_NS("IOBMD")
+ * (MODULE_IMPORT_NS(IOBMD) before 6.13, which made namespaces strings;
+ * iobmd's own modules write MODULE_IMPORT_NS(IOBMD_NS), iobmd_compat.h).
  *
  * A descriptor is reference counted: every function returning one gives
  * the caller a reference to drop with iobmd_desc_put().  Descriptors built

@@ -36,8 +36,10 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-MODULE_IMPORT_NS(IOBMD);
-MODULE_IMPORT_NS(DMA_BUF);
+#include <iobmd_compat.h>
+
+MODULE_IMPORT_NS(IOBMD_NS);
+MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 #define KAPI_SEGS	256
 
@@ -278,6 +280,15 @@ static int kapi_fail_map_sg(struct device *dev, struct scatterlist *sg,
 	return -ENOMEM;
 }
 
+/* 6.18 replaced the operation mapping a page with one mapping an address. */
+#ifdef IOBMD_HAVE_DMA_MAP_PHYS
+static dma_addr_t kapi_fail_map_phys(struct device *dev, phys_addr_t phys,
+				     size_t size, enum dma_data_direction dir,
+				     unsigned long attrs)
+{
+	return DMA_MAPPING_ERROR;
+}
+#else
 static dma_addr_t kapi_fail_map_page(struct device *dev, struct page *page,
 				     unsigned long offset, size_t size,
 				     enum dma_data_direction dir,
@@ -285,11 +296,16 @@ static dma_addr_t kapi_fail_map_page(struct device *dev, struct page *page,
 {
 	return DMA_MAPPING_ERROR;
 }
+#endif
 
 /* DMA operations that refuse every mapping. */
 static const struct dma_map_ops kapi_fail_ops = {
 	.map_sg = kapi_fail_map_sg,
+#ifdef IOBMD_HAVE_DMA_MAP_PHYS
+	.map_phys = kapi_fail_map_phys,
+#else
 	.map_page = kapi_fail_map_page,
+#endif
 };
 
 /*

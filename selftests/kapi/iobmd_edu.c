@@ -33,7 +33,9 @@
 
 #include "iobmd_edu.h"
 
-MODULE_IMPORT_NS(IOBMD);
+#include <iobmd_compat.h>
+
+MODULE_IMPORT_NS(IOBMD_NS);
 
 #define EDU_IRQ_STATUS	0x24
 #define EDU_IRQ_ACK	0x64

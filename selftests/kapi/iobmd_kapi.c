@@ -34,8 +34,10 @@
 #include <linux/uaccess.h>
 #include <linux/version.h>
 
-MODULE_IMPORT_NS(IOBMD);
-MODULE_IMPORT_NS(DMA_BUF);
+#include <iobmd_compat.h>
+
+MODULE_IMPORT_NS(IOBMD_NS);
+MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 /* 6.2 made the plain calls need the reservation lock; before, they took it. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
@@ -216,7 +218,7 @@ static void kapi_move_notify(struct dma_buf_attachment *at)
 /* A dynamic importer that takes memory without pages (peer2peer). */
 static const struct dma_buf_attach_ops kapi_p2p_ops = {
 	.allow_peer2peer = true,
-	.move_notify = kapi_move_notify,
+	.IOBMD_DMA_BUF_INVALIDATE = kapi_move_notify,
 };
 
 /*
@@ -268,6 +270,43 @@ out:
 		dma_resv_unlock(dmabuf->resv);
 	dma_buf_detach(dmabuf, at);
 	return ret;
+}
+
+/*
+ * One attachment of @dmabuf to @dev mapped again: the same table while
+ * the first mapping lasts, in its direction or any when that is
+ * bidirectional; in another direction EBUSY.  True when so.
+ */
+static bool kapi_dmabuf_map_again(struct dma_buf *dmabuf, struct device *dev)
+{
+	/*
+	 * Per round, three maps in these directions: the third is busy in
+	 * the first round; in the second, after every unmap of the first,
+	 * a bidirectional mapping serves all three.
+	 */
+	static const enum dma_data_direction dirs[2][3] = {
+		{ DMA_TO_DEVICE, DMA_TO_DEVICE, DMA_FROM_DEVICE },
+		{ DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE },
+	};
+	struct dma_buf_attachment *at;
+	struct sg_table *t[3];
+	bool ok = true;
+	int round, i;
+
+	at = dma_buf_attach(dmabuf, dev);
+	if (IS_ERR(at))
+		return false;
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 3; i++)
+			t[i] = kapi_dmabuf_map(at, dirs[round][i]);
+		ok = ok && !IS_ERR(t[0]) && t[1] == t[0] &&
+		     (round ? t[2] == t[0] : PTR_ERR(t[2]) == -EBUSY);
+		for (i = 2; i >= 0; i--)
+			if (!IS_ERR(t[i]))
+				kapi_dmabuf_unmap(at, t[i], dirs[round][i]);
+	}
+	dma_buf_detach(dmabuf, at);
+	return ok;
 }
 
 #ifdef CONFIG_X86
@@ -484,6 +523,8 @@ static void kapi_dmabuf(struct device *dev, struct device *tiny)
 					  SZ_64K, DMA_BIT_MASK(32), &first) &&
 		   first == seg.addr,
 		   "mapped for a 32-bit device: its physical addresses");
+	kapi_check(kapi_dmabuf_map_again(dmabuf, dev),
+		   "an attachment mapped again: the same table, or EBUSY");
 	/*
 	 * edu: a PCI device with no driver bound now.  Its mask is 32 bits,
 	 * or the 28 its driver set when a test bound one earlier in this

@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iobmd's feature tests against the target kernel's headers: each defines
+# an IOBMD_HAVE_* macro when the API it names is there, and
+# include/iobmd_compat.h spells what is missing.  Included by the module's
+# Kbuild and by the in-kernel API's test modules' (selftests/kapi/Kbuild).
+
+iobmd-have = $(shell grep -qs '$(1)' $(srctree)/$(2) && echo -D$(3))
+
+ccflags-y += $(call iobmd-have,static inline void vm_flags_set,include/linux/mm.h,IOBMD_HAVE_VM_FLAGS_SET)
+ccflags-y += $(call iobmd-have,int dma_buf_vmap_unlocked,include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_VMAP_UNLOCKED)
+ccflags-y += $(call iobmd-have,define MODULE_IMPORT_NS(ns)[[:space:]]*MODULE_INFO(import_ns$(comma) ns),include/linux/module.h,IOBMD_HAVE_STRING_NS)
+ccflags-y += $(call iobmd-have,static inline bool vma_is_cow_mapping,include/linux/mm.h,IOBMD_HAVE_VMA_IS_COW_MAPPING)
+ccflags-y += $(call iobmd-have,void (\*invalidate_mappings),include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_INVALIDATE_MAPPINGS)
+ccflags-y += $(call iobmd-have,dma_addr_t (\*map_phys),include/linux/dma-map-ops.h,IOBMD_HAVE_DMA_MAP_PHYS)
