@@ -132,7 +132,8 @@ static void iobmd_buffer_free_memory(struct iobmd_buffer *b)
 /*
  * Give the kernel's own mapping of the memory the cache mode the buffer
  * asked for, so that user mappings with that mode never alias it with
- * another one.
+ * another one (x86); where the direct map keeps its type (arm64), leave
+ * no line of the memory in the cache through it (cache.c).
  */
 static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
 {
@@ -151,6 +152,22 @@ static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
 	case IOBMD_CACHE_DEFAULT:
 		return b->contiguous ? set_memory_wb(addr, n) :
 				       set_pages_array_wb(b->pages, n);
+	}
+#else
+	if (iobmd_cache_alias_supported()) {
+		unsigned int i;
+
+		if (b->contiguous) {
+			iobmd_cache_sync_alias(page_address(b->pages[0]),
+					       (u64)b->npages << PAGE_SHIFT);
+			return 0;
+		}
+		for (i = 0; i < b->npages; i++) {
+			iobmd_cache_sync_alias(page_address(b->pages[i]),
+					       PAGE_SIZE);
+			cond_resched();
+		}
+		return 0;
 	}
 #endif
 	return cache == IOBMD_CACHE_DEFAULT ? 0 : -EOPNOTSUPP;

@@ -37,6 +37,7 @@ static int __init iobmd_init(void)
 	if (ret)
 		goto err_nl;
 	iobmd_dmabuf_import_init(iobmd_misc.this_device);
+	iobmd_cache_init(iobmd_misc.this_device);
 	return 0;
 
 err_nl:

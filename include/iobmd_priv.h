@@ -384,6 +384,11 @@ struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
 					 u64 *length);
 void iobmd_dmabuf_import_init(struct device *dev);
 
+/* The kernel's alias of uncached and write-combined buffers (cache.c). */
+void iobmd_cache_init(struct device *dev);
+bool iobmd_cache_alias_supported(void);
+void iobmd_cache_sync_alias(void *kaddr, u64 len);
+
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 
 int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
