@@ -257,7 +257,8 @@ if [ "$varch" = arm64 ]; then
 		mach=$mach,iommu=smmuv3
 		append="$append iommu.strict=1 iommu.passthrough=0"
 	fi
-	machine=(-machine "$mach" -device edu)
+	# No RAM below 1 GiB on virt: the edu reaches 32 bits, not 28.
+	machine=(-machine "$mach" -device edu,dma_mask=0xffffffff)
 fi
 if [ -n "${nvme:-}" ]; then
 	[ -f "$nvme" ] && [[ $nvme != *,* ]] || die "--nvme: no such file, or a comma in its name: $nvme"

@@ -109,6 +109,12 @@ static int iomem_ram(struct iobmd_range *ram, int max)
 	return n;
 }
 
+#ifdef __aarch64__
+#define IOBMD_TEST_LOW_RAM	0x40100000ULL
+#else
+#define IOBMD_TEST_LOW_RAM	0x100000ULL
+#endif
+
 TEST_F(iobmd_device, create_errors)
 {
 	long long before = iobmd_stat("descriptors");
@@ -118,8 +124,11 @@ TEST_F(iobmd_device, create_errors)
 	ASSERT_LT(0, n);
 	/* length 0 */
 	test_err_device_create(EINVAL, self->bar, 0);
-	/* System RAM: at 1 MiB, and every RAM range, whole or touched */
-	test_err_device_create(EINVAL, 0x100000, PAGE_SIZE);
+	/*
+	 * System RAM: at 1 MiB (1 GiB + 1 MiB on arm64's QEMU virt), and
+	 * every RAM range, whole or touched
+	 */
+	test_err_device_create(EINVAL, IOBMD_TEST_LOW_RAM, PAGE_SIZE);
 	for (i = 0; i != n; i++) {
 		test_err_device_create(EINVAL, ram[i].address, ram[i].length);
 		test_err_device_create(EINVAL, ram[i].address, 1);
