@@ -18,6 +18,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/fcntl.h>
@@ -270,11 +271,17 @@ out:
 	return ret;
 }
 
+#if defined(CONFIG_X86) || defined(CONFIG_ARM64)
 #ifdef CONFIG_X86
 /* The cache bits (PAT, PCD, PWT) of a protection. */
 static pteval_t kapi_cache_bits(pgprot_t prot)
 {
 	return pgprot_val(prot) & _PAGE_CACHE_MASK;
+}
+
+static pteval_t kapi_pte_cache(pte_t pte)
+{
+	return pte_flags(pte) & _PAGE_CACHE_MASK;
 }
 
 /* The cache bits of the kernel's mapping of @addr, or ~0. */
@@ -287,6 +294,18 @@ static pteval_t kapi_kernel_cache(void *addr)
 		return ~(pteval_t)0;
 	return pte_flags(*pte) & _PAGE_CACHE_MASK;
 }
+#else
+/* The memory attribute index (MAIR entry) of a protection. */
+static pteval_t kapi_cache_bits(pgprot_t prot)
+{
+	return pgprot_val(prot) & PTE_ATTRINDX_MASK;
+}
+
+static pteval_t kapi_pte_cache(pte_t pte)
+{
+	return pte_val(pte) & PTE_ATTRINDX_MASK;
+}
+#endif
 
 /* The cache bits of this process's mapping of @addr (present), or ~0. */
 static pteval_t kapi_user_cache(unsigned long addr)
@@ -312,10 +331,10 @@ static pteval_t kapi_user_cache(unsigned long addr)
 	pmd = pmd_offset(pud, addr);
 	if (pmd_none(*pmd) || pmd_leaf(*pmd))
 		goto out;
-	/* x86-64 keeps page tables in the direct map. */
+	/* x86-64 and arm64 keep page tables in the direct map. */
 	pte = READ_ONCE(*pte_offset_kernel(pmd, addr));
 	if (pte_present(pte))
-		bits = pte_flags(pte) & _PAGE_CACHE_MASK;
+		bits = kapi_pte_cache(pte);
 out:
 	mmap_read_unlock(mm);
 	return bits;
@@ -323,11 +342,13 @@ out:
 
 /*
  * The kernel's vmap and this process's mmap of a dma-buf of a buffer of
- * @cache both have @cache's bits (write-back: none).
+ * @cache both have @cache's bits (write-back: none).  arm64 exports no
+ * way to walk the kernel's page tables (init_mm): there, the process's
+ * mapping only.
  */
 static void kapi_dmabuf_cache(u32 cache, pgprot_t want, const char *name)
 {
-	struct iosys_map map = { };
+	struct iosys_map __maybe_unused map;
 	struct iobmd_desc *b;
 	struct dma_buf *dmabuf;
 	unsigned long uaddr;
@@ -343,12 +364,15 @@ static void kapi_dmabuf_cache(u32 cache, pgprot_t want, const char *name)
 	iobmd_desc_put(b);
 	if (!kapi_check(!IS_ERR(dmabuf), what))
 		return;
+#ifdef CONFIG_X86
 	snprintf(what, sizeof(what), "its vmap is %s", name);
+	map = (struct iosys_map){ };
 	if (kapi_check(!kapi_dmabuf_vmap(dmabuf, &map), "vmap")) {
 		kapi_check(kapi_kernel_cache(map.vaddr + SZ_4K) ==
 			   kapi_cache_bits(want), what);
 		kapi_dmabuf_vunmap(dmabuf, &map);
 	}
+#endif
 	/* Mapped into the process that loads this module. */
 	uaddr = vm_mmap(dmabuf->file, 0, SZ_16K, PROT_READ | PROT_WRITE,
 			MAP_SHARED, 0);
@@ -555,11 +579,12 @@ static void kapi_dmabuf(struct device *dev, struct device *tiny)
 		}
 	}
 
-#ifdef CONFIG_X86
+#if defined(CONFIG_X86) || defined(CONFIG_ARM64)
 	kapi_dmabuf_cache(IOBMD_CACHE_DEFAULT, PAGE_KERNEL, "write-back");
 	kapi_dmabuf_cache(IOBMD_CACHE_WRITE_COMBINE,
 			  pgprot_writecombine(PAGE_KERNEL), "write-combined");
-	kapi_dmabuf_cache(IOBMD_CACHE_INHIBIT, pgprot_noncached(PAGE_KERNEL),
+	/* Uncached RAM: the DMA API's type (arm64: Normal non-cacheable). */
+	kapi_dmabuf_cache(IOBMD_CACHE_INHIBIT, pgprot_dmacoherent(PAGE_KERNEL),
 			  "uncached");
 #endif
 	kapi_dmabuf_iomem(dev);
