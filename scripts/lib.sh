@@ -37,7 +37,7 @@ load_deps() {
 	fi
 	# shellcheck disable=SC1090
 	. "$DEPS_ENV"
-	export KREL_61 KREL_612 KSRC
+	export KREL_61 KREL_612 KSRC KREL_612_ARM64
 }
 
 # Reads deps.env when an earlier install-deps run left one; never installs.
