@@ -1439,4 +1439,30 @@ static inline void iobmd_rw_model(struct __test_metadata *_metadata, int fd,
 		EXPECT_EQ(tests, __plan);                                     \
 	})
 
+/*
+ * Whether the kernel has RAM in ZONE_DMA32 (/proc/zoneinfo): where it has
+ * none (arm64 on QEMU's virt), RAM below 4 GiB is ZONE_DMA's, and the
+ * module counts a 32-bit-masked buffer's bytes there.
+ */
+static inline bool iobmd_zone_dma32_present(void)
+{
+	char line[256], zone[32] = "";
+	long long present;
+	bool found = false;
+	int node;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s", &node, zone) == 2)
+			continue;
+		if (!strcmp(zone, "DMA32") &&
+		    sscanf(line, " present %lld", &present) == 1)
+			found = present > 0;
+	}
+	fclose(f);
+	return found;
+}
+
 #endif /* __SELFTEST_IOBMD_UTILS_H */
