@@ -128,6 +128,7 @@ count_vm_run() {
 # lib/modules/KREL is under, for modprobe -d): the host's /boot and
 # /lib/modules, or, for a kernel not installed here (the arm64 ones), the
 # tree scripts/fetch-arm64-kernel.sh unpacked under the cache.
+# shellcheck disable=SC2034 # for the scripts that source this file
 kernel_tree() {
 	local env=${IOBMD_CACHE:-/var/cache/iobmd}/arm64-kernel/$1/kernel.env
 	KT_IMAGE=/boot/vmlinuz-$1 KT_KDIR=/lib/modules/$1/build KT_MODDIR=/
