@@ -132,7 +132,8 @@ static void iobmd_buffer_free_memory(struct iobmd_buffer *b)
 /*
  * Give the kernel's own mapping of the memory the cache mode the buffer
  * asked for, so that user mappings with that mode never alias it with
- * another one.
+ * another one (x86); where the direct map keeps its type (arm64), leave
+ * no line of the memory in the cache through it (cache.c).
  */
 static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
 {
@@ -151,6 +152,22 @@ static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
 	case IOBMD_CACHE_DEFAULT:
 		return b->contiguous ? set_memory_wb(addr, n) :
 				       set_pages_array_wb(b->pages, n);
+	}
+#else
+	if (iobmd_cache_alias_supported()) {
+		unsigned int i;
+
+		if (b->contiguous) {
+			iobmd_cache_sync_alias(page_address(b->pages[0]),
+					       (u64)b->npages << PAGE_SHIFT);
+			return 0;
+		}
+		for (i = 0; i < b->npages; i++) {
+			iobmd_cache_sync_alias(page_address(b->pages[i]),
+					       PAGE_SIZE);
+			cond_resched();
+		}
+		return 0;
 	}
 #endif
 	return cache == IOBMD_CACHE_DEFAULT ? 0 : -EOPNOTSUPP;
@@ -258,7 +275,7 @@ static unsigned int iobmd_buffer_zone_index(struct page *page)
  */
 static bool iobmd_buffer_all_zone_dma(u64 limit)
 {
-	return IS_ENABLED(CONFIG_ZONE_DMA) &&
+	return IS_ENABLED(CONFIG_ZONE_DMA) && iobmd_zone_dma_scarce() &&
 	       iobmd_zone_first(limit) == 2;
 }
 
@@ -280,8 +297,9 @@ static int iobmd_buffer_alloc_list(struct iobmd_buffer *b)
  * checked against @limit; a chunk above it moves the search to the next
  * lower zone.  Chunks stay compound pages, so that freeing one is one call;
  * their pages are still mapped into processes one by one.  ZONE_DMA
- * chunks are charged to the user: all of them at once below 16 MiB, else
- * each one the allocator falls back to ZONE_DMA for.
+ * chunks are charged to the user where ZONE_DMA is scarce (x86): all of
+ * them at once below 16 MiB, else each one the allocator falls back to
+ * ZONE_DMA for.
  */
 static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 {
@@ -334,7 +352,8 @@ static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
 			ret = -ENOMEM;
 			goto err_free;
 		}
-		if (!prepaid && !iobmd_buffer_zone_index(page)) {
+		if (!prepaid && !iobmd_buffer_zone_index(page) &&
+		    iobmd_zone_dma_scarce()) {
 			ret = iobmd_buffer_charge_zone_dma(b, PAGE_SIZE << order);
 			if (ret) {
 				__free_pages(page, order);
@@ -354,9 +373,10 @@ err_free:
 }
 
 /*
- * Contiguous memory (contig.c).  Below 16 MiB the whole buffer is charged
- * to the user's ZONE_DMA budget before anything is allocated, elsewhere
- * when the memory turns out to be ZONE_DMA's.  Blocks beyond the page
+ * Contiguous memory (contig.c).  Where ZONE_DMA is scarce (x86), below
+ * 16 MiB the whole buffer is charged to the user's ZONE_DMA budget before
+ * anything is allocated, elsewhere when the memory turns out to be
+ * ZONE_DMA's.  Blocks beyond the page
  * allocator's largest order are made with alloc_contig_range(), which no
  * memory cgroup is charged for: a user needs CAP_IPC_LOCK for them, as
  * for memory locked beyond its limits.
@@ -388,7 +408,8 @@ static int iobmd_buffer_alloc_contig(struct iobmd_buffer *b, u64 limit)
 		ret = PTR_ERR(page);
 		goto err_pages;
 	}
-	if (!prepaid && !iobmd_buffer_zone_index(page)) {
+	if (!prepaid && !iobmd_buffer_zone_index(page) &&
+	    iobmd_zone_dma_scarce()) {
 		ret = iobmd_buffer_charge_zone_dma(b, bytes);
 		if (ret) {
 			iobmd_contig_free(page, b->npages);

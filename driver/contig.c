@@ -44,14 +44,60 @@
 /* Zones from the highest to the lowest; each allocation starts at one. */
 const gfp_t iobmd_zone_gfp[IOBMD_NR_ZONES] = { 0, __GFP_DMA32, __GFP_DMA };
 
+/*
+ * The last byte of ZONE_DMA where it is the scarce zone beneath a
+ * ZONE_DMA32 (x86: the first 16 MiB), or 0.  arm64 sizes ZONE_DMA from the
+ * firmware's DMA ranges: on QEMU's virt it is all the RAM below 4 GiB and
+ * ZONE_DMA32 is empty, so it is the 32-bit zone, neither budgeted nor
+ * avoided.  Read from the zones when the module loads.
+ */
+static u64 iobmd_zone_dma_end;
+
+/**
+ * iobmd_zones_init() - find where a scarce ZONE_DMA ends
+ */
+void iobmd_zones_init(void)
+{
+#if defined(CONFIG_ZONE_DMA) && defined(CONFIG_ZONE_DMA32)
+	unsigned long dma_end = 0;
+	bool dma32 = false;
+	int nid;
+
+	for_each_online_node(nid) {
+		struct zone *z = &NODE_DATA(nid)->node_zones[ZONE_DMA];
+
+		if (populated_zone(z))
+			dma_end = max(dma_end, zone_end_pfn(z));
+		if (populated_zone(&NODE_DATA(nid)->node_zones[ZONE_DMA32]))
+			dma32 = true;
+	}
+	if (dma_end && dma32)
+		iobmd_zone_dma_end = PFN_PHYS(dma_end) - 1;
+#endif
+}
+
+/**
+ * iobmd_zone_dma_scarce() - whether ZONE_DMA is a scarce zone of its own
+ *
+ * Return: true where ZONE_DMA lies beneath a ZONE_DMA32 (x86): its memory
+ * is budgeted per user and contiguous allocations keep out of it unless
+ * their limit needs it.
+ */
+bool iobmd_zone_dma_scarce(void)
+{
+	return iobmd_zone_dma_end;
+}
+
 /**
  * iobmd_zone_first() - the first zone worth trying for memory at or below
  * a limit, as an index into iobmd_zone_gfp
  * @limit: the highest physical address allowed
  *
- * ZONE_NORMAL starts at 4 GiB and ZONE_DMA32 at 16 MiB, so a limit of
- * exactly 4 GiB-1 starts in ZONE_DMA32 (rather than throwing a zeroed
- * chunk away).
+ * ZONE_NORMAL starts at 4 GiB and ZONE_DMA32 at 16 MiB on x86, so a limit
+ * of exactly 4 GiB-1 starts in ZONE_DMA32 (rather than throwing a zeroed
+ * chunk away).  Where ZONE_DMA is not scarce (arm64 on QEMU's virt: the
+ * 32-bit zone itself, ZONE_DMA32 empty), a limit below 4 GiB starts at
+ * ZONE_DMA32, which the page allocator serves from ZONE_DMA.
  *
  * Return: 0 (any zone), 1 (ZONE_DMA32) or 2 (ZONE_DMA).
  */
@@ -59,7 +105,7 @@ unsigned int iobmd_zone_first(u64 limit)
 {
 	if (limit > DMA_BIT_MASK(32))
 		return 0;
-	if (limit > DMA_BIT_MASK(24))
+	if (!iobmd_zone_dma_scarce() || limit > iobmd_zone_dma_end)
 		return 1;
 	return 2;
 }
@@ -180,8 +226,8 @@ static unsigned long iobmd_contig_candidate(struct iobmd_contig_scan *s,
 		 * the limit needs it: it is scarce and shared.
 		 */
 		if (!zone || zone_idx(zone) == ZONE_MOVABLE ||
-		    (iobmd_contig_zone_dma(zone) && s->limit_pfn >=
-		     PHYS_PFN(DMA_BIT_MASK(24)) + 1)) {
+		    (iobmd_contig_zone_dma(zone) && iobmd_zone_dma_scarce() &&
+		     s->limit_pfn >= PHYS_PFN(iobmd_zone_dma_end) + 1)) {
 			top = start - 1;
 			cond_resched();
 			continue;

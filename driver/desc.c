@@ -626,7 +626,12 @@ static int iobmd_desc_copy_run(void *arg, const struct iobmd_run *run)
 	while (len) {
 		u64 n = min_t(u64, len, IOBMD_COPY_CHUNK);
 
+		/* A non-cacheable buffer through a cacheable alias (arm64). */
+		if (run->cache != IOBMD_CACHE_DEFAULT)
+			iobmd_cache_sync_alias(p, n);
 		ret = iobmd_copy_kernel(c, p, n);
+		if (run->cache != IOBMD_CACHE_DEFAULT)
+			iobmd_cache_sync_alias(p, n);
 		if (ret)
 			return ret;
 		iobmd_copy_advance(c, n);

@@ -208,7 +208,7 @@ static struct iobmd_desc *iobmd_device_new(u64 phys, u64 length, bool user)
 
 	/* ioremap() warns about addresses the CPU cannot have. */
 	if (!length || check_add_overflow(phys, length - 1, &end) ||
-	    end > iomem_resource.end)
+	    end > iobmd_phys_max())
 		return ERR_PTR(-EINVAL);
 	if (region_intersects(phys, length, IORESOURCE_SYSTEM_RAM,
 			      IORES_DESC_NONE) != REGION_DISJOINT)

@@ -102,8 +102,15 @@ static bool iobmd_general_page_mapped(struct page *page)
 
 	return pte && pte_present(*pte);
 #else
-	/* No exported way to ask: refuse where pages can leave it. */
-	return !IS_ENABLED(CONFIG_ARCH_HAS_SET_DIRECT_MAP);
+	char c;
+
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_SET_DIRECT_MAP))
+		return true;
+	/*
+	 * No exported page-table walk (arm64): a read through the direct map
+	 * that may fault, and fails where the page has left it.
+	 */
+	return !copy_from_kernel_nofault(&c, page_address(page), 1);
 #endif
 }
 

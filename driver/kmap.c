@@ -4,6 +4,7 @@
  * shows them, and mapping them into the kernel (IOMemoryDescriptor::map()
  * with the kernel task) for drivers using the in-kernel API.
  */
+#include <linux/dma-map-ops.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -62,10 +63,11 @@ int iobmd_layout_collect(struct iobmd_desc *d, u64 offset, u64 len,
 	return d->ops->walk(d, offset, len, how, iobmd_layout_run, l);
 }
 
+/* RAM only: uncached is the DMA API's uncached RAM (see mmap.c). */
 static pgprot_t iobmd_kernel_prot(unsigned int cache)
 {
 	if (cache == IOBMD_CACHE_INHIBIT)
-		return pgprot_noncached(PAGE_KERNEL);
+		return pgprot_dmacoherent(PAGE_KERNEL);
 	if (cache == IOBMD_CACHE_WRITE_COMBINE)
 		return pgprot_writecombine(PAGE_KERNEL);
 	return PAGE_KERNEL;

@@ -29,6 +29,7 @@ static int __init iobmd_init(void)
 	if (dev_mode & ~0777)
 		return -EINVAL;
 	iobmd_misc.mode = dev_mode;
+	iobmd_zones_init();
 	iobmd_stats_init();
 	ret = iobmd_nl_init();
 	if (ret)
@@ -37,6 +38,7 @@ static int __init iobmd_init(void)
 	if (ret)
 		goto err_nl;
 	iobmd_dmabuf_import_init(iobmd_misc.this_device);
+	iobmd_cache_init(iobmd_misc.this_device);
 	return 0;
 
 err_nl:

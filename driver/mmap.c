@@ -22,6 +22,7 @@
  * stays pinned while mapped and nothing goes away under it.  User memory
  * cannot be pinned under mmap_lock, so it maps only while prepared.
  */
+#include <linux/dma-map-ops.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -40,6 +41,7 @@
  * @pos: descriptor byte the next run starts at
  * @cache: IOBMD_CACHE_* asked for, then the one in force
  * @pages: every run so far is made of insertable pages
+ * @iomem: a run so far is device memory
  * @next: first address not yet covered by a run
  * @last_pfn: the page mapped at @next - PAGE_SIZE
  * @map: second pass: map, rather than check
@@ -56,6 +58,7 @@ struct iobmd_mapper {
 	u64 pos;
 	unsigned int cache;
 	bool pages;
+	bool iomem;
 	unsigned long next;
 	unsigned long last_pfn;
 	bool map;
@@ -92,11 +95,17 @@ static int iobmd_mmap_cache(const struct iobmd_run *run, unsigned int want)
 	return -EINVAL;
 }
 
-static pgprot_t iobmd_mmap_prot(pgprot_t prot, unsigned int cache)
+/*
+ * Uncached RAM is the DMA API's uncached type (arm64: Normal
+ * non-cacheable; its pgprot_noncached() is Device memory, which RAM must
+ * not be, and which faults on unaligned accesses); device memory is
+ * pgprot_noncached()'s.  x86 has one uncached type for both.
+ */
+static pgprot_t iobmd_mmap_prot(pgprot_t prot, unsigned int cache, bool iomem)
 {
 	switch (cache) {
 	case IOBMD_CACHE_INHIBIT:
-		return pgprot_noncached(prot);
+		return iomem ? pgprot_noncached(prot) : pgprot_dmacoherent(prot);
 	case IOBMD_CACHE_WRITE_THRU:
 		return pgprot_writethrough(prot);
 	case IOBMD_CACHE_WRITE_COMBINE:
@@ -171,6 +180,8 @@ static int iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 			return -EINVAL;
 		if (!(run->flags & IOBMD_RUN_PAGES))
 			m->pages = false;
+		if (run->flags & IOBMD_RUN_IOMEM)
+			m->iomem = true;
 	}
 	if (pfn < end_pfn) {
 		m->next = min(addr + ((end_pfn - pfn) << PAGE_SHIFT),
@@ -345,7 +356,8 @@ static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
 	ret = iobmd_mmap_walk(d, m);
 	if (ret)
 		return ret;
-	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache);
+	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache,
+					       m->iomem);
 	vm_flags_set(m->vma, m->pages ? VM_MIXEDMAP : VM_IO);
 	if (m->pages && vma_pages(m->vma) <= IOBMD_MMAP_SMALL) {
 		m->batch = m->small;

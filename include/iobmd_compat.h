@@ -19,6 +19,22 @@
 #error "iobmd needs a 64-bit kernel (its buffers live in the direct map)"
 #endif
 
+/*
+ * The highest physical address the CPU can have: x86 ends iomem_resource
+ * there; arm64 leaves it at ~0 and bounds ioremap() by its page tables'
+ * physical mask instead.
+ */
+#include <linux/ioport.h>
+
+static inline u64 iobmd_phys_max(void)
+{
+#ifdef PHYS_MASK
+	return min_t(u64, iomem_resource.end, PHYS_MASK);
+#else
+	return iomem_resource.end;
+#endif
+}
+
 /* 6.3 made vma->vm_flags read-only behind vm_flags_set()/vm_flags_clear(). */
 #ifndef IOBMD_HAVE_VM_FLAGS_SET
 static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)

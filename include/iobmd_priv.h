@@ -384,6 +384,11 @@ struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
 					 u64 *length);
 void iobmd_dmabuf_import_init(struct device *dev);
 
+/* The kernel's alias of uncached and write-combined buffers (cache.c). */
+void iobmd_cache_init(struct device *dev);
+bool iobmd_cache_alias_supported(void);
+void iobmd_cache_sync_alias(void *kaddr, u64 len);
+
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 
 int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
@@ -391,6 +396,8 @@ int iobmd_compose_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 /* Placement (contig.c): zones below a limit, contiguous memory. */
 extern const gfp_t iobmd_zone_gfp[IOBMD_NR_ZONES];
 unsigned int iobmd_zone_first(u64 limit);
+void iobmd_zones_init(void);
+bool iobmd_zone_dma_scarce(void);
 struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit);
 bool iobmd_contig_large(unsigned long npages, u64 align);
 void iobmd_contig_free(struct page *page, unsigned long npages);

@@ -15,6 +15,11 @@
 # IOBMD_KDIR=<kernel build tree> builds against that tree instead (the
 # debug kernel of scripts/build-debug-kernel.sh, or the headers of a
 # kernel scripts/fetch-kernel.sh unpacked); KREL then only names it.
+# A kernel not installed on this host is looked up where
+# scripts/fetch-arm64-kernel.sh unpacks it (lib.sh kernel_tree).  The
+# target architecture is the one the headers' .config names; when it is
+# not the host's, the build is a cross-build (ARCH=, CROSS_COMPILE=; the
+# headers' kbuild tools are the host's, Debian's linux-kbuild package).
 #
 # The build runs with the compiler the kernel was built with, the first
 # word of CONFIG_CC_VERSION_TEXT in the tree's .config.  When this machine
@@ -36,8 +41,14 @@ fi
 [ $# -ge 1 ] || die "usage: $0 [--sparse] KREL [DIR]"
 krel=$1
 dir=${2:-$BUILD/$krel/module}
-kdir=${IOBMD_KDIR:-/lib/modules/$krel/build}
+kernel_tree "$krel"
+kdir=${IOBMD_KDIR:-$KT_KDIR}
 [ -d "$kdir" ] || die "no kernel headers for $krel at $kdir"
+arch=$(kdir_arch "$kdir")
+cross=()
+if [ -n "$arch" ] && [ "$arch" != "$(host_arch)" ]; then
+	cross=(ARCH="${arch/amd64/x86}" CROSS_COMPILE="$(cross_prefix "$arch")")
+fi
 
 copy_module_sources "$dir"
 dir=$(cd "$dir" && pwd)
@@ -102,7 +113,7 @@ kmake() {
 		exec chroot "$ch" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 make "$@"
 	' _ "$chroot_dir" "$kroot" "$dir" "$@"
 }
-args=(-C "$kdir" M="$dir" W=1 -j"$(nproc)")
+args=(-C "$kdir" M="$dir" W=1 -j"$(nproc)" "${cross[@]}")
 [ -n "$sparse" ] && args+=(C=2)
 [ -n "${IOBMD_GCOV:-}" ] && args+=(GCOV_PROFILE=y)
 
@@ -122,13 +133,13 @@ if [ -n "$warnings" ]; then
 	die "module build for $krel printed warnings (log: $log)"
 fi
 [ -f "$dir/iobmd.ko" ] || die "module build for $krel made no iobmd.ko (log: $log)"
-msg "built $dir/iobmd.ko for $krel${sparse:+ (sparse, W=1)}"
+msg "built $dir/iobmd.ko for $krel${arch:+ ($arch)}${sparse:+ (sparse, W=1)}"
 
 # The in-kernel API's test module, built against this iobmd's symbols.
 kapi=$dir/kapi
 rm -rf "$kapi"
 cp -r "$ROOT/selftests/kapi" "$kapi"
-if ! kmake -C "$kdir" M="$kapi" W=1 KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers" \
+if ! kmake -C "$kdir" M="$kapi" W=1 "${cross[@]}" KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers" \
 	modules >"$kapi/build.log" 2>&1; then
 	cat "$kapi/build.log" >&2
 	die "in-kernel API test module build for $krel failed"

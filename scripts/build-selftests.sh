@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-selftests.sh [--optional] [OUTDIR]
+# build-selftests.sh [--optional] [--arch ARCH] [OUTDIR]
 #
 # Builds every selftests/iobmd_*_test.c into a static binary of the same
 # name in OUTDIR (default build/selftests), with selftests/config and
@@ -11,6 +11,12 @@
 # points (gcc-multilib; the kernel needs CONFIG_IA32_EMULATION).  The kselftest
 # harness comes from the kernel source tree in $KSRC (default: the one
 # scripts/install-deps.sh unpacked).
+#
+# --arch arm64 cross-builds for arm64 (aarch64-linux-gnu-gcc, libnl from
+# Debian's multiarch :arm64 packages); there the 32-bit callers' tests are
+# static arm32 binaries (arm-linux-gnueabihf-gcc, 64-bit off_t), for the
+# kernel's AArch32 compat entry points (CONFIG_COMPAT).  The default is the
+# host's architecture.
 #
 # Fails when a test does not compile or the compiler warns.  With
 # --optional, a missing kselftest harness is a note, not an error (plain
@@ -22,6 +28,11 @@ optional=
 if [ "${1:-}" = --optional ]; then
 	optional=1
 	shift
+fi
+arch=$(host_arch)
+if [ "${1:-}" = --arch ]; then
+	arch=$2
+	shift 2
 fi
 outdir=${1:-$BUILD/selftests}
 
@@ -37,7 +48,18 @@ if [ -z "${KSRC:-}" ] || [ ! -f "$harness" ]; then
 	die "no kselftest harness at '$harness' (run scripts/install-deps.sh as root, or pass KSRC=<kernel source>)"
 fi
 
-CC=${CC:-gcc}
+cross=$(cross_prefix "$arch")
+CC=${CC:-${cross}gcc}
+# The 32-bit callers' compiler and flags (the marker line below).
+case $arch in
+amd64) CC32=$CC arch32=(-m32 -D_FILE_OFFSET_BITS=64) ;;
+arm64) CC32=arm-linux-gnueabihf-gcc arch32=(-D_FILE_OFFSET_BITS=64) ;;
+*) die "no selftest build for $arch" ;;
+esac
+# pkg-config for the target: Debian's multiarch directory of its .pc files.
+if [ -n "$cross" ]; then
+	export PKG_CONFIG_LIBDIR=/usr/lib/${cross%-}/pkgconfig:/usr/share/pkgconfig
+fi
 # The harness is a system header so that -Wextra judges only our code.
 CFLAGS=(-O2 -g -static -Wall -Wextra -D_GNU_SOURCE
 	-isystem "$KSRC/tools/testing/selftests" -Iuapi -Iselftests)
@@ -74,11 +96,11 @@ for src in "${srcs[@]}"; do
 		install -D -m 644 uapi/iobmd.h "$outdir/include/iobmd/uapi.h"
 		libs+=(-Iuserlib/c/include -I"$outdir/include" userlib/c/src/*.c)
 	fi
-	arch=()
+	cc=$CC flags=()
 	if grep -q 'iobmd-selftest-build: i386' "$src"; then
-		arch=(-m32 -D_FILE_OFFSET_BITS=64)
+		cc=$CC32 flags=("${arch32[@]}")
 	fi
-	if ! "$CC" "${CFLAGS[@]}" "${arch[@]}" -o "$outdir/$name" "$src" "${libs[@]}" >"$log" 2>&1; then
+	if ! "$cc" "${CFLAGS[@]}" "${flags[@]}" -o "$outdir/$name" "$src" "${libs[@]}" >"$log" 2>&1; then
 		cat "$log" >&2
 		msg "$name: compile failed"
 		failed=1
@@ -93,4 +115,4 @@ for f in config settings; do
 	if [ -f "selftests/$f" ]; then cp "selftests/$f" "$outdir/"; fi
 done
 [ -z "$failed" ] || exit 1
-msg "built ${#srcs[@]} selftest(s) in $outdir"
+msg "built ${#srcs[@]} selftest(s) for $arch in $outdir"

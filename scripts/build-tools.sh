@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-tools.sh [--optional] [OUTDIR]
+# build-tools.sh [--optional] [--arch ARCH] [OUTDIR]
 #
 # Builds the programs of tools/ into OUTDIR (default build/tools), static so
 # that they run in the test VM's initramfs:
 #   iobmd_demo  tools/demo (scripts/build-demo.sh)
 #   iobmdctl    tools/iobmdctl with userlib's control class, linked against
 #               libnl-genl-3 (libnl-3-dev, libnl-genl-3-dev)
+# --arch arm64 cross-builds iobmdctl only (aarch64-linux-gnu-g++, libnl
+# from Debian's :arm64 packages), for the arm64 guest.
 # Fails on any compiler warning.  With --optional, missing libnl headers are
 # a note, not an error (plain `make` on a machine without them).
 set -euo pipefail
@@ -18,10 +20,20 @@ if [ "${1:-}" = --optional ]; then
 	optional=1
 	shift
 fi
+arch=$(host_arch)
+if [ "${1:-}" = --arch ]; then
+	arch=$2
+	shift 2
+fi
 outdir=${1:-$BUILD/tools}
-CXX=${CXX:-g++}
+cross=$(cross_prefix "$arch")
+CXX=${CXX:-${cross}g++}
 
-bash "$ROOT/scripts/build-demo.sh" "$outdir"
+if [ -n "$cross" ]; then
+	export PKG_CONFIG_LIBDIR=/usr/lib/${cross%-}/pkgconfig:/usr/share/pkgconfig
+else
+	bash "$ROOT/scripts/build-demo.sh" "$outdir"
+fi
 
 if ! nl=$(pkg-config --static --cflags --libs libnl-genl-3.0 2>/dev/null); then
 	if [ -n "$optional" ]; then

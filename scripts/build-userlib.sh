@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-userlib.sh [MODE [OUTDIR]]
+# build-userlib.sh [--arch ARCH] [MODE [OUTDIR]]
 #
 # The C++ library (userlib/), through the Makefile fragment
 # userlib/userlib.mk, into build/userlib:
@@ -18,15 +18,41 @@
 #            program against it through pkg-config and through CMake
 #   check    all, tests and package: what `make check` runs
 #
+# --arch arm64 cross-builds (aarch64-linux-gnu-g++, GoogleTest and libnl
+# from Debian's :arm64 packages) into build/userlib-arm64; there `check`
+# is all and tests (the package check runs what it built, on this host).
+# The default is the host's architecture, into build/userlib.
+#
 # Any compiler warning fails the build (-Werror).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+arch=$(host_arch)
+if [ "${1:-}" = --arch ]; then
+	arch=$2
+	shift 2
+fi
 mode=${1:-all}
 outdir=${2:-$BUILD/selftests}
 O=$BUILD/userlib
 MAKE=${MAKE:-make}
-mk=(-C "$ROOT" -f userlib/userlib.mk O="$O" --no-print-directory -s -j"$(nproc)")
+cross=$(cross_prefix "$arch")
+xvars=()
+if [ -n "$cross" ]; then
+	O=$BUILD/userlib-$arch
+	export PKG_CONFIG_LIBDIR=/usr/lib/${cross%-}/pkgconfig:/usr/share/pkgconfig
+	# The cross toolchain's kernel headers (linux-libc-dev-arm64-cross) are
+	# bookworm's 6.1, without <linux/iommufd.h>: the uapi headers of
+	# bookworm-backports' linux-libc-dev (every architecture's asm/ under
+	# /usr/include/<triplet>), which the host build uses, go first.
+	uapi=$O/uapi-include
+	mkdir -p "$uapi"
+	ln -sfn /usr/include/linux "$uapi/linux"
+	ln -sfn /usr/include/asm-generic "$uapi/asm-generic"
+	ln -sfn "/usr/include/${cross%-}/asm" "$uapi/asm"
+	xvars=(CXX="${cross}g++ -isystem $uapi" AR="${cross}ar")
+fi
+mk=(-C "$ROOT" -f userlib/userlib.mk O="$O" "${xvars[@]}" --no-print-directory -s -j"$(nproc)")
 
 build_all() {
 	"$MAKE" "${mk[@]}" all
@@ -34,8 +60,9 @@ build_all() {
 }
 
 build_tests() {
-	if [ ! -f /usr/include/gtest/gtest.h ] ||
-	   ! compgen -G '/usr/lib/*/libgtest.a' >/dev/null; then
+	local gtest='/usr/lib/*/libgtest.a'
+	[ -z "$cross" ] || gtest=/usr/lib/${cross%-}/libgtest.a
+	if [ ! -f /usr/include/gtest/gtest.h ] || ! compgen -G "$gtest" >/dev/null; then
 		die "no GoogleTest (install libgtest-dev, or run scripts/install-deps.sh as root)"
 	fi
 	mkdir -p "$outdir"
@@ -101,7 +128,7 @@ check)
 	mk+=(WERROR=-Werror)
 	build_all
 	build_tests
-	check_package
+	[ -n "$cross" ] || check_package
 	;;
 *) die "unknown mode '$mode' (all, tests, install, package, check)" ;;
 esac

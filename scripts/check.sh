@@ -21,12 +21,17 @@
 # insmod, rmmod, device node, kernel report, timeout, a test binary's exit
 # status or missing TAP plan).  Exits non-zero on any failure or skip.
 #
-# Environment: KERNELS="6.1 6.12 7.2 7.3" picks kernels by name (default
-# "6.1 6.12"): 6.1 and 6.12 are the installed ones, the others Debian's
-# newest of the series (FETCHED_KERNELS in lib.sh), fetched and unpacked by
+# Environment: KERNELS="6.1 6.12 7.2 7.3 6.12-arm64" picks kernels by name
+# (default "6.1 6.12"): 6.1 and 6.12 are the installed ones, 6.12-arm64
+# the arm64 kernel install-deps.sh fetched, the others Debian's newest of
+# the series (FETCHED_KERNELS in lib.sh), fetched and unpacked by
 # scripts/fetch-kernel.sh, the module built for them in the chroot of
-# scripts/debian-chroot.sh, booted with vm-run.sh --kernel and --moddir;
-# IOBMD_KERNELS="<krel> ..." tests only those installed kernels;
+# scripts/debian-chroot.sh, booted with vm-run.sh --kernel and --moddir.
+# For an arm64 kernel the selftests, the C++ library's tests and iobmdctl
+# are cross-built into build/arm64/ and the same runs boot it in
+# qemu-system-aarch64 (vm-run.sh), the IOMMU one behind QEMU's SMMUv3.
+# IOBMD_KERNELS="<krel> ..." tests only those installed (or, for arm64,
+# fetched) kernels;
 # IOBMD_VM_TIMEOUT (seconds, default 900) bounds each VM run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -38,7 +43,7 @@ fail() { failures+=("$*"); failed=$((failed + 1)); }
 
 echo "=== dependencies"
 load_deps
-echo "kernels: $KREL_61 $KREL_612"
+echo "kernels: $KREL_61 $KREL_612 (arm64: $KREL_612_ARM64)"
 kernels=${IOBMD_KERNELS:-"$KREL_61 $KREL_612"}
 # Kernels by name; a fetched one's build tree, image and modules by release.
 declare -A k_kdir=() k_image=() k_moddir=()
@@ -48,9 +53,10 @@ if [ -n "${KERNELS:-}" ] && [ -z "${IOBMD_KERNELS:-}" ]; then
 		case $name in
 		6.1) kernels+=" $KREL_61" ;;
 		6.12) kernels+=" $KREL_612" ;;
+		6.12-arm64) kernels+=" $KREL_612_ARM64" ;;
 		*)
 			[ -n "${FETCHED_KERNELS[$name]:-}" ] ||
-				die "KERNELS: no kernel named '$name' (6.1 6.12 ${!FETCHED_KERNELS[*]})"
+				die "KERNELS: no kernel named '$name' (6.1 6.12 6.12-arm64 ${!FETCHED_KERNELS[*]})"
 			# shellcheck disable=SC2086 # "SERIES ARCH SUITE"
 			if ! fetched=$(bash "$ROOT/scripts/fetch-kernel.sh" ${FETCHED_KERNELS[$name]}); then
 				fail "$name: fetching the kernel"
@@ -121,6 +127,24 @@ shopt -u nullglob
 prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$BUILD/selftests/settings" 2>/dev/null || true)
 prog_timeout=${prog_timeout:-300}
 
+# cross_programs ARCH: the programs built for ARCH into build/ARCH (once
+# per check), in ktests, kdevices and kbins; 1 when they do not build.
+declare -A cross_built=()
+cross_programs() {
+	local a=$1 dir=$BUILD/$1 t
+	if [ -z "${cross_built[$a]:-}" ]; then
+		cross_built[$a]=ok
+		bash "$ROOT/scripts/build-selftests.sh" --arch "$a" "$dir/selftests" &&
+			bash "$ROOT/scripts/build-userlib.sh" --arch "$a" tests "$dir/selftests" &&
+			bash "$ROOT/scripts/build-tools.sh" --arch "$a" "$dir/tools" ||
+			cross_built[$a]=failed
+	fi
+	[ "${cross_built[$a]}" = ok ] || return 1
+	ktests=() kdevices=() kbins=(--bin "$dir/tools/iobmdctl")
+	for t in "${tests[@]}"; do ktests+=("$dir/selftests/${t##*/}"); done
+	for t in "${devices[@]}"; do kdevices+=("$dir/selftests/${t##*/}"); done
+}
+
 for krel in $kernels; do
 	echo
 	echo "=== kernel $krel"
@@ -135,6 +159,14 @@ for krel in $kernels; do
 		fail "$krel: module build"
 		continue
 	fi
+	# The programs for the kernel's architecture.
+	ktests=("${tests[@]}") kdevices=("${devices[@]}") kbins=("${bins[@]}")
+	kernel_tree "$krel"
+	karch=$(kdir_arch "${k_kdir[$krel]:-$KT_KDIR}")
+	if [ -n "$karch" ] && [ "$karch" != "$(host_arch)" ] && ! cross_programs "$karch"; then
+		fail "$krel: $karch programs build"
+		continue
+	fi
 	if [ ${#tests[@]} -eq 0 ]; then
 		fail "$krel: no selftests to run"
 		continue
@@ -146,10 +178,10 @@ for krel in $kernels; do
 	# vgem and vivid (Debian builds them as modules): the importers of
 	# iobmd_dmabuf_export_test and the exporters iobmd_dmabuf_import_test
 	# imports from (DMABUF_KMODS, lib.sh).
-	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" "${bins[@]}" \
+	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" "${kbins[@]}" \
 		--insmod-args unsafe_phys_ram=1 "${DMABUF_KMODS[@]}" \
 		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "${vm_kernel[@]}" \
-		"$krel" "$moddir/iobmd.ko" "${tests[@]}" || rc=$?
+		"$krel" "$moddir/iobmd.ko" "${ktests[@]}" || rc=$?
 	count_vm_run "$krel" "$vmdir" "$rc" "$tk" || continue
 	# The devices again behind QEMU's Intel IOMMU, strict: DMA addresses
 	# are IOVAs there, not physical addresses.  vfio-pci and its Type1
@@ -165,7 +197,7 @@ for krel in $kernels; do
 		--kmod vfio-pci --kmod vfio_iommu_type1 \
 		--out "$vmdir" --insmod-args unsafe_phys_ram=1 \
 		--prog-timeout "$prog_timeout" --nvme "$nvme_img" "${vm_kernel[@]}" \
-		"$krel" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
+		"$krel" "$moddir/iobmd.ko" "${kdevices[@]}" || rc=$?
 	count_nvme_file "$krel, IOMMU" "$nvme_img"
 	count_vm_run "$krel, IOMMU" "$vmdir" "$rc" "$tk" || continue
 done

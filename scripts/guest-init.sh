@@ -13,7 +13,9 @@
 #   IOBMD_GCOV          non-empty: copy the module's gcov counters out
 #                       before rmmod (vm-run.sh --gcov, for make coverage)
 #
-# Everything the host parses goes to the second serial port (ttyS1) as
+# Everything the host parses goes to the second serial port (ttyS1; on
+# arm64 the virtio console the kernel command line names as
+# iobmd_results=/dev/hvc0, which reaches /init as an environment variable) as
 # lines starting with "@@IOBMD@@"; the console (ttyS0) gets the kernel's
 # messages and a live copy of the programs' output.  Markers, in order:
 #   begin <kernel release>
@@ -41,7 +43,7 @@ mount -t tmpfs tmpfs /tmp
 
 . /etc/iobmd-run.conf
 
-RESULTS=/dev/ttyS1
+RESULTS=${iobmd_results:-/dev/ttyS1}
 [ -c "$RESULTS" ] || RESULTS=/dev/console
 
 mark() {

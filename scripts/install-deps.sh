@@ -11,9 +11,18 @@
 # linux-source-6.12 (for the kselftest harness and checkpatch.pl), which is
 # unpacked once into the cache directory.
 #
+# For arm64 (cross-built, run in qemu-system-aarch64): dpkg's arm64
+# architecture (Debian multiarch), qemu-system-arm, the aarch64 and armhf
+# cross compilers (armhf: the static 32-bit callers' tests), libnl and
+# GoogleTest as :arm64 packages (static libraries the cross-built tests
+# link), busybox-static:arm64 unpacked under the cache for the guest, and
+# the newest 6.12 arm64 kernel of bookworm-backports, unpacked under the
+# cache by scripts/fetch-arm64-kernel.sh (never installed on this host).
+#
 # Idempotent: a second run installs nothing and returns quickly.
 # Prints, as its last lines, the resolved kernel releases:
 #   KREL_61=<release>  KREL_612=<release>  KSRC=<unpacked source dir>
+#   KREL_612_ARM64=<release>
 set -euo pipefail
 
 CACHE=${IOBMD_CACHE:-/var/cache/iobmd}
@@ -41,7 +50,12 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   [ -f /usr/include/gtest/gtest.h ] && compgen -G '/usr/lib/*/libgtest.a' >/dev/null &&
 	   command -v cmake >/dev/null && command -v pkg-config >/dev/null &&
 	   command -v debootstrap >/dev/null &&
-	   pkg-config --exists libnl-genl-3.0; then
+	   pkg-config --exists libnl-genl-3.0 &&
+	   [ -n "${KREL_612_ARM64:-}" ] && [ -f "$CACHE/arm64-kernel/$KREL_612_ARM64/.complete" ] &&
+	   [ -x "$CACHE/arm64-guest/bin/busybox" ] && command -v qemu-system-aarch64 >/dev/null &&
+	   command -v aarch64-linux-gnu-g++ >/dev/null && command -v arm-linux-gnueabihf-gcc >/dev/null &&
+	   [ -f /usr/lib/aarch64-linux-gnu/libgtest.a ] &&
+	   [ -f /usr/lib/aarch64-linux-gnu/libnl-genl-3.a ]; then
 		cat "$STAMP"
 		exit 0
 	fi
@@ -54,6 +68,12 @@ if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.
 	[ -n "$uri" ] || { log "cannot find the Debian mirror in apt's sources"; exit 1; }
 	log "adding bookworm-backports from $uri"
 	echo "deb $uri bookworm-backports main" > /etc/apt/sources.list.d/iobmd-backports.list
+fi
+
+# arm64 packages (cross-build libraries, the guest's busybox and kernel).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	log "adding the arm64 architecture to dpkg"
+	dpkg --add-architecture arm64
 fi
 
 log "apt-get update"
@@ -92,6 +112,28 @@ apt-get install -y -qq --no-install-recommends \
 apt-get install -y -qq --no-install-recommends -t bookworm-backports \
 	"linux-image-$KREL_612" "linux-headers-$KREL_612" "$srcpkg" linux-libc-dev >/dev/null
 
+# arm64: cross toolchains, QEMU, and the target's static libraries.
+apt-get install -y -qq --no-install-recommends \
+	qemu-system-arm gcc-aarch64-linux-gnu g++-aarch64-linux-gnu \
+	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
+	libnl-3-dev:arm64 libnl-genl-3-dev:arm64 libgtest-dev:arm64 >/dev/null
+# The arm64 guest's busybox: unpacked, not installed (it would replace the
+# host's busybox-static, they are the same file).
+bbver=$(apt-cache show busybox-static:arm64 | sed -n 's/^Version: //p' | head -n1)
+if [ "$(cat "$CACHE/arm64-guest/.version" 2>/dev/null)" != "$bbver" ]; then
+	log "unpacking busybox-static:arm64 $bbver"
+	rm -rf "$CACHE/arm64-guest"
+	mkdir -p "$CACHE/arm64-guest/deb"
+	chown _apt "$CACHE/arm64-guest/deb" 2>/dev/null || true
+	(cd "$CACHE/arm64-guest/deb" && apt-get download -q "busybox-static:arm64=$bbver" >/dev/null)
+	dpkg-deb -x "$CACHE"/arm64-guest/deb/*.deb "$CACHE/arm64-guest"
+	rm -rf "$CACHE/arm64-guest/deb"
+	echo "$bbver" >"$CACHE/arm64-guest/.version"
+fi
+KREL_612_ARM64=$(bash "$(dirname "$0")/fetch-arm64-kernel.sh" 6.12 bookworm-backports |
+	sed -n 's/^KREL=//p')
+[ -n "$KREL_612_ARM64" ] || { log "fetching the arm64 6.12 kernel failed"; exit 1; }
+
 # Unpack the kernel source once (harness headers, checkpatch.pl, debug kernel).
 tarball=$(ls /usr/src/"$srcpkg".tar.* | head -n1)
 KSRC=$CACHE/$srcpkg
@@ -102,5 +144,6 @@ if [ ! -f "$KSRC/scripts/checkpatch.pl" ] || [ "$tarball" -nt "$KSRC/.unpacked" 
 	touch "$KSRC/.unpacked"
 fi
 
-printf 'KREL_61=%s\nKREL_612=%s\nKSRC=%s\n' "$KREL_61" "$KREL_612" "$KSRC" > "$STAMP"
+printf 'KREL_61=%s\nKREL_612=%s\nKSRC=%s\nKREL_612_ARM64=%s\n' "$KREL_61" "$KREL_612" "$KSRC" \
+	"$KREL_612_ARM64" > "$STAMP"
 cat "$STAMP"

@@ -43,7 +43,7 @@ load_deps() {
 	fi
 	# shellcheck disable=SC1090
 	. "$DEPS_ENV"
-	export KREL_61 KREL_612 KSRC
+	export KREL_61 KREL_612 KSRC KREL_612_ARM64
 }
 
 # Reads deps.env when an earlier install-deps run left one; never installs.
@@ -136,4 +136,62 @@ count_vm_run() {
 	fi
 	echo "--- $name: $s_pass passed, $s_fail failed, $s_skip skipped," \
 		"$s_problems problem(s); module+VM $(elapsed "$t") (guest ${s_seconds}s)"
+}
+
+# kernel_tree KREL: where the kernel KREL lives.  Sets KT_IMAGE (its image),
+# KT_KDIR (its headers' build tree) and KT_MODDIR (the root its
+# lib/modules/KREL is under, for modprobe -d): the host's /boot and
+# /lib/modules, or, for a kernel not installed here (the arm64 ones), the
+# tree scripts/fetch-arm64-kernel.sh unpacked under the cache.
+# shellcheck disable=SC2034 # for the scripts that source this file
+kernel_tree() {
+	local env=${IOBMD_CACHE:-/var/cache/iobmd}/arm64-kernel/$1/kernel.env
+	KT_IMAGE=/boot/vmlinuz-$1 KT_KDIR=/lib/modules/$1/build KT_MODDIR=/
+	if [ ! -e "$KT_IMAGE" ] && [ -f "$env" ]; then
+		KT_IMAGE=$(sed -n 's/^IMAGE=//p' "$env")
+		KT_KDIR=$(sed -n 's/^KDIR=//p' "$env")
+		KT_MODDIR=$(sed -n 's/^MODDIR=//p' "$env")
+	fi
+}
+
+# host_arch: this machine's Debian architecture name (amd64, arm64).
+host_arch() {
+	case $(uname -m) in
+	x86_64) echo amd64 ;;
+	aarch64) echo arm64 ;;
+	*) uname -m ;;
+	esac
+}
+
+# kdir_arch KDIR: the architecture (amd64, arm64) a kernel build tree was
+# configured for, from its .config; nothing when it says neither.
+kdir_arch() {
+	if grep -qs '^CONFIG_ARM64=y' "$1/.config"; then
+		echo arm64
+	elif grep -qs '^CONFIG_X86_64=y' "$1/.config"; then
+		echo amd64
+	fi
+}
+
+# image_arch IMAGE: arm64 for an arm64 boot Image (its "ARM\x64" magic at
+# byte 56), amd64 for anything else (a bzImage).
+image_arch() {
+	if [ "$(od -An -c -j 56 -N 4 "$1" 2>/dev/null | tr -d ' ')" = ARMd ]; then
+		echo arm64
+	else
+		echo amd64
+	fi
+}
+
+# cross_prefix ARCH: the GNU toolchain prefix that builds for ARCH on this
+# host (empty when ARCH is the host's).
+cross_prefix() {
+	if [ "$1" = "$(host_arch)" ]; then
+		return 0
+	fi
+	case $1 in
+	arm64) echo aarch64-linux-gnu- ;;
+	amd64) echo x86_64-linux-gnu- ;;
+	*) die "no cross toolchain known for $1" ;;
+	esac
 }

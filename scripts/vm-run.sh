@@ -62,6 +62,18 @@
 # a pattern into it prints "@@IOBMD@@ ivshmem offset=N pattern=P", and the
 # run fails unless the file holds P at N once the guest is gone.
 #
+# arm64: a KREL not installed on this host is the tree that
+# scripts/fetch-arm64-kernel.sh unpacked under the cache (image, modules for
+# --kmod).  An arm64 image (or --kernel IMAGE) boots in qemu-system-aarch64
+# -machine virt,gic-version=3 -cpu max (pauth-impdef=on: the same
+# architecture, with a pointer-authentication hash TCG computes quickly),
+# multi-threaded TCG, 6 GiB of RAM from 1 GiB to 7 GiB physical (below and
+# above 4 GiB, as on amd64), busybox from busybox-static:arm64 (unpacked by
+# install-deps.sh), the console on the PL011 (ttyAMA0) and the marker
+# channel on a virtio console (hvc0).  The same edu, ivshmem and NVMe PCI
+# devices; --iommu there is QEMU's SMMUv3 (-machine virt,iommu=smmuv3,
+# iommu.strict=1 iommu.passthrough=0 in the guest).
+#
 # Exits 0 only when the guest ran to the end, insmod and rmmod succeeded,
 # the device node had the expected mode, every program exited 0 (and with
 # --tap printed a plan that its results match, none "not ok" or skipped),
@@ -107,8 +119,17 @@ done
 krel=$1 module=$2
 shift 2
 out=${out:-$BUILD/$krel/vm}
-kernel=${kernel:-/boot/vmlinuz-$krel}
+kernel_tree "$krel"
+kernel=${kernel:-$KT_IMAGE}
 [ -r "$kernel" ] || die "no kernel image $kernel"
+varch=$(image_arch "$kernel")
+busybox=/bin/busybox
+modprobe_root=()
+[ "$KT_MODDIR" = / ] || modprobe_root=(-d "$KT_MODDIR")
+if [ "$varch" = arm64 ]; then
+	busybox=${IOBMD_CACHE:-/var/cache/iobmd}/arm64-guest/bin/busybox
+	[ -x "$busybox" ] || die "no arm64 busybox at $busybox (run scripts/install-deps.sh as root)"
+fi
 [ -f "$module" ] || die "no module $module"
 
 rm -rf "$out"
@@ -118,7 +139,7 @@ out=$(cd "$out" && pwd)
 # --- initramfs ---------------------------------------------------------
 stage=$out/initramfs
 mkdir -p "$stage"/{bin,dev,etc,lib/modules,proc,sys,tmp,progs}
-cp /bin/busybox "$stage/bin/busybox"
+cp "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 cp "$ROOT/scripts/guest-init.sh" "$stage/init"
 chmod 755 "$stage/init"
@@ -140,6 +161,8 @@ if [ -n "${moddir:-}" ] && [ ${#kmods[@]} -gt 0 ]; then
 	ln -s "$(cd "$moddir" && pwd)" "$out/modbase/lib/modules/$krel"
 	modprobe_base=(-d "$out/modbase")
 fi
+# Else the kernel's own tree (an arm64 kernel's is under the cache).
+[ ${#modprobe_base[@]} -gt 0 ] || modprobe_base=("${modprobe_root[@]}")
 for m in "${kmods[@]}"; do
 	deps=$(modprobe "${modprobe_base[@]}" --show-depends -S "$krel" "$m" 2>/dev/null) ||
 		die "--kmod $m: modprobe cannot resolve it for $krel"
@@ -233,6 +256,25 @@ if [ "${iommu:-0}" = 1 ]; then
 else
 	append="$append acpi=noirq"
 fi
+qemu=qemu-system-x86_64 accel=tcg,thread=single cpu=max
+serial=(-serial "file:$out/console.log" -serial "file:$out/results.log")
+if [ "$varch" = arm64 ]; then
+	# virt has one PL011: the marker channel is a virtio console.  The
+	# edu's MSIs go through the GICv3's ITS, which isolates them (VFIO
+	# needs that behind the SMMU).
+	qemu=qemu-system-aarch64 accel=tcg cpu=max,pauth-impdef=on
+	serial=(-serial "file:$out/console.log" -device virtio-serial-pci
+		-chardev "file,id=iobmdres,path=$out/results.log"
+		-device virtconsole,chardev=iobmdres)
+	mach=virt,gic-version=3
+	append="console=ttyAMA0 panic=-1 printk.time=1 loglevel=7 rdinit=/init iobmd_results=/dev/hvc0"
+	if [ "${iommu:-0}" = 1 ]; then
+		mach=$mach,iommu=smmuv3
+		append="$append iommu.strict=1 iommu.passthrough=0"
+	fi
+	# No RAM below 1 GiB on virt: the edu reaches 32 bits, not 28.
+	machine=(-machine "$mach" -device edu,dma_mask=0xffffffff)
+fi
 if [ -n "${nvme:-}" ]; then
 	[ -f "$nvme" ] && [[ $nvme != *,* ]] || die "--nvme: no such file, or a comma in its name: $nvme"
 	machine+=(-drive "file=$nvme,if=none,id=iobmdnvme,format=raw"
@@ -244,10 +286,10 @@ start=$(date +%s)
 for boot in 1 2; do
 	head -c 1M /dev/zero >"$ivshmem"
 	qrc=0
-	timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
-		-accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" -cpu "${IOBMD_QEMU_CPU:-max}" -m 6G -smp 2 \
+	timeout -k 10 "$vm_timeout" "$qemu" \
+		-accel "${IOBMD_QEMU_ACCEL:-$accel}" -cpu "${IOBMD_QEMU_CPU:-$cpu}" -m 6G -smp 2 \
 		-nographic -no-reboot -monitor none \
-		-serial "file:$out/console.log" -serial "file:$out/results.log" \
+		"${serial[@]}" \
 		"${machine[@]}" \
 		-object "memory-backend-file,id=iobmdshm,size=1M,share=on,mem-path=$ivshmem" \
 		-device ivshmem-plain,memdev=iobmdshm \

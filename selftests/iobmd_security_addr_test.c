@@ -343,18 +343,25 @@ TEST_F(iobmd_sec, secretmem_refused)
 	test_held_nothing();
 }
 
+/* A claimed MMIO range in the test VM: x86's IOAPIC, arm64 virt's UART. */
+#ifdef __aarch64__
+#define BUSY_MMIO	"pl011"
+#else
+#define BUSY_MMIO	"IOAPIC"
+#endif
+
 /*
- * MMIO a driver claimed (busy: the IOAPIC) is refused (EPERM), a byte of
- * it or a range that only reaches into it; MMIO nobody claimed
- * (the ivshmem BAR, addresses with nothing there) is not.
+ * MMIO a driver claimed (busy: the IOAPIC, on arm64 the PL011) is refused
+ * (EPERM), a byte of it or a range that only reaches into it; MMIO nobody
+ * claimed (the ivshmem BAR, addresses with nothing there) is not.
  */
 TEST_F(iobmd_sec, busy_mmio_refused)
 {
 	__u64 start, end, bar, bar_len;
 	__u32 h = 0;
 
-	ASSERT_EQ(0, iomem_find("IOAPIC", &start, &end));
-	TH_LOG("IOAPIC at 0x%llx-0x%llx", (unsigned long long)start,
+	ASSERT_EQ(0, iomem_find(BUSY_MMIO, &start, &end));
+	TH_LOG("%s at 0x%llx-0x%llx", BUSY_MMIO, (unsigned long long)start,
 	       (unsigned long long)end);
 	EXPECT_ERRNO(EPERM, _test_ioctl_device_create(self->fd, start,
 						      end - start + 1, &h));
@@ -366,7 +373,7 @@ TEST_F(iobmd_sec, busy_mmio_refused)
 						      start - PAGE_SIZE,
 						      PAGE_SIZE + 1, &h));
 	EXPECT_EQ(0, h);
-	/* A large range with the IOAPIC inside. */
+	/* A large range with the busy one inside. */
 	EXPECT_ERRNO(EPERM, _test_ioctl_device_create(self->fd,
 						      start - SZ_1M, SZ_4M,
 						      &h));

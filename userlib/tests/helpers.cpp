@@ -176,6 +176,24 @@ std::vector<segment> segments_of(IOMemoryDescriptor &d, IOOptionBits options)
 	return v;
 }
 
+bool zone_dma32_present()
+{
+	std::ifstream in("/proc/zoneinfo");
+	std::string word, zone;
+
+	while (in >> word) {
+		if (word == "zone")
+			in >> zone;
+		else if (word == "present" && zone == "DMA32") {
+			long long pages = 0;
+
+			in >> pages;
+			return pages > 0;
+		}
+	}
+	return false;
+}
+
 bool is_mapped(const void *p, std::size_t n)
 {
 	auto a = reinterpret_cast<std::uintptr_t>(p) & ~(page() - 1);

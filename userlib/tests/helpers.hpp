@@ -92,6 +92,10 @@ std::vector<segment> segments_of(IOMemoryDescriptor &d,
 /* Whether [p, p + n) is mapped in this process. */
 bool is_mapped(const void *p, std::size_t n);
 
+/* Whether the kernel has RAM in ZONE_DMA32 (/proc/zoneinfo); where it has
+ * none (arm64 on QEMU's virt), RAM below 4 GiB is ZONE_DMA's. */
+bool zone_dma32_present();
+
 /* A buffer of @size bytes made with no physical mask (anywhere in RAM)
  * that has memory at or above the physical address @limit; null when 16
  * tries gave none. */
