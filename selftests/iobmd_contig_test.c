@@ -203,6 +203,24 @@ static int zone_dma_child(void *arg)
 
 	if (iobmd_drop_root())
 		return 1;
+	/*
+	 * Where ZONE_DMA is no scarce zone beneath a ZONE_DMA32 (arm64 on
+	 * QEMU's virt: no RAM below 16 MiB, ZONE_DMA all RAM below 4 GiB)
+	 * no block is budgeted: below 16 MiB is ENOMEM, and a buffer aligned
+	 * to 4 MiB below 4 GiB, whose block is four budgets, is made.
+	 */
+	if (!iobmd_zone_dma32_present()) {
+		if (!_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+					    IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0,
+					    0x0000000000C00000ULL, NULL, 0,
+					    &h) || errno != ENOMEM || h)
+			return 5;
+		if (_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+					   IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0,
+					   0x00000000FFC00000ULL, NULL, 0, &h))
+			return 6;
+		return _test_ioctl_release(fd, h) ? 4 : 0;
+	}
 	if (!_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
 				    IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0,
 				    0x0000000000C00000ULL, NULL, 0, &h) ||

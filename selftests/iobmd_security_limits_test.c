@@ -803,6 +803,42 @@ static int zone_dma_child(void *arg)
 	return 0;
 }
 
+/*
+ * Where ZONE_DMA is no scarce zone beneath a ZONE_DMA32 (arm64 on QEMU's
+ * virt: no RAM below 16 MiB, ZONE_DMA all RAM below 4 GiB, ZONE_DMA32
+ * empty) nothing is budgeted.  As nobody: memory below 16 MiB is ENOMEM
+ * and charges nothing, and four budgets' worth of 32-bit-masked buffers
+ * (@arg: their options), which lie in ZONE_DMA there, are all made and
+ * charged to no ZONE_DMA budget.
+ */
+static int zone_dma_unbudgeted_child(void *arg)
+{
+	__u32 options = (uintptr_t)arg, h[ZMAX], z = 0;
+	__u64 s[IOBMD_A_MAX + 1];
+	int fd = sh->h[0], i;
+	struct nlc nl;
+
+	CHK(!become_nobody(NULL, 0), "drop");
+	CHK(!nl_open(&nl), "netlink");
+	CHK(FAILS(ENOMEM, mkzbuf(fd, options, &z)) && !z,
+	    "a buffer below 16 MiB: errno %d", errno);
+	for (i = 0; i < ZMAX; i++)
+		CHK(!_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+					    IOBMD_DIRECTION_INOUT | options,
+					    ZBUF, 0, 0x00000000FFFFF000ULL,
+					    NULL, 0, &h[i]),
+		    "32-bit buffer %d: errno %d", i, errno);
+	CHK(!nl_get_stats(&nl, s), "GET_STATS");
+	CHK(!s[IOBMD_A_STATS_USER_ZONE_DMA] &&
+	    s[IOBMD_A_STATS_USER_BYTES] == (__u64)ZMAX * ZBUF,
+	    "user figures: %llu ZONE_DMA bytes, %llu bytes",
+	    s[IOBMD_A_STATS_USER_ZONE_DMA], s[IOBMD_A_STATS_USER_BYTES]);
+	for (i = 0; i < ZMAX; i++)
+		CHK(!_test_ioctl_release(fd, h[i]), "release");
+	close(nl.fd);
+	return 0;
+}
+
 /* The budget is the default, 1 MiB, over netlink and as the parameter. */
 static void zone_dma_default(struct __test_metadata *_metadata,
 			     const __u64 *limits)
@@ -824,6 +860,12 @@ TEST_F(iobmd_sec, zone_dma_budget)
 {
 	zone_dma_default(_metadata, self->limits);
 	open_files(_metadata);
+	if (!iobmd_zone_dma32_present()) {
+		run_child(zone_dma_unbudgeted_child, NULL);
+		close_files();
+		test_held_nothing();
+		return;
+	}
 	run_child(zone_dma_child, NULL);
 	close_files();
 	test_held_nothing();
@@ -833,6 +875,12 @@ TEST_F(iobmd_sec, zone_dma_budget_contiguous)
 {
 	zone_dma_default(_metadata, self->limits);
 	open_files(_metadata);
+	if (!iobmd_zone_dma32_present()) {
+		run_child(zone_dma_unbudgeted_child, (void *)(uintptr_t)IOBMD_OPT_PHYSICALLY_CONTIGUOUS);
+		close_files();
+		test_held_nothing();
+		return;
+	}
 	run_child(zone_dma_child, (void *)(uintptr_t)IOBMD_OPT_PHYSICALLY_CONTIGUOUS);
 	close_files();
 	test_held_nothing();
@@ -873,6 +921,12 @@ TEST_F(iobmd_sec, zone_dma_budget_per_user)
 {
 	zone_dma_default(_metadata, self->limits);
 	open_files(_metadata);
+	if (!iobmd_zone_dma32_present()) {
+		run_child(zone_dma_unbudgeted_child, NULL);
+		close_files();
+		test_held_nothing();
+		return;
+	}
 	run_child(zone_dma_two_files_child, NULL);
 	run_child(zone_dma_other_user_child, NULL);
 	close_files();
@@ -906,6 +960,12 @@ TEST_F(iobmd_sec, zone_dma_budget_root)
 
 	zone_dma_default(_metadata, self->limits);
 	open_files(_metadata);
+	if (!iobmd_zone_dma32_present()) {
+		run_child(zone_dma_unbudgeted_child, NULL);
+		close_files();
+		test_held_nothing();
+		return;
+	}
 	n = zone_fill(self->fd, 0, h, want, &err);
 	ASSERT_EQ(want, n) TH_LOG("errno %d", err);
 	ASSERT_EQ(0, nl_get_stats(&self->nl, s));
