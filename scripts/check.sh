@@ -21,8 +21,8 @@
 # insmod, rmmod, device node, kernel report, timeout, a test binary's exit
 # status or missing TAP plan).  Exits non-zero on any failure or skip.
 #
-# Environment: KERNELS="6.1 6.12 7.2 7.3 6.12-arm64" picks kernels by name
-# (default "6.1 6.12"): 6.1 and 6.12 are the installed ones, 6.12-arm64
+# Environment: KERNELS="6.1 6.12 7.2 7.3 6.12-arm64 7.3-arm64" picks kernels
+# by name (default "6.1 6.12"): 6.1 and 6.12 are the installed ones, 6.12-arm64
 # the arm64 kernel install-deps.sh fetched, the others Debian's newest of
 # the series (FETCHED_KERNELS in lib.sh), fetched and unpacked by
 # scripts/fetch-kernel.sh, the module built for them in the chroot of

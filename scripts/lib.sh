@@ -25,9 +25,11 @@ DMABUF_KMODS=(--kmod vgem --kmod vivid "${DMABUF_PARAMS[@]}")
 
 # The kernels scripts/check.sh fetches rather than installs
 # (scripts/fetch-kernel.sh, built for in scripts/debian-chroot.sh's
-# chroot): name (KERNELS="6.1 6.12 7.2 7.3") -> "SERIES ARCH SUITE".
+# chroot): name (KERNELS="6.1 6.12 7.2 7.3 7.3-arm64") -> "SERIES ARCH
+# SUITE".
 # shellcheck disable=SC2034
-declare -A FETCHED_KERNELS=([7.2]="7.2 amd64 sid" [7.3]="7.3 amd64 trixie-backports")
+declare -A FETCHED_KERNELS=([7.2]="7.2 amd64 sid" [7.3]="7.3 amd64 trixie-backports"
+	[7.3-arm64]="7.3 arm64 trixie-backports")
 
 msg() { echo "$(basename "$0"): $*" >&2; }
 die() { msg "$*"; exit 1; }
