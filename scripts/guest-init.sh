@@ -45,10 +45,15 @@ mount -t tmpfs tmpfs /tmp
 
 RESULTS=${iobmd_results:-/dev/ttyS1}
 [ -c "$RESULTS" ] || RESULTS=/dev/console
+# Open once, for the whole run, as fd 3: each close of a serial port waits
+# at most its closing_wait (30 s) for what is still queued and then throws
+# the rest away, which a loaded emulator can take long enough to do.  With
+# the port open, a write waits for room instead; only the last close waits.
+exec 3>"$RESULTS"
 
 mark() {
 	echo "@@IOBMD@@ $*"
-	echo "@@IOBMD@@ $*" >"$RESULTS"
+	echo "@@IOBMD@@ $*" >&3
 }
 
 finish() {
@@ -72,7 +77,7 @@ gcov_copy() {
 		cat "$f" >"$d"
 	done
 	mark "gcov-begin"
-	tar -C /tmp/gcov -cf - . | gzip | base64 >"$RESULTS"
+	tar -C /tmp/gcov -cf - . | gzip | base64 >&3
 	mark "gcov-end"
 }
 
@@ -101,12 +106,12 @@ if [ "$rc" = 0 ]; then
 		mark "run-begin $name"
 		cd /tmp || exit 1
 		{
-			timeout -s KILL "$IOBMD_PROG_TIMEOUT" "$prog" </dev/null
+			timeout -s KILL "$IOBMD_PROG_TIMEOUT" "$prog" </dev/null 3>&-
 			echo $? >/tmp/rc
 		} 2>&1 | tee /tmp/out
-		cat /tmp/out >"$RESULTS"
+		cat /tmp/out >&3
 		# A last line without a newline would swallow the next marker.
-		[ -n "$(tail -c 1 /tmp/out)" ] && echo >"$RESULTS"
+		[ -n "$(tail -c 1 /tmp/out)" ] && echo >&3
 		mark "run-end $name rc=$(cat /tmp/rc)"
 	done
 
@@ -126,7 +131,7 @@ if [ "$rc" = 0 ]; then
 fi
 
 mark "dmesg-begin"
-dmesg >"$RESULTS"
+dmesg >&3
 mark "dmesg-end"
 
 if [ -e /sys/kernel/debug/kmemleak ]; then
@@ -135,9 +140,11 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 	sleep 6
 	echo scan >/sys/kernel/debug/kmemleak
 	mark "kmemleak-begin"
-	cat /sys/kernel/debug/kmemleak >"$RESULTS"
+	cat /sys/kernel/debug/kmemleak >&3
 	mark "kmemleak-end"
 fi
 
 mark "done"
+# The last close: it waits for what is queued (a page at most).
+exec 3>&-
 finish
