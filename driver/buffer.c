@@ -504,17 +504,19 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
  * Whether @npages may be taken from what the system has available and
  * still leave 1/32 of RAM (at most 1 GiB) to everything else.  A buffer
  * that does not fit fails at once, rather than after reclaiming all it can
- * and leaving other tasks to the OOM killer.  A buffer of 2 MiB or less
- * is not worth the look (which costs more than its pages): the page
- * allocator's own reserves and the limits bound what many of them take.
+ * and leaving other tasks to the OOM killer.  When free pages alone cover
+ * the buffer, the reserve and the page allocator's own reserves (which
+ * stay well under 1/32 of RAM), it fits without the costlier look at
+ * what reclaim could add (si_mem_available()).
  */
 static bool iobmd_buffer_fits_memory(unsigned long npages)
 {
-	unsigned long reserve = min(totalram_pages() / 32,
-				    1UL << (30 - PAGE_SHIFT));
+	unsigned long total = totalram_pages();
+	unsigned long reserve = min(total / 32, 1UL << (30 - PAGE_SHIFT));
+	unsigned long free = global_zone_page_state(NR_FREE_PAGES);
 	long avail;
 
-	if (npages <= SZ_2M >> PAGE_SHIFT)
+	if (npages < free && free - npages >= reserve + total / 32)
 		return true;
 	avail = si_mem_available();
 	return avail > 0 && npages <= (unsigned long)avail &&
