@@ -23,6 +23,7 @@
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 
 #include "iobmd_priv.h"
 
@@ -54,8 +55,9 @@ bool iobmd_cache_alias_supported(void)
 
 /*
  * Clean and invalidate the lines of @len bytes of the direct map from
- * @kaddr, whole pages (a DMA mapping of a part of a cache line could go
- * through a bounce buffer, which would maintain that instead).
+ * @kaddr (process context: it may sleep), whole pages (a DMA mapping of
+ * a part of a cache line could go through a bounce buffer, which would
+ * maintain that instead).
  */
 static void iobmd_cache_wbinv(void *kaddr, u64 len)
 {
@@ -73,6 +75,8 @@ static void iobmd_cache_wbinv(void *kaddr, u64 len)
 			dma_unmap_single(iobmd_cache_dev, dma, n,
 					 DMA_BIDIRECTIONAL);
 		start += n;
+		/* A contiguous buffer may be gigabytes. */
+		cond_resched();
 	}
 }
 
