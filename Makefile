@@ -11,9 +11,10 @@
 #   make userlib            the C++ library (libiobmd.so) and its examples
 #   make install            the C++ library's headers, library, iobmd.pc and
 #                           CMake package under $(DESTDIR)$(PREFIX)
-#   make check              everything tested in QEMU on 6.1 and 6.12 (root;
-#                           KERNELS="6.1 6.12 7.2 7.3" picks kernels, see
-#                           scripts/check.sh)
+#   make check              everything tested in QEMU on every kernel of the
+#                           matrix: 6.1, 6.12, 7.2, 7.3 (amd64), 6.12, 7.3
+#                           (arm64) (root; KERNELS="6.12 7.3-arm64" picks
+#                           some, see scripts/check.sh)
 #   make check-debug        the same on a KASAN/kmemleak/lockdep kernel, with
 #                           fault injection and fuzzing (root)
 #   make fuzz               at least 1,000,000 fuzzer calls, 64- and 32-bit,

@@ -4,8 +4,9 @@
 # build-module.sh [--sparse] KREL [DIR]
 #
 # Builds iobmd.ko for kernel release KREL against /lib/modules/KREL/build,
-# with W=1, from a fresh copy of the module's sources (Kbuild, driver/,
-# include/, uapi/) in DIR (default build/KREL/module).  The module ends up
+# with W=1, from a fresh copy of the module's sources (Makefile, Kbuild,
+# driver/, include/, uapi/) in DIR (default build/KREL/module), by the
+# project's own `make KDIR=<tree> modules`.  The module ends up
 # at DIR/iobmd.ko and the build's output in DIR/build.log.
 #
 # Fails when the build fails or prints any warning.  With --sparse it also
@@ -16,7 +17,7 @@
 # debug kernel of scripts/build-debug-kernel.sh, or the headers of a
 # kernel scripts/fetch-kernel.sh unpacked); KREL then only names it.
 # A kernel not installed on this host is looked up where
-# scripts/fetch-arm64-kernel.sh unpacks it (lib.sh kernel_tree).  The
+# scripts/fetch-kernel.sh unpacks it (lib.sh kernel_tree).  The
 # target architecture is the one the headers' .config names; when it is
 # not the host's, the build is a cross-build (ARCH=, CROSS_COMPILE=; the
 # headers' kbuild tools are the host's, Debian's linux-kbuild package).
@@ -113,7 +114,9 @@ kmake() {
 		exec chroot "$ch" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 make "$@"
 	' _ "$chroot_dir" "$kroot" "$dir" "$@"
 }
-args=(-C "$kdir" M="$dir" W=1 -j"$(nproc)" "${cross[@]}")
+# Through the project's Makefile, as a user (or DKMS) builds against a
+# kernel's headers: make KDIR=<tree> modules.
+args=(-C "$dir" KDIR="$kdir" W=1 -j"$(nproc)" "${cross[@]}")
 [ -n "$sparse" ] && args+=(C=2)
 [ -n "${IOBMD_GCOV:-}" ] && args+=(GCOV_PROFILE=y)
 

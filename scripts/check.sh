@@ -8,12 +8,15 @@
 #      test suite (scripts/build-userlib.sh check); the tools (build/tools),
 #      and iobmdctl run on this host, where iobmd is not loaded
 #      (scripts/ctl-host-test.sh);
-#   4. for the 6.1 and the 6.12 kernel: the module, built with W=1 in
-#      build/<krel>/module, then scripts/vm-run.sh boots that kernel in QEMU,
+#   4. for each kernel of the matrix (below): the module, built with W=1
+#      through the project's Makefile as a user builds it (make KDIR=<the
+#      kernel's headers> modules) in build/<krel>/module, then
+#      scripts/vm-run.sh boots that kernel in QEMU,
 #      loads the module and runs every selftest but the iobmd_debug_*_test
 #      programs, which need the debug kernel (scripts/check-debug.sh), and
-#      the iobmd_vfio_* ones; then once more behind QEMU's Intel IOMMU
-#      (vfio-pci loaded), the programs that drive a device: iobmd_edu_*
+#      the iobmd_vfio_* ones; then once more behind QEMU's IOMMU (Intel's
+#      on amd64, the SMMUv3 on arm64; vfio-pci loaded), the programs that
+#      drive a device: iobmd_edu_*
 #      and iobmd_vfio_*.
 # Prints each kernel's TAP results under a header naming the kernel and
 # ends with one line "N passed, N failed" (", N skipped" when any were):
@@ -21,17 +24,20 @@
 # insmod, rmmod, device node, kernel report, timeout, a test binary's exit
 # status or missing TAP plan).  Exits non-zero on any failure or skip.
 #
-# Environment: KERNELS="6.1 6.12 7.2 7.3 6.12-arm64 7.3-arm64" picks kernels
-# by name (default "6.1 6.12"): 6.1 and 6.12 are the installed ones, 6.12-arm64
-# the arm64 kernel install-deps.sh fetched, the others Debian's newest of
-# the series (FETCHED_KERNELS in lib.sh), fetched and unpacked by
-# scripts/fetch-kernel.sh, the module built for them in the chroot of
-# scripts/debian-chroot.sh, booted with vm-run.sh --kernel and --moddir.
+# Environment: KERNELS picks kernels by name; the default is every kernel
+# of the matrix, ALL_KERNELS in lib.sh: "6.1 6.12 7.2 7.3 6.12-arm64
+# 7.3-arm64".  6.1 and 6.12 are the amd64 kernels install-deps.sh
+# installed; the others are Debian's newest of their series
+# (FETCHED_KERNELS in lib.sh), fetched and unpacked by
+# scripts/fetch-kernel.sh, the module built for the 7.x ones in the chroot
+# of scripts/debian-chroot.sh (Debian 12 lacks their compiler), each booted
+# with vm-run.sh --kernel and --moddir.  KERNELS="6.12 7.3-arm64" tests
+# two.
 # For an arm64 kernel the selftests, the C++ library's tests and iobmdctl
 # are cross-built into build/arm64/ and the same runs boot it in
 # qemu-system-aarch64 (vm-run.sh), the IOMMU one behind QEMU's SMMUv3.
-# IOBMD_KERNELS="<krel> ..." tests only those installed (or, for arm64,
-# fetched) kernels;
+# IOBMD_KERNELS="<krel> ..." tests only those kernels by release (installed,
+# or fetched before);
 # IOBMD_VM_TIMEOUT (seconds, default 900) bounds each VM run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -43,20 +49,17 @@ fail() { failures+=("$*"); failed=$((failed + 1)); }
 
 echo "=== dependencies"
 load_deps
-echo "kernels: $KREL_61 $KREL_612 (arm64: $KREL_612_ARM64)"
-kernels=${IOBMD_KERNELS:-"$KREL_61 $KREL_612"}
+kernels=${IOBMD_KERNELS:-}
 # Kernels by name; a fetched one's build tree, image and modules by release.
 declare -A k_kdir=() k_image=() k_moddir=()
-if [ -n "${KERNELS:-}" ] && [ -z "${IOBMD_KERNELS:-}" ]; then
-	kernels=
-	for name in $KERNELS; do
+if [ -z "$kernels" ]; then
+	for name in ${KERNELS:-$ALL_KERNELS}; do
 		case $name in
 		6.1) kernels+=" $KREL_61" ;;
 		6.12) kernels+=" $KREL_612" ;;
-		6.12-arm64) kernels+=" $KREL_612_ARM64" ;;
 		*)
 			[ -n "${FETCHED_KERNELS[$name]:-}" ] ||
-				die "KERNELS: no kernel named '$name' (6.1 6.12 6.12-arm64 ${!FETCHED_KERNELS[*]})"
+				die "KERNELS: no kernel named '$name' ($ALL_KERNELS)"
 			# shellcheck disable=SC2086 # "SERIES ARCH SUITE"
 			if ! fetched=$(bash "$ROOT/scripts/fetch-kernel.sh" ${FETCHED_KERNELS[$name]}); then
 				fail "$name: fetching the kernel"
@@ -70,8 +73,8 @@ if [ -n "${KERNELS:-}" ] && [ -z "${IOBMD_KERNELS:-}" ]; then
 			;;
 		esac
 	done
-	echo "picked: $kernels"
 fi
+echo "kernels:$kernels"
 
 echo "=== checkpatch"
 bash "$ROOT/scripts/lint.sh" --checkpatch-only || fail "checkpatch"

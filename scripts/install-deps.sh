@@ -15,14 +15,13 @@
 # architecture (Debian multiarch), qemu-system-arm, the aarch64 and armhf
 # cross compilers (armhf: the static 32-bit callers' tests), libnl and
 # GoogleTest as :arm64 packages (static libraries the cross-built tests
-# link), busybox-static:arm64 unpacked under the cache for the guest, and
-# the newest 6.12 arm64 kernel of bookworm-backports, unpacked under the
-# cache by scripts/fetch-arm64-kernel.sh (never installed on this host).
+# link), and busybox-static:arm64 unpacked under the cache for the guest.
+# The kernels not installed here (7.x, and arm64's) are fetched by
+# scripts/fetch-kernel.sh when scripts/check.sh first needs them.
 #
 # Idempotent: a second run installs nothing and returns quickly.
 # Prints, as its last lines, the resolved kernel releases:
 #   KREL_61=<release>  KREL_612=<release>  KSRC=<unpacked source dir>
-#   KREL_612_ARM64=<release>
 set -euo pipefail
 
 CACHE=${IOBMD_CACHE:-/var/cache/iobmd}
@@ -51,7 +50,6 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   command -v cmake >/dev/null && command -v pkg-config >/dev/null &&
 	   command -v debootstrap >/dev/null &&
 	   pkg-config --exists libnl-genl-3.0 &&
-	   [ -n "${KREL_612_ARM64:-}" ] && [ -f "$CACHE/arm64-kernel/$KREL_612_ARM64/.complete" ] &&
 	   [ -x "$CACHE/arm64-guest/bin/busybox" ] && command -v qemu-system-aarch64 >/dev/null &&
 	   command -v aarch64-linux-gnu-g++ >/dev/null && command -v arm-linux-gnueabihf-gcc >/dev/null &&
 	   [ -f /usr/lib/aarch64-linux-gnu/libgtest.a ] &&
@@ -130,9 +128,6 @@ if [ "$(cat "$CACHE/arm64-guest/.version" 2>/dev/null)" != "$bbver" ]; then
 	rm -rf "$CACHE/arm64-guest/deb"
 	echo "$bbver" >"$CACHE/arm64-guest/.version"
 fi
-KREL_612_ARM64=$(bash "$(dirname "$0")/fetch-arm64-kernel.sh" 6.12 bookworm-backports |
-	sed -n 's/^KREL=//p')
-[ -n "$KREL_612_ARM64" ] || { log "fetching the arm64 6.12 kernel failed"; exit 1; }
 
 # Unpack the kernel source once (harness headers, checkpatch.pl, debug kernel).
 tarball=$(ls /usr/src/"$srcpkg".tar.* | head -n1)
@@ -144,6 +139,5 @@ if [ ! -f "$KSRC/scripts/checkpatch.pl" ] || [ "$tarball" -nt "$KSRC/.unpacked" 
 	touch "$KSRC/.unpacked"
 fi
 
-printf 'KREL_61=%s\nKREL_612=%s\nKSRC=%s\nKREL_612_ARM64=%s\n' "$KREL_61" "$KREL_612" "$KSRC" \
-	"$KREL_612_ARM64" > "$STAMP"
+printf 'KREL_61=%s\nKREL_612=%s\nKSRC=%s\n' "$KREL_61" "$KREL_612" "$KSRC" > "$STAMP"
 cat "$STAMP"

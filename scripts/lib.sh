@@ -8,9 +8,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${IOBMD_BUILD:-$ROOT/build}
 DEPS_ENV=${IOBMD_CACHE:-/var/cache/iobmd}/deps.env
 
-# The files that make up the module's source: copied into each per-kernel
-# build directory, checked by lint.
-MODULE_SOURCES=(Kbuild driver include uapi)
+# The files that make up the module's source, with the Makefile that builds
+# it as a user does (make KDIR=<tree> modules): copied into each per-kernel
+# build directory.
+MODULE_SOURCES=(Makefile Kbuild driver include uapi)
 
 # The dma-buf tests' importers (selftests/iobmd_dmabuf.h): vgem, and vivid
 # as two instances with a video capture node only, the first allocating
@@ -24,12 +25,16 @@ DMABUF_PARAMS=(--module-param vivid.n_devs=2 --module-param 'vivid.node_types=0x
 DMABUF_KMODS=(--kmod vgem --kmod vivid "${DMABUF_PARAMS[@]}")
 
 # The kernels scripts/check.sh fetches rather than installs
-# (scripts/fetch-kernel.sh, built for in scripts/debian-chroot.sh's
-# chroot): name (KERNELS="6.1 6.12 7.2 7.3 7.3-arm64") -> "SERIES ARCH
-# SUITE".
+# (scripts/fetch-kernel.sh; those built with a compiler Debian 12 lacks are
+# built for in scripts/debian-chroot.sh's chroot): name -> "SERIES ARCH
+# SUITE".  6.1 and 6.12 (amd64) are installed by scripts/install-deps.sh.
 # shellcheck disable=SC2034
 declare -A FETCHED_KERNELS=([7.2]="7.2 amd64 sid" [7.3]="7.3 amd64 trixie-backports"
-	[7.3-arm64]="7.3 arm64 trixie-backports")
+	[6.12-arm64]="6.12 arm64 bookworm-backports" [7.3-arm64]="7.3 arm64 trixie-backports")
+# What `make check` tests when KERNELS does not say: every kernel of the
+# matrix, oldest first.
+# shellcheck disable=SC2034
+ALL_KERNELS="6.1 6.12 7.2 7.3 6.12-arm64 7.3-arm64"
 
 msg() { echo "$(basename "$0"): $*" >&2; }
 die() { msg "$*"; exit 1; }
@@ -45,7 +50,7 @@ load_deps() {
 	fi
 	# shellcheck disable=SC1090
 	. "$DEPS_ENV"
-	export KREL_61 KREL_612 KSRC KREL_612_ARM64
+	export KREL_61 KREL_612 KSRC
 }
 
 # Reads deps.env when an earlier install-deps run left one; never installs.
@@ -143,17 +148,22 @@ count_vm_run() {
 # kernel_tree KREL: where the kernel KREL lives.  Sets KT_IMAGE (its image),
 # KT_KDIR (its headers' build tree) and KT_MODDIR (the root its
 # lib/modules/KREL is under, for modprobe -d): the host's /boot and
-# /lib/modules, or, for a kernel not installed here (the arm64 ones), the
-# tree scripts/fetch-arm64-kernel.sh unpacked under the cache.
+# /lib/modules, or, for a kernel not installed here, the tree
+# scripts/fetch-kernel.sh unpacked under the cache.
 # shellcheck disable=SC2034 # for the scripts that source this file
 kernel_tree() {
-	local env=${IOBMD_CACHE:-/var/cache/iobmd}/arm64-kernel/$1/kernel.env
+	local dir moddir
 	KT_IMAGE=/boot/vmlinuz-$1 KT_KDIR=/lib/modules/$1/build KT_MODDIR=/
-	if [ ! -e "$KT_IMAGE" ] && [ -f "$env" ]; then
-		KT_IMAGE=$(sed -n 's/^IMAGE=//p' "$env")
-		KT_KDIR=$(sed -n 's/^KDIR=//p' "$env")
-		KT_MODDIR=$(sed -n 's/^MODDIR=//p' "$env")
-	fi
+	[ -e "$KT_IMAGE" ] && return 0
+	for dir in "${IOBMD_CACHE:-/var/cache/iobmd}"/kernels/*-"$1"; do
+		[ -f "$dir/.iobmd-complete" ] || continue
+		KT_IMAGE=$dir/root/$(cat "$dir/image")
+		KT_KDIR=$dir/root/usr/src/linux-headers-$1
+		# lib/modules/KREL or, with merged /usr, usr/lib/modules/KREL.
+		moddir=$(cat "$dir/moddir")
+		KT_MODDIR=$dir/root/${moddir%lib/modules/"$1"}
+		return 0
+	done
 }
 
 # host_arch: this machine's Debian architecture name (amd64, arm64).

@@ -62,9 +62,8 @@
 # a pattern into it prints "@@IOBMD@@ ivshmem offset=N pattern=P", and the
 # run fails unless the file holds P at N once the guest is gone.
 #
-# arm64: a KREL not installed on this host is the tree that
-# scripts/fetch-arm64-kernel.sh unpacked under the cache (image, modules for
-# --kmod).  An arm64 image (or --kernel IMAGE) boots in qemu-system-aarch64
+# A KREL not installed on this host is the tree that scripts/fetch-kernel.sh
+# unpacked under the cache (image, modules for --kmod).  An arm64 image (or --kernel IMAGE) boots in qemu-system-aarch64
 # -machine virt,gic-version=3 -cpu max (pauth-impdef=on: the same
 # architecture, with a pointer-authentication hash TCG computes quickly),
 # multi-threaded TCG, 6 GiB of RAM from 1 GiB to 7 GiB physical (below and
