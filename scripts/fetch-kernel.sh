@@ -70,13 +70,20 @@ record_last() {
 
 # The release of the kernel a run fetched last for SERIES/ARCH.
 last=$CACHE/kernels/last-$series-$arch-$suite
-if [ -n "${IOBMD_OFFLINE:-}" ]; then
-	[ -f "$last" ] || die "IOBMD_OFFLINE: no $series $arch kernel from $suite fetched yet"
-	krel=$(cat "$last")
-	complete "$CACHE/kernels/$arch-$krel" || die "IOBMD_OFFLINE: $CACHE/kernels/$arch-$krel is incomplete"
-	report "$CACHE/kernels/$arch-$krel" "$krel"
+
+# offline WHY: the kernel fetched before, when the mirror cannot give one
+# (IOBMD_OFFLINE, no network, or SUITE has moved past SERIES: sid drops a
+# series when the next one arrives); else fail with WHY.
+offline() {
+	local old
+	old=$(cat "$last" 2>/dev/null || true)
+	[ -n "$old" ] && complete "$CACHE/kernels/$arch-$old" ||
+		die "$1, and no $series $arch kernel from $suite was fetched before"
+	msg "$1: using $old, fetched before"
+	report "$CACHE/kernels/$arch-$old" "$old"
 	exit 0
-fi
+}
+[ -z "${IOBMD_OFFLINE:-}" ] || offline "IOBMD_OFFLINE"
 
 [ "$(id -u)" = 0 ] || die "must run as root (it writes to $CACHE)"
 mkdir -p "$CACHE/kernels"
@@ -101,8 +108,8 @@ apt_opts=(-o "Dir::Etc::SourceList=$adir/etc/sources.list" -o "Dir::Etc::SourceP
 	-o "APT::Sandbox::User=root" -o "Acquire::Languages=none")
 log=$adir/apt.log
 if ! apt-get "${apt_opts[@]}" update >"$log" 2>&1; then
-	cat "$log" >&2
-	die "apt-get update for $suite ($arch) failed"
+	tail -n 5 "$log" >&2
+	offline "apt-get update for $suite ($arch) failed"
 fi
 acache() { apt-cache "${apt_opts[@]}" "$@"; }
 
@@ -111,7 +118,7 @@ acache() { apt-cache "${apt_opts[@]}" "$@"; }
 ver_re="${series//./\\.}\\.[0-9]+(-[0-9]+)?(\\+[a-z0-9.~]+)?"
 krel=$(acache pkgnames linux-image- |
 	sed -nE "s/^linux-image-($ver_re-$flavour)(-unsigned)?$/\\1/p" | sort -uV | tail -n 1)
-[ -n "$krel" ] || die "no $series kernel for $arch in $suite"
+[ -n "$krel" ] || offline "no $series kernel for $arch in $suite any more"
 image_pkg=linux-image-$krel
 acache show "$image_pkg:$arch" >/dev/null 2>&1 || image_pkg=linux-image-$krel-unsigned
 dir=$CACHE/kernels/$arch-$krel
