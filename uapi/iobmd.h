@@ -358,18 +358,20 @@ struct iobmd_set_arg {
  * written; WRITE writes nothing, not even the backed part), and the same
  * rule holds for IOBMD_GET_SEGMENTS and for mmap of such a range; raising
  * the length again reaches the same bytes.
+ *
  * APPEND is appendBytes: it copies min(@len, capacity - length) bytes at
  * the current length and advances the length by that much; truncation is
  * not an error.
  *
  * Errors: ENOENT, EINVAL, E2BIG, EFAULT (APPEND: nothing is copied and the
  * length does not move; WRITE: the bytes before the fault are written),
- * ERANGE (READ/WRITE range outside the length or
- * overflowing, or a byte of it no longer backed, as above), ENOTTY (APPEND on a kind without capacity); for READ and
- * WRITE of user memory, what pinning it gives (see IOBMD_PREPARE: ENOMEM,
- * EACCES, EPERM, EINTR), and ENOMEM for device memory that cannot be
- * mapped; EINTR when a fatal signal ends a long copy or zero-fill (WRITE:
- * the bytes before it are written; APPEND: the length does not move).
+ * ERANGE (READ/WRITE range outside the length or overflowing, or a byte
+ * of it no longer backed, as above), ENOTTY (APPEND on a kind without
+ * capacity); for READ and WRITE of user memory, what pinning it gives
+ * (see IOBMD_PREPARE: ENOMEM, EACCES, EPERM, EINTR), and ENOMEM for
+ * device memory that cannot be mapped; EINTR when a fatal signal ends a
+ * long copy or zero-fill (WRITE: the bytes before it are written; APPEND:
+ * the length does not move).
  */
 struct iobmd_rw {
 	__u32 size;
