@@ -164,7 +164,10 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 		len -= n;
 		offset = 0;
 	}
-	/* Pieces cleared under a descriptor built on this one. */
+	/*
+	 * Pieces cleared under a descriptor built on this one: callers that
+	 * copy or map check iobmd_desc_check_backed() first.
+	 */
 	if (!ret && len)
 		ret = -ERANGE;
 	return ret;
@@ -332,6 +335,37 @@ static int iobmd_compose_usable(struct iobmd_desc *d)
 	return ret;
 }
 
+/*
+ * Bytes from @offset that the pieces back without a gap; the caller holds
+ * a pin, so an interleaved descriptor's pieces stay put.  As bounded as a
+ * walk of the range: the pieces it passes, and what they are built on.
+ */
+static u64 iobmd_compose_backed(struct iobmd_desc *d, u64 offset, u64 len)
+{
+	struct iobmd_compose *c = iobmd_compose_of(d);
+	u64 backed = 0;
+	u32 i;
+
+	for (i = 0; i < c->count && len; i++) {
+		struct iobmd_piece *p = &c->pieces[i];
+		u64 n, got;
+
+		if (offset >= p->length) {
+			offset -= p->length;
+			continue;
+		}
+		cond_resched();
+		n = min(p->length - offset, len);
+		got = iobmd_desc_piece_backed(p->d, p->offset + offset, n);
+		backed += got;
+		if (got < n)
+			break;
+		len -= n;
+		offset = 0;
+	}
+	return backed;
+}
+
 static const struct iobmd_desc_ops iobmd_compose_ops = {
 	.walk = iobmd_compose_walk,
 	.wired = iobmd_compose_wired,
@@ -342,6 +376,7 @@ static const struct iobmd_desc_ops iobmd_compose_ops = {
 	.dma_sync = iobmd_compose_dma_sync,
 	.phys_limit = iobmd_compose_phys_limit,
 	.usable = iobmd_compose_usable,
+	.backed = iobmd_compose_backed,
 	.release = iobmd_compose_release,
 };
 

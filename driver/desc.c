@@ -328,6 +328,49 @@ int iobmd_desc_usable(struct iobmd_desc *d)
 	return d->ops->usable ? d->ops->usable(d) : 0;
 }
 
+/**
+ * iobmd_desc_piece_backed() - bytes of a range of a piece that are backed
+ * @p: a descriptor another is built on
+ * @offset: first byte in @p
+ * @len: bytes
+ *
+ * A piece backs its bytes up to its length now, not the length it had
+ * when the descriptor was built on it: IOKit's getPhysicalSegment() of a
+ * buffer ends at its length, and readBytes() of a window of it copies
+ * nothing from there on.  The caller holds a pin of what is built on @p.
+ *
+ * Return: how many of the @len bytes from @offset are backed, without a
+ * gap.
+ */
+u64 iobmd_desc_piece_backed(struct iobmd_desc *p, u64 offset, u64 len)
+{
+	u64 length = iobmd_desc_length(p);
+
+	if (offset >= length)
+		return 0;
+	len = min(len, length - offset);
+	return p->ops->backed ? p->ops->backed(p, offset, len) : len;
+}
+
+/**
+ * iobmd_desc_check_backed() - whether a range is backed all through
+ * @d: the descriptor, pinned by the caller
+ * @offset: first byte, inside the length
+ * @len: bytes, inside the length
+ *
+ * One rule for every use of a range (read, write, segments, a mapping),
+ * checked before anything is copied or mapped: bytes a piece no longer
+ * backs fail the whole range.
+ *
+ * Return: 0, or -ERANGE when a byte of the range is no longer backed.
+ */
+int iobmd_desc_check_backed(struct iobmd_desc *d, u64 offset, u64 len)
+{
+	if (!len || !d->ops->backed)
+		return 0;
+	return d->ops->backed(d, offset, len) < len ? -ERANGE : 0;
+}
+
 /*
  * IOBMD_PREPARE_PHYS32: without a device, the memory must have been placed
  * below 4 GiB; with one, its DMA addresses must lie below 4 GiB.
@@ -656,9 +699,12 @@ static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset,
 	ret = iobmd_desc_pin(d, to_user ? 0 : IOBMD_PIN_WRITE);
 	if (ret)
 		return ret;
-	ret = d->ops->walk(d, offset, len,
-			   c.killable ? IOBMD_WALK_KILLABLE : 0,
-			   iobmd_desc_copy_run, &c);
+	/* Bytes no longer backed: nothing is copied, nothing written. */
+	ret = iobmd_desc_check_backed(d, offset, len);
+	if (!ret)
+		ret = d->ops->walk(d, offset, len,
+				   c.killable ? IOBMD_WALK_KILLABLE : 0,
+				   iobmd_desc_copy_run, &c);
 	iobmd_desc_unpin(d);
 	return ret;
 }
@@ -670,8 +716,9 @@ static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset,
  * @buf: user destination
  * @len: bytes
  *
- * Return: 0, -ERANGE when the range is not inside the length, -EFAULT,
- * -EINTR, or the error of pinning user memory.
+ * Return: 0, -ERANGE when the range is not inside the length or a byte
+ * of it is no longer backed (iobmd_desc_check_backed(): nothing is
+ * copied), -EFAULT, -EINTR, or the error of pinning user memory.
  */
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len)
@@ -689,9 +736,11 @@ int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
  * @buf: user source, or NULL to zero-fill the range
  * @len: bytes
  *
- * Return: 0, -ERANGE when the range is not inside the length, -EACCES when
- * the memory is prepared read-only, -EFAULT (bytes before the fault may
- * have been written), -EINTR (a fatal signal; zero-filling too).
+ * Return: 0, -ERANGE when the range is not inside the length or a byte
+ * of it is no longer backed (iobmd_desc_check_backed(): nothing is
+ * written), -EACCES when the memory is prepared read-only, -EFAULT
+ * (bytes before the fault may have been written), -EINTR (a fatal
+ * signal; zero-filling too).
  */
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
 		     const void __user *buf, u64 len)
@@ -713,8 +762,9 @@ int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
  * Pinning is: a dying caller that has to wait for another task's first pin
  * of user memory, or to fault user memory in, gets -EINTR.
  *
- * Return: 0, -ERANGE when the range is not inside the length, -EINTR, or
- * the error of pinning user memory.
+ * Return: 0, -ERANGE when the range is not inside the length or a byte
+ * of it is no longer backed (iobmd_desc_check_backed(): nothing is
+ * copied), -EINTR, or the error of pinning user memory.
  */
 int iobmd_desc_read_bytes(struct iobmd_desc *d, u64 offset, void *buf,
 			  u64 len)
@@ -837,10 +887,10 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
 				unsigned int how, struct iobmd_segs *s,
 				u32 *count, u64 *total)
 {
-	bool prepared;
+	bool prepared, whole = !len;
 	int ret;
 
-	if (!len) {
+	if (whole) {
 		u64 length = iobmd_desc_length(d);
 
 		if (offset >= length)
@@ -856,8 +906,16 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
 	/* Segments are addresses: no kernel mapping of device memory. */
 	if (s->killable)
 		how |= IOBMD_WALK_KILLABLE;
-	ret = d->ops->walk(d, offset, len, how | IOBMD_WALK_ADDR,
-			   iobmd_desc_seg_run, s);
+	if (whole && d->ops->backed) {
+		/* As far as the pieces back it: getPhysicalSegment() ends there. */
+		len = d->ops->backed(d, offset, len);
+		ret = len ? 0 : -ERANGE;
+	} else {
+		ret = iobmd_desc_check_backed(d, offset, len);
+	}
+	if (!ret)
+		ret = d->ops->walk(d, offset, len, how | IOBMD_WALK_ADDR,
+				   iobmd_desc_seg_run, s);
 	if (!ret && s->cur.len)
 		ret = iobmd_desc_flush_seg(s);
 	iobmd_desc_unhold(d, prepared);
@@ -872,7 +930,8 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
  * iobmd_desc_segments() - the physical or DMA segments of a range
  * @d: the descriptor
  * @offset: first byte
- * @len: bytes; 0 means up to the length
+ * @len: bytes; 0 means up to the length, or to the first byte from
+ *	@offset on that the pieces no longer back (which must not be @offset)
  * @how: 0 for physical addresses, IOBMD_WALK_DMA for DMA addresses
  * @segs: user array to fill
  * @room: entries @segs holds
@@ -885,8 +944,9 @@ static int iobmd_desc_walk_segs(struct iobmd_desc *d, u64 offset, u64 len,
  *
  * A fatal signal ends it (IOBMD_GET_SEGMENTS is a user's call).
  *
- * Return: 0, -ERANGE when the range is not inside the length, -ENODATA
- * when not prepared, -EFAULT, -EINTR.
+ * Return: 0, -ERANGE when the range is not inside the length or a byte
+ * of it is no longer backed (iobmd_desc_check_backed()), -ENODATA when
+ * not prepared, -EFAULT, -EINTR.
  */
 int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			unsigned int how, struct iobmd_segment __user *segs,

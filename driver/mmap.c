@@ -205,6 +205,16 @@ static int iobmd_mmap_walk(struct iobmd_desc *d, struct iobmd_mapper *m)
 	m->next = m->vma->vm_start;
 	if (first >= end)
 		return -EINVAL;
+	/*
+	 * IOKit maps a window through its parent, which refuses a range
+	 * past its length now (IOGeneralMemoryDescriptor::doMap()).
+	 */
+	if (!m->map) {
+		int ret = iobmd_desc_check_backed(d, first, end - first);
+
+		if (ret)
+			return ret;
+	}
 	/* mmap() runs for the mapping process: it may stop when killed. */
 	return d->ops->walk(d, first, end - first,
 			    IOBMD_WALK_ADDR | IOBMD_WALK_KILLABLE,
@@ -398,7 +408,8 @@ static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
  * Return: 0; -EINVAL (not shared, beyond the mapping, pieces whose page
  * offsets do not line up, a cache mode the memory cannot have), -ENODATA
  * (length 0, or user memory not prepared), -EACCES (writable mapping of
- * user memory pinned read-only), -ENOMEM.  On failure the mapping holds
+ * user memory pinned read-only), -ERANGE (bytes its pieces no longer
+ * back), -ENOMEM.  On failure the mapping holds
  * nothing.
  */
 int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
@@ -458,7 +469,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD_NS);
  * range, the size runs past the mapping, pieces whose page offsets do not
  * line up, a cache mode the memory cannot have), EACCES (PROT_WRITE on a
  * read-only cookie, or writable user memory pinned read-only), ENODATA,
- * ENOMEM, ERANGE (pieces cleared under a composed descriptor), EPERM
+ * ENOMEM, ERANGE (bytes a composed descriptor's pieces no longer back:
+ * see iobmd_desc_check_backed()), EPERM
  * (device memory or physical RAM userspace named, under lockdown), EINTR
  * (killed while mapping a long composed descriptor).
  *

@@ -96,6 +96,14 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
  *	(another exporter's dma-buf: its exporter's mmap); the mapping then
  *	holds what it needs, not the descriptor.  The memory starts at a
  *	page boundary.  NULL: iobmd_desc_mmap() maps the walk's runs
+ * @backed: composed kinds: how many of the @len bytes from @offset its
+ *	pieces still back, from @offset on without a gap; a piece backs no
+ *	byte past its descriptor's length now (a buffer's setLength() shrank
+ *	it, an interleaved one's pieces were cleared), as IOKit's
+ *	getPhysicalSegment() of a window ends at its parent's length.  The
+ *	caller holds a pin (an interleaved descriptor's pieces stay put) and
+ *	passes a range inside the length.  NULL: memory of its own, all of
+ *	it backed
  * @release: free the object once the last reference is gone
  */
 struct iobmd_desc_ops {
@@ -114,6 +122,7 @@ struct iobmd_desc_ops {
 	int (*usable)(struct iobmd_desc *d);
 	int (*mmap)(struct iobmd_desc *d, struct vm_area_struct *vma,
 		    u64 offset, unsigned int cache);
+	u64 (*backed)(struct iobmd_desc *d, u64 offset, u64 len);
 	void (*release)(struct iobmd_desc *d);
 };
 
@@ -220,6 +229,8 @@ int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
 u64 iobmd_desc_extent(struct iobmd_desc *d);
 u64 iobmd_desc_phys_limit(struct iobmd_desc *d);
 int iobmd_desc_usable(struct iobmd_desc *d);
+u64 iobmd_desc_piece_backed(struct iobmd_desc *p, u64 offset, u64 len);
+int iobmd_desc_check_backed(struct iobmd_desc *d, u64 offset, u64 len);
 int iobmd_dma_dir(u32 direction);
 u64 iobmd_dma_reach(struct device *dev);
 

@@ -400,6 +400,28 @@ TEST_F(iobmd_buffer, with_bytes)
 		ASSERT_EQ(10000, info.length);
 		test_ioctl_release(h);
 	}
+	/*
+	 * The alignment reported is the one IOKit records, min(length,
+	 * page): 5 for 5 bytes, not a power of two and not where the memory
+	 * lies, which is the start of a page like every buffer's.
+	 */
+	{
+		const __u8 five[5] = { 1, 2, 3, 4, 5 };
+		struct iobmd_segment seg;
+		struct iobmd_info info;
+		__u32 h, count = 1;
+		__u64 total;
+
+		test_ioctl_buf_create_bytes(0, five, sizeof(five), &h);
+		test_ioctl_get_info(h, &info);
+		ASSERT_EQ(5, info.alignment);
+		ASSERT_EQ(5, info.capacity);
+		test_ioctl_get_segments(h, 0, 0, &seg, &count, &total);
+		ASSERT_EQ(1, total);
+		ASSERT_EQ(5, seg.len);
+		ASSERT_EQ(0, seg.addr % PAGE_SIZE);
+		test_ioctl_release(h);
+	}
 }
 
 /* withBytes honours the options it is given. */

@@ -606,4 +606,37 @@ TEST_F(iobmd_interleaved, segments_while_pieces_change)
 	TH_LOG("%lu swaps, %lu walks", swaps, w.walks);
 }
 
+/*
+ * No interleaved descriptor is a piece of one, directly or beneath a sub
+ * or a multi (ELOOP), where IOKit takes any: its pieces change after
+ * others are built on it, so its place in the nesting (depth 5, pieces of
+ * at most 4) is fixed at creation, and no cycle can form later either:
+ * A takes B, then B takes A.  The boundaries themselves are in
+ * iobmd_hier_nesting_test's depth_limit_interleaved.
+ */
+TEST_F(iobmd_interleaved, interleaved_pieces)
+{
+	__u32 a, b, buf, s, mu;
+	struct iobmd_info info;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &buf);
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 4, &a);
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 4, &b);
+	test_ioctl_interleaved_set(a, buf, 0, 10);
+	test_ioctl_interleaved_set(b, buf, 10, 10);
+	test_err_interleaved_set(ELOOP, a, b, 0, 10);
+	test_err_interleaved_set(ELOOP, b, a, 0, 10);
+	test_ioctl_sub_create(b, IOBMD_DIRECTION_INOUT, 0, 10, &s);
+	test_err_interleaved_set(ELOOP, a, s, 0, 10);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, &b, 1, &mu);
+	test_err_interleaved_set(ELOOP, a, mu, 0, 10);
+	test_ioctl_release(s);
+	test_ioctl_release(mu);
+	test_ioctl_get_info(a, &info);
+	ASSERT_EQ(10, info.length);
+	test_ioctl_release(b);
+	test_ioctl_release(a);
+	test_ioctl_release(buf);
+}
+
 TEST_HARNESS_MAIN

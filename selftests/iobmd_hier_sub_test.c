@@ -360,4 +360,165 @@ TEST_F(iobmd_sub, of_general)
 	munmap(a, 4 * PAGE_SIZE);
 }
 
+/*
+ * A window over a buffer's tail after the buffer's setLength() shrank it:
+ * as in IOKit, whose window reads through the parent and the parent's
+ * segments end at its length now, the bytes past it are not reachable
+ * through the window.  Here one rule covers every use of a range: READ,
+ * WRITE, GET_SEGMENTS and mmap of a range with a byte no longer backed
+ * fail with ERANGE before anything moves; prepare still works (IOKit's
+ * window prepares its parent).  Setting the length back makes the same
+ * bytes reachable again, and a mapping made before the shrink stays.
+ */
+TEST_F(iobmd_sub, parent_shrinks)
+{
+	const __u64 cap = 4 * PAGE_SIZE;
+	__u8 *model = malloc(cap), *v = malloc(2 * PAGE_SIZE), *p, *q;
+	struct iobmd_segment seg;
+	struct iobmd_map m;
+	__u32 b, s, count;
+	__u64 total;
+
+	ASSERT_NE(NULL, model);
+	ASSERT_NE(NULL, v);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, cap, 0, &b);
+	test_fill_desc(b, cap, 80);
+	iobmd_fill_pattern(model, cap, 0, 80);
+	test_ioctl_sub_create(b, IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE,
+			      2 * PAGE_SIZE, &s);
+	test_map_rw(s, 0, 2 * PAGE_SIZE, 2 * PAGE_SIZE, &p);
+
+	/* The whole window lies past the parent's length. */
+	test_ioctl_set_length(b, PAGE_SIZE, NULL);
+	memset(v, 0xa5, 2 * PAGE_SIZE);
+	{
+		/* Refused before anything moves: the struct is not written. */
+		struct iobmd_rw rw = {
+			.size = sizeof(rw),
+			.handle = s,
+			.buf = (uintptr_t)v,
+			.len = 2 * PAGE_SIZE,
+			.done = 7,
+		};
+
+		ASSERT_EQ(-1, ioctl(self->fd, IOBMD_READ, &rw));
+		ASSERT_EQ(ERANGE, errno);
+		ASSERT_EQ(7, rw.done);
+	}
+	test_err_read(ERANGE, s, 0, v, 1);
+	test_err_read(ERANGE, s, 2 * PAGE_SIZE - 1, v, 1);
+	ASSERT_EQ(0xa5, v[0]);
+	test_err_write(ERANGE, s, 0, v, 1);
+	test_err_write(ERANGE, s, 0, NULL, 2 * PAGE_SIZE);
+	test_err_get_segments(ERANGE, s, 0, 0, &seg, 1);
+	test_err_get_segments(ERANGE, s, PAGE_SIZE, 1, &seg, 1);
+	/* The sub's own length is what it was. */
+	test_err_read(ERANGE, s, 2 * PAGE_SIZE, v, 1);
+
+	/* Straddling the parent's length: the part before it is backed. */
+	test_ioctl_set_length(b, 3 * PAGE_SIZE, NULL);
+	test_ioctl_read(s, 0, v, PAGE_SIZE);
+	ASSERT_EQ(0, memcmp(v, model + 2 * PAGE_SIZE, PAGE_SIZE));
+	memset(v, 0xa5, 2 * PAGE_SIZE);
+	test_err_read(ERANGE, s, PAGE_SIZE - 1, v, 2);
+	test_err_read(ERANGE, s, 0, v, 2 * PAGE_SIZE);
+	ASSERT_EQ(0xa5, v[0]);
+	ASSERT_EQ(0xa5, v[PAGE_SIZE - 1]);
+	/* A refused write writes nothing, not even the backed part. */
+	test_err_write(ERANGE, s, PAGE_SIZE - 1, v, 2);
+	test_err_write(ERANGE, s, 0, NULL, 2 * PAGE_SIZE);
+	v[0] = 0x3c;
+	test_ioctl_write(s, PAGE_SIZE - 1, v, 1);
+	model[3 * PAGE_SIZE - 1] = 0x3c;
+	count = 1;
+	test_ioctl_get_segments(s, 0, PAGE_SIZE, &seg, &count, &total);
+	ASSERT_EQ(PAGE_SIZE, seg.len);
+	test_err_get_segments(ERANGE, s, 0, PAGE_SIZE + 1, &seg, 1);
+	/* The window's first page maps; a mapping of both does not. */
+	test_ioctl_map_full(s, 0, 0, PAGE_SIZE, &m);
+	q = iobmd_mmap(self->fd, m.cookie, PAGE_SIZE, PROT_READ);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0, memcmp(q, model + 2 * PAGE_SIZE, PAGE_SIZE));
+	ASSERT_EQ(0, munmap(q, PAGE_SIZE));
+	test_ioctl_map_full(s, 0, 0, 0, &m);
+	EXPECT_EQ(MAP_FAILED, iobmd_mmap(self->fd, m.cookie, 2 * PAGE_SIZE,
+					 PROT_READ));
+	EXPECT_EQ(ERANGE, errno);
+	/* Prepare goes to the parent, as IOKit's window's does. */
+	test_ioctl_prepare(s, 0);
+	test_err_get_segments(ERANGE, s, 0, 2 * PAGE_SIZE, &seg, 1);
+	/*
+	 * Length 0 asks for the segments up to where the parent ends, as
+	 * IOKit's getPhysicalSegment() ends there: none from there on.
+	 */
+	count = 1;
+	test_ioctl_get_segments(s, 0, 0, &seg, &count, &total);
+	ASSERT_EQ(1, count);
+	ASSERT_EQ(1, total);
+	ASSERT_EQ(PAGE_SIZE, seg.len);
+	count = 1;
+	test_ioctl_get_segments(s, 10, 0, &seg, &count, &total);
+	ASSERT_EQ(PAGE_SIZE - 10, seg.len);
+	test_err_get_segments(ERANGE, s, PAGE_SIZE, 0, &seg, 1);
+	test_ioctl_complete(s, 0);
+
+	/* The mapping made before the shrink still shows the memory. */
+	ASSERT_EQ(0, memcmp(p, model + 2 * PAGE_SIZE, 2 * PAGE_SIZE));
+	p[PAGE_SIZE] = 0x5a;
+	model[3 * PAGE_SIZE] = 0x5a;
+
+	/* The same pages again, with what they held. */
+	test_ioctl_set_length(b, cap, NULL);
+	test_check_desc(s, model + 2 * PAGE_SIZE, 2 * PAGE_SIZE);
+	test_check_desc(b, model, cap);
+	test_ioctl_write(s, 0, NULL, 2 * PAGE_SIZE);
+	ASSERT_EQ(0, p[2 * PAGE_SIZE - 1]);
+	ASSERT_EQ(0, munmap(p, 2 * PAGE_SIZE));
+	test_ioctl_release(s);
+	test_ioctl_release(b);
+	free(model);
+	free(v);
+	ASSERT_EQ(0, iobmd_stat("mappings"));
+}
+
+/*
+ * The same rule through a multi and an interleaved descriptor: a piece
+ * backs its bytes up to its descriptor's length now.
+ */
+TEST_F(iobmd_sub, pieces_shrink)
+{
+	__u8 v[2 * 64];
+	__u32 b, mu, il, s;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &b);
+	test_fill_desc(b, 2 * PAGE_SIZE, 81);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, &b, 1, &mu);
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 1, &il);
+	test_ioctl_interleaved_set(il, b, PAGE_SIZE - 64, 128);
+	test_ioctl_sub_create(mu, IOBMD_DIRECTION_INOUT, PAGE_SIZE - 64, 128,
+			      &s);
+	test_ioctl_read(mu, PAGE_SIZE - 64, v, 128);
+	test_ioctl_read(il, 0, v, 128);
+	test_ioctl_read(s, 0, v, 128);
+
+	test_ioctl_set_length(b, PAGE_SIZE, NULL);
+	test_ioctl_read(mu, PAGE_SIZE - 64, v, 64);
+	test_err_read(ERANGE, mu, PAGE_SIZE - 64, v, 65);
+	test_err_write(ERANGE, mu, PAGE_SIZE, v, 1);
+	test_ioctl_read(il, 0, v, 64);
+	test_err_read(ERANGE, il, 0, v, 128);
+	test_err_write(ERANGE, il, 64, v, 64);
+	test_ioctl_read(s, 0, v, 64);
+	test_err_read(ERANGE, s, 63, v, 2);
+
+	test_ioctl_set_length(b, 2 * PAGE_SIZE, NULL);
+	test_ioctl_read(mu, PAGE_SIZE - 64, v, 128);
+	test_ioctl_read(il, 0, v, 128);
+	test_ioctl_read(s, 0, v, 128);
+	test_ioctl_release(s);
+	test_ioctl_release(il);
+	test_ioctl_release(mu);
+	test_ioctl_release(b);
+}
+
 TEST_HARNESS_MAIN

@@ -277,7 +277,14 @@ struct iobmd_handle_arg {
  * @kind: out: enum iobmd_kind
  * @length: out: getLength()
  * @capacity: out: getCapacity() (buffers; else the length)
- * @alignment: out: the alignment the memory was allocated with
+ * @alignment: out: buffers: the alignment IOKit's creation rules derived
+ *	and IOBufferMemoryDescriptor records: the one asked for (1 for
+ *	none), a physical mask's lowest set bit, at least a page where a
+ *	mask, sharing or cache option demands it, and for withBytes
+ *	min(@bytes_len, page), which need not be a power of two (5 bytes
+ *	report 5).  It is a request, not where the memory lies: every
+ *	buffer starts on a page boundary here, which meets any alignment
+ *	up to a page.  Other kinds: 1
  * @phys_mask: out: the physical mask it was created with (0 if none)
  * @options: out: the creation options in force: direction bits and
  *	IOBMD_OPT_PAGEABLE (never in force: the memory is wired) excluded,
@@ -341,20 +348,30 @@ struct iobmd_set_arg {
  * @done: out: bytes copied
  *
  * READ and WRITE copy the whole range or nothing, as IOKit's
- * readBytes/writeBytes: the range must lie within the descriptor's length.
+ * readBytes/writeBytes: the range must lie within the descriptor's length,
+ * and every byte of it must still be backed.  A sub, multi or interleaved
+ * descriptor reaches a piece's bytes only up to that piece's length now:
+ * past a buffer's length after its SET_LENGTH shrank it, or past pieces an
+ * INTERLEAVED_CLEAR let go, IOKit's getPhysicalSegment() of the piece
+ * ends, and readBytes/writeBytes through a window copy nothing there.
+ * Here such a range fails with ERANGE before a byte moves (@done is not
+ * written; WRITE writes nothing, not even the backed part), and the same
+ * rule holds for IOBMD_GET_SEGMENTS and for mmap of such a range; raising
+ * the length again reaches the same bytes.
+ *
  * APPEND is appendBytes: it copies min(@len, capacity - length) bytes at
  * the current length and advances the length by that much; truncation is
  * not an error.
  *
  * Errors: ENOENT, EINVAL, E2BIG, EFAULT (APPEND: nothing is copied and the
  * length does not move; WRITE: the bytes before the fault are written),
- * ERANGE (READ/WRITE range outside the length or
- * overflowing, or no longer backed: a sub-range of an interleaved
- * descriptor whose pieces were cleared), ENOTTY (APPEND on a kind without capacity); for READ and
- * WRITE of user memory, what pinning it gives (see IOBMD_PREPARE: ENOMEM,
- * EACCES, EPERM, EINTR), and ENOMEM for device memory that cannot be
- * mapped; EINTR when a fatal signal ends a long copy or zero-fill (WRITE:
- * the bytes before it are written; APPEND: the length does not move).
+ * ERANGE (READ/WRITE range outside the length or overflowing, or a byte
+ * of it no longer backed, as above), ENOTTY (APPEND on a kind without
+ * capacity); for READ and WRITE of user memory, what pinning it gives
+ * (see IOBMD_PREPARE: ENOMEM, EACCES, EPERM, EINTR), and ENOMEM for
+ * device memory that cannot be mapped; EINTR when a fatal signal ends a
+ * long copy or zero-fill (WRITE: the bytes before it are written; APPEND:
+ * the length does not move).
  */
 struct iobmd_rw {
 	__u32 size;
@@ -387,7 +404,9 @@ struct iobmd_segment {
  * @handle: the descriptor
  * @count: in: room in @segs (entries); out: entries written
  * @offset: first byte of the range
- * @len: bytes in the range; 0 means up to the descriptor's length
+ * @len: bytes in the range; 0 means up to the descriptor's length, or
+ *	to the first byte a composed descriptor's pieces no longer back
+ *	(see struct iobmd_rw), where IOKit's getPhysicalSegment() ends
  * @segs: user pointer to an array of struct iobmd_segment
  * @total: out: entries the whole range needs (may exceed @count)
  *
@@ -406,7 +425,8 @@ struct iobmd_segment {
  * EPERM whatever @handle is, and writes nothing to @segs.
  *
  * Errors: EPERM, ENOENT, EINVAL, E2BIG, EFAULT, ERANGE (range outside the
- * length), ENODATA (not prepared; with IOBMD_SEGMENTS_DMA, not mapped for
+ * length, a byte of a given range no longer backed, or none backed at
+ * @offset), ENODATA (not prepared; with IOBMD_SEGMENTS_DMA, not mapped for
  * a device), EINTR (a fatal signal).
  */
 struct iobmd_segments {
@@ -479,7 +499,10 @@ struct iobmd_segments {
  * larger than the cookie space, 2^44 bytes less two pages), ENOSPC (no room
  * left in the file's cookie space, or the handle already holds 64
  * cookies), ENOMEM, ENODATA (nothing to map: length 0).  mmap() adds
- * ERANGE (an interleaved descriptor beneath was cleared since) and EPERM
+ * ERANGE (a byte of the mapped pages that a composed descriptor's pieces
+ * no longer back, see struct iobmd_rw; IOKit's map of a window asks its
+ * parent, which refuses a range past its length; a mapping made before
+ * stays as it is) and EPERM
  * (device memory or physical RAM, under lockdown), and EINTR (killed
  * while mapping).
  */
@@ -628,8 +651,14 @@ struct iobmd_multi_create {
  *	IOBMD_INTERLEAVED_MAX_PIECES
  * @__reserved: must be 0
  *
- * IOInterleavedMemoryDescriptor::withCapacity.  Pieces may themselves be
- * built on at most two levels of other descriptors.
+ * IOInterleavedMemoryDescriptor::withCapacity.  It takes the place of
+ * depth 5 in the nesting (8 levels at most; memory of its own is depth 1,
+ * a sub or multi 1 + the deepest descriptor it is built on), fixed at
+ * creation because its pieces change after others are built on it: its
+ * pieces may be at most 4 deep (a buffer and three subs or multis over
+ * it), and at most 3 levels (subs, multis) fit above it.  So no
+ * interleaved descriptor, nor anything built on one, is ever a piece of
+ * one (IOKit takes them), and no cycle can form, not even a later one.
  *
  * Errors: EINVAL, E2BIG (capacity too large), EMFILE, ENOMEM, EFAULT.
  */
@@ -655,7 +684,9 @@ struct iobmd_interleaved_create {
  *
  * Errors: EINVAL (not an interleaved descriptor, length 0), EBUSY
  * (prepared, mapped, or being read), ENOSPC (full), ERANGE (range beyond
- * the piece's length), ENOENT, ELOOP (the piece nests too deep), EOVERFLOW,
+ * the piece's length), ENOENT, ELOOP (the piece is deeper than 4: see
+ * IOBMD_INTERLEAVED_CREATE; every interleaved descriptor and whatever is
+ * built on one), EOVERFLOW,
  * E2BIG (the length would pass max_capacity, or the visits
  * IOBMD_COMPOSE_MAX_VISITS or, while descriptors are built on this one,
  * what they counted for it).

@@ -141,3 +141,77 @@ TEST(IOInterleavedMemoryDescriptor, ClearMemoryDescriptors)
 	d->clearMemoryDescriptors(0x10);
 	EXPECT_RET(kIOReturnBadArgument, lastError());
 }
+
+/*
+ * Pieces nest at most four levels deep, and never through another
+ * interleaved descriptor (ELOOP, kIOReturnNoResources), where IOKit takes
+ * any: an interleaved descriptor's pieces change after others are built
+ * on it, so its place in the nesting is fixed at creation.  So no cycle
+ * can form, not even a later one: A takes B, then B takes A.
+ */
+TEST(IOInterleavedMemoryDescriptor, PieceNesting)
+{
+	auto buffer = IOBufferMemoryDescriptor::withCapacity(100, kIODirectionInOut);
+	ASSERT_MADE(buffer);
+	auto s2 = IOSubMemoryDescriptor::withSubRange(buffer.get(), 0, 100, kIODirectionInOut);
+	ASSERT_MADE(s2);
+	auto s3 = IOSubMemoryDescriptor::withSubRange(s2.get(), 0, 100, kIODirectionInOut);
+	ASSERT_MADE(s3);
+	auto s4 = IOSubMemoryDescriptor::withSubRange(s3.get(), 0, 100, kIODirectionInOut);
+	ASSERT_MADE(s4);
+	auto s5 = IOSubMemoryDescriptor::withSubRange(s4.get(), 0, 100, kIODirectionInOut);
+	ASSERT_MADE(s5);
+
+	auto a = IOInterleavedMemoryDescriptor::withCapacity(4, kIODirectionInOut);
+	auto b = IOInterleavedMemoryDescriptor::withCapacity(4, kIODirectionInOut);
+	ASSERT_MADE(a);
+	ASSERT_MADE(b);
+	EXPECT_TRUE(a->setMemoryDescriptor(s4.get(), 0, 10));
+	EXPECT_FALSE(a->setMemoryDescriptor(s5.get(), 0, 10));
+	EXPECT_RET(kIOReturnNoResources, lastError());
+	EXPECT_EQ(ELOOP, lastErrno());
+
+	ASSERT_TRUE(b->setMemoryDescriptor(buffer.get(), 0, 10));
+	EXPECT_FALSE(a->setMemoryDescriptor(b.get(), 0, 10));
+	EXPECT_EQ(ELOOP, lastErrno());
+	EXPECT_FALSE(b->setMemoryDescriptor(a.get(), 0, 10));
+	EXPECT_EQ(ELOOP, lastErrno());
+	EXPECT_FALSE(a->setMemoryDescriptor(a.get(), 0, 10));
+	EXPECT_EQ(ELOOP, lastErrno());
+	auto sb = IOSubMemoryDescriptor::withSubRange(b.get(), 0, 10, kIODirectionInOut);
+	ASSERT_MADE(sb);
+	EXPECT_FALSE(a->setMemoryDescriptor(sb.get(), 0, 10));
+	EXPECT_EQ(ELOOP, lastErrno());
+	EXPECT_EQ(10U, a->getLength());
+	EXPECT_EQ(10U, b->getLength());
+}
+
+/* A piece backs its bytes up to its length now: a shrunk buffer's tail is
+ * not reachable through the interleaved descriptor until it grows back. */
+TEST(IOInterleavedMemoryDescriptor, PieceShrinks)
+{
+	auto buffer = IOBufferMemoryDescriptor::withCapacity(200, kIODirectionInOut);
+	ASSERT_MADE(buffer);
+	auto src = pattern(200, 17);
+	ASSERT_EQ(200U, buffer->writeBytes(0, src.data(), 200));
+	auto d = IOInterleavedMemoryDescriptor::withCapacity(1, kIODirectionInOut);
+	ASSERT_MADE(d);
+	ASSERT_TRUE(d->setMemoryDescriptor(buffer.get(), 50, 100));
+
+	buffer->setLength(100);
+	std::uint8_t back[100];
+	std::memset(back, 0xa5, sizeof(back));
+	EXPECT_EQ(0U, d->readBytes(0, back, 100));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_EQ(ERANGE, lastErrno());
+	EXPECT_EQ(0xa5, back[0]);
+	EXPECT_EQ(50U, d->readBytes(0, back, 50));
+	EXPECT_EQ(0, std::memcmp(back, src.data() + 50, 50));
+	std::uint8_t z[2] = {};
+	EXPECT_EQ(0U, d->writeBytes(49, z, 2));
+	EXPECT_EQ(ERANGE, lastErrno());
+
+	buffer->setLength(200);
+	EXPECT_EQ(100U, d->readBytes(0, back, 100));
+	EXPECT_EQ(0, std::memcmp(back, src.data() + 50, 100));
+}

@@ -130,3 +130,63 @@ TEST(IOSubMemoryDescriptor, NestingIsLimited)
 	EXPECT_EQ(1U, chain.back()->readBytes(0, &v, 1));
 	EXPECT_EQ(0x21, v);
 }
+
+/*
+ * The parent's setLength() shrinks it below the window: as in IOKit, the
+ * window reads through the parent, whose bytes end at its length now.
+ * Here a range with a byte past it is refused whole (kIOReturnBadArgument,
+ * ERANGE): readBytes() and writeBytes() copy nothing and return 0,
+ * getPhysicalSegment() gives none, a mapping is refused; prepare() works.
+ * Growing the parent back shows the same bytes.
+ */
+TEST(IOSubMemoryDescriptor, ParentShrinks)
+{
+	auto parent = IOBufferMemoryDescriptor::withCapacity(4 * page(), kIODirectionInOut);
+	ASSERT_MADE(parent);
+	auto src = pattern(4 * page(), 18);
+	ASSERT_EQ(src.size(), parent->writeBytes(0, src.data(), src.size()));
+	auto sub = IOSubMemoryDescriptor::withSubRange(parent.get(), 2 * page(), 2 * page(),
+						       kIODirectionInOut);
+	ASSERT_MADE(sub);
+
+	parent->setLength(page());
+	std::vector<std::uint8_t> back(2 * page(), 0xa5);
+	EXPECT_EQ(0U, sub->readBytes(0, back.data(), 1));
+	EXPECT_RET(kIOReturnBadArgument, lastError());
+	EXPECT_EQ(ERANGE, lastErrno());
+	EXPECT_EQ(0xa5, back[0]);
+	std::uint8_t v = 0x11;
+	EXPECT_EQ(0U, sub->writeBytes(2 * page() - 1, &v, 1));
+	EXPECT_EQ(ERANGE, lastErrno());
+	EXPECT_EQ(2 * page(), sub->getLength());
+
+	/* Straddling the parent's length: refused whole, nothing written. */
+	parent->setLength(3 * page());
+	EXPECT_EQ(page(), sub->readBytes(0, back.data(), page()));
+	EXPECT_EQ(0, std::memcmp(back.data(), src.data() + 2 * page(), page()));
+	EXPECT_EQ(0U, sub->readBytes(page() - 1, back.data(), 2));
+	EXPECT_EQ(ERANGE, lastErrno());
+	std::uint8_t two[2] = { 0x22, 0x33 };
+	EXPECT_EQ(0U, sub->writeBytes(page() - 1, two, 2));
+	EXPECT_EQ(ERANGE, lastErrno());
+	IOByteCount len = 0;
+	EXPECT_NE(0U, sub->getPhysicalSegment(0, &len, kIOMemoryMapperNone));
+	EXPECT_EQ(page(), len);
+	EXPECT_EQ(0U, sub->getPhysicalSegment(page(), &len, kIOMemoryMapperNone));
+	EXPECT_EQ(ERANGE, lastErrno());
+	EXPECT_EQ(0U, len);
+	EXPECT_FALSE(sub->map());
+	EXPECT_EQ(ERANGE, lastErrno());
+	auto first = sub->createMappingInTask(current_task(), 0, kIOMapAnywhere, 0, page());
+	ASSERT_MADE(first);
+	EXPECT_EQ(0, std::memcmp(reinterpret_cast<void *>(first->getVirtualAddress()),
+				 src.data() + 2 * page(), page()));
+	first.reset();
+	ASSERT_RET(kIOReturnSuccess, sub->prepare());
+	EXPECT_RET(kIOReturnSuccess, sub->complete());
+
+	/* The same pages again, unchanged by the refused write. */
+	parent->setLength(4 * page());
+	EXPECT_EQ(2 * page(), sub->readBytes(0, back.data(), 2 * page()));
+	EXPECT_EQ(0, std::memcmp(back.data(), src.data() + 2 * page(), 2 * page()));
+}
