@@ -3,17 +3,19 @@
 #
 # build-userlib.sh [--arch ARCH] [MODE [OUTDIR]]
 #
-# The C++ library (userlib/), through the Makefile fragment
-# userlib/userlib.mk, into build/userlib:
-#   all      (default) libiobmd.so, libiobmd.a and the examples
+# The C core (userlib/c) and the C++ library over it (userlib/), through the
+# Makefile fragment userlib/userlib.mk, into build/userlib:
+#   all      (default) libiobmd.so (C), libiobmd++.so (C++), their .a and
+#            the examples
 #            (build/userlib/examples/iobmd_*)
 #   tests    the GoogleTest suite as the static program
 #            OUTDIR/iobmd_userlib_test (default build/selftests), which the
 #            selftest runner picks up, and beside it iobmd_vfio_test (the
 #            edu device driven through VFIO) and iobmd_vfio_nvme_test (the
 #            NVMe example), which check.sh runs behind the IOMMU
-#   install  headers, library, iobmd.pc and the CMake package under
-#            $DESTDIR$PREFIX (default /usr/local; LIBDIR, INCLUDEDIR)
+#   install  headers, libraries, iobmd.pc, iobmd++.pc and the CMake package
+#            under $DESTDIR$PREFIX (default /usr/local; LIBDIR, INCLUDEDIR)
+#   uninstall  what install put there
 #   package  installs into a scratch prefix and builds (and runs) a small
 #            program against it through pkg-config and through CMake
 #   check    all, tests and package: what `make check` runs
@@ -56,7 +58,7 @@ mk=(-C "$ROOT" -f userlib/userlib.mk O="$O" "${xvars[@]}" --no-print-directory -
 
 build_all() {
 	"$MAKE" "${mk[@]}" all
-	msg "built $O/libiobmd.so and the examples in $O/examples"
+	msg "built $O/libiobmd.so, $O/libiobmd++.so and the examples in $O/examples"
 }
 
 build_tests() {
@@ -97,8 +99,8 @@ check_package() (
 	"$MAKE" "${mk[@]}" PREFIX="$prefix" install >/dev/null
 
 	command -v pkg-config >/dev/null || die "no pkg-config (install pkg-config)"
-	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd) ||
-		die "pkg-config does not find the installed iobmd.pc"
+	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd++) ||
+		die "pkg-config does not find the installed iobmd++.pc"
 	# shellcheck disable=SC2086 # pkg-config's output is a list of words
 	# C++17: what the headers ask of a consumer.
 	"${CXX:-g++}" -std=c++17 -Wall -Wextra -Wpedantic -Werror \
@@ -115,13 +117,33 @@ check_package() (
 		die "the CMake consumer does not build"
 	fi
 	"$scratch/cmake/consumer" || die "the CMake consumer failed"
-	msg "the installed package works through pkg-config and CMake"
+
+	# The C core alone, through iobmd.pc.
+	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd) ||
+		die "pkg-config does not find the installed iobmd.pc"
+	# shellcheck disable=SC2086 # pkg-config's output is a list of words
+	"${CC:-gcc}" -std=c11 -Wall -Wextra -Wpedantic -Werror \
+		-o "$scratch/consumer-c" "$ROOT/userlib/tests/package/consumer.c" $pc_flags ||
+		die "the C consumer does not build"
+	LD_LIBRARY_PATH=$prefix/lib "$scratch/consumer-c" ||
+		die "the C consumer failed"
+
+	# uninstall leaves nothing of the package behind.
+	"$MAKE" "${mk[@]}" PREFIX="$prefix" uninstall >/dev/null
+	left=$(find "$prefix" -type f -o -type l)
+	[ -z "$left" ] || die "uninstall left: $left"
+	msg "the installed package works through pkg-config (iobmd, iobmd++) and CMake; uninstall removes it"
 )
 
 case $mode in
 all) build_all ;;
 tests) build_tests ;;
 install) install_lib ;;
+uninstall)
+	"$MAKE" "${mk[@]}" PREFIX="${PREFIX:-/usr/local}" \
+		${LIBDIR:+LIBDIR="$LIBDIR"} ${INCLUDEDIR:+INCLUDEDIR="$INCLUDEDIR"} \
+		DESTDIR="${DESTDIR:-}" uninstall
+	;;
 package) check_package ;;
 check)
 	# The project's own check: any warning is an error.
@@ -130,5 +152,5 @@ check)
 	build_tests
 	[ -n "$cross" ] || check_package
 	;;
-*) die "unknown mode '$mode' (all, tests, install, package, check)" ;;
+*) die "unknown mode '$mode' (all, tests, install, uninstall, package, check)" ;;
 esac

@@ -30,28 +30,28 @@ buffer_ptr IOBufferMemoryDescriptor::create(task_t inTask, std::uint32_t flags,
 			return nullptr;
 		buffer_ptr me(new IOBufferMemoryDescriptor(t));
 
-		iobmd_buf_create c{};
-		c.flags = flags;
-		c.options = options;
-		c.alignment = alignment;
-		c.phys_mask = physicalMask;
-		if (flags & IOBMD_BUF_CREATE_WITH_BYTES) {
-			c.bytes = reinterpret_cast<std::uintptr_t>(bytes);
-			c.bytes_len = capacity;
-		} else {
-			c.capacity = capacity;
-		}
-		int err = detail::call(*t, IOBMD_BUF_CREATE, c);
+		iobmd_handle h = 0;
+		int err;
+		if (flags & IOBMD_BUF_CREATE_WITH_BYTES)
+			err = iobmd_buffer_with_bytes(t->dev(), bytes, capacity,
+						      options, &h);
+		else if (flags & IOBMD_BUF_CREATE_PHYS_MASK)
+			err = iobmd_buffer_create_masked(t->dev(), options,
+							 capacity, physicalMask,
+							 &h);
+		else
+			err = iobmd_buffer_create(t->dev(), options, capacity,
+						  alignment, &h);
 		if (err) {
-			detail::fail(err);
+			detail::fail(-err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 
 		/* The capacity the module settled on (whole pages when
 		 * page aligned). */
 		iobmd_info i;
-		err = detail::info(*t, c.handle, i);
+		err = detail::info(*t, h, i);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
@@ -171,20 +171,15 @@ vm_size_t IOBufferMemoryDescriptor::getCapacity() const noexcept
 
 void IOBufferMemoryDescriptor::setLength(vm_size_t length) noexcept
 {
-	iobmd_set_arg a{};
-	a.handle = getHandle();
-	a.value = length;
-	detail::setErrno(detail::call(*getTask(), IOBMD_SET_LENGTH, a));
+	detail::setErrno(-iobmd_set_length(getTask()->dev(), getHandle(), length,
+					   nullptr));
 }
 
 bool IOBufferMemoryDescriptor::appendBytes(const void *bytes,
 					   vm_size_t withLength) noexcept
 {
-	iobmd_rw rw{};
-	rw.handle = getHandle();
-	rw.buf = reinterpret_cast<std::uintptr_t>(bytes);
-	rw.len = withLength;
-	int err = detail::call(*getTask(), IOBMD_APPEND, rw);
+	int err = -iobmd_append(getTask()->dev(), getHandle(), bytes, withLength,
+				nullptr);
 
 	detail::setErrno(err);
 	return !err;

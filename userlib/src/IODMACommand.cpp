@@ -367,19 +367,16 @@ IOReturn IODMACommand::physicalSegments() noexcept
 		std::uint64_t pos = 0;
 
 		while (pos < length_) {
-			iobmd_segments s{};
-			s.handle = memory_->getHandle();
-			s.count = 64;
-			s.offset = offset_ + pos;
-			s.len = length_ - pos;
-			s.segs = reinterpret_cast<std::uintptr_t>(batch);
-			int err = detail::call(*memory_->getTask(),
-					       IOBMD_GET_SEGMENTS, s);
-			if (!err && !s.count)
+			std::uint32_t count = 64;
+			int err = -iobmd_segments(memory_->getTask()->dev(),
+						  memory_->getHandle(), 0,
+						  offset_ + pos, length_ - pos,
+						  batch, &count, nullptr);
+			if (!err && !count)
 				err = EPROTO;
 			if (err)
 				return detail::fail(err);
-			for (std::uint32_t i = 0; i < s.count && pos < length_; i++) {
+			for (std::uint32_t i = 0; i < count && pos < length_; i++) {
 				std::uint64_t len = batch[i].len;
 				if (len > length_ - pos)
 					len = length_ - pos;

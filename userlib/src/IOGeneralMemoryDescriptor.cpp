@@ -54,15 +54,16 @@ OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRan
 		for (UInt32 i = 0; i < rangeCount; i++)
 			copy[i] = { ranges[i].address, ranges[i].length };
 		result me(new IOGeneralMemoryDescriptor(t));
-		iobmd_general_create c{};
-		c.flags = flags;
-		c.options = options & kIOMemoryDirectionMask;
-		c.ranges = reinterpret_cast<std::uintptr_t>(copy.data());
-		c.count = rangeCount;
-		int err = detail::call(*t, IOBMD_GENERAL_CREATE, c);
+		const std::uint32_t direction = options & kIOMemoryDirectionMask;
+		iobmd_handle h = 0;
+		int err = flags ?
+			-iobmd_physical_create(t->dev(), copy.data(), rangeCount,
+					       direction, &h) :
+			-iobmd_general_create(t->dev(), copy.data(), rangeCount,
+					      direction, &h);
 		if (err)
 			return nothing(err);
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		if (!flags)
 			me->userRanges_.assign(ranges, ranges + rangeCount);
 		detail::succeed();

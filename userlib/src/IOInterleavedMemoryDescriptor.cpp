@@ -34,15 +34,15 @@ OSSharedPtr<IOInterleavedMemoryDescriptor> IOInterleavedMemoryDescriptor::withCa
 		if (!t)
 			return nullptr;
 		result me(new IOInterleavedMemoryDescriptor(t));
-		iobmd_interleaved_create c{};
-		c.direction = direction;
-		c.capacity = static_cast<std::uint32_t>(capacity);
-		int err = detail::call(*t, IOBMD_INTERLEAVED_CREATE, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_interleaved_create(
+			t->dev(), static_cast<std::uint32_t>(capacity), direction,
+			&h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		detail::succeed();
 		return me;
 	});
@@ -67,12 +67,9 @@ bool IOInterleavedMemoryDescriptor::setMemoryDescriptor(IOMemoryDescriptor *desc
 		retained_.reserve(retained_.size() + 1);
 		ranges_.reserve(ranges_.size() + 1);
 
-		iobmd_interleaved_set s{};
-		s.handle = getHandle();
-		s.piece = piece->getHandle();
-		s.offset = offset;
-		s.length = length;
-		int err = detail::call(*getTask(), IOBMD_INTERLEAVED_SET, s);
+		int err = -iobmd_interleaved_set(getTask()->dev(), getHandle(),
+						 piece->getHandle(), offset,
+						 length);
 		if (err) {
 			detail::fail(err);
 			return false;
@@ -87,10 +84,8 @@ bool IOInterleavedMemoryDescriptor::setMemoryDescriptor(IOMemoryDescriptor *desc
 void IOInterleavedMemoryDescriptor::clearMemoryDescriptors(IODirection direction) noexcept
 {
 	std::lock_guard<std::mutex> lock(pieces_lock_);
-	iobmd_set_arg a{};
-	a.handle = getHandle();
-	a.value = direction;
-	int err = detail::call(*getTask(), IOBMD_INTERLEAVED_CLEAR, a);
+	int err = -iobmd_interleaved_clear(getTask()->dev(), getHandle(),
+					   direction);
 
 	if (!err) {
 		retained_.clear();

@@ -47,16 +47,14 @@ OSSharedPtr<IOMultiMemoryDescriptor> IOMultiMemoryDescriptor::withDescriptors(
 		}
 
 		result me(new IOMultiMemoryDescriptor(pieces.front()->getTask()));
-		iobmd_multi_create c{};
-		c.direction = withDirection;
-		c.handles = reinterpret_cast<std::uintptr_t>(handles.data());
-		c.count = withCount;
-		int err = detail::call(*me->getTask(), IOBMD_MULTI_CREATE, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_multi_create(me->getTask()->dev(), handles.data(),
+					      withCount, withDirection, &h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		me->retained_ = std::move(pieces);
 		detail::succeed();
 		return me;

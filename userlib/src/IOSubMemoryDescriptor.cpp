@@ -26,17 +26,15 @@ OSSharedPtr<IOSubMemoryDescriptor> IOSubMemoryDescriptor::withSubRange(
 		result me(new IOSubMemoryDescriptor(parent->getTask()));
 		me->retained_.push_back(parent);
 
-		iobmd_sub_create c{};
-		c.parent = parent->getHandle();
-		c.direction = options;
-		c.offset = offset;
-		c.length = length;
-		int err = detail::call(*me->getTask(), IOBMD_SUB_CREATE, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_sub_create(me->getTask()->dev(),
+					    parent->getHandle(), offset, length,
+					    options, &h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		me->offset_ = offset;
 		detail::succeed();
 		return me;

@@ -7,7 +7,6 @@
 #include <mutex>
 #include <utility>
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -51,15 +50,16 @@ OSSharedPtr<task> task::open(const char *path) noexcept
 			return nullptr;
 		}
 		OSSharedPtr<task> t(new task());
-		t->fd_.reset(::open(path, O_RDWR | O_CLOEXEC));
-		if (!t->fd_.isValid()) {
-			detail::fail(errno);
+		int err = -iobmd_dev_open(path, 0, &t->dev_);
+		if (err) {
+			detail::fail(err);
 			return nullptr;
 		}
 		t->pid_ = ::getpid();
 
 		iobmd_version v{};
-		int err = detail::call(*t, IOBMD_GET_VERSION, v);
+		v.size = sizeof(v);
+		err = -iobmd_dev_version(t->dev_, &v);
 		if (err) {
 			/* Not the iobmd device. */
 			detail::fail(err == ENOTTY || err == EINVAL ? EPROTO : err);
@@ -79,9 +79,19 @@ OSSharedPtr<task> task::open(const char *path) noexcept
 	});
 }
 
+task::~task()
+{
+	iobmd_dev_close(dev_);
+}
+
+int task::fd() const noexcept
+{
+	return dev_ ? iobmd_dev_fd(dev_) : -1;
+}
+
 bool task::isOwner() const noexcept
 {
-	return fd_.isValid() && pid_ == ::getpid();
+	return dev_ && pid_ == ::getpid();
 }
 
 namespace {
@@ -131,8 +141,8 @@ task_t resolve(const task_t &t) noexcept
 int info(const task &t, std::uint32_t handle, iobmd_info &out) noexcept
 {
 	out = iobmd_info{};
-	out.handle = handle;
-	return call(t, IOBMD_GET_INFO, out);
+	out.size = sizeof(out);
+	return -iobmd_get_info(t.dev(), handle, &out);
 }
 
 } // namespace detail

@@ -22,6 +22,9 @@
 #include "export.hpp"
 #include "types.hpp"
 
+/* libiobmd's open device (<iobmd/iobmd.h>), which a task wraps. */
+struct iobmd_dev;
+
 namespace iobmd {
 
 /* Owns a file descriptor: move-only, closes it on destruction. */
@@ -64,10 +67,12 @@ public:
 	task &operator=(const task &) = delete;
 	task(task &&) = delete;
 	task &operator=(task &&) = delete;
-	~task() = default;
+	~task();
 
 	/* The open file. */
-	int fd() const noexcept { return fd_.get(); }
+	int fd() const noexcept;
+	/* The C core's device, for calls of <iobmd/iobmd.h> on this task. */
+	struct ::iobmd_dev *dev() const noexcept { return dev_; }
 	/* The module's page size, ABI version, features and capacity limit. */
 	std::uint32_t pageSize() const noexcept { return page_size_; }
 	std::uint32_t abiMajor() const noexcept { return abi_major_; }
@@ -84,7 +89,7 @@ public:
 private:
 	task() noexcept = default;
 
-	unique_fd fd_;
+	struct ::iobmd_dev *dev_ = nullptr;
 	pid_t pid_ = 0;
 	std::uint32_t page_size_ = 0;
 	std::uint32_t abi_major_ = 0;
