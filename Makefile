@@ -13,6 +13,8 @@
 #   make install            the libraries' headers, libraries, iobmd.pc,
 #                           iobmd++.pc and CMake package under
 #                           $(DESTDIR)$(PREFIX); make uninstall removes them
+#   make abi-check          libiobmd.so.1 and libiobmd++.so.1 against their
+#                           ABI dumps in userlib/abi/ (abidiff; part of check)
 #   make check              everything tested in QEMU on 6.1 and 6.12 (root;
 #                           KERNELS="6.1 6.12 7.2 7.3" picks kernels, see
 #                           scripts/check.sh)
@@ -71,6 +73,9 @@ uninstall:
 check:
 	@bash scripts/check.sh
 
+abi-check:
+	@bash scripts/abi-check.sh
+
 check-debug:
 	@bash scripts/check-debug.sh
 
@@ -95,4 +100,4 @@ clean:
 	rm -f iobmd.ko *.o *.mod *.mod.c Module.symvers modules.order .*.cmd \
 		driver/*.o driver/.*.cmd
 
-.PHONY: all kdir modules modules_install selftests tools userlib install uninstall check check-debug fuzz coverage demo bench lint clean
+.PHONY: all kdir modules modules_install selftests tools userlib install uninstall check abi-check check-debug fuzz coverage demo bench lint clean
