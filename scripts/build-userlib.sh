@@ -18,7 +18,11 @@
 #   uninstall  what install put there
 #   package  installs into a scratch prefix and builds (and runs) a small
 #            program against it through pkg-config and through CMake
-#   check    all, tests and package: what `make check` runs
+#   ctypes   the README's Python example (userlib/examples/ctypes_example.py)
+#            on this host, against build/userlib's libiobmd.so.1: without
+#            /dev/iobmd it must exit 2 saying "iobmd: /dev/iobmd: No such
+#            file or directory", with it 0
+#   check    all, tests, package and ctypes: what `make check` runs
 #
 # --arch arm64 cross-builds (aarch64-linux-gnu-g++, GoogleTest and libnl
 # from Debian's :arm64 packages) into build/userlib-arm64; there `check`
@@ -135,6 +139,25 @@ check_package() (
 	msg "the installed package works through pkg-config (iobmd, iobmd++) and CMake; uninstall removes it"
 )
 
+# The ctypes example, here where the module is not loaded (a subshell, for
+# its scratch file).
+check_ctypes() (
+	command -v python3 >/dev/null || die "no python3 (install python3)"
+	err=$(mktemp "${TMPDIR:-/tmp}/iobmd-ctypes.XXXXXX")
+	trap 'rm -f "$err"' EXIT
+	rc=0
+	LD_LIBRARY_PATH=$O python3 "$ROOT/userlib/examples/ctypes_example.py" 2>"$err" || rc=$?
+	if [ -e /dev/iobmd ]; then
+		[ "$rc" = 0 ] || { cat "$err" >&2; die "ctypes example: exit $rc with /dev/iobmd present"; }
+	else
+		if [ "$rc" != 2 ] || [ "$(cat "$err")" != "iobmd: /dev/iobmd: No such file or directory" ]; then
+			cat "$err" >&2
+			die "ctypes example: exit $rc, not 2 and the C API's ENOENT, without /dev/iobmd"
+		fi
+	fi
+	msg "the ctypes example works (exit $rc: $(cat "$err"))"
+)
+
 case $mode in
 all) build_all ;;
 tests) build_tests ;;
@@ -145,12 +168,14 @@ uninstall)
 		DESTDIR="${DESTDIR:-}" uninstall
 	;;
 package) check_package ;;
+ctypes) check_ctypes ;;
 check)
 	# The project's own check: any warning is an error.
 	mk+=(WERROR=-Werror)
 	build_all
 	build_tests
 	[ -n "$cross" ] || check_package
+	[ -n "$cross" ] || check_ctypes
 	;;
-*) die "unknown mode '$mode' (all, tests, install, uninstall, package, check)" ;;
+*) die "unknown mode '$mode' (all, tests, install, uninstall, package, ctypes, check)" ;;
 esac
