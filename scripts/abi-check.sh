@@ -15,7 +15,9 @@
 #   - anything else (a symbol removed, a function's type changed, a struct
 #     or class that grew, moved or lost a member, a virtual added): fails,
 #     with abidiff's report, unless the library's soname changed (a new
-#     major version, which may break what it likes).
+#     major version, which may break what it likes);
+#   - a private member marked IOBMD_LOCAL that is exported all the same
+#     fails.
 # --update rewrites the dumps from what is built: at a release, or after a
 # soname change, and commit userlib/abi/ with it.
 set -euo pipefail
@@ -58,6 +60,14 @@ dump() {
 		"${args[@]}" --out-file "$file" "$lib"
 }
 
+# Members the library alone calls (IOBMD_LOCAL): never exported.
+local_members=(
+	"iobmd::IOBufferMemoryDescriptor::create("
+	"iobmd::IOMemoryMap::set("
+	"iobmd::IOMemoryDescriptor::setHandle("
+	"iobmd::IOMemoryDescriptor::retained("
+)
+
 soname() {
 	sed -n "s/.*<abi-corpus [^>]*soname='\([^']*\)'.*/\1/p" "$1" | head -n1
 }
@@ -97,6 +107,13 @@ for entry in "${libs[@]}"; do
 		msg "$name: compatible: symbols added (abidiff rc $rc); the dump is refreshed at the next release (--update)"
 	else
 		msg "$name: ABI unchanged"
+	fi
+done
+exported=$(nm -D --defined-only "$(readlink -f "$O/libiobmd++.so")" | c++filt)
+for m in "${local_members[@]}"; do
+	if grep -qF "$m" <<<"$exported"; then
+		msg "libiobmd++.so exports $m, which is the library's own"
+		failed=1
 	fi
 done
 [ -z "$failed" ] || exit 1

@@ -15,6 +15,22 @@
 
 namespace iobmd {
 
+struct IOBufferMemoryDescriptor::data {
+	vm_size_t capacity = 0;
+	std::mutex bytes_lock;
+	OSSharedPtr<IOMemoryMap> bytes_map; /* bytes_lock */
+};
+
+IOBufferMemoryDescriptor::IOBufferMemoryDescriptor(task_t task)
+	: IOGeneralMemoryDescriptor(std::move(task)), d_(new data())
+{
+}
+
+IOBufferMemoryDescriptor::~IOBufferMemoryDescriptor()
+{
+	delete d_;
+}
+
 using buffer_ptr = OSSharedPtr<IOBufferMemoryDescriptor>;
 
 buffer_ptr IOBufferMemoryDescriptor::create(task_t inTask, std::uint32_t flags,
@@ -56,7 +72,7 @@ buffer_ptr IOBufferMemoryDescriptor::create(task_t inTask, std::uint32_t flags,
 			detail::fail(err);
 			return nullptr;
 		}
-		me->capacity_ = i.capacity;
+		me->d_->capacity = i.capacity;
 		detail::succeed();
 		return me;
 	});
@@ -166,7 +182,7 @@ kern_return_t IOBufferMemoryDescriptor::Create(std::uint64_t options,
 vm_size_t IOBufferMemoryDescriptor::getCapacity() const noexcept
 {
 	detail::succeed();
-	return capacity_;
+	return d_->capacity;
 }
 
 void IOBufferMemoryDescriptor::setLength(vm_size_t length) noexcept
@@ -188,15 +204,15 @@ bool IOBufferMemoryDescriptor::appendBytes(const void *bytes,
 void *IOBufferMemoryDescriptor::getBytesNoCopy() noexcept
 {
 	return detail::guarded(static_cast<void *>(nullptr), [&]() -> void * {
-		std::lock_guard<std::mutex> lock(bytes_lock_);
+		std::lock_guard<std::mutex> lock(d_->bytes_lock);
 
 		/* The whole capacity, so that a longer length is covered. */
-		if (!bytes_map_)
-			bytes_map_ = mapRange(0, kIOMapAnywhere, 0, capacity_);
-		if (!bytes_map_)
+		if (!d_->bytes_map)
+			d_->bytes_map = mapRange(0, kIOMapAnywhere, 0, d_->capacity);
+		if (!d_->bytes_map)
 			return nullptr;
 		detail::succeed();
-		return reinterpret_cast<void *>(bytes_map_->getVirtualAddress());
+		return reinterpret_cast<void *>(d_->bytes_map->getVirtualAddress());
 	});
 }
 

@@ -49,7 +49,7 @@ OSSharedPtr<IODeviceMemory> IODeviceMemory::withSubRange(IODeviceMemory *of,
 		if (lastError() != kIOReturnSuccess)
 			return nullptr;
 		result me(new IODeviceMemory(parent->getTask()));
-		me->retained_.push_back(parent);
+		me->retained().push_back(parent);
 
 		iobmd_handle h = 0;
 		int err = -iobmd_sub_create(me->getTask()->dev(),

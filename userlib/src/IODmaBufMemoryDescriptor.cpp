@@ -32,7 +32,7 @@ unique_fd IOMemoryDescriptor::createDmaBuf(IOOptionBits options,
 	if (!(options & kIODmaBufNoCloseOnExec))
 		fd_flags |= O_CLOEXEC;
 	int fd = -1;
-	int err = -iobmd_dmabuf_export(task_->dev(), handle_, offset, length,
+	int err = -iobmd_dmabuf_export(getTask()->dev(), getHandle(), offset, length,
 				       fd_flags, &fd);
 	if (err) {
 		detail::fail(err);

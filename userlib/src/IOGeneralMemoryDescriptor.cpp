@@ -12,6 +12,22 @@
 
 namespace iobmd {
 
+struct IOGeneralMemoryDescriptor::data {
+	/* The ranges of this process's memory it was made of (none for
+	 * physical ranges and buffers). */
+	std::vector<IOAddressRange> userRanges;
+};
+
+IOGeneralMemoryDescriptor::IOGeneralMemoryDescriptor(task_t task)
+	: IOMemoryDescriptor(std::move(task)), d_(new data())
+{
+}
+
+IOGeneralMemoryDescriptor::~IOGeneralMemoryDescriptor()
+{
+	delete d_;
+}
+
 namespace {
 
 /* The module's range array has IOAddressRange's layout. */
@@ -65,7 +81,7 @@ OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRan
 			return nothing(err);
 		me->setHandle(h);
 		if (!flags)
-			me->userRanges_.assign(ranges, ranges + rangeCount);
+			me->d_->userRanges.assign(ranges, ranges + rangeCount);
 		detail::succeed();
 		return me;
 	});
@@ -75,13 +91,13 @@ void IOGeneralMemoryDescriptor::appendExtents(IOByteCount offset,
 					      IOByteCount length,
 					      std::vector<Extent> &out)
 {
-	if (userRanges_.empty())
+	if (d_->userRanges.empty())
 		return IOMemoryDescriptor::appendExtents(offset, length, out);
 	IOByteCount at = offset;
 	detail::forEachCovered(
-		userRanges_.size(), [&](std::size_t i) { return userRanges_[i].length; },
+		d_->userRanges.size(), [&](std::size_t i) { return d_->userRanges[i].length; },
 		offset, length, [&](std::size_t i, IOByteCount in, IOByteCount n) {
-			out.push_back({this, at, n, userRanges_[i].address + in});
+			out.push_back({this, at, n, d_->userRanges[i].address + in});
 			at += n;
 		});
 }

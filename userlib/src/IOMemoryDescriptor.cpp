@@ -28,17 +28,43 @@ std::uint64_t round_down(std::uint64_t v, std::uint64_t page) noexcept
 
 } // namespace
 
-IOMemoryDescriptor::IOMemoryDescriptor(task_t task) noexcept
-	: task_(std::move(task))
+struct IOMemoryDescriptor::data {
+	task_t task;
+	std::uint32_t handle = 0;
+	std::vector<OSSharedPtr<IOMemoryDescriptor>> retained;
+};
+
+IOMemoryDescriptor::IOMemoryDescriptor(task_t task) : d_(new data())
 {
+	d_->task = std::move(task);
+}
+
+const task_t &IOMemoryDescriptor::getTask() const noexcept
+{
+	return d_->task;
+}
+
+std::uint32_t IOMemoryDescriptor::getHandle() const noexcept
+{
+	return d_->handle;
+}
+
+void IOMemoryDescriptor::setHandle(std::uint32_t handle) noexcept
+{
+	d_->handle = handle;
+}
+
+std::vector<OSSharedPtr<IOMemoryDescriptor>> &IOMemoryDescriptor::retained() noexcept
+{
+	return d_->retained;
 }
 
 IOMemoryDescriptor::~IOMemoryDescriptor()
 {
 	/* Mappings hold the memory on their own; the handle can go. */
-	if (handle_ && task_ && task_->isOwner()) {
-		iobmd_release(task_->dev(), handle_);
-	}
+	if (d_->handle && d_->task && d_->task->isOwner())
+		iobmd_release(d_->task->dev(), d_->handle);
+	delete d_;
 }
 
 /* Memory the module maps as it is: the range itself. */
@@ -51,7 +77,7 @@ void IOMemoryDescriptor::appendExtents(IOByteCount offset, IOByteCount length,
 IOByteCount IOMemoryDescriptor::getLength() const noexcept
 {
 	iobmd_info i;
-	int err = detail::info(*task_, handle_, i);
+	int err = detail::info(*d_->task, d_->handle, i);
 
 	if (err) {
 		detail::fail(err);
@@ -64,7 +90,7 @@ IOByteCount IOMemoryDescriptor::getLength() const noexcept
 IODirection IOMemoryDescriptor::getDirection() const noexcept
 {
 	iobmd_info i;
-	int err = detail::info(*task_, handle_, i);
+	int err = detail::info(*d_->task, d_->handle, i);
 
 	if (err) {
 		detail::fail(err);
@@ -76,13 +102,13 @@ IODirection IOMemoryDescriptor::getDirection() const noexcept
 
 void IOMemoryDescriptor::setDirection(IODirection direction) noexcept
 {
-	detail::setErrno(-iobmd_set_direction(task_->dev(), handle_, direction));
+	detail::setErrno(-iobmd_set_direction(d_->task->dev(), d_->handle, direction));
 }
 
 IOOptionBits IOMemoryDescriptor::getTag() const noexcept
 {
 	iobmd_info i;
-	int err = detail::info(*task_, handle_, i);
+	int err = detail::info(*d_->task, d_->handle, i);
 
 	if (err) {
 		detail::fail(err);
@@ -94,14 +120,14 @@ IOOptionBits IOMemoryDescriptor::getTag() const noexcept
 
 void IOMemoryDescriptor::setTag(IOOptionBits tag) noexcept
 {
-	detail::setErrno(-iobmd_set_tag(task_->dev(), handle_, tag));
+	detail::setErrno(-iobmd_set_tag(d_->task->dev(), d_->handle, tag));
 }
 
 IOByteCount IOMemoryDescriptor::readBytes(IOByteCount offset, void *bytes,
 					  IOByteCount length) noexcept
 {
 	std::uint64_t done = 0;
-	int err = -iobmd_read(task_->dev(), handle_, offset, bytes, length, &done);
+	int err = -iobmd_read(d_->task->dev(), d_->handle, offset, bytes, length, &done);
 
 	if (err) {
 		detail::fail(err);
@@ -116,7 +142,7 @@ IOByteCount IOMemoryDescriptor::writeBytes(IOByteCount offset,
 					   IOByteCount length) noexcept
 {
 	std::uint64_t done = 0;
-	int err = -iobmd_write(task_->dev(), handle_, offset, bytes, length, &done);
+	int err = -iobmd_write(d_->task->dev(), d_->handle, offset, bytes, length, &done);
 
 	if (err) {
 		detail::fail(err);
@@ -128,14 +154,14 @@ IOByteCount IOMemoryDescriptor::writeBytes(IOByteCount offset,
 
 IOReturn IOMemoryDescriptor::prepare(IODirection forDirection) noexcept
 {
-	int err = -iobmd_prepare(task_->dev(), handle_, forDirection);
+	int err = -iobmd_prepare(d_->task->dev(), d_->handle, forDirection);
 
 	return err ? detail::fail(err) : detail::succeed();
 }
 
 IOReturn IOMemoryDescriptor::complete(IODirection forDirection) noexcept
 {
-	int err = -iobmd_complete(task_->dev(), handle_, forDirection);
+	int err = -iobmd_complete(d_->task->dev(), d_->handle, forDirection);
 
 	return err ? detail::fail(err) : detail::succeed();
 }
@@ -150,11 +176,11 @@ IOPhysicalAddress IOMemoryDescriptor::getPhysicalSegment(IOByteCount offset,
 
 	/* The DMA address exists while prepared; else the physical one. */
 	if (!(options & kIOMemoryMapperNone))
-		err = -iobmd_segments(task_->dev(), handle_, IOBMD_SEGMENTS_DMA,
+		err = -iobmd_segments(d_->task->dev(), d_->handle, IOBMD_SEGMENTS_DMA,
 				      offset, 0, &seg, &count, nullptr);
 	if (err == ENODATA) {
 		count = 1;
-		err = -iobmd_segments(task_->dev(), handle_, 0, offset, 0, &seg,
+		err = -iobmd_segments(d_->task->dev(), d_->handle, 0, offset, 0, &seg,
 				      &count, nullptr);
 	}
 	if (!err && !count)
@@ -187,7 +213,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::createMappingInTask(
 		return nullptr;
 	}
 	iobmd_info i;
-	int err = detail::info(*task_, handle_, i);
+	int err = detail::info(*d_->task, d_->handle, i);
 	if (err) {
 		detail::fail(err);
 		return nullptr;
@@ -212,7 +238,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::createMappingInTask(
 
 OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::map(IOOptionBits options) noexcept
 {
-	return createMappingInTask(task_, 0, options | kIOMapAnywhere);
+	return createMappingInTask(d_->task, 0, options | kIOMapAnywhere);
 }
 
 OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
@@ -222,7 +248,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 	return detail::guarded(OSSharedPtr<IOMemoryMap>{},
 			       [&]() -> OSSharedPtr<IOMemoryMap> {
 		OSSharedPtr<IOMemoryMap> m(new IOMemoryMap());
-		const std::uint64_t page = task_->pageSize();
+		const std::uint64_t page = d_->task->pageSize();
 		const bool fixed = atAddress && !(options & kIOMapAnywhere);
 
 		if (fixed && (atAddress & (page - 1))) {
@@ -242,7 +268,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 		void *hint = fixed ? reinterpret_cast<void *>(atAddress) : nullptr;
 		void *p = nullptr;
 		std::uint64_t mapped = 0;
-		int err = -iobmd_map_at(task_->dev(), handle_, offset, length,
+		int err = -iobmd_map_at(d_->task->dev(), d_->handle, offset, length,
 					flags, hint, where, &p, &mapped);
 		if (err) {
 			detail::fail(err);
@@ -250,11 +276,9 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 		}
 		const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(p);
 		const std::uintptr_t base = round_down(addr, page);
-		m->size_ = round_down(addr + mapped + page - 1, page) - base;
-		m->address_ = addr;
-		m->length_ = mapped;
-		m->options_ = options;
-		m->base_.store(reinterpret_cast<void *>(base));
+		m->set(reinterpret_cast<void *>(base),
+		       round_down(addr + mapped + page - 1, page) - base, addr,
+		       mapped, options);
 		detail::succeed();
 		return m;
 	});
@@ -264,7 +288,7 @@ IOReturn IOMemoryDescriptor::setPurgeable(IOOptionBits newState,
 					  IOOptionBits *oldState) noexcept
 {
 	std::uint32_t old = 0;
-	int err = -iobmd_set_purgeable(task_->dev(), handle_, newState, &old);
+	int err = -iobmd_set_purgeable(d_->task->dev(), d_->handle, newState, &old);
 
 	if (err)
 		return detail::fail(err);
@@ -292,7 +316,7 @@ IOReturn IOMemoryDescriptor::performOperation(IOOptionBits options,
 	default:
 		return detail::fail(EOPNOTSUPP);
 	}
-	int err = -iobmd_perform(task_->dev(), handle_, op, offset, length);
+	int err = -iobmd_perform(d_->task->dev(), d_->handle, op, offset, length);
 
 	return err ? detail::fail(err) : detail::succeed();
 }

@@ -55,7 +55,7 @@ OSSharedPtr<IOMultiMemoryDescriptor> IOMultiMemoryDescriptor::withDescriptors(
 			return nullptr;
 		}
 		me->setHandle(h);
-		me->retained_ = std::move(pieces);
+		me->retained() = std::move(pieces);
 		detail::succeed();
 		return me;
 	});
@@ -66,7 +66,7 @@ void IOMultiMemoryDescriptor::appendExtents(IOByteCount offset,
 					    std::vector<Extent> &out)
 {
 	std::vector<IOByteCount> lengths;
-	for (const auto &piece : retained_) {
+	for (const auto &piece : retained()) {
 		lengths.push_back(piece->getLength());
 		/* A piece whose length cannot be had: map the whole as the
 		 * module does. */
@@ -74,9 +74,9 @@ void IOMultiMemoryDescriptor::appendExtents(IOByteCount offset,
 			return IOMemoryDescriptor::appendExtents(offset, length, out);
 	}
 	detail::forEachCovered(
-		retained_.size(), [&](std::size_t i) { return lengths[i]; },
+		retained().size(), [&](std::size_t i) { return lengths[i]; },
 		offset, length, [&](std::size_t i, IOByteCount in, IOByteCount n) {
-			retained_[i]->appendExtents(in, n, out);
+			retained()[i]->appendExtents(in, n, out);
 		});
 }
 

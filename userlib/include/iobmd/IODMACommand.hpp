@@ -50,7 +50,7 @@ inline constexpr std::uint64_t kIODMACommandSpecificationNoOptions = 0;
 inline constexpr std::uint64_t kIODMACommandPrepareForDMANoOptions = 0;
 inline constexpr std::uint64_t kIODMACommandCompleteDMANoOptions = 0;
 
-class IOBMD_API IODMACommand {
+class IOBMD_API IODMACommand final {
 public:
 	/* One segment as the device sees it. */
 	struct Segment64 {
