@@ -56,7 +56,7 @@ if [ -n "$cross" ]; then
 	ln -sfn /usr/include/linux "$uapi/linux"
 	ln -sfn /usr/include/asm-generic "$uapi/asm-generic"
 	ln -sfn "/usr/include/${cross%-}/asm" "$uapi/asm"
-	xvars=(CXX="${cross}g++ -isystem $uapi" AR="${cross}ar")
+	xvars=(CXX="${cross}g++ -isystem $uapi" CC="${cross}gcc -isystem $uapi" AR="${cross}ar")
 fi
 mk=(-C "$ROOT" -f userlib/userlib.mk O="$O" "${xvars[@]}" --no-print-directory -s -j"$(nproc)")
 
