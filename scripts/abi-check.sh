@@ -66,6 +66,12 @@ local_members=(
 	"iobmd::IOMemoryMap::set("
 	"iobmd::IOMemoryDescriptor::setHandle("
 	"iobmd::IOMemoryDescriptor::retained("
+	"iobmd::IODMACommand::segmentOptions("
+	"iobmd::IODMACommand::makeSegments("
+	"iobmd::IODMACommand::mapSegments("
+	"iobmd::IODMACommand::physicalSegments("
+	"iobmd::IODMACommand::checkSegments("
+	"iobmd::IODMACommand::undo("
 )
 
 soname() {
