@@ -72,6 +72,9 @@ local_members=(
 	"iobmd::IODMACommand::physicalSegments("
 	"iobmd::IODMACommand::checkSegments("
 	"iobmd::IODMACommand::undo("
+	"iobmd::IOVFIOMapper::adopt("
+	"iobmd::IOVFIOMapper::mapRange("
+	"iobmd::IOVFIOMapper::unmapRange("
 )
 
 soname() {

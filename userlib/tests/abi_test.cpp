@@ -36,6 +36,7 @@ static_assert(!std::is_final_v<IOMapper>);
 static_assert(sizeof(task) == sizeof(void *));
 static_assert(sizeof(IOMemoryMap) == sizeof(void *));
 static_assert(sizeof(IODMACommand) == sizeof(void *));
+static_assert(sizeof(IOVFIOMapper) == sizeof(IOMapper) + sizeof(void *));
 /* enable_shared_from_this (a weak pointer), the vtable, the data. */
 static_assert(sizeof(IOMemoryDescriptor) ==
 	      sizeof(std::enable_shared_from_this<IOMemoryDescriptor>) + 2 * sizeof(void *));
