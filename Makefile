@@ -8,9 +8,13 @@
 #   make KDIR=<tree>        the module against another kernel build tree
 #   make modules_install    install iobmd.ko into /lib/modules/<release>/
 #   make tools              the demo and iobmdctl (build/tools/)
-#   make userlib            the C++ library (libiobmd.so) and its examples
-#   make install            the C++ library's headers, library, iobmd.pc and
-#                           CMake package under $(DESTDIR)$(PREFIX)
+#   make userlib            the C core (libiobmd.so), the C++ library over it
+#                           (libiobmd++.so) and the examples
+#   make install            the libraries' headers, libraries, iobmd.pc,
+#                           iobmd++.pc and CMake package under
+#                           $(DESTDIR)$(PREFIX); make uninstall removes them
+#   make abi-check          libiobmd.so.1 and libiobmd++.so.1 against their
+#                           ABI dumps in userlib/abi/ (abidiff; part of check)
 #   make check              everything tested in QEMU on every kernel of the
 #                           matrix: 6.1, 6.12, 7.2, 7.3 (amd64), 6.12, 7.3
 #                           (arm64) (root; KERNELS="6.12 7.3-arm64" picks
@@ -63,8 +67,15 @@ install:
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
 		INCLUDEDIR="$(INCLUDEDIR)" bash scripts/build-userlib.sh install
 
+uninstall:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
+		INCLUDEDIR="$(INCLUDEDIR)" bash scripts/build-userlib.sh uninstall
+
 check:
 	@bash scripts/check.sh
+
+abi-check:
+	@bash scripts/abi-check.sh
 
 check-debug:
 	@bash scripts/check-debug.sh
@@ -90,4 +101,4 @@ clean:
 	rm -f iobmd.ko *.o *.mod *.mod.c Module.symvers modules.order .*.cmd \
 		driver/*.o driver/.*.cmd
 
-.PHONY: all kdir modules modules_install selftests tools userlib install check check-debug fuzz coverage demo bench lint clean
+.PHONY: all kdir modules modules_install selftests tools userlib install uninstall check abi-check check-debug fuzz coverage demo bench lint clean

@@ -3,20 +3,26 @@
 #
 # build-userlib.sh [--arch ARCH] [MODE [OUTDIR]]
 #
-# The C++ library (userlib/), through the Makefile fragment
-# userlib/userlib.mk, into build/userlib:
-#   all      (default) libiobmd.so, libiobmd.a and the examples
+# The C core (userlib/c) and the C++ library over it (userlib/), through the
+# Makefile fragment userlib/userlib.mk, into build/userlib:
+#   all      (default) libiobmd.so (C), libiobmd++.so (C++), their .a and
+#            the examples
 #            (build/userlib/examples/iobmd_*)
 #   tests    the GoogleTest suite as the static program
 #            OUTDIR/iobmd_userlib_test (default build/selftests), which the
 #            selftest runner picks up, and beside it iobmd_vfio_test (the
 #            edu device driven through VFIO) and iobmd_vfio_nvme_test (the
 #            NVMe example), which check.sh runs behind the IOMMU
-#   install  headers, library, iobmd.pc and the CMake package under
-#            $DESTDIR$PREFIX (default /usr/local; LIBDIR, INCLUDEDIR)
+#   install  headers, libraries, iobmd.pc, iobmd++.pc and the CMake package
+#            under $DESTDIR$PREFIX (default /usr/local; LIBDIR, INCLUDEDIR)
+#   uninstall  what install put there
 #   package  installs into a scratch prefix and builds (and runs) a small
 #            program against it through pkg-config and through CMake
-#   check    all, tests and package: what `make check` runs
+#   ctypes   the README's Python example (userlib/examples/ctypes_example.py)
+#            on this host, against build/userlib's libiobmd.so.1: without
+#            /dev/iobmd it must exit 2 saying "iobmd: /dev/iobmd: No such
+#            file or directory", with it 0
+#   check    all, tests, package and ctypes: what `make check` runs
 #
 # --arch arm64 cross-builds (aarch64-linux-gnu-g++, GoogleTest and libnl
 # from Debian's :arm64 packages) into build/userlib-arm64; there `check`
@@ -50,13 +56,13 @@ if [ -n "$cross" ]; then
 	ln -sfn /usr/include/linux "$uapi/linux"
 	ln -sfn /usr/include/asm-generic "$uapi/asm-generic"
 	ln -sfn "/usr/include/${cross%-}/asm" "$uapi/asm"
-	xvars=(CXX="${cross}g++ -isystem $uapi" AR="${cross}ar")
+	xvars=(CXX="${cross}g++ -isystem $uapi" CC="${cross}gcc -isystem $uapi" AR="${cross}ar")
 fi
 mk=(-C "$ROOT" -f userlib/userlib.mk O="$O" "${xvars[@]}" --no-print-directory -s -j"$(nproc)")
 
 build_all() {
 	"$MAKE" "${mk[@]}" all
-	msg "built $O/libiobmd.so and the examples in $O/examples"
+	msg "built $O/libiobmd.so, $O/libiobmd++.so and the examples in $O/examples"
 }
 
 build_tests() {
@@ -97,8 +103,8 @@ check_package() (
 	"$MAKE" "${mk[@]}" PREFIX="$prefix" install >/dev/null
 
 	command -v pkg-config >/dev/null || die "no pkg-config (install pkg-config)"
-	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd) ||
-		die "pkg-config does not find the installed iobmd.pc"
+	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd++) ||
+		die "pkg-config does not find the installed iobmd++.pc"
 	# shellcheck disable=SC2086 # pkg-config's output is a list of words
 	# C++17: what the headers ask of a consumer.
 	"${CXX:-g++}" -std=c++17 -Wall -Wextra -Wpedantic -Werror \
@@ -115,20 +121,61 @@ check_package() (
 		die "the CMake consumer does not build"
 	fi
 	"$scratch/cmake/consumer" || die "the CMake consumer failed"
-	msg "the installed package works through pkg-config and CMake"
+
+	# The C core alone, through iobmd.pc.
+	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd) ||
+		die "pkg-config does not find the installed iobmd.pc"
+	# shellcheck disable=SC2086 # pkg-config's output is a list of words
+	"${CC:-gcc}" -std=c11 -Wall -Wextra -Wpedantic -Werror \
+		-o "$scratch/consumer-c" "$ROOT/userlib/tests/package/consumer.c" $pc_flags ||
+		die "the C consumer does not build"
+	LD_LIBRARY_PATH=$prefix/lib "$scratch/consumer-c" ||
+		die "the C consumer failed"
+
+	# uninstall leaves nothing of the package behind.
+	"$MAKE" "${mk[@]}" PREFIX="$prefix" uninstall >/dev/null
+	left=$(find "$prefix" -type f -o -type l)
+	[ -z "$left" ] || die "uninstall left: $left"
+	msg "the installed package works through pkg-config (iobmd, iobmd++) and CMake; uninstall removes it"
+)
+
+# The ctypes example, here where the module is not loaded (a subshell, for
+# its scratch file).
+check_ctypes() (
+	command -v python3 >/dev/null || die "no python3 (install python3)"
+	err=$(mktemp "${TMPDIR:-/tmp}/iobmd-ctypes.XXXXXX")
+	trap 'rm -f "$err"' EXIT
+	rc=0
+	LD_LIBRARY_PATH=$O python3 "$ROOT/userlib/examples/ctypes_example.py" 2>"$err" || rc=$?
+	if [ -e /dev/iobmd ]; then
+		[ "$rc" = 0 ] || { cat "$err" >&2; die "ctypes example: exit $rc with /dev/iobmd present"; }
+	else
+		if [ "$rc" != 2 ] || [ "$(cat "$err")" != "iobmd: /dev/iobmd: No such file or directory" ]; then
+			cat "$err" >&2
+			die "ctypes example: exit $rc, not 2 and the C API's ENOENT, without /dev/iobmd"
+		fi
+	fi
+	msg "the ctypes example works (exit $rc: $(cat "$err"))"
 )
 
 case $mode in
 all) build_all ;;
 tests) build_tests ;;
 install) install_lib ;;
+uninstall)
+	"$MAKE" "${mk[@]}" PREFIX="${PREFIX:-/usr/local}" \
+		${LIBDIR:+LIBDIR="$LIBDIR"} ${INCLUDEDIR:+INCLUDEDIR="$INCLUDEDIR"} \
+		DESTDIR="${DESTDIR:-}" uninstall
+	;;
 package) check_package ;;
+ctypes) check_ctypes ;;
 check)
 	# The project's own check: any warning is an error.
 	mk+=(WERROR=-Werror)
 	build_all
 	build_tests
 	[ -n "$cross" ] || check_package
+	[ -n "$cross" ] || check_ctypes
 	;;
-*) die "unknown mode '$mode' (all, tests, install, package, check)" ;;
+*) die "unknown mode '$mode' (all, tests, install, uninstall, package, ctypes, check)" ;;
 esac

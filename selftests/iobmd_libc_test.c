@@ -246,6 +246,59 @@ TEST_F(libc, map_lands_on_the_byte)
 	munmap(src, 4 * PAGE);
 }
 
+/*
+ * iobmd_map_at() (LIBIOBMD_1.1): the page holding byte @offset lands at
+ * @at exactly, never over another mapping; a hint is no promise; bad
+ * placements are refused before any command.
+ */
+TEST_F(libc, map_at_places_the_mapping)
+{
+	unsigned char bytes[3 * PAGE];
+	uint64_t mapped = 0;
+	void *hole, *addr = NULL;
+	iobmd_handle b;
+
+	fill(bytes, sizeof(bytes), 5);
+	ASSERT_EQ(0, iobmd_buffer_with_bytes(self->dev, bytes, sizeof(bytes),
+					     IOBMD_DIRECTION_INOUT, &b));
+	/* A free range of 4 pages to place into. */
+	hole = mmap(NULL, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+
+	/* Taken: -EEXIST, and the range is left as it was. */
+	EXPECT_EQ(-EEXIST, iobmd_map_at(self->dev, b, 0, PAGE, 0, hole,
+					IOBMD_WHERE_FIXED, &addr, &mapped));
+	EXPECT_EQ(NULL, addr);
+	ASSERT_EQ(0, munmap(hole, 4 * PAGE));
+
+	/* Byte PAGE + 10's page at @hole + PAGE, faulted in now. */
+	ASSERT_EQ(0, iobmd_map_at(self->dev, b, PAGE + 10, 100, 0,
+				  (char *)hole + PAGE,
+				  IOBMD_WHERE_FIXED | IOBMD_WHERE_POPULATE,
+				  &addr, &mapped));
+	EXPECT_EQ((char *)hole + PAGE + 10, addr);
+	EXPECT_EQ(100, mapped);
+	EXPECT_EQ(0, memcmp(addr, bytes + PAGE + 10, 100));
+	EXPECT_EQ(0, iobmd_unmap(addr, mapped));
+
+	/* Not page aligned, no address, unknown placement: -EINVAL. */
+	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0,
+					(char *)hole + 1, IOBMD_WHERE_FIXED,
+					&addr, &mapped));
+	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0, NULL,
+					IOBMD_WHERE_FIXED, &addr, &mapped));
+	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, 0x4,
+					&addr, &mapped));
+	/* Without FIXED it is iobmd_map(): the whole capacity. */
+	ASSERT_EQ(0, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, 0, &addr,
+				  &mapped));
+	EXPECT_EQ(3 * PAGE, mapped);
+	EXPECT_EQ(0, memcmp(addr, bytes, 3 * PAGE));
+	EXPECT_EQ(0, iobmd_unmap(addr, mapped));
+	EXPECT_EQ(0, iobmd_release(self->dev, b));
+}
+
 /* One command for a whole list; a short array gets what fits and the total. */
 TEST_F(libc, segments_in_one_call)
 {

@@ -1,24 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The C++ library, its examples and its tests; run from the repository's
-# top directory by scripts/build-userlib.sh:
+# The C core (userlib/c), the C++ IOKit library over it, their examples and
+# tests; run from the repository's top directory by scripts/build-userlib.sh:
 #
 #   make -f userlib/userlib.mk [O=build/userlib] lib examples
 #   make -f userlib/userlib.mk TEST_BIN=<path> tests
 #   make -f userlib/userlib.mk PREFIX=/usr/local [LIBDIR=..] [DESTDIR=..] install
+#   make -f userlib/userlib.mk PREFIX=/usr/local [LIBDIR=..] [DESTDIR=..] uninstall
 #
-# Objects are compiled once, position independent, with hidden visibility
-# (only IOBMD_API is exported), into libiobmd.so and libiobmd.a; the test
-# program links libiobmd.a and GoogleTest (statically, unless
-# TEST_STATIC=), the examples link libiobmd.so.  The project's checks make
-# any compiler warning an error (WERROR=-Werror).
+# The C core is libiobmd.so.1 (its version script, userlib/c/libiobmd.map,
+# exports only iobmd_*) and libiobmd.a; the C++ layer, whose every kernel
+# command is a call of the C core, is libiobmd++.so.1 (linked against
+# libiobmd.so.1) and libiobmd++.a.  Objects are compiled once, position
+# independent, with hidden visibility (only IOBMD_API is exported from the
+# C++ library); the test program links both .a and GoogleTest (statically,
+# unless TEST_STATIC=), the examples link libiobmd++.so.  The project's
+# checks make any compiler warning an error (WERROR=-Werror).
 
 O ?= build/userlib
 CXX ?= g++
+CC ?= gcc
 AR ?= ar
 
 VERSION := 1.0.0
 SOVERSION := 1
+# The C core's own release (its interface is LIBIOBMD_1.1), same soname.
+C_VERSION := 1.1.0
 
 # Empty counts as unset (the top Makefile passes them on as they are).
 PREFIX := $(or $(PREFIX),/usr/local)
@@ -34,6 +41,7 @@ VFIO_TEST_BIN ?= $(dir $(TEST_BIN))iobmd_vfio_test
 # What a packager or a sanitizer build sets (CPPFLAGS, CXXFLAGS, LDFLAGS,
 # DESTDIR) is honoured; the defaults build the library as released.
 CXXFLAGS ?= -O2 -g
+CFLAGS ?= -O2 -g
 CPPFLAGS ?=
 LDFLAGS ?=
 # Warnings are errors only in the project's own checks
@@ -49,8 +57,13 @@ TEST_STATIC ?= -static
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0)
 NL_STATIC_LIBS := $(shell pkg-config --static --libs libnl-genl-3.0)
+# The C core's headers: <iobmd/iobmd.h>, and the kernel ABI as it installs,
+# <iobmd/uapi.h> (a copy of uapi/iobmd.h under $(O)/include).
+C_INCLUDES := -Iuserlib/c/include -I$(O)/include
+LIB_CFLAGS := -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -fPIC \
+	-fvisibility=hidden $(C_INCLUDES)
 LIB_CXXFLAGS := $(BASE_CXXFLAGS) $(NL_CFLAGS) -fPIC -fvisibility=hidden \
-	-fvisibility-inlines-hidden -Iuserlib/include -Iuapi
+	-fvisibility-inlines-hidden -Iuserlib/include $(C_INCLUDES) -Iuapi
 USER_CXXFLAGS := $(BASE_CXXFLAGS) -Iuserlib/include
 
 # The library: one file per class.  (control, the netlink control plane,
@@ -66,6 +79,9 @@ lib_srcs := $(patsubst %,userlib/src/%.cpp,$(lib_classes) $(lib_internal))
 lib_headers := $(patsubst %,userlib/include/iobmd/%.hpp,$(lib_classes) \
 	types export iobmd)
 lib_objs := $(patsubst userlib/src/%.cpp,$(O)/obj/lib/%.o,$(lib_srcs))
+c_srcs := $(sort $(wildcard userlib/c/src/*.c))
+c_objs := $(patsubst userlib/c/src/%.c,$(O)/obj/c/%.o,$(c_srcs))
+c_headers := userlib/c/include/iobmd/iobmd.h $(O)/include/iobmd/uapi.h
 test_srcs := $(sort $(wildcard userlib/tests/*.cpp))
 test_objs := $(patsubst userlib/tests/%.cpp,$(O)/obj/tests/%.o,$(test_srcs))
 # userlib/tests/vfio/ with the suite's helpers and TAP main().
@@ -86,29 +102,62 @@ NVME_TEST_BIN ?= $(dir $(TEST_BIN))iobmd_vfio_nvme_test
 nvme_test_objs := $(O)/obj/tests/nvme/nvme_test.o $(O)/obj/tests/main.o \
 	$(O)/obj/tests/example_nvme_vfio.o
 
-SONAME := libiobmd.so.$(SOVERSION)
-shlib := $(O)/libiobmd.so.$(VERSION)
+# The C core: libiobmd.
+C_SONAME := libiobmd.so.$(SOVERSION)
+c_shlib := $(O)/libiobmd.so.$(C_VERSION)
+# The C++ layer: libiobmd++.
+SONAME := libiobmd++.so.$(SOVERSION)
+shlib := $(O)/libiobmd++.so.$(VERSION)
 
 all: lib examples
-lib: $(shlib) $(O)/$(SONAME) $(O)/libiobmd.so $(O)/libiobmd.a
+lib: $(c_shlib) $(O)/$(C_SONAME) $(O)/libiobmd.so $(O)/libiobmd.a \
+	$(shlib) $(O)/$(SONAME) $(O)/libiobmd++.so $(O)/libiobmd++.a
 examples: $(examples)
 tests: $(TEST_BIN) $(VFIO_TEST_BIN) $(NVME_TEST_BIN)
 
-$(O)/obj/lib/%.o: userlib/src/%.cpp
+$(O)/include/iobmd/uapi.h: uapi/iobmd.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(O)/obj/c/%.o: userlib/c/src/%.c $(O)/include/iobmd/uapi.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(c_shlib): $(c_objs) userlib/c/libiobmd.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(C_SONAME) \
+		-Wl,--version-script=userlib/c/libiobmd.map \
+		-Wl,--no-undefined -Wl,-z,defs -o $@ $(c_objs)
+
+$(O)/$(C_SONAME): $(c_shlib)
+	ln -sf $(notdir $<) $@
+
+$(O)/libiobmd.so: $(O)/$(C_SONAME)
+	ln -sf $(notdir $<) $@
+
+$(O)/libiobmd.a: $(c_objs)
+	rm -f $@
+	$(AR) rcs $@ $(c_objs)
+
+$(O)/obj/lib/%.o: userlib/src/%.cpp $(O)/include/iobmd/uapi.h
 	@mkdir -p $(@D)
 	$(CXX) $(LIB_CXXFLAGS) -MMD -MP -c -o $@ $<
 
-$(shlib): $(lib_objs)
+# libiobmd++ finds libiobmd beside itself wherever both are (a program's
+# own rpath serves only its direct dependencies); a packager installing
+# into the system's directories may set CXXLIB_RPATH= .
+CXXLIB_RPATH ?= -Wl,-rpath,'$$ORIGIN'
+$(shlib): $(lib_objs) $(O)/libiobmd.so
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) \
-		-Wl,--no-undefined -Wl,-z,defs -o $@ $(lib_objs) $(NL_LIBS)
+		-Wl,--no-undefined -Wl,-z,defs -o $@ $(lib_objs) \
+		-L$(O) -liobmd $(NL_LIBS) $(CXXLIB_RPATH)
 
 $(O)/$(SONAME): $(shlib)
 	ln -sf $(notdir $<) $@
 
-$(O)/libiobmd.so: $(O)/$(SONAME)
+$(O)/libiobmd++.so: $(O)/$(SONAME)
 	ln -sf $(notdir $<) $@
 
-$(O)/libiobmd.a: $(lib_objs)
+$(O)/libiobmd++.a: $(lib_objs)
 	rm -f $@
 	$(AR) rcs $@ $(lib_objs)
 
@@ -116,15 +165,15 @@ $(O)/obj/examples/%.o: userlib/examples/%.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(USER_CXXFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/examples/iobmd_%: $(O)/obj/examples/%.o $(O)/libiobmd.so
+$(O)/examples/iobmd_%: $(O)/obj/examples/%.o $(O)/libiobmd++.so
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< -L$(O) -liobmd \
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< -L$(O) -liobmd++ \
 		-Wl,-rpath,'$$ORIGIN/..'
 
 # (libnl's headers: control_parse_test.cpp reads answers it makes.)
 $(O)/obj/tests/%.o: userlib/tests/%.cpp
 	@mkdir -p $(@D)
-	$(CXX) $(USER_CXXFLAGS) $(NL_CFLAGS) -Iuapi -MMD -MP -c -o $@ $<
+	$(CXX) $(USER_CXXFLAGS) $(NL_CFLAGS) -Iuapi $(C_INCLUDES) -MMD -MP -c -o $@ $<
 
 $(O)/obj/tests/example_%.o: userlib/examples/%.cpp
 	@mkdir -p $(@D)
@@ -135,17 +184,17 @@ $(O)/obj/tests/example_%.o: userlib/examples/%.cpp
 define link_test_program
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(TEST_STATIC) -pthread -o $@ \
-		$(filter %.o,$^) $(O)/libiobmd.a -lgtest \
+		$(filter %.o,$^) $(O)/libiobmd++.a $(O)/libiobmd.a -lgtest \
 		$(if $(TEST_STATIC),$(NL_STATIC_LIBS),$(NL_LIBS))
 endef
 
-$(TEST_BIN): $(test_objs) $(example_test_objs) $(O)/libiobmd.a
+$(TEST_BIN): $(test_objs) $(example_test_objs) $(O)/libiobmd++.a $(O)/libiobmd.a
 	$(link_test_program)
 
-$(VFIO_TEST_BIN): $(vfio_test_objs) $(O)/libiobmd.a
+$(VFIO_TEST_BIN): $(vfio_test_objs) $(O)/libiobmd++.a $(O)/libiobmd.a
 	$(link_test_program)
 
-$(NVME_TEST_BIN): $(nvme_test_objs) $(O)/libiobmd.a
+$(NVME_TEST_BIN): $(nvme_test_objs) $(O)/libiobmd++.a $(O)/libiobmd.a
 	$(link_test_program)
 
 # --- install -------------------------------------------------------------
@@ -157,28 +206,43 @@ cmakedir := $(LIBDIR)/cmake/iobmd
 cmake_to_libdir = $(shell realpath -m --relative-to=$(cmakedir) $(LIBDIR))
 cmake_to_includedir = $(shell realpath -m --relative-to=$(cmakedir) $(INCLUDEDIR))
 
+pc_sed = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(pc_libdir)|' \
+	-e 's|@INCLUDEDIR@|$(pc_includedir)|' -e 's|@VERSION@|$(VERSION)|' \
+	-e 's|@C_VERSION@|$(C_VERSION)|'
+
 install: lib
 	install -d $(DESTDIR)$(INCLUDEDIR)/iobmd $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(cmakedir)
-	install -m 644 $(lib_headers) $(DESTDIR)$(INCLUDEDIR)/iobmd/
-	install -m 755 $(shlib) $(DESTDIR)$(LIBDIR)/
-	ln -sf libiobmd.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libiobmd.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(pc_libdir)|' \
-		-e 's|@INCLUDEDIR@|$(pc_includedir)|' -e 's|@VERSION@|$(VERSION)|' \
-		userlib/iobmd.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/iobmd.pc
+	install -m 644 $(lib_headers) $(c_headers) $(DESTDIR)$(INCLUDEDIR)/iobmd/
+	install -m 755 $(c_shlib) $(shlib) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(c_shlib)) $(DESTDIR)$(LIBDIR)/$(C_SONAME)
+	ln -sf $(C_SONAME) $(DESTDIR)$(LIBDIR)/libiobmd.so
+	ln -sf $(notdir $(shlib)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libiobmd++.so
+	$(pc_sed) userlib/iobmd.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/iobmd.pc
+	$(pc_sed) userlib/iobmd++.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/iobmd++.pc
 	sed -e 's|@CMAKE_TO_LIBDIR@|$(cmake_to_libdir)|' \
 		-e 's|@CMAKE_TO_INCLUDEDIR@|$(cmake_to_includedir)|' \
-		-e 's|@SONAME@|$(SONAME)|' \
+		-e 's|@C_SONAME@|$(C_SONAME)|' -e 's|@SONAME@|$(SONAME)|' \
 		userlib/cmake/iobmdConfig.cmake.in > $(DESTDIR)$(cmakedir)/iobmdConfig.cmake
 	sed -e 's|@VERSION@|$(VERSION)|' \
 		userlib/cmake/iobmdConfigVersion.cmake.in \
 		> $(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
 
--include $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
+# What install put there, and nothing else.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/iobmd/,$(notdir $(lib_headers) $(c_headers)))
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(c_shlib) $(shlib)) \
+		$(C_SONAME) libiobmd.so $(SONAME) libiobmd++.so \
+		pkgconfig/iobmd.pc pkgconfig/iobmd++.pc)
+	rm -f $(DESTDIR)$(cmakedir)/iobmdConfig.cmake \
+		$(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/iobmd $(DESTDIR)$(cmakedir) 2>/dev/null
+
+-include $(c_objs:.o=.d) $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
 	$(vfio_test_objs:.o=.d) \
 	$(nvme_test_objs:.o=.d) \
 	$(patsubst userlib/examples/%.cpp,$(O)/obj/examples/%.d,$(example_srcs))
 
-.PHONY: all lib examples tests install
+.PHONY: all lib examples tests install uninstall
 .DELETE_ON_ERROR:

@@ -15,6 +15,22 @@
 
 namespace iobmd {
 
+struct IOBufferMemoryDescriptor::data {
+	vm_size_t capacity = 0;
+	std::mutex bytes_lock;
+	OSSharedPtr<IOMemoryMap> bytes_map; /* bytes_lock */
+};
+
+IOBufferMemoryDescriptor::IOBufferMemoryDescriptor(task_t task)
+	: IOGeneralMemoryDescriptor(std::move(task)), d_(new data())
+{
+}
+
+IOBufferMemoryDescriptor::~IOBufferMemoryDescriptor()
+{
+	delete d_;
+}
+
 using buffer_ptr = OSSharedPtr<IOBufferMemoryDescriptor>;
 
 buffer_ptr IOBufferMemoryDescriptor::create(task_t inTask, std::uint32_t flags,
@@ -30,33 +46,33 @@ buffer_ptr IOBufferMemoryDescriptor::create(task_t inTask, std::uint32_t flags,
 			return nullptr;
 		buffer_ptr me(new IOBufferMemoryDescriptor(t));
 
-		iobmd_buf_create c{};
-		c.flags = flags;
-		c.options = options;
-		c.alignment = alignment;
-		c.phys_mask = physicalMask;
-		if (flags & IOBMD_BUF_CREATE_WITH_BYTES) {
-			c.bytes = reinterpret_cast<std::uintptr_t>(bytes);
-			c.bytes_len = capacity;
-		} else {
-			c.capacity = capacity;
-		}
-		int err = detail::call(*t, IOBMD_BUF_CREATE, c);
+		iobmd_handle h = 0;
+		int err;
+		if (flags & IOBMD_BUF_CREATE_WITH_BYTES)
+			err = iobmd_buffer_with_bytes(t->dev(), bytes, capacity,
+						      options, &h);
+		else if (flags & IOBMD_BUF_CREATE_PHYS_MASK)
+			err = iobmd_buffer_create_masked(t->dev(), options,
+							 capacity, physicalMask,
+							 &h);
+		else
+			err = iobmd_buffer_create(t->dev(), options, capacity,
+						  alignment, &h);
 		if (err) {
-			detail::fail(err);
+			detail::fail(-err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 
 		/* The capacity the module settled on (whole pages when
 		 * page aligned). */
 		iobmd_info i;
-		err = detail::info(*t, c.handle, i);
+		err = detail::info(*t, h, i);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->capacity_ = i.capacity;
+		me->d_->capacity = i.capacity;
 		detail::succeed();
 		return me;
 	});
@@ -166,25 +182,20 @@ kern_return_t IOBufferMemoryDescriptor::Create(std::uint64_t options,
 vm_size_t IOBufferMemoryDescriptor::getCapacity() const noexcept
 {
 	detail::succeed();
-	return capacity_;
+	return d_->capacity;
 }
 
 void IOBufferMemoryDescriptor::setLength(vm_size_t length) noexcept
 {
-	iobmd_set_arg a{};
-	a.handle = getHandle();
-	a.value = length;
-	detail::setErrno(detail::call(*getTask(), IOBMD_SET_LENGTH, a));
+	detail::setErrno(-iobmd_set_length(getTask()->dev(), getHandle(), length,
+					   nullptr));
 }
 
 bool IOBufferMemoryDescriptor::appendBytes(const void *bytes,
 					   vm_size_t withLength) noexcept
 {
-	iobmd_rw rw{};
-	rw.handle = getHandle();
-	rw.buf = reinterpret_cast<std::uintptr_t>(bytes);
-	rw.len = withLength;
-	int err = detail::call(*getTask(), IOBMD_APPEND, rw);
+	int err = -iobmd_append(getTask()->dev(), getHandle(), bytes, withLength,
+				nullptr);
 
 	detail::setErrno(err);
 	return !err;
@@ -193,15 +204,15 @@ bool IOBufferMemoryDescriptor::appendBytes(const void *bytes,
 void *IOBufferMemoryDescriptor::getBytesNoCopy() noexcept
 {
 	return detail::guarded(static_cast<void *>(nullptr), [&]() -> void * {
-		std::lock_guard<std::mutex> lock(bytes_lock_);
+		std::lock_guard<std::mutex> lock(d_->bytes_lock);
 
 		/* The whole capacity, so that a longer length is covered. */
-		if (!bytes_map_)
-			bytes_map_ = mapRange(0, kIOMapAnywhere, 0, capacity_);
-		if (!bytes_map_)
+		if (!d_->bytes_map)
+			d_->bytes_map = mapRange(0, kIOMapAnywhere, 0, d_->capacity);
+		if (!d_->bytes_map)
 			return nullptr;
 		detail::succeed();
-		return reinterpret_cast<void *>(bytes_map_->getVirtualAddress());
+		return reinterpret_cast<void *>(d_->bytes_map->getVirtualAddress());
 	});
 }
 

@@ -17,6 +17,55 @@
 
 namespace iobmd {
 
+struct IODMACommand::data {
+	/* The specification. */
+	IODMACommand::SegmentFunction outSeg = nullptr;
+	std::uint8_t bits = 64;
+	std::uint64_t maxSegment = 0;
+	std::uint64_t maxTransfer = 0;
+	std::uint32_t align = 1;          /* of the first segment's address */
+	std::uint32_t alignLength = 1;    /* of every segment's length */
+	std::uint32_t alignInternal = 1;  /* of the other segments' addresses */
+	std::uint32_t mapping = kMapped;
+	OSSharedPtr<IOMapper> mapper;
+	void *refCon = nullptr;
+
+	/* The memory, and what prepare() made of it. */
+	OSSharedPtr<IOMemoryDescriptor> memory;
+	unsigned prepared = 0;             /* prepare() depth */
+	std::uint64_t offset = 0, length = 0;
+	IODirection direction = kIODirectionNone; /* memory->prepare()d so */
+	/* With a mapper: the mappings made for it, and the IOVA ranges
+	 * (first page, bytes) it mapped. */
+	std::vector<OSSharedPtr<IOMemoryMap>> maps;
+	std::vector<std::pair<std::uint64_t, std::uint64_t>> iovas;
+	std::vector<IODMACommand::Segment64> segments;   /* the whole range, unsplit */
+};
+
+IODMACommand::IODMACommand() : d_(new data())
+{
+}
+
+OSSharedPtr<IOMemoryDescriptor> IODMACommand::getMemoryDescriptor() const noexcept
+{
+	return d_->memory;
+}
+
+std::uint8_t IODMACommand::getNumAddressBits() const noexcept
+{
+	return d_->bits;
+}
+
+std::uint32_t IODMACommand::getAlignment() const noexcept
+{
+	return d_->align;
+}
+
+void *IODMACommand::getRefCon() const noexcept
+{
+	return d_->refCon;
+}
+
 namespace {
 
 bool powerOfTwo(std::uint64_t v) noexcept
@@ -135,19 +184,19 @@ OSSharedPtr<IODMACommand> IODMACommand::withSpecification(
 			return nullptr;
 		}
 		OSSharedPtr<IODMACommand> c(new IODMACommand());
-		c->outSeg_ = outSegFunc;
-		c->bits_ = o->fNumAddressBits ? o->fNumAddressBits : 64;
-		c->maxSegment_ = o->fMaxSegmentSize;
-		c->maxTransfer_ = o->fMaxTransferSize;
-		c->align_ = o->fAlignment ? o->fAlignment : 1;
-		c->alignLength_ = o->fAlignmentLength ? o->fAlignmentLength : 1;
-		c->alignInternal_ = o->fAlignmentInternalSegments ?
+		c->d_->outSeg = outSegFunc;
+		c->d_->bits = o->fNumAddressBits ? o->fNumAddressBits : 64;
+		c->d_->maxSegment = o->fMaxSegmentSize;
+		c->d_->maxTransfer = o->fMaxTransferSize;
+		c->d_->align = o->fAlignment ? o->fAlignment : 1;
+		c->d_->alignLength = o->fAlignmentLength ? o->fAlignmentLength : 1;
+		c->d_->alignInternal = o->fAlignmentInternalSegments ?
 				    o->fAlignmentInternalSegments : 1;
-		c->mapping_ = mappingOptions;
+		c->d_->mapping = mappingOptions;
 		/* kBypassed: physical addresses, whatever mapper was given. */
 		if (type != kBypassed)
-			c->mapper_ = std::move(mapper);
-		c->refCon_ = refCon;
+			c->d_->mapper = std::move(mapper);
+		c->d_->refCon = refCon;
 		detail::succeed();
 		return c;
 	});
@@ -155,38 +204,39 @@ OSSharedPtr<IODMACommand> IODMACommand::withSpecification(
 
 OSSharedPtr<IODMACommand> IODMACommand::cloneCommand(void *refCon) noexcept
 {
-	const SegmentOptions o = segmentOptions(bits_, maxSegment_, maxTransfer_,
-						align_, alignLength_,
-						alignInternal_);
-	return withSpecification(outSeg_, &o, mapping_, mapper_, refCon);
+	const SegmentOptions o = segmentOptions(d_->bits, d_->maxSegment, d_->maxTransfer,
+						d_->align, d_->alignLength,
+						d_->alignInternal);
+	return withSpecification(d_->outSeg, &o, d_->mapping, d_->mapper, refCon);
 }
 
 IODMACommand::~IODMACommand()
 {
-	if (prepared_) {
-		prepared_ = 0;
+	if (d_->prepared) {
+		d_->prepared = 0;
 		undo();
 	}
+	delete d_;
 }
 
 IOReturn IODMACommand::setMemoryDescriptor(OSSharedPtr<IOMemoryDescriptor> mem,
 					   bool autoPrepare) noexcept
 {
-	if (mem && mem == memory_) {
-		if (autoPrepare && !prepared_)
+	if (mem && mem == d_->memory) {
+		if (autoPrepare && !d_->prepared)
 			return prepare();
 		return detail::succeed();
 	}
-	if (prepared_)
+	if (d_->prepared)
 		return detail::fail(EBUSY);
-	memory_ = std::move(mem);
-	if (!memory_ || !autoPrepare)
+	d_->memory = std::move(mem);
+	if (!d_->memory || !autoPrepare)
 		return detail::succeed();
 	IOReturn ret = prepare();
 	if (ret != kIOReturnSuccess) {
 		/* As it was: no descriptor. */
 		int err = lastErrno();
-		memory_.reset();
+		d_->memory.reset();
 		detail::setReturn(ret, err);
 	}
 	return ret;
@@ -194,13 +244,13 @@ IOReturn IODMACommand::setMemoryDescriptor(OSSharedPtr<IOMemoryDescriptor> mem,
 
 IOReturn IODMACommand::clearMemoryDescriptor(bool autoComplete) noexcept
 {
-	if (prepared_) {
+	if (d_->prepared) {
 		if (!autoComplete)
 			return detail::fail(EBUSY);
-		prepared_ = 0;
+		d_->prepared = 0;
 		undo();
 	}
-	memory_.reset();
+	d_->memory.reset();
 	return detail::succeed();
 }
 
@@ -208,9 +258,9 @@ IOReturn IODMACommand::prepare(std::uint64_t offset, std::uint64_t length,
 			       bool flushCache, bool synchronize) noexcept
 {
 	(void)synchronize;
-	if (!memory_)
+	if (!d_->memory)
 		return detail::fail(ENODATA);
-	const IOByteCount total = memory_->getLength();
+	const IOByteCount total = d_->memory->getLength();
 	if (lastError() != kIOReturnSuccess)
 		return lastError();
 	if (offset > total || length > total - offset)
@@ -219,45 +269,45 @@ IOReturn IODMACommand::prepare(std::uint64_t offset, std::uint64_t length,
 		length = total - offset;
 	if (!length)
 		return detail::fail(EINVAL);
-	if (prepared_) {
-		if (offset != offset_ || length != length_)
+	if (d_->prepared) {
+		if (offset != d_->offset || length != d_->length)
 			return detail::fail(EBUSY);
-		prepared_++;
+		d_->prepared++;
 		return detail::succeed();
 	}
 
-	direction_ = directionOf(*memory_);
-	IOReturn ret = memory_->prepare(direction_);
+	d_->direction = directionOf(*d_->memory);
+	IOReturn ret = d_->memory->prepare(d_->direction);
 	if (ret != kIOReturnSuccess)
 		return ret;
-	offset_ = offset;
-	length_ = length;
+	d_->offset = offset;
+	d_->length = length;
 	ret = makeSegments();
 	if (ret == kIOReturnSuccess && flushCache &&
-	    (mapping_ & kTypeMask) == kNonCoherent)
-		ret = memory_->performOperation(kIOMemoryIncoherentIOFlush,
-						offset_, length_);
+	    (d_->mapping & kTypeMask) == kNonCoherent)
+		ret = d_->memory->performOperation(kIOMemoryIncoherentIOFlush,
+						d_->offset, d_->length);
 	if (ret != kIOReturnSuccess) {
 		int err = lastErrno();
 		undo();
 		detail::setReturn(ret, err);
 		return ret;
 	}
-	prepared_ = 1;
+	d_->prepared = 1;
 	return detail::succeed();
 }
 
 IOReturn IODMACommand::complete(bool invalidateCache, bool synchronize) noexcept
 {
 	(void)synchronize;
-	if (!prepared_)
+	if (!d_->prepared)
 		return detail::fail(ENODATA);
-	if (--prepared_)
+	if (--d_->prepared)
 		return detail::succeed();
 	IOReturn ret = kIOReturnSuccess;
-	if (invalidateCache && (mapping_ & kTypeMask) == kNonCoherent)
-		ret = memory_->performOperation(kIOMemoryIncoherentIOInvalidate,
-						offset_, length_);
+	if (invalidateCache && (d_->mapping & kTypeMask) == kNonCoherent)
+		ret = d_->memory->performOperation(kIOMemoryIncoherentIOInvalidate,
+						d_->offset, d_->length);
 	int err = lastErrno();
 	undo();
 	if (ret != kIOReturnSuccess) {
@@ -274,39 +324,39 @@ IOReturn IODMACommand::synchronize(IOOptionBits options) noexcept
 	/* One direction at a time, as IOKit has it. */
 	if ((options & kIODirectionInOut) == kIODirectionInOut)
 		return detail::fail(EINVAL);
-	if (!prepared_)
+	if (!d_->prepared)
 		return detail::fail(ENODATA);
-	if ((mapping_ & kTypeMask) != kNonCoherent)
+	if ((d_->mapping & kTypeMask) != kNonCoherent)
 		return detail::succeed();
 	if (options & kIODirectionOut) {
-		IOReturn ret = memory_->performOperation(
-			kIOMemoryIncoherentIOFlush, offset_, length_);
+		IOReturn ret = d_->memory->performOperation(
+			kIOMemoryIncoherentIOFlush, d_->offset, d_->length);
 		if (ret != kIOReturnSuccess)
 			return ret;
 	}
 	if (options & kIODirectionIn)
-		return memory_->performOperation(kIOMemoryIncoherentIOInvalidate,
-						 offset_, length_);
+		return d_->memory->performOperation(kIOMemoryIncoherentIOInvalidate,
+						 d_->offset, d_->length);
 	return detail::succeed();
 }
 
 IOReturn IODMACommand::getPreparedOffsetAndLength(std::uint64_t *offset,
 						  std::uint64_t *length) const noexcept
 {
-	if (!prepared_)
+	if (!d_->prepared)
 		return detail::fail(ENODATA);
 	if (offset)
-		*offset = offset_;
+		*offset = d_->offset;
 	if (length)
-		*length = length_;
+		*length = d_->length;
 	return detail::succeed();
 }
 
-/* The device addresses of [offset_, offset_ + length_), in segments_. */
+/* The device addresses of [d_->offset, d_->offset + d_->length), in d_->segments. */
 IOReturn IODMACommand::makeSegments() noexcept
 {
-	segments_.clear();
-	IOReturn ret = mapper_ ? mapSegments() : physicalSegments();
+	d_->segments.clear();
+	IOReturn ret = d_->mapper ? mapSegments() : physicalSegments();
 	return ret == kIOReturnSuccess ? checkSegments() : ret;
 }
 
@@ -323,37 +373,37 @@ IOReturn IODMACommand::mapSegments() noexcept
 	return detail::guarded(kIOReturnNoMemory, [&]() -> IOReturn {
 		const std::uint64_t page = static_cast<std::uint64_t>(::getpagesize());
 		std::vector<IOMemoryDescriptor::Extent> pieces;
-		memory_->appendExtents(offset_, length_, pieces);
+		d_->memory->appendExtents(d_->offset, d_->length, pieces);
 
 		for (const auto &e : pieces) {
 			std::uint64_t va = e.address;
 			if (!va) {
 				IOOptionBits opts = kIOMapAnywhere;
-				if (direction_ == kIODirectionOut)
+				if (d_->direction == kIODirectionOut)
 					opts |= kIOMapReadOnly;
 				auto map = e.descriptor->createMappingInTask(
-					memory_->getTask(), 0, opts, e.offset, e.length);
+					d_->memory->getTask(), 0, opts, e.offset, e.length);
 				if (!map)
 					return lastError();
 				va = map->getVirtualAddress();
-				maps_.push_back(std::move(map));
+				d_->maps.push_back(std::move(map));
 			}
 			const std::uint64_t first = va & ~(page - 1);
 			const std::uint64_t end = (va + e.length + page - 1) & ~(page - 1);
 			std::uint64_t iova;
-			IOReturn ret = mapper_->iovmMap(first, end - first, direction_,
-							reach(bits_),
-							align_ > page ? align_ : page,
+			IOReturn ret = d_->mapper->iovmMap(first, end - first, d_->direction,
+							reach(d_->bits),
+							d_->align > page ? d_->align : page,
 							&iova);
 			if (ret != kIOReturnSuccess)
 				return ret;
-			iovas_.emplace_back(iova, end - first);
+			d_->iovas.emplace_back(iova, end - first);
 			const std::uint64_t at = iova + (va - first);
-			if (!segments_.empty() &&
-			    segments_.back().fIOVMAddr + segments_.back().fLength == at)
-				segments_.back().fLength += e.length;
+			if (!d_->segments.empty() &&
+			    d_->segments.back().fIOVMAddr + d_->segments.back().fLength == at)
+				d_->segments.back().fLength += e.length;
 			else
-				segments_.push_back({at, e.length});
+				d_->segments.push_back({at, e.length});
 		}
 		return detail::succeed();
 	});
@@ -366,24 +416,21 @@ IOReturn IODMACommand::physicalSegments() noexcept
 		iobmd_segment batch[64];
 		std::uint64_t pos = 0;
 
-		while (pos < length_) {
-			iobmd_segments s{};
-			s.handle = memory_->getHandle();
-			s.count = 64;
-			s.offset = offset_ + pos;
-			s.len = length_ - pos;
-			s.segs = reinterpret_cast<std::uintptr_t>(batch);
-			int err = detail::call(*memory_->getTask(),
-					       IOBMD_GET_SEGMENTS, s);
-			if (!err && !s.count)
+		while (pos < d_->length) {
+			std::uint32_t count = 64;
+			int err = -iobmd_segments(d_->memory->getTask()->dev(),
+						  d_->memory->getHandle(), 0,
+						  d_->offset + pos, d_->length - pos,
+						  batch, &count, nullptr);
+			if (!err && !count)
 				err = EPROTO;
 			if (err)
 				return detail::fail(err);
-			for (std::uint32_t i = 0; i < s.count && pos < length_; i++) {
+			for (std::uint32_t i = 0; i < count && pos < d_->length; i++) {
 				std::uint64_t len = batch[i].len;
-				if (len > length_ - pos)
-					len = length_ - pos;
-				segments_.push_back({batch[i].addr, len});
+				if (len > d_->length - pos)
+					len = d_->length - pos;
+				d_->segments.push_back({batch[i].addr, len});
 				pos += len;
 			}
 		}
@@ -394,18 +441,18 @@ IOReturn IODMACommand::physicalSegments() noexcept
 /* Every address reachable, and aligned as the specification says. */
 IOReturn IODMACommand::checkSegments() noexcept
 {
-	const std::uint64_t top = reach(bits_);
+	const std::uint64_t top = reach(d_->bits);
 
-	for (std::size_t i = 0; i < segments_.size(); i++) {
-		const Segment64 &s = segments_[i];
+	for (std::size_t i = 0; i < d_->segments.size(); i++) {
+		const Segment64 &s = d_->segments[i];
 		std::uint64_t last;
 		if (__builtin_add_overflow(s.fIOVMAddr, s.fLength - 1, &last) ||
 		    last > top) {
 			detail::setReturn(kIOReturnDMAError, ERANGE);
 			return kIOReturnDMAError;
 		}
-		const std::uint64_t align = i ? alignInternal_ : align_;
-		if ((s.fIOVMAddr & (align - 1)) || (s.fLength & (alignLength_ - 1))) {
+		const std::uint64_t align = i ? d_->alignInternal : d_->align;
+		if ((s.fIOVMAddr & (align - 1)) || (s.fLength & (d_->alignLength - 1))) {
 			detail::setReturn(kIOReturnNotAligned, EINVAL);
 			return kIOReturnNotAligned;
 		}
@@ -417,12 +464,12 @@ IOReturn IODMACommand::checkSegments() noexcept
  * prepared (errors are not reported: there is nothing left to undo). */
 void IODMACommand::undo() noexcept
 {
-	for (const auto &[iova, len] : iovas_)
-		mapper_->iovmUnmap(iova, len);
-	iovas_.clear();
-	maps_.clear();
-	segments_.clear();
-	(void)memory_->complete(direction_);
+	for (const auto &[iova, len] : d_->iovas)
+		d_->mapper->iovmUnmap(iova, len);
+	d_->iovas.clear();
+	d_->maps.clear();
+	d_->segments.clear();
+	(void)d_->memory->complete(d_->direction);
 }
 
 /*
@@ -436,14 +483,14 @@ IOReturn IODMACommand::walk(std::uint64_t *offset, std::uint32_t *numSegments,
 {
 	if (!offset || !numSegments || !*numSegments)
 		return detail::fail(EINVAL);
-	if (!prepared_)
+	if (!d_->prepared)
 		return detail::fail(ENODATA);
-	if (*offset >= length_)
+	if (*offset >= d_->length)
 		return detail::fail(EOVERFLOW);
 
 	std::uint64_t pos = 0, done = 0;
 	std::uint32_t n = 0;
-	for (const Segment64 &s : segments_) {
+	for (const Segment64 &s : d_->segments) {
 		if (n == *numSegments)
 			break;
 		if (pos + s.fLength <= *offset) {
@@ -453,10 +500,10 @@ IOReturn IODMACommand::walk(std::uint64_t *offset, std::uint32_t *numSegments,
 		std::uint64_t skip = *offset > pos ? *offset - pos : 0;
 		while (skip < s.fLength && n < *numSegments) {
 			std::uint64_t len = s.fLength - skip;
-			if (maxSegment_ && len > maxSegment_)
-				len = maxSegment_;
-			if (maxTransfer_ && len > maxTransfer_ - done)
-				len = maxTransfer_ - done;
+			if (d_->maxSegment && len > d_->maxSegment)
+				len = d_->maxSegment;
+			if (d_->maxTransfer && len > d_->maxTransfer - done)
+				len = d_->maxTransfer - done;
 			if (!len)
 				break;
 			if (!emit(Segment64{s.fIOVMAddr + skip, len}, n)) {
@@ -470,7 +517,7 @@ IOReturn IODMACommand::walk(std::uint64_t *offset, std::uint32_t *numSegments,
 			done += len;
 		}
 		pos += s.fLength;
-		if (maxTransfer_ && done == maxTransfer_)
+		if (d_->maxTransfer && done == d_->maxTransfer)
 			break;
 	}
 	*numSegments = n;
@@ -496,7 +543,7 @@ IOReturn IODMACommand::genIOVMSegments(std::uint64_t *offset, void *segments,
 	if (!segments)
 		return detail::fail(EINVAL);
 	return walk(offset, numSegments, [&](Segment64 s, std::uint32_t i) {
-		return outSeg_(this, s, segments, i);
+		return d_->outSeg(this, s, segments, i);
 	});
 }
 
@@ -529,13 +576,13 @@ kern_return_t IODMACommand::PrepareForDMA(std::uint64_t options,
 	if (options != kIODMACommandPrepareForDMANoOptions || !memory ||
 	    !segmentsCount || (*segmentsCount && !segments))
 		return detail::fail(EINVAL);
-	if (memory_)
+	if (d_->memory)
 		return detail::fail(EBUSY);
-	memory_ = std::move(memory);
+	d_->memory = std::move(memory);
 	IOReturn ret = prepare(offset, length);
 	if (ret != kIOReturnSuccess) {
 		int err = lastErrno();
-		memory_.reset();
+		d_->memory.reset();
 		detail::setReturn(ret, err);
 		return ret;
 	}
@@ -547,7 +594,7 @@ kern_return_t IODMACommand::PrepareForDMA(std::uint64_t options,
 		n = i + 1;
 		return true;
 	});
-	if (ret == kIOReturnSuccess && at != length_)
+	if (ret == kIOReturnSuccess && at != d_->length)
 		ret = kIOReturnOverrun;
 	if (ret != kIOReturnSuccess) {
 		/* The overrun is what the caller learns; the clean-up's
@@ -558,7 +605,7 @@ kern_return_t IODMACommand::PrepareForDMA(std::uint64_t options,
 	}
 	*segmentsCount = n;
 	if (flags)
-		*flags = direction_ & kIODirectionInOut;
+		*flags = d_->direction & kIODirectionInOut;
 	return detail::succeed();
 }
 
@@ -566,7 +613,7 @@ kern_return_t IODMACommand::CompleteDMA(std::uint64_t options) noexcept
 {
 	if (options != kIODMACommandCompleteDMANoOptions)
 		return detail::fail(EINVAL);
-	if (!prepared_)
+	if (!d_->prepared)
 		return detail::fail(ENODATA);
 	return clearMemoryDescriptor(true);
 }
@@ -575,14 +622,14 @@ kern_return_t IODMACommand::GetPreparation(std::uint64_t *offset,
 					   std::uint64_t *length,
 					   OSSharedPtr<IOMemoryDescriptor> *memory) noexcept
 {
-	if (!prepared_)
+	if (!d_->prepared)
 		return detail::fail(ENODATA);
 	if (offset)
-		*offset = offset_;
+		*offset = d_->offset;
 	if (length)
-		*length = length_;
+		*length = d_->length;
 	if (memory)
-		*memory = memory_;
+		*memory = d_->memory;
 	return detail::succeed();
 }
 

@@ -20,15 +20,13 @@ OSSharedPtr<IODeviceMemory> IODeviceMemory::withRange(IOPhysicalAddress start,
 		if (!t)
 			return nullptr;
 		result me(new IODeviceMemory(t));
-		iobmd_device_create c{};
-		c.phys = start;
-		c.length = length;
-		int err = detail::call(*t, IOBMD_DEVICE_CREATE, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_device_create(t->dev(), start, length, &h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		detail::succeed();
 		return me;
 	});
@@ -51,19 +49,17 @@ OSSharedPtr<IODeviceMemory> IODeviceMemory::withSubRange(IODeviceMemory *of,
 		if (lastError() != kIOReturnSuccess)
 			return nullptr;
 		result me(new IODeviceMemory(parent->getTask()));
-		me->retained_.push_back(parent);
+		me->retained().push_back(parent);
 
-		iobmd_sub_create c{};
-		c.parent = parent->getHandle();
-		c.direction = direction;
-		c.offset = offset;
-		c.length = length;
-		int err = detail::call(*me->getTask(), IOBMD_SUB_CREATE, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_sub_create(me->getTask()->dev(),
+					    parent->getHandle(), offset, length,
+					    direction, &h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		detail::succeed();
 		return me;
 	});

@@ -28,20 +28,18 @@ unique_fd IOMemoryDescriptor::createDmaBuf(IOOptionBits options,
 		detail::fail(EINVAL);
 		return unique_fd();
 	}
-	iobmd_export_dmabuf e{};
-	e.handle = handle_;
-	e.fd_flags = (options & kIODmaBufReadOnly) ? O_RDONLY : O_RDWR;
+	int fd_flags = (options & kIODmaBufReadOnly) ? O_RDONLY : O_RDWR;
 	if (!(options & kIODmaBufNoCloseOnExec))
-		e.fd_flags |= O_CLOEXEC;
-	e.offset = offset;
-	e.length = length;
-	int err = detail::call(*task_, IOBMD_EXPORT_DMABUF, e);
+		fd_flags |= O_CLOEXEC;
+	int fd = -1;
+	int err = -iobmd_dmabuf_export(getTask()->dev(), getHandle(), offset, length,
+				       fd_flags, &fd);
 	if (err) {
 		detail::fail(err);
 		return unique_fd();
 	}
 	detail::succeed();
-	return unique_fd(static_cast<int>(e.fd));
+	return unique_fd(fd);
 }
 
 OSSharedPtr<IODmaBufMemoryDescriptor> IODmaBufMemoryDescriptor::withDmaBuf(
@@ -59,15 +57,13 @@ OSSharedPtr<IODmaBufMemoryDescriptor> IODmaBufMemoryDescriptor::withDmaBuf(
 		if (!t)
 			return nullptr;
 		result me(new IODmaBufMemoryDescriptor(t));
-		iobmd_import_dmabuf c{};
-		c.fd = static_cast<std::uint32_t>(fd);
-		c.direction = direction;
-		int err = detail::call(*t, IOBMD_IMPORT_DMABUF, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_dmabuf_import(t->dev(), fd, direction, &h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		detail::succeed();
 		return me;
 	});

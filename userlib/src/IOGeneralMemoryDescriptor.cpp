@@ -12,6 +12,22 @@
 
 namespace iobmd {
 
+struct IOGeneralMemoryDescriptor::data {
+	/* The ranges of this process's memory it was made of (none for
+	 * physical ranges and buffers). */
+	std::vector<IOAddressRange> userRanges;
+};
+
+IOGeneralMemoryDescriptor::IOGeneralMemoryDescriptor(task_t task)
+	: IOMemoryDescriptor(std::move(task)), d_(new data())
+{
+}
+
+IOGeneralMemoryDescriptor::~IOGeneralMemoryDescriptor()
+{
+	delete d_;
+}
+
 namespace {
 
 /* The module's range array has IOAddressRange's layout. */
@@ -54,17 +70,18 @@ OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRan
 		for (UInt32 i = 0; i < rangeCount; i++)
 			copy[i] = { ranges[i].address, ranges[i].length };
 		result me(new IOGeneralMemoryDescriptor(t));
-		iobmd_general_create c{};
-		c.flags = flags;
-		c.options = options & kIOMemoryDirectionMask;
-		c.ranges = reinterpret_cast<std::uintptr_t>(copy.data());
-		c.count = rangeCount;
-		int err = detail::call(*t, IOBMD_GENERAL_CREATE, c);
+		const std::uint32_t direction = options & kIOMemoryDirectionMask;
+		iobmd_handle h = 0;
+		int err = flags ?
+			-iobmd_physical_create(t->dev(), copy.data(), rangeCount,
+					       direction, &h) :
+			-iobmd_general_create(t->dev(), copy.data(), rangeCount,
+					      direction, &h);
 		if (err)
 			return nothing(err);
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		if (!flags)
-			me->userRanges_.assign(ranges, ranges + rangeCount);
+			me->d_->userRanges.assign(ranges, ranges + rangeCount);
 		detail::succeed();
 		return me;
 	});
@@ -74,13 +91,13 @@ void IOGeneralMemoryDescriptor::appendExtents(IOByteCount offset,
 					      IOByteCount length,
 					      std::vector<Extent> &out)
 {
-	if (userRanges_.empty())
+	if (d_->userRanges.empty())
 		return IOMemoryDescriptor::appendExtents(offset, length, out);
 	IOByteCount at = offset;
 	detail::forEachCovered(
-		userRanges_.size(), [&](std::size_t i) { return userRanges_[i].length; },
+		d_->userRanges.size(), [&](std::size_t i) { return d_->userRanges[i].length; },
 		offset, length, [&](std::size_t i, IOByteCount in, IOByteCount n) {
-			out.push_back({this, at, n, userRanges_[i].address + in});
+			out.push_back({this, at, n, d_->userRanges[i].address + in});
 			at += n;
 		});
 }

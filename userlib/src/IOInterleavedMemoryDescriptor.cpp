@@ -14,6 +14,22 @@
 
 namespace iobmd {
 
+struct IOInterleavedMemoryDescriptor::data {
+	std::mutex pieces_lock; /* retained(), ranges */
+	/* [offset, length) of each piece, in retained()'s order. */
+	std::vector<IOAddressRange> ranges;
+};
+
+IOInterleavedMemoryDescriptor::IOInterleavedMemoryDescriptor(task_t task)
+	: IOMemoryDescriptor(std::move(task)), d_(new data())
+{
+}
+
+IOInterleavedMemoryDescriptor::~IOInterleavedMemoryDescriptor()
+{
+	delete d_;
+}
+
 OSSharedPtr<IOInterleavedMemoryDescriptor> IOInterleavedMemoryDescriptor::withCapacity(
 	IOByteCount capacity, IODirection direction) noexcept
 {
@@ -34,15 +50,15 @@ OSSharedPtr<IOInterleavedMemoryDescriptor> IOInterleavedMemoryDescriptor::withCa
 		if (!t)
 			return nullptr;
 		result me(new IOInterleavedMemoryDescriptor(t));
-		iobmd_interleaved_create c{};
-		c.direction = direction;
-		c.capacity = static_cast<std::uint32_t>(capacity);
-		int err = detail::call(*t, IOBMD_INTERLEAVED_CREATE, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_interleaved_create(
+			t->dev(), static_cast<std::uint32_t>(capacity), direction,
+			&h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
+		me->setHandle(h);
 		detail::succeed();
 		return me;
 	});
@@ -63,22 +79,19 @@ bool IOInterleavedMemoryDescriptor::setMemoryDescriptor(IOMemoryDescriptor *desc
 			detail::fail(EXDEV);
 			return false;
 		}
-		std::lock_guard<std::mutex> lock(pieces_lock_);
-		retained_.reserve(retained_.size() + 1);
-		ranges_.reserve(ranges_.size() + 1);
+		std::lock_guard<std::mutex> lock(d_->pieces_lock);
+		retained().reserve(retained().size() + 1);
+		d_->ranges.reserve(d_->ranges.size() + 1);
 
-		iobmd_interleaved_set s{};
-		s.handle = getHandle();
-		s.piece = piece->getHandle();
-		s.offset = offset;
-		s.length = length;
-		int err = detail::call(*getTask(), IOBMD_INTERLEAVED_SET, s);
+		int err = -iobmd_interleaved_set(getTask()->dev(), getHandle(),
+						 piece->getHandle(), offset,
+						 length);
 		if (err) {
 			detail::fail(err);
 			return false;
 		}
-		retained_.push_back(std::move(piece));
-		ranges_.push_back({offset, length});
+		retained().push_back(std::move(piece));
+		d_->ranges.push_back({offset, length});
 		detail::succeed();
 		return true;
 	});
@@ -86,15 +99,13 @@ bool IOInterleavedMemoryDescriptor::setMemoryDescriptor(IOMemoryDescriptor *desc
 
 void IOInterleavedMemoryDescriptor::clearMemoryDescriptors(IODirection direction) noexcept
 {
-	std::lock_guard<std::mutex> lock(pieces_lock_);
-	iobmd_set_arg a{};
-	a.handle = getHandle();
-	a.value = direction;
-	int err = detail::call(*getTask(), IOBMD_INTERLEAVED_CLEAR, a);
+	std::lock_guard<std::mutex> lock(d_->pieces_lock);
+	int err = -iobmd_interleaved_clear(getTask()->dev(), getHandle(),
+					   direction);
 
 	if (!err) {
-		retained_.clear();
-		ranges_.clear();
+		retained().clear();
+		d_->ranges.clear();
 	}
 	detail::setErrno(err);
 }
@@ -103,11 +114,11 @@ void IOInterleavedMemoryDescriptor::appendExtents(IOByteCount offset,
 						  IOByteCount length,
 						  std::vector<Extent> &out)
 {
-	std::lock_guard<std::mutex> lock(pieces_lock_);
+	std::lock_guard<std::mutex> lock(d_->pieces_lock);
 	detail::forEachCovered(
-		retained_.size(), [&](std::size_t i) { return ranges_[i].length; },
+		retained().size(), [&](std::size_t i) { return d_->ranges[i].length; },
 		offset, length, [&](std::size_t i, IOByteCount in, IOByteCount n) {
-			retained_[i]->appendExtents(ranges_[i].address + in, n, out);
+			retained()[i]->appendExtents(d_->ranges[i].address + in, n, out);
 		});
 }
 

@@ -30,7 +30,20 @@ struct IOVFIOMapper::State {
 	std::map<std::uint64_t, std::uint64_t> used;
 	/* Every IOVA is a multiple of this (a power of two). */
 	std::uint64_t align = 0;
+	int fd = -1;
+	bool iommufd = false;          /* fd: an iommufd, else a container */
+	std::uint32_t ioas = 0;
+	std::uint64_t page = 0;        /* the smallest page the IOMMU maps */
 };
+
+IOVFIOMapper::IOVFIOMapper() : state_(std::make_unique<State>())
+{
+}
+
+std::uint64_t IOVFIOMapper::getPageSize() const noexcept
+{
+	return state_->page;
+}
 
 namespace {
 
@@ -150,9 +163,8 @@ OSSharedPtr<IOVFIOMapper> IOVFIOMapper::withContainer(int containerFd) noexcept
 			page = info->iova_pgsizes & -info->iova_pgsizes;
 
 		OSSharedPtr<IOVFIOMapper> m(new IOVFIOMapper());
-		m->state_ = std::make_unique<State>();
 		m->state_->usable = usableRanges(buf);
-		m->page_ = page;
+		m->state_->page = page;
 		return adopt(std::move(m), containerFd);
 	});
 }
@@ -161,8 +173,8 @@ OSSharedPtr<IOVFIOMapper> IOVFIOMapper::withContainer(int containerFd) noexcept
 OSSharedPtr<IOVFIOMapper> IOVFIOMapper::adopt(OSSharedPtr<IOVFIOMapper> m,
 					       int fd) noexcept
 {
-	m->fd_ = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (m->fd_ < 0) {
+	m->state_->fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (m->state_->fd < 0) {
 		detail::fail(errno);
 		return nullptr;
 	}
@@ -180,7 +192,6 @@ OSSharedPtr<IOVFIOMapper> IOVFIOMapper::withIOAS(int iommuFd,
 			return nullptr;
 		}
 		OSSharedPtr<IOVFIOMapper> m(new IOVFIOMapper());
-		m->state_ = std::make_unique<State>();
 		std::uint64_t align = 0;
 		if (!ioasRanges(iommuFd, ioasId, &m->state_->usable, &align)) {
 			/* Not an iommufd; no such IOAS. */
@@ -188,10 +199,10 @@ OSSharedPtr<IOVFIOMapper> IOVFIOMapper::withIOAS(int iommuFd,
 				     EINVAL : errno);
 			return nullptr;
 		}
-		m->page_ = static_cast<std::uint64_t>(::getpagesize());
+		m->state_->page = static_cast<std::uint64_t>(::getpagesize());
 		m->state_->align = align;
-		m->iommufd_ = true;
-		m->ioas_ = ioasId;
+		m->state_->iommufd = true;
+		m->state_->ioas = ioasId;
 		return adopt(std::move(m), iommuFd);
 	});
 }
@@ -199,19 +210,19 @@ OSSharedPtr<IOVFIOMapper> IOVFIOMapper::withIOAS(int iommuFd,
 /* Unmap [iova, iova + length) from the IOMMU; 0 or the errno. */
 int IOVFIOMapper::unmapRange(std::uint64_t iova, std::uint64_t length) noexcept
 {
-	if (iommufd_) {
+	if (state_->iommufd) {
 		iommu_ioas_unmap u{};
 		u.size = sizeof(u);
-		u.ioas_id = ioas_;
+		u.ioas_id = state_->ioas;
 		u.iova = iova;
 		u.length = length;
-		return ::ioctl(fd_, IOMMU_IOAS_UNMAP, &u) ? errno : 0;
+		return ::ioctl(state_->fd, IOMMU_IOAS_UNMAP, &u) ? errno : 0;
 	}
 	vfio_iommu_type1_dma_unmap u{};
 	u.argsz = sizeof(u);
 	u.iova = iova;
 	u.size = length;
-	return ::ioctl(fd_, VFIO_IOMMU_UNMAP_DMA, &u) ? errno : 0;
+	return ::ioctl(state_->fd, VFIO_IOMMU_UNMAP_DMA, &u) ? errno : 0;
 }
 
 /* Map @length bytes at @vaddr to @iova; 0 or the errno. */
@@ -222,7 +233,7 @@ int IOVFIOMapper::mapRange(std::uint64_t vaddr, std::uint64_t iova,
 	const bool write = direction & kIODirectionIn;
 	const bool read = direction & kIODirectionOut;
 
-	if (iommufd_) {
+	if (state_->iommufd) {
 		iommu_ioas_map m{};
 		m.size = sizeof(m);
 		m.flags = IOMMU_IOAS_MAP_FIXED_IOVA;
@@ -230,11 +241,11 @@ int IOVFIOMapper::mapRange(std::uint64_t vaddr, std::uint64_t iova,
 			m.flags |= IOMMU_IOAS_MAP_WRITEABLE;
 		if (read)
 			m.flags |= IOMMU_IOAS_MAP_READABLE;
-		m.ioas_id = ioas_;
+		m.ioas_id = state_->ioas;
 		m.user_va = vaddr;
 		m.length = length;
 		m.iova = iova;
-		return ::ioctl(fd_, IOMMU_IOAS_MAP, &m) ? errno : 0;
+		return ::ioctl(state_->fd, IOMMU_IOAS_MAP, &m) ? errno : 0;
 	}
 	vfio_iommu_type1_dma_map m{};
 	m.argsz = sizeof(m);
@@ -245,17 +256,17 @@ int IOVFIOMapper::mapRange(std::uint64_t vaddr, std::uint64_t iova,
 	m.vaddr = vaddr;
 	m.iova = iova;
 	m.size = length;
-	return ::ioctl(fd_, VFIO_IOMMU_MAP_DMA, &m) ? errno : 0;
+	return ::ioctl(state_->fd, VFIO_IOMMU_MAP_DMA, &m) ? errno : 0;
 }
 
 IOVFIOMapper::~IOVFIOMapper()
 {
-	if (fd_ < 0)
+	if (state_->fd < 0)
 		return;
 	/* What commands left mapped goes with the mapper. */
 	for (auto &[iova, len] : state_->used)
 		unmapRange(iova, len);
-	::close(fd_);
+	::close(state_->fd);
 }
 
 IOReturn IOVFIOMapper::iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
@@ -264,10 +275,10 @@ IOReturn IOVFIOMapper::iovmMap(mach_vm_address_t vaddr, mach_vm_size_t length,
 			       std::uint64_t *iova) noexcept
 {
 	return detail::guarded(kIOReturnNoMemory, [&]() -> IOReturn {
-		if (!iova || !length || ((vaddr | length) & (page_ - 1)) ||
+		if (!iova || !length || ((vaddr | length) & (state_->page - 1)) ||
 		    !alignment || (alignment & (alignment - 1)))
 			return detail::fail(EINVAL);
-		std::uint64_t align = alignment > page_ ? alignment : page_;
+		std::uint64_t align = alignment > state_->page ? alignment : state_->page;
 		if (state_->align > align)
 			align = state_->align;
 		const std::uint64_t last_ok = maxAddress;

@@ -21,19 +21,6 @@ constexpr IOOptionBits kKnownMapOptions =
 	kIOMapAnywhere | kIOMapCacheMask | kIOMapReadOnly | kIOMapStatic |
 	kIOMapReference | kIOMapUnique | kIOMapPrefault;
 
-/* IOBMD_SET_* on a handle; returns 0 or the errno. */
-int set(const task &t, std::uint32_t handle, unsigned long cmd,
-	std::uint64_t value, std::uint64_t *out = nullptr) noexcept
-{
-	iobmd_set_arg a{};
-	a.handle = handle;
-	a.value = value;
-	int err = detail::call(t, cmd, a);
-	if (!err && out)
-		*out = a.value;
-	return err;
-}
-
 std::uint64_t round_down(std::uint64_t v, std::uint64_t page) noexcept
 {
 	return v & ~(page - 1);
@@ -41,19 +28,43 @@ std::uint64_t round_down(std::uint64_t v, std::uint64_t page) noexcept
 
 } // namespace
 
-IOMemoryDescriptor::IOMemoryDescriptor(task_t task) noexcept
-	: task_(std::move(task))
+struct IOMemoryDescriptor::data {
+	task_t task;
+	std::uint32_t handle = 0;
+	std::vector<OSSharedPtr<IOMemoryDescriptor>> retained;
+};
+
+IOMemoryDescriptor::IOMemoryDescriptor(task_t task) : d_(new data())
 {
+	d_->task = std::move(task);
+}
+
+const task_t &IOMemoryDescriptor::getTask() const noexcept
+{
+	return d_->task;
+}
+
+std::uint32_t IOMemoryDescriptor::getHandle() const noexcept
+{
+	return d_->handle;
+}
+
+void IOMemoryDescriptor::setHandle(std::uint32_t handle) noexcept
+{
+	d_->handle = handle;
+}
+
+std::vector<OSSharedPtr<IOMemoryDescriptor>> &IOMemoryDescriptor::retained() noexcept
+{
+	return d_->retained;
 }
 
 IOMemoryDescriptor::~IOMemoryDescriptor()
 {
 	/* Mappings hold the memory on their own; the handle can go. */
-	if (handle_ && task_ && task_->isOwner()) {
-		iobmd_handle_arg a{};
-		a.handle = handle_;
-		detail::call(*task_, IOBMD_RELEASE, a);
-	}
+	if (d_->handle && d_->task && d_->task->isOwner())
+		iobmd_release(d_->task->dev(), d_->handle);
+	delete d_;
 }
 
 /* Memory the module maps as it is: the range itself. */
@@ -66,7 +77,7 @@ void IOMemoryDescriptor::appendExtents(IOByteCount offset, IOByteCount length,
 IOByteCount IOMemoryDescriptor::getLength() const noexcept
 {
 	iobmd_info i;
-	int err = detail::info(*task_, handle_, i);
+	int err = detail::info(*d_->task, d_->handle, i);
 
 	if (err) {
 		detail::fail(err);
@@ -79,7 +90,7 @@ IOByteCount IOMemoryDescriptor::getLength() const noexcept
 IODirection IOMemoryDescriptor::getDirection() const noexcept
 {
 	iobmd_info i;
-	int err = detail::info(*task_, handle_, i);
+	int err = detail::info(*d_->task, d_->handle, i);
 
 	if (err) {
 		detail::fail(err);
@@ -91,13 +102,13 @@ IODirection IOMemoryDescriptor::getDirection() const noexcept
 
 void IOMemoryDescriptor::setDirection(IODirection direction) noexcept
 {
-	detail::setErrno(set(*task_, handle_, IOBMD_SET_DIRECTION, direction));
+	detail::setErrno(-iobmd_set_direction(d_->task->dev(), d_->handle, direction));
 }
 
 IOOptionBits IOMemoryDescriptor::getTag() const noexcept
 {
 	iobmd_info i;
-	int err = detail::info(*task_, handle_, i);
+	int err = detail::info(*d_->task, d_->handle, i);
 
 	if (err) {
 		detail::fail(err);
@@ -109,62 +120,48 @@ IOOptionBits IOMemoryDescriptor::getTag() const noexcept
 
 void IOMemoryDescriptor::setTag(IOOptionBits tag) noexcept
 {
-	detail::setErrno(set(*task_, handle_, IOBMD_SET_TAG, tag));
+	detail::setErrno(-iobmd_set_tag(d_->task->dev(), d_->handle, tag));
 }
 
 IOByteCount IOMemoryDescriptor::readBytes(IOByteCount offset, void *bytes,
 					  IOByteCount length) noexcept
 {
-	iobmd_rw rw{};
-	rw.handle = handle_;
-	rw.offset = offset;
-	rw.buf = reinterpret_cast<std::uintptr_t>(bytes);
-	rw.len = length;
-	int err = detail::call(*task_, IOBMD_READ, rw);
+	std::uint64_t done = 0;
+	int err = -iobmd_read(d_->task->dev(), d_->handle, offset, bytes, length, &done);
 
 	if (err) {
 		detail::fail(err);
 		return 0;
 	}
 	detail::succeed();
-	return rw.done;
+	return done;
 }
 
 IOByteCount IOMemoryDescriptor::writeBytes(IOByteCount offset,
 					   const void *bytes,
 					   IOByteCount length) noexcept
 {
-	iobmd_rw rw{};
-	rw.handle = handle_;
-	rw.offset = offset;
-	rw.buf = reinterpret_cast<std::uintptr_t>(bytes);
-	rw.len = length;
-	int err = detail::call(*task_, IOBMD_WRITE, rw);
+	std::uint64_t done = 0;
+	int err = -iobmd_write(d_->task->dev(), d_->handle, offset, bytes, length, &done);
 
 	if (err) {
 		detail::fail(err);
 		return 0;
 	}
 	detail::succeed();
-	return rw.done;
+	return done;
 }
 
 IOReturn IOMemoryDescriptor::prepare(IODirection forDirection) noexcept
 {
-	iobmd_prepare p{};
-	p.handle = handle_;
-	p.direction = forDirection;
-	int err = detail::call(*task_, IOBMD_PREPARE, p);
+	int err = -iobmd_prepare(d_->task->dev(), d_->handle, forDirection);
 
 	return err ? detail::fail(err) : detail::succeed();
 }
 
 IOReturn IOMemoryDescriptor::complete(IODirection forDirection) noexcept
 {
-	iobmd_prepare p{};
-	p.handle = handle_;
-	p.direction = forDirection;
-	int err = detail::call(*task_, IOBMD_COMPLETE, p);
+	int err = -iobmd_complete(d_->task->dev(), d_->handle, forDirection);
 
 	return err ? detail::fail(err) : detail::succeed();
 }
@@ -174,24 +171,19 @@ IOPhysicalAddress IOMemoryDescriptor::getPhysicalSegment(IOByteCount offset,
 							 IOOptionBits options) noexcept
 {
 	iobmd_segment seg{};
-	iobmd_segments s{};
-	s.handle = handle_;
-	s.count = 1;
-	s.offset = offset;
-	s.segs = reinterpret_cast<std::uintptr_t>(&seg);
+	std::uint32_t count = 1;
 	int err = ENODATA;
 
 	/* The DMA address exists while prepared; else the physical one. */
-	if (!(options & kIOMemoryMapperNone)) {
-		s.flags = IOBMD_SEGMENTS_DMA;
-		err = detail::call(*task_, IOBMD_GET_SEGMENTS, s);
-	}
+	if (!(options & kIOMemoryMapperNone))
+		err = -iobmd_segments(d_->task->dev(), d_->handle, IOBMD_SEGMENTS_DMA,
+				      offset, 0, &seg, &count, nullptr);
 	if (err == ENODATA) {
-		s.flags = 0;
-		s.count = 1;
-		err = detail::call(*task_, IOBMD_GET_SEGMENTS, s);
+		count = 1;
+		err = -iobmd_segments(d_->task->dev(), d_->handle, 0, offset, 0, &seg,
+				      &count, nullptr);
 	}
-	if (!err && !s.count)
+	if (!err && !count)
 		err = ERANGE;
 	if (err) {
 		if (length)
@@ -221,7 +213,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::createMappingInTask(
 		return nullptr;
 	}
 	iobmd_info i;
-	int err = detail::info(*task_, handle_, i);
+	int err = detail::info(*d_->task, d_->handle, i);
 	if (err) {
 		detail::fail(err);
 		return nullptr;
@@ -246,7 +238,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::createMappingInTask(
 
 OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::map(IOOptionBits options) noexcept
 {
-	return createMappingInTask(task_, 0, options | kIOMapAnywhere);
+	return createMappingInTask(d_->task, 0, options | kIOMapAnywhere);
 }
 
 OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
@@ -256,7 +248,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 	return detail::guarded(OSSharedPtr<IOMemoryMap>{},
 			       [&]() -> OSSharedPtr<IOMemoryMap> {
 		OSSharedPtr<IOMemoryMap> m(new IOMemoryMap());
-		const std::uint64_t page = task_->pageSize();
+		const std::uint64_t page = d_->task->pageSize();
 		const bool fixed = atAddress && !(options & kIOMapAnywhere);
 
 		if (fixed && (atAddress & (page - 1))) {
@@ -264,62 +256,29 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 			return nullptr;
 		}
 
-		/* Where the descriptor's first byte lies in the mapping. */
-		iobmd_map probe{};
-		probe.handle = handle_;
-		int err = detail::call(*task_, IOBMD_MAP, probe);
-		if (err) {
-			detail::fail(err);
-			return nullptr;
-		}
-		std::uint64_t pos, end;
-		if (__builtin_add_overflow(probe.addr_offset, offset, &pos) ||
-		    __builtin_add_overflow(pos, length, &end) ||
-		    end > probe.extent) {
-			detail::fail(ERANGE);
-			return nullptr;
-		}
-
-		/* The pages holding [pos, end); the extent is whole pages. */
-		iobmd_map req{};
-		req.handle = handle_;
-		req.flags = options & kIOMapCacheMask;
+		/* One command and one mmap() of the pages holding the range. */
+		std::uint32_t flags = options & kIOMapCacheMask;
 		if (options & kIOMapReadOnly)
-			req.flags |= IOBMD_MAP_READONLY;
-		req.offset = round_down(pos, page);
-		req.len = round_down(end + page - 1, page) - req.offset;
-		err = detail::call(*task_, IOBMD_MAP, req);
+			flags |= IOBMD_MAP_READONLY;
+		std::uint32_t where = 0;
+		if (fixed)
+			where |= IOBMD_WHERE_FIXED;
+		if (options & kIOMapPrefault)
+			where |= IOBMD_WHERE_POPULATE;
+		void *hint = fixed ? reinterpret_cast<void *>(atAddress) : nullptr;
+		void *p = nullptr;
+		std::uint64_t mapped = 0;
+		int err = -iobmd_map_at(d_->task->dev(), d_->handle, offset, length,
+					flags, hint, where, &p, &mapped);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-
-		int prot = PROT_READ;
-		if (!(options & kIOMapReadOnly))
-			prot |= PROT_WRITE;
-		int flags = MAP_SHARED;
-		if (fixed)
-			flags |= MAP_FIXED_NOREPLACE;
-		if (options & kIOMapPrefault)
-			flags |= MAP_POPULATE;
-		void *hint = fixed ? reinterpret_cast<void *>(atAddress) : nullptr;
-		void *p = ::mmap(hint, req.len, prot, flags, task_->fd(),
-				 static_cast<off_t>(req.cookie));
-		if (p == MAP_FAILED) {
-			detail::fail(errno);
-			return nullptr;
-		}
-		if (fixed && p != hint) {
-			::munmap(p, req.len);
-			detail::fail(EEXIST);
-			return nullptr;
-		}
-		m->size_ = req.len;
-		m->address_ = reinterpret_cast<std::uintptr_t>(p) +
-			      (pos - req.offset);
-		m->length_ = length;
-		m->options_ = options;
-		m->base_.store(p);
+		const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(p);
+		const std::uintptr_t base = round_down(addr, page);
+		m->set(reinterpret_cast<void *>(base),
+		       round_down(addr + mapped + page - 1, page) - base, addr,
+		       mapped, options);
 		detail::succeed();
 		return m;
 	});
@@ -328,13 +287,13 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 IOReturn IOMemoryDescriptor::setPurgeable(IOOptionBits newState,
 					  IOOptionBits *oldState) noexcept
 {
-	std::uint64_t old = 0;
-	int err = set(*task_, handle_, IOBMD_SET_PURGEABLE, newState, &old);
+	std::uint32_t old = 0;
+	int err = -iobmd_set_purgeable(d_->task->dev(), d_->handle, newState, &old);
 
 	if (err)
 		return detail::fail(err);
 	if (oldState)
-		*oldState = static_cast<IOOptionBits>(old);
+		*oldState = old;
 	return detail::succeed();
 }
 
@@ -342,25 +301,22 @@ IOReturn IOMemoryDescriptor::performOperation(IOOptionBits options,
 					      IOByteCount offset,
 					      IOByteCount length) noexcept
 {
-	iobmd_perform p{};
+	std::uint32_t op;
 
 	switch (options) {
 	case kIOMemoryIncoherentIOFlush:
-		p.op = IOBMD_OP_FLUSH;
+		op = IOBMD_OP_FLUSH;
 		break;
 	case kIOMemoryIncoherentIOStore:
-		p.op = IOBMD_OP_STORE;
+		op = IOBMD_OP_STORE;
 		break;
 	case kIOMemoryIncoherentIOInvalidate:
-		p.op = IOBMD_OP_INVALIDATE;
+		op = IOBMD_OP_INVALIDATE;
 		break;
 	default:
 		return detail::fail(EOPNOTSUPP);
 	}
-	p.handle = handle_;
-	p.offset = offset;
-	p.len = length;
-	int err = detail::call(*task_, IOBMD_PERFORM, p);
+	int err = -iobmd_perform(d_->task->dev(), d_->handle, op, offset, length);
 
 	return err ? detail::fail(err) : detail::succeed();
 }

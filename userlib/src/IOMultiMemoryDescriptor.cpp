@@ -47,17 +47,15 @@ OSSharedPtr<IOMultiMemoryDescriptor> IOMultiMemoryDescriptor::withDescriptors(
 		}
 
 		result me(new IOMultiMemoryDescriptor(pieces.front()->getTask()));
-		iobmd_multi_create c{};
-		c.direction = withDirection;
-		c.handles = reinterpret_cast<std::uintptr_t>(handles.data());
-		c.count = withCount;
-		int err = detail::call(*me->getTask(), IOBMD_MULTI_CREATE, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_multi_create(me->getTask()->dev(), handles.data(),
+					      withCount, withDirection, &h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
-		me->retained_ = std::move(pieces);
+		me->setHandle(h);
+		me->retained() = std::move(pieces);
 		detail::succeed();
 		return me;
 	});
@@ -68,7 +66,7 @@ void IOMultiMemoryDescriptor::appendExtents(IOByteCount offset,
 					    std::vector<Extent> &out)
 {
 	std::vector<IOByteCount> lengths;
-	for (const auto &piece : retained_) {
+	for (const auto &piece : retained()) {
 		lengths.push_back(piece->getLength());
 		/* A piece whose length cannot be had: map the whole as the
 		 * module does. */
@@ -76,9 +74,9 @@ void IOMultiMemoryDescriptor::appendExtents(IOByteCount offset,
 			return IOMemoryDescriptor::appendExtents(offset, length, out);
 	}
 	detail::forEachCovered(
-		retained_.size(), [&](std::size_t i) { return lengths[i]; },
+		retained().size(), [&](std::size_t i) { return lengths[i]; },
 		offset, length, [&](std::size_t i, IOByteCount in, IOByteCount n) {
-			retained_[i]->appendExtents(in, n, out);
+			retained()[i]->appendExtents(in, n, out);
 		});
 }
 

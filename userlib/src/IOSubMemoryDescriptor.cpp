@@ -10,6 +10,20 @@
 
 namespace iobmd {
 
+struct IOSubMemoryDescriptor::data {
+	IOByteCount offset = 0; /* of the window in the parent */
+};
+
+IOSubMemoryDescriptor::IOSubMemoryDescriptor(task_t task)
+	: IOMemoryDescriptor(std::move(task)), d_(new data())
+{
+}
+
+IOSubMemoryDescriptor::~IOSubMemoryDescriptor()
+{
+	delete d_;
+}
+
 OSSharedPtr<IOSubMemoryDescriptor> IOSubMemoryDescriptor::withSubRange(
 	IOMemoryDescriptor *of, IOByteCount offset, IOByteCount length,
 	IOOptionBits options) noexcept
@@ -24,20 +38,18 @@ OSSharedPtr<IOSubMemoryDescriptor> IOSubMemoryDescriptor::withSubRange(
 			return nullptr;
 		}
 		result me(new IOSubMemoryDescriptor(parent->getTask()));
-		me->retained_.push_back(parent);
+		me->retained().push_back(parent);
 
-		iobmd_sub_create c{};
-		c.parent = parent->getHandle();
-		c.direction = options;
-		c.offset = offset;
-		c.length = length;
-		int err = detail::call(*me->getTask(), IOBMD_SUB_CREATE, c);
+		iobmd_handle h = 0;
+		int err = -iobmd_sub_create(me->getTask()->dev(),
+					    parent->getHandle(), offset, length,
+					    options, &h);
 		if (err) {
 			detail::fail(err);
 			return nullptr;
 		}
-		me->setHandle(c.handle);
-		me->offset_ = offset;
+		me->setHandle(h);
+		me->d_->offset = offset;
 		detail::succeed();
 		return me;
 	});
@@ -46,7 +58,7 @@ OSSharedPtr<IOSubMemoryDescriptor> IOSubMemoryDescriptor::withSubRange(
 void IOSubMemoryDescriptor::appendExtents(IOByteCount offset, IOByteCount length,
 					  std::vector<Extent> &out)
 {
-	retained_.front()->appendExtents(offset_ + offset, length, out);
+	retained().front()->appendExtents(d_->offset + offset, length, out);
 }
 
 } // namespace iobmd

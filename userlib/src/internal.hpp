@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * iobmd C++ library: what the library's files share and do not export:
- * the error slot, the guard that keeps exceptions inside, and the ioctl
- * call.
+ * the error slot and the guard that keeps exceptions inside.  Every
+ * command of the module goes through the C core, libiobmd
+ * (<iobmd/iobmd.h>), whose -errno answers the layer records as errnos.
  */
 #ifndef IOBMD_SRC_INTERNAL_HPP
 #define IOBMD_SRC_INTERNAL_HPP
@@ -11,9 +12,8 @@
 #include <cstdint>
 #include <new>
 
-#include <sys/ioctl.h>
+#include <iobmd/iobmd.h>
 
-#include "iobmd.h"
 #include "iobmd/IOReturn.hpp"
 #include "iobmd/task.hpp"
 
@@ -56,20 +56,6 @@ R guarded(R on_error, F &&body) noexcept
 }
 
 /*
- * One command on @t's file: sets the struct's size; returns 0 or the
- * errno.  ECHILD in a process that did not open @t (a forked child): its
- * handles are the parent's, and a child must not act on them.
- */
-template <typename Arg>
-int call(const task &t, unsigned long cmd, Arg &arg) noexcept
-{
-	if (!t.isOwner())
-		return ECHILD;
-	arg.size = sizeof(Arg);
-	return ::ioctl(t.fd(), cmd, &arg) ? errno : 0;
-}
-
-/*
  * For each of @count pieces laid end to end (piece i is @len(i) bytes)
  * that [offset, offset + length) covers, in order: @fn(i, offset in the
  * piece, bytes of it).
@@ -97,7 +83,7 @@ void forEachCovered(std::size_t count, Len len, std::uint64_t offset,
  * cannot be opened). */
 task_t resolve(const task_t &t) noexcept;
 
-/* IOBMD_GET_INFO of a handle; 0 or the errno. */
+/* IOBMD_GET_INFO of a handle; 0 or the errno (ECHILD in a forked child). */
 int info(const task &t, std::uint32_t handle, iobmd_info &out) noexcept;
 
 } // namespace iobmd::detail

@@ -7,7 +7,6 @@
 #include <mutex>
 #include <utility>
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -43,6 +42,20 @@ void unique_fd::reset(int fd) noexcept
 	fd_ = fd;
 }
 
+struct task::data {
+	struct ::iobmd_dev *dev = nullptr;
+	pid_t pid = 0;
+	std::uint32_t page_size = 0;
+	std::uint32_t abi_major = 0;
+	std::uint32_t abi_minor = 0;
+	std::uint64_t features = 0;
+	std::uint64_t max_capacity = 0;
+};
+
+task::task() : d_(new data())
+{
+}
+
 OSSharedPtr<task> task::open(const char *path) noexcept
 {
 	return detail::guarded(OSSharedPtr<task>{}, [&]() -> OSSharedPtr<task> {
@@ -51,15 +64,16 @@ OSSharedPtr<task> task::open(const char *path) noexcept
 			return nullptr;
 		}
 		OSSharedPtr<task> t(new task());
-		t->fd_.reset(::open(path, O_RDWR | O_CLOEXEC));
-		if (!t->fd_.isValid()) {
-			detail::fail(errno);
+		int err = -iobmd_dev_open(path, 0, &t->d_->dev);
+		if (err) {
+			detail::fail(err);
 			return nullptr;
 		}
-		t->pid_ = ::getpid();
+		t->d_->pid = ::getpid();
 
 		iobmd_version v{};
-		int err = detail::call(*t, IOBMD_GET_VERSION, v);
+		v.size = sizeof(v);
+		err = -iobmd_dev_version(t->d_->dev, &v);
 		if (err) {
 			/* Not the iobmd device. */
 			detail::fail(err == ENOTTY || err == EINVAL ? EPROTO : err);
@@ -69,19 +83,60 @@ OSSharedPtr<task> task::open(const char *path) noexcept
 			detail::fail(EPROTO);
 			return nullptr;
 		}
-		t->page_size_ = v.page_size;
-		t->abi_major_ = v.abi_major;
-		t->abi_minor_ = v.abi_minor;
-		t->features_ = v.features;
-		t->max_capacity_ = v.max_capacity;
+		t->d_->page_size = v.page_size;
+		t->d_->abi_major = v.abi_major;
+		t->d_->abi_minor = v.abi_minor;
+		t->d_->features = v.features;
+		t->d_->max_capacity = v.max_capacity;
 		detail::succeed();
 		return t;
 	});
 }
 
+task::~task()
+{
+	iobmd_dev_close(d_->dev);
+	delete d_;
+}
+
+struct ::iobmd_dev *task::dev() const noexcept
+{
+	return d_->dev;
+}
+
+int task::fd() const noexcept
+{
+	return d_->dev ? iobmd_dev_fd(d_->dev) : -1;
+}
+
+std::uint32_t task::pageSize() const noexcept
+{
+	return d_->page_size;
+}
+
+std::uint32_t task::abiMajor() const noexcept
+{
+	return d_->abi_major;
+}
+
+std::uint32_t task::abiMinor() const noexcept
+{
+	return d_->abi_minor;
+}
+
+std::uint64_t task::features() const noexcept
+{
+	return d_->features;
+}
+
+std::uint64_t task::maxCapacity() const noexcept
+{
+	return d_->max_capacity;
+}
+
 bool task::isOwner() const noexcept
 {
-	return fd_.isValid() && pid_ == ::getpid();
+	return d_->dev && d_->pid == ::getpid();
 }
 
 namespace {
@@ -131,8 +186,8 @@ task_t resolve(const task_t &t) noexcept
 int info(const task &t, std::uint32_t handle, iobmd_info &out) noexcept
 {
 	out = iobmd_info{};
-	out.handle = handle;
-	return call(t, IOBMD_GET_INFO, out);
+	out.size = sizeof(out);
+	return -iobmd_get_info(t.dev(), handle, &out);
 }
 
 } // namespace detail

@@ -14,19 +14,28 @@ static uint64_t iobmd_page_size(void)
 	return (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-IOBMD_EXPORT int iobmd_map(struct iobmd_dev *dev, iobmd_handle handle,
-			   uint64_t offset, uint64_t length, uint32_t flags,
-			   void **addr, uint64_t *mapped)
+IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
+			      uint64_t offset, uint64_t length, uint32_t flags,
+			      void *at, uint32_t where, void **addr,
+			      uint64_t *mapped)
 {
 	/* The whole mapping's cookie: any page of it maps from cookie + its offset. */
 	struct iobmd_map m = { .flags = flags, .handle = handle };
 	uint64_t page = iobmd_page_size(), start, end, first, last;
-	int prot = PROT_READ;
+	int prot = PROT_READ, mflags = MAP_SHARED;
 	void *p;
 	int ret;
 
-	if (!addr || !mapped)
+	if (!addr || !mapped ||
+	    (where & ~(uint32_t)(IOBMD_WHERE_FIXED | IOBMD_WHERE_POPULATE)))
 		return -EINVAL;
+	if (where & IOBMD_WHERE_FIXED) {
+		if (!at || ((uintptr_t)at & (page - 1)))
+			return -EINVAL;
+		mflags |= MAP_FIXED_NOREPLACE;
+	}
+	if (where & IOBMD_WHERE_POPULATE)
+		mflags |= MAP_POPULATE;
 	ret = IOBMD_CMD(dev, IOBMD_MAP, &m);
 	if (ret)
 		return ret;
@@ -44,13 +53,26 @@ IOBMD_EXPORT int iobmd_map(struct iobmd_dev *dev, iobmd_handle handle,
 	last = (end + page - 1) & ~(page - 1);
 	if (!(flags & IOBMD_MAP_READONLY))
 		prot |= PROT_WRITE;
-	p = mmap(NULL, last - first, prot, MAP_SHARED, dev->fd,
+	p = mmap(at, last - first, prot, mflags, dev->fd,
 		 (off_t)(m.cookie + first));
 	if (p == MAP_FAILED)
 		return -errno;
+	/* A kernel that does not know MAP_FIXED_NOREPLACE takes it as a hint. */
+	if ((where & IOBMD_WHERE_FIXED) && p != at) {
+		munmap(p, last - first);
+		return -EEXIST;
+	}
 	*addr = (char *)p + (start - first);
 	*mapped = length;
 	return 0;
+}
+
+IOBMD_EXPORT int iobmd_map(struct iobmd_dev *dev, iobmd_handle handle,
+			   uint64_t offset, uint64_t length, uint32_t flags,
+			   void **addr, uint64_t *mapped)
+{
+	return iobmd_map_at(dev, handle, offset, length, flags, NULL, 0, addr,
+			    mapped);
 }
 
 IOBMD_EXPORT int iobmd_unmap(void *addr, uint64_t length)

@@ -23,8 +23,9 @@
 
 namespace iobmd {
 
-class IOBMD_API IOBufferMemoryDescriptor : public IOGeneralMemoryDescriptor {
+class IOBMD_API IOBufferMemoryDescriptor final : public IOGeneralMemoryDescriptor {
 public:
+	~IOBufferMemoryDescriptor() override;
 	/* @alignment 0 or 1: none; else a power of two. */
 	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> inTaskWithOptions(
 		task_t inTask, IOOptionBits options, vm_size_t capacity,
@@ -74,19 +75,18 @@ public:
 	[[nodiscard]] kern_return_t GetAddressRange(IOAddressSegment *range) noexcept;
 	[[nodiscard]] kern_return_t SetLength(std::uint64_t length) noexcept;
 
-protected:
-	explicit IOBufferMemoryDescriptor(task_t task) noexcept
-		: IOGeneralMemoryDescriptor(std::move(task)) {}
-
 private:
-	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> create(
+	explicit IOBufferMemoryDescriptor(task_t task);
+
+	[[nodiscard]] IOBMD_LOCAL static OSSharedPtr<IOBufferMemoryDescriptor> create(
 		task_t inTask, std::uint32_t flags, IOOptionBits options,
 		std::uint64_t capacity, std::uint64_t alignment,
 		std::uint64_t physicalMask, const void *bytes) noexcept;
 
-	vm_size_t capacity_ = 0;
-	std::mutex bytes_lock_;
-	OSSharedPtr<IOMemoryMap> bytes_map_; /* bytes_lock_ */
+	/* Its data, the library's own: the layout can change without
+	 * changing the ABI. */
+	struct data;
+	data *d_;
 };
 
 } // namespace iobmd

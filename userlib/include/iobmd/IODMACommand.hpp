@@ -50,7 +50,7 @@ inline constexpr std::uint64_t kIODMACommandSpecificationNoOptions = 0;
 inline constexpr std::uint64_t kIODMACommandPrepareForDMANoOptions = 0;
 inline constexpr std::uint64_t kIODMACommandCompleteDMANoOptions = 0;
 
-class IOBMD_API IODMACommand {
+class IOBMD_API IODMACommand final {
 public:
 	/* One segment as the device sees it. */
 	struct Segment64 {
@@ -133,10 +133,7 @@ public:
 	[[nodiscard]] IOReturn setMemoryDescriptor(OSSharedPtr<IOMemoryDescriptor> mem,
 				     bool autoPrepare = true) noexcept;
 	[[nodiscard]] IOReturn clearMemoryDescriptor(bool autoComplete = true) noexcept;
-	[[nodiscard]] OSSharedPtr<IOMemoryDescriptor> getMemoryDescriptor() const noexcept
-	{
-		return memory_;
-	}
+	[[nodiscard]] OSSharedPtr<IOMemoryDescriptor> getMemoryDescriptor() const noexcept;
 
 	/*
 	 * Wire [offset, offset + length) (length 0: to the end) and make
@@ -169,9 +166,9 @@ public:
 	[[nodiscard]] IOReturn genIOVMSegments(std::uint64_t *offset, void *segments,
 				 std::uint32_t *numSegments) noexcept;
 
-	std::uint8_t getNumAddressBits() const noexcept { return bits_; }
-	std::uint32_t getAlignment() const noexcept { return align_; }
-	void *getRefCon() const noexcept { return refCon_; }
+	std::uint8_t getNumAddressBits() const noexcept;
+	std::uint32_t getAlignment() const noexcept;
+	void *getRefCon() const noexcept;
 
 	/*
 	 * DriverKit.  Create(): @mapper stands for the device (DriverKit's
@@ -198,45 +195,27 @@ public:
 				     OSSharedPtr<IOMemoryDescriptor> *memory) noexcept;
 
 private:
-	IODMACommand() noexcept = default;
-	static SegmentOptions segmentOptions(std::uint8_t bits,
+	IODMACommand();
+	IOBMD_LOCAL static SegmentOptions segmentOptions(std::uint8_t bits,
 					     std::uint64_t maxSegment,
 					     std::uint64_t maxTransfer,
 					     std::uint32_t align,
 					     std::uint32_t alignLength,
 					     std::uint32_t alignInternal) noexcept;
 
-	[[nodiscard]] IOReturn makeSegments() noexcept;
-	[[nodiscard]] IOReturn mapSegments() noexcept;
-	[[nodiscard]] IOReturn physicalSegments() noexcept;
-	[[nodiscard]] IOReturn checkSegments() noexcept;
-	void undo() noexcept;
+	[[nodiscard]] IOBMD_LOCAL IOReturn makeSegments() noexcept;
+	[[nodiscard]] IOBMD_LOCAL IOReturn mapSegments() noexcept;
+	[[nodiscard]] IOBMD_LOCAL IOReturn physicalSegments() noexcept;
+	[[nodiscard]] IOBMD_LOCAL IOReturn checkSegments() noexcept;
+	IOBMD_LOCAL void undo() noexcept;
 	template <typename Emit>
 	[[nodiscard]] IOReturn walk(std::uint64_t *offset, std::uint32_t *numSegments,
 		      Emit emit) noexcept;
 
-	/* The specification. */
-	SegmentFunction outSeg_ = nullptr;
-	std::uint8_t bits_ = 64;
-	std::uint64_t maxSegment_ = 0;
-	std::uint64_t maxTransfer_ = 0;
-	std::uint32_t align_ = 1;          /* of the first segment's address */
-	std::uint32_t alignLength_ = 1;    /* of every segment's length */
-	std::uint32_t alignInternal_ = 1;  /* of the other segments' addresses */
-	std::uint32_t mapping_ = kMapped;
-	OSSharedPtr<IOMapper> mapper_;
-	void *refCon_ = nullptr;
-
-	/* The memory, and what prepare() made of it. */
-	OSSharedPtr<IOMemoryDescriptor> memory_;
-	unsigned prepared_ = 0;             /* prepare() depth */
-	std::uint64_t offset_ = 0, length_ = 0;
-	IODirection direction_ = kIODirectionNone; /* memory_->prepare()d so */
-	/* With a mapper: the mappings made for it, and the IOVA ranges
-	 * (first page, bytes) it mapped. */
-	std::vector<OSSharedPtr<IOMemoryMap>> maps_;
-	std::vector<std::pair<std::uint64_t, std::uint64_t>> iovas_;
-	std::vector<Segment64> segments_;   /* the whole range, unsplit */
+	/* Its data, the library's own: the layout can change without
+	 * changing the ABI. */
+	struct data;
+	data *d_;
 };
 
 } // namespace iobmd

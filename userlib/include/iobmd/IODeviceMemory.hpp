@@ -14,7 +14,7 @@
 
 namespace iobmd {
 
-class IOBMD_API IODeviceMemory : public IOMemoryDescriptor {
+class IOBMD_API IODeviceMemory final : public IOMemoryDescriptor {
 public:
 	/* Made in current_task(). */
 	[[nodiscard]] static OSSharedPtr<IODeviceMemory> withRange(IOPhysicalAddress start,
@@ -24,8 +24,8 @@ public:
 							IOPhysicalAddress offset,
 							IOPhysicalLength length) noexcept;
 
-protected:
-	explicit IODeviceMemory(task_t task) noexcept
+private:
+	explicit IODeviceMemory(task_t task)
 		: IOMemoryDescriptor(std::move(task)) {}
 };
 

@@ -27,14 +27,14 @@
 
 namespace iobmd {
 
-class IOBMD_API IODmaBufMemoryDescriptor : public IOMemoryDescriptor {
+class IOBMD_API IODmaBufMemoryDescriptor final : public IOMemoryDescriptor {
 public:
 	/* As IOMemoryDescriptor::withDmaBuf(). */
 	[[nodiscard]] static OSSharedPtr<IODmaBufMemoryDescriptor> withDmaBuf(
 		int fd, IODirection direction, task_t task = nullptr) noexcept;
 
-protected:
-	explicit IODmaBufMemoryDescriptor(task_t task) noexcept
+private:
+	explicit IODmaBufMemoryDescriptor(task_t task)
 		: IOMemoryDescriptor(std::move(task)) {}
 };
 

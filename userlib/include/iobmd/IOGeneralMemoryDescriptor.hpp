@@ -20,6 +20,7 @@ namespace iobmd {
 
 class IOBMD_API IOGeneralMemoryDescriptor : public IOMemoryDescriptor {
 public:
+	~IOGeneralMemoryDescriptor() override;
 	/*
 	 * @options: an IODirection, optionally kIOMemoryTypeVirtual(64)
 	 * (the default) or kIOMemoryTypePhysical(64) (then as
@@ -44,13 +45,13 @@ public:
 			   std::vector<Extent> &out) override;
 
 protected:
-	explicit IOGeneralMemoryDescriptor(task_t task) noexcept
-		: IOMemoryDescriptor(std::move(task)) {}
+	explicit IOGeneralMemoryDescriptor(task_t task);
 
 private:
-	/* The ranges of this process's memory it was made of (none for
-	 * physical ranges and buffers). */
-	std::vector<IOAddressRange> userRanges_;
+	/* Its data, the library's own: the layout can change without
+	 * changing the ABI. */
+	struct data;
+	data *d_;
 };
 
 } // namespace iobmd

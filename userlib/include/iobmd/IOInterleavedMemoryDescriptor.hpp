@@ -17,8 +17,9 @@
 
 namespace iobmd {
 
-class IOBMD_API IOInterleavedMemoryDescriptor : public IOMemoryDescriptor {
+class IOBMD_API IOInterleavedMemoryDescriptor final : public IOMemoryDescriptor {
 public:
+	~IOInterleavedMemoryDescriptor() override;
 	/* @capacity: the most pieces, 1 to 1024.  Made in current_task(). */
 	[[nodiscard]] static OSSharedPtr<IOInterleavedMemoryDescriptor> withCapacity(
 		IOByteCount capacity, IODirection direction) noexcept;
@@ -41,14 +42,13 @@ public:
 	void appendExtents(IOByteCount offset, IOByteCount length,
 			   std::vector<Extent> &out) override;
 
-protected:
-	explicit IOInterleavedMemoryDescriptor(task_t task) noexcept
-		: IOMemoryDescriptor(std::move(task)) {}
-
 private:
-	std::mutex pieces_lock_; /* retained_, ranges_ */
-	/* [offset, length) of each piece, in retained_'s order. */
-	std::vector<IOAddressRange> ranges_;
+	explicit IOInterleavedMemoryDescriptor(task_t task);
+
+	/* Its data, the library's own: the layout can change without
+	 * changing the ABI. */
+	struct data;
+	data *d_;
 };
 
 } // namespace iobmd

@@ -83,21 +83,19 @@ public:
 			   mach_vm_size_t length) noexcept override;
 
 	/* The smallest page the IOMMU maps. */
-	std::uint64_t getPageSize() const noexcept { return page_; }
+	std::uint64_t getPageSize() const noexcept;
 
 private:
+	/* Its data, the library's own: the layout can change without
+	 * changing the ABI. */
 	struct State;
-	IOVFIOMapper() noexcept = default;
-	[[nodiscard]] static OSSharedPtr<IOVFIOMapper> adopt(OSSharedPtr<IOVFIOMapper> m,
+	IOVFIOMapper();
+	[[nodiscard]] IOBMD_LOCAL static OSSharedPtr<IOVFIOMapper> adopt(OSSharedPtr<IOVFIOMapper> m,
 					       int fd) noexcept;
-	int mapRange(std::uint64_t vaddr, std::uint64_t iova,
+	IOBMD_LOCAL int mapRange(std::uint64_t vaddr, std::uint64_t iova,
 		     std::uint64_t length, IODirection direction) noexcept;
-	int unmapRange(std::uint64_t iova, std::uint64_t length) noexcept;
+	IOBMD_LOCAL int unmapRange(std::uint64_t iova, std::uint64_t length) noexcept;
 
-	int fd_ = -1;
-	bool iommufd_ = false;          /* fd_: an iommufd, else a container */
-	std::uint32_t ioas_ = 0;
-	std::uint64_t page_ = 0;
 	std::unique_ptr<State> state_;
 };
 

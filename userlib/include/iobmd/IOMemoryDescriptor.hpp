@@ -166,11 +166,11 @@ public:
 
 	/* iobmd: the task it lives in, and its handle there (accessors of
 	 * this object: they leave lastError() as it was). */
-	const task_t &getTask() const noexcept { return task_; }
-	std::uint32_t getHandle() const noexcept { return handle_; }
+	const task_t &getTask() const noexcept;
+	std::uint32_t getHandle() const noexcept;
 
 protected:
-	explicit IOMemoryDescriptor(task_t task) noexcept;
+	explicit IOMemoryDescriptor(task_t task);
 
 	/* Maps a range of the module's mapping of the descriptor (which for
 	 * buffers reaches the capacity). */
@@ -178,14 +178,16 @@ protected:
 					  IOOptionBits options,
 					  mach_vm_size_t offset,
 					  mach_vm_size_t length) noexcept;
-	void setHandle(std::uint32_t handle) noexcept { handle_ = handle; }
+	IOBMD_LOCAL void setHandle(std::uint32_t handle) noexcept;
 
 	/* The descriptors this one is built from, held for its life. */
-	std::vector<OSSharedPtr<IOMemoryDescriptor>> retained_;
+	IOBMD_LOCAL std::vector<OSSharedPtr<IOMemoryDescriptor>> &retained() noexcept;
 
 private:
-	task_t task_;
-	std::uint32_t handle_ = 0;
+	/* Its data, the library's own (src/IOMemoryDescriptor.cpp): the
+	 * layout can change without changing the ABI. */
+	struct data;
+	data *d_;
 };
 
 } // namespace iobmd

@@ -26,7 +26,7 @@ namespace iobmd {
 
 class IOMemoryDescriptor;
 
-class IOBMD_API IOMemoryMap {
+class IOBMD_API IOMemoryMap final {
 public:
 	IOMemoryMap(IOMemoryMap &&other) noexcept;
 	IOMemoryMap &operator=(IOMemoryMap &&other) noexcept;
@@ -48,14 +48,14 @@ public:
 
 private:
 	friend class IOMemoryDescriptor;
-	IOMemoryMap() noexcept = default;
+	IOMemoryMap();
+	IOBMD_LOCAL void set(void *base, std::size_t size, IOVirtualAddress address,
+			     IOByteCount length, IOOptionBits options) noexcept;
 
-	/* What mmap() returned; taken (set to null) by the one unmap. */
-	std::atomic<void *> base_{nullptr};
-	std::size_t size_ = 0;          /* bytes mmap()ed: whole pages */
-	IOVirtualAddress address_ = 0;  /* base_ + offset of the first byte */
-	IOByteCount length_ = 0;
-	IOOptionBits options_ = 0;
+	/* Its data, the library's own (src/IOMemoryMap.cpp); null only in
+	 * a map moved from. */
+	struct data;
+	data *d_;
 };
 
 } // namespace iobmd

@@ -15,7 +15,7 @@
 
 namespace iobmd {
 
-class IOBMD_API IOMultiMemoryDescriptor : public IOMemoryDescriptor {
+class IOBMD_API IOMultiMemoryDescriptor final : public IOMemoryDescriptor {
 public:
 	/* @asReference is accepted for IOKit's sake: the pieces are always
 	 * held, never copied. */
@@ -27,8 +27,8 @@ public:
 	void appendExtents(IOByteCount offset, IOByteCount length,
 			   std::vector<Extent> &out) override;
 
-protected:
-	explicit IOMultiMemoryDescriptor(task_t task) noexcept
+private:
+	explicit IOMultiMemoryDescriptor(task_t task)
 		: IOMemoryDescriptor(std::move(task)) {}
 };
 

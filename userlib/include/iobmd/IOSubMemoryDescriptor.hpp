@@ -13,8 +13,9 @@
 
 namespace iobmd {
 
-class IOBMD_API IOSubMemoryDescriptor : public IOMemoryDescriptor {
+class IOBMD_API IOSubMemoryDescriptor final : public IOMemoryDescriptor {
 public:
+	~IOSubMemoryDescriptor() override;
 	/* @options: the window's IODirection.  Nesting is limited to 8
 	 * levels (kIOReturnNoResources beyond). */
 	[[nodiscard]] static OSSharedPtr<IOSubMemoryDescriptor> withSubRange(
@@ -25,12 +26,13 @@ public:
 	void appendExtents(IOByteCount offset, IOByteCount length,
 			   std::vector<Extent> &out) override;
 
-protected:
-	explicit IOSubMemoryDescriptor(task_t task) noexcept
-		: IOMemoryDescriptor(std::move(task)) {}
-
 private:
-	IOByteCount offset_ = 0; /* of the window in the parent */
+	explicit IOSubMemoryDescriptor(task_t task);
+
+	/* Its data, the library's own: the layout can change without
+	 * changing the ABI. */
+	struct data;
+	data *d_;
 };
 
 } // namespace iobmd

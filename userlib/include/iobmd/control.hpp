@@ -119,7 +119,7 @@ struct control_event {
 	control_desc desc;
 };
 
-class IOBMD_API control {
+class IOBMD_API control final {
 public:
 	static constexpr const char *kFamily = "iobmd";
 	static constexpr const char *kEventsGroup = "events";

@@ -9,5 +9,7 @@
 #define IOBMD_EXPORT_HPP
 
 #define IOBMD_API __attribute__((visibility("default")))
+/* A member of an exported class that the library alone calls. */
+#define IOBMD_LOCAL __attribute__((visibility("hidden")))
 
 #endif /* IOBMD_EXPORT_HPP */

@@ -22,10 +22,13 @@
 #include "export.hpp"
 #include "types.hpp"
 
+/* libiobmd's open device (<iobmd/iobmd.h>), which a task wraps. */
+struct iobmd_dev;
+
 namespace iobmd {
 
 /* Owns a file descriptor: move-only, closes it on destruction. */
-class IOBMD_API unique_fd {
+class IOBMD_API unique_fd final {
 public:
 	unique_fd() noexcept = default;
 	explicit unique_fd(int fd) noexcept : fd_(fd) {}
@@ -46,7 +49,7 @@ private:
 	int fd_ = -1;
 };
 
-class IOBMD_API task {
+class IOBMD_API task final {
 public:
 	static constexpr const char *kDefaultPath = "/dev/iobmd";
 
@@ -64,16 +67,18 @@ public:
 	task &operator=(const task &) = delete;
 	task(task &&) = delete;
 	task &operator=(task &&) = delete;
-	~task() = default;
+	~task();
 
 	/* The open file. */
-	int fd() const noexcept { return fd_.get(); }
+	int fd() const noexcept;
+	/* The C core's device, for calls of <iobmd/iobmd.h> on this task. */
+	struct ::iobmd_dev *dev() const noexcept;
 	/* The module's page size, ABI version, features and capacity limit. */
-	std::uint32_t pageSize() const noexcept { return page_size_; }
-	std::uint32_t abiMajor() const noexcept { return abi_major_; }
-	std::uint32_t abiMinor() const noexcept { return abi_minor_; }
-	std::uint64_t features() const noexcept { return features_; }
-	std::uint64_t maxCapacity() const noexcept { return max_capacity_; }
+	std::uint32_t pageSize() const noexcept;
+	std::uint32_t abiMajor() const noexcept;
+	std::uint32_t abiMinor() const noexcept;
+	std::uint64_t features() const noexcept;
+	std::uint64_t maxCapacity() const noexcept;
 	/*
 	 * Whether this process opened it.  After fork() the child shares the
 	 * file; objects the child inherited then leave the parent's handles
@@ -82,15 +87,12 @@ public:
 	bool isOwner() const noexcept;
 
 private:
-	task() noexcept = default;
+	task();
 
-	unique_fd fd_;
-	pid_t pid_ = 0;
-	std::uint32_t page_size_ = 0;
-	std::uint32_t abi_major_ = 0;
-	std::uint32_t abi_minor_ = 0;
-	std::uint64_t features_ = 0;
-	std::uint64_t max_capacity_ = 0;
+	/* Its data, the library's own: the layout can change without
+	 * changing the ABI. */
+	struct data;
+	data *d_;
 };
 
 using task_t = OSSharedPtr<task>;

@@ -42,7 +42,7 @@ extern "C" {
 
 /* The version of this library's interface. */
 #define IOBMD_LIB_MAJOR 1
-#define IOBMD_LIB_MINOR 0
+#define IOBMD_LIB_MINOR 1
 
 /* An open /dev/iobmd. */
 struct iobmd_dev;
@@ -71,7 +71,8 @@ int iobmd_buffer_create(struct iobmd_dev *dev, uint32_t options,
 int iobmd_buffer_create_masked(struct iobmd_dev *dev, uint32_t options,
 			       uint64_t capacity, uint64_t phys_mask,
 			       iobmd_handle *handle);
-/* withBytes: a buffer holding a copy of @len bytes at @bytes. */
+/* withBytes: a buffer holding a copy of @len bytes at @bytes; @direction
+ * may carry IOBMD_OPT_* bits too. */
 int iobmd_buffer_with_bytes(struct iobmd_dev *dev, const void *bytes,
 			    uint64_t len, uint32_t direction,
 			    iobmd_handle *handle);
@@ -149,6 +150,19 @@ int iobmd_map(struct iobmd_dev *dev, iobmd_handle handle, uint64_t offset,
 	      uint64_t length, uint32_t flags, void **addr,
 	      uint64_t *mapped);
 int iobmd_unmap(void *addr, uint64_t length);
+
+/* iobmd_map_at()'s @where: how the mapping is placed (library flags). */
+#define IOBMD_WHERE_FIXED	0x1 /* its first page at @at, or -EEXIST */
+#define IOBMD_WHERE_POPULATE	0x2 /* every page faulted in now */
+/*
+ * iobmd_map() placed: with IOBMD_WHERE_FIXED the page holding byte
+ * @offset lands at @at (page aligned, else -EINVAL), never over another
+ * mapping (-EEXIST); without, @at is only a hint (NULL: anywhere).
+ * Added in LIBIOBMD_1.1.
+ */
+int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle, uint64_t offset,
+		 uint64_t length, uint32_t flags, void *at, uint32_t where,
+		 void **addr, uint64_t *mapped);
 
 /* prepare() and complete(): @direction with IOBMD_PREPARE_* modifiers. */
 int iobmd_prepare(struct iobmd_dev *dev, iobmd_handle handle,
