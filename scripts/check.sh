@@ -5,7 +5,8 @@
 #   1. scripts/install-deps.sh (quick when everything is installed);
 #   2. checkpatch on the module's sources (scripts/lint.sh --checkpatch-only);
 #   3. the selftests, once (build/selftests), and the C++ library with its
-#      test suite (scripts/build-userlib.sh check); the tools (build/tools),
+#      test suite (scripts/build-userlib.sh check), its ABI against
+#      userlib/abi/ (scripts/abi-check.sh); the tools (build/tools),
 #      and iobmdctl run on this host, where iobmd is not loaded
 #      (scripts/ctl-host-test.sh);
 #   4. for each kernel of the matrix (below): the module, built with W=1
@@ -86,6 +87,15 @@ echo "=== userlib build"
 # The C++ library, its examples and its installed package; its GoogleTest
 # suite joins the selftests as iobmd_userlib_test.
 bash "$ROOT/scripts/build-userlib.sh" check "$BUILD/selftests" || fail "userlib build"
+
+echo "=== ABI"
+# libiobmd.so.1 and libiobmd++.so.1 against userlib/abi/ (abidiff): an
+# incompatible change fails unless the soname changed.
+if bash "$ROOT/scripts/abi-check.sh"; then
+	passed=$((passed + 1))
+else
+	fail "ABI (scripts/abi-check.sh)"
+fi
 
 echo "=== tools build"
 # iobmdctl, installed in the VM's /bin for iobmd_ctl_test, and checked

@@ -48,7 +48,7 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   [ -f /usr/lib32/libc.a ] &&
 	   [ -f /usr/include/gtest/gtest.h ] && compgen -G '/usr/lib/*/libgtest.a' >/dev/null &&
 	   command -v cmake >/dev/null && command -v pkg-config >/dev/null &&
-	   command -v debootstrap >/dev/null &&
+	   command -v debootstrap >/dev/null && command -v abidiff >/dev/null &&
 	   pkg-config --exists libnl-genl-3.0 &&
 	   [ -x "$CACHE/arm64-guest/bin/busybox" ] && command -v qemu-system-aarch64 >/dev/null &&
 	   command -v aarch64-linux-gnu-g++ >/dev/null && command -v arm-linux-gnueabihf-gcc >/dev/null &&
