@@ -123,6 +123,28 @@ bool iobmd_cache_phys_needed(void)
 	return iobmd_cache_dev || iobmd_cache_bounced;
 }
 
+/*
+ * One operation on [@phys, @phys + @len), whole cache lines, at most a
+ * megabyte: false when the DMA API would bounce it.
+ */
+static bool iobmd_cache_op(phys_addr_t phys, size_t len, u32 op)
+{
+	enum dma_data_direction dir = op == IOBMD_OP_STORE ? DMA_TO_DEVICE :
+				      op == IOBMD_OP_FLUSH ? DMA_BIDIRECTIONAL :
+							     DMA_FROM_DEVICE;
+	struct device *dev = iobmd_cache_dev;
+	dma_addr_t dma;
+
+	if (!iobmd_cache_map(phys, len, dir, &dma))
+		return false;
+	if (op != IOBMD_OP_INVALIDATE)
+		dma_sync_single_for_device(dev, dma, len, dir);
+	if (op != IOBMD_OP_STORE)
+		dma_sync_single_for_cpu(dev, dma, len, dir);
+	dma_unmap_page_attrs(dev, dma, len, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	return true;
+}
+
 /**
  * iobmd_cache_maintain() - performOperation() on physically contiguous RAM
  * @phys: physical address of the first byte
@@ -131,35 +153,44 @@ bool iobmd_cache_phys_needed(void)
  *	IOBMD_OP_FLUSH (clean, then invalidate), IOBMD_OP_INVALIDATE
  *	(invalidate: the CPU next reads memory; dirty lines are dropped)
  *
- * Process context; one megabyte at a time, yielding between them.  A
- * no-op where iobmd_cache_phys_needed() is false.
+ * Whole cache lines are maintained (the DMA API's alignment, which also
+ * keeps it from bouncing short mappings of a non-coherent device).  A
+ * line INVALIDATE shares with bytes outside the range is cleaned first,
+ * so that the CPU's writes there are not lost.  Process context; one
+ * megabyte at a time, yielding between them.  A no-op where
+ * iobmd_cache_phys_needed() is false.
  *
  * Return: 0, -EOPNOTSUPP (the DMA API bounces: the lines cannot be
  * reached), -EINTR (a fatal signal: the range may be partly done).
  */
 int iobmd_cache_maintain(phys_addr_t phys, u64 len, u32 op)
 {
-	enum dma_data_direction dir = op == IOBMD_OP_STORE ? DMA_TO_DEVICE :
-				      op == IOBMD_OP_FLUSH ? DMA_BIDIRECTIONAL :
-							     DMA_FROM_DEVICE;
-	struct device *dev = iobmd_cache_dev;
-	dma_addr_t dma;
+	phys_addr_t align, end;
 
 	if (iobmd_cache_bounced)
 		return -EOPNOTSUPP;
-	while (dev && len) {
-		/* Up to the next megabyte boundary. */
-		size_t n = min_t(u64, len, SZ_1M - (phys & (SZ_1M - 1)));
-
-		if (!iobmd_cache_map(phys, n, dir, &dma))
+	if (!iobmd_cache_dev || !len)
+		return 0;
+	align = dma_get_cache_alignment();
+	end = ALIGN(phys + len, align);
+	if (op == IOBMD_OP_INVALIDATE) {
+		if (!IS_ALIGNED(phys, align) &&
+		    !iobmd_cache_op(ALIGN_DOWN(phys, align), align,
+				    IOBMD_OP_STORE))
 			return -EOPNOTSUPP;
-		if (op != IOBMD_OP_INVALIDATE)
-			dma_sync_single_for_device(dev, dma, n, dir);
-		if (op != IOBMD_OP_STORE)
-			dma_sync_single_for_cpu(dev, dma, n, dir);
-		dma_unmap_page_attrs(dev, dma, n, dir, DMA_ATTR_SKIP_CPU_SYNC);
+		if (!IS_ALIGNED(phys + len, align) &&
+		    ALIGN_DOWN(phys + len, align) != ALIGN_DOWN(phys, align) &&
+		    !iobmd_cache_op(end - align, align, IOBMD_OP_STORE))
+			return -EOPNOTSUPP;
+	}
+	phys = ALIGN_DOWN(phys, align);
+	while (phys < end) {
+		/* Up to the next megabyte boundary. */
+		size_t n = min_t(u64, end - phys, SZ_1M - (phys & (SZ_1M - 1)));
+
+		if (!iobmd_cache_op(phys, n, op))
+			return -EOPNOTSUPP;
 		phys += n;
-		len -= n;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();

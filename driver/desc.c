@@ -943,18 +943,33 @@ int iobmd_desc_phys_segments(struct iobmd_desc *d, u64 offset, u64 len,
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_phys_segments, IOBMD_NS);
 
+/* Runs touching or overlapping each other are maintained once. */
 struct iobmd_desc_perform_arg {
 	u32 op;
+	phys_addr_t lo, hi;
 };
 
 static int iobmd_desc_perform_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_desc_perform_arg *p = arg;
+	phys_addr_t a = run->addr, b = run->addr + run->len;
+	int ret;
 
-	/* Device memory and other exporters' memory are not the CPU's RAM. */
-	if (run->flags & (IOBMD_RUN_IOMEM | IOBMD_RUN_FOREIGN))
+	/* Only RAM: device memory and other exporters' have no lines here. */
+	if (run->flags & (IOBMD_RUN_IOMEM | IOBMD_RUN_FOREIGN) ||
+	    !pfn_valid(PHYS_PFN(a)) || !pfn_valid(PHYS_PFN(b - 1)))
 		return 0;
-	return iobmd_cache_maintain(run->addr, run->len, p->op);
+	if (p->hi > p->lo && a <= p->hi && b >= p->lo &&
+	    max(b, p->hi) - min(a, p->lo) <= SZ_1M) {
+		p->lo = min(a, p->lo);
+		p->hi = max(b, p->hi);
+		return 0;
+	}
+	ret = p->hi > p->lo ?
+	      iobmd_cache_maintain(p->lo, p->hi - p->lo, p->op) : 0;
+	p->lo = a;
+	p->hi = b;
+	return ret;
 }
 
 /**
@@ -1002,6 +1017,8 @@ int iobmd_desc_perform(struct iobmd_desc *d, u32 op, u64 offset, u64 len)
 		ret = d->ops->walk(d, offset, len,
 				   IOBMD_WALK_ADDR | IOBMD_WALK_KILLABLE,
 				   iobmd_desc_perform_run, &p);
+	if (!ret && p.hi > p.lo)
+		ret = iobmd_cache_maintain(p.lo, p.hi - p.lo, op);
 	iobmd_desc_complete(d);
 	if (!ret && fatal_signal_pending(current))
 		ret = -EINTR;
