@@ -55,7 +55,7 @@ static bool swiotlb_forced(void)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = 0;
 	fclose(f);
-	return strstr(line, "swiotlb=force") != NULL;
+	return strstr(line, "swiotlb=force");
 }
 
 static long held_descriptors(void)
@@ -106,7 +106,8 @@ static const char *const traced[] = {
 	"arch_sync_dma_for_cpu",
 #endif
 };
-#define NTRACED	(sizeof(traced) / sizeof(traced[0]))
+
+#define NTRACED	ARRAY_SIZE(traced)
 enum { MAPS, CLEANS, INVALS };
 
 static int trace_write(const char *file, const char *text)
