@@ -255,8 +255,8 @@ static void iobmd_compose_dma_unmap(struct iobmd_desc *d)
 }
 
 /*
- * Only IOBMD_PERFORM syncs, for the calling process: a fatal signal ends
- * it early (iobmd_desc_sync() then fails with -EINTR; the caller is dying).
+ * Only iobmd_desc_perform() syncs: a fatal signal ends it early (it then
+ * fails with -EINTR; the caller is dying).
  */
 static void iobmd_compose_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 				   bool for_device)

@@ -1003,36 +1003,88 @@ int iobmd_desc_phys_segments(struct iobmd_desc *d, u64 offset, u64 len,
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_phys_segments, IOBMD_NS);
 
-/**
- * iobmd_desc_sync() - performOperation(): cache maintenance for DMA
- * @d: the descriptor
- * @offset: first byte
- * @len: bytes
- * @for_device: hand the range to the device (flush/store) rather than
- *	back to the CPU
- *
- * Only IOBMD_PERFORM calls it: a fatal signal may end it early.
- *
- * Return: 0, -ERANGE, -ENODATA when the descriptor is not prepared,
- * -EINTR (a fatal signal: the range may be partly synced).
- */
-int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
-		    bool for_device)
+/* Runs touching or overlapping each other are maintained once. */
+struct iobmd_desc_perform_arg {
+	u32 op;
+	phys_addr_t lo, hi;
+};
+
+static int iobmd_desc_perform_run(void *arg, const struct iobmd_run *run)
 {
+	struct iobmd_desc_perform_arg *p = arg;
+	phys_addr_t a = run->addr, b = run->addr + run->len;
 	int ret;
 
+	/* Only RAM: device memory and other exporters' have no lines here. */
+	if (run->flags & (IOBMD_RUN_IOMEM | IOBMD_RUN_FOREIGN) ||
+	    !pfn_valid(PHYS_PFN(a)) || !pfn_valid(PHYS_PFN(b - 1)))
+		return 0;
+	if (p->hi > p->lo && a <= p->hi && b >= p->lo &&
+	    max(b, p->hi) - min(a, p->lo) <= SZ_1M) {
+		p->lo = min(a, p->lo);
+		p->hi = max(b, p->hi);
+		return 0;
+	}
+	ret = p->hi > p->lo ?
+	      iobmd_cache_maintain(p->lo, p->hi - p->lo, p->op) : 0;
+	p->lo = a;
+	p->hi = b;
+	return ret;
+}
+
+/**
+ * iobmd_desc_perform() - performOperation(): cache maintenance for DMA
+ * @d: the descriptor, prepared
+ * @op: IOBMD_OP_FLUSH, IOBMD_OP_STORE or IOBMD_OP_INVALIDATE
+ * @offset: first byte
+ * @len: bytes
+ *
+ * Prepared for a device (iobmd_desc_prepare_dev()), the DMA API syncs that
+ * device's mapping: FLUSH and STORE towards the device, INVALIDATE towards
+ * the CPU (a bounce buffer is copied).  Prepared for none, the device is
+ * one that DMAs to physical addresses (a userspace driver's): where DMA is
+ * not coherent with the CPU's caches (arm64 SoCs), the memory's own lines
+ * are maintained: STORE cleans them, FLUSH cleans and invalidates them,
+ * INVALIDATE invalidates them (what the CPU wrote there since the last
+ * STORE or FLUSH is lost).  Where DMA is coherent (x86) that costs nothing.
+ * Prepare and complete themselves only wire (IOKit's prepare()): a driver
+ * of a non-coherent device stores or flushes before the device reads,
+ * flushes before and invalidates after it writes.
+ *
+ * Sleeps.  A fatal signal ends it early.
+ *
+ * Return: 0, -EINVAL (unknown @op), -ERANGE, -ENODATA when the descriptor
+ * is not prepared, -EOPNOTSUPP (prepared for no device, DMA not coherent,
+ * and the DMA API bounces every mapping: the memory's lines cannot be
+ * reached), -EINTR (a fatal signal: the range may be partly done).
+ */
+int iobmd_desc_perform(struct iobmd_desc *d, u32 op, u64 offset, u64 len)
+{
+	struct iobmd_desc_perform_arg p = { .op = op };
+	int ret;
+
+	if (op < IOBMD_OP_FLUSH || op > IOBMD_OP_INVALIDATE)
+		return -EINVAL;
 	ret = iobmd_desc_check_range(d, offset, len);
 	if (ret)
 		return ret;
 	ret = iobmd_desc_hold_prepared(d);
 	if (ret)
 		return ret;
-	/* Wired for no device: nothing is mapped, nothing to sync. */
 	if (d->dma_dev && d->ops->dma_sync && len)
-		d->ops->dma_sync(d, offset, len, for_device);
+		d->ops->dma_sync(d, offset, len, op != IOBMD_OP_INVALIDATE);
+	else if (!d->dma_dev && len && iobmd_cache_phys_needed())
+		ret = d->ops->walk(d, offset, len,
+				   IOBMD_WALK_ADDR | IOBMD_WALK_KILLABLE,
+				   iobmd_desc_perform_run, &p);
+	if (!ret && p.hi > p.lo)
+		ret = iobmd_cache_maintain(p.lo, p.hi - p.lo, op);
 	iobmd_desc_complete(d);
-	return fatal_signal_pending(current) ? -EINTR : 0;
+	if (!ret && fatal_signal_pending(current))
+		ret = -EINTR;
+	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(iobmd_desc_perform, IOBMD_NS);
 
 /**
  * iobmd_desc_set_purgeable() - setPurgeable() on any kind

@@ -840,7 +840,8 @@ static int iobmd_ioctl_complete(struct iobmd_ucmd *ucmd)
 
 /*
  * IOBMD_PERFORM - performOperation(): DMA cache maintenance of a range.
- * Errors: EINVAL (flags not 0, unknown op), ENOENT, ERANGE, ENODATA, EINTR.
+ * Errors: EINVAL (flags not 0, unknown op), ENOENT, ERANGE, ENODATA,
+ * EOPNOTSUPP (non-coherent DMA behind bounce buffers), EINTR.
  */
 static int iobmd_ioctl_perform(struct iobmd_ucmd *ucmd)
 {
@@ -854,8 +855,7 @@ static int iobmd_ioctl_perform(struct iobmd_ucmd *ucmd)
 	d = iobmd_ucmd_desc(ucmd, cmd->handle);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	ret = iobmd_desc_sync(d, cmd->offset, cmd->len,
-			      cmd->op != IOBMD_OP_INVALIDATE);
+	ret = iobmd_desc_perform(d, cmd->op, cmd->offset, cmd->len);
 	iobmd_desc_put(d);
 	return ret;
 }

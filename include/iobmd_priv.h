@@ -224,8 +224,6 @@ int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
 int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			unsigned int how, struct iobmd_segment __user *segs,
 			u32 room, u32 *count, u64 *total);
-int iobmd_desc_sync(struct iobmd_desc *d, u64 offset, u64 len,
-		    bool for_device);
 u64 iobmd_desc_extent(struct iobmd_desc *d);
 u64 iobmd_desc_phys_limit(struct iobmd_desc *d);
 int iobmd_desc_usable(struct iobmd_desc *d);
@@ -399,6 +397,8 @@ void iobmd_dmabuf_import_init(struct device *dev);
 void iobmd_cache_init(struct device *dev);
 bool iobmd_cache_alias_supported(void);
 void iobmd_cache_sync_alias(void *kaddr, u64 len);
+bool iobmd_cache_phys_needed(void);
+int iobmd_cache_maintain(phys_addr_t phys, u64 len, u32 op);
 
 int iobmd_desc_set_purgeable(struct iobmd_desc *d, u32 state, u32 *old);
 

@@ -776,14 +776,26 @@ struct iobmd_prepare {
  * @offset: first byte
  * @len: bytes
  *
- * Synchronises the DMA mapping of a range: FLUSH and STORE hand the CPU's
- * writes to the device, INVALIDATE hands the device's writes to the CPU.
- * A descriptor prepared from userspace is mapped for no device: there is
- * nothing to synchronise, and the call succeeds.
+ * Cache maintenance of a prepared range for DMA.  A descriptor a kernel
+ * driver prepared for its device: its DMA mapping is synchronised, FLUSH
+ * and STORE hand the CPU's writes to the device, INVALIDATE the device's
+ * writes to the CPU.  A descriptor prepared from userspace is mapped for
+ * no device: its device DMAs to the physical segments, and where that DMA
+ * is not coherent with the CPU's caches (arm64 SoCs such as Zynq
+ * UltraScale+) the memory's own cache lines are maintained: STORE cleans
+ * them (the CPU's writes reach memory), FLUSH cleans and invalidates them,
+ * INVALIDATE invalidates them (the CPU's next reads come from memory; its
+ * writes since the last STORE or FLUSH are lost).  IOBMD_PREPARE and
+ * IOBMD_COMPLETE only wire, as IOKit's prepare() and complete(): before
+ * the device reads, STORE (or FLUSH); before it writes, FLUSH; after it
+ * wrote, INVALIDATE.  Where DMA is coherent (x86) the call does nothing
+ * for such a descriptor and succeeds.
  *
  * Errors: EINVAL (unknown op or flag), ENOENT, ERANGE, ENODATA (not
- * prepared), EFAULT, EINTR (a fatal signal; the range may be partly
- * synchronised).
+ * prepared), EOPNOTSUPP (prepared from userspace, DMA not coherent, and
+ * the kernel bounces every DMA mapping, e.g. swiotlb=force: the memory's
+ * own lines cannot be maintained), EFAULT, EINTR (a fatal signal; the
+ * range may be partly done).
  */
 struct iobmd_perform {
 	__u32 size;

@@ -62,6 +62,7 @@ int iobmd_desc_prepare(struct iobmd_desc *d, u32 direction);
 int iobmd_desc_prepare_dev(struct iobmd_desc *d, u32 direction,
 			   struct device *dev);
 int iobmd_desc_complete(struct iobmd_desc *d);
+int iobmd_desc_perform(struct iobmd_desc *d, u32 op, u64 offset, u64 len);
 int iobmd_desc_dma_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			    struct iobmd_segment *segs, u32 room, u32 *count,
 			    u64 *total);
