@@ -1053,8 +1053,9 @@ static int iobmd_desc_perform_run(void *arg, const struct iobmd_run *run)
  *
  * Sleeps.  A fatal signal ends it early.
  *
- * Return: 0, -EINVAL (unknown @op), -ERANGE, -ENODATA when the descriptor
- * is not prepared, -EOPNOTSUPP (prepared for no device, DMA not coherent,
+ * Return: 0, -EINVAL (unknown @op), -ERANGE (also: a byte of the range is
+ * no longer backed, iobmd_desc_check_backed(); nothing is done), -ENODATA
+ * when the descriptor is not prepared, -EOPNOTSUPP (prepared for no device, DMA not coherent,
  * and the DMA API bounces every mapping: the memory's lines cannot be
  * reached), -EINTR (a fatal signal: the range may be partly done).
  */
@@ -1071,6 +1072,10 @@ int iobmd_desc_perform(struct iobmd_desc *d, u32 op, u64 offset, u64 len)
 	ret = iobmd_desc_hold_prepared(d);
 	if (ret)
 		return ret;
+	/* Prepared, an interleaved descriptor's pieces stay put. */
+	ret = iobmd_desc_check_backed(d, offset, len);
+	if (ret)
+		goto out;
 	if (d->dma_dev && d->ops->dma_sync && len)
 		d->ops->dma_sync(d, offset, len, op != IOBMD_OP_INVALIDATE);
 	else if (!d->dma_dev && len && iobmd_cache_phys_needed())
@@ -1079,6 +1084,7 @@ int iobmd_desc_perform(struct iobmd_desc *d, u32 op, u64 offset, u64 len)
 				   iobmd_desc_perform_run, &p);
 	if (!ret && p.hi > p.lo)
 		ret = iobmd_cache_maintain(p.lo, p.hi - p.lo, op);
+out:
 	iobmd_desc_complete(d);
 	if (!ret && fatal_signal_pending(current))
 		ret = -EINTR;

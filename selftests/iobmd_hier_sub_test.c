@@ -460,6 +460,10 @@ TEST_F(iobmd_sub, parent_shrinks)
 	test_ioctl_get_segments(s, 10, 0, &seg, &count, &total);
 	ASSERT_EQ(PAGE_SIZE - 10, seg.len);
 	test_err_get_segments(ERANGE, s, PAGE_SIZE, 0, &seg, 1);
+	/* performOperation() of bytes past the parent: ERANGE as well. */
+	test_ioctl_perform(s, IOBMD_OP_FLUSH, 0, PAGE_SIZE);
+	test_err_perform(ERANGE, s, IOBMD_OP_FLUSH, 0, 2 * PAGE_SIZE);
+	test_err_perform(ERANGE, s, IOBMD_OP_INVALIDATE, PAGE_SIZE, 1);
 	test_ioctl_complete(s, 0);
 
 	/* The mapping made before the shrink still shows the memory. */

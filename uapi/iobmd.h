@@ -791,7 +791,8 @@ struct iobmd_prepare {
  * wrote, INVALIDATE.  Where DMA is coherent (x86) the call does nothing
  * for such a descriptor and succeeds.
  *
- * Errors: EINVAL (unknown op or flag), ENOENT, ERANGE, ENODATA (not
+ * Errors: EINVAL (unknown op or flag), ENOENT, ERANGE (outside the
+ * length, or a byte no longer backed: nothing is done), ENODATA (not
  * prepared), EOPNOTSUPP (prepared from userspace, DMA not coherent, and
  * the kernel bounces every DMA mapping, e.g. swiotlb=force: the memory's
  * own lines cannot be maintained), EFAULT, EINTR (a fatal signal; the
