@@ -18,7 +18,8 @@
 #      the iobmd_vfio_* ones; then once more behind QEMU's IOMMU (Intel's
 #      on amd64, the SMMUv3 on arm64; vfio-pci loaded), the programs that
 #      drive a device: iobmd_edu_*
-#      and iobmd_vfio_*.
+#      and iobmd_vfio_*; and once more with swiotlb=force (every DMA
+#      mapping bounced), iobmd_noncoherent_*.
 # Prints each kernel's TAP results under a header naming the kernel and
 # ends with one line "N passed, N failed" (", N skipped" when any were):
 # "failed" counts failed tests plus every other failure (build, checkpatch,
@@ -121,7 +122,7 @@ install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/6
 # kernel and run in `make check-debug` only.  Programs with "lockdown" in
 # their name raise lockdown, which cannot be undone: they run last.
 shopt -s nullglob
-tests=() last=() devices=()
+tests=() last=() devices=() bounce=()
 for t in "$BUILD"/selftests/iobmd_*_test; do
 	case ${t##*/} in
 	iobmd_debug_*) ;;
@@ -134,6 +135,10 @@ for t in "$BUILD"/selftests/iobmd_*_test; do
 	case ${t##*/} in
 	iobmd_edu_* | iobmd_vfio_*) devices+=("$t") ;;
 	esac
+	# And those about cache maintenance with every DMA mapping bounced.
+	case ${t##*/} in
+	iobmd_noncoherent_*) bounce+=("$t") ;;
+	esac
 done
 tests+=("${last[@]}")
 shopt -u nullglob
@@ -141,7 +146,7 @@ prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$BUILD/selftests/setti
 prog_timeout=${prog_timeout:-300}
 
 # cross_programs ARCH: the programs built for ARCH into build/ARCH (once
-# per check), in ktests, kdevices and kbins; 1 when they do not build.
+# per check), in ktests, kdevices, kbounce and kbins; 1 when they do not build.
 declare -A cross_built=()
 cross_programs() {
 	local a=$1 dir=$BUILD/$1 t
@@ -153,9 +158,10 @@ cross_programs() {
 			cross_built[$a]=failed
 	fi
 	[ "${cross_built[$a]}" = ok ] || return 1
-	ktests=() kdevices=() kbins=(--bin "$dir/tools/iobmdctl")
+	ktests=() kdevices=() kbounce=() kbins=(--bin "$dir/tools/iobmdctl")
 	for t in "${tests[@]}"; do ktests+=("$dir/selftests/${t##*/}"); done
 	for t in "${devices[@]}"; do kdevices+=("$dir/selftests/${t##*/}"); done
+	for t in "${bounce[@]}"; do kbounce+=("$dir/selftests/${t##*/}"); done
 }
 
 for krel in $kernels; do
@@ -173,7 +179,8 @@ for krel in $kernels; do
 		continue
 	fi
 	# The programs for the kernel's architecture.
-	ktests=("${tests[@]}") kdevices=("${devices[@]}") kbins=("${bins[@]}")
+	ktests=("${tests[@]}") kdevices=("${devices[@]}") kbounce=("${bounce[@]}")
+	kbins=("${bins[@]}")
 	kernel_tree "$krel"
 	karch=$(kdir_arch "${k_kdir[$krel]:-$KT_KDIR}")
 	if [ -n "$karch" ] && [ "$karch" != "$(host_arch)" ] && ! cross_programs "$karch"; then
@@ -213,6 +220,16 @@ for krel in $kernels; do
 		"$krel" "$moddir/iobmd.ko" "${kdevices[@]}" || rc=$?
 	count_nvme_file "$krel, IOMMU" "$nvme_img"
 	count_vm_run "$krel, IOMMU" "$vmdir" "$rc" "$tk" || continue
+	# Every DMA mapping bounced (swiotlb=force): what a device wrote is
+	# in the bounce slot until a sync copies it, a stale copy TCG can
+	# show where it models no cache; and what cannot be kept is refused.
+	tk=$(date +%s)
+	vmdir=$BUILD/$krel/vm-swiotlb
+	rc=0
+	bash "$ROOT/scripts/vm-run.sh" --tap --cmdline swiotlb=force --out "$vmdir" \
+		--insmod-args unsafe_phys_ram=1 --prog-timeout "$prog_timeout" "${vm_kernel[@]}" \
+		"$krel" "$moddir/iobmd.ko" "${kbounce[@]}" || rc=$?
+	count_vm_run "$krel, swiotlb=force" "$vmdir" "$rc" "$tk" || continue
 done
 
 echo
