@@ -86,6 +86,34 @@ NVME_TEST_BIN ?= $(dir $(TEST_BIN))iobmd_vfio_nvme_test
 nvme_test_objs := $(O)/obj/tests/nvme/nvme_test.o $(O)/obj/tests/main.o \
 	$(O)/obj/tests/example_nvme_vfio.o
 
+# The modern C++ face (userlib/c/include/iobmd/modern.hpp, header-only
+# over the C core): its tests (userlib/tests/modern_*_test.cpp) are in
+# TEST_BIN, which links the C core's objects for them; C++17 consumers
+# of the header are checked by compiling it alone as C++17.
+CFLAGS ?= -O2 -g
+core_srcs := $(sort $(wildcard userlib/c/src/*.c))
+core_objs := $(patsubst userlib/c/src/%.c,$(O)/obj/core/%.o,$(core_srcs))
+core_uapi := $(O)/include/iobmd/uapi.h
+CORE_INC := -Iuserlib/c/include -I$(O)/include
+modern_cxx17 := $(O)/obj/tests/modern_cxx17.o
+
+$(core_uapi): uapi/iobmd.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(O)/obj/core/%.o: userlib/c/src/%.c | $(core_uapi)
+	@mkdir -p $(@D)
+	$(CXX) -x c -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) $(CORE_INC) \
+		-MMD -MP -c -o $@ $<
+
+$(modern_cxx17): userlib/c/include/iobmd/modern.hpp | $(core_uapi)
+	@mkdir -p $(@D)
+	$(CXX) -x c++ -std=c++17 $(WARN) $(CPPFLAGS) $(CXXFLAGS) $(CORE_INC) \
+		-MMD -MP -c -o $@ $<
+
+$(test_objs): | $(core_uapi)
+$(TEST_BIN): $(core_objs) | $(modern_cxx17)
+
 SONAME := libiobmd.so.$(SOVERSION)
 shlib := $(O)/libiobmd.so.$(VERSION)
 
@@ -124,7 +152,7 @@ $(O)/examples/iobmd_%: $(O)/obj/examples/%.o $(O)/libiobmd.so
 # (libnl's headers: control_parse_test.cpp reads answers it makes.)
 $(O)/obj/tests/%.o: userlib/tests/%.cpp
 	@mkdir -p $(@D)
-	$(CXX) $(USER_CXXFLAGS) $(NL_CFLAGS) -Iuapi -MMD -MP -c -o $@ $<
+	$(CXX) $(USER_CXXFLAGS) $(NL_CFLAGS) -Iuapi $(CORE_INC) -MMD -MP -c -o $@ $<
 
 $(O)/obj/tests/example_%.o: userlib/examples/%.cpp
 	@mkdir -p $(@D)
@@ -176,6 +204,7 @@ install: lib
 		> $(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
 
 -include $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
+	$(core_objs:.o=.d) $(modern_cxx17:.o=.d) \
 	$(vfio_test_objs:.o=.d) \
 	$(nvme_test_objs:.o=.d) \
 	$(patsubst userlib/examples/%.cpp,$(O)/obj/examples/%.d,$(example_srcs))
