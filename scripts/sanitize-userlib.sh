@@ -65,11 +65,11 @@ make -C "$ROOT" -f userlib/userlib.mk O="$O" --no-print-directory -s -j"$(nproc)
 	TEST_STATIC= TEST_BIN="$bin/iobmd_userlib_test" "$bin/iobmd_userlib_test" ||
 	die "the sanitized C++ test suite does not build"
 
-# The C core's test, as build-selftests.sh builds it, but dynamic.
+# The C core's test, as build-selftests.sh builds it, but dynamic (the
+# C++ build above installed <iobmd/uapi.h> under $O/include).
 try_deps
 [ -n "${KSRC:-}" ] && [ -f "$KSRC/tools/testing/selftests/kselftest_harness.h" ] ||
 	die "no kselftest harness (run scripts/install-deps.sh as root, or pass KSRC=)"
-install -D -m 644 "$ROOT/uapi/iobmd.h" "$O/include/iobmd/uapi.h"
 (cd "$ROOT" && "${CC:-gcc}" -O1 -g "${SAN[@]}" -Wall -Wextra -D_GNU_SOURCE \
 	-isystem "$KSRC/tools/testing/selftests" -Iuapi -Iselftests \
 	-Iuserlib/c/include -I"$O/include" -o "$bin/iobmd_libc_test" \
