@@ -234,11 +234,28 @@ TEST_F(modern_io, threads_share_a_device_and_a_descriptor)
 	EXPECT_EQ(0, bad.load());
 }
 
+/* Holds each of @n threads until all @n have come. */
+class meeting {
+public:
+	explicit meeting(int n) : n_(n) {}
+	void arrive()
+	{
+		count_++;
+		while (count_.load() < n_)
+			std::this_thread::yield();
+	}
+
+private:
+	const int n_;
+	std::atomic<int> count_{0};
+};
+
 /*
- * reset() of one descriptor, and complete() of one guard, from two threads
- * at once: the handle is released once and the prepare completed once, so
- * neither thread sees the kernel refuse a second release (ENOENT) or a
- * second complete (EINVAL).
+ * complete() of one guard, then reset() of one descriptor, from two
+ * threads at once: the prepare is completed once and the handle released
+ * once, so neither thread sees the kernel refuse a second complete
+ * (EINVAL) or a second release (ENOENT).  (A guard must not outlive its
+ * descriptor: the completes are over before the resets start.)
  */
 TEST_F(modern_io, racing_resets_give_back_once)
 {
@@ -249,26 +266,26 @@ TEST_F(modern_io, racing_resets_give_back_once)
 		ASSERT_TRUE(d);
 		auto g = d->prepare();
 		ASSERT_TRUE(g);
-		std::atomic<int> ready{0};
-		result<void> r[4];
+		meeting start(2), completed(2);
+		result<void> completes[2], resets[2];
 		auto go = [&](int i) {
-			ready++;
-			while (ready.load() < 2)
-				;
-			if (i == 0)
-				r[0] = g->complete();
-			else
-				r[1] = g->complete();
-			if (i == 0)
-				r[2] = d->reset();
-			else
-				r[3] = d->reset();
+			start.arrive();
+			completes[i] = g->complete();
+			completed.arrive();
+			resets[i] = d->reset();
 		};
 		std::thread a(go, 0), b(go, 1);
 		a.join();
 		b.join();
-		for (auto &x : r)
-			bad += !x;
+		for (int i = 0; i < 2; i++) {
+			EXPECT_TRUE(completes[i]) << completes[i].error().message();
+			EXPECT_TRUE(resets[i]) << resets[i].error().message();
+			bad += !completes[i] + !resets[i];
+		}
+		EXPECT_FALSE(*d);
+		EXPECT_FALSE(*g);
+		if (bad)
+			break;
 	}
 	EXPECT_EQ(0, bad);
 }
