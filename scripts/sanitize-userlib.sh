@@ -53,7 +53,7 @@ mkdir -p "$out/bin"
 out=$(cd "$out" && pwd)
 bin=$out/bin
 O=$BUILD/userlib-san
-SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 # --- build ---------------------------------------------------------------
 # -O1 -g: ASan's advice (readable stacks, not too slow).  No -Werror here:
@@ -61,16 +61,18 @@ SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 # differently with the sanitizers' instrumentation.
 rm -f "$bin/iobmd_userlib_test" "$bin/iobmd_libc_test"
 make -C "$ROOT" -f userlib/userlib.mk O="$O" --no-print-directory -s -j"$(nproc)" \
-	CXXFLAGS="-O1 -g ${SAN[*]}" CFLAGS="-O1 -g ${SAN[*]}" LDFLAGS="${SAN[*]}" \
+	CXXFLAGS="-O1 -g $san" CFLAGS="-O1 -g $san" LDFLAGS="$san" \
 	TEST_STATIC= TEST_BIN="$bin/iobmd_userlib_test" "$bin/iobmd_userlib_test" ||
 	die "the sanitized C++ test suite does not build"
 
 # The C core's test, as build-selftests.sh builds it, but dynamic (the
 # C++ build above installed <iobmd/uapi.h> under $O/include).
 try_deps
-[ -n "${KSRC:-}" ] && [ -f "$KSRC/tools/testing/selftests/kselftest_harness.h" ] ||
+if [ -z "${KSRC:-}" ] || [ ! -f "$KSRC/tools/testing/selftests/kselftest_harness.h" ]; then
 	die "no kselftest harness (run scripts/install-deps.sh as root, or pass KSRC=)"
-(cd "$ROOT" && "${CC:-gcc}" -O1 -g "${SAN[@]}" -Wall -Wextra -D_GNU_SOURCE \
+fi
+# shellcheck disable=SC2086 # $san is a list of words
+(cd "$ROOT" && "${CC:-gcc}" -O1 -g $san -Wall -Wextra -D_GNU_SOURCE \
 	-isystem "$KSRC/tools/testing/selftests" -Iuapi -Iselftests \
 	-Iuserlib/c/include -I"$O/include" -o "$bin/iobmd_libc_test" \
 	selftests/iobmd_libc_test.c userlib/c/src/*.c) ||
