@@ -81,7 +81,7 @@ lib_headers := $(patsubst %,userlib/include/iobmd/%.hpp,$(lib_classes) \
 lib_objs := $(patsubst userlib/src/%.cpp,$(O)/obj/lib/%.o,$(lib_srcs))
 c_srcs := $(sort $(wildcard userlib/c/src/*.c))
 c_objs := $(patsubst userlib/c/src/%.c,$(O)/obj/c/%.o,$(c_srcs))
-c_headers := userlib/c/include/iobmd/iobmd.h $(O)/include/iobmd/uapi.h
+c_headers := userlib/c/include/iobmd/iobmd.h userlib/c/include/iobmd/modern.hpp $(O)/include/iobmd/uapi.h
 test_srcs := $(sort $(wildcard userlib/tests/*.cpp))
 test_objs := $(patsubst userlib/tests/%.cpp,$(O)/obj/tests/%.o,$(test_srcs))
 # userlib/tests/vfio/ with the suite's helpers and TAP main().
@@ -197,6 +197,18 @@ $(VFIO_TEST_BIN): $(vfio_test_objs) $(O)/libiobmd++.a $(O)/libiobmd.a
 $(NVME_TEST_BIN): $(nvme_test_objs) $(O)/libiobmd++.a $(O)/libiobmd.a
 	$(link_test_program)
 
+# The modern C++ face (userlib/c/include/iobmd/modern.hpp, header-only
+# over the C core; its tests are userlib/tests/modern_*_test.cpp in
+# TEST_BIN): C++17 consumers of the header are checked by compiling it
+# alone as C++17.
+modern_cxx17 := $(O)/obj/tests/modern_cxx17.o
+$(modern_cxx17): userlib/c/include/iobmd/modern.hpp $(O)/include/iobmd/uapi.h
+	@mkdir -p $(@D)
+	$(CXX) -x c++ -std=c++17 $(WARN) $(CPPFLAGS) $(CXXFLAGS) $(C_INCLUDES) \
+		-MMD -MP -c -o $@ $<
+$(test_objs): | $(O)/include/iobmd/uapi.h
+$(TEST_BIN): | $(modern_cxx17)
+
 # --- install -------------------------------------------------------------
 # pkg-config paths relative to ${prefix} when they lie under it; the CMake
 # package finds the library and headers relative to its own directory.
@@ -239,7 +251,7 @@ uninstall:
 		$(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/iobmd $(DESTDIR)$(cmakedir) 2>/dev/null
 
--include $(c_objs:.o=.d) $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
+-include $(modern_cxx17:.o=.d) $(c_objs:.o=.d) $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
 	$(vfio_test_objs:.o=.d) \
 	$(nvme_test_objs:.o=.d) \
 	$(patsubst userlib/examples/%.cpp,$(O)/obj/examples/%.d,$(example_srcs))

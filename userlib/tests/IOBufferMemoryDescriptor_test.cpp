@@ -159,13 +159,15 @@ TEST(IOBufferMemoryDescriptor, WithBytes)
 	EXPECT_EQ(6000U, b->readBytes(0, back.data(), back.size()));
 	EXPECT_EQ(src, back);
 
-	auto c = IOBufferMemoryDescriptor::withBytes(src.data(), 2 * page(), kIODirectionInOut,
+	/* (Two pages of source: src holds 6000 bytes.) */
+	auto two = pattern(2 * page(), 1);
+	auto c = IOBufferMemoryDescriptor::withBytes(two.data(), 2 * page(), kIODirectionInOut,
 						     true);
 	ASSERT_MADE(c);
 	EXPECT_EQ(2 * page(), c->getCapacity());
 	EXPECT_EQ(2 * page(), c->getLength());
 	EXPECT_EQ(1U, segments_of(*c).size());
-	EXPECT_EQ(0, std::memcmp(src.data(), c->getBytesNoCopy(), 2 * page()));
+	EXPECT_EQ(0, std::memcmp(two.data(), c->getBytesNoCopy(), 2 * page()));
 
 	/* Under a page: alignment = length, no rounding. */
 	auto e = IOBufferMemoryDescriptor::withBytes(src.data(), 100, kIODirectionIn);
