@@ -15,7 +15,10 @@
 #      after rmmod) each report it;
 #   5. iobmd.ko built with W=1 against the debug kernel, then
 #      scripts/vm-run.sh boots the kernel, loads the module and runs every
-#      selftest; any kernel report fails the run as in `make check`.
+#      selftest; any kernel report fails the run as in `make check`;
+#      then the device programs behind the IOMMU, the cache-maintenance
+#      test with swiotlb=force, and the C++ and C libraries' tests built
+#      with ASan+UBSan (scripts/sanitize-userlib.sh).
 # Prints the TAP results and ends with one line "N passed, N failed"
 # (", N skipped" when any were), counted as check.sh counts.  Exits
 # non-zero on any failure or skip.
@@ -170,4 +173,21 @@ bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --iommu \
 	--prog-timeout "$prog_timeout" --nvme "$nvme_img" "$DEBUG_KREL" "$moddir/iobmd.ko" "${devices[@]}" || rc=$?
 count_nvme_file "$DEBUG_KREL, IOMMU" "$nvme_img"
 count_vm_run "$DEBUG_KREL, IOMMU" "$vmdir" "$rc" "$tm" || true
+
+# Every DMA mapping bounced (as in check.sh), with the DMA API's checking.
+tm=$(date +%s)
+vmdir=$dbg/vm-swiotlb
+rc=0
+bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --cmdline swiotlb=force \
+	--out "$vmdir" --insmod-args unsafe_phys_ram=1 --prog-timeout "$prog_timeout" \
+	"$DEBUG_KREL" "$moddir/iobmd.ko" "$dbg/selftests/iobmd_noncoherent_test" || rc=$?
+count_vm_run "$DEBUG_KREL, swiotlb=force" "$vmdir" "$rc" "$tm" || true
+
+# The userspace library's tests built with ASan+UBSan (LeakSanitizer on)
+# on this kernel: any sanitizer report fails the run.
+tm=$(date +%s)
+rc=0
+bash "$ROOT/scripts/sanitize-userlib.sh" --kernel "$DEBUG_IMAGE" --out "$dbg/sanitize" \
+	"$DEBUG_KREL" "$moddir/iobmd.ko" || rc=$?
+count_vm_run "$DEBUG_KREL, ASan+UBSan" "$dbg/sanitize/vm" "$rc" "$tm" || true
 finish
