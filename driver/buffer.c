@@ -32,7 +32,7 @@ static const unsigned int iobmd_buffer_orders[] = { 9, 4, 0 };
 #define IOBMD_BUFFER_ORDER0_GFP \
 	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
-static struct iobmd_buffer *iobmd_buffer_of(struct iobmd_desc *d)
+static __iobmd_hot struct iobmd_buffer *iobmd_buffer_of(struct iobmd_desc *d)
 {
 	return container_of(d, struct iobmd_buffer, desc);
 }
@@ -43,13 +43,14 @@ static struct iobmd_buffer *iobmd_buffer_of(struct iobmd_desc *d)
  *
  * Return: the buffer, or NULL when @d is of another kind.
  */
-struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d)
+__iobmd_hot struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d)
 {
 	return d->kind == IOBMD_KIND_BUFFER ? iobmd_buffer_of(d) : NULL;
 }
 
-static int iobmd_buffer_walk(struct iobmd_desc *d, u64 offset, u64 len,
-			     unsigned int how, iobmd_run_fn fn, void *arg)
+static int __iobmd_hot iobmd_buffer_walk(struct iobmd_desc *d, u64 offset,
+					 u64 len, unsigned int how,
+					 iobmd_run_fn fn, void *arg)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 	struct iobmd_run run = { .cache = b->cache, .flags = IOBMD_RUN_PAGES };
@@ -87,7 +88,7 @@ static void iobmd_buffer_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 		       for_device);
 }
 
-static u64 iobmd_buffer_extent(struct iobmd_desc *d)
+static u64 __iobmd_hot iobmd_buffer_extent(struct iobmd_desc *d)
 {
 	return iobmd_buffer_of(d)->capacity;
 }
@@ -97,7 +98,7 @@ static u64 iobmd_buffer_phys_limit(struct iobmd_desc *d)
 	return iobmd_buffer_of(d)->limit;
 }
 
-static void iobmd_buffer_free_list(struct iobmd_buffer *b)
+static void __iobmd_hot iobmd_buffer_free_list(struct iobmd_buffer *b)
 {
 	if (b->pages != &b->one)
 		kvfree(b->pages);
@@ -105,7 +106,8 @@ static void iobmd_buffer_free_list(struct iobmd_buffer *b)
 }
 
 /* Frees the first @n pages: whole chunks, each a compound page or one page. */
-static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
+static void __iobmd_hot iobmd_buffer_free_pages(struct iobmd_buffer *b,
+						unsigned long n)
 {
 	unsigned long i = 0;
 	unsigned int order;
@@ -119,7 +121,7 @@ static void iobmd_buffer_free_pages(struct iobmd_buffer *b, unsigned long n)
 	iobmd_buffer_free_list(b);
 }
 
-static void iobmd_buffer_free_memory(struct iobmd_buffer *b)
+static void __iobmd_hot iobmd_buffer_free_memory(struct iobmd_buffer *b)
 {
 	if (b->contiguous) {
 		iobmd_contig_free(b->pages[0], b->npages);
@@ -173,7 +175,7 @@ static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
 	return cache == IOBMD_CACHE_DEFAULT ? 0 : -EOPNOTSUPP;
 }
 
-static void iobmd_buffer_count(struct iobmd_buffer *b, int sign)
+static void __iobmd_hot iobmd_buffer_count(struct iobmd_buffer *b, int sign)
 {
 	unsigned int i;
 
@@ -185,8 +187,9 @@ static void iobmd_buffer_count(struct iobmd_buffer *b, int sign)
 	atomic64_add(sign * (s64)(b->npages << PAGE_SHIFT),
 		     &iobmd_stats.page_bytes);
 	for (i = 0; i < ARRAY_SIZE(b->zone_bytes); i++)
-		atomic64_add(sign * (s64)b->zone_bytes[i],
-			     &iobmd_stats.zone_bytes[i]);
+		if (b->zone_bytes[i])
+			atomic64_add(sign * (s64)b->zone_bytes[i],
+				     &iobmd_stats.zone_bytes[i]);
 }
 
 /**
@@ -195,7 +198,7 @@ static void iobmd_buffer_count(struct iobmd_buffer *b, int sign)
  *
  * Return: a buffer's allocation; 0 for kinds that describe memory.
  */
-u64 iobmd_desc_bytes(struct iobmd_desc *d)
+u64 __iobmd_hot iobmd_desc_bytes(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_to_buffer(d);
 
@@ -208,7 +211,8 @@ u64 iobmd_desc_bytes(struct iobmd_desc *d)
  * ZONE_DMA memory a user's buffer takes is charged to the user (see
  * iobmd_user_charge_zone_dma()); kernel callers' buffers have no user.
  */
-static int iobmd_buffer_charge_zone_dma(struct iobmd_buffer *b, u64 bytes)
+static int __iobmd_hot iobmd_buffer_charge_zone_dma(struct iobmd_buffer *b,
+						    u64 bytes)
 {
 	int ret;
 
@@ -220,17 +224,22 @@ static int iobmd_buffer_charge_zone_dma(struct iobmd_buffer *b, u64 bytes)
 	return ret;
 }
 
-static void iobmd_buffer_uncharge_zone_dma(struct iobmd_buffer *b)
+/* Give ZONE_DMA charges back; @held: the buffer holds @zone_dma_user. */
+static void __iobmd_hot iobmd_buffer_uncharge_zone_dma(struct iobmd_buffer *b,
+						       bool held)
 {
 	if (!b->zone_dma_user)
 		return;
-	iobmd_user_uncharge_zone_dma(b->zone_dma_user, b->zone_dma_charged);
-	iobmd_user_put(b->zone_dma_user);
+	if (b->zone_dma_charged)
+		iobmd_user_uncharge_zone_dma(b->zone_dma_user,
+					     b->zone_dma_charged);
+	if (held)
+		iobmd_user_put(b->zone_dma_user);
 	b->zone_dma_user = NULL;
 	b->zone_dma_charged = 0;
 }
 
-static void iobmd_buffer_release(struct iobmd_desc *d)
+static void __iobmd_hot iobmd_buffer_release(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 
@@ -238,7 +247,7 @@ static void iobmd_buffer_release(struct iobmd_desc *d)
 		iobmd_buffer_set_cache(b, IOBMD_CACHE_DEFAULT);
 	iobmd_buffer_count(b, -1);
 	iobmd_buffer_free_memory(b);
-	iobmd_buffer_uncharge_zone_dma(b);
+	iobmd_buffer_uncharge_zone_dma(b, true);
 	kfree(b);
 }
 
@@ -253,7 +262,7 @@ static const struct iobmd_desc_ops iobmd_buffer_ops = {
 };
 
 /* Where a page's bytes are counted: ZONE_DMA, ZONE_DMA32, above them. */
-static unsigned int iobmd_buffer_zone_index(struct page *page)
+static unsigned int __iobmd_hot iobmd_buffer_zone_index(struct page *page)
 {
 	switch (page_zonenum(page)) {
 #ifdef CONFIG_ZONE_DMA
@@ -273,14 +282,14 @@ static unsigned int iobmd_buffer_zone_index(struct page *page)
  * Whether every page at or below @limit is ZONE_DMA's: then the whole
  * allocation is charged before anything is allocated.
  */
-static bool iobmd_buffer_all_zone_dma(u64 limit)
+static bool __iobmd_hot iobmd_buffer_all_zone_dma(u64 limit)
 {
 	return IS_ENABLED(CONFIG_ZONE_DMA) && iobmd_zone_dma_scarce() &&
 	       iobmd_zone_first(limit) == 2;
 }
 
 /* The list of the buffer's pages; past the memcg's limit ENOMEM, not OOM. */
-static int iobmd_buffer_alloc_list(struct iobmd_buffer *b)
+static int __iobmd_hot iobmd_buffer_alloc_list(struct iobmd_buffer *b)
 {
 	if (b->npages == 1) {
 		b->pages = &b->one;
@@ -301,7 +310,8 @@ static int iobmd_buffer_alloc_list(struct iobmd_buffer *b)
  * them at once below 16 MiB, else each one the allocator falls back to
  * ZONE_DMA for.
  */
-static int iobmd_buffer_alloc_pages(struct iobmd_buffer *b, u64 limit)
+static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
+						u64 limit)
 {
 	unsigned int zone = iobmd_zone_first(limit);
 	bool prepaid = iobmd_buffer_all_zone_dma(limit);
@@ -435,8 +445,8 @@ err_pages:
  * IOKit's initWithPhysicalMask: derive alignment, highest address, capacity
  * and contiguity from the request (iokit-semantics §2).
  */
-static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
-			       struct iobmd_buffer *b, u64 *limit)
+static int __iobmd_hot iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
+					   struct iobmd_buffer *b, u64 *limit)
 {
 	u64 alignment = spec->alignment ?: 1;
 	u64 capacity = spec->capacity;
@@ -509,7 +519,7 @@ static int iobmd_buffer_derive(const struct iobmd_buffer_spec *spec,
  * stay well under 1/32 of RAM), it fits without the costlier look at
  * what reclaim could add (si_mem_available()).
  */
-static bool iobmd_buffer_fits_memory(unsigned long npages)
+static bool __iobmd_hot iobmd_buffer_fits_memory(unsigned long npages)
 {
 	unsigned long total = totalram_pages();
 	unsigned long reserve = min(total / 32, 1UL << (30 - PAGE_SHIFT));
@@ -535,7 +545,8 @@ static bool iobmd_buffer_fits_memory(unsigned long npages)
  * request, -E2BIG above max_capacity, -ENOMEM when no memory meets it,
  * -EDQUOT beyond @spec->user's ZONE_DMA budget, -EINTR on a fatal signal.
  */
-struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
+__iobmd_hot struct iobmd_buffer *
+iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 {
 	struct iobmd_buffer *b;
 	u64 limit;
@@ -544,10 +555,8 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
-	if (spec->user) {
-		iobmd_user_hold(spec->user);
-		b->zone_dma_user = spec->user;
-	}
+	/* The caller holds it for the call; the buffer only if charged. */
+	b->zone_dma_user = spec->user;
 	ret = iobmd_buffer_derive(spec, b, &limit);
 	if (ret)
 		goto err_free;
@@ -574,6 +583,10 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 		}
 	}
 	iobmd_buffer_count(b, 1);
+	if (b->zone_dma_charged)
+		iobmd_user_hold(b->zone_dma_user);
+	else
+		b->zone_dma_user = NULL;
 
 	b->purgeable = IOBMD_PURGEABLE_NON_VOLATILE;
 	iobmd_desc_init(&b->desc, &iobmd_buffer_ops, IOBMD_KIND_BUFFER,
@@ -581,7 +594,7 @@ struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	return b;
 
 err_free:
-	iobmd_buffer_uncharge_zone_dma(b);
+	iobmd_buffer_uncharge_zone_dma(b, false);
 	kfree(b);
 	return ERR_PTR(ret);
 }

@@ -83,7 +83,7 @@ void iobmd_zones_init(void)
  * is budgeted per user and contiguous allocations keep out of it unless
  * their limit needs it.
  */
-bool iobmd_zone_dma_scarce(void)
+bool __iobmd_hot iobmd_zone_dma_scarce(void)
 {
 	return iobmd_zone_dma_end;
 }
@@ -101,7 +101,7 @@ bool iobmd_zone_dma_scarce(void)
  *
  * Return: 0 (any zone), 1 (ZONE_DMA32) or 2 (ZONE_DMA).
  */
-unsigned int iobmd_zone_first(u64 limit)
+unsigned int __iobmd_hot iobmd_zone_first(u64 limit)
 {
 	if (limit > DMA_BIT_MASK(32))
 		return 0;

@@ -26,8 +26,9 @@
  *
  * The descriptor starts with one reference, owned by the caller.
  */
-void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
-		     u32 kind, u64 length, u32 direction, u32 depth)
+void __iobmd_hot iobmd_desc_init(struct iobmd_desc *d,
+				 const struct iobmd_desc_ops *ops, u32 kind,
+				 u64 length, u32 direction, u32 depth)
 {
 	kref_init(&d->ref);
 	mutex_init(&d->lock);
@@ -40,6 +41,7 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 	d->direction = direction;
 	d->tag = 0;
 	d->pin_count = 0;
+	atomic_set(&d->wired_pins, 0);
 	d->pinning = false;
 	d->pin_write = false;
 	d->prepare_count = 0;
@@ -56,13 +58,13 @@ void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
  * iobmd_desc_get() - take a reference on a descriptor
  * @d: the descriptor
  */
-void iobmd_desc_get(struct iobmd_desc *d)
+void __iobmd_hot iobmd_desc_get(struct iobmd_desc *d)
 {
 	kref_get(&d->ref);
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_get, IOBMD_NS);
 
-static void iobmd_desc_release(struct kref *ref)
+static void __iobmd_hot iobmd_desc_release(struct kref *ref)
 {
 	struct iobmd_desc *d = container_of(ref, struct iobmd_desc, ref);
 
@@ -78,7 +80,7 @@ static void iobmd_desc_release(struct kref *ref)
  * iobmd_desc_put() - drop a reference; the last one frees the descriptor
  * @d: the descriptor
  */
-void iobmd_desc_put(struct iobmd_desc *d)
+void __iobmd_hot iobmd_desc_put(struct iobmd_desc *d)
 {
 	kref_put(&d->ref, iobmd_desc_release);
 }
@@ -90,7 +92,7 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_put, IOBMD_NS);
  *
  * Return: the length now in force.
  */
-u64 iobmd_desc_length(struct iobmd_desc *d)
+u64 __iobmd_hot iobmd_desc_length(struct iobmd_desc *d)
 {
 	u64 len;
 
@@ -124,7 +126,7 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_direction, IOBMD_NS);
  *
  * Return: the capacity for buffers, else the length.
  */
-u64 iobmd_desc_extent(struct iobmd_desc *d)
+u64 __iobmd_hot iobmd_desc_extent(struct iobmd_desc *d)
 {
 	return d->ops->extent ? d->ops->extent(d) : iobmd_desc_length(d);
 }
@@ -135,7 +137,7 @@ u64 iobmd_desc_extent(struct iobmd_desc *d)
  *
  * Return: true for buffers, device memory and what is built only of them.
  */
-bool iobmd_desc_wired(struct iobmd_desc *d)
+bool __iobmd_hot iobmd_desc_wired(struct iobmd_desc *d)
 {
 	return !d->ops->wired || d->ops->wired(d);
 }
@@ -165,8 +167,8 @@ static void iobmd_desc_lock_prep(struct iobmd_desc *d)
 }
 
 /*
- * A pin that needs no 0 -> 1 transition: of memory pinned already, or of
- * a kind whose memory exists without a pin.
+ * A pin of a kind with a @pin operation that needs no 0 -> 1 transition:
+ * of memory pinned already.
  *
  * Return: 0, -EACCES (a writing pin of memory pinned read-only), or
  * -ENODATA when the transition is needed.
@@ -176,9 +178,9 @@ static int iobmd_desc_pin_held(struct iobmd_desc *d, bool write)
 	int ret = 0;
 
 	iobmd_desc_lock_prep(d);
-	if (d->pin_count && write && !d->pin_write && d->ops->pin)
+	if (d->pin_count && write && !d->pin_write)
 		ret = -EACCES;
-	else if (d->pin_count || !d->ops->pin)
+	else if (d->pin_count)
 		d->pin_count++;
 	else
 		ret = -ENODATA;
@@ -207,7 +209,7 @@ static int iobmd_desc_pin_held(struct iobmd_desc *d, bool write)
  * fatal signal while waiting for another task's pin), or the kind's pin
  * error.
  */
-int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
+int __iobmd_hot iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 {
 	bool write = flags & IOBMD_PIN_WRITE;
 	bool wired;
@@ -215,6 +217,16 @@ int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 
 	if (write && d->readonly)
 		return -EACCES;
+	/*
+	 * Memory that exists unpinned needs no transition and no lock: the
+	 * count only balances pins against unpins.  lockdep still learns
+	 * where @prep_lock would be taken (under mmap_lock, say).
+	 */
+	if (!d->ops->pin) {
+		might_lock_nested(&d->prep_lock, d->depth - 1);
+		atomic_inc(&d->wired_pins);
+		return 0;
+	}
 	ret = iobmd_desc_pin_held(d, write);
 	if (ret != -ENODATA)
 		return ret;
@@ -256,8 +268,13 @@ int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
  * Safe under mmap_lock (munmap of the last mapping): the 1 -> 0 transition
  * runs under @prep_lock and takes no mmap_lock, nor @pin_lock.
  */
-void iobmd_desc_unpin(struct iobmd_desc *d)
+void __iobmd_hot iobmd_desc_unpin(struct iobmd_desc *d)
 {
+	if (!d->ops->pin) {
+		might_lock_nested(&d->prep_lock, d->depth - 1);
+		WARN_ON_ONCE(atomic_dec_return(&d->wired_pins) < 0);
+		return;
+	}
 	iobmd_desc_lock_prep(d);
 	if (!WARN_ON_ONCE(!d->pin_count) && !--d->pin_count && d->ops->unpin)
 		d->ops->unpin(d);
@@ -323,7 +340,7 @@ u64 iobmd_desc_phys_limit(struct iobmd_desc *d)
  *
  * Return: 0, or the kind's reason (see struct iobmd_desc_ops).
  */
-int iobmd_desc_usable(struct iobmd_desc *d)
+int __iobmd_hot iobmd_desc_usable(struct iobmd_desc *d)
 {
 	return d->ops->usable ? d->ops->usable(d) : 0;
 }
@@ -546,7 +563,10 @@ int iobmd_desc_hold_prepared(struct iobmd_desc *d)
 	if (d->prepare_count) {
 		/* Prepared means pinned: no transition. */
 		d->prepare_count++;
-		d->pin_count++;
+		if (d->ops->pin)
+			d->pin_count++;
+		else
+			atomic_inc(&d->wired_pins);
 		ret = 0;
 	}
 	mutex_unlock(&d->prep_lock);

@@ -85,7 +85,7 @@ static const struct dma_buf_ops iobmd_dmabuf_ops, iobmd_dmabuf_iomem_ops;
  * snprintf() naming took a sixth of the time of making a one-page buffer
  * and its dma-buf (one emulated round, cold caches).
  */
-static void iobmd_export_name(char *buf, u64 id)
+static void __iobmd_hot iobmd_export_name(char *buf, u64 id)
 {
 	char digits[20];
 	int n = 0;
@@ -101,7 +101,7 @@ static void iobmd_export_name(char *buf, u64 id)
 	*buf = '\0';
 }
 
-static bool iobmd_export_iomem(const struct iobmd_export *e)
+static bool __iobmd_hot iobmd_export_iomem(const struct iobmd_export *e)
 {
 	return e->layout.flags & IOBMD_RUN_IOMEM;
 }
@@ -318,7 +318,8 @@ static int iobmd_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 }
 
 /* A mapping of the dma-buf is a mapping of the descriptor's range. */
-static int iobmd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+static int __iobmd_hot iobmd_dmabuf_mmap(struct dma_buf *dmabuf,
+					 struct vm_area_struct *vma)
 {
 	struct iobmd_export *e = dmabuf->priv;
 	int ret;
@@ -372,7 +373,7 @@ static void iobmd_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	mutex_unlock(&e->lock);
 }
 
-static void iobmd_export_free(struct iobmd_export *e)
+static void __iobmd_hot iobmd_export_free(struct iobmd_export *e)
 {
 	iobmd_runs_free(&e->layout.runs);
 	iobmd_desc_unpin(e->desc);
@@ -381,7 +382,7 @@ static void iobmd_export_free(struct iobmd_export *e)
 	kfree(e);
 }
 
-static void iobmd_dmabuf_release(struct dma_buf *dmabuf)
+static void __iobmd_hot iobmd_dmabuf_release(struct dma_buf *dmabuf)
 {
 	struct iobmd_export *e = dmabuf->priv;
 
@@ -441,7 +442,7 @@ struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
  * the range's start a page, so that a mapping of the dma-buf is the
  * descriptor's own mapping at the same page-aligned offset.
  */
-static int iobmd_export_collect(struct iobmd_export *e)
+static int __iobmd_hot iobmd_export_collect(struct iobmd_export *e)
 {
 	struct iobmd_layout *l = &e->layout;
 	u64 delta, size;
@@ -504,8 +505,9 @@ static int iobmd_export_collect(struct iobmd_export *e)
  * 0), -EMFILE (IOBMD_EXPORT_MAX alive), -EPERM, -EFAULT, -EACCES, -ENOMEM,
  * -EINTR (pinning or walking user memory).
  */
-struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d, u64 offset,
-					 u64 length, int flags)
+__iobmd_hot struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d,
+						     u64 offset, u64 length,
+						     int flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	u64 dlen = iobmd_desc_length(d);

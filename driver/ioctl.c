@@ -28,7 +28,8 @@ struct iobmd_ucmd {
 	struct iobmd_user *user;	/* the caller's account, if held */
 };
 
-static int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd, size_t cmd_len)
+static int __iobmd_hot iobmd_ucmd_respond(struct iobmd_ucmd *ucmd,
+					  size_t cmd_len)
 {
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, cmd_len)))
@@ -75,9 +76,10 @@ err_put:
  * command, and answer; the descriptor is installed only once the answer
  * is written.  Takes over the dma-buf; on failure it is gone.
  */
-static int iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd,
-				     struct dma_buf *dmabuf, u32 fd_flags,
-				     u32 *fd, size_t cmd_len)
+static int __iobmd_hot iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd,
+						 struct dma_buf *dmabuf,
+						 u32 fd_flags, u32 *fd,
+						 size_t cmd_len)
 {
 	int ret, nfd;
 
@@ -102,9 +104,10 @@ static int iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd,
  * charged as one with a handle is.  Takes over the caller's reference; on
  * failure the descriptor is gone.
  */
-static int iobmd_ucmd_publish_dmabuf(struct iobmd_ucmd *ucmd,
-				     struct iobmd_desc *d, u32 fd_flags,
-				     u32 *fd, size_t cmd_len)
+static int __iobmd_hot iobmd_ucmd_publish_dmabuf(struct iobmd_ucmd *ucmd,
+						 struct iobmd_desc *d,
+						 u32 fd_flags, u32 *fd,
+						 size_t cmd_len)
 {
 	struct dma_buf *dmabuf;
 	int ret;
@@ -124,15 +127,16 @@ static int iobmd_ucmd_publish_dmabuf(struct iobmd_ucmd *ucmd,
 /*
  * Before creating a descriptor for userspace: the module's and the user's
  * descriptor limits, and for @bytes of new memory the file's, the user's
- * and the module's byte limits.
+ * and the module's byte limits; the user's account is @ucmd->user when the
+ * caller holds it already.
  */
-static int iobmd_ucmd_may_create(struct iobmd_ucmd *ucmd, u64 bytes)
+static int __iobmd_hot iobmd_ucmd_may_create(struct iobmd_ucmd *ucmd, u64 bytes)
 {
 	int ret = iobmd_limits_check_descs();
 
 	if (ret)
 		return ret;
-	return iobmd_account_check(ucmd->file->acct, bytes);
+	return iobmd_account_check(ucmd->file->acct, ucmd->user, bytes);
 }
 
 /* The descriptor a command names, with a reference, or ERR_PTR(-ENOENT). */
@@ -163,8 +167,8 @@ static int iobmd_ioctl_version(struct iobmd_ucmd *ucmd)
 }
 
 /* Turn the creation form of @cmd into initWithPhysicalMask's arguments. */
-static int iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
-				struct iobmd_buffer_spec *spec)
+static int __iobmd_hot iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
+					    struct iobmd_buffer_spec *spec)
 {
 	const u32 known = IOBMD_BUF_CREATE_PHYS_MASK |
 			  IOBMD_BUF_CREATE_WITH_BYTES |
@@ -217,7 +221,7 @@ static int iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
  * buffer gets a dma-buf instead of a handle: also EMFILE (no file
  * descriptor) and EINVAL (fd_flags).
  */
-static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
+static int __iobmd_hot iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 {
 	struct iobmd_buf_create *cmd = ucmd->cmd;
 	struct iobmd_buffer_spec spec;
@@ -232,15 +236,17 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	if (cmd->flags & IOBMD_BUF_CREATE_DMABUF &&
 	    ucmd->user_size < offsetofend(struct iobmd_buf_create, fd))
 		return -EINVAL;
+	spec.user = iobmd_account_user(ucmd->file->acct);
+	if (IS_ERR(spec.user))
+		return PTR_ERR(spec.user);
+	/* Checked and later charged to the account just looked up. */
+	ucmd->user = spec.user;
 	/* What it will keep: its pages (an alignment takes no more). */
 	bytes = spec.capacity;
 	ret = iobmd_ucmd_may_create(ucmd, PAGE_ALIGN(min(bytes,
 							 U64_MAX - PAGE_SIZE)));
 	if (ret)
-		return ret;
-	spec.user = iobmd_account_user(ucmd->file->acct);
-	if (IS_ERR(spec.user))
-		return PTR_ERR(spec.user);
+		goto out_user;
 	b = iobmd_buffer_create(&spec);
 	if (IS_ERR(b)) {
 		ret = PTR_ERR(b);
@@ -256,8 +262,6 @@ static int iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 			goto out_user;
 		}
 	}
-	/* The descriptor is charged to the account just looked up. */
-	ucmd->user = spec.user;
 	if (cmd->flags & IOBMD_BUF_CREATE_DMABUF) {
 		cmd->handle = 0;
 		ret = iobmd_ucmd_publish_dmabuf(ucmd, &b->desc, cmd->fd_flags,
@@ -1037,7 +1041,8 @@ static const struct iobmd_ioctl_op iobmd_ioctl_ops[] = {
  *
  * Return: 0 or a negative errno.
  */
-long iobmd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+long __iobmd_hot iobmd_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
 {
 	const struct iobmd_ioctl_op *op;
 	union iobmd_ucmd_buffer buf;

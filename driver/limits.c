@@ -162,7 +162,7 @@ void iobmd_limits_set(const struct iobmd_limits *l, const u64 *max_handles_new,
  *
  * Return: 0, or -ENFILE when total_descs are live.
  */
-int iobmd_limits_check_descs(void)
+int __iobmd_hot iobmd_limits_check_descs(void)
 {
 	u64 limit = READ_ONCE(total_descs);
 
@@ -171,7 +171,7 @@ int iobmd_limits_check_descs(void)
 	return 0;
 }
 
-static u64 iobmd_limits_buffer_bytes(void)
+static u64 __iobmd_hot iobmd_limits_buffer_bytes(void)
 {
 	return atomic64_read(&iobmd_stats.page_bytes) +
 	       atomic64_read(&iobmd_stats.coherent_bytes);
@@ -183,7 +183,7 @@ static u64 iobmd_limits_buffer_bytes(void)
  *
  * Return: 0, or -EDQUOT above total_bytes.
  */
-int iobmd_limits_check_total(u64 bytes)
+int __iobmd_hot iobmd_limits_check_total(u64 bytes)
 {
 	u64 limit = READ_ONCE(total_bytes);
 
@@ -193,7 +193,7 @@ int iobmd_limits_check_total(u64 bytes)
 }
 
 /* A reference on @uid's account if there is one, else NULL. */
-static struct iobmd_user *iobmd_user_find(kuid_t uid)
+static __iobmd_hot struct iobmd_user *iobmd_user_find(kuid_t uid)
 {
 	struct iobmd_user *u;
 
@@ -226,7 +226,7 @@ static void iobmd_user_hold_locked(struct iobmd_user *u)
  * Return: the account with a reference (iobmd_user_put()), made if the
  * user had none, or ERR_PTR(-ENOMEM).
  */
-struct iobmd_user *iobmd_user_get(void)
+__iobmd_hot struct iobmd_user *iobmd_user_get(void)
 {
 	kuid_t uid = current_uid();
 	struct iobmd_user *u, *new;
@@ -269,7 +269,7 @@ struct iobmd_user *iobmd_user_get(void)
  * iobmd_user_hold() - take another reference on an account
  * @u: the account
  */
-void iobmd_user_hold(struct iobmd_user *u)
+void __iobmd_hot iobmd_user_hold(struct iobmd_user *u)
 {
 	refcount_inc(&u->ref);
 }
@@ -278,7 +278,7 @@ void iobmd_user_hold(struct iobmd_user *u)
  * iobmd_user_put() - drop a reference; the last one forgets the account
  * @u: the account, or NULL
  */
-void iobmd_user_put(struct iobmd_user *u)
+void __iobmd_hot iobmd_user_put(struct iobmd_user *u)
 {
 	struct iobmd_user *old;
 
@@ -398,7 +398,8 @@ static void iobmd_account_free(struct kref *ref)
 }
 
 /* The opener's account when the current task is that user's, held. */
-static struct iobmd_user *iobmd_account_opener(struct iobmd_account *acct)
+static __iobmd_hot struct iobmd_user *
+iobmd_account_opener(struct iobmd_account *acct)
 {
 	if (!uid_eq(acct->user->uid, current_uid()))
 		return NULL;
@@ -417,7 +418,7 @@ static struct iobmd_user *iobmd_account_opener(struct iobmd_account *acct)
  * Return: the current task's account with a reference, or
  * ERR_PTR(-ENOMEM).
  */
-struct iobmd_user *iobmd_account_user(struct iobmd_account *acct)
+__iobmd_hot struct iobmd_user *iobmd_account_user(struct iobmd_account *acct)
 {
 	return iobmd_account_opener(acct) ?: iobmd_user_get();
 }
@@ -426,13 +427,13 @@ struct iobmd_user *iobmd_account_user(struct iobmd_account *acct)
  * iobmd_account_put() - drop a reference on an account
  * @acct: the account
  */
-void iobmd_account_put(struct iobmd_account *acct)
+void __iobmd_hot iobmd_account_put(struct iobmd_account *acct)
 {
 	kref_put(&acct->ref, iobmd_account_free);
 }
 
 /* Whether @add more on @now passes @limit (0: none). */
-static bool iobmd_over(u64 now, u64 add, u64 limit)
+static bool __iobmd_hot iobmd_over(u64 now, u64 add, u64 limit)
 {
 	return limit && (now > limit || add > limit - now);
 }
@@ -441,16 +442,22 @@ static bool iobmd_over(u64 now, u64 add, u64 limit)
  * iobmd_account_check() - may the current task create a descriptor of
  * @bytes more on this file?
  * @acct: the file's account
+ * @user: the current task's user account when the caller holds it
+ *	already, else NULL
  * @bytes: buffer bytes about to be allocated
  *
  * Return: 0, -EMFILE at user_descs, or -EDQUOT above task_bytes,
  * user_bytes or total_bytes.
  */
-int iobmd_account_check(struct iobmd_account *acct, u64 bytes)
+int __iobmd_hot iobmd_account_check(struct iobmd_account *acct,
+				    struct iobmd_user *user, u64 bytes)
 {
-	struct iobmd_user *u = iobmd_account_opener(acct) ?:
-			       iobmd_user_find(current_uid());
+	struct iobmd_user *u = user;
 	int ret = 0;
+
+	if (!u)
+		u = iobmd_account_opener(acct) ?:
+		    iobmd_user_find(current_uid());
 
 	if (u && iobmd_over(atomic64_read(&u->descs), 1,
 			    READ_ONCE(user_descs)))
@@ -463,7 +470,8 @@ int iobmd_account_check(struct iobmd_account *acct, u64 bytes)
 		ret = -EDQUOT;
 	else if (bytes)
 		ret = iobmd_limits_check_total(bytes);
-	iobmd_user_put(u);
+	if (!user)
+		iobmd_user_put(u);
 	return ret;
 }
 
@@ -471,7 +479,7 @@ int iobmd_account_check(struct iobmd_account *acct, u64 bytes)
  * One descriptor more for @u unless that passes user_descs; iobmd_stats
  * counts the users who hold any.
  */
-static bool iobmd_user_charge_desc(struct iobmd_user *u)
+static bool __iobmd_hot iobmd_user_charge_desc(struct iobmd_user *u)
 {
 	s64 n = atomic64_inc_return(&u->descs);
 	u64 limit = READ_ONCE(user_descs);
@@ -486,14 +494,14 @@ static bool iobmd_user_charge_desc(struct iobmd_user *u)
 	return true;
 }
 
-static void iobmd_user_uncharge_desc(struct iobmd_user *u)
+static void __iobmd_hot iobmd_user_uncharge_desc(struct iobmd_user *u)
 {
 	if (atomic64_dec_and_test(&u->descs))
 		atomic64_dec(&iobmd_stats.users);
 }
 
 /* Adds @add to @v unless that passes @limit (0: none). */
-static bool iobmd_charge(atomic64_t *v, u64 add, u64 limit)
+static bool __iobmd_hot iobmd_charge(atomic64_t *v, u64 add, u64 limit)
 {
 	if (atomic64_add_return(add, v) > limit && limit) {
 		atomic64_sub(add, v);
@@ -519,8 +527,9 @@ static bool iobmd_charge(atomic64_t *v, u64 add, u64 limit)
  * Return: 0, -ENOMEM, -EMFILE at user_descs, or -EDQUOT when it does not
  * fit task_bytes, user_bytes or total_bytes (nothing charged).
  */
-int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_user *user,
-			 struct iobmd_desc *d)
+int __iobmd_hot iobmd_account_charge(struct iobmd_account *acct,
+				     struct iobmd_user *user,
+				     struct iobmd_desc *d)
 {
 	u64 bytes = iobmd_desc_bytes(d);
 	u64 total = READ_ONCE(total_bytes);
@@ -562,7 +571,7 @@ err_put:
  * iobmd_account_uncharge() - give a freed descriptor's charges back
  * @d: the descriptor
  */
-void iobmd_account_uncharge(struct iobmd_desc *d)
+void __iobmd_hot iobmd_account_uncharge(struct iobmd_desc *d)
 {
 	if (!d->acct)
 		return;

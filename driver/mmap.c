@@ -70,7 +70,8 @@ struct iobmd_mapper {
 };
 
 /* The cache mode a run gets, or -EINVAL when it cannot have @want. */
-static int iobmd_mmap_cache(const struct iobmd_run *run, unsigned int want)
+static int __iobmd_hot iobmd_mmap_cache(const struct iobmd_run *run,
+					unsigned int want)
 {
 	if (!(run->flags & IOBMD_RUN_IOMEM)) {
 		if (want == IOBMD_CACHE_DEFAULT || want == run->cache)
@@ -101,7 +102,8 @@ static int iobmd_mmap_cache(const struct iobmd_run *run, unsigned int want)
  * not be, and which faults on unaligned accesses); device memory is
  * pgprot_noncached()'s.  x86 has one uncached type for both.
  */
-static pgprot_t iobmd_mmap_prot(pgprot_t prot, unsigned int cache, bool iomem)
+static pgprot_t __iobmd_hot iobmd_mmap_prot(pgprot_t prot, unsigned int cache,
+					    bool iomem)
 {
 	switch (cache) {
 	case IOBMD_CACHE_INHIBIT:
@@ -114,7 +116,7 @@ static pgprot_t iobmd_mmap_prot(pgprot_t prot, unsigned int cache, bool iomem)
 	return prot;
 }
 
-static int iobmd_mmap_flush(struct iobmd_mapper *m)
+static int __iobmd_hot iobmd_mmap_flush(struct iobmd_mapper *m)
 {
 	unsigned long num = m->nbatch;
 	int ret;
@@ -126,8 +128,9 @@ static int iobmd_mmap_flush(struct iobmd_mapper *m)
 	return ret ?: (num ? -ENOMEM : 0);
 }
 
-static int iobmd_mmap_insert(struct iobmd_mapper *m, unsigned long addr,
-			     unsigned long pfn, unsigned long n)
+static int __iobmd_hot iobmd_mmap_insert(struct iobmd_mapper *m,
+					 unsigned long addr, unsigned long pfn,
+					 unsigned long n)
 {
 	int ret;
 
@@ -150,7 +153,7 @@ static int iobmd_mmap_insert(struct iobmd_mapper *m, unsigned long addr,
 	return 0;
 }
 
-static int iobmd_mmap_run(void *arg, const struct iobmd_run *run)
+static int __iobmd_hot iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 {
 	struct iobmd_mapper *m = arg;
 	u64 off = m->delta + m->pos - m->start;	/* offset in the VMA */
@@ -195,7 +198,8 @@ static int iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 }
 
 /* Walk the descriptor bytes the VMA shows; the caller holds a pin. */
-static int iobmd_mmap_walk(struct iobmd_desc *d, struct iobmd_mapper *m)
+static int __iobmd_hot iobmd_mmap_walk(struct iobmd_desc *d,
+				       struct iobmd_mapper *m)
 {
 	u64 size = m->vma->vm_end - m->vma->vm_start;
 	u64 first = m->start > m->delta ? m->start - m->delta : 0;
@@ -237,7 +241,8 @@ static int iobmd_mmap_delta_run(void *arg, const struct iobmd_run *run)
  * Return: 0, -ENODATA for length 0 or for user memory that is not
  * prepared.
  */
-int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size)
+int __iobmd_hot iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta,
+				      u64 *size)
 {
 	u64 extent = iobmd_desc_extent(d);
 	int ret;
@@ -267,7 +272,7 @@ int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size)
 }
 
 /* mmap_lock is held: user memory must be pinned (prepared) already. */
-static unsigned int iobmd_mmap_pin_flags(struct vm_area_struct *vma)
+static unsigned int __iobmd_hot iobmd_mmap_pin_flags(struct vm_area_struct *vma)
 {
 	return IOBMD_PIN_NOFAULT |
 	       (vma->vm_flags & VM_MAYWRITE ? IOBMD_PIN_WRITE : 0);
@@ -280,7 +285,8 @@ static unsigned int iobmd_mmap_pin_flags(struct vm_area_struct *vma)
  */
 #define IOBMD_MMAP_UNPINNED	1UL
 
-static struct iobmd_desc *iobmd_mmap_desc(struct vm_area_struct *vma)
+static __iobmd_hot struct iobmd_desc *
+iobmd_mmap_desc(struct vm_area_struct *vma)
 {
 	return (void *)((unsigned long)vma->vm_private_data &
 			~IOBMD_MMAP_UNPINNED);
@@ -307,7 +313,7 @@ static void iobmd_mmap_open(struct vm_area_struct *vma)
 	atomic64_inc(&iobmd_stats.mappings);
 }
 
-static void iobmd_mmap_close(struct vm_area_struct *vma)
+static void __iobmd_hot iobmd_mmap_close(struct vm_area_struct *vma)
 {
 	struct iobmd_desc *d = iobmd_mmap_desc(vma);
 
@@ -359,13 +365,28 @@ static const struct vm_operations_struct iobmd_mmap_ops = {
 };
 
 /* Check the layout, then map it, pages or PFNs, with the cache mode. */
-static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
+static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
+					   struct iobmd_mapper *m)
 {
+	struct iobmd_buffer *b = iobmd_to_buffer(d);
 	int ret;
 
-	ret = iobmd_mmap_walk(d, m);
-	if (ret)
-		return ret;
+	if (b) {
+		/* A buffer's pages are its own, all in its cache mode. */
+		struct iobmd_run run = {
+			.flags = IOBMD_RUN_PAGES,
+			.cache = b->cache,
+		};
+
+		ret = iobmd_mmap_cache(&run, m->cache);
+		if (ret < 0)
+			return ret;
+		m->cache = ret;
+	} else {
+		ret = iobmd_mmap_walk(d, m);
+		if (ret)
+			return ret;
+	}
 	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache,
 					       m->iomem);
 	vm_flags_set(m->vma, m->pages ? VM_MIXEDMAP : VM_IO);
@@ -412,8 +433,9 @@ static int iobmd_mmap_populate(struct iobmd_desc *d, struct iobmd_mapper *m)
  * back), -ENOMEM.  On failure the mapping holds
  * nothing.
  */
-int iobmd_desc_mmap(struct iobmd_desc *d, struct vm_area_struct *vma,
-		    u64 offset, unsigned int cache)
+int __iobmd_hot iobmd_desc_mmap(struct iobmd_desc *d,
+				struct vm_area_struct *vma, u64 offset,
+				unsigned int cache)
 {
 	struct iobmd_mapper m = {
 		.vma = vma,

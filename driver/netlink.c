@@ -366,7 +366,7 @@ static struct genl_family iobmd_nl_family = {
  *
  * Sent only when someone listens; a failure to send is not an error.
  */
-void iobmd_nl_event(struct iobmd_desc *d, bool create)
+void __iobmd_hot iobmd_nl_event(struct iobmd_desc *d, bool create)
 {
 	struct sk_buff *msg;
 	void *hdr;

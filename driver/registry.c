@@ -42,15 +42,16 @@ static u64 iobmd_registry_last_id;
  */
 static u64 iobmd_registry_steps;
 
-static bool iobmd_registry_id_less(struct rb_node *a, const struct rb_node *b)
+static bool __iobmd_hot iobmd_registry_id_less(struct rb_node *a,
+					       const struct rb_node *b)
 {
 	return rb_entry(a, struct iobmd_desc, id_node)->id <
 	       rb_entry(b, struct iobmd_desc, id_node)->id;
 }
 
 /* Orders by the creator's struct pid (its address), then by id. */
-static bool iobmd_registry_creator_less(struct rb_node *a,
-					const struct rb_node *b)
+static bool __iobmd_hot iobmd_registry_creator_less(struct rb_node *a,
+						    const struct rb_node *b)
 {
 	const struct iobmd_desc *da = rb_entry(a, struct iobmd_desc,
 					       creator_node);
@@ -66,7 +67,7 @@ static bool iobmd_registry_creator_less(struct rb_node *a,
  * iobmd_registry_add() - record a new descriptor and announce it
  * @d: the descriptor, initialised
  */
-void iobmd_registry_add(struct iobmd_desc *d)
+void __iobmd_hot iobmd_registry_add(struct iobmd_desc *d)
 {
 	d->creator = get_pid(task_tgid(current));
 	d->uid = current_uid();
@@ -86,7 +87,7 @@ void iobmd_registry_add(struct iobmd_desc *d)
  * iobmd_registry_del() - forget a descriptor that is being freed
  * @d: the descriptor
  */
-void iobmd_registry_del(struct iobmd_desc *d)
+void __iobmd_hot iobmd_registry_del(struct iobmd_desc *d)
 {
 	spin_lock(&iobmd_registry_lock);
 	rb_erase(&d->id_node, &iobmd_registry_ids);

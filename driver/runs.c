@@ -138,7 +138,7 @@ int iobmd_runs_add_range(struct iobmd_runs *r, unsigned long pfn,
  * iobmd_runs_free() - free the list and empty it
  * @r: the list
  */
-void iobmd_runs_free(struct iobmd_runs *r)
+void __iobmd_hot iobmd_runs_free(struct iobmd_runs *r)
 {
 	kvfree(r->v);
 	*r = (struct iobmd_runs){ };

@@ -25,8 +25,9 @@
  *
  * Return: 0 or what @fn returned.
  */
-int iobmd_pages_walk(struct page **pages, u64 pos, u64 len,
-		     const struct iobmd_run *tmpl, iobmd_run_fn fn, void *arg)
+int __iobmd_hot iobmd_pages_walk(struct page **pages, u64 pos, u64 len,
+				 const struct iobmd_run *tmpl, iobmd_run_fn fn,
+				 void *arg)
 {
 	struct iobmd_run run = *tmpl;
 	int ret;

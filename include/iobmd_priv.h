@@ -19,6 +19,13 @@
 #include "iobmd.h"
 #include "iobmd_compat.h"
 
+/*
+ * What creating, exporting, mapping and freeing a buffer runs, laid out
+ * together: after a TLB flush (every munmap) each page of code it spans
+ * costs a page walk of its own.
+ */
+#define __iobmd_hot	__section(".text.iobmd_hot")
+
 struct dentry;
 struct device;
 struct vm_area_struct;
@@ -149,7 +156,10 @@ struct iobmd_desc_ops {
  *	outside mmap_lock and @prep_lock, and inside the @pin_lock of
  *	descriptors built on this one (subclass = depth - 1); taken
  *	killably, and only tried under mmap_lock (iobmd_desc_pin())
- * @pin_count: pins (prepares and internal holds); protected by @prep_lock
+ * @pin_count: pins (prepares and internal holds) of a kind with a @pin
+ *	operation; protected by @prep_lock
+ * @wired_pins: pins of a kind without one (its memory exists unpinned), a
+ *	plain count that only has to balance: no lock
  * @pinning: a 0 -> 1 pin transition is running (under @pin_lock); set and
  *	cleared under @prep_lock
  * @pin_write: the pin allows writes; protected by @prep_lock
@@ -190,6 +200,7 @@ struct iobmd_desc {
 	struct mutex prep_lock; /* pin_count, pin_write, prepare_count */
 	struct mutex pin_lock; /* a 0 -> 1 pin transition */
 	unsigned int pin_count;
+	atomic_t wired_pins;
 	bool pinning;
 	bool pin_write;
 	unsigned int prepare_count;
@@ -257,7 +268,10 @@ u64 iobmd_dma_reach(struct device *dev);
  * @dma_dir: direction of @sgt; desc.prep_lock
  * @purgeable: IOBMD_PURGEABLE_* state; desc.lock
  * @zone_bytes: bytes of @pages in ZONE_DMA, ZONE_DMA32 and above
- * @zone_dma_user: the user its ZONE_DMA memory is charged to, or NULL
+ * @zone_dma_user: the user its ZONE_DMA memory is charged to, held, or
+ *	NULL when none is (kernel callers' buffers, buffers without ZONE_DMA
+ *	memory); while it is created, the creator's account (held by the
+ *	creator) or NULL
  * @zone_dma_charged: ZONE_DMA bytes charged to @zone_dma_user
  */
 struct iobmd_buffer {
@@ -525,7 +539,8 @@ struct iobmd_account {
 
 struct iobmd_account *iobmd_account_new(void);
 void iobmd_account_put(struct iobmd_account *acct);
-int iobmd_account_check(struct iobmd_account *acct, u64 bytes);
+int iobmd_account_check(struct iobmd_account *acct, struct iobmd_user *user,
+			u64 bytes);
 int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_user *user,
 			 struct iobmd_desc *d);
 void iobmd_account_uncharge(struct iobmd_desc *d);
