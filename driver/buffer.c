@@ -106,6 +106,19 @@ static void __iobmd_hot iobmd_buffer_free_list(struct iobmd_buffer *b)
 }
 
 /* Frees the first @n pages: whole chunks, each a compound page or one page. */
+/*
+ * A chunk of 2^@order pages: one compound page from the page allocator,
+ * or pages placed by physical address, each with its own reference.
+ */
+static void __iobmd_hot iobmd_buffer_free_chunk(struct page *page,
+						unsigned int order)
+{
+	if (compound_order(page) == order)
+		__free_pages(page, order);
+	else
+		iobmd_contig_free(page, 1UL << order);
+}
+
 static void __iobmd_hot iobmd_buffer_free_pages(struct iobmd_buffer *b,
 						unsigned long n)
 {
@@ -114,7 +127,7 @@ static void __iobmd_hot iobmd_buffer_free_pages(struct iobmd_buffer *b,
 
 	while (i < n) {
 		order = compound_order(b->pages[i]);
-		__free_pages(b->pages[i], order);
+		iobmd_buffer_free_chunk(b->pages[i], order);
 		i += 1UL << order;
 		cond_resched();
 	}
@@ -302,13 +315,77 @@ static int __iobmd_hot iobmd_buffer_alloc_list(struct iobmd_buffer *b)
 }
 
 /*
- * Non-contiguous memory: chunks of the highest order that still fits, each
- * checked against @limit; a chunk above it moves the search to the next
- * lower zone.  Chunks stay compound pages, so that freeing one is one call;
- * their pages are still mapped into processes one by one.  ZONE_DMA
- * chunks are charged to the user where ZONE_DMA is scarce (x86): all of
- * them at once below 16 MiB, else each one the allocator falls back to
- * ZONE_DMA for.
+ * Whether pages may be placed below a limit by their physical address
+ * (iobmd_contig_place()): no memory cgroup is charged for them, so a user
+ * needs CAP_IPC_LOCK, as for large contiguous buffers.  Asked without an
+ * audit record: lacking it only means the allocator's offers are all
+ * there is.
+ */
+static bool iobmd_buffer_may_place(const struct iobmd_buffer *b)
+{
+	return !b->zone_dma_user ||
+	       ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK);
+}
+
+/*
+ * One chunk of 2^@order zeroed pages at or below @limit: from the page
+ * allocator, in zone *@zone.  A chunk it offers above the limit (the limit
+ * lies inside the zone) starts placement (*@placing) where the caller may
+ * have placed memory: this chunk and the buffer's later ones are placed
+ * below the limit by physical address, until not one page can be; then,
+ * or without placement, the next scarcer zone is tried.  Each zone is
+ * left at most once, so the search ends.
+ *
+ * Return: the chunk, NULL when there is none of this order, or
+ * ERR_PTR(-EINTR).
+ */
+static struct page *__iobmd_hot iobmd_buffer_chunk(struct iobmd_buffer *b,
+						   unsigned int order,
+						   u64 limit,
+						   unsigned int *zone,
+						   bool *placing)
+{
+	gfp_t gfp = order ? IOBMD_BUFFER_HIGH_ORDER_GFP :
+			    IOBMD_BUFFER_ORDER0_GFP;
+	struct page *page;
+
+	for (;;) {
+		if (*placing) {
+			page = iobmd_contig_place(1UL << order,
+						  PAGE_SIZE << order, limit);
+			if (!IS_ERR(page) || PTR_ERR(page) != -ENOMEM)
+				return page;
+			if (order)
+				return NULL;
+			*placing = false;
+			if (*zone + 1 == IOBMD_NR_ZONES)
+				return NULL;
+			(*zone)++;
+			continue;
+		}
+		page = alloc_pages(gfp | iobmd_zone_gfp[*zone] | __GFP_ZERO |
+				   __GFP_ACCOUNT, order);
+		if (!page ||
+		    page_to_phys(page) + (PAGE_SIZE << order) - 1 <= limit)
+			return page;
+		__free_pages(page, order);
+		if (iobmd_buffer_may_place(b))
+			*placing = true;
+		else if (*zone + 1 < IOBMD_NR_ZONES)
+			(*zone)++;
+		else
+			return NULL;
+	}
+}
+
+/*
+ * Non-contiguous memory: chunks of the highest order that still fits,
+ * each at or below @limit (iobmd_buffer_chunk()).  Chunks from the page
+ * allocator stay compound pages, so that freeing one is one call; placed
+ * chunks are order-0 pages; all are mapped into processes page by page.
+ * ZONE_DMA chunks are charged to the user where ZONE_DMA is scarce (x86):
+ * all of them at once below 16 MiB, else each one the search falls back
+ * to ZONE_DMA for.
  */
 static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 						u64 limit)
@@ -316,6 +393,7 @@ static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 	unsigned int zone = iobmd_zone_first(limit);
 	bool prepaid = iobmd_buffer_all_zone_dma(limit);
 	unsigned long n = 0, i;
+	bool placing = false;
 	unsigned int oi = 0;
 	struct page *page;
 	int ret;
@@ -333,8 +411,6 @@ static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 
 	while (n < b->npages) {
 		unsigned int order = iobmd_buffer_orders[oi];
-		gfp_t gfp = order ? IOBMD_BUFFER_HIGH_ORDER_GFP :
-				    IOBMD_BUFFER_ORDER0_GFP;
 
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
@@ -344,15 +420,10 @@ static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 			oi++;
 			continue;
 		}
-		page = alloc_pages(gfp | iobmd_zone_gfp[zone] | __GFP_ZERO |
-				   __GFP_ACCOUNT, order);
-		if (page && page_to_phys(page) + (PAGE_SIZE << order) - 1 > limit) {
-			__free_pages(page, order);
-			page = NULL;
-			if (zone + 1 < IOBMD_NR_ZONES) {
-				zone++;
-				continue;
-			}
+		page = iobmd_buffer_chunk(b, order, limit, &zone, &placing);
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
+			goto err_free;
 		}
 		if (!page) {
 			if (order) {
@@ -366,7 +437,7 @@ static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 		    iobmd_zone_dma_scarce()) {
 			ret = iobmd_buffer_charge_zone_dma(b, PAGE_SIZE << order);
 			if (ret) {
-				__free_pages(page, order);
+				iobmd_buffer_free_chunk(page, order);
 				goto err_free;
 			}
 		}
@@ -413,7 +484,8 @@ static int iobmd_buffer_alloc_contig(struct iobmd_buffer *b, u64 limit)
 	ret = iobmd_buffer_alloc_list(b);
 	if (ret)
 		return ret;
-	page = iobmd_contig_alloc(b->npages, b->alignment, limit);
+	page = iobmd_contig_alloc(b->npages, b->alignment, limit,
+				  iobmd_buffer_may_place(b));
 	if (IS_ERR(page)) {
 		ret = PTR_ERR(page);
 		goto err_pages;

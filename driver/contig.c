@@ -12,7 +12,9 @@
  * the top of the allowed RAM down, a range that holds a page in use that
  * cannot move (kernel memory, reserved pages, huge pages) is never tried,
  * and at most IOBMD_CONTIG_TRIES ranges are tried, so a request no range
- * can meet fails promptly.  Ranges are never taken from ZONE_MOVABLE
+ * can meet fails promptly.  The same search places smaller blocks when the
+ * limit lies inside a zone and the allocator offers only memory above it
+ * (iobmd_contig_place()).  Ranges are never taken from ZONE_MOVABLE
  * (the pages cannot move again), nor from ZONE_DMA unless the limit lies
  * in it.  CMA areas are not told apart (get_pageblock_migratetype() is
  * not exported): a try there fails and counts against the tries.  Either
@@ -120,23 +122,26 @@ static bool iobmd_contig_zone_dma(struct zone *zone)
 #endif
 }
 
-/* A buddy block covering @npages on @align_pages; the rest freed. */
+/*
+ * A buddy block covering @npages on @align_pages; the rest freed.  A lower
+ * zone only when the block came from above the limit: a failure in one
+ * zone is no reason to drain a scarcer one.  With @place, the pages are
+ * placed below the limit (iobmd_contig_place()) before a scarcer zone is
+ * tried.  Return: the pages, or an ERR_PTR() as iobmd_contig_alloc().
+ */
 static struct page *iobmd_contig_buddy(unsigned long npages,
-				       unsigned long align_pages, u64 limit)
+				       unsigned long align_pages, u64 limit,
+				       bool place)
 {
 	unsigned int order = get_order(max(npages, align_pages) << PAGE_SHIFT);
 	unsigned int zone;
 	struct page *page;
 	unsigned long i;
 
-	/*
-	 * A lower zone only when the block came from above the limit: a
-	 * failure in one zone is no reason to drain a scarcer one.
-	 */
 	for (zone = iobmd_zone_first(limit); zone < IOBMD_NR_ZONES; zone++) {
 		page = alloc_pages(IOBMD_CONTIG_GFP | iobmd_zone_gfp[zone], order);
 		if (!page)
-			return NULL;
+			return ERR_PTR(-ENOMEM);
 		if (page_to_phys(page) + (npages << PAGE_SHIFT) - 1 <= limit) {
 			split_page(page, order);
 			for (i = npages; i < (1UL << order); i++)
@@ -144,8 +149,16 @@ static struct page *iobmd_contig_buddy(unsigned long npages,
 			return page;
 		}
 		__free_pages(page, order);
+		if (place) {
+			page = iobmd_contig_place(npages,
+						  (u64)align_pages << PAGE_SHIFT,
+						  limit);
+			if (!IS_ERR(page) || PTR_ERR(page) != -ENOMEM)
+				return page;
+			place = false;
+		}
 	}
-	return NULL;
+	return ERR_PTR(-ENOMEM);
 }
 
 /*
@@ -305,32 +318,57 @@ static struct page *iobmd_contig_range(unsigned long npages,
 }
 
 /**
- * iobmd_contig_alloc() - physically contiguous pages at or below a limit
+ * iobmd_contig_place() - contiguous pages placed at or below a limit by
+ * their physical address, wherever the page allocator would offer them
  * @npages: pages
  * @align: alignment in bytes: 0, or a power of two
  * @limit: the highest physical address any byte may have
  *
- * Return: the first of @npages order-0 pages, each with a reference,
- * zeroed, or ERR_PTR(-ENOMEM) when no memory meets the request,
- * -EINTR on a fatal signal.  Free them with iobmd_contig_free().
- * Memory from a block the buddy allocator keeps is charged to the
- * current task's memory cgroup; larger ranges cannot be.
+ * For a limit inside a zone, where the allocator may offer only memory
+ * above it: a range below the limit is made free with
+ * alloc_contig_range() (bounded as described at the top of this file).
+ * No memory cgroup is charged for the pages.
+ *
+ * Return: as iobmd_contig_alloc().
  */
-struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit)
+struct page *iobmd_contig_place(unsigned long npages, u64 align, u64 limit)
 {
 	unsigned long align_pages = max_t(u64, align >> PAGE_SHIFT, 1);
 	struct page *page;
 	int err = 0;
 
-	if (!npages)
-		return ERR_PTR(-EINVAL);
-	if (get_order(max(npages, align_pages) << PAGE_SHIFT) <= IOBMD_MAX_ORDER)
-		page = iobmd_contig_buddy(npages, align_pages, limit);
-	else
-		page = iobmd_contig_range(npages, align_pages, limit, &err);
+	page = iobmd_contig_range(npages, align_pages, limit, &err);
 	if (err)
 		return ERR_PTR(err);
 	return page ?: ERR_PTR(-ENOMEM);
+}
+
+/**
+ * iobmd_contig_alloc() - physically contiguous pages at or below a limit
+ * @npages: pages
+ * @align: alignment in bytes: 0, or a power of two
+ * @limit: the highest physical address any byte may have
+ * @place: when the buddy allocator offers a block above @limit, place
+ *	the pages below it with iobmd_contig_place() (memory no cgroup is
+ *	charged for) before a scarcer zone is tried.  Beyond the allocator's
+ *	largest order the pages are always placed.
+ *
+ * Return: the first of @npages order-0 pages, each with a reference,
+ * zeroed, or ERR_PTR(-ENOMEM) when no memory meets the request,
+ * -EINTR on a fatal signal.  Free them with iobmd_contig_free().
+ * Memory from a block the buddy allocator keeps is charged to the
+ * current task's memory cgroup; larger ranges, and placed ones, cannot be.
+ */
+struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit,
+				bool place)
+{
+	unsigned long align_pages = max_t(u64, align >> PAGE_SHIFT, 1);
+
+	if (!npages)
+		return ERR_PTR(-EINVAL);
+	if (iobmd_contig_large(npages, align))
+		return iobmd_contig_place(npages, align, limit);
+	return iobmd_contig_buddy(npages, align_pages, limit, place);
 }
 
 /**

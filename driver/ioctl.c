@@ -211,7 +211,8 @@ static int __iobmd_hot iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
  * Errors: EINVAL (unknown flag or option, capacity 0, alignment not a power
  * of two, a member the form does not use not 0), E2BIG (above max_capacity),
  * EPERM (contiguous beyond 4 MiB without CAP_IPC_LOCK), ENOMEM (no memory
- * meets the mask or alignment), EMFILE (max_handles or
+ * meets the mask or alignment; below a limit inside a zone, without
+ * CAP_IPC_LOCK, none the page allocator offers), EMFILE (max_handles or
  * user_descs reached), ENFILE (total_descs reached), EDQUOT (above
  * task_bytes, user_bytes, total_bytes, or the user's ZONE_DMA budget
  * user_zone_dma without CAP_SYS_RESOURCE), EFAULT, EINTR.  On any error no

@@ -423,7 +423,9 @@ extern const gfp_t iobmd_zone_gfp[IOBMD_NR_ZONES];
 unsigned int iobmd_zone_first(u64 limit);
 void iobmd_zones_init(void);
 bool iobmd_zone_dma_scarce(void);
-struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit);
+struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit,
+				bool place);
+struct page *iobmd_contig_place(unsigned long npages, u64 align, u64 limit);
 bool iobmd_contig_large(unsigned long npages, u64 align);
 void iobmd_contig_free(struct page *page, unsigned long npages);
 
