@@ -6,7 +6,10 @@
  * limit anyway; these hold 4 MiB buffers until the memory under the limit
  * runs out (ENOMEM), so that every chunk the allocator offers, from every
  * zone, meets the check, and memory up to the limit, not only below the
- * mask's top bit, is found.
+ * mask's top bit, is found.  The _found tests first leave the allocator
+ * offering memory above the limit before the memory freed below it: the
+ * module places buffers there by physical address, for callers with
+ * CAP_IPC_LOCK (placed memory is charged to no memory cgroup).
  *
  * Needs root (IOBMD_GET_SEGMENTS), and RAM between 2 and 4 GiB (the 6 GiB
  * guest has 2 to 3 GiB).  Runs alone: it takes most of ZONE_DMA and
@@ -153,6 +156,148 @@ TEST_F_TIMEOUT(iobmd_mask_limit, limit_inside_zone_contiguous, 240)
 	ASSERT_NE(NULL, h);
 	hold_until_enomem(_metadata, self->fd, IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
 			  MASK_1G, LIMIT_1G, 0, h, &n);
+	release_held(_metadata, self->fd, h, n);
+	free(h);
+}
+
+#define FREED_BELOW	16	/* 64 MiB given back below the limit */
+#define FOUND_BELOW	8	/* 32 MiB asked for under it */
+
+/*
+ * Leaves the memory below 4 GiB so that the page allocator offers memory
+ * above LIMIT_1G first: holds contiguous 4 MiB buffers under MASK_4G until
+ * ENOMEM, then releases FREED_BELOW of those at or below the limit and,
+ * after them, every one above it (the allocator hands out what was freed
+ * last first).  The buffers still held are in @h, *@n of them.
+ */
+static void free_above_last(struct __test_metadata *_metadata, int fd,
+			    __u32 *h, int *n)
+{
+	struct iobmd_segment *segs;
+	int i, kept = 0, freed = 0;
+	__u8 *below;
+	__u32 nr;
+
+	hold_until_enomem(_metadata, fd, IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+			  MASK_4G, SZ_4G - 1, 0, h, n);
+	below = calloc(*n ?: 1, 1);
+	ASSERT_NE(NULL, below);
+	for (i = 0; i < *n; i++) {
+		ASSERT_EQ(0, _test_get_all_segments(fd, h[i], 0, 0, &segs,
+						    &nr));
+		below[i] = segs[0].addr + SZ_4M - 1 <= LIMIT_1G;
+		free(segs);
+	}
+	for (i = 0; i < *n && freed < FREED_BELOW; i++) {
+		if (below[i]) {
+			ASSERT_EQ(0, _test_ioctl_release(fd, h[i]));
+			below[i] = 2;
+			freed++;
+		}
+	}
+	ASSERT_EQ(FREED_BELOW, freed)
+		TH_LOG("%d of %d 4 MiB buffers under 4 GiB lie below 0x%llx",
+		       freed, *n, LIMIT_1G);
+	for (i = 0; i < *n; i++) {
+		if (!below[i]) {
+			ASSERT_EQ(0, _test_ioctl_release(fd, h[i]));
+		} else if (below[i] == 1) {
+			h[kept++] = h[i];
+		}
+	}
+	TH_LOG("%d buffers under 4 GiB: %d given back, %d below 0x%llx kept",
+	       *n, *n - kept, kept, LIMIT_1G);
+	*n = kept;
+	free(below);
+}
+
+/*
+ * Memory below a limit inside the zone is found even when the allocator
+ * offers memory above the limit first: FOUND_BELOW buffers fit in the
+ * FREED_BELOW buffers' worth just given back below it.
+ */
+static void found_below(struct __test_metadata *_metadata, int fd, __u32 opts)
+{
+	__u32 *h = calloc(MAX_HELD, sizeof(*h)), got[FOUND_BELOW];
+	struct iobmd_segment *segs;
+	int n, i, ret;
+	__u32 nr;
+
+	ASSERT_NE(NULL, h);
+	free_above_last(_metadata, fd, h, &n);
+	for (i = 0; i < FOUND_BELOW; i++) {
+		ret = _test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+					     IOBMD_DIRECTION_INOUT | opts,
+					     SZ_4M, 0, MASK_1G, NULL, 0, &got[i]);
+		ASSERT_EQ(0, ret)
+			TH_LOG("buffer %d under 0x%llx: %s, with %d MiB just freed below the limit",
+			       i, MASK_1G, strerror(errno), FREED_BELOW * 4);
+		ASSERT_EQ(0, _test_get_all_segments(fd, got[i], 0, 0, &segs,
+						    &nr));
+		check_segments(_metadata, segs, nr, SZ_4M, LIMIT_1G);
+		free(segs);
+	}
+	release_held(_metadata, fd, got, FOUND_BELOW);
+	release_held(_metadata, fd, h, n);
+	free(h);
+}
+
+TEST_F_TIMEOUT(iobmd_mask_limit, limit_inside_zone_found, 240)
+{
+	found_below(_metadata, self->fd, 0);
+}
+
+TEST_F_TIMEOUT(iobmd_mask_limit, limit_inside_zone_found_contiguous, 240)
+{
+	found_below(_metadata, self->fd, IOBMD_OPT_PHYSICALLY_CONTIGUOUS);
+}
+
+/*
+ * Placed memory is charged to no memory cgroup: without CAP_IPC_LOCK a
+ * caller gets only what the allocator offers below the limit, which in
+ * this state is not FOUND_BELOW buffers' worth.  Exits with how many it
+ * held at once (released before it exits), or 100 + a step that failed.
+ */
+static int unplaced_child(int fd)
+{
+	__u32 got[FOUND_BELOW];
+	int i, n;
+
+	if (iobmd_drop_cap(CAP_IPC_LOCK))
+		return 100;
+	for (n = 0; n < FOUND_BELOW; n++) {
+		if (_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+					   IOBMD_DIRECTION_INOUT, SZ_4M, 0,
+					   MASK_1G, NULL, 0, &got[n])) {
+			if (errno != ENOMEM)
+				return 101;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (_test_ioctl_release(fd, got[i]))
+			return 102;
+	}
+	return n;
+}
+
+TEST_F_TIMEOUT(iobmd_mask_limit, limit_inside_zone_unplaced_without_cap, 240)
+{
+	__u32 *h = calloc(MAX_HELD, sizeof(*h));
+	int n, status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, h);
+	free_above_last(_metadata, self->fd, h, &n);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(unplaced_child(self->fd));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_GT(FOUND_BELOW, WEXITSTATUS(status))
+		TH_LOG("without CAP_IPC_LOCK: %d buffers below 0x%llx",
+		       WEXITSTATUS(status), LIMIT_1G);
 	release_held(_metadata, self->fd, h, n);
 	free(h);
 }
