@@ -550,6 +550,7 @@ static int iobmd_ioctl_map(struct iobmd_ucmd *ucmd)
 	cmd->cookie = ((u64)pgoff << PAGE_SHIFT) + cmd->offset;
 	cmd->addr_offset = delta;
 	cmd->extent = size;
+	cmd->length = iobmd_desc_length(d);
 	ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret && created)
 		iobmd_file_unmap(ucmd->file, pgoff);

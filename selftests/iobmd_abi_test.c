@@ -42,7 +42,7 @@ TEST_F(iobmd_abi, version)
 	ASSERT_EQ(IOBMD_ABI_MAJOR, ver.abi_major);
 	ASSERT_EQ(IOBMD_ABI_MINOR, ver.abi_minor);
 	ASSERT_EQ(1, ver.abi_major);
-	ASSERT_EQ(1, ver.abi_minor);
+	ASSERT_EQ(2, ver.abi_minor);
 	/* 1.1: dma-buf export and import. */
 	ASSERT_EQ(IOBMD_FEATURE_DMABUF, ver.features & IOBMD_FEATURE_DMABUF);
 	ASSERT_EQ(IOBMD_FEATURE_BUFFER | IOBMD_FEATURE_PHYS_MASK |
@@ -797,6 +797,41 @@ TEST_F(iobmd_abi, long_struct_unknown_handle)
 	/* Short fails before the handle is looked at. */
 	cmd.cmd.size = sizeof(cmd.cmd) - 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOBMD_RELEASE, &cmd));
+}
+
+/*
+ * ABI 1.2: IOBMD_MAP answers the descriptor's length beside the mapping's
+ * extent, so one command tells IOKit's map() how much to map; a struct of
+ * the 1.1 size (ending at @extent) gets nothing written past it.
+ */
+TEST_F(iobmd_abi, map_answers_length)
+{
+	struct iobmd_set_arg set = {
+		.size = sizeof(set), .value = PAGE_SIZE + 5,
+	};
+	struct iobmd_map m;
+	__u32 h;
+
+	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT,
+					    4 * PAGE_SIZE, 0, 0, NULL, 0, &h));
+	set.handle = h;
+	ASSERT_EQ(0, ioctl(self->fd, IOBMD_SET_LENGTH, &set));
+
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	m.handle = h;
+	ASSERT_EQ(0, ioctl(self->fd, IOBMD_MAP, &m));
+	ASSERT_EQ(4 * PAGE_SIZE, m.extent);
+	ASSERT_EQ(PAGE_SIZE + 5, m.length);
+
+	memset(&m, 0, sizeof(m));
+	m.size = offsetofend(struct iobmd_map, extent);
+	m.handle = h;
+	m.length = 0x5a5a5a5a;
+	ASSERT_EQ(0, ioctl(self->fd, IOBMD_MAP, &m));
+	ASSERT_EQ(4 * PAGE_SIZE, m.extent);
+	ASSERT_EQ(0x5a5a5a5a, m.length);
+	ASSERT_EQ(0, _test_ioctl_release(self->fd, h));
 }
 
 /* Output members the caller filled in are ignored on input. */

@@ -247,6 +247,44 @@ TEST_F(libc, map_lands_on_the_byte)
 }
 
 /*
+ * IOBMD_WHERE_LENGTH: the range is checked against the descriptor's
+ * length, as IOKit's map() does, not the end of its mapping (a buffer's
+ * capacity): length 0 stops at the last byte, an offset past it is
+ * -ERANGE, at it -ENODATA.
+ */
+TEST_F(libc, map_to_the_length)
+{
+	const uint32_t w = IOBMD_WHERE_LENGTH;
+	uint64_t mapped = 0;
+	void *addr = NULL;
+	iobmd_handle b;
+
+	ASSERT_EQ(0, iobmd_buffer_create(self->dev, IOBMD_DIRECTION_INOUT,
+					 4 * PAGE, 0, &b));
+	ASSERT_EQ(0, iobmd_set_length(self->dev, b, PAGE + 5, NULL));
+	ASSERT_EQ(0, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, w, &addr,
+				  &mapped));
+	EXPECT_EQ(PAGE + 5, mapped);
+	EXPECT_EQ(0, iobmd_unmap(addr, mapped));
+	ASSERT_EQ(0, iobmd_map_at(self->dev, b, PAGE, 0, 0, NULL, w, &addr,
+				  &mapped));
+	EXPECT_EQ(5, mapped);
+	EXPECT_EQ(0, iobmd_unmap(addr, mapped));
+	EXPECT_EQ(-ENODATA, iobmd_map_at(self->dev, b, PAGE + 5, 0, 0, NULL,
+					 w, &addr, &mapped));
+	EXPECT_EQ(-ERANGE, iobmd_map_at(self->dev, b, PAGE + 6, 0, 0, NULL,
+					w, &addr, &mapped));
+	EXPECT_EQ(-ERANGE, iobmd_map_at(self->dev, b, PAGE, 6, 0, NULL, w,
+					&addr, &mapped));
+	/* Without it the capacity is in reach. */
+	ASSERT_EQ(0, iobmd_map_at(self->dev, b, PAGE, 6, 0, NULL, 0, &addr,
+				  &mapped));
+	EXPECT_EQ(6, mapped);
+	EXPECT_EQ(0, iobmd_unmap(addr, mapped));
+	EXPECT_EQ(0, iobmd_release(self->dev, b));
+}
+
+/*
  * iobmd_map_at() (LIBIOBMD_1.1): the page holding byte @offset lands at
  * @at exactly, never over another mapping; a hint is no promise; bad
  * placements are refused before any command.
@@ -288,7 +326,7 @@ TEST_F(libc, map_at_places_the_mapping)
 					&addr, &mapped));
 	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0, NULL,
 					IOBMD_WHERE_FIXED, &addr, &mapped));
-	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, 0x4,
+	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, 0x8,
 					&addr, &mapped));
 	/* Without FIXED it is iobmd_map(): the whole capacity. */
 	ASSERT_EQ(0, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, 0, &addr,

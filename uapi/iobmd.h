@@ -37,7 +37,7 @@
 #include <linux/ioctl.h>
 
 #define IOBMD_ABI_MAJOR		1
-#define IOBMD_ABI_MINOR		1
+#define IOBMD_ABI_MINOR		2
 
 #define IOBMD_TYPE		0xB6
 
@@ -460,6 +460,10 @@ struct iobmd_segments {
  *	mapping: its offset in its first page (0 for buffers)
  * @extent: out: bytes the whole mapping covers, a multiple of the page
  *	size: the capacity (buffers) or length plus @addr_offset, rounded up
+ * @length: out: the descriptor's length when the cookie was made (what
+ *	IOBMD_GET_INFO answers; IOKit's map() covers that much), so that one
+ *	command tells a caller both (ABI 1.2; a struct of the 1.1 size, which
+ *	ends at @extent, still works)
  *
  * Cookies are ranges of page offsets of the open file: a handle gets one
  * per set of @flags, covering its whole mapping, and @cookie is its start
@@ -516,6 +520,7 @@ struct iobmd_map {
 	__aligned_u64 cookie;
 	__aligned_u64 addr_offset;
 	__aligned_u64 extent;
+	__aligned_u64 length;
 };
 
 /**

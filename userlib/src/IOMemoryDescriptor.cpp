@@ -212,28 +212,9 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::createMappingInTask(
 		detail::fail(EINVAL);
 		return nullptr;
 	}
-	iobmd_info i;
-	int err = detail::info(*d_->task, d_->handle, i);
-	if (err) {
-		detail::fail(err);
-		return nullptr;
-	}
-	if (offset > i.length) {
-		detail::fail(ERANGE);
-		return nullptr;
-	}
-	if (!length)
-		length = i.length - offset;
-	if (!length) {
-		/* As the module says of a mapping of nothing. */
-		detail::fail(ENODATA);
-		return nullptr;
-	}
-	if (length > i.length - offset) {
-		detail::fail(ERANGE);
-		return nullptr;
-	}
-	return mapRange(atAddress, options, offset, length);
+	/* The range is checked against the length by the library: one
+	 * command and one mmap(). */
+	return mapWhere(atAddress, options, offset, length, IOBMD_WHERE_LENGTH);
 }
 
 OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::map(IOOptionBits options) noexcept
@@ -244,6 +225,14 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::map(IOOptionBits options) noexcept
 OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 	mach_vm_address_t atAddress, IOOptionBits options,
 	mach_vm_size_t offset, mach_vm_size_t length) noexcept
+{
+	return mapWhere(atAddress, options, offset, length, 0);
+}
+
+OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapWhere(
+	mach_vm_address_t atAddress, IOOptionBits options,
+	mach_vm_size_t offset, mach_vm_size_t length,
+	std::uint32_t where) noexcept
 {
 	return detail::guarded(OSSharedPtr<IOMemoryMap>{},
 			       [&]() -> OSSharedPtr<IOMemoryMap> {
@@ -260,7 +249,6 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapRange(
 		std::uint32_t flags = options & kIOMapCacheMask;
 		if (options & kIOMapReadOnly)
 			flags |= IOBMD_MAP_READONLY;
-		std::uint32_t where = 0;
 		if (fixed)
 			where |= IOBMD_WHERE_FIXED;
 		if (options & kIOMapPrefault)

@@ -14,6 +14,37 @@ static uint64_t iobmd_page_size(void)
 	return (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/*
+ * IOBMD_WHERE_LENGTH: checks [@offset, @offset + *@length) against the
+ * descriptor's length, which IOBMD_MAP answers from ABI 1.2 on (a module
+ * of 1.1 leaves it 0: then one IOBMD_GET_INFO more), and makes *@length 0
+ * reach it.
+ */
+static int iobmd_map_length(struct iobmd_dev *dev, iobmd_handle handle,
+			    const struct iobmd_map *m, uint64_t offset,
+			    uint64_t *length)
+{
+	struct iobmd_info i = { .handle = handle };
+	uint64_t len = m->length;
+	int ret;
+
+	if (!len) {
+		ret = IOBMD_CMD(dev, IOBMD_GET_INFO, &i);
+		if (ret)
+			return ret;
+		len = i.length;
+	}
+	if (offset > len)
+		return -ERANGE;
+	if (!*length)
+		*length = len - offset;
+	if (!*length)
+		return -ENODATA;
+	if (*length > len - offset)
+		return -ERANGE;
+	return 0;
+}
+
 IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
 			      uint64_t offset, uint64_t length, uint32_t flags,
 			      void *at, uint32_t where, void **addr,
@@ -27,7 +58,8 @@ IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
 	int ret;
 
 	if (!addr || !mapped ||
-	    (where & ~(uint32_t)(IOBMD_WHERE_FIXED | IOBMD_WHERE_POPULATE)))
+	    (where & ~(uint32_t)(IOBMD_WHERE_FIXED | IOBMD_WHERE_POPULATE |
+				 IOBMD_WHERE_LENGTH)))
 		return -EINVAL;
 	if (where & IOBMD_WHERE_FIXED) {
 		if (!at || ((uintptr_t)at & (page - 1)))
@@ -39,6 +71,11 @@ IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
 	ret = IOBMD_CMD(dev, IOBMD_MAP, &m);
 	if (ret)
 		return ret;
+	if (where & IOBMD_WHERE_LENGTH) {
+		ret = iobmd_map_length(dev, handle, &m, offset, &length);
+		if (ret)
+			return ret;
+	}
 	/* The descriptor's byte 0 lies @addr_offset into the mapping. */
 	if (__builtin_add_overflow(m.addr_offset, offset, &start) ||
 	    start > m.extent)

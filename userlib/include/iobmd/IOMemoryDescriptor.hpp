@@ -184,6 +184,12 @@ protected:
 	IOBMD_LOCAL std::vector<OSSharedPtr<IOMemoryDescriptor>> &retained() noexcept;
 
 private:
+	/* mapRange() with iobmd_map_at()'s IOBMD_WHERE_* flags. */
+	IOBMD_LOCAL OSSharedPtr<IOMemoryMap> mapWhere(mach_vm_address_t atAddress,
+						      IOOptionBits options,
+						      mach_vm_size_t offset,
+						      mach_vm_size_t length,
+						      std::uint32_t where) noexcept;
 	/* Its data, the library's own (src/IOMemoryDescriptor.cpp): the
 	 * layout can change without changing the ABI. */
 	struct data;

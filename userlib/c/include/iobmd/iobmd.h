@@ -154,11 +154,17 @@ int iobmd_unmap(void *addr, uint64_t length);
 /* iobmd_map_at()'s @where: how the mapping is placed (library flags). */
 #define IOBMD_WHERE_FIXED	0x1 /* its first page at @at, or -EEXIST */
 #define IOBMD_WHERE_POPULATE	0x2 /* every page faulted in now */
+#define IOBMD_WHERE_LENGTH	0x4 /* @length 0: to the descriptor's length */
 /*
  * iobmd_map() placed: with IOBMD_WHERE_FIXED the page holding byte
  * @offset lands at @at (page aligned, else -EINVAL), never over another
- * mapping (-EEXIST); without, @at is only a hint (NULL: anywhere).
- * Added in LIBIOBMD_1.1.
+ * mapping (-EEXIST); without, @at is only a hint (NULL: anywhere).  With
+ * IOBMD_WHERE_LENGTH the range is checked against the descriptor's length
+ * rather than its mapping's end, as IOKit's map() does: @length 0 maps
+ * to the descriptor's last byte, an @offset past it is -ERANGE, at it
+ * -ENODATA; still one command on a module of ABI 1.2 or later.
+ * Added in LIBIOBMD_1.1; IOBMD_WHERE_LENGTH came later with no new
+ * symbol: a library without it answers -EINVAL.
  */
 int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle, uint64_t offset,
 		 uint64_t length, uint32_t flags, void *at, uint32_t where,
