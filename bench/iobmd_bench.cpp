@@ -99,6 +99,10 @@ std::vector<ratio_spec> ratio_specs()
 		      "udmabuf", 0, "4 KiB create/map/release, time per round" });
 	v.push_back({ "w2", "create_map_release", "create_map_release", 4 * KiB, "iobmd",
 		      "anon", 0, "4 KiB create/map/release, time per round" });
+	v.push_back({ "w2", "create_map_release", "create_map_release", 4 * KiB, "libiobmd",
+		      "iobmd", 1.05, "the same through the C library, against raw commands" });
+	v.push_back({ "w2", "create_map_release", "create_map_release", 4 * KiB, "iokit",
+		      "iobmd", 1.1, "the same through the IOKit C++ library, against raw commands" });
 	for (std::uint64_t size : { 4 * KiB, 1 * MiB }) {
 		double lim = size == 1 * MiB ? 1.25 : 0;
 

@@ -238,6 +238,8 @@ std::unique_ptr<allocator> make_allocator(const std::string &name)
 		return std::make_unique<anon_allocator>(false);
 	if (name == "anon-4k")
 		return std::make_unique<anon_allocator>(true);
+	if (auto lib = make_lib_allocator(name))
+		return lib;
 	throw failure("unknown allocator " + name);
 }
 

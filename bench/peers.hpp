@@ -42,10 +42,14 @@ public:
  * 0x00000000FFFFF000), "dma-heap" (/dev/dma_heap/system), "udmabuf" (over
  * a sealed memfd), "anon" (mmap(MAP_POPULATE), transparent huge pages as
  * the system has them) or "anon-4k" (anonymous, MADV_NOHUGEPAGE then
- * MADV_POPULATE_WRITE).  Throws failure when it cannot be used here (the
+ * MADV_POPULATE_WRITE), "libiobmd" or "iokit" (iobmd through its C and
+ * C++ libraries).  Throws failure when it cannot be used here (the
  * device is missing).
  */
 std::unique_ptr<allocator> make_allocator(const std::string &name);
+
+/* "libiobmd" or "iokit" (peers_lib.cpp: iobmd through its libraries), or null. */
+std::unique_ptr<allocator> make_lib_allocator(const std::string &name);
 
 /* /dev/iobmd, opened once. */
 int iobmd_fd();

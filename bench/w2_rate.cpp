@@ -3,6 +3,8 @@
  * iobmd_bench W2: the rate of small buffers: create a 4 KiB buffer, map
  * it, unmap it and release it, cfg.w2_ops times per sample, nothing
  * timed inside the loop.  A sample is the mean time of one round.
+ * "libiobmd" and "iokit" make the same calls through the C core and the
+ * IOKit C++ layer: what the libraries add to each.
  */
 #include <memory>
 #include <string>
@@ -15,7 +17,8 @@ namespace iobmd_bench {
 
 namespace {
 
-const char *const kPeers[] = { "iobmd", "dma-heap", "udmabuf", "anon" };
+const char *const kPeers[] = { "iobmd", "dma-heap", "udmabuf", "anon", "libiobmd",
+			       "iokit" };
 constexpr std::size_t kSize = 4 * KiB;
 
 void rounds(allocator &a, unsigned n)

@@ -7,7 +7,8 @@
 #   1. scripts/install-deps.sh, plus gnuplot-nox for the chart (and
 #      linux-perf with --perf);
 #   2. iobmd.ko for the 6.12 kernel (build/<krel>/module) and
-#      bench/iobmd_bench (C++20, static; build/bench/iobmd_bench);
+#      bench/iobmd_bench (C++20, static, with the C and C++ libraries' .a;
+#      build/bench/iobmd_bench);
 #   3. scripts/vm-run.sh boots 6.12 in QEMU, loads the module and runs
 #      bench/guest-bench.sh, which runs iobmd_bench once: every workload,
 #      every allocator, in one guest;
@@ -72,8 +73,17 @@ bash "$ROOT/scripts/build-module.sh" "$krel" "$moddir"
 out=$BUILD/bench
 mkdir -p "$out"
 log=$out/iobmd_bench.log
+# The libraries the "libiobmd" and "iokit" peers call, as their .a.
+lib=$out/userlib
+if ! make -C "$ROOT" -f userlib/userlib.mk O="$lib" WERROR= -j2 \
+	"$lib/libiobmd.a" "$lib/libiobmd++.a" >"$log" 2>&1; then
+	cat "$log" >&2
+	die "iobmd_bench: the libraries do not build"
+fi
 if ! "${CXX:-g++}" -std=c++20 -O2 -g -static -Wall -Wextra -I"$ROOT/uapi" \
-	-o "$out/iobmd_bench" "$ROOT"/bench/*.cpp >"$log" 2>&1; then
+	-I"$ROOT/userlib/c/include" -I"$lib/include" -I"$ROOT/userlib/include" \
+	-o "$out/iobmd_bench" "$ROOT"/bench/*.cpp "$lib/libiobmd++.a" \
+	"$lib/libiobmd.a" >>"$log" 2>&1; then
 	cat "$log" >&2
 	die "iobmd_bench: compile failed"
 fi
