@@ -106,8 +106,10 @@ check_package() (
 	pc_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs iobmd++) ||
 		die "pkg-config does not find the installed iobmd++.pc"
 	# shellcheck disable=SC2086 # pkg-config's output is a list of words
-	# C++17: what the headers ask of a consumer.
-	"${CXX:-g++}" -std=c++17 -Wall -Wextra -Wpedantic -Werror \
+	# C++17: what the headers ask of a consumer; a consumer's strict
+	# warnings (-Wshadow, -Wconversion) find nothing in them either.
+	"${CXX:-g++}" -std=c++17 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
+		-Wsign-conversion -Werror \
 		-o "$scratch/consumer-pc" "$ROOT/userlib/tests/package/consumer.cpp" $pc_flags ||
 		die "the pkg-config consumer does not build"
 	LD_LIBRARY_PATH=$prefix/lib "$scratch/consumer-pc" ||

@@ -17,7 +17,7 @@ using iobmd::descriptor;
 using iobmd::device;
 using iobmd::mapping;
 using iobmd::prepared;
-using iobmd::unique_fd;
+using iobmd::owned_fd;
 
 /* Movable without throwing, never copyable. */
 template <class T>
@@ -28,7 +28,7 @@ static_assert(move_only<device>);
 static_assert(move_only<descriptor>);
 static_assert(move_only<mapping>);
 static_assert(move_only<prepared>);
-static_assert(move_only<unique_fd>);
+static_assert(move_only<owned_fd>);
 static_assert(std::is_nothrow_move_constructible_v<iobmd::result<descriptor>>);
 
 using modern_owners = modern;
@@ -215,14 +215,14 @@ TEST_F(modern_owners, unique_fd_moves_and_closes_once)
 	int raw = fd->get();
 	ASSERT_LE(0, raw);
 
-	unique_fd moved = std::move(fd).value();
+	owned_fd moved = std::move(fd).value();
 	EXPECT_FALSE(*fd);
 	EXPECT_EQ(-1, fd->get());
 	EXPECT_EQ(raw, moved.get());
 	fd->reset();
 	EXPECT_EQ(0, fd_state(raw));
 
-	unique_fd other(dup(raw));
+	owned_fd other(dup(raw));
 	int dup_fd = other.get();
 	ASSERT_LE(0, dup_fd);
 	other = std::move(moved);

@@ -6,7 +6,10 @@
  */
 #include <cstdio>
 
+/* Every installed header, so that the consumer's strict warnings see them all. */
+#include <iobmd/iobmd.h>
 #include <iobmd/iobmd.hpp>
+#include <iobmd/modern.hpp>
 
 int main()
 {

@@ -38,6 +38,17 @@
 
 #ifdef __cplusplus
 extern "C" {
+/*
+ * Several functions share their names with the uapi structs they fill
+ * (C keeps struct tags apart from functions); C++'s -Wshadow calls that
+ * a function hiding the struct's constructor.  Harmless: the structs are
+ * still named "struct iobmd_map" and so on.  Silenced for these
+ * declarations only.
+ */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 #endif
 
 /* The version of this library's interface. */
@@ -189,6 +200,9 @@ int iobmd_segments(struct iobmd_dev *dev, iobmd_handle handle,
 		   uint64_t *total);
 
 #ifdef __cplusplus
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 }
 #endif
 

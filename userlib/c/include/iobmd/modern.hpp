@@ -7,7 +7,7 @@
  * - Owners: iobmd::device (an open /dev/iobmd), iobmd::descriptor (one
  *   handle), iobmd::mapping (bytes mapped into this process),
  *   iobmd::prepared (a prepare() that complete()s when it ends) and
- *   iobmd::unique_fd (a dma-buf).  Each is move-only: a move hands the
+ *   iobmd::owned_fd (a dma-buf).  Each is move-only: a move hands the
  *   resource over and leaves the source empty, and a resource is given
  *   back exactly once, by whichever object holds it last.
  * - Errors: every call that can fail answers an iobmd::result<T>, a value
@@ -159,21 +159,25 @@ namespace detail {
 
 } // namespace detail
 
-/* An owned file descriptor (a dma-buf): closed when the owner ends. */
-class unique_fd {
+/*
+ * An owned file descriptor (a dma-buf): closed when the owner ends.  Not
+ * the IOKit layer's iobmd::unique_fd (<iobmd/task.hpp>), a class of
+ * libiobmd++: a program may include both faces.
+ */
+class owned_fd {
 public:
-	unique_fd() noexcept = default;
-	explicit unique_fd(int fd) noexcept : fd_(fd) {}
-	unique_fd(unique_fd &&other) noexcept : fd_(other.release()) {}
-	unique_fd &operator=(unique_fd &&other) noexcept
+	owned_fd() noexcept = default;
+	explicit owned_fd(int fd) noexcept : fd_(fd) {}
+	owned_fd(owned_fd &&other) noexcept : fd_(other.release()) {}
+	owned_fd &operator=(owned_fd &&other) noexcept
 	{
 		if (this != &other)
 			reset(other.release());
 		return *this;
 	}
-	unique_fd(const unique_fd &) = delete;
-	unique_fd &operator=(const unique_fd &) = delete;
-	~unique_fd() { reset(); }
+	owned_fd(const owned_fd &) = delete;
+	owned_fd &operator=(const owned_fd &) = delete;
+	~owned_fd() { reset(); }
 
 	[[nodiscard]] int get() const noexcept { return fd_; }
 	[[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
@@ -517,7 +521,7 @@ public:
 #endif
 
 	/* A dma-buf of [@offset, @offset + @length) (0: to the end). */
-	[[nodiscard]] result<unique_fd> export_dmabuf(std::uint64_t offset = 0,
+	[[nodiscard]] result<owned_fd> export_dmabuf(std::uint64_t offset = 0,
 						      std::uint64_t length = 0,
 						      int fd_flags = O_RDWR | O_CLOEXEC)
 		const noexcept
@@ -527,7 +531,7 @@ public:
 		if (int ret = iobmd_dmabuf_export(dev_, handle(), offset, length,
 						  fd_flags, &fd))
 			return errno_error(ret);
-		return unique_fd(fd);
+		return owned_fd(fd);
 	}
 
 private:
@@ -628,7 +632,7 @@ public:
 		return adopt(ret, h);
 	}
 	/* A buffer handed out as a dma-buf only. */
-	[[nodiscard]] result<unique_fd>
+	[[nodiscard]] result<owned_fd>
 	buffer_dmabuf(std::uint64_t capacity,
 		      std::uint32_t options = IOBMD_DIRECTION_INOUT,
 		      int fd_flags = O_RDWR | O_CLOEXEC) const noexcept
@@ -638,7 +642,7 @@ public:
 		if (int ret = iobmd_buffer_create_dmabuf(dev_, options, capacity, 0,
 							 fd_flags, &fd))
 			return errno_error(ret);
-		return unique_fd(fd);
+		return owned_fd(fd);
 	}
 	/* This process's memory at @addr, @len bytes. */
 	[[nodiscard]] result<descriptor>
@@ -750,7 +754,7 @@ public:
 		return adopt(ret, h);
 	}
 	[[nodiscard]] result<descriptor>
-	import_dmabuf(const unique_fd &fd,
+	import_dmabuf(const owned_fd &fd,
 		      std::uint32_t direction = IOBMD_DIRECTION_INOUT) const noexcept
 	{
 		return import_dmabuf(fd.get(), direction);
