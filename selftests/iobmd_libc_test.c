@@ -445,7 +445,8 @@ TEST_F(libc, dmabufs)
 
 /*
  * A child inherits the file but not the parent's device: every call on
- * it is -ECHILD and touches nothing; the child's own device works.
+ * it is -ECHILD and touches nothing (iobmd_dev_owned() says so, LIBIOBMD_1.2);
+ * the child's own device works.
  */
 TEST_F(libc, fork_child_uses_its_own)
 {
@@ -467,8 +468,10 @@ TEST_F(libc, fork_child_uses_its_own)
 		bad |= iobmd_get_info(self->dev, h, &info) != -ECHILD;
 		bad |= iobmd_buffer_create(self->dev, IOBMD_DIRECTION_INOUT,
 					   PAGE, 0, &c) != -ECHILD;
+		bad |= iobmd_dev_owned(self->dev) != -ECHILD;
 		bad |= iobmd_dev_open(NULL, 0, &mine) != 0;
 		if (!bad) {
+			bad |= iobmd_dev_owned(mine) != 0;
 			bad |= iobmd_buffer_create(mine, IOBMD_DIRECTION_INOUT,
 						   PAGE, 0, &c) != 0;
 			iobmd_dev_close(mine);
@@ -477,6 +480,8 @@ TEST_F(libc, fork_child_uses_its_own)
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, iobmd_dev_owned(self->dev));
+	EXPECT_EQ(-EINVAL, iobmd_dev_owned(NULL));
 	ASSERT_EQ(0, iobmd_get_info(self->dev, h, &info));
 	EXPECT_EQ(0, iobmd_release(self->dev, h));
 }

@@ -44,7 +44,6 @@ void unique_fd::reset(int fd) noexcept
 
 struct task::data {
 	struct ::iobmd_dev *dev = nullptr;
-	pid_t pid = 0;
 	std::uint32_t page_size = 0;
 	std::uint32_t abi_major = 0;
 	std::uint32_t abi_minor = 0;
@@ -69,7 +68,6 @@ OSSharedPtr<task> task::open(const char *path) noexcept
 			detail::fail(err);
 			return nullptr;
 		}
-		t->d_->pid = ::getpid();
 
 		iobmd_version v{};
 		v.size = sizeof(v);
@@ -136,7 +134,7 @@ std::uint64_t task::maxCapacity() const noexcept
 
 bool task::isOwner() const noexcept
 {
-	return d_->dev && d_->pid == ::getpid();
+	return d_->dev && !iobmd_dev_owned(d_->dev);
 }
 
 namespace {

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,11 +15,34 @@
 
 #define IOBMD_DEV_DEFAULT "/dev/iobmd"
 
+/*
+ * This process's id, kept up to date by fork()'s child handler: every
+ * command checks it, and getpid() is a system call (glibc caches it no
+ * more).
+ */
+static pid_t iobmd_self;
+
+static void iobmd_forked(void)
+{
+	iobmd_self = getpid();
+}
+
+__attribute__((constructor)) static void iobmd_self_init(void)
+{
+	iobmd_self = getpid();
+	pthread_atfork(NULL, NULL, iobmd_forked);
+}
+
 int iobmd_dev_check(const struct iobmd_dev *dev)
 {
 	if (!dev)
 		return -EINVAL;
-	return dev->pid == getpid() ? 0 : -ECHILD;
+	return dev->pid == iobmd_self ? 0 : -ECHILD;
+}
+
+IOBMD_EXPORT int iobmd_dev_owned(const struct iobmd_dev *dev)
+{
+	return iobmd_dev_check(dev);
 }
 
 int iobmd_cmd(const struct iobmd_dev *dev, unsigned long cmd, void *arg,
@@ -81,7 +105,7 @@ IOBMD_EXPORT int iobmd_dev_open(const char *path, unsigned int flags,
 		free(d);
 		return -err;
 	}
-	d->pid = getpid();
+	d->pid = iobmd_self;
 	*dev = d;
 	return 0;
 }

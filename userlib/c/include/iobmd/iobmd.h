@@ -26,7 +26,10 @@
  * A child process inherits the open file but not the right to use it
  * through the parent's struct iobmd_dev: every call there fails with
  * -ECHILD, so a child never acts on the parent's handles by mistake.  A
- * child opens its own device.
+ * child opens its own device.  The library learns of a child from
+ * fork()'s handlers (pthread_atfork()), not from a getpid() system call
+ * at every command: a child made with the raw clone(2) system call, which
+ * runs no handlers, is not told apart.
  */
 #ifndef IOBMD_IOBMD_H
 #define IOBMD_IOBMD_H
@@ -66,6 +69,11 @@ int iobmd_dev_open(const char *path, unsigned int flags,
 		   struct iobmd_dev **dev);
 /* Closes the device, releasing every handle of it; NULL does nothing. */
 void iobmd_dev_close(struct iobmd_dev *dev);
+/*
+ * 0 when @dev may be used by this process, -ECHILD in a child that
+ * inherited it, -EINVAL for NULL; no system call.  Added in LIBIOBMD_1.2.
+ */
+int iobmd_dev_owned(const struct iobmd_dev *dev);
 /* The file descriptor, for poll() or mmap() of one's own. */
 int iobmd_dev_fd(const struct iobmd_dev *dev);
 /* The ABI version and features, up to @ver->size bytes of them. */
