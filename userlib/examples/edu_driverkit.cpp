@@ -22,7 +22,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <string>
 
 #include <iobmd/IODMACommand.hpp>
 #include <iobmd/iobmd.hpp>
@@ -35,22 +34,16 @@ namespace {
 
 int fail(const char *what, kern_return_t ret)
 {
-	std::fprintf(stderr, "edu_driverkit: %s: %s (0x%x)\n", what,
-		     stringFromReturn(static_cast<IOReturn>(ret)),
-		     static_cast<unsigned>(ret));
-	return 1;
+	return edu_pci::failed("edu_driverkit", what, ret);
 }
 
 } // namespace
 
 int main()
 {
-	std::string why;
-	auto provider = edu_pci::Provider::open(&why);
-	if (!provider) {
-		std::fprintf(stderr, "edu_driverkit: %s\n", why.c_str());
+	auto provider = edu_pci::Provider::open("edu_driverkit");
+	if (!provider)
 		return 1;
-	}
 	const std::uint32_t half = edu_pci::kMaxTransfer;
 
 	/* Start(): the buffer the device copies from and into. */

@@ -23,7 +23,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <string>
 
 #include <iobmd/IODMACommand.hpp>
 #include <iobmd/iobmd.hpp>
@@ -34,23 +33,18 @@ using namespace iobmd;
 
 namespace {
 
-int fail(const char *what, IOReturn ret)
+int fail(const char *what, kern_return_t ret)
 {
-	std::fprintf(stderr, "edu_kext: %s: %s (0x%x)\n", what, stringFromReturn(ret),
-		     static_cast<unsigned>(ret));
-	return 1;
+	return edu_pci::failed("edu_kext", what, ret);
 }
 
 } // namespace
 
 int main()
 {
-	std::string why;
-	auto provider = edu_pci::Provider::open(&why);
-	if (!provider) {
-		std::fprintf(stderr, "edu_kext: %s\n", why.c_str());
+	auto provider = edu_pci::Provider::open("edu_kext");
+	if (!provider)
 		return 1;
-	}
 	const std::uint32_t half = edu_pci::kMaxTransfer;
 	const mach_vm_address_t mask = ((1ULL << edu_pci::kAddressBits) - 1) & ~0xfffULL;
 

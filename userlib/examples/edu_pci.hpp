@@ -16,11 +16,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include <iobmd/IOMapper.hpp>
+#include <iobmd/IOReturn.hpp>
 
 #include "vfio_pci.hpp"
 
@@ -36,9 +38,28 @@ inline constexpr std::uint64_t kDeviceBuffer = 0x40000;
 inline constexpr std::uint32_t kMaxTransfer = 2048;
 inline constexpr unsigned kAddressBits = 28;
 
+/* What a driver says when @what failed with @ret; its exit status. */
+inline int failed(const char *driver, const char *what, iobmd::kern_return_t ret)
+{
+	std::fprintf(stderr, "%s: %s: %s (0x%x)\n", driver, what,
+		     iobmd::stringFromReturn(static_cast<iobmd::IOReturn>(ret)),
+		     static_cast<unsigned>(ret));
+	return 1;
+}
+
 class Provider {
 public:
-	/* The guest's edu, bound to vfio-pci; null with *@why on failure. */
+	/* The guest's edu, bound to vfio-pci; null, said on stderr for
+	 * @driver, on failure. */
+	static std::unique_ptr<Provider> open(const char *driver)
+	{
+		std::string why;
+		auto p = open(&why);
+		if (!p)
+			std::fprintf(stderr, "%s: %s\n", driver, why.c_str());
+		return p;
+	}
+
 	static std::unique_ptr<Provider> open(std::string *why)
 	{
 		std::unique_ptr<Provider> p(new Provider());
