@@ -99,6 +99,16 @@ TEST(Porting, PreparationID)
 	EXPECT_RET(kIOReturnSuccess, e->complete());
 	EXPECT_RET(kIOReturnSuccess, d->complete());
 
+	/* An IODMACommand prepares through the descriptor: a number while
+	 * it holds the memory prepared, as drivers caching mappings expect. */
+	auto cmd = IODMACommand::withSpecification(IODMACommand::OutputHost64, 64, 0);
+	ASSERT_MADE(cmd);
+	ASSERT_RET(kIOReturnSuccess, cmd->setMemoryDescriptor(d));
+	const std::uint64_t third = d->getPreparationID();
+	EXPECT_GT(third, second);
+	ASSERT_RET(kIOReturnSuccess, cmd->clearMemoryDescriptor());
+	EXPECT_EQ(kIOPreparationIDUnprepared, d->getPreparationID());
+
 	/* A failed complete changes nothing. */
 	EXPECT_RET(kIOReturnBadArgument, d->complete());
 	EXPECT_EQ(kIOPreparationIDUnprepared, d->getPreparationID());
