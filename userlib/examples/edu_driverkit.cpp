@@ -3,13 +3,17 @@
  * iobmd_edu_driverkit - QEMU's edu device driven the way a DriverKit
  * extension (a dext) drives its hardware, with DriverKit's names only:
  *
- *   IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, ...)
- *   buffer->CreateMapping(0, 0, 0, 0, 0, &map)       IOMemoryMap **, +1
- *   IODMACommand::Create(provider, kIODMACommandCreateNoOptions, &spec, ...)
+ *   IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, ..., &buffer)
+ *   buffer->CreateMapping(0, 0, 0, 0, 0, &map)
+ *   IODMACommand::Create(provider, kIODMACommandCreateNoOptions, &spec,
+ *                        &command)
  *   command->PrepareForDMA(..., buffer, ..., &segmentsCount, segments)
  *   program the engine with segments[].address
  *   command->CompleteDMA(kIODMACommandCompleteDMANoOptions)
- *   OSSafeReleaseNULL(map)
+ *   OSSafeReleaseNULL(command), (map), (buffer)
+ *
+ * Every object comes back through a DriverKit out-parameter holding a
+ * reference the driver owns, and goes with OSSafeReleaseNULL().
  *
  * The provider (edu_pci.hpp) stands for the dext's IOPCIDevice: its BAR 0
  * and, as the IOMapper, its IOMMU through VFIO.  The driver writes a
@@ -47,7 +51,7 @@ int main()
 	const std::uint32_t half = edu_pci::kMaxTransfer;
 
 	/* Start(): the buffer the device copies from and into. */
-	OSSharedPtr<IOBufferMemoryDescriptor> buffer;
+	IOBufferMemoryDescriptor *buffer = nullptr;
 	kern_return_t ret = IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut,
 							     2 * half, 0, &buffer);
 	if (ret != kIOReturnSuccess)
@@ -65,7 +69,7 @@ int main()
 	IODMACommandSpecification spec{};
 	spec.options = kIODMACommandSpecificationNoOptions;
 	spec.maxAddressBits = edu_pci::kAddressBits;
-	OSSharedPtr<IODMACommand> command;
+	IODMACommand *command = nullptr;
 	ret = IODMACommand::Create(provider->mapper(), kIODMACommandCreateNoOptions,
 				   &spec, &command);
 	if (ret != kIOReturnSuccess)
@@ -97,7 +101,9 @@ int main()
 	if (!moved)
 		return fail("the DMA engine", kIOReturnTimeout);
 	int bad = std::memcmp(bytes, bytes + half, half) != 0;
+	OSSafeReleaseNULL(command);
 	OSSafeReleaseNULL(map);
+	OSSafeReleaseNULL(buffer);
 	if (bad)
 		return fail("the bytes copied back", kIOReturnIOError);
 	std::printf("edu_driverkit: %u bytes went through the edu and back\n", half);

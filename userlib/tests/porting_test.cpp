@@ -492,3 +492,48 @@ TEST(Porting, SubOfUserMemoryMapsWithoutItsOwnPrepare)
 	p[0] ^= 0xff;
 	EXPECT_EQ(static_cast<std::uint8_t>(src[page() + 8] ^ 0xff), mem.data()[page() + 8]);
 }
+
+/* DriverKit's raw-pointer IODMACommand: a reference out, a descriptor in. */
+TEST(PortingDriverKit, DMACommandRawPointers)
+{
+	IOBufferMemoryDescriptor *buffer = nullptr;
+	ASSERT_RET(kIOReturnSuccess,
+		   IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, page(), 0, &buffer));
+	IODMACommandSpecification spec{};
+	spec.maxAddressBits = 64;
+	IODMACommand *command = nullptr;
+	ASSERT_RET(kIOReturnSuccess, IODMACommand::Create(nullptr, kIODMACommandCreateNoOptions,
+							  &spec, &command));
+	ASSERT_NE(nullptr, command);
+
+	/* No mapper: physical addresses (root). */
+	std::uint64_t flags = 0;
+	IOAddressSegment segs[4];
+	std::uint32_t count = 4;
+	ASSERT_RET(kIOReturnSuccess, command->PrepareForDMA(0, buffer, 0, 0, &flags, &count,
+							    segs));
+	ASSERT_EQ(1U, count);
+	IOByteCount len = 0;
+	EXPECT_EQ(buffer->getPhysicalSegment(0, &len, kIOMemoryMapperNone), segs[0].address);
+	EXPECT_EQ(page(), segs[0].length);
+	EXPECT_RET(kIOReturnSuccess, command->CompleteDMA(kIODMACommandCompleteDMANoOptions));
+
+	count = 4;
+	EXPECT_RET(kIOReturnBadArgument,
+		   command->PrepareForDMA(0, static_cast<IOMemoryDescriptor *>(nullptr), 0, 0,
+					  &flags, &count, segs));
+	EXPECT_RET(kIOReturnBadArgument,
+		   IODMACommand::Create(nullptr, 0, &spec,
+					static_cast<IODMACommand **>(nullptr)));
+	IODMACommand *none = command;
+	spec.maxAddressBits = 65;
+	EXPECT_RET(kIOReturnBadArgument, IODMACommand::Create(nullptr, 0, &spec, &none));
+	EXPECT_EQ(nullptr, none);
+
+	/* The command's reference is its only one: it goes here. */
+	std::weak_ptr<IOMemoryDescriptor> weak = buffer->weak_from_this();
+	OSSafeReleaseNULL(command);
+	EXPECT_EQ(nullptr, command);
+	OSSafeReleaseNULL(buffer);
+	EXPECT_TRUE(weak.expired());
+}
