@@ -4,7 +4,8 @@
  * extension drives its hardware, with IOKit's kext names only:
  *
  *   IOBufferMemoryDescriptor::inTaskWithPhysicalMask(kernel_task,
- *       kIODirectionInOut | kIOMemoryPhysicallyContiguous, size, mask)
+ *       kIODirectionInOut | kIOMemoryPhysicallyContiguous, size,
+ *       0xFFFFFFFFFFFFF000)
  *   buffer->prepare()
  *   IODMACommand::withSpecification(OutputHost64, 28, 0, kMapped, 0, 1, mapper)
  *   command->setMemoryDescriptor(buffer)              (auto-prepares)
@@ -13,9 +14,11 @@
  *   command->clearMemoryDescriptor(); buffer->complete()
  *
  * The mapper is the device's IOMMU (edu_pci.hpp), what a kext's command
- * gets from the system mapper; the 28-bit physical mask is what a kext
- * for a device without an IOMMU would need, kept here as such a driver
- * has it.  The driver fills the first 2 KiB of the buffer, has the device
+ * gets from the system mapper.  Behind it the device's 28 bits bound the
+ * command's addresses (IOVAs), not where the memory lies, so the physical
+ * mask asks only for page-aligned memory (a kext for a device without an
+ * IOMMU would put its 28 bits in the mask; on arm64's virt machine no RAM
+ * lies that low).  The driver fills the first 2 KiB of the buffer, has the device
  * read them and write them back 2 KiB further on, and checks them there.
  * Needs what iobmd_edu_driverkit needs.  Exits 0 when the bytes made the
  * round trip, 1 (saying why) otherwise.
@@ -46,7 +49,7 @@ int main()
 	if (!provider)
 		return 1;
 	const std::uint32_t half = edu_pci::kMaxTransfer;
-	const mach_vm_address_t mask = ((1ULL << edu_pci::kAddressBits) - 1) & ~0xfffULL;
+	const mach_vm_address_t mask = 0xFFFFFFFFFFFFF000ULL;
 
 	auto buffer = IOBufferMemoryDescriptor::inTaskWithPhysicalMask(
 		kernel_task, kIODirectionInOut | kIOMemoryPhysicallyContiguous, 2 * half,
