@@ -11,7 +11,8 @@
 #   tests    the GoogleTest suite as the static program
 #            OUTDIR/iobmd_userlib_test (default build/selftests), which the
 #            selftest runner picks up, and beside it iobmd_vfio_test (the
-#            edu device driven through VFIO) and iobmd_vfio_nvme_test (the
+#            edu device driven through VFIO), iobmd_vfio_edu_examples_test
+#            (the edu example drivers) and iobmd_vfio_nvme_test (the
 #            NVMe example), which check.sh runs behind the IOMMU
 #   install  headers, libraries, iobmd.pc, iobmd++.pc and the CMake package
 #            under $DESTDIR$PREFIX (default /usr/local; LIBDIR, INCLUDEDIR)
@@ -81,7 +82,7 @@ build_tests() {
 			-e "libnl-3.a(.*): in function" \
 			-e "warning: Using '\(getaddrinfo\|getprotobyname\|getprotobynumber\)' in statically linked" ||
 			true; }
-	msg "built $outdir/iobmd_userlib_test, iobmd_vfio_test and iobmd_vfio_nvme_test"
+	msg "built $outdir/iobmd_userlib_test, iobmd_vfio_test, iobmd_vfio_edu_examples_test and iobmd_vfio_nvme_test"
 }
 
 install_lib() {

@@ -95,12 +95,17 @@ examples := $(addprefix $(O)/examples/iobmd_,$(example_names))
 # but not those that drive a device through VFIO, which the test program's
 # machines lack: the NVMe example runs in a program of its own beside
 # TEST_BIN (userlib/tests/nvme/), which `make check` runs behind the IOMMU.
-device_examples := nvme_vfio
+device_examples := nvme_vfio edu_driverkit edu_kext
 example_test_objs := $(patsubst %,$(O)/obj/tests/example_%.o,\
 	$(filter-out $(device_examples),$(example_names)))
 NVME_TEST_BIN ?= $(dir $(TEST_BIN))iobmd_vfio_nvme_test
 nvme_test_objs := $(O)/obj/tests/nvme/nvme_test.o $(O)/obj/tests/main.o \
 	$(O)/obj/tests/example_nvme_vfio.o
+# The edu example drivers (DriverKit and kext style): their own program
+# too, run behind the IOMMU (a process holds the edu one way at a time).
+EDU_TEST_BIN ?= $(dir $(TEST_BIN))iobmd_vfio_edu_examples_test
+edu_test_objs := $(O)/obj/tests/edu/edu_examples_test.o $(O)/obj/tests/main.o \
+	$(O)/obj/tests/example_edu_driverkit.o $(O)/obj/tests/example_edu_kext.o
 
 # The C core: libiobmd.
 C_SONAME := libiobmd.so.$(SOVERSION)
@@ -113,7 +118,7 @@ all: lib examples
 lib: $(c_shlib) $(O)/$(C_SONAME) $(O)/libiobmd.so $(O)/libiobmd.a \
 	$(shlib) $(O)/$(SONAME) $(O)/libiobmd++.so $(O)/libiobmd++.a
 examples: $(examples)
-tests: $(TEST_BIN) $(VFIO_TEST_BIN) $(NVME_TEST_BIN)
+tests: $(TEST_BIN) $(VFIO_TEST_BIN) $(NVME_TEST_BIN) $(EDU_TEST_BIN)
 
 $(O)/include/iobmd/uapi.h: uapi/iobmd.h
 	@mkdir -p $(@D)
@@ -197,6 +202,9 @@ $(VFIO_TEST_BIN): $(vfio_test_objs) $(O)/libiobmd++.a $(O)/libiobmd.a
 $(NVME_TEST_BIN): $(nvme_test_objs) $(O)/libiobmd++.a $(O)/libiobmd.a
 	$(link_test_program)
 
+$(EDU_TEST_BIN): $(edu_test_objs) $(O)/libiobmd++.a $(O)/libiobmd.a
+	$(link_test_program)
+
 # The modern C++ face (userlib/c/include/iobmd/modern.hpp, header-only
 # over the C core; its tests are userlib/tests/modern_*_test.cpp in
 # TEST_BIN): C++17 consumers of the header are checked by compiling it
@@ -254,6 +262,7 @@ uninstall:
 -include $(modern_cxx17:.o=.d) $(c_objs:.o=.d) $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
 	$(vfio_test_objs:.o=.d) \
 	$(nvme_test_objs:.o=.d) \
+	$(edu_test_objs:.o=.d) \
 	$(patsubst userlib/examples/%.cpp,$(O)/obj/examples/%.d,$(example_srcs))
 
 .PHONY: all lib examples tests install uninstall

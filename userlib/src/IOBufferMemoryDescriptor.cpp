@@ -16,7 +16,8 @@
 namespace iobmd {
 
 struct IOBufferMemoryDescriptor::data {
-	vm_size_t capacity = 0;
+	vm_size_t capacity = 0;  /* the module's: whole pages where rounded */
+	vm_size_t requested = 0; /* what was asked for */
 	std::mutex bytes_lock;
 	OSSharedPtr<IOMemoryMap> bytes_map; /* bytes_lock */
 };
@@ -73,6 +74,7 @@ buffer_ptr IOBufferMemoryDescriptor::create(task_t inTask, std::uint32_t flags,
 			return nullptr;
 		}
 		me->d_->capacity = i.capacity;
+		me->d_->requested = capacity;
 		detail::succeed();
 		return me;
 	});
@@ -85,6 +87,18 @@ buffer_ptr IOBufferMemoryDescriptor::inTaskWithOptions(task_t inTask,
 {
 	return create(std::move(inTask), 0, options, capacity, alignment, 0,
 		      nullptr);
+}
+
+buffer_ptr IOBufferMemoryDescriptor::inTaskWithOptions(task_t inTask,
+						       IOOptionBits options,
+						       vm_size_t capacity,
+						       vm_offset_t alignment,
+						       std::uint32_t kernTag,
+						       std::uint32_t userTag) noexcept
+{
+	(void)kernTag;
+	(void)userTag;
+	return inTaskWithOptions(std::move(inTask), options, capacity, alignment);
 }
 
 buffer_ptr IOBufferMemoryDescriptor::inTaskWithPhysicalMask(task_t inTask,
@@ -179,10 +193,26 @@ kern_return_t IOBufferMemoryDescriptor::Create(std::uint64_t options,
 	return *memory ? kIOReturnSuccess : lastError();
 }
 
+kern_return_t IOBufferMemoryDescriptor::Create(std::uint64_t options,
+					       std::uint64_t capacity,
+					       std::uint64_t alignment,
+					       IOBufferMemoryDescriptor **memory) noexcept
+{
+	if (!memory)
+		return detail::fail(EINVAL);
+	*memory = nullptr;
+	buffer_ptr b;
+	kern_return_t ret = Create(options, capacity, alignment, &b);
+	if (ret != kIOReturnSuccess)
+		return ret;
+	*memory = OSRetainedPointer(b);
+	return *memory ? kIOReturnSuccess : lastError();
+}
+
 vm_size_t IOBufferMemoryDescriptor::getCapacity() const noexcept
 {
 	detail::succeed();
-	return d_->capacity;
+	return d_->requested;
 }
 
 void IOBufferMemoryDescriptor::setLength(vm_size_t length) noexcept
@@ -207,8 +237,12 @@ void *IOBufferMemoryDescriptor::getBytesNoCopy() noexcept
 		std::lock_guard<std::mutex> lock(d_->bytes_lock);
 
 		/* The whole capacity, so that a longer length is covered. */
-		if (!d_->bytes_map)
+		if (!d_->bytes_map) {
 			d_->bytes_map = mapRange(0, kIOMapAnywhere, 0, d_->capacity);
+			/* The buffer holds this map: it must not hold the buffer. */
+			if (d_->bytes_map)
+				d_->bytes_map->weaken();
+		}
 		if (!d_->bytes_map)
 			return nullptr;
 		detail::succeed();

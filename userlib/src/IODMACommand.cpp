@@ -566,6 +566,38 @@ kern_return_t IODMACommand::Create(OSSharedPtr<IOMapper> mapper,
 	return kIOReturnSuccess;
 }
 
+kern_return_t IODMACommand::Create(OSSharedPtr<IOMapper> mapper,
+				   std::uint64_t options,
+				   const IODMACommandSpecification *specification,
+				   IODMACommand **command) noexcept
+{
+	if (!command)
+		return detail::fail(EINVAL);
+	*command = nullptr;
+	OSSharedPtr<IODMACommand> c;
+	kern_return_t ret = Create(std::move(mapper), options, specification, &c);
+	if (ret != kIOReturnSuccess)
+		return ret;
+	*command = OSRetainedPointer(c);
+	return *command ? kIOReturnSuccess : lastError();
+}
+
+kern_return_t IODMACommand::PrepareForDMA(std::uint64_t options,
+					  IOMemoryDescriptor *memory,
+					  std::uint64_t offset, std::uint64_t length,
+					  std::uint64_t *flags,
+					  std::uint32_t *segmentsCount,
+					  IOAddressSegment *segments) noexcept
+{
+	OSSharedPtr<IOMemoryDescriptor> held =
+		memory ? memory->weak_from_this().lock() : nullptr;
+
+	if (memory && !held)
+		return detail::fail(EINVAL);
+	return PrepareForDMA(options, std::move(held), offset, length, flags,
+			     segmentsCount, segments);
+}
+
 kern_return_t IODMACommand::PrepareForDMA(std::uint64_t options,
 					  OSSharedPtr<IOMemoryDescriptor> memory,
 					  std::uint64_t offset, std::uint64_t length,

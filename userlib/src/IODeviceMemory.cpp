@@ -4,6 +4,7 @@
  * IOBMD_SUB_CREATE on it).
  */
 #include <cerrno>
+#include <vector>
 
 #include "internal.hpp"
 #include "iobmd/IODeviceMemory.hpp"
@@ -27,6 +28,7 @@ OSSharedPtr<IODeviceMemory> IODeviceMemory::withRange(IOPhysicalAddress start,
 			return nullptr;
 		}
 		me->setHandle(h);
+		me->setMemoryType(kIOMemoryTypePhysical64);
 		detail::succeed();
 		return me;
 	});
@@ -60,8 +62,36 @@ OSSharedPtr<IODeviceMemory> IODeviceMemory::withSubRange(IODeviceMemory *of,
 			return nullptr;
 		}
 		me->setHandle(h);
+		me->setMemoryType(kIOMemoryTypePhysical64);
 		detail::succeed();
 		return me;
+	});
+}
+
+std::vector<OSSharedPtr<IODeviceMemory>> IODeviceMemory::arrayFromList(
+	InitElement list[], IOItemCount count) noexcept
+{
+	using result = std::vector<OSSharedPtr<IODeviceMemory>>;
+
+	return detail::guarded(result{}, [&]() -> result {
+		if (!list || !count) {
+			detail::fail(EINVAL);
+			return {};
+		}
+		result all;
+		all.reserve(count);
+		for (IOItemCount i = 0; i < count; i++) {
+			OSSharedPtr<IODeviceMemory> range =
+				withRange(list[i].start, list[i].length);
+			if (!range)
+				return {};
+			range->setTag(list[i].tag);
+			if (lastError() != kIOReturnSuccess)
+				return {};
+			all.push_back(std::move(range));
+		}
+		detail::succeed();
+		return all;
 	});
 }
 

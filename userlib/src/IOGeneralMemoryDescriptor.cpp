@@ -82,6 +82,8 @@ OSSharedPtr<IOGeneralMemoryDescriptor> IOGeneralMemoryDescriptor::withAddressRan
 		me->setHandle(h);
 		if (!flags)
 			me->d_->userRanges.assign(ranges, ranges + rangeCount);
+		else
+			me->setMemoryType(kIOMemoryTypePhysical64);
 		detail::succeed();
 		return me;
 	});
@@ -145,6 +147,29 @@ OSSharedPtr<IOMemoryDescriptor> IOMemoryDescriptor::withPhysicalAddress(
 {
 	return IOGeneralMemoryDescriptor::withPhysicalAddress(address, withLength,
 							      withDirection);
+}
+
+OSSharedPtr<IOMemoryDescriptor> IOMemoryDescriptor::withAddress(
+	void *address, IOByteCount withLength, IODirection withDirection) noexcept
+{
+	return IOGeneralMemoryDescriptor::withAddressRange(
+		reinterpret_cast<std::uintptr_t>(address), withLength,
+		withDirection & kIOMemoryDirectionMask, nullptr);
+}
+
+OSSharedPtr<IOMemoryDescriptor> IOMemoryDescriptor::withOptions(
+	void *buffers, UInt32 count, UInt32 offset, task_t task,
+	IOOptionBits options, IOMapper *mapper) noexcept
+{
+	/* The device's IOMMU belongs to its IODMACommand here. */
+	(void)mapper;
+	if (offset) {
+		detail::fail(EINVAL);
+		return nullptr;
+	}
+	return IOGeneralMemoryDescriptor::withAddressRanges(
+		static_cast<IOAddressRange *>(buffers), count, options,
+		std::move(task));
 }
 
 } // namespace iobmd

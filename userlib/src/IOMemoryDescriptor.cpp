@@ -3,8 +3,11 @@
  * iobmd C++ library: IOMemoryDescriptor, the calls every kind shares,
  * each one command of the module; and mapping.
  */
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -12,6 +15,8 @@
 
 #include "internal.hpp"
 #include "iobmd/IOMemoryDescriptor.hpp"
+#include "iobmd/IOMultiMemoryDescriptor.hpp"
+#include "iobmd/IOSubMemoryDescriptor.hpp"
 
 namespace iobmd {
 
@@ -26,12 +31,69 @@ std::uint64_t round_down(std::uint64_t v, std::uint64_t page) noexcept
 	return v & ~(page - 1);
 }
 
+/* The numbers getPreparationID() hands out: above IOKit's reserved ones,
+ * never reused in this process. */
+std::atomic<std::uint64_t> nextPreparationID{1ULL << 32};
+
+/* The references DriverKit's out-parameters handed out. */
+std::mutex refsLock;
+std::unordered_multimap<const void *, std::shared_ptr<const void>> &refs()
+{
+	static auto *r = new std::unordered_multimap<const void *,
+						      std::shared_ptr<const void>>();
+	return *r;
+}
+
+} // namespace
+
+bool OSRetainShared(std::shared_ptr<const void> object, const void *key) noexcept
+{
+	if (!object || !key)
+		return false;
+	try {
+		std::lock_guard<std::mutex> lock(refsLock);
+		refs().emplace(key, std::move(object));
+	} catch (...) {
+		detail::fail(ENOMEM);
+		return false;
+	}
+	return true;
+}
+
+bool OSReleaseShared(const void *key) noexcept
+{
+	std::shared_ptr<const void> last;
+	{
+		std::lock_guard<std::mutex> lock(refsLock);
+		auto it = refs().find(key);
+		if (it == refs().end())
+			return false;
+		last = std::move(it->second);
+		refs().erase(it);
+	}
+	/* The object may go here, outside the lock. */
+	return true;
+}
+
+namespace {
+
+constexpr std::uint64_t kDriverKitMapOptions =
+	kIOMemoryMapFixedAddress | kIOMemoryMapReadOnly |
+	kIOMemoryMapGuardedMask | kIOMemoryMapCacheModeInhibit |
+	kIOMemoryMapCacheModeCopyback | kIOMemoryMapCacheModeWriteThrough;
+
 } // namespace
 
 struct IOMemoryDescriptor::data {
 	task_t task;
 	std::uint32_t handle = 0;
 	std::vector<OSSharedPtr<IOMemoryDescriptor>> retained;
+	IOOptionBits memoryType = kIOMemoryTypeVirtual64;
+	/* Prepares made through this object, and the number of the
+	 * preparation they are part of. */
+	std::mutex prepLock;
+	unsigned prepared = 0;                               /* prepLock */
+	std::uint64_t preparationID = kIOPreparationIDUnprepared; /* prepLock */
 };
 
 IOMemoryDescriptor::IOMemoryDescriptor(task_t task) : d_(new data())
@@ -52,6 +114,11 @@ std::uint32_t IOMemoryDescriptor::getHandle() const noexcept
 void IOMemoryDescriptor::setHandle(std::uint32_t handle) noexcept
 {
 	d_->handle = handle;
+}
+
+void IOMemoryDescriptor::setMemoryType(IOOptionBits type) noexcept
+{
+	d_->memoryType = type;
 }
 
 std::vector<OSSharedPtr<IOMemoryDescriptor>> &IOMemoryDescriptor::retained() noexcept
@@ -154,16 +221,83 @@ IOByteCount IOMemoryDescriptor::writeBytes(IOByteCount offset,
 
 IOReturn IOMemoryDescriptor::prepare(IODirection forDirection) noexcept
 {
+	std::lock_guard<std::mutex> lock(d_->prepLock);
 	int err = -iobmd_prepare(d_->task->dev(), d_->handle, forDirection);
 
-	return err ? detail::fail(err) : detail::succeed();
+	if (err)
+		return detail::fail(err);
+	if (!d_->prepared++ && d_->preparationID == kIOPreparationIDUnprepared)
+		d_->preparationID = nextPreparationID++;
+	return detail::succeed();
 }
 
 IOReturn IOMemoryDescriptor::complete(IODirection forDirection) noexcept
 {
+	std::lock_guard<std::mutex> lock(d_->prepLock);
 	int err = -iobmd_complete(d_->task->dev(), d_->handle, forDirection);
 
-	return err ? detail::fail(err) : detail::succeed();
+	if (err)
+		return detail::fail(err);
+	if (d_->prepared && !--d_->prepared) {
+		iobmd_info i;
+		/* A buffer keeps its number: it stays wired. */
+		if (detail::info(*d_->task, d_->handle, i) || i.kind != IOBMD_KIND_BUFFER)
+			d_->preparationID = kIOPreparationIDUnprepared;
+	}
+	return detail::succeed();
+}
+
+IOOptionBits IOMemoryDescriptor::getFlags() noexcept
+{
+	IODirection direction = getDirection();
+
+	if (lastError() != kIOReturnSuccess)
+		return 0;
+	return d_->memoryType | direction;
+}
+
+std::uint64_t IOMemoryDescriptor::getPreparationID() noexcept
+{
+	std::lock_guard<std::mutex> lock(d_->prepLock);
+
+	if (d_->preparationID == kIOPreparationIDUnprepared) {
+		iobmd_info i;
+		int err = detail::info(*d_->task, d_->handle, i);
+		if (err) {
+			detail::fail(err);
+			return kIOPreparationIDUnprepared;
+		}
+		if (i.kind == IOBMD_KIND_BUFFER)
+			d_->preparationID = nextPreparationID++;
+	}
+	detail::succeed();
+	return d_->preparationID;
+}
+
+std::uint64_t IOMemoryDescriptor::getDMAMapLength(std::uint64_t *offset) noexcept
+{
+	return detail::guarded(std::uint64_t{0}, [&]() -> std::uint64_t {
+		IOByteCount length = getLength();
+		if (lastError() != kIOReturnSuccess)
+			return 0;
+		std::vector<Extent> extents;
+		appendExtents(0, length, extents);
+		const std::uint64_t page = d_->task->pageSize();
+		std::uint64_t total = 0;
+		for (const Extent &e : extents) {
+			/* Where the bytes lie: in this process, or in the
+			 * descriptor's own pages (which start a page). */
+			const std::uint64_t at = e.address ? e.address : e.offset;
+			total += round_down(at + e.length + page - 1, page) -
+				 round_down(at, page);
+		}
+		if (offset)
+			*offset = extents.empty() ? 0 :
+				  (extents[0].address ? extents[0].address :
+							extents[0].offset) & (page - 1);
+		detail::succeed();
+		return total;
+	});
 }
 
 IOPhysicalAddress IOMemoryDescriptor::getPhysicalSegment(IOByteCount offset,
@@ -267,6 +401,7 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapWhere(
 		m->set(reinterpret_cast<void *>(base),
 		       round_down(addr + mapped + page - 1, page) - base, addr,
 		       mapped, options);
+		m->bind(weak_from_this().lock(), offset);
 		detail::succeed();
 		return m;
 	});
@@ -307,6 +442,153 @@ IOReturn IOMemoryDescriptor::performOperation(IOOptionBits options,
 	int err = -iobmd_perform(d_->task->dev(), d_->handle, op, offset, length);
 
 	return err ? detail::fail(err) : detail::succeed();
+}
+
+kern_return_t IOMemoryDescriptor::GetLength(std::uint64_t *returnLength) noexcept
+{
+	if (!returnLength)
+		return detail::fail(EINVAL);
+	IOByteCount length = getLength();
+	if (lastError() != kIOReturnSuccess)
+		return lastError();
+	*returnLength = length;
+	return kIOReturnSuccess;
+}
+
+kern_return_t IOMemoryDescriptor::CreateMapping(std::uint64_t options,
+						std::uint64_t address,
+						std::uint64_t offset,
+						std::uint64_t length,
+						std::uint64_t alignment,
+						OSSharedPtr<IOMemoryMap> *map) noexcept
+{
+	if (!map || alignment || (options & ~kDriverKitMapOptions))
+		return detail::fail(EINVAL);
+	IOOptionBits mapOptions = 0;
+	switch (options & (kIOMemoryMapCacheModeInhibit | kIOMemoryMapCacheModeCopyback |
+			   kIOMemoryMapCacheModeWriteThrough)) {
+	case kIOMemoryMapCacheModeDefault:
+		break;
+	case kIOMemoryMapCacheModeInhibit:
+		mapOptions |= kIOMapInhibitCache;
+		break;
+	case kIOMemoryMapCacheModeCopyback:
+		mapOptions |= kIOMapCopybackCache;
+		break;
+	case kIOMemoryMapCacheModeWriteThrough:
+		mapOptions |= kIOMapWriteThruCache;
+		break;
+	default:
+		return detail::fail(EINVAL);
+	}
+	if (options & kIOMemoryMapReadOnly)
+		mapOptions |= kIOMapReadOnly;
+	if (!(options & kIOMemoryMapFixedAddress)) {
+		mapOptions |= kIOMapAnywhere;
+		address = 0;
+	} else if (!address) {
+		return detail::fail(EINVAL);
+	}
+	*map = createMappingInTask(d_->task, address, mapOptions, offset, length);
+	return *map ? kIOReturnSuccess : lastError();
+}
+
+kern_return_t IOMemoryDescriptor::CreateMapping(std::uint64_t options,
+						std::uint64_t address,
+						std::uint64_t offset,
+						std::uint64_t length,
+						std::uint64_t alignment,
+						IOMemoryMap **map) noexcept
+{
+	if (!map)
+		return detail::fail(EINVAL);
+	*map = nullptr;
+	OSSharedPtr<IOMemoryMap> m;
+	kern_return_t ret = CreateMapping(options, address, offset, length,
+					  alignment, &m);
+	if (ret != kIOReturnSuccess)
+		return ret;
+	*map = OSRetainedPointer(m);
+	return *map ? kIOReturnSuccess : lastError();
+}
+
+kern_return_t IOMemoryDescriptor::CreateSubMemoryDescriptor(
+	std::uint64_t memoryDescriptorCreateOptions, std::uint64_t offset,
+	std::uint64_t length, IOMemoryDescriptor *ofDescriptor,
+	OSSharedPtr<IOMemoryDescriptor> *memory) noexcept
+{
+	if (!memory || !ofDescriptor ||
+	    (memoryDescriptorCreateOptions & ~kIOMemoryDirectionOutIn))
+		return detail::fail(EINVAL);
+	*memory = IOSubMemoryDescriptor::withSubRange(
+		ofDescriptor, offset, length,
+		static_cast<IOOptionBits>(memoryDescriptorCreateOptions));
+	return *memory ? kIOReturnSuccess : lastError();
+}
+
+kern_return_t IOMemoryDescriptor::CreateSubMemoryDescriptor(
+	std::uint64_t memoryDescriptorCreateOptions, std::uint64_t offset,
+	std::uint64_t length, IOMemoryDescriptor *ofDescriptor,
+	IOMemoryDescriptor **memory) noexcept
+{
+	if (!memory)
+		return detail::fail(EINVAL);
+	*memory = nullptr;
+	OSSharedPtr<IOMemoryDescriptor> md;
+	kern_return_t ret = CreateSubMemoryDescriptor(memoryDescriptorCreateOptions,
+						      offset, length, ofDescriptor,
+						      &md);
+	if (ret != kIOReturnSuccess)
+		return ret;
+	*memory = OSRetainedPointer(md);
+	return *memory ? kIOReturnSuccess : lastError();
+}
+
+kern_return_t IOMemoryDescriptor::CreateWithMemoryDescriptors(
+	std::uint64_t memoryDescriptorCreateOptions,
+	std::uint32_t withDescriptorsCount,
+	IOMemoryDescriptor *const withDescriptors[32],
+	OSSharedPtr<IOMemoryDescriptor> *memory) noexcept
+{
+	if (!memory || !withDescriptors || !withDescriptorsCount ||
+	    withDescriptorsCount > 32 ||
+	    (memoryDescriptorCreateOptions & ~kIOMemoryDirectionOutIn))
+		return detail::fail(EINVAL);
+	const auto direction = static_cast<IODirection>(memoryDescriptorCreateOptions);
+	IOMemoryDescriptor *list[32];
+	for (std::uint32_t i = 0; i < withDescriptorsCount; i++) {
+		if (!withDescriptors[i])
+			return detail::fail(EINVAL);
+		/* Each source must allow what the whole is asked to. */
+		IODirection has = withDescriptors[i]->getDirection();
+		if (lastError() != kIOReturnSuccess)
+			return lastError();
+		if ((has & direction) != direction)
+			return detail::fail(EINVAL);
+		list[i] = withDescriptors[i];
+	}
+	*memory = IOMultiMemoryDescriptor::withDescriptors(list, withDescriptorsCount,
+							   direction);
+	return *memory ? kIOReturnSuccess : lastError();
+}
+
+kern_return_t IOMemoryDescriptor::CreateWithMemoryDescriptors(
+	std::uint64_t memoryDescriptorCreateOptions,
+	std::uint32_t withDescriptorsCount,
+	IOMemoryDescriptor *const withDescriptors[32],
+	IOMemoryDescriptor **memory) noexcept
+{
+	if (!memory)
+		return detail::fail(EINVAL);
+	*memory = nullptr;
+	OSSharedPtr<IOMemoryDescriptor> md;
+	kern_return_t ret = CreateWithMemoryDescriptors(memoryDescriptorCreateOptions,
+							withDescriptorsCount,
+							withDescriptors, &md);
+	if (ret != kIOReturnSuccess)
+		return ret;
+	*memory = OSRetainedPointer(md);
+	return *memory ? kIOReturnSuccess : lastError();
 }
 
 } // namespace iobmd

@@ -4,11 +4,13 @@
  * descriptor.
  */
 #include <atomic>
+#include <cerrno>
 #include <utility>
 
 #include <sys/mman.h>
 
 #include "internal.hpp"
+#include "iobmd/IOMemoryDescriptor.hpp"
 #include "iobmd/IOMemoryMap.hpp"
 
 namespace iobmd {
@@ -20,6 +22,10 @@ struct IOMemoryMap::data {
 	IOVirtualAddress address = 0;  /* base + offset of the first byte */
 	IOByteCount length = 0;
 	IOOptionBits options = 0;
+	/* The descriptor: held, or only pointed at (a buffer's own map). */
+	std::shared_ptr<IOMemoryDescriptor> descriptor;
+	std::weak_ptr<IOMemoryDescriptor> weak;
+	IOByteCount offset = 0;        /* of the first byte in the descriptor */
 };
 
 IOMemoryMap::IOMemoryMap() : d_(new data())
@@ -97,6 +103,76 @@ void IOMemoryMap::set(void *base, std::size_t size, IOVirtualAddress address,
 	d_->length = length;
 	d_->options = options;
 	d_->base.store(base);
+}
+
+void IOMemoryMap::bind(std::shared_ptr<IOMemoryDescriptor> descriptor,
+		       IOByteCount offset) noexcept
+{
+	d_->weak = descriptor;
+	d_->descriptor = std::move(descriptor);
+	d_->offset = offset;
+}
+
+void IOMemoryMap::weaken() noexcept
+{
+	d_->descriptor.reset();
+}
+
+IOMemoryDescriptor *IOMemoryMap::getMemoryDescriptor() const noexcept
+{
+	detail::succeed();
+	if (!d_)
+		return nullptr;
+	if (d_->descriptor)
+		return d_->descriptor.get();
+	/* A buffer's own map: the buffer holds the map, so while the map is
+	 * reachable the buffer is alive. */
+	return d_->weak.lock().get();
+}
+
+task_t IOMemoryMap::getAddressTask() const noexcept
+{
+	IOMemoryDescriptor *md = getMemoryDescriptor();
+
+	return md ? md->getTask() : nullptr;
+}
+
+std::uint64_t IOMemoryMap::GetOffset() const noexcept
+{
+	detail::succeed();
+	return d_ ? d_->offset : 0;
+}
+
+IOPhysicalAddress IOMemoryMap::getPhysicalSegment(IOByteCount offset,
+						  IOByteCount *length,
+						  IOOptionBits options) noexcept
+{
+	IOMemoryDescriptor *md = getMemoryDescriptor();
+	IOByteCount mapped = getLength();
+
+	if (length)
+		*length = 0;
+	if (!md || !mapped) {
+		detail::setReturn(kIOReturnNotReady, ENODEV);
+		return 0;
+	}
+	if (offset >= mapped) {
+		detail::setReturn(kIOReturnOverrun, ERANGE);
+		return 0;
+	}
+	IOByteCount run = 0;
+	IOPhysicalAddress a = md->getPhysicalSegment(d_->offset + offset, &run,
+						     options);
+	if (!a)
+		return 0;
+	if (length)
+		*length = run < mapped - offset ? run : mapped - offset;
+	return a;
+}
+
+IOPhysicalAddress IOMemoryMap::getPhysicalAddress() noexcept
+{
+	return getPhysicalSegment(0, nullptr);
 }
 
 } // namespace iobmd

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Ownership: objects outliving each other in every order.  A descriptor
- * holds its task and what it is built from; a map holds nothing but its
- * mapping, which the module keeps valid on its own; destroying a
- * descriptor releases its handle.
+ * holds its task and what it is built from; a map holds its descriptor,
+ * as IOKit's does (getMemoryDescriptor()); destroying a descriptor
+ * releases its handle.
  */
 #include <cerrno>
 #include <cstdint>
@@ -44,13 +44,17 @@ TEST(Ownership, MapOutlivesDescriptor)
 	ASSERT_MADE(m);
 	std::uint32_t handle = b->getHandle();
 
+	/* The map holds the descriptor, and so its handle. */
 	b.reset();
-	EXPECT_EQ(ENOENT, handle_state(*t, handle));
+	EXPECT_EQ(0, handle_state(*t, handle));
 	auto *p = reinterpret_cast<std::uint8_t *>(m->getVirtualAddress());
 	EXPECT_EQ(0, std::memcmp(p, src.data(), src.size()));
 	p[0] ^= 0xff;
 	EXPECT_EQ(static_cast<std::uint8_t>(src[0] ^ 0xff), p[0]);
 	EXPECT_RET(kIOReturnSuccess, m->unmap());
+	EXPECT_EQ(0, handle_state(*t, handle));
+	m.reset();
+	EXPECT_EQ(ENOENT, handle_state(*t, handle));
 }
 
 TEST(Ownership, MapOutlivesDescriptorAndTask)
@@ -68,12 +72,14 @@ TEST(Ownership, MapOutlivesDescriptorAndTask)
 		m = b->createMappingInTask(t, 0, kIOMapAnywhere);
 		ASSERT_MADE(m);
 	}
-	/* The file is closed: the mapping alone holds the memory. */
-	EXPECT_EQ(-1, ::fcntl(fd, F_GETFD));
+	/* The map holds the descriptor, which holds the task's file. */
+	EXPECT_NE(-1, ::fcntl(fd, F_GETFD));
 	auto *p = reinterpret_cast<std::uint8_t *>(m->getVirtualAddress());
 	EXPECT_EQ(0, std::memcmp(p, src.data(), page()));
 	p[page() - 1] = 0x17;
 	EXPECT_EQ(0x17, p[page() - 1]);
+	m.reset();
+	EXPECT_EQ(-1, ::fcntl(fd, F_GETFD));
 }
 
 TEST(Ownership, DescriptorOutlivesTaskObject)
@@ -124,12 +130,15 @@ TEST(Ownership, SubOutlivesParent)
 	ASSERT_MADE(m);
 	EXPECT_EQ(0x44, *reinterpret_cast<std::uint8_t *>(m->getVirtualAddress()));
 
+	/* The map holds the sub, which holds the parent. */
 	std::uint32_t sub_handle = sub->getHandle();
 	sub.reset();
+	EXPECT_EQ(0, handle_state(*t, sub_handle));
+	EXPECT_EQ(0, handle_state(*t, parent_handle));
+	EXPECT_EQ(0x44, *reinterpret_cast<std::uint8_t *>(m->getVirtualAddress()));
+	m.reset();
 	EXPECT_EQ(ENOENT, handle_state(*t, sub_handle));
 	EXPECT_EQ(ENOENT, handle_state(*t, parent_handle));
-	/* The map still shows the memory. */
-	EXPECT_EQ(0x44, *reinterpret_cast<std::uint8_t *>(m->getVirtualAddress()));
 }
 
 TEST(Ownership, ParentOutlivesSub)

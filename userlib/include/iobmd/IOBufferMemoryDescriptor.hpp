@@ -30,6 +30,12 @@ public:
 	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> inTaskWithOptions(
 		task_t inTask, IOOptionBits options, vm_size_t capacity,
 		vm_offset_t alignment = 1) noexcept;
+	/* IOKit's VM accounting tags: accepted and not used (Linux accounts
+	 * the memory to the process's memory cgroup). */
+	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> inTaskWithOptions(
+		task_t inTask, IOOptionBits options, vm_size_t capacity,
+		vm_offset_t alignment, std::uint32_t kernTag,
+		std::uint32_t userTag) noexcept;
 	/* The mask's lowest set bit is the alignment, mask | (alignment - 1)
 	 * the highest address; a mask of 0 constrains nothing. */
 	[[nodiscard]] static OSSharedPtr<IOBufferMemoryDescriptor> inTaskWithPhysicalMask(
@@ -59,7 +65,14 @@ public:
 				    std::uint64_t capacity,
 				    std::uint64_t alignment,
 				    OSSharedPtr<IOBufferMemoryDescriptor> *memory) noexcept;
+	/* The same, handing out a reference for OSSafeReleaseNULL(). */
+	[[nodiscard]] static kern_return_t Create(std::uint64_t options,
+				    std::uint64_t capacity,
+				    std::uint64_t alignment,
+				    IOBufferMemoryDescriptor **memory) noexcept;
 
+	/* The capacity asked for, as IOKit reports it, even where the
+	 * memory was rounded up to whole pages. */
 	vm_size_t getCapacity() const noexcept;
 	/* A length above the capacity is ignored. */
 	void setLength(vm_size_t length) noexcept;

@@ -189,6 +189,19 @@ public:
 				    std::uint64_t *flags,
 				    std::uint32_t *segmentsCount,
 				    IOAddressSegment *segments) noexcept;
+	/* DriverKit's raw-pointer forms: *@command is a reference the
+	 * caller gives back with OSSafeReleaseNULL(); @memory must live in
+	 * an OSSharedPtr (every descriptor the library makes does). */
+	[[nodiscard]] static kern_return_t Create(OSSharedPtr<IOMapper> mapper,
+				    std::uint64_t options,
+				    const IODMACommandSpecification *specification,
+				    IODMACommand **command) noexcept;
+	[[nodiscard]] kern_return_t PrepareForDMA(std::uint64_t options,
+				    IOMemoryDescriptor *memory,
+				    std::uint64_t offset, std::uint64_t length,
+				    std::uint64_t *flags,
+				    std::uint32_t *segmentsCount,
+				    IOAddressSegment *segments) noexcept;
 	[[nodiscard]] kern_return_t CompleteDMA(std::uint64_t options) noexcept;
 	[[nodiscard]] kern_return_t GetPreparation(std::uint64_t *offset,
 				     std::uint64_t *length,

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,49 @@ namespace iobmd {
 inline constexpr IOOptionBits kIODmaBufReadOnly = 0x00000001;
 inline constexpr IOOptionBits kIODmaBufNoCloseOnExec = 0x00000002;
 
+class IOMapper;
+
+/*
+ * DriverKit's out-parameters (IOMemoryDescriptor **, IOMemoryMap **) hand
+ * the caller a reference: the library keeps the object's OSSharedPtr for
+ * it until OSSafeReleaseNULL() gives it back.  OSRetainShared() takes one
+ * more such reference on an object an OSSharedPtr holds; OSReleaseShared()
+ * drops one (false: there was none for @object).
+ */
+IOBMD_API bool OSRetainShared(std::shared_ptr<const void> object,
+			      const void *key) noexcept;
+IOBMD_API bool OSReleaseShared(const void *key) noexcept;
+
+namespace detail {
+template <typename T>
+const void *objectKey(const T *p) noexcept
+{
+	if constexpr (std::is_polymorphic_v<T>)
+		return dynamic_cast<const void *>(p);
+	else
+		return p;
+}
+} // namespace detail
+
+/* A reference the caller owns, for a DriverKit out-parameter; null when
+ * @p is (or when the reference cannot be recorded: kIOReturnNoMemory). */
+template <typename T>
+T *OSRetainedPointer(const OSSharedPtr<T> &p) noexcept
+{
+	if (!p || !OSRetainShared(p, detail::objectKey(p.get())))
+		return nullptr;
+	return p.get();
+}
+
+/* DriverKit's OSSafeReleaseNULL: drops the reference and nulls @p. */
+template <typename T>
+void OSSafeReleaseNULL(T *&p) noexcept
+{
+	if (p)
+		OSReleaseShared(detail::objectKey(p));
+	p = nullptr;
+}
+
 class IOBMD_API IOMemoryDescriptor
 	: public std::enable_shared_from_this<IOMemoryDescriptor> {
 public:
@@ -50,6 +94,23 @@ public:
 	[[nodiscard]] static OSSharedPtr<IOMemoryDescriptor> withPhysicalAddress(
 		IOPhysicalAddress address, IOByteCount withLength,
 		IODirection withDirection) noexcept;
+	/* [address, address + withLength) of this process (IOKit: of the
+	 * kernel), in current_task(). */
+	[[nodiscard]] static OSSharedPtr<IOMemoryDescriptor> withAddress(
+		void *address, IOByteCount withLength,
+		IODirection withDirection) noexcept;
+	/*
+	 * IOKit's designated factory.  @options' kIOMemoryType* says what
+	 * @buffers is: kIOMemoryTypeVirtual(64) (the default): @count
+	 * IOAddressRanges of @task; kIOMemoryTypePhysical(64): @count
+	 * physical IOAddressRanges (CAP_SYS_RAWIO).  UPL, UIO and persistent
+	 * types are kIOReturnUnsupported.  @offset (IOKit: into a UPL) must
+	 * be 0 (kIOReturnBadArgument).  @mapper is accepted and not used: a
+	 * device's IOMMU is the IODMACommand's.
+	 */
+	[[nodiscard]] static OSSharedPtr<IOMemoryDescriptor> withOptions(
+		void *buffers, UInt32 count, UInt32 offset, task_t task,
+		IOOptionBits options, IOMapper *mapper = nullptr) noexcept;
 
 	/*
 	 * iobmd: a descriptor over the dma-buf @fd, any exporter's (a dma-buf
@@ -69,6 +130,22 @@ public:
 	void setDirection(IODirection direction) noexcept;
 	IOOptionBits getTag() const noexcept;
 	void setTag(IOOptionBits tag) noexcept;
+	/* The kIOMemoryType* it describes (Virtual64: this process's memory
+	 * or memory the module holds; Physical64: physical RAM or device
+	 * memory) and its IODirection. */
+	IOOptionBits getFlags() noexcept;
+	/*
+	 * kIOPreparationIDUnprepared while nothing is prepared through this
+	 * object; else a number, above kIOPreparationIDAlwaysPrepared, that
+	 * no other preparation in this process has had, kept until the last
+	 * complete().  Buffers are wired for their life (IOKit's buffers are
+	 * auto-prepared): they have one number from the first call on.
+	 */
+	std::uint64_t getPreparationID() noexcept;
+	/* The bytes of whole pages a DMA mapping of the descriptor spans
+	 * (each user range rounded out to pages on its own); *@offset (if
+	 * given): where the first byte lies in its page.  0 on failure. */
+	std::uint64_t getDMAMapLength(std::uint64_t *offset = nullptr) noexcept;
 
 	/*
 	 * Copy between the descriptor and @bytes: all of
@@ -164,6 +241,46 @@ public:
 	virtual void appendExtents(IOByteCount offset, IOByteCount length,
 				   std::vector<Extent> &out);
 
+	/*
+	 * DriverKit.  GetLength(): getLength().  CreateMapping(): map
+	 * [offset, offset + length) (0: to the end) with kIOMemoryMap*
+	 * options: FixedAddress (at @address, page aligned), ReadOnly, one
+	 * CacheMode, a Guarded* choice (accepted: mappings here have no
+	 * guard pages); @alignment must be 0.  Unknown options:
+	 * kIOReturnBadArgument.  The IOMemoryMap ** form hands out a
+	 * reference the caller gives back with OSSafeReleaseNULL().
+	 * CreateSubMemoryDescriptor(): IOSubMemoryDescriptor::withSubRange
+	 * with a kIOMemoryDirection*; CreateWithMemoryDescriptors(): an
+	 * IOMultiMemoryDescriptor of 1 to 32 descriptors, each of which must
+	 * allow the direction asked for (kIOReturnBadArgument).
+	 */
+	[[nodiscard]] kern_return_t GetLength(std::uint64_t *returnLength) noexcept;
+	[[nodiscard]] kern_return_t CreateMapping(std::uint64_t options, std::uint64_t address,
+				    std::uint64_t offset, std::uint64_t length,
+				    std::uint64_t alignment,
+				    OSSharedPtr<IOMemoryMap> *map) noexcept;
+	[[nodiscard]] kern_return_t CreateMapping(std::uint64_t options, std::uint64_t address,
+				    std::uint64_t offset, std::uint64_t length,
+				    std::uint64_t alignment, IOMemoryMap **map) noexcept;
+	[[nodiscard]] static kern_return_t CreateSubMemoryDescriptor(
+		std::uint64_t memoryDescriptorCreateOptions, std::uint64_t offset,
+		std::uint64_t length, IOMemoryDescriptor *ofDescriptor,
+		OSSharedPtr<IOMemoryDescriptor> *memory) noexcept;
+	[[nodiscard]] static kern_return_t CreateSubMemoryDescriptor(
+		std::uint64_t memoryDescriptorCreateOptions, std::uint64_t offset,
+		std::uint64_t length, IOMemoryDescriptor *ofDescriptor,
+		IOMemoryDescriptor **memory) noexcept;
+	[[nodiscard]] static kern_return_t CreateWithMemoryDescriptors(
+		std::uint64_t memoryDescriptorCreateOptions,
+		std::uint32_t withDescriptorsCount,
+		IOMemoryDescriptor *const withDescriptors[32],
+		OSSharedPtr<IOMemoryDescriptor> *memory) noexcept;
+	[[nodiscard]] static kern_return_t CreateWithMemoryDescriptors(
+		std::uint64_t memoryDescriptorCreateOptions,
+		std::uint32_t withDescriptorsCount,
+		IOMemoryDescriptor *const withDescriptors[32],
+		IOMemoryDescriptor **memory) noexcept;
+
 	/* iobmd: the task it lives in, and its handle there (accessors of
 	 * this object: they leave lastError() as it was). */
 	const task_t &getTask() const noexcept;
@@ -179,6 +296,9 @@ protected:
 					  mach_vm_size_t offset,
 					  mach_vm_size_t length) noexcept;
 	IOBMD_LOCAL void setHandle(std::uint32_t handle) noexcept;
+	/* What getFlags() reports as the memory type (kIOMemoryTypeVirtual64
+	 * unless set). */
+	IOBMD_LOCAL void setMemoryType(IOOptionBits type) noexcept;
 
 	/* The descriptors this one is built from, held for its life. */
 	IOBMD_LOCAL std::vector<OSSharedPtr<IOMemoryDescriptor>> &retained() noexcept;

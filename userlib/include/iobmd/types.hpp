@@ -136,6 +136,25 @@ inline constexpr std::uint64_t kIOMemoryDirectionIn = 1;
 inline constexpr std::uint64_t kIOMemoryDirectionOut = 2;
 inline constexpr std::uint64_t kIOMemoryDirectionOutIn = kIOMemoryDirectionIn | kIOMemoryDirectionOut;
 inline constexpr std::uint64_t kIOMemoryDirectionInOut = kIOMemoryDirectionOutIn;
+inline constexpr std::uint64_t kIOMemoryDisableCopyOnWrite = 0x00000010;
+
+/* DriverKit: IOMemoryDescriptor::CreateMapping() options. */
+inline constexpr std::uint64_t kIOMemoryMapFixedAddress = 0x00000001;
+inline constexpr std::uint64_t kIOMemoryMapReadOnly = 0x00000002;
+inline constexpr std::uint64_t kIOMemoryMapGuardedMask = 0x0000001C;
+inline constexpr std::uint64_t kIOMemoryMapGuardedDefault = 0x00000000;
+inline constexpr std::uint64_t kIOMemoryMapGuardedNone = 0x00000004;
+inline constexpr std::uint64_t kIOMemoryMapGuardedSmall = 0x00000008;
+inline constexpr std::uint64_t kIOMemoryMapGuardedLarge = 0x0000000C;
+inline constexpr std::uint64_t kIOMemoryMapCacheModeDefault = 0x00000000;
+inline constexpr std::uint64_t kIOMemoryMapCacheModeInhibit = 0x00000100;
+inline constexpr std::uint64_t kIOMemoryMapCacheModeCopyback = 0x00000200;
+inline constexpr std::uint64_t kIOMemoryMapCacheModeWriteThrough = 0x00000400;
+
+/* getPreparationID() (IOMemoryDescriptor.h). */
+inline constexpr std::uint64_t kIOPreparationIDUnprepared = 0;
+inline constexpr std::uint64_t kIOPreparationIDUnsupported = 1;
+inline constexpr std::uint64_t kIOPreparationIDAlwaysPrepared = 2;
 
 } // namespace iobmd
 
