@@ -16,7 +16,6 @@
 namespace iobmd {
 
 struct IOBufferMemoryDescriptor::data {
-	vm_size_t capacity = 0;  /* the module's: whole pages where rounded */
 	vm_size_t requested = 0; /* what was asked for */
 	std::mutex bytes_lock;
 	OSSharedPtr<IOMemoryMap> bytes_map; /* bytes_lock */
@@ -64,16 +63,6 @@ buffer_ptr IOBufferMemoryDescriptor::create(task_t inTask, std::uint32_t flags,
 			return nullptr;
 		}
 		me->setHandle(h);
-
-		/* The capacity the module settled on (whole pages when
-		 * page aligned). */
-		iobmd_info i;
-		err = detail::info(*t, h, i);
-		if (err) {
-			detail::fail(err);
-			return nullptr;
-		}
-		me->d_->capacity = i.capacity;
 		me->d_->requested = capacity;
 		detail::succeed();
 		return me;
@@ -238,7 +227,7 @@ void *IOBufferMemoryDescriptor::getBytesNoCopy() noexcept
 
 		/* The whole capacity, so that a longer length is covered. */
 		if (!d_->bytes_map) {
-			d_->bytes_map = mapRange(0, kIOMapAnywhere, 0, d_->capacity);
+			d_->bytes_map = mapRange(0, kIOMapAnywhere, 0, 0);
 			/* The buffer holds this map: it must not hold the buffer. */
 			if (d_->bytes_map)
 				d_->bytes_map->weaken();
