@@ -100,6 +100,14 @@ IOBMD_EXPORT int iobmd_dev_fd(const struct iobmd_dev *dev)
 	return dev ? dev->fd : -EINVAL;
 }
 
+/*
+ * The library's interface version is the release's major.minor (VERSION,
+ * through userlib.mk), as the module's ABI version is.
+ */
+_Static_assert(IOBMD_LIB_MAJOR == IOBMD_PKG_MAJOR &&
+	       IOBMD_LIB_MINOR == IOBMD_PKG_MINOR,
+	       "iobmd.h's IOBMD_LIB_MAJOR.MINOR is not VERSION's major.minor");
+
 IOBMD_EXPORT int iobmd_dev_version(struct iobmd_dev *dev,
 				   struct iobmd_version *ver)
 {
