@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: MIT
 #
 # The C core (userlib/c), the C++ IOKit library over it, their examples and
 # tests; run from the repository's top directory by scripts/build-userlib.sh:

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmdctl: the iobmd module's control plane from the command line, over
  * the generic netlink family "iobmd" (iobmd::control).

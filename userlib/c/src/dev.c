@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * libiobmd: opening and closing /dev/iobmd, and the one place that issues
  * a command.
