@@ -34,6 +34,9 @@
 #                           bench/results.png (root; BENCH_OPTS="--perf" to
 #                           profile instead, see scripts/bench.sh)
 #   make lint               checkpatch, sparse and W=1
+#   make deb                the Debian packages (iobmd-dkms, libiobmd1,
+#                           libiobmd-dev, iobmd-tools) into build/deb/,
+#                           checked by lintian (scripts/build-deb.sh)
 #   make clean
 #
 # The work is done by the scripts in scripts/; Kbuild lists the objects.
@@ -95,10 +98,13 @@ bench:
 lint:
 	@bash scripts/lint.sh
 
+deb:
+	@bash scripts/build-deb.sh
+
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 	rm -f iobmd.ko *.o *.mod *.mod.c Module.symvers modules.order .*.cmd \
 		driver/*.o driver/.*.cmd
 
-.PHONY: all kdir modules modules_install selftests tools userlib install uninstall check abi-check check-debug fuzz coverage demo bench lint clean
+.PHONY: all kdir modules modules_install selftests tools userlib install uninstall check abi-check check-debug fuzz coverage demo bench lint deb clean

@@ -232,6 +232,7 @@ install: lib
 		$(DESTDIR)$(cmakedir)
 	install -m 644 $(lib_headers) $(c_headers) $(DESTDIR)$(INCLUDEDIR)/iobmd/
 	install -m 755 $(c_shlib) $(shlib) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(O)/libiobmd.a $(O)/libiobmd++.a $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(c_shlib)) $(DESTDIR)$(LIBDIR)/$(C_SONAME)
 	ln -sf $(C_SONAME) $(DESTDIR)$(LIBDIR)/libiobmd.so
 	ln -sf $(notdir $(shlib)) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -250,7 +251,7 @@ install: lib
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/iobmd/,$(notdir $(lib_headers) $(c_headers)))
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(c_shlib) $(shlib)) \
-		$(C_SONAME) libiobmd.so $(SONAME) libiobmd++.so \
+		$(C_SONAME) libiobmd.so $(SONAME) libiobmd++.so libiobmd.a libiobmd++.a \
 		pkgconfig/iobmd.pc pkgconfig/iobmd++.pc)
 	rm -f $(DESTDIR)$(cmakedir)/iobmdConfig.cmake \
 		$(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
