@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# deb-test.sh [--no-vm] [DEBS]
+#
+# The Debian packages tested as a user installs them (make check runs it):
+#   1. the packages of scripts/build-deb.sh (built unless DEBS names a
+#      directory holding them);
+#   2. a clean Debian 12 chroot (scripts/debian-chroot.sh --suite bookworm,
+#      cached under /var/cache/iobmd/chroot-bookworm-<arch> with
+#      bookworm-backports from the host's mirror, and holding dkms, g++,
+#      cmake, pkgconf and the headers of the 6.1 and 6.12 kernels of the
+#      matrix), used through an overlay so that the cache stays clean;
+#   3. dpkg -i of the four packages; the kernel-headers hook DKMS installs
+#      (/etc/kernel/header_postinst.d/dkms) run for each kernel, as a
+#      kernel upgrade runs it, and iobmd.ko checked to be in
+#      /lib/modules/<krel>/updates/dkms with VERSION as its version;
+#      iobmdctl --version; the udev rule, man pages, bash completion and
+#      the "iobmd" group there;
+#   4. a consumer (userlib/tests/package) built against the installed
+#      libiobmd-dev through pkg-config (C and C++) and CMake, and run;
+#   5. dpkg --purge of the four: nothing of them left (files, DKMS tree,
+#      modules, group);
+#   6. unless --no-vm: the 6.12 guest booted with the DKMS-built iobmd.ko
+#      running the packaged iobmd-demo (scripts/vm-run.sh).
+# Needs root.  Exits non-zero on any failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+vm=1
+if [ "${1:-}" = --no-vm ]; then
+	vm=
+	shift
+fi
+debs=${1:-}
+[ "$(id -u)" = 0 ] || die "must run as root (chroot, mount)"
+t0=$(date +%s)
+load_deps
+version=$(cat "$ROOT/VERSION")
+krels=("$KREL_61" "$KREL_612")
+
+if [ -z "$debs" ]; then
+	debs=$(bash "$ROOT/scripts/build-deb.sh" | sed -n 's/^DEBS=//p')
+fi
+pkgs=(iobmd-dkms libiobmd1 libiobmd-dev iobmd-tools)
+files=()
+for p in "${pkgs[@]}"; do
+	f=$(compgen -G "$debs/${p}_${version}_*.deb") || die "no $p $version in $debs"
+	files+=("$f")
+done
+
+# The chroot: made once, then given bookworm-backports (the 6.12 headers
+# are there) and the packages the test needs.
+CACHE=${IOBMD_CACHE:-/var/cache/iobmd}
+ch=$(bash "$ROOT/scripts/debian-chroot.sh" --suite bookworm | sed -n 's/^CHROOT=//p')
+list=$ch/etc/apt/sources.list.d/iobmd-backports.list
+if [ ! -f "$list" ]; then
+	mirror=$(debian_mirror) || die "cannot find the Debian mirror in apt's sources"
+	echo "deb $mirror bookworm-backports main" >"$list.new"
+	mv "$list.new" "$list"
+fi
+headers=()
+for k in "${krels[@]}"; do
+	headers+=("linux-headers-$k")
+done
+ch=$(bash "$ROOT/scripts/debian-chroot.sh" --suite bookworm dkms g++ cmake pkgconf \
+	adduser libnl-3-200 libnl-genl-3-200 "${headers[@]}" | sed -n 's/^CHROOT=//p')
+[ -n "$ch" ] || die "no bookworm chroot"
+msg "chroot ready ($(elapsed "$t0"))"
+
+out=$BUILD/deb-test
+rm -rf "$out"
+mkdir -p "$out/debs" "$out/upper" "$out/work" "$out/root"
+cp "${files[@]}" "$out/debs/"
+cp -a "$ROOT/userlib/tests/package" "$out/debs/consumer"
+
+# Inside the chroot (an overlay over the cached one, in a mount namespace
+# of its own): install, build for each kernel, use, purge.
+cat >"$out/debs/inside.sh" <<'INSIDE'
+set -euo pipefail
+version=$1
+shift
+fail() { echo "deb-test: FAIL: $*" >&2; exit 1; }
+cd /debs
+dpkg -i iobmd-dkms_*.deb libiobmd1_*.deb libiobmd-dev_*.deb iobmd-tools_*.deb \
+	>/debs/dpkg-install.log 2>&1 || { cat /debs/dpkg-install.log; fail "dpkg -i"; }
+for k in "$@"; do
+	/etc/kernel/header_postinst.d/dkms "$k" >/debs/dkms-$k.log 2>&1 ||
+		{ cat /debs/dkms-$k.log; fail "DKMS for $k"; }
+	ko=/lib/modules/$k/updates/dkms/iobmd.ko
+	[ -f "$ko" ] || { cat /debs/dkms-$k.log; fail "no $ko"; }
+	v=$(modinfo -F version "$ko")
+	[ "$v" = "$version" ] || fail "$ko: version '$v', not $version"
+	echo "dkms: $k: $ko $v"
+done
+dkms status iobmd
+cp "/lib/modules/$KREL_612/updates/dkms/iobmd.ko" /debs/iobmd-dkms.ko
+v=$(iobmdctl --version | head -1)
+[ "$v" = "iobmdctl $version" ] || fail "iobmdctl --version: '$v'"
+for f in /lib/udev/rules.d/60-iobmd.rules /usr/share/man/man8/iobmdctl.8.gz \
+	/usr/share/man/man4/iobmd.4.gz /usr/share/bash-completion/completions/iobmdctl \
+	/usr/bin/iobmd-demo; do
+	[ -e "$f" ] || fail "no $f"
+done
+getent group iobmd >/dev/null || fail "no group iobmd"
+cp /usr/bin/iobmd-demo /debs/iobmd-demo
+
+# The library from a consumer, through pkg-config and through CMake.
+mkdir -p /tmp/c && cd /tmp/c
+# shellcheck disable=SC2046
+gcc -std=c11 -Wall -Werror -o consumer-c /debs/consumer/consumer.c $(pkg-config --cflags --libs iobmd)
+./consumer-c
+# shellcheck disable=SC2046
+g++ -std=c++17 -Wall -Werror -o consumer-pc /debs/consumer/consumer.cpp $(pkg-config --cflags --libs iobmd++)
+./consumer-pc
+# shellcheck disable=SC2046
+g++ -std=c++17 -static -o consumer-static /debs/consumer/consumer.cpp \
+	$(pkg-config --static --cflags --libs iobmd++) >/tmp/c/static.log 2>&1 ||
+	{ cat /tmp/c/static.log; fail "static link through pkg-config --static"; }
+./consumer-static
+cmake -S /debs/consumer -B /tmp/c/cmake >/tmp/c/cmake.log 2>&1 &&
+	cmake --build /tmp/c/cmake >>/tmp/c/cmake.log 2>&1 || { cat /tmp/c/cmake.log; fail "CMake consumer"; }
+/tmp/c/cmake/consumer
+echo "consumers: pkg-config (C, C++, static C++) and CMake built and ran"
+
+dpkg --purge iobmd-tools libiobmd-dev libiobmd1 iobmd-dkms >/debs/dpkg-purge.log 2>&1 ||
+	{ cat /debs/dpkg-purge.log; fail "dpkg --purge"; }
+left=$(find /usr/src /var/lib/dkms /lib/modules /usr/lib /usr/include /usr/share/doc \
+	/usr/share/man /usr/bin /usr/sbin /usr/share/bash-completion \
+	\( -name '*iobmd*' -o -name 'libiobmd*' \) 2>/dev/null || true)
+[ -z "$left" ] || fail "purge left: $left"
+! getent group iobmd >/dev/null || fail "purge left the group iobmd"
+echo "purge: nothing left"
+INSIDE
+
+rc=0
+unshare --mount --propagation private -- bash -c '
+	set -e
+	ch=$1 out=$2 krel612=$3 version=$4
+	shift 4
+	r=$out/root
+	mount -t overlay overlay -o "lowerdir=$ch,upperdir=$out/upper,workdir=$out/work" "$r"
+	mkdir -p "$r/debs"
+	mount --bind "$out/debs" "$r/debs"
+	mount -t proc proc "$r/proc"
+	mount --bind /dev "$r/dev"
+	mount -t tmpfs tmpfs "$r/tmp"
+	exec chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+		KREL_612="$krel612" bash /debs/inside.sh "$version" "$@"
+' _ "$ch" "$out" "$KREL_612" "$version" "${krels[@]}" || rc=$?
+rm -rf "$out/upper" "$out/work"
+[ "$rc" = 0 ] || die "the packages' test in the chroot failed"
+msg "packages: installed, DKMS-built for ${krels[*]}, used, purged ($(elapsed "$t0"))"
+
+if [ -n "$vm" ]; then
+	bash "$ROOT/scripts/vm-run.sh" --out "$out/vm" --prog-timeout 120 \
+		"$KREL_612" "$out/debs/iobmd-dkms.ko" "$out/debs/iobmd-demo" ||
+		die "the DKMS-built module with the packaged demo failed in the $KREL_612 guest (logs: $out/vm)"
+	msg "the DKMS-built module ran the packaged demo on $KREL_612 ($(elapsed "$t0"))"
+fi
+msg "deb-test passed in $(elapsed "$t0")"
