@@ -150,9 +150,9 @@ static struct iobmd_desc *iobmd_ucmd_desc(struct iobmd_ucmd *ucmd, u32 handle)
  * a release that changes the ABI changes them, one that does not changes
  * only its patch number.
  */
-static_assert(IOBMD_ABI_MAJOR == IOBMD_PKG_MAJOR &&
-	      IOBMD_ABI_MINOR == IOBMD_PKG_MINOR,
-	      "uapi/iobmd.h's IOBMD_ABI_MAJOR.MINOR is not VERSION's major.minor");
+#if IOBMD_ABI_MAJOR != IOBMD_PKG_MAJOR || IOBMD_ABI_MINOR != IOBMD_PKG_MINOR
+#error "uapi/iobmd.h's IOBMD_ABI_MAJOR.MINOR is not VERSION's major.minor"
+#endif
 
 /*
  * IOBMD_GET_VERSION - the ABI version and features.

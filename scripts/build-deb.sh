@@ -30,9 +30,15 @@ src=$outdir/iobmd-$version
 mkdir -p "$src"
 outdir=$(cd "$outdir" && pwd)
 src=$outdir/iobmd-$version
-# The tracked files as they are in the worktree now.
-git -C "$ROOT" ls-files -z --cached --others --exclude-standard |
-	(cd "$ROOT" && xargs -0 cp -a --parents -t "$src" 2>/dev/null || true)
+# The tracked files (and new ones not ignored) as they are in the worktree
+# now; a tracked file deleted there stays out.
+(
+	cd "$ROOT"
+	git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do
+			if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+		done | xargs -0 cp -a --parents -t "$src"
+)
 [ -f "$src/debian/rules" ] || die "no debian/ copied into $src"
 log=$outdir/build.log
 if ! (cd "$src" && dpkg-buildpackage -us -uc -b) >"$log" 2>&1; then

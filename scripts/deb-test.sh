@@ -51,7 +51,6 @@ done
 
 # The chroot: made once, then given bookworm-backports (the 6.12 headers
 # are there) and the packages the test needs.
-CACHE=${IOBMD_CACHE:-/var/cache/iobmd}
 ch=$(bash "$ROOT/scripts/debian-chroot.sh" --suite bookworm | sed -n 's/^CHROOT=//p')
 list=$ch/etc/apt/sources.list.d/iobmd-backports.list
 if [ ! -f "$list" ]; then
@@ -134,6 +133,7 @@ echo "purge: nothing left"
 INSIDE
 
 rc=0
+# shellcheck disable=SC2016 # expanded by the inner shell
 unshare --mount --propagation private -- bash -c '
 	set -e
 	ch=$1 out=$2 krel612=$3 version=$4
