@@ -41,7 +41,7 @@ src=$outdir/iobmd-$version
 )
 [ -f "$src/debian/rules" ] || die "no debian/ copied into $src"
 log=$outdir/build.log
-if ! (cd "$src" && dpkg-buildpackage -us -uc -b) >"$log" 2>&1; then
+if ! (cd "$src" && dpkg-buildpackage -us -uc -b -j"$(nproc)") >"$log" 2>&1; then
 	tail -n 40 "$log" >&2
 	die "dpkg-buildpackage failed (log: $log)"
 fi
