@@ -22,6 +22,11 @@
 #      libiobmd-dev through pkg-config (C and C++) and CMake, and run;
 #   5. dpkg --purge of the four: nothing of them left (files, DKMS tree,
 #      modules, group);
+#   5b. for the matrix's other kernels of this architecture (7.x; KERNELS
+#      picks by name as for check.sh, default ALL_KERNELS), fetched by
+#      scripts/fetch-kernel.sh: iobmd-dkms installed into an overlay of
+#      the trixie or sid chroot that has their compiler (with dkms added),
+#      the module built by DKMS and checked, and purged;
 #   6. unless --no-vm: the 6.12 guest booted with the DKMS-built iobmd.ko
 #      (scripts/vm-run.sh), checking that /sys/module/iobmd/version is
 #      VERSION and running the demo (static, as scripts/demo.sh builds it:
@@ -163,6 +168,78 @@ unshare --mount --propagation private -- bash -c '
 rm -rf "$out/upper" "$out/work"
 [ "$rc" = 0 ] || die "the packages' test in the chroot failed"
 msg "packages: installed, DKMS-built for ${krels[*]}, used, purged ($(elapsed "$t0"))"
+
+# The matrix's other amd64 kernels (7.x, fetched by scripts/fetch-kernel.sh):
+# Debian 12 lacks their compiler, so iobmd-dkms goes into an overlay of the
+# trixie or sid chroot that builds their modules (scripts/debian-chroot.sh,
+# with dkms added), their headers bound in at the same path, and DKMS
+# builds, installs and (on purge) removes the module there.
+# dkms_fetched KREL: 0 when that worked.
+dkms_fetched() {
+	local krel=$1 kdir cc kroot pk ch suite rc dir=$out/dkms-$1
+	kernel_tree "$krel"
+	kdir=$KT_KDIR
+	cc=$(sed -nE 's/^CONFIG_CC_VERSION_TEXT="([^ "]+).*/\1/p' "$kdir/.config")
+	[[ $cc =~ -gcc-([0-9]+)$ ]] || { msg "$krel: unknown compiler '$cc'"; return 1; }
+	kroot=$(cd "$(readlink -f "$kdir")/../../.." && pwd)
+	pk=(dkms "gcc-${BASH_REMATCH[1]}")
+	[ ! -f "$kroot/../build-depends" ] ||
+		mapfile -t -O ${#pk[@]} pk <"$kroot/../build-depends"
+	for suite in trixie sid; do
+		rc=0
+		ch=$(bash "$ROOT/scripts/debian-chroot.sh" --suite "$suite" "${pk[@]}" |
+			sed -n 's/^CHROOT=//p') || rc=$?
+		[ "$rc" = 3 ] || break
+	done
+	[ "$rc" = 0 ] && [ -n "$ch" ] || { msg "$krel: no chroot with $cc"; return 1; }
+	mkdir -p "$dir/upper" "$dir/work" "$dir/root"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare --mount --propagation private -- bash -c '
+		set -e
+		ch=$1 dir=$2 debs=$3 kroot=$4
+		shift 4
+		r=$dir/root
+		mount -t overlay overlay -o "lowerdir=$ch,upperdir=$dir/upper,workdir=$dir/work" "$r"
+		mkdir -p "$r/debs" "$r$kroot"
+		mount --bind "$debs" "$r/debs"
+		mount --bind "$kroot" "$r$kroot"
+		mount -t proc proc "$r/proc"
+		mount --bind /dev "$r/dev"
+		mount -t tmpfs tmpfs "$r/tmp"
+		exec chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+			bash /debs/dkms-only.sh "$@"
+	' _ "$ch" "$dir" "$out/debs" "$kroot" "$krel" "$kdir" "$version" || rc=$?
+	rm -rf "$dir/upper" "$dir/work"
+	return "$rc"
+}
+cat >"$out/debs/dkms-only.sh" <<'INSIDE'
+set -euo pipefail
+krel=$1 kdir=$2 version=$3
+fail() { echo "deb-test: FAIL: $krel: $*" >&2; exit 1; }
+mkdir -p "/lib/modules/$krel"
+ln -sfn "$kdir" "/lib/modules/$krel/build"
+log=/tmp/dkms.log
+dpkg -i /debs/iobmd-dkms_*.deb >$log 2>&1 || { cat $log; fail "dpkg -i iobmd-dkms"; }
+dkms install -m iobmd -v "$version" -k "$krel" >>$log 2>&1 || { cat $log; fail "DKMS"; }
+ko=$(compgen -G "/lib/modules/$krel/updates/dkms/iobmd.ko*") || { cat $log; fail "no iobmd.ko"; }
+v=$(modinfo -F version "$ko")
+[ "$v" = "$version" ] || fail "$ko: version '$v', not $version"
+echo "dkms: $krel: $ko $v"
+dpkg --purge iobmd-dkms >>$log 2>&1 || { cat $log; fail "dpkg --purge"; }
+left=$(find /usr/src /var/lib/dkms /lib/modules -name '*iobmd*' 2>/dev/null || true)
+[ -z "$left" ] || fail "purge left: $left"
+INSIDE
+for name in ${KERNELS:-$ALL_KERNELS}; do
+	spec=${FETCHED_KERNELS[$name]:-}
+	# shellcheck disable=SC2086 # "SERIES ARCH SUITE"
+	set -- $spec
+	[ "${2:-}" = "$(host_arch)" ] || continue
+	fetched=$(bash "$ROOT/scripts/fetch-kernel.sh" $spec) || die "$name: fetching the kernel"
+	krel=$(sed -n 's/^KREL=//p' <<<"$fetched")
+	dkms_fetched "$krel" || die "$name ($krel): DKMS in the chroot failed"
+	krels+=("$krel")
+done
+msg "DKMS: iobmd $version built and purged for ${krels[*]} ($(elapsed "$t0"))"
 
 if [ -n "$vm" ]; then
 	# The guest runs static programs only: the demo as scripts/demo.sh
