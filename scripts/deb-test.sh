@@ -48,7 +48,9 @@ version=$(cat "$ROOT/VERSION")
 krels=("$KREL_61" "$KREL_612")
 
 if [ -z "$debs" ]; then
-	debs=$(bash "$ROOT/scripts/build-deb.sh" | sed -n 's/^DEBS=//p')
+	# (No -dbgsym packages: nothing here installs them.)
+	debs=$(DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" \
+		bash "$ROOT/scripts/build-deb.sh" | sed -n 's/^DEBS=//p')
 fi
 pkgs=(iobmd-dkms libiobmd1 libiobmd-dev iobmd-tools)
 files=()
@@ -234,7 +236,10 @@ for name in ${KERNELS:-$ALL_KERNELS}; do
 	# shellcheck disable=SC2086 # "SERIES ARCH SUITE"
 	set -- $spec
 	[ "${2:-}" = "$(host_arch)" ] || continue
-	fetched=$(bash "$ROOT/scripts/fetch-kernel.sh" $spec) || die "$name: fetching the kernel"
+	# The one check.sh fetched moments ago, else from the mirror.
+	# shellcheck disable=SC2086
+	fetched=$(IOBMD_OFFLINE=1 bash "$ROOT/scripts/fetch-kernel.sh" $spec 2>/dev/null) ||
+		fetched=$(bash "$ROOT/scripts/fetch-kernel.sh" $spec) || die "$name: fetching the kernel"
 	krel=$(sed -n 's/^KREL=//p' <<<"$fetched")
 	dkms_fetched "$krel" || die "$name ($krel): DKMS in the chroot failed"
 	krels+=("$krel")
