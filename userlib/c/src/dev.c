@@ -101,12 +101,14 @@ IOBMD_EXPORT int iobmd_dev_fd(const struct iobmd_dev *dev)
 }
 
 /*
- * The library's interface version is the release's major.minor (VERSION,
- * through userlib.mk), as the module's ABI version is.
+ * The library's interface version (its newest LIBIOBMD_x.y node) has the
+ * release's major number (VERSION, through userlib.mk) and a minor number
+ * no newer than the release's, which is the kernel ABI's: the library may
+ * not have needed a new node for each ABI addition.
  */
 _Static_assert(IOBMD_LIB_MAJOR == IOBMD_PKG_MAJOR &&
-	       IOBMD_LIB_MINOR == IOBMD_PKG_MINOR,
-	       "iobmd.h's IOBMD_LIB_MAJOR.MINOR is not VERSION's major.minor");
+	       IOBMD_LIB_MINOR <= IOBMD_PKG_MINOR,
+	       "iobmd.h's IOBMD_LIB_MAJOR.MINOR does not fit VERSION's major.minor");
 
 IOBMD_EXPORT int iobmd_dev_version(struct iobmd_dev *dev,
 				   struct iobmd_version *ver)
