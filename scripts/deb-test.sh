@@ -79,7 +79,7 @@ msg "chroot ready ($(elapsed "$t0"))"
 
 out=$BUILD/deb-test
 rm -rf "$out"
-mkdir -p "$out/debs" "$out/upper" "$out/work" "$out/root"
+mkdir -p "$out/debs"
 cp "${files[@]}" "$out/debs/"
 cp -a "$ROOT/userlib/tests/package" "$out/debs/consumer"
 
@@ -151,24 +151,39 @@ left=$(find /usr/src /var/lib/dkms /lib/modules /usr/lib /usr/include /usr/share
 echo "purge: nothing left"
 INSIDE
 
-rc=0
-# shellcheck disable=SC2016 # expanded by the inner shell
-unshare --mount --propagation private -- bash -c '
-	set -e
-	ch=$1 out=$2 krel612=$3 version=$4
-	shift 4
-	r=$out/root
-	mount -t overlay overlay -o "lowerdir=$ch,upperdir=$out/upper,workdir=$out/work" "$r"
-	mkdir -p "$r/debs"
-	mount --bind "$out/debs" "$r/debs"
-	mount -t proc proc "$r/proc"
-	mount --bind /dev "$r/dev"
-	mount -t tmpfs tmpfs "$r/tmp"
-	exec chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-		KREL_612="$krel612" bash /debs/inside.sh "$version" "$@"
-' _ "$ch" "$out" "$KREL_612" "$version" "${krels[@]}" || rc=$?
-rm -rf "$out/upper" "$out/work"
-[ "$rc" = 0 ] || die "the packages' test in the chroot failed"
+# in_overlay CHROOT DIR BIND SCRIPT ARGS...: runs /debs/SCRIPT with ARGS
+# as root of an overlay over CHROOT (its changes in DIR, dropped after),
+# in a mount namespace of its own, with $out/debs at /debs and BIND (a
+# directory, or "-") at its own path.
+in_overlay() {
+	local ch=$1 dir=$2 bind=$3 rc=0
+	shift 3
+	mkdir -p "$dir/upper" "$dir/work" "$dir/root"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare --mount --propagation private -- bash -c '
+		set -e
+		ch=$1 dir=$2 debs=$3 bind=$4 script=$5
+		shift 5
+		r=$dir/root
+		mount -t overlay overlay -o "lowerdir=$ch,upperdir=$dir/upper,workdir=$dir/work" "$r"
+		mkdir -p "$r/debs"
+		mount --bind "$debs" "$r/debs"
+		if [ "$bind" != - ]; then
+			mkdir -p "$r$bind"
+			mount --bind "$bind" "$r$bind"
+		fi
+		mount -t proc proc "$r/proc"
+		mount --bind /dev "$r/dev"
+		mount -t tmpfs tmpfs "$r/tmp"
+		exec chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			LANG=C.UTF-8 KREL_612="$KREL_612" bash "/debs/$script" "$@"
+	' _ "$ch" "$dir" "$out/debs" "$bind" "$@" || rc=$?
+	rm -rf "$dir/upper" "$dir/work"
+	return "$rc"
+}
+
+in_overlay "$ch" "$out" - inside.sh "$version" "${krels[@]}" ||
+	die "the packages' test in the chroot failed"
 msg "packages: installed, DKMS-built for ${krels[*]}, used, purged ($(elapsed "$t0"))"
 
 # The matrix's other amd64 kernels (7.x, fetched by scripts/fetch-kernel.sh):
@@ -194,25 +209,7 @@ dkms_fetched() {
 		[ "$rc" = 3 ] || break
 	done
 	[ "$rc" = 0 ] && [ -n "$ch" ] || { msg "$krel: no chroot with $cc"; return 1; }
-	mkdir -p "$dir/upper" "$dir/work" "$dir/root"
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	unshare --mount --propagation private -- bash -c '
-		set -e
-		ch=$1 dir=$2 debs=$3 kroot=$4
-		shift 4
-		r=$dir/root
-		mount -t overlay overlay -o "lowerdir=$ch,upperdir=$dir/upper,workdir=$dir/work" "$r"
-		mkdir -p "$r/debs" "$r$kroot"
-		mount --bind "$debs" "$r/debs"
-		mount --bind "$kroot" "$r$kroot"
-		mount -t proc proc "$r/proc"
-		mount --bind /dev "$r/dev"
-		mount -t tmpfs tmpfs "$r/tmp"
-		exec chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-			bash /debs/dkms-only.sh "$@"
-	' _ "$ch" "$dir" "$out/debs" "$kroot" "$krel" "$kdir" "$version" || rc=$?
-	rm -rf "$dir/upper" "$dir/work"
-	return "$rc"
+	in_overlay "$ch" "$dir" "$kroot" dkms-only.sh "$krel" "$kdir" "$version"
 }
 cat >"$out/debs/dkms-only.sh" <<'INSIDE'
 set -euo pipefail
