@@ -10,9 +10,12 @@
 #   make tools              the demo and iobmdctl (build/tools/)
 #   make userlib            the C core (libiobmd.so), the C++ library over it
 #                           (libiobmd++.so) and the examples
-#   make install            the libraries' headers, libraries, iobmd.pc,
-#                           iobmd++.pc and CMake package under
-#                           $(DESTDIR)$(PREFIX); make uninstall removes them
+#   make install            the libraries' headers, libraries (.so, .a),
+#                           iobmd.pc, iobmd++.pc and CMake package, the
+#                           tools, man pages, udev rule, and the module
+#                           (through DKMS when present) under
+#                           $(DESTDIR)$(PREFIX) (scripts/install.sh);
+#                           make uninstall removes them
 #   make abi-check          libiobmd.so.1 and libiobmd++.so.1 against their
 #                           ABI dumps in userlib/abi/ (abidiff; part of check)
 #   make check              everything tested in QEMU on every kernel of the
@@ -34,6 +37,9 @@
 #                           bench/results.png (root; BENCH_OPTS="--perf" to
 #                           profile instead, see scripts/bench.sh)
 #   make lint               checkpatch, sparse and W=1
+#   make deb                the Debian packages (iobmd-dkms, libiobmd1,
+#                           libiobmd-dev, iobmd-tools) into build/deb/,
+#                           checked by lintian (scripts/build-deb.sh)
 #   make clean
 #
 # The work is done by the scripts in scripts/; Kbuild lists the objects.
@@ -42,7 +48,12 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KSRC ?=
 PREFIX ?= /usr/local
 
-all: modules selftests userlib tools
+all: $(if $(wildcard $(KDIR)),modules,no-kdir) selftests userlib tools
+
+# Part of `all` without a kernel build tree: the rest still builds.
+no-kdir:
+	@echo "iobmd.ko not built: no kernel build tree at $(KDIR) (install the" \
+		"headers of the running kernel, or pass KDIR=<tree>)" >&2
 
 modules modules_install: kdir
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
@@ -66,10 +77,12 @@ userlib:
 install:
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
 		INCLUDEDIR="$(INCLUDEDIR)" bash scripts/build-userlib.sh install
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" bash scripts/install.sh install
 
 uninstall:
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
 		INCLUDEDIR="$(INCLUDEDIR)" bash scripts/build-userlib.sh uninstall
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" bash scripts/install.sh uninstall
 
 check:
 	@bash scripts/check.sh
@@ -95,10 +108,13 @@ bench:
 lint:
 	@bash scripts/lint.sh
 
+deb:
+	@bash scripts/build-deb.sh
+
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 	rm -f iobmd.ko *.o *.mod *.mod.c Module.symvers modules.order .*.cmd \
 		driver/*.o driver/.*.cmd
 
-.PHONY: all kdir modules modules_install selftests tools userlib install uninstall check abi-check check-debug fuzz coverage demo bench lint clean
+.PHONY: all no-kdir kdir modules modules_install selftests tools userlib install uninstall check abi-check check-debug fuzz coverage demo bench lint deb clean

@@ -146,6 +146,15 @@ static struct iobmd_desc *iobmd_ucmd_desc(struct iobmd_ucmd *ucmd, u32 handle)
 }
 
 /*
+ * The ABI version is the release's major.minor (VERSION, through Kbuild):
+ * a release that changes the ABI changes them, one that does not changes
+ * only its patch number.
+ */
+#if IOBMD_ABI_MAJOR != IOBMD_PKG_MAJOR || IOBMD_ABI_MINOR != IOBMD_PKG_MINOR
+#error "uapi/iobmd.h's IOBMD_ABI_MAJOR.MINOR is not VERSION's major.minor"
+#endif
+
+/*
  * IOBMD_GET_VERSION - the ABI version and features.
  * Errors: EINVAL (flags or reserved not 0), EFAULT.
  */

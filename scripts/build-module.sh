@@ -4,7 +4,7 @@
 # build-module.sh [--sparse] KREL [DIR]
 #
 # Builds iobmd.ko for kernel release KREL against /lib/modules/KREL/build,
-# with W=1, from a fresh copy of the module's sources (Makefile, Kbuild,
+# with W=1, from a fresh copy of the module's sources (Makefile, Kbuild, VERSION,
 # driver/, include/, uapi/) in DIR (default build/KREL/module), by the
 # project's own `make KDIR=<tree> modules`.  The module ends up
 # at DIR/iobmd.ko and the build's output in DIR/build.log.

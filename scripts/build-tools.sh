@@ -46,6 +46,7 @@ mkdir -p "$outdir"
 log=$outdir/iobmdctl.log
 # shellcheck disable=SC2086 # pkg-config prints one word per flag
 if ! "$CXX" -std=c++20 -O2 -g -static -Wall -Wextra \
+	-DIOBMD_PKG_VERSION="\"$(cat "$ROOT/VERSION")\"" \
 	-I"$ROOT/userlib/include" -I"$ROOT/uapi" \
 	-o "$outdir/iobmdctl" "$ROOT/tools/iobmdctl/iobmdctl.cpp" \
 	"$ROOT"/userlib/src/control*.cpp $nl >"$log" 2>&1; then

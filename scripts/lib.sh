@@ -11,7 +11,7 @@ DEPS_ENV=${IOBMD_CACHE:-/var/cache/iobmd}/deps.env
 # The files that make up the module's source, with the Makefile that builds
 # it as a user does (make KDIR=<tree> modules): copied into each per-kernel
 # build directory.
-MODULE_SOURCES=(Makefile Kbuild driver include uapi)
+MODULE_SOURCES=(Makefile Kbuild VERSION driver include uapi)
 
 # The dma-buf tests' importers (selftests/iobmd_dmabuf.h): vgem, and vivid
 # as two instances with a video capture node only, the first allocating

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: MIT
 #
 # The C core (userlib/c), the C++ IOKit library over it, their examples and
 # tests; run from the repository's top directory by scripts/build-userlib.sh:
@@ -22,10 +22,15 @@ CXX ?= g++
 CC ?= gcc
 AR ?= ar
 
-VERSION := 1.0.0
-SOVERSION := 1
-# The C core's own release (its interface is LIBIOBMD_1.1), same soname.
-C_VERSION := 1.1.0
+# The release, from the one version source (VERSION at the top): the
+# libraries' file names, iobmd.pc, iobmd++.pc and the CMake package's
+# version.  The soname is its major number.
+VERSION := $(strip $(shell cat VERSION))
+SOVERSION := $(word 1,$(subst ., ,$(VERSION)))
+C_VERSION := $(VERSION)
+PKG_DEFS := -DIOBMD_PKG_VERSION='"$(VERSION)"' \
+	-DIOBMD_PKG_MAJOR=$(SOVERSION) \
+	-DIOBMD_PKG_MINOR=$(word 2,$(subst ., ,$(VERSION)))
 
 # Empty counts as unset (the top Makefile passes them on as they are).
 PREFIX := $(or $(PREFIX),/usr/local)
@@ -61,7 +66,7 @@ NL_STATIC_LIBS := $(shell pkg-config --static --libs libnl-genl-3.0)
 # <iobmd/uapi.h> (a copy of uapi/iobmd.h under $(O)/include).
 C_INCLUDES := -Iuserlib/c/include -I$(O)/include
 LIB_CFLAGS := -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -fPIC \
-	-fvisibility=hidden $(C_INCLUDES)
+	-fvisibility=hidden $(C_INCLUDES) $(PKG_DEFS)
 LIB_CXXFLAGS := $(BASE_CXXFLAGS) $(NL_CFLAGS) -fPIC -fvisibility=hidden \
 	-fvisibility-inlines-hidden -Iuserlib/include $(C_INCLUDES) -Iuapi
 USER_CXXFLAGS := $(BASE_CXXFLAGS) -Iuserlib/include
@@ -235,6 +240,7 @@ install: lib
 		$(DESTDIR)$(cmakedir)
 	install -m 644 $(lib_headers) $(c_headers) $(DESTDIR)$(INCLUDEDIR)/iobmd/
 	install -m 755 $(c_shlib) $(shlib) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(O)/libiobmd.a $(O)/libiobmd++.a $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(c_shlib)) $(DESTDIR)$(LIBDIR)/$(C_SONAME)
 	ln -sf $(C_SONAME) $(DESTDIR)$(LIBDIR)/libiobmd.so
 	ln -sf $(notdir $(shlib)) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -245,7 +251,7 @@ install: lib
 		-e 's|@CMAKE_TO_INCLUDEDIR@|$(cmake_to_includedir)|' \
 		-e 's|@C_SONAME@|$(C_SONAME)|' -e 's|@SONAME@|$(SONAME)|' \
 		userlib/cmake/iobmdConfig.cmake.in > $(DESTDIR)$(cmakedir)/iobmdConfig.cmake
-	sed -e 's|@VERSION@|$(VERSION)|' \
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@SOVERSION@|$(SOVERSION)|' \
 		userlib/cmake/iobmdConfigVersion.cmake.in \
 		> $(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
 
@@ -253,7 +259,7 @@ install: lib
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/iobmd/,$(notdir $(lib_headers) $(c_headers)))
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(c_shlib) $(shlib)) \
-		$(C_SONAME) libiobmd.so $(SONAME) libiobmd++.so \
+		$(C_SONAME) libiobmd.so $(SONAME) libiobmd++.so libiobmd.a libiobmd++.a \
 		pkgconfig/iobmd.pc pkgconfig/iobmd++.pc)
 	rm -f $(DESTDIR)$(cmakedir)/iobmdConfig.cmake \
 		$(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmdctl: the iobmd module's control plane from the command line, over
  * the generic netlink family "iobmd" (iobmd::control).
@@ -7,6 +7,7 @@
  *   iobmdctl [--json] list
  *   iobmdctl [--json] monitor [--count N] [--timeout S]
  *   iobmdctl [--json] limits [--set NAME=VALUE ...]
+ *   iobmdctl --version
  *
  * Tables by default; with --json, one JSON value on stdout (monitor: an
  * array that grows one event at a time and is closed when it stops).
@@ -66,9 +67,33 @@ const char *const usage_text =
 	"options:\n"
 	"  --json                       one JSON value on stdout\n"
 	"  -h, --help                   this text\n"
+	"  -V, --version                iobmdctl's release, and the loaded\n"
+	"                               module's (/sys/module/iobmd/version)\n"
 	"\n"
 	"exit status: 0 done, 1 failed, 2 bad usage, 3 module not loaded,\n"
 	"4 permission denied, 5 monitor timed out before N events\n";
+
+/*
+ * --version: this program's release (VERSION, passed by the build) and the
+ * loaded module's, which MODULE_VERSION puts in sysfs.
+ */
+int print_version()
+{
+	std::printf("iobmdctl %s\n", IOBMD_PKG_VERSION);
+	std::FILE *f = std::fopen("/sys/module/iobmd/version", "r");
+	char line[64] = "";
+
+	if (!f) {
+		std::printf("module: not loaded\n");
+		return EXIT_OK;
+	}
+	if (!std::fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	std::fclose(f);
+	line[std::strcspn(line, "\n")] = '\0';
+	std::printf("module: %s\n", line);
+	return EXIT_OK;
+}
 
 volatile std::sig_atomic_t stop_signal;
 
@@ -522,6 +547,8 @@ int main(int argc, char **argv)
 		} else if (a == "-h" || a == "--help") {
 			std::fputs(usage_text, stdout);
 			return EXIT_OK;
+		} else if (a == "-V" || a == "--version") {
+			return print_version();
 		} else if (command.empty() && a.size() && a[0] != '-') {
 			command = a;
 		} else if (command == "monitor" && (a == "--count" || a == "--timeout")) {

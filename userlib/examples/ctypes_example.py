@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: MIT
 """libiobmd from Python through ctypes: open the device, make a buffer,
 write bytes into it and read them back.
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd_dma_buffer - a buffer a 32-bit DMA engine can reach.
  *

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd_multi_map - a buffer and a range of this process's memory as one
  * descriptor, mapped as one range.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd_nvme_vfio - a minimal userspace NVMe driver: the controller through
  * VFIO, its queues and data in iobmd buffers, every address it is given

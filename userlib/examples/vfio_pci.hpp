@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * A PCI device in a userspace driver's hands through VFIO, for the
  * examples (and the tests) that drive real devices with iobmd memory.

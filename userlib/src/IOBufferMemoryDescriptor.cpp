@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: IOBufferMemoryDescriptor.  Every factory is one
  * IOBMD_BUF_CREATE in one of its forms; getBytesNoCopy() maps the buffer

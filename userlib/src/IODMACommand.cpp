@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: IODMACommand.  prepare() wires the descriptor and
  * makes the whole prepared range's device addresses once (one IOVA range

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: IODeviceMemory (IOBMD_DEVICE_CREATE; a sub-range is
  * IOBMD_SUB_CREATE on it).

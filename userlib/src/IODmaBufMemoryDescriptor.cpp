@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: dma-bufs.  Export of any descriptor
  * (IOMemoryDescriptor::createDmaBuf, IOBMD_EXPORT_DMABUF) and import of

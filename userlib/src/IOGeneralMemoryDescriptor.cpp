@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: IOGeneralMemoryDescriptor, user and physical ranges
  * (IOBMD_GENERAL_CREATE), and IOMemoryDescriptor's factories of them.

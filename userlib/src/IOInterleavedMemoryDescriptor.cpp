@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: IOInterleavedMemoryDescriptor
  * (IOBMD_INTERLEAVED_CREATE, _SET and _CLEAR).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: IOMapper, and IOVFIOMapper: IOVAs placed in the
  * usable ranges of a VFIO container (mapped with VFIO_IOMMU_MAP_DMA) or of

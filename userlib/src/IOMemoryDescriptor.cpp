@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: IOMemoryDescriptor, the calls every kind shares,
  * each one command of the module; and mapping.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: IOReturn values, the errno table and the
  * thread-local outcome of the last call.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: what the library's files share and do not export:
  * the error slot and the guard that keeps exceptions inside.  Every

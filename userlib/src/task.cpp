@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * iobmd C++ library: unique_fd, the task (an open /dev/iobmd) and the
  * process's default task.

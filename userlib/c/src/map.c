@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * libiobmd: mapping a descriptor's bytes into the process, with one
  * command and one mmap().

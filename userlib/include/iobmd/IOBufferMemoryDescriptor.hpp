@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: IOBufferMemoryDescriptor, memory the descriptor
  * allocates itself, placed as IOKit's options, alignment and physical

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: IODeviceMemory, a physical MMIO range (a PCI BAR,
  * say) that is not System RAM.  Needs CAP_SYS_RAWIO.  Mapped uncached

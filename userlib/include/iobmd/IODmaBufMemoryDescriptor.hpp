@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: IODmaBufMemoryDescriptor, memory a dma-buf file
  * descriptor names, imported from its exporter (the module's kind

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: IOGeneralMemoryDescriptor, memory that exists
  * already: ranges of this process's memory, or of physical RAM.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: IOMapper, the IOMMU a userspace driver's device sits
  * behind, and IOVFIOMapper, one that VFIO gives: a container, or an

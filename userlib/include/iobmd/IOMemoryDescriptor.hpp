@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: IOMemoryDescriptor, what every kind of descriptor
  * can do.

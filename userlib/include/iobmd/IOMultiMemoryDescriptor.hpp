@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: IOMultiMemoryDescriptor, descriptors one after the
  * other.  All must live in one task (else kIOReturnBadArgument); the multi

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: IOSubMemoryDescriptor, a window of another
  * descriptor.  It lives in its parent's task, holds the parent, and takes

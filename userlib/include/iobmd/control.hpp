@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * iobmd C++ library: the control plane, the generic netlink family "iobmd"
  * (uapi/iobmd_netlink.h) over libnl-genl-3.

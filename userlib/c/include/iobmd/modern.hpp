@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * <iobmd/modern.hpp>: a small, header-only C++ face of libiobmd (the C
  * core, <iobmd/iobmd.h>) for Linux programs that do not want IOKit's
