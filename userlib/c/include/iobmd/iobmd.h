@@ -56,7 +56,7 @@ extern "C" {
 
 /* The version of this library's interface. */
 #define IOBMD_LIB_MAJOR 1
-#define IOBMD_LIB_MINOR 1
+#define IOBMD_LIB_MINOR 2
 
 /* An open /dev/iobmd. */
 struct iobmd_dev;
