@@ -50,6 +50,9 @@
 #                        CONFIG_GCOV_KERNEL): into DIR/gcov/, as the guest's
 #                        /sys/kernel/debug/gcov tree holds them
 #
+# The programs get IOBMD_TEST_LOCKDOWN=1: iobmd_security_lockdown_test
+# raises lockdown (only a reboot lowers it) only when told.
+#
 # Prints each program's output under a "## NAME (exit N)" line, then any
 # problem found.  Writes DIR/console.log (the guest console), DIR/results.log
 # (the marker channel), DIR/dmesg.log, DIR/progs/NAME.{out,rc},
@@ -213,6 +216,9 @@ done
 	printf 'IOBMD_KMODS=%q\n' "${kmod_list[*]}"
 	printf 'IOBMD_PROG_TIMEOUT=%q\n' "$prog_timeout"
 	printf 'IOBMD_GCOV=%q\n' "$gcov"
+	# The guest is thrown away: iobmd_security_lockdown_test may raise
+	# lockdown, which only a reboot lowers.
+	printf 'export IOBMD_TEST_LOCKDOWN=1\n'
 	# guest-init.sh sources this file: exported names reach the programs.
 	for e in "${envs[@]}"; do
 		printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
