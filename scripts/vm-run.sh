@@ -220,6 +220,13 @@ if [ -n "${ksft:-}" ]; then
 	fi
 	mkdir -p "$stage/kselftest"
 	cp -a "$ksft/." "$stage/kselftest/"
+	# Of the tests, only those asked for (the list still names all).
+	while read -r t; do
+		case " $* " in
+		*" $t "*) ;;
+		*) rm -f "$stage/kselftest/${t%%:*}/${t#*:}" ;;
+		esac
+	done <"$ksft/kselftest-list.txt"
 fi
 for p in "$@"; do
 	if [ -n "${ksft:-}" ] && [[ $p == *:* ]]; then
