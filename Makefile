@@ -7,6 +7,10 @@
 #                           library with its examples (build/userlib/)
 #   make KDIR=<tree>        the module against another kernel build tree
 #   make modules_install    install iobmd.ko into /lib/modules/<release>/
+#   make -C selftests [run_tests|install INSTALL_PATH=DIR]
+#                           the selftests on the kernel's kselftest lib.mk
+#                           (KSRC=<kernel source>; run_tests as root with
+#                           the module loaded; see selftests/Makefile)
 #   make tools              the demo and iobmdctl (build/tools/)
 #   make userlib            the C core (libiobmd.so), the C++ library over it
 #                           (libiobmd++.so) and the examples
@@ -113,7 +117,8 @@ deb:
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	rm -rf build
+	rm -rf build selftests/include selftests/kselftest_install
+	rm -f selftests/iobmd_*_test
 	rm -f iobmd.ko *.o *.mod *.mod.c Module.symvers modules.order .*.cmd \
 		driver/*.o driver/.*.cmd
 

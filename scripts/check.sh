@@ -4,7 +4,13 @@
 # check.sh: what `make check` runs.  As root on Debian 12:
 #   1. scripts/install-deps.sh (quick when everything is installed);
 #   2. checkpatch on the module's sources (scripts/lint.sh --checkpatch-only);
-#   3. the selftests, once (build/selftests), and the C++ library with its
+#   3. the selftests, built once the kernel's way: selftests/ copied into
+#      a copy of the kernel's tools/testing/selftests as drivers/iobmd,
+#      built and installed there (make -C tools/testing/selftests
+#      TARGETS=drivers/iobmd install; scripts/build-selftests.sh
+#      --kernel-tree) as the kselftest tree build/kselftest, whose
+#      run_kselftest.sh runs each test in the VM (vm-run.sh --kselftest);
+#      the C++ library with its
 #      test suite (scripts/build-userlib.sh check), its ABI against
 #      userlib/abi/ (scripts/abi-check.sh); the Debian packages, installed,
 #      DKMS-built, used and purged in a chroot, and the DKMS-built module
@@ -84,7 +90,10 @@ echo "=== checkpatch"
 bash "$ROOT/scripts/lint.sh" --checkpatch-only || fail "checkpatch"
 
 echo "=== selftests build"
-bash "$ROOT/scripts/build-selftests.sh" "$BUILD/selftests" || fail "selftests build"
+ksft=$BUILD/kselftest
+rm -rf "$ksft"
+bash "$ROOT/scripts/build-selftests.sh" --kernel-tree "$BUILD/ksft-tree" --install "$ksft" \
+	"$BUILD/selftests" || fail "selftests build"
 
 echo "=== userlib build"
 # The C++ library, its examples and its installed package; its GoogleTest
@@ -137,8 +146,13 @@ install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/6
 # their name raise lockdown, which cannot be undone: they run last.
 shopt -s nullglob
 tests=() last=() devices=() bounce=()
-for t in "$BUILD"/selftests/iobmd_*_test; do
-	case ${t##*/} in
+# The kselftests by their name in the installed tree's list
+# (drivers/iobmd:NAME), the C++ library's test programs by path.
+ksft_list=()
+[ ! -f "$ksft/kselftest-list.txt" ] || mapfile -t ksft_list <"$ksft/kselftest-list.txt"
+for t in "${ksft_list[@]}" "$BUILD"/selftests/iobmd_*_test; do
+	[[ $t == *:* ]] || [ ! -f "$ROOT/selftests/${t##*/}.c" ] || continue
+	case ${t##*[/:]} in
 	iobmd_debug_*) ;;
 	iobmd_vfio_*) ;;
 	*lockdown*) last+=("$t") ;;
@@ -146,36 +160,46 @@ for t in "$BUILD"/selftests/iobmd_*_test; do
 	esac
 	# Programs that drive a real (emulated) device run again behind the
 	# IOMMU; iobmd_vfio_* (a userspace driver through VFIO) only there.
-	case ${t##*/} in
+	case ${t##*[/:]} in
 	iobmd_edu_* | iobmd_vfio_*) devices+=("$t") ;;
 	esac
 	# And those about cache maintenance with every DMA mapping bounced.
-	case ${t##*/} in
+	case ${t##*[/:]} in
 	iobmd_noncoherent_*) bounce+=("$t") ;;
 	esac
 done
 tests+=("${last[@]}")
 shopt -u nullglob
-prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$BUILD/selftests/settings" 2>/dev/null || true)
+prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$ksft/drivers/iobmd/settings" 2>/dev/null || true)
 prog_timeout=${prog_timeout:-300}
 
 # cross_programs ARCH: the programs built for ARCH into build/ARCH (once
 # per check), in ktests, kdevices, kbounce and kbins; 1 when they do not build.
 declare -A cross_built=()
+# A kselftest (COLLECTION:NAME) is the same in every tree; a program by
+# path is in $dir/selftests.
+cross_program() {
+	case $1 in
+	*:*) echo "$1" ;;
+	*) echo "$dir/selftests/${1##*/}" ;;
+	esac
+}
 cross_programs() {
 	local a=$1 dir=$BUILD/$1 t
 	if [ -z "${cross_built[$a]:-}" ]; then
 		cross_built[$a]=ok
-		bash "$ROOT/scripts/build-selftests.sh" --arch "$a" "$dir/selftests" &&
+		rm -rf "$dir/kselftest"
+		bash "$ROOT/scripts/build-selftests.sh" --arch "$a" --install "$dir/kselftest" "$dir/selftests" &&
 			bash "$ROOT/scripts/build-userlib.sh" --arch "$a" tests "$dir/selftests" &&
 			bash "$ROOT/scripts/build-tools.sh" --arch "$a" "$dir/tools" ||
 			cross_built[$a]=failed
 	fi
 	[ "${cross_built[$a]}" = ok ] || return 1
 	ktests=() kdevices=() kbounce=() kbins=(--bin "$dir/tools/iobmdctl")
-	for t in "${tests[@]}"; do ktests+=("$dir/selftests/${t##*/}"); done
-	for t in "${devices[@]}"; do kdevices+=("$dir/selftests/${t##*/}"); done
-	for t in "${bounce[@]}"; do kbounce+=("$dir/selftests/${t##*/}"); done
+	kksft=(--kselftest "$dir/kselftest")
+	for t in "${tests[@]}"; do ktests+=("$(cross_program "$t")"); done
+	for t in "${devices[@]}"; do kdevices+=("$(cross_program "$t")"); done
+	for t in "${bounce[@]}"; do kbounce+=("$(cross_program "$t")"); done
 }
 
 for krel in $kernels; do
@@ -194,7 +218,7 @@ for krel in $kernels; do
 	fi
 	# The programs for the kernel's architecture.
 	ktests=("${tests[@]}") kdevices=("${devices[@]}") kbounce=("${bounce[@]}")
-	kbins=("${bins[@]}")
+	kbins=("${bins[@]}") kksft=(--kselftest "$ksft")
 	kernel_tree "$krel"
 	karch=$(kdir_arch "${k_kdir[$krel]:-$KT_KDIR}")
 	if [ -n "$karch" ] && [ "$karch" != "$(host_arch)" ] && ! cross_programs "$karch"; then
@@ -212,7 +236,7 @@ for krel in $kernels; do
 	# vgem and vivid (Debian builds them as modules): the importers of
 	# iobmd_dmabuf_export_test and the exporters iobmd_dmabuf_import_test
 	# imports from (DMABUF_KMODS, lib.sh).
-	bash "$ROOT/scripts/vm-run.sh" --tap --out "$vmdir" "${kbins[@]}" \
+	bash "$ROOT/scripts/vm-run.sh" --tap "${kksft[@]}" --out "$vmdir" "${kbins[@]}" \
 		--insmod-args unsafe_phys_ram=1 "${DMABUF_KMODS[@]}" \
 		--add-tree "$guest_tree" --prog-timeout "$prog_timeout" "${vm_kernel[@]}" \
 		"$krel" "$moddir/iobmd.ko" "${ktests[@]}" || rc=$?
@@ -227,7 +251,7 @@ for krel in $kernels; do
 	# iobmd_vfio_nvme_test reads; what it wrote is checked afterwards.
 	nvme_img=$BUILD/$krel/nvme.img
 	python3 "$ROOT/scripts/nvme-pattern.py" fill "$nvme_img" 16M || fail "$krel: NVMe file"
-	bash "$ROOT/scripts/vm-run.sh" --tap --iommu --env IOBMD_EDU_IOMMU=1 \
+	bash "$ROOT/scripts/vm-run.sh" --tap "${kksft[@]}" --iommu --env IOBMD_EDU_IOMMU=1 \
 		--kmod vfio-pci --kmod vfio_iommu_type1 \
 		--out "$vmdir" --insmod-args unsafe_phys_ram=1 \
 		--prog-timeout "$prog_timeout" --nvme "$nvme_img" "${vm_kernel[@]}" \
@@ -240,7 +264,7 @@ for krel in $kernels; do
 	tk=$(date +%s)
 	vmdir=$BUILD/$krel/vm-swiotlb
 	rc=0
-	bash "$ROOT/scripts/vm-run.sh" --tap --cmdline swiotlb=force --out "$vmdir" \
+	bash "$ROOT/scripts/vm-run.sh" --tap "${kksft[@]}" --cmdline swiotlb=force --out "$vmdir" \
 		--insmod-args unsafe_phys_ram=1 --prog-timeout "$prog_timeout" "${vm_kernel[@]}" \
 		"$krel" "$moddir/iobmd.ko" "${kbounce[@]}" || rc=$?
 	count_vm_run "$krel, swiotlb=force" "$vmdir" "$rc" "$tk" || continue

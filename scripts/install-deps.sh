@@ -107,7 +107,7 @@ apt-get install -y -qq --no-install-recommends \
 	build-essential g++ gcc-multilib make bc bison flex libelf-dev libssl-dev cpio kmod \
 	xz-utils zstd sparse perl python3 openssl qemu-system-x86 busybox-static \
 	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev debootstrap \
-	abigail-tools debhelper dh-dkms lintian \
+	abigail-tools debhelper dh-dkms lintian rsync \
 	"linux-image-$KREL_61" "linux-headers-$KREL_61" >/dev/null
 # linux-libc-dev from there too: the C++ library's IOMMU mapper needs
 # <linux/iommufd.h>, which bookworm's 6.1 headers do not have.

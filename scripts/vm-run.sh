@@ -12,6 +12,14 @@
 #   --out DIR            where the logs go (default build/KREL/vm)
 #   --tap                the programs are kselftests: each must print a TAP
 #                        plan, and its results are counted
+#   --kselftest DIR      DIR is an installed kselftest tree (make install:
+#                        run_kselftest.sh, kselftest-list.txt), copied to the
+#                        guest's /kselftest; a PROGRAM named COLLECTION:TEST,
+#                        as kselftest-list.txt names it, runs there through
+#                        the kernel's runner (run_kselftest.sh -t
+#                        COLLECTION:TEST), whose result line must say "ok"
+#                        (with --tap, the program's own TAP, which the
+#                        runner indents by "# ", is counted as above)
 #   --timeout SECS       QEMU's time limit (default $IOBMD_VM_TIMEOUT or 900)
 #   --prog-timeout SECS  each program's time limit (default 300)
 #   --insmod-args ARGS   module parameters
@@ -49,6 +57,9 @@
 #                        (a module built with GCOV_PROFILE on a kernel with
 #                        CONFIG_GCOV_KERNEL): into DIR/gcov/, as the guest's
 #                        /sys/kernel/debug/gcov tree holds them
+#
+# The programs get IOBMD_TEST_LOCKDOWN=1: iobmd_security_lockdown_test
+# raises lockdown (only a reboot lowers it) only when told.
 #
 # Prints each program's output under a "## NAME (exit N)" line, then any
 # problem found.  Writes DIR/console.log (the guest console), DIR/results.log
@@ -88,6 +99,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
 	--tap) tap=1; shift ;;
+	--kselftest) ksft=$2; shift 2 ;;
 	--timeout) vm_timeout=$2; shift 2 ;;
 	--prog-timeout) prog_timeout=$2; shift 2 ;;
 	--insmod-args) insmod_args=$2; shift 2 ;;
@@ -202,7 +214,31 @@ for k in "$(dirname "$module")"/kapi/*.ko; do
 	[ -f "$k" ] && cp "$k" "$stage/lib/modules/"
 done
 progs=()
+if [ -n "${ksft:-}" ]; then
+	if [ ! -x "$ksft/run_kselftest.sh" ] || [ ! -f "$ksft/kselftest-list.txt" ]; then
+		die "--kselftest $ksft: no run_kselftest.sh and kselftest-list.txt there"
+	fi
+	mkdir -p "$stage/kselftest"
+	cp -a "$ksft/." "$stage/kselftest/"
+	# Of the tests, only those asked for (the list still names all).
+	while read -r t; do
+		case " $* " in
+		*" $t "*) ;;
+		*) rm -f "$stage/kselftest/${t%%:*}/${t#*:}" ;;
+		esac
+	done <"$ksft/kselftest-list.txt"
+fi
 for p in "$@"; do
+	if [ -n "${ksft:-}" ] && [[ $p == *:* ]]; then
+		grep -qxF "$p" "$ksft/kselftest-list.txt" || die "$p: not in $ksft/kselftest-list.txt"
+		# The program is the runner, asked for this one test.  It
+		# writes to /dev/stdout, which udev would have made.
+		printf '#!/bin/sh\n[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout\nexec /kselftest/run_kselftest.sh -t %s\n' \
+			"$p" >"$stage/progs/${p##*:}"
+		chmod 755 "$stage/progs/${p##*:}"
+		progs+=("/progs/${p##*:}")
+		continue
+	fi
 	[ -x "$p" ] || die "not an executable: $p"
 	cp "$p" "$stage/progs/"
 	progs+=("/progs/$(basename "$p")")
@@ -213,6 +249,9 @@ done
 	printf 'IOBMD_KMODS=%q\n' "${kmod_list[*]}"
 	printf 'IOBMD_PROG_TIMEOUT=%q\n' "$prog_timeout"
 	printf 'IOBMD_GCOV=%q\n' "$gcov"
+	# The guest is thrown away: iobmd_security_lockdown_test may raise
+	# lockdown, which only a reboot lowers.
+	printf 'export IOBMD_TEST_LOCKDOWN=1\n'
 	# guest-init.sh sources this file: exported names reach the programs.
 	for e in "${envs[@]}"; do
 		printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
@@ -327,8 +366,9 @@ tr -d '\r' <"$out/results.log" >"$out/results.txt" 2>/dev/null || : >"$out/resul
 tr -d '\r' <"$out/console.log" >"$out/console.txt" 2>/dev/null || : >"$out/console.txt"
 
 # Splits the marker channel: program output into progs/NAME.out and .rc,
-# dmesg and kmemleak into their files, the rest into markers.txt.
-awk -v dir="$out" '
+# dmesg and kmemleak into their files, the rest into markers.txt (with
+# --kselftest, also the programs' markers the runner indented by "# ").
+awk -v dir="$out" -v ksft="${ksft:+1}" '
 	/^@@IOBMD@@ run-begin / { name = $3; file = dir "/progs/" name ".out";
 		printf "" > file; print > (dir "/markers.txt"); next }
 	/^@@IOBMD@@ run-end / { close(file); file = "";
@@ -339,6 +379,7 @@ awk -v dir="$out" '
 	/^@@IOBMD@@ gcov-begin/ { file = dir "/gcov.b64"; printf "" > file; next }
 	/^@@IOBMD@@ (dmesg|kmemleak|gcov)-end/ { close(file); file = ""; next }
 	/^@@IOBMD@@ / { print > (dir "/markers.txt"); next }
+	/^# @@IOBMD@@ / && ksft { sub(/^# /, ""); print > (dir "/markers.txt"); next }
 	file != "" { print > file }
 ' "$out/results.txt"
 touch "$out/markers.txt" "$out/dmesg.log"
@@ -445,7 +486,7 @@ fi
 # --- programs ---------------------------------------------------------
 pass=0 fail=0 skip=0
 for p in "$@"; do
-	name=$(basename "$p")
+	name=$(basename "${p##*:}")
 	f=$out/progs/$name.out
 	if [ ! -f "$out/progs/$name.rc" ]; then
 		# insmod failed (already reported) or the guest stopped before it.
@@ -464,6 +505,22 @@ for p in "$@"; do
 		problem "$name: killed after ${prog_timeout}s (timeout)"
 		continue
 	fi
+	tapf=$f
+	if [ -n "${ksft:-}" ] && [[ $p == *:* ]]; then
+		# The runner's one result line says how the program exited
+		# (exit=N, SKIP for 4); the program's TAP is indented by "# ".
+		sed -n 's/^# //p' "$f" >"$f.tap"
+		tapf=$f.tap
+		coll=${p%:*}
+		result=$(grep -E '^(not )?ok [0-9]+ ' "$f" || true)
+		case $result in
+		"ok 1 selftests: $coll: $name") ;;
+		"ok 1 selftests: $coll: $name # SKIP") rc=4 ;;
+		"not ok 1 selftests: $coll: $name # exit="[0-9]*) rc=${result##*=} ;;
+		*)
+			problem "$name: the kselftest runner reported ${result:-no result}" ;;
+		esac
+	fi
 	if [ -n "$tap" ]; then
 		# Top-level TAP lines only; indented ones are subtests.
 		# "1..0 # SKIP reason" skips the whole program.
@@ -474,7 +531,7 @@ for p in "$@"; do
 			/^ok / { if (toupper($0) ~ /# *SKIP/) skip++; else ok++ }
 			END { printf "%s %d %d %d %d\n", plan == "" ? "-" : plan,
 				ok, notok, skip, skipall }
-		' "$f")
+		' "$tapf")
 		pass=$((pass + p_ok)) fail=$((fail + p_notok))
 		skip=$((skip + p_skip + p_skipall))
 		if [ "$plan" = - ]; then

@@ -1116,10 +1116,10 @@ FIXTURE_SETUP(fault)
 
 	self->nth = -1;
 	iobmd_fixture_open(self->fd);
-	ASSERT_EQ(0, access(FAILSLAB_DIR "probability", W_OK))
-		TH_LOG("no failslab in debugfs: this test needs CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS");
-	ASSERT_EQ(0, access(FAIL_PAGE_DIR "probability", W_OK))
-		TH_LOG("no fail_page_alloc in debugfs: this test needs CONFIG_FAIL_PAGE_ALLOC");
+	if (access(FAILSLAB_DIR "probability", W_OK))
+		SKIP(return, "no failslab in debugfs: this test needs CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS (the debug kernel, selftests/config.debug)");
+	if (access(FAIL_PAGE_DIR "probability", W_OK))
+		SKIP(return, "no fail_page_alloc in debugfs: this test needs CONFIG_FAIL_PAGE_ALLOC (the debug kernel, selftests/config.debug)");
 	self->nth = open(FAIL_NTH, O_RDWR);
 	ASSERT_NE(-1, self->nth) TH_LOG("cannot open %s", FAIL_NTH);
 

@@ -67,4 +67,15 @@ static inline int iobmd_ivshmem_bar2(__u64 *start, __u64 *len)
 	return found;
 }
 
+/*
+ * In a test: BAR2 of the ivshmem device into *start and *len, or the test
+ * skips (a machine without the device, unlike the test VM).
+ */
+#define IOBMD_NEED_IVSHMEM(start, len)                                        \
+	do {                                                                  \
+		if (iobmd_ivshmem_bar2(start, len))                           \
+			SKIP(return, "no ivshmem-plain device (PCI %04x:%04x) in this machine (the test VM has one: scripts/vm-run.sh)", \
+			     IVSHMEM_VENDOR, IVSHMEM_DEVICE);                 \
+	} while (0)
+
 #endif /* __SELFTEST_IOBMD_IVSHMEM_H */

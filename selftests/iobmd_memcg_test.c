@@ -200,8 +200,9 @@ FIXTURE_SETUP(iobmd_memcg)
 	}
 	ASSERT_EQ(0, read_file(CGROUP_ROOT "/cgroup.controllers", buf,
 			       sizeof(buf)));
-	ASSERT_NE(NULL, strstr(buf, "memory"))
-		TH_LOG("no memory controller in '%s'", buf);
+	if (!strstr(buf, "memory"))
+		SKIP(return, "no memory controller in cgroup2 (%s: '%s')",
+		     CGROUP_ROOT "/cgroup.controllers", buf);
 	ASSERT_EQ(0, iobmd_write_file(CGROUP_ROOT "/cgroup.subtree_control",
 				"+memory"));
 

@@ -379,7 +379,7 @@ TEST_F(iobmd_sec, busy_mmio_refused)
 						      &h));
 	EXPECT_EQ(0, h);
 
-	ASSERT_EQ(0, iobmd_ivshmem_bar2(&bar, &bar_len));
+	IOBMD_NEED_IVSHMEM(&bar, &bar_len);
 	ASSERT_EQ(0, _test_ioctl_device_create(self->fd, bar, bar_len, &h));
 	test_ioctl_release(h);
 	ASSERT_EQ(0, _test_ioctl_device_create(self->fd, IOBMD_TEST_NOT_RAM,
@@ -400,7 +400,7 @@ TEST_F(iobmd_sec, device_copies)
 	__u32 h;
 	__u64 cookie;
 
-	ASSERT_EQ(0, iobmd_ivshmem_bar2(&bar, &bar_len));
+	IOBMD_NEED_IVSHMEM(&bar, &bar_len);
 	ASSERT_EQ(SZ_1M, bar_len);
 	saved = malloc(bar_len);
 	pat = malloc(bar_len);

@@ -1405,6 +1405,10 @@ static inline void iobmd_rw_model(struct __test_metadata *_metadata, int fd,
 		test_err_write(ERANGE, handle, UINT64_MAX, __b, 1);          \
 	})
 
+/* Why a test that loads a module of selftests/kapi/ skips without it. */
+#define IOBMD_NO_KAPI_MODULE                                                  \
+	"%s is absent: selftests/kapi/'s test modules are built beside iobmd.ko (scripts/build-module.sh), and the test VM puts them there"
+
 /*
  * Loads the test module @path, whose init leaves TAP lines in debugfs at
  * @results, and checks them: a plan of @tests, every line "ok".  The
@@ -1415,6 +1419,8 @@ static inline void iobmd_rw_model(struct __test_metadata *_metadata, int fd,
 		int __fd, __ok = 0, __not_ok = 0, __plan = -1;                \
 		char __line[256];                                             \
 		FILE *__f;                                                    \
+		if (access(path, F_OK))                                       \
+			SKIP(return, IOBMD_NO_KAPI_MODULE, path);             \
 		__fd = open(path, O_RDONLY | O_CLOEXEC);                      \
 		ASSERT_LE(0, __fd) TH_LOG("%s: %s", path, strerror(errno));   \
 		ASSERT_EQ(0, syscall(SYS_finit_module, __fd, "", 0))          \
