@@ -105,20 +105,20 @@ static void __iobmd_hot iobmd_buffer_free_list(struct iobmd_buffer *b)
 	b->pages = NULL;
 }
 
-/* Frees the first @n pages: whole chunks, each a compound page or one page. */
 /*
- * A chunk of 2^@order pages: one compound page from the page allocator,
- * or pages placed by physical address, each with its own reference.
+ * @count pages from @page: one compound page from the page allocator, or
+ * pages placed by physical address, each with its own reference.
  */
 static void __iobmd_hot iobmd_buffer_free_chunk(struct page *page,
-						unsigned int order)
+						unsigned long count)
 {
-	if (compound_order(page) == order)
-		__free_pages(page, order);
+	if (PageCompound(page))
+		__free_pages(page, compound_order(page));
 	else
-		iobmd_contig_free(page, 1UL << order);
+		iobmd_contig_free(page, count);
 }
 
+/* Frees the first @n pages: whole chunks, each a compound page or one page. */
 static void __iobmd_hot iobmd_buffer_free_pages(struct iobmd_buffer *b,
 						unsigned long n)
 {
@@ -127,7 +127,7 @@ static void __iobmd_hot iobmd_buffer_free_pages(struct iobmd_buffer *b,
 
 	while (i < n) {
 		order = compound_order(b->pages[i]);
-		iobmd_buffer_free_chunk(b->pages[i], order);
+		iobmd_buffer_free_chunk(b->pages[i], 1UL << order);
 		i += 1UL << order;
 		cond_resched();
 	}
@@ -328,72 +328,110 @@ static bool iobmd_buffer_may_place(const struct iobmd_buffer *b)
 }
 
 /*
- * One chunk of 2^@order zeroed pages at or below @limit: from the page
- * allocator, in zone *@zone.  A chunk it offers above the limit (the limit
- * lies inside the zone) starts placement (*@placing) where the caller may
- * have placed memory: this chunk and the buffer's later ones are placed
- * below the limit by physical address, until not one page can be; then,
- * or without placement, the next scarcer zone is tried.  Each zone is
- * left at most once, so the search ends.
+ * One chunk of 2^@order zeroed pages at or below @limit from the page
+ * allocator, in zone *@zone or the scarcer ones below it.  A chunk it
+ * offers above the limit moves the search down a zone; but where the limit
+ * lies inside a zone below ZONE_NORMAL (ZONE_DMA32 lies wholly below any
+ * limit above 4 GiB, so the search goes there first) and @place, *@above
+ * is set instead and NULL returned: the caller places memory below the
+ * limit rather than drain a scarcer zone.
  *
- * Return: the chunk, NULL when there is none of this order, or
- * ERR_PTR(-EINTR).
+ * Return: the chunk, or NULL.
  */
-static struct page *__iobmd_hot iobmd_buffer_chunk(struct iobmd_buffer *b,
-						   unsigned int order,
+static struct page *__iobmd_hot iobmd_buffer_chunk(unsigned int order,
 						   u64 limit,
 						   unsigned int *zone,
-						   bool *placing)
+						   bool place, bool *above)
 {
 	gfp_t gfp = order ? IOBMD_BUFFER_HIGH_ORDER_GFP :
 			    IOBMD_BUFFER_ORDER0_GFP;
 	struct page *page;
 
 	for (;;) {
-		if (*placing) {
-			page = iobmd_contig_place(1UL << order,
-						  PAGE_SIZE << order, limit);
-			if (!IS_ERR(page) || PTR_ERR(page) != -ENOMEM)
-				return page;
-			if (order)
-				return NULL;
-			*placing = false;
-			if (*zone + 1 == IOBMD_NR_ZONES)
-				return NULL;
-			(*zone)++;
-			continue;
-		}
 		page = alloc_pages(gfp | iobmd_zone_gfp[*zone] | __GFP_ZERO |
 				   __GFP_ACCOUNT, order);
 		if (!page ||
 		    page_to_phys(page) + (PAGE_SIZE << order) - 1 <= limit)
 			return page;
 		__free_pages(page, order);
-		if (iobmd_buffer_may_place(b))
-			*placing = true;
-		else if (*zone + 1 < IOBMD_NR_ZONES)
-			(*zone)++;
-		else
+		if (place && *zone) {
+			*above = true;
 			return NULL;
+		}
+		if (*zone + 1 == IOBMD_NR_ZONES)
+			return NULL;
+		(*zone)++;
 	}
 }
 
 /*
+ * Placement: a pageblock below @limit made free by physical address
+ * (iobmd_contig_place(); never less than a pageblock, which
+ * alloc_contig_range() isolates whatever the size, so a buffer costs one
+ * call per pageblock).  The buffer takes its first *@count pages, at most
+ * @want, and the rest go back at once.
+ */
+static struct page *iobmd_buffer_place(u64 limit, unsigned long want,
+				       unsigned long *count)
+{
+	unsigned long block = pageblock_nr_pages, i;
+	struct page *page;
+
+	page = iobmd_contig_place(block, (u64)block << PAGE_SHIFT, limit);
+	if (IS_ERR(page))
+		return page;
+	*count = min(want, block);
+	for (i = *count; i < block; i++)
+		__free_page(page + i);
+	return page;
+}
+
+/*
+ * The buffer takes @count pages from @page as its next ones: ZONE_DMA
+ * memory is charged first where it is scarce and not charged already
+ * (@prepaid).  On failure the pages go back.
+ */
+static int __iobmd_hot iobmd_buffer_take(struct iobmd_buffer *b,
+					 struct page *page, unsigned long count,
+					 bool prepaid, unsigned long *n)
+{
+	unsigned int zone = iobmd_buffer_zone_index(page);
+	unsigned long i;
+	int ret;
+
+	if (!prepaid && !zone && iobmd_zone_dma_scarce()) {
+		ret = iobmd_buffer_charge_zone_dma(b, (u64)count << PAGE_SHIFT);
+		if (ret) {
+			iobmd_buffer_free_chunk(page, count);
+			return ret;
+		}
+	}
+	b->zone_bytes[zone] += (u64)count << PAGE_SHIFT;
+	for (i = 0; i < count; i++)
+		b->pages[(*n)++] = page + i;
+	return 0;
+}
+
+/*
  * Non-contiguous memory: chunks of the highest order that still fits,
- * each at or below @limit (iobmd_buffer_chunk()).  Chunks from the page
- * allocator stay compound pages, so that freeing one is one call; placed
- * chunks are order-0 pages; all are mapped into processes page by page.
- * ZONE_DMA chunks are charged to the user where ZONE_DMA is scarce (x86):
- * all of them at once below 16 MiB, else each one the search falls back
- * to ZONE_DMA for.
+ * each at or below @limit (iobmd_buffer_chunk()).  Where the allocator
+ * offers memory above a limit inside a zone, the rest of the buffer is
+ * placed below it a pageblock at a time (iobmd_buffer_place()), for
+ * callers that may have placed memory; when not one pageblock can be
+ * placed, the scarcer zones are tried without placement.  Chunks from the
+ * page allocator stay compound pages, so that freeing one is one call;
+ * placed ones are order-0 pages; all are mapped into processes page by
+ * page.  ZONE_DMA chunks are charged to the user where ZONE_DMA is
+ * scarce (x86): all of them at once below 16 MiB, else each one the
+ * search falls back to ZONE_DMA for.
  */
 static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 						u64 limit)
 {
 	unsigned int zone = iobmd_zone_first(limit);
 	bool prepaid = iobmd_buffer_all_zone_dma(limit);
-	unsigned long n = 0, i;
-	bool placing = false;
+	bool place = true, placing = false, above;
+	unsigned long n = 0, count;
 	unsigned int oi = 0;
 	struct page *page;
 	int ret;
@@ -416,34 +454,50 @@ static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 			ret = -EINTR;
 			goto err_free;
 		}
-		if ((1UL << order) > b->npages - n) {
-			oi++;
-			continue;
-		}
-		page = iobmd_buffer_chunk(b, order, limit, &zone, &placing);
-		if (IS_ERR(page)) {
-			ret = PTR_ERR(page);
-			goto err_free;
-		}
-		if (!page) {
-			if (order) {
+		if (placing) {
+			page = iobmd_buffer_place(limit, b->npages - n, &count);
+			if (IS_ERR(page) && PTR_ERR(page) == -ENOMEM) {
+				/* Not one pageblock: the scarcer zones'
+				 * turn, without placement. */
+				placing = false;
+				place = false;
+				if (zone + 1 == IOBMD_NR_ZONES) {
+					ret = -ENOMEM;
+					goto err_free;
+				}
+				zone++;
+				continue;
+			}
+			if (IS_ERR(page)) {
+				ret = PTR_ERR(page);
+				goto err_free;
+			}
+		} else {
+			count = 1UL << order;
+			if (count > b->npages - n) {
 				oi++;
 				continue;
 			}
-			ret = -ENOMEM;
-			goto err_free;
-		}
-		if (!prepaid && !iobmd_buffer_zone_index(page) &&
-		    iobmd_zone_dma_scarce()) {
-			ret = iobmd_buffer_charge_zone_dma(b, PAGE_SIZE << order);
-			if (ret) {
-				iobmd_buffer_free_chunk(page, order);
+			above = false;
+			page = iobmd_buffer_chunk(order, limit, &zone, place,
+						  &above);
+			if (above) {
+				place = iobmd_buffer_may_place(b);
+				placing = place;
+				continue;
+			}
+			if (!page) {
+				if (order) {
+					oi++;
+					continue;
+				}
+				ret = -ENOMEM;
 				goto err_free;
 			}
 		}
-		b->zone_bytes[iobmd_buffer_zone_index(page)] += PAGE_SIZE << order;
-		for (i = 0; i < (1UL << order); i++)
-			b->pages[n++] = page + i;
+		ret = iobmd_buffer_take(b, page, count, prepaid, &n);
+		if (ret)
+			goto err_free;
 		cond_resched();
 	}
 	return 0;
@@ -609,8 +663,8 @@ static bool __iobmd_hot iobmd_buffer_fits_memory(unsigned long npages)
  * iobmd_buffer_create() - IOBufferMemoryDescriptor::initWithPhysicalMask
  * @spec: options, capacity, alignment and physical mask
  *
- * The memory is zeroed, charged to the current task's memory cgroup, and
- * lies entirely at or below the highest address the mask allows, on the
+ * The memory is zeroed, charged to the current task's memory cgroup (but
+ * for placed memory: iobmd_buffer_with_options()), and lies entirely at or below the highest address the mask allows, on the
  * alignment.  Length starts equal to the capacity.
  *
  * Return: the buffer holding one reference, or ERR_PTR(-EINVAL) for a bad
@@ -803,6 +857,12 @@ int iobmd_buffer_set_purgeable(struct iobmd_buffer *b, u32 state, u32 *old)
  * @options: IOBMD_DIRECTION_* | IOBMD_OPT_*
  * @capacity: bytes
  * @alignment: 0 or 1 for none, else a power of two
+ *
+ * The memory is charged to the current task's memory cgroup, except what
+ * is placed by physical address (contiguous buffers beyond 4 MiB, and
+ * limits inside a zone; see iobmd_contig_place()): a driver that makes
+ * buffers on behalf of unprivileged users should ask CAP_IPC_LOCK of them
+ * itself, as the module does of its own callers.
  *
  * Return: the buffer's descriptor with one reference (iobmd_desc_put()),
  * or ERR_PTR(-EINVAL), -E2BIG, -ENOMEM, -EOPNOTSUPP (a cache mode RAM

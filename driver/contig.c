@@ -125,9 +125,9 @@ static bool iobmd_contig_zone_dma(struct zone *zone)
 /*
  * A buddy block covering @npages on @align_pages; the rest freed.  A lower
  * zone only when the block came from above the limit: a failure in one
- * zone is no reason to drain a scarcer one.  With @place, the pages are
- * placed below the limit (iobmd_contig_place()) before a scarcer zone is
- * tried.  Return: the pages, or an ERR_PTR() as iobmd_contig_alloc().
+ * zone is no reason to drain a scarcer one.  With @place, where the limit
+ * lies inside a zone below ZONE_NORMAL, the pages are placed below the
+ * limit (iobmd_contig_place()) before a scarcer zone is tried.  Return: the pages, or an ERR_PTR() as iobmd_contig_alloc().
  */
 static struct page *iobmd_contig_buddy(unsigned long npages,
 				       unsigned long align_pages, u64 limit,
@@ -149,7 +149,8 @@ static struct page *iobmd_contig_buddy(unsigned long npages,
 			return page;
 		}
 		__free_pages(page, order);
-		if (place) {
+		/* ZONE_DMA32 lies wholly below a limit above 4 GiB: there first. */
+		if (place && zone) {
 			page = iobmd_contig_place(npages,
 						  (u64)align_pages << PAGE_SHIFT,
 						  limit);
@@ -293,14 +294,19 @@ static struct page *iobmd_contig_range(unsigned long npages,
 				break;
 			tries++;
 			if (!alloc_contig_range(start, start + npages,
-						MIGRATE_MOVABLE,
+						IOBMD_ACR_ORDINARY,
 						GFP_KERNEL | __GFP_NOWARN)) {
 				page = pfn_to_page(start);
 				break;
 			}
 			if (fatal_signal_pending(current))
 				*err = -EINTR;
-			top = start - 1;
+			/* Below the pageblock that refused (CMA's are not told
+			 * apart, see above). */
+			top = min(start, ALIGN_DOWN(start, pageblock_nr_pages));
+			if (!top)
+				break;
+			top--;
 		}
 	}
 	kfree(s);

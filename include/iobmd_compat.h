@@ -104,6 +104,17 @@ static inline void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 #endif
 
 /*
+ * alloc_contig_range()'s third argument: a migrate type until 6.16, then
+ * flags, where 1 (MIGRATE_MOVABLE's value) asks for CMA memory.  An
+ * ordinary request is ACR_FLAGS_NONE there, MIGRATE_MOVABLE before.
+ */
+#ifdef IOBMD_HAVE_ACR_FLAGS
+#define IOBMD_ACR_ORDINARY	ACR_FLAGS_NONE
+#else
+#define IOBMD_ACR_ORDINARY	MIGRATE_MOVABLE
+#endif
+
+/*
  * The largest order the page allocator hands out: 6.4 made MAX_ORDER that
  * order rather than one past it, 6.8 renamed it MAX_PAGE_ORDER.
  */

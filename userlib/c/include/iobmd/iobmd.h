@@ -181,7 +181,10 @@ int iobmd_unmap(void *addr, uint64_t length);
  * IOBMD_WHERE_LENGTH the range is checked against the descriptor's length
  * rather than its mapping's end, as IOKit's map() does: @length 0 maps
  * to the descriptor's last byte, an @offset past it is -ERANGE, at it
- * -ENODATA; still one command on a module of ABI 1.2 or later.
+ * -ENODATA; one command on a module of ABI 1.2 or later (two for an
+ * empty descriptor).  The command comes before the check: a refused range
+ * leaves the handle's cookie made, as IOBMD_MAP does, until the handle
+ * is released.
  * Added in LIBIOBMD_1.1; IOBMD_WHERE_LENGTH came later with no new
  * symbol: a library without it answers -EINVAL.
  */
