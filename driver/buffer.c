@@ -457,8 +457,7 @@ static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 		if (placing) {
 			page = iobmd_buffer_place(limit, b->npages - n, &count);
 			if (IS_ERR(page) && PTR_ERR(page) == -ENOMEM) {
-				/* Not one pageblock: the scarcer zones'
-				 * turn, without placement. */
+				/* Not one pageblock: the scarcer zones' turn. */
 				placing = false;
 				place = false;
 				if (zone + 1 == IOBMD_NR_ZONES) {
@@ -664,8 +663,9 @@ static bool __iobmd_hot iobmd_buffer_fits_memory(unsigned long npages)
  * @spec: options, capacity, alignment and physical mask
  *
  * The memory is zeroed, charged to the current task's memory cgroup (but
- * for placed memory: iobmd_buffer_with_options()), and lies entirely at or below the highest address the mask allows, on the
- * alignment.  Length starts equal to the capacity.
+ * for placed memory: iobmd_buffer_with_options()), and lies entirely at
+ * or below the highest address the mask allows, on the alignment.  Length
+ * starts equal to the capacity.
  *
  * Return: the buffer holding one reference, or ERR_PTR(-EINVAL) for a bad
  * request, -E2BIG above max_capacity, -ENOMEM when no memory meets it,

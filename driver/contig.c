@@ -127,7 +127,9 @@ static bool iobmd_contig_zone_dma(struct zone *zone)
  * zone only when the block came from above the limit: a failure in one
  * zone is no reason to drain a scarcer one.  With @place, where the limit
  * lies inside a zone below ZONE_NORMAL, the pages are placed below the
- * limit (iobmd_contig_place()) before a scarcer zone is tried.  Return: the pages, or an ERR_PTR() as iobmd_contig_alloc().
+ * limit (iobmd_contig_place()) before a scarcer zone is tried.
+ *
+ * Return: the pages, or an ERR_PTR() as iobmd_contig_alloc().
  */
 static struct page *iobmd_contig_buddy(unsigned long npages,
 				       unsigned long align_pages, u64 limit,
@@ -301,8 +303,10 @@ static struct page *iobmd_contig_range(unsigned long npages,
 			}
 			if (fatal_signal_pending(current))
 				*err = -EINTR;
-			/* Below the pageblock that refused (CMA's are not told
-			 * apart, see above). */
+			/*
+			 * Below the pageblock that refused (CMA's are not
+			 * told apart, see above).
+			 */
 			top = min(start, ALIGN_DOWN(start, pageblock_nr_pages));
 			if (!top)
 				break;
