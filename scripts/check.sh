@@ -109,6 +109,15 @@ else
 	fail "ABI (scripts/abi-check.sh)"
 fi
 
+echo "=== netlink spec"
+# Documentation/netlink/specs/iobmd.yaml valid against the kernel's schema
+# and generating uapi/iobmd_netlink.h exactly (scripts/ynl-check.sh).
+if bash "$ROOT/scripts/ynl-check.sh"; then
+	passed=$((passed + 1))
+else
+	fail "netlink spec (scripts/ynl-check.sh)"
+fi
+
 echo "=== Debian packages"
 # make deb's packages installed into a clean Debian 12 chroot: DKMS builds
 # the module for 6.1 and 6.12 (and, in the trixie/sid build chroots, for

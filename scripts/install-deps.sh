@@ -53,6 +53,7 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   command -v debootstrap >/dev/null && command -v abidiff >/dev/null &&
 	   command -v dh >/dev/null && command -v dh_dkms >/dev/null && command -v lintian >/dev/null &&
 	   pkg-config --exists libnl-genl-3.0 &&
+	   /usr/bin/python3 -c 'import jsonschema, yaml' 2>/dev/null &&
 	   [ -x "$CACHE/arm64-guest/bin/busybox" ] && command -v qemu-system-aarch64 >/dev/null &&
 	   command -v aarch64-linux-gnu-g++ >/dev/null && command -v arm-linux-gnueabihf-gcc >/dev/null &&
 	   [ -f /usr/lib/aarch64-linux-gnu/libgtest.a ] &&
@@ -107,7 +108,7 @@ apt-get install -y -qq --no-install-recommends \
 	build-essential g++ gcc-multilib make bc bison flex libelf-dev libssl-dev cpio kmod \
 	xz-utils zstd sparse perl python3 openssl qemu-system-x86 busybox-static \
 	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev debootstrap \
-	abigail-tools debhelper dh-dkms lintian rsync \
+	abigail-tools debhelper dh-dkms lintian rsync python3-jsonschema python3-yaml \
 	"linux-image-$KREL_61" "linux-headers-$KREL_61" >/dev/null
 # linux-libc-dev from there too: the C++ library's IOMMU mapper needs
 # <linux/iommufd.h>, which bookworm's 6.1 headers do not have.
