@@ -23,9 +23,10 @@ if [ -z "${IOBMD_KSRC:-}" ]; then
 	try_deps
 	IOBMD_KSRC=${KSRC:-}
 fi
-[ -n "$IOBMD_KSRC" ] && [ -f "$IOBMD_KSRC/Documentation/sphinx/kerneldoc.py" ] &&
-	[ -x "$IOBMD_KSRC/scripts/kernel-doc" ] ||
+if [ -z "$IOBMD_KSRC" ] || [ ! -f "$IOBMD_KSRC/Documentation/sphinx/kerneldoc.py" ] ||
+   [ ! -x "$IOBMD_KSRC/scripts/kernel-doc" ]; then
 	die "no kernel source with Documentation/sphinx/kerneldoc.py (run scripts/install-deps.sh as root, or set IOBMD_KSRC)"
+fi
 export IOBMD_KSRC
 t0=$(date +%s)
 rm -rf "$outdir"
