@@ -44,6 +44,9 @@
 #   make deb                the Debian packages (iobmd-dkms, libiobmd1,
 #                           libiobmd-dev, iobmd-tools) into build/deb/,
 #                           checked by lintian (scripts/build-deb.sh)
+#   make docs               the HTML documentation from Documentation/ into
+#                           build/docs/html/ (Sphinx with the kernel's
+#                           kernel-doc; any warning fails; scripts/build-docs.sh)
 #   make clean
 #
 # The work is done by the scripts in scripts/; Kbuild lists the objects.
@@ -115,6 +118,9 @@ lint:
 deb:
 	@bash scripts/build-deb.sh
 
+docs:
+	@bash scripts/build-docs.sh
+
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build selftests/include selftests/kselftest_install
@@ -122,4 +128,4 @@ clean:
 	rm -f iobmd.ko *.o *.mod *.mod.c Module.symvers modules.order .*.cmd \
 		driver/*.o driver/.*.cmd
 
-.PHONY: all no-kdir kdir modules modules_install selftests tools userlib install uninstall check abi-check check-debug fuzz coverage demo bench lint deb clean
+.PHONY: all no-kdir kdir modules modules_install selftests tools userlib install uninstall check abi-check check-debug fuzz coverage demo bench lint deb docs clean

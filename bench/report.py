@@ -9,7 +9,7 @@ Adds a "host" object (date, QEMU, host CPU) to the JSON the guest printed
 and writes DIR/results.json; draws DIR/results.png with gnuplot
 (bench/chart.gp): the target ratios against their limits, and the W1
 ratios by size; prints the targets, every case and every ratio as text
-tables (the Markdown of the first two is what the README shows).
+tables (the Markdown of the first two is what bench/README.md shows).
 """
 
 import argparse

@@ -27,7 +27,7 @@
 # slower than the eight bytes per step it uses without ERMS, where on
 # hardware ERMS marks the byte forms as the fast ones.  With ERMS the
 # kernel's zeroing hides most of what W1 measures and W3 times TCG's
-# rep movsb (see README, Performance, for both runs' figures).  Another
+# rep movsb (see bench/README.md for both runs' figures).  Another
 # model ("--cpu max" keeps ERMS) writes to build/bench/.
 # --args passes more options to iobmd_bench ("--only w4 --op pin"); such a
 # partial run also writes to build/bench/ only.

@@ -19,7 +19,8 @@
 #   uninstall  what install put there
 #   package  installs into a scratch prefix and builds (and runs) a small
 #            program against it through pkg-config and through CMake
-#   ctypes   the README's Python example (userlib/examples/ctypes_example.py)
+#   ctypes   the library guide's Python example (userlib/examples/ctypes_example.py,
+#            Documentation/userspace-api/iobmd-library.rst)
 #            on this host, against build/userlib's libiobmd.so.1: without
 #            /dev/iobmd it must exit 2 saying "iobmd: /dev/iobmd: No such
 #            file or directory", with it 0
@@ -95,7 +96,8 @@ install_lib() {
 	fi
 }
 
-# The installed package, used the two ways the README shows (a subshell,
+# The installed package, used the two ways the library guide shows
+# (Documentation/userspace-api/iobmd-library.rst; a subshell,
 # for the scratch directory's cleanup).
 check_package() (
 	scratch=$(mktemp -d "${TMPDIR:-/tmp}/iobmd-package.XXXXXX")

@@ -241,7 +241,8 @@ for krel in $kernels; do
 	vmdir=$BUILD/$krel/vm
 	rc=0
 	# unsafe_phys_ram: the suite describes its own RAM by physical address
-	# (a device's view of bounce buffers, say); see README "Security model".
+	# (a device's view of bounce buffers, say); see "Security model" in
+	# Documentation/userspace-api/iobmd.rst.
 	# vgem and vivid (Debian builds them as modules): the importers of
 	# iobmd_dmabuf_export_test and the exporters iobmd_dmabuf_import_test
 	# imports from (DMABUF_KMODS, lib.sh).

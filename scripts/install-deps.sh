@@ -12,6 +12,8 @@
 # unpacked once into the cache directory.
 # debhelper, dh-dkms and lintian build and check the Debian packages
 # (scripts/build-deb.sh).
+# python3-sphinx and python3-sphinx-rtd-theme build the HTML documentation
+# (make docs, scripts/build-docs.sh).
 #
 # For arm64 (cross-built, run in qemu-system-aarch64): dpkg's arm64
 # architecture (Debian multiarch), qemu-system-arm, the aarch64 and armhf
@@ -52,6 +54,7 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   command -v cmake >/dev/null && command -v pkg-config >/dev/null &&
 	   command -v debootstrap >/dev/null && command -v abidiff >/dev/null &&
 	   command -v dh >/dev/null && command -v dh_dkms >/dev/null && command -v lintian >/dev/null &&
+	   command -v sphinx-build >/dev/null && python3 -c 'import sphinx_rtd_theme' 2>/dev/null &&
 	   pkg-config --exists libnl-genl-3.0 &&
 	   /usr/bin/python3 -c 'import jsonschema, yaml' 2>/dev/null &&
 	   [ -x "$CACHE/arm64-guest/bin/busybox" ] && command -v qemu-system-aarch64 >/dev/null &&
@@ -109,6 +112,7 @@ apt-get install -y -qq --no-install-recommends \
 	xz-utils zstd sparse perl python3 openssl qemu-system-x86 busybox-static \
 	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev debootstrap \
 	abigail-tools debhelper dh-dkms lintian rsync python3-jsonschema python3-yaml \
+	python3-sphinx python3-sphinx-rtd-theme \
 	"linux-image-$KREL_61" "linux-headers-$KREL_61" >/dev/null
 # linux-libc-dev from there too: the C++ library's IOMMU mapper needs
 # <linux/iommufd.h>, which bookworm's 6.1 headers do not have.

@@ -582,6 +582,7 @@ struct iobmd_general_create {
  * @parent: the descriptor it is a window of
  * @handle: out: the new descriptor
  * @direction: IOBMD_DIRECTION_* of the sub-range
+ * @__reserved: must be 0
  * @offset: first byte in @parent
  * @length: bytes, at least 1
  *
