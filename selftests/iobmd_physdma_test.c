@@ -385,36 +385,72 @@ TEST_F(iobmd_physdma, contiguous_28bit)
 }
 
 /*
- * A non-contiguous buffer under the 28-bit mask, copied segment by
- * segment in 2 KiB pieces.  Single pages freed between pages still held
- * first, so that the buffer's pages come from here and there: several
- * segments, in whatever order the allocator gave them.
+ * A buffer of one pageblock and six pages, so that no one block the module
+ * takes (a 2 MiB chunk from the page allocator, or a pageblock it places
+ * below the limit) holds it all.  Single pages freed between pages still
+ * held first, so that where the buffer's last pages come from the page
+ * allocator they come from here and there.  Placed pageblocks are taken
+ * from the top of the allowed memory down, so a buffer that took two lies
+ * in two segments, the second below the first.  An attempt that still
+ * came out in one piece is held (the next one cannot take the same
+ * memory) and the buffer made again, at most four times.
+ */
+#define NONCONTIG_SIZE	(SZ_2M + 6 * PAGE_SIZE)
+
+static __u8 *noncontiguous_buffer(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(iobmd_physdma) *self, __u32 *h,
+				  struct iobmd_segment **segs, __u32 *nr)
+{
+	__u32 i, tries, holes[16], held[4];
+	__u8 *p;
+
+	for (tries = 0; tries < 4; tries++) {
+		for (i = 0; i < 16; i++)
+			test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT,
+						   PAGE_SIZE, MASK_28_PAGES,
+						   &holes[i]);
+		for (i = 0; i < 16; i += 2)
+			test_ioctl_release(holes[i]);
+		p = buffer_mapped(_metadata, self, 0, NONCONTIG_SIZE,
+				  MASK_28_PAGES, h, segs, nr);
+		for (i = 1; i < 16; i += 2)
+			test_ioctl_release(holes[i]);
+		if (*nr >= 2)
+			break;
+		TH_LOG("attempt %u: one segment at 0x%llx, held", tries + 1,
+		       (*segs)[0].addr);
+		free(*segs);
+		ASSERT_EQ(0, munmap(p, NONCONTIG_SIZE));
+		held[tries] = *h;
+	}
+	for (i = 0; i < tries && i < 4; i++)
+		test_ioctl_release(held[i]);
+	ASSERT_GT(4, tries);
+	return p;
+}
+
+/*
+ * A non-contiguous buffer under the 28-bit mask (noncontiguous_buffer()):
+ * each segment copied both ways at its first and its last 2 KiB, in
+ * whatever order the segments lie.
  */
 TEST_F(iobmd_physdma, noncontiguous_segments)
 {
-	const __u64 size = 6 * PAGE_SIZE;
-	struct iobmd_segment *segs;
-	__u32 h, nr, i, holes[16];
+	const __u64 size = NONCONTIG_SIZE;
+	struct iobmd_segment *segs, tail;
 	__u64 off = 0, seed = 100;
 	bool ascending = true;
+	__u32 h, nr, i;
 	__u8 *p, *model;
 
-	for (i = 0; i < 16; i++)
-		test_ioctl_buf_create_mask(IOBMD_DIRECTION_INOUT, PAGE_SIZE,
-					   MASK_28_PAGES, &holes[i]);
-	for (i = 0; i < 16; i += 2)
-		test_ioctl_release(holes[i]);
-	p = buffer_mapped(_metadata, self, 0, size, MASK_28_PAGES, &h, &segs,
-			  &nr);
-	for (i = 1; i < 16; i += 2)
-		test_ioctl_release(holes[i]);
-	ASSERT_LE(2, nr);
-
+	p = noncontiguous_buffer(_metadata, self, &h, &segs, &nr);
 	model = malloc(size);
 	ASSERT_NE(NULL, model);
 	iobmd_fill_pattern(p, size, 0, 4);
 	memcpy(model, p, size);
 	for (i = 0; i < nr; i++) {
+		__u64 back = segs[i].len - EDU_CHUNK;
+
 		ASSERT_GE(MASK_28_PAGES | (PAGE_SIZE - 1),
 			  segs[i].addr + segs[i].len - 1);
 		if (i && segs[i].addr < segs[i - 1].addr)
@@ -422,7 +458,12 @@ TEST_F(iobmd_physdma, noncontiguous_segments)
 		TH_LOG("segment %u: 0x%llx, %llu bytes", i, segs[i].addr,
 		       segs[i].len);
 		segment_round_trips(_metadata, self, p + off, model + off,
-				    &segs[i], segs[i].len, &seed);
+				    &segs[i], EDU_CHUNK, &seed);
+		tail.addr = segs[i].addr + back;
+		tail.len = EDU_CHUNK;
+		segment_round_trips(_metadata, self, p + off + back,
+				    model + off + back, &tail, EDU_CHUNK,
+				    &seed);
 		off += segs[i].len;
 	}
 	ASSERT_EQ(size, off);
