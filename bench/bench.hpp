@@ -170,6 +170,12 @@ struct run_config {
 	std::uint64_t size = 0;				/* W1, W6: only this size */
 	std::string op;					/* W4: only this op */
 	unsigned samples = 0;				/* if set, samples of every case */
+	/*
+	 * How the guest was booted when not as usual, e.g. "init_on_alloc=0":
+	 * it names the run's results apart ("anon [init_on_alloc=0]") and
+	 * picks the targets that hold only there.
+	 */
+	std::string variant;
 
 	bool wants(const std::string &p) const { return peer.empty() || peer == p; }
 	bool wants_op(const std::string &o) const { return op.empty() || op == o; }

@@ -42,7 +42,9 @@ public:
  * 0x00000000FFFFF000), "dma-heap" (/dev/dma_heap/system), "udmabuf" (over
  * a sealed memfd), "anon" (mmap(MAP_POPULATE), transparent huge pages as
  * the system has them) or "anon-4k" (anonymous, MADV_NOHUGEPAGE then
- * MADV_POPULATE_WRITE), "libiobmd" or "iokit" (iobmd through its C and
+ * MADV_POPULATE_WRITE), "zero-floor" (memset() of the same bytes in
+ * memory mapped and faulted already: the work no allocator avoids),
+ * "libiobmd" or "iokit" (iobmd through its C and
  * C++ libraries).  Throws failure when it cannot be used here (the
  * device is missing).
  */

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn iobmd_bench's JSON into bench/results.json, a chart and a table.
 
-report.py --guest GUEST.json --out DIR [--vm-seconds N] [--qemu TEXT]
-          [--accel TEXT] [--cpu MODEL]
+report.py --guest GUEST.json [--guest GUEST2.json] --out DIR [--vm-seconds N]
+          [--qemu TEXT] [--accel TEXT] [--cpu MODEL]
 
-Adds a "host" object (date, QEMU, host CPU) to the JSON the guest printed
+A second guest's JSON (W1 booted with init_on_alloc=0) joins the first's:
+its results, ratios and targets, whose names say how it was booted.  Adds a "host" object (date, QEMU, host CPU) to the JSON the guest printed
 and writes DIR/results.json; draws DIR/results.png with gnuplot
 (bench/chart.gp): the target ratios against their limits, and the W1
 ratios by size; prints the targets, every case and every ratio as text
@@ -173,7 +174,9 @@ def chart(data, png):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--guest", required=True)
+    ap.add_argument("--guest", required=True, action="append",
+                    help="a guest's JSON; again for a run booted otherwise (its "
+                    "names carry how), whose results, ratios and targets join the first's")
     ap.add_argument("--out", required=True)
     ap.add_argument("--vm-seconds", type=int)
     ap.add_argument("--qemu", default="")
@@ -181,8 +184,20 @@ def main():
     ap.add_argument("--cpu", default="")
     args = ap.parse_args()
 
-    with open(args.guest) as f:
-        data = json.load(f)
+    data = None
+    for path in args.guest:
+        with open(path) as f:
+            more = json.load(f)
+        if data is None:
+            data = more
+            data["variants"] = [more.get("variant", "")]
+            continue
+        data["variants"].append(more.get("variant", ""))
+        data["seconds"] += more["seconds"]
+        for key in ("errors", "results", "ratios", "targets"):
+            data[key] += more[key]
+        for key in ("met", "missed", "unavailable"):
+            data["target_summary"][key] += more["target_summary"][key]
     data["host"] = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "qemu": args.qemu,

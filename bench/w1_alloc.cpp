@@ -20,6 +20,7 @@ namespace {
 
 const char *const kPeers[] = {
 	"iobmd", "iobmd-mask32", "dma-heap", "udmabuf", "anon", "anon-4k",
+	"zero-floor",
 };
 
 const std::uint64_t kSizes[] = {

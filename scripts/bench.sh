@@ -12,6 +12,9 @@
 #   3. scripts/vm-run.sh boots 6.12 in QEMU, loads the module and runs
 #      bench/guest-bench.sh, which runs iobmd_bench once: every workload,
 #      every allocator, in one guest;
+#   3b. unless --perf, or --args names another workload than W1, a second
+#      guest booted with init_on_alloc=0 runs W1 again (anonymous
+#      memory's fair floor; its names carry "[init_on_alloc=0]");
 #   4. bench/report.py takes the JSON the guest printed on the results
 #      port, adds the host's details, writes bench/results.json and
 #      bench/results.png (the iobmd/peer ratios against their targets) and
@@ -138,11 +141,49 @@ sed -n '/^@@BENCH@@ json-begin$/,/^@@BENCH@@ json-end$/p' "$progout" |
 if [ "$rc" != 0 ]; then
 	sed -n '/^## problems/,$p' "$out/vm-run.log"
 fi
+guests=(--guest "$out/guest.json")
+
+# W1 again in a guest booted with init_on_alloc=0: anonymous memory's
+# transparent huge pages are then cleared once, as iobmd's pages are, and
+# W1's floor is fair (its ratios are named "[init_on_alloc=0]").  Not when
+# --args picks another workload.
+run_init0() {
+	local vtree=$out/tree-init0 vout=$vmdir-init0/progs/guest-bench.sh.out
+	local vargs="${quick:+--quick}${args:+ $args}" vrc=0
+
+	[[ " $args " == *" --only "* ]] || vargs="$vargs --only w1"
+	rm -rf "$vtree"
+	mkdir -p "$vtree/bench"
+	cp "$out/iobmd_bench" "$vtree/bench/"
+	{
+		echo "BENCH_MODE=run"
+		echo "BENCH_ARGS='$vargs --variant init_on_alloc=0'"
+		echo "BENCH_PROFILES=''"
+	} >"$vtree/bench/bench.conf"
+	IOBMD_QEMU_CPU=$cpu bash "$ROOT/scripts/vm-run.sh" --out "$vmdir-init0" \
+		--timeout 1500 --prog-timeout 1200 --cmdline init_on_alloc=0 \
+		--add-tree "$vtree" "$krel" "$moddir/iobmd.ko" "$ROOT/bench/guest-bench.sh" \
+		>"$out/vm-run-init0.log" 2>&1 || vrc=$?
+	if [ -f "$vout" ] && grep -q '^@@BENCH@@ json-end' "$vout"; then
+		sed -n '/^@@BENCH@@ json-begin$/,/^@@BENCH@@ json-end$/p' "$vout" |
+			sed '1d;$d' >"$out/guest-init0.json"
+		guests+=(--guest "$out/guest-init0.json")
+	else
+		cat "$out/vm-run-init0.log"
+		msg "the init_on_alloc=0 guest printed no results (status $vrc)"
+		[ "$vrc" != 0 ] || vrc=1
+	fi
+	[ "$vrc" = 0 ] || rc=$vrc
+}
+if [[ " $args " != *" --only "* || " $args " == *" --only w1 "* ]]; then
+	echo "=== QEMU: boot $krel with init_on_alloc=0, W1 again"
+	run_init0
+fi
 
 echo "=== results"
 dest=$ROOT/bench
 [ -z "$quick$args" ] && [ "$cpu" = "$default_cpu" ] || dest=$out
-python3 "$ROOT/bench/report.py" --guest "$out/guest.json" --out "$dest" \
+python3 "$ROOT/bench/report.py" "${guests[@]}" --out "$dest" \
 	--vm-seconds "$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$vmdir/summary")" \
 	--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
 	--accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" --cpu "$cpu"
