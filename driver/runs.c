@@ -158,7 +158,8 @@ void iobmd_runs_unpin(const struct iobmd_runs *r, bool dirty)
 	for (k = 0; k < r->n; k++) {
 		unpin_user_page_range_dirty_lock(pfn_to_page(r->v[k].pfn),
 						 iobmd_runs_len(r, k), dirty);
-		cond_resched();
+		if (!(k & 63))
+			cond_resched();
 	}
 }
 
