@@ -200,6 +200,15 @@ void run_w3_copy(const run_config &cfg, result_store &store);
 void run_w4_pin(const run_config &cfg, result_store &store);
 void run_w5_map(const run_config &cfg, result_store &store);
 void run_w6_dmabuf(const run_config &cfg, result_store &store);
+void run_w7_contig(const run_config &cfg, result_store &store);
+
+/*
+ * W1's rounds (allocate, map, touch, unmap, release) of each allocator
+ * called in @names at each of @sizes, as results of @workload (W1, W7).
+ */
+void run_alloc_cycles(const run_config &cfg, result_store &store, const char *workload,
+		      const std::vector<std::string> &names,
+		      const std::vector<std::uint64_t> &sizes);
 
 } // namespace iobmd_bench
 

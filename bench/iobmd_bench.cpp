@@ -14,6 +14,8 @@
  *   W5  mmap of an existing 512 MiB buffer and one pass over it
  *   W6  allocate + export a dma-buf + mmap it + touch every page + close,
  *       4 KiB to 64 MiB: iobmd against the system dma-buf heap
+ *   W7  W1's round for physically contiguous memory below 4 GiB at 2, 64
+ *       and 256 MiB, against iobmd's and the heaps' pages
  *
  * Usage: iobmd_bench [--quick] [--samples N] [--only wN] [--peer NAME]
  *                    [--size BYTES] [--variant NAME] [--json FILE]
@@ -21,7 +23,7 @@
  *
  * --quick runs a fifth of the repetitions, --samples N takes N samples of
  * every case; --only, --peer and --size run part of it (one workload; one
- * peer in W1, W2, W4, W5 and W6; one W1 or W6 size), e.g. under a profiler.
+ * peer in W1, W2, W4 to W7; one W1, W6 or W7 size), e.g. under a profiler.
  * --variant names how the guest was booted when not as usual (bench.sh
  * runs W1 again with "init_on_alloc=0", anonymous memory's fair floor):
  * the names of its results and ratios carry it, and it picks the targets.
@@ -152,6 +154,16 @@ std::vector<ratio_spec> ratio_specs(const run_config &cfg)
 		      "mmap + first pass of an existing buffer" });
 	v.push_back({ "w5", "map_pass", "map_pass", 512 * MiB, "iobmd", "udmabuf", 0,
 		      "mmap + first pass of an existing buffer" });
+	for (std::uint64_t size : { 2 * MiB, 64 * MiB, 256 * MiB }) {
+		const char *what = "contiguous below 4 GiB: allocate + mmap + touch + release";
+
+		v.push_back({ "w7", "alloc_map_touch_free", "alloc_map_touch_free", size,
+			      "iobmd-contig32", "iobmd", size == 64 * MiB ? 1.2 : 0, what });
+		v.push_back({ "w7", "alloc_map_touch_free", "alloc_map_touch_free", size,
+			      "iobmd-contig32", "dma-heap", 0, what });
+		v.push_back({ "w7", "alloc_map_touch_free", "alloc_map_touch_free", size,
+			      "iobmd-contig32", "cma-heap", 0, what });
+	}
 	for (std::uint64_t size : { 4 * KiB, 2 * MiB, 64 * MiB }) {
 		v.push_back({ "w6", "alloc_export_map_touch_close",
 			      "alloc_export_map_touch_close", size, "iobmd", "dma-heap", 1.0,
@@ -357,7 +369,7 @@ void write_ratio(json_writer &j, const ratio_result &rr)
 void usage()
 {
 	std::fprintf(stderr, "usage: iobmd_bench [--quick] [--samples N] "
-			     "[--only w1|w2|w3|w4|w5|w6] [--peer NAME] [--size BYTES] "
+			     "[--only w1|w2|w3|w4|w5|w6|w7] [--peer NAME] [--size BYTES] "
 			     "[--op pin|pin-4k] [--variant NAME] [--json FILE] [--no-print]\n");
 }
 
@@ -403,6 +415,7 @@ int main(int argc, char **argv)
 	const workload workloads[] = {
 		{ "w1", run_w1_alloc }, { "w2", run_w2_rate }, { "w3", run_w3_copy },
 		{ "w4", run_w4_pin }, { "w5", run_w5_map }, { "w6", run_w6_dmabuf },
+		{ "w7", run_w7_contig },
 	};
 	result_store store;
 	std::vector<std::pair<std::string, std::string>> errors;

@@ -57,14 +57,21 @@ private:
 
 class iobmd_allocator : public allocator {
 public:
-	explicit iobmd_allocator(bool mask32) : mask32_(mask32) { iobmd_fd(); }
-	std::string name() const override { return mask32_ ? "iobmd-mask32" : "iobmd"; }
+	iobmd_allocator(bool mask32, bool contiguous) : mask32_(mask32), contiguous_(contiguous)
+	{
+		iobmd_fd();
+	}
+	std::string name() const override
+	{
+		return contiguous_ ? "iobmd-contig32" : mask32_ ? "iobmd-mask32" : "iobmd";
+	}
 
 	std::unique_ptr<buffer> allocate(std::size_t size) override
 	{
 		struct iobmd_buf_create c = {};
 
-		c.options = IOBMD_DIRECTION_INOUT;
+		c.options = IOBMD_DIRECTION_INOUT |
+			    (contiguous_ ? IOBMD_OPT_PHYSICALLY_CONTIGUOUS : 0);
 		c.capacity = size;
 		if (mask32_) {
 			c.flags = IOBMD_BUF_CREATE_PHYS_MASK;
@@ -76,6 +83,7 @@ public:
 
 private:
 	bool mask32_;
+	bool contiguous_;
 };
 
 /* --- dma-buf: the system heap and udmabuf ----------------------------- */
@@ -90,10 +98,28 @@ private:
 	std::size_t size_;
 };
 
+/*
+ * The CMA heap, where the kernel has a CMA area (/dev/dma_heap/reserved or
+ * linux,cma): physically contiguous, like iobmd-contig32.
+ */
+unique_fd open_cma_heap()
+{
+	for (const char *path : { "/dev/dma_heap/reserved", "/dev/dma_heap/linux,cma" }) {
+		int fd = ::open(path, O_RDWR | O_CLOEXEC);
+
+		if (fd >= 0)
+			return unique_fd(fd);
+	}
+	throw failure("no CMA heap in /dev/dma_heap (no CMA area)");
+}
+
 class heap_allocator : public allocator {
 public:
-	heap_allocator() : heap_(open_dev("/dev/dma_heap/system")) {}
-	std::string name() const override { return "dma-heap"; }
+	explicit heap_allocator(bool cma)
+		: heap_(cma ? open_cma_heap() : open_dev("/dev/dma_heap/system")), cma_(cma)
+	{
+	}
+	std::string name() const override { return cma_ ? "cma-heap" : "dma-heap"; }
 
 	std::unique_ptr<buffer> allocate(std::size_t size) override
 	{
@@ -108,6 +134,7 @@ public:
 
 private:
 	unique_fd heap_;
+	bool cma_;
 };
 
 /*
@@ -257,11 +284,15 @@ void iobmd_release(std::uint32_t handle) noexcept
 std::unique_ptr<allocator> make_allocator(const std::string &name)
 {
 	if (name == "iobmd")
-		return std::make_unique<iobmd_allocator>(false);
+		return std::make_unique<iobmd_allocator>(false, false);
 	if (name == "iobmd-mask32")
-		return std::make_unique<iobmd_allocator>(true);
+		return std::make_unique<iobmd_allocator>(true, false);
+	if (name == "iobmd-contig32")
+		return std::make_unique<iobmd_allocator>(true, true);
 	if (name == "dma-heap")
-		return std::make_unique<heap_allocator>();
+		return std::make_unique<heap_allocator>(false);
+	if (name == "cma-heap")
+		return std::make_unique<heap_allocator>(true);
 	if (name == "udmabuf")
 		return std::make_unique<udmabuf_allocator>();
 	if (name == "anon")

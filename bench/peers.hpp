@@ -39,7 +39,9 @@ public:
 
 /*
  * The allocator called @name: "iobmd", "iobmd-mask32" (physical mask
- * 0x00000000FFFFF000), "dma-heap" (/dev/dma_heap/system), "udmabuf" (over
+ * 0x00000000FFFFF000), "iobmd-contig32" (the same, physically
+ * contiguous), "dma-heap" (/dev/dma_heap/system), "cma-heap" (the CMA
+ * heap, where there is a CMA area), "udmabuf" (over
  * a sealed memfd), "anon" (mmap(MAP_POPULATE), transparent huge pages as
  * the system has them) or "anon-4k" (anonymous, MADV_NOHUGEPAGE then
  * MADV_POPULATE_WRITE), "zero-floor" (memset() of the same bytes in

@@ -57,12 +57,14 @@ void cycle(allocator &a, std::size_t size, result *r)
 
 } // namespace
 
-void run_w1_alloc(const run_config &cfg, result_store &store)
+void run_alloc_cycles(const run_config &cfg, result_store &store, const char *workload,
+		      const std::vector<std::string> &names,
+		      const std::vector<std::uint64_t> &sizes)
 {
 	std::vector<std::unique_ptr<allocator>> peers;
 	std::vector<std::string> missing;
 
-	for (const char *name : kPeers) {
+	for (const std::string &name : names) {
 		if (!cfg.wants(name)) {
 			peers.push_back(nullptr);
 			missing.emplace_back("not selected");
@@ -77,18 +79,18 @@ void run_w1_alloc(const run_config &cfg, result_store &store)
 		}
 	}
 
-	for (std::uint64_t size : kSizes) {
+	for (std::uint64_t size : sizes) {
 		unsigned reps = cfg.reps(size);
 		std::vector<result *> rs;
 
 		if (cfg.size && cfg.size != size)
 			continue;
 		for (std::size_t i = 0; i < peers.size(); i++) {
-			if (!cfg.wants(kPeers[i])) {
+			if (!cfg.wants(names[i])) {
 				rs.push_back(nullptr);
 				continue;
 			}
-			result &r = store.add("w1", "alloc_map_touch_free", kPeers[i], size);
+			result &r = store.add(workload, "alloc_map_touch_free", names[i], size);
 
 			r.unavailable = missing[i];
 			rs.push_back(&r);
@@ -117,6 +119,12 @@ void run_w1_alloc(const run_config &cfg, result_store &store)
 			if (r)
 				finish_sized_case(*r);
 	}
+}
+
+void run_w1_alloc(const run_config &cfg, result_store &store)
+{
+	run_alloc_cycles(cfg, store, "w1", { std::begin(kPeers), std::end(kPeers) },
+			 { std::begin(kSizes), std::end(kSizes) });
 }
 
 } // namespace iobmd_bench
