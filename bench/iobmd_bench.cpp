@@ -16,6 +16,8 @@
  *       4 KiB to 64 MiB: iobmd against the system dma-buf heap
  *   W7  W1's round for physically contiguous memory below 4 GiB at 2, 64
  *       and 256 MiB, against iobmd's and the heaps' pages
+ *   W8  10^3, 10^4 and 10^5 descriptors created, dumped over generic
+ *       netlink and released: the cost of one as there are more
  *
  * Usage: iobmd_bench [--quick] [--samples N] [--only wN] [--peer NAME]
  *                    [--size BYTES] [--variant NAME] [--json FILE]
@@ -164,6 +166,10 @@ std::vector<ratio_spec> ratio_specs(const run_config &cfg)
 		v.push_back({ "w7", "alloc_map_touch_free", "alloc_map_touch_free", size,
 			      "iobmd-contig32", "cma-heap", 0, what });
 	}
+	for (const char *op : { "create", "dump", "release" })
+		v.push_back({ "w8", op, op, 4 * KiB, "n=100000", "n=1000",
+			      std::strcmp(op, "dump") == 0 ? 1.5 : 0,
+			      "time per descriptor with 10^5 descriptors against 10^3" });
 	for (std::uint64_t size : { 4 * KiB, 2 * MiB, 64 * MiB }) {
 		v.push_back({ "w6", "alloc_export_map_touch_close",
 			      "alloc_export_map_touch_close", size, "iobmd", "dma-heap", 1.0,
@@ -369,7 +375,7 @@ void write_ratio(json_writer &j, const ratio_result &rr)
 void usage()
 {
 	std::fprintf(stderr, "usage: iobmd_bench [--quick] [--samples N] "
-			     "[--only w1|w2|w3|w4|w5|w6|w7] [--peer NAME] [--size BYTES] "
+			     "[--only w1|w2|w3|w4|w5|w6|w7|w8] [--peer NAME] [--size BYTES] "
 			     "[--op pin|pin-4k] [--variant NAME] [--json FILE] [--no-print]\n");
 }
 
@@ -415,7 +421,7 @@ int main(int argc, char **argv)
 	const workload workloads[] = {
 		{ "w1", run_w1_alloc }, { "w2", run_w2_rate }, { "w3", run_w3_copy },
 		{ "w4", run_w4_pin }, { "w5", run_w5_map }, { "w6", run_w6_dmabuf },
-		{ "w7", run_w7_contig },
+		{ "w7", run_w7_contig }, { "w8", run_w8_registry },
 	};
 	result_store store;
 	std::vector<std::pair<std::string, std::string>> errors;
