@@ -8,7 +8,7 @@
 # hung-task detectors), with its whole repertoire: composed graphs
 # (IOBMD_FUZZ_SHAPES), huge ones walked by a child that is then killed
 # (IOBMD_FUZZ_HUGE), and 32-bit callers: the fuzzer is also built with
-# `gcc -m32 -static` (Debian's gcc-multilib) and runs beside the 64-bit one,
+# `gcc -m32 -static` (Debian's gcc-12-multilib) and runs beside the 64-bit one,
 # through the kernel's compat entry points.
 #
 # The calls are cut into chunks of --chunk operations, each a process of its
@@ -98,11 +98,11 @@ cflags=(-O2 -g -static -Wall -Wextra -Werror -D_GNU_SOURCE
 	-isystem "$KSRC/tools/testing/selftests" -I"$ROOT/uapi" -I"$ROOT/selftests")
 gcc "${cflags[@]}" -o "$tree/progs/iobmd_fuzz_test" "$ROOT/selftests/iobmd_fuzz_test.c" ||
 	die "the fuzzer did not build"
-# The same fuzzer as a static i386 program (Debian's gcc-multilib).
+# The same fuzzer as a static i386 program (Debian's gcc-12-multilib).
 if [ "$bits32" = 1 ] && ! gcc -m32 "${cflags[@]}" -o "$tree/progs/iobmd_fuzz_test32" \
 	"$ROOT/selftests/iobmd_fuzz_test.c" >"$out/build32.log" 2>&1; then
 	cat "$out/build32.log" >&2
-	die "the 32-bit fuzzer did not build: gcc -m32 -static needs Debian's gcc-multilib"
+	die "the 32-bit fuzzer did not build: gcc -m32 -static needs Debian's gcc-12-multilib"
 fi
 
 # --- the plan: chunks, seeds and lanes -------------------------------------

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Installs everything iobmd's build, tests and demo need on Debian 12, as
-# root: the toolchain (with gcc-multilib, for the static i386 programs that
-# test 32-bit callers), QEMU, busybox, GoogleTest, CMake and pkg-config (the
+# root: the toolchain (with gcc-12-multilib, for the static i386 programs
+# that test 32-bit callers), QEMU, busybox, GoogleTest, CMake and pkg-config (the
 # C++ library's tests and package check), debootstrap (the Debian 13 and
 # unstable chroots that build for 7.x kernels, scripts/debian-chroot.sh),
 # the newest 6.1 kernel from bookworm,
@@ -23,7 +23,12 @@
 # The kernels not installed here (7.x, and arm64's) are fetched by
 # scripts/fetch-kernel.sh when scripts/check.sh first needs them.
 #
-# Idempotent: a second run installs nothing and returns quickly.
+# Idempotent: a second run installs nothing and returns quickly.  The
+# -m32 support is gcc-12-multilib, not the gcc-multilib metapackage, which
+# Debian makes conflict with the cross compilers: with it, each run removed
+# the aarch64 and armhf compilers and installed them again (and a build
+# running beside it lost its compiler).  Both toolchains are checked at
+# the end.
 # Prints, as its last lines, the resolved kernel releases:
 #   KREL_61=<release>  KREL_612=<release>  KSRC=<unpacked source dir>
 set -euo pipefail
@@ -108,7 +113,7 @@ src612=$(apt-cache madison linux-source | awk '/bookworm-backports/ {print $3; e
 srcpkg=linux-source-$(echo "$src612" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
 
 apt-get install -y -qq --no-install-recommends \
-	build-essential g++ gcc-multilib make bc bison flex libelf-dev libssl-dev cpio kmod \
+	build-essential g++ gcc-12-multilib make bc bison flex libelf-dev libssl-dev cpio kmod \
 	xz-utils zstd sparse perl python3 openssl qemu-system-x86 busybox-static \
 	libgtest-dev cmake pkg-config libnl-3-dev libnl-genl-3-dev debootstrap \
 	abigail-tools debhelper dh-dkms lintian rsync python3-jsonschema python3-yaml \
@@ -147,6 +152,16 @@ if [ ! -f "$KSRC/scripts/checkpatch.pl" ] || [ "$tarball" -nt "$KSRC/.unpacked" 
 	tar -C "$CACHE" -xf "$tarball"
 	touch "$KSRC/.unpacked"
 fi
+
+# The 32-bit and the arm64 toolchains both work (one did not survive the
+# other's installation before).
+probe=$(mktemp -d)
+printf 'int main(void) { return 0; }\n' >"$probe/t.c"
+gcc -m32 -static -o "$probe/t32" "$probe/t.c" ||
+	{ rm -rf "$probe"; die "gcc -m32 -static does not build (gcc-12-multilib)"; }
+aarch64-linux-gnu-gcc -static -o "$probe/ta64" "$probe/t.c" ||
+	{ rm -rf "$probe"; die "aarch64-linux-gnu-gcc does not build"; }
+rm -rf "$probe"
 
 printf 'KREL_61=%s\nKREL_612=%s\nKSRC=%s\n' "$KREL_61" "$KREL_612" "$KSRC" > "$STAMP"
 cat "$STAMP"
