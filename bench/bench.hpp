@@ -202,6 +202,7 @@ void run_w5_map(const run_config &cfg, result_store &store);
 void run_w6_dmabuf(const run_config &cfg, result_store &store);
 void run_w7_contig(const run_config &cfg, result_store &store);
 void run_w8_registry(const run_config &cfg, result_store &store);
+void run_w9_parallel(const run_config &cfg, result_store &store);
 
 /*
  * W1's rounds (allocate, map, touch, unmap, release) of each allocator

@@ -18,6 +18,7 @@
  *       and 256 MiB, against iobmd's and the heaps' pages
  *   W8  10^3, 10^4 and 10^5 descriptors created, dumped over generic
  *       netlink and released: the cost of one as there are more
+ *   W9  4 KiB create/release rounds in one process, and in two at once
  *
  * Usage: iobmd_bench [--quick] [--samples N] [--only wN] [--peer NAME]
  *                    [--size BYTES] [--variant NAME] [--json FILE]
@@ -166,6 +167,8 @@ std::vector<ratio_spec> ratio_specs(const run_config &cfg)
 		v.push_back({ "w7", "alloc_map_touch_free", "alloc_map_touch_free", size,
 			      "iobmd-contig32", "cma-heap", 0, what });
 	}
+	v.push_back({ "w9", "create_release", "create_release", 4 * KiB, "2 processes",
+		      "1 process", 0, "4 KiB create/release rounds, two processes at once" });
 	for (const char *op : { "create", "dump", "release" })
 		v.push_back({ "w8", op, op, 4 * KiB, "n=100000", "n=1000",
 			      std::strcmp(op, "dump") == 0 ? 1.5 : 0,
@@ -375,7 +378,7 @@ void write_ratio(json_writer &j, const ratio_result &rr)
 void usage()
 {
 	std::fprintf(stderr, "usage: iobmd_bench [--quick] [--samples N] "
-			     "[--only w1|w2|w3|w4|w5|w6|w7|w8] [--peer NAME] [--size BYTES] "
+			     "[--only w1|...|w9] [--peer NAME] [--size BYTES] "
 			     "[--op pin|pin-4k] [--variant NAME] [--json FILE] [--no-print]\n");
 }
 
@@ -421,7 +424,7 @@ int main(int argc, char **argv)
 	const workload workloads[] = {
 		{ "w1", run_w1_alloc }, { "w2", run_w2_rate }, { "w3", run_w3_copy },
 		{ "w4", run_w4_pin }, { "w5", run_w5_map }, { "w6", run_w6_dmabuf },
-		{ "w7", run_w7_contig }, { "w8", run_w8_registry },
+		{ "w7", run_w7_contig }, { "w8", run_w8_registry }, { "w9", run_w9_parallel },
 	};
 	result_store store;
 	std::vector<std::pair<std::string, std::string>> errors;

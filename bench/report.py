@@ -67,7 +67,7 @@ def find(data, workload, op, peer, size):
 
 def ratio_name(r):
     peer = r["peer"] if r["peer_op"] == r["op"] else f'{r["peer"]} {r["peer_op"]}'
-    what = {"w1": "", "w2": "", "w5": "", "w6": "", "w7": "", "w8": r["op"] + " per descriptor, "}.get(r["workload"], r["op"] + " ")
+    what = {"w1": "", "w2": "", "w5": "", "w6": "", "w7": "", "w9": "", "w8": r["op"] + " per descriptor, "}.get(r["workload"], r["op"] + " ")
     subj = "" if r["subject"] == "iobmd" else r["subject"] + " "
     return f'{r["workload"].upper()} {what}{size_name(r["size"])} {subj}vs {peer}'
 
