@@ -285,6 +285,68 @@ TEST_F(libc, map_to_the_length)
 }
 
 /*
+ * IOBMD_WHERE_PIN: user memory nothing has pinned maps all the same; the
+ * library's prepare is completed before it returns (the handle has none
+ * left), the mapping holds the pin until munmap() (the teardown finds
+ * nothing pinned), and a failure after the pin leaves none either.
+ */
+TEST_F(libc, map_pins_user_memory)
+{
+	const uint32_t w = IOBMD_WHERE_PIN | IOBMD_WHERE_LENGTH;
+	unsigned char *src = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iobmd_range r;
+	uint64_t mapped = 0;
+	unsigned char *p;
+	void *addr = NULL;
+	iobmd_handle g, s;
+
+	ASSERT_NE(MAP_FAILED, src);
+	fill(src, 2 * PAGE, 5);
+	r.address = (uintptr_t)src + 10;
+	r.length = PAGE;
+	ASSERT_EQ(0, iobmd_general_create(self->dev, &r, 1,
+					  IOBMD_DIRECTION_OUT, &g));
+	EXPECT_EQ(-ENODATA, iobmd_map_at(self->dev, g, 0, 0, 0, NULL, 0,
+					 &addr, &mapped));
+	ASSERT_EQ(0, iobmd_map_at(self->dev, g, 0, 0, 0, NULL, w, &addr,
+				  &mapped));
+	EXPECT_EQ(PAGE, mapped);
+	EXPECT_EQ(-EINVAL, iobmd_complete(self->dev, g, 0));
+	p = addr;
+	EXPECT_EQ(0, memcmp(p, src + 10, PAGE));
+	p[1] ^= 0xff;
+	EXPECT_EQ((unsigned char)~pat(5, 11), src[11]);
+	/* Pinned now: a plain map works beside it. */
+	ASSERT_EQ(0, iobmd_sub_create(self->dev, g, 100, 50,
+				      IOBMD_DIRECTION_OUT, &s));
+	ASSERT_EQ(0, iobmd_map(self->dev, s, 0, 50, IOBMD_MAP_READONLY,
+			       &addr, &mapped));
+	EXPECT_EQ(0, memcmp(addr, src + 110, 50));
+	EXPECT_EQ(0, iobmd_unmap(addr, mapped));
+	EXPECT_EQ(0, iobmd_unmap(p, PAGE));
+	/* Failures once pinned: past the length, an uncached map of RAM. */
+	EXPECT_EQ(-ERANGE, iobmd_map_at(self->dev, s, 51, 0, 0, NULL, w,
+					&addr, &mapped));
+	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, s, 0, 0,
+					IOBMD_CACHE_INHIBIT, NULL, w, &addr,
+					&mapped));
+	EXPECT_EQ(-EINVAL, iobmd_complete(self->dev, s, 0));
+	/* A read-only map of memory the process can only read. */
+	ASSERT_EQ(0, mprotect(src, 2 * PAGE, PROT_READ));
+	EXPECT_EQ(-EFAULT, iobmd_map_at(self->dev, s, 0, 0, 0, NULL, w,
+					&addr, &mapped));
+	ASSERT_EQ(0, iobmd_map_at(self->dev, s, 0, 0, IOBMD_MAP_READONLY,
+				  NULL, w, &addr, &mapped));
+	EXPECT_EQ(50, mapped);
+	EXPECT_EQ(0, memcmp(addr, src + 110, 50));
+	EXPECT_EQ(0, iobmd_unmap(addr, mapped));
+	EXPECT_EQ(0, iobmd_release(self->dev, s));
+	EXPECT_EQ(0, iobmd_release(self->dev, g));
+	munmap(src, 2 * PAGE);
+}
+
+/*
  * iobmd_map_at() (LIBIOBMD_1.1): the page holding byte @offset lands at
  * @at exactly, never over another mapping; a hint is no promise; bad
  * placements are refused before any command.
@@ -326,7 +388,7 @@ TEST_F(libc, map_at_places_the_mapping)
 					&addr, &mapped));
 	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0, NULL,
 					IOBMD_WHERE_FIXED, &addr, &mapped));
-	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, 0x8,
+	EXPECT_EQ(-EINVAL, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, 0x10,
 					&addr, &mapped));
 	/* Without FIXED it is iobmd_map(): the whole capacity. */
 	ASSERT_EQ(0, iobmd_map_at(self->dev, b, 0, 0, 0, NULL, 0, &addr,

@@ -387,6 +387,9 @@ OSSharedPtr<IOMemoryMap> IOMemoryDescriptor::mapWhere(
 			where |= IOBMD_WHERE_FIXED;
 		if (options & kIOMapPrefault)
 			where |= IOBMD_WHERE_POPULATE;
+		/* As XNU maps virtual memory without a prepare(): the
+		 * mapping pins it, and getPreparationID() is left alone. */
+		where |= IOBMD_WHERE_PIN;
 		void *hint = fixed ? reinterpret_cast<void *>(atAddress) : nullptr;
 		void *p = nullptr;
 		std::uint64_t mapped = 0;

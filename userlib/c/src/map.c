@@ -45,10 +45,15 @@ static int iobmd_map_length(struct iobmd_dev *dev, iobmd_handle handle,
 	return 0;
 }
 
-IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
-			      uint64_t offset, uint64_t length, uint32_t flags,
-			      void *at, uint32_t where, void **addr,
-			      uint64_t *mapped)
+/*
+ * One IOBMD_MAP and one mmap().  *@unpinned tells the module's -ENODATA
+ * (user memory nothing has pinned, or nothing to map) from the library's
+ * own (IOBMD_WHERE_LENGTH).
+ */
+static int iobmd_map_once(struct iobmd_dev *dev, iobmd_handle handle,
+			  uint64_t offset, uint64_t length, uint32_t flags,
+			  void *at, uint32_t where, void **addr,
+			  uint64_t *mapped, int *unpinned)
 {
 	/* The whole mapping's cookie: any page of it maps from cookie + its offset. */
 	struct iobmd_map m = { .flags = flags, .handle = handle };
@@ -57,20 +62,15 @@ IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
 	void *p;
 	int ret;
 
-	if (!addr || !mapped ||
-	    (where & ~(uint32_t)(IOBMD_WHERE_FIXED | IOBMD_WHERE_POPULATE |
-				 IOBMD_WHERE_LENGTH)))
-		return -EINVAL;
-	if (where & IOBMD_WHERE_FIXED) {
-		if (!at || ((uintptr_t)at & (page - 1)))
-			return -EINVAL;
+	if (where & IOBMD_WHERE_FIXED)
 		mflags |= MAP_FIXED_NOREPLACE;
-	}
 	if (where & IOBMD_WHERE_POPULATE)
 		mflags |= MAP_POPULATE;
 	ret = IOBMD_CMD(dev, IOBMD_MAP, &m);
-	if (ret)
+	if (ret) {
+		*unpinned = ret == -ENODATA;
 		return ret;
+	}
 	if (where & IOBMD_WHERE_LENGTH) {
 		ret = iobmd_map_length(dev, handle, &m, offset, &length);
 		if (ret)
@@ -92,8 +92,12 @@ IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
 		prot |= PROT_WRITE;
 	p = mmap(at, last - first, prot, mflags, dev->fd,
 		 (off_t)(m.cookie + first));
-	if (p == MAP_FAILED)
-		return -errno;
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		/* Unpinned between the command and the mmap(). */
+		*unpinned = ret == -ENODATA;
+		return ret;
+	}
 	/* A kernel that does not know MAP_FIXED_NOREPLACE takes it as a hint. */
 	if ((where & IOBMD_WHERE_FIXED) && p != at) {
 		munmap(p, last - first);
@@ -102,6 +106,63 @@ IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
 	*addr = (char *)p + (start - first);
 	*mapped = length;
 	return 0;
+}
+
+/*
+ * IOBMD_WHERE_PIN: user memory nothing has pinned cannot be pinned by
+ * mmap() (it would fault pages in under mmap_lock), so a prepare through
+ * the handle pins it while the mapping is made.  The mapping takes a pin
+ * of its own, as every copy of it (fork()) does, so the prepare is
+ * completed at once and nothing of it is seen afterwards.  The pin is for
+ * writing, so that the descriptor stays as usable as it was (writeBytes,
+ * a prepare for either direction); a read-only mapping of memory the
+ * process cannot write takes a pin for reading instead.
+ */
+static int iobmd_map_pinned(struct iobmd_dev *dev, iobmd_handle handle,
+			    uint64_t offset, uint64_t length, uint32_t flags,
+			    void *at, uint32_t where, void **addr,
+			    uint64_t *mapped)
+{
+	int unpinned = 0;
+	int ret;
+
+	ret = iobmd_prepare(dev, handle, IOBMD_DIRECTION_INOUT);
+	if ((ret == -EFAULT || ret == -EACCES) && (flags & IOBMD_MAP_READONLY))
+		ret = iobmd_prepare(dev, handle, IOBMD_DIRECTION_OUT);
+	if (ret)
+		return ret;
+	ret = iobmd_map_once(dev, handle, offset, length, flags, at, where,
+			     addr, mapped, &unpinned);
+	/*
+	 * Fails only if the handle was released meanwhile, which completed
+	 * the prepare itself.
+	 */
+	(void)iobmd_complete(dev, handle, 0);
+	return ret;
+}
+
+IOBMD_EXPORT int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle,
+			      uint64_t offset, uint64_t length, uint32_t flags,
+			      void *at, uint32_t where, void **addr,
+			      uint64_t *mapped)
+{
+	uint64_t page = iobmd_page_size();
+	int unpinned = 0;
+	int ret;
+
+	if (!addr || !mapped ||
+	    (where & ~(uint32_t)(IOBMD_WHERE_FIXED | IOBMD_WHERE_POPULATE |
+				 IOBMD_WHERE_LENGTH | IOBMD_WHERE_PIN)))
+		return -EINVAL;
+	if ((where & IOBMD_WHERE_FIXED) &&
+	    (!at || ((uintptr_t)at & (page - 1))))
+		return -EINVAL;
+	ret = iobmd_map_once(dev, handle, offset, length, flags, at, where,
+			     addr, mapped, &unpinned);
+	if (ret == -ENODATA && unpinned && (where & IOBMD_WHERE_PIN))
+		ret = iobmd_map_pinned(dev, handle, offset, length, flags, at,
+				       where, addr, mapped);
+	return ret;
 }
 
 IOBMD_EXPORT int iobmd_map(struct iobmd_dev *dev, iobmd_handle handle,

@@ -5,8 +5,8 @@
  *
  * User ranges are byte granular and taken in order; they are pinned while
  * the descriptor is prepared, mapped or being read or written, and must
- * stay valid as long as the descriptor may touch them.  Mapping them, and
- * their physical segments, need prepare() first.
+ * stay valid as long as the descriptor may touch them.  Their physical
+ * segments need prepare() first; a map needs none (it pins them itself).
  */
 #ifndef IOBMD_IOGENERALMEMORYDESCRIPTOR_HPP
 #define IOBMD_IOGENERALMEMORYDESCRIPTOR_HPP

@@ -185,7 +185,11 @@ public:
 	 * @options has kIOMapAnywhere or it is 0.  Options: kIOMapAnywhere,
 	 * kIOMapReadOnly, one kIOMap*Cache mode, and kIOMapStatic,
 	 * kIOMapReference, kIOMapUnique, kIOMapPrefault (accepted).  User
-	 * memory maps only while prepared (kIOReturnNotReady).
+	 * memory needs no prepare(), as in XNU: the map pins it (for
+	 * writing, or for reading when read-only and the process cannot
+	 * write it) until the map and every copy fork() made of it are
+	 * gone; the descriptor's own prepare count and getPreparationID()
+	 * do not change.
 	 */
 	[[nodiscard]] OSSharedPtr<IOMemoryMap> createMappingInTask(
 		task_t intoTask, mach_vm_address_t atAddress,

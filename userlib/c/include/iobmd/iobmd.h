@@ -174,6 +174,7 @@ int iobmd_unmap(void *addr, uint64_t length);
 #define IOBMD_WHERE_FIXED	0x1 /* its first page at @at, or -EEXIST */
 #define IOBMD_WHERE_POPULATE	0x2 /* every page faulted in now */
 #define IOBMD_WHERE_LENGTH	0x4 /* @length 0: to the descriptor's length */
+#define IOBMD_WHERE_PIN		0x8 /* user memory: pinned for the mapping */
 /*
  * iobmd_map() placed: with IOBMD_WHERE_FIXED the page holding byte
  * @offset lands at @at (page aligned, else -EINVAL), never over another
@@ -184,9 +185,19 @@ int iobmd_unmap(void *addr, uint64_t length);
  * -ENODATA; one command on a module of ABI 1.2 or later (two for an
  * empty descriptor).  The command comes before the check: a refused range
  * leaves the handle's cookie made, as IOBMD_MAP does, until the handle
- * is released.
- * Added in LIBIOBMD_1.1; IOBMD_WHERE_LENGTH came later with no new
- * symbol: a library without it answers -EINVAL.
+ * is released.  With IOBMD_WHERE_PIN, user memory that nothing has
+ * pinned (a general descriptor not prepared, or a sub, multi or
+ * interleaved descriptor over one), which the module maps only while
+ * pinned (-ENODATA), is pinned for the mapping: the library prepares the
+ * handle for the command and the mmap(), then completes it (the
+ * prepare is seen by other threads only while the call runs), and the
+ * mapping holds a pin of its own until its last munmap() (a copy made by
+ * fork() holds another).  The pin is for writing, or for reading when the
+ * mapping is read-only and the process cannot write the memory; errors
+ * are the prepare's (-EFAULT: memory the process cannot write, or no
+ * longer has; -ENOMEM: RLIMIT_MEMLOCK).
+ * Added in LIBIOBMD_1.1; IOBMD_WHERE_LENGTH and IOBMD_WHERE_PIN came later
+ * with no new symbol: a library without them answers -EINVAL.
  */
 int iobmd_map_at(struct iobmd_dev *dev, iobmd_handle handle, uint64_t offset,
 		 uint64_t length, uint32_t flags, void *at, uint32_t where,
