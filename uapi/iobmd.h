@@ -345,19 +345,25 @@ struct iobmd_set_arg {
  * @offset: byte offset in the descriptor (READ, WRITE); must be 0 for APPEND
  * @buf: user pointer; for WRITE, 0 zero-fills the range
  * @len: bytes to copy
- * @done: out: bytes copied
+ * @done: out: bytes copied: @len, or fewer through a composed descriptor
+ *	whose pieces no longer back the whole range (below)
  *
- * READ and WRITE copy the whole range or nothing, as IOKit's
- * readBytes/writeBytes: the range must lie within the descriptor's length,
- * and every byte of it must still be backed.  A sub, multi or interleaved
- * descriptor reaches a piece's bytes only up to that piece's length now:
- * past a buffer's length after its SET_LENGTH shrank it, or past pieces an
- * INTERLEAVED_CLEAR let go, IOKit's getPhysicalSegment() of the piece
- * ends, and readBytes/writeBytes through a window copy nothing there.
- * Here such a range fails with ERANGE before a byte moves (@done is not
- * written; WRITE writes nothing, not even the backed part), and the same
- * rule holds for IOBMD_GET_SEGMENTS and for mmap of such a range; raising
- * the length again reaches the same bytes.
+ * READ and WRITE are IOKit's readBytes/writeBytes: the range must lie
+ * within the descriptor's length (else ERANGE, nothing copied).  A sub,
+ * multi or interleaved descriptor reaches a piece's bytes only up to that
+ * piece's length now: past a buffer's length after its SET_LENGTH shrank
+ * it, or past pieces an INTERLEAVED_CLEAR let go, IOKit's
+ * getPhysicalSegment() of the piece ends, and readBytes/writeBytes
+ * through a window copy the bytes before that point and return their
+ * count.  So here: READ and WRITE copy from @offset up to the first byte
+ * no longer backed and succeed with @done that short count, 0 when
+ * @offset itself is no longer backed; nothing past it is read or written
+ * (WRITE with @buf 0 zero-fills only the part before).  A range of the
+ * descriptor's own length stays the same (GET_INFO); raising the piece's
+ * length again reaches the same bytes.  IOBMD_GET_SEGMENTS and mmap of a
+ * range with a byte no longer backed fail with ERANGE (see there), and
+ * prepare is unaffected: IOKit prepares a window's parent, whatever its
+ * length.
  *
  * APPEND is appendBytes: it copies min(@len, capacity - length) bytes at
  * the current length and advances the length by that much; truncation is
@@ -365,9 +371,9 @@ struct iobmd_set_arg {
  *
  * Errors: ENOENT, EINVAL, E2BIG, EFAULT (APPEND: nothing is copied and the
  * length does not move; WRITE: the bytes before the fault are written),
- * ERANGE (READ/WRITE range outside the length or overflowing, or a byte
- * of it no longer backed, as above), ENOTTY (APPEND on a kind without
- * capacity); for READ and WRITE of user memory, what pinning it gives
+ * ERANGE (READ/WRITE range outside the length or overflowing; bytes no
+ * longer backed give a short @done, as above), ENOTTY (APPEND on a kind
+ * without capacity); for READ and WRITE of user memory, what pinning it gives
  * (see IOBMD_PREPARE: ENOMEM, EACCES, EPERM, EINTR), and ENOMEM for
  * device memory that cannot be mapped; EINTR when a fatal signal ends a
  * long copy or zero-fill (WRITE: the bytes before it are written; APPEND:
