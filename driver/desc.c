@@ -161,9 +161,37 @@ int iobmd_dma_dir(u32 direction)
 	}
 }
 
+/*
+ * @prep_lock and @pin_lock nest by depth.  Only an interleaved descriptor's
+ * depth changes, and only while its setter holds both locks
+ * (iobmd_interleaved_set()): the depth read before taking one is the one
+ * in force once it is held, or the lock is taken again at the new depth.
+ */
 static void iobmd_desc_lock_prep(struct iobmd_desc *d)
 {
-	mutex_lock_nested(&d->prep_lock, d->depth - 1);
+	u32 depth;
+
+	for (;;) {
+		depth = READ_ONCE(d->depth);
+		mutex_lock_nested(&d->prep_lock, depth - 1);
+		if (likely(READ_ONCE(d->depth) == depth))
+			return;
+		mutex_unlock(&d->prep_lock);
+	}
+}
+
+static int iobmd_desc_lock_pin(struct iobmd_desc *d)
+{
+	u32 depth;
+
+	for (;;) {
+		depth = READ_ONCE(d->depth);
+		if (mutex_lock_killable_nested(&d->pin_lock, depth - 1))
+			return -EINTR;
+		if (likely(READ_ONCE(d->depth) == depth))
+			return 0;
+		mutex_unlock(&d->pin_lock);
+	}
 }
 
 /*
@@ -233,7 +261,7 @@ int __iobmd_hot iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 	if (flags & IOBMD_PIN_NOFAULT) {
 		if (!mutex_trylock(&d->pin_lock))
 			return -ENODATA;
-	} else if (mutex_lock_killable_nested(&d->pin_lock, d->depth - 1)) {
+	} else if (iobmd_desc_lock_pin(d)) {
 		return -EINTR;
 	}
 	/* The pinner that held @pin_lock may have pinned it meanwhile. */

@@ -663,14 +663,19 @@ struct iobmd_multi_create {
  *	IOBMD_INTERLEAVED_MAX_PIECES
  * @__reserved: must be 0
  *
- * IOInterleavedMemoryDescriptor::withCapacity.  It takes the place of
- * depth 5 in the nesting (8 levels at most; memory of its own is depth 1,
- * a sub or multi 1 + the deepest descriptor it is built on), fixed at
- * creation because its pieces change after others are built on it: its
- * pieces may be at most 4 deep (a buffer and three subs or multis over
- * it), and at most 3 levels (subs, multis) fit above it.  So no
- * interleaved descriptor, nor anything built on one, is ever a piece of
- * one (IOKit takes them), and no cycle can form, not even a later one.
+ * IOInterleavedMemoryDescriptor::withCapacity.  Descriptors nest at most
+ * 8 deep: memory of its own is depth 1, a sub or multi 1 + the deepest
+ * descriptor it is built on, and an interleaved descriptor 5, or 1 + its
+ * deepest piece when that is more.  Any descriptor up to depth 7 may be a
+ * piece, other interleaved descriptors and what is built on them too, as
+ * IOKit takes them.  Its pieces change after others are built on it, and
+ * those counted its depth: so while a descriptor is built on it (a sub, a
+ * multi, or another interleaved descriptor holding a piece of it), a
+ * piece that would make it deeper, one at least as deep as it is, is
+ * refused with ELOOP; pieces up to depth 4 never make it deeper.  A piece
+ * that holds this descriptor, directly or beneath others, is deeper than
+ * it and holds it, so it is always refused: no cycle can form.
+ * INTERLEAVED_CLEAR makes it depth 5 again once nothing is built on it.
  *
  * Errors: EINVAL, E2BIG (capacity too large), EMFILE, ENOMEM, EFAULT.
  */
@@ -696,9 +701,9 @@ struct iobmd_interleaved_create {
  *
  * Errors: EINVAL (not an interleaved descriptor, length 0), EBUSY
  * (prepared, mapped, or being read), ENOSPC (full), ERANGE (range beyond
- * the piece's length), ENOENT, ELOOP (the piece is deeper than 4: see
- * IOBMD_INTERLEAVED_CREATE; every interleaved descriptor and whatever is
- * built on one), EOVERFLOW,
+ * the piece's length), ENOENT, ELOOP (the piece is depth 8, or would make
+ * this one deeper while a descriptor is built on it, which a piece that
+ * holds this one always would: see IOBMD_INTERLEAVED_CREATE), EOVERFLOW,
  * E2BIG (the length would pass max_capacity, or the visits
  * IOBMD_COMPOSE_MAX_VISITS or, while descriptors are built on this one,
  * what they counted for it).
