@@ -22,6 +22,17 @@
  * after others are built on it: it counts at least 1 + its capacity (as if
  * each slot held memory of its own), and while descriptors are built on it
  * (@users) its pieces may not count more than it did when they counted it.
+ *
+ * Nesting is bounded the same way, and that is what keeps it acyclic.
+ * Every descriptor is deeper than each one it holds: a sub or multi is
+ * 1 + the deepest it is built on, an interleaved one IOBMD_INTERLEAVED_DEPTH
+ * or 1 + its deepest piece, if more, and no deeper than IOBMD_MAX_DEPTH.
+ * An interleaved descriptor's depth grows only while nothing is built on
+ * it (no @users), since what is built on it counted the depth it had; a
+ * piece that would make it deeper is refused (-ELOOP) while it is held.  A
+ * piece that holds the descriptor it is set into, itself or through
+ * others, is deeper than it and holds it: refused, so no cycle forms.
+ * Pieces up to IOBMD_INTERLEAVED_DEPTH - 1 deep never deepen it.
  */
 #include <linux/overflow.h>
 #include <linux/rwsem.h>
@@ -31,7 +42,11 @@
 
 #include "iobmd_priv.h"
 
-/* An interleaved descriptor's depth is fixed, so pieces cannot nest it. */
+/*
+ * The least depth of an interleaved descriptor: pieces up to one less deep
+ * go in whatever is built on it; deeper ones (other interleaved
+ * descriptors, what is built on them) while nothing is.
+ */
 #define IOBMD_INTERLEAVED_DEPTH	5
 
 /**
@@ -59,8 +74,9 @@ struct iobmd_piece {
  * @count: pieces in use
  * @pieces: the pieces, in order
  * @used: interleaved: 1 + the visits of the pieces in use; desc.lock
- * @users: interleaved: descriptors built on it (counted its desc.visits);
- *	desc.lock
+ * @users: interleaved: descriptors built on it (subs, multis, interleaved
+ *	ones holding a piece of it), which counted its desc.visits and
+ *	desc.depth; desc.lock
  */
 struct iobmd_compose {
 	struct iobmd_desc desc;
@@ -80,12 +96,22 @@ static struct iobmd_compose *iobmd_compose_of(struct iobmd_desc *d)
 /*
  * For readers without a pin.  Only an interleaved descriptor's pieces
  * change: a sub's or a multi's are fixed at creation and need no lock
- * (which also spares lockdep a lock per visit of a large tree).
+ * (which also spares lockdep a lock per visit of a large tree).  Its depth
+ * changes only under the write side: taken again if it changed meanwhile.
  */
 static void iobmd_compose_lock(struct iobmd_compose *c)
 {
-	if (c->desc.kind == IOBMD_KIND_INTERLEAVED)
-		down_read_nested(&c->pieces_lock, c->desc.depth - 1);
+	u32 depth;
+
+	if (c->desc.kind != IOBMD_KIND_INTERLEAVED)
+		return;
+	for (;;) {
+		depth = READ_ONCE(c->desc.depth);
+		down_read_nested(&c->pieces_lock, depth - 1);
+		if (likely(READ_ONCE(c->desc.depth) == depth))
+			return;
+		up_read(&c->pieces_lock);
+	}
 }
 
 static void iobmd_compose_unlock(struct iobmd_compose *c)
@@ -106,20 +132,33 @@ static int iobmd_compose_step(bool killable)
 	return 0;
 }
 
-/* Visits of a piece's descriptor as one built on it counts them. */
-static u32 iobmd_compose_visits_of(struct iobmd_desc *p)
+/*
+ * Build on @p: its visits and depth as one built on it counts them, and,
+ * for an interleaved @p, a user, so that both stay what they are until
+ * iobmd_compose_unuse().
+ *
+ * Return: 0, or -ELOOP when @p is as deep as a descriptor may be.
+ */
+static int iobmd_compose_use(struct iobmd_desc *p, u32 *visits, u32 *depth)
 {
-	u32 v;
+	int ret = 0;
 
 	mutex_lock(&p->lock);
-	v = p->visits;
+	if (p->depth >= IOBMD_MAX_DEPTH) {
+		ret = -ELOOP;
+	} else {
+		*visits = p->visits;
+		*depth = p->depth;
+		if (p->kind == IOBMD_KIND_INTERLEAVED)
+			iobmd_compose_of(p)->users++;
+	}
 	mutex_unlock(&p->lock);
-	return v;
+	return ret;
 }
 
 /*
- * A descriptor built on @p, which counted its visits (and took it as a
- * user, under its lock), is gone.
+ * A descriptor built on @p, which counted its visits and depth (and took
+ * it as a user, under its lock), is gone.
  */
 static void iobmd_compose_unuse(struct iobmd_desc *p)
 {
@@ -418,8 +457,8 @@ static int iobmd_compose_check_length(u64 length)
 struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 				    u64 length, u32 direction)
 {
-	struct iobmd_compose *c;
-	u32 visits = 1;
+	struct iobmd_compose *c = NULL;
+	u32 visits = 1, pvisits, depth;
 	u64 end;
 	int ret;
 
@@ -428,31 +467,25 @@ struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 	if (check_add_overflow(offset, length, &end) ||
 	    end > iobmd_desc_length(parent))
 		return ERR_PTR(-ERANGE);
-	if (parent->depth >= IOBMD_MAX_DEPTH)
-		return ERR_PTR(-ELOOP);
-	ret = iobmd_compose_check_length(length);
+	ret = iobmd_compose_use(parent, &pvisits, &depth);
 	if (ret)
 		return ERR_PTR(ret);
-	c = iobmd_compose_alloc(1);
-	if (!c)
-		return ERR_PTR(-ENOMEM);
-
-	/* Counted and used under one hold of @parent's lock. */
-	mutex_lock(&parent->lock);
-	ret = iobmd_compose_add_visits(&visits, parent->visits);
-	if (!ret && parent->kind == IOBMD_KIND_INTERLEAVED)
-		iobmd_compose_of(parent)->users++;
-	mutex_unlock(&parent->lock);
+	ret = iobmd_compose_check_length(length) ?:
+	      iobmd_compose_add_visits(&visits, pvisits);
+	if (!ret) {
+		c = iobmd_compose_alloc(1);
+		if (!c)
+			ret = -ENOMEM;
+	}
 	if (ret) {
-		kvfree(c->pieces);
-		kfree(c);
+		iobmd_compose_unuse(parent);
 		return ERR_PTR(ret);
 	}
 	iobmd_desc_get(parent);
 	c->pieces[0] = (struct iobmd_piece){ parent, offset, length };
 	c->count = 1;
 	iobmd_desc_init(&c->desc, &iobmd_compose_ops, IOBMD_KIND_SUB, length,
-			direction, parent->depth + 1);
+			direction, depth + 1);
 	c->desc.visits = visits;
 	mutex_lock(&parent->lock);
 	c->desc.tag = parent->tag;
@@ -514,13 +547,14 @@ struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 			iobmd_compose_of(p)->users++;
 		if (!ret && !tag)
 			tag = p->tag;
+		if (!ret)
+			depth = max(depth, p->depth);
 		mutex_unlock(&p->lock);
 		if (ret)
 			break;
 		iobmd_desc_get(p);
 		piece->d = p;
 		c->count++;
-		depth = max(depth, p->depth);
 	}
 	if (!ret)
 		ret = iobmd_compose_check_length(length);
@@ -541,7 +575,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_multi_create, IOBMD_NS);
  * @capacity: the most pieces it holds, at least 1
  * @direction: IOBMD_DIRECTION_*
  *
- * It counts as 1 + @capacity visits (or what its pieces count, if more).
+ * It counts as 1 + @capacity visits (or what its pieces count, if more),
+ * and is IOBMD_INTERLEAVED_DEPTH deep (or 1 + its deepest piece, if more).
  *
  * Return: the descriptor (length 0) with one reference, or
  * ERR_PTR(-EINVAL), -E2BIG (@capacity of IOBMD_MAX_VISITS or more),
@@ -566,16 +601,24 @@ struct iobmd_desc *iobmd_interleaved_create(u32 capacity, u32 direction)
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_create, IOBMD_NS);
 
-/* Lock an interleaved descriptor for a change of its pieces. */
+/*
+ * Lock an interleaved descriptor for a change of its pieces and depth:
+ * every lock taken at its depth is held (see iobmd_desc_lock_prep()), so
+ * none is waiting at the old one.  A pin under way holds desc.pin_lock:
+ * the descriptor is in use then.
+ */
 static int iobmd_interleaved_lock(struct iobmd_desc *d)
 {
 	struct iobmd_compose *c = iobmd_compose_of(d);
 
 	if (d->kind != IOBMD_KIND_INTERLEAVED)
 		return -EINVAL;
+	if (!mutex_trylock(&d->pin_lock))
+		return -EBUSY;
 	mutex_lock_nested(&d->prep_lock, d->depth - 1);
 	if (d->pin_count || d->pinning) {
 		mutex_unlock(&d->prep_lock);
+		mutex_unlock(&d->pin_lock);
 		return -EBUSY;
 	}
 	down_write_nested(&c->pieces_lock, d->depth - 1);
@@ -586,26 +629,35 @@ static void iobmd_interleaved_unlock(struct iobmd_desc *d)
 {
 	up_write(&iobmd_compose_of(d)->pieces_lock);
 	mutex_unlock(&d->prep_lock);
+	mutex_unlock(&d->pin_lock);
 }
 
 /**
  * iobmd_interleaved_set() - setMemoryDescriptor(piece, offset, length)
  * @d: the interleaved descriptor
  * @piece: the descriptor a range of which is appended; it gets a reference
+ *	(an interleaved @piece: its pieces may change no more while @d holds
+ *	it than while a sub holds it)
  * @offset: first byte in @piece
  * @length: bytes
  *
+ * @d becomes 1 + @piece's depth deep when that is deeper than it is, which
+ * it may only while nothing is built on it (see the top of this file):
+ * so @piece cannot hold @d, and no cycle forms.
+ *
  * Return: 0, -EINVAL (@d not interleaved, length 0), -EBUSY (prepared,
- * mapped or in use), -ENOSPC (full), -ERANGE, -ELOOP, -EOVERFLOW, -E2BIG
- * (the length would pass iobmd_capacity_limit(), or the visits
- * IOBMD_MAX_VISITS or, while descriptors are built on @d, what they
- * counted for it).
+ * mapped or in use), -ENOSPC (full), -ERANGE, -ELOOP (@piece is
+ * IOBMD_MAX_DEPTH deep, or would make @d deeper while a descriptor is
+ * built on @d: @d itself, or anything holding it, among them),
+ * -EOVERFLOW, -E2BIG (the length would pass iobmd_capacity_limit(), or
+ * the visits IOBMD_MAX_VISITS or, while descriptors are built on @d, what
+ * they counted for it).
  */
 int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 			  u64 offset, u64 length)
 {
 	struct iobmd_compose *c = iobmd_compose_of(d);
-	u32 visits, used;
+	u32 visits, used, depth;
 	u64 end, total;
 	int ret;
 
@@ -614,17 +666,19 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 	if (check_add_overflow(offset, length, &end) ||
 	    end > iobmd_desc_length(piece))
 		return -ERANGE;
-	if (piece->depth >= IOBMD_INTERLEAVED_DEPTH)
-		return -ELOOP;
-	/* Pieces are never interleaved (depth): their visits are fixed. */
-	visits = iobmd_compose_visits_of(piece);
-	ret = iobmd_interleaved_lock(d);
+	/* From here an interleaved piece's visits and depth stay put. */
+	ret = iobmd_compose_use(piece, &visits, &depth);
 	if (ret)
 		return ret;
+	ret = iobmd_interleaved_lock(d);
+	if (ret)
+		goto unuse;
 
 	mutex_lock(&d->lock);
 	used = c->used;
-	if (c->count == c->capacity)
+	if (depth + 1 > d->depth && c->users)
+		ret = -ELOOP;
+	else if (c->count == c->capacity)
 		ret = -ENOSPC;
 	else if (check_add_overflow(d->length, length, &total))
 		ret = -EOVERFLOW;
@@ -638,6 +692,8 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 		d->length = total;
 		c->used = used;
 		d->visits = max(d->visits, used);
+		if (depth + 1 > d->depth)
+			WRITE_ONCE(d->depth, depth + 1);
 	}
 	mutex_unlock(&d->lock);
 	if (!ret) {
@@ -646,6 +702,10 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 							      length };
 	}
 	iobmd_interleaved_unlock(d);
+	if (!ret)
+		return 0;
+unuse:
+	iobmd_compose_unuse(piece);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_set, IOBMD_NS);
@@ -673,8 +733,10 @@ int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction)
 	d->length = 0;
 	c->used = 1;
 	/* What descriptors built on it counted stays until they are gone. */
-	if (!c->users)
+	if (!c->users) {
 		d->visits = 1 + c->capacity;
+		WRITE_ONCE(d->depth, IOBMD_INTERLEAVED_DEPTH);
+	}
 	if (direction)
 		d->direction = direction;
 	mutex_unlock(&d->lock);

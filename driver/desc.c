@@ -161,9 +161,37 @@ int iobmd_dma_dir(u32 direction)
 	}
 }
 
+/*
+ * @prep_lock and @pin_lock nest by depth.  Only an interleaved descriptor's
+ * depth changes, and only while its setter holds both locks
+ * (iobmd_interleaved_set()): the depth read before taking one is the one
+ * in force once it is held, or the lock is taken again at the new depth.
+ */
 static void iobmd_desc_lock_prep(struct iobmd_desc *d)
 {
-	mutex_lock_nested(&d->prep_lock, d->depth - 1);
+	u32 depth;
+
+	for (;;) {
+		depth = READ_ONCE(d->depth);
+		mutex_lock_nested(&d->prep_lock, depth - 1);
+		if (likely(READ_ONCE(d->depth) == depth))
+			return;
+		mutex_unlock(&d->prep_lock);
+	}
+}
+
+static int iobmd_desc_lock_pin(struct iobmd_desc *d)
+{
+	u32 depth;
+
+	for (;;) {
+		depth = READ_ONCE(d->depth);
+		if (mutex_lock_killable_nested(&d->pin_lock, depth - 1))
+			return -EINTR;
+		if (likely(READ_ONCE(d->depth) == depth))
+			return 0;
+		mutex_unlock(&d->pin_lock);
+	}
 }
 
 /*
@@ -233,7 +261,7 @@ int __iobmd_hot iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 	if (flags & IOBMD_PIN_NOFAULT) {
 		if (!mutex_trylock(&d->pin_lock))
 			return -ENODATA;
-	} else if (mutex_lock_killable_nested(&d->pin_lock, d->depth - 1)) {
+	} else if (iobmd_desc_lock_pin(d)) {
 		return -EINTR;
 	}
 	/* The pinner that held @pin_lock may have pinned it meanwhile. */
@@ -370,12 +398,30 @@ u64 iobmd_desc_piece_backed(struct iobmd_desc *p, u64 offset, u64 len)
 }
 
 /**
+ * iobmd_desc_backed() - how much of a range is backed, from its start
+ * @d: the descriptor, pinned by the caller
+ * @offset: first byte, inside the length
+ * @len: bytes, inside the length
+ *
+ * Return: how many of the @len bytes from @offset its pieces back without
+ * a gap (@len for memory of its own): where IOKit's getPhysicalSegment()
+ * of the range ends.
+ */
+u64 iobmd_desc_backed(struct iobmd_desc *d, u64 offset, u64 len)
+{
+	if (!len || !d->ops->backed)
+		return len;
+	return d->ops->backed(d, offset, len);
+}
+
+/**
  * iobmd_desc_check_backed() - whether a range is backed all through
  * @d: the descriptor, pinned by the caller
  * @offset: first byte, inside the length
  * @len: bytes, inside the length
  *
- * One rule for every use of a range (read, write, segments, a mapping),
+ * The rule for a use of a range that has no short count to give (segments
+ * of a given length, a mapping, the in-kernel readBytes/writeBytes),
  * checked before anything is copied or mapped: bytes a piece no longer
  * backs fail the whole range.
  *
@@ -383,9 +429,7 @@ u64 iobmd_desc_piece_backed(struct iobmd_desc *p, u64 offset, u64 len)
  */
 int iobmd_desc_check_backed(struct iobmd_desc *d, u64 offset, u64 len)
 {
-	if (!len || !d->ops->backed)
-		return 0;
-	return d->ops->backed(d, offset, len) < len ? -ERANGE : 0;
+	return iobmd_desc_backed(d, offset, len) < len ? -ERANGE : 0;
 }
 
 /*
@@ -707,25 +751,37 @@ static int iobmd_desc_copy_run(void *arg, const struct iobmd_run *run)
 	return 0;
 }
 
+/*
+ * With @done, IOKit's readBytes()/writeBytes(): the bytes up to the first
+ * one a piece no longer backs are copied and counted in *@done, as IOKit
+ * copies a window's bytes until its parent's segments end and returns the
+ * count.  Without (kernel callers, who get no count), such a range fails
+ * whole with -ERANGE.
+ */
 static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset,
-			   struct iobmd_copy c, u64 len)
+			   struct iobmd_copy c, u64 len, u64 *done)
 {
 	bool to_user = c.to_user;
 	int ret;
 
 	ret = iobmd_desc_check_range(d, offset, len);
 	if (ret || !len)
-		return ret;
+		goto out;
 	ret = iobmd_desc_pin(d, to_user ? 0 : IOBMD_PIN_WRITE);
 	if (ret)
 		return ret;
-	/* Bytes no longer backed: nothing is copied, nothing written. */
-	ret = iobmd_desc_check_backed(d, offset, len);
-	if (!ret)
+	if (done)
+		len = iobmd_desc_backed(d, offset, len);
+	else
+		ret = iobmd_desc_check_backed(d, offset, len);
+	if (!ret && len)
 		ret = d->ops->walk(d, offset, len,
 				   c.killable ? IOBMD_WALK_KILLABLE : 0,
 				   iobmd_desc_copy_run, &c);
 	iobmd_desc_unpin(d);
+out:
+	if (!ret && done)
+		*done = len;
 	return ret;
 }
 
@@ -735,18 +791,19 @@ static int iobmd_desc_copy(struct iobmd_desc *d, u64 offset,
  * @offset: first byte
  * @buf: user destination
  * @len: bytes
+ * @done: out: bytes copied: @len, or fewer when a piece no longer backs
+ *	the rest of the range (iobmd_desc_backed()), 0 when it backs none
  *
- * Return: 0, -ERANGE when the range is not inside the length or a byte
- * of it is no longer backed (iobmd_desc_check_backed(): nothing is
- * copied), -EFAULT, -EINTR, or the error of pinning user memory.
+ * Return: 0, -ERANGE when the range is not inside the length, -EFAULT,
+ * -EINTR, or the error of pinning user memory.
  */
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
-		    u64 len)
+		    u64 len, u64 *done)
 {
 	struct iobmd_copy c = { .ubuf = buf, .to_user = true,
 				.killable = true };
 
-	return iobmd_desc_copy(d, offset, c, len);
+	return iobmd_desc_copy(d, offset, c, len, done);
 }
 
 /**
@@ -755,19 +812,18 @@ int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
  * @offset: first byte
  * @buf: user source, or NULL to zero-fill the range
  * @len: bytes
+ * @done: out: bytes written, as iobmd_desc_read()'s
  *
- * Return: 0, -ERANGE when the range is not inside the length or a byte
- * of it is no longer backed (iobmd_desc_check_backed(): nothing is
- * written), -EACCES when the memory is prepared read-only, -EFAULT
- * (bytes before the fault may have been written), -EINTR (a fatal
- * signal; zero-filling too).
+ * Return: 0, -ERANGE when the range is not inside the length, -EACCES
+ * when the memory is prepared read-only, -EFAULT (bytes before the fault
+ * may have been written), -EINTR (a fatal signal; zero-filling too).
  */
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
-		     const void __user *buf, u64 len)
+		     const void __user *buf, u64 len, u64 *done)
 {
 	struct iobmd_copy c = { .ubuf = (u8 __user *)buf, .killable = true };
 
-	return iobmd_desc_copy(d, offset, c, len);
+	return iobmd_desc_copy(d, offset, c, len, done);
 }
 
 /**
@@ -782,6 +838,10 @@ int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
  * Pinning is: a dying caller that has to wait for another task's first pin
  * of user memory, or to fault user memory in, gets -EINTR.
  *
+ * It returns no count: where IOKit's readBytes() copies up to the first
+ * byte a piece no longer backs and returns that short count (as IOBMD_READ
+ * does), this copies nothing and fails.
+ *
  * Return: 0, -ERANGE when the range is not inside the length or a byte
  * of it is no longer backed (iobmd_desc_check_backed(): nothing is
  * copied), -EINTR, or the error of pinning user memory.
@@ -791,7 +851,7 @@ int iobmd_desc_read_bytes(struct iobmd_desc *d, u64 offset, void *buf,
 {
 	struct iobmd_copy c = { .kbuf = buf, .to_user = true };
 
-	return iobmd_desc_copy(d, offset, c, len);
+	return iobmd_desc_copy(d, offset, c, len, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_read_bytes, IOBMD_NS);
 
@@ -802,7 +862,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_read_bytes, IOBMD_NS);
  * @buf: source, or NULL to zero-fill
  * @len: bytes
  *
- * Signals as for iobmd_desc_read_bytes().
+ * Signals and a range a piece no longer backs as for
+ * iobmd_desc_read_bytes(): nothing is written then.
  *
  * Return: 0, -ERANGE, -EACCES (prepared read-only), -EINTR, or the error
  * of pinning user memory.
@@ -812,7 +873,7 @@ int iobmd_desc_write_bytes(struct iobmd_desc *d, u64 offset, const void *buf,
 {
 	struct iobmd_copy c = { .kbuf = (u8 *)buf };
 
-	return iobmd_desc_copy(d, offset, c, len);
+	return iobmd_desc_copy(d, offset, c, len, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_write_bytes, IOBMD_NS);
 

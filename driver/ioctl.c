@@ -441,7 +441,9 @@ static int iobmd_ioctl_append(struct iobmd_ucmd *ucmd)
 }
 
 /*
- * IOBMD_READ / IOBMD_WRITE - readBytes() / writeBytes(): all or nothing.
+ * IOBMD_READ / IOBMD_WRITE - readBytes() / writeBytes(): the range, or
+ * through a composed descriptor the part of it from @offset up to the
+ * first byte a piece no longer backs (@done says how much, maybe 0).
  * Errors: EINVAL (flags or reserved not 0), ENOENT, ERANGE (range
  * not inside the length), EFAULT, EINTR, EPERM (device memory or physical
  * RAM beneath, under lockdown or now busy; a page out of the direct map).
@@ -450,6 +452,7 @@ static int iobmd_ioctl_rw(struct iobmd_ucmd *ucmd, bool write)
 {
 	struct iobmd_rw *cmd = ucmd->cmd;
 	struct iobmd_desc *d;
+	u64 done;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
@@ -459,12 +462,14 @@ static int iobmd_ioctl_rw(struct iobmd_ucmd *ucmd, bool write)
 		return PTR_ERR(d);
 	if (write)
 		ret = iobmd_desc_write(d, cmd->offset,
-				       u64_to_user_ptr(cmd->buf), cmd->len);
+				       u64_to_user_ptr(cmd->buf), cmd->len,
+				       &done);
 	else
 		ret = iobmd_desc_read(d, cmd->offset,
-				      u64_to_user_ptr(cmd->buf), cmd->len);
+				      u64_to_user_ptr(cmd->buf), cmd->len,
+				      &done);
 	if (!ret) {
-		cmd->done = cmd->len;
+		cmd->done = done;
 		ret = iobmd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
 	iobmd_desc_put(d);

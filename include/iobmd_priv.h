@@ -229,9 +229,9 @@ int iobmd_desc_hold_prepared(struct iobmd_desc *d);
 u32 iobmd_desc_prepare_dir(struct iobmd_desc *d, u32 direction);
 unsigned int iobmd_desc_prepare_pin_flags(u32 dir);
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
-		    u64 len);
+		    u64 len, u64 *done);
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
-		     const void __user *buf, u64 len);
+		     const void __user *buf, u64 len, u64 *done);
 int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			unsigned int how, struct iobmd_segment __user *segs,
 			u32 room, u32 *count, u64 *total);
@@ -239,6 +239,7 @@ u64 iobmd_desc_extent(struct iobmd_desc *d);
 u64 iobmd_desc_phys_limit(struct iobmd_desc *d);
 int iobmd_desc_usable(struct iobmd_desc *d);
 u64 iobmd_desc_piece_backed(struct iobmd_desc *p, u64 offset, u64 len);
+u64 iobmd_desc_backed(struct iobmd_desc *d, u64 offset, u64 len);
 int iobmd_desc_check_backed(struct iobmd_desc *d, u64 offset, u64 len);
 int iobmd_dma_dir(u32 direction);
 u64 iobmd_dma_reach(struct device *dev);

@@ -4,7 +4,8 @@
  * interleaved of a general descriptor and other mixes, with the data right
  * at every level, byte granular, in both directions; prepare and mappings
  * through every level; and the depth limit (8 levels; an interleaved
- * descriptor counts as 5 and takes pieces of at most 4), ELOOP beyond.
+ * descriptor is depth 5, or 1 + its deepest piece, and deepens only while
+ * nothing is built on it), ELOOP beyond.
  */
 #include "iobmd_utils.h"
 
@@ -300,21 +301,27 @@ TEST_F(iobmd_nesting, depth_limit_sub_multi)
 }
 
 /*
- * An interleaved descriptor counts as depth 5: its pieces may be 4 deep at
- * most, and 3 more levels fit above it.
+ * An interleaved descriptor is depth 5, or 1 + its deepest piece: pieces
+ * up to depth 4 always go in, deeper ones (up to 7, interleaved ones too)
+ * only while nothing is built on it, and subs or multis fit above it up
+ * to depth 8.  Each boundary: N goes in, N + 1 is ELOOP.
  */
 TEST_F(iobmd_nesting, depth_limit_interleaved)
 {
-	__u32 h[5], il, il2, m4, m5, top[4], g, dev;
+	__u32 h[IOBMD_TEST_MAX_DEPTH + 1], il, il2, m4, m5, top[4], g, dev;
 	__u8 *area = iobmd_user_area(1, 170);
+	struct iobmd_info info;
 	int depth;
 
 	ASSERT_NE(NULL, area);
+	/* h[k] is depth k, a window of the buffer from byte 0. */
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &h[1]);
-	for (depth = 2; depth <= 4; depth++)
+	test_fill_desc(h[1], PAGE_SIZE, 171);
+	for (depth = 2; depth <= IOBMD_TEST_MAX_DEPTH; depth++)
 		test_ioctl_sub_create(h[depth - 1], IOBMD_DIRECTION_INOUT, 0,
 				      PAGE_SIZE, &h[depth]);
-	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 8, &il);
+	/* Room for the visits of the pieces added while it is held. */
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 16, &il);
 	/* Depth 4 goes in; so do depth-1 kinds of every sort. */
 	test_ioctl_interleaved_set(il, h[4], 0, 10);
 	test_ioctl_interleaved_set(il, h[1], 0, 10);
@@ -324,16 +331,41 @@ TEST_F(iobmd_nesting, depth_limit_interleaved)
 	test_ioctl_interleaved_set(il, dev, 0, 10);
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, &h[3], 1, &m4);
 	test_ioctl_interleaved_set(il, m4, 0, 10);	/* multi of depth 4 */
-	/* Depth 5 does not: a sub, a multi, another interleaved. */
-	test_ioctl_sub_create(h[4], IOBMD_DIRECTION_INOUT, 0, PAGE_SIZE,
-			      &h[0]);
-	test_err_interleaved_set(ELOOP, il, h[0], 0, 10);
+
+	/* Held by a sub (depth 6), it takes no piece of depth 5 or more. */
+	test_ioctl_sub_create(il, IOBMD_DIRECTION_INOUT, 0, 50, &top[0]);
+	test_err_interleaved_set(ELOOP, il, h[5], 0, 10);
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, &h[4], 1, &m5);
 	test_err_interleaved_set(ELOOP, il, m5, 0, 10);
 	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 1, &il2);
 	test_ioctl_interleaved_set(il2, h[1], 0, 10);
 	test_err_interleaved_set(ELOOP, il, il2, 0, 10);
 	test_err_interleaved_set(ELOOP, il, il, 0, 10);
+	test_err_interleaved_set(ELOOP, il, top[0], 0, 10);
+	test_ioctl_interleaved_set(il, h[4], 10, 10);	/* 4 still goes in */
+	test_ioctl_get_info(il, &info);
+	ASSERT_EQ(60, info.length);
+	test_ioctl_release(top[0]);
+
+	/* Held by nothing: depth 7 goes in (il is 8 then), depth 8 not. */
+	test_err_interleaved_set(ELOOP, il, h[8], 0, 10);
+	test_ioctl_interleaved_set(il, h[7], 0, 10);
+	test_err_sub_create(ELOOP, il, IOBMD_DIRECTION_INOUT, 0, 1);
+	test_err_multi_create(ELOOP, IOBMD_DIRECTION_INOUT, &il, 1);
+	{
+		__u32 il3;
+
+		test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 1, &il3);
+		test_err_interleaved_set(ELOOP, il3, il, 0, 10);
+		test_ioctl_release(il3);
+	}
+	/* Cleared, and held by nothing: depth 5 again. */
+	test_ioctl_interleaved_clear(il, 0);
+	test_ioctl_interleaved_set(il, h[4], 0, 10);
+	test_ioctl_interleaved_set(il, h[1], 0, 10);
+	test_ioctl_interleaved_set(il, g, 0, 10);
+	test_ioctl_interleaved_set(il, dev, 0, 10);
+	test_ioctl_interleaved_set(il, m4, 0, 10);
 
 	/* Above it: 6, 7, 8, then no more. */
 	test_ioctl_sub_create(il, IOBMD_DIRECTION_INOUT, 0, 50, &top[0]);
@@ -365,9 +397,51 @@ TEST_F(iobmd_nesting, depth_limit_interleaved)
 	test_ioctl_release(m4);
 	test_ioctl_release(dev);
 	test_ioctl_release(g);
-	for (depth = 0; depth <= 4; depth++)
+	for (depth = IOBMD_TEST_MAX_DEPTH; depth >= 1; depth--)
 		test_ioctl_release(h[depth]);
 	munmap(area, PAGE_SIZE);
+}
+
+/*
+ * Interleaved descriptors in interleaved descriptors: each level is one
+ * deeper, 5, 6, 7, 8, and the ninth is ELOOP; the deepest reads through
+ * every level to the buffer.
+ */
+TEST_F(iobmd_nesting, interleaved_chain)
+{
+	__u8 *model = malloc(PAGE_SIZE), back[16];
+	__u32 b, il[5], s;
+	int i;
+
+	ASSERT_NE(NULL, model);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	test_fill_desc(b, PAGE_SIZE, 172);
+	iobmd_fill_pattern(model, PAGE_SIZE, 0, 172);
+	for (i = 0; i < 5; i++)
+		test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 2, &il[i]);
+	/* il[0] is depth 5, il[i] 5 + i: a piece of il[i - 1] from byte 1. */
+	test_ioctl_interleaved_set(il[0], b, 100, 64);
+	for (i = 1; i < 4; i++)
+		test_ioctl_interleaved_set(il[i], il[i - 1], 1, 64 - i);
+	test_err_interleaved_set(ELOOP, il[4], il[3], 0, 1);
+	test_err_sub_create(ELOOP, il[3], IOBMD_DIRECTION_INOUT, 0, 1);
+	test_err_multi_create(ELOOP, IOBMD_DIRECTION_INOUT, &il[3], 1);
+	/* il[2] (depth 7) still has room for one level above it. */
+	test_ioctl_sub_create(il[2], IOBMD_DIRECTION_INOUT, 0, 8, &s);
+	test_ioctl_read(il[3], 0, back, sizeof(back));
+	ASSERT_EQ(0, memcmp(back, model + 100 + 3, sizeof(back)));
+	test_ioctl_read(s, 0, back, 8);
+	ASSERT_EQ(0, memcmp(back, model + 100 + 2, 8));
+	/* Writes go all the way down. */
+	memset(back, 0x77, sizeof(back));
+	test_ioctl_write(il[3], 4, back, 4);
+	memset(model + 100 + 3 + 4, 0x77, 4);
+	test_check_desc(b, model, PAGE_SIZE);
+	test_ioctl_release(s);
+	for (i = 4; i >= 0; i--)
+		test_ioctl_release(il[i]);
+	test_ioctl_release(b);
+	free(model);
 }
 
 /* Every level holds the ones below: release them all, bottom first. */

@@ -379,6 +379,18 @@ static inline int _test_ioctl_rw(int fd, unsigned long cmd_num, __u32 handle,
 			     _test_ioctl_rw(self->fd, IOBMD_WRITE, handle,    \
 					    offset, buf, len, NULL));         \
 	})
+/* READ or WRITE that succeeds with a short count: @want bytes copied. */
+#define test_ioctl_rw_short(cmd_num, handle, offset, buf, len, want)          \
+	({                                                                    \
+		__u64 __done = ~0ULL;                                         \
+		ASSERT_EQ(0, _test_ioctl_rw(self->fd, cmd_num, handle,        \
+					    offset, buf, len, &__done));      \
+		ASSERT_EQ((__u64)(want), __done);                             \
+	})
+#define test_ioctl_read_short(handle, offset, buf, len, want)                 \
+	test_ioctl_rw_short(IOBMD_READ, handle, offset, buf, len, want)
+#define test_ioctl_write_short(handle, offset, buf, len, want)                \
+	test_ioctl_rw_short(IOBMD_WRITE, handle, offset, buf, len, want)
 #define test_ioctl_append(handle, buf, len, done_p)                           \
 	({                                                                    \
 		ASSERT_EQ(0, _test_ioctl_rw(self->fd, IOBMD_APPEND, handle,   \

@@ -345,19 +345,25 @@ struct iobmd_set_arg {
  * @offset: byte offset in the descriptor (READ, WRITE); must be 0 for APPEND
  * @buf: user pointer; for WRITE, 0 zero-fills the range
  * @len: bytes to copy
- * @done: out: bytes copied
+ * @done: out: bytes copied: @len, or fewer through a composed descriptor
+ *	whose pieces no longer back the whole range (below)
  *
- * READ and WRITE copy the whole range or nothing, as IOKit's
- * readBytes/writeBytes: the range must lie within the descriptor's length,
- * and every byte of it must still be backed.  A sub, multi or interleaved
- * descriptor reaches a piece's bytes only up to that piece's length now:
- * past a buffer's length after its SET_LENGTH shrank it, or past pieces an
- * INTERLEAVED_CLEAR let go, IOKit's getPhysicalSegment() of the piece
- * ends, and readBytes/writeBytes through a window copy nothing there.
- * Here such a range fails with ERANGE before a byte moves (@done is not
- * written; WRITE writes nothing, not even the backed part), and the same
- * rule holds for IOBMD_GET_SEGMENTS and for mmap of such a range; raising
- * the length again reaches the same bytes.
+ * READ and WRITE are IOKit's readBytes/writeBytes: the range must lie
+ * within the descriptor's length (else ERANGE, nothing copied).  A sub,
+ * multi or interleaved descriptor reaches a piece's bytes only up to that
+ * piece's length now: past a buffer's length after its SET_LENGTH shrank
+ * it, or past pieces an INTERLEAVED_CLEAR let go, IOKit's
+ * getPhysicalSegment() of the piece ends, and readBytes/writeBytes
+ * through a window copy the bytes before that point and return their
+ * count.  So here: READ and WRITE copy from @offset up to the first byte
+ * no longer backed and succeed with @done that short count, 0 when
+ * @offset itself is no longer backed; nothing past it is read or written
+ * (WRITE with @buf 0 zero-fills only the part before).  A range of the
+ * descriptor's own length stays the same (GET_INFO); raising the piece's
+ * length again reaches the same bytes.  IOBMD_GET_SEGMENTS and mmap of a
+ * range with a byte no longer backed fail with ERANGE (see there), and
+ * prepare is unaffected: IOKit prepares a window's parent, whatever its
+ * length.
  *
  * APPEND is appendBytes: it copies min(@len, capacity - length) bytes at
  * the current length and advances the length by that much; truncation is
@@ -365,9 +371,9 @@ struct iobmd_set_arg {
  *
  * Errors: ENOENT, EINVAL, E2BIG, EFAULT (APPEND: nothing is copied and the
  * length does not move; WRITE: the bytes before the fault are written),
- * ERANGE (READ/WRITE range outside the length or overflowing, or a byte
- * of it no longer backed, as above), ENOTTY (APPEND on a kind without
- * capacity); for READ and WRITE of user memory, what pinning it gives
+ * ERANGE (READ/WRITE range outside the length or overflowing; bytes no
+ * longer backed give a short @done, as above), ENOTTY (APPEND on a kind
+ * without capacity); for READ and WRITE of user memory, what pinning it gives
  * (see IOBMD_PREPARE: ENOMEM, EACCES, EPERM, EINTR), and ENOMEM for
  * device memory that cannot be mapped; EINTR when a fatal signal ends a
  * long copy or zero-fill (WRITE: the bytes before it are written; APPEND:
@@ -657,14 +663,19 @@ struct iobmd_multi_create {
  *	IOBMD_INTERLEAVED_MAX_PIECES
  * @__reserved: must be 0
  *
- * IOInterleavedMemoryDescriptor::withCapacity.  It takes the place of
- * depth 5 in the nesting (8 levels at most; memory of its own is depth 1,
- * a sub or multi 1 + the deepest descriptor it is built on), fixed at
- * creation because its pieces change after others are built on it: its
- * pieces may be at most 4 deep (a buffer and three subs or multis over
- * it), and at most 3 levels (subs, multis) fit above it.  So no
- * interleaved descriptor, nor anything built on one, is ever a piece of
- * one (IOKit takes them), and no cycle can form, not even a later one.
+ * IOInterleavedMemoryDescriptor::withCapacity.  Descriptors nest at most
+ * 8 deep: memory of its own is depth 1, a sub or multi 1 + the deepest
+ * descriptor it is built on, and an interleaved descriptor 5, or 1 + its
+ * deepest piece when that is more.  Any descriptor up to depth 7 may be a
+ * piece, other interleaved descriptors and what is built on them too, as
+ * IOKit takes them.  Its pieces change after others are built on it, and
+ * those counted its depth: so while a descriptor is built on it (a sub, a
+ * multi, or another interleaved descriptor holding a piece of it), a
+ * piece that would make it deeper, one at least as deep as it is, is
+ * refused with ELOOP; pieces up to depth 4 never make it deeper.  A piece
+ * that holds this descriptor, directly or beneath others, is deeper than
+ * it and holds it, so it is always refused: no cycle can form.
+ * INTERLEAVED_CLEAR makes it depth 5 again once nothing is built on it.
  *
  * Errors: EINVAL, E2BIG (capacity too large), EMFILE, ENOMEM, EFAULT.
  */
@@ -690,9 +701,9 @@ struct iobmd_interleaved_create {
  *
  * Errors: EINVAL (not an interleaved descriptor, length 0), EBUSY
  * (prepared, mapped, or being read), ENOSPC (full), ERANGE (range beyond
- * the piece's length), ENOENT, ELOOP (the piece is deeper than 4: see
- * IOBMD_INTERLEAVED_CREATE; every interleaved descriptor and whatever is
- * built on one), EOVERFLOW,
+ * the piece's length), ENOENT, ELOOP (the piece is depth 8, or would make
+ * this one deeper while a descriptor is built on it, which a piece that
+ * holds this one always would: see IOBMD_INTERLEAVED_CREATE), EOVERFLOW,
  * E2BIG (the length would pass max_capacity, or the visits
  * IOBMD_COMPOSE_MAX_VISITS or, while descriptors are built on this one,
  * what they counted for it).

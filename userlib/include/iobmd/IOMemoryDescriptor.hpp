@@ -150,7 +150,11 @@ public:
 	/*
 	 * Copy between the descriptor and @bytes: all of
 	 * [offset, offset + length) or nothing.  Return the bytes copied.
-	 * writeBytes() with a null @bytes zero-fills the range.
+	 * As in IOKit, a sub, multi or interleaved descriptor whose pieces
+	 * end first (a window over a buffer whose setLength() shrank it)
+	 * copies up to there and returns that short count, 0 when none is
+	 * left, with lastError() kIOReturnSuccess.  writeBytes() with a null
+	 * @bytes zero-fills the range.
 	 */
 	[[nodiscard]] IOByteCount readBytes(IOByteCount offset, void *bytes,
 			      IOByteCount length) noexcept;

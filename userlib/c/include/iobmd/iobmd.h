@@ -146,8 +146,12 @@ int iobmd_set_purgeable(struct iobmd_dev *dev, iobmd_handle handle,
 
 /*
  * Bytes in and out: read and write copy all of the range or fail (a write
- * that faults part way has written the bytes before the fault); append
- * copies what fits.  *@done (when not NULL) gets the bytes copied.
+ * that faults part way has written the bytes before the fault), but for
+ * one case, IOKit's: through a sub, multi or interleaved descriptor whose
+ * pieces end first (a window over a buffer whose length shrank), they copy
+ * the bytes up to there and succeed with that short count in *@done, 0
+ * when none is left.  Append copies what fits.  *@done (when not NULL)
+ * gets the bytes copied.
  */
 int iobmd_read(struct iobmd_dev *dev, iobmd_handle handle, uint64_t offset,
 	       void *buf, uint64_t len, uint64_t *done);

@@ -395,16 +395,26 @@ public:
 		return old;
 	}
 
-	/* Copies all of [@offset, @offset + @len) to @buf, or fails. */
+	/*
+	 * Copies all of [@offset, @offset + @len) to @buf, or fails: ERANGE
+	 * also where a composed descriptor's pieces end first (iobmd_read()'s
+	 * short count; a write has then written the bytes before that point).
+	 */
 	[[nodiscard]] result<void> read(std::uint64_t offset, void *buf,
 					std::size_t len) const noexcept
 	{
-		return detail::status(iobmd_read(dev_, handle(), offset, buf, len, nullptr));
+		std::uint64_t done = 0;
+		int ret = iobmd_read(dev_, handle(), offset, buf, len, &done);
+
+		return detail::status(!ret && done < len ? -ERANGE : ret);
 	}
 	[[nodiscard]] result<void> write(std::uint64_t offset, const void *buf,
 					 std::size_t len) const noexcept
 	{
-		return detail::status(iobmd_write(dev_, handle(), offset, buf, len, nullptr));
+		std::uint64_t done = 0;
+		int ret = iobmd_write(dev_, handle(), offset, buf, len, &done);
+
+		return detail::status(!ret && done < len ? -ERANGE : ret);
 	}
 	/* Appends what fits; the bytes appended. */
 	[[nodiscard]] result<std::uint64_t> append(const void *buf,
