@@ -59,7 +59,7 @@ if [ -f "$STAMP" ] && [ -z "${IOBMD_REFRESH:-}" ]; then
 	   command -v cmake >/dev/null && command -v pkg-config >/dev/null &&
 	   command -v debootstrap >/dev/null && command -v abidiff >/dev/null &&
 	   command -v dh >/dev/null && command -v dh_dkms >/dev/null && command -v lintian >/dev/null &&
-	   command -v sphinx-build >/dev/null && python3 -c 'import sphinx_rtd_theme' 2>/dev/null &&
+	   command -v sphinx-build >/dev/null && /usr/bin/python3 -c 'import sphinx_rtd_theme' 2>/dev/null &&
 	   pkg-config --exists libnl-genl-3.0 &&
 	   /usr/bin/python3 -c 'import jsonschema, yaml' 2>/dev/null &&
 	   [ -x "$CACHE/arm64-guest/bin/busybox" ] && command -v qemu-system-aarch64 >/dev/null &&
