@@ -17,7 +17,8 @@
 #   make install            the libraries' headers, libraries (.so, .a),
 #                           iobmd.pc, iobmd++.pc and CMake package, the
 #                           tools, man pages, udev rule, and the module
-#                           (through DKMS when present) under
+#                           (through DKMS when present, for the running
+#                           kernel or each release of KVER="...") under
 #                           $(DESTDIR)$(PREFIX) (scripts/install.sh);
 #                           make uninstall removes them
 #   make abi-check          libiobmd.so.1 and libiobmd++.so.1 against their
@@ -84,12 +85,12 @@ userlib:
 install:
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
 		INCLUDEDIR="$(INCLUDEDIR)" bash scripts/build-userlib.sh install
-	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" bash scripts/install.sh install
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" KVER="$(KVER)" bash scripts/install.sh install
 
 uninstall:
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" \
 		INCLUDEDIR="$(INCLUDEDIR)" bash scripts/build-userlib.sh uninstall
-	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" bash scripts/install.sh uninstall
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" KVER="$(KVER)" bash scripts/install.sh uninstall
 
 check:
 	@bash scripts/check.sh

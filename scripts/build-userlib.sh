@@ -171,6 +171,10 @@ uninstall)
 	"$MAKE" "${mk[@]}" PREFIX="${PREFIX:-/usr/local}" \
 		${LIBDIR:+LIBDIR="$LIBDIR"} ${INCLUDEDIR:+INCLUDEDIR="$INCLUDEDIR"} \
 		DESTDIR="${DESTDIR:-}" uninstall
+	# The loader's cache forgets the removed library.
+	if [ -z "${DESTDIR:-}" ] && [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then
+		ldconfig
+	fi
 	;;
 package) check_package ;;
 ctypes) check_ctypes ;;

@@ -13,8 +13,9 @@
 #      the C++ library with its
 #      test suite (scripts/build-userlib.sh check), its ABI against
 #      userlib/abi/ (scripts/abi-check.sh); the Debian packages, installed,
-#      DKMS-built, used and purged in a chroot, and the DKMS-built module
-#      running the demo on 6.12 (scripts/deb-test.sh); the tools (build/tools),
+#      DKMS-built (cross-built for the arm64 kernels), used and purged in a
+#      chroot, make install / make uninstall there, and the DKMS-built
+#      module running the demo on 6.12 (scripts/deb-test.sh); the tools (build/tools),
 #      and iobmdctl run on this host, where iobmd is not loaded
 #      (scripts/ctl-host-test.sh);
 #   4. for each kernel of the matrix (below): the module, built with W=1
@@ -119,11 +120,13 @@ else
 fi
 
 echo "=== Debian packages"
-# make deb's packages installed into a clean Debian 12 chroot: DKMS builds
-# the module for 6.1 and 6.12 (and, in the trixie/sid build chroots, for
-# the matrix's amd64 7.x kernels), a consumer links through pkg-config and
-# CMake, purge leaves nothing; then the DKMS-built module runs the demo in
-# the 6.12 guest (scripts/deb-test.sh).
+# make deb's packages (lintian-clean, symbols checked) installed into a
+# clean Debian 12 chroot: DKMS builds the module for 6.1 and 6.12 (and, in
+# the bookworm/trixie/sid build chroots, for the matrix's 7.x kernels and,
+# cross-built, its arm64 ones), a consumer links through pkg-config and
+# CMake, purge leaves nothing; make install / make uninstall from a source
+# tree leave the file system as it was; then the DKMS-built module runs the
+# demo in the 6.12 guest (scripts/deb-test.sh).
 if bash "$ROOT/scripts/deb-test.sh"; then
 	passed=$((passed + 1))
 else

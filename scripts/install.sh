@@ -8,17 +8,22 @@
 # (default /usr/local; SYSCONFDIR default /etc, UDEVDIR default
 # /etc/udev/rules.d):
 #   - the module: with DKMS (when `dkms` is there and DESTDIR is empty) its
-#     source into /usr/src/iobmd-<VERSION>/ and `dkms install` for the
-#     running kernel, so that kernel upgrades rebuild it; else, when the
-#     running kernel's headers are there, `make modules_install`; else a
+#     source into /usr/src/iobmd-<VERSION>/, `dkms add`, and `dkms install`
+#     for each kernel release of KVER (default the running kernel's), so
+#     that kernel upgrades rebuild it; else, for each of KVER with headers,
+#     `make modules_install` (into /lib/modules/<release>/updates); else a
 #     note;
 #   - iobmdctl and iobmd-demo into $PREFIX/sbin and $PREFIX/bin (from
 #     build/tools, built first), the man pages into $PREFIX/share/man, the
 #     bash completion, the udev rule (60-iobmd.rules) and the system group
 #     "iobmd" it names (groupadd, when DESTDIR is empty), and the
 #     modules-load.d example as $PREFIX/share/doc/iobmd/iobmd.conf.
-# uninstall removes what install put there (the group stays: files may be
-# owned by it).
+# uninstall removes what install put there: the module from DKMS (every
+# kernel) or from /lib/modules/<release>/updates for each of KVER, and the
+# group when nobody is in it (as the Debian package's purge does).
+# KVER is a space-separated list of kernel releases; with DKMS and KVER set,
+# a build that fails is an error (without KVER, a note: the running kernel
+# may have no headers).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -29,7 +34,7 @@ UDEVDIR=${UDEVDIR:-/etc/udev/rules.d}
 version=$(cat "$ROOT/VERSION")
 d=$DESTDIR$PREFIX
 srcdir=/usr/src/iobmd-$version
-krel=$(uname -r)
+kvers=${KVER:-$(uname -r)}
 files=("sbin/iobmdctl" "bin/iobmd-demo" "share/man/man8/iobmdctl.8"
 	"share/man/man4/iobmd.4" "share/man/man1/iobmd-demo.1"
 	"share/bash-completion/completions/iobmdctl" "share/doc/iobmd/iobmd.conf")
@@ -48,27 +53,61 @@ install)
 	install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$DESTDIR$UDEVDIR/60-iobmd.rules"
 	[ -n "$DESTDIR" ] || getent group iobmd >/dev/null || groupadd --system iobmd
 	if [ -z "$DESTDIR" ] && command -v dkms >/dev/null; then
+		if dkms status -m iobmd -v "$version" 2>/dev/null | grep -q .; then
+			dkms remove -m iobmd -v "$version" --all >/dev/null
+		fi
 		rm -rf "$srcdir"
 		mkdir -p "$srcdir"
 		(cd "$ROOT" && cp -a "${MODULE_SOURCES[@]}" "$srcdir/")
 		sed "s/#MODULE_VERSION#/$version/" "$ROOT/dkms.conf" >"$srcdir/dkms.conf"
-		dkms install -m iobmd -v "$version" -k "$krel" ||
+		dkms add -m iobmd -v "$version"
+		for krel in $kvers; do
+			if dkms install -m iobmd -v "$version" -k "$krel"; then
+				continue
+			fi
+			[ -z "${KVER:-}" ] || die "DKMS could not build iobmd $version for $krel"
 			msg "DKMS has iobmd $version; it did not build for $krel (no headers?)"
-	elif [ -d "/lib/modules/$krel/build" ]; then
-		make -C "$ROOT" modules modules_install ${DESTDIR:+INSTALL_MOD_PATH="$DESTDIR"}
+		done
 	else
-		msg "module not installed: no DKMS (or DESTDIR set) and no headers for $krel"
+		for krel in $kvers; do
+			if [ -d "/lib/modules/$krel/build" ]; then
+				make -C "$ROOT" KDIR="/lib/modules/$krel/build" INSTALL_MOD_DIR=updates \
+					modules modules_install ${DESTDIR:+INSTALL_MOD_PATH="$DESTDIR"}
+			else
+				msg "module not installed for $krel: no DKMS (or DESTDIR set) and no headers"
+			fi
+		done
 	fi
 	;;
 uninstall)
 	for f in "${files[@]}"; do
 		rm -f "$d/$f"
 	done
-	rmdir "$d/share/doc/iobmd" 2>/dev/null || true
+	# The directories install made when they are empty now (those of a
+	# fresh /usr/local, share/man and the rest, stay).
+	for f in share/doc/iobmd share/doc share/man/man1 share/man/man4 share/man/man8 \
+		share/bash-completion/completions share/bash-completion; do
+		rmdir "$d/$f" 2>/dev/null || true
+	done
 	rm -f "$DESTDIR$UDEVDIR/60-iobmd.rules"
 	if [ -z "$DESTDIR" ] && command -v dkms >/dev/null && [ -d "$srcdir" ]; then
-		dkms remove -m iobmd -v "$version" --all || true
+		if dkms status -m iobmd -v "$version" 2>/dev/null | grep -q .; then
+			dkms remove -m iobmd -v "$version" --all
+		fi
 		rm -rf "$srcdir"
+	else
+		for krel in $kvers; do
+			m=$DESTDIR/lib/modules/$krel/updates
+			if compgen -G "$m/iobmd.ko*" >/dev/null; then
+				rm -f "$m"/iobmd.ko*
+				rmdir "$m" 2>/dev/null || true
+				[ -n "$DESTDIR" ] || depmod "$krel"
+			fi
+		done
+	fi
+	# The group, unless someone was put in it.
+	if [ -z "$DESTDIR" ] && g=$(getent group iobmd) && [ -z "${g##*:}" ]; then
+		groupdel iobmd
 	fi
 	;;
 *) die "usage: install.sh install|uninstall" ;;

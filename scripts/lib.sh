@@ -84,6 +84,22 @@ copy_module_sources() {
 		-o -name '.*.cmd' -o -name '*.a' -o -name 'modules.order' \) -delete
 }
 
+# copy_source_tree DIR: the repository's files as they are in the worktree
+# now, tracked ones and new ones not ignored (so that build/ and anything
+# untracked stays out; a tracked file deleted there stays out too), into
+# DIR (made; it must not hold anything of them yet).
+copy_source_tree() {
+	local dir=$1
+	mkdir -p "$dir"
+	(
+		cd "$ROOT"
+		git ls-files -z --cached --others --exclude-standard |
+			while IFS= read -r -d '' f; do
+				if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+			done | xargs -0 cp -a --parents -t "$dir"
+	)
+}
+
 # Prints the lines of a kbuild log that are warnings or errors (compiler,
 # sparse, modpost), or nothing.
 build_warnings() {

@@ -11,7 +11,18 @@
 #      jsonschema);
 #   2. the kernel's generator, tools/net/ynl/ynl-gen-c.py --mode uapi
 #      --header, turns it into a header identical to uapi/iobmd_netlink.h,
-#      so the spec and the ABI cannot drift apart.
+#      so the spec and the ABI cannot drift apart;
+#   3. the kernel's ynl CLI (tools/net/ynl/cli.py) run on this machine
+#      against the spec through scripts/ynl-cli-check.py: iobmd.ko is not
+#      loaded here, so the CLI's library is given the family's
+#      description (an id, the events group) and a netlink peer that
+#      answers as the module does with the numbers of uapi/iobmd_netlink.h
+#      and uapi/iobmd.h (from a C program compiled against them): --list-ops
+#      lists the uapi's commands; each do and dump encodes its command and
+#      attributes by the uapi's numbers and decodes the answer under the
+#      spec's names; --subscribe events joins the group and decodes both
+#      events.  (The guest initramfs has no Python for the CLI to run
+#      against the loaded module.)
 # The generator wants the spec inside a kernel tree (a MAINTAINERS file
 # above it, the schema at ../../<protocol>.yaml): it runs on a copy laid
 # out that way under build/ynl.
@@ -100,4 +111,17 @@ if ! diff -u "$header" "$out/iobmd_netlink.h" >"$out/header.diff"; then
 	cat "$out/header.diff" >&2
 	die "uapi/iobmd_netlink.h is not what $spec_rel generates (the diff above, +: the spec's)"
 fi
-msg "$spec_rel: valid ($proto), generates uapi/iobmd_netlink.h exactly"
+
+# 3. The kernel's ynl CLI against the family, here where iobmd.ko is not
+# loaded: given the family's description (its id and group) and a netlink
+# peer answering by the uapi headers' numbers (scripts/ynl-cli-check.py).
+cli=$ynl/cli.py
+[ -f "$cli" ] || die "no ynl CLI (cli.py) under $ynl"
+if ! "$py" "$ROOT/scripts/ynl-cli-check.py" "$cli" "$out/tree/$spec_rel" "$ROOT/uapi" \
+	"$ROOT/driver/netlink.c" "$out" >"$out/cli.log" 2>&1; then
+	cat "$out/cli.log" >&2
+	die "the kernel's ynl CLI disagrees with the uapi headers on $spec_rel (log: $out/cli.log)"
+fi
+msg "$spec_rel: valid ($proto), generates uapi/iobmd_netlink.h exactly;" \
+	"the kernel's ynl CLI lists, encodes and decodes every operation and event by the uapi numbers" \
+	"($(grep -c '^ok' "$out/cli.log") checks)"

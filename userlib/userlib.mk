@@ -255,7 +255,8 @@ install: lib
 		userlib/cmake/iobmdConfigVersion.cmake.in \
 		> $(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
 
-# What install put there, and nothing else.
+# What install put there, and nothing else (the directories it made for
+# itself when they are empty).
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/iobmd/,$(notdir $(lib_headers) $(c_headers)))
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(c_shlib) $(shlib)) \
@@ -264,6 +265,7 @@ uninstall:
 	rm -f $(DESTDIR)$(cmakedir)/iobmdConfig.cmake \
 		$(DESTDIR)$(cmakedir)/iobmdConfigVersion.cmake
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/iobmd $(DESTDIR)$(cmakedir) 2>/dev/null
+	-rmdir $(DESTDIR)$(LIBDIR)/cmake $(DESTDIR)$(LIBDIR)/pkgconfig 2>/dev/null
 
 -include $(modern_cxx17:.o=.d) $(c_objs:.o=.d) $(lib_objs:.o=.d) $(test_objs:.o=.d) $(example_test_objs:.o=.d) \
 	$(vfio_test_objs:.o=.d) \
