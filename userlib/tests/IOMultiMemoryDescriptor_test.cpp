@@ -107,13 +107,11 @@ TEST(IOMultiMemoryDescriptor, CreationErrors)
 
 TEST(IOMultiMemoryDescriptor, PrepareReachesEveryPiece)
 {
-	anon_pages mem(page());
-	ASSERT_NE(nullptr, mem.data());
-	auto buffer = IOBufferMemoryDescriptor::withCapacity(page(), kIODirectionInOut);
-	auto general = IOGeneralMemoryDescriptor::withAddressRange(mem.address(), page(),
-								   kIODirectionInOut, nullptr);
-	ASSERT_MADE(buffer);
-	ASSERT_MADE(general);
+	buffer_and_user_page two;
+	ASSERT_TRUE(two.made());
+	auto &mem = two.mem;
+	auto &buffer = two.buffer;
+	auto &general = two.general;
 	IOMemoryDescriptor *pieces[] = { buffer.get(), general.get() };
 	auto m = IOMultiMemoryDescriptor::withDescriptors(pieces, 2, kIODirectionInOut, true);
 	ASSERT_MADE(m);

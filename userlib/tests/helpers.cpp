@@ -157,6 +157,14 @@ anon_pages::~anon_pages()
 		::munmap(p_, n_);
 }
 
+buffer_and_user_page::buffer_and_user_page()
+	: mem(page()),
+	  buffer(IOBufferMemoryDescriptor::withCapacity(page(), kIODirectionInOut)),
+	  general(IOGeneralMemoryDescriptor::withAddressRange(mem.address(), page(),
+							      kIODirectionInOut, nullptr))
+{
+}
+
 std::vector<segment> segments_of(IOMemoryDescriptor &d, IOOptionBits options)
 {
 	std::vector<segment> v;

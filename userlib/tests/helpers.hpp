@@ -80,6 +80,20 @@ private:
 	std::size_t n_;
 };
 
+/*
+ * A page-sized buffer and a general descriptor over a fresh page of this
+ * process (nothing prepared): the two kinds of piece a composed
+ * descriptor mixes.  Check made() before use.
+ */
+struct buffer_and_user_page {
+	buffer_and_user_page();
+	bool made() const { return mem.data() && buffer && general; }
+
+	anon_pages mem;
+	OSSharedPtr<IOBufferMemoryDescriptor> buffer;
+	OSSharedPtr<IOGeneralMemoryDescriptor> general;
+};
+
 /* The segments of a whole descriptor, by getPhysicalSegment(); physical
  * addresses unless @options lacks kIOMemoryMapperNone. */
 struct segment {

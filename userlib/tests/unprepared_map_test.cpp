@@ -197,13 +197,11 @@ TEST(UnpreparedMap, SubMapsWithoutPrepare)
 /* A multi and an interleaved descriptor over unpinned user memory too. */
 TEST(UnpreparedMap, ComposedOfUserMemoryMapsWithoutPrepare)
 {
-	anon_pages mem(page());
-	ASSERT_NE(nullptr, mem.data());
-	auto buffer = IOBufferMemoryDescriptor::withCapacity(page(), kIODirectionInOut);
-	auto general = IOGeneralMemoryDescriptor::withAddressRange(mem.address(), page(),
-								   kIODirectionInOut, nullptr);
-	ASSERT_MADE(buffer);
-	ASSERT_MADE(general);
+	buffer_and_user_page two;
+	ASSERT_TRUE(two.made());
+	auto &mem = two.mem;
+	auto &buffer = two.buffer;
+	auto &general = two.general;
 	const control_stats before = stats();
 	IOMemoryDescriptor *pieces[] = { buffer.get(), general.get() };
 	auto multi = IOMultiMemoryDescriptor::withDescriptors(pieces, 2, kIODirectionInOut, true);
