@@ -646,7 +646,8 @@ static void iobmd_interleaved_unlock(struct iobmd_desc *d)
  * so @piece cannot hold @d, and no cycle forms.
  *
  * Return: 0, -EINVAL (@d not interleaved, length 0), -EBUSY (prepared,
- * mapped or in use), -ENOSPC (full), -ERANGE, -ELOOP (@piece is
+ * mapped or in use, another set or clear of @d among them: the change
+ * does not wait), -ENOSPC (full), -ERANGE, -ELOOP (@piece is
  * IOBMD_MAX_DEPTH deep, or would make @d deeper while a descriptor is
  * built on @d: @d itself, or anything holding it, among them),
  * -EOVERFLOW, -E2BIG (the length would pass iobmd_capacity_limit(), or
@@ -716,7 +717,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_interleaved_set, IOBMD_NS);
  * @direction: the new direction; IOBMD_DIRECTION_NONE keeps the current one
  *
  * Return: 0, -EINVAL (@d not interleaved, bad direction), -EBUSY
- * (prepared, mapped or in use).
+ * (prepared, mapped or in use, another set or clear of @d among them: the
+ * change does not wait).
  */
 int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction)
 {

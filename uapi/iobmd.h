@@ -675,7 +675,11 @@ struct iobmd_multi_create {
  * refused with ELOOP; pieces up to depth 4 never make it deeper.  A piece
  * that holds this descriptor, directly or beneath others, is deeper than
  * it and holds it, so it is always refused: no cycle can form.
- * INTERLEAVED_CLEAR makes it depth 5 again once nothing is built on it.
+ * INTERLEAVED_CLEAR makes it depth 5 again once nothing is built on it
+ * (an attempt under way to build on it, even one that then fails, counts
+ * until it has failed: clear again).  A mapping of it, or of what is built
+ * on it, made while a SET or CLEAR of it is under way may fail with
+ * ENODATA, as one of user memory nothing has pinned.
  *
  * Errors: EINVAL, E2BIG (capacity too large), EMFILE, ENOMEM, EFAULT.
  */
@@ -700,7 +704,8 @@ struct iobmd_interleaved_create {
  * setMemoryDescriptor(desc, offset, length).
  *
  * Errors: EINVAL (not an interleaved descriptor, length 0), EBUSY
- * (prepared, mapped, or being read), ENOSPC (full), ERANGE (range beyond
+ * (prepared, mapped, or being read; or another SET or CLEAR of it is
+ * under way: the change does not wait), ENOSPC (full), ERANGE (range beyond
  * the piece's length), ENOENT, ELOOP (the piece is depth 8, or would make
  * this one deeper while a descriptor is built on it, which a piece that
  * holds this one always would: see IOBMD_INTERLEAVED_CREATE), EOVERFLOW,

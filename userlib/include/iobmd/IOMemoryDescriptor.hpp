@@ -148,9 +148,9 @@ public:
 	std::uint64_t getDMAMapLength(std::uint64_t *offset = nullptr) noexcept;
 
 	/*
-	 * Copy between the descriptor and @bytes: all of
-	 * [offset, offset + length) or nothing.  Return the bytes copied.
-	 * As in IOKit, a sub, multi or interleaved descriptor whose pieces
+	 * Copy between the descriptor and @bytes: [offset, offset + length),
+	 * or nothing when the range lies beyond the length.  Return the bytes
+	 * copied.  As in IOKit, a sub, multi or interleaved descriptor whose pieces
 	 * end first (a window over a buffer whose setLength() shrank it)
 	 * copies up to there and returns that short count, 0 when none is
 	 * left, with lastError() kIOReturnSuccess.  writeBytes() with a null
