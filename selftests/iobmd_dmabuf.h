@@ -187,6 +187,16 @@ static inline int dmabuf_bufinfo(int fd, struct dmabuf_info *info)
 
 /* --- vgem ---------------------------------------------------------------- */
 
+/* Skips the test when there is no vgem card. */
+#define IOBMD_NEED_VGEM()                                                     \
+	do {                                                                  \
+		int __card = vgem_open();                                     \
+		if (__card == -ENODEV)                                        \
+			SKIP(return, IOBMD_NO_VGEM);                          \
+		if (__card >= 0)                                              \
+			close(__card);                                        \
+	} while (0)
+
 /* The vgem card, opened read-write; or -errno (-ENODEV: no vgem). */
 static inline int vgem_open(void)
 {
@@ -305,7 +315,10 @@ static inline int vgem_signal(int card, __u32 fence)
 #define VIVID_CONTIG	1	/* instance vivid-001 */
 #define VIVID_TIMEOUT_MS 20000	/* for a frame (TCG, KASAN) */
 
-/* The video capture node of vivid instance @inst, opened; or -errno. */
+/*
+ * The video capture node of vivid instance @inst, opened; or -errno
+ * (-ENODEV: no such instance).
+ */
 static inline int vivid_open(int inst)
 {
 	char path[64], bus[32];
@@ -331,6 +344,17 @@ static inline int vivid_open(int inst)
 	}
 	return -ENODEV;
 }
+
+/* Skips the test when vivid has no instance @inst. */
+#define IOBMD_NEED_VIVID(inst)                                                \
+	do {                                                                  \
+		int __video = vivid_open(inst);                               \
+		if (__video == -ENODEV)                                       \
+			SKIP(return, "no vivid-%03d video capture node: "     \
+			     IOBMD_NO_VIVID, (inst));                         \
+		if (__video >= 0)                                             \
+			close(__video);                                       \
+	} while (0)
 
 /* Sets the menu control named @ctrl to its item named @item. */
 static inline int vivid_set_menu(int fd, const char *ctrl, const char *item)

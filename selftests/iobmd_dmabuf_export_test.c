@@ -699,6 +699,7 @@ TEST_F(exp, user_memory_rules)
 	int dfd, ro, card;
 	__u32 g, out, b, gem;
 
+	IOBMD_NEED_VGEM();
 	ASSERT_NE(NULL, mem);
 	card = vgem_open();
 	ASSERT_LE(0, card);
@@ -1026,6 +1027,7 @@ FIXTURE_SETUP(kinds)
 	self->card = -1;
 	if (variant->kind == K_DEVICE)
 		IOBMD_NEED_IVSHMEM(&bar, &bar_len);
+	IOBMD_NEED_VGEM();
 	iobmd_fixture_open(self->fd);
 	ASSERT_EQ(0, iobmd_read_stats(&self->stats));
 	self->card = vgem_open();
@@ -1510,6 +1512,7 @@ FIXTURE_SETUP(v4l2)
 	self->video = -1;
 	self->ref = NULL;
 	self->setup = false;
+	IOBMD_NEED_VIVID(variant->instance);
 	iobmd_fixture_open(self->fd);
 	ASSERT_EQ(0, iobmd_read_stats(&self->stats));
 	self->video = vivid_open(variant->instance);
@@ -1817,6 +1820,7 @@ TEST_F_TIMEOUT(exp, every_order_of_letting_go, 280)
 	char seen[L_NR + 1];
 	struct stat st;
 
+	IOBMD_NEED_VGEM();
 	close(self->fd);
 	self->fd = -1;
 	ASSERT_EQ(0, iobmd_read_stats(&base));
@@ -1864,6 +1868,7 @@ TEST_F(exp, vgem_card_closed)
 	int card = vgem_open(), dfd;
 	__u32 b, gem;
 
+	IOBMD_NEED_VGEM();
 	ASSERT_NE(NULL, model);
 	ASSERT_LE(0, card);
 	iobmd_fill_pattern(model, 3 * PAGE_SIZE, 0, 90);
@@ -2015,6 +2020,7 @@ TEST_F(exp, bufinfo)
 	int dfd, card;
 	__u32 b, gem;
 
+	IOBMD_NEED_VGEM();
 	test_pattern_buffer(0, 3 * PAGE_SIZE + 1, 120, &b);
 	test_export(b, 0, 0, O_RDWR, &dfd);
 	ASSERT_EQ(0, dmabuf_bufinfo(dfd, &info));
@@ -2105,6 +2111,7 @@ TEST(device_memory_into_vb2_vmalloc)
 	__u32 dev;
 	int fd, video, ret;
 
+	IOBMD_NEED_VIVID(VIVID_VMALLOC);
 	ASSERT_EQ(0, iobmd_read_stats(&stats));
 	fd = open(IOBMD_DEV_PATH, O_RDWR);
 	ASSERT_LE(0, fd);

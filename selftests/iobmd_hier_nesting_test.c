@@ -154,6 +154,8 @@ TEST_F(iobmd_nesting, other_mixes)
 	__u8 *model, *p;
 	__u32 nb;
 
+	IOBMD_NEED_PHYS_RAM();
+
 	ASSERT_NE(NULL, area);
 	ASSERT_NE(NULL, bm);
 	ASSERT_NE(NULL, bm2);

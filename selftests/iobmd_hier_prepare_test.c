@@ -157,6 +157,8 @@ TEST_F(iobmd_prepare, dma_segments_need_device)
 	__u32 h[7], pair[2], n, nb = 0, i, k;
 	struct iobmd_range pr;
 
+	IOBMD_NEED_PHYS_RAM();
+
 	ASSERT_NE(NULL, a);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 3 * PAGE_SIZE, 0, &h[0]);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
@@ -330,6 +332,8 @@ TEST_F(iobmd_prepare, phys32_buffer_mask)
 {
 	const __u64 sizes[] = { 16 * PAGE_SIZE, SZ_4M };
 	size_t k;
+
+	IOBMD_NEED_PHYS_RAM();
 
 	for (k = 0; k != ARRAY_SIZE(sizes); k++) {
 		__u64 len = sizes[k], high;

@@ -196,6 +196,8 @@ TEST_F(iobmd_privilege, without_cap_sys_admin)
 	struct iobmd_segment *segs;
 	__u32 n;
 
+	IOBMD_NEED_PHYS_RAM();
+
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &arg.buf);
 	test_get_all_segments(arg.buf, 0, 0, &segs, &n);
 	arg.ram = segs[0].addr;

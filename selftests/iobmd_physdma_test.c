@@ -278,8 +278,9 @@ FIXTURE_SETUP(iobmd_physdma)
 	iobmd_fixture_open(self->fd);
 	ASSERT_EQ(0, iobmd_read_stats(&iobmd_physdma_found));
 
-	ASSERT_EQ(0, edu_find(self->dev, sizeof(self->dev)))
-		TH_LOG("no edu device (1234:11e8) under " PCI_DEVICES);
+	if (edu_find(self->dev, sizeof(self->dev)))
+		SKIP(return, "no edu device (PCI 1234:11e8) under " PCI_DEVICES
+		     ": QEMU's DMA engine, which the test VM has");
 	/* No kernel driver: one left bound (iobmd_edu) is unbound for good. */
 	snprintf(path, sizeof(path), "%s/driver", self->dev);
 	if (readlink(path, link, sizeof(link)) > 0)

@@ -106,12 +106,14 @@ static void device_refused(struct __test_metadata *_metadata, int fd,
 
 TEST_F(iobmd_sec, device_refused_unprivileged)
 {
+	IOBMD_NEED_PHYS_RAM();
 	device_refused(_metadata, self->fd, -1);
 	test_held_nothing();
 }
 
 TEST_F(iobmd_sec, device_refused_without_rawio)
 {
+	IOBMD_NEED_PHYS_RAM();
 	device_refused(_metadata, self->fd, CAP_SYS_RAWIO);
 	test_held_nothing();
 }
@@ -392,9 +394,9 @@ TEST_F(iobmd_sec, node_udev_rule)
 	struct stat st;
 	FILE *f;
 
-	ASSERT_NE(NULL, rules)
-		TH_LOG("no %s: set IOBMD_UDEV_RULES, or ship it in the guest's /etc/udev/rules.d or beside the test",
-		       RULES_NAME);
+	if (!rules)
+		SKIP(return, "no %s installed: make install puts it in /etc/udev/rules.d; or set IOBMD_UDEV_RULES to scripts/60-iobmd.rules",
+		     RULES_NAME);
 	f = fopen(rules, "r");
 	ASSERT_NE(NULL, f) TH_LOG("%s: %s", rules, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {

@@ -122,6 +122,42 @@ static __attribute__((constructor)) void iobmd_setup_sizes(void)
 		ASSERT_NE(-1, (_fd));                                        \
 	} while (0)
 
+/*
+ * Why a test that needs vgem or vivid skips without it (on a machine of
+ * the user's; the test VM loads both, and there a skip is a failure).
+ */
+#define IOBMD_NO_VGEM                                                         \
+	"no vgem card: this test needs the vgem module (modprobe vgem)"
+#define IOBMD_NO_VIVID                                                        \
+	"this test needs vivid loaded as: modprobe vivid n_devs=2 node_types=0x1,0x1 allocators=0,1"
+
+/*
+ * Whether iobmd.ko lets root describe physical RAM (its unsafe_phys_ram
+ * parameter, which the test VM sets): tests that need a general
+ * descriptor of RAM skip without it, and say so.
+ */
+#define IOBMD_PHYS_RAM_PARAM "/sys/module/iobmd/parameters/unsafe_phys_ram"
+static inline bool iobmd_phys_ram_allowed(void)
+{
+	char c = 0;
+	FILE *f = fopen(IOBMD_PHYS_RAM_PARAM, "r");
+
+	if (f) {
+		if (fread(&c, 1, 1, f) != 1)
+			c = 0;
+		fclose(f);
+	}
+	return c == 'Y' || c == '1';
+}
+
+#define IOBMD_NO_PHYS_RAM                                                     \
+	"iobmd.ko was loaded without unsafe_phys_ram=1, so root cannot describe physical RAM, which this test needs (insmod iobmd.ko unsafe_phys_ram=1)"
+#define IOBMD_NEED_PHYS_RAM()                                                 \
+	do {                                                                  \
+		if (!iobmd_phys_ram_allowed())                                \
+			SKIP(return, IOBMD_NO_PHYS_RAM);                      \
+	} while (0)
+
 /* IOBMD_GET_VERSION */
 
 static inline int _test_ioctl_get_version(int fd, struct iobmd_version *ver)
