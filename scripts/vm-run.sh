@@ -19,7 +19,16 @@
 #                        the kernel's runner (run_kselftest.sh -t
 #                        COLLECTION:TEST), whose result line must say "ok"
 #                        (with --tap, the program's own TAP, which the
-#                        runner indents by "# ", is counted as above)
+#                        runner indents by "# ", is counted as above);
+#                        a PROGRAM named COLLECTION (no test) runs the
+#                        whole collection (run_kselftest.sh -c COLLECTION,
+#                        what `make -C selftests run_tests` runs), each of
+#                        whose result lines must say "ok"
+#   --bare               a machine as a user's: none of the test VM's extra
+#                        devices (edu, ivshmem, NVMe), no in-kernel API test
+#                        modules, no IOBMD_TEST_LOCKDOWN; a skipped test is
+#                        then no failure if it says why (a TAP "# SKIP"
+#                        with a reason), and the skips are listed
 #   --timeout SECS       QEMU's time limit (default $IOBMD_VM_TIMEOUT or 900)
 #   --prog-timeout SECS  each program's time limit (default 300)
 #   --insmod-args ARGS   module parameters
@@ -58,8 +67,9 @@
 #                        CONFIG_GCOV_KERNEL): into DIR/gcov/, as the guest's
 #                        /sys/kernel/debug/gcov tree holds them
 #
-# The programs get IOBMD_TEST_LOCKDOWN=1: iobmd_security_lockdown_test
-# raises lockdown (only a reboot lowers it) only when told.
+# The programs get IOBMD_TEST_LOCKDOWN=1 (not with --bare):
+# iobmd_security_lockdown_test raises lockdown (only a reboot lowers it)
+# only when told.
 #
 # Prints each program's output under a "## NAME (exit N)" line, then any
 # problem found.  Writes DIR/console.log (the guest console), DIR/results.log
@@ -108,6 +118,7 @@ while [ $# -gt 0 ]; do
 	--add-tree) add_tree=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--gcov) gcov=1; shift ;;
+	--bare) bare=1; shift ;;
 	--iommu) iommu=1; shift ;;
 	--cmdline)
 		[[ $2 =~ ^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.,@:-]*)?$ ]] || die "--cmdline wants NAME[=VALUE], not '$2'"
@@ -211,7 +222,7 @@ done
 # The in-kernel API's test modules (iobmd_kapi.ko, the edu driver), built
 # beside iobmd.ko (build-module.sh).
 for k in "$(dirname "$module")"/kapi/*.ko; do
-	[ -f "$k" ] && cp "$k" "$stage/lib/modules/"
+	[ -f "$k" ] && [ -z "${bare:-}" ] && cp "$k" "$stage/lib/modules/"
 done
 progs=()
 if [ -n "${ksft:-}" ]; then
@@ -223,7 +234,7 @@ if [ -n "${ksft:-}" ]; then
 	# Of the tests, only those asked for (the list still names all).
 	while read -r t; do
 		case " $* " in
-		*" $t "*) ;;
+		*" $t "* | *" ${t%%:*} "*) ;;
 		*) rm -f "$stage/kselftest/${t%%:*}/${t#*:}" ;;
 		esac
 	done <"$ksft/kselftest-list.txt"
@@ -239,6 +250,14 @@ for p in "$@"; do
 		progs+=("/progs/${p##*:}")
 		continue
 	fi
+	if [ -n "${ksft:-}" ] && [ ! -e "$p" ] && grep -q "^$p:" "$ksft/kselftest-list.txt"; then
+		# A collection: the runner runs each of its tests in turn.
+		printf '#!/bin/sh\n[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout\nexec /kselftest/run_kselftest.sh -c %s\n' \
+			"$p" >"$stage/progs/${p##*/}"
+		chmod 755 "$stage/progs/${p##*/}"
+		progs+=("/progs/${p##*/}")
+		continue
+	fi
 	[ -x "$p" ] || die "not an executable: $p"
 	cp "$p" "$stage/progs/"
 	progs+=("/progs/$(basename "$p")")
@@ -251,7 +270,7 @@ done
 	printf 'IOBMD_GCOV=%q\n' "$gcov"
 	# The guest is thrown away: iobmd_security_lockdown_test may raise
 	# lockdown, which only a reboot lowers.
-	printf 'export IOBMD_TEST_LOCKDOWN=1\n'
+	[ -n "${bare:-}" ] || printf 'export IOBMD_TEST_LOCKDOWN=1\n'
 	# guest-init.sh sources this file: exported names reach the programs.
 	for e in "${envs[@]}"; do
 		printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
@@ -284,6 +303,7 @@ ivshmem=$out/ivshmem.bin
 # kernel (KASAN, kmemleak, TCG) holds a CPU for over 20 s when a driver
 # enables a device, and the soft-lockup detector says so.
 machine=(-device edu)
+[ -z "${bare:-}" ] || machine=()
 # no_timer_check: the kernel's early check that the timer interrupt
 # arrives through the IO-APIC counts loop iterations, which an emulated
 # CPU on a loaded host can run too fast for; with interrupt remapping on
@@ -294,7 +314,8 @@ append="console=ttyS0 panic=-1 printk.time=1 loglevel=7 rdinit=/init no_timer_ch
 # device whose MSIs the IOMMU does not isolate (VFIO_SET_IOMMU: EPERM,
 # "No interrupt remapping support").
 if [ "${iommu:-0}" = 1 ]; then
-	machine=(-machine q35 -device intel-iommu,intremap=on -device edu)
+	machine=(-machine q35 -device intel-iommu,intremap=on)
+	[ -n "${bare:-}" ] || machine+=(-device edu)
 	append="$append intel_iommu=on iommu.strict=1"
 else
 	append="$append acpi=noirq"
@@ -316,8 +337,10 @@ if [ "$varch" = arm64 ]; then
 		append="$append iommu.strict=1 iommu.passthrough=0"
 	fi
 	# No RAM below 1 GiB on virt: the edu reaches 32 bits, not 28.
-	machine=(-machine "$mach" -device edu,dma_mask=0xffffffff)
+	machine=(-machine "$mach")
+	[ -n "${bare:-}" ] || machine+=(-device edu,dma_mask=0xffffffff)
 fi
+[ -z "${bare:-}" ] || [ -z "${nvme:-}" ] || die "--bare has no NVMe controller"
 if [ -n "${nvme:-}" ]; then
 	[ -f "$nvme" ] && [[ $nvme != *,* ]] || die "--nvme: no such file, or a comma in its name: $nvme"
 	machine+=(-drive "file=$nvme,if=none,id=iobmdnvme,format=raw"
@@ -325,6 +348,9 @@ if [ -n "${nvme:-}" ]; then
 fi
 [ ${#cmdline_params[@]} -eq 0 ] || append="$append ${cmdline_params[*]}"
 [ ${#extra_cmdline[@]} -eq 0 ] || append="$append ${extra_cmdline[*]}"
+shm=(-object "memory-backend-file,id=iobmdshm,size=1M,share=on,mem-path=$ivshmem"
+	-device ivshmem-plain,memdev=iobmdshm)
+[ -z "${bare:-}" ] || shm=()
 start=$(date +%s)
 for boot in 1 2; do
 	head -c 1M /dev/zero >"$ivshmem"
@@ -334,8 +360,7 @@ for boot in 1 2; do
 		-nographic -no-reboot -monitor none \
 		"${serial[@]}" \
 		"${machine[@]}" \
-		-object "memory-backend-file,id=iobmdshm,size=1M,share=on,mem-path=$ivshmem" \
-		-device ivshmem-plain,memdev=iobmdshm \
+		"${shm[@]}" \
 		-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
 		-append "$append" \
 		</dev/null >"$out/qemu.log" 2>&1 || qrc=$?
@@ -484,7 +509,42 @@ if [ -s "$out/kmemleak.log" ]; then
 fi
 
 # --- programs ---------------------------------------------------------
+# collection_results COLLECTION FILE: the runner's output for a whole
+# collection.  Each of its result lines must be "ok" (a "# SKIP" one is a
+# program that skipped everything); the programs' own TAP (indented by
+# "# ") is counted, and each skip must give a reason.  Every skip goes
+# into DIR/skips as "PROGRAM: TEST: REASON".
+collection_results() {
+	local coll=$1 f=$2 plan nres
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$f" | head -n 1)
+	nres=$(grep -cE '^(not )?ok [0-9]+ selftests: ' "$f" || true)
+	[ -n "$plan" ] && [ "$plan" = "$nres" ] ||
+		problem "$coll: the runner planned ${plan:-no} tests and reported $nres"
+	{ grep -E '^not ok [0-9]+ ' "$f" || true; } | while read -r line; do
+		problem "$coll: the kselftest runner reported: $line"
+	done
+	read -r p_ok p_notok p_skip < <(awk -v skips="$out/skips" '
+		/^# selftests: / { prog = $NF; next }
+		/^# (not )?ok / { line = substr($0, 3)
+			if (line ~ /^not ok /) { notok++; next }
+			if (toupper(line) !~ /# *SKIP/) { ok++; next }
+			skip++; why = line; sub(/^.*# *[Ss][Kk][Ii][Pp] */, "", why)
+			test = line; sub(/^ok [0-9]+ /, "", test); sub(/ *#.*$/, "", test)
+			print prog ": " test ": " why >> skips; next }
+		/^# 1\.\.0/ && toupper($0) ~ /# *SKIP/ { skip++; why = $0
+			sub(/^.*# *[Ss][Kk][Ii][Pp] */, "", why)
+			print prog ": (all): " why >> skips }
+		END { printf "%d %d %d\n", ok, notok, skip }
+	' "$f")
+	pass=$((pass + p_ok)) fail=$((fail + p_notok)) skip=$((skip + p_skip))
+	if grep -qE ': *$' "$out/skips"; then
+		problem "$coll: a test skipped without saying why:"
+		grep -E ': *$' "$out/skips" | sed 's/^/    /' >>"$problems"
+	fi
+}
+
 pass=0 fail=0 skip=0
+: >"$out/skips"
 for p in "$@"; do
 	name=$(basename "${p##*:}")
 	f=$out/progs/$name.out
@@ -503,6 +563,10 @@ for p in "$@"; do
 	cat "$f"
 	if [ "$rc" = 137 ]; then
 		problem "$name: killed after ${prog_timeout}s (timeout)"
+		continue
+	fi
+	if [ -n "${ksft:-}" ] && [[ $p != *:* ]] && [ ! -e "$p" ]; then
+		collection_results "$p" "$f"
 		continue
 	fi
 	tapf=$f
@@ -556,5 +620,9 @@ if [ "$nprob" -gt 0 ]; then
 	sed 's/^/  /' "$problems"
 	echo "  (console: $out/console.log)"
 fi
+if [ -s "$out/skips" ]; then
+	echo "## skipped on $krel${bare:+ (--bare: allowed, with a reason)}"
+	sed 's/^/  /' "$out/skips"
+fi
 echo "## $krel: guest ran ${secs}s"
-[ "$nprob" = 0 ] && [ "$fail" = 0 ] && [ "$skip" = 0 ]
+[ "$nprob" = 0 ] && [ "$fail" = 0 ] && { [ "$skip" = 0 ] || [ -n "${bare:-}" ]; }
