@@ -28,7 +28,11 @@
 #      on amd64, the SMMUv3 on arm64; vfio-pci loaded), the programs that
 #      drive a device: iobmd_edu_*
 #      and iobmd_vfio_*; and once more with swiotlb=force (every DMA
-#      mapping bounced), iobmd_noncoherent_*.
+#      mapping bounced), iobmd_noncoherent_*; on 6.12 (amd64), once more
+#      as on a user's machine (vm-run.sh --bare: no parameter, devices
+#      or test modules): the whole collection through run_kselftest.sh
+#      -c drivers/iobmd, as `make -C selftests run_tests` runs it, where
+#      a test may skip if it says why.
 # Prints each kernel's TAP results under a header naming the kernel and
 # ends with one line "N passed, N failed" (", N skipped" when any were):
 # "failed" counts failed tests plus every other failure (build, checkpatch,
@@ -281,6 +285,22 @@ for krel in $kernels; do
 		--insmod-args unsafe_phys_ram=1 --prog-timeout "$prog_timeout" "${vm_kernel[@]}" \
 		"$krel" "$moddir/iobmd.ko" "${kbounce[@]}" || rc=$?
 	count_vm_run "$krel, swiotlb=force" "$vmdir" "$rc" "$tk" || continue
+	# A user's machine, once (the 6.12 amd64 kernel): iobmd.ko loaded
+	# with no parameter, none of the test VM's devices, modules or
+	# udev tree, and the whole collection run as `make -C selftests
+	# run_tests` runs it (run_kselftest.sh -c drivers/iobmd): nothing may
+	# fail, and each test that skips must say what it lacks.
+	case $krel in
+	6.12.*-amd64) ;;
+	*) continue ;;
+	esac
+	tk=$(date +%s)
+	vmdir=$BUILD/$krel/vm-bare
+	rc=0
+	bash "$ROOT/scripts/vm-run.sh" --tap --bare "${kksft[@]}" --out "$vmdir" \
+		--prog-timeout "$prog_timeout" "${vm_kernel[@]}" \
+		"$krel" "$moddir/iobmd.ko" drivers/iobmd || rc=$?
+	count_vm_run "$krel, a user's machine (run_tests)" "$vmdir" "$rc" "$tk" bare || continue
 done
 
 echo
