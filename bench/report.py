@@ -8,7 +8,8 @@ report.py --guest GUEST.json [--guest GUEST2.json] --out DIR [--vm-seconds N]
 A second guest's JSON (W1 booted with init_on_alloc=0) joins the first's:
 its results, ratios and targets, whose names say how it was booted.  Adds a "host" object (date, QEMU, host CPU) to the JSON the guest printed
 and writes DIR/results.json; draws DIR/results.png with gnuplot
-(bench/chart.gp): the target ratios against their limits, and the W1
+(bench/chart.gp): the target ratios against their limits, W1's mapping
+and unmapping phases by size, and the W1
 ratios by size; prints the targets, every case and every ratio as text
 tables (the Markdown of the first two is what bench/README.md shows).
 """
@@ -158,12 +159,38 @@ def chart(data, png):
                             and r["ratio"] is not None):
                         f.write(f'{r["size"] / 1024} {r["ratio"]}\n')
                 f.write("\n\n")
+        # The mapping and unmapping phases of W1, by size: one block per
+        # peer and phase of "KiB microseconds" lines.  Mapping is mmap and
+        # the first touch of every page (sum of the two medians): iobmd
+        # and the heaps insert pages at mmap, anonymous memory at the
+        # touch's faults; unmapping is munmap and the release (anonymous
+        # memory's munmap is its release).
+        phfile = os.path.join(tmp, "phases.dat")
+        ph_series = []
+        with open(phfile, "w") as f:
+            for peer in ("iobmd", "anon", "dma-heap", "udmabuf"):
+                for phase in ("map", "unmap"):
+                    parts = ("map", "touch") if phase == "map" else ("unmap", "free")
+                    pts = sorted((r["size"], sum(r["phases"][k]["median"] for k in parts))
+                                 for r in data["results"]
+                                 if r["workload"] == "w1" and r["peer"] == peer
+                                 and all(k in r.get("phases", {}) for k in parts))
+                    if not pts:
+                        continue
+                    ph_series.append((peer, phase))
+                    f.write(f'# {peer} {phase}\n')
+                    for size, ns in pts:
+                        f.write(f'{size / 1024} {ns / 1000}\n')
+                    f.write("\n\n")
         title = (f'iobmd / peer, median time (lower is better): Linux {data["kernel"]["release"]}, '
                  f'{data["guest"]["cpus"]} CPUs, {data["guest"]["ram_bytes"] / 2**30:.1f} GiB, '
                  f'QEMU {data["host"].get("accel", "")} -cpu {data["host"].get("qemu_cpu", "")}')
         cmd = [gnuplot, "-e", f'targets="{tfile}"; w1="{w1file}"; out="{png}"; '
                f'heading="{title}"; nseries={len(series)}; '
-               + "; ".join(f'sname{i}="{s}/{p}"' for i, (s, p) in enumerate(series)),
+               + "; ".join(f'sname{i}="{s}/{p}"' for i, (s, p) in enumerate(series))
+               + f'; phases="{phfile}"; nphases={len(ph_series)}; '
+               + "; ".join(f'pname{i}="{s} {"mmap + touch" if p == "map" else "munmap + release"}"; pdash{i}={1 if p == "map" else 2}'
+                           for i, (s, p) in enumerate(ph_series)),
                os.path.join(HERE, "chart.gp")]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
