@@ -340,6 +340,11 @@ static int iobmd_cookie_insert(struct iobmd_file *f, struct iobmd_cookie *c,
 
 	lockdep_assert_held(&f->map_lock);
 	for (;;) {
+#ifdef IOBMD_HUGE_MAP
+		/* Room for a PMD: see iobmd_get_unmapped_area(). */
+		if (npages >= PTRS_PER_PMD)
+			start = ALIGN(start, PTRS_PER_PMD);
+#endif
 		if (start < IOBMD_COOKIE_FIRST ||
 		    start > IOBMD_COOKIE_LAST ||
 		    npages - 1 > IOBMD_COOKIE_LAST - start) {
@@ -536,5 +541,8 @@ const struct file_operations iobmd_fops = {
 	.unlocked_ioctl = iobmd_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = iobmd_mmap,
+#ifdef IOBMD_HUGE_MAP
+	.get_unmapped_area = iobmd_get_unmapped_area,
+#endif
 	.llseek = noop_llseek,
 };

@@ -21,6 +21,18 @@
  * A mapping holds a reference and a pin on the descriptor, so user memory
  * stays pinned while mapped and nothing goes away under it.  User memory
  * cannot be pinned under mmap_lock, so it maps only while prepared.
+ *
+ * Where the kernel has huge mappings of folios (IOBMD_HUGE_MAP), a buffer
+ * in its default cache mode is mapped at fault time instead, in a VMA
+ * without VM_MIXEDMAP, as the core mm maps a file's pages: a 2 MiB-aligned
+ * part of the mapping whose pages are one compound chunk of PMD order gets
+ * one PMD (iobmd_mmap_huge_fault()), any other page one PTE
+ * (iobmd_mmap_page_fault()); both hold a reference and the page's rmap.
+ * A partial munmap, mprotect or MADV_DONTNEED splits a PMD by zapping it,
+ * which drops that reference and rmap, and the next fault maps the pages
+ * again.  (In a VM_MIXEDMAP VMA the split would keep both: the core mm
+ * takes such a VMA's PMDs for PFN mappings.)  THP's "never" setting, or
+ * MADV_NOHUGEPAGE, leaves every page to a PTE.
  */
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
@@ -364,6 +376,73 @@ static const struct vm_operations_struct iobmd_mmap_ops = {
 	.fault = iobmd_mmap_fault,
 };
 
+#ifdef IOBMD_HUGE_MAP
+/* A page of a buffer mapped at fault time: one PTE. */
+static vm_fault_t __iobmd_hot iobmd_mmap_page_fault(struct vm_fault *vmf)
+{
+	struct iobmd_buffer *b = iobmd_to_buffer(iobmd_mmap_desc(vmf->vma));
+
+	if (vmf->pgoff >= b->npages)
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_page_mkwrite(vmf, b->pages[vmf->pgoff],
+				       vmf->flags & FAULT_FLAG_WRITE);
+}
+
+/*
+ * 2 MiB of a buffer mapped at fault time: one PMD where those bytes are
+ * one compound chunk of PMD order that starts there, else the fallback to
+ * PTEs.
+ */
+static vm_fault_t __iobmd_hot iobmd_mmap_huge_fault(struct vm_fault *vmf,
+						    unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct iobmd_buffer *b = iobmd_to_buffer(iobmd_mmap_desc(vma));
+	unsigned long haddr = vmf->address & PMD_MASK;
+	struct folio *folio;
+	pgoff_t first;
+
+	if (order != PMD_ORDER || haddr < vma->vm_start ||
+	    haddr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	first = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
+	if (first + (1UL << PMD_ORDER) > b->npages)
+		return VM_FAULT_FALLBACK;
+	folio = page_folio(b->pages[first]);
+	if (&folio->page != b->pages[first] || folio_order(folio) != PMD_ORDER)
+		return VM_FAULT_FALLBACK;
+	return vmf_insert_folio_pmd(vmf, folio, vmf->flags & FAULT_FLAG_WRITE);
+}
+
+static const struct vm_operations_struct iobmd_mmap_huge_ops = {
+	.open = iobmd_mmap_open,
+	.close = iobmd_mmap_close,
+	.fault = iobmd_mmap_page_fault,
+	.huge_fault = iobmd_mmap_huge_fault,
+};
+
+/**
+ * iobmd_get_unmapped_area() - where /dev/iobmd places a mapping
+ * @file: the open file
+ * @addr: the caller's hint
+ * @len: bytes
+ * @pgoff: the cookie page mapped first
+ * @flags: MAP_*
+ *
+ * A mapping of 2 MiB or more goes where its cookie page sits in 2 MiB
+ * (cookies that long start 2 MiB-aligned), so that a buffer's 2 MiB
+ * chunks can be mapped by PMD; smaller ones go where they would anyway.
+ *
+ * Return: the address, or a negative errno.
+ */
+unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
+				      unsigned long len, unsigned long pgoff,
+				      unsigned long flags)
+{
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+}
+#endif
+
 /* Check the layout, then map it, pages or PFNs, with the cache mode. */
 static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 					   struct iobmd_mapper *m)
@@ -382,6 +461,14 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 		if (ret < 0)
 			return ret;
 		m->cache = ret;
+#ifdef IOBMD_HUGE_MAP
+		/* Mapped at fault time, 2 MiB at a time where it can be. */
+		if (m->cache == IOBMD_CACHE_DEFAULT) {
+			vm_flags_set(m->vma, VM_HUGEPAGE);
+			m->vma->vm_ops = &iobmd_mmap_huge_ops;
+			return 0;
+		}
+#endif
 	} else {
 		ret = iobmd_mmap_walk(d, m);
 		if (ret)

@@ -452,6 +452,22 @@ struct iobmd_desc *iobmd_general_create_user(const struct iobmd_range *ranges,
 
 int iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta, u64 *size);
 int iobmd_mmap(struct file *file, struct vm_area_struct *vma);
+unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
+				      unsigned long len, unsigned long pgoff,
+				      unsigned long flags);
+
+/*
+ * Huge mappings: where the kernel can map a folio with one PMD and drop
+ * it again when the PMD is split (vmf_insert_folio_pmd(), with
+ * vmf_insert_page_mkwrite() beside it for single pages), a buffer's 2 MiB
+ * chunks are mapped whole (iobmd_mmap_huge_fault() in driver/mmap.c);
+ * /dev/iobmd then places mappings of 2 MiB and more at 2 MiB-aligned
+ * addresses, and their cookies at 2 MiB-aligned offsets.
+ */
+#if defined(IOBMD_HAVE_VMF_INSERT_FOLIO_PMD) && \
+	defined(CONFIG_TRANSPARENT_HUGEPAGE)
+#define IOBMD_HUGE_MAP 1
+#endif
 
 /**
  * struct iobmd_file - one open file of /dev/iobmd: IOKit's task
