@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Huge mappings of buffers: on a kernel that maps folios by PMD
+ * (vmf_insert_folio_pmd(), 6.15 on) with transparent huge pages not
+ * "never", a buffer's 2 MiB chunks are mapped with one PMD each
+ * (smaps' FilePmdMapped) at a 2 MiB-aligned address; elsewhere with PTEs
+ * only.  Either way, a partial munmap, mprotect or MADV_DONTNEED keeps
+ * every byte the buffer's, fork and pinning see the same bytes, and
+ * splitting gives every page back when the buffer goes.
+ */
+#include <sys/utsname.h>
+
+#include "iobmd_utils.h"
+
+FIXTURE(hugemap)
+{
+	int fd;
+	bool huge;
+};
+
+/* The kernel maps folios by PMD and THP is not "never". */
+static bool huge_expected(void)
+{
+	char line[128] = "";
+	struct utsname u;
+	int major, minor;
+	FILE *f;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	if (major < 6 || (major == 6 && minor < 15))
+		return false;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	return !strstr(line, "[never]");
+}
+
+FIXTURE_SETUP(hugemap)
+{
+	iobmd_fixture_open(self->fd);
+	self->huge = huge_expected();
+	TH_LOG("huge mappings %s on this kernel",
+	       self->huge ? "expected" : "not expected");
+}
+
+FIXTURE_TEARDOWN(hugemap)
+{
+	if (self->fd != -1)
+		close(self->fd);
+}
+
+/* A field of smaps' block for the mapping at @addr, in kB; -1: none. */
+static long smaps_kb(const void *addr, const char *field)
+{
+	unsigned long start, end, a = (unsigned long)addr;
+	char line[256];
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = start <= a && a < end;
+			continue;
+		}
+		if (in && !strncmp(line, field, strlen(field)) &&
+		    line[strlen(field)] == ':') {
+			kb = strtol(line + strlen(field) + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* A counter of /proc/vmstat, or -1. */
+static long long vmstat_read(const char *name)
+{
+	char key[64];
+	long long v, ret = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2)
+		if (!strcmp(key, name)) {
+			ret = v;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+/* MemFree of /proc/meminfo, in kB. */
+static long long mem_free_kb(void)
+{
+	char line[128];
+	long long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* A buffer of @len bytes mapped whole and read-write; its handle in *@h. */
+#define map_buffer(len, h_p)                                                  \
+	({                                                                    \
+		__u64 __cookie;                                               \
+		void *__p;                                                    \
+		test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 0, h_p);    \
+		test_ioctl_map(*(h_p), 0, 0, len, &__cookie);                 \
+		__p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,     \
+			   self->fd, (off_t)__cookie);                        \
+		ASSERT_NE(MAP_FAILED, __p);                                   \
+		(__u8 *)__p;                                                  \
+	})
+
+/* Every byte of the buffer @h, read by IOBMD_READ, is the pattern. */
+#define check_buffer(h, len, seed)                                            \
+	({                                                                    \
+		__u8 *__b = malloc(len);                                      \
+		ASSERT_NE(NULL, __b);                                         \
+		test_ioctl_read(h, 0, __b, len);                              \
+		EXPECT_EQ(len, iobmd_check_pattern(__b, len, 0, seed));       \
+		free(__b);                                                    \
+	})
+
+/* The chunks of a fresh buffer are mapped by PMD, at an aligned address. */
+TEST_F(hugemap, pmd_mapped)
+{
+	const size_t len = 8 * SZ_2M;
+	long kb;
+	__u8 *p;
+	__u32 h;
+
+	p = map_buffer(len, &h);
+	iobmd_fill_pattern(p, len, 0, 41);
+	kb = smaps_kb(p, "FilePmdMapped");
+	TH_LOG("mapping at %p: FilePmdMapped %ld kB of %zu", p, kb,
+	       len >> 10);
+	if (self->huge) {
+		EXPECT_EQ(0, (unsigned long)p % SZ_2M);
+		/* A chunk the allocator could not give whole maps by PTE. */
+		EXPECT_LE(SZ_2M >> 10, kb);
+		EXPECT_EQ(0, kb % (SZ_2M >> 10));
+	} else {
+		EXPECT_EQ(0, kb > 0 ? kb : 0);
+	}
+	EXPECT_EQ(len, iobmd_check_pattern(p, len, 0, 41));
+	check_buffer(h, len, 41);
+	ASSERT_EQ(0, munmap(p, len));
+	test_ioctl_release(h);
+}
+
+/*
+ * A page unmapped, made read-only or dropped in the middle of a chunk
+ * splits its PMD; the rest keeps the buffer's bytes, and the dropped page
+ * comes back with them.
+ */
+TEST_F(hugemap, split)
+{
+	const size_t len = 4 * SZ_2M;
+	long long splits = vmstat_read("thp_split_pmd");
+	long before, after;
+	__u8 *p;
+	__u32 h;
+
+	p = map_buffer(len, &h);
+	iobmd_fill_pattern(p, len, 0, 43);
+	before = smaps_kb(p, "FilePmdMapped");
+
+	/* munmap of one page inside the first chunk. */
+	ASSERT_EQ(0, munmap(p + SZ_2M / 2, PAGE_SIZE));
+	EXPECT_EQ(SZ_2M / 2, iobmd_check_pattern(p, SZ_2M / 2, 0, 43));
+	EXPECT_EQ(len - SZ_2M / 2 - PAGE_SIZE,
+		  iobmd_check_pattern(p + SZ_2M / 2 + PAGE_SIZE,
+				      len - SZ_2M / 2 - PAGE_SIZE,
+				      SZ_2M / 2 + PAGE_SIZE, 43));
+	/* mprotect of one page inside the second. */
+	ASSERT_EQ(0, mprotect(p + SZ_2M + PAGE_SIZE, PAGE_SIZE, PROT_READ));
+	p[SZ_2M] ^= 0xff;
+	p[SZ_2M + 2 * PAGE_SIZE] ^= 0xff;
+	EXPECT_EQ(iobmd_pattern_byte(43, SZ_2M + PAGE_SIZE),
+		  p[SZ_2M + PAGE_SIZE]);
+	p[SZ_2M] ^= 0xff;
+	p[SZ_2M + 2 * PAGE_SIZE] ^= 0xff;
+	/* MADV_DONTNEED over half of the third: the bytes come back. */
+	ASSERT_EQ(0, madvise(p + 2 * SZ_2M + PAGE_SIZE, SZ_2M / 2,
+			     MADV_DONTNEED));
+	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p + 2 * SZ_2M, SZ_2M, 2 * SZ_2M,
+					     43));
+	after = smaps_kb(p, "FilePmdMapped");
+	TH_LOG("FilePmdMapped %ld kB before, %ld after; %lld PMDs split",
+	       before, after, vmstat_read("thp_split_pmd") - splits);
+	if (self->huge && before == (long)(len >> 10)) {
+		/*
+		 * A split zaps the whole PMD.  The first two chunks are cut
+		 * by the mappings' new edges and stay in PTEs; the third,
+		 * read again, is mapped whole again, as is the fourth.
+		 */
+		EXPECT_EQ(0, smaps_kb(p, "FilePmdMapped"));
+		EXPECT_EQ(0, smaps_kb(p + SZ_2M, "FilePmdMapped"));
+		EXPECT_EQ(2 * SZ_2M >> 10, smaps_kb(p + 3 * SZ_2M,
+						    "FilePmdMapped"));
+		EXPECT_LE(3, vmstat_read("thp_split_pmd") - splits);
+	}
+	/* Writes through what is left reach the buffer. */
+	iobmd_fill_pattern(p + 3 * SZ_2M, SZ_2M, 3 * SZ_2M, 43);
+	check_buffer(h, len, 43);
+	ASSERT_EQ(0, munmap(p, SZ_2M / 2));
+	ASSERT_EQ(0, munmap(p + SZ_2M / 2 + PAGE_SIZE,
+			    len - SZ_2M / 2 - PAGE_SIZE));
+	test_ioctl_release(h);
+}
+
+/* A child after fork() sees and writes the same bytes. */
+TEST_F(hugemap, fork)
+{
+	const size_t len = 2 * SZ_2M;
+	int status;
+	pid_t pid;
+	__u8 *p;
+	__u32 h;
+
+	p = map_buffer(len, &h);
+	iobmd_fill_pattern(p, SZ_2M, 0, 47);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (iobmd_check_pattern(p, SZ_2M, 0, 47) != SZ_2M)
+			_exit(1);
+		iobmd_fill_pattern(p + SZ_2M, SZ_2M, SZ_2M, 47);
+		/* A split in the child alone. */
+		if (munmap(p + PAGE_SIZE, PAGE_SIZE))
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(len, iobmd_check_pattern(p, len, 0, 47));
+	ASSERT_EQ(0, munmap(p, len));
+	test_ioctl_release(h);
+}
+
+/*
+ * The mapping can be pinned (get_user_pages, as O_DIRECT or a device
+ * driver pins it): a general descriptor over it, prepared, reads the
+ * buffer's bytes, and its pages are the buffer's.
+ */
+TEST_F(hugemap, pinned_through_mapping)
+{
+	const size_t len = 2 * SZ_2M;
+	__u32 h, g;
+	__u8 *p, *b;
+
+	p = map_buffer(len, &h);
+	iobmd_fill_pattern(p, len, 0, 53);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, p, len, &g);
+	test_ioctl_prepare(g, 0);
+	b = malloc(len);
+	ASSERT_NE(NULL, b);
+	test_ioctl_read(g, 0, b, len);
+	EXPECT_EQ(len, iobmd_check_pattern(b, len, 0, 53));
+	/* Written through the pin, seen in the buffer. */
+	iobmd_fill_pattern(b, len, 0, 59);
+	test_ioctl_write(g, 0, b, len);
+	test_ioctl_complete(g, 0);
+	test_ioctl_release(g);
+	check_buffer(h, len, 59);
+	free(b);
+	ASSERT_EQ(0, munmap(p, len));
+	test_ioctl_release(h);
+}
+
+/*
+ * Splitting drops the PMD's reference and rmap: buffers mapped, split in
+ * every chunk and released, again and again, give all their memory back.
+ */
+TEST_F(hugemap, split_gives_memory_back)
+{
+	const size_t len = 32 * SZ_2M;
+	const int rounds = 8;
+	long long before, after;
+	size_t off;
+	int r;
+
+	before = mem_free_kb();
+	for (r = 0; r < rounds; r++) {
+		__u8 *p;
+		__u32 h;
+
+		p = map_buffer(len, &h);
+		for (off = 0; off < len; off += PAGE_SIZE)
+			p[off] = (__u8)r;
+		for (off = 0; off < len; off += SZ_2M)
+			ASSERT_EQ(0, munmap(p + off + SZ_2M / 2, PAGE_SIZE));
+		ASSERT_EQ(0, munmap(p, len));
+		test_ioctl_release(h);
+	}
+	after = mem_free_kb();
+	TH_LOG("MemFree %lld kB before %d rounds of %zu MiB, %lld after",
+	       before, rounds, len >> 20, after);
+	/* One round's leak would be the whole buffer. */
+	EXPECT_LT(before - after, (long long)(len >> 10) / 2);
+}
+
+TEST_HARNESS_MAIN
