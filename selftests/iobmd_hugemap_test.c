@@ -225,6 +225,38 @@ TEST_F(hugemap, split)
 	test_ioctl_release(h);
 }
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+/*
+ * The rest of madvise(): reclaim hints change nothing (the pages are the
+ * buffer's, on no LRU list), MADV_COLLAPSE is refused (no file the kernel
+ * could collapse), and after MADV_NOHUGEPAGE the pages come back in PTEs.
+ */
+TEST_F(hugemap, madvise)
+{
+	const size_t len = 2 * SZ_2M;
+	__u8 *p;
+	__u32 h;
+
+	p = map_buffer(len, &h);
+	iobmd_fill_pattern(p, len, 0, 61);
+	EXPECT_EQ(0, madvise(p, len, MADV_COLD));
+	EXPECT_EQ(0, madvise(p, len, MADV_PAGEOUT));
+	EXPECT_EQ(len, iobmd_check_pattern(p, len, 0, 61));
+	EXPECT_EQ(-1, madvise(p, len, MADV_COLLAPSE));
+	EXPECT_EQ(len, iobmd_check_pattern(p, len, 0, 61));
+
+	ASSERT_EQ(0, madvise(p, len, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(p, len, MADV_DONTNEED));
+	EXPECT_EQ(len, iobmd_check_pattern(p, len, 0, 61));
+	EXPECT_EQ(0, smaps_kb(p, "FilePmdMapped"));
+	check_buffer(h, len, 61);
+	ASSERT_EQ(0, munmap(p, len));
+	test_ioctl_release(h);
+}
+
 /* A child after fork() sees and writes the same bytes. */
 TEST_F(hugemap, fork)
 {
