@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--args OPTIONS]:
-# what `make bench`
+# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--kernel KREL]
+#          [--module KO] [--args OPTIONS]: what `make bench`
 # runs.  As root on Debian 12:
 #   1. scripts/install-deps.sh, plus gnuplot-nox for the chart (and
 #      linux-perf with --perf);
@@ -32,6 +32,10 @@
 # kernel's zeroing hides most of what W1 measures and W3 times TCG's
 # rep movsb (see bench/README.md for both runs' figures).  Another
 # model ("--cpu max" keeps ERMS) writes to build/bench/.
+# --kernel boots KREL instead of 6.12 (a kernel of the matrix, e.g.
+# 7.3.4+deb13-amd64, where buffers are mapped by PMD); --module runs the
+# module KO (built for that kernel) instead of the tree's, to compare two
+# builds.  Both write to build/bench/ only.
 # --args passes more options to iobmd_bench ("--only w4 --op pin"); such a
 # partial run also writes to build/bench/ only.
 # Exits non-zero when a step fails, the VM run reports a problem (kernel
@@ -41,15 +45,17 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 default_cpu=max,-erms
-quick='' perf='' profiles='' cpu=$default_cpu args=''
+quick='' perf='' profiles='' cpu=$default_cpu args='' krel='' module=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--perf) perf=perf ;;
 	--perf=*) perf=perf profiles=${1#--perf=} ;;
 	--cpu) cpu=${2:?--cpu needs a model}; shift ;;
+	--kernel) krel=${2:?--kernel needs a kernel release}; shift ;;
+	--module) module=${2:?--module needs a .ko}; shift ;;
 	--args) args=${2:?--args needs options}; shift ;;
-	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--args OPTIONS]" ;;
+	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--kernel KREL] [--module KO] [--args OPTIONS]" ;;
 	esac
 	shift
 done
@@ -57,7 +63,9 @@ done
 t0=$(date +%s)
 echo "=== dependencies"
 load_deps
-krel=$KREL_612
+other=$krel$module
+krel=${krel:-$KREL_612}
+[ -z "$module" ] || module=$(readlink -f "$module")
 bench_pkgs=()
 command -v gnuplot >/dev/null || bench_pkgs+=(gnuplot-nox)
 if [ -n "$perf" ] && ! perf version >/dev/null 2>&1; then
@@ -72,7 +80,15 @@ fi
 
 echo "=== build (kernel $krel)"
 moddir=$BUILD/$krel/module
-bash "$ROOT/scripts/build-module.sh" "$krel" "$moddir"
+if [ -n "$module" ]; then
+	[ -f "$module" ] || die "--module: no $module"
+	moddir=$BUILD/bench/module
+	rm -rf "$moddir"
+	mkdir -p "$moddir"
+	cp "$module" "$moddir/iobmd.ko"
+else
+	bash "$ROOT/scripts/build-module.sh" "$krel" "$moddir"
+fi
 out=$BUILD/bench
 mkdir -p "$out"
 log=$out/iobmd_bench.log
@@ -192,7 +208,7 @@ fi
 
 echo "=== results"
 dest=$ROOT/bench
-[ -z "$quick$args" ] && [ "$cpu" = "$default_cpu" ] || dest=$out
+[ -z "$quick$args$other" ] && [ "$cpu" = "$default_cpu" ] || dest=$out
 python3 "$ROOT/bench/report.py" "${guests[@]}" --out "$dest" \
 	--vm-seconds "$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$vmdir/summary")" \
 	--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
