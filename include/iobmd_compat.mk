@@ -14,3 +14,4 @@ ccflags-y += $(call iobmd-have,static inline bool vma_is_cow_mapping,include/lin
 ccflags-y += $(call iobmd-have,void (\*invalidate_mappings),include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_INVALIDATE_MAPPINGS)
 ccflags-y += $(call iobmd-have,dma_addr_t (\*map_phys),include/linux/dma-map-ops.h,IOBMD_HAVE_DMA_MAP_PHYS)
 ccflags-y += $(call iobmd-have,define ACR_FLAGS_NONE,include/linux/gfp.h,IOBMD_HAVE_ACR_FLAGS)
+ccflags-y += $(call iobmd-have,int alloc_contig_frozen_range_noprof,include/linux/gfp.h,IOBMD_HAVE_CONTIG_FROZEN)
