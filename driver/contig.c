@@ -11,15 +11,27 @@
  * which migrates movable pages out of the way: ranges are looked for from
  * the top of the allowed RAM down, a range that holds a page in use that
  * cannot move (kernel memory, reserved pages, huge pages) is never tried,
- * and at most IOBMD_CONTIG_TRIES ranges are tried, so a request no range
+ * and at most IOBMD_CONTIG_TRIES ranges are tried (for each of the two
+ * searches a range in compound pieces makes, below), so a request no range
  * can meet fails promptly.  The same search places smaller blocks when the
  * limit lies inside a zone and the allocator offers only memory above it
  * (iobmd_contig_place()).  Ranges are never taken from ZONE_MOVABLE
  * (the pages cannot move again), nor from ZONE_DMA unless the limit lies
  * in it.  CMA areas are not told apart (get_pageblock_migratetype() is
- * not exported): a try there fails and counts against the tries.  Either
- * way the caller gets order-0 pages, each with its own reference, zeroed,
- * aligned as asked.
+ * not exported): a try there fails and counts against the tries.
+ *
+ * The memory stays in compound pages where it can, so that mapping,
+ * unmapping and freeing it work a folio at a time rather than a page at a
+ * time, and a block freed goes back to the allocator whole (not as pages
+ * on per-CPU lists that the next request of its order must compact
+ * together again): a block of exactly the pages asked for is one compound
+ * page; a range is taken in naturally aligned compound pieces, powers of
+ * two from the allocator's largest order up to the largest folio, where
+ * the kernel makes them (6.12 on, see iobmd_compat.h), and the rest (less
+ * than the largest order) as order-0 pages.  Other blocks are split into
+ * order-0 pages and what is past the size goes back at once.  Either way
+ * the caller gets zeroed pages aligned as asked, freed with
+ * iobmd_contig_free().
  */
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
@@ -42,6 +54,14 @@
 #define IOBMD_CONTIG_GFP \
 	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_ZERO | \
 	 __GFP_ACCOUNT)
+
+/*
+ * alloc_contig_range()'s: from 6.12 on it zeroes the range itself when
+ * asked (once: Debian's init_on_alloc=1 clears it anyway); before, the
+ * range is cleared here.
+ */
+#define IOBMD_CONTIG_RANGE_GFP \
+	(GFP_KERNEL | __GFP_NOWARN | (IOBMD_CONTIG_COMPOUND ? __GFP_ZERO : 0))
 
 /* Zones from the highest to the lowest; each allocation starts at one. */
 const gfp_t iobmd_zone_gfp[IOBMD_NR_ZONES] = { 0, __GFP_DMA32, __GFP_DMA };
@@ -136,15 +156,20 @@ static struct page *iobmd_contig_buddy(unsigned long npages,
 				       bool place)
 {
 	unsigned int order = get_order(max(npages, align_pages) << PAGE_SHIFT);
+	/* A block of exactly the pages wanted stays one compound page. */
+	bool whole = order && npages == 1UL << order;
+	gfp_t gfp = IOBMD_CONTIG_GFP | (whole ? __GFP_COMP : 0);
 	unsigned int zone;
 	struct page *page;
 	unsigned long i;
 
 	for (zone = iobmd_zone_first(limit); zone < IOBMD_NR_ZONES; zone++) {
-		page = alloc_pages(IOBMD_CONTIG_GFP | iobmd_zone_gfp[zone], order);
+		page = alloc_pages(gfp | iobmd_zone_gfp[zone], order);
 		if (!page)
 			return ERR_PTR(-ENOMEM);
 		if (page_to_phys(page) + (npages << PAGE_SHIFT) - 1 <= limit) {
+			if (whole)
+				return page;
 			split_page(page, order);
 			for (i = npages; i < (1UL << order); i++)
 				__free_page(page + i);
@@ -266,10 +291,87 @@ static unsigned long iobmd_contig_candidate(struct iobmd_contig_scan *s,
 	return 0;
 }
 
-/* A range made free with alloc_contig_range(), zeroed; or NULL. */
+#ifdef CONFIG_CONTIG_ALLOC
+/*
+ * Make [@start, @start + @n) free and take it: one compound page when
+ * @compound (a naturally aligned power of two no smaller than the buddy
+ * allocator's largest order, so that no free block straddles either end
+ * and the range is exactly the one taken), else order-0 pages.
+ */
+static int iobmd_contig_take(unsigned long start, unsigned long n,
+			     bool compound)
+{
+	gfp_t gfp = IOBMD_CONTIG_RANGE_GFP;
+	int ret = -EINVAL;
+
+	if (!compound)
+		return alloc_contig_range(start, start + n, IOBMD_ACR_ORDINARY,
+					  gfp);
+#if defined(IOBMD_HAVE_CONTIG_FROZEN)
+	/* The compound page comes with no reference: the buffer's is its first. */
+	ret = alloc_contig_frozen_range(start, start + n, IOBMD_ACR_ORDINARY,
+					gfp | __GFP_COMP);
+	if (!ret)
+		folio_ref_unfreeze(page_folio(pfn_to_page(start)), 1);
+#elif IOBMD_CONTIG_COMPOUND
+	ret = alloc_contig_range(start, start + n, IOBMD_ACR_ORDINARY,
+				 gfp | __GFP_COMP);
+#endif
+	return ret;
+}
+
+/*
+ * The order of the compound piece at @pfn when @n pages are left: the
+ * largest power of two that @pfn is aligned to and that fits, at most the
+ * largest folio; 0 when that is below the buddy allocator's largest order
+ * (such a piece could end inside a free block): the rest is taken as
+ * order-0 pages.
+ */
+static unsigned int iobmd_contig_piece_order(unsigned long pfn,
+					     unsigned long n)
+{
+	unsigned int order;
+
+	if (!IOBMD_CONTIG_COMPOUND || !pfn || n < (1UL << IOBMD_MAX_ORDER))
+		return 0;
+	order = min_t(unsigned int, __ffs(pfn), ilog2(n));
+	order = min_t(unsigned int, order, IOBMD_MAX_FOLIO_ORDER);
+	return order >= IOBMD_MAX_ORDER ? order : 0;
+}
+
+/*
+ * Take @npages from @start: in compound pieces while they fit when
+ * @compound (iobmd_contig_piece_order()), the rest as order-0 pages; all
+ * or nothing.
+ */
+static int iobmd_contig_take_range(unsigned long start, unsigned long npages,
+				   bool compound)
+{
+	unsigned long pfn = start, end = start + npages, n;
+	unsigned int order;
+	int ret = 0;
+
+	while (pfn < end) {
+		order = compound ? iobmd_contig_piece_order(pfn, end - pfn) : 0;
+		n = order ? 1UL << order : end - pfn;
+		ret = iobmd_contig_take(pfn, n, order);
+		if (ret)
+			break;
+		pfn += n;
+	}
+	if (ret && pfn > start)
+		iobmd_contig_free(pfn_to_page(start), pfn - start);
+	return ret;
+}
+#endif
+
+/*
+ * A range made free with alloc_contig_range(), zeroed, in compound pieces
+ * where @compound allows (iobmd_contig_take_range()); or NULL.
+ */
 static struct page *iobmd_contig_range(unsigned long npages,
 				       unsigned long align_pages, u64 limit,
-				       int *err)
+				       bool compound, int *err)
 {
 #ifdef CONFIG_CONTIG_ALLOC
 	struct iobmd_contig_scan *s;
@@ -295,9 +397,7 @@ static struct page *iobmd_contig_range(unsigned long npages,
 			if (!start)
 				break;
 			tries++;
-			if (!alloc_contig_range(start, start + npages,
-						IOBMD_ACR_ORDINARY,
-						GFP_KERNEL | __GFP_NOWARN)) {
+			if (!iobmd_contig_take_range(start, npages, compound)) {
 				page = pfn_to_page(start);
 				break;
 			}
@@ -314,8 +414,8 @@ static struct page *iobmd_contig_range(unsigned long npages,
 		}
 	}
 	kfree(s);
-	if (!page)
-		return NULL;
+	if (!page || IOBMD_CONTIG_COMPOUND)
+		return page;
 	for (i = 0; i < npages; i++) {
 		clear_highpage(page + i);
 		if (!((i + 1) & 1023))
@@ -325,6 +425,20 @@ static struct page *iobmd_contig_range(unsigned long npages,
 #else
 	return NULL;
 #endif
+}
+
+/* iobmd_contig_range(), its failures as an ERR_PTR(). */
+static struct page *iobmd_contig_find(unsigned long npages,
+				      unsigned long align_pages, u64 limit,
+				      bool compound)
+{
+	struct page *page;
+	int err = 0;
+
+	page = iobmd_contig_range(npages, align_pages, limit, compound, &err);
+	if (err)
+		return ERR_PTR(err);
+	return page ?: ERR_PTR(-ENOMEM);
 }
 
 /**
@@ -339,18 +453,38 @@ static struct page *iobmd_contig_range(unsigned long npages,
  * alloc_contig_range() (bounded as described at the top of this file).
  * No memory cgroup is charged for the pages.
  *
- * Return: as iobmd_contig_alloc().
+ * Return: the first of @npages order-0 pages, each with a reference,
+ * zeroed; or ERR_PTR(-ENOMEM) when no range is found, -EINTR on a fatal
+ * signal.  Free them with iobmd_contig_free().
  */
 struct page *iobmd_contig_place(unsigned long npages, u64 align, u64 limit)
 {
 	unsigned long align_pages = max_t(u64, align >> PAGE_SHIFT, 1);
-	struct page *page;
-	int err = 0;
 
-	page = iobmd_contig_range(npages, align_pages, limit, &err);
-	if (err)
-		return ERR_PTR(err);
-	return page ?: ERR_PTR(-ENOMEM);
+	return iobmd_contig_find(npages, align_pages, limit, false);
+}
+
+/*
+ * Beyond the buddy allocator's largest order: first a range on a boundary
+ * of that order, taken in compound pieces; failing that (or where the
+ * kernel makes no compound ranges), a range on the alignment asked for,
+ * in order-0 pages.
+ */
+static struct page *iobmd_contig_large_alloc(unsigned long npages,
+					     unsigned long align_pages,
+					     u64 limit)
+{
+	unsigned long block = 1UL << IOBMD_MAX_ORDER;
+	struct page *page;
+
+	if (IOBMD_CONTIG_COMPOUND) {
+		page = iobmd_contig_find(npages, max(align_pages, block), limit,
+					 true);
+		if (!IS_ERR(page) || PTR_ERR(page) != -ENOMEM ||
+		    align_pages >= block)
+			return page;
+	}
+	return iobmd_contig_find(npages, align_pages, limit, false);
 }
 
 /**
@@ -363,9 +497,11 @@ struct page *iobmd_contig_place(unsigned long npages, u64 align, u64 limit)
  *	charged for) before a scarcer zone is tried.  Beyond the allocator's
  *	largest order the pages are always placed.
  *
- * Return: the first of @npages order-0 pages, each with a reference,
- * zeroed, or ERR_PTR(-ENOMEM) when no memory meets the request,
- * -EINTR on a fatal signal.  Free them with iobmd_contig_free().
+ * Return: the first of @npages zeroed pages: compound pages, each holding
+ * one reference for all of its pages, and order-0 pages, each with a
+ * reference (see the top of this file); or ERR_PTR(-ENOMEM) when no
+ * memory meets the request, -EINTR on a fatal signal.  Free them with
+ * iobmd_contig_free().
  * Memory from a block the buddy allocator keeps is charged to the
  * current task's memory cgroup; larger ranges, and placed ones, cannot be.
  */
@@ -377,7 +513,7 @@ struct page *iobmd_contig_alloc(unsigned long npages, u64 align, u64 limit,
 	if (!npages)
 		return ERR_PTR(-EINVAL);
 	if (iobmd_contig_large(npages, align))
-		return iobmd_contig_place(npages, align, limit);
+		return iobmd_contig_large_alloc(npages, align_pages, limit);
 	return iobmd_contig_buddy(npages, align_pages, limit, place);
 }
 
@@ -398,17 +534,32 @@ bool iobmd_contig_large(unsigned long npages, u64 align)
 }
 
 /**
- * iobmd_contig_free() - give back what iobmd_contig_alloc() gave
+ * iobmd_contig_free() - give back what iobmd_contig_alloc() or
+ * iobmd_contig_place() gave
  * @page: the first page
  * @npages: how many
+ *
+ * A compound page goes back with its one reference (whole, once nothing
+ * else holds it: a pin through a mapping may outlive the buffer), an
+ * order-0 page with its own.
  */
 void iobmd_contig_free(struct page *page, unsigned long npages)
 {
-	unsigned long i;
+	unsigned long i = 0, n, done = 0;
+	struct page *p;
 
-	for (i = 0; i < npages; i++) {
-		__free_page(page + i);
-		if (!((i + 1) & 1023))
+	while (i < npages) {
+		p = page + i;
+		n = PageHead(p) ? 1UL << compound_order(p) : 1;
+		if (n > 1)
+			folio_put(page_folio(p));
+		else
+			__free_page(p);
+		i += n;
+		done += n;
+		if (done >= 1024) {
 			cond_resched();
+			done = 0;
+		}
 	}
 }

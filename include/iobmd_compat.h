@@ -115,6 +115,34 @@ static inline void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 #endif
 
 /*
+ * Whether alloc_contig_range() can hand a range out as one compound page
+ * (__GFP_COMP, since 6.12) and zeroes it when asked (__GFP_ZERO, honoured
+ * since the same release).  7.0 moved compound ranges to
+ * alloc_contig_frozen_range(), whose page comes without a reference; its
+ * plain alloc_contig_range() refuses __GFP_COMP with a warning.  Before
+ * 6.12 the gfp mask only steered the migration and compound ranges do
+ * not exist: ranges come as order-0 pages, zeroed by the caller.
+ */
+#if defined(CONFIG_CONTIG_ALLOC) && KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+#define IOBMD_CONTIG_COMPOUND	1
+#else
+#define IOBMD_CONTIG_COMPOUND	0
+#endif
+
+/*
+ * The largest compound page the kernel expects: MAX_FOLIO_ORDER where it
+ * is defined (7.x: up to 16 GiB), MAX_FOLIO_NR_PAGES before it (6.12: a
+ * PUD's worth where gigantic pages exist).
+ */
+#if defined(MAX_FOLIO_ORDER)
+#define IOBMD_MAX_FOLIO_ORDER	MAX_FOLIO_ORDER
+#elif defined(MAX_FOLIO_NR_PAGES)
+#define IOBMD_MAX_FOLIO_ORDER	ilog2(MAX_FOLIO_NR_PAGES)
+#else
+#define IOBMD_MAX_FOLIO_ORDER	IOBMD_MAX_ORDER
+#endif
+
+/*
  * The largest order the page allocator hands out: 6.4 made MAX_ORDER that
  * order rather than one past it, 6.8 renamed it MAX_PAGE_ORDER.
  */

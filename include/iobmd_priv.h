@@ -258,8 +258,9 @@ u64 iobmd_dma_reach(struct device *dev);
  *	and Pageable (the memory is wired), with PhysicallyContiguous when
  *	the alignment implies it
  * @npages: pages of backing memory
- * @pages: the pages: each a reference of its own (a contiguous buffer's
- *	and the pages of order-0 chunks) or a page of a compound chunk;
+ * @pages: the pages: each a page of a compound chunk, which holds one
+ *	reference for all of its pages, or an order-0 page with a reference
+ *	of its own (a contiguous buffer has both kinds: iobmd_contig_alloc());
  *	@one for a buffer of one page
  * @one: the list of a one-page buffer, which needs no allocation
  * @contiguous: the pages are physically contiguous, from

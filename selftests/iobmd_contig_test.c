@@ -6,12 +6,18 @@
  * and read back; aligned as the mask asks; refused without CAP_IPC_LOCK
  * (their memory cannot be charged to a memory cgroup); requests that no
  * range can meet fail with ENOMEM, at once.  Contiguous buffers are
- * page-backed: the pages of a mapping can be pinned (process_vm_readv).
+ * page-backed: the pages of a mapping can be pinned (process_vm_readv),
+ * and a pin may outlive the buffer.  They are kept in compound pages
+ * (/proc/kpageflags through /proc/self/pagemap): a block of the page
+ * allocator's of exactly the size is one, and from 6.12 on a larger range
+ * is made of naturally aligned ones of at least the allocator's largest
+ * order, but for a rest smaller than that.
  *
  * Needs root (IOBMD_GET_SEGMENTS) and the 6 GiB guest (3 GiB of RAM below
  * 4 GiB).  Each test leaves the module's counters as found.
  */
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "iobmd_utils.h"
@@ -262,6 +268,175 @@ TEST_F(iobmd_contig, mapping_is_page_backed)
 	ASSERT_EQ(sizeof(dst), iobmd_check_pattern(dst, sizeof(dst), 0, 93));
 	ASSERT_EQ(0, munmap(p, size));
 	test_ioctl_release(h);
+}
+
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+
+/* Whether the running kernel is @major.@minor or later. */
+static bool kernel_at_least(unsigned int major, unsigned int minor)
+{
+	unsigned int ma = 0, mi = 0;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/*
+ * The compound-page flags of the @n pages mapped at @p, which are
+ * physically contiguous: 'H' for a head, 't' for a tail, '.' for neither,
+ * from the page frame of the first (/proc/self/pagemap) on.
+ */
+static void read_compound(struct __test_metadata *_metadata, const __u8 *p,
+			  size_t n, char *out)
+{
+	__u64 ent, pfn, *flags;
+	size_t i;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)sizeof(ent),
+		  pread(fd, &ent, sizeof(ent),
+			(uintptr_t)p / PAGE_SIZE * sizeof(ent)));
+	close(fd);
+	ASSERT_TRUE(ent >> 63);			/* present */
+	pfn = ent & ((1ULL << 55) - 1);
+	ASSERT_NE(0, pfn);			/* root sees frame numbers */
+
+	flags = calloc(n, sizeof(*flags));
+	ASSERT_NE(NULL, flags);
+	fd = open("/proc/kpageflags", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)(n * sizeof(*flags)),
+		  pread(fd, flags, n * sizeof(*flags), pfn * sizeof(*flags)));
+	close(fd);
+	for (i = 0; i < n; i++)
+		out[i] = flags[i] >> KPF_COMPOUND_HEAD & 1 ? 'H' :
+			 flags[i] >> KPF_COMPOUND_TAIL & 1 ? 't' : '.';
+	free(flags);
+}
+
+/* A contiguous buffer of @size under @mask, in *@h, mapped whole. */
+static __u8 *create_mapped(int fd, __u64 size, __u64 mask, __u32 *h)
+{
+	__u64 cookie;
+
+	if (_test_ioctl_buf_create(fd, IOBMD_BUF_CREATE_PHYS_MASK,
+				   IOBMD_DIRECTION_INOUT |
+				   IOBMD_OPT_PHYSICALLY_CONTIGUOUS, size, 0,
+				   mask, NULL, 0, h) ||
+	    _test_ioctl_map(fd, *h, 0, 0, size, &cookie))
+		return MAP_FAILED;
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)cookie);
+}
+
+/*
+ * A contiguous buffer of @size under @mask, mapped: its first
+ * @compound_bytes are compound pages (at most @max_heads of them), the
+ * rest order-0 pages; it reads as zeroes.
+ */
+static void check_compound(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(iobmd_contig) *self, __u64 size,
+			   __u64 mask, __u64 compound_bytes,
+			   unsigned int max_heads)
+{
+	size_t n = size / PAGE_SIZE, ncomp = compound_bytes / PAGE_SIZE, i;
+	unsigned int heads = 0;
+	__u32 h = 0;
+	char *kind;
+	__u8 *p;
+
+	p = create_mapped(self->fd, size, mask, &h);
+	ASSERT_NE(MAP_FAILED, p)
+		TH_LOG("%llu MiB: %s", (unsigned long long)(size >> 20),
+		       strerror(errno));
+	kind = malloc(n);
+	ASSERT_NE(NULL, kind);
+	read_compound(_metadata, p, n, kind);
+	for (i = 0; i < n; i++) {
+		if (i < ncomp) {
+			ASSERT_NE('.', kind[i])
+				TH_LOG("%llu MiB: page %zu is no compound page's",
+				       (unsigned long long)(size >> 20), i);
+		} else {
+			ASSERT_EQ('.', kind[i])
+				TH_LOG("%llu MiB: page %zu of the rest is compound",
+				       (unsigned long long)(size >> 20), i);
+		}
+		heads += kind[i] == 'H';
+	}
+	if (ncomp)
+		ASSERT_EQ('H', kind[0]);
+	ASSERT_GE(max_heads, heads);
+	TH_LOG("%llu MiB: %u compound pages", (unsigned long long)(size >> 20),
+	       heads);
+	free(kind);
+	/*
+	 * Zeroed, every byte (the kernel zeroes ranges from 6.12 on), though
+	 * the buffer before left its pattern in what is likely this memory.
+	 */
+	ASSERT_EQ(size, iobmd_check_bytes(p, size, 0));
+	iobmd_fill_pattern(p, size, 0, 94);
+	ASSERT_EQ(0, munmap(p, size));
+	test_ioctl_release(h);
+}
+
+/* A block of the page allocator's of exactly the size: one compound page. */
+TEST_F(iobmd_contig, block_is_one_compound_page)
+{
+	check_compound(_metadata, self, 2ULL << 20, MASK_4G, 2ULL << 20, 1);
+	check_compound(_metadata, self, 4ULL << 20, MASK_4G, 4ULL << 20, 1);
+	/* Another size is split into pages; so is one page. */
+	check_compound(_metadata, self, 3ULL << 20, MASK_4G, 0, 0);
+	check_compound(_metadata, self, PAGE_SIZE, MASK_4G, 0, 0);
+}
+
+/*
+ * Larger ranges, from 6.12 on: compound pieces, powers of two at least
+ * 4 MiB (the allocator's largest block, with 4 KiB pages) on their own
+ * alignment, at most one per bit of the size and its start's alignment;
+ * 10 MiB leaves 2 MiB of pages.  Before 6.12, pages.
+ */
+TEST_F_TIMEOUT(iobmd_contig, range_is_compound_pieces, 300)
+{
+	bool comp = kernel_at_least(6, 12) && PAGE_SIZE == 4096;
+
+	check_compound(_metadata, self, 64ULL << 20, MASK_4G,
+		       comp ? 64ULL << 20 : 0, comp ? 8 : 0);
+	check_compound(_metadata, self, 10ULL << 20, MASK_4G,
+		       comp ? 8ULL << 20 : 0, comp ? 2 : 0);
+}
+
+/*
+ * A pin through the mapping outlives the buffer: the memory stays, its
+ * contents with it, until the pin goes; then it is freed (the counters
+ * the teardown checks, and no kernel report).
+ */
+TEST_F_TIMEOUT(iobmd_contig, pin_outlives_buffer, 300)
+{
+	__u64 size = 64ULL << 20;
+	__u32 h = 0, g;
+	__u8 *p, *back;
+
+	p = create_mapped(self->fd, size, MASK_4G, &h);
+	ASSERT_NE(MAP_FAILED, p);
+	iobmd_fill_pattern(p, size, 0, 95);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, p, size, &g);
+	test_ioctl_prepare(g, 0);
+	ASSERT_EQ(0, munmap(p, size));
+	test_ioctl_release(h);
+	back = malloc(size);
+	ASSERT_NE(NULL, back);
+	test_ioctl_read(g, 0, back, size);
+	ASSERT_EQ(size, iobmd_check_pattern(back, size, 0, 95));
+	free(back);
+	test_ioctl_complete(g, 0);
+	test_ioctl_release(g);
 }
 
 TEST_HARNESS_MAIN
