@@ -297,6 +297,8 @@ static void read_compound(struct __test_metadata *_metadata, const __u8 *p,
 	size_t i;
 	int fd;
 
+	/* Mapped at the first touch where buffers are mapped by PMD. */
+	(void)*(volatile const __u8 *)p;
 	fd = open("/proc/self/pagemap", O_RDONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ((ssize_t)sizeof(ent),
