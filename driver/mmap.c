@@ -9,7 +9,7 @@
  *
  * - memory made only of pages the module owns (buffers, contiguous or
  *   not, in whatever cache mode they are) is inserted as ordinary pages,
- *   in batches, at mmap() time, with the cache mode in the VMA's
+ *   in batches, at mmap() time (but see huge mappings below), with the cache mode in the VMA's
  *   protection (the kernel's own mapping of those pages was set to the
  *   same mode when they were allocated): get_user_pages (O_DIRECT,
  *   io_uring, process_vm_readv, VFIO) works on it, and the fault handler
@@ -22,8 +22,9 @@
  * stays pinned while mapped and nothing goes away under it.  User memory
  * cannot be pinned under mmap_lock, so it maps only while prepared.
  *
- * Where the kernel has huge mappings of folios (IOBMD_HUGE_MAP), a buffer
- * in its default cache mode is mapped at fault time instead, in a VMA
+ * Where the kernel has huge mappings of folios (IOBMD_HUGE_MAP), a mapping
+ * of 2 MiB or more of a buffer in its default cache mode is made at fault
+ * time instead, in a VMA
  * without VM_MIXEDMAP, as the core mm maps a file's pages: a 2 MiB-aligned
  * part of the mapping whose pages are one compound chunk of PMD order gets
  * one PMD (iobmd_mmap_huge_fault()), any other page one PTE
@@ -37,7 +38,9 @@
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/mempolicy.h>
 #include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 
 #include "iobmd_priv.h"
 
@@ -377,21 +380,31 @@ static const struct vm_operations_struct iobmd_mmap_ops = {
 };
 
 #ifdef IOBMD_HUGE_MAP
-/* A page of a buffer mapped at fault time: one PTE. */
+/*
+ * A page of a buffer mapped at fault time: handed to the core mm, which
+ * maps it with one PTE as it maps a file's page (finish_fault()): under
+ * the page table lock, so that a PMD another thread put there meanwhile
+ * wins, and over a userfaultfd write-protect marker, which it keeps.
+ */
 static vm_fault_t __iobmd_hot iobmd_mmap_page_fault(struct vm_fault *vmf)
 {
 	struct iobmd_buffer *b = iobmd_to_buffer(iobmd_mmap_desc(vmf->vma));
 
 	if (vmf->pgoff >= b->npages)
 		return VM_FAULT_SIGBUS;
-	return vmf_insert_page_mkwrite(vmf, b->pages[vmf->pgoff],
-				       vmf->flags & FAULT_FLAG_WRITE);
+	vmf->page = b->pages[vmf->pgoff];
+	get_page(vmf->page);
+	return 0;
 }
 
 /*
  * 2 MiB of a buffer mapped at fault time: one PMD where those bytes are
  * one compound chunk of PMD order that starts there, else the fallback to
- * PTEs.
+ * PTEs.  Only a write to a PMD that is there already asks
+ * vmf_insert_folio_pmd() to make it writable: a new PMD that finds a page
+ * table another thread put there meanwhile then leaves it be, and the
+ * fault is retried with PTEs.  A userfaultfd write-protected VMA keeps
+ * PTEs, whose markers the core mm honours.
  */
 static vm_fault_t __iobmd_hot iobmd_mmap_huge_fault(struct vm_fault *vmf,
 						    unsigned int order)
@@ -403,7 +416,7 @@ static vm_fault_t __iobmd_hot iobmd_mmap_huge_fault(struct vm_fault *vmf,
 	pgoff_t first;
 
 	if (order != PMD_ORDER || haddr < vma->vm_start ||
-	    haddr + PMD_SIZE > vma->vm_end)
+	    haddr + PMD_SIZE > vma->vm_end || userfaultfd_wp(vma))
 		return VM_FAULT_FALLBACK;
 	first = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
 	if (first + (1UL << PMD_ORDER) > b->npages)
@@ -411,14 +424,32 @@ static vm_fault_t __iobmd_hot iobmd_mmap_huge_fault(struct vm_fault *vmf,
 	folio = page_folio(b->pages[first]);
 	if (&folio->page != b->pages[first] || folio_order(folio) != PMD_ORDER)
 		return VM_FAULT_FALLBACK;
-	return vmf_insert_folio_pmd(vmf, folio, vmf->flags & FAULT_FLAG_WRITE);
+	return vmf_insert_folio_pmd(vmf, folio,
+				    vmf->flags & FAULT_FLAG_WRITE &&
+				    pmd_trans_huge(vmf->orig_pmd));
 }
+
+#ifdef CONFIG_NUMA
+/*
+ * No memory policy: NUMA balancing then leaves the mapping alone (its
+ * hinting faults could never move a buffer's pages).
+ */
+static struct mempolicy *iobmd_mmap_get_policy(struct vm_area_struct *vma,
+					       unsigned long addr,
+					       pgoff_t *ilx)
+{
+	return NULL;
+}
+#endif
 
 static const struct vm_operations_struct iobmd_mmap_huge_ops = {
 	.open = iobmd_mmap_open,
 	.close = iobmd_mmap_close,
 	.fault = iobmd_mmap_page_fault,
 	.huge_fault = iobmd_mmap_huge_fault,
+#ifdef CONFIG_NUMA
+	.get_policy = iobmd_mmap_get_policy,
+#endif
 };
 
 /**
@@ -462,8 +493,14 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 			return ret;
 		m->cache = ret;
 #ifdef IOBMD_HUGE_MAP
-		/* Mapped at fault time, 2 MiB at a time where it can be. */
-		if (m->cache == IOBMD_CACHE_DEFAULT) {
+		/*
+		 * A mapping that can hold a PMD is mapped at fault time, 2 MiB
+		 * at a time where it can be; not in a VMA another driver made
+		 * special (its split PMDs would keep their pages).
+		 */
+		if (m->cache == IOBMD_CACHE_DEFAULT &&
+		    vma_pages(m->vma) >= PTRS_PER_PMD &&
+		    !(m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO))) {
 			vm_flags_set(m->vma, VM_HUGEPAGE);
 			m->vma->vm_ops = &iobmd_mmap_huge_ops;
 			return 0;

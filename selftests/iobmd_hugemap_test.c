@@ -8,6 +8,7 @@
  * every byte the buffer's, fork and pinning see the same bytes, and
  * splitting gives every page back when the buffer goes.
  */
+#include <linux/userfaultfd.h>
 #include <sys/utsname.h>
 
 #include "iobmd_utils.h"
@@ -202,6 +203,8 @@ TEST_F(hugemap, split)
 	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p + 2 * SZ_2M, SZ_2M, 2 * SZ_2M,
 					     43));
 	after = smaps_kb(p, "FilePmdMapped");
+	if (self->huge)
+		EXPECT_LT(0, before);
 	TH_LOG("FilePmdMapped %ld kB before, %ld after; %lld PMDs split",
 	       before, after, vmstat_read("thp_split_pmd") - splits);
 	if (self->huge && before == (long)(len >> 10)) {
@@ -253,6 +256,59 @@ TEST_F(hugemap, madvise)
 	EXPECT_EQ(len, iobmd_check_pattern(p, len, 0, 61));
 	EXPECT_EQ(0, smaps_kb(p, "FilePmdMapped"));
 	check_buffer(h, len, 61);
+	ASSERT_EQ(0, munmap(p, len));
+	test_ioctl_release(h);
+}
+
+/*
+ * userfaultfd's asynchronous write-protection (6.7 on), which takes any
+ * VMA but special ones: the kernels of the matrix refuse the mapping
+ * (VM_DONTEXPAND makes it special to userfaultfd), EINVAL.  Where one
+ * takes it, it leaves a marker in every empty page table entry, and
+ * touching the page must still map it and keep the bytes (a handler that
+ * cannot map over a marker spins here).
+ */
+TEST_F(hugemap, uffd_wp_async)
+{
+	const size_t len = 2 * SZ_2M;
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
+	};
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	struct utsname u;
+	int uffd, major = 0, minor = 0;
+	__u8 *p;
+	__u32 h;
+
+	ASSERT_EQ(0, uname(&u));
+	sscanf(u.release, "%d.%d", &major, &minor);
+	if (major < 6 || (major == 6 && minor < 7)) {
+		TH_LOG("%s has no asynchronous write-protection", u.release);
+		return;
+	}
+	p = map_buffer(len, &h);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	ASSERT_LE(0, uffd) TH_LOG("userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	reg.range.start = (unsigned long)p;
+	reg.range.len = len;
+	/* Where the kernel refuses this VMA, there is nothing to test. */
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		TH_LOG("UFFDIO_REGISTER: %s", strerror(errno));
+		EXPECT_EQ(EINVAL, errno);
+	} else {
+		wp.range = reg.range;
+		ASSERT_EQ(0, ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
+		/* Read, then written: the async mode unprotects by itself. */
+		EXPECT_EQ(len, iobmd_check_bytes(p, len, 0));
+		iobmd_fill_pattern(p, len, 0, 67);
+		EXPECT_EQ(len, iobmd_check_pattern(p, len, 0, 67));
+		EXPECT_EQ(0, smaps_kb(p, "FilePmdMapped"));
+		check_buffer(h, len, 67);
+	}
+	close(uffd);
 	ASSERT_EQ(0, munmap(p, len));
 	test_ioctl_release(h);
 }
@@ -325,7 +381,7 @@ TEST_F(hugemap, split_gives_memory_back)
 {
 	const size_t len = 32 * SZ_2M;
 	const int rounds = 8;
-	long long before, after;
+	long long before, after, splits = vmstat_read("thp_split_pmd");
 	size_t off;
 	int r;
 
@@ -347,6 +403,9 @@ TEST_F(hugemap, split_gives_memory_back)
 	       before, rounds, len >> 20, after);
 	/* One round's leak would be the whole buffer. */
 	EXPECT_LT(before - after, (long long)(len >> 10) / 2);
+	/* And there were PMDs to split. */
+	if (self->huge)
+		EXPECT_LE(rounds, vmstat_read("thp_split_pmd") - splits);
 }
 
 TEST_HARNESS_MAIN
