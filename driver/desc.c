@@ -348,17 +348,6 @@ u64 iobmd_desc_phys_limit(struct iobmd_desc *d)
 }
 
 /**
- * iobmd_desc_usable() - whether a descriptor's memory may be used now
- * @d: the descriptor
- *
- * Return: 0, or the kind's reason (see struct iobmd_desc_ops).
- */
-int __iobmd_hot iobmd_desc_usable(struct iobmd_desc *d)
-{
-	return d->ops->usable ? d->ops->usable(d) : 0;
-}
-
-/**
  * iobmd_desc_piece_backed() - bytes of a range of a piece that are backed
  * @p: a descriptor another is built on
  * @offset: first byte in @p

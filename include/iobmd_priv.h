@@ -277,7 +277,17 @@ int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			u32 room, u32 *count, u64 *total);
 u64 iobmd_desc_extent(struct iobmd_desc *d);
 u64 iobmd_desc_phys_limit(struct iobmd_desc *d);
-int iobmd_desc_usable(struct iobmd_desc *d);
+
+/**
+ * iobmd_desc_usable() - whether a descriptor's memory may be used now
+ * @d: the descriptor
+ *
+ * Return: 0, or the kind's reason (see struct iobmd_desc_ops).
+ */
+static inline int iobmd_desc_usable(struct iobmd_desc *d)
+{
+	return d->ops->usable ? d->ops->usable(d) : 0;
+}
 u64 iobmd_desc_piece_backed(struct iobmd_desc *p, u64 offset, u64 len);
 u64 iobmd_desc_backed(struct iobmd_desc *d, u64 offset, u64 len);
 int iobmd_desc_check_backed(struct iobmd_desc *d, u64 offset, u64 len);
