@@ -649,7 +649,7 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_export_dmabuf, IOBMD_NS);
  * Return: as iobmd_desc_export_dmabuf(); on failure the buffer is gone.
  */
 __iobmd_hot struct dma_buf *iobmd_buffer_export_new(struct iobmd_buffer *b,
-						     int flags)
+						    int flags)
 {
 	return iobmd_export(&b->desc, 0, 0, flags, b->desc.length, true);
 }

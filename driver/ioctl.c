@@ -76,10 +76,9 @@ err_put:
  * command, and answer; the descriptor is installed only once the answer
  * is written.  Takes over the dma-buf; on failure it is gone.
  */
-static __always_inline int iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd,
-						      struct dma_buf *dmabuf,
-						      u32 fd_flags, u32 *fd,
-						      size_t cmd_len)
+static __always_inline int
+iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd, struct dma_buf *dmabuf,
+			  u32 fd_flags, u32 *fd, size_t cmd_len)
 {
 	int ret, nfd;
 

@@ -265,6 +265,7 @@ static inline void iobmd_desc_unpin(struct iobmd_desc *d)
 	might_lock_nested(&d->prep_lock, d->depth - 1);
 	WARN_ON_ONCE(atomic_dec_return(&d->wired_pins) < 0);
 }
+
 int iobmd_desc_hold_prepared(struct iobmd_desc *d);
 u32 iobmd_desc_prepare_dir(struct iobmd_desc *d, u32 direction);
 unsigned int iobmd_desc_prepare_pin_flags(u32 dir);
@@ -288,6 +289,7 @@ static inline int iobmd_desc_usable(struct iobmd_desc *d)
 {
 	return d->ops->usable ? d->ops->usable(d) : 0;
 }
+
 u64 iobmd_desc_piece_backed(struct iobmd_desc *p, u64 offset, u64 len);
 u64 iobmd_desc_backed(struct iobmd_desc *d, u64 offset, u64 len);
 int iobmd_desc_check_backed(struct iobmd_desc *d, u64 offset, u64 len);
@@ -408,6 +410,7 @@ static inline u64 iobmd_desc_bytes(struct iobmd_desc *d)
 
 	return b ? (u64)b->npages << PAGE_SHIFT : 0;
 }
+
 int iobmd_buffer_set_length(struct iobmd_buffer *b, u64 length);
 int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 			u64 len, u64 *done);
