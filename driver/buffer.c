@@ -37,17 +37,6 @@ static __iobmd_hot struct iobmd_buffer *iobmd_buffer_of(struct iobmd_desc *d)
 	return container_of(d, struct iobmd_buffer, desc);
 }
 
-/**
- * iobmd_to_buffer() - the buffer behind a descriptor
- * @d: any descriptor
- *
- * Return: the buffer, or NULL when @d is of another kind.
- */
-__iobmd_hot struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d)
-{
-	return d->kind == IOBMD_KIND_BUFFER ? iobmd_buffer_of(d) : NULL;
-}
-
 static int __iobmd_hot iobmd_buffer_walk(struct iobmd_desc *d, u64 offset,
 					 u64 len, unsigned int how,
 					 iobmd_run_fn fn, void *arg)
@@ -109,11 +98,13 @@ static void __iobmd_hot iobmd_buffer_free_list(struct iobmd_buffer *b)
  * @count pages from @page: one compound page from the page allocator, or
  * pages placed by physical address, each with its own reference.
  */
-static void __iobmd_hot iobmd_buffer_free_chunk(struct page *page,
-						unsigned long count)
+static __always_inline void iobmd_buffer_free_chunk(struct page *page,
+						    unsigned long count)
 {
 	if (PageCompound(page))
 		__free_pages(page, compound_order(page));
+	else if (count == 1)
+		__free_page(page);
 	else
 		iobmd_contig_free(page, count);
 }
@@ -134,8 +125,14 @@ static void __iobmd_hot iobmd_buffer_free_pages(struct iobmd_buffer *b,
 	iobmd_buffer_free_list(b);
 }
 
-static void __iobmd_hot iobmd_buffer_free_memory(struct iobmd_buffer *b)
+static __always_inline void iobmd_buffer_free_memory(struct iobmd_buffer *b)
 {
+	/* One page: one chunk, and the list is the buffer's own. */
+	if (b->npages == 1 && !b->contiguous) {
+		iobmd_buffer_free_chunk(b->one, 1);
+		b->pages = NULL;
+		return;
+	}
 	if (b->contiguous) {
 		iobmd_contig_free(b->pages[0], b->npages);
 		iobmd_buffer_free_list(b);
@@ -188,7 +185,8 @@ static int iobmd_buffer_set_cache(struct iobmd_buffer *b, unsigned int cache)
 	return cache == IOBMD_CACHE_DEFAULT ? 0 : -EOPNOTSUPP;
 }
 
-static void __iobmd_hot iobmd_buffer_count(struct iobmd_buffer *b, int sign)
+static __always_inline void iobmd_buffer_count(struct iobmd_buffer *b,
+					       int sign)
 {
 	unsigned int i;
 
@@ -203,21 +201,6 @@ static void __iobmd_hot iobmd_buffer_count(struct iobmd_buffer *b, int sign)
 		if (b->zone_bytes[i])
 			atomic64_add(sign * (s64)b->zone_bytes[i],
 				     &iobmd_stats.zone_bytes[i]);
-}
-
-/**
- * iobmd_desc_bytes() - bytes of memory a descriptor allocated itself
- * @d: the descriptor
- *
- * Return: a buffer's allocation; 0 for kinds that describe memory.
- */
-u64 __iobmd_hot iobmd_desc_bytes(struct iobmd_desc *d)
-{
-	struct iobmd_buffer *b = iobmd_to_buffer(d);
-
-	if (!b)
-		return 0;
-	return (u64)b->npages << PAGE_SHIFT;
 }
 
 /*
@@ -428,8 +411,11 @@ static int __iobmd_hot iobmd_buffer_take(struct iobmd_buffer *b,
 static int __iobmd_hot iobmd_buffer_alloc_pages(struct iobmd_buffer *b,
 						u64 limit)
 {
-	unsigned int zone = iobmd_zone_first(limit);
-	bool prepaid = iobmd_buffer_all_zone_dma(limit);
+	/* Above 4 GiB any zone will do (iobmd_zone_first()). */
+	unsigned int zone = limit > DMA_BIT_MASK(32) ? 0 :
+			    iobmd_zone_first(limit);
+	/* Only a scarce ZONE_DMA is ever the first (iobmd_zone_first()). */
+	bool prepaid = IS_ENABLED(CONFIG_ZONE_DMA) && zone == 2;
 	bool place = true, placing = false, above;
 	unsigned long n = 0, count;
 	unsigned int oi = 0;
@@ -678,9 +664,13 @@ iobmd_buffer_create(const struct iobmd_buffer_spec *spec)
 	u64 limit;
 	int ret;
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	/* A dma-buf's state made with the buffer shares its allocation. */
+	b = kzalloc(sizeof(*b) + (spec->export_slot ? iobmd_export_size : 0),
+		    GFP_KERNEL_ACCOUNT);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
+	if (spec->export_slot)
+		b->export_slot = b + 1;
 	/* The caller holds it for the call; the buffer only if charged. */
 	b->zone_dma_user = spec->user;
 	ret = iobmd_buffer_derive(spec, b, &limit);

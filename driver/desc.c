@@ -217,7 +217,7 @@ static int iobmd_desc_pin_held(struct iobmd_desc *d, bool write)
 }
 
 /**
- * iobmd_desc_pin() - make the memory present until iobmd_desc_unpin()
+ * __iobmd_desc_pin() - iobmd_desc_pin() of a kind that pins its memory
  * @d: the descriptor
  * @flags: IOBMD_PIN_WRITE when the memory will be written through the pin;
  *	IOBMD_PIN_NOFAULT to take a pin only on memory that needs no faulting
@@ -237,7 +237,7 @@ static int iobmd_desc_pin_held(struct iobmd_desc *d, bool write)
  * fatal signal while waiting for another task's pin), or the kind's pin
  * error.
  */
-int __iobmd_hot iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
+int __iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 {
 	bool write = flags & IOBMD_PIN_WRITE;
 	bool wired;
@@ -245,16 +245,6 @@ int __iobmd_hot iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 
 	if (write && d->readonly)
 		return -EACCES;
-	/*
-	 * Memory that exists unpinned needs no transition and no lock: the
-	 * count only balances pins against unpins.  lockdep still learns
-	 * where @prep_lock would be taken (under mmap_lock, say).
-	 */
-	if (!d->ops->pin) {
-		might_lock_nested(&d->prep_lock, d->depth - 1);
-		atomic_inc(&d->wired_pins);
-		return 0;
-	}
 	ret = iobmd_desc_pin_held(d, write);
 	if (ret != -ENODATA)
 		return ret;
@@ -290,19 +280,14 @@ int __iobmd_hot iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 }
 
 /**
- * iobmd_desc_unpin() - drop a pin taken with iobmd_desc_pin()
+ * __iobmd_desc_unpin() - iobmd_desc_unpin() of a kind that pins its memory
  * @d: the descriptor
  *
  * Safe under mmap_lock (munmap of the last mapping): the 1 -> 0 transition
  * runs under @prep_lock and takes no mmap_lock, nor @pin_lock.
  */
-void __iobmd_hot iobmd_desc_unpin(struct iobmd_desc *d)
+void __iobmd_desc_unpin(struct iobmd_desc *d)
 {
-	if (!d->ops->pin) {
-		might_lock_nested(&d->prep_lock, d->depth - 1);
-		WARN_ON_ONCE(atomic_dec_return(&d->wired_pins) < 0);
-		return;
-	}
 	iobmd_desc_lock_prep(d);
 	if (!WARN_ON_ONCE(!d->pin_count) && !--d->pin_count && d->ops->unpin)
 		d->ops->unpin(d);
@@ -360,17 +345,6 @@ static int iobmd_desc_max_run(void *arg, const struct iobmd_run *run)
 u64 iobmd_desc_phys_limit(struct iobmd_desc *d)
 {
 	return d->ops->phys_limit ? d->ops->phys_limit(d) : U64_MAX;
-}
-
-/**
- * iobmd_desc_usable() - whether a descriptor's memory may be used now
- * @d: the descriptor
- *
- * Return: 0, or the kind's reason (see struct iobmd_desc_ops).
- */
-int __iobmd_hot iobmd_desc_usable(struct iobmd_desc *d)
-{
-	return d->ops->usable ? d->ops->usable(d) : 0;
 }
 
 /**

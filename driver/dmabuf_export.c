@@ -45,6 +45,7 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  * @attachments: struct iobmd_export_attach of each attached device
  * @vaddr: the kernel mapping while @vmaps is above 0
  * @vmaps: vmap() calls not undone
+ * @own: allocated for itself, not in its buffer's export_slot
  */
 struct iobmd_export {
 	struct iobmd_desc *desc;
@@ -56,7 +57,11 @@ struct iobmd_export {
 	struct list_head attachments;
 	void *vaddr;
 	unsigned int vmaps;
+	bool own;
 };
+
+/* What struct iobmd_buffer.export_slot holds. */
+const size_t iobmd_export_size = sizeof(struct iobmd_export);
 
 /**
  * struct iobmd_export_attach - an importer's device
@@ -85,7 +90,7 @@ static const struct dma_buf_ops iobmd_dmabuf_ops, iobmd_dmabuf_iomem_ops;
  * snprintf() naming took a sixth of the time of making a one-page buffer
  * and its dma-buf (one emulated round, cold caches).
  */
-static void __iobmd_hot iobmd_export_name(char *buf, u64 id)
+static __always_inline void iobmd_export_name(char *buf, u64 id)
 {
 	char digits[20];
 	int n = 0;
@@ -373,13 +378,39 @@ static void iobmd_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	mutex_unlock(&e->lock);
 }
 
-static void __iobmd_hot iobmd_export_free(struct iobmd_export *e)
+/*
+ * The state of a new export of @d, zeroed: in the buffer's export slot
+ * when it has one left (a buffer made to be exported), else on its own.
+ */
+static __always_inline struct iobmd_export *
+iobmd_export_alloc(struct iobmd_desc *d)
 {
-	iobmd_runs_free(&e->layout.runs);
-	iobmd_desc_unpin(e->desc);
-	iobmd_desc_put(e->desc);
+	struct iobmd_buffer *b = iobmd_to_buffer(d);
+	struct iobmd_export *e;
+
+	if (b && READ_ONCE(b->export_slot)) {
+		e = xchg(&b->export_slot, NULL);
+		if (e)
+			return e;
+	}
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (e)
+		e->own = true;
+	return e;
+}
+
+/* Frees @e; an export slot goes with its buffer, so @d is put last. */
+static __always_inline void iobmd_export_free(struct iobmd_export *e)
+{
+	struct iobmd_desc *d = e->desc;
+
+	if (e->layout.runs.v)
+		iobmd_runs_free(&e->layout.runs);
+	iobmd_desc_unpin(d);
 	mutex_destroy(&e->lock);
-	kfree(e);
+	if (e->own)
+		kfree(e);
+	iobmd_desc_put(d);
 }
 
 static void __iobmd_hot iobmd_dmabuf_release(struct dma_buf *dmabuf)
@@ -442,7 +473,7 @@ struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
  * the range's start a page, so that a mapping of the dma-buf is the
  * descriptor's own mapping at the same page-aligned offset.
  */
-static int __iobmd_hot iobmd_export_collect(struct iobmd_export *e)
+static __always_inline int iobmd_export_collect(struct iobmd_export *e)
 {
 	struct iobmd_layout *l = &e->layout;
 	u64 delta, size;
@@ -481,6 +512,97 @@ static int __iobmd_hot iobmd_export_collect(struct iobmd_export *e)
 	return 0;
 }
 
+/*
+ * iobmd_desc_export_dmabuf() with the descriptor's length @dlen read by
+ * the caller; @ref: the dma-buf takes over the caller's reference, which
+ * is gone when it fails, rather than taking its own.
+ */
+static __always_inline struct dma_buf *
+iobmd_export(struct iobmd_desc *d, u64 offset, u64 length, int flags,
+	     u64 dlen, bool ref)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	char *name;
+	struct iobmd_export *e;
+	struct dma_buf *dmabuf;
+	u64 end;
+	int ret;
+
+	ret = -EINVAL;
+	if (flags & ~(O_CLOEXEC | O_ACCMODE) ||
+	    (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_ACCMODE ||
+	    !PAGE_ALIGNED(offset))
+		goto err_ref;
+	ret = -ENODATA;
+	if (!dlen)
+		goto err_ref;
+	if (!length && offset < dlen)
+		length = dlen - offset;
+	ret = -ERANGE;
+	if (!length || check_add_overflow(offset, length, &end) || end > dlen)
+		goto err_ref;
+
+	/* Each export costs kernel memory: a descriptor has a bounded few. */
+	ret = -EMFILE;
+	if (!atomic_add_unless(&d->exports, 1, IOBMD_EXPORT_MAX))
+		goto err_ref;
+	ret = -ENOMEM;
+	e = iobmd_export_alloc(d);
+	if (!e)
+		goto err_count;
+	e->desc = d;
+	e->offset = offset;
+	e->length = length;
+	mutex_init(&e->lock);
+	INIT_LIST_HEAD(&e->attachments);
+	ret = iobmd_export_collect(e);
+	if (ret) {
+		mutex_destroy(&e->lock);
+		if (e->own)
+			kfree(e);
+		goto err_count;
+	}
+	if (!ref)
+		iobmd_desc_get(d);
+
+	info.ops = iobmd_export_iomem(e) ? &iobmd_dmabuf_iomem_ops :
+					   &iobmd_dmabuf_ops;
+	info.size = PAGE_ALIGN(length);
+	info.flags = flags;
+	info.priv = e;
+	dmabuf = dma_buf_export(&info);
+	if (IS_ERR(dmabuf)) {
+		/* Freeing @e may put the last reference to @d. */
+		atomic_dec(&d->exports);
+		iobmd_export_free(e);
+		return dmabuf;
+	}
+	/*
+	 * bufinfo and fdinfo name the descriptor as the netlink dump does;
+	 * bufinfo lists the dma-buf already, so under the core's lock, and
+	 * DMA_BUF_SET_NAME may rename it later.  The core frees the name.
+	 */
+	name = kmalloc(IOBMD_EXPORT_NAME_LEN, GFP_KERNEL);
+	if (name) {
+		iobmd_export_name(name, d->id);
+		spin_lock(&dmabuf->name_lock);
+		if (!dmabuf->name)
+			dmabuf->name = name;
+		else
+			kfree(name);
+		spin_unlock(&dmabuf->name_lock);
+	}
+	atomic64_inc(&iobmd_stats.exports);
+	return dmabuf;
+
+err_count:
+	atomic_dec(&d->exports);
+err_ref:
+	if (ref)
+		iobmd_desc_put(d);
+	return ERR_PTR(ret);
+}
+
 /**
  * iobmd_desc_export_dmabuf() - a dma-buf of a byte range of a descriptor
  * @d: the descriptor, of any kind; the dma-buf takes its own reference
@@ -509,76 +631,25 @@ __iobmd_hot struct dma_buf *iobmd_desc_export_dmabuf(struct iobmd_desc *d,
 						     u64 offset, u64 length,
 						     int flags)
 {
-	DEFINE_DMA_BUF_EXPORT_INFO(info);
-	u64 dlen = iobmd_desc_length(d);
-	char *name;
-	struct iobmd_export *e;
-	struct dma_buf *dmabuf;
-	u64 end;
-	int ret;
-
-	if (flags & ~(O_CLOEXEC | O_ACCMODE) ||
-	    (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_ACCMODE ||
-	    !PAGE_ALIGNED(offset))
-		return ERR_PTR(-EINVAL);
-	if (!dlen)
-		return ERR_PTR(-ENODATA);
-	if (!length && offset < dlen)
-		length = dlen - offset;
-	if (!length || check_add_overflow(offset, length, &end) || end > dlen)
-		return ERR_PTR(-ERANGE);
-
-	/* Each export costs kernel memory: a descriptor has a bounded few. */
-	if (!atomic_add_unless(&d->exports, 1, IOBMD_EXPORT_MAX))
-		return ERR_PTR(-EMFILE);
-	ret = -ENOMEM;
-	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
-	if (!e)
-		goto err_count;
-	e->desc = d;
-	e->offset = offset;
-	e->length = length;
-	mutex_init(&e->lock);
-	INIT_LIST_HEAD(&e->attachments);
-	ret = iobmd_export_collect(e);
-	if (ret) {
-		mutex_destroy(&e->lock);
-		kfree(e);
-		goto err_count;
-	}
-	iobmd_desc_get(d);
-
-	info.ops = iobmd_export_iomem(e) ? &iobmd_dmabuf_iomem_ops :
-					   &iobmd_dmabuf_ops;
-	info.size = PAGE_ALIGN(length);
-	info.flags = flags;
-	info.priv = e;
-	dmabuf = dma_buf_export(&info);
-	if (IS_ERR(dmabuf)) {
-		iobmd_export_free(e);
-		atomic_dec(&d->exports);
-		return dmabuf;
-	}
-	/*
-	 * bufinfo and fdinfo name the descriptor as the netlink dump does;
-	 * bufinfo lists the dma-buf already, so under the core's lock, and
-	 * DMA_BUF_SET_NAME may rename it later.  The core frees the name.
-	 */
-	name = kmalloc(IOBMD_EXPORT_NAME_LEN, GFP_KERNEL);
-	if (name) {
-		iobmd_export_name(name, d->id);
-		spin_lock(&dmabuf->name_lock);
-		if (!dmabuf->name)
-			dmabuf->name = name;
-		else
-			kfree(name);
-		spin_unlock(&dmabuf->name_lock);
-	}
-	atomic64_inc(&iobmd_stats.exports);
-	return dmabuf;
-
-err_count:
-	atomic_dec(&d->exports);
-	return ERR_PTR(ret);
+	return iobmd_export(d, offset, length, flags, iobmd_desc_length(d),
+			    false);
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_export_dmabuf, IOBMD_NS);
+
+/**
+ * iobmd_buffer_export_new() - a dma-buf of all of a buffer no one else
+ * holds yet, taking over the caller's reference
+ * @b: the new buffer; its only reference is the caller's
+ * @flags: as iobmd_desc_export_dmabuf()
+ *
+ * What iobmd_desc_export_dmabuf() of the whole buffer followed by
+ * iobmd_desc_put() does, in one step: no one else can change the length
+ * of a buffer only its creator holds.
+ *
+ * Return: as iobmd_desc_export_dmabuf(); on failure the buffer is gone.
+ */
+__iobmd_hot struct dma_buf *iobmd_buffer_export_new(struct iobmd_buffer *b,
+						    int flags)
+{
+	return iobmd_export(&b->desc, 0, 0, flags, b->desc.length, true);
+}

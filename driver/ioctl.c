@@ -28,8 +28,8 @@ struct iobmd_ucmd {
 	struct iobmd_user *user;	/* the caller's account, if held */
 };
 
-static int __iobmd_hot iobmd_ucmd_respond(struct iobmd_ucmd *ucmd,
-					  size_t cmd_len)
+static __always_inline int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd,
+					      size_t cmd_len)
 {
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, cmd_len)))
@@ -76,10 +76,9 @@ err_put:
  * command, and answer; the descriptor is installed only once the answer
  * is written.  Takes over the dma-buf; on failure it is gone.
  */
-static int __iobmd_hot iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd,
-						 struct dma_buf *dmabuf,
-						 u32 fd_flags, u32 *fd,
-						 size_t cmd_len)
+static __always_inline int
+iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd, struct dma_buf *dmabuf,
+			  u32 fd_flags, u32 *fd, size_t cmd_len)
 {
 	int ret, nfd;
 
@@ -100,25 +99,24 @@ static int __iobmd_hot iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd,
 }
 
 /*
- * Hand a new descriptor out as a dma-buf of all of it, with no handle,
+ * Hand a new buffer out as a dma-buf of all of it, with no handle,
  * charged as one with a handle is.  Takes over the caller's reference; on
  * failure the descriptor is gone.
  */
 static int __iobmd_hot iobmd_ucmd_publish_dmabuf(struct iobmd_ucmd *ucmd,
-						 struct iobmd_desc *d,
+						 struct iobmd_buffer *b,
 						 u32 fd_flags, u32 *fd,
 						 size_t cmd_len)
 {
 	struct dma_buf *dmabuf;
 	int ret;
 
-	ret = iobmd_account_charge(ucmd->file->acct, ucmd->user, d);
+	ret = iobmd_account_charge(ucmd->file->acct, ucmd->user, &b->desc);
 	if (ret) {
-		iobmd_desc_put(d);
+		iobmd_desc_put(&b->desc);
 		return ret;
 	}
-	dmabuf = iobmd_desc_export_dmabuf(d, 0, 0, fd_flags);
-	iobmd_desc_put(d);
+	dmabuf = iobmd_buffer_export_new(b, fd_flags);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 	return iobmd_ucmd_install_dmabuf(ucmd, dmabuf, fd_flags, fd, cmd_len);
@@ -191,6 +189,7 @@ static int __iobmd_hot iobmd_ioctl_buf_spec(const struct iobmd_buf_create *cmd,
 	spec->capacity = cmd->capacity;
 	spec->alignment = cmd->alignment;
 	spec->phys_mask = cmd->phys_mask;
+	spec->export_slot = cmd->flags & IOBMD_BUF_CREATE_DMABUF;
 
 	if (cmd->flags & IOBMD_BUF_CREATE_PHYS_MASK) {
 		if (cmd->alignment || !cmd->phys_mask)
@@ -274,7 +273,7 @@ static int __iobmd_hot iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	}
 	if (cmd->flags & IOBMD_BUF_CREATE_DMABUF) {
 		cmd->handle = 0;
-		ret = iobmd_ucmd_publish_dmabuf(ucmd, &b->desc, cmd->fd_flags,
+		ret = iobmd_ucmd_publish_dmabuf(ucmd, b, cmd->fd_flags,
 						&cmd->fd, sizeof(*cmd));
 	} else {
 		ret = iobmd_ucmd_publish(ucmd, &b->desc, &cmd->handle,

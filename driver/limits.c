@@ -494,14 +494,15 @@ static bool __iobmd_hot iobmd_user_charge_desc(struct iobmd_user *u)
 	return true;
 }
 
-static void __iobmd_hot iobmd_user_uncharge_desc(struct iobmd_user *u)
+static __always_inline void iobmd_user_uncharge_desc(struct iobmd_user *u)
 {
 	if (atomic64_dec_and_test(&u->descs))
 		atomic64_dec(&iobmd_stats.users);
 }
 
 /* Adds @add to @v unless that passes @limit (0: none). */
-static bool __iobmd_hot iobmd_charge(atomic64_t *v, u64 add, u64 limit)
+static __always_inline bool iobmd_charge(atomic64_t *v, u64 add,
+					 u64 limit)
 {
 	if (atomic64_add_return(add, v) > limit && limit) {
 		atomic64_sub(add, v);

@@ -506,6 +506,22 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 			return 0;
 		}
 #endif
+		/*
+		 * A small mapping inserts the pages straight from the list,
+		 * which lies in the order of the buffer's bytes.
+		 */
+		if (vma_pages(m->vma) <= IOBMD_MMAP_SMALL) {
+			unsigned long num = vma_pages(m->vma);
+
+			m->vma->vm_page_prot =
+				iobmd_mmap_prot(m->vma->vm_page_prot, m->cache,
+						false);
+			vm_flags_set(m->vma, VM_MIXEDMAP);
+			ret = vm_insert_pages(m->vma, m->vma->vm_start,
+					      b->pages + (m->start >> PAGE_SHIFT),
+					      &num);
+			return ret ?: (num ? -ENOMEM : 0);
+		}
 	} else {
 		ret = iobmd_mmap_walk(d, m);
 		if (ret)
@@ -576,9 +592,14 @@ int __iobmd_hot iobmd_desc_mmap(struct iobmd_desc *d,
 		return -EINVAL;
 	if (d->ops->mmap)
 		return d->ops->mmap(d, vma, offset, cache);
-	ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
-	if (ret)
-		return ret;
+	/* A buffer is pages of its own from its first byte on. */
+	if (d->kind == IOBMD_KIND_BUFFER) {
+		map_size = PAGE_ALIGN(iobmd_to_buffer(d)->capacity);
+	} else {
+		ret = iobmd_desc_map_layout(d, &m.delta, &map_size);
+		if (ret)
+			return ret;
+	}
 	if (m.start > map_size || size > map_size - m.start)
 		return -EINVAL;
 	ret = iobmd_desc_pin(d, iobmd_mmap_pin_flags(vma));

@@ -223,8 +223,49 @@ struct iobmd_desc {
 void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 		     u32 kind, u64 length, u32 direction, u32 depth);
 bool iobmd_desc_wired(struct iobmd_desc *d);
-int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags);
-void iobmd_desc_unpin(struct iobmd_desc *d);
+int __iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags);
+void __iobmd_desc_unpin(struct iobmd_desc *d);
+
+/**
+ * iobmd_desc_pin() - make the memory present until iobmd_desc_unpin()
+ * @d: the descriptor
+ * @flags: IOBMD_PIN_*
+ *
+ * Memory that exists unpinned (a kind without a pin operation) needs no
+ * transition and no lock: the count only balances pins against unpins,
+ * and lockdep still learns where @d's prep_lock would be taken.  Other
+ * kinds: __iobmd_desc_pin().
+ *
+ * Return: 0, -EACCES (a writing pin of read-only memory), or as
+ * __iobmd_desc_pin().
+ */
+static inline int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
+{
+	if (d->ops->pin)
+		return __iobmd_desc_pin(d, flags);
+	if (flags & IOBMD_PIN_WRITE && d->readonly)
+		return -EACCES;
+	might_lock_nested(&d->prep_lock, d->depth - 1);
+	atomic_inc(&d->wired_pins);
+	return 0;
+}
+
+/**
+ * iobmd_desc_unpin() - drop a pin taken with iobmd_desc_pin()
+ * @d: the descriptor
+ *
+ * Safe under mmap_lock (munmap of the last mapping).
+ */
+static inline void iobmd_desc_unpin(struct iobmd_desc *d)
+{
+	if (d->ops->pin) {
+		__iobmd_desc_unpin(d);
+		return;
+	}
+	might_lock_nested(&d->prep_lock, d->depth - 1);
+	WARN_ON_ONCE(atomic_dec_return(&d->wired_pins) < 0);
+}
+
 int iobmd_desc_hold_prepared(struct iobmd_desc *d);
 u32 iobmd_desc_prepare_dir(struct iobmd_desc *d, u32 direction);
 unsigned int iobmd_desc_prepare_pin_flags(u32 dir);
@@ -237,7 +278,18 @@ int iobmd_desc_segments(struct iobmd_desc *d, u64 offset, u64 len,
 			u32 room, u32 *count, u64 *total);
 u64 iobmd_desc_extent(struct iobmd_desc *d);
 u64 iobmd_desc_phys_limit(struct iobmd_desc *d);
-int iobmd_desc_usable(struct iobmd_desc *d);
+
+/**
+ * iobmd_desc_usable() - whether a descriptor's memory may be used now
+ * @d: the descriptor
+ *
+ * Return: 0, or the kind's reason (see struct iobmd_desc_ops).
+ */
+static inline int iobmd_desc_usable(struct iobmd_desc *d)
+{
+	return d->ops->usable ? d->ops->usable(d) : 0;
+}
+
 u64 iobmd_desc_piece_backed(struct iobmd_desc *p, u64 offset, u64 len);
 u64 iobmd_desc_backed(struct iobmd_desc *d, u64 offset, u64 len);
 int iobmd_desc_check_backed(struct iobmd_desc *d, u64 offset, u64 len);
@@ -275,6 +327,10 @@ u64 iobmd_dma_reach(struct device *dev);
  *	memory); while it is created, the creator's account (held by the
  *	creator) or NULL
  * @zone_dma_charged: ZONE_DMA bytes charged to @zone_dma_user
+ * @export_slot: room for the state of one dma-buf, allocated with the
+ *	buffer for one made to be exported at once
+ *	(iobmd_buffer_spec.export_slot); the first export takes it (xchg),
+ *	later ones allocate their own; NULL when none is left
  */
 struct iobmd_buffer {
 	struct iobmd_desc desc;
@@ -294,6 +350,7 @@ struct iobmd_buffer {
 	u64 zone_bytes[IOBMD_NR_ZONES];
 	struct iobmd_user *zone_dma_user;
 	u64 zone_dma_charged;
+	void *export_slot;
 };
 
 /**
@@ -304,6 +361,9 @@ struct iobmd_buffer {
  * @phys_mask: 0, or the physical mask (then @alignment must be 0 or 1)
  * @user: the user its ZONE_DMA memory is charged to, or NULL (kernel
  *	callers)
+ * @export_slot: the buffer is made to be exported as a dma-buf at once:
+ *	the export's state comes in the same allocation
+ *	(iobmd_buffer.export_slot)
  */
 struct iobmd_buffer_spec {
 	u32 options;
@@ -311,6 +371,7 @@ struct iobmd_buffer_spec {
 	u64 alignment;
 	u64 phys_mask;
 	struct iobmd_user *user;
+	bool export_slot;
 };
 
 /*
@@ -326,7 +387,31 @@ struct iobmd_buffer_spec {
 	 IOBMD_OPT_CLEAR_ENCRYPT)
 
 struct iobmd_buffer *iobmd_buffer_create(const struct iobmd_buffer_spec *spec);
-struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d);
+/**
+ * iobmd_to_buffer() - the buffer behind a descriptor
+ * @d: any descriptor
+ *
+ * Return: the buffer, or NULL when @d is of another kind.
+ */
+static inline struct iobmd_buffer *iobmd_to_buffer(struct iobmd_desc *d)
+{
+	return d->kind == IOBMD_KIND_BUFFER ?
+	       container_of(d, struct iobmd_buffer, desc) : NULL;
+}
+
+/**
+ * iobmd_desc_bytes() - bytes of memory a descriptor allocated itself
+ * @d: the descriptor
+ *
+ * Return: a buffer's allocation; 0 for kinds that describe memory.
+ */
+static inline u64 iobmd_desc_bytes(struct iobmd_desc *d)
+{
+	struct iobmd_buffer *b = iobmd_to_buffer(d);
+
+	return b ? (u64)b->npages << PAGE_SHIFT : 0;
+}
+
 int iobmd_buffer_set_length(struct iobmd_buffer *b, u64 length);
 int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 			u64 len, u64 *done);
@@ -405,6 +490,8 @@ int iobmd_layout_collect(struct iobmd_desc *d, u64 offset, u64 len,
 void *iobmd_layout_vmap(const struct iobmd_layout *l);
 
 struct dma_buf;
+extern const size_t iobmd_export_size;
+struct dma_buf *iobmd_buffer_export_new(struct iobmd_buffer *b, int flags);
 struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
 					 u64 *length);
 void iobmd_dmabuf_import_init(struct device *dev);
@@ -575,7 +662,6 @@ void iobmd_user_figures(u64 *descs, u64 *bytes, u64 *zone_dma);
 void iobmd_limits_exit(void);
 int iobmd_limits_check_descs(void);
 int iobmd_limits_check_total(u64 bytes);
-u64 iobmd_desc_bytes(struct iobmd_desc *d);
 
 /**
  * struct iobmd_limits - limits in force; 0 means none
