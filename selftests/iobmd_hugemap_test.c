@@ -231,6 +231,13 @@ TEST_F(hugemap, split)
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
 #endif
+/* 6.7's, for older uapi headers (Debian 12's arm64 ones). */
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED	(1 << 13)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC		(1 << 15)
+#endif
 
 /*
  * The rest of madvise(): reclaim hints change nothing (the pages are the
