@@ -23,7 +23,9 @@
  * cannot be pinned under mmap_lock, so it maps only while prepared.
  *
  * Where the kernel has huge mappings of folios (IOBMD_HUGE_MAP), a mapping
- * of 2 MiB or more of a buffer in its default cache mode is made at fault
+ * of a buffer in its default cache mode that can hold a PMD (its first
+ * 2 MiB-aligned part lies in it whole, at a 2 MiB-aligned place in the
+ * buffer's pages that is one compound chunk of PMD order) is made at fault
  * time instead, in a VMA
  * without VM_MIXEDMAP, as the core mm maps a file's pages: a 2 MiB-aligned
  * part of the mapping whose pages are one compound chunk of PMD order gets
@@ -398,6 +400,43 @@ static vm_fault_t __iobmd_hot iobmd_mmap_page_fault(struct vm_fault *vmf)
 }
 
 /*
+ * The folio to map with one PMD at @haddr of @vma, whose page @first of
+ * the buffer is mapped there: the 2 MiB lie in the mapping whole and are
+ * one compound chunk of PMD order that starts there; else NULL.
+ */
+static struct folio *__iobmd_hot
+iobmd_mmap_pmd_folio(const struct iobmd_buffer *b,
+		     const struct vm_area_struct *vma, unsigned long haddr,
+		     pgoff_t first)
+{
+	struct folio *folio;
+
+	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
+	    first + PTRS_PER_PMD > b->npages)
+		return NULL;
+	folio = page_folio(b->pages[first]);
+	if (&folio->page != b->pages[first] || folio_order(folio) != PMD_ORDER)
+		return NULL;
+	return folio;
+}
+
+/*
+ * Whether a mapping is worth filling at fault time: its first 2 MiB-aligned
+ * part can take a PMD.  Where it cannot (a mapping placed by a file that
+ * does not align it, such as a dma-buf's; memory in pieces of another
+ * order), every page would cost a fault of its own: such a mapping is
+ * filled at mmap() time instead.
+ */
+static bool __iobmd_hot iobmd_mmap_pmd_fits(const struct iobmd_buffer *b,
+					    const struct vm_area_struct *vma)
+{
+	unsigned long haddr = ALIGN(vma->vm_start, PMD_SIZE);
+
+	return iobmd_mmap_pmd_folio(b, vma, haddr, vma->vm_pgoff +
+				    ((haddr - vma->vm_start) >> PAGE_SHIFT));
+}
+
+/*
  * 2 MiB of a buffer mapped at fault time: one PMD where those bytes are
  * one compound chunk of PMD order that starts there, else the fallback to
  * PTEs.  Only a write to a PMD that is there already asks
@@ -413,16 +452,12 @@ static vm_fault_t __iobmd_hot iobmd_mmap_huge_fault(struct vm_fault *vmf,
 	struct iobmd_buffer *b = iobmd_to_buffer(iobmd_mmap_desc(vma));
 	unsigned long haddr = vmf->address & PMD_MASK;
 	struct folio *folio;
-	pgoff_t first;
 
-	if (order != PMD_ORDER || haddr < vma->vm_start ||
-	    haddr + PMD_SIZE > vma->vm_end || userfaultfd_wp(vma))
+	if (order != PMD_ORDER || userfaultfd_wp(vma))
 		return VM_FAULT_FALLBACK;
-	first = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
-	if (first + (1UL << PMD_ORDER) > b->npages)
-		return VM_FAULT_FALLBACK;
-	folio = page_folio(b->pages[first]);
-	if (&folio->page != b->pages[first] || folio_order(folio) != PMD_ORDER)
+	folio = iobmd_mmap_pmd_folio(b, vma, haddr, vmf->pgoff -
+				     ((vmf->address - haddr) >> PAGE_SHIFT));
+	if (!folio)
 		return VM_FAULT_FALLBACK;
 	return vmf_insert_folio_pmd(vmf, folio,
 				    vmf->flags & FAULT_FLAG_WRITE &&
@@ -499,8 +534,8 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 		 * special (its split PMDs would keep their pages).
 		 */
 		if (m->cache == IOBMD_CACHE_DEFAULT &&
-		    vma_pages(m->vma) >= PTRS_PER_PMD &&
-		    !(m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO))) {
+		    !(m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
+		    iobmd_mmap_pmd_fits(b, m->vma)) {
 			vm_flags_set(m->vma, VM_HUGEPAGE);
 			m->vma->vm_ops = &iobmd_mmap_huge_ops;
 			return 0;
