@@ -6,12 +6,16 @@
  * (smaps' FilePmdMapped) at a 2 MiB-aligned address; elsewhere with PTEs
  * only.  Either way, a partial munmap, mprotect or MADV_DONTNEED keeps
  * every byte the buffer's, fork and pinning see the same bytes, and
- * splitting gives every page back when the buffer goes.
+ * splitting gives every page back when the buffer goes.  A mapping that
+ * cannot take a PMD (placed off 2 MiB, as a dma-buf's mmap may place it)
+ * is filled at mmap() time, not one fault per page.
  */
 #include <linux/userfaultfd.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include "iobmd_utils.h"
+#include "iobmd_dmabuf.h"
 
 FIXTURE(hugemap)
 {
@@ -413,6 +417,133 @@ TEST_F(hugemap, split_gives_memory_back)
 	/* And there were PMDs to split. */
 	if (self->huge)
 		EXPECT_LE(rounds, vmstat_read("thp_split_pmd") - splits);
+}
+
+/* Minor faults of this process so far. */
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return -1;
+	return ru.ru_minflt;
+}
+
+/*
+ * mmap() of @len bytes of @fd at @offset, placed @skew bytes past a 2 MiB
+ * boundary (MAP_FIXED inside a reservation of its own).
+ */
+static __u8 *map_skewed(int fd, size_t len, off_t offset, size_t skew)
+{
+	__u8 *area, *p;
+
+	area = mmap(NULL, len + 2 * SZ_2M, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return MAP_FAILED;
+	p = (__u8 *)(((unsigned long)area + SZ_2M - 1) & ~(SZ_2M - 1UL)) +
+	    skew;
+	if (mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		 offset) == MAP_FAILED) {
+		munmap(area, len + 2 * SZ_2M);
+		return MAP_FAILED;
+	}
+	/* Only the mapping stays. */
+	if (p > area)
+		munmap(area, p - area);
+	munmap(p + len, area + len + 2 * SZ_2M - (p + len));
+	return p;
+}
+
+/*
+ * Stores in every page of @p, the pattern of @seed; FilePmdMapped after
+ * them in *@kb, and the minor faults they took.
+ */
+static long touch_counted(__u8 *p, size_t len, unsigned int seed, long *kb)
+{
+	long before = minor_faults();
+
+	iobmd_fill_pattern(p, len, 0, seed);
+	before = minor_faults() - before;
+	*kb = smaps_kb(p, "FilePmdMapped");
+	return before;
+}
+
+/*
+ * A mapping placed off 2 MiB cannot take a PMD: it is filled when mapped,
+ * and the stores take no fault per page.  At a 2 MiB-aligned place the
+ * same buffer's chunks take PMDs.
+ */
+TEST_F(hugemap, skewed_filled_at_mmap)
+{
+	const size_t len = 4 * SZ_2M;
+	long faults, kb;
+	__u64 cookie;
+	__u8 *p;
+	__u32 h;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 0, &h);
+	test_ioctl_map(h, 0, 0, len, &cookie);
+
+	p = map_skewed(self->fd, len, (off_t)cookie, PAGE_SIZE);
+	ASSERT_NE(MAP_FAILED, p);
+	faults = touch_counted(p, len, 43, &kb);
+	TH_LOG("off 2 MiB: %ld faults for %zu pages, FilePmdMapped %ld kB",
+	       faults, len / PAGE_SIZE, kb);
+	EXPECT_GT(64, faults);
+	EXPECT_EQ(0, kb > 0 ? kb : 0);
+	ASSERT_EQ(0, munmap(p, len));
+	check_buffer(h, len, 43);
+
+	p = map_skewed(self->fd, len, (off_t)cookie, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	faults = touch_counted(p, len, 44, &kb);
+	TH_LOG("on 2 MiB: %ld faults, FilePmdMapped %ld kB", faults, kb);
+	EXPECT_GT(64, faults);
+	if (self->huge)
+		EXPECT_LE(SZ_2M >> 10, kb);
+	ASSERT_EQ(0, munmap(p, len));
+	check_buffer(h, len, 44);
+	test_ioctl_release(h);
+}
+
+/*
+ * The buffer's dma-buf mapped off 2 MiB and on it: the same rule as
+ * /dev/iobmd's own mapping (the dma-buf's file does not place mappings).
+ */
+TEST_F(hugemap, dmabuf_mapping)
+{
+	const size_t len = 4 * SZ_2M;
+	long faults, kb;
+	int dfd = -1;
+	__u8 *p;
+	__u32 h;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 0, &h);
+	ASSERT_EQ(0, _test_export(self->fd, h, 0, len, O_RDWR | O_CLOEXEC,
+				  &dfd));
+
+	p = map_skewed(dfd, len, 0, 3 * PAGE_SIZE);
+	ASSERT_NE(MAP_FAILED, p);
+	faults = touch_counted(p, len, 45, &kb);
+	TH_LOG("dma-buf off 2 MiB: %ld faults, FilePmdMapped %ld kB", faults,
+	       kb);
+	EXPECT_GT(64, faults);
+	ASSERT_EQ(0, munmap(p, len));
+	check_buffer(h, len, 45);
+
+	p = map_skewed(dfd, len, 0, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	faults = touch_counted(p, len, 46, &kb);
+	TH_LOG("dma-buf on 2 MiB: %ld faults, FilePmdMapped %ld kB", faults,
+	       kb);
+	EXPECT_GT(64, faults);
+	if (self->huge)
+		EXPECT_LE(SZ_2M >> 10, kb);
+	ASSERT_EQ(0, munmap(p, len));
+	check_buffer(h, len, 46);
+	close(dfd);
+	test_ioctl_release(h);
 }
 
 TEST_HARNESS_MAIN
