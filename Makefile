@@ -38,9 +38,11 @@
 #                           driver/ a file, HTML in build/coverage/ (root)
 #   make demo               the demo run in QEMU on 6.12 (root)
 #   make bench              iobmd against dma-heap, udmabuf, anonymous memory
-#                           and io_uring in QEMU on 6.12: bench/results.json,
-#                           bench/results.png (root; BENCH_OPTS="--perf" to
-#                           profile instead, see scripts/bench.sh)
+#                           and io_uring in QEMU on 6.12 (bench/results.json,
+#                           bench/results.png), then on 7.3, where buffers
+#                           map by PMD (bench/results-7.3.*) (root;
+#                           BENCH_OPTS="--perf" to profile 6.12 instead, see
+#                           scripts/bench.sh)
 #   make lint               checkpatch, sparse and W=1
 #   make deb                the Debian packages (iobmd-dkms, libiobmd1,
 #                           libiobmd-dev, iobmd-tools) into build/deb/,
@@ -112,6 +114,7 @@ demo:
 
 bench:
 	@bash scripts/bench.sh $(BENCH_OPTS)
+	@[ -n "$(BENCH_OPTS)" ] || bash scripts/bench.sh --kernel 7.3
 
 lint:
 	@bash scripts/lint.sh

@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn iobmd_bench's JSON into bench/results.json, a chart and a table.
 
-report.py --guest GUEST.json [--guest GUEST2.json] --out DIR [--vm-seconds N]
-          [--qemu TEXT] [--accel TEXT] [--cpu MODEL]
+report.py --guest GUEST.json [--guest GUEST2.json] --out DIR [--name NAME]
+          [--vm-seconds N] [--qemu TEXT] [--accel TEXT] [--cpu MODEL]
 
 A second guest's JSON (W1 booted with init_on_alloc=0) joins the first's:
 its results, ratios and targets, whose names say how it was booted.  Adds a "host" object (date, QEMU, host CPU) to the JSON the guest printed
-and writes DIR/results.json; draws DIR/results.png with gnuplot
+and writes DIR/NAME.json (NAME: results); draws DIR/NAME.png with gnuplot
 (bench/chart.gp): the target ratios against their limits, W1's mapping
 and unmapping phases by size, and the W1
 ratios by size; prints the targets, every case and every ratio as text
@@ -205,6 +205,8 @@ def main():
                     help="a guest's JSON; again for a run booted otherwise (its "
                     "names carry how), whose results, ratios and targets join the first's")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--name", default="results",
+                    help="the files' name: NAME.json and NAME.png in --out")
     ap.add_argument("--vm-seconds", type=int)
     ap.add_argument("--qemu", default="")
     ap.add_argument("--accel", default="")
@@ -235,11 +237,11 @@ def main():
         "vm_seconds": args.vm_seconds,
     }
     os.makedirs(args.out, exist_ok=True)
-    out_json = os.path.join(args.out, "results.json")
+    out_json = os.path.join(args.out, args.name + ".json")
     with open(out_json, "w") as f:
         json.dump(data, f, indent=1)
         f.write("\n")
-    png = os.path.join(args.out, "results.png")
+    png = os.path.join(args.out, args.name + ".png")
     drew = chart(data, png)
 
     g = data["guest"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--kernel KREL]
+# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--kernel NAME|KREL]
 #          [--module KO] [--args OPTIONS]: what `make bench`
 # runs.  As root on Debian 12:
 #   1. scripts/install-deps.sh, plus gnuplot-nox for the chart (and
@@ -32,10 +32,13 @@
 # kernel's zeroing hides most of what W1 measures and W3 times TCG's
 # rep movsb (see bench/README.md for both runs' figures).  Another
 # model ("--cpu max" keeps ERMS) writes to build/bench/.
-# --kernel boots KREL instead of 6.12 (a kernel of the matrix, e.g.
-# 7.3.4+deb13-amd64, where buffers are mapped by PMD); --module runs the
-# module KO (built for that kernel) instead of the tree's, to compare two
-# builds.  Both write to build/bench/ only.
+# --kernel boots another kernel than 6.12: an amd64 name of the matrix
+# (scripts/lib.sh's FETCHED_KERNELS, e.g. 7.3, where buffers are mapped by
+# PMD; fetched if need be) or the release of a kernel already there.  A
+# full run on a named kernel writes bench/results-NAME.json and .png
+# (`make bench` runs 6.12, then 7.3).  --module runs the module KO (built
+# for that kernel) instead of the tree's, to compare two builds: it
+# writes to build/bench/ only.
 # --args passes more options to iobmd_bench ("--only w4 --op pin"); such a
 # partial run also writes to build/bench/ only.
 # Exits non-zero when a step fails, the VM run reports a problem (kernel
@@ -52,10 +55,10 @@ while [ $# -gt 0 ]; do
 	--perf) perf=perf ;;
 	--perf=*) perf=perf profiles=${1#--perf=} ;;
 	--cpu) cpu=${2:?--cpu needs a model}; shift ;;
-	--kernel) krel=${2:?--kernel needs a kernel release}; shift ;;
+	--kernel) krel=${2:?--kernel needs a kernel name or release}; shift ;;
 	--module) module=${2:?--module needs a .ko}; shift ;;
 	--args) args=${2:?--args needs options}; shift ;;
-	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--kernel KREL] [--module KO] [--args OPTIONS]" ;;
+	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--kernel NAME|KREL] [--module KO] [--args OPTIONS]" ;;
 	esac
 	shift
 done
@@ -63,7 +66,17 @@ done
 t0=$(date +%s)
 echo "=== dependencies"
 load_deps
-other=$krel$module
+# A matrix name: the kernel fetched (once) and its release.
+kname=''
+if [ -n "$krel" ] && [ -n "${FETCHED_KERNELS[$krel]:-}" ]; then
+	kname=$krel
+	# shellcheck disable=SC2086 # NAME ARCH SUITE
+	krel=$(bash "$ROOT/scripts/fetch-kernel.sh" ${FETCHED_KERNELS[$kname]} |
+		sed -n 's/^KREL=//p')
+	[ -n "$krel" ] || die "--kernel $kname: not fetched"
+	case $krel in *-amd64) ;; *) die "--kernel $kname: amd64 kernels only" ;; esac
+fi
+other=${kname:+x}$krel$module
 krel=${krel:-$KREL_612}
 [ -z "$module" ] || module=$(readlink -f "$module")
 bench_pkgs=()
@@ -207,11 +220,15 @@ if [[ " $args " != *" --only "* || " $args " == *" --only w1 "* ]]; then
 fi
 
 echo "=== results"
-dest=$ROOT/bench
-[ -z "$quick$args$other" ] && [ "$cpu" = "$default_cpu" ] || dest=$out
-python3 "$ROOT/bench/report.py" "${guests[@]}" --out "$dest" \
+dest=$ROOT/bench name=results
+if [ -n "$kname" ] && [ -z "$quick$args$module" ] && [ "$cpu" = "$default_cpu" ]; then
+	name=results-$kname
+elif [ -n "$quick$args$other" ] || [ "$cpu" != "$default_cpu" ]; then
+	dest=$out
+fi
+python3 "$ROOT/bench/report.py" "${guests[@]}" --out "$dest" --name "$name" \
 	--vm-seconds "$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$vmdir/summary")" \
 	--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
 	--accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" --cpu "$cpu"
-echo "bench: $(elapsed "$t0") (results: $dest/results.json, $dest/results.png)"
+echo "bench: $(elapsed "$t0") (results: $dest/$name.json, $dest/$name.png)"
 exit "$rc"
