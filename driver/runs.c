@@ -13,6 +13,9 @@
 
 #include "iobmd_priv.h"
 
+/* Single-page runs unpinned per call (iobmd_runs_unpin()): on the stack. */
+#define IOBMD_RUNS_UNPIN_BATCH	32
+
 /* Pages in run @k. */
 static unsigned long iobmd_runs_len(const struct iobmd_runs *r, unsigned long k)
 {
@@ -93,19 +96,29 @@ int iobmd_runs_add(struct iobmd_runs *r, struct page **pages, unsigned long n,
 	unsigned long i, next = 0;
 	int ret;
 
+	struct iobmd_prun *v;
+	unsigned long k;
+
 	ret = iobmd_runs_grow(r, r->n + n, max);
 	if (ret)
 		return ret;
-	if (r->n)
+	/* In locals: a pass over every page pinned, kept short. */
+	v = r->v;
+	k = r->n;
+	if (k)
 		next = iobmd_runs_next_pfn(r);
 	for (i = 0; i < n; i++) {
 		unsigned long pfn = page_to_pfn(pages[i]);
 
-		if (!r->n || pfn != next)
-			iobmd_runs_start(r, pfn);
+		if (pfn != next || !k) {
+			v[k].pfn = pfn;
+			v[k].first = r->npages + i;
+			k++;
+		}
 		next = pfn + 1;
-		r->npages++;
 	}
+	r->n = k;
+	r->npages += n;
 	return 0;
 }
 
@@ -153,14 +166,29 @@ void __iobmd_hot iobmd_runs_free(struct iobmd_runs *r)
  */
 void iobmd_runs_unpin(const struct iobmd_runs *r, bool dirty)
 {
-	unsigned long k;
+	struct page *batch[IOBMD_RUNS_UNPIN_BATCH];
+	unsigned long k, len;
+	unsigned int nb = 0;
 
 	for (k = 0; k < r->n; k++) {
-		unpin_user_page_range_dirty_lock(pfn_to_page(r->v[k].pfn),
-						 iobmd_runs_len(r, k), dirty);
+		len = iobmd_runs_len(r, k);
+		/* Single pages go in batches: one call for many. */
+		if (len == 1) {
+			batch[nb++] = pfn_to_page(r->v[k].pfn);
+			if (nb < ARRAY_SIZE(batch))
+				continue;
+			unpin_user_pages_dirty_lock(batch, nb, dirty);
+			nb = 0;
+			cond_resched();
+			continue;
+		}
+		unpin_user_page_range_dirty_lock(pfn_to_page(r->v[k].pfn), len,
+						 dirty);
 		if (!(k & 63))
 			cond_resched();
 	}
+	if (nb)
+		unpin_user_pages_dirty_lock(batch, nb, dirty);
 }
 
 /* The run holding page @idx of the list. */
