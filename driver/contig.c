@@ -225,7 +225,12 @@ static struct page *iobmd_contig_buddy(unsigned long npages,
 
 	for (zone = iobmd_zone_first(limit); zone < IOBMD_NR_ZONES; zone++) {
 #ifdef IOBMD_HUGE_MAP
-		if (whole && order == PMD_ORDER + 1) {
+		/*
+		 * Not in a scarce ZONE_DMA: the tries may hold more than the
+		 * block its budget was charged for.
+		 */
+		if (whole && order == PMD_ORDER + 1 &&
+		    iobmd_zone_gfp[zone] != __GFP_DMA) {
 			page = iobmd_contig_pmd_pair(gfp | iobmd_zone_gfp[zone],
 						     align_pages, limit);
 			if (page)
