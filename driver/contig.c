@@ -28,9 +28,14 @@
  * page; a range is taken in naturally aligned compound pieces, powers of
  * two from the allocator's largest order up to the largest folio, where
  * the kernel makes them (6.12 on, see iobmd_compat.h), and the rest (less
- * than the largest order) as order-0 pages.  Other blocks are split into
- * order-0 pages and what is past the size goes back at once.  Either way
- * the caller gets zeroed pages aligned as asked, freed with
+ * than the largest order) as order-0 pages.  Where the kernel maps folios
+ * by PMD (IOBMD_HUGE_MAP, 7.2 on), every piece is of exactly PMD order
+ * instead (2 MiB with 4 KiB pages), the rest less than that, and a block
+ * of exactly twice that is two compound pages of PMD order where the
+ * allocator offers two that are buddies: each 2 MiB part of the buffer is
+ * then one folio that its mappings map with one PMD.  Other blocks are
+ * split into order-0 pages and what is past the size goes back at once.
+ * Either way the caller gets zeroed pages aligned as asked, freed with
  * iobmd_contig_free().
  */
 #include <linux/dma-mapping.h>
@@ -142,6 +147,58 @@ static bool iobmd_contig_zone_dma(struct zone *zone)
 #endif
 }
 
+#ifdef IOBMD_HUGE_MAP
+/* Blocks of PMD order asked for in iobmd_contig_pmd_pair(). */
+#define IOBMD_CONTIG_PAIR_TRIES	4
+
+/*
+ * Where folios are mapped by PMD, a block of exactly twice PMD order is
+ * better as two compound pages of PMD order, each mapped with one PMD,
+ * than as one compound page mapped by PTEs; but the kernel makes compound
+ * pages only as it hands them out.  So blocks of PMD order (@gfp, zeroed
+ * and charged as the large block would be) are asked for until two are
+ * buddies: the allocator, splitting a larger block for one, keeps the
+ * other half at the head of the list the next request takes from.  The
+ * pair must start on @align_pages and end at or below @limit.
+ *
+ * Return: the lower of the two, or NULL (every block given back) after
+ * IOBMD_CONTIG_PAIR_TRIES blocks without a pair.
+ */
+static struct page *iobmd_contig_pmd_pair(gfp_t gfp, unsigned long align_pages,
+					  u64 limit)
+{
+	const unsigned long half = 1UL << PMD_ORDER;
+	struct page *got[IOBMD_CONTIG_PAIR_TRIES], *lo = NULL;
+	unsigned long a, b;
+	int n, i, pair = -1;
+
+	/* A failure is no cause to reclaim: the large block is next. */
+	gfp = (gfp & ~__GFP_DIRECT_RECLAIM) | __GFP_COMP;
+	for (n = 0; n < IOBMD_CONTIG_PAIR_TRIES && !lo; n++) {
+		got[n] = alloc_pages(gfp, PMD_ORDER);
+		if (!got[n])
+			break;
+		b = page_to_pfn(got[n]);
+		for (i = 0; i < n && !lo; i++) {
+			a = page_to_pfn(got[i]);
+			if (a != b + half && b != a + half)
+				continue;
+			a = min(a, b);
+			if (!IS_ALIGNED(a, align_pages) ||
+			    PFN_PHYS(a + 2 * half) - 1 > limit)
+				continue;
+			lo = pfn_to_page(a);
+			pair = i;
+		}
+	}
+	/* n blocks were got; a pair is got[pair] and the last. */
+	for (i = 0; i < n; i++)
+		if (!lo || (i != pair && i != n - 1))
+			__free_pages(got[i], PMD_ORDER);
+	return lo;
+}
+#endif
+
 /*
  * A buddy block covering @npages on @align_pages; the rest freed.  A lower
  * zone only when the block came from above the limit: a failure in one
@@ -156,7 +213,10 @@ static struct page *iobmd_contig_buddy(unsigned long npages,
 				       bool place)
 {
 	unsigned int order = get_order(max(npages, align_pages) << PAGE_SHIFT);
-	/* A block of exactly the pages wanted stays one compound page. */
+	/*
+	 * A block of exactly the pages wanted stays one compound page (or
+	 * two of PMD order, iobmd_contig_pmd_pair()).
+	 */
 	bool whole = order && npages == 1UL << order;
 	gfp_t gfp = IOBMD_CONTIG_GFP | (whole ? __GFP_COMP : 0);
 	unsigned int zone;
@@ -164,6 +224,19 @@ static struct page *iobmd_contig_buddy(unsigned long npages,
 	unsigned long i;
 
 	for (zone = iobmd_zone_first(limit); zone < IOBMD_NR_ZONES; zone++) {
+#ifdef IOBMD_HUGE_MAP
+		/*
+		 * Not in a scarce ZONE_DMA: the tries may hold more than the
+		 * block its budget was charged for.
+		 */
+		if (whole && order == PMD_ORDER + 1 &&
+		    iobmd_zone_gfp[zone] != __GFP_DMA) {
+			page = iobmd_contig_pmd_pair(gfp | iobmd_zone_gfp[zone],
+						     align_pages, limit);
+			if (page)
+				return page;
+		}
+#endif
 		page = alloc_pages(gfp | iobmd_zone_gfp[zone], order);
 		if (!page)
 			return ERR_PTR(-ENOMEM);
@@ -291,12 +364,29 @@ static unsigned long iobmd_contig_candidate(struct iobmd_contig_scan *s,
 	return 0;
 }
 
+/*
+ * The orders of a range's compound pieces (iobmd_contig_piece_order()).
+ * Where the kernel maps folios by PMD (IOBMD_HUGE_MAP), exactly PMD_ORDER,
+ * so that each 2 MiB part of the buffer is one folio iobmd_mmap_huge_fault()
+ * maps with one PMD.  Elsewhere as large as they fit, from the buddy
+ * allocator's largest order up to the largest folio: fewer pieces to take
+ * and to free.
+ */
+#ifdef IOBMD_HUGE_MAP
+#define IOBMD_CONTIG_PIECE_MIN	PMD_ORDER
+#define IOBMD_CONTIG_PIECE_MAX	PMD_ORDER
+#else
+#define IOBMD_CONTIG_PIECE_MIN	IOBMD_MAX_ORDER
+#define IOBMD_CONTIG_PIECE_MAX	IOBMD_MAX_FOLIO_ORDER
+#endif
+
 #ifdef CONFIG_CONTIG_ALLOC
 /*
  * Make [@start, @start + @n) free and take it: one compound page when
- * @compound (a naturally aligned power of two no smaller than the buddy
- * allocator's largest order, so that no free block straddles either end
- * and the range is exactly the one taken), else order-0 pages.
+ * @compound (a naturally aligned power of two of at least a pageblock:
+ * isolating the range splits any free block that straddles its ends, and
+ * the pageblocks isolated never merge with their neighbours, so the range
+ * is exactly the one taken), else order-0 pages.
  */
 static int iobmd_contig_take(unsigned long start, unsigned long n,
 			     bool compound)
@@ -322,21 +412,23 @@ static int iobmd_contig_take(unsigned long start, unsigned long n,
 
 /*
  * The order of the compound piece at @pfn when @n pages are left: the
- * largest power of two that @pfn is aligned to and that fits, at most the
- * largest folio; 0 when that is below the buddy allocator's largest order
- * (such a piece could end inside a free block): the rest is taken as
- * order-0 pages.
+ * largest power of two that @pfn is aligned to and that fits, at most
+ * IOBMD_CONTIG_PIECE_MAX; 0 when that is below IOBMD_CONTIG_PIECE_MIN or
+ * a pageblock (such a piece could end inside a free block): the rest is
+ * taken as order-0 pages.
  */
 static unsigned int iobmd_contig_piece_order(unsigned long pfn,
 					     unsigned long n)
 {
 	unsigned int order;
 
-	if (!IOBMD_CONTIG_COMPOUND || !pfn || n < (1UL << IOBMD_MAX_ORDER))
+	if (!IOBMD_CONTIG_COMPOUND || !pfn ||
+	    n < (1UL << IOBMD_CONTIG_PIECE_MIN))
 		return 0;
 	order = min_t(unsigned int, __ffs(pfn), ilog2(n));
-	order = min_t(unsigned int, order, IOBMD_MAX_FOLIO_ORDER);
-	return order >= IOBMD_MAX_ORDER ? order : 0;
+	order = min_t(unsigned int, order, IOBMD_CONTIG_PIECE_MAX);
+	return order >= IOBMD_CONTIG_PIECE_MIN && order >= pageblock_order ?
+	       order : 0;
 }
 
 /*
@@ -466,15 +558,15 @@ struct page *iobmd_contig_place(unsigned long npages, u64 align, u64 limit)
 
 /*
  * Beyond the buddy allocator's largest order: first a range on a boundary
- * of that order, taken in compound pieces; failing that (or where the
- * kernel makes no compound ranges), a range on the alignment asked for,
- * in order-0 pages.
+ * of the smallest compound piece, taken in compound pieces; failing that
+ * (or where the kernel makes no compound ranges), a range on the
+ * alignment asked for, in order-0 pages.
  */
 static struct page *iobmd_contig_large_alloc(unsigned long npages,
 					     unsigned long align_pages,
 					     u64 limit)
 {
-	unsigned long block = 1UL << IOBMD_MAX_ORDER;
+	unsigned long block = 1UL << IOBMD_CONTIG_PIECE_MIN;
 	struct page *page;
 
 	if (IOBMD_CONTIG_COMPOUND) {

@@ -11,7 +11,9 @@
  * (/proc/kpageflags through /proc/self/pagemap): a block of the page
  * allocator's of exactly the size is one, and from 6.12 on a larger range
  * is made of naturally aligned ones of at least the allocator's largest
- * order, but for a rest smaller than that.
+ * order, but for a rest smaller than that.  Where the module maps buffers
+ * by PMD (7.2 on), every piece of a range is of PMD order (2 MiB), the
+ * rest smaller than that, and a block of 4 MiB may be two of them.
  *
  * Needs root (IOBMD_GET_SEGMENTS) and the 6 GiB guest (3 GiB of RAM below
  * 4 GiB).  Each test leaves the module's counters as found.
@@ -286,6 +288,49 @@ static bool kernel_at_least(unsigned int major, unsigned int minor)
 }
 
 /*
+ * Whether the module maps buffers by PMD where it can: it then marks a
+ * mapping of 2 MiB or more VM_HUGEPAGE ("hg" in smaps' VmFlags), whatever
+ * transparent huge pages are set to.
+ */
+static bool maps_by_pmd(struct __test_metadata *_metadata, int fd)
+{
+	const size_t len = 2UL << 20;
+	unsigned long start, end, a;
+	char line[256];
+	bool in = false, hg = false;
+	__u64 cookie;
+	__u32 h;
+	__u8 *p;
+	FILE *f;
+
+	ASSERT_EQ(0, _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT, len,
+					    0, 0, NULL, 0, &h));
+	ASSERT_EQ(0, _test_ioctl_map(fd, h, 0, 0, len, &cookie));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)cookie);
+	ASSERT_NE(MAP_FAILED, p);
+	a = (unsigned long)p;
+	f = fopen("/proc/self/smaps", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = start <= a && a < end;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			hg = strstr(line, " hg") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	ASSERT_EQ(0, munmap(p, len));
+	ASSERT_EQ(0, _test_ioctl_release(fd, h));
+	TH_LOG("buffers %smapped by PMD", hg ? "" : "not ");
+	return hg;
+}
+
+/*
  * The compound-page flags of the @n pages mapped at @p, which are
  * physically contiguous: 'H' for a head, 't' for a tail, '.' for neither,
  * from the page frame of the first (/proc/self/pagemap) on.
@@ -339,15 +384,17 @@ static __u8 *create_mapped(int fd, __u64 size, __u64 mask, __u32 *h)
 
 /*
  * A contiguous buffer of @size under @mask, mapped: its first
- * @compound_bytes are compound pages (at most @max_heads of them), the
- * rest order-0 pages; it reads as zeroes.
+ * @compound_bytes are compound pages (at most @max_heads of them; each of
+ * exactly @piece bytes unless that is 0), the rest order-0 pages; it
+ * reads as zeroes.
  */
 static void check_compound(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(iobmd_contig) *self, __u64 size,
 			   __u64 mask, __u64 compound_bytes,
-			   unsigned int max_heads)
+			   unsigned int max_heads, __u64 piece)
 {
 	size_t n = size / PAGE_SIZE, ncomp = compound_bytes / PAGE_SIZE, i;
+	size_t npiece = piece / PAGE_SIZE;
 	unsigned int heads = 0;
 	__u32 h = 0;
 	char *kind;
@@ -365,6 +412,11 @@ static void check_compound(struct __test_metadata *_metadata,
 			ASSERT_NE('.', kind[i])
 				TH_LOG("%llu MiB: page %zu is no compound page's",
 				       (unsigned long long)(size >> 20), i);
+			if (npiece)
+				ASSERT_EQ(i % npiece ? 't' : 'H', kind[i])
+					TH_LOG("%llu MiB: page %zu: pieces of %llu KiB expected",
+					       (unsigned long long)(size >> 20),
+					       i, (unsigned long long)(piece >> 10));
 		} else {
 			ASSERT_EQ('.', kind[i])
 				TH_LOG("%llu MiB: page %zu of the rest is compound",
@@ -388,30 +440,47 @@ static void check_compound(struct __test_metadata *_metadata,
 	test_ioctl_release(h);
 }
 
-/* A block of the page allocator's of exactly the size: one compound page. */
+/*
+ * A block of the page allocator's of exactly the size: one compound page;
+ * 4 MiB where buffers are mapped by PMD two of 2 MiB when the allocator
+ * offers two that are buddies, else one.
+ */
 TEST_F(iobmd_contig, block_is_one_compound_page)
 {
-	check_compound(_metadata, self, 2ULL << 20, MASK_4G, 2ULL << 20, 1);
-	check_compound(_metadata, self, 4ULL << 20, MASK_4G, 4ULL << 20, 1);
+	bool pmd = maps_by_pmd(_metadata, self->fd);
+
+	check_compound(_metadata, self, 2ULL << 20, MASK_4G, 2ULL << 20, 1,
+		       2ULL << 20);
+	check_compound(_metadata, self, 4ULL << 20, MASK_4G, 4ULL << 20,
+		       pmd ? 2 : 1, pmd ? 0 : 4ULL << 20);
 	/* Another size is split into pages; so is one page. */
-	check_compound(_metadata, self, 3ULL << 20, MASK_4G, 0, 0);
-	check_compound(_metadata, self, PAGE_SIZE, MASK_4G, 0, 0);
+	check_compound(_metadata, self, 3ULL << 20, MASK_4G, 0, 0, 0);
+	check_compound(_metadata, self, PAGE_SIZE, MASK_4G, 0, 0, 0);
 }
 
 /*
  * Larger ranges, from 6.12 on: compound pieces, powers of two at least
  * 4 MiB (the allocator's largest block, with 4 KiB pages) on their own
  * alignment, at most one per bit of the size and its start's alignment;
- * 10 MiB leaves 2 MiB of pages.  Before 6.12, pages.
+ * 10 MiB leaves 2 MiB of pages.  Where buffers are mapped by PMD, pieces
+ * of exactly 2 MiB, all through.  Before 6.12, pages.
  */
 TEST_F_TIMEOUT(iobmd_contig, range_is_compound_pieces, 300)
 {
 	bool comp = kernel_at_least(6, 12) && PAGE_SIZE == 4096;
+	bool pmd = comp && maps_by_pmd(_metadata, self->fd);
 
+	if (pmd) {
+		check_compound(_metadata, self, 64ULL << 20, MASK_4G,
+			       64ULL << 20, 32, 2ULL << 20);
+		check_compound(_metadata, self, 10ULL << 20, MASK_4G,
+			       10ULL << 20, 5, 2ULL << 20);
+		return;
+	}
 	check_compound(_metadata, self, 64ULL << 20, MASK_4G,
-		       comp ? 64ULL << 20 : 0, comp ? 8 : 0);
+		       comp ? 64ULL << 20 : 0, comp ? 8 : 0, 0);
 	check_compound(_metadata, self, 10ULL << 20, MASK_4G,
-		       comp ? 8ULL << 20 : 0, comp ? 2 : 0);
+		       comp ? 8ULL << 20 : 0, comp ? 2 : 0, 0);
 }
 
 /*

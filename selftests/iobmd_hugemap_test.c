@@ -3,8 +3,8 @@
  * Huge mappings of buffers: on a kernel that maps folios by PMD
  * (vmf_insert_folio_pmd(), 6.15 on) with transparent huge pages not
  * "never", a buffer's 2 MiB chunks are mapped with one PMD each
- * (smaps' FilePmdMapped) at a 2 MiB-aligned address; elsewhere with PTEs
- * only.  Either way, a partial munmap, mprotect or MADV_DONTNEED keeps
+ * (smaps' FilePmdMapped) at a 2 MiB-aligned address, physically
+ * contiguous buffers' too; elsewhere with PTEs only.  Either way, a partial munmap, mprotect or MADV_DONTNEED keeps
  * every byte the buffer's, fork and pinning see the same bytes, and
  * splitting gives every page back when the buffer goes.  A mapping that
  * cannot take a PMD (placed off 2 MiB, as a dma-buf's mmap may place it)
@@ -543,6 +543,77 @@ TEST_F(hugemap, dmabuf_mapping)
 	ASSERT_EQ(0, munmap(p, len));
 	check_buffer(h, len, 46);
 	close(dfd);
+	test_ioctl_release(h);
+}
+
+/*
+ * A physically contiguous buffer, 64 MiB below 4 GiB (taken from
+ * alloc_contig_range() in pieces): where buffers are mapped by PMD, each
+ * 2 MiB part is one folio of PMD order, so all of the mapping is mapped
+ * by PMD.  A partial munmap splits a PMD; every byte stays the buffer's.
+ */
+TEST_F_TIMEOUT(hugemap, contiguous_pmd_mapped, 300)
+{
+	const size_t len = 64ULL << 20, hole = 5 * SZ_2M + SZ_2M / 2;
+	__u64 cookie;
+	long kb;
+	__u8 *p;
+	__u32 h;
+
+	ASSERT_EQ(0, _test_ioctl_buf_create(self->fd, IOBMD_BUF_CREATE_PHYS_MASK,
+					    IOBMD_DIRECTION_INOUT |
+					    IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+					    len, 0, 0x00000000FFFFF000ULL, NULL,
+					    0, &h))
+		TH_LOG("64 MiB contiguous below 4 GiB: %s", strerror(errno));
+	test_ioctl_map(h, 0, 0, len, &cookie);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		 (off_t)cookie);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(len, iobmd_check_bytes(p, len, 0));
+	iobmd_fill_pattern(p, len, 0, 71);
+	kb = smaps_kb(p, "FilePmdMapped");
+	TH_LOG("contiguous mapping at %p: FilePmdMapped %ld kB of %zu", p, kb,
+	       len >> 10);
+	if (self->huge) {
+		EXPECT_EQ(0, (unsigned long)p % SZ_2M);
+		EXPECT_EQ((long)(len >> 10), kb);
+	} else {
+		EXPECT_EQ(0, kb > 0 ? kb : 0);
+	}
+
+	/* One page out of the sixth chunk: its PMD splits, the rest stays. */
+	ASSERT_EQ(0, munmap(p + hole, PAGE_SIZE));
+	EXPECT_EQ(hole, iobmd_check_pattern(p, hole, 0, 71));
+	EXPECT_EQ(len - hole - PAGE_SIZE,
+		  iobmd_check_pattern(p + hole + PAGE_SIZE,
+				      len - hole - PAGE_SIZE,
+				      hole + PAGE_SIZE, 71));
+	if (self->huge) {
+		/* The chunks on either side of the split one keep theirs. */
+		EXPECT_EQ((long)(5 * SZ_2M) >> 10,
+			  smaps_kb(p, "FilePmdMapped"));
+		EXPECT_EQ((long)(len - 6 * SZ_2M) >> 10,
+			  smaps_kb(p + len - 1, "FilePmdMapped"));
+	}
+	/* Written through what is left, seen in the buffer. */
+	iobmd_fill_pattern(p, hole, 0, 73);
+	iobmd_fill_pattern(p + hole + PAGE_SIZE, len - hole - PAGE_SIZE,
+			   hole + PAGE_SIZE, 73);
+	{
+		__u8 *b = malloc(len);
+
+		ASSERT_NE(NULL, b);
+		test_ioctl_read(h, 0, b, len);
+		EXPECT_EQ(hole, iobmd_check_pattern(b, hole, 0, 73));
+		EXPECT_EQ(len - hole - PAGE_SIZE,
+			  iobmd_check_pattern(b + hole + PAGE_SIZE,
+					      len - hole - PAGE_SIZE,
+					      hole + PAGE_SIZE, 73));
+		free(b);
+	}
+	ASSERT_EQ(0, munmap(p, hole));
+	ASSERT_EQ(0, munmap(p + hole + PAGE_SIZE, len - hole - PAGE_SIZE));
 	test_ioctl_release(h);
 }
 
