@@ -18,7 +18,10 @@
  * walk, pin, prepare, sync or purgeable traversal of a descriptor then
  * makes at most IOBMD_MAX_VISITS visits plus the runs of at most
  * max_capacity bytes; each visit may reschedule, and user calls end with
- * -EINTR on a fatal signal.  An interleaved descriptor changes its pieces
+ * -EINTR on a fatal signal.  A walk, sync or backed count of a range finds
+ * the piece its first byte lies in by binary search (each piece records
+ * where it starts), so a short range costs a search at each level of
+ * nesting, not a visit of every piece before it.  An interleaved descriptor changes its pieces
  * after others are built on it: it counts at least 1 + its capacity (as if
  * each slot held memory of its own), and while descriptors are built on it
  * (@users) its pieces may not count more than it did when they counted it.
@@ -54,11 +57,14 @@
  * @d: the descriptor, referenced
  * @offset: first byte in @d
  * @length: bytes
+ * @start: where it starts in the descriptor it is a piece of (the lengths
+ *	of the pieces before it), which a walk finds it by
  */
 struct iobmd_piece {
 	struct iobmd_desc *d;
 	u64 offset;
 	u64 length;
+	u64 start;
 };
 
 /**
@@ -178,6 +184,31 @@ static int iobmd_compose_add_visits(u32 *total, u32 more)
 	return 0;
 }
 
+/*
+ * The piece that holds byte @offset, or the last one when none does; a
+ * binary search of the starts (O(log count)), whatever the offset, so that
+ * a walk of a few bytes (a page fault of a mapping) costs that at each
+ * level of nesting rather than a visit of every piece before it.  The
+ * caller holds a pin (an interleaved descriptor's pieces stay put).
+ * *@offset becomes the offset in the piece.
+ */
+static u32 iobmd_compose_find(const struct iobmd_compose *c, u64 *offset)
+{
+	u32 lo = 0, hi = c->count, mid;
+
+	if (!hi)
+		return 0;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (c->pieces[mid].start <= *offset)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*offset -= c->pieces[lo].start;
+	return lo;
+}
+
 static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 			      unsigned int how, iobmd_run_fn fn, void *arg)
 {
@@ -185,7 +216,7 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 	int ret = 0;
 	u32 i;
 
-	for (i = 0; i < c->count && len; i++) {
+	for (i = iobmd_compose_find(c, &offset); i < c->count && len; i++) {
 		struct iobmd_piece *p = &c->pieces[i];
 		u64 n;
 
@@ -303,7 +334,7 @@ static void iobmd_compose_dma_sync(struct iobmd_desc *d, u64 offset, u64 len,
 	struct iobmd_compose *c = iobmd_compose_of(d);
 	u32 i;
 
-	for (i = 0; i < c->count && len; i++) {
+	for (i = iobmd_compose_find(c, &offset); i < c->count && len; i++) {
 		struct iobmd_piece *p = &c->pieces[i];
 		u64 n;
 
@@ -385,7 +416,7 @@ static u64 iobmd_compose_backed(struct iobmd_desc *d, u64 offset, u64 len)
 	u64 backed = 0;
 	u32 i;
 
-	for (i = 0; i < c->count && len; i++) {
+	for (i = iobmd_compose_find(c, &offset); i < c->count && len; i++) {
 		struct iobmd_piece *p = &c->pieces[i];
 		u64 n, got;
 
@@ -535,6 +566,7 @@ struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 		cond_resched();
 		mutex_lock(&p->lock);
 		piece->length = p->length;
+		piece->start = length;
 		if ((p->direction & direction) != direction || !p->length)
 			ret = -EINVAL;
 		if (!ret && check_add_overflow(length, piece->length, &length))
@@ -699,8 +731,8 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 	mutex_unlock(&d->lock);
 	if (!ret) {
 		iobmd_desc_get(piece);
-		c->pieces[c->count++] = (struct iobmd_piece){ piece, offset,
-							      length };
+		c->pieces[c->count++] = (struct iobmd_piece){
+			piece, offset, length, total - length };
 	}
 	iobmd_interleaved_unlock(d);
 	if (!ret)

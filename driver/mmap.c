@@ -8,8 +8,9 @@
  * built once for every kind from the descriptor's walk:
  *
  * - memory made only of pages the module owns (buffers, contiguous or
- *   not, in whatever cache mode they are) is inserted as ordinary pages,
- *   in batches, at mmap() time (but see huge mappings below), with the cache mode in the VMA's
+ *   not, in whatever cache mode they are, and descriptors made of them
+ *   alone) is inserted as ordinary pages, in batches, at mmap() time (but
+ *   see huge mappings below), with the cache mode in the VMA's
  *   protection (the kernel's own mapping of those pages was set to the
  *   same mode when they were allocated): get_user_pages (O_DIRECT,
  *   io_uring, process_vm_readv, VFIO) works on it, and the fault handler
@@ -23,19 +24,31 @@
  * cannot be pinned under mmap_lock, so it maps only while prepared.
  *
  * Where the kernel has huge mappings of folios (IOBMD_HUGE_MAP), a mapping
- * of a buffer in its default cache mode that can hold a PMD (its first
- * 2 MiB-aligned part lies in it whole, at a 2 MiB-aligned place in the
- * buffer's pages that is one compound chunk of PMD order) is made at fault
- * time instead, in a VMA
- * without VM_MIXEDMAP, as the core mm maps a file's pages: a 2 MiB-aligned
- * part of the mapping whose pages are one compound chunk of PMD order gets
- * one PMD (iobmd_mmap_huge_fault()), any other page one PTE
+ * in the default cache mode of memory made only of the module's own pages
+ * (a buffer, or a sub, multi or interleaved descriptor of buffers alone)
+ * that can hold a PMD (its first 2 MiB-aligned part lies in it whole and
+ * shows one compound chunk of PMD order from that chunk's head) is made at
+ * fault time instead, in a VMA without VM_MIXEDMAP, as the core mm maps a
+ * file's pages: a 2 MiB-aligned part of the mapping whose pages are one
+ * compound chunk of PMD order, in order, gets one PMD
+ * (iobmd_mmap_huge_fault()), any other page one PTE
  * (iobmd_mmap_page_fault()); both hold a reference and the page's rmap.
+ * A buffer finds its pages by index; a composed descriptor by its walk,
+ * one walk from the faulting offset (see iobmd_mmap_walk_run()), which
+ * skips to the piece holding it by binary search at each level of
+ * nesting.  The pages a mapping shows stay what they were when it was
+ * made: it pins the descriptor, so an interleaved one keeps its pieces,
+ * and a buffer keeps its pages whatever its length (a mapping made before
+ * a parent's setLength() shrank it stays, as one filled at mmap() time
+ * does); a fault whose walk finds no page of the module's gets SIGBUS.
  * A partial munmap, mprotect or MADV_DONTNEED splits a PMD by zapping it,
  * which drops that reference and rmap, and the next fault maps the pages
  * again.  (In a VM_MIXEDMAP VMA the split would keep both: the core mm
  * takes such a VMA's PMDs for PFN mappings.)  THP's "never" setting, or
- * MADV_NOHUGEPAGE, leaves every page to a PTE.
+ * MADV_NOHUGEPAGE, leaves every page to a PTE.  User memory (a general
+ * descriptor's pinned pages, which are another process's anonymous or
+ * file folios: a file rmap from this mapping would be wrong for them) and
+ * device or physical memory keep the mappings above.
  */
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
@@ -383,63 +396,148 @@ static const struct vm_operations_struct iobmd_mmap_ops = {
 
 #ifdef IOBMD_HUGE_MAP
 /*
- * A page of a buffer mapped at fault time: handed to the core mm, which
- * maps it with one PTE as it maps a file's page (finish_fault()): under
- * the page table lock, so that a PMD another thread put there meanwhile
- * wins, and over a userfaultfd write-protect marker, which it keeps.
+ * Where a mapping page shows its bytes: mapping offset @off (page-aligned)
+ * of a descriptor whose first byte sits at page offset @delta shows the
+ * bytes from descriptor byte *@pos on, which lies *@skip bytes into that
+ * page (0 but on the first page).
+ */
+static void __iobmd_hot iobmd_mmap_locate(u64 off, u64 delta, u64 *pos,
+					  u64 *skip)
+{
+	*pos = off > delta ? off - delta : 0;
+	*skip = off > delta ? 0 : delta - off;
+}
+
+static int __iobmd_hot iobmd_mmap_first_run(void *arg,
+					    const struct iobmd_run *run)
+{
+	*(struct iobmd_run *)arg = *run;
+	return 1;
+}
+
+/*
+ * The first run of the bytes mapping page @pgoff on shows, of the @len
+ * bytes from that page's start at most (*@skip as iobmd_mmap_locate()'s):
+ * one walk of byte 0 for the layout, one from the page's bytes.  Each
+ * costs a binary search among a composed descriptor's pieces at each
+ * level of nesting (at most IOBMD_MAX_DEPTH levels, of fewer than
+ * IOBMD_MAX_VISITS pieces each: 1024 from userspace), then a step per page
+ * of the buffer's run it ends in (one page, or 512 for a PMD).  The
+ * caller holds the VMA's pin.
+ *
+ * Return: true with *@run, or false when the walk finds nothing there.
+ */
+static bool __iobmd_hot iobmd_mmap_walk_run(struct iobmd_desc *d,
+					    pgoff_t pgoff, u64 len,
+					    struct iobmd_run *run, u64 *skip)
+{
+	u64 extent = iobmd_desc_extent(d), pos;
+
+	if (d->ops->walk(d, 0, 1, IOBMD_WALK_ADDR, iobmd_mmap_first_run,
+			 run) != 1)
+		return false;
+	iobmd_mmap_locate((u64)pgoff << PAGE_SHIFT, offset_in_page(run->addr),
+			  &pos, skip);
+	if (pos >= extent)
+		return false;
+	len = min(len - *skip, extent - pos);
+	if (d->ops->walk(d, pos, len, IOBMD_WALK_ADDR, iobmd_mmap_first_run,
+			 run) != 1)
+		return false;
+	/* Pages of the module's own, laid out as the mapping shows them. */
+	return run->flags & IOBMD_RUN_PAGES && !(run->flags & IOBMD_RUN_IOMEM) &&
+	       offset_in_page(run->addr) == *skip;
+}
+
+/*
+ * A page mapped at fault time: handed to the core mm, which maps it with
+ * one PTE as it maps a file's page (finish_fault()): under the page table
+ * lock, so that a PMD another thread put there meanwhile wins, and over a
+ * userfaultfd write-protect marker, which it keeps.  A buffer's page is
+ * found by index, any other descriptor's by its walk.
  */
 static vm_fault_t __iobmd_hot iobmd_mmap_page_fault(struct vm_fault *vmf)
 {
-	struct iobmd_buffer *b = iobmd_to_buffer(iobmd_mmap_desc(vmf->vma));
+	struct iobmd_desc *d = iobmd_mmap_desc(vmf->vma);
+	struct iobmd_buffer *b = iobmd_to_buffer(d);
+	struct iobmd_run run;
+	u64 skip;
 
-	if (vmf->pgoff >= b->npages)
-		return VM_FAULT_SIGBUS;
-	vmf->page = b->pages[vmf->pgoff];
+	if (b) {
+		if (vmf->pgoff >= b->npages)
+			return VM_FAULT_SIGBUS;
+		vmf->page = b->pages[vmf->pgoff];
+	} else {
+		/* A copy that could not pin holds nothing in place. */
+		if ((unsigned long)vmf->vma->vm_private_data &
+		    IOBMD_MMAP_UNPINNED ||
+		    !iobmd_mmap_walk_run(d, vmf->pgoff, PAGE_SIZE, &run, &skip))
+			return VM_FAULT_SIGBUS;
+		vmf->page = pfn_to_page(PHYS_PFN(run.addr));
+	}
 	get_page(vmf->page);
 	return 0;
 }
 
-/*
- * The folio to map with one PMD at @haddr of @vma, whose page @first of
- * the buffer is mapped there: the 2 MiB lie in the mapping whole and are
- * one compound chunk of PMD order that starts there; else NULL.
- */
-static struct folio *__iobmd_hot
-iobmd_mmap_pmd_folio(const struct iobmd_buffer *b,
-		     const struct vm_area_struct *vma, unsigned long haddr,
-		     pgoff_t first)
+/* @page heads a compound chunk of PMD order: its folio, else NULL. */
+static struct folio *__iobmd_hot iobmd_mmap_pmd_head(struct page *page)
 {
-	struct folio *folio;
+	struct folio *folio = page_folio(page);
 
-	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
-	    first + PTRS_PER_PMD > b->npages)
-		return NULL;
-	folio = page_folio(b->pages[first]);
-	if (&folio->page != b->pages[first] || folio_order(folio) != PMD_ORDER)
+	if (&folio->page != page || folio_order(folio) != PMD_ORDER)
 		return NULL;
 	return folio;
+}
+
+/*
+ * The folio to map with one PMD at @haddr of @vma, whose mapping page
+ * @first is mapped there: the 2 MiB lie in the mapping whole and show one
+ * compound chunk of PMD order, in order, from its head; else NULL.  A
+ * buffer looks at its page list; any other descriptor walks from @first,
+ * which must give one run of the 2 MiB in the default cache mode that
+ * starts at such a chunk's head (physically contiguous from the head of a
+ * chunk of 2 MiB: the chunk's pages, in order).
+ */
+static struct folio *__iobmd_hot
+iobmd_mmap_pmd_folio(struct iobmd_desc *d, const struct vm_area_struct *vma,
+		     unsigned long haddr, pgoff_t first)
+{
+	struct iobmd_buffer *b = iobmd_to_buffer(d);
+	struct iobmd_run run;
+	u64 skip;
+
+	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end)
+		return NULL;
+	if (b)
+		return first + PTRS_PER_PMD > b->npages ? NULL :
+		       iobmd_mmap_pmd_head(b->pages[first]);
+	if (!iobmd_mmap_walk_run(d, first, PMD_SIZE, &run, &skip) ||
+	    run.len != PMD_SIZE - skip || run.cache != IOBMD_CACHE_DEFAULT)
+		return NULL;
+	return iobmd_mmap_pmd_head(pfn_to_page(PHYS_PFN(run.addr)));
 }
 
 /*
  * Whether a mapping is worth filling at fault time: its first 2 MiB-aligned
  * part can take a PMD.  Where it cannot (a mapping placed by a file that
  * does not align it, such as a dma-buf's; memory in pieces of another
- * order), every page would cost a fault of its own: such a mapping is
- * filled at mmap() time instead.
+ * order; a window off a chunk's head), every page would cost a fault of
+ * its own: such a mapping is filled at mmap() time instead.  The caller
+ * holds the mapping's pin.
  */
-static bool __iobmd_hot iobmd_mmap_pmd_fits(const struct iobmd_buffer *b,
+static bool __iobmd_hot iobmd_mmap_pmd_fits(struct iobmd_desc *d,
 					    const struct vm_area_struct *vma)
 {
 	unsigned long haddr = ALIGN(vma->vm_start, PMD_SIZE);
 
-	return iobmd_mmap_pmd_folio(b, vma, haddr, vma->vm_pgoff +
+	return iobmd_mmap_pmd_folio(d, vma, haddr, vma->vm_pgoff +
 				    ((haddr - vma->vm_start) >> PAGE_SHIFT));
 }
 
 /*
- * 2 MiB of a buffer mapped at fault time: one PMD where those bytes are
- * one compound chunk of PMD order that starts there, else the fallback to
- * PTEs.  Only a write to a PMD that is there already asks
+ * 2 MiB of a mapping made at fault time: one PMD where those bytes are
+ * one compound chunk of PMD order, in order, from its head, else the
+ * fallback to PTEs.  Only a write to a PMD that is there already asks
  * vmf_insert_folio_pmd() to make it writable: a new PMD that finds a page
  * table another thread put there meanwhile then leaves it be, and the
  * fault is retried with PTEs.  A userfaultfd write-protected VMA keeps
@@ -449,13 +547,14 @@ static vm_fault_t __iobmd_hot iobmd_mmap_huge_fault(struct vm_fault *vmf,
 						    unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct iobmd_buffer *b = iobmd_to_buffer(iobmd_mmap_desc(vma));
 	unsigned long haddr = vmf->address & PMD_MASK;
 	struct folio *folio;
 
-	if (order != PMD_ORDER || userfaultfd_wp(vma))
+	if (order != PMD_ORDER || userfaultfd_wp(vma) ||
+	    (unsigned long)vma->vm_private_data & IOBMD_MMAP_UNPINNED)
 		return VM_FAULT_FALLBACK;
-	folio = iobmd_mmap_pmd_folio(b, vma, haddr, vmf->pgoff -
+	folio = iobmd_mmap_pmd_folio(iobmd_mmap_desc(vma), vma, haddr,
+				     vmf->pgoff -
 				     ((vmf->address - haddr) >> PAGE_SHIFT));
 	if (!folio)
 		return VM_FAULT_FALLBACK;
@@ -509,6 +608,26 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
 }
 #endif
 
+/*
+ * A mapping of the module's own pages that can hold a PMD is mapped at
+ * fault time, 2 MiB at a time where it can be; not in a VMA another driver
+ * made special (its split PMDs would keep their pages).
+ */
+static bool __iobmd_hot iobmd_mmap_huge(struct iobmd_desc *d,
+					struct iobmd_mapper *m)
+{
+#ifdef IOBMD_HUGE_MAP
+	if (m->cache == IOBMD_CACHE_DEFAULT &&
+	    !(m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
+	    iobmd_mmap_pmd_fits(d, m->vma)) {
+		vm_flags_set(m->vma, VM_HUGEPAGE);
+		m->vma->vm_ops = &iobmd_mmap_huge_ops;
+		return true;
+	}
+#endif
+	return false;
+}
+
 /* Check the layout, then map it, pages or PFNs, with the cache mode. */
 static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 					   struct iobmd_mapper *m)
@@ -527,20 +646,8 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 		if (ret < 0)
 			return ret;
 		m->cache = ret;
-#ifdef IOBMD_HUGE_MAP
-		/*
-		 * A mapping that can hold a PMD is mapped at fault time, 2 MiB
-		 * at a time where it can be; not in a VMA another driver made
-		 * special (its split PMDs would keep their pages).
-		 */
-		if (m->cache == IOBMD_CACHE_DEFAULT &&
-		    !(m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
-		    iobmd_mmap_pmd_fits(b, m->vma)) {
-			vm_flags_set(m->vma, VM_HUGEPAGE);
-			m->vma->vm_ops = &iobmd_mmap_huge_ops;
+		if (iobmd_mmap_huge(d, m))
 			return 0;
-		}
-#endif
 		/*
 		 * A small mapping inserts the pages straight from the list,
 		 * which lies in the order of the buffer's bytes.
@@ -561,6 +668,8 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 		ret = iobmd_mmap_walk(d, m);
 		if (ret)
 			return ret;
+		if (m->pages && iobmd_mmap_huge(d, m))
+			return 0;
 	}
 	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache,
 					       m->iomem);

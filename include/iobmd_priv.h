@@ -548,7 +548,8 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
  * Huge mappings: where the kernel can map a folio with one PMD and drop
  * it again when the PMD is split (vmf_insert_folio_pmd(), with
  * vmf_insert_page_mkwrite() beside it for single pages), a buffer's 2 MiB
- * chunks are mapped whole (iobmd_mmap_huge_fault() in driver/mmap.c);
+ * chunks are mapped whole, in a mapping of the buffer or of a descriptor
+ * made only of buffers (iobmd_mmap_huge_fault() in driver/mmap.c);
  * /dev/iobmd then places mappings of 2 MiB and more at 2 MiB-aligned
  * addresses, and their cookies at 2 MiB-aligned offsets.
  */

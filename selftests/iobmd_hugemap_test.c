@@ -8,7 +8,9 @@
  * every byte the buffer's, fork and pinning see the same bytes, and
  * splitting gives every page back when the buffer goes.  A mapping that
  * cannot take a PMD (placed off 2 MiB, as a dma-buf's mmap may place it)
- * is filled at mmap() time, not one fault per page.
+ * is filled at mmap() time, not one fault per page.  Subs, multis and
+ * interleaved descriptors of buffers map the same way wherever their
+ * 2 MiB-aligned parts show a chunk from its head.
  */
 #include <linux/userfaultfd.h>
 #include <sys/resource.h>
@@ -385,6 +387,23 @@ TEST_F(hugemap, pinned_through_mapping)
 }
 
 /*
+ * Stores @r in every page of the mapping at @p, unmaps a page inside each
+ * 2 MiB of it (splitting its PMD), then the rest.  Return: 0, or -1 when
+ * an munmap fails.
+ */
+static int touch_split_unmap(__u8 *p, size_t len, int r)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += PAGE_SIZE)
+		p[off] = (__u8)r;
+	for (off = 0; off < len; off += SZ_2M)
+		if (munmap(p + off + SZ_2M / 2, PAGE_SIZE))
+			return -1;
+	return munmap(p, len);
+}
+
+/*
  * Splitting drops the PMD's reference and rmap: buffers mapped, split in
  * every chunk and released, again and again, give all their memory back.
  */
@@ -393,7 +412,6 @@ TEST_F(hugemap, split_gives_memory_back)
 	const size_t len = 32 * SZ_2M;
 	const int rounds = 8;
 	long long before, after, splits = vmstat_read("thp_split_pmd");
-	size_t off;
 	int r;
 
 	before = mem_free_kb();
@@ -402,11 +420,7 @@ TEST_F(hugemap, split_gives_memory_back)
 		__u32 h;
 
 		p = map_buffer(len, &h);
-		for (off = 0; off < len; off += PAGE_SIZE)
-			p[off] = (__u8)r;
-		for (off = 0; off < len; off += SZ_2M)
-			ASSERT_EQ(0, munmap(p + off + SZ_2M / 2, PAGE_SIZE));
-		ASSERT_EQ(0, munmap(p, len));
+		ASSERT_EQ(0, touch_split_unmap(p, len, r));
 		test_ioctl_release(h);
 	}
 	after = mem_free_kb();
@@ -470,6 +484,20 @@ static long touch_counted(__u8 *p, size_t len, unsigned int seed, long *kb)
 }
 
 /*
+ * The mapping at @p was filled at mmap() time: stores in every page take
+ * no fault per page and find no PMD.  Then it is unmapped.
+ */
+#define check_filled_at_mmap(p, len, seed, what)                              \
+	({                                                                    \
+		long __kb, __faults = touch_counted(p, len, seed, &__kb);     \
+		TH_LOG("%s: %ld faults for %zu pages, FilePmdMapped %ld kB",  \
+		       what, __faults, (size_t)(len) / PAGE_SIZE, __kb);      \
+		EXPECT_GT(64, __faults);                                      \
+		EXPECT_EQ(0, __kb > 0 ? __kb : 0);                            \
+		ASSERT_EQ(0, munmap(p, len));                                 \
+	})
+
+/*
  * A mapping placed off 2 MiB cannot take a PMD: it is filled when mapped,
  * and the stores take no fault per page.  At a 2 MiB-aligned place the
  * same buffer's chunks take PMDs.
@@ -487,12 +515,7 @@ TEST_F(hugemap, skewed_filled_at_mmap)
 
 	p = map_skewed(self->fd, len, (off_t)cookie, PAGE_SIZE);
 	ASSERT_NE(MAP_FAILED, p);
-	faults = touch_counted(p, len, 43, &kb);
-	TH_LOG("off 2 MiB: %ld faults for %zu pages, FilePmdMapped %ld kB",
-	       faults, len / PAGE_SIZE, kb);
-	EXPECT_GT(64, faults);
-	EXPECT_EQ(0, kb > 0 ? kb : 0);
-	ASSERT_EQ(0, munmap(p, len));
+	check_filled_at_mmap(p, len, 43, "off 2 MiB");
 	check_buffer(h, len, 43);
 
 	p = map_skewed(self->fd, len, (off_t)cookie, 0);
@@ -615,6 +638,330 @@ TEST_F_TIMEOUT(hugemap, contiguous_pmd_mapped, 300)
 	ASSERT_EQ(0, munmap(p, hole));
 	ASSERT_EQ(0, munmap(p + hole + PAGE_SIZE, len - hole - PAGE_SIZE));
 	test_ioctl_release(h);
+}
+
+/* The descriptor @h mapped whole (@len bytes) and read-write. */
+#define map_desc(h, len)                                                      \
+	({                                                                    \
+		__u64 __cookie;                                               \
+		void *__p;                                                    \
+		test_ioctl_map(h, 0, 0, len, &__cookie);                      \
+		__p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,     \
+			   self->fd, (off_t)__cookie);                        \
+		ASSERT_NE(MAP_FAILED, __p);                                   \
+		(__u8 *)__p;                                                  \
+	})
+
+/*
+ * A window of @len bytes at @off of buffer @b, filled with the pattern
+ * @seed, mapped whole (@map_len bytes): its handle in *@s_p.  The mapping
+ * shows the buffer's pages from the one @off lies in.
+ */
+#define map_sub(b, off, len, map_len, seed, s_p)                              \
+	({                                                                    \
+		__u8 *__m;                                                    \
+		test_ioctl_sub_create(b, IOBMD_DIRECTION_INOUT, off, len,     \
+				      s_p);                                   \
+		__m = map_desc(*(s_p), map_len);                              \
+		EXPECT_EQ(map_len,                                            \
+			  iobmd_check_pattern(__m, map_len,                   \
+					      (off) & ~(PAGE_SIZE - 1UL),     \
+					      seed));                         \
+		__m;                                                          \
+	})
+
+/* @len bytes of descriptor @h from @off are the pattern @seed from @at. */
+#define check_desc_at(h, off, len, at, seed)                                  \
+	({                                                                    \
+		__u8 *__b = malloc(len);                                      \
+		ASSERT_NE(NULL, __b);                                         \
+		test_ioctl_read(h, off, __b, len);                            \
+		EXPECT_EQ(len, iobmd_check_pattern(__b, len, at, seed));      \
+		free(__b);                                                    \
+	})
+
+/* FilePmdMapped of the mapping at @p, @len bytes long, as expected. */
+#define check_pmd_kb(p, len, what)                                            \
+	({                                                                    \
+		long __kb = smaps_kb(p, "FilePmdMapped");                     \
+		TH_LOG("%s at %p: FilePmdMapped %ld kB of %zu", what, p,      \
+		       __kb, (size_t)(len) >> 10);                            \
+		if (self->huge) {                                             \
+			EXPECT_EQ(0, (unsigned long)(p) % SZ_2M);             \
+			EXPECT_LE(SZ_2M >> 10, __kb);                         \
+			EXPECT_EQ(0, __kb % (SZ_2M >> 10));                   \
+		} else {                                                      \
+			EXPECT_EQ(0, __kb > 0 ? __kb : 0);                    \
+		}                                                             \
+		__kb;                                                         \
+	})
+
+/*
+ * A window at a 2 MiB-aligned offset of a buffer maps its chunks by PMD,
+ * as the buffer does; a page unmapped in the first chunk splits it and
+ * the rest keeps its PMDs, a dropped half chunk comes back, and writes
+ * through what is left reach the buffer.
+ */
+TEST_F(hugemap, sub_pmd_mapped)
+{
+	const size_t cap = 8 * SZ_2M, off = SZ_2M, len = 4 * SZ_2M;
+	const size_t hole = SZ_2M / 2;
+	long before;
+	__u32 b, s;
+	__u8 *p;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, cap, 0, &b);
+	test_fill_desc(b, cap, 71);
+	p = map_sub(b, off, len, len, 71, &s);
+	before = check_pmd_kb(p, len, "sub at 2 MiB");
+
+	ASSERT_EQ(0, munmap(p + hole, PAGE_SIZE));
+	EXPECT_EQ(hole, iobmd_check_pattern(p, hole, off, 71));
+	EXPECT_EQ(len - hole - PAGE_SIZE,
+		  iobmd_check_pattern(p + hole + PAGE_SIZE,
+				      len - hole - PAGE_SIZE,
+				      off + hole + PAGE_SIZE, 71));
+	if (self->huge && before == (long)(len >> 10)) {
+		EXPECT_EQ(0, smaps_kb(p, "FilePmdMapped"));
+		EXPECT_EQ((len - SZ_2M) >> 10,
+			  smaps_kb(p + SZ_2M, "FilePmdMapped"));
+	}
+	ASSERT_EQ(0, madvise(p + 2 * SZ_2M, SZ_2M / 2, MADV_DONTNEED));
+	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p + 2 * SZ_2M, SZ_2M,
+					     off + 2 * SZ_2M, 71));
+
+	/* Writes through both pieces of the mapping reach the buffer. */
+	iobmd_fill_pattern(p, hole, off, 72);
+	iobmd_fill_pattern(p + hole + PAGE_SIZE, len - hole - PAGE_SIZE,
+			   off + hole + PAGE_SIZE, 72);
+	check_desc_at(b, off, hole, off, 72);
+	check_desc_at(b, off + hole, PAGE_SIZE, off + hole, 71);
+	check_desc_at(b, off + hole + PAGE_SIZE, len - hole - PAGE_SIZE,
+		      off + hole + PAGE_SIZE, 72);
+	check_desc_at(b, 0, off, 0, 71);
+	check_desc_at(b, off + len, cap - off - len, off + len, 71);
+	ASSERT_EQ(0, munmap(p, hole));
+	ASSERT_EQ(0, munmap(p + hole + PAGE_SIZE, len - hole - PAGE_SIZE));
+	test_ioctl_release(s);
+	test_ioctl_release(b);
+}
+
+/*
+ * A multi of two 4 MiB buffers: each buffer's chunks lie 2 MiB-aligned in
+ * the mapping and are mapped by PMD; a split in the second buffer's part
+ * keeps every byte, and writes reach both buffers.
+ */
+TEST_F(hugemap, multi_pmd_mapped)
+{
+	const size_t half = 2 * SZ_2M, len = 2 * half;
+	const size_t hole = half + SZ_2M / 2;
+	__u32 bufs[2], m;
+	long before;
+	__u8 *p;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, half, 0, &bufs[0]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, half, 0, &bufs[1]);
+	test_fill_desc(bufs[0], half, 73);
+	test_fill_desc(bufs[1], half, 74);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, bufs, 2, &m);
+	p = map_desc(m, len);
+	EXPECT_EQ(half, iobmd_check_pattern(p, half, 0, 73));
+	EXPECT_EQ(half, iobmd_check_pattern(p + half, half, 0, 74));
+	before = check_pmd_kb(p, len, "multi");
+
+	ASSERT_EQ(0, munmap(p + hole, PAGE_SIZE));
+	EXPECT_EQ(half, iobmd_check_pattern(p, half, 0, 73));
+	EXPECT_EQ(SZ_2M / 2, iobmd_check_pattern(p + half, SZ_2M / 2, 0, 74));
+	EXPECT_EQ(len - hole - PAGE_SIZE,
+		  iobmd_check_pattern(p + hole + PAGE_SIZE,
+				      len - hole - PAGE_SIZE,
+				      hole + PAGE_SIZE - half, 74));
+	if (self->huge && before == (long)(len >> 10)) {
+		EXPECT_EQ(half >> 10, smaps_kb(p, "FilePmdMapped"));
+		EXPECT_EQ(SZ_2M >> 10, smaps_kb(p + len - PAGE_SIZE,
+						"FilePmdMapped"));
+	}
+	ASSERT_EQ(0, madvise(p + SZ_2M, SZ_2M / 2, MADV_DONTNEED));
+	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p + SZ_2M, SZ_2M, SZ_2M, 73));
+
+	iobmd_fill_pattern(p, hole, 0, 75);
+	iobmd_fill_pattern(p + hole + PAGE_SIZE, len - hole - PAGE_SIZE,
+			   hole + PAGE_SIZE, 75);
+	check_desc_at(bufs[0], 0, half, 0, 75);
+	check_desc_at(bufs[1], 0, SZ_2M / 2, half, 75);
+	check_desc_at(bufs[1], SZ_2M / 2, PAGE_SIZE, SZ_2M / 2, 74);
+	check_desc_at(bufs[1], SZ_2M / 2 + PAGE_SIZE,
+		      half - SZ_2M / 2 - PAGE_SIZE, hole + PAGE_SIZE, 75);
+	ASSERT_EQ(0, munmap(p, hole));
+	ASSERT_EQ(0, munmap(p + hole + PAGE_SIZE, len - hole - PAGE_SIZE));
+	test_ioctl_release(m);
+	test_ioctl_release(bufs[0]);
+	test_ioctl_release(bufs[1]);
+}
+
+/*
+ * A multi whose first byte lies 100 bytes into a page (a window of a
+ * buffer from byte 100 to its first chunk's end, then a whole buffer):
+ * the first page shows the window's chunk from its head, and both chunks
+ * of the mapping's first 4 MiB take PMDs, each from the right piece.
+ */
+TEST_F(hugemap, multi_unaligned)
+{
+	const size_t half = 2 * SZ_2M, len = SZ_2M + half;
+	__u32 bufs[2], parts[2], m;
+	__u8 *p;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, half, 0, &bufs[0]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, half, 0, &bufs[1]);
+	test_fill_desc(bufs[0], half, 85);
+	test_fill_desc(bufs[1], half, 86);
+	test_ioctl_sub_create(bufs[0], IOBMD_DIRECTION_INOUT, 100,
+			      SZ_2M - 100, &parts[0]);
+	parts[1] = bufs[1];
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, parts, 2, &m);
+	p = map_desc(m, len);
+	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p, SZ_2M, 0, 85));
+	EXPECT_EQ(half, iobmd_check_pattern(p + SZ_2M, half, 0, 86));
+	check_pmd_kb(p, len, "multi from byte 100");
+
+	ASSERT_EQ(0, munmap(p + SZ_2M / 2, PAGE_SIZE));
+	iobmd_fill_pattern(p + 100, SZ_2M / 2 - 100, 100, 87);
+	iobmd_fill_pattern(p + SZ_2M, half, SZ_2M, 87);
+	check_desc_at(bufs[0], 100, SZ_2M / 2 - 100, 100, 87);
+	check_desc_at(bufs[0], SZ_2M / 2, SZ_2M + SZ_2M / 2, SZ_2M / 2, 85);
+	check_desc_at(bufs[1], 0, half, SZ_2M, 87);
+	EXPECT_EQ(SZ_2M / 2 - PAGE_SIZE,
+		  iobmd_check_pattern(p + SZ_2M / 2 + PAGE_SIZE,
+				      SZ_2M / 2 - PAGE_SIZE,
+				      SZ_2M / 2 + PAGE_SIZE, 85));
+	ASSERT_EQ(0, munmap(p, SZ_2M / 2));
+	ASSERT_EQ(0, munmap(p + SZ_2M / 2 + PAGE_SIZE,
+			    len - SZ_2M / 2 - PAGE_SIZE));
+	test_ioctl_release(m);
+	test_ioctl_release(parts[0]);
+	test_ioctl_release(bufs[0]);
+	test_ioctl_release(bufs[1]);
+}
+
+/*
+ * Subs and multis of buffers mapped, split in every chunk and released,
+ * again and again, give all their memory back.
+ */
+TEST_F(hugemap, compose_split_gives_memory_back)
+{
+	const size_t len = 32 * SZ_2M, cap = len + 4 * SZ_2M;
+	const int rounds = 4;
+	long long before = 0, after, splits = vmstat_read("thp_split_pmd");
+	int r;
+
+	/* The first sub and multi warm the allocator's caches up. */
+	for (r = 0; r < 2 * rounds + 2; r++) {
+		__u32 bufs[2], c;
+		__u8 *p;
+
+		if (r == 2)
+			before = mem_free_kb();
+		if (r % 2) {
+			test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len / 2,
+					      0, &bufs[0]);
+			test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len / 2,
+					      0, &bufs[1]);
+			test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, bufs,
+						2, &c);
+		} else {
+			test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, cap, 0,
+					      &bufs[0]);
+			bufs[1] = 0;
+			test_ioctl_sub_create(bufs[0], IOBMD_DIRECTION_INOUT,
+					      2 * SZ_2M, len, &c);
+		}
+		p = map_desc(c, len);
+		ASSERT_EQ(0, touch_split_unmap(p, len, r));
+		test_ioctl_release(c);
+		test_ioctl_release(bufs[0]);
+		if (bufs[1])
+			test_ioctl_release(bufs[1]);
+	}
+	after = mem_free_kb();
+	TH_LOG("MemFree %lld kB before %d rounds of %zu MiB, %lld after",
+	       before, 2 * rounds, len >> 20, after);
+	/* One round's leak would be a whole mapping's chunks. */
+	EXPECT_LT(before - after, (long long)(len >> 10) / 2);
+	if (self->huge)
+		EXPECT_LE(2 * rounds, vmstat_read("thp_split_pmd") - splits);
+}
+
+/*
+ * A window off 2 MiB shows no chunk from its head: filled at mmap() time,
+ * with PTEs, no fault per page.  One whose first byte lies 100 bytes past
+ * a chunk's head shows that chunk from its head in its first page (the
+ * buffer's bytes before the window's first byte too): PMDs.
+ */
+TEST_F(hugemap, sub_unaligned)
+{
+	const size_t cap = 8 * SZ_2M, len = 4 * SZ_2M;
+	const size_t tail = 3 * SZ_2M, tail_map = tail + PAGE_SIZE;
+	__u32 b, s;
+	__u8 *p;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, cap, 0, &b);
+	test_fill_desc(b, cap, 77);
+
+	p = map_sub(b, SZ_1M, len, len, 77, &s);
+	check_filled_at_mmap(p, len, 78, "sub at 1 MiB");
+	test_ioctl_release(s);
+	check_desc_at(b, SZ_1M, len, 0, 78);
+	test_fill_desc(b, cap, 77);
+
+	p = map_sub(b, SZ_2M + 100, tail, tail_map, 77, &s);
+	check_pmd_kb(p, tail_map, "sub at 2 MiB + 100");
+	iobmd_fill_pattern(p, tail_map, 0, 79);
+	ASSERT_EQ(0, munmap(p + SZ_2M + PAGE_SIZE, PAGE_SIZE));
+	EXPECT_EQ(SZ_2M + PAGE_SIZE,
+		  iobmd_check_pattern(p, SZ_2M + PAGE_SIZE, 0, 79));
+	ASSERT_EQ(0, munmap(p, tail_map));
+	test_ioctl_release(s);
+	check_desc_at(b, SZ_2M, tail_map, 0, 79);
+	check_desc_at(b, 0, SZ_2M, 0, 77);
+	test_ioctl_release(b);
+}
+
+/*
+ * An interleaved descriptor of two buffers' ranges, one repeated: every
+ * byte is its piece's, and writes reach the buffers.  Its first piece is
+ * a buffer's second chunk from its head: a PMD.
+ */
+TEST_F(hugemap, interleaved_mapped)
+{
+	const size_t half = 2 * SZ_2M, len = 2 * half;
+	long faults, kb;
+	__u32 bufs[2], il;
+	__u8 *p;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, half, 0, &bufs[0]);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, half, 0, &bufs[1]);
+	test_fill_desc(bufs[0], half, 81);
+	test_fill_desc(bufs[1], half, 82);
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 3, &il);
+	test_ioctl_interleaved_set(il, bufs[0], SZ_2M, SZ_2M);
+	test_ioctl_interleaved_set(il, bufs[1], 0, half);
+	test_ioctl_interleaved_set(il, bufs[0], 0, SZ_2M);
+	p = map_desc(il, len);
+	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p, SZ_2M, SZ_2M, 81));
+	EXPECT_EQ(half, iobmd_check_pattern(p + SZ_2M, half, 0, 82));
+	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p + 3 * SZ_2M, SZ_2M, 0, 81));
+	check_pmd_kb(p, len, "interleaved");
+	ASSERT_EQ(0, madvise(p, len, MADV_DONTNEED));
+	faults = touch_counted(p, len, 83, &kb);
+	TH_LOG("interleaved again: %ld faults, FilePmdMapped %ld kB", faults,
+	       kb);
+	check_desc_at(bufs[0], SZ_2M, SZ_2M, 0, 83);
+	check_desc_at(bufs[1], 0, half, SZ_2M, 83);
+	check_desc_at(bufs[0], 0, SZ_2M, 3 * SZ_2M, 83);
+	ASSERT_EQ(0, munmap(p, len));
+	test_ioctl_release(il);
+	test_ioctl_release(bufs[0]);
+	test_ioctl_release(bufs[1]);
 }
 
 TEST_HARNESS_MAIN
