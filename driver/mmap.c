@@ -540,9 +540,11 @@ static int __iobmd_hot iobmd_mmap_probe_run(void *arg,
 
 /*
  * Whether the @npages pages at page-aligned offset @off of a mapping of
- * @d (its first byte at @delta) are one physically contiguous range, and
- * which: 0 and @p filled in, else nonzero.  The walk stops at the first
- * gap, and after PTRS_PER_PMD runs.
+ * @d (its first byte at @delta) are one physically contiguous range that
+ * the descriptor backs all through, and which: 0 and @p filled in, 1 and
+ * @p filled in as far as it goes, or -ERANGE where the first byte is no
+ * longer backed (a piece shorter now, as mmap() refuses it).  The walk
+ * stops at the first gap, and after PTRS_PER_PMD runs.
  */
 static int __iobmd_hot iobmd_mmap_pfn_probe(struct iobmd_desc *d, u64 delta,
 					    u64 off, unsigned long npages,
@@ -550,17 +552,22 @@ static int __iobmd_hot iobmd_mmap_pfn_probe(struct iobmd_desc *d, u64 delta,
 {
 	u64 extent = iobmd_desc_extent(d);
 	u64 b = off > delta ? off - delta : 0;
-	u64 end = min(extent, off + ((u64)npages << PAGE_SHIFT) - delta);
+	u64 want = min(extent, off + ((u64)npages << PAGE_SHIFT) - delta);
+	u64 len;
 	int ret;
 
-	if (b >= end)
+	if (b >= want)
 		return -EINVAL;
+	want -= b;
+	len = iobmd_desc_backed(d, b, want);
+	if (!len)
+		return -ERANGE;
 	memset(p, 0, sizeof(*p));
-	ret = d->ops->walk(d, b, end - b, IOBMD_WALK_ADDR,
-			   iobmd_mmap_probe_run, p);
+	ret = d->ops->walk(d, b, len, IOBMD_WALK_ADDR, iobmd_mmap_probe_run,
+			   p);
 	if (ret < 0 || !p->runs)
 		return ret ?: -EINVAL;
-	return p->len == end - b ? 0 : 1;
+	return p->len == want ? 0 : 1;
 }
 
 /*
@@ -590,7 +597,7 @@ static bool __iobmd_hot iobmd_mmap_pfn_pmd(struct iobmd_desc *d, u64 delta,
  * in its 2 MiB of the mapping that go on contiguously: a mapping a PMD
  * cannot cover (THP "never", the ends of the mapping, a PMD split) still
  * takes one fault per 2 MiB, not one per page, for at most PTRS_PER_PMD
- * insertions.  Bytes the descriptor no longer backs (a piece cleared
+ * insertions.  Bytes the descriptor no longer backs (a piece shorter
  * since), or memory that lockdown has closed since, are SIGBUS.
  */
 static vm_fault_t __iobmd_hot iobmd_mmap_pfn_fault(struct vm_fault *vmf)

@@ -382,4 +382,65 @@ TEST_F(pfnhuge, no_pmd_filled_at_mmap)
 	test_ioctl_release(b);
 }
 
+/* Whether a read of *@p in a child dies of SIGBUS. */
+static bool read_sigbus(const __u8 *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		(void)*(volatile const __u8 *)p;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+/*
+ * A multi of physical RAM and a buffer: its 2 MiB of physical RAM maps by
+ * PMD, one fault.  Once the buffer is shorter, the bytes it no longer
+ * backs are SIGBUS where they were not mapped yet (at fault time); the
+ * bytes it still backs are its own.  Older kernels mapped them all at
+ * mmap(), and they stay.
+ */
+TEST_F(pfnhuge, multi_shrunk_piece)
+{
+	__u8 *mem, *p, *model = malloc(PAGE_SIZE);
+	__u64 phys = 0, cookie = 0;
+	__u32 b, pg, buf, m, pair[2];
+	struct iobmd_range r;
+
+	IOBMD_NEED_PHYS_RAM();
+	ASSERT_NE(NULL, model);
+	mem = contiguous_ram(_metadata, self->fd, &b, &phys);
+	ASSERT_NE(NULL, mem);
+	iobmd_fill_pattern(mem, SZ_2M, 0, 41);
+	r = (struct iobmd_range){ phys, SZ_2M };
+	test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, &r, 1, &pg);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, SZ_2M, 0, &buf);
+	iobmd_fill_pattern(model, PAGE_SIZE, 0, 42);
+	test_ioctl_write(buf, 0, model, PAGE_SIZE);
+	pair[0] = pg;
+	pair[1] = buf;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
+	test_ioctl_map(m, 0, 0, SZ_4M, &cookie);
+	p = iobmd_mmap(self->fd, cookie, SZ_4M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	check_faults(_metadata, self->huge, read_counted(p, SZ_2M), SZ_2M,
+		     "multi: physical RAM");
+	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p, SZ_2M, 0, 41));
+
+	test_ioctl_set_length(buf, PAGE_SIZE, NULL);
+	EXPECT_EQ(self->huge, read_sigbus(p + SZ_2M + SZ_1M));
+	EXPECT_EQ(PAGE_SIZE, iobmd_check_pattern(p + SZ_2M, PAGE_SIZE, 0, 42));
+	EXPECT_EQ(self->huge, read_sigbus(p + SZ_2M + PAGE_SIZE));
+	ASSERT_EQ(0, munmap(p, SZ_4M));
+	test_ioctl_release(m);
+	test_ioctl_release(buf);
+	test_ioctl_release(pg);
+	test_ioctl_release(b);
+	free(model);
+}
+
 TEST_HARNESS_MAIN
