@@ -10,10 +10,10 @@
  * fault at all.  Either way the bytes are the memory's, through a partial
  * munmap and in a child, and a read-only cookie refuses writes.
  */
-#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include "iobmd_utils.h"
+#include "iobmd_hugemaps.h"
 
 FIXTURE(pfnhuge)
 {
@@ -33,20 +33,6 @@ static bool huge_expected(void)
 	return major > 6 || (major == 6 && minor >= 12);
 }
 
-/* THP is not "never". */
-static bool thp_enabled(void)
-{
-	char line[128] = "";
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-
-	if (!f)
-		return false;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = 0;
-	fclose(f);
-	return !strstr(line, "[never]");
-}
-
 FIXTURE_SETUP(pfnhuge)
 {
 	iobmd_fixture_open(self->fd);
@@ -61,16 +47,6 @@ FIXTURE_TEARDOWN(pfnhuge)
 {
 	if (self->fd != -1)
 		close(self->fd);
-}
-
-/* Minor faults of this process so far. */
-static long minor_faults(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru))
-		return -1;
-	return ru.ru_minflt;
 }
 
 /* Reads every page of @p; the minor faults that took. */
@@ -105,33 +81,6 @@ static void check_faults(struct __test_metadata *_metadata, bool pmd,
 	}
 }
 
-/* A field of smaps' block for the mapping at @addr, in kB; -1: none. */
-static long smaps_kb(const void *addr, const char *field)
-{
-	unsigned long start, end, a = (unsigned long)addr;
-	char line[256];
-	bool in = false;
-	long kb = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = start <= a && a < end;
-			continue;
-		}
-		if (in && !strncmp(line, field, strlen(field)) &&
-		    line[strlen(field)] == ':') {
-			kb = strtol(line + strlen(field) + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
-}
-
 /* @len bytes of anonymous memory at a 2 MiB-aligned address. */
 static __u8 *map_aligned_anon(size_t len)
 {
@@ -145,31 +94,6 @@ static __u8 *map_aligned_anon(size_t len)
 	if (p > area)
 		munmap(area, p - area);
 	munmap(p + len, area + len + SZ_2M - (p + len));
-	return p;
-}
-
-/*
- * mmap() of @len bytes of @fd at @offset, placed @skew bytes past a 2 MiB
- * boundary (MAP_FIXED inside a reservation of its own).
- */
-static __u8 *map_skewed(int fd, size_t len, off_t offset, size_t skew)
-{
-	__u8 *area, *p;
-
-	area = mmap(NULL, len + 2 * SZ_2M, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		return MAP_FAILED;
-	p = (__u8 *)(((unsigned long)area + SZ_2M - 1) & ~(SZ_2M - 1UL)) +
-	    skew;
-	if (mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-		 offset) == MAP_FAILED) {
-		munmap(area, len + 2 * SZ_2M);
-		return MAP_FAILED;
-	}
-	if (p > area)
-		munmap(area, p - area);
-	munmap(p + len, area + len + 2 * SZ_2M - (p + len));
 	return p;
 }
 
