@@ -97,13 +97,28 @@ static __u8 *map_aligned_anon(size_t len)
 	return p;
 }
 
+/* Whether a store of its own byte to *@p in a child dies of SIGSEGV. */
+static bool write_segv(__u8 *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		*(volatile __u8 *)p = *(volatile __u8 *)p;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
 /*
  * The mapping of @h, @len bytes: placed 2 MiB-aligned, every page read
  * with one fault per 2 MiB (PMDs expected) or none; its bytes are
  * @seed's pattern; stores through it land in @mem (the memory itself,
- * seen another way); a page unmapped in the middle leaves the rest right;
- * a child sees and changes the same bytes; a read-only cookie refuses
- * writes.
+ * seen another way); a page unmapped or made read-only in the middle
+ * leaves the rest right; a child sees and changes the same bytes; a
+ * read-only cookie refuses writes.
  */
 static void check_mapping(struct __test_metadata *_metadata, int fd,
 			  __u32 h, __u8 *mem, size_t len, bool pmd, bool thp,
@@ -145,6 +160,18 @@ static void check_mapping(struct __test_metadata *_metadata, int fd,
 	iobmd_fill_pattern(p + SZ_2M, len - SZ_2M, SZ_2M, seed + 2);
 	EXPECT_EQ(len - SZ_2M, iobmd_check_pattern(mem + SZ_2M, len - SZ_2M,
 						   SZ_2M, seed + 2));
+
+	/*
+	 * A page made read-only in the second 2 MiB splits that PMD too: it
+	 * keeps its bytes and refuses stores, its neighbours take them.
+	 */
+	ASSERT_EQ(0, mprotect(p + SZ_2M + PAGE_SIZE, PAGE_SIZE, PROT_READ));
+	EXPECT_EQ(len - SZ_2M, iobmd_check_pattern(p + SZ_2M, len - SZ_2M,
+						   SZ_2M, seed + 2));
+	EXPECT_TRUE(write_segv(p + SZ_2M + PAGE_SIZE));
+	EXPECT_FALSE(write_segv(p + SZ_2M + 2 * PAGE_SIZE));
+	ASSERT_EQ(0, mprotect(p + SZ_2M + PAGE_SIZE, PAGE_SIZE,
+			      PROT_READ | PROT_WRITE));
 
 	/* A child reads and writes the same memory. */
 	pid = fork();
