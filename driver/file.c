@@ -340,7 +340,7 @@ static int iobmd_cookie_insert(struct iobmd_file *f, struct iobmd_cookie *c,
 
 	lockdep_assert_held(&f->map_lock);
 	for (;;) {
-#ifdef IOBMD_HUGE_MAP
+#ifdef IOBMD_HUGE_PLACE
 		/* Room for a PMD: see iobmd_get_unmapped_area(). */
 		if (npages >= PTRS_PER_PMD)
 			start = ALIGN(start, PTRS_PER_PMD);
@@ -541,7 +541,7 @@ const struct file_operations iobmd_fops = {
 	.unlocked_ioctl = iobmd_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = iobmd_mmap,
-#ifdef IOBMD_HUGE_MAP
+#ifdef IOBMD_HUGE_PLACE
 	.get_unmapped_area = iobmd_get_unmapped_area,
 #endif
 	.llseek = noop_llseek,

@@ -16,8 +16,9 @@
  *   io_uring, process_vm_readv, VFIO) works on it, and the fault handler
  *   puts pages back after MADV_DONTNEED;
  * - anything else (user or physical memory, device memory, mixtures) is
- *   mapped by PFN with remap_pfn_range(), one call per contiguous run:
- *   get_user_pages fails on it with EFAULT.
+ *   mapped by PFN with remap_pfn_range(), one call per contiguous run
+ *   (but see huge PFN mappings below): get_user_pages fails on it with
+ *   EFAULT.
  *
  * A mapping holds a reference and a pin on the descriptor, so user memory
  * stays pinned while mapped and nothing goes away under it.  User memory
@@ -48,7 +49,28 @@
  * MADV_NOHUGEPAGE, leaves every page to a PTE.  User memory (a general
  * descriptor's pinned pages, which are another process's anonymous or
  * file folios: a file rmap from this mapping would be wrong for them) and
- * device or physical memory keep the mappings above.
+ * device or physical memory are mapped by PFN, as above or as below.
+ *
+ * Where the kernel has huge PFN mappings (IOBMD_PFN_HUGE_MAP: 6.12 on,
+ * x86-64 and arm64), a PFN mapping of RAM (user memory, physical RAM,
+ * mixtures of them and buffers) in its default cache mode whose first
+ * 2 MiB-aligned part is one physically contiguous, 2 MiB-aligned range
+ * (placement and memory congruent mod 2 MiB) is made at fault time
+ * instead, in a VM_IO | VM_PFNMAP VMA as remap_pfn_range() makes: such a
+ * 2 MiB part of the mapping gets one PMD (iobmd_mmap_pfn_huge_fault()),
+ * any other page one PTE (iobmd_mmap_pfn_fault()), each found by a walk of
+ * the descriptor to its byte.  The core mm's page-table walkers
+ * (follow_pfnmap_start(), which VFIO and KVM use) understand those PMDs;
+ * a split zaps the PMD and the next fault maps PTEs.  Device memory and
+ * other cache modes stay with remap_pfn_range() (see
+ * iobmd_mmap_pfn_fits()), as does everything on older kernels.
+ *
+ * No mapping takes a PUD (1 GiB), even of a contiguous buffer whose 1 GiB
+ * is one folio: 7.3's __split_huge_pud_locked() drops the folio's
+ * reference and rmap only in DAX VMAs, and MADV_DONTNEED of part of a GiB
+ * or an mremap() to an address off 1 GiB splits a PUD in any VMA and
+ * cannot be refused (that takes VM_PFNMAP, which get_user_pages refuses,
+ * or VM_LOCKED), so each such call would leak the GiB.
  */
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
@@ -585,7 +607,191 @@ static const struct vm_operations_struct iobmd_mmap_huge_ops = {
 	.get_policy = iobmd_mmap_get_policy,
 #endif
 };
+#endif
 
+#ifdef IOBMD_PFN_HUGE_MAP
+/**
+ * struct iobmd_pfn_probe - what lies behind part of a PFN mapping
+ * @addr: physical address of its first byte
+ * @pfn: page frame of its first page
+ * @next: physical address a contiguous run would go on at
+ * @len: bytes found contiguous from there
+ * @runs: runs seen
+ */
+struct iobmd_pfn_probe {
+	phys_addr_t addr;
+	unsigned long pfn;
+	phys_addr_t next;
+	u64 len;
+	unsigned int runs;
+};
+
+/* Runs for as long as they go on where the last one ended. */
+static int __iobmd_hot iobmd_mmap_probe_run(void *arg,
+					    const struct iobmd_run *run)
+{
+	struct iobmd_pfn_probe *p = arg;
+
+	if (!p->runs) {
+		p->addr = run->addr;
+		p->pfn = PHYS_PFN(run->addr);
+		p->next = run->addr;
+	}
+	if (run->addr != p->next || ++p->runs > PTRS_PER_PMD)
+		return 1;
+	p->next += run->len;
+	p->len += run->len;
+	return 0;
+}
+
+/*
+ * Whether the @npages pages at page-aligned offset @off of a mapping of
+ * @d (its first byte at @delta) are one physically contiguous range that
+ * the descriptor backs all through, and which: 0 and @p filled in, 1 and
+ * @p filled in as far as it goes, or -ERANGE where the first byte is no
+ * longer backed (a piece shorter now, as mmap() refuses it).  The walk
+ * stops at the first gap, and after PTRS_PER_PMD runs.
+ */
+static int __iobmd_hot iobmd_mmap_pfn_probe(struct iobmd_desc *d, u64 delta,
+					    u64 off, unsigned long npages,
+					    struct iobmd_pfn_probe *p)
+{
+	u64 extent = iobmd_desc_extent(d);
+	u64 b = off > delta ? off - delta : 0;
+	u64 want = min(extent, off + ((u64)npages << PAGE_SHIFT) - delta);
+	u64 len;
+	int ret;
+
+	if (b >= want)
+		return -EINVAL;
+	want -= b;
+	len = iobmd_desc_backed(d, b, want);
+	if (!len)
+		return -ERANGE;
+	memset(p, 0, sizeof(*p));
+	ret = d->ops->walk(d, b, len, IOBMD_WALK_ADDR, iobmd_mmap_probe_run,
+			   p);
+	if (ret < 0 || !p->runs)
+		return ret ?: -EINVAL;
+	return p->len == want ? 0 : 1;
+}
+
+/*
+ * Whether 2 MiB of a mapping at @haddr can be mapped with one PMD, and from
+ * which page frame (@pfn): they lie in @vma whole and are one physically
+ * contiguous, 2 MiB-aligned range.
+ */
+static bool __iobmd_hot iobmd_mmap_pfn_pmd(struct iobmd_desc *d, u64 delta,
+					   const struct vm_area_struct *vma,
+					   unsigned long haddr,
+					   unsigned long *pfn)
+{
+	struct iobmd_pfn_probe p;
+
+	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
+	    iobmd_mmap_pfn_probe(d, delta, ((u64)vma->vm_pgoff << PAGE_SHIFT) +
+				 haddr - vma->vm_start, PTRS_PER_PMD, &p) ||
+	    !IS_ALIGNED(p.pfn, PTRS_PER_PMD))
+		return false;
+	*pfn = p.pfn;
+	return true;
+}
+
+/*
+ * A page of a PFN mapping filled at fault time, as vmf_insert_pfn() maps
+ * it (with the page's memory type on x86), and with it the pages after it
+ * in its 2 MiB of the mapping that go on contiguously: a mapping a PMD
+ * cannot cover (THP "never", the ends of the mapping, a PMD split) still
+ * takes one fault per 2 MiB, not one per page, for at most PTRS_PER_PMD
+ * insertions.  Bytes the descriptor no longer backs (a piece shorter
+ * since), or memory that lockdown has closed since, are SIGBUS.
+ */
+static vm_fault_t __iobmd_hot iobmd_mmap_pfn_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct iobmd_desc *d = iobmd_mmap_desc(vma);
+	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long end = min(ALIGN(addr + 1, PMD_SIZE), vma->vm_end);
+	unsigned long n = (end - addr) >> PAGE_SHIFT, i;
+	struct iobmd_pfn_probe p;
+	u64 delta, size;
+	vm_fault_t ret;
+	int gap;
+
+	if (iobmd_desc_map_layout(d, &delta, &size))
+		return VM_FAULT_SIGBUS;
+	gap = iobmd_mmap_pfn_probe(d, delta, (u64)vmf->pgoff << PAGE_SHIFT, n,
+				   &p);
+	if (gap < 0)
+		return VM_FAULT_SIGBUS;
+	/* Up to the page the first gap is in. */
+	if (gap)
+		n = max(1UL, (unsigned long)((offset_in_page(p.addr) +
+					      p.len) >> PAGE_SHIFT));
+	ret = vmf_insert_pfn(vma, addr, p.pfn);
+	for (i = 1; i < n && ret == VM_FAULT_NOPAGE; i++)
+		if (vmf_insert_pfn(vma, addr + (i << PAGE_SHIFT), p.pfn + i) !=
+		    VM_FAULT_NOPAGE)
+			break;
+	return ret;
+}
+
+/*
+ * 2 MiB of a PFN mapping: one PMD where they are one physically
+ * contiguous, 2 MiB-aligned range, else the fallback to PTEs.  The PMD
+ * is writable as the VMA's protection says; only a write to a PMD that is
+ * there already asks vmf_insert_pfn_pmd() to update it.  The work is one
+ * walk of the descriptor to its byte and over at most PTRS_PER_PMD runs.
+ */
+static vm_fault_t __iobmd_hot iobmd_mmap_pfn_huge_fault(struct vm_fault *vmf,
+							unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct iobmd_desc *d = iobmd_mmap_desc(vma);
+	unsigned long haddr = vmf->address & PMD_MASK;
+	unsigned long pfn;
+	u64 delta, size;
+
+	if (order != PMD_ORDER || iobmd_desc_map_layout(d, &delta, &size))
+		return VM_FAULT_FALLBACK;
+	if (!iobmd_mmap_pfn_pmd(d, delta, vma, haddr, &pfn))
+		return VM_FAULT_FALLBACK;
+	return iobmd_vmf_insert_pfn_pmd(vmf, pfn,
+					vmf->flags & FAULT_FLAG_WRITE &&
+					pmd_trans_huge(vmf->orig_pmd));
+}
+
+static const struct vm_operations_struct iobmd_mmap_pfn_huge_ops = {
+	.open = iobmd_mmap_open,
+	.close = iobmd_mmap_close,
+	.fault = iobmd_mmap_pfn_fault,
+	.huge_fault = iobmd_mmap_pfn_huge_fault,
+};
+
+/*
+ * Whether a PFN mapping is filled at fault time: it is RAM in its own
+ * (write-back) cache mode, which the PAT gives a page inserted at fault
+ * time as it gives remap_pfn_range()'s, and its first 2 MiB-aligned part
+ * can take a PMD (placement and physical address congruent mod 2 MiB,
+ * and that part contiguous).  Anything else would take a fault per page
+ * and is mapped at mmap() time.  Device memory stays there: the PAT
+ * would give a page inserted at fault time the range's recorded type
+ * (uncached-minus where nobody reserved one), not the mapping's.
+ */
+static bool __iobmd_hot iobmd_mmap_pfn_fits(struct iobmd_desc *d,
+					    const struct iobmd_mapper *m)
+{
+	const struct vm_area_struct *vma = m->vma;
+	unsigned long pfn;
+
+	return m->cache == IOBMD_CACHE_DEFAULT && !m->iomem &&
+	       !(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
+	       iobmd_mmap_pfn_pmd(d, m->delta, vma,
+				  ALIGN(vma->vm_start, PMD_SIZE), &pfn);
+}
+#endif
+
+#ifdef IOBMD_HUGE_PLACE
 /**
  * iobmd_get_unmapped_area() - where /dev/iobmd places a mapping
  * @file: the open file
@@ -596,7 +802,8 @@ static const struct vm_operations_struct iobmd_mmap_huge_ops = {
  *
  * A mapping of 2 MiB or more goes where its cookie page sits in 2 MiB
  * (cookies that long start 2 MiB-aligned), so that a buffer's 2 MiB
- * chunks can be mapped by PMD; smaller ones go where they would anyway.
+ * chunks, or physically contiguous 2 MiB of other RAM, can be mapped by
+ * PMD; smaller ones go where they would anyway.
  *
  * Return: the address, or a negative errno.
  */
@@ -670,6 +877,13 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 			return ret;
 		if (m->pages && iobmd_mmap_huge(d, m))
 			return 0;
+#ifdef IOBMD_PFN_HUGE_MAP
+		if (!m->pages && iobmd_mmap_pfn_fits(d, m)) {
+			vm_flags_set(m->vma, VM_IO | VM_PFNMAP | VM_HUGEPAGE);
+			m->vma->vm_ops = &iobmd_mmap_pfn_huge_ops;
+			return 0;
+		}
+#endif
 	}
 	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache,
 					       m->iomem);

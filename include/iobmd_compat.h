@@ -154,4 +154,22 @@ static inline void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 #define IOBMD_MAX_ORDER		(MAX_ORDER - 1)
 #endif
 
+/*
+ * A PMD mapping a physical range at fault time: 6.12's
+ * vmf_insert_pfn_pmd() took a pfn_t (PFN_DEV without PFN_MAP: a special
+ * entry, no struct page behind it as far as the core mm is concerned),
+ * 7.x's takes the page frame number.
+ */
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+#include <linux/huge_mm.h>
+#ifdef IOBMD_HAVE_VMF_INSERT_PFN_PMD_PFN_T
+#include <linux/pfn_t.h>
+#define iobmd_vmf_insert_pfn_pmd(vmf, pfn, write) \
+	vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write)
+#else
+#define iobmd_vmf_insert_pfn_pmd(vmf, pfn, write) \
+	vmf_insert_pfn_pmd(vmf, pfn, write)
+#endif
+#endif
+
 #endif /* _IOBMD_COMPAT_H */

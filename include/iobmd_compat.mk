@@ -15,4 +15,5 @@ ccflags-y += $(call iobmd-have,void (\*invalidate_mappings),include/linux/dma-bu
 ccflags-y += $(call iobmd-have,dma_addr_t (\*map_phys),include/linux/dma-map-ops.h,IOBMD_HAVE_DMA_MAP_PHYS)
 ccflags-y += $(call iobmd-have,define ACR_FLAGS_NONE,include/linux/gfp.h,IOBMD_HAVE_ACR_FLAGS)
 ccflags-y += $(call iobmd-have,vm_fault_t vmf_insert_folio_pmd,include/linux/huge_mm.h,IOBMD_HAVE_VMF_INSERT_FOLIO_PMD)
+ccflags-y += $(call iobmd-have,vm_fault_t vmf_insert_pfn_pmd.struct vm_fault \*vmf$(comma) pfn_t,include/linux/huge_mm.h,IOBMD_HAVE_VMF_INSERT_PFN_PMD_PFN_T)
 ccflags-y += $(call iobmd-have,int alloc_contig_frozen_range_noprof,include/linux/gfp.h,IOBMD_HAVE_CONTIG_FROZEN)

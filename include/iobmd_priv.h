@@ -558,6 +558,21 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
 #define IOBMD_HUGE_MAP 1
 #endif
 
+/*
+ * Where the kernel has huge PFN mappings (6.12 on: special PMDs that its
+ * page-table walkers, follow_pfnmap_start() among them, understand), a
+ * physical range that is 2 MiB-aligned and contiguous is mapped by PMD
+ * too (iobmd_mmap_pfn_huge_fault() in driver/mmap.c), and /dev/iobmd
+ * places and numbers mappings for PMDs as above (IOBMD_HUGE_PLACE).
+ */
+#if defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && \
+	defined(CONFIG_TRANSPARENT_HUGEPAGE)
+#define IOBMD_PFN_HUGE_MAP 1
+#endif
+#if defined(IOBMD_HUGE_MAP) || defined(IOBMD_PFN_HUGE_MAP)
+#define IOBMD_HUGE_PLACE 1
+#endif
+
 /**
  * struct iobmd_file - one open file of /dev/iobmd: IOKit's task
  * @handles: handle -> struct iobmd_handle *, each holding a reference on

@@ -13,11 +13,11 @@
  * 2 MiB-aligned parts show a chunk from its head.
  */
 #include <linux/userfaultfd.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include "iobmd_utils.h"
 #include "iobmd_dmabuf.h"
+#include "iobmd_hugemaps.h"
 
 FIXTURE(hugemap)
 {
@@ -28,22 +28,14 @@ FIXTURE(hugemap)
 /* The kernel maps folios by PMD and THP is not "never". */
 static bool huge_expected(void)
 {
-	char line[128] = "";
 	struct utsname u;
 	int major, minor;
-	FILE *f;
 
 	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
 		return false;
 	if (major < 6 || (major == 6 && minor < 15))
 		return false;
-	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-	if (!f)
-		return false;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = 0;
-	fclose(f);
-	return !strstr(line, "[never]");
+	return thp_enabled();
 }
 
 FIXTURE_SETUP(hugemap)
@@ -58,33 +50,6 @@ FIXTURE_TEARDOWN(hugemap)
 {
 	if (self->fd != -1)
 		close(self->fd);
-}
-
-/* A field of smaps' block for the mapping at @addr, in kB; -1: none. */
-static long smaps_kb(const void *addr, const char *field)
-{
-	unsigned long start, end, a = (unsigned long)addr;
-	char line[256];
-	bool in = false;
-	long kb = -1;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = start <= a && a < end;
-			continue;
-		}
-		if (in && !strncmp(line, field, strlen(field)) &&
-		    line[strlen(field)] == ':') {
-			kb = strtol(line + strlen(field) + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
 }
 
 /* A counter of /proc/vmstat, or -1. */
@@ -431,42 +396,6 @@ TEST_F(hugemap, split_gives_memory_back)
 	/* And there were PMDs to split. */
 	if (self->huge)
 		EXPECT_LE(rounds, vmstat_read("thp_split_pmd") - splits);
-}
-
-/* Minor faults of this process so far. */
-static long minor_faults(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru))
-		return -1;
-	return ru.ru_minflt;
-}
-
-/*
- * mmap() of @len bytes of @fd at @offset, placed @skew bytes past a 2 MiB
- * boundary (MAP_FIXED inside a reservation of its own).
- */
-static __u8 *map_skewed(int fd, size_t len, off_t offset, size_t skew)
-{
-	__u8 *area, *p;
-
-	area = mmap(NULL, len + 2 * SZ_2M, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		return MAP_FAILED;
-	p = (__u8 *)(((unsigned long)area + SZ_2M - 1) & ~(SZ_2M - 1UL)) +
-	    skew;
-	if (mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-		 offset) == MAP_FAILED) {
-		munmap(area, len + 2 * SZ_2M);
-		return MAP_FAILED;
-	}
-	/* Only the mapping stays. */
-	if (p > area)
-		munmap(area, p - area);
-	munmap(p + len, area + len + 2 * SZ_2M - (p + len));
-	return p;
 }
 
 /*
