@@ -19,7 +19,6 @@
  * 4 GiB).  Each test leaves the module's counters as found.
  */
 #include <sys/uio.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include "iobmd_utils.h"
@@ -276,17 +275,6 @@ TEST_F(iobmd_contig, mapping_is_page_backed)
 #define KPF_COMPOUND_HEAD	15
 #define KPF_COMPOUND_TAIL	16
 
-/* Whether the running kernel is @major.@minor or later. */
-static bool kernel_at_least(unsigned int major, unsigned int minor)
-{
-	unsigned int ma = 0, mi = 0;
-	struct utsname u;
-
-	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
-		return false;
-	return ma > major || (ma == major && mi >= minor);
-}
-
 /*
  * Whether the module maps buffers by PMD where it can: it then marks a
  * mapping of 2 MiB or more VM_HUGEPAGE ("hg" in smaps' VmFlags), whatever
@@ -467,7 +455,7 @@ TEST_F(iobmd_contig, block_is_one_compound_page)
  */
 TEST_F_TIMEOUT(iobmd_contig, range_is_compound_pieces, 300)
 {
-	bool comp = kernel_at_least(6, 12) && PAGE_SIZE == 4096;
+	bool comp = iobmd_kernel_at_least(6, 12) && PAGE_SIZE == 4096;
 	bool pmd = comp && maps_by_pmd(_metadata, self->fd);
 
 	if (pmd) {

@@ -74,17 +74,6 @@ struct exporter {
 	struct v4l2_format vivid_fmt;
 };
 
-/* The running kernel is older than @major.@minor. */
-static bool kernel_before(int major, int minor)
-{
-	struct utsname u;
-	int ma = 0, mi = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
-		return false;
-	return ma < major || (ma == major && mi < minor);
-}
-
 /* The debug kernel of `make check-debug`, which has every exporter. */
 static bool kernel_debug(void)
 {
@@ -217,7 +206,7 @@ static int exporter_open(struct exporter *e, enum exp_kind want)
 	case EXP_UDMABUF:
 		fd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 		fd = fd < 0 ? -errno : fd;
-		if (fd == -ENOENT && kernel_before(6, 2)) {
+		if (fd == -ENOENT && !iobmd_kernel_at_least(6, 2)) {
 			e->kind = EXP_VIVID;
 			fd = open_vivid(e);
 		}

@@ -28,14 +28,7 @@ FIXTURE(hugemap)
 /* The kernel maps folios by PMD and THP is not "never". */
 static bool huge_expected(void)
 {
-	struct utsname u;
-	int major, minor;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	if (major < 6 || (major == 6 && minor < 15))
-		return false;
-	return thp_enabled();
+	return iobmd_kernel_at_least(6, 15) && thp_enabled();
 }
 
 FIXTURE_SETUP(hugemap)

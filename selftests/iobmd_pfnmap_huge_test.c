@@ -10,7 +10,6 @@
  * fault at all.  Either way the bytes are the memory's, through a partial
  * munmap and in a child, and a read-only cookie refuses writes.
  */
-#include <sys/utsname.h>
 
 #include "iobmd_utils.h"
 #include "iobmd_hugemaps.h"
@@ -25,12 +24,7 @@ FIXTURE(pfnhuge)
 /* The kernel maps PFNs by PMD (6.12 on). */
 static bool huge_expected(void)
 {
-	struct utsname u;
-	int major, minor;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 12);
+	return iobmd_kernel_at_least(6, 12);
 }
 
 FIXTURE_SETUP(pfnhuge)

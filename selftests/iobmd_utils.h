@@ -41,6 +41,7 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -121,6 +122,18 @@ static __attribute__((constructor)) void iobmd_setup_sizes(void)
 		(_fd) = open(IOBMD_DEV_PATH, O_RDWR);                        \
 		ASSERT_NE(-1, (_fd));                                        \
 	} while (0)
+
+/* Whether the running kernel is @major.@minor or later. */
+static inline bool iobmd_kernel_at_least(unsigned int major,
+					 unsigned int minor)
+{
+	unsigned int ma = 0, mi = 0;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
 
 /*
  * Why a test that needs vgem or vivid skips without it (on a machine of
