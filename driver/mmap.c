@@ -781,13 +781,11 @@ static const struct vm_operations_struct iobmd_mmap_pfn_huge_ops = {
 static bool __iobmd_hot iobmd_mmap_pfn_fits(struct iobmd_desc *d,
 					    const struct iobmd_mapper *m)
 {
-	const struct vm_area_struct *vma = m->vma;
 	unsigned long pfn;
 
-	return m->cache == IOBMD_CACHE_DEFAULT && !m->iomem &&
-	       !(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
-	       iobmd_mmap_pfn_pmd(d, m->delta, vma,
-				  ALIGN(vma->vm_start, PMD_SIZE), &pfn);
+	return !m->iomem &&
+	       iobmd_mmap_pfn_pmd(d, m->delta, m->vma,
+				  ALIGN(m->vma->vm_start, PMD_SIZE), &pfn);
 }
 #endif
 
@@ -816,19 +814,30 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
 #endif
 
 /*
- * A mapping of the module's own pages that can hold a PMD is mapped at
- * fault time, 2 MiB at a time where it can be; not in a VMA another driver
- * made special (its split PMDs would keep their pages).
+ * A mapping in the default cache mode that can hold a PMD is made at fault
+ * time, 2 MiB at a time where it can be: of the module's own pages
+ * (iobmd_mmap_pmd_fits()) or of other RAM by PFN (iobmd_mmap_pfn_fits());
+ * never in a VMA another driver made special (its split PMDs would keep
+ * their pages).  The caller checked the layout (@m->pages, @m->iomem,
+ * @m->cache).
  */
-static bool __iobmd_hot iobmd_mmap_huge(struct iobmd_desc *d,
-					struct iobmd_mapper *m)
+static bool __iobmd_hot iobmd_mmap_at_fault(struct iobmd_desc *d,
+					    struct iobmd_mapper *m)
 {
+	if (m->cache != IOBMD_CACHE_DEFAULT ||
+	    m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO))
+		return false;
 #ifdef IOBMD_HUGE_MAP
-	if (m->cache == IOBMD_CACHE_DEFAULT &&
-	    !(m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
-	    iobmd_mmap_pmd_fits(d, m->vma)) {
+	if (m->pages && iobmd_mmap_pmd_fits(d, m->vma)) {
 		vm_flags_set(m->vma, VM_HUGEPAGE);
 		m->vma->vm_ops = &iobmd_mmap_huge_ops;
+		return true;
+	}
+#endif
+#ifdef IOBMD_PFN_HUGE_MAP
+	if (!m->pages && iobmd_mmap_pfn_fits(d, m)) {
+		vm_flags_set(m->vma, VM_IO | VM_PFNMAP | VM_HUGEPAGE);
+		m->vma->vm_ops = &iobmd_mmap_pfn_huge_ops;
 		return true;
 	}
 #endif
@@ -853,7 +862,7 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 		if (ret < 0)
 			return ret;
 		m->cache = ret;
-		if (iobmd_mmap_huge(d, m))
+		if (iobmd_mmap_at_fault(d, m))
 			return 0;
 		/*
 		 * A small mapping inserts the pages straight from the list,
@@ -875,15 +884,8 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 		ret = iobmd_mmap_walk(d, m);
 		if (ret)
 			return ret;
-		if (m->pages && iobmd_mmap_huge(d, m))
+		if (iobmd_mmap_at_fault(d, m))
 			return 0;
-#ifdef IOBMD_PFN_HUGE_MAP
-		if (!m->pages && iobmd_mmap_pfn_fits(d, m)) {
-			vm_flags_set(m->vma, VM_IO | VM_PFNMAP | VM_HUGEPAGE);
-			m->vma->vm_ops = &iobmd_mmap_pfn_huge_ops;
-			return 0;
-		}
-#endif
 	}
 	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache,
 					       m->iomem);
