@@ -27,6 +27,24 @@
  */
 #define __iobmd_hot	__section(".text.iobmd_hot")
 
+/*
+ * mutex_init() for the mutexes a new descriptor or export brings, without
+ * the call to __mutex_init() where that only stores the unlocked state (no
+ * mutex debugging, no lockdep, no PREEMPT_RT).  A macro, so that lockdep
+ * still gets one class per place it is used.
+ */
+#if defined(CONFIG_DEBUG_MUTEXES) || defined(CONFIG_DEBUG_LOCK_ALLOC) || \
+	defined(CONFIG_PREEMPT_RT)
+#define iobmd_mutex_init(m)	mutex_init(m)
+#else
+#define iobmd_mutex_init(m)						\
+	do {								\
+		struct mutex *__m = (m);				\
+									\
+		*__m = (struct mutex)__MUTEX_INITIALIZER((*__m));	\
+	} while (0)
+#endif
+
 struct dentry;
 struct device;
 struct vm_area_struct;
@@ -224,6 +242,22 @@ struct iobmd_desc {
 
 void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 		     u32 kind, u64 length, u32 direction, u32 depth);
+void iobmd_desc_release(struct kref *ref);
+
+/*
+ * iobmd_desc_get() and iobmd_desc_put() inline, for what every mapping and
+ * every dma-buf of a buffer runs.
+ */
+static __always_inline void __iobmd_desc_get(struct iobmd_desc *d)
+{
+	kref_get(&d->ref);
+}
+
+static __always_inline void __iobmd_desc_put(struct iobmd_desc *d)
+{
+	kref_put(&d->ref, iobmd_desc_release);
+}
+
 bool iobmd_desc_wired(struct iobmd_desc *d);
 int __iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags);
 void __iobmd_desc_unpin(struct iobmd_desc *d);
@@ -414,6 +448,7 @@ static inline u64 iobmd_desc_bytes(struct iobmd_desc *d)
 	return b ? (u64)b->npages << PAGE_SHIFT : 0;
 }
 
+void iobmd_buffer_release(struct iobmd_desc *d);
 int iobmd_buffer_set_length(struct iobmd_buffer *b, u64 length);
 int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 			u64 len, u64 *done);
