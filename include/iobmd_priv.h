@@ -736,7 +736,9 @@ void iobmd_registry_debugfs(struct dentry *dir);
 
 int iobmd_nl_init(void);
 void iobmd_nl_exit(void);
-void iobmd_nl_event(struct iobmd_desc *d, bool create);
+void iobmd_nl_send_event(struct iobmd_desc *d, bool create);
+extern struct genl_family iobmd_nl_family;
+extern bool iobmd_nl_joined;
 
 extern struct iobmd_stats iobmd_stats;
 void iobmd_stats_init(void);
