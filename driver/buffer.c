@@ -235,7 +235,11 @@ static void __iobmd_hot iobmd_buffer_uncharge_zone_dma(struct iobmd_buffer *b,
 	b->zone_dma_charged = 0;
 }
 
-static void __iobmd_hot iobmd_buffer_release(struct iobmd_desc *d)
+/**
+ * iobmd_buffer_release() - free a buffer whose last reference went
+ * @d: the buffer's descriptor
+ */
+void __iobmd_hot iobmd_buffer_release(struct iobmd_desc *d)
 {
 	struct iobmd_buffer *b = iobmd_buffer_of(d);
 

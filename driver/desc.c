@@ -5,6 +5,7 @@
  * writeBytes, physical and DMA segments, cache maintenance.
  */
 #include <linux/dma-mapping.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/io.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
@@ -31,9 +32,9 @@ void __iobmd_hot iobmd_desc_init(struct iobmd_desc *d,
 				 u64 length, u32 direction, u32 depth)
 {
 	kref_init(&d->ref);
-	mutex_init(&d->lock);
-	mutex_init(&d->prep_lock);
-	mutex_init(&d->pin_lock);
+	iobmd_mutex_init(&d->lock);
+	iobmd_mutex_init(&d->prep_lock);
+	iobmd_mutex_init(&d->pin_lock);
 	d->ops = ops;
 	d->kind = kind;
 	d->depth = depth;
@@ -60,11 +61,15 @@ void __iobmd_hot iobmd_desc_init(struct iobmd_desc *d,
  */
 void __iobmd_hot iobmd_desc_get(struct iobmd_desc *d)
 {
-	kref_get(&d->ref);
+	__iobmd_desc_get(d);
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_get, IOBMD_NS);
 
-static void __iobmd_hot iobmd_desc_release(struct kref *ref)
+/**
+ * iobmd_desc_release() - free a descriptor whose last reference went
+ * @ref: its reference count
+ */
+void __iobmd_hot iobmd_desc_release(struct kref *ref)
 {
 	struct iobmd_desc *d = container_of(ref, struct iobmd_desc, ref);
 
@@ -73,7 +78,8 @@ static void __iobmd_hot iobmd_desc_release(struct kref *ref)
 	mutex_destroy(&d->pin_lock);
 	mutex_destroy(&d->prep_lock);
 	mutex_destroy(&d->lock);
-	d->ops->release(d);
+	/* Buffers, most of what is freed, without an indirect call. */
+	INDIRECT_CALL_1(d->ops->release, iobmd_buffer_release, d);
 }
 
 /**
@@ -82,7 +88,7 @@ static void __iobmd_hot iobmd_desc_release(struct kref *ref)
  */
 void __iobmd_hot iobmd_desc_put(struct iobmd_desc *d)
 {
-	kref_put(&d->ref, iobmd_desc_release);
+	__iobmd_desc_put(d);
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_put, IOBMD_NS);
 

@@ -410,7 +410,7 @@ static __always_inline void iobmd_export_free(struct iobmd_export *e)
 	mutex_destroy(&e->lock);
 	if (e->own)
 		kfree(e);
-	iobmd_desc_put(d);
+	__iobmd_desc_put(d);
 }
 
 static void __iobmd_hot iobmd_dmabuf_release(struct dma_buf *dmabuf)
@@ -553,7 +553,7 @@ iobmd_export(struct iobmd_desc *d, u64 offset, u64 length, int flags,
 	e->desc = d;
 	e->offset = offset;
 	e->length = length;
-	mutex_init(&e->lock);
+	iobmd_mutex_init(&e->lock);
 	INIT_LIST_HEAD(&e->attachments);
 	ret = iobmd_export_collect(e);
 	if (ret) {

@@ -13,6 +13,7 @@
 #include <linux/dma-buf.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/uaccess.h>
 
 #include "iobmd_priv.h"
@@ -25,7 +26,6 @@ struct iobmd_ucmd {
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
-	struct iobmd_user *user;	/* the caller's account, if held */
 };
 
 static __always_inline int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd,
@@ -38,21 +38,19 @@ static __always_inline int iobmd_ucmd_respond(struct iobmd_ucmd *ucmd,
 }
 
 /*
- * Give a new descriptor a handle, written to *@handle inside the command,
- * and answer.  Takes over the caller's reference; on failure the
- * descriptor is gone and no handle exists.
+ * Give a new descriptor, charged already, a handle, written to *@handle
+ * inside the command, and answer.  Takes over the caller's reference; on
+ * failure the descriptor is gone and no handle exists.
  */
-static int iobmd_ucmd_publish(struct iobmd_ucmd *ucmd, struct iobmd_desc *d,
-			      u32 *handle, size_t cmd_len)
+static int iobmd_ucmd_publish_charged(struct iobmd_ucmd *ucmd,
+				      struct iobmd_desc *d, u32 *handle,
+				      size_t cmd_len)
 {
 	struct iobmd_handle *h = iobmd_handle_alloc();
 	int ret = -ENOMEM;
 
 	if (!h)
 		goto err_put;
-	ret = iobmd_account_charge(ucmd->file->acct, ucmd->user, d);
-	if (ret)
-		goto err_free;
 	ret = iobmd_file_reserve(ucmd->file, handle);
 	if (ret)
 		goto err_free;
@@ -69,6 +67,24 @@ err_free:
 err_put:
 	iobmd_desc_put(d);
 	return ret;
+}
+
+/*
+ * Charge a new descriptor to the file and the user, give it a handle,
+ * written to *@handle inside the command, and answer.  Takes over the
+ * caller's reference; on failure the descriptor is gone and no handle
+ * exists.
+ */
+static int iobmd_ucmd_publish(struct iobmd_ucmd *ucmd, struct iobmd_desc *d,
+			      u32 *handle, size_t cmd_len)
+{
+	int ret = iobmd_account_charge(ucmd->file->acct, d);
+
+	if (ret) {
+		iobmd_desc_put(d);
+		return ret;
+	}
+	return iobmd_ucmd_publish_charged(ucmd, d, handle, cmd_len);
 }
 
 /*
@@ -99,23 +115,16 @@ iobmd_ucmd_install_dmabuf(struct iobmd_ucmd *ucmd, struct dma_buf *dmabuf,
 }
 
 /*
- * Hand a new buffer out as a dma-buf of all of it, with no handle,
- * charged as one with a handle is.  Takes over the caller's reference; on
- * failure the descriptor is gone.
+ * Hand a new buffer, charged already, out as a dma-buf of all of it, with
+ * no handle.  Takes over the caller's reference; on failure the descriptor
+ * is gone.
  */
-static int __iobmd_hot iobmd_ucmd_publish_dmabuf(struct iobmd_ucmd *ucmd,
-						 struct iobmd_buffer *b,
-						 u32 fd_flags, u32 *fd,
-						 size_t cmd_len)
+static __always_inline int
+iobmd_ucmd_publish_dmabuf(struct iobmd_ucmd *ucmd, struct iobmd_buffer *b,
+			  u32 fd_flags, u32 *fd, size_t cmd_len)
 {
 	struct dma_buf *dmabuf;
-	int ret;
 
-	ret = iobmd_account_charge(ucmd->file->acct, ucmd->user, &b->desc);
-	if (ret) {
-		iobmd_desc_put(&b->desc);
-		return ret;
-	}
 	dmabuf = iobmd_buffer_export_new(b, fd_flags);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
@@ -125,8 +134,7 @@ static int __iobmd_hot iobmd_ucmd_publish_dmabuf(struct iobmd_ucmd *ucmd,
 /*
  * Before creating a descriptor for userspace: the module's and the user's
  * descriptor limits, and for @bytes of new memory the file's, the user's
- * and the module's byte limits; the user's account is @ucmd->user when the
- * caller holds it already.
+ * and the module's byte limits.
  */
 static int __iobmd_hot iobmd_ucmd_may_create(struct iobmd_ucmd *ucmd, u64 bytes)
 {
@@ -134,7 +142,7 @@ static int __iobmd_hot iobmd_ucmd_may_create(struct iobmd_ucmd *ucmd, u64 bytes)
 
 	if (ret)
 		return ret;
-	return iobmd_account_check(ucmd->file->acct, ucmd->user, bytes);
+	return iobmd_account_check(ucmd->file->acct, bytes);
 }
 
 /* The descriptor a command names, with a reference, or ERR_PTR(-ENOENT). */
@@ -234,6 +242,7 @@ static int __iobmd_hot iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 {
 	struct iobmd_buf_create *cmd = ucmd->cmd;
 	struct iobmd_buffer_spec spec;
+	struct iobmd_account *acct;
 	struct iobmd_buffer *b;
 	u64 done, bytes;
 	int ret;
@@ -245,22 +254,28 @@ static int __iobmd_hot iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 	if (cmd->flags & IOBMD_BUF_CREATE_DMABUF &&
 	    ucmd->user_size < offsetofend(struct iobmd_buf_create, fd))
 		return -EINVAL;
-	spec.user = iobmd_account_user(ucmd->file->acct);
+	/*
+	 * What it will keep: its pages (an alignment takes no more), charged
+	 * to the user's account before they are allocated; the buffer takes
+	 * the charge over.
+	 */
+	acct = ucmd->file->acct;
+	bytes = PAGE_ALIGN(min(spec.capacity, U64_MAX - PAGE_SIZE));
+	spec.user = iobmd_account_reserve(acct, bytes);
 	if (IS_ERR(spec.user))
 		return PTR_ERR(spec.user);
-	/* Checked and later charged to the account just looked up. */
-	ucmd->user = spec.user;
-	/* What it will keep: its pages (an alignment takes no more). */
-	bytes = spec.capacity;
-	ret = iobmd_ucmd_may_create(ucmd, PAGE_ALIGN(min(bytes,
-							 U64_MAX - PAGE_SIZE)));
-	if (ret)
-		goto out_user;
 	b = iobmd_buffer_create(&spec);
 	if (IS_ERR(b)) {
+		iobmd_account_unreserve(acct, spec.user, bytes);
 		ret = PTR_ERR(b);
 		goto out_user;
 	}
+	ret = iobmd_account_take(acct, spec.user, bytes, &b->desc);
+	if (ret) {
+		iobmd_desc_put(&b->desc);
+		goto out_user;
+	}
+	/* The buffer holds the user's account now, and its charges. */
 
 	if (cmd->flags & IOBMD_BUF_CREATE_WITH_BYTES) {
 		iobmd_buffer_set_length(b, 0);
@@ -268,19 +283,19 @@ static int __iobmd_hot iobmd_ioctl_buf_create(struct iobmd_ucmd *ucmd)
 					  cmd->bytes_len, &done);
 		if (ret) {
 			iobmd_desc_put(&b->desc);
-			goto out_user;
+			return ret;
 		}
 	}
 	if (cmd->flags & IOBMD_BUF_CREATE_DMABUF) {
 		cmd->handle = 0;
-		ret = iobmd_ucmd_publish_dmabuf(ucmd, b, cmd->fd_flags,
-						&cmd->fd, sizeof(*cmd));
-	} else {
-		ret = iobmd_ucmd_publish(ucmd, &b->desc, &cmd->handle,
-					 sizeof(*cmd));
+		return iobmd_ucmd_publish_dmabuf(ucmd, b, cmd->fd_flags,
+						 &cmd->fd, sizeof(*cmd));
 	}
+	return iobmd_ucmd_publish_charged(ucmd, &b->desc, &cmd->handle,
+					  sizeof(*cmd));
+
 out_user:
-	iobmd_user_put(spec.user);
+	iobmd_account_user_put(acct, spec.user);
 	return ret;
 }
 
@@ -1089,5 +1104,6 @@ long __iobmd_hot iobmd_ioctl(struct file *file, unsigned int cmd,
 		if (ret)
 			return ret;
 	}
-	return op->execute(&ucmd);
+	/* The most frequent command, buffer creation, without an indirect call. */
+	return INDIRECT_CALL_1(op->execute, iobmd_ioctl_buf_create, &ucmd);
 }

@@ -27,8 +27,8 @@ module_param(max_handles, uint, 0644);
 MODULE_PARM_DESC(max_handles,
 		 "Most descriptors one open file may hold (default 65536, at most 1048575)");
 
-static unsigned long long max_capacity;
-module_param(max_capacity, ullong, 0644);
+unsigned long long iobmd_max_capacity;
+module_param_named(max_capacity, iobmd_max_capacity, ullong, 0644);
 MODULE_PARM_DESC(max_capacity,
 		 "Largest buffer capacity in bytes (default 0: half of RAM)");
 
@@ -37,8 +37,8 @@ module_param(task_bytes, ullong, 0644);
 MODULE_PARM_DESC(task_bytes,
 		 "Buffer bytes one open file may hold (default 0: no limit)");
 
-static unsigned long long total_bytes;
-module_param(total_bytes, ullong, 0644);
+unsigned long long iobmd_total_bytes;
+module_param_named(total_bytes, iobmd_total_bytes, ullong, 0644);
 MODULE_PARM_DESC(total_bytes,
 		 "Buffer bytes all of userspace may hold (default 0: no limit)");
 
@@ -106,18 +106,6 @@ u32 iobmd_handle_limit(void)
 }
 
 /**
- * iobmd_capacity_limit() - the largest buffer capacity accepted
- *
- * Return: max_capacity, or half of RAM when it is 0.
- */
-u64 iobmd_capacity_limit(void)
-{
-	u64 limit = READ_ONCE(max_capacity);
-
-	return limit ?: ((u64)totalram_pages() << PAGE_SHIFT) / 2;
-}
-
-/**
  * iobmd_limits_get() - the limits in force
  * @l: out: byte and descriptor limits
  * @max_handles_out: out: max_handles
@@ -127,13 +115,13 @@ void iobmd_limits_get(struct iobmd_limits *l, u64 *max_handles_out,
 		      u64 *max_capacity_out)
 {
 	l->task_bytes = READ_ONCE(task_bytes);
-	l->total_bytes = READ_ONCE(total_bytes);
+	l->total_bytes = READ_ONCE(iobmd_total_bytes);
 	l->total_descs = READ_ONCE(total_descs);
 	l->user_bytes = READ_ONCE(user_bytes);
 	l->user_descs = READ_ONCE(user_descs);
 	l->user_zone_dma = READ_ONCE(user_zone_dma);
 	*max_handles_out = READ_ONCE(max_handles);
-	*max_capacity_out = READ_ONCE(max_capacity);
+	*max_capacity_out = READ_ONCE(iobmd_max_capacity);
 }
 
 /**
@@ -146,7 +134,7 @@ void iobmd_limits_set(const struct iobmd_limits *l, const u64 *max_handles_new,
 		      const u64 *max_capacity_new)
 {
 	WRITE_ONCE(task_bytes, l->task_bytes);
-	WRITE_ONCE(total_bytes, l->total_bytes);
+	WRITE_ONCE(iobmd_total_bytes, l->total_bytes);
 	WRITE_ONCE(total_descs, l->total_descs);
 	WRITE_ONCE(user_bytes, l->user_bytes);
 	WRITE_ONCE(user_descs, l->user_descs);
@@ -154,7 +142,7 @@ void iobmd_limits_set(const struct iobmd_limits *l, const u64 *max_handles_new,
 	if (max_handles_new)
 		WRITE_ONCE(max_handles, *max_handles_new);
 	if (max_capacity_new)
-		WRITE_ONCE(max_capacity, *max_capacity_new);
+		WRITE_ONCE(iobmd_max_capacity, *max_capacity_new);
 }
 
 /**
@@ -171,12 +159,6 @@ int __iobmd_hot iobmd_limits_check_descs(void)
 	return 0;
 }
 
-static u64 __iobmd_hot iobmd_limits_buffer_bytes(void)
-{
-	return atomic64_read(&iobmd_stats.page_bytes) +
-	       atomic64_read(&iobmd_stats.coherent_bytes);
-}
-
 /**
  * iobmd_limits_check_total() - may userspace allocate @bytes more?
  * @bytes: buffer bytes about to be allocated
@@ -185,7 +167,7 @@ static u64 __iobmd_hot iobmd_limits_buffer_bytes(void)
  */
 int __iobmd_hot iobmd_limits_check_total(u64 bytes)
 {
-	u64 limit = READ_ONCE(total_bytes);
+	u64 limit = READ_ONCE(iobmd_total_bytes);
 
 	if (limit && iobmd_limits_buffer_bytes() + bytes > limit)
 		return -EDQUOT;
@@ -397,30 +379,36 @@ static void iobmd_account_free(struct kref *ref)
 	kfree(acct);
 }
 
-/* The opener's account when the current task is that user's, held. */
-static __iobmd_hot struct iobmd_user *
-iobmd_account_opener(struct iobmd_account *acct)
-{
-	if (!uid_eq(acct->user->uid, current_uid()))
-		return NULL;
-	iobmd_user_hold(acct->user);
-	return acct->user;
-}
-
 /**
  * iobmd_account_user() - iobmd_user_get() for a task using a file
  * @acct: the file's account
  *
  * The file holds its opener's account, so that the user's accounting
  * stays put between one descriptor and the next: a task of that user
- * gets it without a lookup.
+ * gets it without a lookup, and without a reference of its own while the
+ * caller holds @acct.
  *
- * Return: the current task's account with a reference, or
- * ERR_PTR(-ENOMEM).
+ * Return: the current task's account, with a reference unless it is
+ * @acct's own user (iobmd_account_user_put() drops what needs dropping),
+ * or ERR_PTR(-ENOMEM).
  */
 __iobmd_hot struct iobmd_user *iobmd_account_user(struct iobmd_account *acct)
 {
-	return iobmd_account_opener(acct) ?: iobmd_user_get();
+	if (uid_eq(acct->user->uid, current_uid()))
+		return acct->user;
+	return iobmd_user_get();
+}
+
+/**
+ * iobmd_account_user_put() - let go of what iobmd_account_user() gave
+ * @acct: the file's account
+ * @u: the account it gave
+ */
+void __iobmd_hot iobmd_account_user_put(struct iobmd_account *acct,
+					struct iobmd_user *u)
+{
+	if (u != acct->user)
+		iobmd_user_put(u);
 }
 
 /**
@@ -442,22 +430,19 @@ static bool __iobmd_hot iobmd_over(u64 now, u64 add, u64 limit)
  * iobmd_account_check() - may the current task create a descriptor of
  * @bytes more on this file?
  * @acct: the file's account
- * @user: the current task's user account when the caller holds it
- *	already, else NULL
  * @bytes: buffer bytes about to be allocated
  *
  * Return: 0, -EMFILE at user_descs, or -EDQUOT above task_bytes,
  * user_bytes or total_bytes.
  */
-int __iobmd_hot iobmd_account_check(struct iobmd_account *acct,
-				    struct iobmd_user *user, u64 bytes)
+int __iobmd_hot iobmd_account_check(struct iobmd_account *acct, u64 bytes)
 {
-	struct iobmd_user *u = user;
+	struct iobmd_user *u = acct->user;
 	int ret = 0;
 
-	if (!u)
-		u = iobmd_account_opener(acct) ?:
-		    iobmd_user_find(current_uid());
+	/* A user with no account yet has nothing charged. */
+	if (!uid_eq(u->uid, current_uid()))
+		u = iobmd_user_find(current_uid());
 
 	if (u && iobmd_over(atomic64_read(&u->descs), 1,
 			    READ_ONCE(user_descs)))
@@ -470,8 +455,8 @@ int __iobmd_hot iobmd_account_check(struct iobmd_account *acct,
 		ret = -EDQUOT;
 	else if (bytes)
 		ret = iobmd_limits_check_total(bytes);
-	if (!user)
-		iobmd_user_put(u);
+	if (u)
+		iobmd_account_user_put(acct, u);
 	return ret;
 }
 
@@ -479,7 +464,7 @@ int __iobmd_hot iobmd_account_check(struct iobmd_account *acct,
  * One descriptor more for @u unless that passes user_descs; iobmd_stats
  * counts the users who hold any.
  */
-static bool __iobmd_hot iobmd_user_charge_desc(struct iobmd_user *u)
+static __always_inline bool iobmd_user_charge_desc(struct iobmd_user *u)
 {
 	s64 n = atomic64_inc_return(&u->descs);
 	u64 limit = READ_ONCE(user_descs);
@@ -511,14 +496,42 @@ static __always_inline bool iobmd_charge(atomic64_t *v, u64 add,
 	return true;
 }
 
+/* As iobmd_charge(), but an @add beyond @limit alone touches nothing. */
+static __always_inline bool iobmd_reserve(atomic64_t *v, u64 add, u64 limit)
+{
+	return !(limit && add > limit) && iobmd_charge(v, add, limit);
+}
+
+/*
+ * One descriptor and @bytes more for @u, and @bytes more for @acct, unless
+ * that passes user_descs, @user_limit or @task_limit (0: none).
+ * Return: 0, -EMFILE or -EDQUOT (nothing charged).
+ */
+static __always_inline int iobmd_charge_user(struct iobmd_account *acct,
+					     struct iobmd_user *u, u64 bytes,
+					     u64 user_limit, u64 task_limit)
+{
+	if (!iobmd_user_charge_desc(u))
+		return -EMFILE;
+	if (!iobmd_reserve(&u->bytes, bytes, user_limit))
+		goto err_descs;
+	if (!iobmd_reserve(&acct->bytes, bytes, task_limit))
+		goto err_bytes;
+	return 0;
+
+err_bytes:
+	atomic64_sub(bytes, &u->bytes);
+err_descs:
+	iobmd_user_uncharge_desc(u);
+	return -EDQUOT;
+}
+
 /**
  * iobmd_account_charge() - charge a new descriptor to a file and a user
  * @acct: the file's account
- * @user: the current task's user account when the caller holds it
- *	already, else NULL
  * @d: the descriptor, its memory allocated and counted; it keeps a
- *	reference on @acct and on the current task's user account until it
- *	is freed
+ *	reference on @acct, and on the current task's user account when that
+ *	is not @acct's own, until it is freed
  *
  * iobmd_account_check() looked before the allocation; this looks at what
  * was allocated, with every other creation that got there first already
@@ -529,43 +542,93 @@ static __always_inline bool iobmd_charge(atomic64_t *v, u64 add,
  * fit task_bytes, user_bytes or total_bytes (nothing charged).
  */
 int __iobmd_hot iobmd_account_charge(struct iobmd_account *acct,
-				     struct iobmd_user *user,
 				     struct iobmd_desc *d)
 {
 	u64 bytes = iobmd_desc_bytes(d);
-	u64 total = READ_ONCE(total_bytes);
-	struct iobmd_user *u = user;
-	int ret = -EDQUOT;
+	u64 total = READ_ONCE(iobmd_total_bytes);
+	struct iobmd_user *u;
+	int ret;
 
 	if (bytes && total && iobmd_limits_buffer_bytes() > total)
 		return -EDQUOT;
-	if (u)
-		iobmd_user_hold(u);
-	else
-		u = iobmd_account_user(acct);
+	/* @acct holds its own user for @d: no reference of @d's. */
+	u = iobmd_account_user(acct);
 	if (IS_ERR(u))
 		return PTR_ERR(u);
-	if (!iobmd_user_charge_desc(u)) {
-		ret = -EMFILE;
-		goto err_put;
+	ret = iobmd_charge_user(acct, u, bytes, READ_ONCE(user_bytes),
+				READ_ONCE(task_bytes));
+	if (ret) {
+		iobmd_account_user_put(acct, u);
+		return ret;
 	}
-	if (!iobmd_charge(&u->bytes, bytes, READ_ONCE(user_bytes)))
-		goto err_descs;
-	if (!iobmd_charge(&acct->bytes, bytes, READ_ONCE(task_bytes)))
-		goto err_bytes;
 	kref_get(&acct->ref);
 	d->acct = acct;
 	d->user = u;
 	d->charged = bytes;
 	return 0;
+}
 
-err_bytes:
-	atomic64_sub(bytes, &u->bytes);
-err_descs:
-	iobmd_user_uncharge_desc(u);
+/**
+ * iobmd_account_reserve() - charge a buffer before it is allocated
+ * @acct: the file's account
+ * @bytes: buffer bytes the buffer will hold (iobmd_desc_bytes())
+ *
+ * What iobmd_limits_check_descs() and then iobmd_account_check() refuse,
+ * in their order, but charged at once rather than looked at, so that a
+ * creation beside this one counts it already.  The caller then hands the
+ * reservation to the buffer (iobmd_account_take()) or gives it back
+ * (iobmd_account_unreserve()), and lets go of the user account with
+ * iobmd_account_user_put() unless the buffer took it.
+ *
+ * Return: the current task's user account the reservation is on, as
+ * iobmd_account_user() gives it, or ERR_PTR(-ENOMEM), -ENFILE at
+ * total_descs, -EMFILE at user_descs, or -EDQUOT above user_bytes,
+ * task_bytes or total_bytes (nothing reserved, nothing held).
+ */
+__iobmd_hot struct iobmd_user *iobmd_account_reserve(struct iobmd_account *acct,
+						     u64 bytes)
+{
+	struct iobmd_user *u;
+	int ret;
+
+	ret = iobmd_limits_check_descs();
+	if (ret)
+		return ERR_PTR(ret);
+	u = iobmd_account_user(acct);
+	if (IS_ERR(u))
+		return u;
+	/* No byte limit fails a buffer of no bytes, which is refused later. */
+	ret = iobmd_charge_user(acct, u, bytes,
+				bytes ? READ_ONCE(user_bytes) : 0,
+				bytes ? READ_ONCE(task_bytes) : 0);
+	if (ret)
+		goto err_put;
+	ret = -EDQUOT;
+	if (bytes && iobmd_limits_check_total(bytes))
+		goto err_charged;
+	return u;
+
+err_charged:
+	iobmd_account_unreserve(acct, u, bytes);
 err_put:
-	iobmd_user_put(u);
-	return ret;
+	iobmd_account_user_put(acct, u);
+	return ERR_PTR(ret);
+}
+
+/**
+ * iobmd_account_unreserve() - give back what iobmd_account_reserve() took
+ * @acct: the file's account
+ * @u: the user account it gave
+ * @bytes: the bytes reserved
+ *
+ * The user account stays as the caller holds it.
+ */
+void iobmd_account_unreserve(struct iobmd_account *acct, struct iobmd_user *u,
+			     u64 bytes)
+{
+	atomic64_sub(bytes, &acct->bytes);
+	atomic64_sub(bytes, &u->bytes);
+	iobmd_user_uncharge_desc(u);
 }
 
 /**
@@ -579,7 +642,7 @@ void __iobmd_hot iobmd_account_uncharge(struct iobmd_desc *d)
 	atomic64_sub(d->charged, &d->acct->bytes);
 	atomic64_sub(d->charged, &d->user->bytes);
 	iobmd_user_uncharge_desc(d->user);
-	iobmd_user_put(d->user);
+	iobmd_account_user_put(d->acct, d->user);
 	iobmd_account_put(d->acct);
 	d->user = NULL;
 	d->acct = NULL;

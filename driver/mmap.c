@@ -374,7 +374,7 @@ static void __iobmd_hot iobmd_mmap_close(struct vm_area_struct *vma)
 		atomic_dec(&d->maps);
 		iobmd_desc_unpin(d);
 	}
-	iobmd_desc_put(d);
+	__iobmd_desc_put(d);
 }
 
 static int iobmd_mmap_fault_run(void *arg, const struct iobmd_run *run)
@@ -966,7 +966,7 @@ int __iobmd_hot iobmd_desc_mmap(struct iobmd_desc *d,
 	if (ret)
 		return ret;
 
-	iobmd_desc_get(d);
+	__iobmd_desc_get(d);
 	vma->vm_pgoff = offset >> PAGE_SHIFT;
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &iobmd_mmap_ops;

@@ -15,8 +15,6 @@
 #include "iobmd_netlink.h"
 #include "iobmd_priv.h"
 
-static struct genl_family iobmd_nl_family;
-
 /* Operations that take no attributes at all. */
 static const struct nla_policy iobmd_nl_none_policy[IOBMD_A_MAX + 1] = {
 };
@@ -347,7 +345,24 @@ static const struct genl_multicast_group iobmd_nl_mcgrps[] = {
 	{ .name = IOBMD_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
 };
 
-static struct genl_family iobmd_nl_family = {
+#ifdef IOBMD_HAVE_GENL_BIND
+/*
+ * Set when anyone joins the events group, and never cleared: until then no
+ * one can listen, and creation and release skip the look for listeners.
+ */
+bool iobmd_nl_joined;
+
+static int iobmd_nl_bind(int mcgrp)
+{
+	WRITE_ONCE(iobmd_nl_joined, true);
+	return 0;
+}
+#else
+/* Without the family's bind callback: always look for listeners. */
+bool iobmd_nl_joined = true;
+#endif
+
+struct genl_family iobmd_nl_family = {
 	.name = IOBMD_GENL_NAME,
 	.version = IOBMD_GENL_VERSION,
 	.maxattr = IOBMD_A_MAX,
@@ -357,23 +372,24 @@ static struct genl_family iobmd_nl_family = {
 	.mcgrps = iobmd_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(iobmd_nl_mcgrps),
 	.parallel_ops = true,
+#ifdef IOBMD_HAVE_GENL_BIND
+	.bind = iobmd_nl_bind,
+#endif
 };
 
 /**
- * iobmd_nl_event() - multicast a descriptor's creation or release
+ * iobmd_nl_send_event() - multicast a descriptor's creation or release
  * @d: the descriptor
  * @create: created, else being freed
  *
- * Sent only when someone listens; a failure to send is not an error.
+ * iobmd_nl_event() calls it when someone listens; a failure to send is not
+ * an error.
  */
-void __iobmd_hot iobmd_nl_event(struct iobmd_desc *d, bool create)
+void iobmd_nl_send_event(struct iobmd_desc *d, bool create)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!iobmd_nl_family.id ||
-	    !genl_has_listeners(&iobmd_nl_family, &init_net, 0))
-		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return;

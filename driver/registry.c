@@ -24,6 +24,7 @@
 #include <linux/rbtree.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <net/genetlink.h>
 
 #include "iobmd_priv.h"
 
@@ -41,6 +42,18 @@ static u64 iobmd_registry_last_id;
  * what it returns and little else; registry lock.
  */
 static u64 iobmd_registry_steps;
+
+/*
+ * Multicast a descriptor's creation or release when someone listens; the
+ * look for listeners is inline, as creation and release nearly always
+ * find none, and skipped until anyone has joined the events group.
+ */
+static __always_inline void iobmd_nl_event(struct iobmd_desc *d, bool create)
+{
+	if (READ_ONCE(iobmd_nl_joined) && iobmd_nl_family.id &&
+	    genl_has_listeners(&iobmd_nl_family, &init_net, 0))
+		iobmd_nl_send_event(d, create);
+}
 
 static bool __iobmd_hot iobmd_registry_id_less(struct rb_node *a,
 					       const struct rb_node *b)

@@ -17,3 +17,4 @@ ccflags-y += $(call iobmd-have,define ACR_FLAGS_NONE,include/linux/gfp.h,IOBMD_H
 ccflags-y += $(call iobmd-have,vm_fault_t vmf_insert_folio_pmd,include/linux/huge_mm.h,IOBMD_HAVE_VMF_INSERT_FOLIO_PMD)
 ccflags-y += $(call iobmd-have,vm_fault_t vmf_insert_pfn_pmd.struct vm_fault \*vmf$(comma) pfn_t,include/linux/huge_mm.h,IOBMD_HAVE_VMF_INSERT_PFN_PMD_PFN_T)
 ccflags-y += $(call iobmd-have,int alloc_contig_frozen_range_noprof,include/linux/gfp.h,IOBMD_HAVE_CONTIG_FROZEN)
+ccflags-y += $(call iobmd-have,(\*bind)(int mcgrp),include/net/genetlink.h,IOBMD_HAVE_GENL_BIND)

@@ -7,6 +7,7 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/scatterlist.h>
@@ -25,6 +26,24 @@
  * costs a page walk of its own.
  */
 #define __iobmd_hot	__section(".text.iobmd_hot")
+
+/*
+ * mutex_init() for the mutexes a new descriptor or export brings, without
+ * the call to __mutex_init() where that only stores the unlocked state (no
+ * mutex debugging, no lockdep, no PREEMPT_RT).  A macro, so that lockdep
+ * still gets one class per place it is used.
+ */
+#if defined(CONFIG_DEBUG_MUTEXES) || defined(CONFIG_DEBUG_LOCK_ALLOC) || \
+	defined(CONFIG_PREEMPT_RT)
+#define iobmd_mutex_init(m)	mutex_init(m)
+#else
+#define iobmd_mutex_init(m)						\
+	do {								\
+		struct mutex *__m = (m);				\
+									\
+		*__m = (struct mutex)__MUTEX_INITIALIZER((*__m));	\
+	} while (0)
+#endif
 
 struct dentry;
 struct device;
@@ -179,7 +198,8 @@ struct iobmd_desc_ops {
  * @maps: live user mappings (VMAs) of it
  * @exports: live dma-bufs exported from it
  * @acct: the open file's account it is charged to, or NULL
- * @user: the user account it is charged to (with @acct), or NULL
+ * @user: the user account it is charged to (with @acct), or NULL; held
+ *	unless it is @acct's own user, which @acct holds
  * @charged: bytes charged to @acct and @user
  * @readonly: nothing may write the memory through it (a dma-buf of
  *	iobmd's own, imported from a read-only file); fixed at creation
@@ -222,6 +242,22 @@ struct iobmd_desc {
 
 void iobmd_desc_init(struct iobmd_desc *d, const struct iobmd_desc_ops *ops,
 		     u32 kind, u64 length, u32 direction, u32 depth);
+void iobmd_desc_release(struct kref *ref);
+
+/*
+ * iobmd_desc_get() and iobmd_desc_put() inline, for what every mapping and
+ * every dma-buf of a buffer runs.
+ */
+static __always_inline void __iobmd_desc_get(struct iobmd_desc *d)
+{
+	kref_get(&d->ref);
+}
+
+static __always_inline void __iobmd_desc_put(struct iobmd_desc *d)
+{
+	kref_put(&d->ref, iobmd_desc_release);
+}
+
 bool iobmd_desc_wired(struct iobmd_desc *d);
 int __iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags);
 void __iobmd_desc_unpin(struct iobmd_desc *d);
@@ -412,6 +448,7 @@ static inline u64 iobmd_desc_bytes(struct iobmd_desc *d)
 	return b ? (u64)b->npages << PAGE_SHIFT : 0;
 }
 
+void iobmd_buffer_release(struct iobmd_desc *d);
 int iobmd_buffer_set_length(struct iobmd_buffer *b, u64 length);
 int iobmd_buffer_append(struct iobmd_buffer *b, const void __user *buf,
 			u64 len, u64 *done);
@@ -652,7 +689,8 @@ struct iobmd_stats {
  * @ref: the file and every descriptor charged to it
  * @bytes: buffer bytes charged
  * @user: the account of the user who opened the file, held while @ref
- *	lives, so that it stays in use between that user's descriptors
+ *	lives, so that it stays in use between that user's descriptors; the
+ *	descriptors charged to it through @ref need no reference of their own
  */
 struct iobmd_account {
 	struct kref ref;
@@ -662,14 +700,17 @@ struct iobmd_account {
 
 struct iobmd_account *iobmd_account_new(void);
 void iobmd_account_put(struct iobmd_account *acct);
-int iobmd_account_check(struct iobmd_account *acct, struct iobmd_user *user,
-			u64 bytes);
-int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_user *user,
-			 struct iobmd_desc *d);
+int iobmd_account_check(struct iobmd_account *acct, u64 bytes);
+int iobmd_account_charge(struct iobmd_account *acct, struct iobmd_desc *d);
 void iobmd_account_uncharge(struct iobmd_desc *d);
+struct iobmd_user *iobmd_account_reserve(struct iobmd_account *acct,
+					 u64 bytes);
+void iobmd_account_unreserve(struct iobmd_account *acct, struct iobmd_user *u,
+			     u64 bytes);
 struct iobmd_user;
 struct iobmd_user *iobmd_user_get(void);
 struct iobmd_user *iobmd_account_user(struct iobmd_account *acct);
+void iobmd_account_user_put(struct iobmd_account *acct, struct iobmd_user *u);
 void iobmd_user_hold(struct iobmd_user *u);
 void iobmd_user_put(struct iobmd_user *u);
 int iobmd_user_charge_zone_dma(struct iobmd_user *u, u64 bytes);
@@ -711,7 +752,9 @@ void iobmd_registry_debugfs(struct dentry *dir);
 
 int iobmd_nl_init(void);
 void iobmd_nl_exit(void);
-void iobmd_nl_event(struct iobmd_desc *d, bool create);
+void iobmd_nl_send_event(struct iobmd_desc *d, bool create);
+extern struct genl_family iobmd_nl_family;
+extern bool iobmd_nl_joined;
 
 extern struct iobmd_stats iobmd_stats;
 void iobmd_stats_init(void);
@@ -720,6 +763,65 @@ void iobmd_stats_exit(void);
 long iobmd_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 u32 iobmd_handle_limit(void);
-u64 iobmd_capacity_limit(void);
+
+/* Module parameters (limits.c) that the creation path reads inline. */
+extern unsigned long long iobmd_max_capacity;
+extern unsigned long long iobmd_total_bytes;
+
+/**
+ * iobmd_capacity_limit() - the largest buffer capacity accepted
+ *
+ * Return: max_capacity, or half of RAM when it is 0.
+ */
+static inline u64 iobmd_capacity_limit(void)
+{
+	u64 limit = READ_ONCE(iobmd_max_capacity);
+
+	return limit ?: ((u64)totalram_pages() << PAGE_SHIFT) / 2;
+}
+
+/**
+ * iobmd_limits_buffer_bytes() - buffer bytes userspace holds, for total_bytes
+ *
+ * Return: bytes of page-allocator and contiguous buffer memory.
+ */
+static inline u64 iobmd_limits_buffer_bytes(void)
+{
+	return atomic64_read(&iobmd_stats.page_bytes) +
+	       atomic64_read(&iobmd_stats.coherent_bytes);
+}
+
+/**
+ * iobmd_account_take() - hand a reservation to the buffer it was for
+ * @acct: the file's account
+ * @u: the user account iobmd_account_reserve() gave; @d takes over what
+ *	the caller holds of it when this succeeds
+ * @bytes: the bytes reserved, iobmd_desc_bytes(@d)
+ * @d: the new buffer's descriptor, its memory allocated and counted; it
+ *	keeps the charges and a reference on @acct until it is freed
+ *
+ * Looks at total_bytes once more, now that the memory is counted, as
+ * iobmd_account_charge() does: two creations at once may both fail, both
+ * never pass the limit.
+ *
+ * Return: 0, or -EDQUOT above total_bytes (the reservation given back,
+ * what the caller holds of @u still its own).
+ */
+static __always_inline int iobmd_account_take(struct iobmd_account *acct,
+					      struct iobmd_user *u, u64 bytes,
+					      struct iobmd_desc *d)
+{
+	u64 total = READ_ONCE(iobmd_total_bytes);
+
+	if (unlikely(bytes && total && iobmd_limits_buffer_bytes() > total)) {
+		iobmd_account_unreserve(acct, u, bytes);
+		return -EDQUOT;
+	}
+	kref_get(&acct->ref);
+	d->acct = acct;
+	d->user = u;
+	d->charged = bytes;
+	return 0;
+}
 
 #endif /* _IOBMD_PRIV_H */
