@@ -420,6 +420,21 @@ static long touch_counted(__u8 *p, size_t len, unsigned int seed, long *kb)
 	})
 
 /*
+ * The stores in @p take a fault per 2 MiB at most, and on huge kernels
+ * some of it is mapped by PMD; then the mapping goes.
+ */
+#define check_pmd_at(p, len, seed, what)                                      \
+	({                                                                    \
+		long __kb, __faults = touch_counted(p, len, seed, &__kb);     \
+		TH_LOG("%s: %ld faults, FilePmdMapped %ld kB", what,          \
+		       __faults, __kb);                                       \
+		EXPECT_GT(64, __faults);                                      \
+		if (self->huge)                                               \
+			EXPECT_LE(SZ_2M >> 10, __kb);                         \
+		ASSERT_EQ(0, munmap(p, len));                                 \
+	})
+
+/*
  * A mapping placed off 2 MiB cannot take a PMD: it is filled when mapped,
  * and the stores take no fault per page.  At a 2 MiB-aligned place the
  * same buffer's chunks take PMDs.
@@ -427,7 +442,6 @@ static long touch_counted(__u8 *p, size_t len, unsigned int seed, long *kb)
 TEST_F(hugemap, skewed_filled_at_mmap)
 {
 	const size_t len = 4 * SZ_2M;
-	long faults, kb;
 	__u64 cookie;
 	__u8 *p;
 	__u32 h;
@@ -442,12 +456,7 @@ TEST_F(hugemap, skewed_filled_at_mmap)
 
 	p = map_skewed(self->fd, len, (off_t)cookie, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	faults = touch_counted(p, len, 44, &kb);
-	TH_LOG("on 2 MiB: %ld faults, FilePmdMapped %ld kB", faults, kb);
-	EXPECT_GT(64, faults);
-	if (self->huge)
-		EXPECT_LE(SZ_2M >> 10, kb);
-	ASSERT_EQ(0, munmap(p, len));
+	check_pmd_at(p, len, 44, "on 2 MiB");
 	check_buffer(h, len, 44);
 	test_ioctl_release(h);
 }
@@ -459,7 +468,6 @@ TEST_F(hugemap, skewed_filled_at_mmap)
 TEST_F(hugemap, dmabuf_mapping)
 {
 	const size_t len = 4 * SZ_2M;
-	long faults, kb;
 	int dfd = -1;
 	__u8 *p;
 	__u32 h;
@@ -470,22 +478,12 @@ TEST_F(hugemap, dmabuf_mapping)
 
 	p = map_skewed(dfd, len, 0, 3 * PAGE_SIZE);
 	ASSERT_NE(MAP_FAILED, p);
-	faults = touch_counted(p, len, 45, &kb);
-	TH_LOG("dma-buf off 2 MiB: %ld faults, FilePmdMapped %ld kB", faults,
-	       kb);
-	EXPECT_GT(64, faults);
-	ASSERT_EQ(0, munmap(p, len));
+	check_filled_at_mmap(p, len, 45, "dma-buf off 2 MiB");
 	check_buffer(h, len, 45);
 
 	p = map_skewed(dfd, len, 0, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	faults = touch_counted(p, len, 46, &kb);
-	TH_LOG("dma-buf on 2 MiB: %ld faults, FilePmdMapped %ld kB", faults,
-	       kb);
-	EXPECT_GT(64, faults);
-	if (self->huge)
-		EXPECT_LE(SZ_2M >> 10, kb);
-	ASSERT_EQ(0, munmap(p, len));
+	check_pmd_at(p, len, 46, "dma-buf on 2 MiB");
 	check_buffer(h, len, 46);
 	close(dfd);
 	test_ioctl_release(h);
