@@ -72,10 +72,12 @@
  * cannot be refused (that takes VM_PFNMAP, which get_user_pages refuses,
  * or VM_LOCKED), so each such call would leak the GiB.
  */
+#include <linux/compat.h>
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mempolicy.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/userfaultfd_k.h>
 
@@ -697,6 +699,33 @@ static bool __iobmd_hot iobmd_mmap_pfn_pmd(struct iobmd_desc *d, u64 delta,
 	return true;
 }
 
+#ifdef IOBMD_PFN_PUD_MAP
+/*
+ * Whether 1 GiB of a mapping at @haddr can be mapped with one PUD, and
+ * from which page frame (@pfn): it lies in @vma whole and is one
+ * physically contiguous, 1 GiB-aligned range.  The walk is bounded as a
+ * PMD's is, at PTRS_PER_PMD runs: a GiB a descriptor makes of more pieces
+ * than that, however contiguous, takes PMDs, so that no fault walks a
+ * quarter of a million of them.
+ */
+static bool __iobmd_hot iobmd_mmap_pfn_pud(struct iobmd_desc *d, u64 delta,
+					   const struct vm_area_struct *vma,
+					   unsigned long haddr,
+					   unsigned long *pfn)
+{
+	struct iobmd_pfn_probe p;
+
+	if (haddr < vma->vm_start || vma->vm_end - haddr < PUD_SIZE ||
+	    iobmd_mmap_pfn_probe(d, delta, ((u64)vma->vm_pgoff << PAGE_SHIFT) +
+				 haddr - vma->vm_start, PUD_SIZE >> PAGE_SHIFT,
+				 &p) ||
+	    !IS_ALIGNED(p.pfn, PUD_SIZE >> PAGE_SHIFT))
+		return false;
+	*pfn = p.pfn;
+	return true;
+}
+#endif
+
 /*
  * A page of a PFN mapping filled at fault time, as vmf_insert_pfn() maps
  * it (with the page's memory type on x86), and with it the pages after it
@@ -737,32 +766,116 @@ static vm_fault_t __iobmd_hot iobmd_mmap_pfn_fault(struct vm_fault *vmf)
 }
 
 /*
- * 2 MiB of a PFN mapping: one PMD where they are one physically
- * contiguous, 2 MiB-aligned range, else the fallback to PTEs.  The PMD
- * is writable as the VMA's protection says; only a write to a PMD that is
- * there already asks vmf_insert_pfn_pmd() to update it.  The work is one
- * walk of the descriptor to its byte and over at most PTRS_PER_PMD runs.
+ * 1 GiB of a PFN mapping (where the kernel has PUD PFN mappings) or 2 MiB
+ * of it: one PUD or PMD where those bytes are one physically contiguous
+ * range aligned to that size, else the fallback to the next smaller size,
+ * and in the end to PTEs.  The entry is writable as the VMA's protection
+ * says; only a write to a PMD that is there already asks
+ * vmf_insert_pfn_pmd() to update it, and a write to a PUD always asks
+ * (the fault does not say what the PUD was; the page frame is the same).
+ * The work is one walk of the descriptor to its byte and over at most
+ * PTRS_PER_PMD runs, which checks again that the memory may be used
+ * (lockdown, the direct map) as every fault of a PFN mapping does.
  */
 static vm_fault_t __iobmd_hot iobmd_mmap_pfn_huge_fault(struct vm_fault *vmf,
 							unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct iobmd_desc *d = iobmd_mmap_desc(vma);
-	unsigned long haddr = vmf->address & PMD_MASK;
 	unsigned long pfn;
 	u64 delta, size;
 
-	if (order != PMD_ORDER || iobmd_desc_map_layout(d, &delta, &size))
+	if (iobmd_desc_map_layout(d, &delta, &size))
 		return VM_FAULT_FALLBACK;
-	if (!iobmd_mmap_pfn_pmd(d, delta, vma, haddr, &pfn))
+	switch (order) {
+	case PMD_ORDER:
+		if (!iobmd_mmap_pfn_pmd(d, delta, vma, vmf->address & PMD_MASK,
+					&pfn))
+			return VM_FAULT_FALLBACK;
+		return iobmd_vmf_insert_pfn_pmd(vmf, pfn,
+						vmf->flags & FAULT_FLAG_WRITE &&
+						pmd_trans_huge(vmf->orig_pmd));
+#ifdef IOBMD_PFN_PUD_MAP
+	case PUD_ORDER:
+		if (!iobmd_mmap_pfn_pud(d, delta, vma, vmf->address & PUD_MASK,
+					&pfn))
+			return VM_FAULT_FALLBACK;
+		return iobmd_vmf_insert_pfn_pud(vmf, pfn,
+						vmf->flags & FAULT_FLAG_WRITE);
+#endif
+	default:
 		return VM_FAULT_FALLBACK;
-	return iobmd_vmf_insert_pfn_pmd(vmf, pfn,
-					vmf->flags & FAULT_FLAG_WRITE &&
-					pmd_trans_huge(vmf->orig_pmd));
+	}
 }
 
+#ifdef IOBMD_PFN_PUD_MAP
+/*
+ * The kernel (6.12 to 7.3 at least) splits a VMA and moves its page tables
+ * as though no PUD mapped memory at a PFN: vma_adjust_trans_huge(), on a
+ * split off 2 MiB inside a GiB that a PUD maps, and mremap()'s page-table
+ * move, to an address off 1 GiB, both take the PUD for a table of PMDs
+ * and read the mapped memory as one (a hang on its struct page's lock,
+ * or the bytes of the memory taken for page-table entries).  So a VMA
+ * that may hold PUDs drops them first, locked against faults until the
+ * split or the move is done: the GiB about a split (may_split(), which a
+ * split and a part of mremap() call first), or every whole GiB of the
+ * VMA that mremap() copies (open() of a copy that no VMA overlaps: a
+ * split's copy lies in the VMA it is split from, a fork's is another
+ * process's).  The next fault maps those bytes again, by PMD or PUD as
+ * the VMA then allows.
+ */
+static void iobmd_mmap_drop_puds(struct vm_area_struct *vma,
+				 unsigned long start, unsigned long end)
+{
+	start = ALIGN(max(start, vma->vm_start), PUD_SIZE);
+	end = min(end, vma->vm_end) & PUD_MASK;
+	if (start >= end)
+		return;
+	vma_start_write(vma);
+	iobmd_zap_pfn_range(vma, start, end - start);
+}
+
+static int iobmd_mmap_pfn_may_split(struct vm_area_struct *vma,
+				    unsigned long addr)
+{
+	if (!IS_ALIGNED(addr, PUD_SIZE))
+		iobmd_mmap_drop_puds(vma, addr & PUD_MASK,
+				     (addr & PUD_MASK) + PUD_SIZE);
+	return 0;
+}
+
+static const struct vm_operations_struct iobmd_mmap_pfn_huge_ops;
+
+static void iobmd_mmap_pfn_open(struct vm_area_struct *new)
+{
+	struct iobmd_desc *d = iobmd_mmap_desc(new);
+	struct mm_struct *mm = new->vm_mm;
+	struct vm_area_struct *vma;
+
+	iobmd_mmap_open(new);
+	if (mm != current->mm ||
+	    find_vma_intersection(mm, new->vm_start, new->vm_end))
+		return;
+	/* mremap(): its source is one of this descriptor's VMAs here. */
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma)
+			if (vma->vm_ops == &iobmd_mmap_pfn_huge_ops &&
+			    iobmd_mmap_desc(vma) == d)
+				iobmd_mmap_drop_puds(vma, vma->vm_start,
+						     vma->vm_end);
+	}
+}
+#endif
+
 static const struct vm_operations_struct iobmd_mmap_pfn_huge_ops = {
+#ifdef IOBMD_PFN_PUD_MAP
+	.open = iobmd_mmap_pfn_open,
+	.may_split = iobmd_mmap_pfn_may_split,
+#else
 	.open = iobmd_mmap_open,
+#endif
 	.close = iobmd_mmap_close,
 	.fault = iobmd_mmap_pfn_fault,
 	.huge_fault = iobmd_mmap_pfn_huge_fault,
@@ -789,6 +902,39 @@ static bool __iobmd_hot iobmd_mmap_pfn_fits(struct iobmd_desc *d,
 }
 #endif
 
+#ifdef IOBMD_PFN_PUD_MAP
+/*
+ * A place for @len bytes at an address congruent with the page offset
+ * @pgoff mod 1 GiB, found as the core mm finds one mod 2 MiB for a THP:
+ * the process's own placement asked for 1 GiB more, then moved up into
+ * it; 0 where that does not fit (the caller places it as before), where
+ * the bytes hold no whole GiB of offsets, and for 32-bit callers, whose
+ * address space would spend a quarter of itself on the padding.
+ */
+static unsigned long iobmd_pud_unmapped_area(struct file *file,
+					     unsigned long addr,
+					     unsigned long len,
+					     unsigned long pgoff,
+					     unsigned long flags)
+{
+	u64 off = (u64)pgoff << PAGE_SHIFT;
+	u64 off_end = off + len, off_align = round_up(off, PUD_SIZE);
+	unsigned long ret, len_pad = len + PUD_SIZE;
+
+	if (!IS_ENABLED(CONFIG_64BIT) || in_compat_syscall() ||
+	    off_end <= off_align || off_end - off_align < PUD_SIZE ||
+	    len_pad < len)
+		return 0;
+	ret = iobmd_mm_get_unmapped_area(file, addr, len_pad, pgoff, flags);
+	if (IS_ERR_VALUE(ret))
+		return 0;
+	/* A hint that was free, or MAP_FIXED, stays where it was. */
+	if (ret == addr)
+		return addr;
+	return ret + ((off - ret) & (PUD_SIZE - 1));
+}
+#endif
+
 #ifdef IOBMD_HUGE_PLACE
 /**
  * iobmd_get_unmapped_area() - where /dev/iobmd places a mapping
@@ -801,7 +947,11 @@ static bool __iobmd_hot iobmd_mmap_pfn_fits(struct iobmd_desc *d,
  * A mapping of 2 MiB or more goes where its cookie page sits in 2 MiB
  * (cookies that long start 2 MiB-aligned), so that a buffer's 2 MiB
  * chunks, or physically contiguous 2 MiB of other RAM, can be mapped by
- * PMD; smaller ones go where they would anyway.
+ * PMD; smaller ones go where they would anyway.  Where PFN mappings take
+ * PUDs, a 64-bit caller's mapping of 1 GiB or more goes where its cookie
+ * page sits in 1 GiB (cookies that long start 1 GiB-aligned), so that
+ * RAM that starts 1 GiB-aligned maps a GiB at a time; if the address
+ * space has no room for that, as for 2 MiB.
  *
  * Return: the address, or a negative errno.
  */
@@ -809,6 +959,15 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
 				      unsigned long len, unsigned long pgoff,
 				      unsigned long flags)
 {
+#ifdef IOBMD_PFN_PUD_MAP
+	if (len >= PUD_SIZE) {
+		unsigned long ret = iobmd_pud_unmapped_area(file, addr, len,
+							    pgoff, flags);
+
+		if (ret)
+			return ret;
+	}
+#endif
 	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
 }
 #endif

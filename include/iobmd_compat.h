@@ -172,4 +172,40 @@ static inline void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 #endif
 #endif
 
+/*
+ * The same by PUD (1 GiB) where the architecture has it (x86-64; not
+ * arm64 as of 7.3), spelled as vmf_insert_pfn_pmd() is on each kernel.
+ */
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+#include <linux/huge_mm.h>
+#ifdef IOBMD_HAVE_VMF_INSERT_PFN_PUD_PFN_T
+#include <linux/pfn_t.h>
+#define iobmd_vmf_insert_pfn_pud(vmf, pfn, write) \
+	vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write)
+#else
+#define iobmd_vmf_insert_pfn_pud(vmf, pfn, write) \
+	vmf_insert_pfn_pud(vmf, pfn, write)
+#endif
+#endif
+
+/*
+ * The current process's own placement, under a file's get_unmapped_area
+ * (6.10 on): 6.12's took the mm first.
+ */
+#ifdef IOBMD_HAVE_MM_GET_UNMAPPED_AREA_MM
+#define iobmd_mm_get_unmapped_area(file, addr, len, pgoff, flags) \
+	mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags)
+#else
+#define iobmd_mm_get_unmapped_area(file, addr, len, pgoff, flags) \
+	mm_get_unmapped_area(file, addr, len, pgoff, flags)
+#endif
+
+/* Zapping part of a PFN mapping: 7.2 renamed zap_vma_ptes(). */
+#ifdef IOBMD_HAVE_ZAP_SPECIAL_VMA_RANGE
+#define iobmd_zap_pfn_range(vma, addr, size) \
+	zap_special_vma_range(vma, addr, size)
+#else
+#define iobmd_zap_pfn_range(vma, addr, size) zap_vma_ptes(vma, addr, size)
+#endif
+
 #endif /* _IOBMD_COMPAT_H */

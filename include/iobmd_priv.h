@@ -610,6 +610,17 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
 #define IOBMD_HUGE_PLACE 1
 #endif
 
+/*
+ * Where huge PFN mappings go up to PUDs too (x86-64; arm64 has no PUD
+ * PFN mappings as of 7.3), 1 GiB of RAM that is physically contiguous and
+ * 1 GiB-aligned is mapped with one PUD, and /dev/iobmd places mappings of
+ * 1 GiB and more at 1 GiB-aligned addresses, and their cookies at
+ * 1 GiB-aligned offsets.  Buffers never take a PUD: see driver/mmap.c.
+ */
+#if defined(IOBMD_PFN_HUGE_MAP) && defined(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP)
+#define IOBMD_PFN_PUD_MAP 1
+#endif
+
 /**
  * struct iobmd_file - one open file of /dev/iobmd: IOKit's task
  * @handles: handle -> struct iobmd_handle *, each holding a reference on
