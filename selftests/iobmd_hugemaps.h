@@ -63,29 +63,37 @@ static inline long minor_faults(void)
 }
 
 /*
- * mmap() of @len bytes of @fd at @offset, placed @skew bytes past a 2 MiB
- * boundary (MAP_FIXED inside a reservation of its own).
+ * mmap() of @len bytes of @fd at @offset, placed @skew bytes past a
+ * boundary of @align bytes, a power of two (MAP_FIXED inside a
+ * reservation of its own).
  */
-static inline __u8 *map_skewed(int fd, size_t len, off_t offset, size_t skew)
+static inline __u8 *map_skewed_from(int fd, size_t len, off_t offset,
+				    size_t align, size_t skew)
 {
+	size_t room = len + 2 * align;
 	__u8 *area, *p;
 
-	area = mmap(NULL, len + 2 * SZ_2M, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	area = mmap(NULL, room, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (area == MAP_FAILED)
 		return MAP_FAILED;
-	p = (__u8 *)(((unsigned long)area + SZ_2M - 1) & ~(SZ_2M - 1UL)) +
-	    skew;
+	p = (__u8 *)(((unsigned long)area + align - 1) & ~(align - 1)) + skew;
 	if (mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
 		 offset) == MAP_FAILED) {
-		munmap(area, len + 2 * SZ_2M);
+		munmap(area, room);
 		return MAP_FAILED;
 	}
 	/* Only the mapping stays. */
 	if (p > area)
 		munmap(area, p - area);
-	munmap(p + len, area + len + 2 * SZ_2M - (p + len));
+	munmap(p + len, area + room - (p + len));
 	return p;
+}
+
+/* The same, @skew bytes past a 2 MiB boundary. */
+static inline __u8 *map_skewed(int fd, size_t len, off_t offset, size_t skew)
+{
+	return map_skewed_from(fd, len, offset, SZ_2M, skew);
 }
 
 #endif /* _IOBMD_HUGEMAPS_H */

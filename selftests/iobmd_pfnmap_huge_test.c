@@ -388,4 +388,421 @@ TEST_F(pfnhuge, multi_shrunk_piece)
 	free(model);
 }
 
+/*
+ * 1 GiB entries (PUDs): on x86-64 from 6.12 on, with transparent huge
+ * pages not "never", a mapping of 1 GiB of RAM that is physically
+ * contiguous and 1 GiB-aligned, placed 1 GiB-aligned (/dev/iobmd places
+ * mappings of 1 GiB and more so), takes one fault for the whole GiB.  The
+ * kernel shows a PFN mapping's PUDs nowhere (smaps counts no PFN maps),
+ * so the fault count stands for them: one for the GiB, where PMDs take
+ * 512.  arm64 has no PUD PFN mappings (as of 7.3): there the GiB takes
+ * PMDs, and before 6.12 it is filled at mmap() with no fault at all.
+ */
+#ifndef SZ_1G
+#define SZ_1G	0x40000000ULL
+#endif
+
+enum gib_level { GIB_MMAP, GIB_PMD, GIB_PUD };
+
+static const char *const gib_level_name[] = {
+	[GIB_MMAP] = "filled at mmap()",
+	[GIB_PMD] = "one fault per 2 MiB",
+	[GIB_PUD] = "one PUD",
+};
+
+/* How this kernel maps a GiB of contiguous, aligned RAM. */
+static enum gib_level gib_expected(void)
+{
+	if (!huge_expected())
+		return GIB_MMAP;
+#if defined(__x86_64__)
+	if (thp_enabled())
+		return GIB_PUD;
+#endif
+	return GIB_PMD;
+}
+
+/* The fault count of reading every page of a fresh GiB, at @level. */
+static void check_gib_faults(struct __test_metadata *_metadata,
+			     enum gib_level level, long faults,
+			     const char *what)
+{
+	TH_LOG("%s: %ld faults for 1 GiB (expected: %s)", what, faults,
+	       gib_level_name[level]);
+	switch (level) {
+	case GIB_PUD:
+		EXPECT_LE(1, faults);
+		EXPECT_GE(4, faults);
+		break;
+	case GIB_PMD:
+		EXPECT_LE((long)(SZ_1G / SZ_2M), faults);
+		EXPECT_GE((long)(SZ_1G / SZ_2M) + 4, faults);
+		break;
+	case GIB_MMAP:
+		EXPECT_GE(4, faults);
+		break;
+	}
+}
+
+/*
+ * Whether [@start, @start + @len) lies in one "System RAM" range of
+ * /proc/iomem (addresses there are zero without CAP_SYS_ADMIN).
+ */
+static bool iomem_all_ram(__u64 start, __u64 len)
+{
+	unsigned long long a, b;
+	char line[256];
+	bool ram = false;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return false;
+	while (!ram && fgets(line, sizeof(line), f)) {
+		/* Top-level entries only: children are part of theirs. */
+		if (line[0] == ' ' || !strstr(line, ": System RAM"))
+			continue;
+		if (sscanf(line, "%llx-%llx", &a, &b) == 2 && b > a &&
+		    a <= start && start + len - 1 <= b)
+			ram = true;
+	}
+	fclose(f);
+	return ram;
+}
+
+/*
+ * The faults of mapping a GiB again after a split or a move: all of it
+ * by PMD where a PUD went (the VMA no longer holds it whole), else those
+ * of the 2 MiB split, if any.
+ */
+static void check_gib_again(struct __test_metadata *_metadata,
+			    enum gib_level level, long faults, const char *what)
+{
+	TH_LOG("after %s: %ld faults", what, faults);
+	if (level == GIB_PUD) {
+		EXPECT_LE((long)(SZ_1G / SZ_2M) - 2, faults);
+		EXPECT_GE((long)(SZ_1G / SZ_2M) + 4, faults);
+	} else {
+		EXPECT_GE(4, faults);
+	}
+}
+
+/*
+ * The mapping of @h (1 GiB whose memory is contiguous and 1 GiB-aligned),
+ * at @level: its cookie and address are 1 GiB-aligned where a PUD is
+ * expected, every page read takes the faults @level says, and the @own
+ * bytes at offset @off (memory the test owns: the rest may be the
+ * kernel's, and is only read) are @seed's pattern through it and take
+ * stores that @mem (the same memory seen another way) shows.  Then part
+ * of the GiB is dropped (MADV_DONTNEED, which PFN maps refuse), made
+ * read-only (the VMA splits, and with it the PUD: the GiB comes back by
+ * PMD) and unmapped, and its bytes stay right through each.
+ */
+static void check_gib(struct __test_metadata *_metadata, int fd, __u32 h,
+		      __u8 *mem, size_t off, size_t own, enum gib_level level,
+		      unsigned int seed, const char *what)
+{
+	__u64 cookie = 0;
+	long faults;
+	__u8 *p;
+
+	ASSERT_LE(off + own, SZ_1G);
+	ASSERT_LE(3 * PAGE_SIZE, own);
+	ASSERT_EQ(0, _test_ioctl_map(fd, h, 0, 0, SZ_1G, &cookie));
+	p = iobmd_mmap(fd, cookie, SZ_1G, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	TH_LOG("%s: cookie %#llx, mapped at %p", what,
+	       (unsigned long long)cookie, p);
+	if (level == GIB_PUD) {
+		EXPECT_EQ(0, cookie % SZ_1G);
+		EXPECT_EQ(0, (unsigned long)p % SZ_1G);
+	}
+	check_gib_faults(_metadata, level, read_counted(p, SZ_1G), what);
+	EXPECT_EQ(own, iobmd_check_pattern(p + off, own, 0, seed));
+	iobmd_fill_pattern(p + off, own, 0, seed + 1);
+	EXPECT_EQ(own, iobmd_check_pattern(mem, own, 0, seed + 1));
+
+	/*
+	 * A page dropped: the kernel refuses MADV_DONTNEED on a PFN map
+	 * (VM_PFNMAP: 6.12, 7.3), which stays whole; where it takes it, the
+	 * PUD or PMD goes whole and one fault maps it again.
+	 */
+	if (madvise(p + off, PAGE_SIZE, MADV_DONTNEED)) {
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(0, read_counted(p, SZ_1G));
+	} else {
+		faults = read_counted(p, SZ_1G);
+		TH_LOG("after MADV_DONTNEED of a page: %ld faults", faults);
+		EXPECT_NE(GIB_MMAP, level);
+		EXPECT_LE(1, faults);
+		EXPECT_GE(4, faults);
+	}
+	EXPECT_EQ(own, iobmd_check_pattern(p + off, own, 0, seed + 1));
+
+	/*
+	 * A page made read-only: the VMA splits, so does a PUD, and its GiB
+	 * comes back a PMD at a time (a PMD split takes its 2 MiB only).
+	 */
+	ASSERT_EQ(0, mprotect(p + off + PAGE_SIZE, PAGE_SIZE, PROT_READ));
+	check_gib_again(_metadata, level, read_counted(p, SZ_1G),
+			"mprotect of a page");
+	EXPECT_EQ(own, iobmd_check_pattern(p + off, own, 0, seed + 1));
+	EXPECT_TRUE(write_segv(p + off + PAGE_SIZE));
+	EXPECT_FALSE(write_segv(p + off + 2 * PAGE_SIZE));
+	ASSERT_EQ(0, mprotect(p + off + PAGE_SIZE, PAGE_SIZE,
+			      PROT_READ | PROT_WRITE));
+
+	/* A page unmapped: the rest keeps its bytes and takes stores. */
+	ASSERT_EQ(0, munmap(p + off + 2 * PAGE_SIZE, PAGE_SIZE));
+	faults = read_counted(p, off + 2 * PAGE_SIZE) +
+		 read_counted(p + off + 3 * PAGE_SIZE,
+			      SZ_1G - off - 3 * PAGE_SIZE);
+	TH_LOG("after munmap of a page: %ld faults", faults);
+	EXPECT_GE(4, faults);
+	EXPECT_EQ(2 * PAGE_SIZE,
+		  iobmd_check_pattern(p + off, 2 * PAGE_SIZE, 0, seed + 1));
+	EXPECT_EQ(own - 3 * PAGE_SIZE,
+		  iobmd_check_pattern(p + off + 3 * PAGE_SIZE,
+				      own - 3 * PAGE_SIZE, 3 * PAGE_SIZE,
+				      seed + 1));
+	iobmd_fill_pattern(p + off, 2 * PAGE_SIZE, 0, seed + 2);
+	EXPECT_EQ(2 * PAGE_SIZE,
+		  iobmd_check_pattern(mem, 2 * PAGE_SIZE, 0, seed + 2));
+	ASSERT_EQ(0, munmap(p, off + 2 * PAGE_SIZE));
+	ASSERT_EQ(0, munmap(p + off + 3 * PAGE_SIZE,
+			    SZ_1G - off - 3 * PAGE_SIZE));
+}
+
+/*
+ * mremap() of the GiB, whole, to 2 MiB past a GiB boundary: its PUD goes
+ * before the move (the kernel would take it for a table of PMDs), the
+ * bytes come back a PMD at a time there, and stay right; then a part of
+ * it moved back.
+ */
+static void check_gib_mremap(struct __test_metadata *_metadata, int fd,
+			     __u32 h, __u8 *mem, size_t off, size_t own,
+			     enum gib_level level, unsigned int seed)
+{
+	size_t room = 3 * SZ_1G;
+	__u64 cookie = 0;
+	__u8 *p, *area, *to, *q;
+
+	iobmd_fill_pattern(mem, own, 0, seed);
+	ASSERT_EQ(0, _test_ioctl_map(fd, h, 0, 0, SZ_1G, &cookie));
+	p = iobmd_mmap(fd, cookie, SZ_1G, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
+			 "before mremap()");
+	area = mmap(NULL, room, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	to = (__u8 *)(((unsigned long)area + SZ_1G - 1) & ~(SZ_1G - 1UL)) +
+	     SZ_2M;
+	q = mremap(p, SZ_1G, SZ_1G, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	ASSERT_EQ(to, q);
+	check_gib_again(_metadata, level, read_counted(q, SZ_1G),
+			"mremap() to 2 MiB off 1 GiB");
+	EXPECT_EQ(own, iobmd_check_pattern(q + off, own, 0, seed));
+	iobmd_fill_pattern(q + off, own, 0, seed + 1);
+	EXPECT_EQ(own, iobmd_check_pattern(mem, own, 0, seed + 1));
+
+	/* Its last 4 MiB, with the bytes the test owns, moved on again. */
+	p = mremap(q + SZ_1G - SZ_4M, SZ_4M, SZ_4M,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, area + PAGE_SIZE);
+	ASSERT_EQ(area + PAGE_SIZE, p);
+	if (off == SZ_1G - SZ_4M)
+		EXPECT_EQ(own, iobmd_check_pattern(p, own, 0, seed + 1));
+	ASSERT_EQ(0, munmap(p, SZ_4M));
+	ASSERT_EQ(0, munmap(q, SZ_1G - SZ_4M));
+	munmap(area, room);
+}
+
+/*
+ * A physically contiguous, 1 GiB-aligned buffer of 1 GiB (physical RAM
+ * must be in use to be described): its physical address in *@phys, and
+ * its last 4 MiB seen through its own mapping, returned; NULL where it
+ * cannot be had so, or is not System RAM by /proc/iomem.
+ */
+static __u8 *ram_gib(struct __test_metadata *_metadata, int fd, __u32 *b,
+		     __u64 *phys)
+{
+	struct iobmd_segment *segs;
+	__u64 cookie = 0;
+	__u32 nr = 0;
+	__u8 *p;
+
+	*b = 0;
+	if (_test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT |
+				   IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+				   SZ_1G, SZ_1G, 0, NULL, 0, b)) {
+		TH_LOG("a contiguous, aligned GiB: %s", strerror(errno));
+		return NULL;
+	}
+	ASSERT_EQ(0, _test_get_all_segments(fd, *b, 0, SZ_1G, &segs, &nr));
+	*phys = segs[0].addr;
+	free(segs);
+	TH_LOG("a GiB of RAM at %#llx, in %u segments",
+	       (unsigned long long)*phys, nr);
+	if (nr != 1 || *phys % SZ_1G || !iomem_all_ram(*phys, SZ_1G))
+		return NULL;
+	ASSERT_EQ(0, _test_ioctl_map(fd, *b, 0, SZ_1G - SZ_4M, SZ_4M,
+				     &cookie));
+	p = iobmd_mmap(fd, cookie, SZ_4M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	return p;
+}
+
+/* A GiB of RAM as ram_gib() has it (physical RAM allowed), else a skip. */
+#define NEED_RAM_GIB(mem, b, phys)                                            \
+	do {                                                                  \
+		IOBMD_NEED_PHYS_RAM();                                        \
+		mem = ram_gib(_metadata, self->fd, &(b), &(phys));            \
+		if (!(mem)) {                                                 \
+			if (b)                                                \
+				test_ioctl_release(b);                        \
+			SKIP(return, "no physically contiguous, aligned GiB of System RAM to be had"); \
+		}                                                             \
+	} while (0)
+
+/* Physical RAM (root, unsafe_phys_ram=1): a GiB of it, mapped whole. */
+TEST_F(pfnhuge, physical_ram_gib)
+{
+	enum gib_level level = gib_expected();
+	struct iobmd_range r;
+	__u64 phys = 0;
+	__u8 *mem;
+	__u32 b, h;
+
+	NEED_RAM_GIB(mem, b, phys);
+	iobmd_fill_pattern(mem, SZ_4M, 0, 51);
+	r = (struct iobmd_range){ phys, SZ_1G };
+	test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, &r, 1, &h);
+	check_gib(_metadata, self->fd, h, mem, SZ_1G - SZ_4M, SZ_4M, level, 51,
+		  "physical RAM, 1 GiB");
+	check_gib_mremap(_metadata, self->fd, h, mem, SZ_1G - SZ_4M, SZ_4M,
+			 level, 52);
+	test_ioctl_release(h);
+	ASSERT_EQ(0, munmap(mem, SZ_4M));
+	test_ioctl_release(b);
+}
+
+/*
+ * What cannot take a PUD takes PMDs: the GiB placed 2 MiB off 1 GiB; a
+ * GiB of the mapping whose memory is not one aligned GiB (its two parts
+ * swapped); the GiB as 1024 adjacent ranges of 1 MiB (one contiguous
+ * range, but more runs than a fault walks).
+ */
+TEST_F(pfnhuge, gib_no_pud)
+{
+	enum gib_level level = gib_expected();
+	const size_t own = SZ_1G - SZ_4M;
+	struct iobmd_range *rs;
+	__u64 phys = 0, cookie = 0;
+	__u8 *mem, *p;
+	__u32 b, h;
+	unsigned int i;
+
+	NEED_RAM_GIB(mem, b, phys);
+	if (level == GIB_PUD)
+		level = GIB_PMD;
+	iobmd_fill_pattern(mem, SZ_4M, 0, 61);
+	rs = calloc(IOBMD_GENERAL_MAX_RANGES, sizeof(*rs));
+	ASSERT_NE(NULL, rs);
+
+	rs[0] = (struct iobmd_range){ phys, SZ_1G };
+	test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, rs, 1, &h);
+	test_ioctl_map(h, 0, 0, SZ_1G, &cookie);
+	p = map_skewed_from(self->fd, SZ_1G, (off_t)cookie, SZ_1G, SZ_2M);
+	ASSERT_NE(MAP_FAILED, p);
+	check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
+			 "placed 2 MiB off 1 GiB");
+	EXPECT_EQ(SZ_4M, iobmd_check_pattern(p + own, SZ_4M, 0, 61));
+	ASSERT_EQ(0, munmap(p, SZ_1G));
+	test_ioctl_release(h);
+
+	rs[0] = (struct iobmd_range){ phys + SZ_2M, SZ_1G - SZ_2M };
+	rs[1] = (struct iobmd_range){ phys, SZ_2M };
+	test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, rs, 2, &h);
+	test_ioctl_map(h, 0, 0, SZ_1G, &cookie);
+	p = iobmd_mmap(self->fd, cookie, SZ_1G, PROT_READ);
+	ASSERT_NE(MAP_FAILED, p);
+	check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
+			 "its two parts swapped");
+	EXPECT_EQ(SZ_4M, iobmd_check_pattern(p + own - SZ_2M, SZ_4M, 0, 61));
+	ASSERT_EQ(0, munmap(p, SZ_1G));
+	test_ioctl_release(h);
+
+	for (i = 0; i < IOBMD_GENERAL_MAX_RANGES; i++)
+		rs[i] = (struct iobmd_range){ phys + i * SZ_1M, SZ_1M };
+	test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, rs,
+				    IOBMD_GENERAL_MAX_RANGES, &h);
+	test_ioctl_map(h, 0, 0, SZ_1G, &cookie);
+	p = iobmd_mmap(self->fd, cookie, SZ_1G, PROT_READ);
+	ASSERT_NE(MAP_FAILED, p);
+	if (gib_expected() == GIB_PUD)
+		EXPECT_EQ(0, (unsigned long)p % SZ_1G);
+	check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
+			 "1024 ranges of 1 MiB");
+	EXPECT_EQ(SZ_4M, iobmd_check_pattern(p + own, SZ_4M, 0, 61));
+	ASSERT_EQ(0, munmap(p, SZ_1G));
+	test_ioctl_release(h);
+	free(rs);
+	ASSERT_EQ(0, munmap(mem, SZ_4M));
+	test_ioctl_release(b);
+}
+
+#define GIGANTIC_NR "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB	(30 << 26)
+#endif
+
+/*
+ * User memory in a 1 GiB hugetlb page, allocated for the test (and given
+ * back), prepared: one fault maps the GiB where PUDs are expected.
+ */
+TEST_F(pfnhuge, user_gigantic_page)
+{
+	enum gib_level level = gib_expected();
+	char old[32] = "";
+	__u8 *mem;
+	__u32 h;
+
+	if (iobmd_read_file(GIGANTIC_NR, old, sizeof(old)))
+		SKIP(return, "no 1 GiB hugetlb pages on this kernel (%s)",
+		     GIGANTIC_NR);
+	if (iobmd_write_file(GIGANTIC_NR, "1")) {
+		iobmd_write_file(GIGANTIC_NR, old);
+		SKIP(return, "no 1 GiB hugetlb page to be had at run time");
+	}
+	mem = mmap(NULL, SZ_1G, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB,
+		   -1, 0);
+	if (mem == MAP_FAILED) {
+		TH_LOG("mmap(MAP_HUGE_1GB): %s", strerror(errno));
+		iobmd_write_file(GIGANTIC_NR, old);
+		SKIP(return, "no 1 GiB hugetlb page to be had at run time");
+	}
+	/*
+	 * Pinned, a private page would be copied for a child at fork(),
+	 * which the tests' children do, and there is no second gigantic
+	 * page: the children go without it.
+	 */
+	ASSERT_EQ(0, madvise(mem, SZ_1G, MADV_DONTFORK));
+	/* The first and last 4 MiB carry a pattern; the rest is zeroes. */
+	iobmd_fill_pattern(mem, SZ_4M, 0, 71);
+	iobmd_fill_pattern(mem + SZ_1G - SZ_4M, SZ_4M, 0, 81);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, mem, SZ_1G, &h);
+	test_ioctl_prepare(h, 0);
+	check_gib(_metadata, self->fd, h, mem + SZ_1G - SZ_4M, SZ_1G - SZ_4M,
+		  SZ_4M, level, 81, "user memory in a 1 GiB page");
+	check_gib_mremap(_metadata, self->fd, h, mem + SZ_1G - SZ_4M,
+			 SZ_1G - SZ_4M, SZ_4M, level, 82);
+	EXPECT_EQ(SZ_4M, iobmd_check_pattern(mem, SZ_4M, 0, 71));
+	test_ioctl_complete(h, 0);
+	test_ioctl_release(h);
+	EXPECT_EQ(0, iobmd_stat("pinned_bytes"));
+	munmap(mem, SZ_1G);
+	EXPECT_EQ(0, iobmd_write_file(GIGANTIC_NR, old));
+}
+
 TEST_HARNESS_MAIN
