@@ -65,12 +65,23 @@
  * other cache modes stay with remap_pfn_range() (see
  * iobmd_mmap_pfn_fits()), as does everything on older kernels.
  *
- * No mapping takes a PUD (1 GiB), even of a contiguous buffer whose 1 GiB
- * is one folio: 7.3's __split_huge_pud_locked() drops the folio's
- * reference and rmap only in DAX VMAs, and MADV_DONTNEED of part of a GiB
- * or an mremap() to an address off 1 GiB splits a PUD in any VMA and
- * cannot be refused (that takes VM_PFNMAP, which get_user_pages refuses,
- * or VM_LOCKED), so each such call would leak the GiB.
+ * Where the kernel also maps PFNs by PUD (IOBMD_PFN_PUD_MAP: x86-64; not
+ * arm64 as of 7.3), such a mapping takes PUDs too: 1 GiB of it that lies
+ * in the VMA whole and is one physically contiguous, 1 GiB-aligned range
+ * (a 1 GiB hugetlb page, physical RAM) gets one (iobmd_mmap_pfn_pud()),
+ * by the same bounded walk as a PMD; /dev/iobmd places 64-bit callers'
+ * mappings of 1 GiB and more for it (iobmd_get_unmapped_area()).  A PUD
+ * in a VM_PFNMAP VMA holds no reference, and a split zaps it; but the
+ * kernel's VMA split and mremap() would read the memory under it as a
+ * table of PMDs, so these VMAs drop their PUDs before either (see
+ * iobmd_mmap_drop_puds()).
+ *
+ * No mapping of the module's own pages takes a PUD, even of a contiguous
+ * buffer whose 1 GiB is one folio: 7.3's __split_huge_pud_locked() drops
+ * the folio's reference and rmap only in DAX VMAs, and MADV_DONTNEED of
+ * part of a GiB splits a PUD in any VMA and cannot be refused (that
+ * takes VM_PFNMAP, which get_user_pages refuses, or VM_LOCKED), so each
+ * such call would leak the GiB.
  */
 #include <linux/compat.h>
 #include <linux/dma-map-ops.h>
