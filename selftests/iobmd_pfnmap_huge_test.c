@@ -37,10 +37,18 @@ FIXTURE_SETUP(pfnhuge)
 	       self->thp ? "on" : "never");
 }
 
+/* nr_hugepages of 1 GiB before a test raised it; "" when untouched. */
+static char gigantic_old[32];
+
+#define GIGANTIC_NR "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+
 FIXTURE_TEARDOWN(pfnhuge)
 {
 	if (self->fd != -1)
 		close(self->fd);
+	/* The gigantic page goes back even when a test stopped early. */
+	if (gigantic_old[0])
+		iobmd_write_file(GIGANTIC_NR, gigantic_old);
 }
 
 /* Reads every page of @p; the minor faults that took. */
@@ -501,6 +509,7 @@ static void check_gib(struct __test_metadata *_metadata, int fd, __u32 h,
 		      __u8 *mem, size_t off, size_t own, enum gib_level level,
 		      unsigned int seed, const char *what)
 {
+	long long maps = iobmd_stat("mappings");
 	__u64 cookie = 0;
 	long faults;
 	__u8 *p;
@@ -570,6 +579,8 @@ static void check_gib(struct __test_metadata *_metadata, int fd, __u32 h,
 	ASSERT_EQ(0, munmap(p, off + 2 * PAGE_SIZE));
 	ASSERT_EQ(0, munmap(p + off + 3 * PAGE_SIZE,
 			    SZ_1G - off - 3 * PAGE_SIZE));
+	/* Every piece of the split mapping let its descriptor go. */
+	EXPECT_EQ(maps, iobmd_stat("mappings"));
 }
 
 /*
@@ -582,6 +593,7 @@ static void check_gib_mremap(struct __test_metadata *_metadata, int fd,
 			     __u32 h, __u8 *mem, size_t off, size_t own,
 			     enum gib_level level, unsigned int seed)
 {
+	long long maps = iobmd_stat("mappings");
 	size_t room = 3 * SZ_1G;
 	__u64 cookie = 0;
 	__u8 *p, *area, *to, *q;
@@ -614,6 +626,7 @@ static void check_gib_mremap(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, munmap(p, SZ_4M));
 	ASSERT_EQ(0, munmap(q, SZ_1G - SZ_4M));
 	munmap(area, room);
+	EXPECT_EQ(maps, iobmd_stat("mappings"));
 }
 
 /*
@@ -750,8 +763,6 @@ TEST_F(pfnhuge, gib_no_pud)
 	test_ioctl_release(b);
 }
 
-#define GIGANTIC_NR "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
-
 #ifndef MAP_HUGE_1GB
 #define MAP_HUGE_1GB	(30 << 26)
 #endif
@@ -763,23 +774,20 @@ TEST_F(pfnhuge, gib_no_pud)
 TEST_F(pfnhuge, user_gigantic_page)
 {
 	enum gib_level level = gib_expected();
-	char old[32] = "";
+	char *old = gigantic_old;
 	__u8 *mem;
 	__u32 h;
 
-	if (iobmd_read_file(GIGANTIC_NR, old, sizeof(old)))
+	if (iobmd_read_file(GIGANTIC_NR, old, sizeof(gigantic_old)))
 		SKIP(return, "no 1 GiB hugetlb pages on this kernel (%s)",
 		     GIGANTIC_NR);
-	if (iobmd_write_file(GIGANTIC_NR, "1")) {
-		iobmd_write_file(GIGANTIC_NR, old);
+	if (iobmd_write_file(GIGANTIC_NR, "1"))
 		SKIP(return, "no 1 GiB hugetlb page to be had at run time");
-	}
 	mem = mmap(NULL, SZ_1G, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB,
 		   -1, 0);
 	if (mem == MAP_FAILED) {
 		TH_LOG("mmap(MAP_HUGE_1GB): %s", strerror(errno));
-		iobmd_write_file(GIGANTIC_NR, old);
 		SKIP(return, "no 1 GiB hugetlb page to be had at run time");
 	}
 	/*
@@ -803,6 +811,7 @@ TEST_F(pfnhuge, user_gigantic_page)
 	EXPECT_EQ(0, iobmd_stat("pinned_bytes"));
 	munmap(mem, SZ_1G);
 	EXPECT_EQ(0, iobmd_write_file(GIGANTIC_NR, old));
+	old[0] = 0;
 }
 
 TEST_HARNESS_MAIN
