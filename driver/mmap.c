@@ -833,17 +833,32 @@ static vm_fault_t __iobmd_hot iobmd_mmap_pfn_huge_fault(struct vm_fault *vmf,
  * VMA that mremap() copies (open() of a copy that no VMA overlaps: a
  * split's copy lies in the VMA it is split from, a fork's is another
  * process's).  The next fault maps those bytes again, by PMD or PUD as
- * the VMA then allows.
+ * the VMA then allows; PMDs and PTEs stay, which the kernel splits and
+ * moves well.
  */
 static void iobmd_mmap_drop_puds(struct vm_area_struct *vma,
 				 unsigned long start, unsigned long end)
 {
+	pgd_t *pgd;
+	p4d_t *p4d;
+
 	start = ALIGN(max(start, vma->vm_start), PUD_SIZE);
 	end = min(end, vma->vm_end) & PUD_MASK;
 	if (start >= end)
 		return;
+	/* No fault maps anything here from now until the mmap_lock goes. */
 	vma_start_write(vma);
-	iobmd_zap_pfn_range(vma, start, end - start);
+	for (; start < end; start += PUD_SIZE) {
+		pgd = pgd_offset(vma->vm_mm, start);
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			continue;
+		p4d = p4d_offset(pgd, start);
+		if (p4d_none(*p4d) || p4d_bad(*p4d))
+			continue;
+		/* Only a PUD goes: PMDs and PTEs split and move as they are. */
+		if (pud_leaf(READ_ONCE(*pud_offset(p4d, start))))
+			iobmd_zap_pfn_range(vma, start, PUD_SIZE);
+	}
 }
 
 static int iobmd_mmap_pfn_may_split(struct vm_area_struct *vma,
