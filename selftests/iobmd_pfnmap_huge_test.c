@@ -410,33 +410,42 @@ TEST_F(pfnhuge, multi_shrunk_piece)
 #define SZ_1G	0x40000000ULL
 #endif
 
-enum gib_level { GIB_MMAP, GIB_PMD, GIB_PUD };
+enum gib_level { GIB_MMAP, GIB_PMD, GIB_PUD, GIB_PUD_OR_PMD };
 
 static const char *const gib_level_name[] = {
 	[GIB_MMAP] = "filled at mmap()",
 	[GIB_PMD] = "one fault per 2 MiB",
 	[GIB_PUD] = "one PUD",
+	[GIB_PUD_OR_PMD] = "one PUD or one fault per 2 MiB",
 };
 
-/* How this kernel maps a GiB of contiguous, aligned RAM. */
+/*
+ * How this kernel maps a GiB of contiguous, aligned RAM.  With THP
+ * "never", 6.12 maps no PFN huge (a fault per 2 MiB), 7.3 still by PUD
+ * (it leaves special VMAs to their huge_fault()): either will do there.
+ */
 static enum gib_level gib_expected(void)
 {
 	if (!huge_expected())
 		return GIB_MMAP;
 #if defined(__x86_64__)
-	if (thp_enabled())
-		return GIB_PUD;
+	return thp_enabled() ? GIB_PUD : GIB_PUD_OR_PMD;
 #endif
 	return GIB_PMD;
 }
 
-/* The fault count of reading every page of a fresh GiB, at @level. */
-static void check_gib_faults(struct __test_metadata *_metadata,
-			     enum gib_level level, long faults,
-			     const char *what)
+/*
+ * The fault count of reading every page of a fresh GiB, at @level; the
+ * level seen, where @level allows two.
+ */
+static enum gib_level check_gib_faults(struct __test_metadata *_metadata,
+				       enum gib_level level, long faults,
+				       const char *what)
 {
 	TH_LOG("%s: %ld faults for 1 GiB (expected: %s)", what, faults,
 	       gib_level_name[level]);
+	if (level == GIB_PUD_OR_PMD)
+		level = faults <= 4 ? GIB_PUD : GIB_PMD;
 	switch (level) {
 	case GIB_PUD:
 		EXPECT_LE(1, faults);
@@ -446,10 +455,11 @@ static void check_gib_faults(struct __test_metadata *_metadata,
 		EXPECT_LE((long)(SZ_1G / SZ_2M), faults);
 		EXPECT_GE((long)(SZ_1G / SZ_2M) + 4, faults);
 		break;
-	case GIB_MMAP:
+	default:
 		EXPECT_GE(4, faults);
 		break;
 	}
+	return level;
 }
 
 /*
@@ -521,11 +531,12 @@ static void check_gib(struct __test_metadata *_metadata, int fd, __u32 h,
 	ASSERT_NE(MAP_FAILED, p);
 	TH_LOG("%s: cookie %#llx, mapped at %p", what,
 	       (unsigned long long)cookie, p);
-	if (level == GIB_PUD) {
+	if (level == GIB_PUD || level == GIB_PUD_OR_PMD) {
 		EXPECT_EQ(0, cookie % SZ_1G);
 		EXPECT_EQ(0, (unsigned long)p % SZ_1G);
 	}
-	check_gib_faults(_metadata, level, read_counted(p, SZ_1G), what);
+	level = check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
+				 what);
 	EXPECT_EQ(own, iobmd_check_pattern(p + off, own, 0, seed));
 	iobmd_fill_pattern(p + off, own, 0, seed + 1);
 	EXPECT_EQ(own, iobmd_check_pattern(mem, own, 0, seed + 1));
@@ -602,8 +613,8 @@ static void check_gib_mremap(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, _test_ioctl_map(fd, h, 0, 0, SZ_1G, &cookie));
 	p = iobmd_mmap(fd, cookie, SZ_1G, PROT_READ | PROT_WRITE);
 	ASSERT_NE(MAP_FAILED, p);
-	check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
-			 "before mremap()");
+	level = check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
+				 "before mremap()");
 	area = mmap(NULL, room, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	ASSERT_NE(MAP_FAILED, area);
@@ -715,7 +726,7 @@ TEST_F(pfnhuge, gib_no_pud)
 	unsigned int i;
 
 	NEED_RAM_GIB(mem, b, phys);
-	if (level == GIB_PUD)
+	if (level == GIB_PUD || level == GIB_PUD_OR_PMD)
 		level = GIB_PMD;
 	iobmd_fill_pattern(mem, SZ_4M, 0, 61);
 	rs = calloc(IOBMD_GENERAL_MAX_RANGES, sizeof(*rs));
@@ -751,7 +762,7 @@ TEST_F(pfnhuge, gib_no_pud)
 	test_ioctl_map(h, 0, 0, SZ_1G, &cookie);
 	p = iobmd_mmap(self->fd, cookie, SZ_1G, PROT_READ);
 	ASSERT_NE(MAP_FAILED, p);
-	if (gib_expected() == GIB_PUD)
+	if (gib_expected() != GIB_PMD && gib_expected() != GIB_MMAP)
 		EXPECT_EQ(0, (unsigned long)p % SZ_1G);
 	check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
 			 "1024 ranges of 1 MiB");
