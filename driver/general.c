@@ -93,25 +93,43 @@ static int iobmd_general_walk_range(struct iobmd_general *g, u32 i, u64 local,
 			       len, &run, fn, arg);
 }
 
-/* Whether the kernel can reach the page through its direct map. */
-static bool iobmd_general_page_mapped(struct page *page)
+/*
+ * Whether the kernel can reach the page through its direct map, and for
+ * how many pages from it that answer holds (*@pages): on x86 the rest of
+ * the direct map's page it lies in (up to 1 GiB, looked up once), else 1.
+ */
+static bool iobmd_general_pages_mapped(struct page *page,
+				       unsigned long *pages)
 {
+	unsigned long addr = (unsigned long)page_address(page);
 #ifdef CONFIG_X86
 	unsigned int level;
-	pte_t *pte = lookup_address((unsigned long)page_address(page), &level);
+	pte_t *pte = lookup_address(addr, &level);
 
-	return pte && pte_present(*pte);
+	*pages = 1;
+	if (!pte || !pte_present(*pte))
+		return false;
+	*pages = (ALIGN(addr + 1, page_level_size(level)) - addr) >> PAGE_SHIFT;
+	return true;
 #else
 	char c;
 
+	*pages = 1;
 	if (!IS_ENABLED(CONFIG_ARCH_HAS_SET_DIRECT_MAP))
 		return true;
 	/*
 	 * No exported page-table walk (arm64): a read through the direct map
 	 * that may fault, and fails where the page has left it.
 	 */
-	return !copy_from_kernel_nofault(&c, page_address(page), 1);
+	return !copy_from_kernel_nofault(&c, (void *)addr, 1);
 #endif
+}
+
+static bool iobmd_general_page_mapped(struct page *page)
+{
+	unsigned long pages;
+
+	return iobmd_general_pages_mapped(page, &pages);
 }
 
 /**
@@ -133,11 +151,12 @@ static int iobmd_general_check_run(void *arg, const struct iobmd_run *run)
 	struct iobmd_general_check *c = arg;
 	unsigned long pfn = PHYS_PFN(run->addr);
 	unsigned long last = PHYS_PFN(run->addr + run->len - 1);
+	unsigned long n, lookups = 0;
 
-	for (; pfn <= last; pfn++) {
-		if (!iobmd_general_page_mapped(pfn_to_page(pfn)))
+	for (; pfn <= last; pfn += n) {
+		if (!iobmd_general_pages_mapped(pfn_to_page(pfn), &n))
 			return -EPERM;
-		if (!(pfn % IOBMD_PIN_BATCH))
+		if (!(++lookups % IOBMD_PIN_BATCH))
 			cond_resched();
 	}
 	return c->fn(c->arg, run);
