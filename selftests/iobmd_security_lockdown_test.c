@@ -4,7 +4,9 @@
  * closes /dev/mem, memory named by physical address is closed too: no new
  * device or physical-RAM descriptor, and those made before cannot be read,
  * written, mapped, prepared or asked for segments, directly or through a
- * descriptor built on them.  Buffers keep working.
+ * descriptor built on them, and a mapping of them made before and filled
+ * at fault time (6.12 on, by PUD where it can) maps nothing more.
+ * Buffers keep working.
  *
  * Raising lockdown cannot be undone and restricts debugfs (fault
  * injection): scripts/check.sh and check-debug.sh run this program last in
@@ -45,6 +47,55 @@ static void read_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+#define GIB	0x40000000ULL
+
+/* Whether a read of *@p in a child dies of SIGBUS. */
+static bool read_sigbus(const void *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		(void)*(volatile const __u8 *)p;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+/*
+ * A GiB of physical RAM (a contiguous, 1 GiB-aligned buffer's, described
+ * again by address), mapped whole and not touched yet: from 6.12 on it
+ * is filled at fault time, by PUD on x86-64, and each fault asks again
+ * whether lockdown allows it.  *@gib_buf and *@gib_phys are the handles
+ * (0 where no such GiB is to be had); the mapping is returned.
+ */
+static void *gib_untouched(int fd, __u32 *gib_buf, __u32 *gib_phys)
+{
+	struct iobmd_segment seg;
+	struct iobmd_range r;
+	__u64 cookie = 0;
+	__u32 count = 1;
+	void *p;
+
+	*gib_buf = *gib_phys = 0;
+	if (_test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT |
+				   IOBMD_OPT_PHYSICALLY_CONTIGUOUS, GIB, GIB, 0,
+				   NULL, 0, gib_buf))
+		return MAP_FAILED;
+	if (_test_ioctl_get_segments(fd, *gib_buf, 0, 0, &seg, &count, NULL) ||
+	    seg.addr % GIB || seg.len < GIB)
+		return MAP_FAILED;
+	r = (struct iobmd_range){ seg.addr, GIB };
+	if (_test_ioctl_general_create(fd, IOBMD_GENERAL_PHYSICAL,
+				       IOBMD_DIRECTION_INOUT, &r, 1, gib_phys) ||
+	    _test_ioctl_map(fd, *gib_phys, 0, 0, GIB, &cookie))
+		return MAP_FAILED;
+	p = iobmd_mmap(fd, cookie, GIB, PROT_READ);
+	return p;
+}
+
 TEST(lockdown_closes_raw_memory)
 {
 	__u32 dev, sub, phys, buf, h = 0;
@@ -54,8 +105,8 @@ TEST(lockdown_closes_raw_memory)
 	long long before;
 	char line[256];
 	__u8 bytes[64] = { 0 };
-	__u32 count = 1;
-	void *p;
+	__u32 count = 1, gib_buf, gib_phys;
+	void *p, *gib;
 	int fd;
 
 	/* Only a reboot lowers it again: asked for, or skipped. */
@@ -95,6 +146,9 @@ TEST(lockdown_closes_raw_memory)
 	ASSERT_EQ(0, _test_ioctl_map(fd, phys, 0, 0, 0, &phys_cookie));
 	ASSERT_EQ(0, _test_ioctl_map(fd, buf, 0, 0, 0, &buf_cookie));
 	ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_READ, dev, 0, bytes, 16, NULL));
+	gib = gib_untouched(fd, &gib_buf, &gib_phys);
+	if (gib == MAP_FAILED)
+		TH_LOG("no contiguous, aligned GiB of RAM: its mapping not tried");
 
 	ASSERT_EQ(0, iobmd_write_file(LOCKDOWN, "integrity"));
 	read_line(LOCKDOWN, line, sizeof(line));
@@ -141,6 +195,17 @@ TEST(lockdown_closes_raw_memory)
 	REFUSED(p == MAP_FAILED ? -1 : munmap(p, PAGE_SIZE));
 	p = iobmd_mmap(fd, phys_cookie, PAGE_SIZE, PROT_READ);
 	REFUSED(p == MAP_FAILED ? -1 : munmap(p, PAGE_SIZE));
+	/*
+	 * A mapping made before and filled at fault time (6.12 on) maps
+	 * nothing now, by PUD, PMD or page; one filled at mmap() keeps what
+	 * it has.
+	 */
+	if (gib != MAP_FAILED) {
+		EXPECT_EQ(iobmd_kernel_at_least(6, 12), read_sigbus(gib));
+		EXPECT_EQ(iobmd_kernel_at_least(6, 12),
+			  read_sigbus((__u8 *)gib + GIB - 1));
+		EXPECT_EQ(0, munmap(gib, GIB));
+	}
 	/* No DMA mapping either. */
 	REFUSED(_test_ioctl_prepare(fd, IOBMD_PREPARE, dev, 0));
 	REFUSED(_test_ioctl_prepare(fd, IOBMD_PREPARE, phys, 0));
@@ -158,6 +223,10 @@ TEST(lockdown_closes_raw_memory)
 	EXPECT_EQ(0, _test_ioctl_release(fd, dev));
 	EXPECT_EQ(0, _test_ioctl_release(fd, phys));
 	EXPECT_EQ(0, _test_ioctl_release(fd, buf));
+	if (gib_phys)
+		EXPECT_EQ(0, _test_ioctl_release(fd, gib_phys));
+	if (gib_buf)
+		EXPECT_EQ(0, _test_ioctl_release(fd, gib_buf));
 	EXPECT_EQ(before, iobmd_stat("descriptors"));
 	EXPECT_EQ(0, close(fd));
 }
