@@ -335,21 +335,6 @@ TEST_F(pfnhuge, no_pmd_filled_at_mmap)
 	test_ioctl_release(b);
 }
 
-/* Whether a read of *@p in a child dies of SIGBUS. */
-static bool read_sigbus(const __u8 *p)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (!pid) {
-		(void)*(volatile const __u8 *)p;
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return false;
-	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
-}
-
 /*
  * A multi of physical RAM and a buffer: its 2 MiB of physical RAM maps by
  * PMD, one fault.  Once the buffer is shorter, the bytes it no longer
@@ -385,9 +370,9 @@ TEST_F(pfnhuge, multi_shrunk_piece)
 	EXPECT_EQ(SZ_2M, iobmd_check_pattern(p, SZ_2M, 0, 41));
 
 	test_ioctl_set_length(buf, PAGE_SIZE, NULL);
-	EXPECT_EQ(self->huge, read_sigbus(p + SZ_2M + SZ_1M));
+	EXPECT_EQ(self->huge, iobmd_read_sigbus(p + SZ_2M + SZ_1M));
 	EXPECT_EQ(PAGE_SIZE, iobmd_check_pattern(p + SZ_2M, PAGE_SIZE, 0, 42));
-	EXPECT_EQ(self->huge, read_sigbus(p + SZ_2M + PAGE_SIZE));
+	EXPECT_EQ(self->huge, iobmd_read_sigbus(p + SZ_2M + PAGE_SIZE));
 	ASSERT_EQ(0, munmap(p, SZ_4M));
 	test_ioctl_release(m);
 	test_ioctl_release(buf);

@@ -49,21 +49,6 @@ static void read_line(const char *path, char *buf, size_t len)
 
 #define GIB	0x40000000ULL
 
-/* Whether a read of *@p in a child dies of SIGBUS. */
-static bool read_sigbus(const void *p)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (!pid) {
-		(void)*(volatile const __u8 *)p;
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return false;
-	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
-}
-
 /*
  * A GiB of physical RAM (a contiguous, 1 GiB-aligned buffer's, described
  * again by address), mapped whole and not touched yet: from 6.12 on it
@@ -201,9 +186,9 @@ TEST(lockdown_closes_raw_memory)
 	 * it has.
 	 */
 	if (gib != MAP_FAILED) {
-		EXPECT_EQ(iobmd_kernel_at_least(6, 12), read_sigbus(gib));
+		EXPECT_EQ(iobmd_kernel_at_least(6, 12), iobmd_read_sigbus(gib));
 		EXPECT_EQ(iobmd_kernel_at_least(6, 12),
-			  read_sigbus((__u8 *)gib + GIB - 1));
+			  iobmd_read_sigbus((__u8 *)gib + GIB - 1));
 		EXPECT_EQ(0, munmap(gib, GIB));
 	}
 	/* No DMA mapping either. */

@@ -1220,6 +1220,21 @@ static inline long long iobmd_stat(const char *name)
 	return iobmd_file_value(IOBMD_STATS_PATH, name);
 }
 
+/* Whether a read of *@p in a child dies of SIGBUS. */
+static inline bool iobmd_read_sigbus(const void *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		(void)*(volatile const __u8 *)p;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
 /* Writes @text into @path: 0, or -errno (-EIO for a short write). */
 static inline int iobmd_write_file(const char *path, const char *text)
 {
