@@ -492,8 +492,8 @@ static void check_gib_again(struct __test_metadata *_metadata,
 /*
  * The mapping of @h (1 GiB whose memory is contiguous and 1 GiB-aligned),
  * at @level: its cookie and address are 1 GiB-aligned where a PUD is
- * expected, every page read takes the faults @level says, and the @own
- * bytes at offset @off (memory the test owns: the rest may be the
+ * expected, every page read takes the faults @level says, a child sees
+ * what the parent maps, and the @own bytes at offset @off (memory the test owns: the rest may be the
  * kernel's, and is only read) are @seed's pattern through it and take
  * stores that @mem (the same memory seen another way) shows.  Then part
  * of the GiB is dropped (MADV_DONTNEED, which PFN maps refuse), made
@@ -507,6 +507,8 @@ static void check_gib(struct __test_metadata *_metadata, int fd, __u32 h,
 	long long maps = iobmd_stat("mappings");
 	__u64 cookie = 0;
 	long faults;
+	int status;
+	pid_t pid;
 	__u8 *p;
 
 	ASSERT_LE(off + own, SZ_1G);
@@ -523,6 +525,14 @@ static void check_gib(struct __test_metadata *_metadata, int fd, __u32 h,
 	level = check_gib_faults(_metadata, level, read_counted(p, SZ_1G),
 				 what);
 	EXPECT_EQ(own, iobmd_check_pattern(p + off, own, 0, seed));
+
+	/* A child gets the PUD as it is, and sees the same bytes. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(iobmd_check_pattern(p + off, own, 0, seed) != own);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	iobmd_fill_pattern(p + off, own, 0, seed + 1);
 	EXPECT_EQ(own, iobmd_check_pattern(mem, own, 0, seed + 1));
 
