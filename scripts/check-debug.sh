@@ -81,14 +81,17 @@ install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/6
 # they can make the kernel's own debugging give up (DMA-API debugging
 # turns itself off when its bookkeeping cannot allocate).  After them,
 # programs with "lockdown" in their name: lockdown cannot be undone and
-# closes debugfs's fault injection to everything after it.
+# closes debugfs's fault injection to everything after it.  First,
+# iobmd_pfnmap_huge_test: it needs a physically contiguous, aligned GiB
+# (see check.sh).
 shopt -s nullglob
-tests=() last=() final=() devices=()
+tests=() first=() last=() final=() devices=()
 for t in "$dbg"/selftests/iobmd_*_test; do
 	case ${t##*/} in
 	iobmd_debug_*) last+=("$t") ;;
 	iobmd_vfio_*) ;;
 	*lockdown*) final+=("$t") ;;
+	*pfnmap_huge*) first+=("$t") ;;
 	*) tests+=("$t") ;;
 	esac
 	# iobmd_vfio_* (VFIO wants an IOMMU) run only behind the IOMMU.
@@ -96,7 +99,7 @@ for t in "$dbg"/selftests/iobmd_*_test; do
 	iobmd_edu_* | iobmd_vfio_*) devices+=("$t") ;;
 	esac
 done
-tests+=("${last[@]}" "${final[@]}")
+tests=("${first[@]}" "${tests[@]}" "${last[@]}" "${final[@]}")
 shopt -u nullglob
 prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$dbg/selftests/settings" 2>/dev/null || true)
 prog_timeout=${prog_timeout:-300}

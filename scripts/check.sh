@@ -160,8 +160,11 @@ install -D -m 644 "$ROOT/scripts/60-iobmd.rules" "$guest_tree/etc/udev/rules.d/6
 # Those that did build still run; iobmd_debug_*_test need the debug
 # kernel and run in `make check-debug` only.  Programs with "lockdown" in
 # their name raise lockdown, which cannot be undone: they run last.
+# iobmd_pfnmap_huge_test runs first: it needs a physically contiguous,
+# 1 GiB-aligned GiB, which a guest that has run everything else may no
+# longer have free of unmovable pages (7.3 had none, late in a run).
 shopt -s nullglob
-tests=() last=() devices=() bounce=()
+tests=() first=() last=() devices=() bounce=()
 # The kselftests by their name in the installed tree's list
 # (drivers/iobmd:NAME), the C++ library's test programs by path.
 ksft_list=()
@@ -172,6 +175,7 @@ for t in "${ksft_list[@]}" "$BUILD"/selftests/iobmd_*_test; do
 	iobmd_debug_*) ;;
 	iobmd_vfio_*) ;;
 	*lockdown*) last+=("$t") ;;
+	*pfnmap_huge*) first+=("$t") ;;
 	*) tests+=("$t") ;;
 	esac
 	# Programs that drive a real (emulated) device run again behind the
@@ -184,7 +188,7 @@ for t in "${ksft_list[@]}" "$BUILD"/selftests/iobmd_*_test; do
 	iobmd_noncoherent_*) bounce+=("$t") ;;
 	esac
 done
-tests+=("${last[@]}")
+tests=("${first[@]}" "${tests[@]}" "${last[@]}")
 shopt -u nullglob
 prog_timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$ksft/drivers/iobmd/settings" 2>/dev/null || true)
 prog_timeout=${prog_timeout:-300}
