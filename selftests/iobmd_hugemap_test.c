@@ -63,13 +63,27 @@ static long long vmstat_read(const char *name)
 	return ret;
 }
 
-/* MemFree of /proc/meminfo, in kB. */
+/*
+ * MemFree of /proc/meminfo, in kB, with the page cache dropped first (as
+ * root) so that files read meanwhile move it less.
+ */
 static long long mem_free_kb(void)
 {
 	char line[128];
 	long long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f;
+	int fd;
 
+	sync();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd >= 0) {
+		/* Best effort: without it MemFree only moves more. */
+		ssize_t n = write(fd, "3", 1);
+
+		(void)n;
+		close(fd);
+	}
+	f = fopen("/proc/meminfo", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
@@ -384,8 +398,12 @@ TEST_F(hugemap, split_gives_memory_back)
 	after = mem_free_kb();
 	TH_LOG("MemFree %lld kB before %d rounds of %zu MiB, %lld after",
 	       before, rounds, len >> 20, after);
-	/* One round's leak would be the whole buffer. */
-	EXPECT_LT(before - after, (long long)(len >> 10) / 2);
+	/*
+	 * One round's leak would be the whole buffer, eight times over; less
+	 * than one buffer in all is noise (the allocator's own caches move
+	 * MemFree by tens of MiB either way: -48 to +21 MiB seen on 7.3).
+	 */
+	EXPECT_LT(before - after, (long long)(len >> 10));
 	/* And there were PMDs to split. */
 	if (self->huge)
 		EXPECT_LE(rounds, vmstat_read("thp_split_pmd") - splits);
@@ -805,8 +823,8 @@ TEST_F(hugemap, compose_split_gives_memory_back)
 	after = mem_free_kb();
 	TH_LOG("MemFree %lld kB before %d rounds of %zu MiB, %lld after",
 	       before, 2 * rounds, len >> 20, after);
-	/* One round's leak would be a whole mapping's chunks. */
-	EXPECT_LT(before - after, (long long)(len >> 10) / 2);
+	/* A round's leak would be a mapping's chunks, eight times over. */
+	EXPECT_LT(before - after, (long long)(len >> 10));
 	if (self->huge)
 		EXPECT_LE(2 * rounds, vmstat_read("thp_split_pmd") - splits);
 }
