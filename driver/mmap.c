@@ -857,7 +857,7 @@ static void iobmd_mmap_drop_puds(struct vm_area_struct *vma,
 			continue;
 		/* Only a PUD goes: PMDs and PTEs split and move as they are. */
 		if (pud_leaf(READ_ONCE(*pud_offset(p4d, start))))
-			iobmd_zap_pfn_range(vma, start, PUD_SIZE);
+			iobmd_zap_vma_range(vma, start, PUD_SIZE);
 	}
 }
 

@@ -200,12 +200,15 @@ static inline void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 	mm_get_unmapped_area(file, addr, len, pgoff, flags)
 #endif
 
-/* Zapping part of a PFN mapping: 7.2 renamed zap_vma_ptes(). */
+/*
+ * Zapping part of a VMA: 7.2 exports zap_vma_range() for any VMA (and
+ * renamed zap_vma_ptes(), for PFN mappings only, zap_special_vma_range());
+ * before it only PFN mappings, which are all that zap a range before 7.2.
+ */
 #ifdef IOBMD_HAVE_ZAP_SPECIAL_VMA_RANGE
-#define iobmd_zap_pfn_range(vma, addr, size) \
-	zap_special_vma_range(vma, addr, size)
+#define iobmd_zap_vma_range(vma, addr, size) zap_vma_range(vma, addr, size)
 #else
-#define iobmd_zap_pfn_range(vma, addr, size) zap_vma_ptes(vma, addr, size)
+#define iobmd_zap_vma_range(vma, addr, size) zap_vma_ptes(vma, addr, size)
 #endif
 
 #endif /* _IOBMD_COMPAT_H */
