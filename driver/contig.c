@@ -33,7 +33,9 @@
  * instead (2 MiB with 4 KiB pages), the rest less than that, and a block
  * of exactly twice that is two compound pages of PMD order where the
  * allocator offers two that are buddies: each 2 MiB part of the buffer is
- * then one folio that its mappings map with one PMD.  Other blocks are
+ * then one folio that its mappings map with one PMD.  Where it maps folios
+ * by PUD too (IOBMD_PUD_MAP, x86-64), each 1 GiB-aligned GiB of a range is
+ * one folio of PUD order instead, mapped with one PUD.  Other blocks are
  * split into order-0 pages and what is past the size goes back at once.
  * Either way the caller gets zeroed pages aligned as asked, freed with
  * iobmd_contig_free().
@@ -368,7 +370,10 @@ static unsigned long iobmd_contig_candidate(struct iobmd_contig_scan *s,
  * The orders of a range's compound pieces (iobmd_contig_piece_order()).
  * Where the kernel maps folios by PMD (IOBMD_HUGE_MAP), exactly PMD_ORDER,
  * so that each 2 MiB part of the buffer is one folio iobmd_mmap_huge_fault()
- * maps with one PMD.  Elsewhere as large as they fit, from the buddy
+ * maps with one PMD; where it maps them by PUD too (IOBMD_PUD_MAP), each
+ * whole, 1 GiB-aligned GiB of the range is one folio of PUD order instead,
+ * which a mapping that holds it whole maps with one PUD (and any other
+ * mapping page by page).  Elsewhere as large as they fit, from the buddy
  * allocator's largest order up to the largest folio: fewer pieces to take
  * and to free.
  */
@@ -425,6 +430,10 @@ static unsigned int iobmd_contig_piece_order(unsigned long pfn,
 	if (!IOBMD_CONTIG_COMPOUND || !pfn ||
 	    n < (1UL << IOBMD_CONTIG_PIECE_MIN))
 		return 0;
+#ifdef IOBMD_PUD_MAP
+	if (IS_ALIGNED(pfn, HPAGE_PUD_NR) && n >= HPAGE_PUD_NR)
+		return PUD_ORDER;
+#endif
 	order = min_t(unsigned int, __ffs(pfn), ilog2(n));
 	order = min_t(unsigned int, order, IOBMD_CONTIG_PIECE_MAX);
 	return order >= IOBMD_CONTIG_PIECE_MIN && order >= pageblock_order ?
@@ -558,7 +567,8 @@ struct page *iobmd_contig_place(unsigned long npages, u64 align, u64 limit)
 
 /*
  * Beyond the buddy allocator's largest order: first a range on a boundary
- * of the smallest compound piece, taken in compound pieces; failing that
+ * of the smallest compound piece (of a GiB for a GiB and more, where
+ * buffers are mapped by PUD), taken in compound pieces; failing that
  * (or where the kernel makes no compound ranges), a range on the
  * alignment asked for, in order-0 pages.
  */
@@ -570,6 +580,15 @@ static struct page *iobmd_contig_large_alloc(unsigned long npages,
 	struct page *page;
 
 	if (IOBMD_CONTIG_COMPOUND) {
+#ifdef IOBMD_PUD_MAP
+		/* A GiB and more: 1 GiB-aligned first, for pieces of PUD order. */
+		if (npages >= HPAGE_PUD_NR && align_pages < HPAGE_PUD_NR) {
+			page = iobmd_contig_find(npages, HPAGE_PUD_NR, limit,
+						 true);
+			if (!IS_ERR(page) || PTR_ERR(page) != -ENOMEM)
+				return page;
+		}
+#endif
 		page = iobmd_contig_find(npages, max(align_pages, block), limit,
 					 true);
 		if (!IS_ERR(page) || PTR_ERR(page) != -ENOMEM ||

@@ -345,7 +345,7 @@ static int iobmd_cookie_insert(struct iobmd_file *f, struct iobmd_cookie *c,
 		if (npages >= PTRS_PER_PMD)
 			start = ALIGN(start, PTRS_PER_PMD);
 #endif
-#ifdef IOBMD_PFN_PUD_MAP
+#ifdef IOBMD_PUD_PLACE
 		/* And for a PUD. */
 		if (npages >= PUD_SIZE >> PAGE_SHIFT)
 			start = ALIGN(start, PUD_SIZE >> PAGE_SHIFT);

@@ -76,12 +76,18 @@
  * table of PMDs, so these VMAs drop their PUDs before either (see
  * iobmd_mmap_drop_puds()).
  *
- * No mapping of the module's own pages takes a PUD, even of a contiguous
- * buffer whose 1 GiB is one folio: 7.3's __split_huge_pud_locked() drops
- * the folio's reference and rmap only in DAX VMAs, and MADV_DONTNEED of
- * part of a GiB splits a PUD in any VMA and cannot be refused (that
- * takes VM_PFNMAP, which get_user_pages refuses, or VM_LOCKED), so each
- * such call would leak the GiB.
+ * Where the kernel maps folios by PUD too (IOBMD_PUD_MAP: x86-64, 7.2 on),
+ * a contiguous buffer's 1 GiB-aligned GiBs are folios of PUD order (see
+ * driver/contig.c), and a mapping of such a buffer whose first
+ * 1 GiB-aligned part holds one whole is made at fault time in a DAX VMA
+ * (driver/daxfile.c: the kernel drops a folio's reference and rmap on a
+ * PUD split only there): each such GiB gets one PUD
+ * (iobmd_mmap_huge_fault()), and the VMA drops its PUDs before a split
+ * or a move as a PFN mapping's do (iobmd_mmap_drop_puds()).  Such a GiB
+ * that a mapping does not hold whole (a mapping of part of it, or placed
+ * off 1 GiB, or what is left after a split) is mapped a page at a time:
+ * the kernel maps a folio of PUD order by PUD or by PTE, never by PMD.
+ * Descriptors composed of buffers take no PUDs.
  */
 #include <linux/compat.h>
 #include <linux/dma-map-ops.h>
@@ -429,6 +435,81 @@ static const struct vm_operations_struct iobmd_mmap_ops = {
 	.fault = iobmd_mmap_fault,
 };
 
+#ifdef IOBMD_PUD_PLACE
+/*
+ * The kernel (6.12 to 7.3 at least) splits a VMA and moves its page tables
+ * as though no PUD mapped memory, at a PFN or a folio's:
+ * vma_adjust_trans_huge(), on a split off 2 MiB inside a GiB that a PUD
+ * maps, and mremap()'s page-table
+ * move, to an address off 1 GiB, both take the PUD for a table of PMDs
+ * and read the mapped memory as one (a hang on its struct page's lock,
+ * or the bytes of the memory taken for page-table entries).  So a VMA
+ * that may hold PUDs drops them first, locked against faults until the
+ * split or the move is done: the GiB about a split (may_split(), which a
+ * split and a part of mremap() call first), or every whole GiB of the
+ * VMA that mremap() copies (open() of a copy that no VMA overlaps: a
+ * split's copy lies in the VMA it is split from, a fork's is another
+ * process's).  The next fault maps those bytes again, by PMD or PUD as
+ * the VMA then allows; PMDs and PTEs stay, which the kernel splits and
+ * moves well.
+ */
+static void iobmd_mmap_drop_puds(struct vm_area_struct *vma,
+				 unsigned long start, unsigned long end)
+{
+	pgd_t *pgd;
+	p4d_t *p4d;
+
+	start = ALIGN(max(start, vma->vm_start), PUD_SIZE);
+	end = min(end, vma->vm_end) & PUD_MASK;
+	if (start >= end)
+		return;
+	/* No fault maps anything here from now until the mmap_lock goes. */
+	vma_start_write(vma);
+	for (; start < end; start += PUD_SIZE) {
+		pgd = pgd_offset(vma->vm_mm, start);
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			continue;
+		p4d = p4d_offset(pgd, start);
+		if (p4d_none(*p4d) || p4d_bad(*p4d))
+			continue;
+		/* Only a PUD goes: PMDs and PTEs split and move as they are. */
+		if (pud_leaf(READ_ONCE(*pud_offset(p4d, start))))
+			iobmd_zap_vma_range(vma, start, PUD_SIZE);
+	}
+}
+
+static int iobmd_mmap_pud_may_split(struct vm_area_struct *vma,
+				    unsigned long addr)
+{
+	if (!IS_ALIGNED(addr, PUD_SIZE))
+		iobmd_mmap_drop_puds(vma, addr & PUD_MASK,
+				     (addr & PUD_MASK) + PUD_SIZE);
+	return 0;
+}
+
+static void iobmd_mmap_pud_open(struct vm_area_struct *new)
+{
+	struct iobmd_desc *d = iobmd_mmap_desc(new);
+	struct mm_struct *mm = new->vm_mm;
+	struct vm_area_struct *vma;
+
+	iobmd_mmap_open(new);
+	if (mm != current->mm ||
+	    find_vma_intersection(mm, new->vm_start, new->vm_end))
+		return;
+	/* mremap(): its source is one of this descriptor's VMAs here. */
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma)
+			if (vma->vm_ops == new->vm_ops &&
+			    iobmd_mmap_desc(vma) == d)
+				iobmd_mmap_drop_puds(vma, vma->vm_start,
+						     vma->vm_end);
+	}
+}
+#endif
+
 #ifdef IOBMD_HUGE_MAP
 /*
  * Where a mapping page shows its bytes: mapping offset @off (page-aligned)
@@ -514,88 +595,113 @@ static vm_fault_t __iobmd_hot iobmd_mmap_page_fault(struct vm_fault *vmf)
 	return 0;
 }
 
-/* @page heads a compound chunk of PMD order: its folio, else NULL. */
-static struct folio *__iobmd_hot iobmd_mmap_pmd_head(struct page *page)
+/* @page heads a compound chunk of @order: its folio, else NULL. */
+static struct folio *__iobmd_hot iobmd_mmap_huge_head(struct page *page,
+						      unsigned int order)
 {
 	struct folio *folio = page_folio(page);
 
-	if (&folio->page != page || folio_order(folio) != PMD_ORDER)
+	if (&folio->page != page || folio_order(folio) != order)
 		return NULL;
 	return folio;
 }
 
 /*
- * The folio to map with one PMD at @haddr of @vma, whose mapping page
- * @first is mapped there: the 2 MiB lie in the mapping whole and show one
- * compound chunk of PMD order, in order, from its head; else NULL.  A
- * buffer looks at its page list; any other descriptor walks from @first,
- * which must give one run of the 2 MiB in the default cache mode that
- * starts at such a chunk's head (physically contiguous from the head of a
- * chunk of 2 MiB: the chunk's pages, in order).
+ * The folio to map with one PMD (@order PMD_ORDER) or PUD (PUD_ORDER) at
+ * @haddr of @vma, whose mapping page @first is mapped there: those bytes
+ * lie in the mapping whole and show one compound chunk of @order, in
+ * order, from its head; else NULL.  A buffer looks at its page list; any
+ * other descriptor walks from @first, for a PMD only, which must give one
+ * run of the 2 MiB in the default cache mode that starts at such a
+ * chunk's head (physically contiguous from the head of a chunk of 2 MiB:
+ * the chunk's pages, in order).
  */
 static struct folio *__iobmd_hot
-iobmd_mmap_pmd_folio(struct iobmd_desc *d, const struct vm_area_struct *vma,
-		     unsigned long haddr, pgoff_t first)
+iobmd_mmap_huge_folio(struct iobmd_desc *d, const struct vm_area_struct *vma,
+		      unsigned long haddr, pgoff_t first, unsigned int order)
 {
 	struct iobmd_buffer *b = iobmd_to_buffer(d);
+	unsigned long size = PAGE_SIZE << order;
 	struct iobmd_run run;
 	u64 skip;
 
-	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end)
+	if (haddr < vma->vm_start || vma->vm_end - haddr < size)
 		return NULL;
 	if (b)
-		return first + PTRS_PER_PMD > b->npages ? NULL :
-		       iobmd_mmap_pmd_head(b->pages[first]);
-	if (!iobmd_mmap_walk_run(d, first, PMD_SIZE, &run, &skip) ||
+		return first + (1UL << order) > b->npages ? NULL :
+		       iobmd_mmap_huge_head(b->pages[first], order);
+	if (order != PMD_ORDER ||
+	    !iobmd_mmap_walk_run(d, first, PMD_SIZE, &run, &skip) ||
 	    run.len != PMD_SIZE - skip || run.cache != IOBMD_CACHE_DEFAULT)
 		return NULL;
-	return iobmd_mmap_pmd_head(pfn_to_page(PHYS_PFN(run.addr)));
+	return iobmd_mmap_huge_head(pfn_to_page(PHYS_PFN(run.addr)), order);
 }
 
 /*
- * Whether a mapping is worth filling at fault time: its first 2 MiB-aligned
- * part can take a PMD.  Where it cannot (a mapping placed by a file that
- * does not align it, such as a dma-buf's; memory in pieces of another
- * order; a window off a chunk's head), every page would cost a fault of
- * its own: such a mapping is filled at mmap() time instead.  The caller
- * holds the mapping's pin.
+ * Whether a mapping is worth filling at fault time: its first part aligned
+ * to PAGE_SIZE << @order can be mapped by one entry of that size.  Where
+ * it cannot (a mapping placed by a file that does not align it, such as a
+ * dma-buf's; memory in pieces of another order; a window off a chunk's
+ * head), every page would cost a fault of its own: such a mapping is
+ * filled at mmap() time instead.  The caller holds the mapping's pin.
  */
-static bool __iobmd_hot iobmd_mmap_pmd_fits(struct iobmd_desc *d,
-					    const struct vm_area_struct *vma)
+static bool __iobmd_hot iobmd_mmap_huge_fits(struct iobmd_desc *d,
+					     const struct vm_area_struct *vma,
+					     unsigned int order)
 {
-	unsigned long haddr = ALIGN(vma->vm_start, PMD_SIZE);
+	unsigned long haddr = ALIGN(vma->vm_start, PAGE_SIZE << order);
 
-	return iobmd_mmap_pmd_folio(d, vma, haddr, vma->vm_pgoff +
-				    ((haddr - vma->vm_start) >> PAGE_SHIFT));
+	return iobmd_mmap_huge_folio(d, vma, haddr, vma->vm_pgoff +
+				     ((haddr - vma->vm_start) >> PAGE_SHIFT),
+				     order);
+}
+
+/* Whether @order is a PUD's, in a VMA made to hold PUDs (a DAX VMA). */
+static bool __iobmd_hot iobmd_mmap_pud_vma(const struct vm_area_struct *vma,
+					   unsigned int order)
+{
+#ifdef IOBMD_PUD_MAP
+	return order == PUD_ORDER && vma_is_dax(vma);
+#else
+	return false;
+#endif
 }
 
 /*
- * 2 MiB of a mapping made at fault time: one PMD where those bytes are
- * one compound chunk of PMD order, in order, from its head, else the
- * fallback to PTEs.  Only a write to a PMD that is there already asks
- * vmf_insert_folio_pmd() to make it writable: a new PMD that finds a page
- * table another thread put there meanwhile then leaves it be, and the
- * fault is retried with PTEs.  A userfaultfd write-protected VMA keeps
- * PTEs, whose markers the core mm honours.
+ * 2 MiB of a mapping made at fault time (1 GiB in a VMA that may hold
+ * PUDs): one PMD (PUD) where those bytes are one compound chunk of PMD
+ * (PUD) order, in order, from its head, else the fallback to the next
+ * smaller size, and in the end to PTEs.  Only a write to an entry that is
+ * there already asks vmf_insert_folio_pmd() (_pud()) to make it writable:
+ * a new one that finds a page table another thread put there meanwhile
+ * then leaves it be, and the fault is retried smaller.  A userfaultfd
+ * write-protected VMA keeps PTEs, whose markers the core mm honours.
  */
 static vm_fault_t __iobmd_hot iobmd_mmap_huge_fault(struct vm_fault *vmf,
 						    unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	unsigned long haddr = vmf->address & PMD_MASK;
+	unsigned long haddr = vmf->address & ~((PAGE_SIZE << order) - 1);
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	struct folio *folio;
 
-	if (order != PMD_ORDER || userfaultfd_wp(vma) ||
+	if ((order != PMD_ORDER && !iobmd_mmap_pud_vma(vma, order)) ||
+	    userfaultfd_wp(vma) ||
 	    (unsigned long)vma->vm_private_data & IOBMD_MMAP_UNPINNED)
 		return VM_FAULT_FALLBACK;
-	folio = iobmd_mmap_pmd_folio(iobmd_mmap_desc(vma), vma, haddr,
-				     vmf->pgoff -
-				     ((vmf->address - haddr) >> PAGE_SHIFT));
+	folio = iobmd_mmap_huge_folio(iobmd_mmap_desc(vma), vma, haddr,
+				      vmf->pgoff -
+				      ((vmf->address - haddr) >> PAGE_SHIFT),
+				      order);
 	if (!folio)
 		return VM_FAULT_FALLBACK;
+#ifdef IOBMD_PUD_MAP
+	if (order == PUD_ORDER)
+		return vmf_insert_folio_pud(vmf, folio, write &&
+					    pud_trans_huge(READ_ONCE(*vmf->pud)));
+#endif
 	return vmf_insert_folio_pmd(vmf, folio,
-				    vmf->flags & FAULT_FLAG_WRITE &&
-				    pmd_trans_huge(vmf->orig_pmd));
+				    write && pmd_trans_huge(vmf->orig_pmd));
 }
 
 #ifdef CONFIG_NUMA
@@ -611,8 +717,14 @@ static struct mempolicy *iobmd_mmap_get_policy(struct vm_area_struct *vma,
 }
 #endif
 
+/* Where PUDs may be mapped (a DAX VMA), they go before a split or a move. */
 static const struct vm_operations_struct iobmd_mmap_huge_ops = {
+#ifdef IOBMD_PUD_MAP
+	.open = iobmd_mmap_pud_open,
+	.may_split = iobmd_mmap_pud_may_split,
+#else
 	.open = iobmd_mmap_open,
+#endif
 	.close = iobmd_mmap_close,
 	.fault = iobmd_mmap_page_fault,
 	.huge_fault = iobmd_mmap_huge_fault,
@@ -819,86 +931,10 @@ static vm_fault_t __iobmd_hot iobmd_mmap_pfn_huge_fault(struct vm_fault *vmf,
 	}
 }
 
-#ifdef IOBMD_PFN_PUD_MAP
-/*
- * The kernel (6.12 to 7.3 at least) splits a VMA and moves its page tables
- * as though no PUD mapped memory at a PFN: vma_adjust_trans_huge(), on a
- * split off 2 MiB inside a GiB that a PUD maps, and mremap()'s page-table
- * move, to an address off 1 GiB, both take the PUD for a table of PMDs
- * and read the mapped memory as one (a hang on its struct page's lock,
- * or the bytes of the memory taken for page-table entries).  So a VMA
- * that may hold PUDs drops them first, locked against faults until the
- * split or the move is done: the GiB about a split (may_split(), which a
- * split and a part of mremap() call first), or every whole GiB of the
- * VMA that mremap() copies (open() of a copy that no VMA overlaps: a
- * split's copy lies in the VMA it is split from, a fork's is another
- * process's).  The next fault maps those bytes again, by PMD or PUD as
- * the VMA then allows; PMDs and PTEs stay, which the kernel splits and
- * moves well.
- */
-static void iobmd_mmap_drop_puds(struct vm_area_struct *vma,
-				 unsigned long start, unsigned long end)
-{
-	pgd_t *pgd;
-	p4d_t *p4d;
-
-	start = ALIGN(max(start, vma->vm_start), PUD_SIZE);
-	end = min(end, vma->vm_end) & PUD_MASK;
-	if (start >= end)
-		return;
-	/* No fault maps anything here from now until the mmap_lock goes. */
-	vma_start_write(vma);
-	for (; start < end; start += PUD_SIZE) {
-		pgd = pgd_offset(vma->vm_mm, start);
-		if (pgd_none(*pgd) || pgd_bad(*pgd))
-			continue;
-		p4d = p4d_offset(pgd, start);
-		if (p4d_none(*p4d) || p4d_bad(*p4d))
-			continue;
-		/* Only a PUD goes: PMDs and PTEs split and move as they are. */
-		if (pud_leaf(READ_ONCE(*pud_offset(p4d, start))))
-			iobmd_zap_vma_range(vma, start, PUD_SIZE);
-	}
-}
-
-static int iobmd_mmap_pfn_may_split(struct vm_area_struct *vma,
-				    unsigned long addr)
-{
-	if (!IS_ALIGNED(addr, PUD_SIZE))
-		iobmd_mmap_drop_puds(vma, addr & PUD_MASK,
-				     (addr & PUD_MASK) + PUD_SIZE);
-	return 0;
-}
-
-static const struct vm_operations_struct iobmd_mmap_pfn_huge_ops;
-
-static void iobmd_mmap_pfn_open(struct vm_area_struct *new)
-{
-	struct iobmd_desc *d = iobmd_mmap_desc(new);
-	struct mm_struct *mm = new->vm_mm;
-	struct vm_area_struct *vma;
-
-	iobmd_mmap_open(new);
-	if (mm != current->mm ||
-	    find_vma_intersection(mm, new->vm_start, new->vm_end))
-		return;
-	/* mremap(): its source is one of this descriptor's VMAs here. */
-	{
-		VMA_ITERATOR(vmi, mm, 0);
-
-		for_each_vma(vmi, vma)
-			if (vma->vm_ops == &iobmd_mmap_pfn_huge_ops &&
-			    iobmd_mmap_desc(vma) == d)
-				iobmd_mmap_drop_puds(vma, vma->vm_start,
-						     vma->vm_end);
-	}
-}
-#endif
-
 static const struct vm_operations_struct iobmd_mmap_pfn_huge_ops = {
 #ifdef IOBMD_PFN_PUD_MAP
-	.open = iobmd_mmap_pfn_open,
-	.may_split = iobmd_mmap_pfn_may_split,
+	.open = iobmd_mmap_pud_open,
+	.may_split = iobmd_mmap_pud_may_split,
 #else
 	.open = iobmd_mmap_open,
 #endif
@@ -928,7 +964,7 @@ static bool __iobmd_hot iobmd_mmap_pfn_fits(struct iobmd_desc *d,
 }
 #endif
 
-#ifdef IOBMD_PFN_PUD_MAP
+#ifdef IOBMD_PUD_PLACE
 /*
  * A place for @len bytes at an address congruent with the page offset
  * @pgoff mod 1 GiB, found as the core mm finds one mod 2 MiB for a THP:
@@ -985,7 +1021,7 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
 				      unsigned long len, unsigned long pgoff,
 				      unsigned long flags)
 {
-#ifdef IOBMD_PFN_PUD_MAP
+#ifdef IOBMD_PUD_PLACE
 	if (len >= PUD_SIZE) {
 		unsigned long ret = iobmd_pud_unmapped_area(file, addr, len,
 							    pgoff, flags);
@@ -1001,7 +1037,7 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
 /*
  * A mapping in the default cache mode that can hold a PMD is made at fault
  * time, 2 MiB at a time where it can be: of the module's own pages
- * (iobmd_mmap_pmd_fits()) or of other RAM by PFN (iobmd_mmap_pfn_fits());
+ * (iobmd_mmap_huge_fits()) or of other RAM by PFN (iobmd_mmap_pfn_fits());
  * never in a VMA another driver made special (its split PMDs would keep
  * their pages).  The caller checked the layout (@m->pages, @m->iomem,
  * @m->cache).
@@ -1012,8 +1048,16 @@ static bool __iobmd_hot iobmd_mmap_at_fault(struct iobmd_desc *d,
 	if (m->cache != IOBMD_CACHE_DEFAULT ||
 	    m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO))
 		return false;
+#ifdef IOBMD_PUD_MAP
+	if (m->pages && iobmd_mmap_huge_fits(d, m->vma, PUD_ORDER) &&
+	    !iobmd_dax_file_set(m->vma)) {
+		vm_flags_set(m->vma, VM_HUGEPAGE);
+		m->vma->vm_ops = &iobmd_mmap_huge_ops;
+		return true;
+	}
+#endif
 #ifdef IOBMD_HUGE_MAP
-	if (m->pages && iobmd_mmap_pmd_fits(d, m->vma)) {
+	if (m->pages && iobmd_mmap_huge_fits(d, m->vma, PMD_ORDER)) {
 		vm_flags_set(m->vma, VM_HUGEPAGE);
 		m->vma->vm_ops = &iobmd_mmap_huge_ops;
 		return true;

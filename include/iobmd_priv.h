@@ -615,10 +615,31 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
  * PFN mappings as of 7.3), 1 GiB of RAM that is physically contiguous and
  * 1 GiB-aligned is mapped with one PUD, and /dev/iobmd places mappings of
  * 1 GiB and more at 1 GiB-aligned addresses, and their cookies at
- * 1 GiB-aligned offsets.  Buffers never take a PUD: see driver/mmap.c.
+ * 1 GiB-aligned offsets (IOBMD_PUD_PLACE, as for buffers below).
  */
 #if defined(IOBMD_PFN_HUGE_MAP) && defined(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP)
 #define IOBMD_PFN_PUD_MAP 1
+#endif
+
+/*
+ * Where the kernel maps a folio with one PUD and drops it again when the
+ * PUD is split in a DAX VMA (7.2 on: vmf_insert_folio_pud(), and the core
+ * mm's folio handling of DAX PUDs; x86-64), a contiguous buffer's 1 GiB
+ * pieces are folios of PUD order, and a mapping of such a buffer that
+ * holds a whole one is made a DAX VMA and mapped a GiB at a time (see
+ * driver/mmap.c).
+ */
+#if defined(IOBMD_HUGE_MAP) && defined(IOBMD_HAVE_ZAP_SPECIAL_VMA_RANGE) && \
+	defined(CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD) && \
+	defined(CONFIG_FS_DAX)
+#define IOBMD_PUD_MAP 1
+#endif
+#if defined(IOBMD_PFN_PUD_MAP) || defined(IOBMD_PUD_MAP)
+#define IOBMD_PUD_PLACE 1
+#endif
+
+#ifdef IOBMD_PUD_MAP
+int iobmd_dax_file_set(struct vm_area_struct *vma);
 #endif
 
 /**
