@@ -8,7 +8,10 @@
  * cannot take a PMD (placed off 2 MiB, or memory that is not aligned) is
  * filled at mmap() time, and so is every mapping on older kernels: no
  * fault at all.  Either way the bytes are the memory's, through a partial
- * munmap and in a child, and a read-only cookie refuses writes.
+ * munmap and in a child, and a read-only cookie refuses writes.  The
+ * GiB tests here (which need a free, contiguous, aligned GiB, so this
+ * program runs first) map a GiB with one PUD where the kernel can: of
+ * user memory, physical RAM, and a contiguous buffer.
  */
 
 #include "iobmd_utils.h"
@@ -767,6 +770,172 @@ TEST_F(pfnhuge, gib_no_pud)
 	free(rs);
 	ASSERT_EQ(0, munmap(mem, SZ_4M));
 	test_ioctl_release(b);
+}
+
+/*
+ * How this kernel maps a GiB of a contiguous buffer that is one folio of
+ * PUD order: by PUD on x86-64 from 7.2 on, THP setting or not (its VMA is
+ * a DAX VMA); elsewhere by PMD from 7.2 on (arm64; PTEs with THP
+ * "never", not counted: GIB_MMAP stands for "do not count" there), and
+ * filled at mmap() before 7.2.
+ */
+static enum gib_level buffer_gib_expected(bool *count)
+{
+	*count = true;
+	if (!iobmd_kernel_at_least(7, 2))
+		return GIB_MMAP;
+#if defined(__x86_64__)
+	return GIB_PUD;
+#endif
+	*count = thp_enabled();
+	return GIB_PMD;
+}
+
+/* Reads every page of the GiB at @p: its faults, at @level if @count. */
+static void check_buffer_gib(struct __test_metadata *_metadata,
+			     enum gib_level level, bool count, const __u8 *p,
+			     const char *what)
+{
+	long faults = read_counted(p, SZ_1G);
+
+	if (count)
+		check_gib_faults(_metadata, level, faults, what);
+	else
+		TH_LOG("%s: %ld faults", what, faults);
+}
+
+/*
+ * A contiguous buffer of a GiB, 1 GiB-aligned, mapped whole: one PUD
+ * where expected, and whatever splits that PUD (MADV_DONTNEED of a page,
+ * reading smaps, mprotect of a page, munmap of a page, mremap) keeps the
+ * bytes right and drops the folio's reference and reverse map: the GiB
+ * comes back to MemFree when the buffer goes.  A child reads it, mlock
+ * and mincore take it, and it can be pinned (a general descriptor over
+ * the mapping, prepared).
+ */
+TEST_F(pfnhuge, buffer_gib)
+{
+	long long maps = iobmd_stat("mappings");
+	const size_t off = SZ_1G - SZ_4M, own = SZ_4M;
+	__u8 *p, *q, *area, *buf, vec[4];
+	__u64 before, cookie = 0;
+	enum gib_level level;
+	int status, fd;
+	bool count;
+	__u32 b, g;
+	pid_t pid;
+	char *line = NULL, name[32];
+	bool dax = false;
+	size_t cap = 0;
+	FILE *f;
+
+	level = buffer_gib_expected(&count);
+	before = iobmd_free_ram();
+	if (_test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT |
+				   IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+				   SZ_1G, SZ_1G, 0, NULL, 0, &b))
+		SKIP(return, "no contiguous, aligned GiB to be had: %s",
+		     strerror(errno));
+	ASSERT_EQ(0, _test_ioctl_map(self->fd, b, 0, 0, SZ_1G, &cookie));
+	p = iobmd_mmap(self->fd, cookie, SZ_1G, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	TH_LOG("cookie %#llx, mapped at %p", (unsigned long long)cookie, p);
+	if (level == GIB_PUD) {
+		EXPECT_EQ(0, cookie % SZ_1G);
+		EXPECT_EQ(0, (unsigned long)p % SZ_1G);
+	}
+	check_buffer_gib(_metadata, level, count, p, "a contiguous buffer");
+	iobmd_fill_pattern(p + off, own, 0, 91);
+	buf = malloc(own);
+	ASSERT_NE(NULL, buf);
+	test_ioctl_read(b, off, buf, own);
+	EXPECT_EQ(own, iobmd_check_pattern(buf, own, 0, 91));
+
+	/* A child sees the bytes; mlock and mincore take the mapping. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(iobmd_check_pattern(p + off, own, 0, 91) != own);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_EQ(0, mlock(p + off, PAGE_SIZE));
+	EXPECT_EQ(0, munlock(p + off, PAGE_SIZE));
+	EXPECT_EQ(0, mincore(p + off, sizeof(vec) * PAGE_SIZE, vec));
+
+	/* Pinned through the mapping: the pin reads the buffer's bytes. */
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, p + off, own, &g);
+	test_ioctl_prepare(g, 0);
+	memset(buf, 0, own);
+	test_ioctl_read(g, 0, buf, own);
+	EXPECT_EQ(own, iobmd_check_pattern(buf, own, 0, 91));
+	test_ioctl_complete(g, 0);
+	test_ioctl_release(g);
+
+	/* A page dropped: its PUD or PMD goes whole, one fault brings it. */
+	ASSERT_EQ(0, madvise(p + off, PAGE_SIZE, MADV_DONTNEED));
+	check_buffer_gib(_metadata, GIB_PUD, count && level != GIB_MMAP, p,
+			 "after MADV_DONTNEED of a page");
+	EXPECT_EQ(own, iobmd_check_pattern(p + off, own, 0, 91));
+
+	/*
+	 * smaps walks the page tables with no PUD callback: a split too.
+	 * A mapping that takes PUDs carries a DAX file of its own.
+	 */
+	snprintf(name, sizeof(name), "%lx-", (unsigned long)p);
+	f = fopen("/proc/self/smaps", "r");
+	ASSERT_NE(NULL, f);
+	while (getline(&line, &cap, f) > 0)
+		if (!strncmp(line, name, strlen(name)))
+			dax = strstr(line, "anon_inode:[iobmd]");
+	free(line);
+	fclose(f);
+	EXPECT_EQ(level == GIB_PUD, dax);
+	EXPECT_EQ(own, iobmd_check_pattern(p + off, own, 0, 91));
+
+	/* mremap() to another GiB boundary, then to 2 MiB off one. */
+	area = mmap(NULL, 4 * SZ_1G, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	q = (__u8 *)(((unsigned long)area + SZ_1G - 1) & ~(SZ_1G - 1UL));
+	ASSERT_EQ(q, mremap(p, SZ_1G, SZ_1G, MREMAP_MAYMOVE | MREMAP_FIXED,
+			    q));
+	check_buffer_gib(_metadata, level, count && level == GIB_PUD, q,
+			 "after mremap() to a GiB boundary");
+	EXPECT_EQ(own, iobmd_check_pattern(q + off, own, 0, 91));
+	p = q + SZ_1G + SZ_2M;
+	ASSERT_EQ(p, mremap(q, SZ_1G, SZ_1G, MREMAP_MAYMOVE | MREMAP_FIXED,
+			    p));
+	EXPECT_EQ(own, iobmd_check_pattern(p + off, own, 0, 91));
+	iobmd_fill_pattern(p + off, own, 0, 92);
+
+	/* A page read-only, then one unmapped: the bytes stay right. */
+	ASSERT_EQ(0, mprotect(p + off + PAGE_SIZE, PAGE_SIZE, PROT_READ));
+	EXPECT_TRUE(write_segv(p + off + PAGE_SIZE));
+	EXPECT_FALSE(write_segv(p + off + 2 * PAGE_SIZE));
+	ASSERT_EQ(0, munmap(p + off + 2 * PAGE_SIZE, PAGE_SIZE));
+	EXPECT_EQ(2 * PAGE_SIZE, iobmd_check_pattern(p + off, 2 * PAGE_SIZE,
+						     0, 92));
+	test_ioctl_read(b, off, buf, own);
+	EXPECT_EQ(own, iobmd_check_pattern(buf, own, 0, 92));
+	ASSERT_EQ(0, munmap(p, off + 2 * PAGE_SIZE));
+	ASSERT_EQ(0, munmap(p + off + 3 * PAGE_SIZE, SZ_1G - off -
+			    3 * PAGE_SIZE));
+	munmap(area, 4 * SZ_1G);
+	EXPECT_EQ(maps, iobmd_stat("mappings"));
+	free(buf);
+
+	/* Every reference went with its entry: the GiB is free again. */
+	test_ioctl_release(b);
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd >= 0) {
+		sync();
+		EXPECT_EQ(2, write(fd, "3\n", 2));
+		close(fd);
+	}
+	TH_LOG("MemFree %llu MiB before, %llu after",
+	       (unsigned long long)(before >> 20),
+	       (unsigned long long)(iobmd_free_ram() >> 20));
+	EXPECT_LE(before, iobmd_free_ram() + SZ_1G / 4);
 }
 
 #ifndef MAP_HUGE_1GB
