@@ -438,12 +438,12 @@ static const struct vm_operations_struct iobmd_mmap_ops = {
 #ifdef IOBMD_PUD_PLACE
 /*
  * The kernel (6.12 to 7.3 at least) splits a VMA and moves its page tables
- * as though no PUD mapped memory, at a PFN or a folio's:
+ * as though no PUD mapped memory, a PFN's or a folio's:
  * vma_adjust_trans_huge(), on a split off 2 MiB inside a GiB that a PUD
- * maps, and mremap()'s page-table
- * move, to an address off 1 GiB, both take the PUD for a table of PMDs
- * and read the mapped memory as one (a hang on its struct page's lock,
- * or the bytes of the memory taken for page-table entries).  So a VMA
+ * maps, and mremap()'s page-table move, to an address off 1 GiB, both
+ * take the PUD for a table of PMDs and read the mapped memory as one (a
+ * hang on its struct page's lock, or the bytes of the memory taken for
+ * page-table entries).  So a VMA
  * that may hold PUDs drops them first, locked against faults until the
  * split or the move is done: the GiB about a split (may_split(), which a
  * split and a part of mremap() call first), or every whole GiB of the
