@@ -14,7 +14,11 @@
  * user memory, physical RAM, and a contiguous buffer.
  */
 
+#include <sys/prctl.h>
+#include <sys/uio.h>
+
 #include "iobmd_utils.h"
+#include "iobmd_dmabuf.h"
 #include "iobmd_hugemaps.h"
 
 FIXTURE(pfnhuge)
@@ -791,6 +795,14 @@ static enum gib_level buffer_gib_expected(bool *count)
 	return GIB_PMD;
 }
 
+/* A contiguous buffer of a GiB, 1 GiB-aligned: 0, or -1 with errno. */
+static int buffer_gib_create(int fd, __u32 *b)
+{
+	return _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT |
+				      IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+				      SZ_1G, SZ_1G, 0, NULL, 0, b);
+}
+
 /* Reads every page of the GiB at @p: its faults, at @level if @count. */
 static void check_buffer_gib(struct __test_metadata *_metadata,
 			     enum gib_level level, bool count, const __u8 *p,
@@ -831,9 +843,7 @@ TEST_F(pfnhuge, buffer_gib)
 
 	level = buffer_gib_expected(&count);
 	before = iobmd_free_ram();
-	if (_test_ioctl_buf_create(self->fd, 0, IOBMD_DIRECTION_INOUT |
-				   IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
-				   SZ_1G, SZ_1G, 0, NULL, 0, &b))
+	if (buffer_gib_create(self->fd, &b))
 		SKIP(return, "no contiguous, aligned GiB to be had: %s",
 		     strerror(errno));
 	ASSERT_EQ(0, _test_ioctl_map(self->fd, b, 0, 0, SZ_1G, &cookie));
@@ -932,6 +942,96 @@ TEST_F(pfnhuge, buffer_gib)
 		EXPECT_EQ(2, write(fd, "3\n", 2));
 		close(fd);
 	}
+	TH_LOG("MemFree %llu MiB before, %llu after",
+	       (unsigned long long)(before >> 20),
+	       (unsigned long long)(iobmd_free_ram() >> 20));
+	EXPECT_LE(before, iobmd_free_ram() + SZ_1G / 4);
+}
+
+/*
+ * A contiguous buffer's GiB put through what a process can do to its
+ * mapping from outside the module: mapped through its dma-buf (whose fd
+ * and handle go first), by PTEs with THP disabled for the process
+ * (MADV_COLD and MADV_PAGEOUT then find a folio of PUD order they cannot
+ * split), walked by pagemap and by clear_refs' soft-dirty reset before a
+ * write, and a page of it held by a pipe past the buffer's release.  The
+ * bytes stay right, no entry keeps a reference: the GiB is free again
+ * once the pipe lets go.
+ */
+TEST_F(pfnhuge, buffer_gib_outside)
+{
+	__u64 before, cookie = 0, pm[4];
+	const size_t off = SZ_4M;
+	struct iovec iov;
+	int dfd, fd, pfd[2];
+	enum gib_level level;
+	char page[PAGE_SIZE];
+	bool count;
+	__u8 *p;
+	__u32 b;
+
+	level = buffer_gib_expected(&count);
+	before = iobmd_free_ram();
+	if (buffer_gib_create(self->fd, &b))
+		SKIP(return, "no contiguous, aligned GiB to be had: %s",
+		     strerror(errno));
+
+	/* Through the dma-buf, at a GiB boundary; fd and handle go first. */
+	ASSERT_EQ(0, _test_export(self->fd, b, 0, SZ_1G, O_RDWR | O_CLOEXEC,
+				  &dfd));
+	p = map_skewed_from(dfd, SZ_1G, 0, SZ_1G, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	close(dfd);
+	test_ioctl_release(b);
+	check_buffer_gib(_metadata, level, count, p, "through the dma-buf");
+	iobmd_fill_pattern(p + off, PAGE_SIZE, 0, 93);
+	ASSERT_EQ(0, madvise(p + off, PAGE_SIZE, MADV_DONTNEED));
+	EXPECT_EQ(PAGE_SIZE, iobmd_check_pattern(p + off, PAGE_SIZE, 0, 93));
+
+	/* Walked: pagemap, then the soft-dirty reset and a write. */
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(sizeof(pm), pread(fd, pm, sizeof(pm),
+				    ((unsigned long)p + off) / PAGE_SIZE * 8));
+	close(fd);
+	EXPECT_EQ(PAGE_SIZE, iobmd_check_pattern(p + off, PAGE_SIZE, 0, 93));
+	EXPECT_EQ(0, iobmd_write_file("/proc/self/clear_refs", "4"));
+	iobmd_fill_pattern(p + off, PAGE_SIZE, 0, 94);
+	EXPECT_EQ(PAGE_SIZE, iobmd_check_pattern(p + off, PAGE_SIZE, 0, 94));
+
+	/* A page in a pipe, past the mapping and the buffer. */
+	ASSERT_EQ(0, pipe(pfd));
+	iov.iov_base = p + off;
+	iov.iov_len = PAGE_SIZE;
+	ASSERT_EQ(PAGE_SIZE, vmsplice(pfd[1], &iov, 1, 0));
+	ASSERT_EQ(0, munmap(p, SZ_1G));
+
+	/* With THP disabled for the process: PTEs of the one folio. */
+	if (buffer_gib_create(self->fd, &b) == 0) {
+		ASSERT_EQ(0, _test_ioctl_map(self->fd, b, 0, 0, SZ_1G,
+					     &cookie));
+		ASSERT_EQ(0, prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0));
+		p = iobmd_mmap(self->fd, cookie, SZ_1G,
+			       PROT_READ | PROT_WRITE);
+		ASSERT_NE(MAP_FAILED, p);
+		TH_LOG("THP disabled: %ld faults", read_counted(p, SZ_1G));
+		iobmd_fill_pattern(p + off, PAGE_SIZE, 0, 95);
+		EXPECT_EQ(0, madvise(p, SZ_1G, MADV_COLD));
+		EXPECT_EQ(0, madvise(p, SZ_1G, MADV_PAGEOUT));
+		EXPECT_EQ(PAGE_SIZE,
+			  iobmd_check_pattern(p + off, PAGE_SIZE, 0, 95));
+		ASSERT_EQ(0, prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0));
+		ASSERT_EQ(0, munmap(p, SZ_1G));
+		test_ioctl_release(b);
+	} else {
+		TH_LOG("no second GiB: %s", strerror(errno));
+	}
+
+	ASSERT_EQ(PAGE_SIZE, read(pfd[0], page, sizeof(page)));
+	EXPECT_EQ(PAGE_SIZE, iobmd_check_pattern((__u8 *)page, PAGE_SIZE, 0,
+						 94));
+	close(pfd[0]);
+	close(pfd[1]);
 	TH_LOG("MemFree %llu MiB before, %llu after",
 	       (unsigned long long)(before >> 20),
 	       (unsigned long long)(iobmd_free_ram() >> 20));
