@@ -19,6 +19,7 @@
  * The file holds a reference on the module for as long as the VMA (and
  * every copy of it) holds the file; nothing reaches the module through
  * it but placing a moved mapping (mremap()), as /dev/iobmd places one.
+ * /proc/PID/maps names it anon_inode:[iobmd].
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -36,18 +37,29 @@ static const struct file_operations iobmd_dax_fops = {
 
 /**
  * iobmd_dax_file_set() - give a mapping of a buffer a DAX file of its own
- * @vma: the mapping, being set up in an mmap file operation
+ * @vma: the mapping, being set up in /dev/iobmd's mmap file operation
+ *
+ * Only a mapping of /dev/iobmd itself changes its file: a dma-buf's
+ * mapping keeps the dma-buf, and another driver's (iobmd_desc_mmap() from
+ * its mmap handler) the file its driver knows it by.  Nor does an
+ * executable mapping; and the mapping can never be made executable
+ * later, as a security module's check of mprotect() would see the new
+ * file, not /dev/iobmd (whose security context the inode takes).
  *
  * Context: process context, under the mmap_lock; once per mapping.
- * Return: 0, or -ENOMEM (the mapping keeps its file and takes no PUDs).
+ * Return: 0; -EINVAL (not a mapping of /dev/iobmd, or executable) or
+ * -ENOMEM: the mapping keeps its file and takes no PUDs.
  */
 int iobmd_dax_file_set(struct vm_area_struct *vma)
 {
 	struct inode *inode;
 	struct file *file;
 
+	if (!vma->vm_file || vma->vm_file->f_op != &iobmd_fops ||
+	    vma->vm_flags & VM_EXEC)
+		return -EINVAL;
 	file = anon_inode_create_getfile("[iobmd]", &iobmd_dax_fops, NULL,
-					 O_RDWR, NULL);
+					 O_RDWR, file_inode(vma->vm_file));
 	if (IS_ERR(file))
 		return -ENOMEM;
 	/* The inode is this file's alone, and not yet in any VMA. */
@@ -56,6 +68,7 @@ int iobmd_dax_file_set(struct vm_area_struct *vma)
 	inode->i_flags |= S_DAX;
 	vma_set_file(vma, file);
 	fput(file);
+	vm_flags_clear(vma, VM_MAYEXEC);
 	return 0;
 }
 #endif
