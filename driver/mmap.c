@@ -625,7 +625,7 @@ iobmd_mmap_huge_folio(struct iobmd_desc *d, const struct vm_area_struct *vma,
 	struct iobmd_run run;
 	u64 skip;
 
-	if (haddr < vma->vm_start || vma->vm_end - haddr < size)
+	if (haddr < vma->vm_start || haddr + size > vma->vm_end)
 		return NULL;
 	if (b)
 		return first + (1UL << order) > b->npages ? NULL :
