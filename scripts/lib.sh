@@ -155,6 +155,12 @@ count_vm_run() {
 	else
 		skipped=$((skipped + s_skip))
 		[ "$s_skip" = 0 ] || failures+=("$name: $s_skip test(s) skipped")
+		# Each by name and reason: the end of the log, where the
+		# summary is, may be all of it that a reader (CI) gets.
+		local line
+		while IFS= read -r line; do
+			failures+=("$name: skipped $line")
+		done < <([ "$s_skip" = 0 ] || cat "$vmdir/skips" 2>/dev/null)
 	fi
 	[ "$s_problems" = 0 ] || {
 		failed=$((failed + s_problems))
