@@ -653,23 +653,27 @@ static void gib_make_room(void)
 	iobmd_write_file("/proc/sys/vm/compact_memory", "1");
 }
 
+/* A contiguous buffer of a GiB, 1 GiB-aligned: 0, or -1 with errno. */
+static int buffer_gib_try(int fd, __u32 *b)
+{
+	return _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT |
+				      IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
+				      SZ_1G, SZ_1G, 0, NULL, 0, b);
+}
+
 /*
- * A contiguous buffer of a GiB, 1 GiB-aligned: 0, or -1 with errno.  On
- * ENOMEM once more after gib_make_room(): the guest may have only one
- * such GiB, and a page of it still in a batch refuses it.
+ * buffer_gib_try(), on ENOMEM once more after gib_make_room(): the guest
+ * may have only one such GiB, and a page of it still in a batch refuses
+ * it.
  */
 static int buffer_gib_create(int fd, __u32 *b)
 {
-	int ret, tries = 2;
-
-	do {
-		ret = _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT |
-					     IOBMD_OPT_PHYSICALLY_CONTIGUOUS,
-					     SZ_1G, SZ_1G, 0, NULL, 0, b);
-		if (!ret || errno != ENOMEM || !--tries)
-			return ret;
-		gib_make_room();
-	} while (true);
+	if (!buffer_gib_try(fd, b))
+		return 0;
+	if (errno != ENOMEM)
+		return -1;
+	gib_make_room();
+	return buffer_gib_try(fd, b);
 }
 
 /*
@@ -1086,23 +1090,25 @@ TEST_F(pfnhuge, buffer_gib_outside)
 
 /*
  * A 1 GiB hugetlb page in the pool (nr_hugepages 1, whose write succeeds
- * whether or not the page came): 0, or -1; once more after
- * gib_make_room() as buffer_gib_create() does.
+ * whether or not the page came): 0, or -1.
  */
-static int gigantic_page_take(void)
+static int gigantic_page_try(void)
 {
 	char now[32];
-	int tries = 2;
 
-	while (tries--) {
-		if (!iobmd_write_file(GIGANTIC_NR, "1") &&
-		    !iobmd_read_file(GIGANTIC_NR, now, sizeof(now)) &&
-		    atoi(now) >= 1)
-			return 0;
-		if (tries)
-			gib_make_room();
-	}
-	return -1;
+	if (iobmd_write_file(GIGANTIC_NR, "1") ||
+	    iobmd_read_file(GIGANTIC_NR, now, sizeof(now)) || atoi(now) < 1)
+		return -1;
+	return 0;
+}
+
+/* gigantic_page_try(), once more after gib_make_room() on a miss. */
+static int gigantic_page_take(void)
+{
+	if (!gigantic_page_try())
+		return 0;
+	gib_make_room();
+	return gigantic_page_try();
 }
 
 /*
