@@ -22,7 +22,6 @@
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
 #include <linux/iosys-map.h>
-#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -80,31 +79,6 @@ struct iobmd_export_attach {
 };
 
 static const struct dma_buf_ops iobmd_dmabuf_ops, iobmd_dmabuf_iomem_ops;
-
-#define IOBMD_EXPORT_NAME_PREFIX	"iobmd-desc-"
-/* The prefix, a u64 in decimal and the NUL. */
-#define IOBMD_EXPORT_NAME_LEN	(sizeof(IOBMD_EXPORT_NAME_PREFIX) + 20)
-
-/*
- * The name bufinfo and fdinfo show for descriptor @id, made by hand: with
- * snprintf() naming took a sixth of the time of making a one-page buffer
- * and its dma-buf (one emulated round, cold caches).
- */
-static __always_inline void iobmd_export_name(char *buf, u64 id)
-{
-	char digits[20];
-	int n = 0;
-
-	do {
-		digits[n++] = '0' + do_div(id, 10);
-	} while (id);
-	memcpy(buf, IOBMD_EXPORT_NAME_PREFIX,
-	       sizeof(IOBMD_EXPORT_NAME_PREFIX) - 1);
-	buf += sizeof(IOBMD_EXPORT_NAME_PREFIX) - 1;
-	while (n)
-		*buf++ = digits[--n];
-	*buf = '\0';
-}
 
 static bool __iobmd_hot iobmd_export_iomem(const struct iobmd_export *e)
 {
@@ -522,7 +496,6 @@ iobmd_export(struct iobmd_desc *d, u64 offset, u64 length, int flags,
 	     u64 dlen, bool ref)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
-	char *name;
 	struct iobmd_export *e;
 	struct dma_buf *dmabuf;
 	u64 end;
@@ -576,21 +549,6 @@ iobmd_export(struct iobmd_desc *d, u64 offset, u64 length, int flags,
 		atomic_dec(&d->exports);
 		iobmd_export_free(e);
 		return dmabuf;
-	}
-	/*
-	 * bufinfo and fdinfo name the descriptor as the netlink dump does;
-	 * bufinfo lists the dma-buf already, so under the core's lock, and
-	 * DMA_BUF_SET_NAME may rename it later.  The core frees the name.
-	 */
-	name = kmalloc(IOBMD_EXPORT_NAME_LEN, GFP_KERNEL);
-	if (name) {
-		iobmd_export_name(name, d->id);
-		spin_lock(&dmabuf->name_lock);
-		if (!dmabuf->name)
-			dmabuf->name = name;
-		else
-			kfree(name);
-		spin_unlock(&dmabuf->name_lock);
 	}
 	atomic64_inc(&iobmd_stats.exports);
 	return dmabuf;

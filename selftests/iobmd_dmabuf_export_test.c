@@ -255,7 +255,6 @@ struct nl_find {
 	__u32 kind;
 	int found;		/* such descriptors */
 	long long exports;	/* IOBMD_A_DESC_EXPORTS of the last one */
-	__u64 id;		/* and its IOBMD_A_DESC_ID */
 };
 
 static void nl_take_desc(const __u64 *v, const bool *present, void *arg)
@@ -269,16 +268,13 @@ static void nl_take_desc(const __u64 *v, const bool *present, void *arg)
 	f->found++;
 	f->exports = present[IOBMD_A_DESC_EXPORTS] ?
 			     (long long)v[IOBMD_A_DESC_EXPORTS] : 0;
-	f->id = v[IOBMD_A_DESC_ID];
 }
 
 /*
  * IOBMD_A_DESC_EXPORTS of this process's one descriptor of @kind and
- * @length (its id into *@id if @id): -ENOENT when the dump has none,
- * -E2BIG when several, -errno.
+ * @length: -ENOENT when the dump has none, -E2BIG when several, -errno.
  */
-static long long nl_desc_exports_id(struct nl *nl, __u32 kind, __u64 length,
-				    __u64 *id)
+static long long nl_desc_exports(struct nl *nl, __u32 kind, __u64 length)
 {
 	struct nl_find f = { .length = length, .kind = kind };
 	int ret;
@@ -288,14 +284,7 @@ static long long nl_desc_exports_id(struct nl *nl, __u32 kind, __u64 length,
 		ret = nl_recv(nl, IOBMD_A_MAX, nl_take_desc, &f);
 	if (ret)
 		return ret;
-	if (id)
-		*id = f.id;
 	return !f.found ? -ENOENT : f.found > 1 ? -E2BIG : f.exports;
-}
-
-static long long nl_desc_exports(struct nl *nl, __u32 kind, __u64 length)
-{
-	return nl_desc_exports_id(nl, kind, length, NULL);
 }
 
 /* --- the fixture --------------------------------------------------------- */
@@ -1971,16 +1960,15 @@ TEST_F(exp, fork_inherits)
 
 /*
  * IOBMD_A_STATS_EXPORTS counts live dma-bufs, IOBMD_A_DESC_EXPORTS those
- * of each descriptor (of a part too), and a dma-buf's name is its
- * descriptor's id; a released handle's descriptor stays in the dump while
- * exported, and everything goes back to 0.
+ * of each descriptor (of a part too); a released handle's descriptor
+ * stays in the dump while exported, and everything goes back to 0.  A
+ * dma-buf has no name until its holder gives it one (DMA_BUF_SET_NAME).
  */
 TEST_F(exp, netlink_counts)
 {
 	const __u64 blen = 7 * PAGE_SIZE, slen = 2 * PAGE_SIZE + 11;
-	char want[64], name[64];
+	char name[64];
 	int d1, d2, d3;
-	__u64 id = 0;
 	__u32 b, s;
 
 	test_pattern_buffer(0, blen, 110, &b);
@@ -1990,13 +1978,13 @@ TEST_F(exp, netlink_counts)
 	test_export(b, PAGE_SIZE, PAGE_SIZE, O_RDONLY, &d2);
 	test_export(s, 0, 0, O_RDWR, &d3);
 	EXPECT_EQ(3, nl_stats_exports(self->nl));
-	EXPECT_EQ(2, nl_desc_exports_id(self->nl, IOBMD_KIND_BUFFER, blen,
-					&id));
+	EXPECT_EQ(2, nl_desc_exports(self->nl, IOBMD_KIND_BUFFER, blen));
 	EXPECT_EQ(1, nl_desc_exports(self->nl, IOBMD_KIND_SUB, slen));
-	/* Each dma-buf is named after its descriptor as the dump shows it. */
-	snprintf(want, sizeof(want), "iobmd-desc-%llu", (unsigned long long)id);
+	/* Nameless, as the module leaves it, until its holder names it. */
+	EXPECT_EQ(-ENOENT, dmabuf_fdinfo(d2, "name", name, sizeof(name)));
+	ASSERT_EQ(0, ioctl(d2, DMA_BUF_SET_NAME, "capture-0"));
 	ASSERT_EQ(0, dmabuf_fdinfo(d2, "name", name, sizeof(name)));
-	EXPECT_STREQ(want, name);
+	EXPECT_STREQ("capture-0", name);
 	close(d2);
 	EXPECT_EQ(2, nl_stats_exports(self->nl));
 	EXPECT_EQ(1, nl_desc_exports(self->nl, IOBMD_KIND_BUFFER, blen));
