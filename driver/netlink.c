@@ -151,7 +151,7 @@ static int iobmd_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
  * and shows what the process that asked would see.
  */
 struct iobmd_nl_dump_ctx {
-	u64 last_id;			/* the last descriptor sent */
+	struct iobmd_registry_cursor cursor;	/* where it stands */
 	struct pid *asker;		/* its tgid, referenced */
 	struct user_namespace *user_ns;	/* its user namespace, referenced */
 	bool all;			/* it has CAP_SYS_ADMIN */
@@ -188,10 +188,10 @@ static int iobmd_nl_dump_desc_start(struct netlink_callback *cb)
 	struct iobmd_nl_dump_ctx *ctx = (void *)cb->ctx;
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
-	ctx->last_id = 0;
 	ctx->asker = get_pid(task_tgid(current));
 	ctx->user_ns = get_user_ns(current_user_ns());
 	ctx->all = netlink_capable(cb->skb, CAP_SYS_ADMIN);
+	iobmd_registry_dump_start(&ctx->cursor, ctx->all);
 	return 0;
 }
 
@@ -199,6 +199,7 @@ static int iobmd_nl_dump_desc_done(struct netlink_callback *cb)
 {
 	struct iobmd_nl_dump_ctx *ctx = (void *)cb->ctx;
 
+	iobmd_registry_dump_end(&ctx->cursor, ctx->all);
 	put_user_ns(ctx->user_ns);
 	put_pid(ctx->asker);
 	return 0;
@@ -207,8 +208,9 @@ static int iobmd_nl_dump_desc_done(struct netlink_callback *cb)
 /*
  * IOBMD_CMD_GET_DESC (dump): one message per live descriptor, by id;
  * without CAP_SYS_ADMIN only those the process that asked created.  Each
- * round goes on after the last id sent (iobmd_registry_dump()): a dump
- * costs O(log n) per descriptor it sends, whatever the others hold.
+ * round goes on after the last one sent (iobmd_registry_dump()): a dump
+ * costs O(1) (all) or O(log n) (its own) per descriptor it sends, whatever
+ * the others hold.
  * Errors: EINVAL (any attribute).
  */
 static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)
@@ -217,7 +219,7 @@ static int iobmd_nl_dump_desc(struct sk_buff *skb, struct netlink_callback *cb)
 				      .ctx = (void *)cb->ctx };
 	int ret;
 
-	ret = iobmd_registry_dump(&dump.ctx->last_id, dump.ctx->all,
+	ret = iobmd_registry_dump(&dump.ctx->cursor, dump.ctx->all,
 				  dump.ctx->asker, iobmd_nl_dump_one, &dump);
 	/* A full message ends this round; the next one goes on from there. */
 	if (ret == -EMSGSIZE && skb->len)

@@ -2,21 +2,26 @@
 /*
  * iobmd: the registry of live descriptors, for netlink dumps and events.
  *
- * Each live descriptor sits in two red-black trees whose nodes it embeds,
- * so registering one allocates nothing and cannot fail:
- * - iobmd_registry_ids, ordered by id: a privileged dump goes through it;
+ * Each live descriptor sits in a list and a red-black tree whose nodes it
+ * embeds, so registering one allocates nothing and cannot fail:
+ * - iobmd_registry_ids, a list in id order: ids come from a 64-bit counter
+ *   under the registry lock, so they only ever increase and are never given
+ *   twice while the module is loaded, and a new descriptor goes last;
+ *   a privileged dump goes through it;
  * - iobmd_registry_creators, ordered by (creator, id): a process's own
  *   descriptors are neighbours there, so a dump of them never looks at
  *   anyone else's.
- * Ids come from a 64-bit counter, so they only ever increase and are never
- * given twice while the module is loaded.
  *
- * A dump keeps no position in the trees, only the last id it sent: each
- * step looks up the next descriptor after it (O(log n)) and fills it in
- * under iobmd_registry_lock, then drops the lock.  A dump of n descriptors
- * thus costs O(n log n) in all (one of k own descriptors, O(k log n)), and
- * creation or release waits for at most one descriptor's message, never
- * for a batch.
+ * A dump of every descriptor keeps its place in the list in a cursor
+ * (struct iobmd_registry_cursor): the last descriptor it sent, which a
+ * release moves back to the one before; each step is O(1), and releasing
+ * a descriptor looks at the cursors only while there are any (dumps by
+ * CAP_SYS_ADMIN in progress).  A dump of one process's descriptors keeps
+ * the last id it sent, and each step looks the next one up in the tree
+ * (O(log n)), so a dump of k own descriptors costs O(k log n).  Either fills
+ * in one descriptor at a time under iobmd_registry_lock, then drops the
+ * lock: creation or release waits for at most one descriptor's message,
+ * never for a batch.
  */
 #include <linux/cred.h>
 #include <linux/debugfs.h>
@@ -28,10 +33,16 @@
 
 #include "iobmd_priv.h"
 
-/* Protects the trees, the id counter and the step counter below. */
+/*
+ * Protects the list, the tree and the cursors, the id counter, the step
+ * counter below, and iobmd_stats.descriptors and .kinds, which only it
+ * changes (plain read-modify-write: no other writer).
+ */
 static DEFINE_SPINLOCK(iobmd_registry_lock);
-/* Live descriptors by id (struct iobmd_desc.id_node); registry lock. */
-static struct rb_root iobmd_registry_ids = RB_ROOT;
+/* Live descriptors by id (struct iobmd_desc.id_link); registry lock. */
+static LIST_HEAD(iobmd_registry_ids);
+/* Dumps of every descriptor (struct iobmd_registry_cursor); registry lock. */
+static LIST_HEAD(iobmd_registry_cursors);
 /* By creator, then id (struct iobmd_desc.creator_node); registry lock. */
 static struct rb_root iobmd_registry_creators = RB_ROOT;
 /* The id of the last descriptor added; registry lock. */
@@ -55,11 +66,10 @@ static __always_inline void iobmd_nl_event(struct iobmd_desc *d, bool create)
 		iobmd_nl_send_event(d, create);
 }
 
-static bool __iobmd_hot iobmd_registry_id_less(struct rb_node *a,
-					       const struct rb_node *b)
+/* Adds @by to a count only the registry changes; registry lock. */
+static __always_inline void iobmd_registry_count(atomic64_t *v, s64 by)
 {
-	return rb_entry(a, struct iobmd_desc, id_node)->id <
-	       rb_entry(b, struct iobmd_desc, id_node)->id;
+	atomic64_set(v, atomic64_read(v) + by);
 }
 
 /* Orders by the creator's struct pid (its address), then by id. */
@@ -87,12 +97,12 @@ void __iobmd_hot iobmd_registry_add(struct iobmd_desc *d)
 	atomic_set(&d->maps, 0);
 	spin_lock(&iobmd_registry_lock);
 	d->id = ++iobmd_registry_last_id;
-	rb_add(&d->id_node, &iobmd_registry_ids, iobmd_registry_id_less);
+	list_add_tail(&d->id_link, &iobmd_registry_ids);
 	rb_add(&d->creator_node, &iobmd_registry_creators,
 	       iobmd_registry_creator_less);
+	iobmd_registry_count(&iobmd_stats.descriptors, 1);
+	iobmd_registry_count(&iobmd_stats.kinds[d->kind], 1);
 	spin_unlock(&iobmd_registry_lock);
-	atomic64_inc(&iobmd_stats.descriptors);
-	atomic64_inc(&iobmd_stats.kinds[d->kind]);
 	iobmd_nl_event(d, true);
 }
 
@@ -102,33 +112,28 @@ void __iobmd_hot iobmd_registry_add(struct iobmd_desc *d)
  */
 void __iobmd_hot iobmd_registry_del(struct iobmd_desc *d)
 {
+	struct iobmd_registry_cursor *c;
+
 	spin_lock(&iobmd_registry_lock);
-	rb_erase(&d->id_node, &iobmd_registry_ids);
+	list_for_each_entry(c, &iobmd_registry_cursors, link)
+		if (c->last == &d->id_link)
+			c->last = d->id_link.prev;
+	list_del(&d->id_link);
 	rb_erase(&d->creator_node, &iobmd_registry_creators);
+	iobmd_registry_count(&iobmd_stats.kinds[d->kind], -1);
+	iobmd_registry_count(&iobmd_stats.descriptors, -1);
 	spin_unlock(&iobmd_registry_lock);
-	atomic64_dec(&iobmd_stats.kinds[d->kind]);
-	atomic64_dec(&iobmd_stats.descriptors);
 	iobmd_nl_event(d, false);
 	put_pid(d->creator);
 }
 
-/* The live descriptor with the lowest id above @after, or NULL. */
-static struct iobmd_desc *iobmd_registry_next(u64 after)
+/* The live descriptor after @c's last one, or NULL. */
+static struct iobmd_desc *iobmd_registry_next(struct iobmd_registry_cursor *c)
 {
-	struct rb_node *n = iobmd_registry_ids.rb_node;
-	struct iobmd_desc *d, *found = NULL;
-
 	lockdep_assert_held(&iobmd_registry_lock);
-	while (n) {
-		d = rb_entry(n, struct iobmd_desc, id_node);
-		if (d->id > after) {
-			found = d;
-			n = n->rb_left;
-		} else {
-			n = n->rb_right;
-		}
-	}
-	return found;
+	if (list_is_last(c->last, &iobmd_registry_ids))
+		return NULL;
+	return list_entry(c->last->next, struct iobmd_desc, id_link);
 }
 
 /*
@@ -158,9 +163,43 @@ static struct iobmd_desc *iobmd_registry_next_of(struct pid *creator,
 }
 
 /**
- * iobmd_registry_dump() - call @fill for live descriptors after an id
- * @last_id: in: continue after this id; out: the last one filled
- * @all: every descriptor, else only those created by process @creator
+ * iobmd_registry_dump_start() - set up a dump's cursor
+ * @c: the cursor, which must stay where it is until
+ *	iobmd_registry_dump_end()
+ * @all: a dump of every descriptor, else of one process's
+ */
+void iobmd_registry_dump_start(struct iobmd_registry_cursor *c, bool all)
+{
+	if (!all) {
+		c->last_id = 0;
+		return;
+	}
+	spin_lock(&iobmd_registry_lock);
+	c->last = &iobmd_registry_ids;
+	list_add(&c->link, &iobmd_registry_cursors);
+	spin_unlock(&iobmd_registry_lock);
+}
+
+/**
+ * iobmd_registry_dump_end() - forget a dump's cursor
+ * @c: the cursor iobmd_registry_dump_start() set up
+ * @all: as it was given
+ */
+void iobmd_registry_dump_end(struct iobmd_registry_cursor *c, bool all)
+{
+	if (!all)
+		return;
+	spin_lock(&iobmd_registry_lock);
+	list_del(&c->link);
+	spin_unlock(&iobmd_registry_lock);
+}
+
+/**
+ * iobmd_registry_dump() - call @fill for live descriptors after a cursor
+ * @c: where the dump stands (iobmd_registry_dump_start()); moved past
+ *	each descriptor @fill takes
+ * @all: every descriptor, else only those created by process @creator;
+ *	as the cursor was set up
  * @creator: the caller's process (task_tgid()), referenced by the caller
  *	for as long as it dumps; a process that reuses the number of a gone
  *	one is another struct pid
@@ -171,12 +210,14 @@ static struct iobmd_desc *iobmd_registry_next_of(struct pid *creator,
  * Descriptors come in increasing id order.  One created after the dump
  * began may or may not come; one released meanwhile may have come already;
  * every other comes exactly once, whatever the calls' boundaries.  Each
- * descriptor costs one lookup, O(log n), and the registry lock is held for
- * one descriptor at a time.
+ * descriptor costs O(1) in a dump of all, one lookup, O(log n), in a dump
+ * of one process's, and the registry lock is held for one descriptor at a
+ * time.
  *
  * Return: what @fill returned last (0 when every descriptor fitted).
  */
-int iobmd_registry_dump(u64 *last_id, bool all, struct pid *creator,
+int iobmd_registry_dump(struct iobmd_registry_cursor *c, bool all,
+			struct pid *creator,
 			int (*fill)(void *arg, struct iobmd_desc *d),
 			void *arg)
 {
@@ -185,13 +226,15 @@ int iobmd_registry_dump(u64 *last_id, bool all, struct pid *creator,
 
 	do {
 		spin_lock(&iobmd_registry_lock);
-		d = all ? iobmd_registry_next(*last_id) :
-			  iobmd_registry_next_of(creator, *last_id);
+		d = all ? iobmd_registry_next(c) :
+			  iobmd_registry_next_of(creator, c->last_id);
 		if (d) {
 			iobmd_registry_steps++;
 			ret = fill(arg, d);
-			if (!ret)
-				*last_id = d->id;
+			if (!ret && all)
+				c->last = &d->id_link;
+			else if (!ret)
+				c->last_id = d->id;
 		}
 		spin_unlock(&iobmd_registry_lock);
 	} while (d && !ret);

@@ -192,7 +192,7 @@ struct iobmd_desc_ops {
  *	dump compares (the number can be reused once the process is gone)
  *	and shows as seen from the asker's pid namespace
  * @uid: its uid, shown as seen from the asker's user namespace
- * @id_node: entry in the registry's tree by id; iobmd_registry_lock
+ * @id_link: entry in the registry's list by id; iobmd_registry_lock
  * @creator_node: entry in the registry's tree by creator and id;
  *	iobmd_registry_lock
  * @maps: live user mappings (VMAs) of it
@@ -229,7 +229,7 @@ struct iobmd_desc {
 	u64 id;
 	struct pid *creator;
 	kuid_t uid;
-	struct rb_node id_node;
+	struct list_head id_link;
 	struct rb_node creator_node;
 	atomic_t maps;
 	atomic_t exports;
@@ -775,9 +775,31 @@ void iobmd_limits_get(struct iobmd_limits *l, u64 *max_handles,
 void iobmd_limits_set(const struct iobmd_limits *l, const u64 *max_handles,
 		      const u64 *max_capacity);
 
+/**
+ * struct iobmd_registry_cursor - where a dump stands
+ * @link: in the registry's list of cursors of dumps of every descriptor
+ * @last: such a dump's last descriptor sent (its id_link), or the list
+ *	of descriptors itself before the first; a descriptor released meanwhile
+ *	moves it back to the one before
+ * @last_id: a dump of one process's descriptors: the last id sent
+ *
+ * Set up by iobmd_registry_dump_start(), ended by iobmd_registry_dump_end();
+ * @link and @last are the registry's, under its lock.
+ */
+struct iobmd_registry_cursor {
+	struct list_head link;
+	union {
+		struct list_head *last;
+		u64 last_id;
+	};
+};
+
 void iobmd_registry_add(struct iobmd_desc *d);
 void iobmd_registry_del(struct iobmd_desc *d);
-int iobmd_registry_dump(u64 *last_id, bool all, struct pid *creator,
+void iobmd_registry_dump_start(struct iobmd_registry_cursor *c, bool all);
+void iobmd_registry_dump_end(struct iobmd_registry_cursor *c, bool all);
+int iobmd_registry_dump(struct iobmd_registry_cursor *c, bool all,
+			struct pid *creator,
 			int (*fill)(void *arg, struct iobmd_desc *d),
 			void *arg);
 void iobmd_registry_debugfs(struct dentry *dir);
