@@ -23,9 +23,11 @@
 /*
  * What creating, exporting, mapping and freeing a buffer runs, laid out
  * together: after a TLB flush (every munmap) each page of code it spans
- * costs a page walk of its own.
+ * costs a page walk of its own.  Two dots, as the kernel's own special
+ * sections: newer module linker scripts (7.2's and 7.3's, not 6.12's) fold
+ * every section named .text.<letters> into .text, among the rest.
  */
-#define __iobmd_hot	__section(".text.iobmd_hot")
+#define __iobmd_hot	__section(".text..iobmd_hot")
 
 /*
  * mutex_init() for the mutexes a new descriptor or export brings, without
