@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--kernel NAME|KREL]
-#          [--module KO] [--args OPTIONS]: what `make bench`
+# bench.sh [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--icount]
+#          [--kernel NAME|KREL] [--module KO] [--args OPTIONS]: what `make bench`
 # runs.  As root on Debian 12:
 #   1. scripts/install-deps.sh, plus gnuplot-nox for the chart (and
 #      linux-perf with --perf);
@@ -39,6 +39,12 @@
 # (`make bench` runs 6.12, then 7.3).  --module runs the module KO (built
 # for that kernel) instead of the tree's, to compare two builds: it
 # writes to build/bench/ only.
+# --icount boots the guests with QEMU counting instructions
+# (scripts/vm-run.sh --icount): every time is then a count of the
+# instructions the guest ran, one per nanosecond, which no other load on
+# the host changes; it leaves out what TCG makes of them (an instruction
+# that needs a helper or a page walk costs more than one that does not).
+# Its results go to build/bench/ only.
 # --args passes more options to iobmd_bench ("--only w4 --op pin"); such a
 # partial run also writes to build/bench/ only.
 # Exits non-zero when a step fails, the VM run reports a problem (kernel
@@ -48,17 +54,18 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 default_cpu=max,-erms
-quick='' perf='' profiles='' cpu=$default_cpu args='' krel='' module=''
+quick='' perf='' profiles='' cpu=$default_cpu args='' krel='' module='' icount=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--perf) perf=perf ;;
 	--perf=*) perf=perf profiles=${1#--perf=} ;;
 	--cpu) cpu=${2:?--cpu needs a model}; shift ;;
+	--icount) icount=--icount ;;
 	--kernel) krel=${2:?--kernel needs a kernel name or release}; shift ;;
 	--module) module=${2:?--module needs a .ko}; shift ;;
 	--args) args=${2:?--args needs options}; shift ;;
-	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--kernel NAME|KREL] [--module KO] [--args OPTIONS]" ;;
+	*) die "usage: $0 [--quick] [--perf[=NAME,...]] [--cpu MODEL] [--icount] [--kernel NAME|KREL] [--module KO] [--args OPTIONS]" ;;
 	esac
 	shift
 done
@@ -160,7 +167,7 @@ fi
 echo "=== QEMU: boot $krel, insmod iobmd.ko, run the benchmark${perf:+ under perf}"
 vmdir=$out/vm
 rc=0
-IOBMD_QEMU_CPU=$cpu bash "$ROOT/scripts/vm-run.sh" --out "$vmdir" --timeout 1500 --prog-timeout 1200 \
+IOBMD_QEMU_CPU=$cpu bash "$ROOT/scripts/vm-run.sh" $icount --out "$vmdir" --timeout 1500 --prog-timeout 1200 \
 	--add-tree "$tree" "$krel" "$moddir/iobmd.ko" "$ROOT/bench/guest-bench.sh" \
 	>"$out/vm-run.log" 2>&1 || rc=$?
 progout=$vmdir/progs/guest-bench.sh.out
@@ -199,7 +206,7 @@ run_init0() {
 		echo "BENCH_ARGS='$vargs --variant init_on_alloc=0'"
 		echo "BENCH_PROFILES=''"
 	} >"$vtree/bench/bench.conf"
-	IOBMD_QEMU_CPU=$cpu bash "$ROOT/scripts/vm-run.sh" --out "$vmdir-init0" \
+	IOBMD_QEMU_CPU=$cpu bash "$ROOT/scripts/vm-run.sh" $icount --out "$vmdir-init0" \
 		--timeout 1500 --prog-timeout 1200 --cmdline init_on_alloc=0 \
 		--add-tree "$vtree" "$krel" "$moddir/iobmd.ko" "$ROOT/bench/guest-bench.sh" \
 		>"$out/vm-run-init0.log" 2>&1 || vrc=$?
@@ -221,14 +228,15 @@ fi
 
 echo "=== results"
 dest=$ROOT/bench name=results
-if [ -n "$kname" ] && [ -z "$quick$args$module" ] && [ "$cpu" = "$default_cpu" ]; then
+if [ -n "$kname" ] && [ -z "$quick$args$module$icount" ] && [ "$cpu" = "$default_cpu" ]; then
 	name=results-$kname
-elif [ -n "$quick$args$other" ] || [ "$cpu" != "$default_cpu" ]; then
+elif [ -n "$quick$args$other$icount" ] || [ "$cpu" != "$default_cpu" ]; then
 	dest=$out
 fi
+[ -z "$icount" ] || echo "(--icount: every time below is a count of instructions, one per nanosecond)"
 python3 "$ROOT/bench/report.py" "${guests[@]}" --out "$dest" --name "$name" \
 	--vm-seconds "$(sed -n 's/.*seconds=\([0-9]*\).*/\1/p' "$vmdir/summary")" \
 	--qemu "$(qemu-system-x86_64 --version | head -n 1)" \
-	--accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}" --cpu "$cpu"
+	--accel "${IOBMD_QEMU_ACCEL:-tcg,thread=single}${icount:+ -icount shift=0,sleep=off}" --cpu "$cpu"
 echo "bench: $(elapsed "$t0") (results: $dest/$name.json, $dest/$name.png)"
 exit "$rc"

@@ -55,6 +55,11 @@
 #                        vivid.allocators=0,1
 #   --cmdline ARG        add ARG to the kernel command line (repeatable),
 #                        e.g. cma=64M@0-4G
+#   --icount             QEMU counts instructions (-icount shift=0,sleep=off):
+#                        the guest's clocks then advance one nanosecond per
+#                        instruction it runs, so a time the guest measures
+#                        is an instruction count, the same in every run
+#                        (single-threaded TCG only)
 #   --iommu              a q35 machine with QEMU's intel-iommu, on in strict
 #                        mode in the guest (intel_iommu=on iommu.strict=1):
 #                        devices' DMA addresses are then IOVAs
@@ -104,7 +109,7 @@ set -euo pipefail
 
 out='' kernel='' tap='' gcov='' vm_timeout=${IOBMD_VM_TIMEOUT:-900} prog_timeout=300 insmod_args=''
 expect_mode=crw-------
-bins=() add_tree= envs=() kmods=() modparams=() extra_cmdline=()
+bins=() add_tree= envs=() kmods=() modparams=() extra_cmdline=() icount=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -120,6 +125,7 @@ while [ $# -gt 0 ]; do
 	--gcov) gcov=1; shift ;;
 	--bare) bare=1; shift ;;
 	--iommu) iommu=1; shift ;;
+	--icount) icount=(-icount shift=0,sleep=off); shift ;;
 	--cmdline)
 		[[ $2 =~ ^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.,@:-]*)?$ ]] || die "--cmdline wants NAME[=VALUE], not '$2'"
 		extra_cmdline+=("$2"); shift 2 ;;
@@ -362,7 +368,7 @@ for boot in 1 2; do
 	head -c 1M /dev/zero >"$ivshmem"
 	qrc=0
 	timeout -k 10 "$vm_timeout" "$qemu" \
-		-accel "${IOBMD_QEMU_ACCEL:-$accel}" -cpu "${IOBMD_QEMU_CPU:-$cpu}" -m 6G -smp 2 \
+		-accel "${IOBMD_QEMU_ACCEL:-$accel}" "${icount[@]}" -cpu "${IOBMD_QEMU_CPU:-$cpu}" -m 6G -smp 2 \
 		-nographic -no-reboot -monitor none \
 		"${serial[@]}" \
 		"${machine[@]}" \
