@@ -15,8 +15,10 @@
  * A dump of every descriptor keeps its place in the list in a cursor
  * (struct iobmd_registry_cursor): the last descriptor it sent, which a
  * release moves back to the one before; each step is O(1), and releasing
- * a descriptor looks at the cursors only while there are any (dumps by
- * CAP_SYS_ADMIN in progress).  A dump of one process's descriptors keeps
+ * a descriptor looks at every cursor there is: one per dump by
+ * CAP_SYS_ADMIN that has started and not ended (a socket that stops
+ * reading keeps its dump, and the cursor, until it is closed), none at
+ * all in the common case.  A dump of one process's descriptors keeps
  * the last id it sent, and each step looks the next one up in the tree
  * (O(log n)), so a dump of k own descriptors costs O(k log n).  Either fills
  * in one descriptor at a time under iobmd_registry_lock, then drops the
@@ -251,12 +253,30 @@ static int iobmd_registry_steps_get(void *data, u64 *val)
 DEFINE_DEBUGFS_ATTRIBUTE(iobmd_registry_steps_fops, iobmd_registry_steps_get,
 			 NULL, "%llu\n");
 
+/* How many dumps of every descriptor hold a cursor now. */
+static int iobmd_registry_cursors_get(void *data, u64 *val)
+{
+	struct iobmd_registry_cursor *c;
+
+	*val = 0;
+	spin_lock(&iobmd_registry_lock);
+	list_for_each_entry(c, &iobmd_registry_cursors, link)
+		(*val)++;
+	spin_unlock(&iobmd_registry_lock);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(iobmd_registry_cursors_fops,
+			 iobmd_registry_cursors_get, NULL, "%llu\n");
+
 /**
- * iobmd_registry_debugfs() - show the dumps' step counter in debugfs
+ * iobmd_registry_debugfs() - show the dumps' step counter and cursors in
+ * debugfs
  * @dir: the module's debugfs directory (an error pointer is ignored)
  */
 void iobmd_registry_debugfs(struct dentry *dir)
 {
 	debugfs_create_file_unsafe("dump_steps", 0400, dir, NULL,
 				   &iobmd_registry_steps_fops);
+	debugfs_create_file_unsafe("dump_cursors", 0400, dir, NULL,
+				   &iobmd_registry_cursors_fops);
 }

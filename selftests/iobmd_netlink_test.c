@@ -474,20 +474,42 @@ static int rd_dump(struct rd *r, int family)
 	return rd_start(r, family) ?: rd_finish(r);
 }
 
-/*
- * Descriptors the module's dumps have looked at since it was loaded
- * (debugfs), or ~0 when it does not say.
- */
-static __u64 dump_steps(void)
+/* A number the module shows in debugfs's iobmd/@name, or ~0 without it. */
+static __u64 debugfs_u64(const char *name)
 {
 	unsigned long long v = ~0ULL;
-	FILE *f = fopen("/sys/kernel/debug/iobmd/dump_steps", "r");
+	char path[128];
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/sys/kernel/debug/iobmd/%s", name);
+	f = fopen(path, "r");
 	if (!f)
 		return ~0ULL;
 	if (fscanf(f, "%llu", &v) != 1)
 		v = ~0ULL;
 	fclose(f);
+	return v;
+}
+
+/* Descriptors the module's dumps have looked at since it was loaded. */
+static __u64 dump_steps(void)
+{
+	return debugfs_u64("dump_steps");
+}
+
+/*
+ * Privileged dumps holding a cursor in the registry, once it is @want:
+ * a closed socket's dump ends as it closes, or soon after.
+ */
+static __u64 dump_cursors(__u64 want)
+{
+	__u64 v = debugfs_u64("dump_cursors");
+	int i;
+
+	for (i = 0; i < 100 && v != want && v != ~0ULL; i++) {
+		usleep(10000);
+		v = debugfs_u64("dump_cursors");
+	}
 	return v;
 }
 
@@ -1534,44 +1556,20 @@ TEST_F_TIMEOUT(iobmd_nl, dump_many_while_churning, 240)
 }
 
 /*
- * A dump goes on after the last descriptor it sent is released: the first
- * datagram is read, then the 3k descriptors after it (k: how many the
- * first one held) are released, which covers the round the module had
- * filled already and the descriptor it would go on from.  Every other
- * descriptor comes once, in order; a released one comes only in the
- * second datagram (filled before the release), never later.  A dump
- * given up midway leaves nothing behind.
+ * Check a dump that went on after descriptors first..4*first-1 of the n
+ * made (their ids in @ids) were released: every other comes once, in
+ * order; a released one only in the second datagram (filled before the
+ * release), never later.
  */
-TEST_F(iobmd_nl, dump_resumes_after_release)
+static void check_resumed(struct __test_metadata *_metadata,
+			  const struct rd *r, const __u64 *ids, int n,
+			  int first)
 {
-	const int n = 3000;
-	static __u32 handles[3000];
-	static __u64 ids[3000];
-	int fd, i, k, first;
-	__u32 parent, extra;
-	struct rd r = { .sock = -1 }, all = { .sock = -1 };
+	int i, k;
 
-	ASSERT_EQ(0, make_many(&fd, &parent, 1, n, handles));
-	ASSERT_EQ(0, rd_dump(&all, self->nl.family));
-	ASSERT_EQ(n, many_ids(&all, ids, n));
-	rd_close(&all);
-
-	ASSERT_EQ(0, rd_start(&r, self->nl.family));
-	ASSERT_EQ(0, rd_next(&r));
-	ASSERT_FALSE(r.done);
-	first = many_ids(&r, NULL, 0);
-	ASSERT_LT(0, first);
-	ASSERT_GT(n, 4 * first) TH_LOG("the first datagram held %d", first);
-	for (k = first; k < 4 * first; k++)
-		ASSERT_EQ(0, _test_ioctl_release(fd, handles[k]));
-	/* A new one comes after all the others, if at all. */
-	ASSERT_EQ(0, _test_ioctl_sub_create(fd, parent, IOBMD_DIRECTION_INOUT,
-					    0, PAGE_SIZE, &extra));
-	ASSERT_EQ(0, rd_finish(&r));
-	EXPECT_EQ(0, rd_out_of_order(&r));
-
-	for (i = 0, k = 0; i < r.n; i++) {
-		const struct rd_entry *e = &r.e[i];
+	EXPECT_EQ(0, rd_out_of_order(r));
+	for (i = 0, k = 0; i < r->n; i++) {
+		const struct rd_entry *e = &r->e[i];
 
 		if (e->pid != (__u32)getpid() || e->kind != IOBMD_KIND_SUB ||
 		    e->length == PAGE_SIZE)
@@ -1590,21 +1588,77 @@ TEST_F(iobmd_nl, dump_resumes_after_release)
 		k++;
 	}
 	EXPECT_EQ(n, k);
-	rd_close(&r);
+}
 
-	/*
-	 * A dump given up after its first datagram leaves nothing behind:
-	 * releasing every descriptor after its socket is closed touches no
-	 * trace of it (the debug kernel's KASAN would tell).
-	 */
+/*
+ * A dump goes on after the last descriptor it sent is released, also
+ * when two dumps stand on the same one: each reads its first datagram,
+ * then the 3k descriptors after it (k: how many the first one held) are
+ * released, which covers the round the module had filled already and
+ * the descriptor each would go on from; each then comes out as
+ * check_resumed() says.  Each privileged dump holds one cursor while it
+ * runs, and a dump given up midway none once its socket is closed.
+ */
+TEST_F(iobmd_nl, dump_resumes_after_release)
+{
+	const int n = 3000;
+	static __u32 handles[3000];
+	static __u64 ids[3000];
+	struct rd r = { .sock = -1 }, r2 = { .sock = -1 };
+	struct rd all = { .sock = -1 };
+	int fd, k, first, second;
+	__u32 parent, extra;
+
+	ASSERT_EQ(0, make_many(&fd, &parent, 1, n, handles));
+	ASSERT_EQ(0, rd_dump(&all, self->nl.family));
+	ASSERT_EQ(n, many_ids(&all, ids, n));
+	rd_close(&all);
+	ASSERT_EQ(0, dump_cursors(0))
+		TH_LOG("the module has no dump_cursors, or dumps never end");
+
 	ASSERT_EQ(0, rd_start(&r, self->nl.family));
 	ASSERT_EQ(0, rd_next(&r));
 	ASSERT_FALSE(r.done);
+	ASSERT_EQ(0, rd_start(&r2, self->nl.family));
+	ASSERT_EQ(0, rd_next(&r2));
+	ASSERT_FALSE(r2.done);
+	EXPECT_EQ(2, dump_cursors(2));
+	first = many_ids(&r, NULL, 0);
+	second = many_ids(&r2, NULL, 0);
+	if (second < first) {
+		k = first;
+		first = second;
+		second = k;
+	}
+	/* Each goes on from within the released ones. */
+	ASSERT_GT(2 * first, second);
+	ASSERT_LT(0, first);
+	ASSERT_GT(n, 4 * first) TH_LOG("the first datagram held %d", first);
+	for (k = first; k < 4 * first; k++)
+		ASSERT_EQ(0, _test_ioctl_release(fd, handles[k]));
+	/* A new one comes after all the others, if at all. */
+	ASSERT_EQ(0, _test_ioctl_sub_create(fd, parent, IOBMD_DIRECTION_INOUT,
+					    0, PAGE_SIZE, &extra));
+	ASSERT_EQ(0, rd_finish(&r));
+	ASSERT_EQ(0, rd_finish(&r2));
+	check_resumed(_metadata, &r, ids, n, first);
+	check_resumed(_metadata, &r2, ids, n, first);
 	rd_close(&r);
+	rd_close(&r2);
+	EXPECT_EQ(0, dump_cursors(0));
+
+	/* Given up after its first datagram: nothing of it stays behind. */
+	ASSERT_EQ(0, rd_start(&r, self->nl.family));
+	ASSERT_EQ(0, rd_next(&r));
+	ASSERT_FALSE(r.done);
+	EXPECT_EQ(1, dump_cursors(1));
+	rd_close(&r);
+	EXPECT_EQ(0, dump_cursors(0));
 	close(fd);
 	ASSERT_EQ(0, rd_dump(&all, self->nl.family));
 	EXPECT_EQ(0, many_ids(&all, NULL, 0));
 	rd_close(&all);
+	EXPECT_EQ(0, dump_cursors(0));
 }
 
 /* What an unprivileged child found, in memory it shares with the test. */
