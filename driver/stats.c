@@ -10,7 +10,11 @@
 
 #include "iobmd_priv.h"
 
-/* Each counter is an atomic64_t; no lock is needed to read or change it. */
+/*
+ * Each counter is an atomic64_t, read without a lock; all but .descriptors
+ * and .kinds, which only the registry changes under its lock, are changed
+ * without one too.
+ */
 struct iobmd_stats iobmd_stats;
 
 static struct dentry *iobmd_stats_dir;

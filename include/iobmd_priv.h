@@ -689,8 +689,9 @@ extern const struct file_operations iobmd_fops;
 
 /**
  * struct iobmd_stats - what the module holds right now
- * @descriptors: live descriptors of every kind
- * @kinds: live descriptors by enum iobmd_kind
+ * @descriptors: live descriptors of every kind; changed only under
+ *	iobmd_registry_lock (registry.c), read anywhere
+ * @kinds: live descriptors by enum iobmd_kind; as @descriptors
  * @zone_bytes: bytes of buffer pages in ZONE_DMA, ZONE_DMA32, above them
  * @page_bytes: bytes of page-allocator memory held by buffers
  * @coherent_bytes: bytes of physically contiguous buffers (not counted in

@@ -58,7 +58,10 @@
 #   --icount             QEMU counts instructions (-icount shift=0,sleep=off):
 #                        the guest's clocks then advance one nanosecond per
 #                        instruction it runs, so a time the guest measures
-#                        is an instruction count, the same in every run
+#                        is an instruction count, which the host's load
+#                        does not change (two vCPUs and the devices still
+#                        vary it by a few instructions); the programs'
+#                        time limits then count instructions too
 #                        (single-threaded TCG only)
 #   --iommu              a q35 machine with QEMU's intel-iommu, on in strict
 #                        mode in the guest (intel_iommu=on iommu.strict=1):

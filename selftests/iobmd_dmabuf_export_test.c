@@ -20,7 +20,8 @@
  *   instance.
  * - Lifetime: the iobmd file, the handle, the dma-buf file, its mapping,
  *   vgem's handle and vgem's card let go in every order; fork; the
- *   netlink counters and names, debugfs's bufinfo, the module's
+ *   netlink counters, the dma-buf's name (none of the module's),
+ *   debugfs's bufinfo, the module's
  *   reference.
  *
  * Runs as root, alone: it reads the module's counters and reference
