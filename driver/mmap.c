@@ -1045,7 +1045,9 @@ unsigned long iobmd_get_unmapped_area(struct file *file, unsigned long addr,
 static bool __iobmd_hot iobmd_mmap_at_fault(struct iobmd_desc *d,
 					    struct iobmd_mapper *m)
 {
+	/* Every huge entry needs a PMD's worth of the VMA. */
 	if (m->cache != IOBMD_CACHE_DEFAULT ||
+	    m->vma->vm_end - m->vma->vm_start < PMD_SIZE ||
 	    m->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO))
 		return false;
 #ifdef IOBMD_PUD_MAP
