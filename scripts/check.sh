@@ -12,7 +12,10 @@
 #      run_kselftest.sh runs each test in the VM (vm-run.sh --kselftest);
 #      the C++ library with its
 #      test suite (scripts/build-userlib.sh check), its ABI against
-#      userlib/abi/ (scripts/abi-check.sh); the Debian packages, installed,
+#      userlib/abi/ (scripts/abi-check.sh); make bench and the VM runner
+#      failing at once on a kernel they cannot boot, with nothing of an
+#      earlier run to report (scripts/early-failure-test.sh); the Debian
+#      packages, installed,
 #      DKMS-built (cross-built for the arm64 kernels), used and purged in a
 #      chroot, make install / make uninstall there, and the DKMS-built
 #      module running the demo on 6.12 (scripts/deb-test.sh); the tools (build/tools),
@@ -121,6 +124,15 @@ if bash "$ROOT/scripts/ynl-check.sh"; then
 	passed=$((passed + 1))
 else
 	fail "netlink spec (scripts/ynl-check.sh)"
+fi
+
+echo "=== runs that cannot start"
+# make bench and vm-run.sh fail at once on a kernel they cannot boot and
+# leave no earlier run's results (scripts/early-failure-test.sh).
+if bash "$ROOT/scripts/early-failure-test.sh"; then
+	passed=$((passed + 1))
+else
+	fail "runs that cannot start (scripts/early-failure-test.sh)"
 fi
 
 echo "=== Debian packages"

@@ -150,6 +150,9 @@ done
 krel=$1 module=$2
 shift 2
 out=${out:-$BUILD/$krel/vm}
+# An earlier run's logs go first: a run that stops below leaves no summary
+# or results for a caller to take for its own.
+rm -rf "$out"
 kernel_tree "$krel"
 kernel=${kernel:-$KT_IMAGE}
 [ -r "$kernel" ] || die "no kernel image $kernel"
@@ -163,7 +166,6 @@ if [ "$varch" = arm64 ]; then
 fi
 [ -f "$module" ] || die "no module $module"
 
-rm -rf "$out"
 mkdir -p "$out/progs"
 out=$(cd "$out" && pwd)
 
