@@ -88,8 +88,10 @@ krel=${krel:-$KREL_612}
 # A kernel neither of the matrix nor already there fails here, before
 # anything is built.
 kernel_tree "$krel"
-[ -e "$KT_IMAGE" ] ||
-	die "--kernel $krel: neither a name of the matrix (${!FETCHED_KERNELS[*]}) nor a kernel on this machine; without --kernel, $KREL_612"
+if [ ! -e "$KT_IMAGE" ]; then
+	names=$(printf '%s\n' "${!FETCHED_KERNELS[@]}" | grep -v -- '-arm64$' | sort -V | xargs)
+	die "--kernel $krel: neither a name of the matrix ($names) nor a kernel on this machine; without --kernel, $KREL_612"
+fi
 [ -z "$module" ] || module=$(readlink -f "$module")
 bench_pkgs=()
 command -v gnuplot >/dev/null || bench_pkgs+=(gnuplot-nox)
@@ -174,7 +176,7 @@ vmdir=$out/vm
 rc=0
 # Only this run's guest output may be read (vm-run.sh empties its --out
 # first, even when it stops before booting).
-rm -f "$out/guest.json" "$out/guest-init0.json"
+rm -f "$out/guest.json" "$out/guest-init0.json" "$out/profile.txt"
 IOBMD_QEMU_CPU=$cpu bash "$ROOT/scripts/vm-run.sh" $icount --out "$vmdir" --timeout 1500 --prog-timeout 1200 \
 	--add-tree "$tree" "$krel" "$moddir/iobmd.ko" "$ROOT/bench/guest-bench.sh" \
 	>"$out/vm-run.log" 2>&1 || rc=$?

@@ -128,7 +128,8 @@ fi
 
 echo "=== runs that cannot start"
 # make bench and vm-run.sh fail at once on a kernel they cannot boot and
-# leave no earlier run's results (scripts/early-failure-test.sh).
+# leave no earlier run's results, and a VM run's summary from before the
+# run is not counted (scripts/early-failure-test.sh).
 if bash "$ROOT/scripts/early-failure-test.sh"; then
 	passed=$((passed + 1))
 else

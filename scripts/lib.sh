@@ -136,10 +136,11 @@ count_nvme_file() {
 # fifth word says the run was vm-run.sh --bare, whose skips (each giving
 # its reason) are no failure.  Uses
 # and updates the caller's passed, failed, skipped and failures.  Returns 1
-# when the run left no summary (it did not complete).
+# when the run left no summary of its own (it did not complete; one older
+# than the run's start is an earlier run's).
 count_vm_run() {
 	local name=$1 vmdir=$2 rc=$3 t=$4 allow_skip=${5:-} s_pass s_fail s_skip s_problems s_seconds
-	if [ ! -f "$vmdir/summary" ]; then
+	if [ ! -f "$vmdir/summary" ] || [ "$(stat -c %Y "$vmdir/summary")" -lt "$t" ]; then
 		failures+=("$name: VM run did not complete (status $rc)")
 		failed=$((failed + 1))
 		return 1

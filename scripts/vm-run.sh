@@ -149,10 +149,11 @@ done
 [ $# -ge 2 ] || die "usage: $0 [options] KREL MODULE [PROGRAM...]"
 krel=$1 module=$2
 shift 2
+[[ -n $krel && $krel != */* ]] || die "KREL '$krel' is no kernel release"
 out=${out:-$BUILD/$krel/vm}
 # An earlier run's logs go first: a run that stops below leaves no summary
 # or results for a caller to take for its own.
-rm -rf "$out"
+rm -rf -- "$out"
 kernel_tree "$krel"
 kernel=${kernel:-$KT_IMAGE}
 [ -r "$kernel" ] || die "no kernel image $kernel"
