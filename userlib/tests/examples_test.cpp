@@ -6,11 +6,17 @@
 #include "helpers.hpp"
 
 int iobmd_example_dma_buffer();
+int iobmd_example_dmabuf_share();
 int iobmd_example_multi_map();
 
 TEST(Examples, DmaBuffer)
 {
 	EXPECT_EQ(0, iobmd_example_dma_buffer());
+}
+
+TEST(Examples, DmaBufShare)
+{
+	EXPECT_EQ(0, iobmd_example_dmabuf_share());
 }
 
 TEST(Examples, MultiMap)
