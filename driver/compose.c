@@ -139,13 +139,14 @@ static int iobmd_compose_step(bool killable)
 }
 
 /*
- * Build on @p: its visits and depth as one built on it counts them, and,
- * for an interleaved @p, a user, so that both stay what they are until
- * iobmd_compose_unuse().
+ * Build on @p: its visits, depth and whether it is read-only as one built
+ * on it counts them, and, for an interleaved @p, a user, so that they stay
+ * what they are until iobmd_compose_unuse().
  *
  * Return: 0, or -ELOOP when @p is as deep as a descriptor may be.
  */
-static int iobmd_compose_use(struct iobmd_desc *p, u32 *visits, u32 *depth)
+static int iobmd_compose_use(struct iobmd_desc *p, u32 *visits, u32 *depth,
+			     bool *readonly)
 {
 	int ret = 0;
 
@@ -155,6 +156,7 @@ static int iobmd_compose_use(struct iobmd_desc *p, u32 *visits, u32 *depth)
 	} else {
 		*visits = p->visits;
 		*depth = p->depth;
+		*readonly = p->readonly;
 		if (p->kind == IOBMD_KIND_INTERLEAVED)
 			iobmd_compose_of(p)->users++;
 	}
@@ -490,6 +492,7 @@ struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 {
 	struct iobmd_compose *c = NULL;
 	u32 visits = 1, pvisits, depth;
+	bool readonly;
 	u64 end;
 	int ret;
 
@@ -498,7 +501,7 @@ struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 	if (check_add_overflow(offset, length, &end) ||
 	    end > iobmd_desc_length(parent))
 		return ERR_PTR(-ERANGE);
-	ret = iobmd_compose_use(parent, &pvisits, &depth);
+	ret = iobmd_compose_use(parent, &pvisits, &depth, &readonly);
 	if (ret)
 		return ERR_PTR(ret);
 	ret = iobmd_compose_check_length(length) ?:
@@ -518,6 +521,7 @@ struct iobmd_desc *iobmd_sub_create(struct iobmd_desc *parent, u64 offset,
 	iobmd_desc_init(&c->desc, &iobmd_compose_ops, IOBMD_KIND_SUB, length,
 			direction, depth + 1);
 	c->desc.visits = visits;
+	c->desc.readonly = readonly;
 	mutex_lock(&parent->lock);
 	c->desc.tag = parent->tag;
 	mutex_unlock(&parent->lock);
@@ -549,6 +553,7 @@ struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 	struct iobmd_compose *c;
 	u32 depth = 0, i;
 	u32 visits = 1;
+	bool readonly = false;
 	u64 length = 0;
 	u64 tag = 0;
 	int ret = 0;
@@ -579,8 +584,10 @@ struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 			iobmd_compose_of(p)->users++;
 		if (!ret && !tag)
 			tag = p->tag;
-		if (!ret)
+		if (!ret) {
 			depth = max(depth, p->depth);
+			readonly |= p->readonly;
+		}
 		mutex_unlock(&p->lock);
 		if (ret)
 			break;
@@ -597,6 +604,7 @@ struct iobmd_desc *iobmd_multi_create(struct iobmd_desc **pieces, u32 count,
 	iobmd_desc_init(&c->desc, &iobmd_compose_ops, IOBMD_KIND_MULTI, length,
 			direction, depth + 1);
 	c->desc.visits = visits;
+	c->desc.readonly = readonly;
 	c->desc.tag = tag;
 	return &c->desc;
 }
@@ -675,11 +683,14 @@ static void iobmd_interleaved_unlock(struct iobmd_desc *d)
  *
  * @d becomes 1 + @piece's depth deep when that is deeper than it is, which
  * it may only while nothing is built on it (see the top of this file):
- * so @piece cannot hold @d, and no cycle forms.
+ * so @piece cannot hold @d, and no cycle forms.  Likewise @d becomes
+ * read-only with a read-only @piece only while nothing is built on it,
+ * since what is built on it counted whether it was.
  *
  * Return: 0, -EINVAL (@d not interleaved, length 0), -EBUSY (prepared,
  * mapped or in use, another set or clear of @d among them: the change
- * does not wait), -ENOSPC (full), -ERANGE, -ELOOP (@piece is
+ * does not wait; or a read-only @piece while a descriptor is built on a
+ * @d that is not read-only), -ENOSPC (full), -ERANGE, -ELOOP (@piece is
  * IOBMD_MAX_DEPTH deep, or would make @d deeper while a descriptor is
  * built on @d: @d itself, or anything holding it, among them),
  * -EOVERFLOW, -E2BIG (the length would pass iobmd_capacity_limit(), or
@@ -691,6 +702,7 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 {
 	struct iobmd_compose *c = iobmd_compose_of(d);
 	u32 visits, used, depth;
+	bool readonly;
 	u64 end, total;
 	int ret;
 
@@ -700,7 +712,7 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 	    end > iobmd_desc_length(piece))
 		return -ERANGE;
 	/* From here an interleaved piece's visits and depth stay put. */
-	ret = iobmd_compose_use(piece, &visits, &depth);
+	ret = iobmd_compose_use(piece, &visits, &depth, &readonly);
 	if (ret)
 		return ret;
 	ret = iobmd_interleaved_lock(d);
@@ -711,6 +723,8 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 	used = c->used;
 	if (depth + 1 > d->depth && c->users)
 		ret = -ELOOP;
+	else if (readonly && !d->readonly && c->users)
+		ret = -EBUSY;
 	else if (c->count == c->capacity)
 		ret = -ENOSPC;
 	else if (check_add_overflow(d->length, length, &total))
@@ -727,6 +741,8 @@ int iobmd_interleaved_set(struct iobmd_desc *d, struct iobmd_desc *piece,
 		d->visits = max(d->visits, used);
 		if (depth + 1 > d->depth)
 			WRITE_ONCE(d->depth, depth + 1);
+		if (readonly)
+			WRITE_ONCE(d->readonly, true);
 	}
 	mutex_unlock(&d->lock);
 	if (!ret) {
@@ -766,6 +782,7 @@ int iobmd_interleaved_clear(struct iobmd_desc *d, u32 direction)
 	mutex_lock(&d->lock);
 	d->length = 0;
 	c->used = 1;
+	WRITE_ONCE(d->readonly, false);
 	/* What descriptors built on it counted stays until they are gone. */
 	if (!c->users) {
 		d->visits = 1 + c->capacity;

@@ -249,7 +249,7 @@ int __iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 	bool wired;
 	int ret;
 
-	if (write && d->readonly)
+	if (write && READ_ONCE(d->readonly))
 		return -EACCES;
 	ret = iobmd_desc_pin_held(d, write);
 	if (ret != -ENODATA)
@@ -268,15 +268,16 @@ int __iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 		mutex_unlock(&d->prep_lock);
 		ret = d->ops->pin(d, flags);
 		/*
-		 * Only user memory pinned without FOLL_WRITE refuses writes:
-		 * memory that is all wired takes them through any pin.  With
-		 * @pinning set, an interleaved descriptor's pieces stay put.
+		 * Only user memory pinned without FOLL_WRITE and read-only
+		 * memory refuse writes: other memory that is all wired takes
+		 * them through any pin.  With @pinning set, an interleaved
+		 * descriptor's pieces (and so its @readonly) stay put.
 		 */
 		wired = !ret && iobmd_desc_wired(d);
 		iobmd_desc_lock_prep(d);
 		d->pinning = false;
 		if (!ret) {
-			d->pin_write = write || wired;
+			d->pin_write = write || (wired && !d->readonly);
 			d->pin_count = 1;
 		}
 		mutex_unlock(&d->prep_lock);

@@ -422,8 +422,9 @@ static const struct iobmd_desc_ops iobmd_dmabuf_import_ops = {
  * and maps that attachment; physical segments are those of the
  * exporter's memory where the module's device sees it 1:1 (else
  * -EOPNOTSUPP).  A dma-buf whose file is open read-only may not be
- * written (-EACCES from everything that would).  A dma-buf iobmd
- * exported gives a sub-range of the descriptor it was exported from.
+ * written (-EACCES from everything that would, through descriptors built
+ * on this one too).  A dma-buf iobmd exported gives a sub-range of the
+ * descriptor it was exported from.
  *
  * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) for a
  * bad direction or an empty dma-buf, -ENOMEM, and for iobmd's own
@@ -442,9 +443,10 @@ struct iobmd_desc *iobmd_desc_from_dmabuf(struct dma_buf *dmabuf,
 	if (own) {
 		sub = iobmd_sub_create(own, offset, length, direction);
 		iobmd_desc_put(own);
+		if (IS_ERR(sub))
+			return sub;
 		/* A read-only file grants no writes through the import. */
-		if (!IS_ERR(sub) && !(dmabuf->file->f_mode & FMODE_WRITE))
-			sub->readonly = true;
+		sub->readonly = !(dmabuf->file->f_mode & FMODE_WRITE);
 		return sub;
 	}
 	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
@@ -457,6 +459,7 @@ struct iobmd_desc *iobmd_desc_from_dmabuf(struct dma_buf *dmabuf,
 	m->cpu_dir = DMA_BIDIRECTIONAL;
 	iobmd_desc_init(&m->desc, &iobmd_dmabuf_import_ops, IOBMD_KIND_DMABUF,
 			dmabuf->size, direction, 1);
+	m->desc.readonly = !m->writable;
 	return &m->desc;
 }
 EXPORT_SYMBOL_NS_GPL(iobmd_desc_from_dmabuf, IOBMD_NS);

@@ -1226,7 +1226,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD_NS);
  * Errors: EINVAL (not MAP_SHARED, no cookie of this file covers the whole
  * range, the size runs past the mapping, pieces whose page offsets do not
  * line up, a cache mode the memory cannot have), EACCES (PROT_WRITE on a
- * read-only cookie, or writable user memory pinned read-only), ENODATA,
+ * read-only cookie or descriptor, or writable user memory pinned
+ * read-only), ENODATA,
  * ENOMEM, ERANGE (bytes a composed descriptor's pieces no longer back:
  * see iobmd_desc_check_backed()), EPERM
  * (device memory or physical RAM userspace named, under lockdown), EINTR
@@ -1249,7 +1250,8 @@ int iobmd_mmap(struct file *file, struct vm_area_struct *vma)
 		return PTR_ERR(d);
 
 	ret = -EACCES;
-	if (flags & IOBMD_MAP_READONLY) {
+	/* Read-only memory maps read-only, whatever the cookie says. */
+	if (flags & IOBMD_MAP_READONLY || READ_ONCE(d->readonly)) {
 		if (vma->vm_flags & VM_WRITE)
 			goto out_put;
 		vm_flags_clear(vma, VM_MAYWRITE);

@@ -203,8 +203,10 @@ struct iobmd_desc_ops {
  * @user: the user account it is charged to (with @acct), or NULL; held
  *	unless it is @acct's own user, which @acct holds
  * @charged: bytes charged to @acct and @user
- * @readonly: nothing may write the memory through it (a dma-buf of
- *	iobmd's own, imported from a read-only file); fixed at creation
+ * @readonly: nothing may write the memory through it: a dma-buf
+ *	imported from a read-only file, and what is built on
+ *	one (a sub or multi: fixed at creation; an interleaved descriptor:
+ *	while it holds one, protected by @lock and by @pin_lock)
  * @visits: piece visits a full traversal of it makes, repeats counted (1
  *	for memory of its own), at most IOBMD_MAX_VISITS; fixed at creation,
  *	except an interleaved descriptor's, protected by @lock, which grows
@@ -281,7 +283,7 @@ static inline int iobmd_desc_pin(struct iobmd_desc *d, unsigned int flags)
 {
 	if (d->ops->pin)
 		return __iobmd_desc_pin(d, flags);
-	if (flags & IOBMD_PIN_WRITE && d->readonly)
+	if (flags & IOBMD_PIN_WRITE && READ_ONCE(d->readonly))
 		return -EACCES;
 	might_lock_nested(&d->prep_lock, d->depth - 1);
 	atomic_inc(&d->wired_pins);

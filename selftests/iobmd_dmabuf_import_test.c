@@ -413,13 +413,17 @@ static int _test_ioctl_import(int fd, __u32 size, __u32 flags, __u32 dmabuf,
 						reserved, NULL));             \
 	})
 
-/* IOBMD_EXPORT_DMABUF of [@offset, @offset + @length): the fd, or -1. */
-static int _test_export(int fd, __u32 handle, __u64 offset, __u64 length)
+/*
+ * IOBMD_EXPORT_DMABUF of [@offset, @offset + @length), the dma-buf's file
+ * open with @fd_flags: the fd, or -1.
+ */
+static int _test_export(int fd, __u32 handle, __u64 offset, __u64 length,
+			__u32 fd_flags)
 {
 	struct iobmd_export_dmabuf cmd = {
 		.size = sizeof(cmd),
 		.handle = handle,
-		.fd_flags = O_RDWR | O_CLOEXEC,
+		.fd_flags = fd_flags,
 		.offset = offset,
 		.length = length,
 	};
@@ -1057,12 +1061,12 @@ TEST_F(import, not_exported_again)
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &p[0]);
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, p, 2, &m);
 	/* Another exporter's memory, alone or with iobmd's, stays its. */
-	EXPECT_ERRNO(EINVAL, _test_export(self->fd, p[1], 0, 0));
-	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, 0, 0));
-	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, PAGE_SIZE, 0));
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, p[1], 0, 0, O_RDWR));
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, 0, 0, O_RDWR));
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, PAGE_SIZE, 0, O_RDWR));
 	/* iobmd's part alone may go. */
 	{
-		int e = _test_export(self->fd, m, 0, PAGE_SIZE);
+		int e = _test_export(self->fd, m, 0, PAGE_SIZE, O_RDWR);
 
 		ASSERT_LE(0, e);
 		EXPECT_EQ(exports + 1, iobmd_stat("exports"));
@@ -1301,7 +1305,7 @@ TEST_F(own, is_a_sub_range)
 	iobmd_fill_pattern(pat, blen, 0, 71);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, blen, 0, &b);
 	test_ioctl_write(b, 0, pat, blen);
-	dfd = _test_export(self->fd, b, off, n);
+	dfd = _test_export(self->fd, b, off, n, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dfd);
 	EXPECT_EQ(PAGE_SIZE * 3, dmabuf_size(dfd));
 	test_ioctl_import(dfd, IOBMD_DIRECTION_IN, &h);
@@ -1325,6 +1329,108 @@ TEST_F(own, is_a_sub_range)
 	EXPECT_STREQ("own", (char *)back);
 	test_ioctl_release(h);
 	free(pat);
+}
+
+/*
+ * An export open read-only grants no writes through anything built on its
+ * import either: a sub, a multi, an interleaved descriptor, pinned for
+ * reading first (prepared for a device that only reads) or not.  Nothing
+ * of the owner's buffer changes.
+ */
+TEST_F(own, readonly_through_what_is_built_on_it)
+{
+	const __u64 len = 2 * PAGE_SIZE;
+	__u32 b, h, built[3], pieces[2];
+	struct iobmd_info info;
+	__u8 back[8];
+	__u64 cookie;
+	int dfd, i;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 0, &b);
+	test_ioctl_write(b, 0, "owner's", 8);
+	dfd = _test_export(self->fd, b, 0, len, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	close(dfd);
+
+	test_ioctl_sub_create(h, IOBMD_DIRECTION_INOUT, 0, len, &built[0]);
+	pieces[0] = b;
+	pieces[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &built[1]);
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 2, &built[2]);
+	test_ioctl_interleaved_set(built[2], h, 0, len);
+	for (i = 0; i < 3; i++) {
+		/* The import's first byte: in the multi, after the buffer. */
+		__u64 at = i == 1 ? len : 0;
+
+		TH_LOG("built on the import: %d", i);
+		test_err_write(EACCES, built[i], at, "X", 1);
+		test_err_prepare(EACCES, built[i], IOBMD_DIRECTION_IN);
+		test_ioctl_prepare(built[i], IOBMD_DIRECTION_OUT);
+		/* Pinned for reading, it still refuses every write. */
+		test_err_write(EACCES, built[i], at, "X", 1);
+		EXPECT_ERRNO(EACCES, _test_export(self->fd, built[i], 0, 0,
+						  O_RDWR | O_CLOEXEC));
+		EXPECT_ERRNO(EACCES, _test_export(self->fd, built[i], 0, 0,
+						  O_RDONLY | O_CLOEXEC));
+		test_ioctl_get_info(built[i], &info);
+		test_ioctl_map(built[i], 0, 0, 0, &cookie);
+		test_map_readonly(cookie, info.length);
+		test_ioctl_complete(built[i], 0);
+		test_ioctl_release(built[i]);
+	}
+	test_ioctl_read(b, 0, back, sizeof(back));
+	EXPECT_STREQ("owner's", (char *)back);
+	test_ioctl_release(h);
+	test_ioctl_release(b);
+}
+
+/*
+ * An interleaved descriptor something is built on takes a read-only
+ * piece only if it is read-only already (EBUSY): what is built on it
+ * counted it writable.  With nothing built on it, it becomes read-only,
+ * and writable again once cleared.
+ */
+TEST_F(own, readonly_piece_of_an_interleaved_descriptor)
+{
+	__u32 b, h, il, top;
+	__u8 back[4];
+	int dfd;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &b);
+	test_ioctl_write(b, 0, "own", 4);
+	dfd = _test_export(self->fd, b, 0, PAGE_SIZE, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	close(dfd);
+
+	test_ioctl_interleaved_create(IOBMD_DIRECTION_INOUT, 2, &il);
+	test_ioctl_interleaved_set(il, b, PAGE_SIZE, PAGE_SIZE);
+	test_ioctl_sub_create(il, IOBMD_DIRECTION_INOUT, 0, PAGE_SIZE, &top);
+	test_err_interleaved_set(EBUSY, il, h, 0, PAGE_SIZE);
+	test_ioctl_prepare(top, IOBMD_DIRECTION_OUT);
+	test_ioctl_write(top, 0, "w", 2);
+	test_ioctl_complete(top, 0);
+	test_ioctl_release(top);
+
+	test_ioctl_interleaved_set(il, h, 0, PAGE_SIZE);
+	test_err_write(EACCES, il, PAGE_SIZE, "X", 1);
+	test_ioctl_sub_create(il, IOBMD_DIRECTION_INOUT, 0, PAGE_SIZE, &top);
+	test_ioctl_prepare(top, IOBMD_DIRECTION_OUT);
+	test_err_write(EACCES, top, 0, "X", 1);
+	test_ioctl_complete(top, 0);
+	test_ioctl_release(top);
+	test_ioctl_interleaved_clear(il, 0);
+	test_ioctl_interleaved_set(il, b, PAGE_SIZE, PAGE_SIZE);
+	test_ioctl_write(il, 0, "v", 2);
+
+	test_ioctl_read(b, 0, back, sizeof(back));
+	EXPECT_STREQ("own", (char *)back);
+	test_ioctl_read(b, PAGE_SIZE, back, 2);
+	EXPECT_STREQ("v", (char *)back);
+	test_ioctl_release(il);
+	test_ioctl_release(h);
+	test_ioctl_release(b);
 }
 
 /* --- a dma-buf open read-only ------------------------------------------ */
