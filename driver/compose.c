@@ -814,6 +814,9 @@ static int iobmd_compose_purge_collect(struct iobmd_desc *d,
 	int ret = 0;
 	u32 i, one;
 
+	/* A dma-buf's importer is not the memory's owner. */
+	if (d->imported)
+		return -EOPNOTSUPP;
 	iobmd_compose_lock(c);
 	for (i = 0; i < c->count && !ret; i++) {
 		struct iobmd_desc *p = c->pieces[i].d;

@@ -424,7 +424,8 @@ static const struct iobmd_desc_ops iobmd_dmabuf_import_ops = {
  * -EOPNOTSUPP).  A dma-buf whose file is open read-only may not be
  * written (-EACCES from everything that would, through descriptors built
  * on this one too).  A dma-buf iobmd exported gives a sub-range of the
- * descriptor it was exported from.
+ * descriptor it was exported from, with tag 0 and no say in that
+ * descriptor's purgeable state (-EOPNOTSUPP, as other exporters' memory).
  *
  * Return: the descriptor with one reference, or ERR_PTR(-EINVAL) for a
  * bad direction or an empty dma-buf, -ENOMEM, and for iobmd's own
@@ -445,8 +446,13 @@ struct iobmd_desc *iobmd_desc_from_dmabuf(struct dma_buf *dmabuf,
 		iobmd_desc_put(own);
 		if (IS_ERR(sub))
 			return sub;
-		/* A read-only file grants no writes through the import. */
+		/*
+		 * A read-only file grants no writes through the import, and
+		 * no file grants the exporter's tag or purgeable state.
+		 */
 		sub->readonly = !(dmabuf->file->f_mode & FMODE_WRITE);
+		sub->imported = true;
+		sub->tag = 0;
 		return sub;
 	}
 	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);

@@ -897,7 +897,8 @@ static int iobmd_ioctl_perform(struct iobmd_ucmd *ucmd)
 /*
  * IOBMD_SET_PURGEABLE - setPurgeable(value); value returns the old state.
  * Errors: EINVAL (flags or reserved not 0, unknown state), ENOENT,
- * EOPNOTSUPP (nothing purgeable), EFAULT, EINTR, ENOMEM.
+ * EOPNOTSUPP (nothing purgeable, or memory of an imported dma-buf
+ * beneath: its purgeable state is the exporter's), EFAULT, EINTR, ENOMEM.
  */
 static int iobmd_ioctl_set_purgeable(struct iobmd_ucmd *ucmd)
 {

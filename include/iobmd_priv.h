@@ -207,6 +207,9 @@ struct iobmd_desc_ops {
  *	imported from a read-only file, and what is built on
  *	one (a sub or multi: fixed at creation; an interleaved descriptor:
  *	while it holds one, protected by @lock and by @pin_lock)
+ * @imported: made from a dma-buf iobmd exported: the exporting
+ *	descriptor's purgeable state is its owner's and does not change
+ *	through this one; fixed at creation
  * @visits: piece visits a full traversal of it makes, repeats counted (1
  *	for memory of its own), at most IOBMD_MAX_VISITS; fixed at creation,
  *	except an interleaved descriptor's, protected by @lock, which grows
@@ -241,6 +244,7 @@ struct iobmd_desc {
 	struct iobmd_user *user;
 	u64 charged;
 	bool readonly;
+	bool imported;
 	u32 visits;
 };
 

@@ -1433,6 +1433,68 @@ TEST_F(own, readonly_piece_of_an_interleaved_descriptor)
 	test_ioctl_release(b);
 }
 
+/*
+ * The purgeable state of a buffer is its owner's: an import of its export
+ * (read-only or not), and a multi holding one, neither change nor read it
+ * (EOPNOTSUPP, as for other exporters' memory), and nothing of the buffer
+ * changes, the pages outside the export included.  An import's tag is its
+ * own too.
+ */
+TEST_F(own, purgeable_state_stays_the_owners)
+{
+	static const __u64 states[] = {
+		IOBMD_PURGEABLE_EMPTY, IOBMD_PURGEABLE_VOLATILE,
+		IOBMD_PURGEABLE_NON_VOLATILE, IOBMD_PURGEABLE_KEEP_CURRENT,
+	};
+	static const __u32 modes[] = { O_RDONLY, O_RDWR };
+	__u32 b, mine, m, h[2], pieces[2];
+	struct iobmd_info info;
+	__u8 back[8];
+	__u64 old;
+	int dfd, i, j;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT | IOBMD_OPT_PURGEABLE,
+			      2 * PAGE_SIZE, 0, &b);
+	test_ioctl_set_tag(b, 0x7a9, NULL);
+	test_ioctl_write(b, 0, "first", 6);
+	test_ioctl_write(b, PAGE_SIZE, "second", 7);
+	for (i = 0; i < 2; i++) {
+		dfd = _test_export(self->fd, b, 0, PAGE_SIZE,
+				   modes[i] | O_CLOEXEC);
+		ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+		test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h[i]);
+		close(dfd);
+		test_ioctl_get_info(h[i], &info);
+		EXPECT_EQ(0, info.tag);
+		for (j = 0; j < 4; j++)
+			test_err_set_purgeable(EOPNOTSUPP, h[i], states[j]);
+	}
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT | IOBMD_OPT_PURGEABLE,
+			      PAGE_SIZE, 0, &mine);
+	pieces[0] = mine;
+	pieces[1] = h[1];
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	test_err_set_purgeable(EOPNOTSUPP, m, IOBMD_PURGEABLE_EMPTY);
+	test_ioctl_set_purgeable(mine, IOBMD_PURGEABLE_KEEP_CURRENT, &old);
+	EXPECT_EQ(IOBMD_PURGEABLE_NON_VOLATILE, old);
+
+	test_ioctl_set_purgeable(b, IOBMD_PURGEABLE_KEEP_CURRENT, &old);
+	EXPECT_EQ(IOBMD_PURGEABLE_NON_VOLATILE, old);
+	test_ioctl_read(b, 0, back, 6);
+	EXPECT_STREQ("first", (char *)back);
+	test_ioctl_read(b, PAGE_SIZE, back, 7);
+	EXPECT_STREQ("second", (char *)back);
+	/* The owner still may. */
+	test_ioctl_set_purgeable(b, IOBMD_PURGEABLE_VOLATILE, &old);
+	test_ioctl_set_purgeable(b, IOBMD_PURGEABLE_NON_VOLATILE, &old);
+	EXPECT_EQ(IOBMD_PURGEABLE_VOLATILE, old);
+	test_ioctl_release(m);
+	test_ioctl_release(mine);
+	test_ioctl_release(h[0]);
+	test_ioctl_release(h[1]);
+	test_ioctl_release(b);
+}
+
 /* --- a dma-buf open read-only ------------------------------------------ */
 
 FIXTURE(readonly)
