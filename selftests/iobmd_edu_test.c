@@ -2,7 +2,8 @@
 /*
  * DMA by a device nobody here wrote: QEMU's edu device, driven by
  * selftests/kapi/iobmd_edu.ko through iobmd's in-kernel API.  Loading the
- * driver copies buffers of each kind through the device's DMA engine
+ * driver copies buffers of each kind through the device's DMA engine,
+ * and into a dma-buf iobmd exported, which it imports as a driver does
  * (its TAP results must all be "ok"); then this process has the driver
  * copy its own memory (general descriptors, prepared for the device) and
  * checks the bytes.  Run with the guest's IOMMU on (scripts/vm-run.sh
@@ -25,7 +26,7 @@
 #define EDU_MODULE	"/lib/modules/iobmd_edu.ko"
 #define EDU_RESULTS	"/sys/kernel/debug/iobmd_edu/results"
 #define EDU_NODE	"/dev/iobmd_edu"
-#define EDU_TESTS	6
+#define EDU_TESTS	7
 
 static struct iobmd_test_stats iobmd_edu_found;
 

@@ -14,11 +14,14 @@
  *
  * At probe the driver copies each kind (a contiguous buffer and a
  * scattered one under the 28-bit mask, a buffer with no mask that the DMA
- * API must map within reach, a sub-range and a multi) and leaves TAP in
+ * API must map within reach, a sub-range and a multi), and into a dma-buf
+ * iobmd exported, attached and mapped as an importing driver does, and
+ * leaves TAP in
  * /sys/kernel/debug/iobmd_edu/results; /dev/iobmd_edu's one ioctl copies
  * the caller's own memory (general descriptors over two ranges of it).
  */
 #include <linux/debugfs.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -36,6 +39,7 @@
 #include <iobmd_compat.h>
 
 MODULE_IMPORT_NS(IOBMD_NS);
+MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 #define EDU_IRQ_STATUS	0x24
 #define EDU_IRQ_ACK	0x64
@@ -156,32 +160,15 @@ static bool edu_dma_is_phys(struct iobmd_desc *d, struct iobmd_segment *segs,
 }
 
 /*
- * @len bytes of @src into @dst through the device, each prepared for it
- * for the direction the device moves data.
+ * @len bytes at the DMA segments @ss into those at @ds, through the
+ * device's buffer: both lists cover @len.
  */
-static int edu_copy(struct edu *e, struct iobmd_desc *src,
-		    struct iobmd_desc *dst, u64 len, bool *dma_is_phys)
+static int edu_copy_segs(struct edu *e, const struct iobmd_segment *ss,
+			 const struct iobmd_segment *ds, u64 len)
 {
-	struct device *dev = &e->pdev->dev;
-	struct iobmd_segment *ss = NULL, *ds = NULL;
-	u32 sn, dn, si = 0, di = 0;
 	u64 soff = 0, doff = 0;
-	int ret;
-
-	ret = iobmd_desc_prepare_dev(src, IOBMD_DIRECTION_OUT, dev);
-	if (ret)
-		return ret;
-	ret = iobmd_desc_prepare_dev(dst, IOBMD_DIRECTION_IN, dev);
-	if (ret)
-		goto out_src;
-	ret = edu_segments(src, &ss, &sn);
-	if (!ret)
-		ret = edu_segments(dst, &ds, &dn);
-	if (ret)
-		goto out_dst;
-	if (dma_is_phys)
-		*dma_is_phys = edu_dma_is_phys(src, ss, sn) &&
-			       edu_dma_is_phys(dst, ds, dn);
+	u32 si = 0, di = 0;
+	int ret = 0;
 
 	mutex_lock(&e->lock);
 	while (len && !ret) {
@@ -204,6 +191,36 @@ static int edu_copy(struct edu *e, struct iobmd_desc *src,
 		}
 	}
 	mutex_unlock(&e->lock);
+	return ret;
+}
+
+/*
+ * @len bytes of @src into @dst through the device, each prepared for it
+ * for the direction the device moves data.
+ */
+static int edu_copy(struct edu *e, struct iobmd_desc *src,
+		    struct iobmd_desc *dst, u64 len, bool *dma_is_phys)
+{
+	struct device *dev = &e->pdev->dev;
+	struct iobmd_segment *ss = NULL, *ds = NULL;
+	u32 sn, dn;
+	int ret;
+
+	ret = iobmd_desc_prepare_dev(src, IOBMD_DIRECTION_OUT, dev);
+	if (ret)
+		return ret;
+	ret = iobmd_desc_prepare_dev(dst, IOBMD_DIRECTION_IN, dev);
+	if (ret)
+		goto out_src;
+	ret = edu_segments(src, &ss, &sn);
+	if (!ret)
+		ret = edu_segments(dst, &ds, &dn);
+	if (ret)
+		goto out_dst;
+	if (dma_is_phys)
+		*dma_is_phys = edu_dma_is_phys(src, ss, sn) &&
+			       edu_dma_is_phys(dst, ds, dn);
+	ret = edu_copy_segs(e, ss, ds, len);
 out_dst:
 	kfree(ss);
 	kfree(ds);
@@ -300,6 +317,150 @@ static void edu_check_buffers(struct edu *e, u32 options, u64 len, u64 mask,
 	edu_put(b);
 }
 
+/* The DMA segments of an importer's mapping of a dma-buf, in a new array. */
+static int edu_sgt_segments(struct sg_table *sgt, struct iobmd_segment **segs,
+			    u32 *n)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	*segs = kcalloc(sgt->nents, sizeof(**segs), GFP_KERNEL);
+	if (!*segs)
+		return -ENOMEM;
+	*n = 0;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		(*segs)[i].addr = sg_dma_address(sg);
+		(*segs)[i].len = sg_dma_len(sg);
+		(*n)++;
+		if (sg_dma_address(sg) + sg_dma_len(sg) - 1 >
+		    DMA_BIT_MASK(EDU_DMA_BITS))
+			return -ERANGE;
+	}
+	return 0;
+}
+
+/*
+ * The pattern in @src written by the device into a dma-buf of @dst, the
+ * dma-buf attached to the device and mapped as an importing driver maps
+ * it, then read by the CPU between begin_cpu_access and end_cpu_access.
+ * The importer's addresses are what iobmd's own prepare gives the device
+ * (@src's): IOVAs behind its IOMMU, where @dst, in pieces in memory, is
+ * one range; else the physical addresses of its pieces.
+ *
+ * Return: 0 when the bytes arrived, 1 when other bytes did, -EBADE when
+ * the addresses are of the wrong kind or in more than one IOVA range, or
+ * the error of a step.
+ */
+static int edu_dmabuf_result(struct edu *e, struct iobmd_desc *src,
+			     struct iobmd_desc *dst)
+{
+	struct iobmd_segment *ss = NULL, *ds = NULL;
+	struct device *dev = &e->pdev->dev;
+	struct dma_buf_attachment *at;
+	u64 len = iobmd_desc_length(src);
+	struct dma_buf *dmabuf;
+	bool src_phys, dst_phys;
+	struct sg_table *sgt;
+	u32 sn, dn;
+	u8 *a, *b;
+	int ret, end;
+	u64 i;
+
+	a = kvmalloc(len, GFP_KERNEL);
+	b = kvzalloc(len, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!a || !b)
+		goto out_free;
+	for (i = 0; i < len; i++)
+		a[i] = i * 7 + 3;
+	ret = iobmd_desc_write_bytes(src, 0, a, len);
+	if (ret)
+		goto out_free;
+	dmabuf = iobmd_desc_export_dmabuf(dst, 0, len, O_RDWR);
+	ret = PTR_ERR_OR_ZERO(dmabuf);
+	if (ret)
+		goto out_free;
+	at = dma_buf_attach(dmabuf, dev);
+	ret = PTR_ERR_OR_ZERO(at);
+	if (ret)
+		goto out_put;
+	sgt = dma_buf_map_attachment_unlocked(at, DMA_FROM_DEVICE);
+	ret = PTR_ERR_OR_ZERO(sgt);
+	if (ret)
+		goto out_detach;
+	ret = edu_sgt_segments(sgt, &ds, &dn);
+	if (!ret)
+		ret = iobmd_desc_prepare_dev(src, IOBMD_DIRECTION_OUT, dev);
+	if (ret)
+		goto out_unmap;
+	ret = edu_segments(src, &ss, &sn);
+	if (ret)
+		goto out_complete;
+	src_phys = edu_dma_is_phys(src, ss, sn);
+	dst_phys = edu_dma_is_phys(dst, ds, dn);
+	seq_buf_printf(&e->out, "# dma-buf: %u segment(s) at %s\n", dn,
+		       dst_phys ? "physical addresses" : "IOVAs");
+	ret = -EBADE;
+	if (src_phys != dst_phys || (dst_phys ? dn < 2 : dn != 1))
+		goto out_complete;
+	ret = edu_copy_segs(e, ss, ds, len);
+	if (ret)
+		goto out_complete;
+	ret = dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE);
+	if (ret)
+		goto out_complete;
+	ret = iobmd_desc_read_bytes(dst, 0, b, len);
+	end = dma_buf_end_cpu_access(dmabuf, DMA_FROM_DEVICE);
+	ret = ret ?: end ?: (memcmp(a, b, len) ? 1 : 0);
+out_complete:
+	iobmd_desc_complete(src);
+out_unmap:
+	kfree(ss);
+	kfree(ds);
+	dma_buf_unmap_attachment_unlocked(at, sgt, DMA_FROM_DEVICE);
+out_detach:
+	dma_buf_detach(dmabuf, at);
+out_put:
+	dma_buf_put(dmabuf);
+out_free:
+	kvfree(a);
+	kvfree(b);
+	return ret;
+}
+
+/*
+ * A buffer copied by the device into a dma-buf of memory that is not
+ * physically contiguous whatever the allocator did: a multi of the two
+ * halves of a buffer, the second half first.
+ */
+static void edu_check_dmabuf(struct edu *e, const char *name)
+{
+	u32 dir = IOBMD_DIRECTION_INOUT;
+	struct iobmd_desc *src, *buf, *halves[2] = { NULL, NULL };
+	struct iobmd_desc *dst = NULL;
+	int ret;
+
+	src = iobmd_buffer_with_physical_mask(dir, SZ_16K, EDU_MASK_28);
+	buf = iobmd_buffer_with_physical_mask(dir, SZ_16K, EDU_MASK_28);
+	if (!IS_ERR(buf)) {
+		halves[0] = iobmd_sub_create(buf, SZ_8K, SZ_8K, dir);
+		halves[1] = iobmd_sub_create(buf, 0, SZ_8K, dir);
+	}
+	if (!IS_ERR_OR_NULL(halves[0]) && !IS_ERR_OR_NULL(halves[1]))
+		dst = iobmd_multi_create(halves, 2, dir);
+	ret = IS_ERR(src) ? PTR_ERR(src) : IS_ERR(buf) ? PTR_ERR(buf) :
+	      IS_ERR_OR_NULL(dst) ? (dst ? PTR_ERR(dst) : -ENOMEM) :
+	      edu_dmabuf_result(e, src, dst);
+	if (ret)
+		seq_buf_printf(&e->out, "# %s: %d\n", name, ret);
+	edu_check(e, !ret, name);
+	edu_put(dst);
+	edu_put(halves[0]);
+	edu_put(halves[1]);
+	edu_put(buf);
+	edu_put(src);
+}
+
 static void edu_run(struct edu *e)
 {
 	struct iobmd_desc *bufs[4], *pieces[2], *sa = NULL, *sb = NULL;
@@ -340,6 +501,7 @@ static void edu_run(struct edu *e)
 		edu_check(e, false, "sub-ranges at odd offsets");
 		edu_check(e, false, "multis of a sub-range and a buffer");
 	}
+	edu_check_dmabuf(e, "a dma-buf export, mapped for the device as by an importer");
 	edu_put(ma);
 	edu_put(mb);
 	edu_put(sa);
