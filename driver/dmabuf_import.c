@@ -19,9 +19,9 @@
  *   the DMA API maps it 1:1 (dma-direct), and the DMA addresses of the
  *   exporter's table are physical addresses.  Where they would not be
  *   (swiotlb forced, encrypted memory, an IOMMU) the addresses are
- *   refused with -EOPNOTSUPP.  The table is mapped only long enough to
- *   read it (for the device reads nothing): the attachment alone keeps
- *   the memory in place, as a static attachment does;
+ *   refused with -EOPNOTSUPP.  The attachment stays mapped for as long
+ *   as the addresses are used: an exporter may move or free memory no
+ *   mapping holds (the device reads nothing of it);
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
  *   dma-buf and maps the attachment for the prepare's direction;
  * - a mapping of the descriptor by itself is the exporter's own mmap.
@@ -65,8 +65,8 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  *	descriptor is pinned; both are undone when the last pin goes, under
  *	desc.prep_lock, while no walk can run
  * @vmap: the exporter's kernel mapping, or cleared; @lock
- * @phys_attach: the attachment to the module's device that keeps the
- *	memory where @phys says, or NULL; @lock
+ * @phys_attach: the attachment to the module's device, or NULL; @lock
+ * @phys_sgt: its mapping, which keeps the memory where @phys says; @lock
  * @phys: the memory's pages, by physical address, in order; @lock
  * @dev_attach: the attachment to the device it is prepared for, or NULL;
  *	desc.prep_lock
@@ -83,6 +83,7 @@ struct iobmd_dmabuf {
 	struct mutex lock; /* vmap, phys_attach, phys */
 	struct iosys_map vmap;
 	struct dma_buf_attachment *phys_attach;
+	struct sg_table *phys_sgt;
 	struct iobmd_runs phys;
 	struct dma_buf_attachment *dev_attach;
 	struct sg_table *dev_sgt;
@@ -179,13 +180,14 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 	ret = iobmd_dmabuf_add_pages(&m->phys, sgt);
 	if (!ret && PFN_PHYS(m->phys.npages) < m->desc.length)
 		ret = -EIO;
-	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
 	if (ret) {
 		iobmd_runs_free(&m->phys);
+		dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
 		dma_buf_detach(m->dmabuf, attach);
 		return ret;
 	}
 	m->phys_attach = attach;
+	m->phys_sgt = sgt;
 	return 0;
 }
 
@@ -311,8 +313,11 @@ static void iobmd_dmabuf_unpin(struct iobmd_desc *d)
 		iosys_map_clear(&m->vmap);
 	}
 	if (m->phys_attach) {
+		dma_buf_unmap_attachment_unlocked(m->phys_attach, m->phys_sgt,
+						  DMA_TO_DEVICE);
 		dma_buf_detach(m->dmabuf, m->phys_attach);
 		m->phys_attach = NULL;
+		m->phys_sgt = NULL;
 		iobmd_runs_free(&m->phys);
 	}
 }

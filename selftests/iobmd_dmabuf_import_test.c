@@ -40,6 +40,7 @@
 #include "iobmd_netlink.h"
 #include "iobmd_pagemap.h"
 #include "iobmd_stats.h"
+#include "kapi/iobmd_exporter.h"
 
 #define BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
 #define KAPI_MODULE	"/lib/modules/iobmd_dmabuf_kapi.ko"
@@ -1242,15 +1243,9 @@ TEST_F(import, driver)
 	bool failslab = !access(FAILSLAB_DIR, F_OK);
 	__u64 len;
 	unsigned int i;
-	int mfd, dfd;
+	int dfd;
 
-	if (access(KAPI_MODULE, F_OK))
-		SKIP(return, IOBMD_NO_KAPI_MODULE, KAPI_MODULE);
-	mfd = open(KAPI_MODULE, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, mfd) TH_LOG("%s: %s", KAPI_MODULE, strerror(errno));
-	ASSERT_EQ(0, syscall(SYS_finit_module, mfd, "", 0))
-		TH_LOG("loading %s: %s", KAPI_MODULE, strerror(errno));
-	close(mfd);
+	iobmd_load_kapi_module(KAPI_MODULE);
 
 	dfd = test_alloc(16 * PAGE_SIZE, &len);
 	test_kapi("import", dfd);
@@ -1267,6 +1262,105 @@ TEST_F(import, driver)
 		EXPECT_EQ(0, iobmd_write_file(failslab_knobs[i][0], saved[i]));
 	close(dfd);
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
+}
+
+/* --- an exporter whose memory moves (selftests/kapi/iobmd_exporter.ko) -- */
+
+#define EXPORTER_MODULE	"/lib/modules/iobmd_exporter.ko"
+#define EXPORTER_DIR	"/sys/kernel/debug/iobmd_exporter/"
+
+FIXTURE(moving)
+{
+	int fd;
+	struct iobmd_test_stats before;
+};
+
+FIXTURE_SETUP(moving)
+{
+	self->fd = -1;
+	iobmd_load_kapi_module(EXPORTER_MODULE);
+	iobmd_fixture_open(self->fd);
+	ASSERT_EQ(0, iobmd_read_stats(&self->before));
+}
+
+FIXTURE_TEARDOWN(moving)
+{
+	if (self->fd == -1)
+		return;
+	close(self->fd);
+	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0));
+}
+
+/* The exporter's live mappings, or -1. */
+static int exporter_mappings(void)
+{
+	char buf[32];
+
+	return iobmd_read_file(EXPORTER_DIR "mappings", buf, sizeof(buf)) ?
+	       -1 : atoi(buf);
+}
+
+/* The bytes where the exporter's newest dma-buf is now, into @buf. */
+static int exporter_bytes(__u8 *buf)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	int fd = open(EXPORTER_DIR "bytes", O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return -1;
+	got = read(fd, buf, n);
+	close(fd);
+	return got == (ssize_t)n ? 0 : -1;
+}
+
+/*
+ * An exporter may move memory no mapping of its dma-buf holds.  A multi
+ * of a buffer and the import, mapped as one range, maps the import's
+ * pages by address: the import keeps its attachment mapped for as long as
+ * it uses those addresses, so a write through the mapping lands where the
+ * dma-buf's memory is, and once the mapping and the descriptors are gone
+ * no mapping of the exporter's is left (the dma-buf, still open here,
+ * moves then, its bytes with it).
+ */
+TEST_F(moving, mapped_while_its_addresses_are_used)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	__u32 b, h, m, pieces[2];
+	__u8 *p, *bytes;
+	__u64 cookie;
+	int nfd, dfd;
+
+	bytes = malloc(n);
+	ASSERT_NE(NULL, bytes);
+	nfd = open(EXPORTER_DIR "new", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nfd) TH_LOG("%s", strerror(errno));
+	dfd = ioctl(nfd, EXPORTER_IOC_NEW);
+	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+	close(nfd);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	pieces[0] = b;
+	pieces[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	test_ioctl_map(m, 0, 0, 0, &cookie);
+	p = iobmd_mmap(self->fd, cookie, PAGE_SIZE + n, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("%s", strerror(errno));
+	EXPECT_LE(1, exporter_mappings());
+	memcpy(p + PAGE_SIZE + 100, "where?", 7);
+	ASSERT_EQ(0, exporter_bytes(bytes));
+	EXPECT_STREQ("where?", (char *)bytes + 100);
+	EXPECT_EQ(0, munmap(p, PAGE_SIZE + n));
+	test_ioctl_release(m);
+	test_ioctl_release(b);
+	test_ioctl_release(h);
+	EXPECT_EQ(0, exporter_mappings());
+	/* The memory moved when the last mapping went, the bytes with it. */
+	ASSERT_EQ(0, exporter_bytes(bytes));
+	EXPECT_STREQ("where?", (char *)bytes + 100);
+	close(dfd);
+	free(bytes);
 }
 
 /* --- a dma-buf iobmd exported ----------------------------------------- */

@@ -1485,6 +1485,19 @@ static inline void iobmd_rw_model(struct __test_metadata *_metadata, int fd,
 #define IOBMD_NO_KAPI_MODULE                                                  \
 	"%s is absent: selftests/kapi/'s test modules are built beside iobmd.ko (scripts/build-module.sh), and the test VM puts them there"
 
+/* Loads the test module @path (the test skips without it). */
+#define iobmd_load_kapi_module(path)                                          \
+	({                                                                    \
+		int __mfd;                                                    \
+		if (access(path, F_OK))                                       \
+			SKIP(return, IOBMD_NO_KAPI_MODULE, path);             \
+		__mfd = open(path, O_RDONLY | O_CLOEXEC);                     \
+		ASSERT_LE(0, __mfd) TH_LOG("%s: %s", path, strerror(errno));  \
+		ASSERT_EQ(0, syscall(SYS_finit_module, __mfd, "", 0))         \
+			TH_LOG("loading %s: %s", path, strerror(errno));      \
+		close(__mfd);                                                 \
+	})
+
 /*
  * Loads the test module @path, whose init leaves TAP lines in debugfs at
  * @results, and checks them: a plan of @tests, every line "ok".  The
@@ -1492,16 +1505,10 @@ static inline void iobmd_rw_model(struct __test_metadata *_metadata, int fd,
  */
 #define iobmd_load_tap_module(path, results, tests)                          \
 	({                                                                    \
-		int __fd, __ok = 0, __not_ok = 0, __plan = -1;                \
+		int __ok = 0, __not_ok = 0, __plan = -1;                      \
 		char __line[256];                                             \
 		FILE *__f;                                                    \
-		if (access(path, F_OK))                                       \
-			SKIP(return, IOBMD_NO_KAPI_MODULE, path);             \
-		__fd = open(path, O_RDONLY | O_CLOEXEC);                      \
-		ASSERT_LE(0, __fd) TH_LOG("%s: %s", path, strerror(errno));   \
-		ASSERT_EQ(0, syscall(SYS_finit_module, __fd, "", 0))          \
-			TH_LOG("loading %s: %s", path, strerror(errno));      \
-		close(__fd);                                                  \
+		iobmd_load_kapi_module(path);                                 \
 		__f = fopen(results, "r");                                    \
 		ASSERT_NE(NULL, __f)                                          \
 			TH_LOG("%s: %s", results, strerror(errno));           \
