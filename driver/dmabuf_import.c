@@ -24,7 +24,10 @@
  *   mapping holds (the device reads nothing of it);
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
  *   dma-buf and maps the attachment for the prepare's direction;
- * - a mapping of the descriptor by itself is the exporter's own mmap.
+ * - a mapping of the descriptor by itself is the exporter's own mmap; one
+ *   of a descriptor built on it maps the pages by physical address, if
+ *   the exporter has an mmap (-ENODEV if not: its memory is not for the
+ *   CPU).
  *
  * Runs of this memory carry IOBMD_RUN_FOREIGN and never IOBMD_RUN_PAGES.
  * A dma-buf iobmd exported itself is not imported as foreign memory: the
@@ -191,12 +194,19 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 	return 0;
 }
 
-/* Physical runs; made while pinned, the pages stay until the last unpin. */
+/*
+ * Physical runs; made while pinned, the pages stay until the last unpin.
+ * An exporter without an mmap of its own (memory the CPU must not touch,
+ * as a protected heap's) lets no process map them.
+ */
 static int iobmd_dmabuf_walk_phys(struct iobmd_dmabuf *m, u64 offset,
 				  u64 len, iobmd_run_fn fn, void *arg)
 {
-	const struct iobmd_run tmpl = { .flags = IOBMD_RUN_FOREIGN,
-					.cache = IOBMD_CACHE_DEFAULT };
+	const struct iobmd_run tmpl = {
+		.flags = IOBMD_RUN_FOREIGN |
+			 (m->dmabuf->ops->mmap ? 0 : IOBMD_RUN_NOMAP),
+		.cache = IOBMD_CACHE_DEFAULT,
+	};
 	int ret;
 
 	mutex_lock(&m->lock);

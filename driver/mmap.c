@@ -234,6 +234,8 @@ static int __iobmd_hot iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 	int cache;
 
 	m->pos += run->len;
+	if (run->flags & IOBMD_RUN_NOMAP)
+		return -ENODEV;
 	if (offset_in_page(off) != offset_in_page(run->addr))
 		return -EINVAL;
 	cache = iobmd_mmap_cache(run, m->cache);
@@ -1230,7 +1232,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD_NS);
  * read-only), ENODATA,
  * ENOMEM, ERANGE (bytes a composed descriptor's pieces no longer back:
  * see iobmd_desc_check_backed()), EPERM
- * (device memory or physical RAM userspace named, under lockdown), EINTR
+ * (device memory or physical RAM userspace named, under lockdown), ENODEV
+ * (an imported dma-buf whose exporter lets no process map it), EINTR
  * (killed while mapping a long composed descriptor).
  *
  * Return: 0 or a negative errno; on failure the mapping holds nothing.

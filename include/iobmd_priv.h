@@ -56,6 +56,7 @@ struct iobmd_desc;
 #define IOBMD_RUN_PAGES	BIT(0)	/* pages that may be inserted into a VMA */
 #define IOBMD_RUN_IOMEM	BIT(1)	/* @kaddr is an __iomem address */
 #define IOBMD_RUN_FOREIGN	BIT(2)	/* another exporter's dma-buf memory */
+#define IOBMD_RUN_NOMAP	BIT(3)	/* its exporter lets no process map it */
 
 /**
  * struct iobmd_run - a physically (or, for DMA walks, DMA-) contiguous run

@@ -1292,6 +1292,18 @@ FIXTURE_TEARDOWN(moving)
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0));
 }
 
+/* A new dma-buf of the exporter's (@flags: EXPORTER_MAPPABLE), or -1. */
+static int exporter_new(unsigned long flags)
+{
+	int nfd = open(EXPORTER_DIR "new", O_RDWR | O_CLOEXEC), dfd;
+
+	if (nfd < 0)
+		return -1;
+	dfd = ioctl(nfd, EXPORTER_IOC_NEW, flags);
+	close(nfd);
+	return dfd;
+}
+
 /* The exporter's live mappings, or -1. */
 static int exporter_mappings(void)
 {
@@ -1330,15 +1342,12 @@ TEST_F(moving, mapped_while_its_addresses_are_used)
 	__u32 b, h, m, pieces[2];
 	__u8 *p, *bytes;
 	__u64 cookie;
-	int nfd, dfd;
+	int dfd;
 
 	bytes = malloc(n);
 	ASSERT_NE(NULL, bytes);
-	nfd = open(EXPORTER_DIR "new", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, nfd) TH_LOG("%s", strerror(errno));
-	dfd = ioctl(nfd, EXPORTER_IOC_NEW);
+	dfd = exporter_new(EXPORTER_MAPPABLE);
 	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
-	close(nfd);
 	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
 	pieces[0] = b;
@@ -1361,6 +1370,43 @@ TEST_F(moving, mapped_while_its_addresses_are_used)
 	EXPECT_STREQ("where?", (char *)bytes + 100);
 	close(dfd);
 	free(bytes);
+}
+
+/*
+ * Memory whose exporter has no mmap of its own is not the CPU's (a
+ * protected heap's): it is imported, and prepared for devices, but no
+ * process maps it, neither through the import (the dma-buf's mmap: EINVAL)
+ * nor through a multi holding it (ENODEV), and no kernel mapping of it
+ * exists for reads (EINVAL, as the dma-buf's vmap).
+ */
+TEST_F(moving, not_mapped_without_the_exporters_consent)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	__u32 b, h, m, pieces[2];
+	__u64 cookie;
+	__u8 byte;
+	int dfd;
+
+	dfd = exporter_new(0);
+	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	close(dfd);
+	test_ioctl_map(h, 0, 0, 0, &cookie);
+	EXPECT_EQ(MAP_FAILED, iobmd_mmap(self->fd, cookie, n, PROT_READ));
+	EXPECT_EQ(EINVAL, errno);
+	test_err_read(EINVAL, h, 0, &byte, 1);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	pieces[0] = b;
+	pieces[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	test_ioctl_map(m, 0, 0, 0, &cookie);
+	EXPECT_EQ(MAP_FAILED, iobmd_mmap(self->fd, cookie, PAGE_SIZE + n,
+					 PROT_READ));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(0, exporter_mappings());
+	test_ioctl_release(m);
+	test_ioctl_release(b);
+	test_ioctl_release(h);
 }
 
 /* --- a dma-buf iobmd exported ----------------------------------------- */

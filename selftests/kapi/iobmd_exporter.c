@@ -11,7 +11,8 @@
  *
  * /sys/kernel/debug/iobmd_exporter/:
  *   new       its ioctl EXPORTER_IOC_NEW makes a dma-buf of EXPORTER_PAGES
- *             pages, zeroed, and returns its file descriptor
+ *             pages, zeroed, with an mmap of its own or none (memory that
+ *             is not the CPU's), and returns its file descriptor
  *   bytes     the pages the newest such dma-buf is in now
  *   mappings  live mappings of all of them
  */
@@ -22,6 +23,7 @@
 #include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
@@ -126,13 +128,35 @@ static void exp_release(struct dma_buf *dmabuf)
 	exp_free(b);
 }
 
+/* The pages the memory is in now (they stay the buffer's if it moves). */
+static int exp_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct exp_buf *b = dmabuf->priv;
+	unsigned long addr = vma->vm_start, i;
+	int ret = 0;
+
+	mutex_lock(&b->lock);
+	for (i = vma->vm_pgoff; i < EXPORTER_PAGES && addr < vma->vm_end && !ret;
+	     i++, addr += PAGE_SIZE)
+		ret = vm_insert_page(vma, addr, b->pages[b->cur][i]);
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
 static const struct dma_buf_ops exp_ops = {
 	.map_dma_buf = exp_map,
 	.unmap_dma_buf = exp_unmap,
 	.release = exp_release,
 };
 
-static long exp_new(void)
+static const struct dma_buf_ops exp_mappable_ops = {
+	.map_dma_buf = exp_map,
+	.unmap_dma_buf = exp_unmap,
+	.mmap = exp_mmap,
+	.release = exp_release,
+};
+
+static long exp_new(unsigned long flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct dma_buf *dmabuf;
@@ -154,7 +178,7 @@ static long exp_new(void)
 		}
 	}
 	info.exp_name = "iobmd_exporter";
-	info.ops = &exp_ops;
+	info.ops = flags & EXPORTER_MAPPABLE ? &exp_mappable_ops : &exp_ops;
 	info.size = EXPORTER_PAGES * PAGE_SIZE;
 	info.flags = O_RDWR;
 	info.priv = b;
@@ -176,7 +200,9 @@ static long exp_new(void)
 
 static long exp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return cmd == EXPORTER_IOC_NEW ? exp_new() : -ENOTTY;
+	if (cmd != EXPORTER_IOC_NEW)
+		return -ENOTTY;
+	return arg & ~EXPORTER_MAPPABLE ? -EINVAL : exp_new(arg);
 }
 
 static ssize_t exp_bytes_read(struct file *file, char __user *ubuf,

@@ -12,7 +12,13 @@
 /* Pages of each dma-buf it makes. */
 #define EXPORTER_PAGES		4
 
-/* On .../iobmd_exporter/new: a new dma-buf; returns its file descriptor. */
+/*
+ * On .../iobmd_exporter/new: a new dma-buf; returns its file descriptor.
+ * Its argument: 0, or EXPORTER_MAPPABLE for a dma-buf with an mmap of its
+ * own (which maps the pages the memory is in at the time); without, its
+ * memory is not the CPU's, as a protected heap's.
+ */
 #define EXPORTER_IOC_NEW	_IO('x', 1)
+#define EXPORTER_MAPPABLE	1UL
 
 #endif /* IOBMD_EXPORTER_H */
