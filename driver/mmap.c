@@ -89,6 +89,7 @@
  * the kernel maps a folio of PUD order by PUD or by PTE, never by PMD.
  * Descriptors composed of buffers take no PUDs.
  */
+#include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/dma-map-ops.h>
 #include <linux/fs.h>
@@ -140,7 +141,12 @@ struct iobmd_mapper {
 	struct page *small[IOBMD_MMAP_SMALL];
 };
 
-/* The cache mode a run gets, or -EINVAL when it cannot have @want. */
+/*
+ * The cache mode a run gets, or -EINVAL when it cannot have @want.  Device
+ * memory mapped cacheable (copy-back) may stop the machine (arm64) or
+ * alias its driver's uncached mapping: only CAP_SYS_RAWIO, which may
+ * describe device memory, may map it so (-EPERM), whoever described it.
+ */
 static int __iobmd_hot iobmd_mmap_cache(const struct iobmd_run *run,
 					unsigned int want)
 {
@@ -162,7 +168,7 @@ static int __iobmd_hot iobmd_mmap_cache(const struct iobmd_run *run,
 		return want;
 	case IOBMD_CACHE_COPYBACK:
 	case IOBMD_CACHE_COPYBACK_INNER:
-		return IOBMD_CACHE_DEFAULT;
+		return capable(CAP_SYS_RAWIO) ? IOBMD_CACHE_DEFAULT : -EPERM;
 	}
 	return -EINVAL;
 }
@@ -1232,7 +1238,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD_NS);
  * read-only), ENODATA,
  * ENOMEM, ERANGE (bytes a composed descriptor's pieces no longer back:
  * see iobmd_desc_check_backed()), EPERM
- * (device memory or physical RAM userspace named, under lockdown), ENODEV
+ * (device memory or physical RAM userspace named, under lockdown; device
+ * memory mapped copy-back without CAP_SYS_RAWIO), ENODEV
  * (an imported dma-buf whose exporter lets no process map it), EINTR
  * (killed while mapping a long composed descriptor).
  *

@@ -1451,6 +1451,63 @@ TEST_F(exp, device_memory_uncached)
 	test_ioctl_release(d);
 }
 
+/*
+ * Device memory mapped copy-back is for CAP_SYS_RAWIO only, whoever
+ * described it: a process without it that imported a dma-buf of device
+ * memory maps it uncached, never cacheable (EPERM).
+ */
+TEST_F(exp, device_memory_copyback_needs_rawio)
+{
+	__u64 bar, bar_len, cookie;
+	int dfd, status;
+	pid_t pid;
+	__u32 d;
+
+	IOBMD_NEED_IVSHMEM(&bar, &bar_len);
+	test_ioctl_device_create(bar + IVSHMEM_MARK_OFF, PAGE_SIZE, &d);
+	test_export(d, 0, 0, O_RDWR, &dfd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct iobmd_import_dmabuf im = {
+			.size = sizeof(im),
+			.fd = dfd,
+			.direction = IOBMD_DIRECTION_INOUT,
+		};
+		int code = 0;
+		void *p;
+
+		if (iobmd_drop_cap(CAP_SYS_RAWIO) ||
+		    ioctl(self->fd, IOBMD_IMPORT_DMABUF, &im))
+			_exit(10);
+		if (_test_ioctl_map(self->fd, im.handle, IOBMD_CACHE_COPYBACK,
+				    0, 0, &cookie))
+			code = 11;
+		p = code ? MAP_FAILED :
+		    iobmd_mmap(self->fd, cookie, PAGE_SIZE, PROT_READ);
+		if (!code && (p != MAP_FAILED || errno != EPERM))
+			code = 12;
+		if (!code && _test_ioctl_map(self->fd, im.handle,
+					     IOBMD_CACHE_INHIBIT, 0, 0,
+					     &cookie))
+			code = 13;
+		p = code ? MAP_FAILED :
+		    iobmd_mmap(self->fd, cookie, PAGE_SIZE, PROT_READ);
+		if (!code && p == MAP_FAILED)
+			code = 14;
+		if (p != MAP_FAILED)
+			munmap(p, PAGE_SIZE);
+		_test_ioctl_release(self->fd, im.handle);
+		_exit(code);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("10: no import, 12: copy-back mapped, 14: uncached refused");
+	close(dfd);
+	test_ioctl_release(d);
+}
+
 /* --- vivid ----------------------------------------------------------------- */
 
 #define FRAME_W		320
