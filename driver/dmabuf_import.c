@@ -19,9 +19,16 @@
  *   the DMA API maps it 1:1 (dma-direct), and the DMA addresses of the
  *   exporter's table are physical addresses.  Where they would not be
  *   (swiotlb forced, encrypted memory, an IOMMU) the addresses are
- *   refused with -EOPNOTSUPP.  The attachment stays mapped for as long
- *   as the addresses are used: an exporter may move or free memory no
- *   mapping holds (the device reads nothing of it);
+ *   refused with -EOPNOTSUPP.  The table is mapped only long enough to
+ *   read it.  Held, it would be synced by every exporter that syncs its
+ *   attachments in begin_cpu_access() (the heaps) in the CPU's direction,
+ *   not its own, or, mapped bidirectionally, overlap other devices'
+ *   mappings of the pages: both errors to DMA-API debugging.  So the
+ *   addresses rely on the attachment keeping the memory in place, as
+ *   dynamic exporters do for a static attachment (they pin it) and the
+ *   heaps, udmabuf, DRM's GEM helpers and videobuf2 do for the dma-buf's
+ *   whole life; an exporter that moved memory at its last unmap, which
+ *   dma-buf allows, must not be mapped by physical address;
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
  *   dma-buf and maps the attachment for the prepare's direction;
  * - a mapping of the descriptor by itself is the exporter's own mmap; one
@@ -68,8 +75,8 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  *	descriptor is pinned; both are undone when the last pin goes, under
  *	desc.prep_lock, while no walk can run
  * @vmap: the exporter's kernel mapping, or cleared; @lock
- * @phys_attach: the attachment to the module's device, or NULL; @lock
- * @phys_sgt: its mapping, which keeps the memory where @phys says; @lock
+ * @phys_attach: the attachment to the module's device that keeps the
+ *	memory where @phys says, or NULL; @lock
  * @phys: the memory's pages, by physical address, in order; @lock
  * @dev_attach: the attachment to the device it is prepared for, or NULL;
  *	desc.prep_lock
@@ -86,7 +93,6 @@ struct iobmd_dmabuf {
 	struct mutex lock; /* vmap, phys_attach, phys */
 	struct iosys_map vmap;
 	struct dma_buf_attachment *phys_attach;
-	struct sg_table *phys_sgt;
 	struct iobmd_runs phys;
 	struct dma_buf_attachment *dev_attach;
 	struct sg_table *dev_sgt;
@@ -148,6 +154,8 @@ static int iobmd_dmabuf_add_pages(struct iobmd_runs *r, struct sg_table *sgt)
 	int ret;
 
 	for_each_sgtable_dma_sg(sgt, sg, i) {
+		/* A table of a large scattered buffer has many entries. */
+		cond_resched();
 		if (!PAGE_ALIGNED(sg_dma_address(sg)) ||
 		    !PAGE_ALIGNED(sg_dma_len(sg)))
 			return -EIO;
@@ -183,14 +191,13 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 	ret = iobmd_dmabuf_add_pages(&m->phys, sgt);
 	if (!ret && PFN_PHYS(m->phys.npages) < m->desc.length)
 		ret = -EIO;
+	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
 	if (ret) {
 		iobmd_runs_free(&m->phys);
-		dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
 		dma_buf_detach(m->dmabuf, attach);
 		return ret;
 	}
 	m->phys_attach = attach;
-	m->phys_sgt = sgt;
 	return 0;
 }
 
@@ -323,11 +330,8 @@ static void iobmd_dmabuf_unpin(struct iobmd_desc *d)
 		iosys_map_clear(&m->vmap);
 	}
 	if (m->phys_attach) {
-		dma_buf_unmap_attachment_unlocked(m->phys_attach, m->phys_sgt,
-						  DMA_TO_DEVICE);
 		dma_buf_detach(m->dmabuf, m->phys_attach);
 		m->phys_attach = NULL;
-		m->phys_sgt = NULL;
 		iobmd_runs_free(&m->phys);
 	}
 }

@@ -1264,18 +1264,18 @@ TEST_F(import, driver)
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
 }
 
-/* --- an exporter whose memory moves (selftests/kapi/iobmd_exporter.ko) -- */
+/* --- memory kept from the CPU (selftests/kapi/iobmd_exporter.ko) --------- */
 
 #define EXPORTER_MODULE	"/lib/modules/iobmd_exporter.ko"
 #define EXPORTER_DIR	"/sys/kernel/debug/iobmd_exporter/"
 
-FIXTURE(moving)
+FIXTURE(nocpu)
 {
 	int fd;
 	struct iobmd_test_stats before;
 };
 
-FIXTURE_SETUP(moving)
+FIXTURE_SETUP(nocpu)
 {
 	self->fd = -1;
 	iobmd_load_kapi_module(EXPORTER_MODULE);
@@ -1283,7 +1283,7 @@ FIXTURE_SETUP(moving)
 	ASSERT_EQ(0, iobmd_read_stats(&self->before));
 }
 
-FIXTURE_TEARDOWN(moving)
+FIXTURE_TEARDOWN(nocpu)
 {
 	if (self->fd == -1)
 		return;
@@ -1313,100 +1313,59 @@ static int exporter_mappings(void)
 	       -1 : atoi(buf);
 }
 
-/* The bytes where the exporter's newest dma-buf is now, into @buf. */
-static int exporter_bytes(__u8 *buf)
-{
-	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
-	int fd = open(EXPORTER_DIR "bytes", O_RDONLY | O_CLOEXEC);
-	ssize_t got;
-
-	if (fd < 0)
-		return -1;
-	got = read(fd, buf, n);
-	close(fd);
-	return got == (ssize_t)n ? 0 : -1;
-}
-
-/*
- * An exporter may move memory no mapping of its dma-buf holds.  A multi
- * of a buffer and the import, mapped as one range, maps the import's
- * pages by address: the import keeps its attachment mapped for as long as
- * it uses those addresses, so a write through the mapping lands where the
- * dma-buf's memory is, and once the mapping and the descriptors are gone
- * no mapping of the exporter's is left (the dma-buf, still open here,
- * moves then, its bytes with it).
- */
-TEST_F(moving, mapped_while_its_addresses_are_used)
-{
-	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
-	__u32 b, h, m, pieces[2];
-	__u8 *p, *bytes;
-	__u64 cookie;
-	int dfd;
-
-	bytes = malloc(n);
-	ASSERT_NE(NULL, bytes);
-	dfd = exporter_new(EXPORTER_MAPPABLE);
-	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
-	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
-	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
-	pieces[0] = b;
-	pieces[1] = h;
-	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
-	test_ioctl_map(m, 0, 0, 0, &cookie);
-	p = iobmd_mmap(self->fd, cookie, PAGE_SIZE + n, PROT_READ | PROT_WRITE);
-	ASSERT_NE(MAP_FAILED, p) TH_LOG("%s", strerror(errno));
-	EXPECT_LE(1, exporter_mappings());
-	memcpy(p + PAGE_SIZE + 100, "where?", 7);
-	ASSERT_EQ(0, exporter_bytes(bytes));
-	EXPECT_STREQ("where?", (char *)bytes + 100);
-	EXPECT_EQ(0, munmap(p, PAGE_SIZE + n));
-	test_ioctl_release(m);
-	test_ioctl_release(b);
-	test_ioctl_release(h);
-	EXPECT_EQ(0, exporter_mappings());
-	/* The memory moved when the last mapping went, the bytes with it. */
-	ASSERT_EQ(0, exporter_bytes(bytes));
-	EXPECT_STREQ("where?", (char *)bytes + 100);
-	close(dfd);
-	free(bytes);
-}
-
 /*
  * Memory whose exporter has no mmap of its own is not the CPU's (a
  * protected heap's): it is imported, and prepared for devices, but no
  * process maps it, neither through the import (the dma-buf's mmap: EINVAL)
  * nor through a multi holding it (ENODEV), and no kernel mapping of it
- * exists for reads (EINVAL, as the dma-buf's vmap).
+ * exists for reads (EINVAL, as the dma-buf's vmap).  The same exporter's
+ * memory with an mmap maps through the multi, the exporter's own mapping
+ * showing what was written through it.
  */
-TEST_F(moving, not_mapped_without_the_exporters_consent)
+TEST_F(nocpu, not_mapped_without_the_exporters_consent)
 {
 	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
 	__u32 b, h, m, pieces[2];
+	__u8 byte, *p, *own;
+	unsigned long mappable;
 	__u64 cookie;
-	__u8 byte;
 	int dfd;
 
-	dfd = exporter_new(0);
-	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
-	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
-	close(dfd);
-	test_ioctl_map(h, 0, 0, 0, &cookie);
-	EXPECT_EQ(MAP_FAILED, iobmd_mmap(self->fd, cookie, n, PROT_READ));
-	EXPECT_EQ(EINVAL, errno);
-	test_err_read(EINVAL, h, 0, &byte, 1);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
-	pieces[0] = b;
-	pieces[1] = h;
-	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
-	test_ioctl_map(m, 0, 0, 0, &cookie);
-	EXPECT_EQ(MAP_FAILED, iobmd_mmap(self->fd, cookie, PAGE_SIZE + n,
-					 PROT_READ));
-	EXPECT_EQ(ENODEV, errno);
-	EXPECT_EQ(0, exporter_mappings());
-	test_ioctl_release(m);
+	for (mappable = 0; mappable <= EXPORTER_MAPPABLE; mappable++) {
+		TH_LOG("an mmap of its own: %s", mappable ? "yes" : "no");
+		dfd = exporter_new(mappable);
+		ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+		test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+		pieces[0] = b;
+		pieces[1] = h;
+		test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+		test_ioctl_map(m, 0, 0, 0, &cookie);
+		p = iobmd_mmap(self->fd, cookie, PAGE_SIZE + n,
+			       PROT_READ | PROT_WRITE);
+		if (!mappable) {
+			EXPECT_EQ(MAP_FAILED, p);
+			EXPECT_EQ(ENODEV, errno);
+			test_ioctl_map(h, 0, 0, 0, &cookie);
+			EXPECT_EQ(MAP_FAILED,
+				  iobmd_mmap(self->fd, cookie, n, PROT_READ));
+			EXPECT_EQ(EINVAL, errno);
+			test_err_read(EINVAL, h, 0, &byte, 1);
+		} else {
+			ASSERT_NE(MAP_FAILED, p) TH_LOG("%s", strerror(errno));
+			memcpy(p + PAGE_SIZE + 9, "seen", 5);
+			own = mmap(NULL, n, PROT_READ, MAP_SHARED, dfd, 0);
+			ASSERT_NE(MAP_FAILED, own);
+			EXPECT_STREQ("seen", (char *)own + 9);
+			munmap(own, n);
+			munmap(p, PAGE_SIZE + n);
+		}
+		close(dfd);
+		test_ioctl_release(m);
+		test_ioctl_release(h);
+	}
 	test_ioctl_release(b);
-	test_ioctl_release(h);
+	EXPECT_EQ(0, exporter_mappings());
 }
 
 /* --- a dma-buf iobmd exported ----------------------------------------- */

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The interface of selftests/kapi/iobmd_exporter.c, a dma-buf exporter whose
- * memory moves when its last mapping goes, for
- * selftests/iobmd_dmabuf_import_test.c.
+ * The interface of selftests/kapi/iobmd_exporter.c, a dma-buf exporter of
+ * memory that may not be the CPU's, for selftests/iobmd_dmabuf_import_test.c.
  */
 #ifndef IOBMD_EXPORTER_H
 #define IOBMD_EXPORTER_H
@@ -15,8 +14,7 @@
 /*
  * On .../iobmd_exporter/new: a new dma-buf; returns its file descriptor.
  * Its argument: 0, or EXPORTER_MAPPABLE for a dma-buf with an mmap of its
- * own (which maps the pages the memory is in at the time); without, its
- * memory is not the CPU's, as a protected heap's.
+ * own; without, its memory is not the CPU's, as a protected heap's.
  */
 #define EXPORTER_IOC_NEW	_IO('x', 1)
 #define EXPORTER_MAPPABLE	1UL
