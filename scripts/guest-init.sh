@@ -23,6 +23,8 @@
 #   insmod rc=N
 #   devnode mode=<ls-style mode>|missing
 #   run-begin NAME ... (the program's output) ... run-end NAME rc=N
+#   dma-api NAME disabled=Y|N errors=N   (after each program, on kernels
+#                             with DMA-API debugging)
 #   held <what the module still holds: "name value" pairs from debugfs>
 #   gcov-begin ... gcov-end   (with IOBMD_GCOV: base64 of a .tar.gz of
 #                             every .gcda under /sys/kernel/debug/gcov)
@@ -113,6 +115,10 @@ if [ "$rc" = 0 ]; then
 		# A last line without a newline would swallow the next marker.
 		[ -n "$(tail -c 1 /tmp/out)" ] && echo >&3
 		mark "run-end $name rc=$(cat /tmp/rc)"
+		# DMA-API debugging turns itself off when it runs out of memory.
+		dma=/sys/kernel/debug/dma-api
+		[ ! -r "$dma/disabled" ] ||
+			mark "dma-api $name disabled=$(cat "$dma/disabled") errors=$(cat "$dma/error_count")"
 	done
 
 	# Every program has exited: the module must hold nothing any more.

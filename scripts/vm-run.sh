@@ -450,6 +450,14 @@ else
 	elif echo "$held" | awk '{ for (i = 2; i <= NF; i += 2) if ($i != 0) bad = 1 } END { exit !bad }'; then
 		problem "the module still holds memory after every program exited: $held"
 	fi
+	# DMA-API debugging (kernels with it) on and without errors after each
+	# program, up to those that fail allocations on purpose (which can
+	# turn it off: iobmd_debug_*, run last).
+	{ grep '^@@IOBMD@@ dma-api ' "$out/markers.txt" || true; } | while read -r _ _ name state; do
+		case $name in *iobmd_debug_*) break ;; esac
+		[ "$state" = "disabled=N errors=0" ] ||
+			problem "DMA-API debugging after $name: $state (it must stay on, without errors)"
+	done
 	rmmod=$(marker rmmod)
 	if [ -z "$rmmod" ]; then
 		problem "rmmod never reported"
