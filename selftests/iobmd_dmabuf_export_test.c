@@ -1066,13 +1066,22 @@ TEST_F(kinds, whole)
 	EXPECT_EQ(MAP_FAILED, map_dmabuf(dfd, size + PAGE_SIZE, PROT_READ));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, dfd,
 				   size));
-	/* The dma-buf outlives the handle and the file. */
+	/*
+	 * The dma-buf outlives the handle and the file (and user memory its
+	 * process unmapped): the mapping made before shows the bytes, and
+	 * so does one made afresh, which only the dma-buf's hold on the
+	 * descriptor and its pin can give.
+	 */
 	made_free(_metadata, self->fd, &m);
 	close(self->fd);
 	self->fd = -1;
 	m.model = malloc(len);
 	ASSERT_NE(NULL, m.model);
 	iobmd_fill_pattern(m.model, len, 0, 22);
+	check_view(_metadata, dfd, p, m.model, len);
+	EXPECT_EQ(0, munmap(p, size));
+	p = map_dmabuf(dfd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap afresh: %s", strerror(errno));
 	check_view(_metadata, dfd, p, m.model, len);
 	EXPECT_EQ(0, munmap(p, size));
 	close(dfd);
