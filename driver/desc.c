@@ -1115,11 +1115,13 @@ static int iobmd_desc_perform_run(void *arg, const struct iobmd_run *run)
  *
  * Sleeps.  A fatal signal ends it early.
  *
- * Return: 0, -EINVAL (unknown @op), -ERANGE (also: a byte of the range is
- * no longer backed, iobmd_desc_check_backed(); nothing is done), -ENODATA
- * when the descriptor is not prepared, -EOPNOTSUPP (prepared for no device, DMA not coherent,
- * and the DMA API bounces every mapping: the memory's lines cannot be
- * reached), -EINTR (a fatal signal: the range may be partly done).
+ * Return: 0, -EINVAL (unknown @op), -EACCES (INVALIDATE of read-only
+ * memory, which would discard what its owner wrote), -ERANGE (also: a
+ * byte of the range is no longer backed, iobmd_desc_check_backed();
+ * nothing is done), -ENODATA when the descriptor is not prepared,
+ * -EOPNOTSUPP (prepared for no device, DMA not coherent, and the DMA API
+ * bounces every mapping: the memory's lines cannot be reached), -EINTR
+ * (a fatal signal: the range may be partly done).
  */
 int iobmd_desc_perform(struct iobmd_desc *d, u32 op, u64 offset, u64 len)
 {
@@ -1128,6 +1130,8 @@ int iobmd_desc_perform(struct iobmd_desc *d, u32 op, u64 offset, u64 len)
 
 	if (op < IOBMD_OP_FLUSH || op > IOBMD_OP_INVALIDATE)
 		return -EINVAL;
+	if (op == IOBMD_OP_INVALIDATE && READ_ONCE(d->readonly))
+		return -EACCES;
 	ret = iobmd_desc_check_range(d, offset, len);
 	if (ret)
 		return ret;

@@ -469,7 +469,7 @@ struct iobmd_desc *iobmd_desc_from_dmabuf(struct dma_buf *dmabuf,
 		 * A read-only file grants no writes through the import, and
 		 * no file grants the exporter's tag or purgeable state.
 		 */
-		sub->readonly = !(dmabuf->file->f_mode & FMODE_WRITE);
+		sub->readonly |= !(dmabuf->file->f_mode & FMODE_WRITE);
 		sub->imported = true;
 		sub->tag = 0;
 		return sub;

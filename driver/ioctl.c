@@ -874,7 +874,8 @@ static int iobmd_ioctl_complete(struct iobmd_ucmd *ucmd)
 
 /*
  * IOBMD_PERFORM - performOperation(): DMA cache maintenance of a range.
- * Errors: EINVAL (flags not 0, unknown op), ENOENT, ERANGE, ENODATA,
+ * Errors: EINVAL (flags not 0, unknown op), EACCES (INVALIDATE of
+ * read-only memory), ENOENT, ERANGE, ENODATA,
  * EOPNOTSUPP (non-coherent DMA behind bounce buffers), EINTR.
  */
 static int iobmd_ioctl_perform(struct iobmd_ucmd *ucmd)

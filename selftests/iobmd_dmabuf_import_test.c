@@ -1269,27 +1269,43 @@ TEST_F(import, driver)
 #define EXPORTER_MODULE	"/lib/modules/iobmd_exporter.ko"
 #define EXPORTER_DIR	"/sys/kernel/debug/iobmd_exporter/"
 
+/*
+ * What holds the exporter's module (its dma-bufs and their mappings) is
+ * kept here, so that a failed assertion still lets teardown unload it.
+ */
 FIXTURE(nocpu)
 {
 	int fd;
+	bool loaded;
+	int dfd;
+	void *p, *own;
+	size_t plen, ownlen;
 	struct iobmd_test_stats before;
 };
 
 FIXTURE_SETUP(nocpu)
 {
-	self->fd = -1;
-	iobmd_load_kapi_module(EXPORTER_MODULE);
+	self->dfd = -1;
+	self->p = self->own = MAP_FAILED;
 	iobmd_fixture_open(self->fd);
 	ASSERT_EQ(0, iobmd_read_stats(&self->before));
+	iobmd_load_kapi_module(EXPORTER_MODULE);
+	self->loaded = true;
 }
 
 FIXTURE_TEARDOWN(nocpu)
 {
-	if (self->fd == -1)
-		return;
-	close(self->fd);
+	if (self->p != MAP_FAILED)
+		munmap(self->p, self->plen);
+	if (self->own != MAP_FAILED)
+		munmap(self->own, self->ownlen);
+	if (self->dfd != -1)
+		close(self->dfd);
+	if (self->fd != -1)
+		close(self->fd);
 	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
-	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0));
+	if (self->loaded)
+		EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0));
 }
 
 /* A new dma-buf of the exporter's (@flags: EXPORTER_MAPPABLE), or -1. */
@@ -1326,41 +1342,48 @@ TEST_F(nocpu, not_mapped_without_the_exporters_consent)
 {
 	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
 	__u32 b, h, m, pieces[2];
-	__u8 byte, *p, *own;
 	unsigned long mappable;
 	__u64 cookie;
-	int dfd;
+	__u8 byte;
 
+	self->plen = PAGE_SIZE + n;
+	self->ownlen = n;
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
 	for (mappable = 0; mappable <= EXPORTER_MAPPABLE; mappable++) {
 		TH_LOG("an mmap of its own: %s", mappable ? "yes" : "no");
-		dfd = exporter_new(mappable);
-		ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
-		test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+		self->dfd = exporter_new(mappable);
+		ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(errno));
+		test_ioctl_import(self->dfd, IOBMD_DIRECTION_INOUT, &h);
 		pieces[0] = b;
 		pieces[1] = h;
 		test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
 		test_ioctl_map(m, 0, 0, 0, &cookie);
-		p = iobmd_mmap(self->fd, cookie, PAGE_SIZE + n,
-			       PROT_READ | PROT_WRITE);
+		self->p = iobmd_mmap(self->fd, cookie, self->plen,
+				     PROT_READ | PROT_WRITE);
 		if (!mappable) {
-			EXPECT_EQ(MAP_FAILED, p);
+			EXPECT_EQ(MAP_FAILED, self->p);
 			EXPECT_EQ(ENODEV, errno);
 			test_ioctl_map(h, 0, 0, 0, &cookie);
-			EXPECT_EQ(MAP_FAILED,
-				  iobmd_mmap(self->fd, cookie, n, PROT_READ));
+			self->own = iobmd_mmap(self->fd, cookie, n, PROT_READ);
+			EXPECT_EQ(MAP_FAILED, self->own);
 			EXPECT_EQ(EINVAL, errno);
 			test_err_read(EINVAL, h, 0, &byte, 1);
 		} else {
-			ASSERT_NE(MAP_FAILED, p) TH_LOG("%s", strerror(errno));
-			memcpy(p + PAGE_SIZE + 9, "seen", 5);
-			own = mmap(NULL, n, PROT_READ, MAP_SHARED, dfd, 0);
-			ASSERT_NE(MAP_FAILED, own);
-			EXPECT_STREQ("seen", (char *)own + 9);
-			munmap(own, n);
-			munmap(p, PAGE_SIZE + n);
+			ASSERT_NE(MAP_FAILED, self->p)
+				TH_LOG("%s", strerror(errno));
+			memcpy((__u8 *)self->p + PAGE_SIZE + 9, "seen", 5);
+			self->own = mmap(NULL, n, PROT_READ, MAP_SHARED,
+					 self->dfd, 0);
+			ASSERT_NE(MAP_FAILED, self->own);
+			EXPECT_STREQ("seen", (char *)self->own + 9);
 		}
-		close(dfd);
+		if (self->own != MAP_FAILED)
+			munmap(self->own, n);
+		if (self->p != MAP_FAILED)
+			munmap(self->p, self->plen);
+		self->p = self->own = MAP_FAILED;
+		close(self->dfd);
+		self->dfd = -1;
 		test_ioctl_release(m);
 		test_ioctl_release(h);
 	}
@@ -1451,6 +1474,9 @@ TEST_F(own, readonly_through_what_is_built_on_it)
 	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
 	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
 	close(dfd);
+	test_ioctl_prepare(h, IOBMD_DIRECTION_OUT);
+	test_err_perform(EACCES, h, IOBMD_OP_INVALIDATE, 0, len);
+	test_ioctl_complete(h, 0);
 
 	test_ioctl_sub_create(h, IOBMD_DIRECTION_INOUT, 0, len, &built[0]);
 	pieces[0] = b;
@@ -1468,6 +1494,9 @@ TEST_F(own, readonly_through_what_is_built_on_it)
 		test_ioctl_prepare(built[i], IOBMD_DIRECTION_OUT);
 		/* Pinned for reading, it still refuses every write. */
 		test_err_write(EACCES, built[i], at, "X", 1);
+		test_err_perform(EACCES, built[i], IOBMD_OP_INVALIDATE, 0,
+				 PAGE_SIZE);
+		test_ioctl_perform(built[i], IOBMD_OP_STORE, 0, PAGE_SIZE);
 		EXPECT_ERRNO(EACCES, _test_export(self->fd, built[i], 0, 0,
 						  O_RDWR | O_CLOEXEC));
 		EXPECT_ERRNO(EACCES, _test_export(self->fd, built[i], 0, 0,
