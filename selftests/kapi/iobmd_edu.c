@@ -138,8 +138,10 @@ static int edu_segments(struct iobmd_desc *d, struct iobmd_segment **segs,
 	if (!*segs)
 		return -ENOMEM;
 	ret = iobmd_desc_dma_segments(d, 0, 0, *segs, total, n, &total);
-	if (ret)
+	if (ret) {
 		kfree(*segs);
+		*segs = NULL;
+	}
 	return ret;
 }
 
