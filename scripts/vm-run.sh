@@ -452,12 +452,20 @@ else
 	fi
 	# DMA-API debugging (kernels with it) on and without errors after each
 	# program, up to those that fail allocations on purpose (which can
-	# turn it off: iobmd_debug_*, run last).
-	{ grep '^@@IOBMD@@ dma-api ' "$out/markers.txt" || true; } | while read -r _ _ name state; do
-		case $name in *iobmd_debug_*) break ;; esac
-		[ "$state" = "disabled=N errors=0" ] ||
-			problem "DMA-API debugging after $name: $state (it must stay on, without errors)"
-	done
+	# turn it off: iobmd_debug_*, run last); each change is reported once,
+	# against the program it ended.
+	{ grep '^@@IOBMD@@ dma-api ' "$out/markers.txt" || true; } |
+		awk '$3 ~ /iobmd_debug_/ { exit }
+		{
+			split($4, d, "="); split($5, e, "=")
+			if (d[2] != "N" && !off) {
+				print "DMA-API debugging turned itself off by the end of " $3
+				off = 1
+			}
+			if (e[2] + 0 > errs)
+				print "DMA-API debugging counted " e[2] - errs " error(s) by the end of " $3
+			errs = e[2] + 0
+		}' | while read -r line; do problem "$line"; done
 	rmmod=$(marker rmmod)
 	if [ -z "$rmmod" ]; then
 		problem "rmmod never reported"
