@@ -1168,9 +1168,11 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
  * Return: 0; -EINVAL (not shared, beyond the mapping, pieces whose page
  * offsets do not line up, a cache mode the memory cannot have), -ENODATA
  * (length 0, or user memory not prepared), -EACCES (writable mapping of
- * user memory pinned read-only), -ERANGE (bytes its pieces no longer
- * back), -ENOMEM.  On failure the mapping holds
- * nothing.
+ * user memory pinned read-only, or of read-only memory), -EPERM (device
+ * memory copy-back, unless the mapping process has CAP_SYS_RAWIO),
+ * -ENODEV (memory of an imported dma-buf whose exporter has no mmap, in
+ * a composed descriptor), -ERANGE (bytes its pieces no longer back),
+ * -ENOMEM.  On failure the mapping holds nothing.
  */
 int __iobmd_hot iobmd_desc_mmap(struct iobmd_desc *d,
 				struct vm_area_struct *vma, u64 offset,

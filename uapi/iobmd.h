@@ -326,7 +326,9 @@ struct iobmd_info {
  * Errors: ENOENT, EINVAL, E2BIG, EFAULT; ENOTTY for SET_LENGTH on a kind
  * that has no capacity.  SET_PURGEABLE (same struct) on a composed
  * descriptor changes each buffer beneath it once, and may also fail with
- * EINTR (a fatal signal; nothing changed) or ENOMEM.
+ * EINTR (a fatal signal; nothing changed) or ENOMEM; memory an imported
+ * dma-buf brought (beneath, or the descriptor itself) is its exporter's
+ * to set: EOPNOTSUPP.
  */
 struct iobmd_set_arg {
 	__u32 size;
@@ -493,12 +495,15 @@ struct iobmd_segments {
  * memory maps only while prepared (ENODATA otherwise).  A
  * MAP_PRIVATE mapping gets EINVAL, and so does a cookie that names no
  * handle of the file mmap() is called on (a cookie of another open file
- * works only on that file); PROT_WRITE on a read-only cookie gets EACCES.
+ * works only on that file); PROT_WRITE on a read-only cookie, or of
+ * read-only memory (an import of a read-only dma-buf, or what is built on
+ * one), gets EACCES, and such memory maps read-only whatever the cookie.
  *
  * The cache mode defaults to the memory's own (uncached for device memory,
  * the creation option for buffers).  RAM can be mapped only with the mode
  * the kernel maps it with (EINVAL otherwise); device memory with any of
- * inhibit, write-through, write-combine and copyback.  IOBMD_MAP refuses
+ * inhibit, write-through, write-combine and copyback, copyback only for a
+ * process with CAP_SYS_RAWIO (EPERM from mmap() otherwise).  IOBMD_MAP refuses
  * the modes no memory can have (posted write, real time); the cookie
  * carries the mode, and mmap() refuses one the memory cannot have.
  *
@@ -512,9 +517,11 @@ struct iobmd_segments {
  * ERANGE (a byte of the mapped pages that a composed descriptor's pieces
  * no longer back, see struct iobmd_rw; IOKit's map of a window asks its
  * parent, which refuses a range past its length; a mapping made before
- * stays as it is) and EPERM
- * (device memory or physical RAM, under lockdown), and EINTR (killed
- * while mapping).
+ * stays as it is), EPERM
+ * (device memory or physical RAM, under lockdown; device memory copyback
+ * without CAP_SYS_RAWIO), ENODEV (memory of an imported dma-buf whose
+ * exporter has no mmap of its own, in a sub or multi: it is not the CPU's)
+ * and EINTR (killed while mapping).
  */
 struct iobmd_map {
 	__u32 size;
@@ -705,10 +712,12 @@ struct iobmd_interleaved_create {
  *
  * Errors: EINVAL (not an interleaved descriptor, length 0), EBUSY
  * (prepared, mapped, or being read; or another SET or CLEAR of it is
- * under way: the change does not wait), ENOSPC (full), ERANGE (range beyond
- * the piece's length), ENOENT, ELOOP (the piece is depth 8, or would make
- * this one deeper while a descriptor is built on it, which a piece that
- * holds this one always would: see IOBMD_INTERLEAVED_CREATE), EOVERFLOW,
+ * under way: the change does not wait; or a read-only piece while a
+ * descriptor is built on this one and it is not read-only already),
+ * ENOSPC (full), ERANGE (range beyond the piece's length), ENOENT, ELOOP
+ * (the piece is depth 8, or would make this one deeper while a descriptor
+ * is built on it, which a piece that holds this one always would: see
+ * IOBMD_INTERLEAVED_CREATE), EOVERFLOW,
  * E2BIG (the length would pass max_capacity, or the visits
  * IOBMD_COMPOSE_MAX_VISITS or, while descriptors are built on this one,
  * what they counted for it).
@@ -813,7 +822,9 @@ struct iobmd_prepare {
  * wrote, INVALIDATE.  Where DMA is coherent (x86) the call does nothing
  * for such a descriptor and succeeds.
  *
- * Errors: EINVAL (unknown op or flag), ENOENT, ERANGE (outside the
+ * Errors: EINVAL (unknown op or flag), EACCES (INVALIDATE of read-only
+ * memory: an import of a read-only dma-buf, or what is built on one),
+ * ENOENT, ERANGE (outside the
  * length, or a byte no longer backed: nothing is done), ENODATA (not
  * prepared), EOPNOTSUPP (prepared from userspace, DMA not coherent, and
  * the kernel bounces every DMA mapping, e.g. swiotlb=force: the memory's
@@ -913,8 +924,12 @@ struct iobmd_export_dmabuf {
  * are the exporter's pages where it has them, as the module's own device
  * sees them 1:1 (EOPNOTSUPP where it would not: swiotlb forced, memory
  * encryption).  A dma-buf whose file is open read-only is written neither
- * by the CPU nor by a device: writes, prepares for a device that writes
- * and writable mappings fail with EACCES.
+ * by the CPU nor by a device: writes, prepares for a device that writes,
+ * INVALIDATE, exports and writable mappings fail with EACCES, through
+ * every sub, multi or interleaved descriptor built on it too.  An import
+ * of iobmd's own dma-buf starts with tag 0, and setting or reading
+ * purgeable state through any import fails with EOPNOTSUPP: that state is
+ * the exporter's.
  *
  * Errors: EINVAL (flags, reserved, direction), EBADF (not a dma-buf),
  * EMFILE, ENFILE (the module's total_descs), ENOMEM, EFAULT; for a
