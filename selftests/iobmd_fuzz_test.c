@@ -150,8 +150,9 @@ static const struct fuzz_cmd fuzz_cmds[C_NR] = {
 	    ENOENT, ENOMEM, EACCES, EPERM, EINTR, ERANGE, ENODATA),
 	CMD(C_COMPLETE, IOBMD_COMPLETE, struct iobmd_prepare, direction,
 	    ENOENT),
+	/* EACCES: INVALIDATE of read-only memory (a read-only import). */
 	CMD(C_PERFORM, IOBMD_PERFORM, struct iobmd_perform, len,
-	    ENOENT, ERANGE, ENODATA),
+	    ENOENT, ERANGE, ENODATA, EACCES),
 	CMD(C_PURGEABLE, IOBMD_SET_PURGEABLE, struct iobmd_set_arg, value,
 	    ENOENT, EOPNOTSUPP),
 	/* EACCES: user memory pinned read-only, exported writable. */
@@ -164,11 +165,13 @@ static const struct fuzz_cmd fuzz_cmds[C_NR] = {
 	[C_UNKNOWN] = { "unknown command", 0, 0, 0, ERRS(ENOTTY) },
 	/*
 	 * The kernel's own mmap() adds EOVERFLOW (offset) to what iobmd has;
-	 * ERANGE: pieces cleared under a composed descriptor.
+	 * ERANGE: pieces cleared under a composed descriptor; EPERM: device
+	 * memory copy-back without CAP_SYS_RAWIO; ENODEV: memory an exporter
+	 * keeps from the CPU.
 	 */
 	[C_MMAP] = { "mmap", 0, 0, 0,
 		     ERRS(EINVAL, EACCES, ENOMEM, ENODATA, EOVERFLOW, ERANGE,
-			  EINTR) },
+			  EINTR, EPERM, ENODEV) },
 	[C_TOUCH] = { "touch a mapping", 0, 0, 0, ERRS(0) },
 	[C_DONTNEED] = { "MADV_DONTNEED", 0, 0, 0, ERRS(EINVAL) },
 	[C_MUNMAP] = { "munmap part", 0, 0, 0, ERRS(0) },
