@@ -111,7 +111,9 @@
  * @start: mapping offset of @vma->vm_start
  * @delta: page offset of the descriptor's first byte
  * @pos: descriptor byte the next run starts at
- * @cache: IOBMD_CACHE_* asked for, then the one in force
+ * @want: IOBMD_CACHE_* asked for
+ * @cache: the mode in force: @want, then the first run's
+ * @rawio: whether the mapping process has CAP_SYS_RAWIO; -1: not asked yet
  * @pages: every run so far is made of insertable pages
  * @iomem: a run so far is device memory
  * @next: first address not yet covered by a run
@@ -128,7 +130,9 @@ struct iobmd_mapper {
 	u64 start;
 	u64 delta;
 	u64 pos;
+	unsigned int want;
 	unsigned int cache;
+	int rawio;
 	bool pages;
 	bool iomem;
 	unsigned long next;
@@ -142,14 +146,17 @@ struct iobmd_mapper {
 };
 
 /*
- * The cache mode a run gets, or -EINVAL when it cannot have @want.  Device
- * memory mapped cacheable (copy-back) may stop the machine (arm64) or
- * alias its driver's uncached mapping: only CAP_SYS_RAWIO, which may
- * describe device memory, may map it so (-EPERM), whoever described it.
+ * The cache mode @run gets, or -EINVAL when it cannot have the one asked
+ * for.  Device memory mapped cacheable (copy-back) may stop the machine
+ * (arm64) or alias its driver's uncached mapping: only CAP_SYS_RAWIO,
+ * which may describe device memory, may map it so (-EPERM), whoever
+ * described it; asked once per mapping (a refusal is audited).
  */
-static int __iobmd_hot iobmd_mmap_cache(const struct iobmd_run *run,
-					unsigned int want)
+static int __iobmd_hot iobmd_mmap_cache(struct iobmd_mapper *m,
+					const struct iobmd_run *run)
 {
+	unsigned int want = m->want;
+
 	if (!(run->flags & IOBMD_RUN_IOMEM)) {
 		if (want == IOBMD_CACHE_DEFAULT || want == run->cache)
 			return run->cache;
@@ -168,7 +175,9 @@ static int __iobmd_hot iobmd_mmap_cache(const struct iobmd_run *run,
 		return want;
 	case IOBMD_CACHE_COPYBACK:
 	case IOBMD_CACHE_COPYBACK_INNER:
-		return capable(CAP_SYS_RAWIO) ? IOBMD_CACHE_DEFAULT : -EPERM;
+		if (m->rawio < 0)
+			m->rawio = capable(CAP_SYS_RAWIO);
+		return m->rawio ? IOBMD_CACHE_DEFAULT : -EPERM;
 	}
 	return -EINVAL;
 }
@@ -244,7 +253,7 @@ static int __iobmd_hot iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 		return -ENODEV;
 	if (offset_in_page(off) != offset_in_page(run->addr))
 		return -EINVAL;
-	cache = iobmd_mmap_cache(run, m->cache);
+	cache = iobmd_mmap_cache(m, run);
 	if (cache < 0)
 		return cache;
 
@@ -1097,7 +1106,7 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 			.cache = b->cache,
 		};
 
-		ret = iobmd_mmap_cache(&run, m->cache);
+		ret = iobmd_mmap_cache(m, &run);
 		if (ret < 0)
 			return ret;
 		m->cache = ret;
@@ -1181,7 +1190,9 @@ int __iobmd_hot iobmd_desc_mmap(struct iobmd_desc *d,
 	struct iobmd_mapper m = {
 		.vma = vma,
 		.start = offset,
+		.want = cache,
 		.cache = cache,
+		.rawio = -1,
 		.pages = true,
 	};
 	u64 size = vma->vm_end - vma->vm_start;

@@ -359,6 +359,38 @@ TEST_F(iobmd_device, cache_modes)
 	ASSERT_EQ(0, iobmd_stat("mappings"));
 }
 
+/*
+ * Copy-back (CAP_SYS_RAWIO, which the test has) holds for device memory
+ * in several pieces as for one piece: a multi of BAR2's halves, second
+ * half first, is two runs of device memory, each given the mode asked for.
+ */
+TEST_F(iobmd_device, cache_modes_of_pieces)
+{
+	static const __u32 modes[] = {
+		IOBMD_CACHE_COPYBACK, IOBMD_CACHE_COPYBACK_INNER,
+		IOBMD_CACHE_INHIBIT, IOBMD_CACHE_WRITE_COMBINE,
+		IOBMD_CACHE_WRITE_THRU, 0,
+	};
+	__u64 half = self->bar_len / 2;
+	__u32 d[2], m, i;
+
+	test_ioctl_device_create(self->bar + half, half, &d[0]);
+	test_ioctl_device_create(self->bar, half, &d[1]);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, d, 2, &m);
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		EXPECT_EQ(0, iobmd_map_refusal(self->fd, d[0], modes[i], 0, 0,
+					       half, PROT_READ))
+			TH_LOG("one piece, mode %#x", modes[i]);
+		EXPECT_EQ(0, iobmd_map_refusal(self->fd, m, modes[i], 0, 0,
+					       self->bar_len, PROT_READ))
+			TH_LOG("two pieces, mode %#x", modes[i]);
+	}
+	test_ioctl_release(m);
+	test_ioctl_release(d[1]);
+	test_ioctl_release(d[0]);
+	ASSERT_EQ(0, iobmd_stat("mappings"));
+}
+
 /* Device memory is mapped by PFN: get_user_pages fails on it. */
 TEST_F(iobmd_device, not_page_backed)
 {
