@@ -37,6 +37,7 @@
 #include <sys/utsname.h>
 
 #include "iobmd_utils.h"
+#include "iobmd_dmabuf.h"
 #include "iobmd_netlink.h"
 #include "iobmd_pagemap.h"
 #include "iobmd_stats.h"
@@ -81,27 +82,6 @@ static bool kernel_debug(void)
 	struct utsname u;
 
 	return !uname(&u) && strstr(u.release, "iobmd-debug");
-}
-
-static int open_vgem(void)
-{
-	char path[64], name[16];
-	int i, fd;
-
-	for (i = 0; i < 16; i++) {
-		struct drm_version v = { .name = name,
-					 .name_len = sizeof(name) - 1 };
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(name, 0, sizeof(name));
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -ENOENT;
 }
 
 #define VIVID_W		640
@@ -201,7 +181,7 @@ static int exporter_open(struct exporter *e, enum exp_kind want)
 		fd = open_heap("system");
 		if (fd == -ENOENT && access("/dev/dma_heap", F_OK)) {
 			e->kind = EXP_VGEM;
-			fd = open_vgem();
+			fd = vgem_open();
 		}
 		break;
 	case EXP_UDMABUF:
@@ -213,7 +193,7 @@ static int exporter_open(struct exporter *e, enum exp_kind want)
 		}
 		break;
 	case EXP_VGEM:
-		fd = open_vgem();
+		fd = vgem_open();
 		break;
 	case EXP_VIVID:
 		fd = open_vivid(e);
@@ -229,7 +209,7 @@ static int exporter_open(struct exporter *e, enum exp_kind want)
  */
 #define exporter_need(e, ret)                                                 \
 	do {                                                                  \
-		if ((ret) == -ENOENT && (e)->kind == EXP_VGEM)                \
+		if ((ret) == -ENODEV && (e)->kind == EXP_VGEM)                \
 			SKIP(return, IOBMD_NO_VGEM);                          \
 		if ((ret) == -ENOENT && (e)->kind == EXP_VIVID)               \
 			SKIP(return, "no vivid video capture node: "          \
@@ -339,25 +319,6 @@ static int exporter_alloc(struct exporter *e, __u64 size, bool rdonly)
 	return -EINVAL;
 }
 
-static __u64 dmabuf_size(int fd)
-{
-	off_t end = lseek(fd, 0, SEEK_END);
-
-	lseek(fd, 0, SEEK_SET);
-	return end < 0 ? 0 : end;
-}
-
-/* DMA_BUF_IOCTL_SYNC around CPU access through the exporter's mmap. */
-static int dmabuf_sync(int fd, bool start)
-{
-	struct dma_buf_sync s = {
-		.flags = DMA_BUF_SYNC_RW |
-			 (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END),
-	};
-
-	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
-}
-
 /* The number of dma-bufs the kernel has ("Total N objects"), or -1. */
 static long dmabufs_alive(void)
 {
@@ -413,24 +374,6 @@ static int _test_ioctl_import(int fd, __u32 size, __u32 flags, __u32 dmabuf,
 						flags, dmabuf, direction,     \
 						reserved, NULL));             \
 	})
-
-/*
- * IOBMD_EXPORT_DMABUF of [@offset, @offset + @length), the dma-buf's file
- * open with @fd_flags: the fd, or -1.
- */
-static int _test_export(int fd, __u32 handle, __u64 offset, __u64 length,
-			__u32 fd_flags)
-{
-	struct iobmd_export_dmabuf cmd = {
-		.size = sizeof(cmd),
-		.handle = handle,
-		.fd_flags = fd_flags,
-		.offset = offset,
-		.length = length,
-	};
-
-	return ioctl(fd, IOBMD_EXPORT_DMABUF, &cmd) ? -1 : (int)cmd.fd;
-}
 
 /* --- the netlink counter --------------------------------------------------- */
 
@@ -590,16 +533,20 @@ FIXTURE_TEARDOWN(import)
 /* Bytes [@off, @off + @n) of the dma-buf, read through @map. */
 #define test_exp_read(dfd, map, off, buf, n)                                  \
 	({                                                                    \
-		ASSERT_EQ(0, dmabuf_sync(dfd, true));                         \
+		ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_START |            \
+						  DMA_BUF_SYNC_RW));          \
 		memcpy(buf, (map) + (off), n);                                \
-		ASSERT_EQ(0, dmabuf_sync(dfd, false));                        \
+		ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_END |              \
+						  DMA_BUF_SYNC_RW));          \
 	})
 
 #define test_exp_write(dfd, map, off, buf, n)                                 \
 	({                                                                    \
-		ASSERT_EQ(0, dmabuf_sync(dfd, true));                         \
+		ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_START |            \
+						  DMA_BUF_SYNC_RW));          \
 		memcpy((map) + (off), buf, n);                                \
-		ASSERT_EQ(0, dmabuf_sync(dfd, false));                        \
+		ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_END |              \
+						  DMA_BUF_SYNC_RW));          \
 	})
 
 TEST_F(import, info)
@@ -754,10 +701,10 @@ TEST_F(import, map_alone)
 	EXPECT_TRUE(mapped_from_dmabuf(mine));
 	EXPECT_EQ(maps, iobmd_stat("mappings"));
 
-	ASSERT_EQ(0, dmabuf_sync(dfd, true));
+	ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
 	memcpy(mine + len - 40, "through iobmd's mapping", 24);
 	memcpy(map + 100, "through the exporter's", 23);
-	ASSERT_EQ(0, dmabuf_sync(dfd, false));
+	ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
 	test_ioctl_read(h, len - 40, back, 24);
 	EXPECT_STREQ("through iobmd's mapping", (char *)back);
 	test_exp_read(dfd, mine, 100, back, 23);
@@ -843,12 +790,12 @@ TEST_F(import, multi_map)
 
 	/* One range: the iobmd buffer, then the exporter's memory. */
 	ASSERT_EQ(bl, iobmd_check_pattern(mine, bl, 0, 31));
-	ASSERT_EQ(0, dmabuf_sync(dfd, true));
+	ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
 	ASSERT_EQ(len, iobmd_check_pattern(mine + bl, len, 0, 32));
 	/* Written through it, across the pieces' boundary. */
 	iobmd_fill_pattern(b, 2 * PAGE_SIZE, bl - PAGE_SIZE, 33);
 	memcpy(mine + bl - PAGE_SIZE, b, 2 * PAGE_SIZE);
-	ASSERT_EQ(0, dmabuf_sync(dfd, false));
+	ASSERT_EQ(0, dmabuf_sync(dfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
 	test_exp_read(dfd, map, 0, b, PAGE_SIZE);
 	ASSERT_EQ(PAGE_SIZE, iobmd_check_pattern(b, PAGE_SIZE, bl, 33));
 	test_ioctl_read(p[0], bl - PAGE_SIZE, b, PAGE_SIZE);
@@ -1055,24 +1002,21 @@ TEST_F(import, not_exported_again)
 	long long exports = iobmd_stat("exports");
 	__u64 len;
 	__u32 p[2], m;
-	int dfd;
+	int dfd, e;
 
 	dfd = test_alloc(4 * PAGE_SIZE, &len);
 	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &p[1]);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &p[0]);
 	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, p, 2, &m);
 	/* Another exporter's memory, alone or with iobmd's, stays its. */
-	EXPECT_ERRNO(EINVAL, _test_export(self->fd, p[1], 0, 0, O_RDWR));
-	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, 0, 0, O_RDWR));
-	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, PAGE_SIZE, 0, O_RDWR));
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, p[1], 0, 0, O_RDWR, &e));
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, 0, 0, O_RDWR, &e));
+	EXPECT_ERRNO(EINVAL, _test_export(self->fd, m, PAGE_SIZE, 0, O_RDWR,
+					  &e));
 	/* iobmd's part alone may go. */
-	{
-		int e = _test_export(self->fd, m, 0, PAGE_SIZE, O_RDWR);
-
-		ASSERT_LE(0, e);
-		EXPECT_EQ(exports + 1, iobmd_stat("exports"));
-		close(e);
-	}
+	ASSERT_EQ(0, _test_export(self->fd, m, 0, PAGE_SIZE, O_RDWR, &e));
+	EXPECT_EQ(exports + 1, iobmd_stat("exports"));
+	close(e);
 	EXPECT_EQ(exports, iobmd_stat("exports"));
 	test_ioctl_release(m);
 	test_ioctl_release(p[0]);
@@ -1427,8 +1371,8 @@ TEST_F(own, is_a_sub_range)
 	iobmd_fill_pattern(pat, blen, 0, 71);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, blen, 0, &b);
 	test_ioctl_write(b, 0, pat, blen);
-	dfd = _test_export(self->fd, b, off, n, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, _test_export(self->fd, b, off, n, O_RDWR | O_CLOEXEC,
+				  &dfd));
 	EXPECT_EQ(PAGE_SIZE * 3, dmabuf_size(dfd));
 	test_ioctl_import(dfd, IOBMD_DIRECTION_IN, &h);
 	close(dfd);
@@ -1470,8 +1414,8 @@ TEST_F(own, readonly_through_what_is_built_on_it)
 
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, len, 0, &b);
 	test_ioctl_write(b, 0, "owner's", 8);
-	dfd = _test_export(self->fd, b, 0, len, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, _test_export(self->fd, b, 0, len, O_RDONLY | O_CLOEXEC,
+				  &dfd)) TH_LOG("%s", strerror(errno));
 	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
 	close(dfd);
 	test_ioctl_prepare(h, IOBMD_DIRECTION_OUT);
@@ -1498,9 +1442,9 @@ TEST_F(own, readonly_through_what_is_built_on_it)
 				 PAGE_SIZE);
 		test_ioctl_perform(built[i], IOBMD_OP_STORE, 0, PAGE_SIZE);
 		EXPECT_ERRNO(EACCES, _test_export(self->fd, built[i], 0, 0,
-						  O_RDWR | O_CLOEXEC));
+						  O_RDWR | O_CLOEXEC, &dfd));
 		EXPECT_ERRNO(EACCES, _test_export(self->fd, built[i], 0, 0,
-						  O_RDONLY | O_CLOEXEC));
+						  O_RDONLY | O_CLOEXEC, &dfd));
 		test_ioctl_get_info(built[i], &info);
 		test_ioctl_map(built[i], 0, 0, 0, &cookie);
 		test_map_readonly(cookie, info.length);
@@ -1527,8 +1471,9 @@ TEST_F(own, readonly_piece_of_an_interleaved_descriptor)
 
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, 2 * PAGE_SIZE, 0, &b);
 	test_ioctl_write(b, 0, "own", 4);
-	dfd = _test_export(self->fd, b, 0, PAGE_SIZE, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, _test_export(self->fd, b, 0, PAGE_SIZE,
+				  O_RDONLY | O_CLOEXEC, &dfd))
+		TH_LOG("%s", strerror(errno));
 	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
 	close(dfd);
 
@@ -1587,9 +1532,9 @@ TEST_F(own, purgeable_state_stays_the_owners)
 	test_ioctl_write(b, 0, "first", 6);
 	test_ioctl_write(b, PAGE_SIZE, "second", 7);
 	for (i = 0; i < 2; i++) {
-		dfd = _test_export(self->fd, b, 0, PAGE_SIZE,
-				   modes[i] | O_CLOEXEC);
-		ASSERT_LE(0, dfd) TH_LOG("%s", strerror(errno));
+		ASSERT_EQ(0, _test_export(self->fd, b, 0, PAGE_SIZE,
+					  modes[i] | O_CLOEXEC, &dfd))
+			TH_LOG("%s", strerror(errno));
 		test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h[i]);
 		close(dfd);
 		test_ioctl_get_info(h[i], &info);
