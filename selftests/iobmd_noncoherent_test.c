@@ -44,20 +44,6 @@
 #define NC_TESTS_DIRECT		8
 #define TRACING		"/sys/kernel/tracing"
 
-/* Whether the kernel was booted with swiotlb=force. */
-static bool swiotlb_forced(void)
-{
-	char line[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (!f)
-		return false;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = 0;
-	fclose(f);
-	return strstr(line, "swiotlb=force");
-}
-
 static long held_descriptors(void)
 {
 	return iobmd_stat("descriptors");
@@ -65,7 +51,7 @@ static long held_descriptors(void)
 
 TEST(kernel_device)
 {
-	bool forced = swiotlb_forced();
+	bool forced = iobmd_swiotlb_forced();
 	int fd, ok = 0, not_ok = 0, plan = -1;
 	int tests = forced ? NC_TESTS_BOUNCED : NC_TESTS_DIRECT;
 	char line[256];
@@ -177,7 +163,7 @@ FIXTURE_SETUP(user_prepared)
 	unsigned int i;
 
 	iobmd_fixture_open(self->fd);
-	self->forced = swiotlb_forced();
+	self->forced = iobmd_swiotlb_forced();
 	if (access(TRACING "/trace", F_OK))
 		ASSERT_EQ(0, mount("nodev", TRACING, "tracefs", 0, NULL))
 			TH_LOG("mounting tracefs: %s", strerror(errno));

@@ -1094,6 +1094,51 @@ static inline int _test_ioctl_device_create(int fd, __u64 phys,
 		EXPECT_EQ(0, __h);                                           \
 	})
 
+/* IOBMD_IMPORT_DMABUF */
+
+/*
+ * IOBMD_IMPORT_DMABUF of @dmabuf, the command @size bytes long (a tail of
+ * zeroes past the struct); *@handle gets what the ioctl left there.
+ */
+static inline int _test_ioctl_import(int fd, __u32 size, __u32 flags,
+				     __u32 dmabuf, __u32 direction,
+				     __u32 reserved, __u32 *handle)
+{
+	struct {
+		struct iobmd_import_dmabuf cmd;
+		__u8 tail[8];
+	} big;
+	int ret;
+
+	memset(&big, 0, sizeof(big));
+	big.cmd.size = size;
+	big.cmd.flags = flags;
+	big.cmd.fd = dmabuf;
+	big.cmd.direction = direction;
+	big.cmd.__reserved = reserved;
+	big.cmd.handle = 0xdeadbeef;
+	ret = ioctl(fd, IOBMD_IMPORT_DMABUF, &big);
+	if (handle)
+		*handle = big.cmd.handle;
+	return ret;
+}
+
+#define test_ioctl_import(dmabuf, direction, handle_p)                        \
+	({                                                                    \
+		ASSERT_EQ(0, _test_ioctl_import(self->fd,                     \
+						sizeof(struct iobmd_import_dmabuf), \
+						0, dmabuf, direction, 0,      \
+						handle_p));                   \
+	})
+#define test_err_import(_errno, flags, dmabuf, direction, reserved)           \
+	({                                                                    \
+		EXPECT_ERRNO(_errno,                                          \
+			     _test_ioctl_import(self->fd,                     \
+						sizeof(struct iobmd_import_dmabuf), \
+						flags, dmabuf, direction,     \
+						reserved, NULL));             \
+	})
+
 /* IOBMD_PREPARE, IOBMD_COMPLETE */
 
 static inline int _test_ioctl_prepare(int fd, unsigned long cmd_num,
@@ -1267,6 +1312,15 @@ static inline int iobmd_read_file(const char *path, char *buf, size_t len)
 		n--;
 	buf[n] = 0;
 	return 0;
+}
+
+/* Whether the kernel was booted with swiotlb=force (every DMA bounced). */
+static inline bool iobmd_swiotlb_forced(void)
+{
+	char line[4096];
+
+	return !iobmd_read_file("/proc/cmdline", line, sizeof(line)) &&
+	       strstr(line, "swiotlb=force");
 }
 
 /*
