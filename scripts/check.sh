@@ -31,7 +31,7 @@
 #      on amd64, the SMMUv3 on arm64; vfio-pci loaded), the programs that
 #      drive a device: iobmd_edu_*
 #      and iobmd_vfio_*; and once more with swiotlb=force (every DMA
-#      mapping bounced), iobmd_noncoherent_*; on 6.12 (amd64), once more
+#      mapping bounced), iobmd_noncoherent_* and iobmd_bounce_*; on 6.12 (amd64), once more
 #      as on a user's machine (vm-run.sh --bare: no parameter, devices
 #      or test modules): the whole collection through run_kselftest.sh
 #      -c drivers/iobmd, as `make -C selftests run_tests` runs it, where
@@ -196,9 +196,10 @@ for t in "${ksft_list[@]}" "$BUILD"/selftests/iobmd_*_test; do
 	case ${t##*[/:]} in
 	iobmd_edu_* | iobmd_vfio_*) devices+=("$t") ;;
 	esac
-	# And those about cache maintenance with every DMA mapping bounced.
+	# And those about cache maintenance and physical addresses with
+	# every DMA mapping bounced.
 	case ${t##*[/:]} in
-	iobmd_noncoherent_*) bounce+=("$t") ;;
+	iobmd_noncoherent_* | iobmd_bounce_*) bounce+=("$t") ;;
 	esac
 done
 tests=("${first[@]}" "${tests[@]}" "${last[@]}")
