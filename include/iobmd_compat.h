@@ -104,6 +104,31 @@ static inline void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 #endif
 
 /*
+ * And an exporter's call that tells them, dma_buf_invalidate_mappings();
+ * before, dma_buf_move_notify().  7.0 also has exporters ask whether an
+ * importer can be told (dma_buf_attach_revocable()); before, every
+ * dynamic importer had to have the callback.
+ */
+#ifndef IOBMD_HAVE_DMA_BUF_INVALIDATE_MAPPINGS_FN
+#include <linux/dma-buf.h>
+
+static inline void dma_buf_invalidate_mappings(struct dma_buf *dmabuf)
+{
+	dma_buf_move_notify(dmabuf);
+}
+#endif
+
+#ifndef IOBMD_HAVE_DMA_BUF_ATTACH_REVOCABLE
+#include <linux/dma-buf.h>
+
+static inline bool dma_buf_attach_revocable(struct dma_buf_attachment *attach)
+{
+	return attach->importer_ops &&
+	       attach->importer_ops->IOBMD_DMA_BUF_INVALIDATE;
+}
+#endif
+
+/*
  * alloc_contig_range()'s third argument: a migrate type until 6.16, then
  * flags, where 1 (MIGRATE_MOVABLE's value) asks for CMA memory.  An
  * ordinary request is ACR_FLAGS_NONE there, MIGRATE_MOVABLE before.
