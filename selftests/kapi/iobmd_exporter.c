@@ -2,24 +2,40 @@
 /*
  * iobmd_exporter: a dma-buf exporter for selftests/iobmd_dmabuf_import_test.c
  * whose dma-bufs may have no mmap and no vmap: memory that is not the
- * CPU's, as a protected heap's, which an importer must not map either.
+ * CPU's, as a protected heap's, which an importer must not map either;
+ * and whose dma-bufs may be dynamic: memory the exporter moves when it is
+ * asked to and nothing pins it, as a GPU driver moves VRAM, and which it
+ * may refuse to importers that cannot be told to give it up.
  *
  * /sys/kernel/debug/iobmd_exporter/:
  *   new       its ioctl EXPORTER_IOC_NEW makes a dma-buf of EXPORTER_PAGES
- *             pages, zeroed, with an mmap of its own or none, and returns
- *             its file descriptor
+ *             pages, zeroed, of the kind its argument says, and returns its
+ *             file descriptor; EXPORTER_IOC_MOVE moves a dynamic one
  *   mappings  live mappings (map_dma_buf) of all of them
+ *   pins      live pins (pin) of all of them
+ *   vmaps     live kernel mappings (vmap) of all of them
+ *
+ * A dynamic dma-buf keeps the dma-buf rules of its kind: pin, unpin, map
+ * and unmap are called with the reservation lock held, and a move takes it
+ * and tells the importers (dma_buf_invalidate_mappings()) before the old
+ * pages go.  Its own mmap maps the pages it has at the time of each fault;
+ * a move takes the old ones out of every process first.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include <iobmd_compat.h>
 
@@ -27,16 +43,41 @@
 
 MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
+#define EXP_FLAGS	(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC | \
+			 EXPORTER_REVOCABLE_ONLY)
+
 /**
  * struct exp_buf - one dma-buf's memory
- * @pages: its pages
+ * @pages: its pages; a dynamic one's are replaced when it moves, under the
+ *	dma-buf's reservation lock and @lock
+ * @flags: the EXPORTER_* it was made with
+ * @lock: a dynamic one's: @pages against its user mappings' faults and
+ *	@vaddr against moves (6.1 makes kernel mappings without the
+ *	reservation lock); taken inside the reservation lock
+ * @pins: a dynamic one's live pins; the reservation lock
+ * @vaddr: a dynamic one's kernel mapping, or NULL; @lock
  */
 struct exp_buf {
 	struct page *pages[EXPORTER_PAGES];
+	unsigned long flags;
+	struct mutex lock; /* pages (with the reservation lock), vaddr */
+	unsigned int pins;
+	void *vaddr;
 };
 
 static atomic_t exp_mappings;
+static atomic_t exp_pins;
+static atomic_t exp_vmaps;
 static struct dentry *exp_dir;
+
+/* The dma-buf rules of a dynamic exporter, checked. */
+static void exp_assert_locked(struct dma_buf *dmabuf)
+{
+	struct exp_buf *b = dmabuf->priv;
+
+	if (b->flags & EXPORTER_DYNAMIC)
+		dma_resv_assert_held(dmabuf->resv);
+}
 
 static struct sg_table *exp_map(struct dma_buf_attachment *at,
 				enum dma_data_direction dir)
@@ -45,6 +86,7 @@ static struct sg_table *exp_map(struct dma_buf_attachment *at,
 	struct sg_table *sgt;
 	int ret;
 
+	exp_assert_locked(at->dmabuf);
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
@@ -66,6 +108,7 @@ static struct sg_table *exp_map(struct dma_buf_attachment *at,
 static void exp_unmap(struct dma_buf_attachment *at, struct sg_table *sgt,
 		      enum dma_data_direction dir)
 {
+	exp_assert_locked(at->dmabuf);
 	dma_unmap_sgtable(at->dev, sgt, dir, 0);
 	sg_free_table(sgt);
 	kfree(sgt);
@@ -79,6 +122,7 @@ static void exp_free(struct exp_buf *b)
 	for (i = 0; i < EXPORTER_PAGES; i++)
 		if (b->pages[i])
 			__free_page(b->pages[i]);
+	mutex_destroy(&b->lock);
 	kfree(b);
 }
 
@@ -99,6 +143,109 @@ static int exp_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	return ret;
 }
 
+/*
+ * A dynamic dma-buf's importer: one that can be told the memory moves
+ * (and so can have it taken back), or one that pins it.
+ */
+static int exp_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *at)
+{
+	struct exp_buf *b = dmabuf->priv;
+
+	if (b->flags & EXPORTER_REVOCABLE_ONLY &&
+	    !dma_buf_attach_revocable(at))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static int exp_pin(struct dma_buf_attachment *at)
+{
+	struct exp_buf *b = at->dmabuf->priv;
+
+	exp_assert_locked(at->dmabuf);
+	b->pins++;
+	atomic_inc(&exp_pins);
+	return 0;
+}
+
+static void exp_unpin(struct dma_buf_attachment *at)
+{
+	struct exp_buf *b = at->dmabuf->priv;
+
+	exp_assert_locked(at->dmabuf);
+	if (WARN_ON(!b->pins))
+		return;
+	b->pins--;
+	atomic_dec(&exp_pins);
+}
+
+/* The kernel mapping of a dynamic one, which holds it in place. */
+static int exp_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct exp_buf *b = dmabuf->priv;
+	int ret = 0;
+
+	mutex_lock(&b->lock);
+	if (WARN_ON(b->vaddr))
+		ret = -EBUSY;
+	else
+		b->vaddr = vmap(b->pages, EXPORTER_PAGES, VM_MAP, PAGE_KERNEL);
+	if (!ret && !b->vaddr)
+		ret = -ENOMEM;
+	if (!ret) {
+		iosys_map_set_vaddr(map, b->vaddr);
+		atomic_inc(&exp_vmaps);
+	}
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+static void exp_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct exp_buf *b = dmabuf->priv;
+
+	mutex_lock(&b->lock);
+	if (!WARN_ON(b->vaddr != map->vaddr)) {
+		vunmap(b->vaddr);
+		b->vaddr = NULL;
+		atomic_dec(&exp_vmaps);
+	}
+	mutex_unlock(&b->lock);
+}
+
+/* A user mapping of a dynamic one: the page it has now. */
+static vm_fault_t exp_fault(struct vm_fault *vmf)
+{
+	struct exp_buf *b = vmf->vma->vm_private_data;
+	vm_fault_t ret;
+
+	if (vmf->pgoff >= EXPORTER_PAGES)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&b->lock);
+	ret = vmf_insert_pfn(vmf->vma, vmf->address,
+			     page_to_pfn(b->pages[vmf->pgoff]));
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct exp_vm_ops = {
+	.fault = exp_fault,
+};
+
+/*
+ * By page frame, with no reference on the pages, shared only: the VMA is
+ * the dma-buf file's (dma_buf_mmap() makes it so), whose mapping a move
+ * zaps.
+ */
+static int exp_dyn_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	if (vma_is_cow_mapping(vma))
+		return -EINVAL;
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &exp_vm_ops;
+	vma->vm_private_data = dmabuf->priv;
+	return 0;
+}
+
 static const struct dma_buf_ops exp_ops = {
 	.map_dma_buf = exp_map,
 	.unmap_dma_buf = exp_unmap,
@@ -112,6 +259,35 @@ static const struct dma_buf_ops exp_mappable_ops = {
 	.release = exp_release,
 };
 
+static const struct dma_buf_ops exp_dyn_ops = {
+	.attach = exp_attach,
+	.pin = exp_pin,
+	.unpin = exp_unpin,
+	.map_dma_buf = exp_map,
+	.unmap_dma_buf = exp_unmap,
+	.release = exp_release,
+};
+
+static const struct dma_buf_ops exp_dyn_mappable_ops = {
+	.attach = exp_attach,
+	.pin = exp_pin,
+	.unpin = exp_unpin,
+	.map_dma_buf = exp_map,
+	.unmap_dma_buf = exp_unmap,
+	.mmap = exp_dyn_mmap,
+	.vmap = exp_vmap,
+	.vunmap = exp_vunmap,
+	.release = exp_release,
+};
+
+static const struct dma_buf_ops *exp_ops_of(unsigned long flags)
+{
+	if (flags & EXPORTER_DYNAMIC)
+		return flags & EXPORTER_MAPPABLE ? &exp_dyn_mappable_ops :
+						   &exp_dyn_ops;
+	return flags & EXPORTER_MAPPABLE ? &exp_mappable_ops : &exp_ops;
+}
+
 static long exp_new(unsigned long flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
@@ -120,9 +296,14 @@ static long exp_new(unsigned long flags)
 	unsigned int i;
 	int fd;
 
+	if (flags & ~EXP_FLAGS ||
+	    (flags & EXPORTER_REVOCABLE_ONLY && !(flags & EXPORTER_DYNAMIC)))
+		return -EINVAL;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
+	mutex_init(&b->lock);
+	b->flags = flags;
 	for (i = 0; i < EXPORTER_PAGES; i++) {
 		b->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
 		if (!b->pages[i]) {
@@ -131,7 +312,7 @@ static long exp_new(unsigned long flags)
 		}
 	}
 	info.exp_name = "iobmd_exporter";
-	info.ops = flags & EXPORTER_MAPPABLE ? &exp_mappable_ops : &exp_ops;
+	info.ops = exp_ops_of(flags);
 	info.size = EXPORTER_PAGES * PAGE_SIZE;
 	info.flags = O_RDWR;
 	info.priv = b;
@@ -146,11 +327,78 @@ static long exp_new(unsigned long flags)
 	return fd;
 }
 
+/*
+ * New pages for @b's, bytes copied, old ones in @pages: nothing pinned,
+ * no kernel mapping; under the reservation lock.  The processes that
+ * map it fault the new pages in.
+ */
+static int exp_swap(struct dma_buf *dmabuf, struct page **pages)
+{
+	struct exp_buf *b = dmabuf->priv;
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&b->lock);
+	if (b->pins || b->vaddr) {
+		ret = -EBUSY;
+	} else {
+		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+		for (i = 0; i < EXPORTER_PAGES; i++) {
+			copy_highpage(pages[i], b->pages[i]);
+			swap(pages[i], b->pages[i]);
+		}
+	}
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+static long exp_move(int fd)
+{
+	struct page *pages[EXPORTER_PAGES] = { };
+	struct dma_buf *dmabuf;
+	unsigned int i;
+	long ret;
+
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	ret = -EINVAL;
+	if (dmabuf->ops->release != exp_release ||
+	    !(((struct exp_buf *)dmabuf->priv)->flags & EXPORTER_DYNAMIC))
+		goto out_put;
+	ret = -ENOMEM;
+	for (i = 0; i < EXPORTER_PAGES; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (!pages[i])
+			goto out_free;
+	}
+	ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
+	if (ret)
+		goto out_free;
+	ret = exp_swap(dmabuf, pages);
+	/* Importers that do not pin it map it again. */
+	if (!ret)
+		dma_buf_invalidate_mappings(dmabuf);
+	dma_resv_unlock(dmabuf->resv);
+out_free:
+	/* The old pages after a move, else the new ones. */
+	for (i = 0; i < EXPORTER_PAGES; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+out_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
 static long exp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	if (cmd != EXPORTER_IOC_NEW)
-		return -ENOTTY;
-	return arg & ~EXPORTER_MAPPABLE ? -EINVAL : exp_new(arg);
+	switch (cmd) {
+	case EXPORTER_IOC_NEW:
+		return exp_new(arg);
+	case EXPORTER_IOC_MOVE:
+		return arg > INT_MAX ? -EBADF : exp_move(arg);
+	}
+	return -ENOTTY;
 }
 
 static const struct file_operations exp_new_fops = {
@@ -163,6 +411,8 @@ static int __init exp_init(void)
 	exp_dir = debugfs_create_dir("iobmd_exporter", NULL);
 	debugfs_create_file("new", 0600, exp_dir, NULL, &exp_new_fops);
 	debugfs_create_atomic_t("mappings", 0400, exp_dir, &exp_mappings);
+	debugfs_create_atomic_t("pins", 0400, exp_dir, &exp_pins);
+	debugfs_create_atomic_t("vmaps", 0400, exp_dir, &exp_vmaps);
 	return 0;
 }
 
@@ -174,5 +424,5 @@ static void __exit exp_exit(void)
 module_init(exp_init);
 module_exit(exp_exit);
 
-MODULE_DESCRIPTION("A dma-buf exporter of memory that may not be the CPU's, for iobmd's tests");
+MODULE_DESCRIPTION("A dma-buf exporter of memory that may not be the CPU's or may move, for iobmd's tests");
 MODULE_LICENSE("GPL");

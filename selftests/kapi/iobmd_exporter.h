@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The interface of selftests/kapi/iobmd_exporter.c, a dma-buf exporter of
- * memory that may not be the CPU's, for selftests/iobmd_dmabuf_import_test.c.
+ * memory that may not be the CPU's, or may move, for
+ * selftests/iobmd_dmabuf_import_test.c.
  */
 #ifndef IOBMD_EXPORTER_H
 #define IOBMD_EXPORTER_H
@@ -13,10 +14,32 @@
 
 /*
  * On .../iobmd_exporter/new: a new dma-buf; returns its file descriptor.
- * Its argument: 0, or EXPORTER_MAPPABLE for a dma-buf with an mmap of its
- * own; without, its memory is not the CPU's, as a protected heap's.
+ * Its argument: 0, or EXPORTER_* or'ed:
+ *
+ * EXPORTER_MAPPABLE: the CPU's memory, with an mmap of its own, and if
+ *	dynamic a kernel mapping (vmap) too; without, its memory is not the
+ *	CPU's, as a protected heap's.
+ * EXPORTER_DYNAMIC: an exporter that moves the memory when nothing pins
+ *	it (dma-buf's dynamic exporters, a GPU driver's VRAM): .pin and
+ *	.unpin, mappings made under the dma-buf's reservation lock, moved
+ *	by EXPORTER_IOC_MOVE.  A kernel mapping pins it too.
+ * EXPORTER_REVOCABLE_ONLY: with EXPORTER_DYNAMIC, an exporter that must
+ *	be able to take the memory back at any time (vfio-pci's): it refuses
+ *	to attach (EOPNOTSUPP) an importer that cannot be told to give it up
+ *	(no invalidate_mappings, or before 7.0 move_notify, callback).
  */
 #define EXPORTER_IOC_NEW	_IO('x', 1)
 #define EXPORTER_MAPPABLE	1UL
+#define EXPORTER_DYNAMIC	2UL
+#define EXPORTER_REVOCABLE_ONLY	4UL
+
+/*
+ * On .../iobmd_exporter/new: moves the memory of the dynamic dma-buf whose
+ * file descriptor is the argument to new pages, bytes and all, and frees
+ * the old ones.  Returns 0; -EBUSY, with nothing changed, while it is
+ * pinned or has a kernel mapping; -EINVAL for a dma-buf that is not a
+ * dynamic one of this exporter; -EBADF, -ENOMEM, -EINTR.
+ */
+#define EXPORTER_IOC_MOVE	_IO('x', 2)
 
 #endif /* IOBMD_EXPORTER_H */
