@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd_dmabuf_kapi: a driver's use of iobmd_desc_from_dmabuf(), for
- * selftests/iobmd_dmabuf_import_test.c.  The test writes "import FD" or
- * "fail FD" into /sys/kernel/debug/iobmd_dmabuf_kapi/run, naming a
- * dma-buf of another exporter it holds; the module imports it in the
- * writer's context, prepares it for a device of its own, checks what a
- * driver sees, and leaves the results as TAP in .../results.
+ * selftests/iobmd_dmabuf_import_test.c.  The test writes "import FD",
+ * "fail FD" or "refused FD" into /sys/kernel/debug/iobmd_dmabuf_kapi/run,
+ * naming a dma-buf of another exporter it holds; the module imports it in
+ * the writer's context, prepares it for a device of its own, checks what
+ * a driver sees, and leaves the results as TAP in .../results.
  *
  * "import": bytes, the DMA segments of its platform device (64-bit mask,
  * no IOMMU: physical addresses, so they equal the physical segments), the
@@ -20,6 +20,13 @@
  * kernel has DMA operations (Debian's kernels), else (the debug kernel)
  * with every allocation of the prepare failed in turn (fail-nth, with
  * failslab set up by the test).
+ *
+ * "refused": a dma-buf whose exporter refuses every attachment iobmd
+ * makes with EOPNOTSUPP (selftests/kapi/iobmd_exporter.c's
+ * EXPORTER_REVOCABLE_ONLY, as vfio-pci refuses importers it cannot revoke):
+ * a prepare for the device and physical segments fail with that errno and
+ * leave no attachment and no prepare behind, and bytes, which need no
+ * attachment, still go through.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
@@ -375,6 +382,53 @@ static void kapi_fail(struct dma_buf *dmabuf, struct device *dev)
 	iobmd_desc_put(d);
 }
 
+/* No device at all is attached to @dmabuf. */
+static bool kapi_unattached(struct dma_buf *dmabuf)
+{
+	bool none;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	none = list_empty(&dmabuf->attachments);
+	dma_resv_unlock(dmabuf->resv);
+	return none;
+}
+
+static void kapi_refused(struct dma_buf *dmabuf, struct device *dev)
+{
+	u8 in[8], out[8] = "refused";
+	struct iobmd_segment seg;
+	struct iobmd_desc *d;
+	u64 total;
+	u32 count;
+	int ret;
+
+	d = iobmd_desc_from_dmabuf(dmabuf, IOBMD_DIRECTION_INOUT);
+	if (!kapi_check(!IS_ERR(d), "import"))
+		return;
+	ret = iobmd_desc_prepare_dev(d, IOBMD_DIRECTION_INOUT, dev);
+	kapi_check(ret == -EOPNOTSUPP,
+		   "a prepare for a device fails with the exporter's EOPNOTSUPP (%d)",
+		   ret);
+	kapi_check(kapi_clean(d, dmabuf, dev) && kapi_unattached(dmabuf),
+		   "... and leaves no attachment or prepare");
+	if (kapi_check(!iobmd_desc_prepare(d, IOBMD_DIRECTION_INOUT),
+		       "a prepare for no device")) {
+		ret = iobmd_desc_phys_segments(d, 0, 0, &seg, 1, &count,
+					       &total);
+		kapi_check(ret == -EOPNOTSUPP,
+			   "physical segments fail with EOPNOTSUPP (%d)", ret);
+		kapi_check(kapi_unattached(dmabuf),
+			   "... and leave no attachment");
+		kapi_check(!iobmd_desc_write_bytes(d, 5, out, sizeof(out)) &&
+			   !iobmd_desc_read_bytes(d, 5, in, sizeof(in)) &&
+			   !memcmp(in, out, sizeof(in)),
+			   "bytes need no attachment: written and read");
+		kapi_check(!iobmd_desc_complete(d), "complete");
+	}
+	iobmd_desc_put(d);
+	kapi_check(kapi_unattached(dmabuf), "nothing attached in the end");
+}
+
 static ssize_t kapi_run_write(struct file *file, const char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
@@ -388,7 +442,8 @@ static ssize_t kapi_run_write(struct file *file, const char __user *ubuf,
 		return -EFAULT;
 	cmd[len] = 0;
 	if (sscanf(cmd, "import %d", &fd) != 1 &&
-	    sscanf(cmd, "fail %d", &fd) != 1)
+	    sscanf(cmd, "fail %d", &fd) != 1 &&
+	    sscanf(cmd, "refused %d", &fd) != 1)
 		return -EINVAL;
 	dmabuf = dma_buf_get(fd);
 	if (IS_ERR(dmabuf))
@@ -398,6 +453,8 @@ static ssize_t kapi_run_write(struct file *file, const char __user *ubuf,
 	kapi_nr = 0;
 	if (cmd[0] == 'i')
 		kapi_import(dmabuf, &kapi_pdev->dev);
+	else if (cmd[0] == 'r')
+		kapi_refused(dmabuf, &kapi_pdev->dev);
 	else
 		kapi_fail(dmabuf, &kapi_pdev->dev);
 	seq_buf_printf(&kapi_out, "1..%u\n", kapi_nr);
