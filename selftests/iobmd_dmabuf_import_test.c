@@ -17,6 +17,12 @@
  * exporter whose mapping fails.  Every test ends with the module's
  * counters and the kernel's list of dma-bufs as they were.
  *
+ * selftests/kapi/iobmd_exporter.ko exports what no exporter of the kernel
+ * shows on demand: memory that is not the CPU's (nocpu), and memory that
+ * moves whenever nothing pins it, as a GPU's, which iobmd must hold in
+ * place while it uses it, or which is refused to importers that cannot be
+ * told to give it up, as iobmd (dynamic).
+ *
  * Debian's 6.1 has neither dma-heaps nor udmabuf, and Debian's arm64
  * kernels no dma-heaps: there the heap variants run over vgem exports
  * (when the kernel has no /dev/dma_heap at all) and 6.1's udmabuf one over
@@ -848,21 +854,21 @@ static __u64 seg_addr(const struct iobmd_segment *segs, __u32 n, __u64 off)
  * through a descriptor of that physical RAM (unsafe_phys_ram=1), which
  * holds a reference on each page it names.
  */
-#define test_segs_content(segs, n, len, seed)                                 \
+#define test_segs_content(segs, nsegs, bytes, seed)                           \
 	({                                                                    \
-		struct iobmd_range *__r = calloc(n, sizeof(*__r));            \
-		__u8 *__b = malloc(len);                                      \
+		struct iobmd_range *__r = calloc(nsegs, sizeof(*__r));        \
+		__u8 *__b = malloc(bytes);                                    \
 		__u32 __i, __g;                                               \
 		ASSERT_NE(NULL, __r);                                         \
 		ASSERT_NE(NULL, __b);                                         \
-		for (__i = 0; __i < (n); __i++) {                             \
+		for (__i = 0; __i < (nsegs); __i++) {                         \
 			__r[__i].address = (segs)[__i].addr;                  \
 			__r[__i].length = (segs)[__i].len;                    \
 		}                                                             \
-		test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, __r, n,    \
-					    &__g);                            \
-		test_ioctl_read(__g, 0, __b, len);                            \
-		EXPECT_EQ(len, iobmd_check_pattern(__b, len, 0, seed));       \
+		test_ioctl_general_physical(IOBMD_DIRECTION_INOUT, __r,       \
+					    nsegs, &__g);                     \
+		test_ioctl_read(__g, 0, __b, bytes);                          \
+		EXPECT_EQ(bytes, iobmd_check_pattern(__b, bytes, 0, seed));   \
 		test_ioctl_release(__g);                                      \
 		free(__b);                                                    \
 		free(__r);                                                    \
@@ -1208,13 +1214,27 @@ FIXTURE_TEARDOWN(nocpu)
 		EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0));
 }
 
-/* The exporter's live mappings, or -1. */
-static int exporter_mappings(void)
+/* The exporter's counter @name (live mappings, pins, vmaps), or -1. */
+static int exporter_count(const char *name)
 {
-	char buf[32];
+	char path[96], buf[32];
 
-	return iobmd_read_file(EXPORTER_DIR "mappings", buf, sizeof(buf)) ?
-	       -1 : atoi(buf);
+	snprintf(path, sizeof(path), EXPORTER_DIR "%s", name);
+	return iobmd_read_file(path, buf, sizeof(buf)) ? -1 : atoi(buf);
+}
+
+/* EXPORTER_IOC_MOVE of the exporter's dma-buf @dfd: 0, or -1 and errno. */
+static int exporter_move(int dfd)
+{
+	int nfd = open(EXPORTER_DIR "new", O_RDWR | O_CLOEXEC), ret, err;
+
+	if (nfd < 0)
+		return -1;
+	ret = ioctl(nfd, EXPORTER_IOC_MOVE, dfd);
+	err = errno;
+	close(nfd);
+	errno = err;
+	return ret;
 }
 
 /*
@@ -1276,7 +1296,288 @@ TEST_F(nocpu, not_mapped_without_the_exporters_consent)
 		test_ioctl_release(h);
 	}
 	test_ioctl_release(b);
-	EXPECT_EQ(0, exporter_mappings());
+	EXPECT_EQ(0, exporter_count("mappings"));
+}
+
+/* --- memory its exporter moves (iobmd_exporter.ko, EXPORTER_DYNAMIC) ---- */
+
+/*
+ * As nocpu: what holds the exporter's module, or the kapi module, is kept
+ * here for teardown.
+ */
+FIXTURE(dynamic)
+{
+	int fd;
+	bool loaded, kapi;
+	int dfd;
+	void *p, *s, *own;
+	size_t plen, slen, ownlen;
+	struct iobmd_test_stats before;
+};
+
+FIXTURE_SETUP(dynamic)
+{
+	self->dfd = -1;
+	self->p = self->s = self->own = MAP_FAILED;
+	iobmd_fixture_open(self->fd);
+	ASSERT_EQ(0, iobmd_read_stats(&self->before));
+	iobmd_load_kapi_module(EXPORTER_MODULE);
+	self->loaded = true;
+}
+
+FIXTURE_TEARDOWN(dynamic)
+{
+	if (self->p != MAP_FAILED)
+		munmap(self->p, self->plen);
+	if (self->s != MAP_FAILED)
+		munmap(self->s, self->slen);
+	if (self->own != MAP_FAILED)
+		munmap(self->own, self->ownlen);
+	if (self->dfd != -1)
+		close(self->dfd);
+	if (self->fd != -1)
+		close(self->fd);
+	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
+	if (self->kapi)
+		EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi",
+				     0));
+	if (!self->loaded)
+		return;
+	/* Nothing of the exporter's is left pinned, mapped or attached. */
+	EXPECT_EQ(0, exporter_count("pins"));
+	EXPECT_EQ(0, exporter_count("vmaps"));
+	EXPECT_EQ(0, exporter_count("mappings"));
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0))
+		TH_LOG("%s", strerror(errno));
+}
+
+/* Asserts that the exporter moves @dfd's memory now, or refuses (EBUSY). */
+#define test_moves(dfd)                                                       \
+	ASSERT_EQ(0, exporter_move(dfd)) TH_LOG("%s", strerror(errno))
+#define test_stays(dfd)                                                       \
+	({                                                                    \
+		ASSERT_EQ(-1, exporter_move(dfd))                             \
+			TH_LOG("the exporter moved memory iobmd holds");      \
+		ASSERT_EQ(EBUSY, errno);                                      \
+	})
+
+/*
+ * A dynamic exporter moves its memory whenever nothing pins it.  iobmd
+ * holds it in place for as long as it uses the memory itself, and only
+ * then: its attachment, where the frame numbers of the physical segments
+ * and of the mappings of a multi or a sub over the import come from,
+ * pins it from the first frame number on until the descriptor's last
+ * unpin (here: until the mappings are gone), and so does the kernel
+ * mapping reads and writes go through (vmap) while the descriptor is
+ * pinned.  Meanwhile the exporter's move fails (EBUSY) and changes
+ * nothing, and the bytes are the same through iobmd, its mappings, the
+ * RAM its segments name and the exporter's own mapping.  Between uses (an
+ * IOBMD_READ or WRITE by itself) and once everything is gone the exporter
+ * moves the memory, to other pages, and iobmd and the exporter's mapping
+ * (which maps the pages the exporter has now) find the bytes there.
+ */
+TEST_F(dynamic, stays_in_place_while_iobmd_uses_it)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	struct iobmd_segment *segs, *moved;
+	__u32 b, h, m, s, pieces[2], ns, nm, i, j;
+	__u8 *pat, *back;
+	__u64 cookie;
+
+	IOBMD_NEED_PHYS_RAM();
+	pat = malloc(n);
+	back = malloc(n);
+	ASSERT_NE(NULL, pat);
+	ASSERT_NE(NULL, back);
+	self->dfd = exporter_new(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC);
+	ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));
+	test_moves(self->dfd);
+	test_ioctl_import(self->dfd, IOBMD_DIRECTION_INOUT, &h);
+
+	/* One call at a time, iobmd holds nothing between calls. */
+	iobmd_fill_pattern(pat, n, 0, 81);
+	test_ioctl_write(h, 0, pat, n);
+	EXPECT_EQ(0, exporter_count("vmaps"));
+	EXPECT_EQ(0, exporter_count("pins"));
+	test_moves(self->dfd);
+	test_ioctl_read(h, 0, back, n);
+	ASSERT_EQ(n, iobmd_check_pattern(back, n, 0, 81));
+
+	/*
+	 * A multi and a sub over it mapped, by frame number: the attachment
+	 * the frame numbers come from pins it.  (Asserted before a move is
+	 * tried: one that worked would leave the mappings on freed pages.)
+	 */
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	pieces[0] = b;
+	pieces[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	self->plen = PAGE_SIZE + n;
+	test_ioctl_map(m, 0, 0, 0, &cookie);
+	self->p = iobmd_mmap(self->fd, cookie, self->plen,
+			     PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, self->p) TH_LOG("%s", strerror(errno));
+	test_ioctl_sub_create(h, IOBMD_DIRECTION_INOUT, PAGE_SIZE,
+			      n - PAGE_SIZE, &s);
+	self->slen = n - PAGE_SIZE;
+	test_ioctl_map(s, 0, 0, 0, &cookie);
+	self->s = iobmd_mmap(self->fd, cookie, self->slen, PROT_READ);
+	ASSERT_NE(MAP_FAILED, self->s) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, exporter_count("vmaps"));
+	ASSERT_LE(1, exporter_count("pins"))
+		TH_LOG("mapped by frame number, not pinned");
+	test_stays(self->dfd);
+	ASSERT_EQ(n, iobmd_check_pattern((__u8 *)self->p + PAGE_SIZE, n, 0,
+					 81));
+	ASSERT_EQ(n - PAGE_SIZE,
+		  iobmd_check_pattern(self->s, n - PAGE_SIZE, PAGE_SIZE, 81));
+	/* Its physical segments: those pages, with those bytes. */
+	test_get_all_segments(h, 0, 0, &segs, &ns);
+	test_segs_content(segs, ns, n, 81);
+
+	/* Written through the mapping, read through iobmd and the exporter. */
+	iobmd_fill_pattern(pat, n, 0, 82);
+	memcpy((__u8 *)self->p + PAGE_SIZE, pat, n);
+	test_stays(self->dfd);
+	test_ioctl_read(h, 0, back, n);
+	ASSERT_EQ(n, iobmd_check_pattern(back, n, 0, 82));
+	EXPECT_EQ(1, exporter_count("vmaps"));
+	self->ownlen = n;
+	self->own = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->dfd, 0);
+	ASSERT_NE(MAP_FAILED, self->own) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(n, iobmd_check_pattern(self->own, n, 0, 82));
+	test_segs_content(segs, ns, n, 82);
+
+	/* All of it gone, the memory moves, bytes and all. */
+	munmap(self->p, self->plen);
+	munmap(self->s, self->slen);
+	self->p = self->s = MAP_FAILED;
+	test_ioctl_release(m);
+	test_ioctl_release(s);
+	test_ioctl_release(b);
+	EXPECT_EQ(0, exporter_count("pins"));
+	EXPECT_EQ(0, exporter_count("vmaps"));
+	EXPECT_EQ(0, exporter_count("mappings"));
+	test_moves(self->dfd);
+	ASSERT_EQ(n, iobmd_check_pattern(self->own, n, 0, 82));
+
+	/* Prepared, the import keeps the kernel mapping it reads through. */
+	test_ioctl_prepare(h, IOBMD_DIRECTION_INOUT);
+	test_ioctl_read(h, 0, back, n);
+	ASSERT_EQ(n, iobmd_check_pattern(back, n, 0, 82));
+	EXPECT_EQ(1, exporter_count("vmaps"));
+	EXPECT_EQ(0, exporter_count("pins"));
+	test_stays(self->dfd);
+	/* And the attachment of its physical segments: other pages now. */
+	test_get_all_segments(h, 0, 0, &moved, &nm);
+	ASSERT_EQ(1, exporter_count("pins"));
+	test_stays(self->dfd);
+	for (i = 0; i < n; i += PAGE_SIZE)
+		for (j = 0; j < n; j += PAGE_SIZE)
+			ASSERT_NE(seg_addr(segs, ns, i), seg_addr(moved, nm, j))
+				TH_LOG("page %u was page %u", j / PAGE_SIZE,
+				       i / PAGE_SIZE);
+	test_segs_content(moved, nm, n, 82);
+	/* Which the exporter's mapping maps now. */
+	memcpy((__u8 *)self->own + n - 6, "moved", 6);
+	test_ioctl_read(h, n - 6, back, 6);
+	EXPECT_STREQ("moved", (char *)back);
+	test_ioctl_complete(h, 0);
+	EXPECT_EQ(0, exporter_count("pins"));
+	EXPECT_EQ(0, exporter_count("vmaps"));
+	test_moves(self->dfd);
+	test_ioctl_release(h);
+	free(moved);
+	free(segs);
+	free(back);
+	free(pat);
+}
+
+/*
+ * An exporter that must be able to take its memory back (vfio-pci's) lets
+ * no importer attach that it cannot tell to give it up (a dynamic importer
+ * with an invalidate callback), and iobmd's attachments are static: the
+ * import works, and so does all that needs no attachment (bytes through
+ * the exporter's kernel mapping, the exporter's own mmap through the
+ * import, prepares without a device), while all that does fails with the
+ * exporter's EOPNOTSUPP and leaves nothing behind: physical segments,
+ * the mapping of a multi over it (by frame number), even a sub's IOBMD_MAP
+ * (which looks up where the sub's first byte sits in its page), and a
+ * driver's prepare for its device (selftests/kapi/iobmd_dmabuf_kapi.ko).
+ */
+TEST_F(dynamic, refused_by_an_exporter_that_revokes)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	long long maps = iobmd_stat("mappings");
+	__u32 b, h, m, s, pieces[2];
+	__u8 *pat, back[8];
+	__u64 cookie;
+	void *p;
+
+	pat = malloc(n);
+	ASSERT_NE(NULL, pat);
+	self->dfd = exporter_new(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
+				 EXPORTER_REVOCABLE_ONLY);
+	ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));
+	test_ioctl_import(self->dfd, IOBMD_DIRECTION_INOUT, &h);
+	iobmd_fill_pattern(pat, n, 0, 91);
+	test_ioctl_write(h, 0, pat, n);
+	memset(pat, 0, n);
+	test_ioctl_read(h, 0, pat, n);
+	ASSERT_EQ(n, iobmd_check_pattern(pat, n, 0, 91));
+	test_ioctl_map(h, 0, 0, 0, &cookie);
+	self->ownlen = n;
+	self->own = iobmd_mmap(self->fd, cookie, n, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, self->own) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(n, iobmd_check_pattern(self->own, n, 0, 91));
+
+	/* Physical addresses, prepared or not. */
+	test_err_get_segments(EOPNOTSUPP, h, 0, 0, NULL, 0);
+	test_ioctl_prepare(h, IOBMD_DIRECTION_INOUT);
+	test_err_get_segments(EOPNOTSUPP, h, 0, 0, NULL, 0);
+	EXPECT_TRUE(test_is_prepared(h));
+	test_ioctl_read(h, 10, back, 1);
+	EXPECT_EQ(pat[10], back[0]);
+	test_ioctl_complete(h, 0);
+
+	/* Mappings by frame number. */
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	pieces[0] = b;
+	pieces[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	test_ioctl_map(m, 0, 0, 0, &cookie);
+	p = iobmd_mmap(self->fd, cookie, PAGE_SIZE + n, PROT_READ);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* A sub's cookie already: where its first byte sits in a page. */
+	test_ioctl_sub_create(h, IOBMD_DIRECTION_INOUT, PAGE_SIZE,
+			      n - PAGE_SIZE, &s);
+	test_err_map(EOPNOTSUPP, s, 0, 0, 0);
+	EXPECT_EQ(maps, iobmd_stat("mappings"));
+	EXPECT_EQ(0, exporter_count("pins"));
+	EXPECT_EQ(0, exporter_count("mappings"));
+	EXPECT_FALSE(test_is_prepared(h));
+	/* What is built on it still reads and writes. */
+	test_ioctl_write(m, 2 * PAGE_SIZE + 3, "multi", 6);
+	test_ioctl_read(s, 3, back, 6);
+	EXPECT_STREQ("multi", (char *)back);
+	EXPECT_STREQ("multi", (char *)self->own + PAGE_SIZE + 3);
+
+	/* A driver's prepare for its device. */
+	iobmd_load_kapi_module(KAPI_MODULE);
+	self->kapi = true;
+	test_kapi("refused", self->dfd);
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
+	self->kapi = false;
+
+	/* Nothing held it: it moves, and the descriptors go. */
+	test_moves(self->dfd);
+	test_ioctl_release(m);
+	test_ioctl_release(s);
+	test_ioctl_release(b);
+	test_ioctl_release(h);
+	free(pat);
 }
 
 /* --- a dma-buf iobmd exported ----------------------------------------- */
