@@ -24,11 +24,17 @@
  *   attachments in begin_cpu_access() (the heaps) in the CPU's direction,
  *   not its own, or, mapped bidirectionally, overlap other devices'
  *   mappings of the pages: both errors to DMA-API debugging.  So the
- *   addresses rely on the attachment keeping the memory in place, as
- *   dynamic exporters do for a static attachment (they pin it) and the
+ *   addresses rely on the attachment keeping the memory in place, as the
  *   heaps, udmabuf, DRM's GEM helpers and videobuf2 do for the dma-buf's
  *   whole life; an exporter that moved memory at its last unmap, which
- *   dma-buf allows, must not be mapped by physical address;
+ *   dma-buf allows, must not be mapped by physical address.  A dynamic
+ *   exporter (one with .pin, whose memory moves when nothing pins it)
+ *   pins it for a static attachment only while the attachment is mapped
+ *   (6.15 on; before, the dma-buf core kept a mapping of its own from
+ *   attach to detach), so its table stays mapped, for the device, with
+ *   the attachment.  An exporter that must be able to take its memory
+ *   back (vfio-pci) refuses static attachments: physical addresses of
+ *   its memory, and a device's prepare, fail with its errno (-EOPNOTSUPP);
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
  *   dma-buf and maps the attachment for the prepare's direction;
  * - a mapping of the descriptor by itself is the exporter's own mmap; one
@@ -77,6 +83,8 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  * @vmap: the exporter's kernel mapping, or cleared; @lock
  * @phys_attach: the attachment to the module's device that keeps the
  *	memory where @phys says, or NULL; @lock
+ * @phys_sgt: a dynamic exporter's: @phys_attach's mapping, which pins the
+ *	memory, held with it; else NULL; @lock
  * @phys: the memory's pages, by physical address, in order; @lock
  * @dev_attach: the attachment to the device it is prepared for, or NULL;
  *	desc.prep_lock
@@ -90,9 +98,10 @@ struct iobmd_dmabuf {
 	struct iobmd_desc desc;
 	struct dma_buf *dmabuf;
 	bool writable;
-	struct mutex lock; /* vmap, phys_attach, phys */
+	struct mutex lock; /* vmap, phys_attach, phys_sgt, phys */
 	struct iosys_map vmap;
 	struct dma_buf_attachment *phys_attach;
+	struct sg_table *phys_sgt;
 	struct iobmd_runs phys;
 	struct dma_buf_attachment *dev_attach;
 	struct sg_table *dev_sgt;
@@ -191,13 +200,17 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 	ret = iobmd_dmabuf_add_pages(&m->phys, sgt);
 	if (!ret && PFN_PHYS(m->phys.npages) < m->desc.length)
 		ret = -EIO;
-	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
+	if (ret || !dma_buf_is_dynamic(m->dmabuf)) {
+		dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
+		sgt = NULL;
+	}
 	if (ret) {
 		iobmd_runs_free(&m->phys);
 		dma_buf_detach(m->dmabuf, attach);
 		return ret;
 	}
 	m->phys_attach = attach;
+	m->phys_sgt = sgt;
 	return 0;
 }
 
@@ -330,6 +343,11 @@ static void iobmd_dmabuf_unpin(struct iobmd_desc *d)
 		iosys_map_clear(&m->vmap);
 	}
 	if (m->phys_attach) {
+		if (m->phys_sgt)
+			dma_buf_unmap_attachment_unlocked(m->phys_attach,
+							  m->phys_sgt,
+							  DMA_TO_DEVICE);
+		m->phys_sgt = NULL;
 		dma_buf_detach(m->dmabuf, m->phys_attach);
 		m->phys_attach = NULL;
 		iobmd_runs_free(&m->phys);
