@@ -30,9 +30,13 @@
  *   dma-buf allows, must not be mapped by physical address.  A dynamic
  *   exporter (one with .pin, whose memory moves when nothing pins it)
  *   pins it for a static attachment only while the attachment is mapped
- *   (6.15 on; before, the dma-buf core kept a mapping of its own from
- *   attach to detach), so its table stays mapped, for the device, with
- *   the attachment.  An exporter that must be able to take its memory
+ *   (6.15 on), so its table stays mapped, for the device, with the
+ *   attachment.  Before 6.15 the dma-buf core mapped a static attachment
+ *   of a dynamic exporter bidirectionally at attach and kept that until
+ *   detach, a mapping DMA-API debugging finds overlapping any device's
+ *   of the pages; there the attachment is dynamic and the import pins it
+ *   itself (a pinned attachment is told of no move), the table mapped
+ *   only to be read.  An exporter that must be able to take its memory
  *   back (vfio-pci) refuses static attachments: physical addresses of
  *   its memory, and a device's prepare, fail with its errno (-EOPNOTSUPP);
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
@@ -58,6 +62,7 @@
 #include <linux/cc_platform.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/fs.h>
 #include <linux/iommu.h>
 #include <linux/iosys-map.h>
@@ -85,6 +90,8 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  *	memory where @phys says, or NULL; @lock
  * @phys_sgt: a dynamic exporter's: @phys_attach's mapping, which pins the
  *	memory, held with it; else NULL; @lock
+ * @phys_pinned: @phys_attach is dynamic and pinned by the import (a
+ *	dynamic exporter's, before 6.15); @lock
  * @phys: the memory's pages, by physical address, in order; @lock
  * @dev_attach: the attachment to the device it is prepared for, or NULL;
  *	desc.prep_lock
@@ -98,10 +105,11 @@ struct iobmd_dmabuf {
 	struct iobmd_desc desc;
 	struct dma_buf *dmabuf;
 	bool writable;
-	struct mutex lock; /* vmap, phys_attach, phys_sgt, phys */
+	struct mutex lock; /* vmap, phys_attach, phys_sgt, phys_pinned, phys */
 	struct iosys_map vmap;
 	struct dma_buf_attachment *phys_attach;
 	struct sg_table *phys_sgt;
+	bool phys_pinned;
 	struct iobmd_runs phys;
 	struct dma_buf_attachment *dev_attach;
 	struct sg_table *dev_sgt;
@@ -153,6 +161,54 @@ static struct sg_table *iobmd_dmabuf_attach(struct iobmd_dmabuf *m,
 }
 
 /*
+ * Before 6.15 the dma-buf core maps a static attachment of a dynamic
+ * exporter's dma-buf at attach, bidirectionally, until detach.
+ */
+#ifdef IOBMD_HAVE_DMA_BUF_ATTACH_SGT
+#define IOBMD_DMABUF_CORE_MAPS_AT_ATTACH	true
+#else
+#define IOBMD_DMABUF_CORE_MAPS_AT_ATTACH	false
+#endif
+
+/* The exporter moves no pinned memory: nothing is ever to be done. */
+static void iobmd_dmabuf_pinned_moved(struct dma_buf_attachment *attach)
+{
+}
+
+static const struct dma_buf_attach_ops iobmd_dmabuf_pinned_ops = {
+	.IOBMD_DMA_BUF_INVALIDATE = iobmd_dmabuf_pinned_moved,
+};
+
+/*
+ * The module's device attached to a dynamic exporter's dma-buf
+ * dynamically and pinned by the import, the attachment mapped to the
+ * device.  The mapping goes with dma_buf_unmap_attachment_unlocked(), the
+ * pin with iobmd_dmabuf_phys_put().
+ */
+static struct sg_table *
+iobmd_dmabuf_attach_pinned(struct iobmd_dmabuf *m,
+			   struct dma_buf_attachment **attach)
+{
+	struct sg_table *sgt;
+	int ret;
+
+	*attach = dma_buf_dynamic_attach(m->dmabuf, iobmd_dmabuf_dev,
+					 &iobmd_dmabuf_pinned_ops, m);
+	if (IS_ERR(*attach))
+		return ERR_CAST(*attach);
+	dma_resv_lock(m->dmabuf->resv, NULL);
+	ret = dma_buf_pin(*attach);
+	sgt = ret ? ERR_PTR(ret) :
+		    dma_buf_map_attachment(*attach, DMA_TO_DEVICE);
+	if (!ret && IS_ERR(sgt))
+		dma_buf_unpin(*attach);
+	dma_resv_unlock(m->dmabuf->resv);
+	if (IS_ERR(sgt))
+		dma_buf_detach(m->dmabuf, *attach);
+	return sgt;
+}
+
+/*
  * The pages of the module's device's mapping, by frame number: the
  * dma-buf core promises whole pages in a mapping.
  */
@@ -176,11 +232,30 @@ static int iobmd_dmabuf_add_pages(struct iobmd_runs *r, struct sg_table *sgt)
 	return 0;
 }
 
+/* What iobmd_dmabuf_phys_get() made undone; @lock held or no walk runs. */
+static void iobmd_dmabuf_phys_put(struct iobmd_dmabuf *m)
+{
+	if (m->phys_sgt)
+		dma_buf_unmap_attachment_unlocked(m->phys_attach, m->phys_sgt,
+						  DMA_TO_DEVICE);
+	m->phys_sgt = NULL;
+	if (m->phys_pinned) {
+		dma_resv_lock(m->dmabuf->resv, NULL);
+		dma_buf_unpin(m->phys_attach);
+		dma_resv_unlock(m->dmabuf->resv);
+	}
+	m->phys_pinned = false;
+	dma_buf_detach(m->dmabuf, m->phys_attach);
+	m->phys_attach = NULL;
+	iobmd_runs_free(&m->phys);
+}
+
 /* Attach the module's device and note the physical pages; @lock held. */
 static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 {
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt;
+	bool pinned;
 	int ret;
 
 	lockdep_assert_held(&m->lock);
@@ -194,24 +269,27 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 	 * count the mapping against the exporter's own (or other
 	 * importers') mappings of the same pages for the CPU.
 	 */
-	sgt = iobmd_dmabuf_attach(m, iobmd_dmabuf_dev, DMA_TO_DEVICE, &attach);
+	pinned = dma_buf_is_dynamic(m->dmabuf) &&
+		 IOBMD_DMABUF_CORE_MAPS_AT_ATTACH;
+	if (pinned)
+		sgt = iobmd_dmabuf_attach_pinned(m, &attach);
+	else
+		sgt = iobmd_dmabuf_attach(m, iobmd_dmabuf_dev, DMA_TO_DEVICE,
+					  &attach);
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
+	m->phys_attach = attach;
+	m->phys_pinned = pinned;
 	ret = iobmd_dmabuf_add_pages(&m->phys, sgt);
 	if (!ret && PFN_PHYS(m->phys.npages) < m->desc.length)
 		ret = -EIO;
-	if (ret || !dma_buf_is_dynamic(m->dmabuf)) {
+	if (ret || m->phys_pinned || !dma_buf_is_dynamic(m->dmabuf))
 		dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
-		sgt = NULL;
-	}
-	if (ret) {
-		iobmd_runs_free(&m->phys);
-		dma_buf_detach(m->dmabuf, attach);
-		return ret;
-	}
-	m->phys_attach = attach;
-	m->phys_sgt = sgt;
-	return 0;
+	else
+		m->phys_sgt = sgt;
+	if (ret)
+		iobmd_dmabuf_phys_put(m);
+	return ret;
 }
 
 /*
@@ -342,16 +420,8 @@ static void iobmd_dmabuf_unpin(struct iobmd_desc *d)
 		dma_buf_vunmap_unlocked(m->dmabuf, &m->vmap);
 		iosys_map_clear(&m->vmap);
 	}
-	if (m->phys_attach) {
-		if (m->phys_sgt)
-			dma_buf_unmap_attachment_unlocked(m->phys_attach,
-							  m->phys_sgt,
-							  DMA_TO_DEVICE);
-		m->phys_sgt = NULL;
-		dma_buf_detach(m->dmabuf, m->phys_attach);
-		m->phys_attach = NULL;
-		iobmd_runs_free(&m->phys);
-	}
+	if (m->phys_attach)
+		iobmd_dmabuf_phys_put(m);
 }
 
 /*

@@ -14,6 +14,7 @@ ccflags-y += $(call iobmd-have,static inline bool vma_is_cow_mapping,include/lin
 ccflags-y += $(call iobmd-have,void (\*invalidate_mappings),include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_INVALIDATE_MAPPINGS)
 ccflags-y += $(call iobmd-have,void dma_buf_invalidate_mappings.struct dma_buf \*,include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_INVALIDATE_MAPPINGS_FN)
 ccflags-y += $(call iobmd-have,bool dma_buf_attach_revocable.struct dma_buf_attachment \*,include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_ATTACH_REVOCABLE)
+ccflags-y += $(call iobmd-have,struct sg_table \*sgt;,include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_ATTACH_SGT)
 ccflags-y += $(call iobmd-have,dma_addr_t (\*map_phys),include/linux/dma-map-ops.h,IOBMD_HAVE_DMA_MAP_PHYS)
 ccflags-y += $(call iobmd-have,define ACR_FLAGS_NONE,include/linux/gfp.h,IOBMD_HAVE_ACR_FLAGS)
 ccflags-y += $(call iobmd-have,vm_fault_t vmf_insert_folio_pmd,include/linux/huge_mm.h,IOBMD_HAVE_VMF_INSERT_FOLIO_PMD)

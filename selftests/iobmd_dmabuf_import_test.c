@@ -1594,6 +1594,29 @@ TEST_F(dynamic, refused_by_an_exporter_that_revokes)
 	free(pat);
 }
 
+/*
+ * A driver's import of a dynamic exporter's memory: bytes, physical
+ * segments and a prepare for its device at once
+ * (selftests/kapi/iobmd_dmabuf_kapi.ko), what
+ * import.driver does with the heaps.  The memory stays pinned while the
+ * import has it, and the import's own attachment overlaps no device's
+ * mapping of the pages (DMA-API debugging, on the debug kernel, reports
+ * overlapping mappings a device may write).
+ */
+TEST_F(dynamic, driver_import)
+{
+	self->dfd = exporter_new(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC);
+	ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));
+	iobmd_load_kapi_module(KAPI_MODULE);
+	self->kapi = true;
+	test_kapi("import", self->dfd);
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
+	self->kapi = false;
+	EXPECT_EQ(0, exporter_count("pins"));
+	EXPECT_EQ(0, exporter_count("mappings"));
+	test_moves(self->dfd);
+}
+
 /* --- a dma-buf iobmd exported ----------------------------------------- */
 
 FIXTURE(own)

@@ -157,11 +157,21 @@ static int exp_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *at)
 	return 0;
 }
 
+/*
+ * A pin holds the memory until the importer lets go.  One that must be
+ * able to take the memory back is pinned only by importers it can tell
+ * that it did: from 7.0 on those it attached (dma_buf_attach_revocable());
+ * before, none, since no importer could be told that pinned memory went.
+ */
 static int exp_pin(struct dma_buf_attachment *at)
 {
 	struct exp_buf *b = at->dmabuf->priv;
 
 	exp_assert_locked(at->dmabuf);
+#ifndef IOBMD_HAVE_DMA_BUF_ATTACH_REVOCABLE
+	if (b->flags & EXPORTER_REVOCABLE_ONLY)
+		return -EOPNOTSUPP;
+#endif
 	b->pins++;
 	atomic_inc(&exp_pins);
 	return 0;
