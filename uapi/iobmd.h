@@ -923,7 +923,14 @@ struct iobmd_export_dmabuf {
  * attach that device to the dma-buf; physical segments (CAP_SYS_ADMIN)
  * are the exporter's pages where it has them, as the module's own device
  * sees them 1:1 (EOPNOTSUPP where it would not: swiotlb forced, memory
- * encryption).  A dma-buf whose file is open read-only is written neither
+ * encryption).  What attaches a device to the dma-buf (physical segments
+ * and the mappings of a sub or multi over it, which use them; prepares
+ * for a device) fails with the exporter's error where the exporter
+ * refuses the attachment: EOPNOTSUPP from one that must be able to take
+ * its memory back at any time (vfio-pci), which the import, pinning what
+ * it uses, cannot give.  While the import uses the pages (segments,
+ * mappings) it keeps a dynamic exporter's memory (a GPU's) pinned in
+ * place.  A dma-buf whose file is open read-only is written neither
  * by the CPU nor by a device: writes, prepares for a device that writes,
  * INVALIDATE, exports and writable mappings fail with EACCES, through
  * every sub, multi or interleaved descriptor built on it too.  An import
