@@ -24,50 +24,13 @@
 #include <unistd.h>
 
 #include "iobmd_utils.h"
-#include "iobmd_dmabuf.h"
+#include "iobmd_exporter.h"
 #include "iobmd_pagemap.h"
-#include "iobmd_stats.h"
 
 #define LEN	(EXPORTER_PAGES * PAGE_SIZE)
 #define SEED	47
 
-/*
- * What holds the exporter's module is kept here, so that a failed
- * assertion still lets teardown unload it.
- */
-FIXTURE(bounce)
-{
-	int fd;
-	bool loaded;
-	int dfd;
-	__u8 *own, *multi;
-	struct iobmd_test_stats before;
-};
-
-FIXTURE_SETUP(bounce)
-{
-	self->dfd = -1;
-	self->own = self->multi = MAP_FAILED;
-	iobmd_fixture_open(self->fd);
-	ASSERT_EQ(0, iobmd_read_stats(&self->before));
-	iobmd_load_kapi_module(EXPORTER_MODULE);
-	self->loaded = true;
-}
-
-FIXTURE_TEARDOWN(bounce)
-{
-	if (self->multi != MAP_FAILED)
-		munmap(self->multi, PAGE_SIZE + LEN);
-	if (self->own != MAP_FAILED)
-		munmap(self->own, LEN);
-	if (self->dfd != -1)
-		close(self->dfd);
-	if (self->fd != -1)
-		close(self->fd);
-	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
-	if (self->loaded)
-		EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0));
-}
+IOBMD_EXPORTER_FIXTURE(bounce)
 
 /*
  * An import and a multi of one page of iobmd's and the import: their
@@ -85,6 +48,7 @@ TEST_F(bounce, import_named_only_where_it_lies)
 	TH_LOG("swiotlb=force: %s", forced ? "yes" : "no");
 	self->dfd = exporter_new(EXPORTER_MAPPABLE);
 	ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));
+	self->ownlen = LEN;
 	self->own = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 self->dfd, 0);
 	ASSERT_NE(MAP_FAILED, self->own) TH_LOG("%s", strerror(errno));
@@ -112,14 +76,13 @@ TEST_F(bounce, import_named_only_where_it_lies)
 		check_segments_match(_metadata, segs, n, &range, 1);
 		free(segs);
 		test_ioctl_map(m, 0, 0, 0, &cookie);
-		self->multi = iobmd_mmap(self->fd, cookie, PAGE_SIZE + LEN,
-					 PROT_READ);
-		ASSERT_NE(MAP_FAILED, self->multi)
-			TH_LOG("%s", strerror(errno));
-		EXPECT_EQ(LEN, iobmd_check_pattern(self->multi + PAGE_SIZE,
+		self->plen = PAGE_SIZE + LEN;
+		self->p = iobmd_mmap(self->fd, cookie, self->plen, PROT_READ);
+		ASSERT_NE(MAP_FAILED, self->p) TH_LOG("%s", strerror(errno));
+		EXPECT_EQ(LEN, iobmd_check_pattern((__u8 *)self->p + PAGE_SIZE,
 						   LEN, 0, SEED));
-		munmap(self->multi, PAGE_SIZE + LEN);
-		self->multi = MAP_FAILED;
+		munmap(self->p, self->plen);
+		self->p = MAP_FAILED;
 	}
 	/* What was refused changed nothing of the exporter's. */
 	EXPECT_EQ(LEN, iobmd_check_pattern(self->own, LEN, 0, SEED));

@@ -42,8 +42,6 @@
 #include <drm/drm_mode.h>
 #include <drm/vgem_drm.h>
 
-#include "kapi/iobmd_exporter.h"
-
 #define DMABUF_BUFINFO	"/sys/kernel/debug/dma_buf/bufinfo"
 
 /*
@@ -636,28 +634,6 @@ static inline int vivid_capture_dmabuf(int fd, const int *fds, __u32 n,
 	vivid_stream(fd, false);
 	vivid_reqbufs(fd, V4L2_MEMORY_DMABUF, 0);
 	return ret;
-}
-
-/*
- * selftests/kapi/iobmd_exporter.ko, loaded by the test that needs it
- * (iobmd_load_kapi_module()): dma-bufs of EXPORTER_PAGES pages, with an
- * mmap of their own (EXPORTER_MAPPABLE) or without.
- */
-#define EXPORTER_MODULE	"/lib/modules/iobmd_exporter.ko"
-#define EXPORTER_DIR	"/sys/kernel/debug/iobmd_exporter/"
-
-/* A new dma-buf of the exporter's (@flags: EXPORTER_*), or -errno. */
-static inline int exporter_new(unsigned long flags)
-{
-	int nfd = open(EXPORTER_DIR "new", O_RDWR | O_CLOEXEC), dfd;
-
-	if (nfd < 0)
-		return -errno;
-	dfd = ioctl(nfd, EXPORTER_IOC_NEW, flags);
-	if (dfd < 0)
-		dfd = -errno;
-	close(nfd);
-	return dfd;
 }
 
 #endif /* __SELFTEST_IOBMD_DMABUF_H */

@@ -44,6 +44,7 @@
 
 #include "iobmd_utils.h"
 #include "iobmd_dmabuf.h"
+#include "iobmd_exporter.h"
 #include "iobmd_netlink.h"
 #include "iobmd_pagemap.h"
 #include "iobmd_stats.h"
@@ -1175,80 +1176,7 @@ TEST_F(import, driver)
 
 /* --- memory kept from the CPU (selftests/kapi/iobmd_exporter.ko) --------- */
 
-/*
- * What holds the exporter's module (its dma-bufs and their mappings) is
- * kept here, so that a failed assertion still lets teardown unload it.
- */
-FIXTURE(nocpu)
-{
-	int fd;
-	bool loaded;
-	int dfd;
-	void *p, *own;
-	size_t plen, ownlen;
-	struct iobmd_test_stats before;
-};
-
-/*
- * The test modules an earlier test left loaded: a failed assertion skips
- * the fixture's teardown (the harness's process, built with -O2, takes
- * itself for the parent after the longjmp), but its process has exited,
- * and with it what held them.
- */
-static void exporter_unload_leftovers(void)
-{
-	syscall(SYS_delete_module, "iobmd_dmabuf_kapi", O_NONBLOCK);
-	syscall(SYS_delete_module, "iobmd_exporter", O_NONBLOCK);
-}
-
-FIXTURE_SETUP(nocpu)
-{
-	self->dfd = -1;
-	self->p = self->own = MAP_FAILED;
-	iobmd_fixture_open(self->fd);
-	ASSERT_EQ(0, iobmd_read_stats(&self->before));
-	exporter_unload_leftovers();
-	iobmd_load_kapi_module(EXPORTER_MODULE);
-	self->loaded = true;
-}
-
-FIXTURE_TEARDOWN(nocpu)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, self->plen);
-	if (self->own != MAP_FAILED)
-		munmap(self->own, self->ownlen);
-	if (self->dfd != -1)
-		close(self->dfd);
-	if (self->fd != -1)
-		close(self->fd);
-	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
-	if (self->loaded)
-		EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0));
-}
-
-/* The exporter's counter @name (live mappings, pins, vmaps), or -1. */
-static int exporter_count(const char *name)
-{
-	char path[96], buf[32];
-
-	snprintf(path, sizeof(path), EXPORTER_DIR "%s", name);
-	return iobmd_read_file(path, buf, sizeof(buf)) ? -1 : atoi(buf);
-}
-
-/* EXPORTER_IOC_MOVE of the exporter's dma-buf @dfd: 0, or -1 and errno. */
-static int exporter_move(int dfd)
-{
-	int nfd = open(EXPORTER_DIR "new", O_RDWR | O_CLOEXEC), ret, err;
-
-	if (nfd < 0)
-		return -1;
-	ret = ioctl(nfd, EXPORTER_IOC_MOVE, dfd);
-	err = errno;
-	close(nfd);
-	errno = err;
-	return ret;
-}
+IOBMD_EXPORTER_FIXTURE(nocpu)
 
 /*
  * Memory whose exporter has no mmap of its own is not the CPU's (a
@@ -1314,56 +1242,7 @@ TEST_F(nocpu, not_mapped_without_the_exporters_consent)
 
 /* --- memory its exporter moves (iobmd_exporter.ko, EXPORTER_DYNAMIC) ---- */
 
-/*
- * As nocpu: what holds the exporter's module, or the kapi module, is kept
- * here for teardown.
- */
-FIXTURE(dynamic)
-{
-	int fd;
-	bool loaded, kapi;
-	int dfd;
-	void *p, *s, *own;
-	size_t plen, slen, ownlen;
-	struct iobmd_test_stats before;
-};
-
-FIXTURE_SETUP(dynamic)
-{
-	self->dfd = -1;
-	self->p = self->s = self->own = MAP_FAILED;
-	iobmd_fixture_open(self->fd);
-	ASSERT_EQ(0, iobmd_read_stats(&self->before));
-	exporter_unload_leftovers();
-	iobmd_load_kapi_module(EXPORTER_MODULE);
-	self->loaded = true;
-}
-
-FIXTURE_TEARDOWN(dynamic)
-{
-	if (self->p != MAP_FAILED)
-		munmap(self->p, self->plen);
-	if (self->s != MAP_FAILED)
-		munmap(self->s, self->slen);
-	if (self->own != MAP_FAILED)
-		munmap(self->own, self->ownlen);
-	if (self->dfd != -1)
-		close(self->dfd);
-	if (self->fd != -1)
-		close(self->fd);
-	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
-	if (self->kapi)
-		EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi",
-				     0));
-	if (!self->loaded)
-		return;
-	/* Nothing of the exporter's is left pinned, mapped or attached. */
-	EXPECT_EQ(0, exporter_count("pins"));
-	EXPECT_EQ(0, exporter_count("vmaps"));
-	EXPECT_EQ(0, exporter_count("mappings"));
-	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_exporter", 0))
-		TH_LOG("%s", strerror(errno));
-}
+IOBMD_EXPORTER_FIXTURE(dynamic)
 
 /* Asserts that the exporter moves @dfd's memory now, or refuses (EBUSY). */
 #define test_moves(dfd)                                                       \
