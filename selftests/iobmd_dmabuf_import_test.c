@@ -1389,9 +1389,9 @@ TEST_F(dynamic, stays_in_place_while_iobmd_uses_it)
 
 /*
  * An exporter that must be able to take its memory back (vfio-pci's) lets
- * no importer attach that it cannot tell to give it up (a dynamic importer
- * with an invalidate callback), and iobmd's attachments are static: the
- * import works, and so does all that needs no attachment (bytes through
+ * no importer attach or pin that it cannot tell to give it up (a dynamic
+ * importer with an invalidate callback), and iobmd's attachments are
+ * static, or pinned by the import (before 6.15): the import works, and so does all that needs no attachment (bytes through
  * the exporter's kernel mapping, the exporter's own mmap through the
  * import, prepares without a device), while all that does fails with the
  * exporter's EOPNOTSUPP and leaves nothing behind: physical segments,
