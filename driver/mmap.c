@@ -116,6 +116,7 @@
  * @rawio: whether the mapping process has CAP_SYS_RAWIO; -1: not asked yet
  * @pages: every run so far is made of insertable pages
  * @iomem: a run so far is device memory
+ * @ram: a run so far is RAM
  * @next: first address not yet covered by a run
  * @last_pfn: the page mapped at @next - PAGE_SIZE
  * @map: second pass: map, rather than check
@@ -135,6 +136,7 @@ struct iobmd_mapper {
 	int rawio;
 	bool pages;
 	bool iomem;
+	bool ram;
 	unsigned long next;
 	unsigned long last_pfn;
 	bool map;
@@ -200,6 +202,20 @@ static pgprot_t __iobmd_hot iobmd_mmap_prot(pgprot_t prot, unsigned int cache,
 		return pgprot_writecombine(prot);
 	}
 	return prot;
+}
+
+/*
+ * A VMA has one memory type.  Where uncached RAM and uncached device
+ * memory have different ones (arm64: Normal non-cacheable and Device;
+ * RAM must not be Device memory), no mapping holds both uncached.
+ */
+static bool iobmd_mmap_mixed_types(const struct iobmd_mapper *m)
+{
+	pgprot_t prot = m->vma->vm_page_prot;
+
+	return m->ram && m->iomem && m->cache == IOBMD_CACHE_INHIBIT &&
+	       pgprot_val(iobmd_mmap_prot(prot, m->cache, true)) !=
+	       pgprot_val(iobmd_mmap_prot(prot, m->cache, false));
 }
 
 static int __iobmd_hot iobmd_mmap_flush(struct iobmd_mapper *m)
@@ -273,6 +289,8 @@ static int __iobmd_hot iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 			m->pages = false;
 		if (run->flags & IOBMD_RUN_IOMEM)
 			m->iomem = true;
+		else
+			m->ram = true;
 	}
 	if (pfn < end_pfn) {
 		m->next = min(addr + ((end_pfn - pfn) << PAGE_SHIFT),
@@ -1132,6 +1150,8 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 		ret = iobmd_mmap_walk(d, m);
 		if (ret)
 			return ret;
+		if (iobmd_mmap_mixed_types(m))
+			return -EINVAL;
 		if (iobmd_mmap_at_fault(d, m))
 			return 0;
 	}
@@ -1175,7 +1195,8 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
  * DEFAULT may be asked for).
  *
  * Return: 0; -EINVAL (not shared, beyond the mapping, pieces whose page
- * offsets do not line up, a cache mode the memory cannot have), -ENODATA
+ * offsets do not line up, a cache mode the memory cannot have, pieces of
+ * different modes or memory types), -ENODATA
  * (length 0, or user memory not prepared), -EACCES (writable mapping of
  * user memory pinned read-only, or of read-only memory), -EPERM (device
  * memory copy-back, unless the mapping process has CAP_SYS_RAWIO),
@@ -1246,7 +1267,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_mmap, IOBMD_NS);
  *
  * Errors: EINVAL (not MAP_SHARED, no cookie of this file covers the whole
  * range, the size runs past the mapping, pieces whose page offsets do not
- * line up, a cache mode the memory cannot have), EACCES (PROT_WRITE on a
+ * line up, a cache mode the memory cannot have, pieces of different modes
+ * or memory types), EACCES (PROT_WRITE on a
  * read-only cookie or descriptor, or writable user memory pinned
  * read-only), ENODATA,
  * ENOMEM, ERANGE (bytes a composed descriptor's pieces no longer back:

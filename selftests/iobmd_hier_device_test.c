@@ -391,6 +391,59 @@ TEST_F(iobmd_device, cache_modes_of_pieces)
 	ASSERT_EQ(0, iobmd_stat("mappings"));
 }
 
+/*
+ * RAM and device memory in one mapping: every piece gets the mode asked
+ * for, in either order.  Copy-back (CAP_SYS_RAWIO) maps both; the default
+ * mode is the RAM buffer's own for it and uncached for the device memory,
+ * refused when the buffer is write-combined; uncached maps both only
+ * where uncached RAM and uncached device memory are one memory type (x86;
+ * on arm64 RAM must not be Device memory).
+ */
+TEST_F(iobmd_device, cache_modes_of_ram_and_device_memory)
+{
+	const bool one_uncached_type = HAVE_PAT;
+	__u32 ram, wc, uc, dev, pair[2], m, i;
+
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &ram);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_CACHE_WRITE_COMBINE, PAGE_SIZE, 0, &wc);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT | IOBMD_CACHE_INHIBIT,
+			      PAGE_SIZE, 0, &uc);
+	test_ioctl_device_create(self->bar, PAGE_SIZE, &dev);
+	for (i = 0; i < 2; i++) {
+		TH_LOG("device memory %s", i ? "second" : "first");
+		pair[i] = dev;
+		pair[!i] = ram;
+		test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
+		EXPECT_EQ(0, iobmd_map_refusal(self->fd, m,
+					       IOBMD_CACHE_COPYBACK, 0, 0,
+					       2 * PAGE_SIZE, PROT_READ));
+		EXPECT_EQ(EINVAL, iobmd_map_refusal(self->fd, m,
+						    IOBMD_CACHE_INHIBIT, 0, 0,
+						    2 * PAGE_SIZE, PROT_READ));
+		test_ioctl_release(m);
+		pair[!i] = wc;
+		test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
+		EXPECT_EQ(EINVAL, iobmd_map_refusal(self->fd, m, 0, 0, 0,
+						    2 * PAGE_SIZE, PROT_READ));
+		EXPECT_EQ(0, iobmd_map_refusal(self->fd, m,
+					       IOBMD_CACHE_WRITE_COMBINE, 0, 0,
+					       2 * PAGE_SIZE, PROT_READ));
+		test_ioctl_release(m);
+		pair[!i] = uc;
+		test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &m);
+		EXPECT_EQ(one_uncached_type ? 0 : EINVAL,
+			  iobmd_map_refusal(self->fd, m, 0, 0, 0,
+					    2 * PAGE_SIZE, PROT_READ));
+		test_ioctl_release(m);
+	}
+	test_ioctl_release(dev);
+	test_ioctl_release(uc);
+	test_ioctl_release(wc);
+	test_ioctl_release(ram);
+	ASSERT_EQ(0, iobmd_stat("mappings"));
+}
+
 /* Device memory is mapped by PFN: get_user_pages fails on it. */
 TEST_F(iobmd_device, not_page_backed)
 {

@@ -505,7 +505,11 @@ struct iobmd_segments {
  * inhibit, write-through, write-combine and copyback, copyback only for a
  * process with CAP_SYS_RAWIO (EPERM from mmap() otherwise).  IOBMD_MAP refuses
  * the modes no memory can have (posted write, real time); the cookie
- * carries the mode, and mmap() refuses one the memory cannot have.
+ * carries the mode, and mmap() refuses one the memory cannot have.  One
+ * mapping has one mode, every piece the mode asked for: a composed
+ * descriptor whose pieces would get different ones is refused (EINVAL),
+ * and so is one of RAM and device memory uncached where the two are
+ * different memory types (arm64).
  *
  * Errors: ENOENT, EINVAL (unknown flag, misaligned offset, a cache mode no
  * memory can have; from mmap(): a cache mode this memory cannot have,
