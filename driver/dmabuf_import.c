@@ -31,7 +31,8 @@
  *   exporter (one with .pin, whose memory moves when nothing pins it)
  *   pins it for a static attachment only while the attachment is mapped
  *   (6.15 on), so its table stays mapped, for the device, with the
- *   attachment.  Before 6.15 the dma-buf core mapped a static attachment
+ *   attachment (the dynamic exporters, GPU drivers, sync no attachment
+ *   in begin_cpu_access(): it is not synced the CPU's way).  Before 6.15 the dma-buf core mapped a static attachment
  *   of a dynamic exporter bidirectionally at attach and kept that until
  *   detach, a mapping DMA-API debugging finds overlapping any device's
  *   of the pages; there the attachment is dynamic and the import pins it
@@ -162,17 +163,29 @@ static struct sg_table *iobmd_dmabuf_attach(struct iobmd_dmabuf *m,
 
 /*
  * Before 6.15 the dma-buf core maps a static attachment of a dynamic
- * exporter's dma-buf at attach, bidirectionally, until detach.
+ * exporter's dma-buf at attach, bidirectionally, until detach; and no
+ * exporter takes pinned memory back from a dynamic importer (7.0 lets
+ * one that asks dma_buf_attach_revocable() first: there, as on any
+ * kernel that has it, the import never attaches dynamically).
  */
-#ifdef IOBMD_HAVE_DMA_BUF_ATTACH_SGT
+#if defined(IOBMD_HAVE_DMA_BUF_ATTACH_SGT) && \
+	!defined(IOBMD_HAVE_DMA_BUF_ATTACH_REVOCABLE)
 #define IOBMD_DMABUF_CORE_MAPS_AT_ATTACH	true
 #else
 #define IOBMD_DMABUF_CORE_MAPS_AT_ATTACH	false
 #endif
 
-/* The exporter moves no pinned memory: nothing is ever to be done. */
+/*
+ * An exporter moves no pinned memory, and nothing is to be done; one that
+ * did would leave the import's frame numbers on memory it no longer has.
+ */
 static void iobmd_dmabuf_pinned_moved(struct dma_buf_attachment *attach)
 {
+	struct iobmd_dmabuf *m = attach->importer_priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	WARN_ONCE(m->phys_pinned, "iobmd: %s moved pinned memory\n",
+		  attach->dmabuf->exp_name);
 }
 
 static const struct dma_buf_attach_ops iobmd_dmabuf_pinned_ops = {
