@@ -32,14 +32,16 @@
  *   pins it for a static attachment only while the attachment is mapped
  *   (6.15 on), so its table stays mapped, for the device, with the
  *   attachment (the dynamic exporters, GPU drivers, sync no attachment
- *   in begin_cpu_access(): it is not synced the CPU's way).  Before 6.15 the dma-buf core mapped a static attachment
- *   of a dynamic exporter bidirectionally at attach and kept that until
- *   detach, a mapping DMA-API debugging finds overlapping any device's
- *   of the pages; there the attachment is dynamic and the import pins it
- *   itself (a pinned attachment is told of no move), the table mapped
- *   only to be read.  An exporter that must be able to take its memory
- *   back (vfio-pci) refuses static attachments: physical addresses of
- *   its memory, and a device's prepare, fail with its errno (-EOPNOTSUPP);
+ *   in begin_cpu_access(): it is not synced the CPU's way).  Before 6.15
+ *   the dma-buf core mapped a static attachment of a dynamic exporter
+ *   bidirectionally at attach and kept that until detach, a mapping
+ *   DMA-API debugging finds overlapping any device's of the pages; there
+ *   the attachment is dynamic and the import pins it itself (a pinned
+ *   attachment is told of no move), the table mapped only to be read.
+ *   An exporter that must be able to take its memory back (vfio-pci)
+ *   refuses the import's attachments, static or pinned: physical
+ *   addresses of its memory, and a device's prepare, fail with its errno
+ *   (-EOPNOTSUPP);
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
  *   dma-buf and maps the attachment for the prepare's direction;
  * - a mapping of the descriptor by itself is the exporter's own mmap; one
