@@ -776,7 +776,8 @@ out:
  *	the rest of the range (iobmd_desc_backed()), 0 when it backs none
  *
  * Return: 0, -ERANGE when the range is not inside the length, -EFAULT,
- * -EINTR, or the error of pinning user memory.
+ * -EINTR, -ERESTARTSYS (a signal while an imported dma-buf's fences are
+ * waited for), or the error of pinning user memory.
  */
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len, u64 *done)
@@ -797,7 +798,8 @@ int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
  *
  * Return: 0, -ERANGE when the range is not inside the length, -EACCES
  * when the memory is prepared read-only, -EFAULT (bytes before the fault
- * may have been written), -EINTR (a fatal signal; zero-filling too).
+ * may have been written), -EINTR (a fatal signal; zero-filling too),
+ * -ERESTARTSYS (as iobmd_desc_read()'s; the pieces before are written).
  */
 int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
 		     const void __user *buf, u64 len, u64 *done)
@@ -817,7 +819,9 @@ int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
  * The copy is not interrupted by signals (it reschedules between pieces):
  * its work is bounded by the descriptor's length and IOBMD_MAX_VISITS.
  * Pinning is: a dying caller that has to wait for another task's first pin
- * of user memory, or to fault user memory in, gets -EINTR.
+ * of user memory, or to fault user memory in, gets -EINTR.  The wait for
+ * an imported dma-buf's fences (dma_buf_begin_cpu_access()) is too, by
+ * any signal: -ERESTARTSYS, the pieces before it copied.
  *
  * It returns no count: where IOKit's readBytes() copies up to the first
  * byte a piece no longer backs and returns that short count (as IOBMD_READ
@@ -825,7 +829,7 @@ int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
  *
  * Return: 0, -ERANGE when the range is not inside the length or a byte
  * of it is no longer backed (iobmd_desc_check_backed(): nothing is
- * copied), -EINTR, or the error of pinning user memory.
+ * copied), -EINTR, -ERESTARTSYS, or the error of pinning user memory.
  */
 int iobmd_desc_read_bytes(struct iobmd_desc *d, u64 offset, void *buf,
 			  u64 len)
@@ -846,8 +850,8 @@ EXPORT_SYMBOL_NS_GPL(iobmd_desc_read_bytes, IOBMD_NS);
  * Signals and a range a piece no longer backs as for
  * iobmd_desc_read_bytes(): nothing is written then.
  *
- * Return: 0, -ERANGE, -EACCES (prepared read-only), -EINTR, or the error
- * of pinning user memory.
+ * Return: 0, -ERANGE, -EACCES (prepared read-only), -EINTR, -ERESTARTSYS,
+ * or the error of pinning user memory.
  */
 int iobmd_desc_write_bytes(struct iobmd_desc *d, u64 offset, const void *buf,
 			   u64 len)

@@ -392,10 +392,14 @@ static int iobmd_dmabuf_walk_cpu(struct iobmd_dmabuf *m, u64 offset, u64 len,
 	} else {
 		run.kaddr = m->vmap.vaddr + offset;
 	}
-	/* It waits for the dma-buf's fences, interruptibly. */
+	/*
+	 * It waits for the dma-buf's fences, interruptibly: -ERESTARTSYS,
+	 * passed on, restarts a user's call (nothing of it was reported) or
+	 * ends it with -EINTR, as the signal's handler asks.
+	 */
 	ret = dma_buf_begin_cpu_access(m->dmabuf, dir);
 	if (ret)
-		return ret == -ERESTARTSYS ? -EINTR : ret;
+		return ret;
 	ret = fn(arg, &run);
 	end = dma_buf_end_cpu_access(m->dmabuf, dir);
 	return ret ?: end;

@@ -39,7 +39,9 @@
 #include <linux/netlink.h>
 #include <linux/udmabuf.h>
 #include <linux/videodev2.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 
 #include "iobmd_utils.h"
@@ -1494,6 +1496,125 @@ TEST_F(dynamic, driver_import)
 	EXPECT_EQ(0, exporter_count("pins"));
 	EXPECT_EQ(0, exporter_count("mappings"));
 	test_moves(self->dfd);
+}
+
+/* --- the exporter's fences --------------------------------------------- */
+
+/*
+ * The fence the SIGALRM handler signals, on which tick (0: never), and
+ * the ticks so far.
+ */
+static int fence_card = -1;
+static __u32 fence_id;
+static volatile sig_atomic_t fence_ticks, fence_signal_at;
+
+static void fence_tick(int sig)
+{
+	int saved = errno;
+
+	if (++fence_ticks == fence_signal_at)
+		vgem_signal(fence_card, fence_id);
+	errno = saved;
+}
+
+/*
+ * A vgem writer's fence on the dma-buf, then IOBMD_READ of the import
+ * with SIGALRM ticking every 50 ms.  Returns the read's result (errno
+ * kept), the ticks before the read began in *@ticks0.  @restart sets
+ * SA_RESTART; the handler signals the fence on tick @signal_at.
+ */
+static int fence_read(int fd, __u32 h, void *buf, __u64 len, bool restart,
+		      int signal_at, int *ticks0)
+{
+	struct sigaction sa = { .sa_handler = fence_tick }, old;
+	struct itimerval tick = { { 0, 50000 }, { 0, 50000 } }, stop = { };
+	int ret, saved;
+
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	fence_ticks = 0;
+	fence_signal_at = signal_at;
+	if (sigaction(SIGALRM, &sa, &old))
+		return -1;
+	setitimer(ITIMER_REAL, &tick, NULL);
+	*ticks0 = fence_ticks;
+	ret = _test_ioctl_rw(fd, IOBMD_READ, h, 0, buf, len, NULL);
+	saved = errno;
+	setitimer(ITIMER_REAL, &stop, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	errno = saved;
+	return ret;
+}
+
+FIXTURE(fence)
+{
+	int fd;
+	int card;
+	struct iobmd_test_stats before;
+};
+
+FIXTURE_SETUP(fence)
+{
+	self->card = -1;
+	iobmd_fixture_open(self->fd);
+	IOBMD_NEED_VGEM();
+	self->card = vgem_open();
+	ASSERT_LE(0, self->card);
+	fence_card = self->card;
+	ASSERT_EQ(0, iobmd_read_stats(&self->before));
+}
+
+FIXTURE_TEARDOWN(fence)
+{
+	if (self->fd != -1)
+		close(self->fd);
+	if (self->card >= 0)
+		close(self->card);
+	EXPECT_STREQ("", iobmd_stats_changed(&self->before));
+}
+
+/*
+ * The bytes of an import wait for the exporter's writers (the dma-buf's
+ * CPU access), and a signal ends that wait as the kernel's own calls do:
+ * with SA_RESTART the read starts again and waits on, without it EINTR.
+ */
+TEST_F(fence, signal_during_the_wait)
+{
+	__u64 size = 4 * PAGE_SIZE;
+	__u8 want[64], got[64];
+	int dfd, ticks0, ret;
+	__u32 gem, h;
+
+	ASSERT_EQ(0, vgem_create(self->card, &size, &gem));
+	ASSERT_EQ(0, vgem_export(self->card, gem, DRM_CLOEXEC | DRM_RDWR,
+				 &dfd));
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	iobmd_fill_pattern(want, sizeof(want), 0, 5);
+	test_ioctl_write(h, 0, want, sizeof(want));
+
+	/* SA_RESTART: the read outlasts the first tick and ends at the second. */
+	ASSERT_EQ(0, vgem_fence(self->card, gem, true, &fence_id));
+	memset(got, 0, sizeof(got));
+	ret = fence_read(self->fd, h, got, sizeof(got), true, 2, &ticks0);
+	EXPECT_EQ(0, ret) TH_LOG("IOBMD_READ: %s", strerror(errno));
+	ASSERT_GT(2, ticks0) TH_LOG("the fence was signalled before the read");
+	EXPECT_LE(2, fence_ticks);
+	EXPECT_EQ(sizeof(got), iobmd_check_pattern(got, sizeof(got), 0, 5));
+
+	/* Without it, the first tick ends the read: EINTR, nothing copied. */
+	ASSERT_EQ(0, vgem_fence(self->card, gem, true, &fence_id));
+	memset(got, (__u8)~want[0], sizeof(got));
+	ret = fence_read(self->fd, h, got, sizeof(got), false, 0, &ticks0);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ((__u8)~want[0], got[0]);
+	ASSERT_EQ(0, vgem_signal(self->card, fence_id));
+	test_ioctl_read(h, 0, got, sizeof(got));
+	EXPECT_EQ(sizeof(got), iobmd_check_pattern(got, sizeof(got), 0, 5));
+
+	test_ioctl_release(h);
+	close(dfd);
+	EXPECT_EQ(0, vgem_close_handle(self->card, gem));
 }
 
 /* --- a dma-buf iobmd exported ----------------------------------------- */

@@ -379,7 +379,12 @@ struct iobmd_set_arg {
  * (see IOBMD_PREPARE: ENOMEM, EACCES, EPERM, EINTR), and ENOMEM for
  * device memory that cannot be mapped; EINTR when a fatal signal ends a
  * long copy or zero-fill (WRITE: the bytes before it are written; APPEND:
- * the length does not move).
+ * the length does not move).  Bytes of an imported dma-buf (the
+ * descriptor, or a piece of it) wait first for the exporter's fences that
+ * the access conflicts with, as DMA_BUF_IOCTL_SYNC does; any signal ends
+ * that wait, and the call is then restarted if the signal's handler has
+ * SA_RESTART, else fails with EINTR (WRITE: the pieces before are
+ * written; @done is not set).
  */
 struct iobmd_rw {
 	__u32 size;
