@@ -215,6 +215,7 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 			      unsigned int how, iobmd_run_fn fn, void *arg)
 {
 	struct iobmd_compose *c = iobmd_compose_of(d);
+	bool touched = false;
 	int ret = 0;
 	u32 i;
 
@@ -231,8 +232,17 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 			break;
 		n = min(p->length - offset, len);
 		ret = p->d->ops->walk(p->d, p->offset + offset, n, how, fn, arg);
+		/*
+		 * A signal in a piece's wait (an import's fences) restarts
+		 * the call only while no piece has been walked: a piece
+		 * before may be device memory, where a read or write does
+		 * something each time.
+		 */
+		if (ret == -ERESTARTSYS && touched)
+			ret = -EINTR;
 		if (ret)
 			break;
+		touched = true;
 		len -= n;
 		offset = 0;
 	}

@@ -776,8 +776,9 @@ out:
  *	the rest of the range (iobmd_desc_backed()), 0 when it backs none
  *
  * Return: 0, -ERANGE when the range is not inside the length, -EFAULT,
- * -EINTR, -ERESTARTSYS (a signal while an imported dma-buf's fences are
- * waited for), or the error of pinning user memory.
+ * -EINTR (also: a signal while an imported dma-buf's fences are waited
+ * for, after an earlier piece was copied), -ERESTARTSYS (the same before
+ * any was), or the error of pinning user memory.
  */
 int iobmd_desc_read(struct iobmd_desc *d, u64 offset, void __user *buf,
 		    u64 len, u64 *done)
@@ -821,7 +822,7 @@ int iobmd_desc_write(struct iobmd_desc *d, u64 offset,
  * Pinning is: a dying caller that has to wait for another task's first pin
  * of user memory, or to fault user memory in, gets -EINTR.  The wait for
  * an imported dma-buf's fences (dma_buf_begin_cpu_access()) is too, by
- * any signal: -ERESTARTSYS, the pieces before it copied.
+ * any signal: -ERESTARTSYS, or -EINTR when pieces before it were copied.
  *
  * It returns no count: where IOKit's readBytes() copies up to the first
  * byte a piece no longer backs and returns that short count (as IOBMD_READ

@@ -395,7 +395,8 @@ static int iobmd_dmabuf_walk_cpu(struct iobmd_dmabuf *m, u64 offset, u64 len,
 	/*
 	 * It waits for the dma-buf's fences, interruptibly: -ERESTARTSYS,
 	 * passed on, restarts a user's call (nothing of it was reported) or
-	 * ends it with -EINTR, as the signal's handler asks.
+	 * ends it with -EINTR, as the signal's handler asks; a composed
+	 * descriptor makes it -EINTR once a piece was walked.
 	 */
 	ret = dma_buf_begin_cpu_access(m->dmabuf, dir);
 	if (ret)

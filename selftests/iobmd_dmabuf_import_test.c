@@ -1577,41 +1577,72 @@ FIXTURE_TEARDOWN(fence)
  * The bytes of an import wait for the exporter's writers (the dma-buf's
  * CPU access), and a signal ends that wait as the kernel's own calls do:
  * with SA_RESTART the read starts again and waits on, without it EINTR.
+ * Through a multi whose first piece was already read, the read is not
+ * started again (that piece could be device memory): EINTR.
  */
 TEST_F(fence, signal_during_the_wait)
 {
-	__u64 size = 4 * PAGE_SIZE;
-	__u8 want[64], got[64];
+	__u64 size = 4 * PAGE_SIZE, n = PAGE_SIZE + 64;
+	__u8 want[PAGE_SIZE + 64], got[PAGE_SIZE + 64];
+	__u32 gem, h, b, pieces[2], m;
 	int dfd, ticks0, ret;
-	__u32 gem, h;
 
 	ASSERT_EQ(0, vgem_create(self->card, &size, &gem));
 	ASSERT_EQ(0, vgem_export(self->card, gem, DRM_CLOEXEC | DRM_RDWR,
 				 &dfd));
 	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
-	iobmd_fill_pattern(want, sizeof(want), 0, 5);
-	test_ioctl_write(h, 0, want, sizeof(want));
+	iobmd_fill_pattern(want, n, 0, 5);
+	test_ioctl_write(h, 0, want, n);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	test_ioctl_write(b, 0, want, PAGE_SIZE);
 
 	/* SA_RESTART: the read outlasts the first tick and ends at the second. */
 	ASSERT_EQ(0, vgem_fence(self->card, gem, true, &fence_id));
-	memset(got, 0, sizeof(got));
-	ret = fence_read(self->fd, h, got, sizeof(got), true, 2, &ticks0);
+	memset(got, 0, n);
+	ret = fence_read(self->fd, h, got, n, true, 2, &ticks0);
 	EXPECT_EQ(0, ret) TH_LOG("IOBMD_READ: %s", strerror(errno));
 	ASSERT_GT(2, ticks0) TH_LOG("the fence was signalled before the read");
 	EXPECT_LE(2, fence_ticks);
-	EXPECT_EQ(sizeof(got), iobmd_check_pattern(got, sizeof(got), 0, 5));
+	EXPECT_EQ(n, iobmd_check_pattern(got, n, 0, 5));
 
 	/* Without it, the first tick ends the read: EINTR, nothing copied. */
 	ASSERT_EQ(0, vgem_fence(self->card, gem, true, &fence_id));
-	memset(got, (__u8)~want[0], sizeof(got));
-	ret = fence_read(self->fd, h, got, sizeof(got), false, 0, &ticks0);
+	memset(got, (__u8)~want[0], n);
+	ret = fence_read(self->fd, h, got, n, false, 0, &ticks0);
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EINTR, errno);
 	EXPECT_EQ((__u8)~want[0], got[0]);
 	ASSERT_EQ(0, vgem_signal(self->card, fence_id));
-	test_ioctl_read(h, 0, got, sizeof(got));
-	EXPECT_EQ(sizeof(got), iobmd_check_pattern(got, sizeof(got), 0, 5));
+	test_ioctl_read(h, 0, got, n);
+	EXPECT_EQ(n, iobmd_check_pattern(got, n, 0, 5));
 
+	/* The import first: nothing read before the wait, so restarted. */
+	pieces[0] = h;
+	pieces[1] = b;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	ASSERT_EQ(0, vgem_fence(self->card, gem, true, &fence_id));
+	ret = fence_read(self->fd, m, got, n, true, 2, &ticks0);
+	EXPECT_EQ(0, ret) TH_LOG("IOBMD_READ: %s", strerror(errno));
+	ASSERT_GT(2, ticks0) TH_LOG("the fence was signalled before the read");
+	EXPECT_EQ(n, iobmd_check_pattern(got, n, 0, 5));
+	test_ioctl_release(m);
+
+	/* A buffer's page first: read before the wait, so EINTR. */
+	pieces[0] = b;
+	pieces[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	ASSERT_EQ(0, vgem_fence(self->card, gem, true, &fence_id));
+	ret = fence_read(self->fd, m, got, n, true, 0, &ticks0);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_GT(3, fence_ticks) TH_LOG("the read went on after the signal");
+	ASSERT_EQ(0, vgem_signal(self->card, fence_id));
+	test_ioctl_read(m, 0, got, n);
+	EXPECT_EQ(PAGE_SIZE, iobmd_check_pattern(got, PAGE_SIZE, 0, 5));
+	EXPECT_EQ(0, memcmp(got + PAGE_SIZE, want, n - PAGE_SIZE));
+	test_ioctl_release(m);
+
+	test_ioctl_release(b);
 	test_ioctl_release(h);
 	close(dfd);
 	EXPECT_EQ(0, vgem_close_handle(self->card, gem));

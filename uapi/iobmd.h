@@ -382,9 +382,10 @@ struct iobmd_set_arg {
  * the length does not move).  Bytes of an imported dma-buf (the
  * descriptor, or a piece of it) wait first for the exporter's fences that
  * the access conflicts with, as DMA_BUF_IOCTL_SYNC does; any signal ends
- * that wait, and the call is then restarted if the signal's handler has
- * SA_RESTART, else fails with EINTR (WRITE: the pieces before are
- * written; @done is not set).
+ * that wait.  The call is then restarted if the signal's handler has
+ * SA_RESTART and no piece before this one in a composed descriptor was
+ * read or written (such a piece may be device memory); else it fails with
+ * EINTR (WRITE: the pieces before are written; @done is not set).
  */
 struct iobmd_rw {
 	__u32 size;
