@@ -14,34 +14,32 @@
  *   memory, each walk bracketed by dma_buf_begin_cpu_access() and
  *   dma_buf_end_cpu_access();
  * - physical addresses (physical segments, the PFN mappings of composed
- *   descriptors over it) come from an attachment to the module's own
- *   misc device, which has no bus and so no IOMMU: with a 64-bit mask
- *   the DMA API maps it 1:1 (dma-direct), and the DMA addresses of the
- *   exporter's table are physical addresses.  Where they would not be
- *   (swiotlb forced, encrypted memory, an IOMMU) the addresses are
- *   refused with -EOPNOTSUPP.  The table is mapped only long enough to
+ *   descriptors over it) come from an attachment to the module's own misc
+ *   device, which has no bus and so no IOMMU: with a 64-bit mask the DMA API
+ *   maps it 1:1 (dma-direct), and the DMA addresses of the exporter's table
+ *   are physical addresses.  Where they would not be (swiotlb forced,
+ *   encrypted memory, an IOMMU, DMA operations such as Xen's) the addresses
+ *   are refused with -EOPNOTSUPP.  The table is mapped only long enough to
  *   read it.  Held, it would be synced by every exporter that syncs its
  *   attachments in begin_cpu_access() (the heaps) in the CPU's direction,
- *   not its own, or, mapped bidirectionally, overlap other devices'
- *   mappings of the pages: both errors to DMA-API debugging.  So the
- *   addresses rely on the attachment keeping the memory in place, as the
- *   heaps, udmabuf, DRM's GEM helpers and videobuf2 do for the dma-buf's
- *   whole life; an exporter that moved memory at its last unmap, which
- *   dma-buf allows, must not be mapped by physical address.  A dynamic
- *   exporter (one with .pin, whose memory moves when nothing pins it)
- *   pins it for a static attachment only while the attachment is mapped
- *   (6.15 on), so its table stays mapped, for the device, with the
- *   attachment (the dynamic exporters, GPU drivers, sync no attachment
- *   in begin_cpu_access(): it is not synced the CPU's way).  Before 6.15
- *   the dma-buf core mapped a static attachment of a dynamic exporter
- *   bidirectionally at attach and kept that until detach, a mapping
- *   DMA-API debugging finds overlapping any device's of the pages; there
- *   the attachment is dynamic and the import pins it itself (a pinned
- *   attachment is told of no move), the table mapped only to be read.
- *   An exporter that must be able to take its memory back (vfio-pci)
- *   refuses the import's attachments, static or pinned: physical
- *   addresses of its memory, and a device's prepare, fail with its errno
- *   (-EOPNOTSUPP);
+ *   not its own, or, mapped bidirectionally, overlap other devices' mappings
+ *   of the pages: both errors to DMA-API debugging.  So the addresses rely
+ *   on the attachment keeping the memory in place, as the heaps, udmabuf,
+ *   DRM's GEM helpers and videobuf2 do for the dma-buf's whole life; an
+ *   exporter that moved memory at its last unmap, which dma-buf allows, must
+ *   not be mapped by physical address.  A dynamic exporter (one with .pin,
+ *   whose memory moves when nothing pins it) pins it for a static attachment
+ *   only while the attachment is mapped (6.15 on), so its table stays
+ *   mapped, for the device, with the attachment (the dynamic exporters, GPU
+ *   drivers, sync no attachment in begin_cpu_access(): it is not synced the
+ *   CPU's way).  Before 6.15 the dma-buf core mapped a static attachment of
+ *   a dynamic exporter bidirectionally at attach and kept that until detach,
+ *   a mapping DMA-API debugging finds overlapping any device's of the pages;
+ *   there the attachment is dynamic and the import pins it itself (a pinned
+ *   attachment is told of no move), the table mapped only to be read.  An
+ *   exporter that must be able to take its memory back (vfio-pci) refuses
+ *   the import's attachments, static or pinned: physical addresses of its
+ *   memory, and a device's prepare, fail with its errno (-EOPNOTSUPP);
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
  *   dma-buf and maps the attachment for the prepare's direction;
  * - a mapping of the descriptor by itself is the exporter's own mmap; one
@@ -64,6 +62,7 @@
  */
 #include <linux/cc_platform.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
@@ -133,11 +132,13 @@ static struct iobmd_dmabuf *iobmd_dmabuf_of(struct iobmd_desc *d)
 /*
  * Whether the DMA addresses of the module's device are physical
  * addresses: dma-direct without bouncing, encryption bits or a
- * translating IOMMU.
+ * translating IOMMU.  DMA operations (the device's own, or on x86 the
+ * ones Xen PV or the AMD GART install for every device) give machine,
+ * aperture or bounce addresses instead.
  */
 static int iobmd_dmabuf_dev_physical(struct device *dev)
 {
-	if (!dev || is_swiotlb_force_bounce(dev) ||
+	if (!dev || get_dma_ops(dev) || is_swiotlb_force_bounce(dev) ||
 	    iommu_get_domain_for_dev(dev) ||
 	    cc_platform_has(CC_ATTR_MEM_ENCRYPT))
 		return -EOPNOTSUPP;

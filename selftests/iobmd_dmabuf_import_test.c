@@ -934,6 +934,49 @@ TEST_F(import, physical)
 	close(dfd);
 }
 
+/*
+ * Physical addresses come from the DMA addresses of iobmd's own device
+ * only while the DMA API maps it directly.  DMA operations (as Xen PV or
+ * the AMD GART give every device on x86; the kapi module's here, which
+ * map 1:1 though iobmd cannot know it) make the import's physical
+ * segments EOPNOTSUPP, with nothing attached.  Kernels without DMA
+ * operations (the debug kernel's) cannot give a device any.
+ */
+TEST_F(import, physical_only_where_dma_is_direct)
+{
+	struct iobmd_segment *segs;
+	struct dmabuf_info info;
+	__u32 h, n, count = 0;
+	int dfd, ret, attached;
+	__u64 len;
+
+	iobmd_load_kapi_module(KAPI_MODULE);
+	dfd = test_alloc(4 * PAGE_SIZE, &len);
+	ASSERT_EQ(0, dmabuf_bufinfo(dfd, &info));
+	attached = info.attached;
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
+	ret = iobmd_write_file(KAPI_DIR "iobmd_dma_ops", "1");
+	if (ret == -EOPNOTSUPP) {
+		TH_LOG("this kernel has no DMA operations");
+	} else {
+		EXPECT_EQ(0, ret);
+		ret = _test_ioctl_get_segments(self->fd, h, 0, 0, NULL,
+					       &count, NULL);
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(EOPNOTSUPP, errno);
+		EXPECT_EQ(0, dmabuf_bufinfo(dfd, &info));
+		EXPECT_EQ(attached, info.attached);
+		EXPECT_EQ(0, iobmd_write_file(KAPI_DIR "iobmd_dma_ops", "0"));
+	}
+	/* Direct again: the segments are given. */
+	test_get_all_segments(h, 0, 0, &segs, &n);
+	EXPECT_LT(0, n);
+	free(segs);
+	test_ioctl_release(h);
+	close(dfd);
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
+}
+
 TEST_F(import, prepare)
 {
 	long long prepares = iobmd_stat("prepares");

@@ -930,23 +930,23 @@ struct iobmd_export_dmabuf {
  * CPU-access brackets; a mapping of it alone is the exporter's own mmap
  * (with the exporter's cache mode: only IOBMD_CACHE_DEFAULT may be asked
  * for; it holds the dma-buf, not the descriptor); prepares for a device
- * attach that device to the dma-buf; physical segments (CAP_SYS_ADMIN)
- * are the exporter's pages where it has them, as the module's own device
- * sees them 1:1 (EOPNOTSUPP where it would not: swiotlb forced, memory
- * encryption).  What attaches a device to the dma-buf (physical segments
- * and the mappings of a sub or multi over it, which use them; prepares
- * for a device) fails with the exporter's error where the exporter
- * refuses the attachment: EOPNOTSUPP from one that must be able to take
- * its memory back at any time (vfio-pci), which the import, pinning what
- * it uses, cannot give.  While the import uses the pages (segments,
- * mappings) it keeps a dynamic exporter's memory (a GPU's) pinned in
- * place.  A dma-buf whose file is open read-only is written neither
- * by the CPU nor by a device: writes, prepares for a device that writes,
- * INVALIDATE, exports and writable mappings fail with EACCES, through
- * every sub, multi or interleaved descriptor built on it too.  An import
- * of iobmd's own dma-buf starts with tag 0, and setting or reading
- * purgeable state through any import fails with EOPNOTSUPP: that state is
- * the exporter's.
+ * attach that device to the dma-buf; physical segments (CAP_SYS_ADMIN) are
+ * the exporter's pages where it has them, as the module's own device sees
+ * them 1:1 (EOPNOTSUPP where it would not: swiotlb forced, memory
+ * encryption, DMA operations as Xen PV's or the AMD GART's).  What
+ * attaches a device to the dma-buf (physical segments and the mappings of
+ * a sub or multi over it, which use them; prepares for a device) fails
+ * with the exporter's error where the exporter refuses the attachment:
+ * EOPNOTSUPP from one that must be able to take its memory back at any
+ * time (vfio-pci), which the import, pinning what it uses, cannot give.
+ * While the import uses the pages (segments, mappings) it keeps a dynamic
+ * exporter's memory (a GPU's) pinned in place.  A dma-buf whose file is
+ * open read-only is written neither by the CPU nor by a device: writes,
+ * prepares for a device that writes, INVALIDATE, exports and writable
+ * mappings fail with EACCES, through every sub, multi or interleaved
+ * descriptor built on it too.  An import of iobmd's own dma-buf starts
+ * with tag 0, and setting or reading purgeable state through any import
+ * fails with EOPNOTSUPP: that state is the exporter's.
  *
  * Errors: EINVAL (flags, reserved, direction), EBADF (not a dma-buf),
  * EMFILE, ENFILE (the module's total_descs), ENOMEM, EFAULT; for a

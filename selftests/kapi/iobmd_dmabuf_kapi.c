@@ -27,6 +27,13 @@
  * a prepare for the device and physical segments fail with that errno and
  * leave no attachment and no prepare behind, and bytes, which need no
  * attachment, still go through.
+ *
+ * Writing 1 into .../iobmd_dma_ops gives iobmd's own device DMA
+ * operations, as Xen PV or the AMD GART give every device on x86 (these
+ * map 1:1, but iobmd cannot know that); 0 takes them away, as does
+ * unloading this module.  Where the kernel has no DMA operations, the
+ * write fails with EOPNOTSUPP.  iobmd's device is found in the misc class
+ * through a misc device of this module's own.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
@@ -35,6 +42,7 @@
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
 #include <linux/iobmd.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/sched.h>
@@ -315,6 +323,120 @@ static const struct dma_map_ops kapi_fail_ops = {
 #endif
 };
 
+/* DMA operations that map 1:1, but are not dma-direct. */
+static int kapi_ident_map_sg(struct device *dev, struct scatterlist *sgl,
+			     int nents, enum dma_data_direction dir,
+			     unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		sg->dma_address = sg_phys(sg);
+		sg_dma_len(sg) = sg->length;
+	}
+	return nents;
+}
+
+static void kapi_ident_unmap_sg(struct device *dev, struct scatterlist *sgl,
+				int nents, enum dma_data_direction dir,
+				unsigned long attrs)
+{
+}
+
+#ifdef IOBMD_HAVE_DMA_MAP_PHYS
+static dma_addr_t kapi_ident_map_phys(struct device *dev, phys_addr_t phys,
+				      size_t size, enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	return phys;
+}
+#else
+static dma_addr_t kapi_ident_map_page(struct device *dev, struct page *page,
+				      unsigned long offset, size_t size,
+				      enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	return page_to_phys(page) + offset;
+}
+#endif
+
+static const struct dma_map_ops kapi_ident_ops = {
+	.map_sg = kapi_ident_map_sg,
+	.unmap_sg = kapi_ident_unmap_sg,
+#ifdef IOBMD_HAVE_DMA_MAP_PHYS
+	.map_phys = kapi_ident_map_phys,
+#else
+	.map_page = kapi_ident_map_page,
+#endif
+};
+
+static const struct file_operations kapi_misc_fops = {
+	.owner = THIS_MODULE,
+};
+
+/* Only to find the misc class, and iobmd's device in it. */
+static struct miscdevice kapi_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "iobmd_dmabuf_kapi",
+	.fops = &kapi_misc_fops,
+};
+
+/* iobmd's device while it has kapi_ident_ops, with a reference; kapi_lock. */
+static struct device *kapi_ops_dev;
+
+/* Gives iobmd's device kapi_ident_ops (@on) or takes them away. */
+static int kapi_iobmd_dma_ops(bool on)
+{
+	struct device *dev;
+
+	lockdep_assert_held(&kapi_lock);
+	if (!on) {
+		if (kapi_ops_dev) {
+			set_dma_ops(kapi_ops_dev, NULL);
+			put_device(kapi_ops_dev);
+			kapi_ops_dev = NULL;
+		}
+		return 0;
+	}
+	if (kapi_ops_dev)
+		return 0;
+	dev = class_find_device_by_name(kapi_misc.this_device->class, "iobmd");
+	if (!dev)
+		return -ENODEV;
+	if (get_dma_ops(dev)) {
+		put_device(dev);
+		return -EBUSY;
+	}
+	set_dma_ops(dev, &kapi_ident_ops);
+	if (get_dma_ops(dev) != &kapi_ident_ops) {
+		put_device(dev);
+		return -EOPNOTSUPP;
+	}
+	kapi_ops_dev = dev;
+	return 0;
+}
+
+static ssize_t kapi_dma_ops_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	bool on;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, len, &on);
+	if (ret)
+		return ret;
+	mutex_lock(&kapi_lock);
+	ret = kapi_iobmd_dma_ops(on);
+	mutex_unlock(&kapi_lock);
+	return ret ?: len;
+}
+
+static const struct file_operations kapi_dma_ops_fops = {
+	.owner = THIS_MODULE,
+	.write = kapi_dma_ops_write,
+};
+
 /*
  * Every allocation of a prepare failed in turn (the debug kernel's
  * failslab, which the test set to fail sleeping allocations too), until
@@ -498,12 +620,20 @@ static struct platform_device *kapi_device(const char *name)
 
 static int __init kapi_init(void)
 {
+	int ret;
+
+	ret = misc_register(&kapi_misc);
+	if (ret)
+		return ret;
 	kapi_pdev = kapi_device("iobmd-dmabuf-kapi");
-	if (IS_ERR(kapi_pdev))
+	if (IS_ERR(kapi_pdev)) {
+		misc_deregister(&kapi_misc);
 		return PTR_ERR(kapi_pdev);
+	}
 	kapi_fail_pdev = kapi_device("iobmd-dmabuf-kapi-fail");
 	if (IS_ERR(kapi_fail_pdev)) {
 		platform_device_unregister(kapi_pdev);
+		misc_deregister(&kapi_misc);
 		return PTR_ERR(kapi_fail_pdev);
 	}
 	/* Only where the kernel has DMA operations (not the debug kernel). */
@@ -513,14 +643,20 @@ static int __init kapi_init(void)
 	debugfs_create_file("run", 0200, kapi_dir, NULL, &kapi_run_fops);
 	debugfs_create_file("results", 0400, kapi_dir, NULL,
 			    &kapi_results_fops);
+	debugfs_create_file("iobmd_dma_ops", 0200, kapi_dir, NULL,
+			    &kapi_dma_ops_fops);
 	return 0;
 }
 
 static void __exit kapi_exit(void)
 {
 	debugfs_remove(kapi_dir);
+	mutex_lock(&kapi_lock);
+	kapi_iobmd_dma_ops(false);
+	mutex_unlock(&kapi_lock);
 	platform_device_unregister(kapi_fail_pdev);
 	platform_device_unregister(kapi_pdev);
+	misc_deregister(&kapi_misc);
 }
 
 module_init(kapi_init);
