@@ -36,7 +36,8 @@
  *   a dynamic exporter bidirectionally at attach and kept that until detach,
  *   a mapping DMA-API debugging finds overlapping any device's of the pages;
  *   there the attachment is dynamic and the import pins it itself (a pinned
- *   attachment is told of no move), the table mapped only to be read.  An
+ *   attachment is told of no move), the table mapped only to be read,
+ *   once the exporter's kernel fences (a move's copy) have signalled.  An
  *   exporter that must be able to take its memory back (vfio-pci) refuses
  *   the import's attachments, static or pinned: physical addresses of its
  *   memory, and a device's prepare, fail with its errno (-EOPNOTSUPP);
@@ -196,10 +197,32 @@ static const struct dma_buf_attach_ops iobmd_dmabuf_pinned_ops = {
 };
 
 /*
+ * Waits, as the dma-buf core does for a static attachment's mapping, for
+ * the exporter's kernel work on the memory: a pin may have moved it (a GPU
+ * driver's VRAM to where other devices reach it) with a copy still
+ * running.  Interruptibly; on failure the mapping goes.
+ */
+static struct sg_table *
+iobmd_dmabuf_pinned_wait(struct dma_buf_attachment *attach,
+			 struct sg_table *sgt)
+{
+	long ret;
+
+	ret = dma_resv_wait_timeout(attach->dmabuf->resv,
+				    DMA_RESV_USAGE_KERNEL, true,
+				    MAX_SCHEDULE_TIMEOUT);
+	if (ret >= 0)
+		return sgt;
+	dma_buf_unmap_attachment(attach, sgt, DMA_TO_DEVICE);
+	return ERR_PTR(ret);
+}
+
+/*
  * The module's device attached to a dynamic exporter's dma-buf
  * dynamically and pinned by the import, the attachment mapped to the
- * device.  The mapping goes with dma_buf_unmap_attachment_unlocked(), the
- * pin with iobmd_dmabuf_phys_put().
+ * device once the exporter's kernel fences signalled.  The mapping goes
+ * with dma_buf_unmap_attachment_unlocked(), the pin with
+ * iobmd_dmabuf_phys_put().
  */
 static struct sg_table *
 iobmd_dmabuf_attach_pinned(struct iobmd_dmabuf *m,
@@ -216,6 +239,8 @@ iobmd_dmabuf_attach_pinned(struct iobmd_dmabuf *m,
 	ret = dma_buf_pin(*attach);
 	sgt = ret ? ERR_PTR(ret) :
 		    dma_buf_map_attachment(*attach, DMA_TO_DEVICE);
+	if (!IS_ERR(sgt))
+		sgt = iobmd_dmabuf_pinned_wait(*attach, sgt);
 	if (!ret && IS_ERR(sgt))
 		dma_buf_unpin(*attach);
 	dma_resv_unlock(m->dmabuf->resv);

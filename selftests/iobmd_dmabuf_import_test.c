@@ -1289,6 +1289,44 @@ TEST_F(nocpu, not_mapped_without_the_exporters_consent)
 
 IOBMD_EXPORTER_FIXTURE(dynamic)
 
+/*
+ * A multi (*@m_p) of a one-page buffer (*@b_p) and the import @h, which
+ * holds EXPORTER_PAGES pages, mapped whole at self->p with @prot.
+ */
+#define test_map_page_and_import(h, prot, b_p, m_p)                           \
+	({                                                                    \
+		__u32 __pieces[2];                                            \
+		__u64 __cookie;                                               \
+		test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0,    \
+				      b_p);                                   \
+		__pieces[0] = *(b_p);                                         \
+		__pieces[1] = h;                                              \
+		test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, __pieces, 2,   \
+					m_p);                                 \
+		self->plen = PAGE_SIZE + EXPORTER_PAGES * PAGE_SIZE;          \
+		test_ioctl_map(*(m_p), 0, 0, 0, &__cookie);                   \
+		self->p = iobmd_mmap(self->fd, __cookie, self->plen, prot);   \
+		ASSERT_NE(MAP_FAILED, self->p) TH_LOG("%s", strerror(errno)); \
+	})
+
+/*
+ * A dma-buf of the test exporter made with @flags (in self->dfd),
+ * imported into *@h_p and written through it with pattern @seed; the
+ * pattern, EXPORTER_PAGES pages of it, malloc()ed.
+ */
+#define test_exporter_import(flags, seed, h_p)                                \
+	({                                                                    \
+		const size_t __n = EXPORTER_PAGES * PAGE_SIZE;                \
+		__u8 *__pat = malloc(__n);                                    \
+		ASSERT_NE(NULL, __pat);                                       \
+		self->dfd = exporter_new(flags);                              \
+		ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));   \
+		test_ioctl_import(self->dfd, IOBMD_DIRECTION_INOUT, h_p);     \
+		iobmd_fill_pattern(__pat, __n, 0, seed);                      \
+		test_ioctl_write(*(h_p), 0, __pat, __n);                      \
+		__pat;                                                        \
+	})
+
 /* Asserts that the exporter moves @dfd's memory now, or refuses (EBUSY). */
 #define test_moves(dfd)                                                       \
 	ASSERT_EQ(0, exporter_move(dfd)) TH_LOG("%s", strerror(errno))
@@ -1318,7 +1356,7 @@ TEST_F(dynamic, stays_in_place_while_iobmd_uses_it)
 {
 	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
 	struct iobmd_segment *segs, *moved;
-	__u32 b, h, m, s, pieces[2], ns, nm, i, j;
+	__u32 b, h, m, s, ns, nm, i, j;
 	__u8 *pat, *back;
 	__u64 cookie;
 
@@ -1346,15 +1384,7 @@ TEST_F(dynamic, stays_in_place_while_iobmd_uses_it)
 	 * the frame numbers come from pins it.  (Asserted before a move is
 	 * tried: one that worked would leave the mappings on freed pages.)
 	 */
-	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
-	pieces[0] = b;
-	pieces[1] = h;
-	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
-	self->plen = PAGE_SIZE + n;
-	test_ioctl_map(m, 0, 0, 0, &cookie);
-	self->p = iobmd_mmap(self->fd, cookie, self->plen,
-			     PROT_READ | PROT_WRITE);
-	ASSERT_NE(MAP_FAILED, self->p) TH_LOG("%s", strerror(errno));
+	test_map_page_and_import(h, PROT_READ | PROT_WRITE, &b, &m);
 	test_ioctl_sub_create(h, IOBMD_DIRECTION_INOUT, PAGE_SIZE,
 			      n - PAGE_SIZE, &s);
 	self->slen = n - PAGE_SIZE;
@@ -1433,6 +1463,40 @@ TEST_F(dynamic, stays_in_place_while_iobmd_uses_it)
 }
 
 /*
+ * An exporter whose pin moves the memory, with a copy of the bytes that
+ * ends a while later (a GPU driver putting VRAM where other devices reach
+ * it), says so with a kernel fence on the reservation.  A multi over the
+ * import, mapped by frame number, is mapped once that copy has ended:
+ * its first read finds the bytes, not the new pages as they were.
+ */
+TEST_F(dynamic, mapped_after_the_exporters_copy)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	__u32 b, h, m;
+	__u8 *pat;
+
+	/* Written through the kernel mapping, which holds it in place. */
+	pat = test_exporter_import(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
+				   EXPORTER_MOVES_ON_PIN, 85, &h);
+	EXPECT_EQ(0, exporter_count("copies"));
+	EXPECT_EQ(0, exporter_count("pins"));
+
+	test_map_page_and_import(h, PROT_READ, &b, &m);
+	EXPECT_LE(1, exporter_count("pins"));
+	EXPECT_EQ(0, exporter_count("copies"))
+		TH_LOG("mapped while the exporter's copy was running");
+	EXPECT_EQ(n, iobmd_check_pattern((__u8 *)self->p + PAGE_SIZE, n, 0,
+					 85));
+
+	EXPECT_EQ(0, munmap(self->p, self->plen));
+	self->p = MAP_FAILED;
+	test_ioctl_release(m);
+	test_ioctl_release(b);
+	test_ioctl_release(h);
+	free(pat);
+}
+
+/*
  * An exporter that must be able to take its memory back (vfio-pci's) lets
  * no importer attach or pin that it cannot tell to give it up (a dynamic
  * importer with an invalidate callback), and iobmd's attachments are
@@ -1453,14 +1517,8 @@ TEST_F(dynamic, refused_by_an_exporter_that_revokes)
 	__u64 cookie;
 	void *p;
 
-	pat = malloc(n);
-	ASSERT_NE(NULL, pat);
-	self->dfd = exporter_new(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
-				 EXPORTER_REVOCABLE_ONLY);
-	ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));
-	test_ioctl_import(self->dfd, IOBMD_DIRECTION_INOUT, &h);
-	iobmd_fill_pattern(pat, n, 0, 91);
-	test_ioctl_write(h, 0, pat, n);
+	pat = test_exporter_import(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
+				   EXPORTER_REVOCABLE_ONLY, 91, &h);
 	memset(pat, 0, n);
 	test_ioctl_read(h, 0, pat, n);
 	ASSERT_EQ(n, iobmd_check_pattern(pat, n, 0, 91));

@@ -14,6 +14,7 @@
  *   mappings  live mappings (map_dma_buf) of all of them
  *   pins      live pins (pin) of all of them
  *   vmaps     live kernel mappings (vmap) of all of them
+ *   copies    moves at a pin whose copy has not ended
  *
  * A dynamic dma-buf keeps the dma-buf rules of its kind: pin, unpin, map
  * and unmap are called with the reservation lock held, and a move takes it
@@ -24,6 +25,7 @@
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/fcntl.h>
@@ -36,6 +38,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include <iobmd_compat.h>
 
@@ -44,7 +47,7 @@
 MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 #define EXP_FLAGS	(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC | \
-			 EXPORTER_REVOCABLE_ONLY)
+			 EXPORTER_REVOCABLE_ONLY | EXPORTER_MOVES_ON_PIN)
 
 /**
  * struct exp_buf - one dma-buf's memory
@@ -68,6 +71,7 @@ struct exp_buf {
 static atomic_t exp_mappings;
 static atomic_t exp_pins;
 static atomic_t exp_vmaps;
+static atomic_t exp_copies;
 static struct dentry *exp_dir;
 
 /* The dma-buf rules of a dynamic exporter, checked. */
@@ -157,6 +161,108 @@ static int exp_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *at)
 	return 0;
 }
 
+/**
+ * struct exp_copy - a move at a pin whose bytes are still on their way
+ * @fence: signalled when they have arrived; first: freed with it
+ * @lock: @fence's
+ * @work: the copy, EXPORTER_COPY_MS after the pin
+ * @dmabuf: the dma-buf, with a reference for the copy
+ * @old: the pages the bytes come from, freed by the copy
+ */
+struct exp_copy {
+	struct dma_fence fence;
+	spinlock_t lock; /* fence */
+	struct delayed_work work;
+	struct dma_buf *dmabuf;
+	struct page *old[EXPORTER_PAGES];
+};
+
+static const char *exp_fence_name(struct dma_fence *fence)
+{
+	return "iobmd_exporter";
+}
+
+static const struct dma_fence_ops exp_fence_ops = {
+	.get_driver_name = exp_fence_name,
+	.get_timeline_name = exp_fence_name,
+};
+
+static void exp_copy_work(struct work_struct *work)
+{
+	struct exp_copy *c = container_of(to_delayed_work(work),
+					  struct exp_copy, work);
+	struct dma_buf *dmabuf = c->dmabuf;
+	struct exp_buf *b = dmabuf->priv;
+	unsigned int i;
+
+	mutex_lock(&b->lock);
+	for (i = 0; i < EXPORTER_PAGES; i++) {
+		copy_highpage(b->pages[i], c->old[i]);
+		__free_page(c->old[i]);
+	}
+	mutex_unlock(&b->lock);
+	atomic_dec(&exp_copies);
+	dma_fence_signal(&c->fence);
+	dma_fence_put(&c->fence);
+	dma_buf_put(dmabuf);
+}
+
+/*
+ * EXPORTER_MOVES_ON_PIN's move: new zeroed pages now, the processes that
+ * map it fault them in, and the bytes follow when the kernel fence put on
+ * the reservation signals; under the reservation lock, nothing pinned.
+ */
+static int exp_move_at_pin(struct dma_buf *dmabuf)
+{
+	struct exp_buf *b = dmabuf->priv;
+	struct exp_copy *c;
+	unsigned int i;
+	bool mapped;
+	int ret;
+
+	ret = dma_resv_reserve_fences(dmabuf->resv, 1);
+	if (ret)
+		return ret;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	ret = -ENOMEM;
+	for (i = 0; i < EXPORTER_PAGES; i++) {
+		c->old[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!c->old[i])
+			goto err_free;
+	}
+	/* A kernel mapping holds it in place. */
+	mutex_lock(&b->lock);
+	mapped = b->vaddr;
+	if (!mapped) {
+		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+		for (i = 0; i < EXPORTER_PAGES; i++)
+			swap(c->old[i], b->pages[i]);
+	}
+	mutex_unlock(&b->lock);
+	ret = 0;
+	if (mapped)
+		goto err_free;
+	spin_lock_init(&c->lock);
+	dma_fence_init(&c->fence, &exp_fence_ops, &c->lock,
+		       dma_fence_context_alloc(1), 1);
+	dma_resv_add_fence(dmabuf->resv, &c->fence, DMA_RESV_USAGE_KERNEL);
+	get_dma_buf(dmabuf);
+	c->dmabuf = dmabuf;
+	atomic_inc(&exp_copies);
+	INIT_DELAYED_WORK(&c->work, exp_copy_work);
+	schedule_delayed_work(&c->work, msecs_to_jiffies(EXPORTER_COPY_MS));
+	return 0;
+
+err_free:
+	for (i = 0; i < EXPORTER_PAGES; i++)
+		if (c->old[i])
+			__free_page(c->old[i]);
+	kfree(c);
+	return ret;
+}
+
 /*
  * A pin holds the memory until the importer lets go.  One that must be
  * able to take the memory back is pinned only by importers it can tell
@@ -166,12 +272,18 @@ static int exp_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *at)
 static int exp_pin(struct dma_buf_attachment *at)
 {
 	struct exp_buf *b = at->dmabuf->priv;
+	int ret;
 
 	exp_assert_locked(at->dmabuf);
 #ifndef IOBMD_HAVE_DMA_BUF_ATTACH_REVOCABLE
 	if (b->flags & EXPORTER_REVOCABLE_ONLY)
 		return -EOPNOTSUPP;
 #endif
+	if (b->flags & EXPORTER_MOVES_ON_PIN && !b->pins) {
+		ret = exp_move_at_pin(at->dmabuf);
+		if (ret)
+			return ret;
+	}
 	b->pins++;
 	atomic_inc(&exp_pins);
 	return 0;
@@ -307,7 +419,8 @@ static long exp_new(unsigned long flags)
 	int fd;
 
 	if (flags & ~EXP_FLAGS ||
-	    (flags & EXPORTER_REVOCABLE_ONLY && !(flags & EXPORTER_DYNAMIC)))
+	    (flags & (EXPORTER_REVOCABLE_ONLY | EXPORTER_MOVES_ON_PIN) &&
+	     !(flags & EXPORTER_DYNAMIC)))
 		return -EINVAL;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
@@ -423,6 +536,7 @@ static int __init exp_init(void)
 	debugfs_create_atomic_t("mappings", 0400, exp_dir, &exp_mappings);
 	debugfs_create_atomic_t("pins", 0400, exp_dir, &exp_pins);
 	debugfs_create_atomic_t("vmaps", 0400, exp_dir, &exp_vmaps);
+	debugfs_create_atomic_t("copies", 0400, exp_dir, &exp_copies);
 	return 0;
 }
 

@@ -27,11 +27,17 @@
  *	be able to take the memory back at any time (vfio-pci's): it refuses
  *	to attach (EOPNOTSUPP) an importer that cannot be told to give it up
  *	(no invalidate_mappings, or before 7.0 move_notify, callback).
+ * EXPORTER_MOVES_ON_PIN: with EXPORTER_DYNAMIC, an exporter whose first
+ *	pin moves the memory (a GPU driver's VRAM to where other devices
+ *	reach it): new pages at once, their bytes copied EXPORTER_COPY_MS
+ *	later, when the kernel fence the pin put on the reservation signals.
  */
 #define EXPORTER_IOC_NEW	_IO('x', 1)
 #define EXPORTER_MAPPABLE	1UL
 #define EXPORTER_DYNAMIC	2UL
 #define EXPORTER_REVOCABLE_ONLY	4UL
+#define EXPORTER_MOVES_ON_PIN	8UL
+#define EXPORTER_COPY_MS	1000
 
 /*
  * On .../iobmd_exporter/new: moves the memory of the dynamic dma-buf whose
