@@ -234,11 +234,12 @@ static int iobmd_compose_walk(struct iobmd_desc *d, u64 offset, u64 len,
 		ret = p->d->ops->walk(p->d, p->offset + offset, n, how, fn, arg);
 		/*
 		 * A signal in a piece's wait (an import's fences) restarts
-		 * the call only while no piece has been walked: a piece
+		 * a copy only while no piece has been walked: a piece
 		 * before may be device memory, where a read or write does
-		 * something each time.
+		 * something each time.  Walks of addresses touch nothing.
 		 */
-		if (ret == -ERESTARTSYS && touched)
+		if (ret == -ERESTARTSYS && touched &&
+		    !(how & (IOBMD_WALK_ADDR | IOBMD_WALK_DMA)))
 			ret = -EINTR;
 		if (ret)
 			break;

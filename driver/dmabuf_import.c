@@ -348,7 +348,9 @@ static int iobmd_dmabuf_walk_phys(struct iobmd_dmabuf *m, u64 offset,
 	};
 	int ret;
 
-	mutex_lock(&m->lock);
+	/* Its holder may wait for the exporter's fences: killable. */
+	if (mutex_lock_killable(&m->lock))
+		return -EINTR;
 	ret = iobmd_dmabuf_phys_get(m);
 	mutex_unlock(&m->lock);
 	return ret ?: iobmd_runs_walk(&m->phys, offset, len, &tmpl, fn, arg);
@@ -407,7 +409,8 @@ static int iobmd_dmabuf_walk_cpu(struct iobmd_dmabuf *m, u64 offset, u64 len,
 	int dir = READ_ONCE(m->cpu_dir);
 	int ret, end;
 
-	mutex_lock(&m->lock);
+	if (mutex_lock_killable(&m->lock))
+		return -EINTR;
 	ret = iobmd_dmabuf_vmap_get(m);
 	mutex_unlock(&m->lock);
 	if (ret || !len)

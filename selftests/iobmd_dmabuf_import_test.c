@@ -1310,6 +1310,22 @@ IOBMD_EXPORTER_FIXTURE(dynamic)
 	})
 
 /*
+ * Undoes test_exporter_import() (@h, @pat) and a multi @m of it and a
+ * buffer @b, and the mapping at self->p if there is one.
+ */
+#define test_drop_multi(m, b, h, pat)                                         \
+	({                                                                    \
+		if (self->p != MAP_FAILED) {                                  \
+			EXPECT_EQ(0, munmap(self->p, self->plen));            \
+			self->p = MAP_FAILED;                                 \
+		}                                                             \
+		test_ioctl_release(m);                                        \
+		test_ioctl_release(b);                                        \
+		test_ioctl_release(h);                                        \
+		free(pat);                                                    \
+	})
+
+/*
  * A dma-buf of the test exporter made with @flags (in self->dfd),
  * imported into *@h_p and written through it with pattern @seed; the
  * pattern, EXPORTER_PAGES pages of it, malloc()ed.
@@ -1488,12 +1504,7 @@ TEST_F(dynamic, mapped_after_the_exporters_copy)
 	EXPECT_EQ(n, iobmd_check_pattern((__u8 *)self->p + PAGE_SIZE, n, 0,
 					 85));
 
-	EXPECT_EQ(0, munmap(self->p, self->plen));
-	self->p = MAP_FAILED;
-	test_ioctl_release(m);
-	test_ioctl_release(b);
-	test_ioctl_release(h);
-	free(pat);
+	test_drop_multi(m, b, h, pat);
 }
 
 /*
@@ -1618,32 +1629,55 @@ static void fence_tick(int sig)
 	errno = saved;
 }
 
+/* The ticks' interval: 200 ms. */
+#define TICK_US		200000
+
 /*
- * A vgem writer's fence on the dma-buf, then IOBMD_READ of the import
- * with SIGALRM ticking every 50 ms.  Returns the read's result (errno
- * kept), the ticks before the read began in *@ticks0.  @restart sets
- * SA_RESTART; the handler signals the fence on tick @signal_at.
+ * SIGALRM every TICK_US from now on, with SA_RESTART if @restart; the
+ * handler signals the vgem fence fence_id on tick @signal_at (0: never).
+ * The handler it replaces in *@old.
  */
-static int fence_read(int fd, __u32 h, void *buf, __u64 len, bool restart,
-		      int signal_at, int *ticks0)
+static int ticks_start(bool restart, int signal_at, struct sigaction *old)
 {
-	struct sigaction sa = { .sa_handler = fence_tick }, old;
-	struct itimerval tick = { { 0, 50000 }, { 0, 50000 } }, stop = { };
-	int ret, saved;
+	struct sigaction sa = { .sa_handler = fence_tick };
+	struct itimerval tick = { { 0, TICK_US }, { 0, TICK_US } };
 
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigemptyset(&sa.sa_mask);
 	fence_ticks = 0;
 	fence_signal_at = signal_at;
-	if (sigaction(SIGALRM, &sa, &old))
+	if (sigaction(SIGALRM, &sa, old))
 		return -1;
-	setitimer(ITIMER_REAL, &tick, NULL);
+	return setitimer(ITIMER_REAL, &tick, NULL);
+}
+
+/* No more ticks, the old handler back; errno kept. */
+static void ticks_stop(const struct sigaction *old)
+{
+	struct itimerval stop = { };
+	int saved = errno;
+
+	setitimer(ITIMER_REAL, &stop, NULL);
+	sigaction(SIGALRM, old, NULL);
+	errno = saved;
+}
+
+/*
+ * IOBMD_READ of @len bytes of @h while SIGALRM ticks (ticks_start());
+ * returns the read's result (errno kept), the ticks before it began in
+ * *@ticks0.
+ */
+static int fence_read(int fd, __u32 h, void *buf, __u64 len, bool restart,
+		      int signal_at, int *ticks0)
+{
+	struct sigaction old;
+	int ret;
+
+	if (ticks_start(restart, signal_at, &old))
+		return -1;
 	*ticks0 = fence_ticks;
 	ret = _test_ioctl_rw(fd, IOBMD_READ, h, 0, buf, len, NULL);
-	saved = errno;
-	setitimer(ITIMER_REAL, &stop, NULL);
-	sigaction(SIGALRM, &old, NULL);
-	errno = saved;
+	ticks_stop(&old);
 	return ret;
 }
 
@@ -1747,6 +1781,40 @@ TEST_F(fence, signal_during_the_wait)
 	test_ioctl_release(h);
 	close(dfd);
 	EXPECT_EQ(0, vgem_close_handle(self->card, gem));
+}
+
+/*
+ * A signal while the import waits for its exporter's move (the kernel
+ * fence of a pin's copy), reached through a multi whose first piece, a
+ * buffer, was walked already: a walk of addresses reads and writes
+ * nothing, so with SA_RESTART the call starts again, and it ends when the
+ * copy has.
+ */
+TEST_F(dynamic, addresses_restarted_after_a_signal)
+{
+	__u32 b, h, m, pieces[2], count = 0;
+	struct sigaction old;
+	__u64 total = 0;
+	__u8 *pat;
+	int ret;
+
+	pat = test_exporter_import(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
+				   EXPORTER_MOVES_ON_PIN, 86, &h);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	pieces[0] = b;
+	pieces[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+
+	ASSERT_EQ(0, ticks_start(true, 0, &old));
+	ret = _test_ioctl_get_segments(self->fd, m, 0, 0, NULL, &count,
+				       &total);
+	ticks_stop(&old);
+	EXPECT_EQ(0, ret) TH_LOG("IOBMD_GET_SEGMENTS: %s", strerror(errno));
+	EXPECT_LE(2, fence_ticks) TH_LOG("no signal during the copy");
+	EXPECT_LE(1, total);
+	EXPECT_EQ(0, exporter_count("copies"));
+
+	test_drop_multi(m, b, h, pat);
 }
 
 /* --- a dma-buf iobmd exported ----------------------------------------- */

@@ -59,13 +59,16 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  *	reservation lock); taken inside the reservation lock
  * @pins: a dynamic one's live pins; the reservation lock
  * @vaddr: a dynamic one's kernel mapping, or NULL; @lock
+ * @copying: a move at a pin has not copied its bytes yet: no other move
+ *	until it has; @lock
  */
 struct exp_buf {
 	struct page *pages[EXPORTER_PAGES];
 	unsigned long flags;
-	struct mutex lock; /* pages (with the reservation lock), vaddr */
+	struct mutex lock; /* pages (with the reservation lock), vaddr, copying */
 	unsigned int pins;
 	void *vaddr;
+	bool copying;
 };
 
 static atomic_t exp_mappings;
@@ -73,6 +76,8 @@ static atomic_t exp_pins;
 static atomic_t exp_vmaps;
 static atomic_t exp_copies;
 static struct dentry *exp_dir;
+/* Runs the copies; flushed before the module goes. */
+static struct workqueue_struct *exp_wq;
 
 /* The dma-buf rules of a dynamic exporter, checked. */
 static void exp_assert_locked(struct dma_buf *dmabuf)
@@ -200,11 +205,13 @@ static void exp_copy_work(struct work_struct *work)
 		copy_highpage(b->pages[i], c->old[i]);
 		__free_page(c->old[i]);
 	}
+	b->copying = false;
 	mutex_unlock(&b->lock);
 	atomic_dec(&exp_copies);
+	/* Whoever waits for the fence holds the dma-buf: not the last put. */
+	dma_buf_put(dmabuf);
 	dma_fence_signal(&c->fence);
 	dma_fence_put(&c->fence);
-	dma_buf_put(dmabuf);
 }
 
 /*
@@ -232,13 +239,14 @@ static int exp_move_at_pin(struct dma_buf *dmabuf)
 		if (!c->old[i])
 			goto err_free;
 	}
-	/* A kernel mapping holds it in place. */
+	/* A kernel mapping, or a move not copied yet, holds it in place. */
 	mutex_lock(&b->lock);
-	mapped = b->vaddr;
+	mapped = b->vaddr || b->copying;
 	if (!mapped) {
 		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
 		for (i = 0; i < EXPORTER_PAGES; i++)
 			swap(c->old[i], b->pages[i]);
+		b->copying = true;
 	}
 	mutex_unlock(&b->lock);
 	ret = 0;
@@ -252,7 +260,7 @@ static int exp_move_at_pin(struct dma_buf *dmabuf)
 	c->dmabuf = dmabuf;
 	atomic_inc(&exp_copies);
 	INIT_DELAYED_WORK(&c->work, exp_copy_work);
-	schedule_delayed_work(&c->work, msecs_to_jiffies(EXPORTER_COPY_MS));
+	queue_delayed_work(exp_wq, &c->work, msecs_to_jiffies(EXPORTER_COPY_MS));
 	return 0;
 
 err_free:
@@ -462,7 +470,7 @@ static int exp_swap(struct dma_buf *dmabuf, struct page **pages)
 	int ret = 0;
 
 	mutex_lock(&b->lock);
-	if (b->pins || b->vaddr) {
+	if (b->pins || b->vaddr || b->copying) {
 		ret = -EBUSY;
 	} else {
 		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
@@ -531,6 +539,9 @@ static const struct file_operations exp_new_fops = {
 
 static int __init exp_init(void)
 {
+	exp_wq = alloc_workqueue("iobmd_exporter", WQ_UNBOUND, 0);
+	if (!exp_wq)
+		return -ENOMEM;
 	exp_dir = debugfs_create_dir("iobmd_exporter", NULL);
 	debugfs_create_file("new", 0600, exp_dir, NULL, &exp_new_fops);
 	debugfs_create_atomic_t("mappings", 0400, exp_dir, &exp_mappings);
@@ -543,6 +554,7 @@ static int __init exp_init(void)
 static void __exit exp_exit(void)
 {
 	debugfs_remove(exp_dir);
+	destroy_workqueue(exp_wq);
 }
 
 module_init(exp_init);

@@ -31,6 +31,7 @@
  *	pin moves the memory (a GPU driver's VRAM to where other devices
  *	reach it): new pages at once, their bytes copied EXPORTER_COPY_MS
  *	later, when the kernel fence the pin put on the reservation signals.
+ *	No other move until then (EXPORTER_IOC_MOVE: EBUSY).
  */
 #define EXPORTER_IOC_NEW	_IO('x', 1)
 #define EXPORTER_MAPPABLE	1UL
