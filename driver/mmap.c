@@ -437,6 +437,17 @@ static int iobmd_mmap_fault_run(void *arg, const struct iobmd_run *run)
 	return 1;
 }
 
+/*
+ * A fault whose walk a signal ended (an imported dma-buf's exporter was
+ * still moving it) is left to be taken again once the signal is handled;
+ * any other failure is SIGBUS.
+ */
+static vm_fault_t iobmd_mmap_fault_error(int ret)
+{
+	return ret == -ERESTARTSYS || ret == -EINTR ? VM_FAULT_NOPAGE :
+						      VM_FAULT_SIGBUS;
+}
+
 static vm_fault_t iobmd_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -447,15 +458,20 @@ static vm_fault_t iobmd_mmap_fault(struct vm_fault *vmf)
 	int ret;
 
 	/* PFN mappings are never zapped by the user: nothing to refill. */
-	if (vma->vm_flags & VM_PFNMAP || iobmd_desc_map_layout(d, &delta, &size))
+	if (vma->vm_flags & VM_PFNMAP)
 		return VM_FAULT_SIGBUS;
+	ret = iobmd_desc_map_layout(d, &delta, &size);
+	if (ret)
+		return iobmd_mmap_fault_error(ret);
 	if (off >= size)
 		return VM_FAULT_SIGBUS;
 	b = off > delta ? off - delta : 0;
-	if (b >= iobmd_desc_extent(d) ||
-	    d->ops->walk(d, b, 1, IOBMD_WALK_ADDR, iobmd_mmap_fault_run,
-			 &pfn) != 1)
+	if (b >= iobmd_desc_extent(d))
 		return VM_FAULT_SIGBUS;
+	ret = d->ops->walk(d, b, 1, IOBMD_WALK_ADDR, iobmd_mmap_fault_run,
+			   &pfn);
+	if (ret != 1)
+		return iobmd_mmap_fault_error(ret);
 	ret = vm_insert_page(vma, vmf->address & PAGE_MASK, pfn_to_page(pfn));
 	if (ret == -ENOMEM)
 		return VM_FAULT_OOM;
@@ -905,12 +921,12 @@ static vm_fault_t __iobmd_hot iobmd_mmap_pfn_fault(struct vm_fault *vmf)
 	vm_fault_t ret;
 	int gap;
 
-	if (iobmd_desc_map_layout(d, &delta, &size))
-		return VM_FAULT_SIGBUS;
-	gap = iobmd_mmap_pfn_probe(d, delta, (u64)vmf->pgoff << PAGE_SHIFT, n,
-				   &p);
+	gap = iobmd_desc_map_layout(d, &delta, &size);
+	if (!gap)
+		gap = iobmd_mmap_pfn_probe(d, delta,
+					   (u64)vmf->pgoff << PAGE_SHIFT, n, &p);
 	if (gap < 0)
-		return VM_FAULT_SIGBUS;
+		return iobmd_mmap_fault_error(gap);
 	/* Up to the page the first gap is in. */
 	if (gap)
 		n = max(1UL, (unsigned long)((offset_in_page(p.addr) +

@@ -1817,6 +1817,48 @@ TEST_F(dynamic, addresses_restarted_after_a_signal)
 	test_drop_multi(m, b, h, pat);
 }
 
+/*
+ * The same in a page fault.  A multi that starts with the import, mapped
+ * only where its buffer is: a fault there looks up where the multi's first
+ * byte sits in its page, which attaches the import (mmap() did so too,
+ * and let it go again), and so waits for the exporter's move once more.
+ * A signal ends that wait: the fault is taken again once the signal is
+ * handled, rather than SIGBUS, and the buffer's bytes are there.
+ */
+TEST_F(dynamic, fault_taken_again_after_a_signal)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	__u8 want[PAGE_SIZE], *pat;
+	__u32 b, h, m, pieces[2];
+	struct sigaction old;
+	__u64 cookie;
+	size_t same;
+
+	pat = test_exporter_import(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
+				   EXPORTER_MOVES_ON_PIN, 87, &h);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	iobmd_fill_pattern(want, PAGE_SIZE, 0, 88);
+	test_ioctl_write(b, 0, want, PAGE_SIZE);
+	pieces[0] = h;
+	pieces[1] = b;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	self->plen = PAGE_SIZE;
+	test_ioctl_map(m, 0, n, PAGE_SIZE, &cookie);
+	self->p = iobmd_mmap(self->fd, cookie, self->plen, PROT_READ);
+	ASSERT_NE(MAP_FAILED, self->p) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, madvise(self->p, self->plen, MADV_DONTNEED))
+		TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, exporter_count("copies"));
+
+	ASSERT_EQ(0, ticks_start(true, 0, &old));
+	same = iobmd_check_pattern(self->p, PAGE_SIZE, 0, 88);
+	ticks_stop(&old);
+	EXPECT_EQ(PAGE_SIZE, same);
+	EXPECT_LE(2, fence_ticks) TH_LOG("no signal during the copy");
+
+	test_drop_multi(m, b, h, pat);
+}
+
 /* --- a dma-buf iobmd exported ----------------------------------------- */
 
 FIXTURE(own)
