@@ -166,6 +166,34 @@ static int exp_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *at)
 	return 0;
 }
 
+/*
+ * New pages for @b's from @pages, the old ones left there, their bytes
+ * copied now if @copy, else by the caller later (a copy pending): nothing
+ * pinned, no kernel mapping, no copy pending (-EBUSY otherwise); under the
+ * reservation lock.  The processes that map it fault the new pages in.
+ */
+static int exp_swap(struct dma_buf *dmabuf, struct page **pages, bool copy)
+{
+	struct exp_buf *b = dmabuf->priv;
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&b->lock);
+	if (b->pins || b->vaddr || b->copying) {
+		ret = -EBUSY;
+	} else {
+		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+		for (i = 0; i < EXPORTER_PAGES; i++) {
+			if (copy)
+				copy_highpage(pages[i], b->pages[i]);
+			swap(pages[i], b->pages[i]);
+		}
+		b->copying = !copy;
+	}
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
 /**
  * struct exp_copy - a move at a pin whose bytes are still on their way
  * @fence: signalled when they have arrived; first: freed with it
@@ -221,10 +249,8 @@ static void exp_copy_work(struct work_struct *work)
  */
 static int exp_move_at_pin(struct dma_buf *dmabuf)
 {
-	struct exp_buf *b = dmabuf->priv;
 	struct exp_copy *c;
 	unsigned int i;
-	bool mapped;
 	int ret;
 
 	ret = dma_resv_reserve_fences(dmabuf->resv, 1);
@@ -240,18 +266,10 @@ static int exp_move_at_pin(struct dma_buf *dmabuf)
 			goto err_free;
 	}
 	/* A kernel mapping, or a move not copied yet, holds it in place. */
-	mutex_lock(&b->lock);
-	mapped = b->vaddr || b->copying;
-	if (!mapped) {
-		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
-		for (i = 0; i < EXPORTER_PAGES; i++)
-			swap(c->old[i], b->pages[i]);
-		b->copying = true;
-	}
-	mutex_unlock(&b->lock);
-	ret = 0;
-	if (mapped)
+	if (exp_swap(dmabuf, c->old, false)) {
+		ret = 0;
 		goto err_free;
+	}
 	spin_lock_init(&c->lock);
 	dma_fence_init(&c->fence, &exp_fence_ops, &c->lock,
 		       dma_fence_context_alloc(1), 1);
@@ -458,31 +476,6 @@ static long exp_new(unsigned long flags)
 	return fd;
 }
 
-/*
- * New pages for @b's, bytes copied, old ones in @pages: nothing pinned,
- * no kernel mapping; under the reservation lock.  The processes that
- * map it fault the new pages in.
- */
-static int exp_swap(struct dma_buf *dmabuf, struct page **pages)
-{
-	struct exp_buf *b = dmabuf->priv;
-	unsigned int i;
-	int ret = 0;
-
-	mutex_lock(&b->lock);
-	if (b->pins || b->vaddr || b->copying) {
-		ret = -EBUSY;
-	} else {
-		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
-		for (i = 0; i < EXPORTER_PAGES; i++) {
-			copy_highpage(pages[i], b->pages[i]);
-			swap(pages[i], b->pages[i]);
-		}
-	}
-	mutex_unlock(&b->lock);
-	return ret;
-}
-
 static long exp_move(int fd)
 {
 	struct page *pages[EXPORTER_PAGES] = { };
@@ -506,7 +499,7 @@ static long exp_move(int fd)
 	ret = dma_resv_lock_interruptible(dmabuf->resv, NULL);
 	if (ret)
 		goto out_free;
-	ret = exp_swap(dmabuf, pages);
+	ret = exp_swap(dmabuf, pages, true);
 	/* Importers that do not pin it map it again. */
 	if (!ret)
 		dma_buf_invalidate_mappings(dmabuf);
