@@ -1163,14 +1163,6 @@ FIXTURE_TEARDOWN_PARENT(fault)
 	EXPECT_EQ(NULL, bad) TH_LOG("cannot restore %s", bad);
 }
 
-/* Grows the stack now, so that the armed call never faults a page in. */
-static __attribute__((noinline)) void fault_touch_stack(void)
-{
-	volatile char pad[64 * 1024];
-
-	memset((char *)pad, 0, sizeof(pad));
-}
-
 /* Releases what setup made; every handle must exist. */
 static int fault_release_pre(struct fault_ctx *c)
 {
@@ -1220,7 +1212,7 @@ TEST_F_TIMEOUT(fault, sweep, 600)
 	char nbuf[16];
 	int n;
 
-	fault_touch_stack();
+	iobmd_touch_stack();
 	ASSERT_EQ(0, iobmd_read_stats(&base))
 		TH_LOG("cannot read %s", IOBMD_STATS_PATH);
 

@@ -44,6 +44,10 @@
 
 #define DMABUF_BUFINFO	"/sys/kernel/debug/dma_buf/bufinfo"
 
+/* A driver's side: selftests/kapi/iobmd_dmabuf_kapi.c, loaded by a test. */
+#define DMABUF_KAPI_MODULE	"/lib/modules/iobmd_dmabuf_kapi.ko"
+#define DMABUF_KAPI_DIR		"/sys/kernel/debug/iobmd_dmabuf_kapi/"
+
 /*
  * IOBMD_EXPORT_DMABUF of a range of @handle on /dev/iobmd's @fd: the
  * ioctl's return, the dma-buf's fd in *@out on success.

@@ -52,8 +52,6 @@
 #include "iobmd_stats.h"
 
 #define BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
-#define KAPI_MODULE	"/lib/modules/iobmd_dmabuf_kapi.ko"
-#define KAPI_DIR	"/sys/kernel/debug/iobmd_dmabuf_kapi/"
 #define FAILSLAB_DIR	"/sys/kernel/debug/failslab/"
 #define VIVID_BUFS	8
 
@@ -950,12 +948,12 @@ TEST_F(import, physical_only_where_dma_is_direct)
 	int dfd, ret, attached;
 	__u64 len;
 
-	iobmd_load_kapi_module(KAPI_MODULE);
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
 	dfd = test_alloc(4 * PAGE_SIZE, &len);
 	ASSERT_EQ(0, dmabuf_bufinfo(dfd, &info));
 	attached = info.attached;
 	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &h);
-	ret = iobmd_write_file(KAPI_DIR "iobmd_dma_ops", "1");
+	ret = iobmd_write_file(DMABUF_KAPI_DIR "iobmd_dma_ops", "1");
 	if (ret == -EOPNOTSUPP) {
 		TH_LOG("this kernel has no DMA operations");
 	} else {
@@ -966,7 +964,7 @@ TEST_F(import, physical_only_where_dma_is_direct)
 		EXPECT_EQ(EOPNOTSUPP, errno);
 		EXPECT_EQ(0, dmabuf_bufinfo(dfd, &info));
 		EXPECT_EQ(attached, info.attached);
-		EXPECT_EQ(0, iobmd_write_file(KAPI_DIR "iobmd_dma_ops", "0"));
+		EXPECT_EQ(0, iobmd_write_file(DMABUF_KAPI_DIR "iobmd_dma_ops", "0"));
 	}
 	/* Direct again: the segments are given. */
 	test_get_all_segments(h, 0, 0, &segs, &n);
@@ -1173,8 +1171,8 @@ static const char *const failslab_knobs[][2] = {
 		int __ok = 0, __bad = 0, __plan = -1;                         \
 		FILE *__f;                                                    \
 		snprintf(__c, sizeof(__c), "%s %d", cmd, dfd);                \
-		ASSERT_EQ(0, iobmd_write_file(KAPI_DIR "run", __c));          \
-		__f = fopen(KAPI_DIR "results", "r");                         \
+		ASSERT_EQ(0, iobmd_write_file(DMABUF_KAPI_DIR "run", __c));          \
+		__f = fopen(DMABUF_KAPI_DIR "results", "r");                         \
 		ASSERT_NE(NULL, __f);                                         \
 		while (fgets(__line, sizeof(__line), __f)) {                  \
 			__line[strcspn(__line, "\n")] = 0;                    \
@@ -1200,7 +1198,7 @@ TEST_F(import, driver)
 	unsigned int i;
 	int dfd;
 
-	iobmd_load_kapi_module(KAPI_MODULE);
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
 
 	dfd = test_alloc(16 * PAGE_SIZE, &len);
 	test_kapi("import", dfd);
@@ -1572,7 +1570,7 @@ TEST_F(dynamic, refused_by_an_exporter_that_revokes)
 	EXPECT_STREQ("multi", (char *)self->own + PAGE_SIZE + 3);
 
 	/* A driver's prepare for its device. */
-	iobmd_load_kapi_module(KAPI_MODULE);
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
 	self->kapi = true;
 	test_kapi("refused", self->dfd);
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
@@ -1600,7 +1598,7 @@ TEST_F(dynamic, driver_import)
 {
 	self->dfd = exporter_new(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC);
 	ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));
-	iobmd_load_kapi_module(KAPI_MODULE);
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
 	self->kapi = true;
 	test_kapi("import", self->dfd);
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));

@@ -1359,6 +1359,20 @@ static inline int iobmd_drop_cap(int cap)
 #define CGROUP_ROOT	"/sys/fs/cgroup"
 
 /*
+ * Grows the stack by 256 KiB below the caller's frame now, so that calls
+ * made later where no page may be faulted in (a failure injected, a memory
+ * cgroup without room) find theirs there.  Not inlined: the frame is its
+ * own; the barrier keeps the stores.
+ */
+static __attribute__((noinline, unused)) void iobmd_touch_stack(void)
+{
+	char pad[256 * 1024];
+
+	memset(pad, 0, sizeof(pad));
+	asm volatile("" : : "r" (pad) : "memory");
+}
+
+/*
  * Removes the cgroup @dir unless @dir is "", waiting up to a second for
  * it to empty (its last process may still be being reaped), then unmounts
  * CGROUP_ROOT when @mounted: the test mounted it.
