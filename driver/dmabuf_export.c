@@ -37,7 +37,8 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  * @length: bytes of the range (the dma-buf has them rounded up to a page)
  * @layout: the pages of the range, collected once: at export, or for a
  *	buffer (pages of its own, laid out from its first byte, nothing to
- *	check) when a device or vmap() first needs them; @lock
+ *	check) when a device first needs them (vmap() maps the buffer's own
+ *	list); @lock
  * @collected: @layout holds the pages; @lock
  * @lock: protects a @layout collected late, @attachments and the
  *	attachments' mappings, @vaddr and @vmaps
@@ -313,10 +314,27 @@ static int __iobmd_hot iobmd_dmabuf_mmap(struct dma_buf *dmabuf,
 }
 
 /*
+ * The kernel mapping of the range.  The core warns when vmap fails, so
+ * nothing is allocated here that a memory cgroup's limit could refuse: a
+ * buffer's pages are mapped from its own list (its layout is collected
+ * only for a device, whose map may fail cleanly), and any other
+ * descriptor's were collected at export.
+ */
+static void *iobmd_export_vmap(struct iobmd_export *e)
+{
+	struct iobmd_buffer *b = iobmd_to_buffer(e->desc);
+
+	if (b)
+		return iobmd_pages_vmap(b->pages + (e->offset >> PAGE_SHIFT),
+					PFN_UP(e->length), b->cache);
+	return iobmd_layout_vmap(&e->layout);
+}
+
+/*
  * RAM only: device memory has no vmap (iobmd_dmabuf_iomem_ops), since
  * importers such as vb2-vmalloc take any kernel mapping for system memory
- * and the core BUG()s at their vunmap of an I/O one.  It fails only for
- * want of memory, where the core warns.
+ * and the core BUG()s at their vunmap of an I/O one.  It fails only when
+ * the kernel is out of memory, where the core warns.
  */
 static int iobmd_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -325,12 +343,9 @@ static int iobmd_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 
 	mutex_lock(&e->lock);
 	if (!e->vmaps) {
-		ret = iobmd_export_layout(e);
-		if (!ret) {
-			e->vaddr = iobmd_layout_vmap(&e->layout);
-			if (!e->vaddr)
-				ret = -ENOMEM;
-		}
+		e->vaddr = iobmd_export_vmap(e);
+		if (!e->vaddr)
+			ret = -ENOMEM;
 	}
 	if (!ret) {
 		e->vmaps++;

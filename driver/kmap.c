@@ -74,6 +74,23 @@ static pgprot_t iobmd_kernel_prot(unsigned int cache)
 }
 
 /**
+ * iobmd_pages_vmap() - map pages of RAM into the kernel, in a row
+ * @pages: the pages, of RAM the module may map
+ * @n: how many
+ * @cache: IOBMD_CACHE_* of the memory
+ *
+ * Allocates nothing a memory cgroup is charged for (only vmap()'s own).
+ *
+ * Return: the kernel address of the first page, for vunmap(); or NULL (no
+ * memory).
+ */
+void *iobmd_pages_vmap(struct page **pages, unsigned long n,
+		       unsigned int cache)
+{
+	return vmap(pages, n, VM_MAP, iobmd_kernel_prot(cache));
+}
+
+/**
  * iobmd_layout_vmap() - map a layout of RAM into the kernel
  * @l: the layout, of RAM the module may map (neither device memory nor
  *	another exporter's)
@@ -99,7 +116,7 @@ void *iobmd_layout_vmap(const struct iobmd_layout *l)
 		for (i = r->v[k].first; i < end; i++)
 			pages[n++] = pfn_to_page(r->v[k].pfn + i - r->v[k].first);
 	}
-	addr = vmap(pages, n, VM_MAP, iobmd_kernel_prot(l->cache));
+	addr = iobmd_pages_vmap(pages, n, l->cache);
 	kvfree(pages);
 	return addr;
 }

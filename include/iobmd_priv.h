@@ -534,6 +534,8 @@ struct iobmd_layout {
 int iobmd_layout_collect(struct iobmd_desc *d, u64 offset, u64 len,
 			 unsigned int how, struct iobmd_layout *l);
 void *iobmd_layout_vmap(const struct iobmd_layout *l);
+void *iobmd_pages_vmap(struct page **pages, unsigned long n,
+		       unsigned int cache);
 
 struct dma_buf;
 extern const size_t iobmd_export_size;

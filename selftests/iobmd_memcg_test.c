@@ -7,6 +7,8 @@
  * allocation reaches the limit; one below it works, and releasing it
  * uncharges every byte.  Pinning user memory (prepare() of a general
  * descriptor) charges the list of pinned pages, and fails as cleanly.
+ * A kernel importer's vmap of a buffer's dma-buf charges nothing, so that
+ * it works in a cgroup without room (the dma-buf core warns when it fails).
  *
  * Each test forks a worker, moves it into a new child cgroup of the
  * cgroup2 hierarchy (mounted at /sys/fs/cgroup when nothing is there yet:
@@ -18,6 +20,7 @@
 #include <linux/magic.h>
 
 #include "iobmd_utils.h"
+#include "iobmd_dmabuf.h"
 
 #define MEMCG_LIMIT	SZ_64M
 
@@ -402,6 +405,102 @@ TEST_F_TIMEOUT(iobmd_memcg, general_pin, 180)
 	EXPECT_EQ(0, r->again_errno);
 	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "oom"));
 	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "oom_kill"));
+}
+
+/* What the worker of the vmap test saw. */
+struct vmap_report {
+	int step;		/* the step that failed, 0 when all ran */
+	int vmap_errno;		/* the kernel's vmap of the dma-buf */
+};
+
+/*
+ * The vmap worker: with its memory in place (a fault would need a charge
+ * too), joins the cgroup through @procs, whose limit is 0, and has the
+ * kapi module vmap dma-buf @dfd through @run.
+ */
+static int vmap_worker(int procs, int run, int dfd, struct vmap_report *r)
+{
+	char cmd[32];
+	int n;
+
+	n = snprintf(cmd, sizeof(cmd), "vmap %d 5a", dfd);
+	iobmd_touch_stack();
+	r->step = 1;
+	if (mlockall(MCL_CURRENT))
+		return 1;
+	r->step = 2;
+	if (write(procs, "0", 1) != 1)
+		return 1;
+	r->vmap_errno = write(run, cmd, n) == n ? 0 : errno;
+	r->step = 0;
+	return 0;
+}
+
+/*
+ * An importer's vmap of a buffer's dma-buf (vb2-vmalloc's, at a queued
+ * buffer) in a cgroup that has no room for anything: the core warns when
+ * an exporter's vmap fails, so iobmd's allocates nothing it would be
+ * charged for (it maps the buffer's own list of pages), and it works.
+ * The vmap is the kapi module's, in the worker's context, as an importer
+ * makes it in the caller's.  A worker that joins a cgroup keeps its
+ * charges where they were, so the empty cgroup's limit can be 0.
+ */
+TEST_F(iobmd_memcg, export_vmap_at_the_limit)
+{
+	struct vmap_report *r = self->shared;
+	int fd, dfd, procs, run, status;
+	char path[256], res[1024];
+	__u8 *p;
+	__u32 h;
+	pid_t pid;
+	int i;
+
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
+	fd = open(IOBMD_DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, create(fd, 0, 4 * PAGE_SIZE, &h));
+	ASSERT_EQ(0, _test_export(fd, h, 0, 0, O_RDWR | O_CLOEXEC, &dfd));
+	p = mmap(NULL, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dfd,
+		 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 4; i++)
+		p[i * PAGE_SIZE] = 0x5a;
+	munmap(p, 4 * PAGE_SIZE);
+
+	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
+	ASSERT_EQ(0, iobmd_write_file(path, "0"));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", self->dir);
+	procs = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, procs);
+	run = open(DMABUF_KAPI_DIR "run", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, run);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(vmap_worker(procs, run, dfd, r));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("worker killed by signal %d", WTERMSIG(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d", r->step);
+
+	EXPECT_EQ(0, r->vmap_errno) TH_LOG("vmap: %s", strerror(r->vmap_errno));
+	ASSERT_EQ(0, iobmd_read_file(DMABUF_KAPI_DIR "results", res,
+				     sizeof(res)));
+	EXPECT_EQ(NULL, strstr(res, "not ok")) TH_LOG("%s", res);
+	EXPECT_NE(NULL, strstr(res, "every page starts with 0x5a"))
+		TH_LOG("%s", res);
+	/* Nothing was charged to it, so nothing was refused. */
+	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "max"));
+	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "oom"));
+
+	close(run);
+	close(procs);
+	close(dfd);
+	EXPECT_EQ(0, _test_ioctl_release(fd, h));
+	close(fd);
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iobmd_dmabuf_kapi: a driver's use of iobmd_desc_from_dmabuf(), for
- * selftests/iobmd_dmabuf_import_test.c.  The test writes "import FD",
+ * selftests/iobmd_dmabuf_import_test.c, and of an iobmd dma-buf's vmap,
+ * for selftests/iobmd_memcg_test.c.  The test writes "import FD",
  * "fail FD" or "refused FD" into /sys/kernel/debug/iobmd_dmabuf_kapi/run,
  * naming a dma-buf of another exporter it holds; the module imports it in
  * the writer's context, prepares it for a device of its own, checks what
@@ -28,6 +29,11 @@
  * leave no attachment and no prepare behind, and bytes, which need no
  * attachment, still go through.
  *
+ * "vmap FD BYTE" (an iobmd dma-buf, a byte in hex): the kernel mapping
+ * that importers such as vb2-vmalloc take, made in the writer's memory
+ * cgroup, which must show BYTE at the start of each page; the write
+ * returns dma_buf_vmap()'s errno.
+ *
  * Writing 1 into .../iobmd_dma_ops gives iobmd's own device DMA
  * operations, as Xen PV or the AMD GART give every device on x86 (these
  * map 1:1, but iobmd cannot know that); 0 takes them away, as does
@@ -42,6 +48,7 @@
 #include <linux/dma-resv.h>
 #include <linux/fs.h>
 #include <linux/iobmd.h>
+#include <linux/iosys-map.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -551,12 +558,38 @@ static void kapi_refused(struct dma_buf *dmabuf, struct device *dev)
 	kapi_check(kapi_unattached(dmabuf), "nothing attached in the end");
 }
 
+/*
+ * "vmap": the kernel mapping an importer such as vb2-vmalloc takes, made in
+ * the writer's context (its memory cgroup); each page of it must start
+ * with @byte.  Returns 0 or dma_buf_vmap()'s errno, which the write
+ * returns, so that a writer that can open no file learns it.
+ */
+static int kapi_vmap(struct dma_buf *dmabuf, u8 byte)
+{
+	struct iosys_map map;
+	bool same = true;
+	size_t off;
+	int ret;
+
+	ret = dma_buf_vmap_unlocked(dmabuf, &map);
+	kapi_check(!ret, "vmap (%d)", ret);
+	if (ret)
+		return ret;
+	kapi_check(!map.is_iomem, "... of system memory");
+	for (off = 0; !map.is_iomem && off < dmabuf->size; off += PAGE_SIZE)
+		same &= ((u8 *)map.vaddr)[off] == byte;
+	kapi_check(same, "every page starts with %#x", byte);
+	dma_buf_vunmap_unlocked(dmabuf, &map);
+	return 0;
+}
+
 static ssize_t kapi_run_write(struct file *file, const char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
 	struct dma_buf *dmabuf;
+	unsigned int byte = 0;
 	char cmd[32];
-	int fd;
+	int fd, ret = 0;
 
 	if (!len || len >= sizeof(cmd))
 		return -EINVAL;
@@ -565,7 +598,8 @@ static ssize_t kapi_run_write(struct file *file, const char __user *ubuf,
 	cmd[len] = 0;
 	if (sscanf(cmd, "import %d", &fd) != 1 &&
 	    sscanf(cmd, "fail %d", &fd) != 1 &&
-	    sscanf(cmd, "refused %d", &fd) != 1)
+	    sscanf(cmd, "refused %d", &fd) != 1 &&
+	    (sscanf(cmd, "vmap %d %x", &fd, &byte) != 2 || byte > U8_MAX))
 		return -EINVAL;
 	dmabuf = dma_buf_get(fd);
 	if (IS_ERR(dmabuf))
@@ -577,12 +611,14 @@ static ssize_t kapi_run_write(struct file *file, const char __user *ubuf,
 		kapi_import(dmabuf, &kapi_pdev->dev);
 	else if (cmd[0] == 'r')
 		kapi_refused(dmabuf, &kapi_pdev->dev);
+	else if (cmd[0] == 'v')
+		ret = kapi_vmap(dmabuf, byte);
 	else
 		kapi_fail(dmabuf, &kapi_pdev->dev);
 	seq_buf_printf(&kapi_out, "1..%u\n", kapi_nr);
 	mutex_unlock(&kapi_lock);
 	dma_buf_put(dmabuf);
-	return len;
+	return ret ?: len;
 }
 
 static ssize_t kapi_results_read(struct file *file, char __user *ubuf,
