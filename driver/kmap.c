@@ -55,7 +55,9 @@ static int iobmd_layout_run(void *arg, const struct iobmd_run *run)
  * and be of the same sort (RAM, device memory, another exporter's).
  *
  * Return: 0, -EINVAL (pieces that do not line up, or that differ), -EINTR
- * (with IOBMD_WALK_KILLABLE) or -ENOMEM.
+ * (with IOBMD_WALK_KILLABLE; or a fatal signal while an imported dma-buf's
+ * lock is waited for), -ERESTARTSYS (a signal while its exporter's fences
+ * are waited for) or -ENOMEM.
  */
 int iobmd_layout_collect(struct iobmd_desc *d, u64 offset, u64 len,
 			 unsigned int how, struct iobmd_layout *l)
@@ -132,8 +134,10 @@ void *iobmd_layout_vmap(const struct iobmd_layout *l)
  * Return: the kernel address of the descriptor's first byte, or
  * ERR_PTR(-EOPNOTSUPP) for device memory or memory imported from another
  * exporter, -EINVAL for pieces whose page offsets do not line up or that
- * differ in cache mode, -ENODATA for length 0, -ENOMEM, or the error of
- * pinning user memory.
+ * differ in cache mode, -ENODATA for length 0, -ENOMEM, -ERESTARTSYS or
+ * -EINTR (a signal while an imported piece waited for its exporter; the
+ * call that led here may be restarted), or the error of pinning user
+ * memory.
  */
 void *iobmd_desc_vmap(struct iobmd_desc *d)
 {
