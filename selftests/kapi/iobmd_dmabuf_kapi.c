@@ -31,8 +31,8 @@
  *
  * "vmap FD BYTE" (an iobmd dma-buf, a byte in hex): the kernel mapping
  * that importers such as vb2-vmalloc take, made in the writer's memory
- * cgroup, which must show BYTE at the start of each page; the write
- * returns dma_buf_vmap()'s errno.
+ * cgroup, whose page i must start with BYTE + i; the write returns
+ * dma_buf_vmap()'s errno.
  *
  * Writing 1 into .../iobmd_dma_ops gives iobmd's own device DMA
  * operations, as Xen PV or the AMD GART give every device on x86 (these
@@ -560,15 +560,15 @@ static void kapi_refused(struct dma_buf *dmabuf, struct device *dev)
 
 /*
  * "vmap": the kernel mapping an importer such as vb2-vmalloc takes, made in
- * the writer's context (its memory cgroup); each page of it must start
- * with @byte.  Returns 0 or dma_buf_vmap()'s errno, which the write
+ * the writer's context (its memory cgroup); page i of it must start with
+ * @byte + i.  Returns 0 or dma_buf_vmap()'s errno, which the write
  * returns, so that a writer that can open no file learns it.
  */
 static int kapi_vmap(struct dma_buf *dmabuf, u8 byte)
 {
 	struct iosys_map map;
 	bool same = true;
-	size_t off;
+	size_t i;
 	int ret;
 
 	ret = dma_buf_vmap_unlocked(dmabuf, &map);
@@ -576,9 +576,10 @@ static int kapi_vmap(struct dma_buf *dmabuf, u8 byte)
 	if (ret)
 		return ret;
 	kapi_check(!map.is_iomem, "... of system memory");
-	for (off = 0; !map.is_iomem && off < dmabuf->size; off += PAGE_SIZE)
-		same &= ((u8 *)map.vaddr)[off] == byte;
-	kapi_check(same, "every page starts with %#x", byte);
+	for (i = 0; !map.is_iomem && i < dmabuf->size >> PAGE_SHIFT; i++)
+		same &= ((u8 *)map.vaddr)[i << PAGE_SHIFT] == (u8)(byte + i);
+	kapi_check(same, "%zu pages, each starting with its byte from %#x",
+		   dmabuf->size >> PAGE_SHIFT, byte);
 	dma_buf_vunmap_unlocked(dmabuf, &map);
 	return 0;
 }
