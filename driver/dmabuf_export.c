@@ -334,7 +334,7 @@ static void *iobmd_export_vmap(struct iobmd_export *e)
  * RAM only: device memory has no vmap (iobmd_dmabuf_iomem_ops), since
  * importers such as vb2-vmalloc take any kernel mapping for system memory
  * and the core BUG()s at their vunmap of an I/O one.  It fails only when
- * the kernel is out of memory, where the core warns.
+ * the kernel is out of memory or of vmalloc space, where the core warns.
  */
 static int iobmd_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {

@@ -81,7 +81,7 @@ static pgprot_t iobmd_kernel_prot(unsigned int cache)
  * @n: how many
  * @cache: IOBMD_CACHE_* of the memory
  *
- * Allocates nothing a memory cgroup is charged for (only vmap()'s own).
+ * Charges no memory cgroup: vmap()'s own allocations are not accounted.
  *
  * Return: the kernel address of the first page, for vunmap(); or NULL (no
  * memory).
