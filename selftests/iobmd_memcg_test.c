@@ -177,6 +177,29 @@ static int memcg_worker(const char *dir, struct memcg_report *r)
 	return 0;
 }
 
+/* Forks a worker that exits with what @call returns: its pid. */
+#define memcg_start_worker(call)                                              \
+	({                                                                    \
+		pid_t __pid;                                                  \
+		fflush(stdout);                                               \
+		fflush(stderr);                                               \
+		__pid = fork();                                               \
+		ASSERT_LE(0, __pid);                                          \
+		if (__pid == 0)                                               \
+			_exit(call);                                          \
+		__pid;                                                        \
+	})
+
+/* The reaped worker's @status: it was not killed and ran every step. */
+#define memcg_worker_ok(status, step)                                         \
+	({                                                                    \
+		ASSERT_TRUE(WIFEXITED(status))                                \
+			TH_LOG("worker killed by signal %d",                  \
+			       WTERMSIG(status));                             \
+		ASSERT_EQ(0, WEXITSTATUS(status))                             \
+			TH_LOG("failed at step %d", step);                    \
+	})
+
 FIXTURE(iobmd_memcg)
 {
 	bool mounted;
@@ -247,21 +270,14 @@ TEST_F(iobmd_memcg, limit)
 	int status;
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(memcg_worker(self->dir, r));
+	pid = memcg_start_worker(memcg_worker(self->dir, r));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 
 	TH_LOG("memory.current: %lld at the start, %lld after 128 MiB failed, %lld with 32 MiB, %lld after, %lld with 4 MiB contiguous, %lld at the end; fillers %lld, %lld",
 	       r->start, r->after_big, r->with_small, r->after_small,
 	       r->with_contig, r->end, r->filler, r->filler2);
 	/* The worker lived to the end and was not killed. */
-	ASSERT_TRUE(WIFEXITED(status))
-		TH_LOG("worker killed by signal %d", WTERMSIG(status));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d", r->step);
+	memcg_worker_ok(status, r->step);
 
 	/* Beyond the limit: ENOMEM, and nothing stays charged. */
 	EXPECT_EQ(ENOMEM, r->big_errno);
@@ -395,16 +411,9 @@ TEST_F_TIMEOUT(iobmd_memcg, general_pin, 180)
 	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
 	snprintf(max, sizeof(max), "%llu", PIN_LIMIT);
 	ASSERT_EQ(0, iobmd_write_file(path, max));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(pin_worker(self->dir, r));
+	pid = memcg_start_worker(pin_worker(self->dir, r));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status))
-		TH_LOG("worker killed by signal %d", WTERMSIG(status));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d", r->step);
+	memcg_worker_ok(status, r->step);
 	EXPECT_EQ(0, r->first_errno);
 	EXPECT_EQ(ENOMEM, r->full_errno);
 	EXPECT_EQ(0, r->again_errno);
@@ -504,20 +513,13 @@ TEST_F(iobmd_memcg, export_vmap_at_the_limit)
 	ASSERT_LE(0, procs);
 	run = open(DMABUF_KAPI_DIR "run", O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, run);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(vmap_worker(procs, run, dfd, r));
+	pid = memcg_start_worker(vmap_worker(procs, run, dfd, r));
 	vmap_wait(&r->done);
 	max_events = cg_read_key(self->dir, "memory.events", "max");
 	ooms = cg_read_key(self->dir, "memory.events", "oom");
 	__atomic_store_n(&r->go, 1, __ATOMIC_RELEASE);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status))
-		TH_LOG("worker killed by signal %d", WTERMSIG(status));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed at step %d", r->step);
+	memcg_worker_ok(status, r->step);
 
 	EXPECT_EQ(0, r->vmap_errno) TH_LOG("vmap: %s", strerror(r->vmap_errno));
 	ASSERT_EQ(0, iobmd_read_file(DMABUF_KAPI_DIR "results", res,
