@@ -509,14 +509,6 @@ static int do_shape(struct fuzz *f)
 
 /* --- huge shapes, walked by a child that is killed --------------------- */
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 /* max_capacity as the module reports it, or 0. */
 static __u64 sh_max_capacity(int fd)
 {
@@ -716,11 +708,11 @@ static void do_huge(struct fuzz *f)
 		ready = 0;
 	usleep(iobmd_rand_below(&f->rng, 200) * 1000);
 	kill(pid, SIGKILL);
-	t0 = now_ms();
+	t0 = iobmd_now_ms();
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
-		waited = now_ms() - t0;
+		waited = iobmd_now_ms() - t0;
 		if (waited > f->kill_seconds * 1000ULL) {
 			snprintf(f->bad, sizeof(f->bad),
 				 "%s of a %llu-byte shape of %d descriptors still runs %llu s after SIGKILL: an unkillable kernel loop",
@@ -732,7 +724,7 @@ static void do_huge(struct fuzz *f)
 		}
 		usleep(10000);
 	}
-	waited = now_ms() - t0;
+	waited = iobmd_now_ms() - t0;
 	if (waited > f->max_death_ms)
 		f->max_death_ms = waited;
 	f->huge_walks++;

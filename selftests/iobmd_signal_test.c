@@ -252,34 +252,6 @@ static long long proc_status(pid_t pid, const char *name)
 	return v;
 }
 
-/* The state letter of /proc/@pid/stat, or 0. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 struct pinner {
 	int dev;		/* /dev/iobmd, shared with the waiter */
 	int report;		/* "H" + handle, then "F" or "R" + errno */
@@ -347,20 +319,6 @@ static void pinner_child(int dev, int report)
 		pause();
 }
 
-/* Polls for up to @ms for @pid to end; its status, or -1 if it lives. */
-static int reap_within(pid_t pid, unsigned int ms)
-{
-	__u64 end = now_ms() + ms;
-	int status;
-
-	do {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		usleep(10000);
-	} while (now_ms() < end);
-	return -1;
-}
-
 /*
  * A task waiting for another's pin of the same memory is killable: one
  * child (the pinner) is inside PREPARE of a descriptor, pinning its user
@@ -398,8 +356,9 @@ TEST_F_TIMEOUT(iobmd_signal, waiter_killed_while_pinner_stalls, 240)
 	memcpy(&h, hr + 1, sizeof(h));
 
 	/* The pinner is inside its pin once its pages are charged. */
-	end = now_ms() + 60000;
-	while ((vmpin = proc_status(pinner, "VmPin")) <= 0 && now_ms() < end)
+	end = iobmd_now_ms() + 60000;
+	while ((vmpin = proc_status(pinner, "VmPin")) <= 0 &&
+	       iobmd_now_ms() < end)
 		usleep(1000);
 	if (vmpin <= 0)
 		kill(pinner, SIGKILL);
@@ -417,23 +376,20 @@ TEST_F_TIMEOUT(iobmd_signal, waiter_killed_while_pinner_stalls, 240)
 		      errno : 0);
 	}
 	/* Asleep in the module, waiting for the pinner. */
-	end = now_ms() + 10000;
-	while ((state = proc_state(waiter)) != 'D' && state != 'Z' &&
-	       now_ms() < end)
-		usleep(1000);
+	state = iobmd_proc_wait_state(waiter, 'D', 10000);
 	EXPECT_EQ('D', state) TH_LOG("the waiter is in state %c", state);
 	EXPECT_LT(0, proc_status(pinner, "VmPin"))
 		TH_LOG("the pinner's pin ended before the waiter was killed");
 
-	t0 = now_ms();
+	t0 = iobmd_now_ms();
 	kill(waiter, SIGKILL);
-	wstatus = reap_within(waiter, 10000);
+	wstatus = iobmd_reap_within(waiter, 10000);
 	vmpin = proc_status(pinner, "VmPin");
 	EXPECT_NE(-1, wstatus)
 		TH_LOG("the waiter lived 10 s after SIGKILL (state %c)",
-		       proc_state(waiter));
+		       iobmd_proc_state(waiter));
 	if (wstatus != -1)
-		TH_LOG("the waiter died %llu ms after SIGKILL", now_ms() - t0);
+		TH_LOG("the waiter died %llu ms after SIGKILL", iobmd_now_ms() - t0);
 	/* It did not wait for the pin to end. */
 	EXPECT_LT(0, vmpin) TH_LOG("the pinner's pin had ended");
 

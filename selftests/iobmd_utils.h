@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/ioctl.h>
@@ -1263,6 +1264,67 @@ static inline long long iobmd_file_value(const char *path, const char *name)
 static inline long long iobmd_stat(const char *name)
 {
 	return iobmd_file_value(IOBMD_STATS_PATH, name);
+}
+
+/* --- children a test waits for ----------------------------------------- */
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static inline __u64 iobmd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* The state letter of /proc/@pid/stat ('D': asleep, not woken), or 0. */
+static inline char iobmd_proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * Polls /proc/@pid/stat for up to @ms until the child is in state @state
+ * or has exited ('Z'); returns the state last seen.
+ */
+static inline char iobmd_proc_wait_state(pid_t pid, char state,
+					 unsigned int ms)
+{
+	__u64 end = iobmd_now_ms() + ms;
+	char now;
+
+	while ((now = iobmd_proc_state(pid)) != state && now != 'Z' &&
+	       iobmd_now_ms() < end)
+		usleep(1000);
+	return now;
+}
+
+/* The wait status of child @pid if it ends within @ms, else -1. */
+static inline int iobmd_reap_within(pid_t pid, unsigned int ms)
+{
+	__u64 end = iobmd_now_ms() + ms;
+	int status;
+
+	do {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	} while (iobmd_now_ms() < end);
+	return -1;
 }
 
 /* Whether a read of *@p in a child dies of SIGBUS. */
