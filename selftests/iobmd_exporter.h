@@ -47,18 +47,30 @@ static inline int exporter_count(const char *name)
 	return iobmd_read_file(path, buf, sizeof(buf)) ? -1 : atoi(buf);
 }
 
-/* EXPORTER_IOC_MOVE of the exporter's dma-buf @dfd: 0, or -1 and errno. */
-static inline int exporter_move(int dfd)
+/* The exporter's ioctl @cmd on its dma-buf @dfd: 0, or -1 and errno. */
+static inline int exporter_ioctl(unsigned long cmd, int dfd)
 {
 	int nfd = open(EXPORTER_DIR "new", O_RDWR | O_CLOEXEC), ret, err;
 
 	if (nfd < 0)
 		return -1;
-	ret = ioctl(nfd, EXPORTER_IOC_MOVE, dfd);
+	ret = ioctl(nfd, cmd, dfd);
 	err = errno;
 	close(nfd);
 	errno = err;
 	return ret;
+}
+
+/* EXPORTER_IOC_MOVE: the dynamic dma-buf @dfd moves now. */
+static inline int exporter_move(int dfd)
+{
+	return exporter_ioctl(EXPORTER_IOC_MOVE, dfd);
+}
+
+/* EXPORTER_IOC_COPY: the copy @dfd's pin began (EXPORTER_COPY_HELD) ends. */
+static inline int exporter_copy(int dfd)
+{
+	return exporter_ioctl(EXPORTER_IOC_COPY, dfd);
 }
 
 /*

@@ -47,7 +47,8 @@
 MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 #define EXP_FLAGS	(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC | \
-			 EXPORTER_REVOCABLE_ONLY | EXPORTER_MOVES_ON_PIN)
+			 EXPORTER_REVOCABLE_ONLY | EXPORTER_MOVES_ON_PIN | \
+			 EXPORTER_COPY_HELD)
 
 /**
  * struct exp_buf - one dma-buf's memory
@@ -61,6 +62,7 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  * @vaddr: a dynamic one's kernel mapping, or NULL; @lock
  * @copying: a move at a pin has not copied its bytes yet: no other move
  *	until it has; @lock
+ * @copy: that copy while it has not begun, or NULL; @lock
  */
 struct exp_buf {
 	struct page *pages[EXPORTER_PAGES];
@@ -69,6 +71,7 @@ struct exp_buf {
 	unsigned int pins;
 	void *vaddr;
 	bool copying;
+	struct exp_copy *copy;
 };
 
 static atomic_t exp_mappings;
@@ -229,6 +232,7 @@ static void exp_copy_work(struct work_struct *work)
 	unsigned int i;
 
 	mutex_lock(&b->lock);
+	b->copy = NULL;
 	for (i = 0; i < EXPORTER_PAGES; i++) {
 		copy_highpage(b->pages[i], c->old[i]);
 		__free_page(c->old[i]);
@@ -249,6 +253,7 @@ static void exp_copy_work(struct work_struct *work)
  */
 static int exp_move_at_pin(struct dma_buf *dmabuf)
 {
+	struct exp_buf *b = dmabuf->priv;
 	struct exp_copy *c;
 	unsigned int i;
 	int ret;
@@ -278,7 +283,13 @@ static int exp_move_at_pin(struct dma_buf *dmabuf)
 	c->dmabuf = dmabuf;
 	atomic_inc(&exp_copies);
 	INIT_DELAYED_WORK(&c->work, exp_copy_work);
-	queue_delayed_work(exp_wq, &c->work, msecs_to_jiffies(EXPORTER_COPY_MS));
+	mutex_lock(&b->lock);
+	b->copy = c;
+	queue_delayed_work(exp_wq, &c->work,
+			   msecs_to_jiffies(b->flags & EXPORTER_COPY_HELD ?
+					    EXPORTER_HELD_MS :
+					    EXPORTER_COPY_MS));
+	mutex_unlock(&b->lock);
 	return 0;
 
 err_free:
@@ -446,7 +457,8 @@ static long exp_new(unsigned long flags)
 
 	if (flags & ~EXP_FLAGS ||
 	    (flags & (EXPORTER_REVOCABLE_ONLY | EXPORTER_MOVES_ON_PIN) &&
-	     !(flags & EXPORTER_DYNAMIC)))
+	     !(flags & EXPORTER_DYNAMIC)) ||
+	    (flags & EXPORTER_COPY_HELD && !(flags & EXPORTER_MOVES_ON_PIN)))
 		return -EINVAL;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
@@ -476,6 +488,21 @@ static long exp_new(unsigned long flags)
 	return fd;
 }
 
+/* The dynamic dma-buf of this exporter's at @fd, with a reference. */
+static struct dma_buf *exp_get_dynamic(int fd)
+{
+	struct dma_buf *dmabuf = dma_buf_get(fd);
+
+	if (IS_ERR(dmabuf))
+		return dmabuf;
+	if (dmabuf->ops->release != exp_release ||
+	    !(((struct exp_buf *)dmabuf->priv)->flags & EXPORTER_DYNAMIC)) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(-EINVAL);
+	}
+	return dmabuf;
+}
+
 static long exp_move(int fd)
 {
 	struct page *pages[EXPORTER_PAGES] = { };
@@ -483,13 +510,9 @@ static long exp_move(int fd)
 	unsigned int i;
 	long ret;
 
-	dmabuf = dma_buf_get(fd);
+	dmabuf = exp_get_dynamic(fd);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-	ret = -EINVAL;
-	if (dmabuf->ops->release != exp_release ||
-	    !(((struct exp_buf *)dmabuf->priv)->flags & EXPORTER_DYNAMIC))
-		goto out_put;
 	ret = -ENOMEM;
 	for (i = 0; i < EXPORTER_PAGES; i++) {
 		pages[i] = alloc_page(GFP_KERNEL);
@@ -509,7 +532,31 @@ out_free:
 	for (i = 0; i < EXPORTER_PAGES; i++)
 		if (pages[i])
 			__free_page(pages[i]);
-out_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+/*
+ * The pending copy starts now.  A copy that has begun has cleared @copy
+ * under @lock before it can free it, and one still pending is taken off
+ * its timer and queued again: never queued twice.
+ */
+static long exp_copy_now(int fd)
+{
+	struct dma_buf *dmabuf;
+	struct exp_buf *b;
+	long ret = -ENOENT;
+
+	dmabuf = exp_get_dynamic(fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	b = dmabuf->priv;
+	mutex_lock(&b->lock);
+	if (b->copy && cancel_delayed_work(&b->copy->work)) {
+		queue_delayed_work(exp_wq, &b->copy->work, 0);
+		ret = 0;
+	}
+	mutex_unlock(&b->lock);
 	dma_buf_put(dmabuf);
 	return ret;
 }
@@ -521,6 +568,8 @@ static long exp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return exp_new(arg);
 	case EXPORTER_IOC_MOVE:
 		return arg > INT_MAX ? -EBADF : exp_move(arg);
+	case EXPORTER_IOC_COPY:
+		return arg > INT_MAX ? -EBADF : exp_copy_now(arg);
 	}
 	return -ENOTTY;
 }

@@ -32,13 +32,18 @@
  *	reach it): new pages at once, their bytes copied EXPORTER_COPY_MS
  *	later, when the kernel fence the pin put on the reservation signals.
  *	No other move until then (EXPORTER_IOC_MOVE: EBUSY).
+ * EXPORTER_COPY_HELD: with EXPORTER_MOVES_ON_PIN, the copy waits for
+ *	EXPORTER_IOC_COPY instead, or EXPORTER_HELD_MS at most: a test
+ *	decides how long the fence stays unsignalled.
  */
 #define EXPORTER_IOC_NEW	_IO('x', 1)
 #define EXPORTER_MAPPABLE	1UL
 #define EXPORTER_DYNAMIC	2UL
 #define EXPORTER_REVOCABLE_ONLY	4UL
 #define EXPORTER_MOVES_ON_PIN	8UL
+#define EXPORTER_COPY_HELD	16UL
 #define EXPORTER_COPY_MS	1000
+#define EXPORTER_HELD_MS	60000
 
 /*
  * On .../iobmd_exporter/new: moves the memory of the dynamic dma-buf whose
@@ -48,5 +53,13 @@
  * dynamic one of this exporter; -EBADF, -ENOMEM, -EINTR.
  */
 #define EXPORTER_IOC_MOVE	_IO('x', 2)
+
+/*
+ * On .../iobmd_exporter/new: the pending copy of the dma-buf whose file
+ * descriptor is the argument starts now, and its fence signals when it
+ * ends.  Returns 0; -ENOENT when no copy is pending, or it has begun;
+ * -EINVAL for a dma-buf that is not a dynamic one of this exporter; -EBADF.
+ */
+#define EXPORTER_IOC_COPY	_IO('x', 3)
 
 #endif /* IOBMD_EXPORTER_H */
