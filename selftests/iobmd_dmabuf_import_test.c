@@ -1857,6 +1857,99 @@ TEST_F(dynamic, fault_taken_again_after_a_signal)
 	test_drop_multi(m, b, h, pat);
 }
 
+/*
+ * A child that asks for the physical segments of @h through @fd, or reads
+ * a byte of it (@read); it exits with 0 or the call's errno.
+ */
+static pid_t import_user(int fd, __u32 h, bool read)
+{
+	__u64 total = 0;
+	__u32 count = 0;
+	pid_t pid;
+	__u8 c;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid)
+		return pid;
+	if (read)
+		_exit(_test_ioctl_rw(fd, IOBMD_READ, h, 0, &c, 1, NULL) ?
+		      errno : 0);
+	_exit(_test_ioctl_get_segments(fd, h, 0, 0, NULL, &count, &total) ?
+	      errno : 0);
+}
+
+/*
+ * Whoever waits for an import that another task holds is killable.  The
+ * holder asks for the import's physical segments: that pins the
+ * exporter's memory, which moves, and waits, with the import held, for
+ * the kernel fence of the exporter's copy, which here waits for the
+ * test.  Two waiters, one asking for segments too and one reading a byte,
+ * wait for the holder.  SIGKILLed, each must be gone within 10 s while
+ * the copy still has not begun; before, they slept uninterruptibly until
+ * it ended (a GPU's copy may take as long as the GPU likes).
+ */
+TEST_F_TIMEOUT(dynamic, waiters_killed_while_the_exporter_copies, 120)
+{
+	pid_t holder, waiters[2];
+	int status, i;
+	char state;
+	__u8 *pat;
+	__u32 h;
+
+	pat = test_exporter_import(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
+				   EXPORTER_MOVES_ON_PIN | EXPORTER_COPY_HELD,
+				   89, &h);
+	holder = import_user(self->fd, h, false);
+	ASSERT_LT(0, holder);
+	for (i = 0; i < 3000 && exporter_count("copies") != 1; i++)
+		usleep(10000);
+	if (exporter_count("copies") != 1)
+		kill(holder, SIGKILL);
+	ASSERT_EQ(1, exporter_count("copies")) TH_LOG("the holder never pinned");
+
+	for (i = 0; i < 2; i++) {
+		waiters[i] = import_user(self->fd, h, i);
+		EXPECT_LT(0, waiters[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		if (waiters[i] <= 0)
+			continue;
+		state = iobmd_proc_wait_state(waiters[i], 'D', 10000);
+		EXPECT_EQ('D', state)
+			TH_LOG("waiter %d is in state %c", i, state);
+	}
+	for (i = 0; i < 2; i++) {
+		if (waiters[i] <= 0)
+			continue;
+		kill(waiters[i], SIGKILL);
+		status = iobmd_reap_within(waiters[i], 10000);
+		EXPECT_NE(-1, status)
+			TH_LOG("waiter %d lived 10 s after SIGKILL (state %c)", i,
+			       iobmd_proc_state(waiters[i]));
+		if (status != -1) {
+			EXPECT_TRUE(WIFSIGNALED(status) &&
+				    WTERMSIG(status) == SIGKILL)
+				TH_LOG("waiter %d: status %#x", i, status);
+			waiters[i] = 0;
+		}
+	}
+	/* They did not wait for the holder. */
+	EXPECT_EQ(1, exporter_count("copies"));
+	EXPECT_EQ(0, waitpid(holder, &status, WNOHANG));
+
+	EXPECT_EQ(0, exporter_copy(self->dfd)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(holder, waitpid(holder, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the holder: status %#x", status);
+	for (i = 0; i < 2; i++)
+		if (waiters[i] > 0)
+			waitpid(waiters[i], &status, 0);
+	EXPECT_EQ(0, exporter_count("copies"));
+	test_ioctl_release(h);
+	free(pat);
+}
+
 /* --- a dma-buf iobmd exported ----------------------------------------- */
 
 FIXTURE(own)
