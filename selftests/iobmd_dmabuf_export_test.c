@@ -1293,23 +1293,6 @@ static __u64 pagemap_entry(const void *addr)
 #define PM_FILE		(1ULL << 61)	/* a page of the page cache or shared */
 #define PM_PFN(e)	((e) & ((1ULL << 55) - 1))
 
-/* Kernel log lines written since @kmsg was opened that hold @word. */
-static int kmsg_count(int kmsg, const char *word)
-{
-	char rec[2048];
-	int n = 0;
-	ssize_t r;
-
-	while ((r = read(kmsg, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
-		if (r <= 0)
-			continue;
-		rec[r] = 0;
-		if (strstr(rec, word))
-			n++;
-	}
-	return n;
-}
-
 FIXTURE(cache)
 {
 	int fd;
@@ -1367,9 +1350,8 @@ TEST_F(cache, mode)
 	__u32 b, g;
 
 	ASSERT_NE(NULL, model);
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ASSERT_LE(0, kmsg);
-	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	kmsg = iobmd_kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
 	test_pattern_buffer(variant->options | variant->cache, len, 60, &b);
 	iobmd_fill_pattern(model, len, 0, 60);
 	test_export(b, 0, 0, O_RDWR, &dfd);
@@ -1401,7 +1383,7 @@ TEST_F(cache, mode)
 	test_ioctl_prepare(g, 0);
 	test_ioctl_complete(g, 0);
 	test_ioctl_release(g);
-	EXPECT_EQ(0, kmsg_count(kmsg, "x86/PAT"));
+	EXPECT_EQ(0, iobmd_kmsg_count(kmsg, "x86/PAT"));
 
 	EXPECT_EQ(0, munmap(own, len));
 	EXPECT_EQ(0, munmap(p, len));

@@ -1327,6 +1327,35 @@ static inline int iobmd_reap_within(pid_t pid, unsigned int ms)
 	return -1;
 }
 
+/* /dev/kmsg opened at its end: the kernel log from now on, or -1. */
+static inline int iobmd_kmsg_open(void)
+{
+	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (kmsg >= 0 && lseek(kmsg, 0, SEEK_END) < 0) {
+		close(kmsg);
+		kmsg = -1;
+	}
+	return kmsg;
+}
+
+/* Kernel log lines written since @kmsg was opened that hold @word. */
+static inline int iobmd_kmsg_count(int kmsg, const char *word)
+{
+	char rec[2048];
+	int n = 0;
+	ssize_t r;
+
+	while ((r = read(kmsg, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (r <= 0)
+			continue;
+		rec[r] = 0;
+		if (strstr(rec, word))
+			n++;
+	}
+	return n;
+}
+
 /* Whether a read of *@p in a child dies of SIGBUS. */
 static inline bool iobmd_read_sigbus(const void *p)
 {
