@@ -9,6 +9,7 @@ iobmd-have = $(shell grep -qs '$(1)' $(srctree)/$(2) && echo -D$(3))
 
 ccflags-y += $(call iobmd-have,static inline void vm_flags_set,include/linux/mm.h,IOBMD_HAVE_VM_FLAGS_SET)
 ccflags-y += $(call iobmd-have,int dma_buf_vmap_unlocked,include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_VMAP_UNLOCKED)
+ccflags-y += $(call iobmd-have,int follow_pfnmap_start,include/linux/mm.h,IOBMD_HAVE_FOLLOW_PFNMAP)
 ccflags-y += $(call iobmd-have,define MODULE_IMPORT_NS(ns)[[:space:]]*MODULE_INFO(import_ns$(comma) ns),include/linux/module.h,IOBMD_HAVE_STRING_NS)
 ccflags-y += $(call iobmd-have,static inline bool vma_is_cow_mapping,include/linux/mm.h,IOBMD_HAVE_VMA_IS_COW_MAPPING)
 ccflags-y += $(call iobmd-have,void (\*invalidate_mappings),include/linux/dma-buf.h,IOBMD_HAVE_DMA_BUF_INVALIDATE_MAPPINGS)

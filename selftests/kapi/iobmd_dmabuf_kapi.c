@@ -34,6 +34,13 @@
  * cgroup, whose page i must start with BYTE + i; the write returns
  * dma_buf_vmap()'s errno.
  *
+ * .../cachemode: write a user address of the writer's, mapped by PFN (a
+ * VM_IO or VM_PFNMAP mapping, as iobmd maps memory that is not its own),
+ * and read the cache mode of the page table entry that maps it: "wb",
+ * "wc", "uc-", "uc", "wt" or "wp" (x86's PAT modes).  The write fails
+ * with EFAULT where no such entry maps the address, and with EOPNOTSUPP
+ * off x86.
+ *
  * Writing 1 into .../iobmd_dma_ops gives iobmd's own device DMA
  * operations, as Xen PV or the AMD GART give every device on x86 (these
  * map 1:1, but iobmd cannot know that); 0 takes them away, as does
@@ -50,6 +57,7 @@
 #include <linux/iobmd.h>
 #include <linux/iosys-map.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/sched.h>
@@ -634,6 +642,114 @@ static ssize_t kapi_results_read(struct file *file, char __user *ubuf,
 	return ret;
 }
 
+/* The cache mode .../cachemode last found; kapi_lock. */
+static const char *kapi_mode = "";
+
+#ifdef CONFIG_X86
+/* The PAT mode whose bits @prot has (cachemode2protval() is exported). */
+static const char *kapi_mode_name(pgprot_t prot)
+{
+	static const struct {
+		enum page_cache_mode mode;
+		const char *name;
+	} modes[] = {
+		{ _PAGE_CACHE_MODE_WB, "wb" },
+		{ _PAGE_CACHE_MODE_WC, "wc" },
+		{ _PAGE_CACHE_MODE_UC_MINUS, "uc-" },
+		{ _PAGE_CACHE_MODE_UC, "uc" },
+		{ _PAGE_CACHE_MODE_WT, "wt" },
+		{ _PAGE_CACHE_MODE_WP, "wp" },
+	};
+	unsigned long bits = pgprot_val(prot) & _PAGE_CACHE_MASK;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		if (cachemode2protval(modes[i].mode) == bits)
+			return modes[i].name;
+	return "?";
+}
+
+/* The protection of the PTE that maps @addr in a PFN mapping of @mm's. */
+static int kapi_pfn_prot(struct mm_struct *mm, unsigned long addr,
+			 pgprot_t *prot)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+	int ret;
+
+	if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		return -EFAULT;
+#ifdef IOBMD_HAVE_FOLLOW_PFNMAP
+	{
+		struct follow_pfnmap_args args = { .vma = vma,
+						   .address = addr };
+
+		ret = follow_pfnmap_start(&args);
+		if (ret)
+			return -EFAULT;
+		/* A huge entry has PAT where a PTE has PSE. */
+		*prot = args.ptep ? args.pgprot :
+			pgprot_large_2_4k(args.pgprot);
+		follow_pfnmap_end(&args);
+	}
+#else
+	{
+		spinlock_t *ptl; /* the PTE's table's, held until unmapped */
+		pte_t *ptep;
+
+		ret = follow_pte(mm, addr, &ptep, &ptl);
+		if (ret)
+			return -EFAULT;
+		*prot = pte_pgprot(ptep_get(ptep));
+		pte_unmap_unlock(ptep, ptl);
+	}
+#endif
+	return 0;
+}
+#endif
+
+static ssize_t kapi_cachemode_write(struct file *file,
+				    const char __user *ubuf, size_t len,
+				    loff_t *ppos)
+{
+#ifdef CONFIG_X86
+	unsigned long addr;
+	pgprot_t prot;
+	int ret;
+
+	ret = kstrtoul_from_user(ubuf, len, 16, &addr);
+	if (ret)
+		return ret;
+	if (mmap_read_lock_killable(current->mm))
+		return -EINTR;
+	ret = kapi_pfn_prot(current->mm, addr, &prot);
+	mmap_read_unlock(current->mm);
+	mutex_lock(&kapi_lock);
+	kapi_mode = ret ? "" : kapi_mode_name(prot);
+	mutex_unlock(&kapi_lock);
+	return ret ?: len;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+static ssize_t kapi_cachemode_read(struct file *file, char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	char buf[8];
+	int n;
+
+	mutex_lock(&kapi_lock);
+	n = scnprintf(buf, sizeof(buf), "%s\n", kapi_mode);
+	mutex_unlock(&kapi_lock);
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations kapi_cachemode_fops = {
+	.owner = THIS_MODULE,
+	.write = kapi_cachemode_write,
+	.read = kapi_cachemode_read,
+};
+
 static const struct file_operations kapi_run_fops = {
 	.owner = THIS_MODULE,
 	.write = kapi_run_write,
@@ -682,6 +798,8 @@ static int __init kapi_init(void)
 			    &kapi_results_fops);
 	debugfs_create_file("iobmd_dma_ops", 0200, kapi_dir, NULL,
 			    &kapi_dma_ops_fops);
+	debugfs_create_file("cachemode", 0600, kapi_dir, NULL,
+			    &kapi_cachemode_fops);
 	return 0;
 }
 
