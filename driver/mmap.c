@@ -16,9 +16,10 @@
  *   io_uring, process_vm_readv, VFIO) works on it, and the fault handler
  *   puts pages back after MADV_DONTNEED;
  * - anything else (user or physical memory, device memory, mixtures) is
- *   mapped by PFN with remap_pfn_range(), one call per contiguous run
- *   (but see huge PFN mappings below): get_user_pages fails on it with
- *   EFAULT.
+ *   mapped by PFN with remap_pfn_range(), one call per contiguous run,
+ *   and another exporter's pages (an import's) with vmf_insert_pfn(), in
+ *   the memory type their owner gave them (but see huge PFN mappings
+ *   below): get_user_pages fails on it with EFAULT.
  *
  * A mapping holds a reference and a pin on the descriptor, so user memory
  * stays pinned while mapped and nothing goes away under it.  User memory
@@ -230,12 +231,42 @@ static int __iobmd_hot iobmd_mmap_flush(struct iobmd_mapper *m)
 	return ret ?: (num ? -ENOMEM : 0);
 }
 
-static int __iobmd_hot iobmd_mmap_insert(struct iobmd_mapper *m,
-					 unsigned long addr, unsigned long pfn,
-					 unsigned long n)
+/*
+ * Another owner's RAM (an import's pages) has the memory type its owner
+ * gave it (x86's PAT: vgem's pages are write-combining), which
+ * vmf_insert_pfn() looks up and takes page by page.  remap_pfn_range()
+ * takes it too, but (6.1 to 6.12) warns in the kernel log at each call
+ * that maps a whole VMA of pages whose type is not the VMA's.  Another
+ * owner's run is bounded by its dma-buf; a fatal signal stops it
+ * (-EINTR), as it stops the walk between runs.
+ */
+static int iobmd_mmap_insert_foreign(struct vm_area_struct *vma,
+				     unsigned long addr, unsigned long pfn,
+				     unsigned long n)
 {
 	int ret;
 
+	for (; n; n--, addr += PAGE_SIZE, pfn++) {
+		ret = vm_fault_to_errno(vmf_insert_pfn(vma, addr, pfn), 0);
+		if (ret)
+			return ret;
+		if (!(n % IOBMD_MMAP_BATCH)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+static int __iobmd_hot iobmd_mmap_insert(struct iobmd_mapper *m,
+					 unsigned long addr, unsigned long pfn,
+					 unsigned long n, bool foreign)
+{
+	int ret;
+
+	if (foreign)
+		return iobmd_mmap_insert_foreign(m->vma, addr, pfn, n);
 	if (!m->pages)
 		return remap_pfn_range(m->vma, addr, pfn, n << PAGE_SHIFT,
 				       m->vma->vm_page_prot);
@@ -298,7 +329,9 @@ static int __iobmd_hot iobmd_mmap_run(void *arg, const struct iobmd_run *run)
 		m->last_pfn = PHYS_PFN(run->addr + run->len - 1);
 		if (m->map)
 			return iobmd_mmap_insert(m, addr, pfn,
-						 (m->next - addr) >> PAGE_SHIFT);
+						 (m->next - addr) >> PAGE_SHIFT,
+						 run->flags & IOBMD_RUN_FOREIGN &&
+						 !(run->flags & IOBMD_RUN_IOMEM));
 	}
 	return 0;
 }
@@ -1173,7 +1206,9 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 	}
 	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache,
 					       m->iomem);
-	vm_flags_set(m->vma, m->pages ? VM_MIXEDMAP : VM_IO);
+	/* remap_pfn_range() sets the rest; vmf_insert_pfn() needs them. */
+	vm_flags_set(m->vma, m->pages ? VM_MIXEDMAP :
+			     VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	if (m->pages && vma_pages(m->vma) <= IOBMD_MMAP_SMALL) {
 		m->batch = m->small;
 		m->room = IOBMD_MMAP_SMALL;

@@ -783,6 +783,106 @@ TEST_F(import, multi_map)
 	free(b);
 }
 
+#ifdef __x86_64__
+/*
+ * The memory type (x86's PAT) of the page table entry that maps @addr in
+ * a mapping by frame number, in @mode ("wb", "wc", ...): 0, or -errno
+ * (-EFAULT: not such a mapping).  The kapi module reads it.
+ */
+static int pfn_cachemode(const void *addr, char *mode, size_t size)
+{
+	char a[32];
+	int ret;
+
+	snprintf(a, sizeof(a), "%lx", (unsigned long)addr);
+	ret = iobmd_write_file(DMABUF_KAPI_DIR "cachemode", a);
+	if (!ret)
+		ret = iobmd_read_file(DMABUF_KAPI_DIR "cachemode", mode, size);
+	if (!ret)
+		mode[strcspn(mode, "\n")] = 0;
+	return ret;
+}
+
+/* Expects the PFN mapping at @addr to have memory type @want. */
+#define test_cachemode(addr, want)                                            \
+	({                                                                    \
+		const void *__a = (addr);                                     \
+		char __m[8] = "";                                             \
+		EXPECT_EQ(0, pfn_cachemode(__a, __m, sizeof(__m)));           \
+		EXPECT_STREQ(want, __m) TH_LOG("at %p", __a);                 \
+	})
+
+/*
+ * On x86 a page of RAM has one memory type, which its owner sets: vgem's
+ * pages are write-combining while it holds them (for a GPU that does not
+ * snoop), the other exporters' write-back.  A second mapping of another
+ * type would be an alias the CPU does not keep coherent.  The foreign part
+ * of a multi's mapping, which maps by frame number, has the type the
+ * exporter gave its pages, as the exporter's own mapping does where it
+ * maps by frame number too, and iobmd's buffer its own (write-back); so
+ * does a multi of the import alone, which is its whole mapping.  The
+ * kernel's PAT code says nothing about it: mapping it asked for no type
+ * the pages do not have (before, it warned at each mmap of a whole
+ * mapping of write-combining pages, as asked for write-back).
+ */
+TEST_F(import, foreign_pages_keep_their_memory_type)
+{
+	const char *want = self->e.kind == EXP_VGEM ? "wc" : "wb";
+	__u64 len, cookie, bl = PAGE_SIZE;
+	__u8 *map, *mine, *alone, *b;
+	char own[8] = "";
+	__u32 p[2], m, a;
+	int dfd, kmsg;
+
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
+	kmsg = iobmd_kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+	/* One page: the mapping of the multi of it alone is one range. */
+	dfd = test_alloc(PAGE_SIZE, &len);
+	map = test_exp_mmap(dfd, len);
+	b = malloc(bl + len);
+	ASSERT_NE(NULL, b);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, bl, 0, &p[0]);
+	test_ioctl_import(dfd, IOBMD_DIRECTION_INOUT, &p[1]);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, p, 2, &m);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, &p[1], 1, &a);
+	test_ioctl_read(m, 0, b, bl + len);
+
+	/* Each mapping read whole first: every page of it is mapped. */
+	EXPECT_EQ(0, memcmp(map, b + bl, len));
+	if (!pfn_cachemode(map, own, sizeof(own)))
+		EXPECT_STREQ(want, own) TH_LOG("the exporter's own mapping");
+
+	test_ioctl_map(m, 0, 0, 0, &cookie);
+	mine = iobmd_mmap(self->fd, cookie, bl + len, PROT_READ);
+	ASSERT_NE(MAP_FAILED, mine) TH_LOG("%s", strerror(errno));
+	EXPECT_FALSE(mapped_from_dmabuf(mine));
+	EXPECT_EQ(0, memcmp(mine, b, bl + len));
+	test_cachemode(mine, "wb");
+	test_cachemode(mine + bl, want);
+	test_cachemode(mine + bl + len - 1, want);
+
+	test_ioctl_map(a, 0, 0, 0, &cookie);
+	alone = iobmd_mmap(self->fd, cookie, len, PROT_READ);
+	ASSERT_NE(MAP_FAILED, alone) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, memcmp(alone, b + bl, len));
+	test_cachemode(alone, want);
+	EXPECT_EQ(0, iobmd_kmsg_count(kmsg, "x86/PAT"));
+
+	EXPECT_EQ(0, munmap(alone, len));
+	EXPECT_EQ(0, munmap(mine, bl + len));
+	EXPECT_EQ(0, munmap(map, len));
+	test_ioctl_release(a);
+	test_ioctl_release(m);
+	test_ioctl_release(p[1]);
+	test_ioctl_release(p[0]);
+	free(b);
+	close(dfd);
+	close(kmsg);
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
+}
+#endif
+
 TEST_F(import, interleaved)
 {
 	__u8 exp_bytes[4 * 4096], want[600], got[600];
