@@ -17,9 +17,9 @@
  *   puts pages back after MADV_DONTNEED;
  * - anything else (user or physical memory, device memory, mixtures) is
  *   mapped by PFN with remap_pfn_range(), one call per contiguous run,
- *   and another exporter's pages (an import's) with vmf_insert_pfn(), in
- *   the memory type their owner gave them (but see huge PFN mappings
- *   below): get_user_pages fails on it with EFAULT.
+ *   and another exporter's pages (an import's) with vmf_insert_pfn(), on
+ *   x86 in the memory type their owner gave them (but see huge PFN
+ *   mappings below): get_user_pages fails on it with EFAULT.
  *
  * A mapping holds a reference and a pin on the descriptor, so user memory
  * stays pinned while mapped and nothing goes away under it.  User memory
@@ -235,10 +235,11 @@ static int __iobmd_hot iobmd_mmap_flush(struct iobmd_mapper *m)
  * Another owner's RAM (an import's pages) has the memory type its owner
  * gave it (x86's PAT: vgem's pages are write-combining), which
  * vmf_insert_pfn() looks up and takes page by page.  remap_pfn_range()
- * takes it too, but (6.1 to 6.12) warns in the kernel log at each call
- * that maps a whole VMA of pages whose type is not the VMA's.  Another
- * owner's run is bounded by its dma-buf; a fatal signal stops it
- * (-EINTR), as it stops the walk between runs.
+ * takes it too, but warns in the kernel log at each call that maps a
+ * whole VMA of pages whose type is not the VMA's.  Without PAT (arm64,
+ * x86 booted nopat) the pages get the VMA's type, as from
+ * remap_pfn_range().  The work is bounded by the VMA; a fatal signal
+ * stops it (-EINTR), as it stops the walk between runs.
  */
 static int iobmd_mmap_insert_foreign(struct vm_area_struct *vma,
 				     unsigned long addr, unsigned long pfn,
@@ -265,7 +266,8 @@ static int __iobmd_hot iobmd_mmap_insert(struct iobmd_mapper *m,
 {
 	int ret;
 
-	if (foreign)
+	/* A caller's VM_MIXEDMAP VMA takes no vmf_insert_pfn(). */
+	if (foreign && !(m->vma->vm_flags & VM_MIXEDMAP))
 		return iobmd_mmap_insert_foreign(m->vma, addr, pfn, n);
 	if (!m->pages)
 		return remap_pfn_range(m->vma, addr, pfn, n << PAGE_SHIFT,
@@ -1206,9 +1208,17 @@ static int __iobmd_hot iobmd_mmap_populate(struct iobmd_desc *d,
 	}
 	m->vma->vm_page_prot = iobmd_mmap_prot(m->vma->vm_page_prot, m->cache,
 					       m->iomem);
-	/* remap_pfn_range() sets the rest; vmf_insert_pfn() needs them. */
-	vm_flags_set(m->vma, m->pages ? VM_MIXEDMAP :
-			     VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	/*
+	 * remap_pfn_range() sets the rest, and vmf_insert_pfn() needs them
+	 * (not in a VMA the caller made VM_MIXEDMAP: see above).
+	 */
+	if (m->pages)
+		vm_flags_set(m->vma, VM_MIXEDMAP);
+	else if (m->vma->vm_flags & VM_MIXEDMAP)
+		vm_flags_set(m->vma, VM_IO);
+	else
+		vm_flags_set(m->vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+				     VM_DONTDUMP);
 	if (m->pages && vma_pages(m->vma) <= IOBMD_MMAP_SMALL) {
 		m->batch = m->small;
 		m->room = IOBMD_MMAP_SMALL;
