@@ -39,7 +39,7 @@
  * and read the cache mode of the page table entry that maps it: "wb",
  * "wc", "uc-", "uc", "wt" or "wp" (x86's PAT modes).  The write fails
  * with EFAULT where no such entry maps the address, and with EOPNOTSUPP
- * off x86.
+ * off x86 or without PAT (whose modes share bits: WC is UC- there).
  *
  * Writing 1 into .../iobmd_dma_ops gives iobmd's own device DMA
  * operations, as Xen PV or the AMD GART give every device on x86 (these
@@ -65,6 +65,9 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#ifdef CONFIG_X86
+#include <asm/memtype.h>
+#endif
 
 #include <iobmd_compat.h>
 
@@ -686,7 +689,11 @@ static int kapi_pfn_prot(struct mm_struct *mm, unsigned long addr,
 		ret = follow_pfnmap_start(&args);
 		if (ret)
 			return -EFAULT;
-		/* A huge entry has PAT where a PTE has PSE. */
+		/*
+		 * A huge entry has PAT where a PTE has PSE; only a PTE sets
+		 * @ptep (6.12 to 7.3, which give the entry's size no other
+		 * way).
+		 */
 		*prot = args.ptep ? args.pgprot :
 			pgprot_large_2_4k(args.pgprot);
 		follow_pfnmap_end(&args);
@@ -716,9 +723,13 @@ static ssize_t kapi_cachemode_write(struct file *file,
 	pgprot_t prot;
 	int ret;
 
+	if (!pat_enabled())
+		return -EOPNOTSUPP;
 	ret = kstrtoul_from_user(ubuf, len, 16, &addr);
 	if (ret)
 		return ret;
+	if (!current->mm)
+		return -EFAULT;
 	if (mmap_read_lock_killable(current->mm))
 		return -EINTR;
 	ret = kapi_pfn_prot(current->mm, addr, &prot);

@@ -240,7 +240,12 @@ static void exp_copy_work(struct work_struct *work)
 	b->copying = false;
 	mutex_unlock(&b->lock);
 	atomic_dec(&exp_copies);
-	/* Whoever waits for the fence holds the dma-buf: not the last put. */
+	/*
+	 * Whoever waits for the fence holds the dma-buf: not the last put,
+	 * and once woken it may unload the module.  (A fence kept past the
+	 * dma-buf, in a sync_file, would outlive the module's text; the
+	 * tests keep none.)
+	 */
 	dma_buf_put(dmabuf);
 	dma_fence_signal(&c->fence);
 	dma_fence_put(&c->fence);
@@ -281,10 +286,11 @@ static int exp_move_at_pin(struct dma_buf *dmabuf)
 	dma_resv_add_fence(dmabuf->resv, &c->fence, DMA_RESV_USAGE_KERNEL);
 	get_dma_buf(dmabuf);
 	c->dmabuf = dmabuf;
-	atomic_inc(&exp_copies);
 	INIT_DELAYED_WORK(&c->work, exp_copy_work);
+	/* Counted once EXPORTER_IOC_COPY finds it. */
 	mutex_lock(&b->lock);
 	b->copy = c;
+	atomic_inc(&exp_copies);
 	queue_delayed_work(exp_wq, &c->work,
 			   msecs_to_jiffies(b->flags & EXPORTER_COPY_HELD ?
 					    EXPORTER_HELD_MS :
