@@ -1383,7 +1383,7 @@ TEST_F(cache, mode)
 	test_ioctl_prepare(g, 0);
 	test_ioctl_complete(g, 0);
 	test_ioctl_release(g);
-	EXPECT_EQ(0, iobmd_kmsg_count(kmsg, "x86/PAT"));
+	EXPECT_EQ(0, iobmd_kmsg_count(kmsg, "x86/PAT", NULL));
 
 	EXPECT_EQ(0, munmap(own, len));
 	EXPECT_EQ(0, munmap(p, len));

@@ -122,8 +122,11 @@ static inline void exporter_unload_leftovers(void)
 			munmap(self->s, self->slen);                          \
 		if (self->own != MAP_FAILED)                                  \
 			munmap(self->own, self->ownlen);                      \
-		if (self->dfd != -1)                                          \
+		if (self->dfd != -1) {                                        \
+			/* A copy held for the test ends (EXPORTER_COPY_HELD). */ \
+			exporter_copy(self->dfd);                             \
 			close(self->dfd);                                     \
+		}                                                             \
 		if (self->fd != -1)                                           \
 			close(self->fd);                                      \
 		EXPECT_STREQ("", iobmd_stats_changed(&self->before));         \

@@ -1297,6 +1297,23 @@ static inline char iobmd_proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+/* /proc/@pid/wchan, where it sleeps, in @buf ("" if it cannot be read). */
+static inline const char *iobmd_proc_wchan(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t len = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		len = read(fd, buf, size - 1);
+		close(fd);
+	}
+	buf[len > 0 ? len : 0] = 0;
+	return buf;
+}
+
 /*
  * Polls /proc/@pid/stat for up to @ms until the child is in state @state
  * or has exited ('Z'); returns the state last seen.
@@ -1339,10 +1356,14 @@ static inline int iobmd_kmsg_open(void)
 	return kmsg;
 }
 
-/* Kernel log lines written since @kmsg was opened that hold @word. */
-static inline int iobmd_kmsg_count(int kmsg, const char *word)
+/*
+ * Kernel log lines written since @kmsg was opened that hold @word, and
+ * @also too unless it is NULL.
+ */
+static inline int iobmd_kmsg_count(int kmsg, const char *word,
+				   const char *also)
 {
-	char rec[2048];
+	char rec[8192];
 	int n = 0;
 	ssize_t r;
 
@@ -1350,7 +1371,7 @@ static inline int iobmd_kmsg_count(int kmsg, const char *word)
 		if (r <= 0)
 			continue;
 		rec[r] = 0;
-		if (strstr(rec, word))
+		if (strstr(rec, word) && (!also || strstr(rec, also)))
 			n++;
 	}
 	return n;
