@@ -452,8 +452,7 @@ FIXTURE_SETUP(import)
 
 	self->e.fd = -1;
 	self->e.memfd = -1;
-	/* What a test that failed before unloading it left. */
-	syscall(SYS_delete_module, "iobmd_dmabuf_kapi", O_NONBLOCK);
+	exporter_unload_leftovers();
 	iobmd_fixture_open(self->fd);
 	ASSERT_EQ(0, iobmd_read_stats(&self->before));
 	self->dmabufs = dmabufs_alive();
@@ -1987,26 +1986,6 @@ static pid_t import_user(int fd, __u32 h, bool read)
 }
 
 /*
- * Waits up to 10 s for child @pid to sleep, not woken by signals, in a
- * walk of an import (/proc/@pid/wchan in @wchan); its state.
- */
-static char waiting_for_import(pid_t pid, char *wchan, size_t size)
-{
-	__u64 end = iobmd_now_ms() + 10000;
-	char state;
-
-	do {
-		state = iobmd_proc_state(pid);
-		iobmd_proc_wchan(pid, wchan, size);
-		if ((state == 'D' && strstr(wchan, "iobmd_dmabuf_walk")) ||
-		    state == 'Z')
-			break;
-		usleep(1000);
-	} while (iobmd_now_ms() < end);
-	return state;
-}
-
-/*
  * Whoever waits for an import that another task holds is killable.  The
  * holder asks for the import's physical segments: that pins the
  * exporter's memory, which moves, and waits, with the import held, for
@@ -2042,7 +2021,10 @@ TEST_F_TIMEOUT(dynamic, waiters_killed_while_the_exporter_copies, 120)
 	for (i = 0; i < 2; i++) {
 		if (waiters[i] <= 0)
 			continue;
-		state = waiting_for_import(waiters[i], wchan, sizeof(wchan));
+		/* Asleep, not woken by signals, in a walk of the import. */
+		state = iobmd_proc_wait_state(waiters[i], 'D',
+					      "iobmd_dmabuf_walk", wchan,
+					      sizeof(wchan), 10000);
 		EXPECT_EQ('D', state)
 			TH_LOG("waiter %d is in state %c", i, state);
 		EXPECT_NE(NULL, strstr(wchan, "iobmd_dmabuf_walk"))
@@ -2326,8 +2308,7 @@ FIXTURE_SETUP(readonly)
 
 	self->e.fd = -1;
 	self->e.memfd = -1;
-	/* What a test that failed before unloading it left. */
-	syscall(SYS_delete_module, "iobmd_dmabuf_kapi", O_NONBLOCK);
+	exporter_unload_leftovers();
 	iobmd_fixture_open(self->fd);
 	/* vgem: every kernel has it, and it exports read-only. */
 	ret = exporter_open(&self->e, EXP_VGEM);

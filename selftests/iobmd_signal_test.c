@@ -376,7 +376,7 @@ TEST_F_TIMEOUT(iobmd_signal, waiter_killed_while_pinner_stalls, 240)
 		      errno : 0);
 	}
 	/* Asleep in the module, waiting for the pinner. */
-	state = iobmd_proc_wait_state(waiter, 'D', 10000);
+	state = iobmd_proc_wait_state(waiter, 'D', NULL, NULL, 0, 10000);
 	EXPECT_EQ('D', state) TH_LOG("the waiter is in state %c", state);
 	EXPECT_LT(0, proc_status(pinner, "VmPin"))
 		TH_LOG("the pinner's pin ended before the waiter was killed");

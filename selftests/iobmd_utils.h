@@ -1315,18 +1315,26 @@ static inline const char *iobmd_proc_wchan(pid_t pid, char *buf, size_t size)
 }
 
 /*
- * Polls /proc/@pid/stat for up to @ms until the child is in state @state
- * or has exited ('Z'); returns the state last seen.
+ * Polls /proc/@pid for up to @ms until the child is in state @state and,
+ * unless @in is NULL, asleep in a function whose name holds @in (its
+ * /proc/@pid/wchan, left in @wchan, @size bytes), or has exited ('Z');
+ * returns the state last seen.
  */
 static inline char iobmd_proc_wait_state(pid_t pid, char state,
-					 unsigned int ms)
+					 const char *in, char *wchan,
+					 size_t size, unsigned int ms)
 {
 	__u64 end = iobmd_now_ms() + ms;
 	char now;
 
-	while ((now = iobmd_proc_state(pid)) != state && now != 'Z' &&
-	       iobmd_now_ms() < end)
+	do {
+		now = iobmd_proc_state(pid);
+		if (in)
+			iobmd_proc_wchan(pid, wchan, size);
+		if ((now == state && (!in || strstr(wchan, in))) || now == 'Z')
+			break;
 		usleep(1000);
+	} while (iobmd_now_ms() < end);
 	return now;
 }
 
