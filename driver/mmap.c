@@ -17,9 +17,9 @@
  *   puts pages back after MADV_DONTNEED;
  * - anything else (user or physical memory, device memory, mixtures) is
  *   mapped by PFN with remap_pfn_range(), one call per contiguous run,
- *   and another exporter's pages (an import's) with vmf_insert_pfn(), on
- *   x86 in the memory type their owner gave them (but see huge PFN
- *   mappings below): get_user_pages fails on it with EFAULT.
+ *   another exporter's pages (an import's) on x86 in the memory type
+ *   their owner gave them (see iobmd_mmap_insert_foreign(); but see huge
+ *   PFN mappings below): get_user_pages fails on it with EFAULT.
  *
  * A mapping holds a reference and a pin on the descriptor, so user memory
  * stays pinned while mapped and nothing goes away under it.  User memory
@@ -233,42 +233,46 @@ static int __iobmd_hot iobmd_mmap_flush(struct iobmd_mapper *m)
 
 /*
  * Another owner's RAM (an import's pages) has the memory type its owner
- * gave it (x86's PAT: vgem's pages are write-combining), which
- * vmf_insert_pfn() looks up and takes page by page.  remap_pfn_range()
- * takes it too, but warns in the kernel log at each call that maps a
- * whole VMA of pages whose type is not the VMA's.  Without PAT (arm64,
- * x86 booted nopat) the pages get the VMA's type, as from
- * remap_pfn_range().  The work is bounded by the VMA; a fatal signal
- * stops it (-EINTR), as it stops the walk between runs.
+ * gave it (x86's PAT: vgem's pages are write-combining).  remap_pfn_range()
+ * of part of a VMA looks the run's type up and maps it in that type, but
+ * one call that maps the whole VMA reserves the VMA's type for the range
+ * instead and warns in the kernel log where the pages have another.  So a
+ * run that would be the whole VMA has its first page inserted by
+ * vmf_insert_pfn(), which also takes the page's type, and the rest mapped
+ * as part of the VMA.  Without PAT (arm64, x86 booted nopat) the pages get
+ * the VMA's type either way.  Returns the pages left for remap_pfn_range()
+ * at *@addr, *@pfn, or a negative errno.
  */
-static int iobmd_mmap_insert_foreign(struct vm_area_struct *vma,
-				     unsigned long addr, unsigned long pfn,
-				     unsigned long n)
+static long iobmd_mmap_insert_foreign(struct vm_area_struct *vma,
+				      unsigned long *addr, unsigned long *pfn,
+				      unsigned long n)
 {
 	int ret;
 
-	for (; n; n--, addr += PAGE_SIZE, pfn++) {
-		ret = vm_fault_to_errno(vmf_insert_pfn(vma, addr, pfn), 0);
-		if (ret)
-			return ret;
-		if (!(n % IOBMD_MMAP_BATCH)) {
-			if (fatal_signal_pending(current))
-				return -EINTR;
-			cond_resched();
-		}
-	}
-	return 0;
+	if (*addr != vma->vm_start || n != vma_pages(vma))
+		return n;
+	ret = vm_fault_to_errno(vmf_insert_pfn(vma, *addr, *pfn), 0);
+	if (ret)
+		return ret;
+	*addr += PAGE_SIZE;
+	(*pfn)++;
+	return n - 1;
 }
 
 static int __iobmd_hot iobmd_mmap_insert(struct iobmd_mapper *m,
 					 unsigned long addr, unsigned long pfn,
 					 unsigned long n, bool foreign)
 {
+	long left;
 	int ret;
 
 	/* A caller's VM_MIXEDMAP VMA takes no vmf_insert_pfn(). */
-	if (foreign && !(m->vma->vm_flags & VM_MIXEDMAP))
-		return iobmd_mmap_insert_foreign(m->vma, addr, pfn, n);
+	if (foreign && !(m->vma->vm_flags & VM_MIXEDMAP)) {
+		left = iobmd_mmap_insert_foreign(m->vma, &addr, &pfn, n);
+		if (left <= 0)
+			return left;
+		n = left;
+	}
 	if (!m->pages)
 		return remap_pfn_range(m->vma, addr, pfn, n << PAGE_SHIFT,
 				       m->vma->vm_page_prot);
