@@ -39,6 +39,9 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#ifdef CONFIG_X86
+#include <asm/set_memory.h>
+#endif
 
 #include <iobmd_compat.h>
 
@@ -48,7 +51,7 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
 
 #define EXP_FLAGS	(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC | \
 			 EXPORTER_REVOCABLE_ONLY | EXPORTER_MOVES_ON_PIN | \
-			 EXPORTER_COPY_HELD)
+			 EXPORTER_COPY_HELD | EXPORTER_WRITE_COMBINED)
 
 /**
  * struct exp_buf - one dma-buf's memory
@@ -131,6 +134,11 @@ static void exp_free(struct exp_buf *b)
 {
 	unsigned int i;
 
+#ifdef CONFIG_X86
+	/* Made write-combining whole, or not at all (exp_alloc_wc()). */
+	if (b->flags & EXPORTER_WRITE_COMBINED && b->pages[0])
+		set_pages_array_wb(b->pages, EXPORTER_PAGES);
+#endif
 	for (i = 0; i < EXPORTER_PAGES; i++)
 		if (b->pages[i])
 			__free_page(b->pages[i]);
@@ -148,6 +156,9 @@ static int exp_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	struct exp_buf *b = dmabuf->priv;
 	unsigned long addr = vma->vm_start, i;
 	int ret = 0;
+
+	if (b->flags & EXPORTER_WRITE_COMBINED)
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 
 	for (i = vma->vm_pgoff; i < EXPORTER_PAGES && addr < vma->vm_end && !ret;
 	     i++, addr += PAGE_SIZE)
@@ -453,30 +464,75 @@ static const struct dma_buf_ops *exp_ops_of(unsigned long flags)
 	return flags & EXPORTER_MAPPABLE ? &exp_mappable_ops : &exp_ops;
 }
 
+/* EXPORTER_PAGES pages, zeroed; exp_free() frees those it got. */
+static int exp_alloc(struct exp_buf *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < EXPORTER_PAGES; i++) {
+		b->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!b->pages[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * EXPORTER_PAGES contiguous pages, zeroed, write-combining in the kernel's
+ * mapping and in the type the PAT gives them while they stay so; none on
+ * failure.
+ */
+static int exp_alloc_wc(struct exp_buf *b)
+{
+#ifdef CONFIG_X86
+	unsigned int order = get_order(EXPORTER_PAGES * PAGE_SIZE), i;
+	struct page *page;
+
+	page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	if (!page)
+		return -ENOMEM;
+	split_page(page, order);
+	for (i = EXPORTER_PAGES; i < 1U << order; i++)
+		__free_page(page + i);
+	for (i = 0; i < EXPORTER_PAGES; i++)
+		b->pages[i] = page + i;
+	if (!set_pages_array_wc(b->pages, EXPORTER_PAGES))
+		return 0;
+	for (i = 0; i < EXPORTER_PAGES; i++) {
+		__free_page(b->pages[i]);
+		b->pages[i] = NULL;
+	}
+	return -ENOMEM;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
 static long exp_new(unsigned long flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct dma_buf *dmabuf;
 	struct exp_buf *b;
-	unsigned int i;
-	int fd;
+	int fd, ret;
 
 	if (flags & ~EXP_FLAGS ||
 	    (flags & (EXPORTER_REVOCABLE_ONLY | EXPORTER_MOVES_ON_PIN) &&
 	     !(flags & EXPORTER_DYNAMIC)) ||
-	    (flags & EXPORTER_COPY_HELD && !(flags & EXPORTER_MOVES_ON_PIN)))
+	    (flags & EXPORTER_COPY_HELD && !(flags & EXPORTER_MOVES_ON_PIN)) ||
+	    (flags & EXPORTER_WRITE_COMBINED && flags & EXPORTER_DYNAMIC))
 		return -EINVAL;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
 	mutex_init(&b->lock);
 	b->flags = flags;
-	for (i = 0; i < EXPORTER_PAGES; i++) {
-		b->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!b->pages[i]) {
-			exp_free(b);
-			return -ENOMEM;
-		}
+	if (flags & EXPORTER_WRITE_COMBINED)
+		ret = exp_alloc_wc(b);
+	else
+		ret = exp_alloc(b);
+	if (ret) {
+		exp_free(b);
+		return ret;
 	}
 	info.exp_name = "iobmd_exporter";
 	info.ops = exp_ops_of(flags);

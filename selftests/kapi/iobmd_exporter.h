@@ -35,6 +35,9 @@
  * EXPORTER_COPY_HELD: with EXPORTER_MOVES_ON_PIN, the copy waits for
  *	EXPORTER_IOC_COPY instead, or EXPORTER_HELD_MS at most: a test
  *	decides how long the fence stays unsignalled.
+ * EXPORTER_WRITE_COMBINED: physically contiguous pages whose memory type
+ *	the exporter made write-combining while it holds them (x86's PAT),
+ *	as a GPU driver's; not with EXPORTER_DYNAMIC.  -EOPNOTSUPP off x86.
  */
 #define EXPORTER_IOC_NEW	_IO('x', 1)
 #define EXPORTER_MAPPABLE	1UL
@@ -42,6 +45,7 @@
 #define EXPORTER_REVOCABLE_ONLY	4UL
 #define EXPORTER_MOVES_ON_PIN	8UL
 #define EXPORTER_COPY_HELD	16UL
+#define EXPORTER_WRITE_COMBINED	32UL
 #define EXPORTER_COPY_MS	1000
 #define EXPORTER_HELD_MS	60000
 
