@@ -1389,6 +1389,60 @@ TEST_F(nocpu, not_mapped_without_the_exporters_consent)
 	EXPECT_EQ(0, exporter_count("mappings"));
 }
 
+#ifdef __x86_64__
+/* --- memory of its exporter's type (EXPORTER_WRITE_COMBINED) ------------ */
+
+IOBMD_EXPORTER_FIXTURE(wc)
+
+/*
+ * Contiguous pages their exporter made write-combining (a GPU driver's):
+ * a multi of the import alone is one run that is its whole mapping, whose
+ * every page maps in the exporter's type, without a word from the kernel's
+ * PAT code (which warns when one call maps a whole mapping of pages whose
+ * type is not the mapping's).  What is written through it is what the
+ * exporter's own mapping shows.
+ */
+TEST_F(wc, one_run_that_is_the_whole_mapping)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	__u32 h, a;
+	__u64 cookie;
+	char pid[16];
+	size_t i;
+	int kmsg;
+
+	if (access("/sys/kernel/debug/x86/pat_memtype_list", F_OK))
+		SKIP(return, "x86 without PAT: one memory type for all RAM");
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
+	self->kapi = true;
+	kmsg = iobmd_kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+	self->dfd = exporter_new(EXPORTER_MAPPABLE | EXPORTER_WRITE_COMBINED);
+	ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));
+	test_ioctl_import(self->dfd, IOBMD_DIRECTION_INOUT, &h);
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, &h, 1, &a);
+	test_ioctl_map(a, 0, 0, 0, &cookie);
+	self->plen = n;
+	self->p = iobmd_mmap(self->fd, cookie, n, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, self->p) TH_LOG("%s", strerror(errno));
+	for (i = 0; i < EXPORTER_PAGES; i++) {
+		test_cachemode((__u8 *)self->p + i * PAGE_SIZE, "wc");
+		snprintf((char *)self->p + i * PAGE_SIZE + 7, 8, "page %zu", i);
+	}
+	snprintf(pid, sizeof(pid), ":%d ", getpid());
+	EXPECT_EQ(0, iobmd_kmsg_count(kmsg, "x86/PAT", pid));
+
+	self->ownlen = n;
+	self->own = mmap(NULL, n, PROT_READ, MAP_SHARED, self->dfd, 0);
+	ASSERT_NE(MAP_FAILED, self->own) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, memcmp(self->own, self->p, n));
+	EXPECT_STREQ("page 3", (char *)self->own + 3 * PAGE_SIZE + 7);
+	test_ioctl_release(a);
+	test_ioctl_release(h);
+	close(kmsg);
+}
+#endif
+
 /* --- memory its exporter moves (iobmd_exporter.ko, EXPORTER_DYNAMIC) ---- */
 
 IOBMD_EXPORTER_FIXTURE(dynamic)
