@@ -328,6 +328,9 @@ machine=(-device edu)
 # one boot in eight (3 of 24 seen), and the tests that need such a GiB
 # (iobmd_pfnmap_huge_test) then find none.
 append="console=ttyS0 panic=-1 printk.time=1 loglevel=7 rdinit=/init no_timer_check nokaslr"
+# 6.1 has memfd_secret() off unless told, and a test needs a secret page
+# (later kernels, arm64's among them, have it on).
+append="$append secretmem.enable=1"
 # Interrupt remapping on: VFIO's Type1 backend (and iommufd) refuse a
 # device whose MSIs the IOMMU does not isolate (VFIO_SET_IOMMU: EPERM,
 # "No interrupt remapping support").

@@ -1277,24 +1277,50 @@ static inline __u64 iobmd_now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-/* The state letter of /proc/@pid/stat ('D': asleep, not woken), or 0. */
-static inline char iobmd_proc_state(pid_t pid)
+/*
+ * /proc/@pid/stat in @buf: what follows the command's closing parenthesis
+ * (" STATE PPID ..."), or NULL.
+ */
+static inline const char *iobmd_proc_stat(pid_t pid, char *buf, size_t size)
 {
-	char path[64], buf[512], *p;
+	char path[64], *p;
 	ssize_t len;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	len = read(fd, buf, size - 1);
 	close(fd);
 	if (len <= 0)
-		return 0;
+		return NULL;
 	buf[len] = 0;
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	return p && p[1] == ' ' ? p + 1 : NULL;
+}
+
+/* The state letter of /proc/@pid/stat ('D': asleep, not woken), or 0. */
+static inline char iobmd_proc_state(pid_t pid)
+{
+	char buf[512];
+	const char *p = iobmd_proc_stat(pid, buf, sizeof(buf));
+
+	return p ? p[1] : 0;
+}
+
+/* Clock ticks @pid has spent in the kernel (stat's stime), or -1. */
+static inline long long iobmd_proc_stime(pid_t pid)
+{
+	long long utime, stime;
+	char buf[512];
+	const char *p = iobmd_proc_stat(pid, buf, sizeof(buf));
+
+	/* State, then 10 numbers, then utime and stime. */
+	if (!p || sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
+			 &utime, &stime) != 2)
+		return -1;
+	return stime;
 }
 
 /* /proc/@pid/wchan, where it sleeps, in @buf ("" if it cannot be read). */
