@@ -250,6 +250,9 @@ static void exporter_close(struct exporter *e)
  * A new dma-buf of at least @size bytes (vivid's are the size of a
  * frame), open read-only if @rdonly: its fd, or -errno.
  */
+/* The pattern of a read-only vgem dma-buf's bytes (exporter_alloc()). */
+#define RDONLY_SEED	77
+
 static int exporter_alloc(struct exporter *e, __u64 size, bool rdonly)
 {
 	int acc = rdonly ? O_RDONLY : O_RDWR;
@@ -298,13 +301,27 @@ static int exporter_alloc(struct exporter *e, __u64 size, bool rdonly)
 		struct drm_gem_close gc = { };
 		int ret;
 
+		void *map;
+
 		if (ioctl(e->fd, DRM_IOCTL_MODE_CREATE_DUMB, &d))
 			return -errno;
 		p.handle = d.handle;
 		if (!rdonly)
 			p.flags |= DRM_RDWR;
-		ret = ioctl(e->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p) ? -errno :
-								       p.fd;
+		/* What nobody may write afterwards: a pattern, not zeroes. */
+		map = rdonly ? vgem_mmap(e->fd, d.handle, d.size, PROT_WRITE) :
+			       NULL;
+		if (map == MAP_FAILED) {
+			ret = -errno;
+		} else {
+			if (map) {
+				iobmd_fill_pattern(map, d.size, 0,
+						   RDONLY_SEED);
+				munmap(map, d.size);
+			}
+			ret = ioctl(e->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p) ?
+				-errno : p.fd;
+		}
 		/* The dma-buf holds the object. */
 		gc.handle = d.handle;
 		ioctl(e->fd, DRM_IOCTL_GEM_CLOSE, &gc);
@@ -1270,8 +1287,21 @@ static const char *const failslab_knobs[][2] = {
 
 #define FAILSLAB_NR	ARRAY_SIZE(failslab_knobs)
 
-/* Runs @cmd on @dfd in the module; its TAP lines, all "ok". */
-#define test_kapi(cmd, dfd)                                                   \
+/*
+ * The module's checks of each command, at least: a path that ends early
+ * without a failed check (an import taken for read-only) must not pass.
+ * "fail" makes 3 where the kernel lets a device have DMA operations of
+ * the module's, 4 with fault injection instead.
+ */
+#define KAPI_IMPORT_CHECKS	35
+#define KAPI_FAIL_CHECKS	3
+#define KAPI_REFUSED_CHECKS	9
+
+/*
+ * Runs @cmd on @dfd in the module; its TAP lines, all "ok", at least
+ * @checks of them.
+ */
+#define test_kapi(cmd, dfd, checks)                                           \
 	({                                                                    \
 		char __c[32], __line[256];                                    \
 		int __ok = 0, __bad = 0, __plan = -1;                         \
@@ -1292,7 +1322,7 @@ static const char *const failslab_knobs[][2] = {
 		}                                                             \
 		fclose(__f);                                                  \
 		EXPECT_EQ(0, __bad);                                          \
-		EXPECT_LE(3, __ok);                                           \
+		EXPECT_LE(checks, __ok);                                      \
 		EXPECT_EQ(__plan, __ok);                                      \
 	})
 
@@ -1307,7 +1337,7 @@ TEST_F(import, driver)
 	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
 
 	dfd = test_alloc(16 * PAGE_SIZE, &len);
-	test_kapi("import", dfd);
+	test_kapi("import", dfd, KAPI_IMPORT_CHECKS);
 	if (failslab) {
 		for (i = 0; i < FAILSLAB_NR; i++) {
 			ASSERT_EQ(0, iobmd_read_file(failslab_knobs[i][0],
@@ -1316,7 +1346,7 @@ TEST_F(import, driver)
 						      failslab_knobs[i][1]));
 		}
 	}
-	test_kapi("fail", dfd);
+	test_kapi("fail", dfd, KAPI_FAIL_CHECKS);
 	for (i = 0; failslab && i < FAILSLAB_NR; i++)
 		EXPECT_EQ(0, iobmd_write_file(failslab_knobs[i][0], saved[i]));
 	close(dfd);
@@ -1641,27 +1671,58 @@ TEST_F(dynamic, stays_in_place_while_iobmd_uses_it)
  * ends a while later (a GPU driver putting VRAM where other devices reach
  * it), says so with a kernel fence on the reservation.  A multi over the
  * import, mapped by frame number, is mapped once that copy has ended:
- * its first read finds the bytes, not the new pages as they were.
+ * the mmap waits for the fence (interruptibly) while the test holds the
+ * copy, and its first read finds the bytes, not the new pages as they
+ * were.
  */
 TEST_F(dynamic, mapped_after_the_exporters_copy)
 {
 	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
-	__u32 b, h, m;
+	__u32 b, h, m, pieces[2];
+	char state, wchan[64];
+	__u64 cookie;
+	int status;
 	__u8 *pat;
+	pid_t pid;
 
 	/* Written through the kernel mapping, which holds it in place. */
 	pat = test_exporter_import(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
-				   EXPORTER_MOVES_ON_PIN, 85, &h);
+				   EXPORTER_MOVES_ON_PIN | EXPORTER_COPY_HELD,
+				   85, &h);
 	EXPECT_EQ(0, exporter_count("copies"));
 	EXPECT_EQ(0, exporter_count("pins"));
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	pieces[0] = b;
+	pieces[1] = h;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	test_ioctl_map(m, 0, 0, 0, &cookie);
 
-	test_map_page_and_import(h, PROT_READ, &b, &m);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		__u8 *p = iobmd_mmap(self->fd, cookie, PAGE_SIZE + n,
+				     PROT_READ);
+
+		if (p == MAP_FAILED)
+			_exit(2);
+		_exit(iobmd_check_pattern(p + PAGE_SIZE, n, 0, 85) == n ? 0 : 3);
+	}
+	state = iobmd_proc_wait_state(pid, 'S', "dma_fence", wchan,
+				      sizeof(wchan), 10000);
+	EXPECT_EQ('S', state) TH_LOG("the mapper is in state %c", state);
+	EXPECT_NE(NULL, strstr(wchan, "dma_fence"))
+		TH_LOG("the mapper sleeps in %s", wchan);
 	EXPECT_LE(1, exporter_count("pins"));
-	EXPECT_EQ(0, exporter_count("copies"))
-		TH_LOG("mapped while the exporter's copy was running");
-	EXPECT_EQ(n, iobmd_check_pattern((__u8 *)self->p + PAGE_SIZE, n, 0,
-					 85));
+	EXPECT_EQ(1, exporter_count("copies"));
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG))
+		TH_LOG("mapped while the exporter's copy was held");
 
+	EXPECT_EQ(0, exporter_copy(self->dfd)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the mapper: status %#x (2: no mapping, 3: not the bytes)",
+		       status);
+	EXPECT_EQ(0, exporter_count("copies"));
 	test_drop_multi(m, b, h, pat);
 }
 
@@ -1732,7 +1793,7 @@ TEST_F(dynamic, refused_by_an_exporter_that_revokes)
 	/* A driver's prepare for its device. */
 	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
 	self->kapi = true;
-	test_kapi("refused", self->dfd);
+	test_kapi("refused", self->dfd, KAPI_REFUSED_CHECKS);
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
 	self->kapi = false;
 
@@ -1760,7 +1821,7 @@ TEST_F(dynamic, driver_import)
 	ASSERT_LE(0, self->dfd) TH_LOG("%s", strerror(-self->dfd));
 	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
 	self->kapi = true;
-	test_kapi("import", self->dfd);
+	test_kapi("import", self->dfd, KAPI_IMPORT_CHECKS);
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
 	self->kapi = false;
 	EXPECT_EQ(0, exporter_count("pins"));
@@ -2394,8 +2455,11 @@ TEST_F(readonly, refuses_writes)
 	ASSERT_NE(MAP_FAILED, map);
 
 	/* Read, yes; written, by the CPU or a device, no. */
-	test_ioctl_read(h, 0, buf, sizeof(buf));
-	EXPECT_EQ(0, memcmp(buf, map, sizeof(buf)));
+	EXPECT_EQ(len, iobmd_check_pattern(map, len, 0, RDONLY_SEED));
+	test_ioctl_read(h, PAGE_SIZE - 8, buf, sizeof(buf));
+	EXPECT_EQ(sizeof(buf), iobmd_check_pattern(buf, sizeof(buf),
+						   PAGE_SIZE - 8,
+						   RDONLY_SEED));
 	test_err_write(EACCES, h, 0, buf, 1);
 	test_err_prepare(EACCES, h, IOBMD_DIRECTION_IN);
 	test_ioctl_prepare(h, IOBMD_DIRECTION_OUT);
@@ -2418,7 +2482,8 @@ TEST_F(readonly, refuses_writes)
 	test_ioctl_map(m, IOBMD_MAP_READONLY, 0, 0, &cookie);
 	p = iobmd_mmap(self->fd, cookie, len + PAGE_SIZE, PROT_READ);
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("%s", strerror(errno));
-	EXPECT_EQ(0, memcmp((__u8 *)p + PAGE_SIZE, map, len));
+	EXPECT_EQ(len, iobmd_check_pattern((__u8 *)p + PAGE_SIZE, len, 0,
+					   RDONLY_SEED));
 	munmap(p, len + PAGE_SIZE);
 	test_ioctl_release(m);
 	test_ioctl_release(b[0]);
