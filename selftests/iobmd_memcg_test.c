@@ -515,6 +515,9 @@ TEST_F(iobmd_memcg, export_vmap_at_the_limit)
 	ASSERT_LE(0, run);
 	pid = memcg_start_worker(vmap_worker(procs, run, dfd, r));
 	vmap_wait(&r->done);
+	/* Else the events below would be read before the vmap. */
+	EXPECT_TRUE(__atomic_load_n(&r->done, __ATOMIC_ACQUIRE))
+		TH_LOG("the worker's vmap took over 10 s");
 	max_events = cg_read_key(self->dir, "memory.events", "max");
 	ooms = cg_read_key(self->dir, "memory.events", "oom");
 	__atomic_store_n(&r->go, 1, __ATOMIC_RELEASE);

@@ -684,11 +684,15 @@ TEST_F_TIMEOUT(iobmd_work, killed_walker_dies_promptly, 600)
 		/*
 		 * Zero-filling 2 GiB, 4 KiB a visit, is not over in 100 ms
 		 * (in the test VM it takes about 300 ms, so a kill at 300 ms
-		 * could come after it); the others may be: PERFORM has
-		 * nothing to sync for a prepare that only wired.
+		 * could come after it), nor is a copy of 4 GiB or a count of
+		 * the tree's pages: each was killed in the middle.  PERFORM
+		 * may be: it has nothing to sync for a prepare that only
+		 * wired where the CPU's caches are coherent with devices.
 		 */
-		if (kill_op == K_ZERO)
-			ASSERT_FALSE(done);
+		if (kill_op != K_PERFORM)
+			ASSERT_FALSE(done)
+				TH_LOG("%s ended before the kill",
+				       kill_names[kill_op]);
 	}
 	test_held_nothing();
 }

@@ -186,7 +186,8 @@ foreign from_vgem(std::size_t size, bool writable, int seed = 0)
 
 /* Every other exporter this kernel has, each with a @size-byte dma-buf,
  * open read-write or read-only; vgem's holds @seed's pattern if @seed.
- * A kernel with the system heap must have given one. */
+ * A kernel with the system heap, or with vgem loaded, must have given
+ * its one. */
 std::vector<foreign> foreign_dmabufs(std::size_t size, bool writable, std::string *why,
 				     int seed = 0)
 {
@@ -196,6 +197,8 @@ std::vector<foreign> foreign_dmabufs(std::size_t size, bool writable, std::strin
 	v.push_back(from_vgem(size, writable, seed));
 	EXPECT_TRUE(v[0].fd.isValid() || ::access("/dev/dma_heap/system", F_OK) != 0)
 		<< v[0].why;
+	EXPECT_TRUE(v[1].fd.isValid() || ::access("/sys/module/vgem", F_OK) != 0)
+		<< v[1].why;
 	for (auto it = v.begin(); it != v.end();) {
 		if (it->fd.isValid()) {
 			++it;
