@@ -2,8 +2,8 @@
 /*
  * iobmd: IOGeneralMemoryDescriptor, memory that exists already: ranges of
  * the creating process's address space (pinned with FOLL_LONGTERM while
- * pinned, charged to its pinned_vm against RLIMIT_MEMLOCK), or ranges of
- * physical RAM.
+ * pinned, charged to its pinned_vm and to its user's locked_vm against
+ * RLIMIT_MEMLOCK), or ranges of physical RAM.
  *
  * Physical RAM (withPhysicalAddress) is for drivers: only pages in use and
  * in the kernel's direct map (not memfd_secret's) are taken, and a page
@@ -18,11 +18,13 @@
  * STRICT_DEVMEM may not; the unsafe_phys_ram parameter lifts that for
  * test rigs (it taints the kernel), never under lockdown.
  */
+#include <linux/cred.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -39,6 +41,8 @@ MODULE_PARM_DESC(unsafe_phys_ram,
  * @physical: the ranges are physical RAM, not user memory
  * @user: physical, and named by userspace: refused under lockdown
  * @mm: the address space of user ranges, grabbed
+ * @locked_cred: the credentials whose user's locked_vm the pin is
+ *	charged to, with a reference, while user ranges are pinned; as @runs
  * @count: ranges
  * @ranges: the ranges, in order
  * @first_page: index in the page list (@runs) of each range's first page
@@ -54,6 +58,7 @@ struct iobmd_general {
 	bool physical;
 	bool user;
 	struct mm_struct *mm;
+	const struct cred *locked_cred;
 	u32 count;
 	struct iobmd_range *ranges;
 	unsigned long *first_page;
@@ -207,20 +212,36 @@ static bool iobmd_general_wired(struct iobmd_desc *d)
 }
 
 /*
- * Charge the pages to the process's pinned_vm against RLIMIT_MEMLOCK, as
- * RDMA and VFIO pinning do: no mmap_lock, so unpinning is safe from
- * munmap().
+ * Charge the pages to the process's pinned_vm, as RDMA and VFIO pinning
+ * do, and to its user's locked_vm, as io_uring and iommufd do, each
+ * against RLIMIT_MEMLOCK: a pin can outlive the process (a prepare in a
+ * file another process shares, a dma-buf exported from it), and the
+ * user's next process starts with nothing pinned.  No mmap_lock, so
+ * unpinning is safe from munmap(); the credentials (which hold the user)
+ * are kept for the uncharge, which may come from another process.
  */
 static int iobmd_general_charge(struct iobmd_general *g)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	struct user_struct *user = current_user();
 	s64 pinned = atomic64_add_return(g->npages, &g->mm->pinned_vm);
+	long locked = atomic_long_add_return(g->npages, &user->locked_vm);
 
-	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+	if ((pinned > limit || locked > limit) && !capable(CAP_IPC_LOCK)) {
+		atomic_long_sub(g->npages, &user->locked_vm);
 		atomic64_sub(g->npages, &g->mm->pinned_vm);
 		return -ENOMEM;
 	}
+	g->locked_cred = get_current_cred();
 	return 0;
+}
+
+static void iobmd_general_uncharge(struct iobmd_general *g)
+{
+	atomic_long_sub(g->npages, &g->locked_cred->user->locked_vm);
+	put_cred(g->locked_cred);
+	g->locked_cred = NULL;
+	atomic64_sub(g->npages, &g->mm->pinned_vm);
 }
 
 /*
@@ -370,7 +391,7 @@ err_unpin:
 	iobmd_runs_unpin(&g->runs, false);
 	iobmd_runs_free(&g->runs);
 err_unaccount:
-	atomic64_sub(g->npages, &g->mm->pinned_vm);
+	iobmd_general_uncharge(g);
 	return ret;
 }
 
@@ -382,7 +403,7 @@ static void iobmd_general_unpin(struct iobmd_desc *d)
 		return;
 	iobmd_runs_unpin(&g->runs, d->pin_write);
 	iobmd_runs_free(&g->runs);
-	atomic64_sub(g->npages, &g->mm->pinned_vm);
+	iobmd_general_uncharge(g);
 	atomic64_sub((u64)g->npages << PAGE_SHIFT, &iobmd_stats.pinned_bytes);
 }
 
