@@ -401,6 +401,78 @@ TEST_F(iobmd_sec, memlock_limit)
 	test_held_nothing();
 }
 
+/*
+ * RLIMIT_MEMLOCK holds for the user, not only for each of its processes:
+ * a pin can outlive the process that made it (a prepare in a file others
+ * share, a dma-buf exported from it), and the user's next process starts
+ * with nothing pinned of its own.  Each child is nobody, with 8 pages.
+ */
+#define MEMLOCK_PAGES	8
+
+static int memlock_nobody(void)
+{
+	const struct rlimit lim = { MEMLOCK_PAGES * PAGE_SIZE,
+				    MEMLOCK_PAGES * PAGE_SIZE };
+
+	return setrlimit(RLIMIT_MEMLOCK, &lim) || become_nobody(NULL, 0);
+}
+
+/* Pins 6 pages in sh->fd and leaves them pinned, in sh->h[0]. */
+static int memlock_leaver(void *arg)
+{
+	__u8 *a = iobmd_user_area(6, 7);
+
+	CHK(a && !memlock_nobody(), "setup");
+	CHK(!mkgen(sh->fd, a, 6 * PAGE_SIZE, &sh->h[0]), "general");
+	CHK(!_test_ioctl_prepare(sh->fd, IOBMD_PREPARE, sh->h[0], 0),
+	    "prepare within RLIMIT_MEMLOCK");
+	return 0;
+}
+
+/* After memlock_leaver(): 6 more pages are too many, 2 are not. */
+static int memlock_next(void *arg)
+{
+	struct iobmd_export_dmabuf x = { .size = sizeof(x), .fd_flags = O_RDWR };
+	bool left = arg;
+	__u8 *a = iobmd_user_area(6, 8);
+	__u32 six, two;
+	int ret;
+
+	CHK(a && !memlock_nobody(), "setup");
+	CHK(!mkgen(sh->fd, a, 6 * PAGE_SIZE, &six) &&
+	    !mkgen(sh->fd, a, 2 * PAGE_SIZE, &two), "general");
+	ret = _test_ioctl_prepare(sh->fd, IOBMD_PREPARE, six, 0);
+	if (!left) {
+		CHK(!ret, "6 pages with nothing else pinned: %d", ret);
+		CHK(!_test_ioctl_prepare(sh->fd, IOBMD_COMPLETE, six, 0),
+		    "complete");
+	} else {
+		CHK(FAILS(ENOMEM, ret),
+		    "6 pages with 6 left pinned by a gone process: %d", ret);
+		x.handle = six;
+		ret = ioctl(sh->fd, IOBMD_EXPORT_DMABUF, &x);
+		CHK(FAILS(ENOMEM, ret), "an export of them: %d", ret);
+	}
+	CHK(!_test_ioctl_prepare(sh->fd, IOBMD_PREPARE, two, 0) &&
+	    !_test_ioctl_prepare(sh->fd, IOBMD_COMPLETE, two, 0), "2 pages");
+	CHK(!_test_ioctl_release(sh->fd, six) &&
+	    !_test_ioctl_release(sh->fd, two), "release");
+	return 0;
+}
+
+TEST_F(iobmd_sec, memlock_per_user)
+{
+	sh->fd = self->fd;
+	run_child(memlock_leaver, NULL);
+	run_child(memlock_next, (void *)1);
+	/* What the gone process pinned is given back by whoever unpins. */
+	ASSERT_EQ(0, _test_ioctl_prepare(self->fd, IOBMD_COMPLETE, sh->h[0],
+					 0));
+	test_ioctl_release(sh->h[0]);
+	run_child(memlock_next, NULL);
+	test_held_nothing();
+}
+
 struct limit_case {
 	__u64 size;	/* each buffer */
 	int n_ok;	/* that many work ... */
