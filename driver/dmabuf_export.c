@@ -9,7 +9,11 @@
  * dma_map_sgtable() (its IOMMU merges the pages into one IOVA range where
  * it has one), device memory through dma_map_resource() for importers
  * that take memory without pages (peer2peer).  Nothing is bounced
- * (iobmd_dma_reach()).  The CPU's view (mmap, vmap) is the descriptor's
+ * (iobmd_dma_reach()), and an importer whose every mapping would be
+ * (swiotlb=force, a confidential guest's devices, a restricted DMA pool)
+ * is refused: the bounce pool is every device's, and any user can have
+ * an importer map an export, the same pages many times over (a multi
+ * repeats a piece), with nothing of it charged.  The CPU's view (mmap, vmap) is the descriptor's
  * own, with its cache mode.  The memory is always pinned for writing: a
  * dma-buf cannot keep an importing device (or its CPU mapping, vmap) from
  * writing, whatever the file's mode.
@@ -24,6 +28,7 @@
 #include <linux/iosys-map.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 
 #include "iobmd_priv.h"
@@ -232,6 +237,9 @@ static struct sg_table *iobmd_dmabuf_map(struct dma_buf_attachment *attach,
 			a->maps++;
 		goto out;
 	}
+	ret = -EOPNOTSUPP;
+	if (!iobmd_export_iomem(e) && is_swiotlb_force_bounce(a->dev))
+		goto out;
 	ret = iobmd_export_layout(e);
 	if (ret)
 		goto out;
