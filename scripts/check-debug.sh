@@ -17,7 +17,8 @@
 #      scripts/vm-run.sh boots the kernel, loads the module and runs every
 #      selftest; any kernel report fails the run as in `make check`;
 #      then the device programs behind the IOMMU, the cache-maintenance
-#      and imports' physical-address tests with swiotlb=force, and the C++ and C libraries' tests built
+#      tests, imports' physical addresses and exports' device mappings
+#      with swiotlb=force, and the C++ and C libraries' tests built
 #      with ASan+UBSan (scripts/sanitize-userlib.sh).
 # Prints the TAP results and ends with one line "N passed, N failed"
 # (", N skipped" when any were), counted as check.sh counts.  Exits
@@ -184,7 +185,7 @@ rc=0
 bash "$ROOT/scripts/vm-run.sh" --kernel "$DEBUG_IMAGE" --tap --cmdline swiotlb=force \
 	--out "$vmdir" --insmod-args unsafe_phys_ram=1 --prog-timeout "$prog_timeout" \
 	"$DEBUG_KREL" "$moddir/iobmd.ko" "$dbg/selftests/iobmd_noncoherent_test" \
-	"$dbg/selftests/iobmd_bounce_import_test" || rc=$?
+	"$dbg/selftests/iobmd_bounce_import_test" "$dbg/selftests/iobmd_bounce_export_test" || rc=$?
 count_vm_run "$DEBUG_KREL, swiotlb=force" "$vmdir" "$rc" "$tm" || true
 
 # The userspace library's tests built with ASan+UBSan (LeakSanitizer on)

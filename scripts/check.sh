@@ -299,8 +299,10 @@ for krel in $kernels; do
 	tk=$(date +%s)
 	vmdir=$BUILD/$krel/vm-swiotlb
 	rc=0
+	# vgem: the importer of iobmd_bounce_export_test.
 	bash "$ROOT/scripts/vm-run.sh" --tap "${kksft[@]}" --cmdline swiotlb=force --out "$vmdir" \
-		--insmod-args unsafe_phys_ram=1 --prog-timeout "$prog_timeout" "${vm_kernel[@]}" \
+		--insmod-args unsafe_phys_ram=1 --kmod vgem --prog-timeout "$prog_timeout" \
+		"${vm_kernel[@]}" \
 		"$krel" "$moddir/iobmd.ko" "${kbounce[@]}" || rc=$?
 	count_vm_run "$krel, swiotlb=force" "$vmdir" "$rc" "$tk" || continue
 	# A user's machine, once (the 6.12 amd64 kernel): iobmd.ko loaded
