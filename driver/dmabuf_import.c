@@ -12,7 +12,13 @@
  * - bytes (readBytes, writeBytes and every kind built on it) go through
  *   the exporter's kernel mapping (dma_buf_vmap()), which may be I/O
  *   memory, each walk bracketed by dma_buf_begin_cpu_access() and
- *   dma_buf_end_cpu_access();
+ *   dma_buf_end_cpu_access().  The dma-buf core warns when an exporter's
+ *   vmap fails, and a static exporter's may allocate the memory (DRM's
+ *   GEM shmem helpers', vgem's), in the caller's memory cgroup; so it is
+ *   held first by the attachment below, where that allocation fails
+ *   cleanly (the helpers pin the memory at attach).  A static exporter
+ *   that refuses the attachment is not read or written (its errno); a
+ *   dynamic exporter's vmap pins the memory itself;
  * - physical addresses (physical segments, the PFN mappings of composed
  *   descriptors over it) come from an attachment to the module's own misc
  *   device, which has no bus and so no IOMMU: with a 64-bit mask the DMA API
@@ -89,8 +95,9 @@ MODULE_IMPORT_NS(IOBMD_DMA_BUF_NS);
  *	descriptor is pinned; both are undone when the last pin goes, under
  *	desc.prep_lock, while no walk can run
  * @vmap: the exporter's kernel mapping, or cleared; @lock
- * @phys_attach: the attachment to the module's device that keeps the
- *	memory where @phys says, or NULL; @lock
+ * @phys_attach: the attachment to the module's device that holds the
+ *	memory (a static exporter's while @vmap is made, and where @phys
+ *	says), or NULL; @lock
  * @phys_sgt: a dynamic exporter's: @phys_attach's mapping, which pins the
  *	memory, held with it; else NULL; @lock
  * @phys_pinned: @phys_attach is dynamic and pinned by the import (a
@@ -197,56 +204,35 @@ static const struct dma_buf_attach_ops iobmd_dmabuf_pinned_ops = {
 };
 
 /*
- * Waits, as the dma-buf core does for a static attachment's mapping, for
- * the exporter's kernel work on the memory: a pin may have moved it (a GPU
- * driver's VRAM to where other devices reach it) with a copy still
- * running.  Interruptibly; on failure the mapping goes.
+ * The module's device attached to a dynamic exporter's dma-buf
+ * dynamically and pinned by the import, once the exporter's kernel work
+ * on the memory is done: a pin may have moved it (a GPU driver's VRAM to
+ * where other devices reach it) with a copy still running.  The import
+ * waits for it as the dma-buf core does at a static attachment's mapping,
+ * interruptibly.  The pin goes with iobmd_dmabuf_hold_put().
  */
-static struct sg_table *
-iobmd_dmabuf_pinned_wait(struct dma_buf_attachment *attach,
-			 struct sg_table *sgt)
+static int iobmd_dmabuf_attach_pinned(struct iobmd_dmabuf *m,
+				      struct dma_buf_attachment **attach)
 {
 	long ret;
-
-	ret = dma_resv_wait_timeout(attach->dmabuf->resv,
-				    DMA_RESV_USAGE_KERNEL, true,
-				    MAX_SCHEDULE_TIMEOUT);
-	if (ret >= 0)
-		return sgt;
-	dma_buf_unmap_attachment(attach, sgt, DMA_TO_DEVICE);
-	return ERR_PTR(ret);
-}
-
-/*
- * The module's device attached to a dynamic exporter's dma-buf
- * dynamically and pinned by the import, the attachment mapped to the
- * device once the exporter's kernel fences signalled.  The mapping goes
- * with dma_buf_unmap_attachment_unlocked(), the pin with
- * iobmd_dmabuf_phys_put().
- */
-static struct sg_table *
-iobmd_dmabuf_attach_pinned(struct iobmd_dmabuf *m,
-			   struct dma_buf_attachment **attach)
-{
-	struct sg_table *sgt;
-	int ret;
 
 	*attach = dma_buf_dynamic_attach(m->dmabuf, iobmd_dmabuf_dev,
 					 &iobmd_dmabuf_pinned_ops, m);
 	if (IS_ERR(*attach))
-		return ERR_CAST(*attach);
+		return PTR_ERR(*attach);
 	dma_resv_lock(m->dmabuf->resv, NULL);
 	ret = dma_buf_pin(*attach);
-	sgt = ret ? ERR_PTR(ret) :
-		    dma_buf_map_attachment(*attach, DMA_TO_DEVICE);
-	if (!IS_ERR(sgt))
-		sgt = iobmd_dmabuf_pinned_wait(*attach, sgt);
-	if (!ret && IS_ERR(sgt))
-		dma_buf_unpin(*attach);
+	if (!ret) {
+		ret = dma_resv_wait_timeout(m->dmabuf->resv,
+					    DMA_RESV_USAGE_KERNEL, true,
+					    MAX_SCHEDULE_TIMEOUT);
+		if (ret < 0)
+			dma_buf_unpin(*attach);
+	}
 	dma_resv_unlock(m->dmabuf->resv);
-	if (IS_ERR(sgt))
+	if (ret < 0)
 		dma_buf_detach(m->dmabuf, *attach);
-	return sgt;
+	return ret < 0 ? ret : 0;
 }
 
 /*
@@ -273,8 +259,8 @@ static int iobmd_dmabuf_add_pages(struct iobmd_runs *r, struct sg_table *sgt)
 	return 0;
 }
 
-/* What iobmd_dmabuf_phys_get() made undone; @lock held or no walk runs. */
-static void iobmd_dmabuf_phys_put(struct iobmd_dmabuf *m)
+/* What iobmd_dmabuf_hold() made undone; @lock held or no walk runs. */
+static void iobmd_dmabuf_hold_put(struct iobmd_dmabuf *m)
 {
 	if (m->phys_sgt)
 		dma_buf_unmap_attachment_unlocked(m->phys_attach, m->phys_sgt,
@@ -291,20 +277,26 @@ static void iobmd_dmabuf_phys_put(struct iobmd_dmabuf *m)
 	iobmd_runs_free(&m->phys);
 }
 
-/* Attach the module's device and note the physical pages; @lock held. */
-static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
+/*
+ * The module's device attached to the dma-buf, so that the exporter holds
+ * the memory in place; @lock held.  A static exporter holds it for the
+ * attachment (DRM's GEM helpers pin theirs at attach, allocating what is
+ * not there yet: at a memory cgroup's limit that fails there, cleanly);
+ * a dynamic one while the attachment is mapped, which is kept (6.15 on),
+ * or pinned (before).
+ */
+static int iobmd_dmabuf_hold(struct iobmd_dmabuf *m)
 {
 	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;
+	struct sg_table *sgt = NULL;
 	bool pinned;
 	int ret;
 
 	lockdep_assert_held(&m->lock);
 	if (m->phys_attach)
 		return 0;
-	ret = iobmd_dmabuf_dev_physical(iobmd_dmabuf_dev);
-	if (ret)
-		return ret;
+	if (!iobmd_dmabuf_dev)
+		return -EOPNOTSUPP;
 	/*
 	 * To the device: nothing is synced back, and the DMA API does not
 	 * count the mapping against the exporter's own (or other
@@ -312,24 +304,56 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 	 */
 	pinned = dma_buf_is_dynamic(m->dmabuf) &&
 		 IOBMD_DMABUF_CORE_MAPS_AT_ATTACH;
-	if (pinned)
-		sgt = iobmd_dmabuf_attach_pinned(m, &attach);
-	else
+	if (pinned) {
+		ret = iobmd_dmabuf_attach_pinned(m, &attach);
+		if (ret)
+			return ret;
+	} else if (dma_buf_is_dynamic(m->dmabuf)) {
 		sgt = iobmd_dmabuf_attach(m, iobmd_dmabuf_dev, DMA_TO_DEVICE,
 					  &attach);
-	if (IS_ERR(sgt))
-		return PTR_ERR(sgt);
+		if (IS_ERR(sgt))
+			return PTR_ERR(sgt);
+	} else {
+		attach = dma_buf_attach(m->dmabuf, iobmd_dmabuf_dev);
+		if (IS_ERR(attach))
+			return PTR_ERR(attach);
+	}
 	m->phys_attach = attach;
+	m->phys_sgt = sgt;
 	m->phys_pinned = pinned;
-	ret = iobmd_dmabuf_add_pages(&m->phys, sgt);
+	return 0;
+}
+
+/*
+ * The memory held and its physical pages noted, from the kept mapping or
+ * one made only long enough to read it; @lock held.
+ */
+static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
+{
+	bool held = m->phys_attach;
+	struct sg_table *sgt;
+	int ret;
+
+	lockdep_assert_held(&m->lock);
+	ret = iobmd_dmabuf_dev_physical(iobmd_dmabuf_dev);
+	if (ret || m->phys.npages)
+		return ret;
+	ret = iobmd_dmabuf_hold(m);
+	if (ret)
+		return ret;
+	sgt = m->phys_sgt ?:
+	      dma_buf_map_attachment_unlocked(m->phys_attach, DMA_TO_DEVICE);
+	ret = PTR_ERR_OR_ZERO(sgt) ?: iobmd_dmabuf_add_pages(&m->phys, sgt);
 	if (!ret && PFN_PHYS(m->phys.npages) < m->desc.length)
 		ret = -EIO;
-	if (ret || m->phys_pinned || !dma_buf_is_dynamic(m->dmabuf))
-		dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
-	else
-		m->phys_sgt = sgt;
+	if (!IS_ERR(sgt) && sgt != m->phys_sgt)
+		dma_buf_unmap_attachment_unlocked(m->phys_attach, sgt,
+						  DMA_TO_DEVICE);
+	/* A failure leaves what was held before, and nothing else. */
 	if (ret)
-		iobmd_dmabuf_phys_put(m);
+		iobmd_runs_free(&m->phys);
+	if (ret && !held)
+		iobmd_dmabuf_hold_put(m);
 	return ret;
 }
 
@@ -387,13 +411,35 @@ static int iobmd_dmabuf_walk_dma(struct iobmd_dmabuf *m, u64 offset, u64 len,
 			      &mk);
 }
 
-/* The exporter's kernel mapping, made on first need; @lock held. */
+/*
+ * The exporter's kernel mapping, made on first need; @lock held.  The
+ * dma-buf core warns when an exporter's vmap fails, and a static
+ * exporter's may have to allocate the memory first (DRM's GEM shmem
+ * helpers': vgem, virtio-gpu), in the caller's memory cgroup: the memory
+ * is held by an attachment first, where that fails cleanly, and an
+ * exporter that refuses it is not mapped.  A dynamic exporter's vmap
+ * pins the memory itself.
+ */
 static int iobmd_dmabuf_vmap_get(struct iobmd_dmabuf *m)
 {
+	bool held = m->phys_attach;
+	int ret;
+
 	lockdep_assert_held(&m->lock);
 	if (!iosys_map_is_null(&m->vmap))
 		return 0;
-	return dma_buf_vmap_unlocked(m->dmabuf, &m->vmap);
+	/* What dma_buf_vmap() says to an exporter without one. */
+	if (!m->dmabuf->ops->vmap)
+		return -EINVAL;
+	if (!dma_buf_is_dynamic(m->dmabuf)) {
+		ret = iobmd_dmabuf_hold(m);
+		if (ret)
+			return ret;
+	}
+	ret = dma_buf_vmap_unlocked(m->dmabuf, &m->vmap);
+	if (ret && !held && m->phys_attach)
+		iobmd_dmabuf_hold_put(m);
+	return ret;
 }
 
 /*
@@ -470,7 +516,7 @@ static void iobmd_dmabuf_unpin(struct iobmd_desc *d)
 		iosys_map_clear(&m->vmap);
 	}
 	if (m->phys_attach)
-		iobmd_dmabuf_phys_put(m);
+		iobmd_dmabuf_hold_put(m);
 }
 
 /*
@@ -574,7 +620,11 @@ static const struct iobmd_desc_ops iobmd_dmabuf_import_ops = {
  *
  * The descriptor's length is the dma-buf's size.  Bytes go through the
  * exporter's kernel mapping, so an exporter without one cannot be read
- * or written; iobmd_desc_prepare_dev() attaches the device to the dma-buf
+ * or written (-EINVAL); a static exporter's memory is held by an
+ * attachment of the module's device first, and its errors (-ENOMEM
+ * where the exporter allocates the memory then, in the caller's memory
+ * cgroup) are those of reads and writes; iobmd_desc_prepare_dev()
+ * attaches the device to the dma-buf
  * and maps that attachment; physical segments are those of the
  * exporter's memory where the module's device sees it 1:1 (else
  * -EOPNOTSUPP).  A dma-buf whose file is open read-only may not be

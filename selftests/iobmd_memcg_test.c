@@ -9,6 +9,9 @@
  * descriptor) charges the list of pinned pages, and fails as cleanly.
  * A kernel importer's vmap of a buffer's dma-buf charges nothing, so that
  * it works in a cgroup without room (the dma-buf core warns when it fails).
+ * Reading an import whose exporter has yet to allocate its memory (vgem's)
+ * in a cgroup without room for it fails cleanly (ENOMEM), with no such
+ * warning, and works once there is room.
  *
  * Each test forks a worker, moves it into a new child cgroup of the
  * cgroup2 hierarchy (mounted at /sys/fs/cgroup when nothing is there yet:
@@ -541,6 +544,146 @@ TEST_F(iobmd_memcg, export_vmap_at_the_limit)
 	close(fd);
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
 	self->kapi = false;
+}
+
+/* What the worker of the import test saw, and when it may go on. */
+struct import_report {
+	int step;		/* the step that failed, 0 when all ran */
+	int full_errno;		/* the read with the cgroup full */
+	int attached;		/* devices attached after it */
+	int again_errno;	/* the read once there was room */
+	int attached_after;	/* devices attached after that */
+	int read_back;		/* a byte written, read back: 0 */
+	__u8 byte;		/* the byte the read found */
+	int done;		/* the worker: the first read returned */
+	int go;			/* the test: the limit is lifted */
+};
+
+#define IMPORT_LIMIT	(8 * SZ_1M)
+#define IMPORT_SIZE	SZ_64M
+
+/* The kernel's taint flags; -1 if unknown. */
+static long long kernel_taint(void)
+{
+	char buf[32];
+
+	if (read_file("/proc/sys/kernel/tainted", buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * The import worker: makes a vgem buffer whose pages do not exist yet,
+ * imports its dma-buf, joins the cgroup through @procs and reads a byte of
+ * it; once the test lifted the limit, reads and writes it again.  Nothing
+ * of its own faults in the cgroup (it could not be charged).
+ */
+static int import_worker(int procs, struct import_report *r)
+{
+	struct dmabuf_info info;
+	int card, fd, dfd;
+	__u64 size = IMPORT_SIZE, done;
+	__u32 gem, h;
+	__u8 x = 'x';
+
+	iobmd_touch_stack();
+	r->step = 1;
+	card = vgem_open();
+	fd = open(IOBMD_DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (card < 0 || fd < 0 || vgem_create(card, &size, &gem) ||
+	    vgem_export(card, gem, DRM_CLOEXEC | DRM_RDWR, &dfd))
+		return 1;
+	r->step = 2;
+	if (_test_ioctl_import(fd, sizeof(struct iobmd_import_dmabuf), 0, dfd,
+			       IOBMD_DIRECTION_INOUT, 0, &h))
+		return 1;
+	r->step = 3;
+	if (mlockall(MCL_CURRENT) || write(procs, "0", 1) != 1)
+		return 1;
+	r->full_errno = _test_ioctl_rw(fd, IOBMD_READ, h, 0, &r->byte, 1,
+				       &done) ? errno : 0;
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	vmap_wait(&r->go);
+	r->step = 4;
+	if (!__atomic_load_n(&r->go, __ATOMIC_ACQUIRE) ||
+	    dmabuf_bufinfo(dfd, &info))
+		return 1;
+	r->attached = info.attached;
+	r->again_errno = _test_ioctl_rw(fd, IOBMD_READ, h, size - 1, &r->byte,
+					1, &done) ? errno : 0;
+	r->step = 5;
+	if (!r->again_errno && done != 1)
+		return 1;
+	r->read_back = _test_ioctl_rw(fd, IOBMD_WRITE, h, size - 1, &x, 1,
+				      &done) ||
+		       _test_ioctl_rw(fd, IOBMD_READ, h, size - 1, &x, 1,
+				      &done) ||
+		       x != 'x';
+	r->step = 6;
+	if (dmabuf_bufinfo(dfd, &info))
+		return 1;
+	r->attached_after = info.attached;
+	r->step = 7;
+	if (_test_ioctl_release(fd, h))
+		return 1;
+	close(dfd);
+	close(fd);
+	close(card);
+	r->step = 0;
+	return 0;
+}
+
+/*
+ * vgem allocates a buffer's pages (shmem's) when they are first needed, in
+ * the cgroup of the process that needs them: for the import, the first
+ * read, through the exporter's kernel mapping.  The dma-buf core warns
+ * when an exporter's vmap fails, so iobmd holds the memory first with an
+ * attachment (vgem pins its pages at attach), which fails with ENOMEM and
+ * no warning, leaving nothing attached.  With room made, the same
+ * import reads and writes.
+ */
+TEST_F(iobmd_memcg, import_read_at_the_limit)
+{
+	struct import_report *r = self->shared;
+	char path[256], max[32];
+	long long taint;
+	int procs, status;
+	pid_t pid;
+
+	IOBMD_NEED_VGEM();
+	taint = kernel_taint();
+	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
+	snprintf(max, sizeof(max), "%llu", IMPORT_LIMIT);
+	ASSERT_EQ(0, iobmd_write_file(path, max));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", self->dir);
+	procs = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, procs);
+	pid = memcg_start_worker(import_worker(procs, r));
+	vmap_wait(&r->done);
+	EXPECT_TRUE(__atomic_load_n(&r->done, __ATOMIC_ACQUIRE))
+		TH_LOG("the worker's read took over 10 s (step %d)", r->step);
+	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
+	EXPECT_EQ(0, iobmd_write_file(path, "max"));
+	__atomic_store_n(&r->go, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	memcg_worker_ok(status, r->step);
+	close(procs);
+
+	EXPECT_EQ(ENOMEM, r->full_errno)
+		TH_LOG("read at the limit: %s", strerror(r->full_errno));
+	EXPECT_EQ(0, r->attached);
+	EXPECT_EQ(0, r->again_errno)
+		TH_LOG("read with room: %s", strerror(r->again_errno));
+	EXPECT_EQ(0, r->byte);
+	EXPECT_EQ(0, r->read_back);
+	EXPECT_EQ(0, r->attached_after);
+	/* vgem's charge fails where it could OOM-kill. */
+	EXPECT_LT(0, cg_read_key(self->dir, "memory.events", "max"));
+	EXPECT_EQ(0, cg_read_key(self->dir, "memory.events", "oom_kill"));
+	/* No warning (TAINT_WARN) where there was none. */
+	if (taint >= 0 && !(taint & 512))
+		EXPECT_EQ(0, kernel_taint() & 512)
+			TH_LOG("the kernel warned: see its log");
 }
 
 TEST_HARNESS_MAIN
