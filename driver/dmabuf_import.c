@@ -46,7 +46,13 @@
  *   once the exporter's kernel fences (a move's copy) have signalled.  An
  *   exporter that must be able to take its memory back (vfio-pci) refuses
  *   the import's attachments, static or pinned: physical addresses of its
- *   memory, and a device's prepare, fail with its errno (-EOPNOTSUPP);
+ *   memory, and a device's prepare, fail with its errno (-EOPNOTSUPP).
+ *   The wait for the kernel fences, the core's or the import's, is
+ *   interruptible (-ERESTARTSYS), but in a walk with IOBMD_WALK_NOINTR (a
+ *   page fault the kernel takes, which would find the signal pending again
+ *   at once): there only a fatal signal ends it (-EINTR), the import's own
+ *   wait made killable and the core's waited through (see
+ *   iobmd_dmabuf_attach());
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
  *   dma-buf and maps the attachment for the prepare's direction;
  * - a mapping of the descriptor by itself is the exporter's own mmap; one
@@ -69,6 +75,7 @@
  */
 #include <linux/cc_platform.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -77,6 +84,7 @@
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 
@@ -153,20 +161,117 @@ static int iobmd_dmabuf_dev_physical(struct device *dev)
 	return 0;
 }
 
+/**
+ * struct iobmd_dmabuf_waiter - a task asleep until a fence signals
+ * @cb: the fence's callback, which wakes @task
+ * @task: the task
+ */
+struct iobmd_dmabuf_waiter {
+	struct dma_fence_cb cb;
+	struct task_struct *task;
+};
+
+static void iobmd_dmabuf_fence_woken(struct dma_fence *fence,
+				     struct dma_fence_cb *cb)
+{
+	wake_up_process(container_of(cb, struct iobmd_dmabuf_waiter,
+				     cb)->task);
+}
+
+/*
+ * Waits for @fence as dma_fence_wait() does, but killably: no signal but a
+ * fatal one wakes the task, so one that stays pending (a page fault the
+ * kernel takes handles none) does not end each wait at once.
+ *
+ * Return: 1 after a wait, 0 when it had signalled, -EINTR when killed.
+ */
+static int iobmd_dmabuf_fence_wait_killable(struct dma_fence *fence)
+{
+	struct iobmd_dmabuf_waiter w = { .task = current };
+	int ret = 1;
+
+	if (dma_fence_add_callback(fence, &w.cb, iobmd_dmabuf_fence_woken))
+		return 0;
+	for (;;) {
+		set_current_state(TASK_KILLABLE);
+		if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
+			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	dma_fence_remove_callback(fence, &w.cb);
+	return ret;
+}
+
+/*
+ * Waits killably for the exporter's kernel fences (a move's copy), where
+ * the dma-buf core would wait interruptibly (IOBMD_WALK_NOINTR).
+ *
+ * Return: 1 after waiting for one at least, 0 when all had signalled,
+ * -EINTR when killed.
+ */
+static int iobmd_dmabuf_wait_killable(struct dma_resv *resv)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
+	int ret, waited = 0;
+
+	dma_resv_iter_begin(&cursor, resv, DMA_RESV_USAGE_KERNEL);
+	dma_resv_for_each_fence_unlocked(&cursor, fence) {
+		ret = iobmd_dmabuf_fence_wait_killable(fence);
+		if (ret < 0) {
+			waited = ret;
+			break;
+		}
+		waited |= ret;
+	}
+	dma_resv_iter_end(&cursor);
+	return waited;
+}
+
+/* A signal ended the dma-buf core's or the exporter's wait. */
+static bool iobmd_dmabuf_signalled(struct sg_table *sgt)
+{
+	return PTR_ERR_OR_ZERO(sgt) == -ERESTARTSYS ||
+	       PTR_ERR_OR_ZERO(sgt) == -EINTR;
+}
+
 /*
  * @dev attached to the dma-buf, statically (the exporter keeps the memory
- * in place while it is mapped), and the attachment mapped for @dir.
+ * in place while it is mapped), and the attachment mapped for @dir.  The
+ * dma-buf core waits for the exporter's kernel fences (from 6.15 on, the
+ * copy of a move at the pin the mapping makes) interruptibly; unless
+ * @intr, a signal that ended the mapping is waited through: the fences
+ * killably, then the mapping made again, and again only after a wait
+ * (once more when there was nothing to wait for, so that a signal that
+ * ended something else fails the mapping, rather than ending each try at
+ * once).
  */
 static struct sg_table *iobmd_dmabuf_attach(struct iobmd_dmabuf *m,
 					    struct device *dev, int dir,
+					    bool intr,
 					    struct dma_buf_attachment **attach)
 {
 	struct sg_table *sgt;
+	int waited = 1;
 
 	*attach = dma_buf_attach(m->dmabuf, dev);
 	if (IS_ERR(*attach))
 		return ERR_CAST(*attach);
-	sgt = dma_buf_map_attachment_unlocked(*attach, dir);
+	for (;;) {
+		sgt = dma_buf_map_attachment_unlocked(*attach, dir);
+		if (intr || !waited || !iobmd_dmabuf_signalled(sgt))
+			break;
+		waited = iobmd_dmabuf_wait_killable(m->dmabuf->resv);
+		if (waited < 0) {
+			sgt = ERR_PTR(waited);
+			break;
+		}
+	}
 	if (IS_ERR(sgt))
 		dma_buf_detach(m->dmabuf, *attach);
 	return sgt;
@@ -209,9 +314,10 @@ static const struct dma_buf_attach_ops iobmd_dmabuf_pinned_ops = {
  * on the memory is done: a pin may have moved it (a GPU driver's VRAM to
  * where other devices reach it) with a copy still running.  The import
  * waits for it as the dma-buf core does at a static attachment's mapping,
- * interruptibly.  The pin goes with iobmd_dmabuf_hold_put().
+ * interruptibly if @intr, else killably.  The pin goes with
+ * iobmd_dmabuf_hold_put().
  */
-static int iobmd_dmabuf_attach_pinned(struct iobmd_dmabuf *m,
+static int iobmd_dmabuf_attach_pinned(struct iobmd_dmabuf *m, bool intr,
 				      struct dma_buf_attachment **attach)
 {
 	long ret;
@@ -223,9 +329,12 @@ static int iobmd_dmabuf_attach_pinned(struct iobmd_dmabuf *m,
 	dma_resv_lock(m->dmabuf->resv, NULL);
 	ret = dma_buf_pin(*attach);
 	if (!ret) {
-		ret = dma_resv_wait_timeout(m->dmabuf->resv,
-					    DMA_RESV_USAGE_KERNEL, true,
-					    MAX_SCHEDULE_TIMEOUT);
+		if (intr)
+			ret = dma_resv_wait_timeout(m->dmabuf->resv,
+						    DMA_RESV_USAGE_KERNEL, true,
+						    MAX_SCHEDULE_TIMEOUT);
+		else
+			ret = iobmd_dmabuf_wait_killable(m->dmabuf->resv);
 		if (ret < 0)
 			dma_buf_unpin(*attach);
 	}
@@ -283,9 +392,10 @@ static void iobmd_dmabuf_hold_put(struct iobmd_dmabuf *m)
  * attachment (DRM's GEM helpers pin theirs at attach, allocating what is
  * not there yet: at a memory cgroup's limit that fails there, cleanly);
  * a dynamic one while the attachment is mapped, which is kept (6.15 on),
- * or pinned (before).
+ * or pinned (before).  The exporter's kernel fences are waited for
+ * interruptibly if @intr, else killably (IOBMD_WALK_NOINTR).
  */
-static int iobmd_dmabuf_hold(struct iobmd_dmabuf *m)
+static int iobmd_dmabuf_hold(struct iobmd_dmabuf *m, bool intr)
 {
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt = NULL;
@@ -305,12 +415,12 @@ static int iobmd_dmabuf_hold(struct iobmd_dmabuf *m)
 	pinned = dma_buf_is_dynamic(m->dmabuf) &&
 		 IOBMD_DMABUF_CORE_MAPS_AT_ATTACH;
 	if (pinned) {
-		ret = iobmd_dmabuf_attach_pinned(m, &attach);
+		ret = iobmd_dmabuf_attach_pinned(m, intr, &attach);
 		if (ret)
 			return ret;
 	} else if (dma_buf_is_dynamic(m->dmabuf)) {
 		sgt = iobmd_dmabuf_attach(m, iobmd_dmabuf_dev, DMA_TO_DEVICE,
-					  &attach);
+					  intr, &attach);
 		if (IS_ERR(sgt))
 			return PTR_ERR(sgt);
 	} else {
@@ -326,9 +436,10 @@ static int iobmd_dmabuf_hold(struct iobmd_dmabuf *m)
 
 /*
  * The memory held and its physical pages noted, from the kept mapping or
- * one made only long enough to read it; @lock held.
+ * one made only long enough to read it; @lock held.  Fences as
+ * iobmd_dmabuf_hold() waits for them (@intr).
  */
-static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
+static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m, bool intr)
 {
 	bool held = m->phys_attach;
 	struct sg_table *sgt;
@@ -338,7 +449,7 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
 	ret = iobmd_dmabuf_dev_physical(iobmd_dmabuf_dev);
 	if (ret || m->phys.npages)
 		return ret;
-	ret = iobmd_dmabuf_hold(m);
+	ret = iobmd_dmabuf_hold(m, intr);
 	if (ret)
 		return ret;
 	sgt = m->phys_sgt ?:
@@ -363,7 +474,8 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m)
  * as a protected heap's) lets no process map them.
  */
 static int iobmd_dmabuf_walk_phys(struct iobmd_dmabuf *m, u64 offset,
-				  u64 len, iobmd_run_fn fn, void *arg)
+				  u64 len, unsigned int how, iobmd_run_fn fn,
+				  void *arg)
 {
 	const struct iobmd_run tmpl = {
 		.flags = IOBMD_RUN_FOREIGN |
@@ -375,7 +487,7 @@ static int iobmd_dmabuf_walk_phys(struct iobmd_dmabuf *m, u64 offset,
 	/* Its holder may wait for the exporter's fences: killable. */
 	if (mutex_lock_killable(&m->lock))
 		return -EINTR;
-	ret = iobmd_dmabuf_phys_get(m);
+	ret = iobmd_dmabuf_phys_get(m, !(how & IOBMD_WALK_NOINTR));
 	mutex_unlock(&m->lock);
 	return ret ?: iobmd_runs_walk(&m->phys, offset, len, &tmpl, fn, arg);
 }
@@ -432,7 +544,7 @@ static int iobmd_dmabuf_vmap_get(struct iobmd_dmabuf *m)
 	if (!m->dmabuf->ops->vmap)
 		return -EINVAL;
 	if (!dma_buf_is_dynamic(m->dmabuf)) {
-		ret = iobmd_dmabuf_hold(m);
+		ret = iobmd_dmabuf_hold(m, true);
 		if (ret)
 			return ret;
 	}
@@ -489,7 +601,7 @@ static int iobmd_dmabuf_walk(struct iobmd_desc *d, u64 offset, u64 len,
 	if (how & IOBMD_WALK_DMA)
 		return iobmd_dmabuf_walk_dma(m, offset, len, fn, arg);
 	if (how & IOBMD_WALK_ADDR)
-		return iobmd_dmabuf_walk_phys(m, offset, len, fn, arg);
+		return iobmd_dmabuf_walk_phys(m, offset, len, how, fn, arg);
 	return iobmd_dmabuf_walk_cpu(m, offset, len, fn, arg);
 }
 
@@ -533,7 +645,7 @@ static int iobmd_dmabuf_dma_map(struct iobmd_desc *d, struct device *dev,
 
 	if (!dev)
 		return 0;
-	sgt = iobmd_dmabuf_attach(m, dev, dir, &attach);
+	sgt = iobmd_dmabuf_attach(m, dev, dir, true, &attach);
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
 	m->dev_attach = attach;

@@ -377,17 +377,10 @@ static int iobmd_mmap_delta_run(void *arg, const struct iobmd_run *run)
 	return 1;
 }
 
-/**
- * iobmd_desc_map_layout() - where a descriptor sits in a mapping of it
- * @d: the descriptor
- * @delta: out: the page offset of its first byte
- * @size: out: bytes a whole mapping covers, whole pages
- *
- * Return: 0, -ENODATA for length 0 or for user memory that is not
- * prepared.
- */
-int __iobmd_hot iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta,
-				      u64 *size)
+/* iobmd_desc_map_layout() by a walk with @how (a fault's: see below). */
+static int __iobmd_hot iobmd_mmap_layout(struct iobmd_desc *d,
+					 unsigned int how, u64 *delta,
+					 u64 *size)
 {
 	u64 extent = iobmd_desc_extent(d);
 	int ret;
@@ -407,13 +400,28 @@ int __iobmd_hot iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta,
 	if (ret)
 		return ret;
 	*delta = 0;
-	ret = d->ops->walk(d, 0, 1, IOBMD_WALK_ADDR, iobmd_mmap_delta_run,
-			   delta);
+	ret = d->ops->walk(d, 0, 1, how, iobmd_mmap_delta_run, delta);
 	iobmd_desc_unpin(d);
 	if (ret < 0)
 		return ret;
 	*size = PAGE_ALIGN(*delta + extent);
 	return 0;
+}
+
+/**
+ * iobmd_desc_map_layout() - where a descriptor sits in a mapping of it
+ * @d: the descriptor
+ * @delta: out: the page offset of its first byte
+ * @size: out: bytes a whole mapping covers, whole pages
+ *
+ * Return: 0, -ENODATA for length 0 or for user memory that is not
+ * prepared, -ERESTARTSYS or -EINTR (a signal while an import's exporter
+ * was waited for, or a fatal one while its lock was).
+ */
+int __iobmd_hot iobmd_desc_map_layout(struct iobmd_desc *d, u64 *delta,
+				      u64 *size)
+{
+	return iobmd_mmap_layout(d, IOBMD_WALK_ADDR, delta, size);
 }
 
 /* mmap_lock is held: user memory must be pinned (prepared) already. */
@@ -477,20 +485,46 @@ static int iobmd_mmap_fault_run(void *arg, const struct iobmd_run *run)
 }
 
 /*
- * A fault whose walk a signal ended (an imported dma-buf's exporter was
- * still moving it) is left to be taken again once the signal is handled;
- * any other failure is SIGBUS.
+ * How a fault's walks wait for an imported dma-buf's exporter (its kernel
+ * fences, when the import's physical pages are looked up while pinned: a
+ * move's copy may take as long as a GPU likes).  A user's access waits
+ * interruptibly, and the fault is taken again once the signal is handled
+ * (iobmd_mmap_fault_error()).  An access the kernel makes (copy_to_user()
+ * of a read(2) into the mapping, get_user_pages()) waits killably
+ * (IOBMD_WALK_NOINTR): its fault is taken again at once, before any
+ * handler runs, where the same signal would end each wait at once, for as
+ * long as the copy ran, and a fatal one would never end the fault.  x86
+ * and arm64 mark such a fault FAULT_FLAG_INTERRUPTIBLE too: only
+ * FAULT_FLAG_USER tells them apart.
  */
-static vm_fault_t iobmd_mmap_fault_error(int ret)
+static unsigned int __iobmd_hot iobmd_mmap_fault_how(const struct vm_fault *vmf)
 {
-	return ret == -ERESTARTSYS || ret == -EINTR ? VM_FAULT_NOPAGE :
-						      VM_FAULT_SIGBUS;
+	const unsigned int user = FAULT_FLAG_USER | FAULT_FLAG_INTERRUPTIBLE;
+
+	if ((vmf->flags & user) == user)
+		return IOBMD_WALK_ADDR;
+	return IOBMD_WALK_ADDR | IOBMD_WALK_NOINTR;
+}
+
+/*
+ * A user's fault whose walk a signal ended (an imported dma-buf's exporter
+ * was still moving it) is left to be taken again once the signal is
+ * handled; any other failure is SIGBUS, a fatal signal in a fault the
+ * kernel takes too: the kernel's access fails (EFAULT) and the task dies.
+ */
+static vm_fault_t iobmd_mmap_fault_error(const struct vm_fault *vmf, int ret)
+{
+	if ((ret == -ERESTARTSYS || ret == -EINTR) &&
+	    !(iobmd_mmap_fault_how(vmf) & IOBMD_WALK_NOINTR))
+		return VM_FAULT_NOPAGE;
+	return VM_FAULT_SIGBUS;
 }
 
 static vm_fault_t iobmd_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct iobmd_desc *d = iobmd_mmap_desc(vma);
+	unsigned int how = iobmd_mmap_fault_how(vmf);
 	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
 	unsigned long pfn = 0;
 	u64 delta, size, b;
@@ -499,18 +533,17 @@ static vm_fault_t iobmd_mmap_fault(struct vm_fault *vmf)
 	/* PFN mappings are never zapped by the user: nothing to refill. */
 	if (vma->vm_flags & VM_PFNMAP)
 		return VM_FAULT_SIGBUS;
-	ret = iobmd_desc_map_layout(d, &delta, &size);
+	ret = iobmd_mmap_layout(d, how, &delta, &size);
 	if (ret)
-		return iobmd_mmap_fault_error(ret);
+		return iobmd_mmap_fault_error(vmf, ret);
 	if (off >= size)
 		return VM_FAULT_SIGBUS;
 	b = off > delta ? off - delta : 0;
 	if (b >= iobmd_desc_extent(d))
 		return VM_FAULT_SIGBUS;
-	ret = d->ops->walk(d, b, 1, IOBMD_WALK_ADDR, iobmd_mmap_fault_run,
-			   &pfn);
+	ret = d->ops->walk(d, b, 1, how, iobmd_mmap_fault_run, &pfn);
 	if (ret != 1)
-		return iobmd_mmap_fault_error(ret);
+		return iobmd_mmap_fault_error(vmf, ret);
 	ret = vm_insert_page(vma, vmf->address & PAGE_MASK, pfn_to_page(pfn));
 	if (ret == -ENOMEM)
 		return VM_FAULT_OOM;
@@ -624,32 +657,37 @@ static int __iobmd_hot iobmd_mmap_first_run(void *arg,
 /*
  * The first run of the bytes mapping page @pgoff on shows, of the @len
  * bytes from that page's start at most (*@skip as iobmd_mmap_locate()'s):
- * one walk of byte 0 for the layout, one from the page's bytes.  Each
+ * one walk of byte 0 for the layout, one from the page's bytes, both with
+ * @how (a fault's waits: see iobmd_mmap_fault_how()).  Each
  * costs a binary search among a composed descriptor's pieces at each
  * level of nesting (at most IOBMD_MAX_DEPTH levels, of fewer than
  * IOBMD_MAX_VISITS pieces each: 1024 from userspace), then a step per page
  * of the buffer's run it ends in (one page, or 512 for a PMD).  The
  * caller holds the VMA's pin.
  *
- * Return: true with *@run, or false when the walk finds nothing there.
+ * Return: 1 with *@run, 0 when the walk finds no page of the module's
+ * there, or the walk's error (-ERESTARTSYS or -EINTR: a signal while an
+ * import waited).
  */
-static bool __iobmd_hot iobmd_mmap_walk_run(struct iobmd_desc *d,
-					    pgoff_t pgoff, u64 len,
-					    struct iobmd_run *run, u64 *skip)
+static int __iobmd_hot iobmd_mmap_walk_run(struct iobmd_desc *d,
+					   unsigned int how, pgoff_t pgoff,
+					   u64 len, struct iobmd_run *run,
+					   u64 *skip)
 {
 	u64 extent = iobmd_desc_extent(d), pos;
+	int ret;
 
-	if (d->ops->walk(d, 0, 1, IOBMD_WALK_ADDR, iobmd_mmap_first_run,
-			 run) != 1)
-		return false;
+	ret = d->ops->walk(d, 0, 1, how, iobmd_mmap_first_run, run);
+	if (ret != 1)
+		return min(ret, 0);
 	iobmd_mmap_locate((u64)pgoff << PAGE_SHIFT, offset_in_page(run->addr),
 			  &pos, skip);
 	if (pos >= extent)
-		return false;
+		return 0;
 	len = min(len - *skip, extent - pos);
-	if (d->ops->walk(d, pos, len, IOBMD_WALK_ADDR, iobmd_mmap_first_run,
-			 run) != 1)
-		return false;
+	ret = d->ops->walk(d, pos, len, how, iobmd_mmap_first_run, run);
+	if (ret != 1)
+		return min(ret, 0);
 	/* Pages of the module's own, laid out as the mapping shows them. */
 	return run->flags & IOBMD_RUN_PAGES && !(run->flags & IOBMD_RUN_IOMEM) &&
 	       offset_in_page(run->addr) == *skip;
@@ -668,6 +706,7 @@ static vm_fault_t __iobmd_hot iobmd_mmap_page_fault(struct vm_fault *vmf)
 	struct iobmd_buffer *b = iobmd_to_buffer(d);
 	struct iobmd_run run;
 	u64 skip;
+	int ret;
 
 	if (b) {
 		if (vmf->pgoff >= b->npages)
@@ -676,9 +715,12 @@ static vm_fault_t __iobmd_hot iobmd_mmap_page_fault(struct vm_fault *vmf)
 	} else {
 		/* A copy that could not pin holds nothing in place. */
 		if ((unsigned long)vmf->vma->vm_private_data &
-		    IOBMD_MMAP_UNPINNED ||
-		    !iobmd_mmap_walk_run(d, vmf->pgoff, PAGE_SIZE, &run, &skip))
+		    IOBMD_MMAP_UNPINNED)
 			return VM_FAULT_SIGBUS;
+		ret = iobmd_mmap_walk_run(d, iobmd_mmap_fault_how(vmf),
+					  vmf->pgoff, PAGE_SIZE, &run, &skip);
+		if (ret != 1)
+			return iobmd_mmap_fault_error(vmf, ret);
 		vmf->page = pfn_to_page(PHYS_PFN(run.addr));
 	}
 	get_page(vmf->page);
@@ -704,11 +746,12 @@ static struct folio *__iobmd_hot iobmd_mmap_huge_head(struct page *page,
  * other descriptor walks from @first, for a PMD only, which must give one
  * run of the 2 MiB in the default cache mode that starts at such a
  * chunk's head (physically contiguous from the head of a chunk of 2 MiB:
- * the chunk's pages, in order).
+ * the chunk's pages, in order), by walks with @how.
  */
 static struct folio *__iobmd_hot
-iobmd_mmap_huge_folio(struct iobmd_desc *d, const struct vm_area_struct *vma,
-		      unsigned long haddr, pgoff_t first, unsigned int order)
+iobmd_mmap_huge_folio(struct iobmd_desc *d, unsigned int how,
+		      const struct vm_area_struct *vma, unsigned long haddr,
+		      pgoff_t first, unsigned int order)
 {
 	struct iobmd_buffer *b = iobmd_to_buffer(d);
 	unsigned long size = PAGE_SIZE << order;
@@ -721,7 +764,7 @@ iobmd_mmap_huge_folio(struct iobmd_desc *d, const struct vm_area_struct *vma,
 		return first + (1UL << order) > b->npages ? NULL :
 		       iobmd_mmap_huge_head(b->pages[first], order);
 	if (order != PMD_ORDER ||
-	    !iobmd_mmap_walk_run(d, first, PMD_SIZE, &run, &skip) ||
+	    iobmd_mmap_walk_run(d, how, first, PMD_SIZE, &run, &skip) != 1 ||
 	    run.len != PMD_SIZE - skip || run.cache != IOBMD_CACHE_DEFAULT)
 		return NULL;
 	return iobmd_mmap_huge_head(pfn_to_page(PHYS_PFN(run.addr)), order);
@@ -741,7 +784,8 @@ static bool __iobmd_hot iobmd_mmap_huge_fits(struct iobmd_desc *d,
 {
 	unsigned long haddr = ALIGN(vma->vm_start, PAGE_SIZE << order);
 
-	return iobmd_mmap_huge_folio(d, vma, haddr, vma->vm_pgoff +
+	return iobmd_mmap_huge_folio(d, IOBMD_WALK_ADDR, vma, haddr,
+				     vma->vm_pgoff +
 				     ((haddr - vma->vm_start) >> PAGE_SHIFT),
 				     order);
 }
@@ -779,7 +823,9 @@ static vm_fault_t __iobmd_hot iobmd_mmap_huge_fault(struct vm_fault *vmf,
 	    userfaultfd_wp(vma) ||
 	    (unsigned long)vma->vm_private_data & IOBMD_MMAP_UNPINNED)
 		return VM_FAULT_FALLBACK;
-	folio = iobmd_mmap_huge_folio(iobmd_mmap_desc(vma), vma, haddr,
+	/* A walk a signal ended falls back: the page fault says what to do. */
+	folio = iobmd_mmap_huge_folio(iobmd_mmap_desc(vma),
+				      iobmd_mmap_fault_how(vmf), vma, haddr,
 				      vmf->pgoff -
 				      ((vmf->address - haddr) >> PAGE_SHIFT),
 				      order);
@@ -864,10 +910,12 @@ static int __iobmd_hot iobmd_mmap_probe_run(void *arg,
  * @d (its first byte at @delta) are one physically contiguous range that
  * the descriptor backs all through, and which: 0 and @p filled in, 1 and
  * @p filled in as far as it goes, or -ERANGE where the first byte is no
- * longer backed (a piece shorter now, as mmap() refuses it).  The walk
- * stops at the first gap, and after PTRS_PER_PMD runs.
+ * longer backed (a piece shorter now, as mmap() refuses it), or the
+ * walk's error.  The walk (with @how) stops at the first gap, and after
+ * PTRS_PER_PMD runs.
  */
-static int __iobmd_hot iobmd_mmap_pfn_probe(struct iobmd_desc *d, u64 delta,
+static int __iobmd_hot iobmd_mmap_pfn_probe(struct iobmd_desc *d,
+					    unsigned int how, u64 delta,
 					    u64 off, unsigned long npages,
 					    struct iobmd_pfn_probe *p)
 {
@@ -884,8 +932,7 @@ static int __iobmd_hot iobmd_mmap_pfn_probe(struct iobmd_desc *d, u64 delta,
 	if (!len)
 		return -ERANGE;
 	memset(p, 0, sizeof(*p));
-	ret = d->ops->walk(d, b, len, IOBMD_WALK_ADDR, iobmd_mmap_probe_run,
-			   p);
+	ret = d->ops->walk(d, b, len, how, iobmd_mmap_probe_run, p);
 	if (ret < 0 || !p->runs)
 		return ret ?: -EINVAL;
 	return p->len == want ? 0 : 1;
@@ -894,9 +941,10 @@ static int __iobmd_hot iobmd_mmap_pfn_probe(struct iobmd_desc *d, u64 delta,
 /*
  * Whether 2 MiB of a mapping at @haddr can be mapped with one PMD, and from
  * which page frame (@pfn): they lie in @vma whole and are one physically
- * contiguous, 2 MiB-aligned range.
+ * contiguous, 2 MiB-aligned range (found by a walk with @how).
  */
-static bool __iobmd_hot iobmd_mmap_pfn_pmd(struct iobmd_desc *d, u64 delta,
+static bool __iobmd_hot iobmd_mmap_pfn_pmd(struct iobmd_desc *d,
+					   unsigned int how, u64 delta,
 					   const struct vm_area_struct *vma,
 					   unsigned long haddr,
 					   unsigned long *pfn)
@@ -904,7 +952,8 @@ static bool __iobmd_hot iobmd_mmap_pfn_pmd(struct iobmd_desc *d, u64 delta,
 	struct iobmd_pfn_probe p;
 
 	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
-	    iobmd_mmap_pfn_probe(d, delta, ((u64)vma->vm_pgoff << PAGE_SHIFT) +
+	    iobmd_mmap_pfn_probe(d, how, delta,
+				 ((u64)vma->vm_pgoff << PAGE_SHIFT) +
 				 haddr - vma->vm_start, PTRS_PER_PMD, &p) ||
 	    !IS_ALIGNED(p.pfn, PTRS_PER_PMD))
 		return false;
@@ -921,7 +970,8 @@ static bool __iobmd_hot iobmd_mmap_pfn_pmd(struct iobmd_desc *d, u64 delta,
  * than that, however contiguous, takes PMDs, so that no fault walks a
  * quarter of a million of them.
  */
-static bool __iobmd_hot iobmd_mmap_pfn_pud(struct iobmd_desc *d, u64 delta,
+static bool __iobmd_hot iobmd_mmap_pfn_pud(struct iobmd_desc *d,
+					   unsigned int how, u64 delta,
 					   const struct vm_area_struct *vma,
 					   unsigned long haddr,
 					   unsigned long *pfn)
@@ -929,7 +979,8 @@ static bool __iobmd_hot iobmd_mmap_pfn_pud(struct iobmd_desc *d, u64 delta,
 	struct iobmd_pfn_probe p;
 
 	if (haddr < vma->vm_start || vma->vm_end - haddr < PUD_SIZE ||
-	    iobmd_mmap_pfn_probe(d, delta, ((u64)vma->vm_pgoff << PAGE_SHIFT) +
+	    iobmd_mmap_pfn_probe(d, how, delta,
+				 ((u64)vma->vm_pgoff << PAGE_SHIFT) +
 				 haddr - vma->vm_start, PUD_SIZE >> PAGE_SHIFT,
 				 &p) ||
 	    !IS_ALIGNED(p.pfn, PUD_SIZE >> PAGE_SHIFT))
@@ -956,16 +1007,17 @@ static vm_fault_t __iobmd_hot iobmd_mmap_pfn_fault(struct vm_fault *vmf)
 	unsigned long end = min(ALIGN(addr + 1, PMD_SIZE), vma->vm_end);
 	unsigned long n = (end - addr) >> PAGE_SHIFT, i;
 	struct iobmd_pfn_probe p;
+	unsigned int how = iobmd_mmap_fault_how(vmf);
 	u64 delta, size;
 	vm_fault_t ret;
 	int gap;
 
-	gap = iobmd_desc_map_layout(d, &delta, &size);
+	gap = iobmd_mmap_layout(d, how, &delta, &size);
 	if (!gap)
-		gap = iobmd_mmap_pfn_probe(d, delta,
+		gap = iobmd_mmap_pfn_probe(d, how, delta,
 					   (u64)vmf->pgoff << PAGE_SHIFT, n, &p);
 	if (gap < 0)
-		return iobmd_mmap_fault_error(gap);
+		return iobmd_mmap_fault_error(vmf, gap);
 	/* Up to the page the first gap is in. */
 	if (gap)
 		n = max(1UL, (unsigned long)((offset_in_page(p.addr) +
@@ -995,23 +1047,25 @@ static vm_fault_t __iobmd_hot iobmd_mmap_pfn_huge_fault(struct vm_fault *vmf,
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct iobmd_desc *d = iobmd_mmap_desc(vma);
+	unsigned int how = iobmd_mmap_fault_how(vmf);
 	unsigned long pfn;
 	u64 delta, size;
 
-	if (iobmd_desc_map_layout(d, &delta, &size))
+	/* A walk a signal ended falls back: the PTE fault says what to do. */
+	if (iobmd_mmap_layout(d, how, &delta, &size))
 		return VM_FAULT_FALLBACK;
 	switch (order) {
 	case PMD_ORDER:
-		if (!iobmd_mmap_pfn_pmd(d, delta, vma, vmf->address & PMD_MASK,
-					&pfn))
+		if (!iobmd_mmap_pfn_pmd(d, how, delta, vma,
+					vmf->address & PMD_MASK, &pfn))
 			return VM_FAULT_FALLBACK;
 		return iobmd_vmf_insert_pfn_pmd(vmf, pfn,
 						vmf->flags & FAULT_FLAG_WRITE &&
 						pmd_trans_huge(vmf->orig_pmd));
 #ifdef IOBMD_PFN_PUD_MAP
 	case PUD_ORDER:
-		if (!iobmd_mmap_pfn_pud(d, delta, vma, vmf->address & PUD_MASK,
-					&pfn))
+		if (!iobmd_mmap_pfn_pud(d, how, delta, vma,
+					vmf->address & PUD_MASK, &pfn))
 			return VM_FAULT_FALLBACK;
 		return iobmd_vmf_insert_pfn_pud(vmf, pfn,
 						vmf->flags & FAULT_FLAG_WRITE);
@@ -1049,7 +1103,7 @@ static bool __iobmd_hot iobmd_mmap_pfn_fits(struct iobmd_desc *d,
 	unsigned long pfn;
 
 	return !m->iomem &&
-	       iobmd_mmap_pfn_pmd(d, m->delta, m->vma,
+	       iobmd_mmap_pfn_pmd(d, IOBMD_WALK_ADDR, m->delta, m->vma,
 				  ALIGN(m->vma->vm_start, PMD_SIZE), &pfn);
 }
 #endif

@@ -93,6 +93,14 @@ typedef int (*iobmd_run_fn)(void *arg, const struct iobmd_run *run);
 #define IOBMD_WALK_DMA	BIT(0)	/* DMA addresses; only while prepared */
 #define IOBMD_WALK_ADDR	BIT(1)	/* addresses only: no @kaddr needed */
 #define IOBMD_WALK_KILLABLE	BIT(2)	/* a fatal signal ends it: -EINTR */
+/*
+ * With IOBMD_WALK_ADDR: only a fatal signal ends its waits (-EINTR), an
+ * import's for its exporter's kernel fences too, which otherwise a signal
+ * ends (-ERESTARTSYS).  For a page fault that the kernel takes (a
+ * copy_to_user(), get_user_pages()): it is taken again at once, before
+ * any signal handler runs, and would find the same signal pending.
+ */
+#define IOBMD_WALK_NOINTR	BIT(3)
 
 /**
  * struct iobmd_desc_ops - what each descriptor kind provides
