@@ -2176,6 +2176,211 @@ TEST_F_TIMEOUT(dynamic, waiters_killed_while_the_exporter_copies, 120)
 	free(pat);
 }
 
+/* Whether the exporter's count of held copies became @want within @ms. */
+static bool copies_become(int want, unsigned int ms)
+{
+	__u64 end = iobmd_now_ms() + ms;
+
+	do {
+		if (exporter_count("copies") == want)
+			return true;
+		usleep(1000);
+	} while (iobmd_now_ms() < end);
+	return false;
+}
+
+/*
+ * A child that ends each copy of @dfd the exporter holds, as soon as it
+ * is held, until @stop[1] (made here) is closed: what the import waits for
+ * while a mapping is made.  It exits with 0.
+ */
+static pid_t copy_ender(int dfd, int *stop)
+{
+	pid_t pid;
+	char c;
+
+	if (pipe(stop))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid) {
+		close(stop[0]);
+		return pid;
+	}
+	close(stop[1]);
+	if (fcntl(stop[0], F_SETFL, O_NONBLOCK))
+		_exit(2);
+	while (read(stop[0], &c, 1)) {
+		if (exporter_count("copies") > 0)
+			exporter_copy(dfd);
+		usleep(1000);
+	}
+	_exit(0);
+}
+
+static void ignore_signal(int sig)
+{
+}
+
+/*
+ * A child that reads @len bytes from @fd into @p, with a handler for
+ * SIGUSR1 (which does not restart the read); it exits with 0 when all
+ * arrived, else with the read's errno (100 for a short read).
+ */
+static pid_t fault_reader(int fd, void *p, size_t len)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	ssize_t n;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid)
+		return pid;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		_exit(99);
+	n = read(fd, p, len);
+	_exit(n < 0 ? errno : n == len ? 0 : 100);
+}
+
+/* A pipe holding @len bytes of pattern @seed, in @fds, or -1. */
+static int pattern_pipe(int *fds, size_t len, int seed)
+{
+	__u8 *pat = malloc(len);
+	int ret = -1;
+
+	if (!pat || pipe(fds))
+		goto out;
+	iobmd_fill_pattern(pat, len, 0, seed);
+	ret = write(fds[1], pat, len) == len ? 0 : -1;
+out:
+	free(pat);
+	return ret;
+}
+
+/*
+ * A page fault the kernel takes, which waits for the exporter's copy: a
+ * read(2) from a pipe into a mapping of the buffer of a multi [import,
+ * buffer] whose page was dropped, so that the fault looks the import's
+ * pages up (its layout starts there) and its exporter moves them, with a
+ * copy held until the test ends it.  A signal with a handler arrives
+ * during the wait and stays pending: the fault is taken again at once,
+ * before any handler runs.  The reader must sleep (state D, in the
+ * import's wait) rather than spin: before, each try's interruptible wait
+ * ended at once and the fault was taken again, the CPU in the kernel for
+ * as long as the copy ran, and SIGKILL did not end it (the fault was
+ * taken again forever).  SIGKILLed, it must be gone within 10 s, the copy
+ * still held; with the copy ended, a new reader's read must succeed.
+ */
+TEST_F_TIMEOUT(dynamic, kernel_fault_sleeps_through_signals, 120)
+{
+	const size_t n = EXPORTER_PAGES * PAGE_SIZE;
+	__u8 want[PAGE_SIZE], back[PAGE_SIZE];
+	long long stime0, stime = -1;
+	int status, stop[2], fds[2];
+	__u32 b, h, m, pieces[2];
+	char state, wchan[64];
+	pid_t ender, reader;
+	__u64 cookie, end;
+	__u8 *pat;
+
+	pat = test_exporter_import(EXPORTER_MAPPABLE | EXPORTER_DYNAMIC |
+				   EXPORTER_MOVES_ON_PIN | EXPORTER_COPY_HELD,
+				   90, &h);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &b);
+	pieces[0] = h;
+	pieces[1] = b;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pieces, 2, &m);
+	/* IOBMD_MAP and mmap() look the import up too: copies, ended. */
+	ender = copy_ender(self->dfd, stop);
+	ASSERT_LT(0, ender);
+	test_ioctl_map(m, 0, n, PAGE_SIZE, &cookie);
+	self->plen = PAGE_SIZE;
+	self->p = iobmd_mmap(self->fd, cookie, self->plen,
+			     PROT_READ | PROT_WRITE);
+	close(stop[1]);
+	ASSERT_EQ(ender, waitpid(ender, &status, 0));
+	ASSERT_NE(MAP_FAILED, self->p) TH_LOG("%s", strerror(errno));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the copies' ender: status %#x", status);
+	ASSERT_EQ(0, exporter_count("copies"));
+	ASSERT_EQ(0, madvise(self->p, self->plen, MADV_DONTNEED))
+		TH_LOG("%s", strerror(errno));
+
+	ASSERT_EQ(0, pattern_pipe(fds, PAGE_SIZE, 91));
+	reader = fault_reader(fds[0], self->p, PAGE_SIZE);
+	ASSERT_LT(0, reader);
+	close(fds[0]);
+	close(fds[1]);
+	if (!copies_become(1, 30000))
+		kill(reader, SIGKILL);
+	ASSERT_EQ(1, exporter_count("copies")) TH_LOG("the fault never pinned");
+	/* Asleep in the wait for the copy, then a signal. */
+	end = iobmd_now_ms() + 10000;
+	do {
+		state = iobmd_proc_state(reader);
+		if (state == 'S' || state == 'D')
+			break;
+		usleep(1000);
+	} while (iobmd_now_ms() < end);
+	ASSERT_TRUE(state == 'S' || state == 'D')
+		TH_LOG("the reader is in state %c", state);
+	ASSERT_EQ(0, kill(reader, SIGUSR1));
+	/* No 0.2 s in the kernel within 5 s: it sleeps. */
+	stime0 = iobmd_proc_stime(reader);
+	ASSERT_LE(0, stime0);
+	end = iobmd_now_ms() + 5000;
+	do {
+		stime = iobmd_proc_stime(reader);
+		if (stime - stime0 >= 20)
+			break;
+		usleep(10000);
+	} while (iobmd_now_ms() < end);
+	ASSERT_GT(20, stime - stime0)
+		TH_LOG("the fault spins in the kernel with a signal pending (state %c)",
+		       iobmd_proc_state(reader));
+	state = iobmd_proc_wait_state(reader, 'D', "iobmd_dmabuf", wchan,
+				      sizeof(wchan), 10000);
+	EXPECT_EQ('D', state) TH_LOG("the reader is in state %c", state);
+	EXPECT_NE(NULL, strstr(wchan, "iobmd_dmabuf"))
+		TH_LOG("the reader sleeps in %s", wchan);
+
+	ASSERT_EQ(0, kill(reader, SIGKILL));
+	status = iobmd_reap_within(reader, 10000);
+	ASSERT_NE(-1, status)
+		TH_LOG("the reader lived 10 s after SIGKILL (state %c)",
+		       iobmd_proc_state(reader));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		TH_LOG("the reader: status %#x", status);
+	/* It did not wait for the copy. */
+	EXPECT_EQ(1, exporter_count("copies"));
+	EXPECT_EQ(0, exporter_copy(self->dfd)) TH_LOG("%s", strerror(errno));
+	ASSERT_TRUE(copies_become(0, 30000));
+
+	/* A new reader's fault pins again: a new copy, ended. */
+	ASSERT_EQ(0, pattern_pipe(fds, PAGE_SIZE, 91));
+	reader = fault_reader(fds[0], self->p, PAGE_SIZE);
+	ASSERT_LT(0, reader);
+	close(fds[0]);
+	close(fds[1]);
+	if (copies_become(1, 30000))
+		EXPECT_EQ(0, exporter_copy(self->dfd))
+			TH_LOG("%s", strerror(errno));
+	status = iobmd_reap_within(reader, 30000);
+	if (status == -1)
+		kill(reader, SIGKILL);
+	ASSERT_NE(-1, status) TH_LOG("the new reader never read");
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the new reader: status %#x", status);
+	iobmd_fill_pattern(want, PAGE_SIZE, 0, 91);
+	test_ioctl_read(b, 0, back, PAGE_SIZE);
+	EXPECT_EQ(0, memcmp(want, back, PAGE_SIZE));
+	EXPECT_TRUE(copies_become(0, 30000));
+
+	test_drop_multi(m, b, h, pat);
+}
+
 /* --- a dma-buf iobmd exported ----------------------------------------- */
 
 FIXTURE(own)
