@@ -42,7 +42,8 @@ MODULE_PARM_DESC(unsafe_phys_ram,
  * @user: physical, and named by userspace: refused under lockdown
  * @mm: the address space of user ranges, grabbed
  * @locked_cred: the credentials whose user's locked_vm the pin is
- *	charged to, with a reference, while user ranges are pinned; as @runs
+ *	charged to, with a reference, while user ranges are pinned (NULL
+ *	for a pin past the limit with CAP_IPC_LOCK); as @runs
  * @count: ranges
  * @ranges: the ranges, in order
  * @first_page: index in the page list (@runs) of each range's first page
@@ -227,20 +228,26 @@ static int iobmd_general_charge(struct iobmd_general *g)
 	s64 pinned = atomic64_add_return(g->npages, &g->mm->pinned_vm);
 	long locked = atomic_long_add_return(g->npages, &user->locked_vm);
 
-	if ((pinned > limit || locked > limit) && !capable(CAP_IPC_LOCK)) {
-		atomic_long_sub(g->npages, &user->locked_vm);
+	if (pinned <= limit && locked <= limit) {
+		g->locked_cred = get_current_cred();
+		return 0;
+	}
+	atomic_long_sub(g->npages, &user->locked_vm);
+	if (!capable(CAP_IPC_LOCK)) {
 		atomic64_sub(g->npages, &g->mm->pinned_vm);
 		return -ENOMEM;
 	}
-	g->locked_cred = get_current_cred();
+	/* Past the limit with CAP_IPC_LOCK: not on the user's count. */
 	return 0;
 }
 
 static void iobmd_general_uncharge(struct iobmd_general *g)
 {
-	atomic_long_sub(g->npages, &g->locked_cred->user->locked_vm);
-	put_cred(g->locked_cred);
-	g->locked_cred = NULL;
+	if (g->locked_cred) {
+		atomic_long_sub(g->npages, &g->locked_cred->user->locked_vm);
+		put_cred(g->locked_cred);
+		g->locked_cred = NULL;
+	}
 	atomic64_sub(g->npages, &g->mm->pinned_vm);
 }
 
