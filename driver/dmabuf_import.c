@@ -17,7 +17,8 @@
  *   GEM shmem helpers', vgem's), in the caller's memory cgroup; so it is
  *   held first by the attachment below, where that allocation fails
  *   cleanly (the helpers pin the memory at attach).  A static exporter
- *   that refuses the attachment is not read or written (its errno); a
+ *   that refuses the attachment for another reason (a GPU driver's buffer
+ *   pinned where the device cannot have it) is mapped as it is; a
  *   dynamic exporter's vmap pins the memory itself;
  * - physical addresses (physical segments, the PFN mappings of composed
  *   descriptors over it) come from an attachment to the module's own misc
@@ -52,7 +53,7 @@
  *   page fault the kernel takes, which would find the signal pending again
  *   at once): there only a fatal signal ends it (-EINTR), the import's own
  *   wait made killable and the core's waited through (see
- *   iobmd_dmabuf_attach());
+ *   iobmd_dmabuf_map_waiting());
  * - a device's DMA (iobmd_desc_prepare_dev()) attaches that device to the
  *   dma-buf and maps the attachment for the prepare's direction;
  * - a mapping of the descriptor by itself is the exporter's own mmap; one
@@ -75,7 +76,6 @@
  */
 #include <linux/cc_platform.h>
 #include <linux/dma-buf.h>
-#include <linux/dma-fence.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -161,76 +161,31 @@ static int iobmd_dmabuf_dev_physical(struct device *dev)
 	return 0;
 }
 
-/**
- * struct iobmd_dmabuf_waiter - a task asleep until a fence signals
- * @cb: the fence's callback, which wakes @task
- * @task: the task
- */
-struct iobmd_dmabuf_waiter {
-	struct dma_fence_cb cb;
-	struct task_struct *task;
-};
-
-static void iobmd_dmabuf_fence_woken(struct dma_fence *fence,
-				     struct dma_fence_cb *cb)
-{
-	wake_up_process(container_of(cb, struct iobmd_dmabuf_waiter,
-				     cb)->task);
-}
-
 /*
- * Waits for @fence as dma_fence_wait() does, but killably: no signal but a
- * fatal one wakes the task, so one that stays pending (a page fault the
- * kernel takes handles none) does not end each wait at once.
+ * Waits for the exporter's kernel fences (a move's copy) where the dma-buf
+ * core would wait interruptibly, but killably (IOBMD_WALK_NOINTR): the
+ * fences' own waits, uninterruptible, a tenth of a second at a time, until
+ * they have signalled or a fatal signal is pending.  A signal that stays
+ * pending (a page fault the kernel takes handles none) would end an
+ * interruptible wait at once, each time.
  *
- * Return: 1 after a wait, 0 when it had signalled, -EINTR when killed.
- */
-static int iobmd_dmabuf_fence_wait_killable(struct dma_fence *fence)
-{
-	struct iobmd_dmabuf_waiter w = { .task = current };
-	int ret = 1;
-
-	if (dma_fence_add_callback(fence, &w.cb, iobmd_dmabuf_fence_woken))
-		return 0;
-	for (;;) {
-		set_current_state(TASK_KILLABLE);
-		if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags))
-			break;
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
-	dma_fence_remove_callback(fence, &w.cb);
-	return ret;
-}
-
-/*
- * Waits killably for the exporter's kernel fences (a move's copy), where
- * the dma-buf core would wait interruptibly (IOBMD_WALK_NOINTR).
- *
- * Return: 1 after waiting for one at least, 0 when all had signalled,
- * -EINTR when killed.
+ * Return: 1 after waiting, 0 when all had signalled, -EINTR when killed,
+ * or the wait's error.
  */
 static int iobmd_dmabuf_wait_killable(struct dma_resv *resv)
 {
-	struct dma_resv_iter cursor;
-	struct dma_fence *fence;
-	int ret, waited = 0;
+	long ret;
 
-	dma_resv_iter_begin(&cursor, resv, DMA_RESV_USAGE_KERNEL);
-	dma_resv_for_each_fence_unlocked(&cursor, fence) {
-		ret = iobmd_dmabuf_fence_wait_killable(fence);
-		if (ret < 0) {
-			waited = ret;
-			break;
-		}
-		waited |= ret;
+	if (dma_resv_test_signaled(resv, DMA_RESV_USAGE_KERNEL))
+		return 0;
+	for (;;) {
+		ret = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_KERNEL, false,
+					    HZ / 10);
+		if (ret)
+			return ret < 0 ? ret : 1;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 	}
-	dma_resv_iter_end(&cursor);
-	return waited;
 }
 
 /* A signal ended the dma-buf core's or the exporter's wait. */
@@ -241,15 +196,36 @@ static bool iobmd_dmabuf_signalled(struct sg_table *sgt)
 }
 
 /*
+ * @attach, a static attachment, mapped for @dir.  The dma-buf core waits
+ * for the exporter's kernel fences there (from 6.15 on; for a dynamic
+ * exporter, the copy of a move at the pin the mapping makes)
+ * interruptibly; unless @intr, a signal that ended the mapping is waited
+ * through: the fences killably, then the mapping made again, and again
+ * only after a wait (once more when there was nothing to wait for, so
+ * that a signal that ended something else fails the mapping, rather than
+ * ending each try at once).
+ */
+static struct sg_table *
+iobmd_dmabuf_map_waiting(struct iobmd_dmabuf *m,
+			 struct dma_buf_attachment *attach, int dir, bool intr)
+{
+	struct sg_table *sgt;
+	int waited = 1;
+
+	for (;;) {
+		sgt = dma_buf_map_attachment_unlocked(attach, dir);
+		if (intr || !waited || !iobmd_dmabuf_signalled(sgt))
+			return sgt;
+		waited = iobmd_dmabuf_wait_killable(m->dmabuf->resv);
+		if (waited < 0)
+			return ERR_PTR(waited);
+	}
+}
+
+/*
  * @dev attached to the dma-buf, statically (the exporter keeps the memory
- * in place while it is mapped), and the attachment mapped for @dir.  The
- * dma-buf core waits for the exporter's kernel fences (from 6.15 on, the
- * copy of a move at the pin the mapping makes) interruptibly; unless
- * @intr, a signal that ended the mapping is waited through: the fences
- * killably, then the mapping made again, and again only after a wait
- * (once more when there was nothing to wait for, so that a signal that
- * ended something else fails the mapping, rather than ending each try at
- * once).
+ * in place while it is mapped), and the attachment mapped for @dir
+ * (iobmd_dmabuf_map_waiting(): @intr).
  */
 static struct sg_table *iobmd_dmabuf_attach(struct iobmd_dmabuf *m,
 					    struct device *dev, int dir,
@@ -257,21 +233,11 @@ static struct sg_table *iobmd_dmabuf_attach(struct iobmd_dmabuf *m,
 					    struct dma_buf_attachment **attach)
 {
 	struct sg_table *sgt;
-	int waited = 1;
 
 	*attach = dma_buf_attach(m->dmabuf, dev);
 	if (IS_ERR(*attach))
 		return ERR_CAST(*attach);
-	for (;;) {
-		sgt = dma_buf_map_attachment_unlocked(*attach, dir);
-		if (intr || !waited || !iobmd_dmabuf_signalled(sgt))
-			break;
-		waited = iobmd_dmabuf_wait_killable(m->dmabuf->resv);
-		if (waited < 0) {
-			sgt = ERR_PTR(waited);
-			break;
-		}
-	}
+	sgt = iobmd_dmabuf_map_waiting(m, *attach, dir, intr);
 	if (IS_ERR(sgt))
 		dma_buf_detach(m->dmabuf, *attach);
 	return sgt;
@@ -452,8 +418,8 @@ static int iobmd_dmabuf_phys_get(struct iobmd_dmabuf *m, bool intr)
 	ret = iobmd_dmabuf_hold(m, intr);
 	if (ret)
 		return ret;
-	sgt = m->phys_sgt ?:
-	      dma_buf_map_attachment_unlocked(m->phys_attach, DMA_TO_DEVICE);
+	sgt = m->phys_sgt ?: iobmd_dmabuf_map_waiting(m, m->phys_attach,
+						      DMA_TO_DEVICE, intr);
 	ret = PTR_ERR_OR_ZERO(sgt) ?: iobmd_dmabuf_add_pages(&m->phys, sgt);
 	if (!ret && PFN_PHYS(m->phys.npages) < m->desc.length)
 		ret = -EIO;
@@ -528,9 +494,10 @@ static int iobmd_dmabuf_walk_dma(struct iobmd_dmabuf *m, u64 offset, u64 len,
  * dma-buf core warns when an exporter's vmap fails, and a static
  * exporter's may have to allocate the memory first (DRM's GEM shmem
  * helpers': vgem, virtio-gpu), in the caller's memory cgroup: the memory
- * is held by an attachment first, where that fails cleanly, and an
- * exporter that refuses it is not mapped.  A dynamic exporter's vmap
- * pins the memory itself.
+ * is held by an attachment first, where that fails cleanly (-ENOMEM, or
+ * a signal's error); an exporter that refuses the attachment otherwise is
+ * mapped unheld, as before there was one.  A dynamic exporter's vmap pins
+ * the memory itself.
  */
 static int iobmd_dmabuf_vmap_get(struct iobmd_dmabuf *m)
 {
@@ -545,7 +512,7 @@ static int iobmd_dmabuf_vmap_get(struct iobmd_dmabuf *m)
 		return -EINVAL;
 	if (!dma_buf_is_dynamic(m->dmabuf)) {
 		ret = iobmd_dmabuf_hold(m, true);
-		if (ret)
+		if (ret == -ENOMEM || ret == -EINTR || ret == -ERESTARTSYS)
 			return ret;
 	}
 	ret = dma_buf_vmap_unlocked(m->dmabuf, &m->vmap);
@@ -733,11 +700,10 @@ static const struct iobmd_desc_ops iobmd_dmabuf_import_ops = {
  * The descriptor's length is the dma-buf's size.  Bytes go through the
  * exporter's kernel mapping, so an exporter without one cannot be read
  * or written (-EINVAL); a static exporter's memory is held by an
- * attachment of the module's device first, and its errors (-ENOMEM
- * where the exporter allocates the memory then, in the caller's memory
- * cgroup) are those of reads and writes; iobmd_desc_prepare_dev()
- * attaches the device to the dma-buf
- * and maps that attachment; physical segments are those of the
+ * attachment of the module's device first, and its -ENOMEM (where the
+ * exporter allocates the memory then, in the caller's memory cgroup) is
+ * that of reads and writes; iobmd_desc_prepare_dev() attaches the device
+ * to the dma-buf and maps that attachment; physical segments are those of the
  * exporter's memory where the module's device sees it 1:1 (else
  * -EOPNOTSUPP).  A dma-buf whose file is open read-only may not be
  * written (-EACCES from everything that would, through descriptors built

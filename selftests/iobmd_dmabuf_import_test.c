@@ -2267,7 +2267,7 @@ out:
  * copy held until the test ends it.  A signal with a handler arrives
  * during the wait and stays pending: the fault is taken again at once,
  * before any handler runs.  The reader must sleep (state D, in the
- * import's wait) rather than spin: before, each try's interruptible wait
+ * fence's wait) rather than spin: before, each try's interruptible wait
  * ended at once and the fault was taken again, the CPU in the kernel for
  * as long as the copy ran, and SIGKILL did not end it (the fault was
  * taken again forever).  SIGKILLed, it must be gone within 10 s, the copy
@@ -2340,10 +2340,10 @@ TEST_F_TIMEOUT(dynamic, kernel_fault_sleeps_through_signals, 120)
 	ASSERT_GT(20, stime - stime0)
 		TH_LOG("the fault spins in the kernel with a signal pending (state %c)",
 		       iobmd_proc_state(reader));
-	state = iobmd_proc_wait_state(reader, 'D', "iobmd_dmabuf", wchan,
+	state = iobmd_proc_wait_state(reader, 'D', "dma_fence", wchan,
 				      sizeof(wchan), 10000);
 	EXPECT_EQ('D', state) TH_LOG("the reader is in state %c", state);
-	EXPECT_NE(NULL, strstr(wchan, "iobmd_dmabuf"))
+	EXPECT_NE(NULL, strstr(wchan, "dma_fence"))
 		TH_LOG("the reader sleeps in %s", wchan);
 
 	ASSERT_EQ(0, kill(reader, SIGKILL));
