@@ -460,6 +460,46 @@ static int memlock_next(void *arg)
 	return 0;
 }
 
+/*
+ * Root's pin past the limit (CAP_IPC_LOCK), left pinned: not on root's
+ * count, so root's next process without CAP_IPC_LOCK may pin up to the
+ * limit.
+ */
+static int memlock_exempt(void *arg)
+{
+	const struct rlimit lim = { MEMLOCK_PAGES * PAGE_SIZE,
+				    MEMLOCK_PAGES * PAGE_SIZE };
+	bool capped = arg;
+	__u8 *a = iobmd_user_area(32, 9);
+	__u32 h;
+
+	CHK(a && !setrlimit(RLIMIT_MEMLOCK, &lim), "setup");
+	if (!capped) {
+		CHK(!mkgen(sh->fd, a, 32 * PAGE_SIZE, &sh->h[0]) &&
+		    !_test_ioctl_prepare(sh->fd, IOBMD_PREPARE, sh->h[0], 0),
+		    "32 pages with CAP_IPC_LOCK");
+		return 0;
+	}
+	CHK(!iobmd_drop_cap(CAP_IPC_LOCK), "drop CAP_IPC_LOCK");
+	CHK(!mkgen(sh->fd, a, 6 * PAGE_SIZE, &h), "general");
+	CHK(!_test_ioctl_prepare(sh->fd, IOBMD_PREPARE, h, 0),
+	    "6 pages, root's exempt 32 pinned");
+	CHK(!_test_ioctl_prepare(sh->fd, IOBMD_COMPLETE, h, 0) &&
+	    !_test_ioctl_release(sh->fd, h), "release");
+	return 0;
+}
+
+TEST_F(iobmd_sec, memlock_exempt_pins_not_counted)
+{
+	sh->fd = self->fd;
+	run_child(memlock_exempt, NULL);
+	run_child(memlock_exempt, (void *)1);
+	ASSERT_EQ(0, _test_ioctl_prepare(self->fd, IOBMD_COMPLETE, sh->h[0],
+					 0));
+	test_ioctl_release(sh->h[0]);
+	test_held_nothing();
+}
+
 TEST_F(iobmd_sec, memlock_per_user)
 {
 	sh->fd = self->fd;
