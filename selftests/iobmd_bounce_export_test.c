@@ -9,8 +9,11 @@
  * could have vgem import an export (PRIME) from several of its files,
  * or one export of a multi that repeats a buffer, and leave the pool
  * empty for everyone, with nothing of it charged.  iobmd refuses such a
- * mapping (EOPNOTSUPP), and the pool's use does not change.  Without
- * swiotlb=force the same imports work.
+ * mapping (EOPNOTSUPP), and the pool's use does not change while vgem
+ * holds the import.  (vgem maps an import at once on 6.1 and 6.12, where
+ * the import fails; 7.x's maps it only at a use that needs the device,
+ * and the import works with nothing mapped.)  Without swiotlb=force the
+ * same imports work.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -67,7 +70,11 @@ TEST_F(bounce, export_mapped_only_where_nothing_bounces)
 	__u32 b, m, gem, pieces[REPEATS];
 	int dfd[2], i, ret;
 
-	TH_LOG("swiotlb=force: %s", forced ? "yes" : "no");
+	TH_LOG("swiotlb=force: %s; bounce slots in use: %lld",
+	       forced ? "yes" : "no", used);
+	/* Where every mapping bounces, the pool's use is what is checked. */
+	if (forced)
+		ASSERT_LE(0, used) TH_LOG("no %s", IO_TLB_USED);
 	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, LEN, 0, &b);
 	for (i = 0; i < REPEATS; i++)
 		pieces[i] = b;
@@ -79,7 +86,10 @@ TEST_F(bounce, export_mapped_only_where_nothing_bounces)
 		gem = 0;
 		ret = vgem_import(self->card, dfd[i], &gem);
 		if (forced) {
-			EXPECT_EQ(-EOPNOTSUPP, ret) TH_LOG("export %d", i);
+			EXPECT_TRUE(ret == -EOPNOTSUPP || !ret)
+				TH_LOG("export %d: %s", i, strerror(-ret));
+			/* Refused, or held by vgem with nothing mapped. */
+			EXPECT_EQ(used, io_tlb_used()) TH_LOG("export %d", i);
 		} else {
 			EXPECT_EQ(0, ret) TH_LOG("export %d: %s", i,
 						 strerror(-ret));
@@ -87,9 +97,6 @@ TEST_F(bounce, export_mapped_only_where_nothing_bounces)
 		if (!ret)
 			EXPECT_EQ(0, vgem_close_handle(self->card, gem));
 	}
-	/* Where the kernel counts it, the pool is as it was. */
-	if (forced && used >= 0)
-		EXPECT_EQ(used, io_tlb_used());
 
 	close(dfd[1]);
 	close(dfd[0]);
