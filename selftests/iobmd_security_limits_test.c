@@ -369,14 +369,21 @@ TEST_F(iobmd_sec, nl_dump_reused_pid)
 	test_held_nothing();
 }
 
+/* RLIMIT_MEMLOCK of this process: @pages. */
+static int memlock_set(unsigned int pages)
+{
+	const struct rlimit lim = { pages * PAGE_SIZE, pages * PAGE_SIZE };
+
+	return setrlimit(RLIMIT_MEMLOCK, &lim);
+}
+
 static int memlock_child(void *arg)
 {
-	const struct rlimit lim = { 8 * PAGE_SIZE, 8 * PAGE_SIZE };
 	__u8 *a = iobmd_user_area(32, 6), v;
 	int fd = sh->fd;
 	__u32 big, small;
 
-	CHK(a && !setrlimit(RLIMIT_MEMLOCK, &lim), "setup");
+	CHK(a && !memlock_set(8), "setup");
 	CHK(!mkgen(fd, a, 32 * PAGE_SIZE, &big) &&
 	    !mkgen(fd, a, 8 * PAGE_SIZE, &small), "general");
 	/* Root (CAP_IPC_LOCK) is not held to it. */
@@ -411,10 +418,7 @@ TEST_F(iobmd_sec, memlock_limit)
 
 static int memlock_nobody(void)
 {
-	const struct rlimit lim = { MEMLOCK_PAGES * PAGE_SIZE,
-				    MEMLOCK_PAGES * PAGE_SIZE };
-
-	return setrlimit(RLIMIT_MEMLOCK, &lim) || become_nobody(NULL, 0);
+	return memlock_set(MEMLOCK_PAGES) || become_nobody(NULL, 0);
 }
 
 /* Pins 6 pages in sh->fd and leaves them pinned, in sh->h[0]. */
@@ -467,13 +471,11 @@ static int memlock_next(void *arg)
  */
 static int memlock_exempt(void *arg)
 {
-	const struct rlimit lim = { MEMLOCK_PAGES * PAGE_SIZE,
-				    MEMLOCK_PAGES * PAGE_SIZE };
 	bool capped = arg;
 	__u8 *a = iobmd_user_area(32, 9);
 	__u32 h;
 
-	CHK(a && !setrlimit(RLIMIT_MEMLOCK, &lim), "setup");
+	CHK(a && !memlock_set(MEMLOCK_PAGES), "setup");
 	if (!capped) {
 		CHK(!mkgen(sh->fd, a, 32 * PAGE_SIZE, &sh->h[0]) &&
 		    !_test_ioctl_prepare(sh->fd, IOBMD_PREPARE, sh->h[0], 0),
