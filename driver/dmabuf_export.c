@@ -84,7 +84,7 @@ struct iobmd_export_attach {
 	unsigned int maps;
 };
 
-static const struct dma_buf_ops iobmd_dmabuf_ops, iobmd_dmabuf_iomem_ops;
+static const struct dma_buf_ops iobmd_dmabuf_ops, iobmd_dmabuf_novmap_ops;
 
 static bool __iobmd_hot iobmd_export_iomem(const struct iobmd_export *e)
 {
@@ -339,10 +339,11 @@ static void *iobmd_export_vmap(struct iobmd_export *e)
 }
 
 /*
- * RAM only: device memory has no vmap (iobmd_dmabuf_iomem_ops), since
+ * RAM only: device memory has no vmap (iobmd_dmabuf_novmap_ops), since
  * importers such as vb2-vmalloc take any kernel mapping for system memory
- * and the core BUG()s at their vunmap of an I/O one.  It fails only when
- * the kernel is out of memory or of vmalloc space, where the core warns.
+ * and the core BUG()s at their vunmap of an I/O one; nor has RAM that
+ * userspace named by address.  It fails only when the kernel is out of
+ * memory or of vmalloc space, where the core warns.
  */
 static int iobmd_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -436,8 +437,12 @@ static const struct dma_buf_ops iobmd_dmabuf_ops = {
 	.vunmap = iobmd_dmabuf_vunmap,
 };
 
-/* Device memory: the same without vmap (dma_buf_vmap() says EINVAL). */
-static const struct dma_buf_ops iobmd_dmabuf_iomem_ops = {
+/*
+ * The same without vmap (dma_buf_vmap() says EINVAL): device memory, and
+ * RAM that userspace named by physical address, which lockdown may close
+ * after the export, when the core would warn at a vmap that failed.
+ */
+static const struct dma_buf_ops iobmd_dmabuf_novmap_ops = {
 	IOBMD_DMABUF_OPS,
 };
 
@@ -456,7 +461,7 @@ struct iobmd_desc *iobmd_dmabuf_exported(struct dma_buf *dmabuf, u64 *offset,
 	struct iobmd_export *e;
 
 	if (dmabuf->ops != &iobmd_dmabuf_ops &&
-	    dmabuf->ops != &iobmd_dmabuf_iomem_ops)
+	    dmabuf->ops != &iobmd_dmabuf_novmap_ops)
 		return NULL;
 	e = dmabuf->priv;
 	*offset = e->offset;
@@ -561,8 +566,8 @@ iobmd_export(struct iobmd_desc *d, u64 offset, u64 length, int flags,
 	if (!ref)
 		iobmd_desc_get(d);
 
-	info.ops = iobmd_export_iomem(e) ? &iobmd_dmabuf_iomem_ops :
-					   &iobmd_dmabuf_ops;
+	info.ops = e->layout.flags & (IOBMD_RUN_IOMEM | IOBMD_RUN_RAW) ?
+		   &iobmd_dmabuf_novmap_ops : &iobmd_dmabuf_ops;
 	info.size = PAGE_ALIGN(length);
 	info.flags = flags;
 	info.priv = e;
@@ -597,7 +602,8 @@ err_ref:
  * holds @d until its last user lets go.  Its size is @length rounded up to
  * a page.  O_RDONLY makes the file refuse writable mappings; importing
  * devices may write all the same.  Device memory must be one physically
- * contiguous range and goes only to peer2peer importers.  Foreign memory
+ * contiguous range and goes only to peer2peer importers; it and RAM that
+ * userspace named by physical address have no vmap.  Foreign memory
  * (imported dma-bufs) is not exported again.  A descriptor has at most
  * IOBMD_EXPORT_MAX dma-bufs alive at once.  May sleep.
  *

@@ -93,7 +93,7 @@ static u64 iobmd_general_list_offset(struct iobmd_general *g, u32 i, u64 local)
 static int iobmd_general_walk_range(struct iobmd_general *g, u32 i, u64 local,
 				    u64 len, iobmd_run_fn fn, void *arg)
 {
-	const struct iobmd_run run = { };
+	const struct iobmd_run run = { .flags = g->user ? IOBMD_RUN_RAW : 0 };
 
 	return iobmd_runs_walk(&g->runs, iobmd_general_list_offset(g, i, local),
 			       len, &run, fn, arg);

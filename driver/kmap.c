@@ -23,9 +23,11 @@ static int iobmd_layout_run(void *arg, const struct iobmd_run *run)
 		l->pos = l->first;
 		l->cache = run->cache;
 		l->flags = flags;
-	} else if (run->cache != l->cache || flags != l->flags) {
+	} else if (run->cache != l->cache ||
+		   flags != (l->flags & ~IOBMD_RUN_RAW)) {
 		return -EINVAL;
 	}
+	l->flags |= run->flags & IOBMD_RUN_RAW;
 	/* Bytes keep their page offsets; a page shared must be the same. */
 	if (offset_in_page(l->pos) != offset_in_page(run->addr))
 		return -EINVAL;
@@ -152,7 +154,7 @@ void *iobmd_desc_vmap(struct iobmd_desc *d)
 	if (ret)
 		return ERR_PTR(ret);
 	ret = iobmd_layout_collect(d, 0, extent, IOBMD_WALK_ADDR, &l);
-	if (!ret && l.flags)
+	if (!ret && l.flags & (IOBMD_RUN_IOMEM | IOBMD_RUN_FOREIGN))
 		ret = -EOPNOTSUPP;
 	addr = NULL;
 	if (!ret) {

@@ -57,6 +57,7 @@ struct iobmd_desc;
 #define IOBMD_RUN_IOMEM	BIT(1)	/* @kaddr is an __iomem address */
 #define IOBMD_RUN_FOREIGN	BIT(2)	/* another exporter's dma-buf memory */
 #define IOBMD_RUN_NOMAP	BIT(3)	/* its exporter lets no process map it */
+#define IOBMD_RUN_RAW	BIT(4)	/* RAM userspace named: lockdown closes it */
 
 /**
  * struct iobmd_run - a physically (or, for DMA walks, DMA-) contiguous run
@@ -529,7 +530,8 @@ int iobmd_runs_sgt_map(struct sg_table *sgt, const struct iobmd_runs *r,
  * @first: page offset of the range's first byte
  * @pos: first's page offset plus the bytes collected so far
  * @cache: IOBMD_CACHE_* of every run
- * @flags: IOBMD_RUN_IOMEM and IOBMD_RUN_FOREIGN, the same for every run
+ * @flags: IOBMD_RUN_IOMEM and IOBMD_RUN_FOREIGN, the same for every run;
+ *	IOBMD_RUN_RAW when any run has it
  */
 struct iobmd_layout {
 	struct iobmd_runs runs;

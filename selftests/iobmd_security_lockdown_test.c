@@ -5,7 +5,9 @@
  * device or physical-RAM descriptor, and those made before cannot be read,
  * written, mapped, prepared or asked for segments, directly or through a
  * descriptor built on them, and a mapping of them made before and filled
- * at fault time (6.12 on, by PUD where it can) maps nothing more.
+ * at fault time (6.12 on, by PUD where it can) maps nothing more.  Their
+ * dma-bufs exported before can be mapped by no process, and never by the
+ * kernel (a vmap cannot fail later without the dma-buf core's warning).
  * Buffers keep working.
  *
  * Raising lockdown cannot be undone and restricts debugfs (fault
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "iobmd_utils.h"
+#include "iobmd_dmabuf.h"
 
 #define SECURITYFS	"/sys/kernel/security"
 #define LOCKDOWN	SECURITYFS "/lockdown"
@@ -45,6 +48,25 @@ static void read_line(const char *path, char *buf, size_t len)
 	if (!fgets(buf, len, f))
 		buf[0] = 0;
 	fclose(f);
+}
+
+/*
+ * A kernel importer's vmap of dma-buf @dfd (iobmd_dmabuf_kapi.ko, through
+ * its file @run): 0 or the write's errno.  When it maps, its first byte
+ * must be @byte: the module's results (readable under lockdown) say so,
+ * else -EBADMSG.
+ */
+static int kernel_vmap(int run, int dfd, __u8 byte)
+{
+	char cmd[32], res[512] = "";
+	int n = snprintf(cmd, sizeof(cmd), "vmap %d %x", dfd, byte);
+
+	if (write(run, cmd, n) != n)
+		return errno;
+	if (iobmd_read_file(DMABUF_KAPI_DIR "results", res, sizeof(res)) ||
+	    strstr(res, "not ok") || !strstr(res, "1.."))
+		return -EBADMSG;
+	return 0;
 }
 
 #define GIB	0x40000000ULL
@@ -81,7 +103,28 @@ static void *gib_untouched(int fd, __u32 *gib_buf, __u32 *gib_phys)
 	return iobmd_mmap(fd, cookie, GIB, PROT_READ);
 }
 
-TEST(lockdown_closes_raw_memory)
+FIXTURE(lockdown)
+{
+	bool kapi;	/* the test loaded iobmd_dmabuf_kapi.ko */
+};
+
+FIXTURE_SETUP(lockdown)
+{
+	self->kapi = false;
+}
+
+/*
+ * Run by the harness also after a failed assertion, when the test's
+ * process, and with it what held the kapi module, is gone: iobmd can be
+ * unloaded after.
+ */
+FIXTURE_TEARDOWN_PARENT(lockdown)
+{
+	if (self->kapi)
+		syscall(SYS_delete_module, "iobmd_dmabuf_kapi", O_NONBLOCK);
+}
+
+TEST_F(lockdown, closes_raw_memory)
 {
 	__u32 dev, sub, phys, buf, h = 0;
 	__u64 dev_cookie, phys_cookie, buf_cookie;
@@ -91,8 +134,9 @@ TEST(lockdown_closes_raw_memory)
 	char line[256];
 	__u8 bytes[64] = { 0 };
 	__u32 count = 1, gib_buf, gib_phys;
+	int fd, run, phys_dfd, buf_dfd;
+	__u8 first = 0x3c;
 	void *p, *gib;
-	int fd;
 
 	/* Only a reboot lowers it again: asked for, or skipped. */
 	if (!getenv(LOCKDOWN_OPT_IN))
@@ -106,6 +150,16 @@ TEST(lockdown_closes_raw_memory)
 	ASSERT_NE(NULL, strstr(line, "lockdown")) TH_LOG("lsm: %s", line);
 	read_line(LOCKDOWN, line, sizeof(line));
 	ASSERT_NE(NULL, strstr(line, "[none]")) TH_LOG("lockdown: %s", line);
+
+	/*
+	 * A kernel importer: loaded and its file opened now, since lockdown
+	 * refuses unsigned modules and opening debugfs files for writing.
+	 */
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
+	self->kapi = true;
+	run = open(DMABUF_KAPI_DIR "run", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, run) TH_LOG("%s: %s", DMABUF_KAPI_DIR "run",
+				 strerror(errno));
 
 	fd = open(IOBMD_DEV_PATH, O_RDWR);
 	ASSERT_LE(0, fd);
@@ -131,6 +185,22 @@ TEST(lockdown_closes_raw_memory)
 	ASSERT_EQ(0, _test_ioctl_map(fd, phys, 0, 0, 0, &phys_cookie));
 	ASSERT_EQ(0, _test_ioctl_map(fd, buf, 0, 0, 0, &buf_cookie));
 	ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_READ, dev, 0, bytes, 16, NULL));
+	/*
+	 * Their dma-bufs: the buffer's page, also by address.  The kernel
+	 * maps the buffer's, never RAM userspace named by address, which
+	 * lockdown may close after the export.
+	 */
+	ASSERT_EQ(0, _test_ioctl_rw(fd, IOBMD_WRITE, buf, 0, &first, 1, NULL));
+	ASSERT_EQ(0, _test_export(fd, buf, 0, 0, O_RDWR | O_CLOEXEC,
+				  &buf_dfd));
+	ASSERT_EQ(0, _test_export(fd, phys, 0, 0, O_RDWR | O_CLOEXEC,
+				  &phys_dfd));
+	EXPECT_EQ(0, kernel_vmap(run, buf_dfd, first));
+	EXPECT_EQ(EINVAL, kernel_vmap(run, phys_dfd, first));
+	p = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, phys_dfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(first, *(__u8 *)p);
+	EXPECT_EQ(0, munmap(p, PAGE_SIZE));
 	gib = gib_untouched(fd, &gib_buf, &gib_phys);
 	ASSERT_NE(MAP_FAILED, gib) TH_LOG("the GiB: %s", strerror(errno));
 	if (!gib)
@@ -195,6 +265,10 @@ TEST(lockdown_closes_raw_memory)
 	/* No DMA mapping either. */
 	REFUSED(_test_ioctl_prepare(fd, IOBMD_PREPARE, dev, 0));
 	REFUSED(_test_ioctl_prepare(fd, IOBMD_PREPARE, phys, 0));
+	/* Nor a mapping of the dma-buf, by a process or the kernel. */
+	p = mmap(NULL, PAGE_SIZE, PROT_READ, MAP_SHARED, phys_dfd, 0);
+	REFUSED(p == MAP_FAILED ? -1 : munmap(p, PAGE_SIZE));
+	EXPECT_EQ(EINVAL, kernel_vmap(run, phys_dfd, first));
 
 	/* Buffers are the caller's own memory: untouched by lockdown. */
 	memset(bytes, 0x5a, sizeof(bytes));
@@ -203,8 +277,14 @@ TEST(lockdown_closes_raw_memory)
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(0, memcmp(p, bytes, sizeof(bytes)));
 	EXPECT_EQ(0, munmap(p, PAGE_SIZE));
+	EXPECT_EQ(0, kernel_vmap(run, buf_dfd, bytes[0]));
 
 	/* Releasing still works, and leaves nothing behind. */
+	EXPECT_EQ(0, close(phys_dfd));
+	EXPECT_EQ(0, close(buf_dfd));
+	EXPECT_EQ(0, close(run));
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
+	self->kapi = false;
 	EXPECT_EQ(0, _test_ioctl_release(fd, sub));
 	EXPECT_EQ(0, _test_ioctl_release(fd, dev));
 	EXPECT_EQ(0, _test_ioctl_release(fd, phys));
