@@ -283,11 +283,14 @@ static void stress_totals(struct stress_shared *sh, double secs)
 
 /*
  * Releases racing with creation on one file: creators make and drop
- * descriptors while other threads release handle numbers they guess.
- * Either side may find a handle gone (ENOENT), never anything else, and
- * once the file is closed nothing may be left.  A handle that is being
- * created must not be releasable: else the next create can be given the
- * same handle and one descriptor drops out of the table, never freed.
+ * descriptors while other threads release handle numbers they guess:
+ * the newest one made and the next few (handles are given cyclically,
+ * so those are the numbers creators get next).  Either side may find a
+ * handle gone (ENOENT), never anything else, and once the file is closed
+ * nothing may be left.  A handle that is being created must not be
+ * releasable: else the next create can be given the same handle and one
+ * descriptor drops out of the table, never freed.  The races must have
+ * been run: some guesses took a creator's handle from it.
  */
 #define RACE_CREATORS	4
 #define RACE_RELEASERS	2
@@ -295,6 +298,7 @@ static void stress_totals(struct stress_shared *sh, double secs)
 struct race {
 	int fd;
 	double deadline;
+	atomic_uint newest;	/* the handle a creator was given last */
 	atomic_ulong creates, stolen, guessed;
 	atomic_int bad;
 	char why[256];
@@ -319,6 +323,9 @@ static void *race_creator(void *arg)
 			break;
 		}
 		atomic_fetch_add(&r->creates, 1);
+		atomic_store(&r->newest, h);
+		/* With fewer CPUs than threads, a releaser's turn now. */
+		sched_yield();
 		/* A sub over it, unless it has gone already. */
 		if (_test_ioctl_sub_create(r->fd, h, 0, 0, 1, &s)) {
 			if (errno != ENOENT)
@@ -341,8 +348,11 @@ static void *race_releaser(void *arg)
 	unsigned int k = 0;
 
 	while (!atomic_load(&r->bad) && now() < r->deadline) {
-		__u32 h = 1 + k++ % (2 * RACE_CREATORS);
+		/* The newest, and the next few, being made now. */
+		__u32 h = atomic_load(&r->newest) + k++ % RACE_CREATORS;
 
+		if (!h)
+			continue;
 		if (!_test_ioctl_release(r->fd, h))
 			atomic_fetch_add(&r->guessed, 1);
 		else if (errno != ENOENT)
@@ -383,6 +393,8 @@ TEST_F_TIMEOUT(stress, release_races, STRESS_MAX_SECONDS + 50)
 		       secs, atomic_load(&r->creates), atomic_load(&r->stolen),
 		       atomic_load(&r->guessed));
 	EXPECT_EQ(0, atomic_load(&r->bad)) TH_LOG("%s", r->why);
+	/* The races were run: a guess took a creator's handle from it. */
+	EXPECT_LT(0, atomic_load(&r->stolen));
 	ASSERT_EQ(0, iobmd_read_stats(&st));
 	/* Back where they were (0, unless something else leaked before). */
 	for (k = 0; k < st.n; k++) {
