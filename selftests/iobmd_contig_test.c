@@ -12,8 +12,9 @@
  * allocator's of exactly the size is one, and from 6.12 on a larger range
  * is made of naturally aligned ones of at least the allocator's largest
  * order, but for a rest smaller than that.  Where the module maps buffers
- * by PMD (7.2 on), every piece of a range is of PMD order (2 MiB), the
- * rest smaller than that, and a block of 4 MiB may be two of them.
+ * by PMD (6.15 on, so 7.2 and 7.3 in the matrix), every piece of a range
+ * is of PMD order (2 MiB), the rest smaller than that, and a block of
+ * 4 MiB may be two of them.
  *
  * Needs root (IOBMD_GET_SEGMENTS) and the 6 GiB guest (3 GiB of RAM below
  * 4 GiB).  Each test leaves the module's counters as found.
@@ -23,6 +24,7 @@
 
 #include "iobmd_utils.h"
 #include "iobmd_stats.h"
+#include "iobmd_hugemaps.h"
 
 #define MASK_4G		0x00000000FFFFF000ULL	/* below 4 GiB, page aligned */
 #define MASK_4G_64M	0x00000000FC000000ULL	/* below 4 GiB, 64 MiB aligned */
@@ -276,49 +278,6 @@ TEST_F(iobmd_contig, mapping_is_page_backed)
 #define KPF_COMPOUND_TAIL	16
 
 /*
- * Whether the module maps buffers by PMD where it can: it then marks a
- * mapping of 2 MiB or more VM_HUGEPAGE ("hg" in smaps' VmFlags), whatever
- * transparent huge pages are set to.
- */
-static bool maps_by_pmd(struct __test_metadata *_metadata, int fd)
-{
-	const size_t len = 2UL << 20;
-	unsigned long start, end, a;
-	char line[256];
-	bool in = false, hg = false;
-	__u64 cookie;
-	__u32 h;
-	__u8 *p;
-	FILE *f;
-
-	ASSERT_EQ(0, _test_ioctl_buf_create(fd, 0, IOBMD_DIRECTION_INOUT, len,
-					    0, 0, NULL, 0, &h));
-	ASSERT_EQ(0, _test_ioctl_map(fd, h, 0, 0, len, &cookie));
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)cookie);
-	ASSERT_NE(MAP_FAILED, p);
-	a = (unsigned long)p;
-	f = fopen("/proc/self/smaps", "r");
-	ASSERT_NE(NULL, f);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = start <= a && a < end;
-			continue;
-		}
-		if (in && !strncmp(line, "VmFlags:", 8)) {
-			hg = strstr(line, " hg") != NULL;
-			break;
-		}
-	}
-	fclose(f);
-	ASSERT_EQ(0, munmap(p, len));
-	ASSERT_EQ(0, _test_ioctl_release(fd, h));
-	TH_LOG("buffers %smapped by PMD", hg ? "" : "not ");
-	return hg;
-}
-
-/*
  * The compound-page flags of the @n pages mapped at @p, which are
  * physically contiguous: 'H' for a head, 't' for a tail, '.' for neither,
  * from the page frame of the first (/proc/self/pagemap) on.
@@ -368,6 +327,30 @@ static __u8 *create_mapped(int fd, __u64 size, __u64 mask, __u32 *h)
 		return MAP_FAILED;
 	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    (off_t)cookie);
+}
+
+/*
+ * Whether buffers are mapped by PMD on this kernel (the hugemap test's
+ * rule, not the module's word): a contiguous 2 MiB buffer, touched once,
+ * must then be mapped by one PMD (smaps' FilePmdMapped), else by none.
+ */
+static bool maps_by_pmd(struct __test_metadata *_metadata, int fd)
+{
+	const size_t len = 2UL << 20;
+	bool pmd = buffers_map_by_pmd();
+	__u32 h;
+	__u8 *p;
+	long kb;
+
+	p = create_mapped(fd, len, MASK_4G, &h);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	kb = smaps_kb(p, "FilePmdMapped");
+	EXPECT_EQ(pmd ? (long)(len >> 10) : 0, kb > 0 ? kb : 0)
+		TH_LOG("a PMD %sexpected", pmd ? "" : "not ");
+	ASSERT_EQ(0, munmap(p, len));
+	ASSERT_EQ(0, _test_ioctl_release(fd, h));
+	return pmd;
 }
 
 /*

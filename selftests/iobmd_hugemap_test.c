@@ -25,16 +25,10 @@ FIXTURE(hugemap)
 	bool huge;
 };
 
-/* The kernel maps folios by PMD and THP is not "never". */
-static bool huge_expected(void)
-{
-	return iobmd_kernel_at_least(6, 15) && thp_enabled();
-}
-
 FIXTURE_SETUP(hugemap)
 {
 	iobmd_fixture_open(self->fd);
-	self->huge = huge_expected();
+	self->huge = buffers_map_by_pmd();
 	TH_LOG("huge mappings %s on this kernel",
 	       self->huge ? "expected" : "not expected");
 }

@@ -52,6 +52,17 @@ static inline bool thp_enabled(void)
 	return !strstr(line, "[never]");
 }
 
+/*
+ * Whether buffers' 2 MiB chunks are mapped by PMD here: the kernel maps
+ * folios by PMD (vmf_insert_folio_pmd(), 6.15 on), transparent huge
+ * pages are not "never", and a PMD maps 2 MiB (4 KiB pages).
+ */
+static inline bool buffers_map_by_pmd(void)
+{
+	return iobmd_kernel_at_least(6, 15) && thp_enabled() &&
+	       PAGE_SIZE == 4096;
+}
+
 /* Minor faults of this process so far. */
 static inline long minor_faults(void)
 {
