@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <linux/userfaultfd.h>
 
 #include "iobmd_utils.h"
 #include "iobmd_dmabuf.h"
@@ -468,11 +469,27 @@ TEST_F(exp, bad_pointer)
  * checks the struct is writable before it starts, so only a page that
  * turns read-only during the export reaches that point: a thread flips
  * the page while exports of user memory (whose pin takes a while) run.
+ * Random timing; answer_fault_after_the_export below makes it certain
+ * where long-term pins wait for userfaultfd (6.12 on).
  */
 struct flipper {
 	void *page;
 	volatile bool stop;
 };
+
+/* A page of its own holding IOBMD_EXPORT_DMABUF's struct for all of @g. */
+static struct iobmd_export_dmabuf *export_cmd_page(__u32 g)
+{
+	struct iobmd_export_dmabuf *cmd;
+
+	cmd = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (cmd != MAP_FAILED)
+		*cmd = (struct iobmd_export_dmabuf){
+			.size = sizeof(*cmd), .handle = g, .fd_flags = O_RDWR,
+		};
+	return cmd;
+}
 
 static void *flip_page(void *arg)
 {
@@ -501,13 +518,9 @@ TEST_F_TIMEOUT(exp, answer_fault_leaves_no_fd, 120)
 	ASSERT_NE(NULL, mem);
 	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, mem, pages * PAGE_SIZE,
 				 &g);
-	f.page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, f.page);
-	cmd = f.page;
-	*cmd = (struct iobmd_export_dmabuf){
-		.size = sizeof(*cmd), .handle = g, .fd_flags = O_RDWR,
-	};
+	cmd = export_cmd_page(g);
+	ASSERT_NE(MAP_FAILED, cmd);
+	f.page = cmd;
 	lo = lowest_free_fd();
 	ASSERT_EQ(0, pthread_create(&t, NULL, flip_page, &f));
 	for (i = 0; i < 200; i++) {
@@ -527,6 +540,106 @@ TEST_F_TIMEOUT(exp, answer_fault_leaves_no_fd, 120)
 	munmap(f.page, PAGE_SIZE);
 	test_ioctl_release(g);
 	munmap(mem, pages * PAGE_SIZE);
+}
+
+/*
+ * The same made certain: the exported memory is missing behind a
+ * userfaultfd, so the export's pin waits for a thread, which makes the
+ * struct's page read-only (after the kernel's first write of it) before
+ * it supplies the page.  The export then runs to its end, and its answer
+ * cannot be written.  Where long-term pins do not wait for userfaultfd
+ * (6.1), the pin fails at once with EFAULT, and nothing is left either.
+ */
+struct answer_server {
+	int uffd;
+	void *mem;	/* the page registered with it */
+	void *cmd_page;
+	int returned;	/* the export returned */
+	int faults;
+	int err;	/* what failed in the thread, as an errno */
+};
+
+static void *serve_answer_fault(void *arg)
+{
+	struct answer_server *a = arg;
+	struct pollfd p = { .fd = a->uffd, .events = POLLIN };
+	struct uffdio_zeropage zero = {
+		.range = { .start = (uintptr_t)a->mem, .len = PAGE_SIZE },
+	};
+	struct uffd_msg msg;
+
+	/* One fault, or none where the export returned without one. */
+	while (poll(&p, 1, 100) != 1 || !(p.revents & POLLIN))
+		if (__atomic_load_n(&a->returned, __ATOMIC_ACQUIRE))
+			return NULL;
+	/* Whatever came, the page is supplied: the export never hangs. */
+	if (read(a->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		a->err = EIO;
+	else
+		a->faults++;
+	if (!a->err && mprotect(a->cmd_page, PAGE_SIZE, PROT_READ))
+		a->err = errno;
+	if (ioctl(a->uffd, UFFDIO_ZEROPAGE, &zero))
+		a->err = a->err ?: errno;
+	return NULL;
+}
+
+TEST_F(exp, answer_fault_after_the_export)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct answer_server a = { 0 };
+	struct iobmd_export_dmabuf *cmd;
+	int lo, ret, err;
+	pthread_t t;
+	__u8 *mem;
+	__u32 g;
+
+	/* Non-blocking: poll() of a blocking one says EPOLLERR. */
+	a.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	ASSERT_LE(0, a.uffd) TH_LOG("userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(a.uffd, UFFDIO_API, &api));
+	mem = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	test_ioctl_general_range(IOBMD_DIRECTION_INOUT, mem, PAGE_SIZE, &g);
+	reg.range.start = (uintptr_t)mem;
+	reg.range.len = PAGE_SIZE;
+	ASSERT_EQ(0, ioctl(a.uffd, UFFDIO_REGISTER, &reg));
+	a.mem = mem;
+	cmd = export_cmd_page(g);
+	ASSERT_NE(MAP_FAILED, cmd);
+	a.cmd_page = cmd;
+	lo = lowest_free_fd();
+	ASSERT_EQ(0, pthread_create(&t, NULL, serve_answer_fault, &a));
+	ret = ioctl(self->fd, IOBMD_EXPORT_DMABUF, cmd);
+	err = errno;
+	__atomic_store_n(&a.returned, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, a.err) TH_LOG("the fault's server: %s", strerror(a.err));
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EFAULT, err);
+	EXPECT_EQ(lo, lowest_free_fd());
+	EXPECT_EQ(0, nl_stats_exports(self->nl));
+	if (!a.faults) {
+		/* 6.1's long-term pins fail at a userfaultfd range at once. */
+		EXPECT_FALSE(iobmd_kernel_at_least(6, 12));
+		TH_LOG("this kernel fails long-term pins of userfaultfd ranges at once");
+	}
+
+	/* With the page there and the struct writable, it exports. */
+	ASSERT_EQ(0, ioctl(a.uffd, UFFDIO_UNREGISTER, &reg.range));
+	mem[0] = 1;
+	ASSERT_EQ(0, mprotect(a.cmd_page, PAGE_SIZE, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, ioctl(self->fd, IOBMD_EXPORT_DMABUF, cmd));
+	EXPECT_EQ(lo, cmd->fd);
+	EXPECT_EQ(0, close(cmd->fd));
+	test_ioctl_release(g);
+	EXPECT_EQ(0, nl_stats_exports(self->nl));
+	munmap(a.cmd_page, PAGE_SIZE);
+	munmap(mem, PAGE_SIZE);
+	close(a.uffd);
 }
 
 TEST_F(exp, enoent)
