@@ -49,6 +49,35 @@
 #define DMABUF_KAPI_DIR		"/sys/kernel/debug/iobmd_dmabuf_kapi/"
 
 /*
+ * The memory type of the page table entry that maps @addr in a mapping by
+ * frame number, as the kapi module reads it (loaded by the test), in
+ * @mode: x86's PAT modes ("wb", "wc", "uc-", ...), arm64's "wb", "nc",
+ * "ngnrne", "ngnre".  0, or -errno (-EFAULT: no such mapping there,
+ * -EOPNOTSUPP: another architecture, or x86 without PAT).
+ */
+static inline int dmabuf_kapi_cachemode(const void *addr, char *mode,
+					size_t size)
+{
+	char a[32];
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(DMABUF_KAPI_DIR "cachemode", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(a, sizeof(a), "%lx", (unsigned long)addr);
+	if (write(fd, a, n) != n)
+		ret = -errno;
+	n = ret ? 0 : pread(fd, mode, size - 1, 0);
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+	mode[n > 0 ? n : 0] = 0;
+	mode[strcspn(mode, "\n")] = 0;
+	return ret;
+}
+
+/*
  * IOBMD_EXPORT_DMABUF of a range of @handle on /dev/iobmd's @fd: the
  * ioctl's return, the dma-buf's fd in *@out on success.
  */

@@ -803,34 +803,6 @@ TEST_F(import, multi_map)
 
 #ifdef __x86_64__
 /*
- * The memory type (x86's PAT) of the page table entry that maps @addr in
- * a mapping by frame number, in @mode ("wb", "wc", ...): 0, or -errno
- * (-EFAULT: not such a mapping).  The kapi module reads it.
- */
-static int pfn_cachemode(const void *addr, char *mode, size_t size)
-{
-	char a[32];
-	int ret;
-
-	snprintf(a, sizeof(a), "%lx", (unsigned long)addr);
-	ret = iobmd_write_file(DMABUF_KAPI_DIR "cachemode", a);
-	if (!ret)
-		ret = iobmd_read_file(DMABUF_KAPI_DIR "cachemode", mode, size);
-	if (!ret)
-		mode[strcspn(mode, "\n")] = 0;
-	return ret;
-}
-
-/* Expects the PFN mapping at @addr to have memory type @want. */
-#define test_cachemode(addr, want)                                            \
-	({                                                                    \
-		const void *__a = (addr);                                     \
-		char __m[8] = "";                                             \
-		EXPECT_EQ(0, pfn_cachemode(__a, __m, sizeof(__m)));           \
-		EXPECT_STREQ(want, __m) TH_LOG("at %p", __a);                 \
-	})
-
-/*
  * On x86 a page of RAM has one memory type, which its owner sets: vgem's
  * pages are write-combining while it holds them (for a GPU that does not
  * snoop), the other exporters' write-back.  A second mapping of another
@@ -872,7 +844,7 @@ TEST_F(import, foreign_pages_keep_their_memory_type)
 	/* Each mapping read whole first: every page of it is mapped. */
 	EXPECT_EQ(0, memcmp(map, b + bl, len));
 	/* Where the exporter maps by frame number too. */
-	if (!pfn_cachemode(map, own, sizeof(own)))
+	if (!dmabuf_kapi_cachemode(map, own, sizeof(own)))
 		EXPECT_STREQ(want, own) TH_LOG("the exporter's own mapping");
 
 	test_ioctl_map(m, 0, 0, 0, &cookie);
@@ -880,15 +852,15 @@ TEST_F(import, foreign_pages_keep_their_memory_type)
 	ASSERT_NE(MAP_FAILED, mine) TH_LOG("%s", strerror(errno));
 	EXPECT_FALSE(mapped_from_dmabuf(mine));
 	EXPECT_EQ(0, memcmp(mine, b, bl + len));
-	test_cachemode(mine, "wb");
-	test_cachemode(mine + bl, want);
-	test_cachemode(mine + bl + len - 1, want);
+	test_pte_cachemode(mine, "wb");
+	test_pte_cachemode(mine + bl, want);
+	test_pte_cachemode(mine + bl + len - 1, want);
 
 	test_ioctl_map(a, 0, 0, 0, &cookie);
 	alone = iobmd_mmap(self->fd, cookie, len, PROT_READ);
 	ASSERT_NE(MAP_FAILED, alone) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0, memcmp(alone, b + bl, len));
-	test_cachemode(alone, want);
+	test_pte_cachemode(alone, want);
 	snprintf(pid, sizeof(pid), ":%d ", getpid());
 	EXPECT_EQ(0, iobmd_kmsg_count(kmsg, "x86/PAT", pid));
 
@@ -1456,7 +1428,7 @@ TEST_F(wc, one_run_that_is_the_whole_mapping)
 	self->p = iobmd_mmap(self->fd, cookie, n, PROT_READ | PROT_WRITE);
 	ASSERT_NE(MAP_FAILED, self->p) TH_LOG("%s", strerror(errno));
 	for (i = 0; i < EXPORTER_PAGES; i++) {
-		test_cachemode((__u8 *)self->p + i * PAGE_SIZE, "wc");
+		test_pte_cachemode((__u8 *)self->p + i * PAGE_SIZE, "wc");
 		snprintf((char *)self->p + i * PAGE_SIZE + 7, 8, "page %zu", i);
 	}
 	snprintf(pid, sizeof(pid), ":%d ", getpid());

@@ -15,6 +15,7 @@
 
 #include "iobmd_ivshmem.h"
 #include "iobmd_utils.h"
+#include "iobmd_dmabuf.h"
 
 #define IVSHMEM_SIZE	SZ_1M
 /* Where the host-checked pattern goes; the tests below keep clear of it. */
@@ -22,8 +23,9 @@
 #define PAT_LIST	"/sys/kernel/debug/x86/pat_memtype_list"
 /*
  * arm64 keeps no record of a mapping's memory type that userspace can read
- * (x86's PAT list): there the modes' data and refusals are checked, and
- * the kapi module checks the attributes of RAM's mappings.
+ * (x86's PAT list): there page_table_memory_types reads the entries
+ * through the kapi module, as it does on x86, and iobmd_kapi.ko checks the
+ * attributes of RAM's kernel mappings.
  */
 #ifdef __x86_64__
 #define HAVE_PAT	1
@@ -360,9 +362,162 @@ TEST_F(iobmd_device, cache_modes)
 }
 
 /*
+ * The memory type of the page table entries themselves, as the kapi
+ * module reads them, for each mode a mapping of device memory can have:
+ * uncached (the default, inhibit; write-through on arm64, which has no
+ * such type for it) is Device memory on arm64 and PAT's UC- on x86,
+ * write-combining is Normal non-cacheable on arm64, copy-back
+ * (CAP_SYS_RAWIO) write-back on arm64; x86 gives device memory asked for
+ * write-back the MTRRs' type, write-back or UC- (QEMU's firmware leaves
+ * the BAR uncached).  In a mapping of RAM and device memory, each piece
+ * has its own, but on x86 device memory that is only part of a mapping
+ * has the type the PAT holds for its range, UC- where nothing else maps
+ * it (remap_pfn_range() of part of a VMA reserves no type; it looks the
+ * range's up).  "a|b": either.  Expectations only, no assertion, between
+ * loading the kapi module and unloading it (iobmd cannot be unloaded
+ * while it is).
+ */
+#if defined(__x86_64__)
+#define DEV_UNCACHED	"uc-"
+#define DEV_WC		"wc"
+#define DEV_WT		"wt"
+#define DEV_WB		"uc-|wb"
+#define DEV_WC_PART	"uc-"
+#elif defined(__aarch64__)
+#define DEV_UNCACHED	"ngnrne"
+#define DEV_WC		"nc"
+#define DEV_WT		"ngnrne"
+#define DEV_WB		"wb"
+#define DEV_WC_PART	"nc"
+#endif
+
+#ifdef DEV_UNCACHED
+static const struct {
+	__u32 mode;
+	const char *want;
+} dev_types[] = {
+	{ IOBMD_CACHE_DEFAULT, DEV_UNCACHED },
+	{ IOBMD_CACHE_INHIBIT, DEV_UNCACHED },
+	{ IOBMD_CACHE_WRITE_COMBINE, DEV_WC },
+	{ IOBMD_CACHE_WRITE_THRU, DEV_WT },
+	{ IOBMD_CACHE_COPYBACK, DEV_WB },
+	{ IOBMD_CACHE_COPYBACK_INNER, DEV_WB },
+};
+#endif
+
+/* Whether memory type @got is @want, one of "a|b|..." */
+static bool type_is(const char *got, const char *want)
+{
+	size_t n = strlen(got);
+
+	for (; want; want = strchr(want, '|') ? strchr(want, '|') + 1 : NULL)
+		if (n && !strncmp(want, got, n) &&
+		    (want[n] == '|' || !want[n]))
+			return true;
+	return false;
+}
+
+/*
+ * Maps all of @h in @mode and expects its two pages' types: 0, or the
+ * kapi module's -errno (-EOPNOTSUPP: it cannot read them here).
+ */
+static int expect_pte_types(struct __test_metadata *_metadata, int fd,
+			    __u32 h, __u32 mode, const char *first,
+			    const char *second)
+{
+	const char *want[2] = { first, second };
+	struct iobmd_map m;
+	char got[16];
+	int i, ret = 0;
+	__u8 *p;
+
+	TH_LOG("mode %#x", mode);
+	if (_test_ioctl_map_full(fd, h, mode, 0, 0, &m)) {
+		EXPECT_EQ(0, errno) TH_LOG("IOBMD_MAP");
+		return 0;
+	}
+	p = iobmd_mmap(fd, m.cookie, 2 * PAGE_SIZE, PROT_READ);
+	EXPECT_NE(MAP_FAILED, p) TH_LOG("%s", strerror(errno));
+	if (p == MAP_FAILED)
+		return 0;
+	for (i = 0; i < 2 && !ret; i++) {
+		ret = dmabuf_kapi_cachemode(p + i * PAGE_SIZE, got,
+					    sizeof(got));
+		if (!ret)
+			EXPECT_TRUE(type_is(got, want[i]))
+				TH_LOG("page %d: %s, not %s", i, got, want[i]);
+	}
+	EXPECT_EQ(0, munmap(p, 2 * PAGE_SIZE));
+	return ret;
+}
+
+TEST_F(iobmd_device, page_table_memory_types)
+{
+	__u32 d, ram, uc, wc, pair[2], mu, uc_mu, wc_mu, i;
+	int ret;
+
+#ifndef DEV_UNCACHED
+	SKIP(return, "no memory types known for this architecture");
+#else
+	test_ioctl_device_create(self->bar, 2 * PAGE_SIZE, &d);
+	pair[1] = d;
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT, PAGE_SIZE, 0, &ram);
+	pair[0] = ram;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &mu);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT | IOBMD_CACHE_INHIBIT,
+			      PAGE_SIZE, 0, &uc);
+	pair[0] = uc;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &uc_mu);
+	test_ioctl_buf_create(IOBMD_DIRECTION_INOUT |
+			      IOBMD_CACHE_WRITE_COMBINE, PAGE_SIZE, 0, &wc);
+	pair[0] = wc;
+	test_ioctl_multi_create(IOBMD_DIRECTION_INOUT, pair, 2, &wc_mu);
+	iobmd_load_kapi_module(DMABUF_KAPI_MODULE);
+	ret = expect_pte_types(_metadata, self->fd, d, dev_types[0].mode,
+			       dev_types[0].want, dev_types[0].want);
+	EXPECT_TRUE(!ret || ret == -EOPNOTSUPP)
+		TH_LOG("the kapi module: %s", strerror(-ret));
+	for (i = 1; !ret && i < ARRAY_SIZE(dev_types); i++)
+		EXPECT_EQ(0, expect_pte_types(_metadata, self->fd, d,
+					      dev_types[i].mode,
+					      dev_types[i].want,
+					      dev_types[i].want));
+	if (!ret) {
+		/* RAM, then device memory: copy-back maps both, each its way. */
+		EXPECT_EQ(0, expect_pte_types(_metadata, self->fd, mu,
+					      IOBMD_CACHE_COPYBACK, "wb",
+					      DEV_WB));
+		/* Write-combined RAM, then device memory (x86: see above). */
+		EXPECT_EQ(0, expect_pte_types(_metadata, self->fd, wc_mu,
+					      IOBMD_CACHE_WRITE_COMBINE,
+					      DEV_WC, DEV_WC_PART));
+	}
+	/*
+	 * An uncached buffer, then device memory, in the default mode: both
+	 * uncached, where RAM and device memory have one such type.
+	 */
+	if (!ret && HAVE_PAT)
+		EXPECT_EQ(0, expect_pte_types(_metadata, self->fd, uc_mu, 0,
+					      "uc-", "uc-"));
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iobmd_dmabuf_kapi", 0));
+	test_ioctl_release(wc_mu);
+	test_ioctl_release(wc);
+	test_ioctl_release(uc_mu);
+	test_ioctl_release(uc);
+	test_ioctl_release(mu);
+	test_ioctl_release(ram);
+	test_ioctl_release(d);
+	ASSERT_EQ(0, iobmd_stat("mappings"));
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "the kapi module reads no memory types here (x86 without PAT)");
+#endif
+}
+
+/*
  * Copy-back (CAP_SYS_RAWIO, which the test has) holds for device memory
  * in several pieces as for one piece: a multi of BAR2's halves, second
- * half first, is two runs of device memory, each given the mode asked for.
+ * half first, is two runs of device memory, each given the mode asked for
+ * (on x86 the PAT's type for the range: see page_table_memory_types).
  */
 TEST_F(iobmd_device, cache_modes_of_pieces)
 {

@@ -1713,6 +1713,19 @@ static inline void iobmd_rw_model(struct __test_metadata *_metadata, int fd,
 	})
 
 /*
+ * Expects the page table entry that maps @addr, in a mapping by frame
+ * number, to have memory type @want, as dmabuf_kapi_cachemode() (in
+ * iobmd_dmabuf.h, which the test includes) reads it.
+ */
+#define test_pte_cachemode(addr, want)                                        \
+	({                                                                    \
+		const void *__a = (addr);                                     \
+		char __m[16] = "";                                            \
+		EXPECT_EQ(0, dmabuf_kapi_cachemode(__a, __m, sizeof(__m)));   \
+		EXPECT_STREQ(want, __m) TH_LOG("at %p", __a);                 \
+	})
+
+/*
  * Loads the test module @path, whose init leaves TAP lines in debugfs at
  * @results, and checks them: a plan of @tests, every line "ok".  The
  * lines go to the log.  The module stays loaded.

@@ -36,10 +36,12 @@
  *
  * .../cachemode: write a user address of the writer's, mapped by PFN (a
  * VM_IO or VM_PFNMAP mapping, as iobmd maps memory that is not its own),
- * and read the cache mode of the page table entry that maps it: "wb",
- * "wc", "uc-", "uc", "wt" or "wp" (x86's PAT modes).  The write fails
- * with EFAULT where no such entry maps the address, and with EOPNOTSUPP
- * off x86 or without PAT (whose modes share bits: WC is UC- there).
+ * and read the cache mode of the page table entry that maps it: on x86
+ * "wb", "wc", "uc-", "uc", "wt" or "wp" (PAT's modes); on arm64 "wb"
+ * (Normal), "nc" (Normal non-cacheable), "ngnrne" or "ngnre" (Device
+ * memory).  The write fails with EFAULT where no such entry maps the
+ * address, and with EOPNOTSUPP elsewhere or on x86 without PAT (whose
+ * modes share bits: WC is UC- there).
  *
  * Writing 1 into .../iobmd_dma_ops gives iobmd's own device DMA
  * operations, as Xen PV or the AMD GART give every device on x86 (these
@@ -67,6 +69,9 @@
 #include <linux/uaccess.h>
 #ifdef CONFIG_X86
 #include <asm/memtype.h>
+#endif
+#if defined(CONFIG_X86) || defined(CONFIG_ARM64)
+#define KAPI_CACHEMODE 1
 #endif
 
 #include <iobmd_compat.h>
@@ -672,6 +677,53 @@ static const char *kapi_mode_name(pgprot_t prot)
 	return "?";
 }
 
+#ifdef IOBMD_HAVE_FOLLOW_PFNMAP
+/* A huge entry has PAT where a PTE has PSE. */
+static pgprot_t kapi_huge_prot(pgprot_t prot)
+{
+	return pgprot_large_2_4k(prot);
+}
+#endif
+
+static bool kapi_cachemode_usable(void)
+{
+	return pat_enabled();
+}
+#endif
+
+#ifdef CONFIG_ARM64
+/* The memory type the entry's MAIR index names (the kernel's own MAIR). */
+static const char *kapi_mode_name(pgprot_t prot)
+{
+	switch (pgprot_val(prot) & PTE_ATTRINDX_MASK) {
+	case PTE_ATTRINDX(MT_NORMAL):
+	case PTE_ATTRINDX(MT_NORMAL_TAGGED):
+		return "wb";
+	case PTE_ATTRINDX(MT_NORMAL_NC):
+		return "nc";
+	case PTE_ATTRINDX(MT_DEVICE_nGnRnE):
+		return "ngnrne";
+	case PTE_ATTRINDX(MT_DEVICE_nGnRE):
+		return "ngnre";
+	}
+	return "?";
+}
+
+#ifdef IOBMD_HAVE_FOLLOW_PFNMAP
+/* A block entry has its attributes where a page entry has them. */
+static pgprot_t kapi_huge_prot(pgprot_t prot)
+{
+	return prot;
+}
+#endif
+
+static bool kapi_cachemode_usable(void)
+{
+	return true;
+}
+#endif
+
+#ifdef KAPI_CACHEMODE
 /* The protection of the PTE that maps @addr in a PFN mapping of @mm's. */
 static int kapi_pfn_prot(struct mm_struct *mm, unsigned long addr,
 			 pgprot_t *prot)
@@ -690,12 +742,10 @@ static int kapi_pfn_prot(struct mm_struct *mm, unsigned long addr,
 		if (ret)
 			return -EFAULT;
 		/*
-		 * A huge entry has PAT where a PTE has PSE; only a PTE sets
-		 * @ptep (6.12 to 7.3, which give the entry's size no other
-		 * way).
+		 * Only a PTE sets @ptep (6.12 to 7.3, which give the entry's
+		 * size no other way).
 		 */
-		*prot = args.ptep ? args.pgprot :
-			pgprot_large_2_4k(args.pgprot);
+		*prot = args.ptep ? args.pgprot : kapi_huge_prot(args.pgprot);
 		follow_pfnmap_end(&args);
 	}
 #else
@@ -718,12 +768,12 @@ static ssize_t kapi_cachemode_write(struct file *file,
 				    const char __user *ubuf, size_t len,
 				    loff_t *ppos)
 {
-#ifdef CONFIG_X86
+#ifdef KAPI_CACHEMODE
 	unsigned long addr;
 	pgprot_t prot;
 	int ret;
 
-	if (!pat_enabled())
+	if (!kapi_cachemode_usable())
 		return -EOPNOTSUPP;
 	ret = kstrtoul_from_user(ubuf, len, 16, &addr);
 	if (ret)
@@ -746,7 +796,7 @@ static ssize_t kapi_cachemode_write(struct file *file,
 static ssize_t kapi_cachemode_read(struct file *file, char __user *ubuf,
 				   size_t len, loff_t *ppos)
 {
-	char buf[8];
+	char buf[16];
 	int n;
 
 	mutex_lock(&kapi_lock);
